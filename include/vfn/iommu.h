@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfn iommu: DMA address spaces.
+ *
+ * A struct vfn_iommu is one I/O virtual address space, today a VFIO type1
+ * container.  It hands out IOVAs from the ranges the kernel reports as usable,
+ * maps caller memory at them, and translates virtual addresses back to IOVAs
+ * (lock-free, for the I/O hot path).  Devices opened by one process share the
+ * default address space where the kernel allows it.
+ */
+#ifndef VFN_IOMMU_H
+#define VFN_IOMMU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vfn/support.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vfn_iommu;
+
+/* An inclusive range of IOVAs [start, last]. */
+struct vfn_iova_range {
+	uint64_t start;
+	uint64_t last;
+};
+
+/*
+ * Creates a new, empty VFIO type1 address space (container).  The IOMMU model
+ * is chosen when the first device's group is attached.  Returns 0 and stores
+ * it in *@out, or -ENOENT (no /dev/vfio/vfio: vfio not loaded), -EACCES,
+ * -EINVAL (unsupported VFIO API), -ENOMEM.  Release with vfn_iommu_put().
+ */
+int vfn_iommu_create(struct vfn_iommu **out);
+
+/*
+ * Returns the process-wide default address space, creating it on first use,
+ * with a reference the caller owns (drop it with vfn_iommu_put()).
+ * Same errors as vfn_iommu_create().
+ */
+int vfn_iommu_get_default(struct vfn_iommu **out);
+
+/* Takes a reference on @iommu. */
+void vfn_iommu_get(struct vfn_iommu *iommu);
+
+/*
+ * Drops a reference; the last one unmaps every remaining mapping and closes
+ * the container.  NULL is ignored.
+ */
+void vfn_iommu_put(struct vfn_iommu *iommu);
+
+/*
+ * Maps @len bytes at @vaddr (both page-aligned) for device read/write at an
+ * IOVA chosen from the usable ranges; stores it in *@iova.
+ * Errors: -EINVAL (unaligned, zero length, no device attached yet),
+ * -EEXIST (overlaps an existing mapping), -ENOSPC (no IOVA space left, or the
+ * kernel's DMA mapping limit reached), -ENOMEM, or the kernel's -errno.
+ */
+int vfn_iommu_map(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t *iova);
+
+/*
+ * Like vfn_iommu_map() but at the caller's chosen @iova (page-aligned), for
+ * tests that need a specific address.  -ERANGE if @iova..@iova+@len-1 is not
+ * inside a usable range, -EEXIST if it overlaps an allocated IOVA.
+ */
+int vfn_iommu_map_at(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t iova);
+
+/*
+ * Unmaps the mapping that starts at @vaddr and returns its IOVA space to the
+ * allocator for reuse.  -ENOENT if no mapping starts there.
+ */
+int vfn_iommu_unmap(struct vfn_iommu *iommu, void *vaddr);
+
+/*
+ * Translates @vaddr (any byte inside a mapping) to its IOVA.  If @len is not
+ * NULL it receives the number of mapped bytes from @vaddr to the end of the
+ * mapping.  Lock-free and syscall-free: safe on the I/O hot path, concurrently
+ * with map/unmap from other threads.  -ENOENT if @vaddr is not mapped.
+ */
+int vfn_iommu_translate(struct vfn_iommu *iommu, const void *vaddr, uint64_t *iova, size_t *len);
+
+/*
+ * Copies up to @max usable IOVA ranges (as reported by the kernel, or the
+ * whole 64-bit space minus page 0 when it reports none) into @ranges and
+ * returns how many there are in total (which may exceed @max).
+ */
+int vfn_iommu_get_ranges(struct vfn_iommu *iommu, struct vfn_iova_range *ranges, int max);
+
+/*
+ * Allocates @len bytes (rounded up to pages) of zeroed memory and maps it.
+ * Returns the rounded length and stores the address and IOVA; frees nothing
+ * on failure (negative errno as for vfn_mem_alloc()/vfn_iommu_map()).
+ * Release with vfn_dma_free().
+ */
+ssize_t vfn_dma_alloc(struct vfn_iommu *iommu, size_t len, void **vaddr, uint64_t *iova);
+
+/* Unmaps and frees memory from vfn_dma_alloc(); NULL @vaddr is ignored. */
+void vfn_dma_free(struct vfn_iommu *iommu, void *vaddr, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFN_IOMMU_H */

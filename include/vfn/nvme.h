@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfn nvme: the NVMe controller — registers, wire formats (SQE, CQE),
+ * bring-up and shutdown, and synchronous admin commands.
+ *
+ * Names follow the NVMe Base Specification (CAP.MQES, CC.EN, CSTS.RDY, ...).
+ * Register offsets and bit fields are defined here and nowhere else.
+ */
+#ifndef VFN_NVME_H
+#define VFN_NVME_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vfn/iommu.h>
+#include <vfn/support.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Controller registers (byte offsets in BAR0) ------------------------ */
+
+#define VFN_NVME_REG_CAP 0x00	/* Controller Capabilities, 64-bit */
+#define VFN_NVME_REG_VS 0x08	/* Version */
+#define VFN_NVME_REG_INTMS 0x0c	/* Interrupt Mask Set */
+#define VFN_NVME_REG_INTMC 0x10	/* Interrupt Mask Clear */
+#define VFN_NVME_REG_CC 0x14	/* Controller Configuration */
+#define VFN_NVME_REG_CSTS 0x1c	/* Controller Status */
+#define VFN_NVME_REG_NSSR 0x20	/* NVM Subsystem Reset */
+#define VFN_NVME_REG_AQA 0x24	/* Admin Queue Attributes */
+#define VFN_NVME_REG_ASQ 0x28	/* Admin Submission Queue Base Address, 64-bit */
+#define VFN_NVME_REG_ACQ 0x30	/* Admin Completion Queue Base Address, 64-bit */
+#define VFN_NVME_REG_CMBLOC 0x38 /* Controller Memory Buffer Location */
+#define VFN_NVME_REG_CMBSZ 0x3c	/* Controller Memory Buffer Size */
+#define VFN_NVME_REG_BPINFO 0x40 /* Boot Partition Information */
+#define VFN_NVME_REG_PMRCAP 0xe00 /* Persistent Memory Region Capabilities */
+#define VFN_NVME_REG_DBS 0x1000	/* first doorbell (SQ0TDBL) */
+
+/* CAP fields */
+static inline uint32_t vfn_nvme_cap_mqes(uint64_t cap) { return cap & 0xffff; }
+static inline bool vfn_nvme_cap_cqr(uint64_t cap) { return (cap >> 16) & 1; }
+static inline uint32_t vfn_nvme_cap_ams(uint64_t cap) { return (cap >> 17) & 0x3; }
+/* Worst-case time to ready, in 500 ms units. */
+static inline uint32_t vfn_nvme_cap_to(uint64_t cap) { return (cap >> 24) & 0xff; }
+/* Doorbell stride: doorbells are (4 << DSTRD) bytes apart. */
+static inline uint32_t vfn_nvme_cap_dstrd(uint64_t cap) { return (cap >> 32) & 0xf; }
+static inline bool vfn_nvme_cap_nssrs(uint64_t cap) { return (cap >> 36) & 1; }
+static inline uint32_t vfn_nvme_cap_css(uint64_t cap) { return (cap >> 37) & 0xff; }
+static inline bool vfn_nvme_cap_bps(uint64_t cap) { return (cap >> 45) & 1; }
+/* Minimum/maximum memory page size: 2 ^ (12 + MPSMIN/MPSMAX) bytes. */
+static inline uint32_t vfn_nvme_cap_mpsmin(uint64_t cap) { return (cap >> 48) & 0xf; }
+static inline uint32_t vfn_nvme_cap_mpsmax(uint64_t cap) { return (cap >> 52) & 0xf; }
+static inline bool vfn_nvme_cap_pmrs(uint64_t cap) { return (cap >> 56) & 1; }
+static inline bool vfn_nvme_cap_cmbs(uint64_t cap) { return (cap >> 57) & 1; }
+
+/* CAP.CSS bits */
+#define VFN_NVME_CAP_CSS_NVM (1u << 0)
+#define VFN_NVME_CAP_CSS_CSI (1u << 6)
+#define VFN_NVME_CAP_CSS_ADMIN_ONLY (1u << 7)
+
+/* VS fields */
+static inline uint32_t vfn_nvme_vs_mjr(uint32_t vs) { return vs >> 16; }
+static inline uint32_t vfn_nvme_vs_mnr(uint32_t vs) { return (vs >> 8) & 0xff; }
+static inline uint32_t vfn_nvme_vs_ter(uint32_t vs) { return vs & 0xff; }
+
+/* CC fields */
+#define VFN_NVME_CC_EN (1u << 0)
+#define VFN_NVME_CC_CSS_SHIFT 4		/* 3 bits: 0 NVM, 6 all I/O sets, 7 admin */
+#define VFN_NVME_CC_CSS_NVM 0u
+#define VFN_NVME_CC_CSS_CSI 6u
+#define VFN_NVME_CC_MPS_SHIFT 7		/* 4 bits: page size 2 ^ (12 + MPS) */
+#define VFN_NVME_CC_AMS_SHIFT 11	/* 3 bits: 0 round robin */
+#define VFN_NVME_CC_SHN_SHIFT 14	/* 2 bits */
+#define VFN_NVME_CC_SHN_MASK (3u << VFN_NVME_CC_SHN_SHIFT)
+#define VFN_NVME_CC_SHN_NORMAL (1u << VFN_NVME_CC_SHN_SHIFT)
+#define VFN_NVME_CC_SHN_ABRUPT (2u << VFN_NVME_CC_SHN_SHIFT)
+#define VFN_NVME_CC_IOSQES_SHIFT 16	/* 4 bits: SQE size 2 ^ n (6 = 64 B) */
+#define VFN_NVME_CC_IOCQES_SHIFT 20	/* 4 bits: CQE size 2 ^ n (4 = 16 B) */
+
+/* CSTS fields */
+#define VFN_NVME_CSTS_RDY (1u << 0)
+#define VFN_NVME_CSTS_CFS (1u << 1)
+#define VFN_NVME_CSTS_SHST_SHIFT 2
+#define VFN_NVME_CSTS_SHST_MASK (3u << VFN_NVME_CSTS_SHST_SHIFT)
+#define VFN_NVME_CSTS_SHST_NORMAL (0u << VFN_NVME_CSTS_SHST_SHIFT)
+#define VFN_NVME_CSTS_SHST_OCCURRING (1u << VFN_NVME_CSTS_SHST_SHIFT)
+#define VFN_NVME_CSTS_SHST_COMPLETE (2u << VFN_NVME_CSTS_SHST_SHIFT)
+#define VFN_NVME_CSTS_NSSRO (1u << 4)
+#define VFN_NVME_CSTS_PP (1u << 5)
+
+/* AQA fields (0's based sizes) */
+#define VFN_NVME_AQA_ASQS_SHIFT 0
+#define VFN_NVME_AQA_ACQS_SHIFT 16
+
+/* ---- Wire formats ------------------------------------------------------- */
+
+/* SGL descriptor (16 bytes). */
+struct vfn_nvme_sgl_desc {
+	vfn_le64 addr;
+	vfn_le32 length;
+	uint8_t rsvd[3];
+	uint8_t type;		/* descriptor type << 4 | subtype */
+};
+
+#define VFN_NVME_SGL_TYPE_DATA_BLOCK 0x0
+#define VFN_NVME_SGL_TYPE_BIT_BUCKET 0x1
+#define VFN_NVME_SGL_TYPE_SEGMENT 0x2
+#define VFN_NVME_SGL_TYPE_LAST_SEGMENT 0x3
+
+/* Submission Queue Entry (64 bytes). */
+struct vfn_nvme_sqe {
+	uint8_t opcode;
+	uint8_t flags;		/* FUSE bits 1:0, PSDT bits 7:6 */
+	vfn_le16 cid;
+	vfn_le32 nsid;
+	vfn_le32 cdw2;
+	vfn_le32 cdw3;
+	vfn_le64 mptr;
+	union {
+		struct {
+			vfn_le64 prp1;
+			vfn_le64 prp2;
+		};
+		struct vfn_nvme_sgl_desc sgl;
+	} dptr;
+	vfn_le32 cdw10;
+	vfn_le32 cdw11;
+	vfn_le32 cdw12;
+	vfn_le32 cdw13;
+	vfn_le32 cdw14;
+	vfn_le32 cdw15;
+};
+
+/* SQE flags: PRP or SGL Data Transfer (PSDT) */
+#define VFN_NVME_SQE_PSDT_PRP (0u << 6)
+#define VFN_NVME_SQE_PSDT_SGL_MPTR_CONTIG (1u << 6)
+#define VFN_NVME_SQE_PSDT_SGL_MPTR_SGL (2u << 6)
+
+/* Completion Queue Entry (16 bytes). */
+struct vfn_nvme_cqe {
+	vfn_le32 dw0;		/* command specific */
+	vfn_le32 dw1;
+	vfn_le16 sqhd;		/* SQ head pointer */
+	vfn_le16 sqid;
+	vfn_le16 cid;
+	vfn_le16 sfp;		/* status field (bits 15:1) and phase tag (bit 0) */
+};
+
+#if !defined(__cplusplus)
+_Static_assert(sizeof(struct vfn_nvme_sgl_desc) == 16, "SGL descriptor is 16 bytes");
+_Static_assert(sizeof(struct vfn_nvme_sqe) == 64, "SQE is 64 bytes");
+_Static_assert(sizeof(struct vfn_nvme_cqe) == 16, "CQE is 16 bytes");
+#else
+static_assert(sizeof(struct vfn_nvme_sgl_desc) == 16, "SGL descriptor is 16 bytes");
+static_assert(sizeof(struct vfn_nvme_sqe) == 64, "SQE is 64 bytes");
+static_assert(sizeof(struct vfn_nvme_cqe) == 16, "CQE is 16 bytes");
+#endif
+
+/*
+ * Status field without the phase tag (CQE DW3 bits 31:17): bits 7:0 Status
+ * Code (SC), 10:8 Status Code Type (SCT), 12:11 Command Retry Delay (CRD),
+ * 13 More (M), 14 Do Not Retry (DNR).  0 means success.
+ */
+static inline uint16_t vfn_nvme_cqe_status(const struct vfn_nvme_cqe *cqe)
+{
+	return vfn_le16_to_cpu(cqe->sfp) >> 1;
+}
+
+static inline uint8_t vfn_nvme_status_sc(uint16_t status) { return status & 0xff; }
+static inline uint8_t vfn_nvme_status_sct(uint16_t status) { return (status >> 8) & 0x7; }
+static inline bool vfn_nvme_status_dnr(uint16_t status) { return (status >> 14) & 1; }
+static inline bool vfn_nvme_status_more(uint16_t status) { return (status >> 13) & 1; }
+
+/* Status Code Types */
+#define VFN_NVME_SCT_GENERIC 0x0
+#define VFN_NVME_SCT_CMD_SPECIFIC 0x1
+#define VFN_NVME_SCT_MEDIA 0x2
+#define VFN_NVME_SCT_PATH 0x3
+#define VFN_NVME_SCT_VENDOR 0x7
+
+/* Status values (SCT << 8 | SC) as returned by vfn_nvme_cqe_status() & 0x7ff */
+#define VFN_NVME_SC_SUCCESS 0x000
+#define VFN_NVME_SC_INVALID_OPCODE 0x001
+#define VFN_NVME_SC_INVALID_FIELD 0x002
+#define VFN_NVME_SC_CMDID_CONFLICT 0x003
+#define VFN_NVME_SC_DATA_XFER_ERROR 0x004
+#define VFN_NVME_SC_POWER_LOSS 0x005
+#define VFN_NVME_SC_INTERNAL 0x006
+#define VFN_NVME_SC_ABORT_REQ 0x007
+#define VFN_NVME_SC_ABORT_QUEUE 0x008
+#define VFN_NVME_SC_FUSED_FAIL 0x009
+#define VFN_NVME_SC_FUSED_MISSING 0x00a
+#define VFN_NVME_SC_INVALID_NS 0x00b
+#define VFN_NVME_SC_CMD_SEQ_ERROR 0x00c
+#define VFN_NVME_SC_SGL_INVALID_LAST 0x00d
+#define VFN_NVME_SC_SGL_INVALID_COUNT 0x00e
+#define VFN_NVME_SC_SGL_INVALID_DATA 0x00f
+#define VFN_NVME_SC_SGL_INVALID_METADATA 0x010
+#define VFN_NVME_SC_SGL_INVALID_TYPE 0x011
+#define VFN_NVME_SC_INVALID_PRP_OFFSET 0x013
+#define VFN_NVME_SC_SGL_INVALID_OFFSET 0x016
+#define VFN_NVME_SC_INVALID_SGL_SUBTYPE 0x017
+#define VFN_NVME_SC_LBA_RANGE 0x080
+#define VFN_NVME_SC_CAP_EXCEEDED 0x081
+#define VFN_NVME_SC_NS_NOT_READY 0x082
+#define VFN_NVME_SC_CQ_INVALID 0x100
+#define VFN_NVME_SC_QID_INVALID 0x101
+#define VFN_NVME_SC_QUEUE_SIZE 0x102
+#define VFN_NVME_SC_ABORT_LIMIT 0x103
+#define VFN_NVME_SC_ASYNC_LIMIT 0x105
+#define VFN_NVME_SC_INVALID_LOG_PAGE 0x109
+#define VFN_NVME_SC_INVALID_VECTOR 0x108
+#define VFN_NVME_SC_FEATURE_NOT_SAVEABLE 0x10d
+#define VFN_NVME_SC_INVALID_QUEUE_DELETION 0x10c
+#define VFN_NVME_SC_WRITE_FAULT 0x280
+#define VFN_NVME_SC_READ_ERROR 0x281
+#define VFN_NVME_SC_UNWRITTEN_BLOCK 0x287
+
+/* Admin command opcodes */
+#define VFN_NVME_ADMIN_DELETE_SQ 0x00
+#define VFN_NVME_ADMIN_CREATE_SQ 0x01
+#define VFN_NVME_ADMIN_GET_LOG_PAGE 0x02
+#define VFN_NVME_ADMIN_DELETE_CQ 0x04
+#define VFN_NVME_ADMIN_CREATE_CQ 0x05
+#define VFN_NVME_ADMIN_IDENTIFY 0x06
+#define VFN_NVME_ADMIN_ABORT 0x08
+#define VFN_NVME_ADMIN_SET_FEATURES 0x09
+#define VFN_NVME_ADMIN_GET_FEATURES 0x0a
+#define VFN_NVME_ADMIN_ASYNC_EVENT 0x0c
+#define VFN_NVME_ADMIN_NS_MGMT 0x0d
+#define VFN_NVME_ADMIN_FW_COMMIT 0x10
+#define VFN_NVME_ADMIN_FW_DOWNLOAD 0x11
+#define VFN_NVME_ADMIN_DEV_SELF_TEST 0x14
+#define VFN_NVME_ADMIN_NS_ATTACH 0x15
+#define VFN_NVME_ADMIN_KEEP_ALIVE 0x18
+#define VFN_NVME_ADMIN_DIRECTIVE_SEND 0x19
+#define VFN_NVME_ADMIN_DIRECTIVE_RECV 0x1a
+#define VFN_NVME_ADMIN_VIRT_MGMT 0x1c
+#define VFN_NVME_ADMIN_DBBUF_CONFIG 0x7c
+#define VFN_NVME_ADMIN_FORMAT_NVM 0x80
+#define VFN_NVME_ADMIN_SECURITY_SEND 0x81
+#define VFN_NVME_ADMIN_SECURITY_RECV 0x82
+#define VFN_NVME_ADMIN_SANITIZE 0x84
+
+/* NVM command set opcodes */
+#define VFN_NVME_CMD_FLUSH 0x00
+#define VFN_NVME_CMD_WRITE 0x01
+#define VFN_NVME_CMD_READ 0x02
+#define VFN_NVME_CMD_WRITE_UNCOR 0x04
+#define VFN_NVME_CMD_COMPARE 0x05
+#define VFN_NVME_CMD_WRITE_ZEROES 0x08
+#define VFN_NVME_CMD_DSM 0x09
+#define VFN_NVME_CMD_VERIFY 0x0c
+#define VFN_NVME_CMD_COPY 0x19
+
+/* Data transfer direction encoded in opcode bits 1:0. */
+#define VFN_NVME_XFER_NONE 0x0
+#define VFN_NVME_XFER_TO_DEV 0x1	/* host to controller */
+#define VFN_NVME_XFER_FROM_DEV 0x2	/* controller to host */
+#define VFN_NVME_XFER_BIDI 0x3
+
+/* Identify CNS values */
+#define VFN_NVME_CNS_NS 0x00
+#define VFN_NVME_CNS_CTRL 0x01
+#define VFN_NVME_CNS_NS_ACTIVE_LIST 0x02
+#define VFN_NVME_CNS_NS_DESC_LIST 0x03
+
+/* Feature identifiers */
+#define VFN_NVME_FEAT_ARBITRATION 0x01
+#define VFN_NVME_FEAT_POWER_MGMT 0x02
+#define VFN_NVME_FEAT_TEMP_THRESH 0x04
+#define VFN_NVME_FEAT_ERR_RECOVERY 0x05
+#define VFN_NVME_FEAT_VOLATILE_WC 0x06
+#define VFN_NVME_FEAT_NUM_QUEUES 0x07
+#define VFN_NVME_FEAT_IRQ_COALESCE 0x08
+#define VFN_NVME_FEAT_IRQ_CONFIG 0x09
+#define VFN_NVME_FEAT_WRITE_ATOMIC 0x0a
+#define VFN_NVME_FEAT_ASYNC_EVENT 0x0b
+
+/* Log page identifiers */
+#define VFN_NVME_LOG_ERROR 0x01
+#define VFN_NVME_LOG_SMART 0x02
+#define VFN_NVME_LOG_FW_SLOT 0x03
+
+/* Size of an Identify data structure. */
+#define VFN_NVME_IDENTIFY_DATA_SIZE 4096
+
+/*
+ * Returns the spec name of a status (from vfn_nvme_cqe_status(); CRD/M/DNR
+ * ignored), e.g. "Invalid Command Opcode", or "Unknown Status" — never NULL.
+ */
+const char *vfn_nvme_status_str(uint16_t status);
+
+/*
+ * Returns the spec name of an opcode ("Identify", "Read", ...) for the admin
+ * (@admin true) or NVM command set, or "Unknown" — never NULL.
+ */
+const char *vfn_nvme_opcode_str(bool admin, uint8_t opcode);
+
+/*
+ * Maps a status to an errno for callers that want a plain result: 0 for
+ * success, -EIO for any error status.
+ */
+static inline int vfn_nvme_status_to_errno(uint16_t status)
+{
+	return (status & 0x7ff) ? -EIO : 0;
+}
+
+/* ---- Controller --------------------------------------------------------- */
+
+struct vfn_nvme_ctrl;
+
+struct vfn_nvme_ctrl_opts {
+	uint16_t aq_entries;	/* admin SQ/CQ entries; 0: 32 */
+	uint32_t timeout_ms;	/* default admin command timeout; 0: 30000 */
+	uint16_t nr_io_queues;	/* I/O SQs and CQs to ask for (Set Features
+				   Number of Queues); 0: 64 */
+	struct vfn_iommu *iommu;	/* address space; NULL: default */
+};
+
+/* What Identify Controller said, decoded once at bring-up. */
+struct vfn_nvme_ctrl_info {
+	uint16_t vid;		/* PCI Vendor ID */
+	uint16_t ssvid;		/* PCI Subsystem Vendor ID */
+	char sn[21];		/* Serial Number, trailing spaces removed */
+	char mn[41];		/* Model Number, trailing spaces removed */
+	char fr[9];		/* Firmware Revision, trailing spaces removed */
+	uint16_t cntlid;
+	uint32_t ver;
+	uint8_t mdts;		/* as reported: 2 ^ MDTS * CAP.MPSMIN pages */
+	size_t max_xfer;	/* MDTS in bytes, 0 = no limit */
+	uint32_t nn;		/* Number of Namespaces */
+	uint16_t oacs;
+	uint16_t oncs;
+	uint32_t sgls;
+	uint8_t vwc;
+	uint16_t nr_sq;		/* I/O SQs granted by Set Features NQ */
+	uint16_t nr_cq;		/* I/O CQs granted by Set Features NQ */
+};
+
+/* What Identify Namespace said about one namespace. */
+struct vfn_nvme_ns_info {
+	uint32_t nsid;
+	uint64_t nsze;		/* Namespace Size, in logical blocks */
+	uint64_t ncap;		/* Namespace Capacity */
+	uint64_t nuse;		/* Namespace Utilization */
+	uint8_t nlbaf;		/* Number of LBA Formats (0's based) */
+	uint8_t flbas;		/* Formatted LBA Size index */
+	uint32_t lba_size;	/* bytes per logical block: 2 ^ LBADS */
+	uint16_t ms;		/* metadata bytes per block */
+};
+
+/*
+ * Opens @bdf through VFIO and brings the controller up: disables it (waiting
+ * CAP.TO for CSTS.RDY=0), sets up the admin queue (AQA/ASQ/ACQ), writes CC
+ * (MPS = host page size, IOSQES=6, IOCQES=4, CSS), enables it and waits for
+ * CSTS.RDY=1, then identifies the controller and asks for I/O queues.
+ * @opts may be NULL.
+ * Errors: those of vfn_vfio_open(); -ENOTSUP (not an NVMe controller, or no
+ * NVM command set), -ETIMEDOUT (CSTS.RDY did not change within CAP.TO),
+ * -EIO (CSTS.CFS set, or an admin command failed), -ENODEV (BAR0 reads as
+ * all-ones: device gone).  On failure the device is closed again.
+ */
+int vfn_nvme_ctrl_open(const char *bdf, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **out);
+
+/*
+ * Shuts the controller down (CC.SHN normal, waiting for CSTS.SHST complete
+ * within CAP.TO), disables it, and frees everything.  NULL is ignored.
+ */
+void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl);
+
+/* Identity decoded at bring-up (owned by @ctrl). */
+const struct vfn_nvme_ctrl_info *vfn_nvme_ctrl_get_info(const struct vfn_nvme_ctrl *ctrl);
+
+/* The address space the controller's DMA goes through (borrowed). */
+struct vfn_iommu *vfn_nvme_ctrl_iommu(const struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * Register access for test teams: named offsets VFN_NVME_REG_*.  Reads and
+ * writes go straight to the device, even ones that break the driver's state.
+ * Offsets beyond BAR0 or not 4-byte aligned read as all-ones / are ignored.
+ */
+uint32_t vfn_nvme_reg_read32(struct vfn_nvme_ctrl *ctrl, uint32_t off);
+uint64_t vfn_nvme_reg_read64(struct vfn_nvme_ctrl *ctrl, uint32_t off);
+void vfn_nvme_reg_write32(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint32_t val);
+void vfn_nvme_reg_write64(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint64_t val);
+
+/*
+ * Submits @sqe on the admin queue and waits for its completion.  The command
+ * id and data pointer are filled in by vfn; @buf/@len (may be NULL/0) is
+ * copied into a DMA buffer before (host-to-controller opcodes) and out of it
+ * after (controller-to-host opcodes); the direction comes from the opcode.
+ * @timeout_ms 0 uses the controller's default.  The completion is copied to
+ * @cqe (may be NULL).
+ * Returns 0 if the controller completed the command with a success status,
+ * -EIO if it completed with an error status (see @cqe for which),
+ * -ETIMEDOUT if it did not complete in time, -ENODEV if the device is gone,
+ * -EINVAL (@len beyond the controller's transfer limit), -ENOMEM.
+ */
+int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
+
+/*
+ * Identify with @cns for @nsid into @buf (VFN_NVME_IDENTIFY_DATA_SIZE bytes).
+ * Returns as vfn_nvme_admin_sync(); the status is stored in @status if not NULL.
+ */
+int vfn_nvme_identify(struct vfn_nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf, uint16_t *status);
+
+/*
+ * Identifies namespace @nsid and decodes it into @info.  Returns 0, -ENOENT
+ * if @nsid is not an active namespace (Invalid Namespace status or an
+ * all-zero structure), or as vfn_nvme_admin_sync().
+ */
+int vfn_nvme_ns_get_info(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, struct vfn_nvme_ns_info *info);
+
+/*
+ * Fills @nsids with up to @max active namespace ids greater than @start, in
+ * increasing order, and returns how many it stored (at most 1024 per call).
+ */
+int vfn_nvme_ns_list_active(struct vfn_nvme_ctrl *ctrl, uint32_t start, uint32_t *nsids, int max);
+
+/*
+ * Get Features @fid for @nsid with @cdw11; the completion's DW0 is stored in
+ * @result (may be NULL); @buf/@len receive a data structure if the feature
+ * has one.  Returns as vfn_nvme_admin_sync().
+ */
+int vfn_nvme_get_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+			  uint32_t *result, void *buf, size_t len);
+
+/* Set Features @fid with @cdw11 (and @buf for features with data). */
+int vfn_nvme_set_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+			  uint32_t *result, const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFN_NVME_H */

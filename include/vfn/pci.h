@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfn pci: PCI functions as Linux sysfs shows them — find NVMe controllers,
+ * see which driver owns one, and move it between the kernel nvme driver and
+ * vfio-pci (through driver_override).
+ *
+ * Addresses are BDF strings in the canonical "DDDD:BB:DD.F" form.  All
+ * functions read the sysfs tree under /sys, or under the directory named by
+ * the environment variable VFN_SYSFS_ROOT when it is set (used by tests).
+ */
+#ifndef VFN_PCI_H
+#define VFN_PCI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Room for "DDDD:BB:DD.F" and its terminator. */
+#define VFN_PCI_BDF_LEN 13
+/* PCI class code (base, sub, prog-if) of an NVMe controller, with the mask. */
+#define VFN_PCI_CLASS_NVME 0x010802u
+#define VFN_PCI_CLASS_NVME_MASK 0xffff00u
+
+struct vfn_pci_func {
+	char bdf[VFN_PCI_BDF_LEN];
+	uint16_t vendor;
+	uint16_t device;
+	uint32_t class_code;	/* 24 bits: base << 16 | sub << 8 | prog-if */
+	int iommu_group;	/* -1 if the function has none */
+	char driver[32];	/* bound driver's name, "" if unbound */
+};
+
+/*
+ * Parses a PCI address ("0000:01:00.0", or "01:00.0" meaning domain 0) into
+ * canonical form in @out (VFN_PCI_BDF_LEN bytes).  Returns 0, or -EINVAL if
+ * @s is not a well-formed address (no other checks: the device may not exist).
+ */
+int vfn_pci_parse_bdf(const char *s, char out[VFN_PCI_BDF_LEN]);
+
+/*
+ * Reads one function's identity and driver into @func.  Returns 0, -EINVAL
+ * for a malformed address, -ENODEV if no such function exists.
+ */
+int vfn_pci_get_func(const char *bdf, struct vfn_pci_func *func);
+
+/*
+ * Lists functions whose class code matches @class_code under @class_mask
+ * (VFN_PCI_CLASS_NVME, VFN_PCI_CLASS_NVME_MASK for NVMe controllers), in
+ * address order.  Fills at most @max entries of @funcs and returns the total
+ * number found (may exceed @max); -errno if sysfs cannot be read.
+ */
+int vfn_pci_list(uint32_t class_code, uint32_t class_mask, struct vfn_pci_func *funcs, int max);
+
+/*
+ * Copies the name of the driver bound to @bdf into @buf (@len bytes, "" if
+ * unbound).  Returns 0, -EINVAL, -ENODEV, or -ENAMETOOLONG.
+ */
+int vfn_pci_get_driver(const char *bdf, char *buf, size_t len);
+
+/*
+ * Returns the IOMMU group number of @bdf, -ENODEV if it does not exist, or
+ * -ENOENT if it has no IOMMU group (no IOMMU, or intel_iommu=off).
+ */
+int vfn_pci_iommu_group(const char *bdf);
+
+/*
+ * Unbinds @bdf from its current driver (no-op if unbound) and clears its
+ * driver_override.  Returns 0, -EINVAL, -ENODEV, or -errno from sysfs
+ * (-EACCES: not root).
+ */
+int vfn_pci_unbind(const char *bdf);
+
+/*
+ * Binds @bdf to @driver ("vfio-pci", "nvme", ...): unbinds it from any other
+ * driver, sets driver_override so only @driver may claim it, and asks the
+ * kernel to probe.  Returns 0 once the driver link names @driver, -ENODEV,
+ * -ENOENT if @driver is not loaded (no /sys/bus/pci/drivers/@driver), -EIO if
+ * the driver refused the device, or -errno from sysfs.
+ */
+int vfn_pci_bind(const char *bdf, const char *driver);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFN_PCI_H */

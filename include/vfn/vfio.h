@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfn vfio: one PCI function opened through VFIO — its regions (BARs and
+ * config space), MSI-X interrupts delivered to eventfds, reset, and the DMA
+ * address space (struct vfn_iommu) it is attached to.
+ *
+ * How the device fd is obtained (group + type1 container today; an iommufd
+ * cdev path could be added) is hidden behind an internal interface.
+ */
+#ifndef VFN_VFIO_H
+#define VFN_VFIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <vfn/iommu.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vfn_vfio_dev;
+
+/* Region indexes, as VFIO numbers them for PCI devices. */
+enum vfn_vfio_region_index {
+	VFN_VFIO_REGION_BAR0 = 0,
+	VFN_VFIO_REGION_BAR5 = 5,
+	VFN_VFIO_REGION_ROM = 6,
+	VFN_VFIO_REGION_CONFIG = 7,
+};
+
+/* Interrupt types, as VFIO numbers them for PCI devices. */
+enum vfn_vfio_irq_index {
+	VFN_VFIO_IRQ_INTX = 0,
+	VFN_VFIO_IRQ_MSI = 1,
+	VFN_VFIO_IRQ_MSIX = 2,
+};
+
+#define VFN_VFIO_REGION_READ (1u << 0)
+#define VFN_VFIO_REGION_WRITE (1u << 1)
+#define VFN_VFIO_REGION_MMAP (1u << 2)
+
+struct vfn_vfio_region {
+	uint64_t size;		/* bytes; 0 if the region does not exist */
+	uint64_t offset;	/* offset of the region in the device fd */
+	uint32_t flags;		/* VFN_VFIO_REGION_* */
+};
+
+struct vfn_vfio_opts {
+	/*
+	 * Address space to attach to.  NULL: the process default, or a new
+	 * one when the kernel will not let this device share it.
+	 */
+	struct vfn_iommu *iommu;
+};
+
+/*
+ * Opens @bdf through VFIO: finds its IOMMU group, opens /dev/vfio/N, attaches
+ * the group to an address space, gets the device fd and reads its regions.
+ * @opts may be NULL.  Errors: -EINVAL (malformed address), -ENODEV (no such
+ * function), -ENOENT (no IOMMU group, or vfio not loaded), -EBUSY (the device
+ * is bound to another driver than vfio-pci, or the group is held by another
+ * process), -EPERM/-EACCES (permissions on /dev/vfio), -ENOMEM.
+ * On failure nothing stays open.
+ */
+int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_vfio_dev **out);
+
+/*
+ * Closes the device: disables interrupts, unmaps BARs, closes the fds and
+ * drops the address-space reference.  NULL is ignored.
+ */
+void vfn_vfio_close(struct vfn_vfio_dev *dev);
+
+/* The canonical BDF the device was opened with. */
+const char *vfn_vfio_bdf(const struct vfn_vfio_dev *dev);
+
+/* The address space the device is attached to (borrowed reference). */
+struct vfn_iommu *vfn_vfio_iommu(const struct vfn_vfio_dev *dev);
+
+/* The VFIO device fd (owned by @dev), for ioctls vfn does not wrap. */
+int vfn_vfio_device_fd(const struct vfn_vfio_dev *dev);
+
+/* Fills @info for region @index.  -EINVAL if @index is out of range. */
+int vfn_vfio_region_info(const struct vfn_vfio_dev *dev, unsigned int index, struct vfn_vfio_region *info);
+
+/*
+ * Reads/writes @len bytes at @off of region @index with pread/pwrite on the
+ * device fd (works whether or not the region is mmappable).  Returns 0,
+ * -EINVAL (out of the region's bounds, or region not readable/writable),
+ * -EIO (short transfer), or -errno.
+ */
+int vfn_vfio_region_read(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, void *buf, size_t len);
+int vfn_vfio_region_write(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, const void *buf, size_t len);
+
+/*
+ * Maps BAR @bar into memory and stores its address and size.  The mapping is
+ * owned by @dev, made once and reused, and removed by vfn_vfio_close().
+ * -ENOTSUP if the region cannot be mmapped (use vfn_vfio_region_read/write),
+ * -EINVAL if the BAR does not exist, or -errno from mmap.
+ */
+int vfn_vfio_map_bar(struct vfn_vfio_dev *dev, unsigned int bar, void **addr, size_t *len);
+
+/* Config space accessors (little-endian values converted to CPU order). */
+int vfn_vfio_cfg_read8(struct vfn_vfio_dev *dev, uint32_t off, uint8_t *v);
+int vfn_vfio_cfg_read16(struct vfn_vfio_dev *dev, uint32_t off, uint16_t *v);
+int vfn_vfio_cfg_read32(struct vfn_vfio_dev *dev, uint32_t off, uint32_t *v);
+int vfn_vfio_cfg_write16(struct vfn_vfio_dev *dev, uint32_t off, uint16_t v);
+int vfn_vfio_cfg_write32(struct vfn_vfio_dev *dev, uint32_t off, uint32_t v);
+
+/* Sets or clears the Bus Master Enable bit in the command register. */
+int vfn_vfio_set_bus_master(struct vfn_vfio_dev *dev, bool enable);
+
+/*
+ * Returns the number of vectors the device offers for interrupt type @index
+ * (VFN_VFIO_IRQ_MSIX, ...), 0 if none, or -errno.
+ */
+int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index);
+
+/*
+ * Routes MSI-X vectors @start .. @start+@count-1 to the eventfds in @efds
+ * (-1 in an entry leaves that vector unrouted).  The eventfds stay owned by
+ * the caller.  Returns 0, -EINVAL (range beyond vfn_vfio_irq_count()), or
+ * -errno from VFIO_DEVICE_SET_IRQS.
+ */
+int vfn_vfio_irq_enable(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds);
+
+/* Disables all MSI-X vectors. */
+int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev);
+
+/*
+ * Resets the function (VFIO_DEVICE_RESET: FLR or whatever the kernel has).
+ * -ENOTSUP if the device offers no reset.
+ */
+int vfn_vfio_reset(struct vfn_vfio_dev *dev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFN_VFIO_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interface between the iommu module and its kernel backends, and
+ * between the iommu module and the vfio module (group attach).
+ *
+ * The "thin shim": everything that talks to the kernel about DMA address
+ * spaces goes through struct vfn_iommu_backend_ops.  The VFIO type1
+ * container backend (container.c) is the one shipped; an iommufd backend
+ * would implement the same table (bind a device cdev instead of a group).
+ */
+#ifndef VFN_SRC_IOMMU_PRIV_H
+#define VFN_SRC_IOMMU_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <vfn/iommu.h>
+
+#include "iova.h"
+#include "maptable.h"
+
+struct vfn_iommu;
+
+struct vfn_iommu_backend_ops {
+	const char *name;
+	/*
+	 * Attach a VFIO group (fd of /dev/vfio/N) to the address space.  The
+	 * first attach selects the IOMMU model and fills iommu->ranges and
+	 * iommu->dma_avail.  -EBUSY/-EPERM/-EINVAL from the kernel mean "this
+	 * group cannot share this address space": the caller then tries a new one.
+	 */
+	int (*attach_group)(struct vfn_iommu *iommu, int group_fd);
+	/* Detach a group attached with attach_group. */
+	void (*detach_group)(struct vfn_iommu *iommu, int group_fd);
+	/* Program the IOMMU: @len bytes at @vaddr readable/writable at @iova. */
+	int (*map)(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t iova);
+	/* Remove the IOMMU mapping of [@iova, @iova + @len). */
+	int (*unmap)(struct vfn_iommu *iommu, uint64_t iova, size_t len);
+	/* Release backend resources (fds); called once, on the last put. */
+	void (*destroy)(struct vfn_iommu *iommu);
+};
+
+#define VFN_IOMMU_MAX_RANGES 32
+
+struct vfn_iommu {
+	const struct vfn_iommu_backend_ops *ops;
+	int refs;			/* protected by lock */
+	pthread_mutex_t lock;		/* serialises map/unmap/attach */
+
+	int fd;				/* container fd (backend-owned), -1 if none */
+	int ngroups;			/* groups attached */
+	bool ready;			/* IOMMU model set, ranges known */
+
+	struct vfn_iova_range ranges[VFN_IOMMU_MAX_RANGES];
+	int nranges;
+	uint32_t dma_avail;		/* kernel's remaining DMA mappings, 0 = unknown */
+
+	struct vfn_iova_allocator iova;	/* valid once ready */
+	struct vfn_maptable maps;	/* vaddr <-> iova, lock-free lookup */
+};
+
+/* The VFIO type1 container backend (container.c). */
+extern const struct vfn_iommu_backend_ops vfn_iommu_container_ops;
+
+/*
+ * Allocates and initialises a struct vfn_iommu using @ops with one
+ * reference; @fd is stored for the backend.  Returns 0 or -ENOMEM.
+ */
+int vfn_iommu_alloc(const struct vfn_iommu_backend_ops *ops, int fd, struct vfn_iommu **out);
+
+/*
+ * Called by a backend once the usable ranges are known (first attach): sets
+ * up the IOVA allocator and marks the space ready.  Locked by the caller.
+ */
+int vfn_iommu_set_ranges(struct vfn_iommu *iommu, const struct vfn_iova_range *ranges, int n);
+
+/*
+ * Attaches a VFIO group fd: takes the lock and calls ops->attach_group.
+ * Used by the vfio module.  Errors as ops->attach_group.
+ */
+int vfn_iommu_attach_group(struct vfn_iommu *iommu, int group_fd);
+
+/* Detaches a VFIO group fd attached with vfn_iommu_attach_group(). */
+void vfn_iommu_detach_group(struct vfn_iommu *iommu, int group_fd);
+
+/*
+ * Reverse lookup for software devices (the simulator): the host address of
+ * @iova and the bytes mapped from there.  Lock-free.  -ENOENT if unmapped.
+ */
+int vfn_iommu_iova_to_vaddr(struct vfn_iommu *iommu, uint64_t iova, void **vaddr, size_t *len);
+
+#endif
