@@ -20,9 +20,13 @@ extern "C" {
 
 /* Room for "DDDD:BB:DD.F" and its terminator. */
 #define VFN_PCI_BDF_LEN 13
-/* PCI class code (base, sub, prog-if) of an NVMe controller, with the mask. */
+/*
+ * PCI class code (base, sub, prog-if) of an NVM Express I/O controller, and
+ * the mask that matches exactly that (as the Linux nvme driver does; a mask
+ * of 0xffff00 would also take NVMHCI and vendor-specific NVM controllers).
+ */
 #define VFN_PCI_CLASS_NVME 0x010802u
-#define VFN_PCI_CLASS_NVME_MASK 0xffff00u
+#define VFN_PCI_CLASS_NVME_MASK 0xffffffu
 
 struct vfn_pci_func {
 	char bdf[VFN_PCI_BDF_LEN];
@@ -35,28 +39,35 @@ struct vfn_pci_func {
 
 /*
  * Parses a PCI address ("0000:01:00.0", or "01:00.0" meaning domain 0) into
- * canonical form in @out (VFN_PCI_BDF_LEN bytes).  Returns 0, or -EINVAL if
- * @s is not a well-formed address (no other checks: the device may not exist).
+ * canonical, lower-case form in @out (VFN_PCI_BDF_LEN bytes).  Fields have
+ * exactly 4, 2, 2 and 1 hex digits (either case), device <= 0x1f, function
+ * <= 7, nothing after.  Returns 0, or -EINVAL if @s is not a well-formed
+ * address (no other checks: the device may not exist).  Every function below
+ * accepts either form and works on the canonical one.
  */
 int vfn_pci_parse_bdf(const char *s, char out[VFN_PCI_BDF_LEN]);
 
 /*
  * Reads one function's identity and driver into @func.  Returns 0, -EINVAL
- * for a malformed address, -ENODEV if no such function exists.
+ * for a malformed address, -ENODEV if no such function exists, -EIO if an
+ * attribute holds something unexpected, or -errno from sysfs.
  */
 int vfn_pci_get_func(const char *bdf, struct vfn_pci_func *func);
 
 /*
  * Lists functions whose class code matches @class_code under @class_mask
  * (VFN_PCI_CLASS_NVME, VFN_PCI_CLASS_NVME_MASK for NVMe controllers), in
- * address order.  Fills at most @max entries of @funcs and returns the total
- * number found (may exceed @max); -errno if sysfs cannot be read.
+ * address order.  Fills at most @max entries of @funcs (may be NULL if @max
+ * is 0) and returns the total number found (may exceed @max).  Functions
+ * removed while listing are skipped.  Returns -EINVAL for a bad buffer, or
+ * -errno if sysfs cannot be read.
  */
 int vfn_pci_list(uint32_t class_code, uint32_t class_mask, struct vfn_pci_func *funcs, int max);
 
 /*
  * Copies the name of the driver bound to @bdf into @buf (@len bytes, "" if
- * unbound).  Returns 0, -EINVAL, -ENODEV, or -ENAMETOOLONG.
+ * unbound).  Returns 0, -EINVAL (also for a NULL or empty @buf), -ENODEV, or
+ * -ENAMETOOLONG.
  */
 int vfn_pci_get_driver(const char *bdf, char *buf, size_t len);
 
@@ -76,9 +87,13 @@ int vfn_pci_unbind(const char *bdf);
 /*
  * Binds @bdf to @driver ("vfio-pci", "nvme", ...): unbinds it from any other
  * driver, sets driver_override so only @driver may claim it, and asks the
- * kernel to probe.  Returns 0 once the driver link names @driver, -ENODEV,
- * -ENOENT if @driver is not loaded (no /sys/bus/pci/drivers/@driver), -EIO if
- * the driver refused the device, or -errno from sysfs.
+ * kernel to probe.  Returns 0 at once if @bdf is already bound to @driver;
+ * otherwise 0 once the driver link names @driver (driver_override stays set).
+ * Errors: -EINVAL (bad address, or a driver name that is empty, longer than
+ * 31 characters, or not made of [A-Za-z0-9_.-]), -ENODEV, -ENOENT if @driver
+ * is not loaded (no /sys/bus/pci/drivers/@driver), -EIO if the driver did not
+ * claim the device, or -errno from sysfs (-EACCES: not root).  After a failed
+ * probe driver_override is cleared again and the function is left unbound.
  */
 int vfn_pci_bind(const char *bdf, const char *driver);
 
