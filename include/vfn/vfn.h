@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* vfn: the umbrella header — includes every public vfn header. */
+#ifndef VFN_VFN_H
+#define VFN_VFN_H
+
+#include <vfn/support.h>
+#include <vfn/pci.h>
+#include <vfn/iommu.h>
+#include <vfn/vfio.h>
+#include <vfn/nvme.h>
+#include <vfn/queue.h>
+
+#endif /* VFN_VFN_H */

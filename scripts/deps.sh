@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vfn's build, tests and guest need, if missing.
+# Usage: scripts/deps.sh [build|test|all]   (default: all)
+set -euo pipefail
+
+build_pkgs=(meson ninja-build gcc g++ clang pkg-config libnvme-dev libcmocka-dev)
+guest_pkgs=(qemu-system-x86 busybox-static cpio)
+tool_pkgs=(python3 binutils)
+
+case "${1:-all}" in
+build) want=("${build_pkgs[@]}") ;;
+*) want=("${build_pkgs[@]}" "${guest_pkgs[@]}" "${tool_pkgs[@]}") ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
