@@ -51,7 +51,8 @@ struct vfn_vfio_region {
 struct vfn_vfio_opts {
 	/*
 	 * Address space to attach to.  NULL: the process default, or a new
-	 * one when the kernel will not let this device share it.
+	 * one when the kernel will not let this device share it.  Devices of
+	 * one IOMMU group always share their group's address space.
 	 */
 	struct vfn_iommu *iommu;
 };
@@ -62,7 +63,9 @@ struct vfn_vfio_opts {
  * @opts may be NULL.  Errors: -EINVAL (malformed address), -ENODEV (no such
  * function), -ENOENT (no IOMMU group, or vfio not loaded), -EBUSY (the device
  * is bound to another driver than vfio-pci, or the group is held by another
- * process), -EPERM/-EACCES (permissions on /dev/vfio), -ENOMEM.
+ * process, or already attached to another address space than
+ * @opts->iommu), -EPERM/-EACCES (permissions on /dev/vfio), -ENOTSUP (not a
+ * VFIO PCI device), -ENOMEM, or the kernel's -errno.
  * On failure nothing stays open.
  */
 int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_vfio_dev **out);
@@ -120,13 +123,14 @@ int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index);
 
 /*
  * Routes MSI-X vectors @start .. @start+@count-1 to the eventfds in @efds
- * (-1 in an entry leaves that vector unrouted).  The eventfds stay owned by
- * the caller.  Returns 0, -EINVAL (range beyond vfn_vfio_irq_count()), or
- * -errno from VFIO_DEVICE_SET_IRQS.
+ * (-1 in an entry leaves that vector unrouted); other vectors keep their
+ * routing.  The first call switches MSI-X on for the whole table.  The
+ * eventfds stay owned by the caller.  Returns 0, -EINVAL (@count 0, or range
+ * beyond vfn_vfio_irq_count()), -ENOMEM, or -errno from VFIO_DEVICE_SET_IRQS.
  */
 int vfn_vfio_irq_enable(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds);
 
-/* Disables all MSI-X vectors. */
+/* Disables all MSI-X vectors (MSI-X off).  0 if they were not enabled. */
 int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev);
 
 /*

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One PCI function opened through VFIO: everything done on the device fd,
+ * whichever attach path (vfio-priv.h) produced it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/pci_regs.h>
+
+#include "support/log.h"
+#include "vfio-priv.h"
+
+int vfn_vfio_check_driver(const char *bdf)
+{
+	char drv[64];
+	int ret;
+
+	ret = vfn_pci_get_driver(bdf, drv, sizeof(drv));
+	if (ret == -ENAMETOOLONG) {
+		log_err("%s: bound to another driver than vfio-pci; run `vfn bind %s`", bdf, bdf);
+		return -EBUSY;
+	}
+	if (ret == -ENODEV) {
+		log_err("%s: no such PCI function", bdf);
+		return ret;
+	}
+	if (ret) {
+		log_err("%s: cannot read its driver: errno %d", bdf, -ret);
+		return ret;
+	}
+	if (!drv[0]) {
+		log_err("%s: not bound to vfio-pci; run `vfn bind %s`", bdf, bdf);
+		return -EBUSY;
+	}
+	if (strcmp(drv, "vfio-pci")) {
+		log_err("%s: bound to %s, not vfio-pci; run `vfn bind %s`", bdf, drv, bdf);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* Closes the device fd, then lets the attach path release the rest. */
+static void release_device(struct vfn_vfio_dev *dev)
+{
+	close(dev->fd);
+	dev->fd = -1;
+	dev->attach->close(dev);
+	vfn_iommu_put(dev->iommu);
+	dev->iommu = NULL;
+}
+
+static int read_msix_count(struct vfn_vfio_dev *dev)
+{
+	int ret;
+
+	if (dev->num_irqs <= VFIO_PCI_MSIX_IRQ_INDEX)
+		return 0;
+	ret = vfn_vfio_irq_count(dev, VFIO_PCI_MSIX_IRQ_INDEX);
+	if (ret < 0)
+		return ret;
+	dev->msix_count = (unsigned int)ret;
+	return 0;
+}
+
+static int read_device_info(struct vfn_vfio_dev *dev)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int ret;
+
+	if (ioctl(dev->fd, VFIO_DEVICE_GET_INFO, &info)) {
+		ret = -errno;
+		log_err("%s: VFIO_DEVICE_GET_INFO failed: errno %d", dev->bdf, -ret);
+		return ret;
+	}
+	if (!(info.flags & VFIO_DEVICE_FLAGS_PCI)) {
+		log_err("%s: not a VFIO PCI device (flags 0x%x)", dev->bdf, info.flags);
+		return -ENOTSUP;
+	}
+	dev->flags = info.flags;
+	dev->num_irqs = info.num_irqs;
+	dev->nregions = info.num_regions < VFIO_PCI_NUM_REGIONS ? info.num_regions
+								: VFIO_PCI_NUM_REGIONS;
+	return read_msix_count(dev);
+}
+
+static uint32_t region_flags(uint32_t vfio_flags)
+{
+	uint32_t flags = 0;
+
+	if (vfio_flags & VFIO_REGION_INFO_FLAG_READ)
+		flags |= VFN_VFIO_REGION_READ;
+	if (vfio_flags & VFIO_REGION_INFO_FLAG_WRITE)
+		flags |= VFN_VFIO_REGION_WRITE;
+	if (vfio_flags & VFIO_REGION_INFO_FLAG_MMAP)
+		flags |= VFN_VFIO_REGION_MMAP;
+	return flags;
+}
+
+/* Caches regions[0 .. nregions-1]; absent ones (EINVAL: no VGA) stay empty. */
+static int read_regions(struct vfn_vfio_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->nregions; i++) {
+		struct vfio_region_info info = { .argsz = sizeof(info), .index = i };
+		struct vfn_vfio_region *r = &dev->regions[i];
+		int ret;
+
+		if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &info)) {
+			ret = -errno;
+			if (ret == -EINVAL) {
+				log_debug("%s: region %u absent", dev->bdf, i);
+				continue;
+			}
+			log_err("%s: VFIO_DEVICE_GET_REGION_INFO %u failed: errno %d", dev->bdf, i, -ret);
+			return ret;
+		}
+		r->size = info.size;
+		r->offset = info.offset;
+		r->flags = region_flags(info.flags);
+		log_debug("%s: region %u: size 0x%llx offset 0x%llx flags 0x%x", dev->bdf, i,
+			  (unsigned long long)r->size, (unsigned long long)r->offset, info.flags);
+	}
+	return 0;
+}
+
+int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_vfio_dev **out)
+{
+	struct vfn_vfio_dev *dev;
+	int ret;
+
+	if (!bdf || !out) {
+		log_debug("vfio_open: NULL %s", bdf ? "out" : "bdf");
+		return -EINVAL;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->fd = -1;
+	/* The attach path; an iommufd/cdev one would be chosen here. */
+	dev->attach = &vfn_vfio_group_attach_ops;
+
+	ret = vfn_pci_parse_bdf(bdf, dev->bdf);
+	if (ret) {
+		log_debug("vfio_open: malformed PCI address '%s'", bdf);
+		goto free_dev;
+	}
+	ret = vfn_vfio_check_driver(dev->bdf);
+	if (ret)
+		goto free_dev;
+	ret = dev->attach->open(dev, opts ? opts->iommu : NULL);
+	if (ret)
+		goto free_dev;
+	ret = read_device_info(dev);
+	if (ret)
+		goto release_device;
+	ret = read_regions(dev);
+	if (ret)
+		goto release_device;
+
+	log_info("%s: opened through VFIO (%s), %u regions, %u MSI-X vectors", dev->bdf,
+		 dev->attach->name, dev->nregions, dev->msix_count);
+	*out = dev;
+	return 0;
+
+release_device:
+	release_device(dev);
+free_dev:
+	free(dev);
+	return ret;
+}
+
+void vfn_vfio_close(struct vfn_vfio_dev *dev)
+{
+	if (!dev)
+		return;
+	vfn_vfio_irq_disable(dev);
+	for (unsigned int i = 0; i < VFN_VFIO_NUM_BARS; i++)
+		if (dev->bars[i])
+			munmap(dev->bars[i], dev->regions[i].size);
+	release_device(dev);
+	free(dev);
+}
+
+const char *vfn_vfio_bdf(const struct vfn_vfio_dev *dev)
+{
+	return dev ? dev->bdf : NULL;
+}
+
+struct vfn_iommu *vfn_vfio_iommu(const struct vfn_vfio_dev *dev)
+{
+	return dev ? dev->iommu : NULL;
+}
+
+int vfn_vfio_device_fd(const struct vfn_vfio_dev *dev)
+{
+	if (!dev) {
+		log_debug("vfio_device_fd: NULL device");
+		return -EINVAL;
+	}
+	return dev->fd;
+}
+
+int vfn_vfio_region_info(const struct vfn_vfio_dev *dev, unsigned int index, struct vfn_vfio_region *info)
+{
+	if (!dev || !info) {
+		log_debug("vfio_region_info: NULL argument");
+		return -EINVAL;
+	}
+	if (index >= dev->nregions) {
+		log_debug("%s: region %u out of range (%u regions)", dev->bdf, index, dev->nregions);
+		return -EINVAL;
+	}
+	*info = dev->regions[index];
+	return 0;
+}
+
+/*
+ * Checks an access of @len bytes at @off of region @index that needs
+ * @need (VFN_VFIO_REGION_READ or _WRITE) and returns the region.
+ */
+static const struct vfn_vfio_region *region_check(const struct vfn_vfio_dev *dev, unsigned int index,
+						  uint64_t off, size_t len, const void *buf, uint32_t need)
+{
+	const struct vfn_vfio_region *r;
+
+	if (!dev || !buf) {
+		log_debug("vfio region access: NULL argument");
+		return NULL;
+	}
+	if (index >= dev->nregions || !(dev->regions[index].flags & need)) {
+		log_debug("%s: region %u does not exist or does not allow %s", dev->bdf, index,
+			  need == VFN_VFIO_REGION_READ ? "reads" : "writes");
+		return NULL;
+	}
+	r = &dev->regions[index];
+	if (len > r->size || off > r->size - len) {
+		log_debug("%s: region %u: %zu bytes at 0x%llx are beyond its 0x%llx bytes", dev->bdf,
+			  index, len, (unsigned long long)off, (unsigned long long)r->size);
+		return NULL;
+	}
+	return r;
+}
+
+int vfn_vfio_region_read(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, void *buf, size_t len)
+{
+	const struct vfn_vfio_region *r = region_check(dev, index, off, len, buf, VFN_VFIO_REGION_READ);
+	ssize_t n;
+
+	if (!r)
+		return -EINVAL;
+	do {
+		n = pread(dev->fd, buf, len, (off_t)(r->offset + off));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len) {
+		log_err("%s: region %u: short read (%zd of %zu bytes)", dev->bdf, index, n, len);
+		return -EIO;
+	}
+	return 0;
+}
+
+int vfn_vfio_region_write(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, const void *buf, size_t len)
+{
+	const struct vfn_vfio_region *r = region_check(dev, index, off, len, buf, VFN_VFIO_REGION_WRITE);
+	ssize_t n;
+
+	if (!r)
+		return -EINVAL;
+	do {
+		n = pwrite(dev->fd, buf, len, (off_t)(r->offset + off));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len) {
+		log_err("%s: region %u: short write (%zd of %zu bytes)", dev->bdf, index, n, len);
+		return -EIO;
+	}
+	return 0;
+}
+
+int vfn_vfio_map_bar(struct vfn_vfio_dev *dev, unsigned int bar, void **addr, size_t *len)
+{
+	const struct vfn_vfio_region *r;
+	void *p;
+
+	if (!dev || !addr || !len || bar >= VFN_VFIO_NUM_BARS || bar >= dev->nregions) {
+		log_debug("vfio_map_bar: NULL argument or BAR %u out of range", bar);
+		return -EINVAL;
+	}
+	r = &dev->regions[bar];
+	if (!r->size || (uint64_t)(size_t)r->size != r->size) {
+		log_debug("%s: BAR%u does not exist or cannot fit in memory", dev->bdf, bar);
+		return -EINVAL;
+	}
+	if (!(r->flags & VFN_VFIO_REGION_MMAP)) {
+		log_debug("%s: BAR%u cannot be mmapped", dev->bdf, bar);
+		return -ENOTSUP;
+	}
+	if (!dev->bars[bar]) {
+		p = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, dev->fd, (off_t)r->offset);
+		if (p == MAP_FAILED) {
+			int ret = -errno;
+
+			log_err("%s: mmap of BAR%u failed: errno %d", dev->bdf, bar, -ret);
+			return ret;
+		}
+		dev->bars[bar] = p;
+	}
+	*addr = dev->bars[bar];
+	*len = r->size;
+	return 0;
+}
+
+int vfn_vfio_cfg_read8(struct vfn_vfio_dev *dev, uint32_t off, uint8_t *v)
+{
+	return vfn_vfio_region_read(dev, VFN_VFIO_REGION_CONFIG, off, v, sizeof(*v));
+}
+
+int vfn_vfio_cfg_read16(struct vfn_vfio_dev *dev, uint32_t off, uint16_t *v)
+{
+	vfn_le16 le;
+	int ret;
+
+	if (!v) {
+		log_debug("vfio_cfg_read16: NULL value");
+		return -EINVAL;
+	}
+	ret = vfn_vfio_region_read(dev, VFN_VFIO_REGION_CONFIG, off, &le, sizeof(le));
+	if (!ret)
+		*v = vfn_le16_to_cpu(le);
+	return ret;
+}
+
+int vfn_vfio_cfg_read32(struct vfn_vfio_dev *dev, uint32_t off, uint32_t *v)
+{
+	vfn_le32 le;
+	int ret;
+
+	if (!v) {
+		log_debug("vfio_cfg_read32: NULL value");
+		return -EINVAL;
+	}
+	ret = vfn_vfio_region_read(dev, VFN_VFIO_REGION_CONFIG, off, &le, sizeof(le));
+	if (!ret)
+		*v = vfn_le32_to_cpu(le);
+	return ret;
+}
+
+int vfn_vfio_cfg_write16(struct vfn_vfio_dev *dev, uint32_t off, uint16_t v)
+{
+	vfn_le16 le = vfn_cpu_to_le16(v);
+
+	return vfn_vfio_region_write(dev, VFN_VFIO_REGION_CONFIG, off, &le, sizeof(le));
+}
+
+int vfn_vfio_cfg_write32(struct vfn_vfio_dev *dev, uint32_t off, uint32_t v)
+{
+	vfn_le32 le = vfn_cpu_to_le32(v);
+
+	return vfn_vfio_region_write(dev, VFN_VFIO_REGION_CONFIG, off, &le, sizeof(le));
+}
+
+int vfn_vfio_set_bus_master(struct vfn_vfio_dev *dev, bool enable)
+{
+	uint16_t cmd, want;
+	int ret;
+
+	ret = vfn_vfio_cfg_read16(dev, PCI_COMMAND, &cmd);
+	if (ret)
+		return ret;
+	want = enable ? (uint16_t)(cmd | PCI_COMMAND_MASTER) : (uint16_t)(cmd & ~PCI_COMMAND_MASTER);
+	if (want == cmd)
+		return 0;
+	return vfn_vfio_cfg_write16(dev, PCI_COMMAND, want);
+}
+
+int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info), .index = index };
+	int ret;
+
+	if (!dev) {
+		log_debug("vfio_irq_count: NULL device");
+		return -EINVAL;
+	}
+	if (index >= dev->num_irqs)
+		return 0;
+	if (ioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &info)) {
+		ret = -errno;
+		log_err("%s: VFIO_DEVICE_GET_IRQ_INFO %u failed: errno %d", dev->bdf, index, -ret);
+		return ret;
+	}
+	return info.count > INT32_MAX ? INT32_MAX : (int)info.count;
+}
+
+/*
+ * VFIO_DEVICE_SET_IRQS routing MSI-X vectors @start..@start+@count-1 to
+ * @efds; NULL @efds means "unrouted" for all of them.
+ */
+static int msix_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds)
+{
+	size_t argsz = sizeof(struct vfio_irq_set) + (size_t)count * sizeof(int32_t);
+	struct vfio_irq_set *set;
+	int32_t *fds;
+	int ret = 0;
+
+	set = calloc(1, argsz);
+	if (!set)
+		return -ENOMEM;
+	set->argsz = (uint32_t)argsz;
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	set->start = start;
+	set->count = count;
+	fds = (int32_t *)set->data;
+	for (unsigned int i = 0; i < count; i++)
+		fds[i] = efds ? efds[i] : -1;
+
+	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set)) {
+		ret = -errno;
+		log_err("%s: VFIO_DEVICE_SET_IRQS (MSI-X %u+%u) failed: errno %d", dev->bdf, start,
+			count, -ret);
+	}
+	free(set);
+	return ret;
+}
+
+int vfn_vfio_irq_enable(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds)
+{
+	int ret;
+
+	if (!dev || !efds || !count) {
+		log_debug("vfio_irq_enable: NULL argument or no vectors");
+		return -EINVAL;
+	}
+	if (start >= dev->msix_count || count > dev->msix_count - start) {
+		log_debug("%s: MSI-X vectors %u+%u beyond the %u the device has", dev->bdf, start, count,
+			  dev->msix_count);
+		return -EINVAL;
+	}
+	if (!dev->msix_enabled) {
+		/* Switch MSI-X on for the whole table, every vector unrouted. */
+		ret = msix_set(dev, 0, dev->msix_count, NULL);
+		if (ret)
+			return ret;
+		dev->msix_enabled = true;
+	}
+	return msix_set(dev, start, count, efds);
+}
+
+int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = VFIO_PCI_MSIX_IRQ_INDEX,
+	};
+	int ret;
+
+	if (!dev) {
+		log_debug("vfio_irq_disable: NULL device");
+		return -EINVAL;
+	}
+	if (!dev->msix_enabled)
+		return 0;
+	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, &set)) {
+		ret = -errno;
+		log_err("%s: disabling MSI-X failed: errno %d", dev->bdf, -ret);
+		return ret;
+	}
+	dev->msix_enabled = false;
+	return 0;
+}
+
+int vfn_vfio_reset(struct vfn_vfio_dev *dev)
+{
+	int ret;
+
+	if (!dev) {
+		log_debug("vfio_reset: NULL device");
+		return -EINVAL;
+	}
+	if (!(dev->flags & VFIO_DEVICE_FLAGS_RESET)) {
+		log_debug("%s: the device offers no reset", dev->bdf);
+		return -ENOTSUP;
+	}
+	if (ioctl(dev->fd, VFIO_DEVICE_RESET)) {
+		ret = -errno;
+		log_err("%s: VFIO_DEVICE_RESET failed: errno %d", dev->bdf, -ret);
+		return ret;
+	}
+	return 0;
+}

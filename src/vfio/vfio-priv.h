@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interface of the vfio module.
+ *
+ * The "thin shim": how a device fd is obtained from the kernel, and attached
+ * to a DMA address space, goes through struct vfn_vfio_attach_ops.  The group
+ * + type1 container path (group.c) is the one shipped; an iommufd/cdev path
+ * would implement the same table.  Everything done on the device fd itself
+ * (regions, BAR mmap, config space, IRQs, reset) is shared code in device.c.
+ */
+#ifndef VFN_SRC_VFIO_PRIV_H
+#define VFN_SRC_VFIO_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/vfio.h>
+
+#include <vfn/pci.h>
+#include <vfn/vfio.h>
+
+struct vfn_vfio_attach_ops {
+	const char *name;
+	/*
+	 * Obtains the device fd of dev->bdf and attaches the device to
+	 * @requested (NULL: the process default, or a new address space when
+	 * the kernel will not let the device share the default one).
+	 * On success sets dev->fd, dev->iommu (a reference owned by @dev,
+	 * dropped by device.c) and dev->attach_priv.  On failure nothing is
+	 * held and dev->fd stays -1.  Errors as vfn_vfio_open().
+	 */
+	int (*open)(struct vfn_vfio_dev *dev, struct vfn_iommu *requested);
+	/*
+	 * Releases what open() set up besides the device fd and dev->iommu.
+	 * Called after device.c has closed dev->fd.
+	 */
+	void (*close)(struct vfn_vfio_dev *dev);
+};
+
+/* VFIO groups + type1 containers (group.c). */
+extern const struct vfn_vfio_attach_ops vfn_vfio_group_attach_ops;
+
+/* BARs are regions 0..5. */
+#define VFN_VFIO_NUM_BARS (VFN_VFIO_REGION_BAR5 + 1)
+
+struct vfn_vfio_dev {
+	char bdf[VFN_PCI_BDF_LEN];		/* canonical */
+	int fd;					/* device fd, -1 if not open */
+	struct vfn_iommu *iommu;		/* reference held */
+	const struct vfn_vfio_attach_ops *attach;
+	void *attach_priv;			/* the attach path's state */
+
+	uint32_t flags;				/* VFIO_DEVICE_FLAGS_* */
+	unsigned int num_irqs;			/* interrupt indexes */
+	unsigned int nregions;			/* entries valid in regions[] */
+	struct vfn_vfio_region regions[VFIO_PCI_NUM_REGIONS];
+	void *bars[VFN_VFIO_NUM_BARS];		/* mmap of each BAR, or NULL */
+
+	unsigned int msix_count;		/* MSI-X vectors offered */
+	/*
+	 * MSI-X is on in the kernel.  The first vfn_vfio_irq_enable() switches
+	 * it on for the whole table (unrouted vectors get -1), so that later
+	 * calls can route any range without turning it off and on again.
+	 */
+	bool msix_enabled;
+};
+
+/*
+ * Checks that @bdf exists and is bound to vfio-pci.  Returns 0, -ENODEV
+ * (no such function), -EBUSY (unbound or bound to another driver; the log
+ * names the driver), or -errno from sysfs.
+ */
+int vfn_vfio_check_driver(const char *bdf);
+
+#endif
