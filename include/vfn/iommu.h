@@ -34,23 +34,26 @@ struct vfn_iova_range {
  * it in *@out, or -ENOENT (no /dev/vfio/vfio: vfio not loaded), -EACCES,
  * -EINVAL (unsupported VFIO API), -ENOMEM.  Release with vfn_iommu_put().
  */
-int vfn_iommu_create(struct vfn_iommu **out);
+VFN_API int vfn_iommu_create(struct vfn_iommu **out);
 
 /*
  * Returns the process-wide default address space, creating it on first use,
- * with a reference the caller owns (drop it with vfn_iommu_put()).
- * Same errors as vfn_iommu_create().
+ * with a reference the caller owns (drop it with vfn_iommu_put()).  The
+ * default itself lives until the process exits (it keeps one reference of its
+ * own), but holds mappings only while a device is attached.  Thread-safe; a
+ * failed creation is retried by the next call.  Same errors as
+ * vfn_iommu_create().
  */
-int vfn_iommu_get_default(struct vfn_iommu **out);
+VFN_API int vfn_iommu_get_default(struct vfn_iommu **out);
 
 /* Takes a reference on @iommu. */
-void vfn_iommu_get(struct vfn_iommu *iommu);
+VFN_API void vfn_iommu_get(struct vfn_iommu *iommu);
 
 /*
  * Drops a reference; the last one unmaps every remaining mapping and closes
  * the container.  NULL is ignored.
  */
-void vfn_iommu_put(struct vfn_iommu *iommu);
+VFN_API void vfn_iommu_put(struct vfn_iommu *iommu);
 
 /*
  * Maps @len bytes at @vaddr (both page-aligned) for device read/write at an
@@ -59,20 +62,21 @@ void vfn_iommu_put(struct vfn_iommu *iommu);
  * -EEXIST (overlaps an existing mapping), -ENOSPC (no IOVA space left, or the
  * kernel's DMA mapping limit reached), -ENOMEM, or the kernel's -errno.
  */
-int vfn_iommu_map(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t *iova);
+VFN_API int vfn_iommu_map(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t *iova);
 
 /*
  * Like vfn_iommu_map() but at the caller's chosen @iova (page-aligned), for
  * tests that need a specific address.  -ERANGE if @iova..@iova+@len-1 is not
  * inside a usable range, -EEXIST if it overlaps an allocated IOVA.
  */
-int vfn_iommu_map_at(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t iova);
+VFN_API int vfn_iommu_map_at(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t iova);
 
 /*
  * Unmaps the mapping that starts at @vaddr and returns its IOVA space to the
- * allocator for reuse.  -ENOENT if no mapping starts there.
+ * allocator for reuse.  -ENOENT if no mapping starts there, or the kernel's
+ * -errno (the mapping then stays).
  */
-int vfn_iommu_unmap(struct vfn_iommu *iommu, void *vaddr);
+VFN_API int vfn_iommu_unmap(struct vfn_iommu *iommu, void *vaddr);
 
 /*
  * Translates @vaddr (any byte inside a mapping) to its IOVA.  If @len is not
@@ -80,25 +84,31 @@ int vfn_iommu_unmap(struct vfn_iommu *iommu, void *vaddr);
  * mapping.  Lock-free and syscall-free: safe on the I/O hot path, concurrently
  * with map/unmap from other threads.  -ENOENT if @vaddr is not mapped.
  */
-int vfn_iommu_translate(struct vfn_iommu *iommu, const void *vaddr, uint64_t *iova, size_t *len);
+VFN_API int vfn_iommu_translate(struct vfn_iommu *iommu, const void *vaddr, uint64_t *iova, size_t *len);
 
 /*
- * Copies up to @max usable IOVA ranges (as reported by the kernel, or the
- * whole 64-bit space minus page 0 when it reports none) into @ranges and
- * returns how many there are in total (which may exceed @max).
+ * Copies up to @max usable IOVA ranges into @ranges and returns how many
+ * there are in total (which may exceed @max; 0 before a device is attached).
+ * They are the kernel's report, or [0, 2^48 - 1] (minus the MSI window
+ * 0xfee00000-0xfeefffff on x86) from kernels that report none.  Page 0 is
+ * never handed out, so an IOVA of 0 is always a bug.
  */
-int vfn_iommu_get_ranges(struct vfn_iommu *iommu, struct vfn_iova_range *ranges, int max);
+VFN_API int vfn_iommu_get_ranges(struct vfn_iommu *iommu, struct vfn_iova_range *ranges, int max);
 
 /*
  * Allocates @len bytes (rounded up to pages) of zeroed memory and maps it.
- * Returns the rounded length and stores the address and IOVA; frees nothing
- * on failure (negative errno as for vfn_mem_alloc()/vfn_iommu_map()).
- * Release with vfn_dma_free().
+ * Returns the rounded length and stores the address and IOVA; on failure
+ * leaves nothing allocated or mapped and returns a negative errno as
+ * vfn_mem_alloc()/vfn_iommu_map() do.  Release with vfn_dma_free().
  */
-ssize_t vfn_dma_alloc(struct vfn_iommu *iommu, size_t len, void **vaddr, uint64_t *iova);
+VFN_API ssize_t vfn_dma_alloc(struct vfn_iommu *iommu, size_t len, void **vaddr, uint64_t *iova);
 
-/* Unmaps and frees memory from vfn_dma_alloc(); NULL @vaddr is ignored. */
-void vfn_dma_free(struct vfn_iommu *iommu, void *vaddr, size_t len);
+/*
+ * Unmaps and frees memory from vfn_dma_alloc(); NULL @vaddr is ignored.  If
+ * the kernel refuses the unmap, the memory is kept (logged), since the device
+ * may still reach it.
+ */
+VFN_API void vfn_dma_free(struct vfn_iommu *iommu, void *vaddr, size_t len);
 
 #ifdef __cplusplus
 }

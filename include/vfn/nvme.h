@@ -292,13 +292,13 @@ static inline bool vfn_nvme_status_more(uint16_t status) { return (status >> 13)
  * Returns the spec name of a status (from vfn_nvme_cqe_status(); CRD/M/DNR
  * ignored), e.g. "Invalid Command Opcode", or "Unknown Status" — never NULL.
  */
-const char *vfn_nvme_status_str(uint16_t status);
+VFN_API const char *vfn_nvme_status_str(uint16_t status);
 
 /*
  * Returns the spec name of an opcode ("Identify", "Read", ...) for the admin
  * (@admin true) or NVM command set, or "Unknown" — never NULL.
  */
-const char *vfn_nvme_opcode_str(bool admin, uint8_t opcode);
+VFN_API const char *vfn_nvme_opcode_str(bool admin, uint8_t opcode);
 
 /*
  * Maps a status to an errno for callers that want a plain result: 0 for
@@ -364,29 +364,29 @@ struct vfn_nvme_ns_info {
  * -EIO (CSTS.CFS set, or an admin command failed), -ENODEV (BAR0 reads as
  * all-ones: device gone).  On failure the device is closed again.
  */
-int vfn_nvme_ctrl_open(const char *bdf, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **out);
+VFN_API int vfn_nvme_ctrl_open(const char *bdf, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **out);
 
 /*
  * Shuts the controller down (CC.SHN normal, waiting for CSTS.SHST complete
  * within CAP.TO), disables it, and frees everything.  NULL is ignored.
  */
-void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl);
+VFN_API void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl);
 
 /* Identity decoded at bring-up (owned by @ctrl). */
-const struct vfn_nvme_ctrl_info *vfn_nvme_ctrl_get_info(const struct vfn_nvme_ctrl *ctrl);
+VFN_API const struct vfn_nvme_ctrl_info *vfn_nvme_ctrl_get_info(const struct vfn_nvme_ctrl *ctrl);
 
 /* The address space the controller's DMA goes through (borrowed). */
-struct vfn_iommu *vfn_nvme_ctrl_iommu(const struct vfn_nvme_ctrl *ctrl);
+VFN_API struct vfn_iommu *vfn_nvme_ctrl_iommu(const struct vfn_nvme_ctrl *ctrl);
 
 /*
  * Register access for test teams: named offsets VFN_NVME_REG_*.  Reads and
  * writes go straight to the device, even ones that break the driver's state.
  * Offsets beyond BAR0 or not 4-byte aligned read as all-ones / are ignored.
  */
-uint32_t vfn_nvme_reg_read32(struct vfn_nvme_ctrl *ctrl, uint32_t off);
-uint64_t vfn_nvme_reg_read64(struct vfn_nvme_ctrl *ctrl, uint32_t off);
-void vfn_nvme_reg_write32(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint32_t val);
-void vfn_nvme_reg_write64(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint64_t val);
+VFN_API uint32_t vfn_nvme_reg_read32(struct vfn_nvme_ctrl *ctrl, uint32_t off);
+VFN_API uint64_t vfn_nvme_reg_read64(struct vfn_nvme_ctrl *ctrl, uint32_t off);
+VFN_API void vfn_nvme_reg_write32(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint32_t val);
+VFN_API void vfn_nvme_reg_write64(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint64_t val);
 
 /*
  * Submits @sqe on the admin queue and waits for its completion.  The command
@@ -400,38 +400,38 @@ void vfn_nvme_reg_write64(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint64_t val
  * -ETIMEDOUT if it did not complete in time, -ENODEV if the device is gone,
  * -EINVAL (@len beyond the controller's transfer limit), -ENOMEM.
  */
-int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+VFN_API int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
 
 /*
  * Identify with @cns for @nsid into @buf (VFN_NVME_IDENTIFY_DATA_SIZE bytes).
  * Returns as vfn_nvme_admin_sync(); the status is stored in @status if not NULL.
  */
-int vfn_nvme_identify(struct vfn_nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf, uint16_t *status);
+VFN_API int vfn_nvme_identify(struct vfn_nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf, uint16_t *status);
 
 /*
  * Identifies namespace @nsid and decodes it into @info.  Returns 0, -ENOENT
  * if @nsid is not an active namespace (Invalid Namespace status or an
  * all-zero structure), or as vfn_nvme_admin_sync().
  */
-int vfn_nvme_ns_get_info(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, struct vfn_nvme_ns_info *info);
+VFN_API int vfn_nvme_ns_get_info(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, struct vfn_nvme_ns_info *info);
 
 /*
  * Fills @nsids with up to @max active namespace ids greater than @start, in
  * increasing order, and returns how many it stored (at most 1024 per call).
  */
-int vfn_nvme_ns_list_active(struct vfn_nvme_ctrl *ctrl, uint32_t start, uint32_t *nsids, int max);
+VFN_API int vfn_nvme_ns_list_active(struct vfn_nvme_ctrl *ctrl, uint32_t start, uint32_t *nsids, int max);
 
 /*
  * Get Features @fid for @nsid with @cdw11; the completion's DW0 is stored in
  * @result (may be NULL); @buf/@len receive a data structure if the feature
  * has one.  Returns as vfn_nvme_admin_sync().
  */
-int vfn_nvme_get_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+VFN_API int vfn_nvme_get_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
 			  uint32_t *result, void *buf, size_t len);
 
 /* Set Features @fid with @cdw11 (and @buf for features with data). */
-int vfn_nvme_set_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+VFN_API int vfn_nvme_set_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
 			  uint32_t *result, const void *buf, size_t len);
 
 #ifdef __cplusplus

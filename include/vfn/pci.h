@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <vfn/support.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -45,14 +47,14 @@ struct vfn_pci_func {
  * address (no other checks: the device may not exist).  Every function below
  * accepts either form and works on the canonical one.
  */
-int vfn_pci_parse_bdf(const char *s, char out[VFN_PCI_BDF_LEN]);
+VFN_API int vfn_pci_parse_bdf(const char *s, char out[VFN_PCI_BDF_LEN]);
 
 /*
  * Reads one function's identity and driver into @func.  Returns 0, -EINVAL
  * for a malformed address, -ENODEV if no such function exists, -EIO if an
  * attribute holds something unexpected, or -errno from sysfs.
  */
-int vfn_pci_get_func(const char *bdf, struct vfn_pci_func *func);
+VFN_API int vfn_pci_get_func(const char *bdf, struct vfn_pci_func *func);
 
 /*
  * Lists functions whose class code matches @class_code under @class_mask
@@ -62,27 +64,27 @@ int vfn_pci_get_func(const char *bdf, struct vfn_pci_func *func);
  * removed while listing are skipped.  Returns -EINVAL for a bad buffer, or
  * -errno if sysfs cannot be read.
  */
-int vfn_pci_list(uint32_t class_code, uint32_t class_mask, struct vfn_pci_func *funcs, int max);
+VFN_API int vfn_pci_list(uint32_t class_code, uint32_t class_mask, struct vfn_pci_func *funcs, int max);
 
 /*
  * Copies the name of the driver bound to @bdf into @buf (@len bytes, "" if
  * unbound).  Returns 0, -EINVAL (also for a NULL or empty @buf), -ENODEV, or
  * -ENAMETOOLONG.
  */
-int vfn_pci_get_driver(const char *bdf, char *buf, size_t len);
+VFN_API int vfn_pci_get_driver(const char *bdf, char *buf, size_t len);
 
 /*
  * Returns the IOMMU group number of @bdf, -ENODEV if it does not exist, or
  * -ENOENT if it has no IOMMU group (no IOMMU, or intel_iommu=off).
  */
-int vfn_pci_iommu_group(const char *bdf);
+VFN_API int vfn_pci_iommu_group(const char *bdf);
 
 /*
  * Unbinds @bdf from its current driver (no-op if unbound) and clears its
  * driver_override.  Returns 0, -EINVAL, -ENODEV, or -errno from sysfs
  * (-EACCES: not root).
  */
-int vfn_pci_unbind(const char *bdf);
+VFN_API int vfn_pci_unbind(const char *bdf);
 
 /*
  * Binds @bdf to @driver ("vfio-pci", "nvme", ...): unbinds it from any other
@@ -95,7 +97,7 @@ int vfn_pci_unbind(const char *bdf);
  * claim the device, or -errno from sysfs (-EACCES: not root).  After a failed
  * probe driver_override is cleared again and the function is left unbound.
  */
-int vfn_pci_bind(const char *bdf, const char *driver);
+VFN_API int vfn_pci_bind(const char *bdf, const char *driver);
 
 #ifdef __cplusplus
 }

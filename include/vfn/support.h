@@ -17,6 +17,9 @@
 extern "C" {
 #endif
 
+/* Marks a function the shared library exports (see src/libvfn.map). */
+#define VFN_API __attribute__((visibility("default")))
+
 #define vfn_likely(x) __builtin_expect(!!(x), 1)
 #define vfn_unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -118,16 +121,16 @@ enum vfn_log_level {
 typedef void (*vfn_log_fn)(enum vfn_log_level level, const char *msg, void *arg);
 
 /* Sets the most verbose level that is emitted (VFN_LOG_NONE: nothing). */
-void vfn_log_set_level(enum vfn_log_level level);
+VFN_API void vfn_log_set_level(enum vfn_log_level level);
 
 /* Returns the current level. */
 enum vfn_log_level vfn_log_get_level(void);
 
 /* Routes log lines to @fn (NULL: back to stderr with a "vfn: " prefix). */
-void vfn_log_set_fn(vfn_log_fn fn, void *arg);
+VFN_API void vfn_log_set_fn(vfn_log_fn fn, void *arg);
 
 /* The system page size in bytes. */
-size_t vfn_page_size(void);
+VFN_API size_t vfn_page_size(void);
 
 /*
  * Allocates @len bytes (rounded up to whole pages) of zeroed, page-aligned
@@ -135,13 +138,13 @@ size_t vfn_page_size(void);
  * in *@vaddr and returns the rounded length; -ENOMEM or -EINVAL on failure.
  * Free with vfn_mem_free() using the same @len.
  */
-ssize_t vfn_mem_alloc(size_t len, void **vaddr);
+VFN_API ssize_t vfn_mem_alloc(size_t len, void **vaddr);
 
 /* Frees memory from vfn_mem_alloc(); NULL is ignored. */
-void vfn_mem_free(void *vaddr, size_t len);
+VFN_API void vfn_mem_free(void *vaddr, size_t len);
 
 /* Monotonic time in nanoseconds. */
-uint64_t vfn_now_ns(void);
+VFN_API uint64_t vfn_now_ns(void);
 
 #ifdef __cplusplus
 }

@@ -68,25 +68,25 @@ struct vfn_vfio_opts {
  * VFIO PCI device), -ENOMEM, or the kernel's -errno.
  * On failure nothing stays open.
  */
-int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_vfio_dev **out);
+VFN_API int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_vfio_dev **out);
 
 /*
  * Closes the device: disables interrupts, unmaps BARs, closes the fds and
  * drops the address-space reference.  NULL is ignored.
  */
-void vfn_vfio_close(struct vfn_vfio_dev *dev);
+VFN_API void vfn_vfio_close(struct vfn_vfio_dev *dev);
 
 /* The canonical BDF the device was opened with. */
-const char *vfn_vfio_bdf(const struct vfn_vfio_dev *dev);
+VFN_API const char *vfn_vfio_bdf(const struct vfn_vfio_dev *dev);
 
 /* The address space the device is attached to (borrowed reference). */
-struct vfn_iommu *vfn_vfio_iommu(const struct vfn_vfio_dev *dev);
+VFN_API struct vfn_iommu *vfn_vfio_iommu(const struct vfn_vfio_dev *dev);
 
 /* The VFIO device fd (owned by @dev), for ioctls vfn does not wrap. */
-int vfn_vfio_device_fd(const struct vfn_vfio_dev *dev);
+VFN_API int vfn_vfio_device_fd(const struct vfn_vfio_dev *dev);
 
 /* Fills @info for region @index.  -EINVAL if @index is out of range. */
-int vfn_vfio_region_info(const struct vfn_vfio_dev *dev, unsigned int index, struct vfn_vfio_region *info);
+VFN_API int vfn_vfio_region_info(const struct vfn_vfio_dev *dev, unsigned int index, struct vfn_vfio_region *info);
 
 /*
  * Reads/writes @len bytes at @off of region @index with pread/pwrite on the
@@ -94,8 +94,8 @@ int vfn_vfio_region_info(const struct vfn_vfio_dev *dev, unsigned int index, str
  * -EINVAL (out of the region's bounds, or region not readable/writable),
  * -EIO (short transfer), or -errno.
  */
-int vfn_vfio_region_read(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, void *buf, size_t len);
-int vfn_vfio_region_write(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, const void *buf, size_t len);
+VFN_API int vfn_vfio_region_read(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, void *buf, size_t len);
+VFN_API int vfn_vfio_region_write(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, const void *buf, size_t len);
 
 /*
  * Maps BAR @bar into memory and stores its address and size.  The mapping is
@@ -103,23 +103,23 @@ int vfn_vfio_region_write(struct vfn_vfio_dev *dev, unsigned int index, uint64_t
  * -ENOTSUP if the region cannot be mmapped (use vfn_vfio_region_read/write),
  * -EINVAL if the BAR does not exist, or -errno from mmap.
  */
-int vfn_vfio_map_bar(struct vfn_vfio_dev *dev, unsigned int bar, void **addr, size_t *len);
+VFN_API int vfn_vfio_map_bar(struct vfn_vfio_dev *dev, unsigned int bar, void **addr, size_t *len);
 
 /* Config space accessors (little-endian values converted to CPU order). */
-int vfn_vfio_cfg_read8(struct vfn_vfio_dev *dev, uint32_t off, uint8_t *v);
-int vfn_vfio_cfg_read16(struct vfn_vfio_dev *dev, uint32_t off, uint16_t *v);
-int vfn_vfio_cfg_read32(struct vfn_vfio_dev *dev, uint32_t off, uint32_t *v);
-int vfn_vfio_cfg_write16(struct vfn_vfio_dev *dev, uint32_t off, uint16_t v);
-int vfn_vfio_cfg_write32(struct vfn_vfio_dev *dev, uint32_t off, uint32_t v);
+VFN_API int vfn_vfio_cfg_read8(struct vfn_vfio_dev *dev, uint32_t off, uint8_t *v);
+VFN_API int vfn_vfio_cfg_read16(struct vfn_vfio_dev *dev, uint32_t off, uint16_t *v);
+VFN_API int vfn_vfio_cfg_read32(struct vfn_vfio_dev *dev, uint32_t off, uint32_t *v);
+VFN_API int vfn_vfio_cfg_write16(struct vfn_vfio_dev *dev, uint32_t off, uint16_t v);
+VFN_API int vfn_vfio_cfg_write32(struct vfn_vfio_dev *dev, uint32_t off, uint32_t v);
 
 /* Sets or clears the Bus Master Enable bit in the command register. */
-int vfn_vfio_set_bus_master(struct vfn_vfio_dev *dev, bool enable);
+VFN_API int vfn_vfio_set_bus_master(struct vfn_vfio_dev *dev, bool enable);
 
 /*
  * Returns the number of vectors the device offers for interrupt type @index
  * (VFN_VFIO_IRQ_MSIX, ...), 0 if none, or -errno.
  */
-int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index);
+VFN_API int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index);
 
 /*
  * Routes MSI-X vectors @start .. @start+@count-1 to the eventfds in @efds
@@ -128,16 +128,16 @@ int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index);
  * eventfds stay owned by the caller.  Returns 0, -EINVAL (@count 0, or range
  * beyond vfn_vfio_irq_count()), -ENOMEM, or -errno from VFIO_DEVICE_SET_IRQS.
  */
-int vfn_vfio_irq_enable(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds);
+VFN_API int vfn_vfio_irq_enable(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds);
 
 /* Disables all MSI-X vectors (MSI-X off).  0 if they were not enabled. */
-int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev);
+VFN_API int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev);
 
 /*
  * Resets the function (VFIO_DEVICE_RESET: FLR or whatever the kernel has).
  * -ENOTSUP if the device offers no reset.
  */
-int vfn_vfio_reset(struct vfn_vfio_dev *dev);
+VFN_API int vfn_vfio_reset(struct vfn_vfio_dev *dev);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/* Synchronous admin commands on the polled admin queue. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nvme/ctrl-priv.h"
+#include "nvme/prp.h"
+#include "support/log.h"
+
+#define ADMIN_SPIN_POLLS 64		/* CQ polls before the first sleep */
+#define ADMIN_SLEEP_MIN_NS 10000
+#define ADMIN_SLEEP_MAX_NS 1000000
+#define ADMIN_NR_CIDS 65536
+
+/* Identify Namespace byte offsets. */
+#define ID_NS_NSZE 0
+#define ID_NS_NCAP 8
+#define ID_NS_NUSE 16
+#define ID_NS_NLBAF 25
+#define ID_NS_FLBAS 26
+#define ID_NS_LBAF 128		/* LBA Format n at 128 + 4 * n: MS (le16), LBADS, RP */
+
+/* The DMA memory behind one command's data. */
+struct admin_data {
+	void *vaddr;
+	uint64_t iova;
+	size_t alloc_len;		/* 0: the controller's bounce page */
+	struct vfn_prp_list list;	/* entries 0: no PRP list */
+};
+
+int vfn_nvme_admin_init(struct vfn_nvme_ctrl *ctrl)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+	ssize_t len;
+	int ret;
+
+	ret = pthread_mutex_init(&a->lock, NULL);
+	if (ret)
+		return -ret;
+	len = vfn_dma_alloc(ctrl->hw.iommu, ctrl->page_size, &a->bounce, &a->bounce_iova);
+	if (len < 0) {
+		log_err("%s: cannot allocate the admin bounce buffer: %zd", ctrl->hw.name, len);
+		pthread_mutex_destroy(&a->lock);
+		return (int)len;
+	}
+	return 0;
+}
+
+void vfn_nvme_admin_fini(struct vfn_nvme_ctrl *ctrl)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+	struct vfn_nvme_retired_buf *r, *next;
+
+	for (r = a->retired; r; r = next) {
+		next = r->next;
+		vfn_dma_free(ctrl->hw.iommu, r->vaddr, r->len);
+		free(r);
+	}
+	a->retired = NULL;
+	vfn_dma_free(ctrl->hw.iommu, a->bounce, ctrl->page_size);
+	a->bounce = NULL;
+	pthread_mutex_destroy(&a->lock);
+}
+
+static bool cid_abandoned(const struct vfn_nvme_admin *a, uint16_t cid)
+{
+	return (a->abandoned[cid / 64] >> (cid % 64)) & 1;
+}
+
+static void cid_set_abandoned(struct vfn_nvme_admin *a, uint16_t cid, bool on)
+{
+	if (on)
+		a->abandoned[cid / 64] |= 1ull << (cid % 64);
+	else
+		a->abandoned[cid / 64] &= ~(1ull << (cid % 64));
+}
+
+/* Per-command DMA memory for transfers larger than the bounce page, PRP list after the data. */
+static int admin_data_alloc(struct vfn_nvme_ctrl *ctrl, size_t len, struct admin_data *d)
+{
+	size_t page = ctrl->page_size;
+	size_t data_len, slots;
+	ssize_t ret;
+
+	if (len > SIZE_MAX / 2) {
+		log_debug("%s: admin transfer of %zu bytes too large", ctrl->hw.name, len);
+		return -EINVAL;
+	}
+	data_len = (len + page - 1) & ~(page - 1);
+	slots = vfn_prp_list_slots(0, len, page, 0);
+	ret = vfn_dma_alloc(ctrl->hw.iommu, data_len + slots * sizeof(vfn_le64), &d->vaddr, &d->iova);
+	if (ret < 0) {
+		log_debug("%s: cannot allocate %zu bytes for an admin command: %zd", ctrl->hw.name, len, ret);
+		return (int)ret;
+	}
+	d->alloc_len = (size_t)ret;
+	d->list = (struct vfn_prp_list){
+		.vaddr = (vfn_le64 *)((uint8_t *)d->vaddr + data_len),
+		.iova = d->iova + data_len,
+		.entries = slots,
+	};
+	return 0;
+}
+
+/* DMA memory for @len bytes: the bounce page if it fits and is available, else a new allocation. */
+static int admin_data_get(struct vfn_nvme_ctrl *ctrl, size_t len, struct admin_data *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (!len)
+		return 0;
+	if (len <= ctrl->page_size && ctrl->admin.bounce) {
+		d->vaddr = ctrl->admin.bounce;
+		d->iova = ctrl->admin.bounce_iova;
+		return 0;
+	}
+	return admin_data_alloc(ctrl, len, d);
+}
+
+/*
+ * Keeps the data memory of a command that never completed mapped until
+ * close, so a late transfer lands in memory nobody else uses.
+ */
+static void admin_data_retire(struct vfn_nvme_ctrl *ctrl, struct admin_data *d)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+	struct vfn_nvme_retired_buf *r = malloc(sizeof(*r));
+	size_t len = d->alloc_len ? d->alloc_len : ctrl->page_size;
+
+	if (!r) {
+		log_err("%s: cannot track the buffer of an abandoned admin command; unmapping it", ctrl->hw.name);
+		vfn_dma_free(ctrl->hw.iommu, d->vaddr, len);
+	} else {
+		*r = (struct vfn_nvme_retired_buf){ .next = a->retired, .vaddr = d->vaddr, .len = len };
+		a->retired = r;
+	}
+	if (d->alloc_len)
+		return;
+	/* The bounce page went with it: get a fresh one (or use per-command memory until then). */
+	if (vfn_dma_alloc(ctrl->hw.iommu, ctrl->page_size, &a->bounce, &a->bounce_iova) < 0)
+		a->bounce = NULL;
+}
+
+static void admin_data_put(struct vfn_nvme_ctrl *ctrl, struct admin_data *d, bool abandoned)
+{
+	if (!d->vaddr)
+		return;
+	if (abandoned)
+		admin_data_retire(ctrl, d);
+	else if (d->alloc_len)
+		vfn_dma_free(ctrl->hw.iommu, d->vaddr, d->alloc_len);
+}
+
+/* Fills the SQE's data pointer with PRPs (admin commands never use SGLs). */
+static int admin_set_dptr(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, const struct admin_data *d,
+			  size_t len)
+{
+	uint64_t prp1 = 0, prp2 = 0;
+	int ret;
+
+	sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | VFN_NVME_SQE_PSDT_PRP);
+	if (len) {
+		ret = vfn_prp_build(d->iova, len, ctrl->page_size, d->list.entries ? &d->list : NULL, &prp1, &prp2);
+		if (ret)
+			return ret;
+	}
+	sqe->dptr.prp1 = vfn_cpu_to_le64(prp1);
+	sqe->dptr.prp2 = vfn_cpu_to_le64(prp2);
+	return 0;
+}
+
+/* A completion nobody waits for: a late one for a timed-out command, or a bogus one. */
+static void admin_drop(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_cqe *cqe)
+{
+	uint16_t cid = vfn_le16_to_cpu(cqe->cid), sqid = vfn_le16_to_cpu(cqe->sqid);
+	uint16_t status = vfn_nvme_cqe_status(cqe);
+
+	if (sqid == 0 && cid_abandoned(&ctrl->admin, cid)) {
+		cid_set_abandoned(&ctrl->admin, cid, false);
+		log_info("%s: late completion of timed-out admin command %u (status 0x%x) dropped", ctrl->hw.name, cid,
+			 status);
+		return;
+	}
+	log_err("%s: unexpected admin completion (cid %u, sqid %u, status 0x%x) dropped", ctrl->hw.name, cid, sqid,
+		status);
+}
+
+/* Consumes the posted completions; true (and *@out filled) once @cid's is among them. */
+static bool admin_reap(struct vfn_nvme_ctrl *ctrl, uint16_t cid, struct vfn_nvme_cqe *out)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+	struct vfn_nvme_cqe *cqe, c;
+	bool found = false, popped = false;
+
+	while (!found && (cqe = vfn_cq_peek(&a->cq))) {
+		c = *cqe;
+		vfn_cq_pop(&a->cq);
+		popped = true;
+		if (vfn_le16_to_cpu(c.sqid) != 0) {
+			admin_drop(ctrl, &c);
+			continue;
+		}
+		if (vfn_le16_to_cpu(c.sqhd) < a->sq.entries)
+			vfn_sq_update_head(&a->sq, &c);
+		if (vfn_le16_to_cpu(c.cid) == cid) {
+			*out = c;
+			found = true;
+		} else {
+			admin_drop(ctrl, &c);
+		}
+	}
+	if (popped)
+		vfn_cq_ring(&a->cq);
+	return found;
+}
+
+/* Polls for @cid's completion: spins briefly, then sleeps with backoff, checking CSTS. */
+static int admin_wait(struct vfn_nvme_ctrl *ctrl, uint16_t cid, struct vfn_nvme_cqe *out, uint32_t timeout_ms)
+{
+	uint64_t deadline = vfn_now_ns() + (uint64_t)timeout_ms * 1000000;
+	long sleep_ns = ADMIN_SLEEP_MIN_NS;
+	int ret;
+
+	for (unsigned int polls = 0;; polls++) {
+		bool expired = vfn_now_ns() > deadline;
+		struct timespec ts = { 0, sleep_ns };
+
+		if (admin_reap(ctrl, cid, out))
+			return 0;
+		if (polls < ADMIN_SPIN_POLLS)
+			continue;
+		ret = vfn_nvme_ctrl_check_csts(ctrl);
+		if (ret)
+			return ret;
+		if (expired)
+			return -ETIMEDOUT;
+		nanosleep(&ts, NULL);
+		if (sleep_ns < ADMIN_SLEEP_MAX_NS)
+			sleep_ns *= 2;
+	}
+}
+
+/* Picks a command id that no abandoned command still holds. */
+static int admin_alloc_cid(struct vfn_nvme_admin *a, uint16_t *cid)
+{
+	for (unsigned int i = 0; i < ADMIN_NR_CIDS; i++) {
+		uint16_t c = a->next_cid++;
+
+		if (!cid_abandoned(a, c)) {
+			*cid = c;
+			return 0;
+		}
+	}
+	return -EBUSY;
+}
+
+/* Posts @sqe with a fresh command id and rings the doorbell; stores the id. */
+static int admin_post(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, uint16_t *cid)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+
+	if (!vfn_sq_space(&a->sq) || admin_alloc_cid(a, cid)) {
+		log_err("%s: admin queue full of commands that did not complete", ctrl->hw.name);
+		return -EBUSY;
+	}
+	sqe->cid = vfn_cpu_to_le16(*cid);
+	vfn_sq_post(&a->sq, sqe);
+	vfn_sq_ring(&a->sq);
+	return 0;
+}
+
+/* Posts @sqe and waits; on failure the command is abandoned. Locked by the caller. */
+static int admin_exec(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		      struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	unsigned int dir = sqe->opcode & 0x3;
+	struct admin_data d;
+	bool abandoned = false;
+	uint16_t cid;
+	int ret;
+
+	ret = admin_data_get(ctrl, len, &d);
+	if (ret)
+		return ret;
+	if (len && dir == VFN_NVME_XFER_FROM_DEV)
+		memset(d.vaddr, 0, len);
+	if (len && (dir & VFN_NVME_XFER_TO_DEV))
+		memcpy(d.vaddr, buf, len);
+	ret = admin_set_dptr(ctrl, sqe, &d, len);
+	if (ret)
+		goto put_data;
+	ret = admin_post(ctrl, sqe, &cid);
+	if (ret)
+		goto put_data;
+	ret = admin_wait(ctrl, cid, cqe, timeout_ms);
+	if (ret) {
+		log_err("%s: admin command %u (%s) abandoned: %d", ctrl->hw.name, cid,
+			vfn_nvme_opcode_str(true, sqe->opcode), ret);
+		cid_set_abandoned(&ctrl->admin, cid, true);
+		abandoned = true;
+	} else if (len && (dir & VFN_NVME_XFER_FROM_DEV)) {
+		memcpy(buf, d.vaddr, len);
+	}
+put_data:
+	admin_data_put(ctrl, &d, abandoned);
+	return ret;
+}
+
+static int admin_check_args(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_sqe *sqe, const void *buf, size_t len)
+{
+	if (!ctrl || !sqe) {
+		log_debug("admin: NULL %s", ctrl ? "sqe" : "controller");
+		return -EINVAL;
+	}
+	if (!len)
+		return 0;
+	if (!buf) {
+		log_debug("%s: admin: %zu bytes but no buffer", ctrl->hw.name, len);
+		return -EINVAL;
+	}
+	if ((sqe->opcode & 0x3) == VFN_NVME_XFER_NONE) {
+		log_debug("%s: admin: opcode 0x%02x transfers no data, got %zu bytes", ctrl->hw.name, sqe->opcode, len);
+		return -EINVAL;
+	}
+	if (ctrl->info.max_xfer && len > ctrl->info.max_xfer) {
+		log_debug("%s: admin: %zu bytes beyond MDTS (%zu)", ctrl->hw.name, len, ctrl->info.max_xfer);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	struct vfn_nvme_cqe c = { 0 };
+	uint16_t status;
+	int ret;
+
+	ret = admin_check_args(ctrl, sqe, buf, len);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&ctrl->admin.lock);
+	ret = admin_exec(ctrl, sqe, buf, len, &c, timeout_ms ? timeout_ms : ctrl->admin_timeout_ms);
+	pthread_mutex_unlock(&ctrl->admin.lock);
+	if (cqe)
+		*cqe = c;
+	if (ret)
+		return ret;
+	status = vfn_nvme_cqe_status(&c);
+	ret = vfn_nvme_status_to_errno(status);
+	if (ret)
+		log_debug("%s: admin opcode 0x%02x (%s) failed: %s (status 0x%x)", ctrl->hw.name, sqe->opcode,
+			  vfn_nvme_opcode_str(true, sqe->opcode), vfn_nvme_status_str(status), status);
+	return ret;
+}
+
+int vfn_nvme_identify(struct vfn_nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf, uint16_t *status)
+{
+	struct vfn_nvme_sqe sqe = {
+		.opcode = VFN_NVME_ADMIN_IDENTIFY,
+		.nsid = vfn_cpu_to_le32(nsid),
+		.cdw10 = vfn_cpu_to_le32(cns),
+	};
+	struct vfn_nvme_cqe cqe = { 0 };
+	int ret;
+
+	ret = vfn_nvme_admin_sync(ctrl, &sqe, buf, VFN_NVME_IDENTIFY_DATA_SIZE, &cqe, 0);
+	if (status)
+		*status = vfn_nvme_cqe_status(&cqe);
+	return ret;
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static int ns_decode(const uint8_t *id, uint32_t nsid, struct vfn_nvme_ns_info *info)
+{
+	uint8_t flbas = id[ID_NS_FLBAS];
+	/* FLBAS bits 3:0 are the low, bits 6:5 the high bits of the format index. */
+	unsigned int idx = (flbas & 0xfu) | ((flbas >> 5) & 0x3u) << 4;
+	const uint8_t *lbaf = id + ID_NS_LBAF + 4 * idx;
+
+	if (lbaf[2] < 9 || lbaf[2] > 31) {
+		log_err("namespace %u: LBA format %u has invalid LBADS %u", nsid, idx, lbaf[2]);
+		return -EIO;
+	}
+	*info = (struct vfn_nvme_ns_info){
+		.nsid = nsid,
+		.nsze = vfn_nvme_id_le64(id + ID_NS_NSZE),
+		.ncap = vfn_nvme_id_le64(id + ID_NS_NCAP),
+		.nuse = vfn_nvme_id_le64(id + ID_NS_NUSE),
+		.nlbaf = id[ID_NS_NLBAF],
+		.flbas = (uint8_t)idx,
+		.lba_size = 1u << lbaf[2],
+		.ms = vfn_nvme_id_le16(lbaf),
+	};
+	return 0;
+}
+
+int vfn_nvme_ns_get_info(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, struct vfn_nvme_ns_info *info)
+{
+	uint8_t id[VFN_NVME_IDENTIFY_DATA_SIZE];
+	uint16_t status;
+	int ret;
+
+	if (!info) {
+		log_debug("ns_get_info: NULL info");
+		return -EINVAL;
+	}
+	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_NS, nsid, id, &status);
+	if (ret == -EIO && (status & 0x7ff) == VFN_NVME_SC_INVALID_NS) {
+		log_debug("namespace %u: Invalid Namespace or Format", nsid);
+		return -ENOENT;
+	}
+	if (ret)
+		return ret;
+	if (all_zero(id, sizeof(id))) {
+		log_debug("namespace %u: inactive (all-zero Identify Namespace)", nsid);
+		return -ENOENT;
+	}
+	return ns_decode(id, nsid, info);
+}
+
+int vfn_nvme_ns_list_active(struct vfn_nvme_ctrl *ctrl, uint32_t start, uint32_t *nsids, int max)
+{
+	vfn_le32 list[VFN_NVME_IDENTIFY_DATA_SIZE / sizeof(vfn_le32)];
+	int n = 0;
+	int ret;
+
+	if (max < 0 || (max && !nsids)) {
+		log_debug("ns_list_active: bad output array (%p, %d)", (void *)nsids, max);
+		return -EINVAL;
+	}
+	if (!max)
+		return 0;
+	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_NS_ACTIVE_LIST, start, list, NULL);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]) && n < max; i++) {
+		uint32_t nsid = vfn_le32_to_cpu(list[i]);
+
+		if (!nsid)
+			break;
+		nsids[n++] = nsid;
+	}
+	return n;
+}
+
+static int admin_features(struct vfn_nvme_ctrl *ctrl, uint8_t opcode, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+			  uint32_t *result, void *buf, size_t len)
+{
+	struct vfn_nvme_sqe sqe = {
+		.opcode = opcode,
+		.nsid = vfn_cpu_to_le32(nsid),
+		.cdw10 = vfn_cpu_to_le32(fid),
+		.cdw11 = vfn_cpu_to_le32(cdw11),
+	};
+	struct vfn_nvme_cqe cqe = { 0 };
+	int ret;
+
+	ret = vfn_nvme_admin_sync(ctrl, &sqe, buf, len, &cqe, 0);
+	if (result)
+		*result = vfn_le32_to_cpu(cqe.dw0);
+	return ret;
+}
+
+int vfn_nvme_get_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+			  uint32_t *result, void *buf, size_t len)
+{
+	return admin_features(ctrl, VFN_NVME_ADMIN_GET_FEATURES, fid, nsid, cdw11, result, buf, len);
+}
+
+int vfn_nvme_set_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+			  uint32_t *result, const void *buf, size_t len)
+{
+	/* Set Features only reads @buf (host to controller). */
+	return admin_features(ctrl, VFN_NVME_ADMIN_SET_FEATURES, fid, nsid, cdw11, result, (void *)buf, len);
+}

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: MIT */
+/* Controller bring-up, shutdown and register access. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nvme/ctrl-priv.h"
+#include "support/log.h"
+
+#define CTRL_AQ_ENTRIES_DEFAULT 32
+#define CTRL_AQ_ENTRIES_MAX 4096	/* AQA.ASQS/ACQS are 12-bit, 0's based */
+#define CTRL_ADMIN_TIMEOUT_MS_DEFAULT 30000
+#define CTRL_NR_IO_QUEUES_DEFAULT 64
+#define CTRL_POLL_INTERVAL_NS 1000000	/* between CSTS reads while waiting */
+
+/* Identify Controller byte offsets. */
+#define ID_CTRL_VID 0
+#define ID_CTRL_SSVID 2
+#define ID_CTRL_SN 4
+#define ID_CTRL_MN 24
+#define ID_CTRL_FR 64
+#define ID_CTRL_MDTS 77
+#define ID_CTRL_CNTLID 78
+#define ID_CTRL_VER 80
+#define ID_CTRL_OACS 256
+#define ID_CTRL_NN 516
+#define ID_CTRL_ONCS 520
+#define ID_CTRL_VWC 525
+#define ID_CTRL_SGLS 536
+
+static uint32_t reg_read32(struct vfn_nvme_ctrl *ctrl, uint32_t off)
+{
+	return vfn_mmio_read32((const uint8_t *)ctrl->hw.regs + off);
+}
+
+static void reg_write32(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint32_t val)
+{
+	vfn_mmio_write32((uint8_t *)ctrl->hw.regs + off, val);
+}
+
+static void reg_write64(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint64_t val)
+{
+	vfn_mmio_write64((uint8_t *)ctrl->hw.regs + off, val);
+}
+
+static void ctrl_poll_sleep(void)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = CTRL_POLL_INTERVAL_NS };
+
+	nanosleep(&ts, NULL);
+}
+
+int vfn_nvme_ctrl_check_csts(struct vfn_nvme_ctrl *ctrl)
+{
+	uint32_t csts = reg_read32(ctrl, VFN_NVME_REG_CSTS);
+
+	if (csts == UINT32_MAX) {
+		log_err("%s: device gone (CSTS reads all-ones)", ctrl->hw.name);
+		return -ENODEV;
+	}
+	if (csts & VFN_NVME_CSTS_CFS) {
+		log_err("%s: controller fatal status (CSTS 0x%x)", ctrl->hw.name, csts);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Waits up to CAP.TO for (CSTS & @mask) == @want, sleeping between reads.
+ * @check_cfs: fail with -EIO as soon as CSTS.CFS is set.
+ */
+static int ctrl_wait_csts(struct vfn_nvme_ctrl *ctrl, uint32_t mask, uint32_t want, bool check_cfs,
+			  const char *what)
+{
+	uint64_t deadline = vfn_now_ns() + (uint64_t)ctrl->rdy_timeout_ms * 1000000;
+
+	for (;;) {
+		bool expired = vfn_now_ns() > deadline;
+		uint32_t csts = reg_read32(ctrl, VFN_NVME_REG_CSTS);
+
+		if (csts == UINT32_MAX) {
+			log_err("%s: device gone (CSTS reads all-ones)", ctrl->hw.name);
+			return -ENODEV;
+		}
+		if (check_cfs && (csts & VFN_NVME_CSTS_CFS)) {
+			log_err("%s: controller fatal status while waiting for %s", ctrl->hw.name, what);
+			return -EIO;
+		}
+		if ((csts & mask) == want)
+			return 0;
+		if (expired) {
+			log_err("%s: no %s within CAP.TO (%u ms), CSTS 0x%x", ctrl->hw.name, what,
+				ctrl->rdy_timeout_ms, csts);
+			return -ETIMEDOUT;
+		}
+		ctrl_poll_sleep();
+	}
+}
+
+/* Picks CC.MPS: the host page size, if the controller supports it. */
+static int ctrl_choose_page_size(struct vfn_nvme_ctrl *ctrl)
+{
+	size_t page = vfn_page_size();
+	unsigned int mpsmin = vfn_nvme_cap_mpsmin(ctrl->cap), mpsmax = vfn_nvme_cap_mpsmax(ctrl->cap);
+	unsigned int mps = (unsigned int)__builtin_ctzll(page) - 12;
+
+	if (page < 4096 || mps < mpsmin || mps > mpsmax) {
+		log_err("%s: host page size %zu outside the controller's %llu..%llu", ctrl->hw.name, page,
+			1ull << (12 + mpsmin), 1ull << (12 + mpsmax));
+		return -ENOTSUP;
+	}
+	ctrl->page_size = page;
+	return 0;
+}
+
+static int ctrl_read_cap(struct vfn_nvme_ctrl *ctrl)
+{
+	uint32_t to;
+
+	if (ctrl->hw.regs_len < VFN_NVME_REG_DBS + 8) {
+		log_err("%s: register window of %zu bytes is too small", ctrl->hw.name, ctrl->hw.regs_len);
+		return -ENOTSUP;
+	}
+	ctrl->cap = vfn_mmio_read64((const uint8_t *)ctrl->hw.regs + VFN_NVME_REG_CAP);
+	if (ctrl->cap == UINT64_MAX) {
+		log_err("%s: device gone (CAP reads all-ones)", ctrl->hw.name);
+		return -ENODEV;
+	}
+	if (!(vfn_nvme_cap_css(ctrl->cap) & VFN_NVME_CAP_CSS_NVM)) {
+		log_err("%s: no NVM command set (CAP.CSS 0x%x)", ctrl->hw.name, vfn_nvme_cap_css(ctrl->cap));
+		return -ENOTSUP;
+	}
+	ctrl->db_stride = 4u << vfn_nvme_cap_dstrd(ctrl->cap);
+	if (!vfn_nvme_ctrl_doorbell(ctrl, 0, true)) {
+		log_err("%s: admin doorbells beyond the register window", ctrl->hw.name);
+		return -ENOTSUP;
+	}
+	to = vfn_nvme_cap_to(ctrl->cap);
+	ctrl->rdy_timeout_ms = (to ? to : 1) * 500;
+	return ctrl_choose_page_size(ctrl);
+}
+
+/* Clears CC.EN (and CC.SHN) and waits for CSTS.RDY=0. */
+static int ctrl_disable(struct vfn_nvme_ctrl *ctrl)
+{
+	uint32_t cc = reg_read32(ctrl, VFN_NVME_REG_CC);
+
+	if (cc == UINT32_MAX) {
+		log_err("%s: device gone (CC reads all-ones)", ctrl->hw.name);
+		return -ENODEV;
+	}
+	if (cc & (VFN_NVME_CC_EN | VFN_NVME_CC_SHN_MASK))
+		reg_write32(ctrl, VFN_NVME_REG_CC, cc & ~(VFN_NVME_CC_EN | VFN_NVME_CC_SHN_MASK));
+	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, 0, false, "CSTS.RDY=0");
+}
+
+static uint16_t ctrl_aq_entries(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opts *opts)
+{
+	uint32_t want = opts && opts->aq_entries ? opts->aq_entries : CTRL_AQ_ENTRIES_DEFAULT;
+	uint32_t max = vfn_nvme_cap_mqes(ctrl->cap) + 1;
+
+	if (max > CTRL_AQ_ENTRIES_MAX)
+		max = CTRL_AQ_ENTRIES_MAX;
+	if (want > max) {
+		log_debug("%s: admin queue entries %u clamped to %u (CAP.MQES)", ctrl->hw.name, want, max);
+		want = max;
+	}
+	if (want < 2) {
+		log_debug("%s: admin queue entries %u raised to 2", ctrl->hw.name, want);
+		want = 2;
+	}
+	return (uint16_t)want;
+}
+
+static size_t round_up(size_t v, size_t align)
+{
+	return (v + align - 1) & ~(align - 1);
+}
+
+/* Allocates the admin SQ and CQ rings (one DMA allocation) and sets up the queue structs. */
+static int ctrl_alloc_admin_queue(struct vfn_nvme_ctrl *ctrl, uint16_t entries)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+	size_t sq_len = round_up((size_t)entries * sizeof(struct vfn_nvme_sqe), ctrl->page_size);
+	size_t cq_len = round_up((size_t)entries * sizeof(struct vfn_nvme_cqe), ctrl->page_size);
+	uint64_t iova;
+	void *mem;
+	ssize_t len;
+
+	len = vfn_dma_alloc(ctrl->hw.iommu, sq_len + cq_len, &mem, &iova);
+	if (len < 0) {
+		log_err("%s: cannot allocate the admin queue: %zd", ctrl->hw.name, len);
+		return (int)len;
+	}
+	a->ring_mem = mem;
+	a->ring_len = (size_t)len;
+	a->cq = (struct vfn_cq){
+		.cqes = (struct vfn_nvme_cqe *)((uint8_t *)mem + sq_len),
+		.iova = iova + sq_len,
+		.db = vfn_nvme_ctrl_doorbell(ctrl, 0, true),
+		.entries = entries,
+		.phase = 1,
+		.vector = -1,
+		.efd = -1,
+	};
+	a->sq = (struct vfn_sq){
+		.sqes = mem,
+		.iova = iova,
+		.db = vfn_nvme_ctrl_doorbell(ctrl, 0, false),
+		.cq = &a->cq,
+		.entries = entries,
+	};
+	return 0;
+}
+
+static void ctrl_free_admin_queue(struct vfn_nvme_ctrl *ctrl)
+{
+	vfn_dma_free(ctrl->hw.iommu, ctrl->admin.ring_mem, ctrl->admin.ring_len);
+	ctrl->admin.ring_mem = NULL;
+}
+
+/* Programs AQA/ASQ/ACQ and CC, sets CC.EN and waits for CSTS.RDY=1. */
+static int ctrl_enable(struct vfn_nvme_ctrl *ctrl)
+{
+	uint32_t qsize = ctrl->admin.sq.entries - 1u;
+	uint32_t mps = (uint32_t)__builtin_ctzll(ctrl->page_size) - 12;
+	uint32_t cc;
+
+	reg_write32(ctrl, VFN_NVME_REG_AQA, qsize << VFN_NVME_AQA_ASQS_SHIFT | qsize << VFN_NVME_AQA_ACQS_SHIFT);
+	reg_write64(ctrl, VFN_NVME_REG_ASQ, ctrl->admin.sq.iova);
+	reg_write64(ctrl, VFN_NVME_REG_ACQ, ctrl->admin.cq.iova);
+	cc = 6u << VFN_NVME_CC_IOSQES_SHIFT | 4u << VFN_NVME_CC_IOCQES_SHIFT | mps << VFN_NVME_CC_MPS_SHIFT |
+	     VFN_NVME_CC_CSS_NVM << VFN_NVME_CC_CSS_SHIFT | 0u << VFN_NVME_CC_AMS_SHIFT | VFN_NVME_CC_EN;
+	reg_write32(ctrl, VFN_NVME_REG_CC, cc);
+	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, VFN_NVME_CSTS_RDY, true, "CSTS.RDY=1");
+}
+
+/* Copies an Identify string field and drops trailing spaces (and NULs). */
+static void id_string(char *dst, const uint8_t *src, size_t n)
+{
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	while (n && (dst[n - 1] == ' ' || dst[n - 1] == '\0'))
+		dst[--n] = '\0';
+}
+
+static void ctrl_decode_identify(struct vfn_nvme_ctrl *ctrl, const uint8_t *id)
+{
+	struct vfn_nvme_ctrl_info *info = &ctrl->info;
+	unsigned int shift;
+
+	info->vid = vfn_nvme_id_le16(id + ID_CTRL_VID);
+	info->ssvid = vfn_nvme_id_le16(id + ID_CTRL_SSVID);
+	id_string(info->sn, id + ID_CTRL_SN, sizeof(info->sn) - 1);
+	id_string(info->mn, id + ID_CTRL_MN, sizeof(info->mn) - 1);
+	id_string(info->fr, id + ID_CTRL_FR, sizeof(info->fr) - 1);
+	info->mdts = id[ID_CTRL_MDTS];
+	info->cntlid = vfn_nvme_id_le16(id + ID_CTRL_CNTLID);
+	info->ver = vfn_nvme_id_le32(id + ID_CTRL_VER);
+	info->oacs = vfn_nvme_id_le16(id + ID_CTRL_OACS);
+	info->nn = vfn_nvme_id_le32(id + ID_CTRL_NN);
+	info->oncs = vfn_nvme_id_le16(id + ID_CTRL_ONCS);
+	info->vwc = id[ID_CTRL_VWC];
+	info->sgls = vfn_nvme_id_le32(id + ID_CTRL_SGLS);
+
+	/* MDTS is a power of two in units of CAP.MPSMIN pages; 0 means no limit. */
+	shift = info->mdts + 12u + vfn_nvme_cap_mpsmin(ctrl->cap);
+	info->max_xfer = info->mdts && shift < sizeof(size_t) * 8 ? (size_t)1 << shift : 0;
+}
+
+static int ctrl_identify(struct vfn_nvme_ctrl *ctrl)
+{
+	uint8_t id[VFN_NVME_IDENTIFY_DATA_SIZE];
+	uint16_t status;
+	int ret;
+
+	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, &status);
+	if (ret) {
+		log_err("%s: Identify Controller failed: %d (status 0x%x)", ctrl->hw.name, ret, status);
+		return ret;
+	}
+	ctrl_decode_identify(ctrl, id);
+	return 0;
+}
+
+/* Set Features Number of Queues; stores what the controller granted. */
+static int ctrl_set_nr_queues(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opts *opts)
+{
+	uint32_t nr = opts && opts->nr_io_queues ? opts->nr_io_queues : CTRL_NR_IO_QUEUES_DEFAULT;
+	uint32_t dw0, nsqa, ncqa;
+	int ret;
+
+	ret = vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_NUM_QUEUES, 0, (nr - 1) | (nr - 1) << 16, &dw0, NULL, 0);
+	if (ret) {
+		log_err("%s: Set Features Number of Queues failed: %d", ctrl->hw.name, ret);
+		return ret;
+	}
+	/* NSQA/NCQA are 0's based; 0xffff is not a valid value, keep within uint16_t. */
+	nsqa = dw0 & 0xffff;
+	ncqa = dw0 >> 16;
+	ctrl->info.nr_sq = (uint16_t)(nsqa < 0xffff ? nsqa + 1 : 0xffff);
+	ctrl->info.nr_cq = (uint16_t)(ncqa < 0xffff ? ncqa + 1 : 0xffff);
+	return 0;
+}
+
+/* Enables the controller, identifies it and asks for I/O queues. */
+static int ctrl_start(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opts *opts)
+{
+	int ret;
+
+	ret = ctrl_enable(ctrl);
+	if (ret)
+		return ret;
+	ret = ctrl_identify(ctrl);
+	if (ret)
+		return ret;
+	return ctrl_set_nr_queues(ctrl, opts);
+}
+
+int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **out)
+{
+	struct vfn_nvme_ctrl *ctrl;
+	int ret;
+
+	ctrl = calloc(1, sizeof(*ctrl));
+	if (!ctrl)
+		return -ENOMEM;
+	ctrl->hw = *hw;
+	ctrl->admin_timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : CTRL_ADMIN_TIMEOUT_MS_DEFAULT;
+
+	ret = ctrl_read_cap(ctrl);
+	if (ret)
+		goto err_free_ctrl;
+	ret = ctrl_disable(ctrl);
+	if (ret)
+		goto err_free_ctrl;
+	ret = ctrl_alloc_admin_queue(ctrl, ctrl_aq_entries(ctrl, opts));
+	if (ret)
+		goto err_free_ctrl;
+	ret = vfn_nvme_admin_init(ctrl);
+	if (ret)
+		goto err_free_admin_queue;
+	ret = ctrl_start(ctrl, opts);
+	if (ret)
+		goto err_disable;
+	*out = ctrl;
+	return 0;
+
+err_disable:
+	ctrl_disable(ctrl);
+	vfn_nvme_admin_fini(ctrl);
+err_free_admin_queue:
+	ctrl_free_admin_queue(ctrl);
+err_free_ctrl:
+	free(ctrl);
+	return ret;
+}
+
+int vfn_nvme_ctrl_open(const char *bdf, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **out)
+{
+	struct vfn_nvme_hw hw;
+	int ret;
+
+	if (!bdf || !out) {
+		log_debug("ctrl_open: NULL %s", bdf ? "out" : "bdf");
+		return -EINVAL;
+	}
+	ret = vfn_nvme_hw_open_vfio(bdf, opts ? opts->iommu : NULL, &hw);
+	if (ret)
+		return ret;
+	ret = vfn_nvme_ctrl_open_hw(&hw, opts, out);
+	if (ret)
+		hw.ops->close(&hw);
+	return ret;
+}
+
+/* Normal shutdown (CC.SHN), then disable; logs what did not happen in time. */
+static void ctrl_shutdown(struct vfn_nvme_ctrl *ctrl)
+{
+	uint32_t cc = reg_read32(ctrl, VFN_NVME_REG_CC);
+	int ret;
+
+	if (cc == UINT32_MAX) {
+		log_info("%s: device gone, skipping shutdown", ctrl->hw.name);
+		return;
+	}
+	if (cc & VFN_NVME_CC_EN) {
+		reg_write32(ctrl, VFN_NVME_REG_CC, (cc & ~VFN_NVME_CC_SHN_MASK) | VFN_NVME_CC_SHN_NORMAL);
+		ret = ctrl_wait_csts(ctrl, VFN_NVME_CSTS_SHST_MASK, VFN_NVME_CSTS_SHST_COMPLETE, false,
+				     "CSTS.SHST=complete");
+		if (ret == -ENODEV)
+			return;
+		if (ret)
+			log_info("%s: shutdown not complete, disabling anyway", ctrl->hw.name);
+	}
+	ctrl_disable(ctrl);
+}
+
+void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl)
+{
+	if (!ctrl)
+		return;
+	ctrl_shutdown(ctrl);
+	vfn_nvme_admin_fini(ctrl);
+	ctrl_free_admin_queue(ctrl);
+	ctrl->hw.ops->close(&ctrl->hw);
+	free(ctrl);
+}
+
+const struct vfn_nvme_ctrl_info *vfn_nvme_ctrl_get_info(const struct vfn_nvme_ctrl *ctrl)
+{
+	return ctrl ? &ctrl->info : NULL;
+}
+
+struct vfn_iommu *vfn_nvme_ctrl_iommu(const struct vfn_nvme_ctrl *ctrl)
+{
+	return ctrl ? ctrl->hw.iommu : NULL;
+}
+
+void *vfn_nvme_ctrl_doorbell(struct vfn_nvme_ctrl *ctrl, uint16_t qid, bool cq)
+{
+	uint64_t off = VFN_NVME_REG_DBS + (2ull * qid + (cq ? 1 : 0)) * ctrl->db_stride;
+
+	if (off + sizeof(uint32_t) > ctrl->hw.regs_len)
+		return NULL;
+	return (uint8_t *)ctrl->hw.regs + off;
+}
+
+/* True if an access of @size bytes at @off is inside BAR0 and 4-byte aligned. */
+static bool reg_access_ok(struct vfn_nvme_ctrl *ctrl, uint32_t off, size_t size)
+{
+	if (!ctrl) {
+		log_debug("reg: NULL controller");
+		return false;
+	}
+	if ((off & 3) || off > ctrl->hw.regs_len || ctrl->hw.regs_len - off < size) {
+		log_debug("%s: register access of %zu bytes at 0x%x rejected (unaligned or beyond %zu)",
+			  ctrl->hw.name, size, off, ctrl->hw.regs_len);
+		return false;
+	}
+	return true;
+}
+
+uint32_t vfn_nvme_reg_read32(struct vfn_nvme_ctrl *ctrl, uint32_t off)
+{
+	if (!reg_access_ok(ctrl, off, sizeof(uint32_t)))
+		return UINT32_MAX;
+	return reg_read32(ctrl, off);
+}
+
+uint64_t vfn_nvme_reg_read64(struct vfn_nvme_ctrl *ctrl, uint32_t off)
+{
+	if (!reg_access_ok(ctrl, off, sizeof(uint64_t)))
+		return UINT64_MAX;
+	return vfn_mmio_read64((const uint8_t *)ctrl->hw.regs + off);
+}
+
+void vfn_nvme_reg_write32(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint32_t val)
+{
+	if (reg_access_ok(ctrl, off, sizeof(uint32_t)))
+		reg_write32(ctrl, off, val);
+}
+
+void vfn_nvme_reg_write64(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint64_t val)
+{
+	if (reg_access_ok(ctrl, off, sizeof(uint64_t)))
+		reg_write64(ctrl, off, val);
+}

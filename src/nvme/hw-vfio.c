@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* The device interface over a VFIO PCI function. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <vfn/vfio.h>
+
+#include "nvme/hw.h"
+#include "support/log.h"
+
+/* PCI config space: Revision ID at 0x08, then the 24-bit Class Code. */
+#define PCI_CFG_REVISION_CLASS 0x08
+#define PCI_CLASS_NVME 0x010802		/* mass storage, NVM, NVM Express */
+
+static struct vfn_vfio_dev *hw_dev(struct vfn_nvme_hw *hw)
+{
+	return hw->priv;
+}
+
+static int hw_vfio_irq_count(struct vfn_nvme_hw *hw)
+{
+	return vfn_vfio_irq_count(hw_dev(hw), VFN_VFIO_IRQ_MSIX);
+}
+
+static int hw_vfio_irq_enable(struct vfn_nvme_hw *hw, unsigned int start, unsigned int count, const int *efds)
+{
+	return vfn_vfio_irq_enable(hw_dev(hw), start, count, efds);
+}
+
+static int hw_vfio_irq_disable(struct vfn_nvme_hw *hw)
+{
+	return vfn_vfio_irq_disable(hw_dev(hw));
+}
+
+static int hw_vfio_reset(struct vfn_nvme_hw *hw)
+{
+	return vfn_vfio_reset(hw_dev(hw));
+}
+
+static void hw_vfio_close(struct vfn_nvme_hw *hw)
+{
+	struct vfn_vfio_dev *dev = hw_dev(hw);
+
+	/* The controller is disabled by now: stop its DMA at the PCI level too. */
+	vfn_vfio_set_bus_master(dev, false);
+	vfn_vfio_close(dev);
+	vfn_iommu_put(hw->iommu);
+	hw->priv = NULL;
+	hw->regs = NULL;
+	hw->iommu = NULL;
+}
+
+static const struct vfn_nvme_hw_ops hw_vfio_ops = {
+	.irq_count = hw_vfio_irq_count,
+	.irq_enable = hw_vfio_irq_enable,
+	.irq_disable = hw_vfio_irq_disable,
+	.reset = hw_vfio_reset,
+	.close = hw_vfio_close,
+};
+
+static int hw_vfio_check_class(struct vfn_vfio_dev *dev)
+{
+	uint32_t v, class;
+	int ret;
+
+	ret = vfn_vfio_cfg_read32(dev, PCI_CFG_REVISION_CLASS, &v);
+	if (ret) {
+		log_debug("%s: cannot read the class code: %d", vfn_vfio_bdf(dev), ret);
+		return ret;
+	}
+	class = v >> 8;
+	if (class != PCI_CLASS_NVME) {
+		log_err("%s is not an NVMe controller (class 0x%06x)", vfn_vfio_bdf(dev), class);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int hw_vfio_setup(struct vfn_vfio_dev *dev, struct vfn_nvme_hw *hw)
+{
+	int ret;
+
+	ret = hw_vfio_check_class(dev);
+	if (ret)
+		return ret;
+	ret = vfn_vfio_set_bus_master(dev, true);
+	if (ret) {
+		log_debug("%s: cannot enable bus mastering: %d", vfn_vfio_bdf(dev), ret);
+		return ret;
+	}
+	ret = vfn_vfio_map_bar(dev, 0, &hw->regs, &hw->regs_len);
+	if (ret) {
+		log_debug("%s: cannot map BAR0: %d", vfn_vfio_bdf(dev), ret);
+		goto err_clear_bus_master;
+	}
+	return 0;
+
+err_clear_bus_master:
+	vfn_vfio_set_bus_master(dev, false);
+	return ret;
+}
+
+int vfn_nvme_hw_open_vfio(const char *bdf, struct vfn_iommu *iommu, struct vfn_nvme_hw *hw)
+{
+	struct vfn_vfio_opts opts = { .iommu = iommu };
+	struct vfn_vfio_dev *dev;
+	int ret;
+
+	memset(hw, 0, sizeof(*hw));
+	ret = vfn_vfio_open(bdf, &opts, &dev);
+	if (ret)
+		return ret;
+	ret = hw_vfio_setup(dev, hw);
+	if (ret)
+		goto err_close;
+
+	hw->ops = &hw_vfio_ops;
+	hw->priv = dev;
+	hw->iommu = vfn_vfio_iommu(dev);
+	vfn_iommu_get(hw->iommu);
+	snprintf(hw->name, sizeof(hw->name), "%s", vfn_vfio_bdf(dev));
+	return 0;
+
+err_close:
+	vfn_vfio_close(dev);
+	memset(hw, 0, sizeof(*hw));
+	return ret;
+}

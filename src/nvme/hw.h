@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device interface under the NVMe layer.
+ *
+ * The NVMe code reaches a controller only through this: a register window,
+ * an address space for DMA, interrupt eventfds, and reset.  VFIO PCI
+ * (hw-vfio.c) implements it; a software controller can implement it with
+ * ordinary memory as the register window.  Nothing in src/nvme outside the
+ * hw-*.c files may know which implementation it talks to.
+ */
+#ifndef VFN_SRC_NVME_HW_H
+#define VFN_SRC_NVME_HW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vfn/iommu.h>
+
+struct vfn_nvme_hw;
+
+struct vfn_nvme_hw_ops {
+	/* Number of interrupt vectors (MSI-X) available, or -errno. */
+	int (*irq_count)(struct vfn_nvme_hw *hw);
+	/* Route vectors @start..@start+@count-1 to @efds (-1: unrouted). */
+	int (*irq_enable)(struct vfn_nvme_hw *hw, unsigned int start, unsigned int count, const int *efds);
+	/* Disable all vectors. */
+	int (*irq_disable)(struct vfn_nvme_hw *hw);
+	/* Function-level reset; -ENOTSUP if none. */
+	int (*reset)(struct vfn_nvme_hw *hw);
+	/* Release everything; @hw itself is freed by the caller. */
+	void (*close)(struct vfn_nvme_hw *hw);
+};
+
+struct vfn_nvme_hw {
+	const struct vfn_nvme_hw_ops *ops;
+	void *regs;			/* BAR0 (register window), mapped */
+	size_t regs_len;
+	struct vfn_iommu *iommu;	/* DMA address space (reference held) */
+	char name[64];			/* for messages: BDF or "sim:..." */
+	void *priv;			/* implementation state */
+};
+
+/*
+ * Opens @bdf through VFIO (bus mastering on, BAR0 mapped) into @hw, using
+ * @iommu (NULL: default).  Checks that it is an NVMe controller (class
+ * 0x010802): -ENOTSUP otherwise.  Errors otherwise as vfn_vfio_open(), and
+ * -ENOTSUP if BAR0 cannot be mmapped.  Nothing stays open on failure.
+ */
+int vfn_nvme_hw_open_vfio(const char *bdf, struct vfn_iommu *iommu, struct vfn_nvme_hw *hw);
+
+#endif
