@@ -7,11 +7,18 @@ lib=$1 inc=$2 map=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Functions declared (not defined inline) in the public headers.
-cat "$inc"/vfn/*.h | tr '\n' ' ' | sed 's/;/;\n/g; s/{/{\n/g; s/}/}\n/g' |
-	grep -v 'static inline' | grep -v '^ *#' |
-	grep -oE '\bvfn_[a-z0-9_]+ *\(' | grep -v 'typedef' | sed 's/ *($//' |
-	sort -u >"$tmp/headers"
+# Functions the public headers declare for export (marked VFN_API): the
+# identifier right before the declaration's first '('.
+python3 - "$inc"/vfn/*.h >"$tmp/headers" <<'PY'
+import re, sys
+names = set()
+for path in sys.argv[1:]:
+    text = re.sub(r'/\*.*?\*/', ' ', open(path).read(), flags=re.S)
+    text = re.sub(r'(?m)^\s*#.*$', ' ', text)
+    for m in re.finditer(r'\bVFN_API\b([^;{]*?)\b(\w+)\s*\(', text):
+        names.add(m.group(2))
+print('\n'.join(sorted(names)))
+PY
 # Functions the version script exports.
 sed -n '/global:/,/local:/p' "$map" | grep -oE '^\s*vfn_[a-z0-9_]+;' |
 	tr -d ' \t;' | sort -u >"$tmp/map"
