@@ -53,7 +53,8 @@ struct vfn_iommu {
 
 	struct vfn_iova_range ranges[VFN_IOMMU_MAX_RANGES];
 	int nranges;
-	uint32_t dma_avail;		/* kernel's remaining DMA mappings, 0 = unknown */
+	bool dma_avail_known;		/* the kernel reported dma_avail */
+	uint32_t dma_avail;		/* kernel's remaining DMA mappings, if known */
 
 	struct vfn_iova_allocator iova;	/* valid once ready */
 	struct vfn_maptable maps;	/* vaddr <-> iova, lock-free lookup */
@@ -71,6 +72,9 @@ int vfn_iommu_alloc(const struct vfn_iommu_backend_ops *ops, int fd, struct vfn_
 /*
  * Called by a backend once the usable ranges are known (first attach): sets
  * up the IOVA allocator and marks the space ready.  Locked by the caller.
+ * The backend sets dma_avail/dma_avail_known before.  Returns 0, -EINVAL
+ * (n out of 1..VFN_IOMMU_MAX_RANGES, or no usable page), -EBUSY (already
+ * ready) or -ENOMEM.
  */
 int vfn_iommu_set_ranges(struct vfn_iommu *iommu, const struct vfn_iova_range *ranges, int n);
 
@@ -80,7 +84,12 @@ int vfn_iommu_set_ranges(struct vfn_iommu *iommu, const struct vfn_iova_range *r
  */
 int vfn_iommu_attach_group(struct vfn_iommu *iommu, int group_fd);
 
-/* Detaches a VFIO group fd attached with vfn_iommu_attach_group(). */
+/*
+ * Detaches a VFIO group fd attached with vfn_iommu_attach_group().  Before
+ * the last group leaves, every remaining mapping is unmapped (the kernel
+ * drops a container's mappings with its last group anyway) and the space
+ * stops being ready until a group is attached again.
+ */
 void vfn_iommu_detach_group(struct vfn_iommu *iommu, int group_fd);
 
 /*
@@ -88,5 +97,22 @@ void vfn_iommu_detach_group(struct vfn_iommu *iommu, int group_fd);
  * @iova and the bytes mapped from there.  Lock-free.  -ENOENT if unmapped.
  */
 int vfn_iommu_iova_to_vaddr(struct vfn_iommu *iommu, uint64_t iova, void **vaddr, size_t *len);
+
+/* What VFIO_IOMMU_GET_INFO reported, as decoded by the function below. */
+struct vfn_iommu_type1_caps {
+	struct vfn_iova_range ranges[VFN_IOMMU_MAX_RANGES];
+	int nranges;			/* 0: no IOVA range capability */
+	bool has_dma_avail;
+	uint32_t dma_avail;
+};
+
+/*
+ * Decodes a struct vfio_iommu_type1_info of @size bytes at @buf and walks its
+ * capability chain (pure function, for the container backend and its tests).
+ * Keeps the first VFN_IOMMU_MAX_RANGES ranges.  Returns 0, or -EINVAL if the
+ * buffer is short or a capability lies outside it, overlaps the header or
+ * does not move forward.
+ */
+int vfn_iommu_parse_type1_info(const void *buf, size_t size, struct vfn_iommu_type1_caps *caps);
 
 #endif
