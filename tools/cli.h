@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vfn tool's commands and the helpers they share: option parsing and
+ * opening a controller with a specific error message for each way it fails.
+ */
+#ifndef VFN_TOOLS_CLI_H
+#define VFN_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vfn/nvme.h>
+#include <vfn/pci.h>
+
+#include "errmsg.h"
+#include "out.h"
+
+/* Options a command accepts besides -v/--verbose and -h/--help. */
+#define CLI_OPT_OUTPUT (1u << 0)	/* -o, --output-format=normal|json */
+#define CLI_OPT_NSID (1u << 1)		/* -n, --namespace-id=NSID (required) */
+#define CLI_OPT_HUMAN (1u << 2)		/* -H, --human-readable */
+
+struct cli_args {
+	char bdf[VFN_PCI_BDF_LEN];	/* canonical, if the command takes one */
+	enum out_fmt fmt;
+	bool human;
+	uint32_t nsid;
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(const struct cli_args *args);	/* returns the exit status */
+	const char *usage;	/* what follows the name, e.g. "BDF [-o normal|json]" */
+	const char *help;	/* one line */
+	unsigned int opts;	/* CLI_OPT_* */
+	bool takes_bdf;		/* one positional argument: the PCI address */
+};
+
+/* The command table (vfn.c). */
+extern const struct cli_cmd cli_cmds[];
+
+int cmd_list(const struct cli_args *a);
+int cmd_bind(const struct cli_args *a);
+int cmd_unbind(const struct cli_args *a);
+int cmd_show_regs(const struct cli_args *a);
+int cmd_id_ctrl(const struct cli_args *a);
+int cmd_id_ns(const struct cli_args *a);
+int cmd_list_ns(const struct cli_args *a);
+
+enum cli_parse_result {
+	CLI_PARSE_RUN,		/* @a is filled in: run the command */
+	CLI_PARSE_HELP,		/* help was printed: exit 0 */
+	CLI_PARSE_ERROR,	/* an error was printed: exit CLI_EXIT_USAGE */
+};
+
+/*
+ * Parses the command's options and arguments (@argv[0] is the command name).
+ * -v turns the library's debug log on.
+ */
+enum cli_parse_result cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *a);
+
+/* Prints the command's help (usage, description, options) on stdout. */
+void cli_print_help(const struct cli_cmd *cmd);
+
+/*
+ * Looks @bdf up in sysfs into @f and checks that it is an NVMe controller.
+ * Returns 0, or prints why not and returns the exit status.
+ */
+int cli_find_nvme(const char *bdf, struct vfn_pci_func *f);
+
+/*
+ * Checks that @bdf is an NVMe controller bound to vfio-pci with an IOMMU
+ * group, then opens it.  Returns 0 with the controller in *@ctrl and its
+ * sysfs facts in *@f, or prints why not and returns the exit status.
+ */
+int cli_open(const char *bdf, struct vfn_pci_func *f, struct vfn_nvme_ctrl **ctrl);
+
+/*
+ * All active namespace ids of @ctrl into a new array *@ids (free() it).
+ * Returns how many, or -errno.
+ */
+int cli_active_nsids(struct vfn_nvme_ctrl *ctrl, uint32_t **ids);
+
+#endif

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * show-regs: the controller registers, raw and decoded (field names from the
+ * NVMe Base Specification, section "Controller Registers").
+ */
+#include <stdio.h>
+
+#include "cli.h"
+
+static const char *yes_no(uint64_t bit)
+{
+	return bit ? "yes" : "no";
+}
+
+/* Bits @lo..@lo+@width-1 of @v. */
+static uint32_t bits(uint64_t v, unsigned int lo, unsigned int width)
+{
+	return (uint32_t)((v >> lo) & ((1u << width) - 1));
+}
+
+static void show_cap(struct out *o, uint64_t cap)
+{
+	uint32_t css = vfn_nvme_cap_css(cap), ams = vfn_nvme_cap_ams(cap);
+
+	out_reg_begin(o, "cap", cap, 16);
+	out_reg_field(o, "mqes", vfn_nvme_cap_mqes(cap), "%u entries per queue", vfn_nvme_cap_mqes(cap) + 1);
+	out_reg_field(o, "cqr", vfn_nvme_cap_cqr(cap), "contiguous queues required: %s",
+		      yes_no(vfn_nvme_cap_cqr(cap)));
+	out_reg_field(o, "ams", ams, "weighted round robin: %s, vendor specific: %s", yes_no(ams & 1),
+		      yes_no(ams & 2));
+	out_reg_field(o, "to", vfn_nvme_cap_to(cap), "%u ms to ready", vfn_nvme_cap_to(cap) * 500);
+	out_reg_field(o, "dstrd", vfn_nvme_cap_dstrd(cap), "doorbells %u bytes apart",
+		      4u << vfn_nvme_cap_dstrd(cap));
+	out_reg_field(o, "nssrs", vfn_nvme_cap_nssrs(cap), "NVM subsystem reset: %s",
+		      yes_no(vfn_nvme_cap_nssrs(cap)));
+	out_reg_field(o, "css", css, "NVM: %s, I/O command sets: %s, admin only: %s",
+		      yes_no(css & VFN_NVME_CAP_CSS_NVM), yes_no(css & VFN_NVME_CAP_CSS_CSI),
+		      yes_no(css & VFN_NVME_CAP_CSS_ADMIN_ONLY));
+	out_reg_field(o, "bps", vfn_nvme_cap_bps(cap), "boot partitions: %s", yes_no(vfn_nvme_cap_bps(cap)));
+	out_reg_field(o, "mpsmin", vfn_nvme_cap_mpsmin(cap), "%u bytes", 4096u << vfn_nvme_cap_mpsmin(cap));
+	out_reg_field(o, "mpsmax", vfn_nvme_cap_mpsmax(cap), "%u bytes", 4096u << vfn_nvme_cap_mpsmax(cap));
+	out_reg_field(o, "pmrs", vfn_nvme_cap_pmrs(cap), "persistent memory region: %s",
+		      yes_no(vfn_nvme_cap_pmrs(cap)));
+	out_reg_field(o, "cmbs", vfn_nvme_cap_cmbs(cap), "controller memory buffer: %s",
+		      yes_no(vfn_nvme_cap_cmbs(cap)));
+	out_reg_end(o);
+}
+
+static void show_vs(struct out *o, uint32_t vs)
+{
+	out_reg_begin(o, "vs", vs, 8);
+	out_reg_field(o, "mjr", vfn_nvme_vs_mjr(vs), "NVMe %u.%u.%u", vfn_nvme_vs_mjr(vs),
+		      vfn_nvme_vs_mnr(vs), vfn_nvme_vs_ter(vs));
+	out_reg_field(o, "mnr", vfn_nvme_vs_mnr(vs), NULL);
+	out_reg_field(o, "ter", vfn_nvme_vs_ter(vs), NULL);
+	out_reg_end(o);
+}
+
+static const char *const cc_shn[] = { "no notification", "normal shutdown", "abrupt shutdown", "reserved" };
+static const char *const csts_shst[] = { "normal operation", "shutdown occurring", "shutdown complete",
+					 "reserved" };
+
+static void show_cc(struct out *o, uint32_t cc)
+{
+	uint32_t css = bits(cc, VFN_NVME_CC_CSS_SHIFT, 3), mps = bits(cc, VFN_NVME_CC_MPS_SHIFT, 4);
+	uint32_t sqes = bits(cc, VFN_NVME_CC_IOSQES_SHIFT, 4), cqes = bits(cc, VFN_NVME_CC_IOCQES_SHIFT, 4);
+
+	out_reg_begin(o, "cc", cc, 8);
+	out_reg_field(o, "en", cc & VFN_NVME_CC_EN, "enabled: %s", yes_no(cc & VFN_NVME_CC_EN));
+	out_reg_field(o, "css", css, "%s", css == VFN_NVME_CC_CSS_NVM ? "NVM command set"
+					   : css == VFN_NVME_CC_CSS_CSI ? "all I/O command sets"
+					   : css == 7 ? "admin command set only" : "reserved");
+	out_reg_field(o, "mps", mps, "%u-byte pages", 4096u << mps);
+	out_reg_field(o, "ams", bits(cc, VFN_NVME_CC_AMS_SHIFT, 3), "%s",
+		      bits(cc, VFN_NVME_CC_AMS_SHIFT, 3) ? "not round robin" : "round robin");
+	out_reg_field(o, "shn", bits(cc, VFN_NVME_CC_SHN_SHIFT, 2), "%s",
+		      cc_shn[bits(cc, VFN_NVME_CC_SHN_SHIFT, 2)]);
+	out_reg_field(o, "iosqes", sqes, "%u-byte SQ entries", 1u << sqes);
+	out_reg_field(o, "iocqes", cqes, "%u-byte CQ entries", 1u << cqes);
+	out_reg_end(o);
+}
+
+static void show_csts(struct out *o, uint32_t csts)
+{
+	uint32_t shst = bits(csts, VFN_NVME_CSTS_SHST_SHIFT, 2);
+
+	out_reg_begin(o, "csts", csts, 8);
+	out_reg_field(o, "rdy", csts & VFN_NVME_CSTS_RDY, "ready: %s", yes_no(csts & VFN_NVME_CSTS_RDY));
+	out_reg_field(o, "cfs", !!(csts & VFN_NVME_CSTS_CFS), "controller fatal status: %s",
+		      yes_no(csts & VFN_NVME_CSTS_CFS));
+	out_reg_field(o, "shst", shst, "%s", csts_shst[shst]);
+	out_reg_field(o, "nssro", !!(csts & VFN_NVME_CSTS_NSSRO), "NVM subsystem reset occurred: %s",
+		      yes_no(csts & VFN_NVME_CSTS_NSSRO));
+	out_reg_field(o, "pp", !!(csts & VFN_NVME_CSTS_PP), "processing paused: %s",
+		      yes_no(csts & VFN_NVME_CSTS_PP));
+	out_reg_end(o);
+}
+
+static void show_aqa(struct out *o, uint32_t aqa)
+{
+	uint32_t asqs = bits(aqa, VFN_NVME_AQA_ASQS_SHIFT, 12), acqs = bits(aqa, VFN_NVME_AQA_ACQS_SHIFT, 12);
+
+	out_reg_begin(o, "aqa", aqa, 8);
+	out_reg_field(o, "asqs", asqs, "%u entries", asqs + 1);
+	out_reg_field(o, "acqs", acqs, "%u entries", acqs + 1);
+	out_reg_end(o);
+}
+
+static void show_cmb(struct out *o, uint32_t cmbloc, uint32_t cmbsz)
+{
+	static const char *const szu[16] = { "4 KiB", "64 KiB", "1 MiB", "16 MiB", "256 MiB", "4 GiB", "64 GiB" };
+	const char *unit = szu[bits(cmbsz, 8, 4)];
+
+	out_reg_begin(o, "cmbloc", cmbloc, 8);
+	out_reg_field(o, "bir", bits(cmbloc, 0, 3), "in BAR%u", bits(cmbloc, 0, 3));
+	out_reg_field(o, "ofst", bits(cmbloc, 12, 20), "at offset %u size units", bits(cmbloc, 12, 20));
+	out_reg_end(o);
+	out_reg_begin(o, "cmbsz", cmbsz, 8);
+	out_reg_field(o, "sqs", bits(cmbsz, 0, 1), "submission queues: %s", yes_no(cmbsz & 1));
+	out_reg_field(o, "cqs", bits(cmbsz, 1, 1), "completion queues: %s", yes_no(cmbsz & 2));
+	out_reg_field(o, "lists", bits(cmbsz, 2, 1), "PRP/SGL lists: %s", yes_no(cmbsz & 4));
+	out_reg_field(o, "rds", bits(cmbsz, 3, 1), "read data: %s", yes_no(cmbsz & 8));
+	out_reg_field(o, "wds", bits(cmbsz, 4, 1), "write data: %s", yes_no(cmbsz & 16));
+	out_reg_field(o, "szu", bits(cmbsz, 8, 4), "size unit %s", unit ? unit : "reserved");
+	out_reg_field(o, "sz", bits(cmbsz, 12, 20), "%u size units", bits(cmbsz, 12, 20));
+	out_reg_end(o);
+}
+
+int cmd_show_regs(const struct cli_args *a)
+{
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_pci_func f;
+	struct out o;
+	int ret = cli_open(a->bdf, &f, &ctrl);
+
+	if (ret)
+		return ret;
+	out_init(&o, a->fmt, false, 8);
+	out_begin(&o, NULL);
+	show_cap(&o, vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_CAP));
+	show_vs(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_VS));
+	out_reg_begin(&o, "intms", vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_INTMS), 8);
+	out_reg_end(&o);
+	out_reg_begin(&o, "intmc", vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_INTMC), 8);
+	out_reg_end(&o);
+	show_cc(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CC));
+	show_csts(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CSTS));
+	show_aqa(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_AQA));
+	out_reg_begin(&o, "asq", vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_ASQ), 16);
+	out_reg_end(&o);
+	out_reg_begin(&o, "acq", vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_ACQ), 16);
+	out_reg_end(&o);
+	show_cmb(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBLOC), vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBSZ));
+	out_end(&o);
+	vfn_nvme_ctrl_close(ctrl);
+	return CLI_EXIT_OK;
+}

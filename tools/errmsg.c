@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <vfn/nvme.h>
+
+#include "errmsg.h"
+
+__attribute__((format(printf, 1, 0))) static void vsay(const char *fmt, va_list ap)
+{
+	fputs("vfn: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+int errmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+	return CLI_EXIT_ERR;
+}
+
+int errmsg_usage(const char *cmd, const char *usage, const char *cause, ...)
+{
+	va_list ap;
+
+	fputs("vfn: ", stderr);
+	va_start(ap, cause);
+	vfprintf(stderr, cause, ap);
+	va_end(ap);
+	fprintf(stderr, "; usage: vfn %s %s\n", cmd, usage);
+	return CLI_EXIT_USAGE;
+}
+
+int errmsg_write(int err)
+{
+	return errmsg("cannot write the output: %s; check where stdout goes", strerror(err));
+}
+
+int errmsg_no_cmd(void)
+{
+	errmsg("no command given; run `vfn help` to see the commands");
+	return CLI_EXIT_USAGE;
+}
+
+int errmsg_global_option(const char *opt)
+{
+	errmsg("unknown option '%s'; usage: vfn [-v] COMMAND [OPTIONS] [BDF]", opt);
+	return CLI_EXIT_USAGE;
+}
+
+int errmsg_unknown_cmd(const char *name)
+{
+	errmsg("unknown command '%s'; run `vfn help` to see the commands", name);
+	return CLI_EXIT_USAGE;
+}
+
+int errmsg_bad_bdf(const char *arg)
+{
+	errmsg("'%s' is not a PCI address; use the form 0000:01:00.0", arg);
+	return CLI_EXIT_USAGE;
+}
+
+int errmsg_bad_nsid(const char *arg)
+{
+	errmsg("'%s' is not a valid namespace id; use a number from 1 to 4294967294"
+	       " (`vfn list-ns BDF` lists them)", arg);
+	return CLI_EXIT_USAGE;
+}
+
+int errmsg_bad_format(const char *arg)
+{
+	errmsg("'%s' is not an output format; use -o normal or -o json", arg);
+	return CLI_EXIT_USAGE;
+}
+
+int errmsg_pci(const char *bdf, int err)
+{
+	if (err == -ENODEV)
+		return errmsg("no PCI device %s; run `vfn list` to see NVMe controllers", bdf);
+	if (err == -EACCES || err == -EPERM)
+		return errmsg("cannot read %s in sysfs: %s; run as root", bdf ? bdf : "PCI devices",
+			      strerror(-err));
+	return errmsg("cannot read %s in sysfs: %s; check that /sys is mounted (or VFN_SYSFS_ROOT)",
+		      bdf ? bdf : "PCI devices", strerror(-err));
+}
+
+int errmsg_not_nvme(const struct vfn_pci_func *f)
+{
+	return errmsg("%s is not an NVMe controller (class 0x%06x); pick one from `vfn list`",
+		      f->bdf, f->class_code);
+}
+
+int errmsg_not_vfio(const struct vfn_pci_func *f)
+{
+	if (!f->driver[0])
+		return errmsg("%s is not bound to vfio-pci; run `vfn bind %s`", f->bdf, f->bdf);
+	if (!strcmp(f->driver, "nvme"))
+		return errmsg("%s is bound to nvme; run `vfn bind %s`", f->bdf, f->bdf);
+	return errmsg("%s is bound to %s, not vfio-pci; run `vfn bind %s`", f->bdf, f->driver, f->bdf);
+}
+
+int errmsg_no_group(const char *bdf)
+{
+	return errmsg("%s has no IOMMU group; boot with the IOMMU on (intel_iommu=on or amd_iommu=on)",
+		      bdf);
+}
+
+int errmsg_bind(const struct vfn_pci_func *f, const char *driver, int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return errmsg("the %s driver is not loaded; run `modprobe %s`", driver, driver);
+	case -EACCES:
+	case -EPERM:
+		return errmsg("no permission to change the driver of %s; run as root", f->bdf);
+	case -ENODEV:
+		return errmsg_pci(f->bdf, err);
+	case -EIO:
+		return errmsg("%s refused %s; see `dmesg` for why", driver, f->bdf);
+	case -EBUSY:
+		return errmsg("%s is in use; close the program using it first", f->bdf);
+	default:
+		return errmsg("cannot bind %s to %s: %s; rerun with -v to see why", f->bdf, driver,
+			      strerror(-err));
+	}
+}
+
+int errmsg_open(const struct vfn_pci_func *f, int err)
+{
+	const char *b = f->bdf;
+	int g = f->iommu_group;
+
+	switch (err) {
+	case -ENOENT:
+		if (access("/dev/vfio/vfio", F_OK))
+			return errmsg("vfio is not loaded (no /dev/vfio/vfio); run `modprobe vfio-pci`");
+		return errmsg("no /dev/vfio/%d for %s; rebind it with `vfn unbind %s && vfn bind %s`", g,
+			      b, b, b);
+	case -EACCES:
+	case -EPERM:
+		return errmsg("no permission to open /dev/vfio/%d for %s; run as root or give access"
+			      " to /dev/vfio/%d", g, b, g);
+	case -EBUSY:
+		return errmsg("IOMMU group %d is in use by another process; close it first", g);
+	case -ETIMEDOUT:
+		return errmsg("%s did not become ready within CAP.TO; reset it with"
+			      " `vfn unbind %s && vfn bind %s`", b, b, b);
+	case -EIO:
+		return errmsg("%s failed to come up (controller fatal status or a failed command);"
+			      " rerun with -v for the trace, or reset it with"
+			      " `vfn unbind %s && vfn bind %s`", b, b, b);
+	case -ENODEV:
+		return errmsg("%s stopped responding (registers read as all-ones); check that it is"
+			      " still present with `vfn list`", b);
+	case -ENOTSUP:
+		return errmsg("%s cannot be driven (no NVM command set, or BAR0 cannot be mapped);"
+			      " rerun with -v to see why", b);
+	case -ENOMEM:
+		return errmsg("out of memory opening %s; raise the locked-memory limit (`ulimit -l`)"
+			      " or free memory", b);
+	default:
+		return errmsg("cannot open %s: %s; rerun with -v to see why", b, strerror(-err));
+	}
+}
+
+int errmsg_admin(const char *bdf, const char *what, int err, const uint16_t *status)
+{
+	switch (err) {
+	case -EIO:
+		if (!status)
+			return errmsg("%s failed on %s: error status; rerun with -v for the command trace",
+				      what, bdf);
+		return errmsg("%s failed on %s: %s (status 0x%03x); rerun with -v for the command trace",
+			      what, bdf, vfn_nvme_status_str(*status), *status & 0x7ffu);
+	case -ETIMEDOUT:
+		return errmsg("%s timed out on %s; the controller may be hung: reset it with"
+			      " `vfn unbind %s && vfn bind %s`", what, bdf, bdf, bdf);
+	case -ENODEV:
+		return errmsg("%s stopped responding during %s; check that it is still present with"
+			      " `vfn list`", bdf, what);
+	default:
+		return errmsg("%s failed on %s: %s; rerun with -v to see why", what, bdf,
+			      strerror(-err));
+	}
+}
+
+int errmsg_no_ns(const char *bdf, uint32_t nsid, const uint32_t *active, int n)
+{
+	char list[128] = "none";	/* 8 ids of up to 12 bytes each, then ", ..." */
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < n && i < 8; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u", i ? ", " : "",
+					active[i]);
+	if (i < n)
+		snprintf(list + len, sizeof(list) - len, ", ...");
+	return errmsg("namespace %u does not exist on %s (active: %s); run `vfn list-ns %s`", nsid,
+		      bdf, list, bdf);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Field tables for the Identify data structures, in nvme-cli's order and
+ * with its names (the structure members of libnvme's <nvme/types.h>).
+ */
+#ifndef VFN_TOOLS_ID_FIELDS_H
+#define VFN_TOOLS_ID_FIELDS_H
+
+#include <stddef.h>
+
+#include "out.h"
+
+/* Identify Controller, up to the power state descriptors. */
+extern const struct field id_ctrl_fields[];
+extern const size_t id_ctrl_nfields;
+
+/* Identify Namespace, up to the LBA formats. */
+extern const struct field id_ns_fields[];
+extern const size_t id_ns_nfields;
+
+#endif

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfn: look at and drive NVMe controllers from user space through VFIO.
+ *
+ *   vfn [-v] COMMAND [OPTIONS] [BDF]
+ *
+ * Commands and options mirror nvme-cli where they overlap.  Exit status: 0
+ * on success, 1 on any error, 2 for a bad command line.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <vfn/support.h>
+
+#include "cli.h"
+
+const struct cli_cmd cli_cmds[] = {
+	{ "list", cmd_list, "[-o normal|json]",
+	  "List NVMe controllers: address, vendor:device, driver and IOMMU group (from sysfs).",
+	  CLI_OPT_OUTPUT, false },
+	{ "bind", cmd_bind, "BDF", "Hand a controller to vfio-pci so vfn can drive it.", 0, true },
+	{ "unbind", cmd_unbind, "BDF", "Give a controller back to the kernel nvme driver.", 0, true },
+	{ "show-regs", cmd_show_regs, "BDF [-o normal|json]",
+	  "Show the controller registers, raw and decoded.", CLI_OPT_OUTPUT, true },
+	{ "id-ctrl", cmd_id_ctrl, "BDF [-o normal|json] [-H]",
+	  "Send Identify Controller and show the result.", CLI_OPT_OUTPUT | CLI_OPT_HUMAN, true },
+	{ "id-ns", cmd_id_ns, "BDF -n NSID [-o normal|json] [-H]",
+	  "Send Identify Namespace and show the result.",
+	  CLI_OPT_OUTPUT | CLI_OPT_NSID | CLI_OPT_HUMAN, true },
+	{ "list-ns", cmd_list_ns, "BDF [-o normal|json]", "List the active namespace ids.",
+	  CLI_OPT_OUTPUT, true },
+	/* run NULL: main() handles "help", which takes a command name, not a BDF. */
+	{ "help", NULL, "[COMMAND]", "Show the commands, or one command's options.", 0, false },
+	{ NULL, NULL, NULL, NULL, 0, false },
+};
+
+static const struct cli_cmd *find_cmd(const char *name)
+{
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static void print_usage(FILE *f)
+{
+	fprintf(f, "usage: vfn [-v] COMMAND [OPTIONS] [BDF]\n\nCommands:\n");
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->help);
+	fprintf(f, "\nBDF is a PCI address such as 0000:01:00.0.  `vfn help COMMAND` or\n"
+		   "`vfn COMMAND --help` shows a command's options; -v shows the library's\n"
+		   "debug trace on stderr.\n");
+}
+
+/* vfn help [COMMAND] (@argv[0] is "help"). */
+static int run_help(const struct cli_cmd *help, int argc, char **argv)
+{
+	const struct cli_cmd *c;
+
+	if (argc == 1) {
+		print_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 2)
+		return errmsg_usage(help->name, help->usage, "unexpected argument '%s'", argv[2]);
+	c = find_cmd(argv[1]);
+	if (!c)
+		return errmsg_unknown_cmd(argv[1]);
+	cli_print_help(c);
+	return CLI_EXIT_OK;
+}
+
+/* Options before the command: -v, -h, -V.  Returns the index of the command or -exit. */
+static int parse_global(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *opt = argv[i];
+
+		if (!strcmp(opt, "-v") || !strcmp(opt, "--verbose")) {
+			vfn_log_set_level(VFN_LOG_DEBUG);
+		} else if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
+			print_usage(stdout);
+			return -CLI_EXIT_OK;
+		} else if (!strcmp(opt, "-V") || !strcmp(opt, "--version")) {
+			printf("vfn %s\n", VFN_VERSION);
+			return -CLI_EXIT_OK;
+		} else {
+			return -errmsg_global_option(opt);
+		}
+	}
+	if (i >= argc) {
+		return -errmsg_no_cmd();
+	}
+	return i;
+}
+
+/* A full disk or closed pipe must not pass for success. */
+static int flush_output(int status)
+{
+	if (fflush(stdout) || ferror(stdout))
+		return errmsg_write(errno);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+	struct cli_args args;
+	int first = parse_global(argc, argv);
+
+	if (first <= 0)
+		return flush_output(-first);
+	cmd = find_cmd(argv[first]);
+	if (!cmd)
+		return errmsg_unknown_cmd(argv[first]);
+	if (!cmd->run)
+		return flush_output(run_help(cmd, argc - first, argv + first));
+	switch (cli_parse(cmd, argc - first, argv + first, &args)) {
+	case CLI_PARSE_RUN:
+		return flush_output(cmd->run(&args));
+	case CLI_PARSE_HELP:
+		return flush_output(CLI_EXIT_OK);
+	default:
+		return CLI_EXIT_USAGE;
+	}
+}
