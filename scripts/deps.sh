@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [build|test|all]   (default: all)
 set -euo pipefail
 
-build_pkgs=(meson ninja-build gcc g++ clang pkg-config libnvme-dev libcmocka-dev)
+build_pkgs=(meson ninja-build gcc g++ clang pkg-config libnvme-dev libjson-c-dev libcmocka-dev)
 guest_pkgs=(qemu-system-x86 busybox-static cpio)
 tool_pkgs=(python3 binutils)
 

@@ -1,0 +1,93 @@
+#!/bin/sh
+# Guest suite: the controller at $VFN_BDF bound to vfio-pci, driven by vfn.
+# The host passes what QEMU was configured with: VFN_TEST_SERIAL,
+# VFN_TEST_IMG_SIZE, VFN_TEST_LBA_SIZE.  Prints TAP.
+. "$(dirname "$0")/lib.sh"
+
+B=$VFN_BDF
+NSZE=$((VFN_TEST_IMG_SIZE / VFN_TEST_LBA_SIZE))
+
+# t_err NAME STATUS REGEX CMD...: CMD fails with exit STATUS (1: the device
+# or the request is wrong, 2: the command line is) within 30 s, prints nothing
+# on stdout and exactly one line on stderr, matching REGEX.
+t_err() {
+	_n=$1 _st=$2 _re=$3
+	shift 3
+	_out=$(timeout 30 "$@" 2>/tmp/t_err)
+	_rc=$?
+	_err=$(cat /tmp/t_err)
+	t_eq "$_n: exit status $_st" "$_st" "$_rc"
+	t_eq "$_n: nothing on stdout" "" "$_out"
+	t_eq "$_n: one line on stderr" 1 "$(printf '%s\n' "$_err" | wc -l)"
+	t_match "$_n: says why and what to do" "$_re" "$_err"
+}
+
+# json_field KEY JSON: the value of "KEY" in flat JSON (strings unquoted).
+json_field() {
+	printf '%s\n' "$2" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\"]*\)\"\{0,1\} *$/\1/p" | head -n 1
+}
+
+# --- the library, through a cmocka test ---------------------------------
+t_run_cmocka ctrl test_vm_ctrl
+
+# --- the CLI on a healthy controller ------------------------------------
+t_capture vfn list
+t_match "list: shows the controller on vfio-pci" "$B.*1b36.*vfio-pci" "$T_OUT"
+
+t_capture vfn list -o json
+t_match "list -o json: names the driver" "\"driver\": *\"vfio-pci\"" "$T_OUT"
+
+t_capture vfn id-ctrl "$B" -o json
+t_eq "id-ctrl: exit status" 0 "$T_RC"
+t_eq "id-ctrl: serial number" "$VFN_TEST_SERIAL" "$(json_field sn "$T_OUT")"
+t_eq "id-ctrl: model" "QEMU NVMe Ctrl" "$(json_field mn "$T_OUT")"
+t_eq "id-ctrl: vendor" 6966 "$(json_field vid "$T_OUT")"
+t_eq "id-ctrl: namespaces" 256 "$(json_field nn "$T_OUT")"
+
+t_capture vfn id-ctrl "$B"
+t_match "id-ctrl: normal output has the model" "^mn +: QEMU NVMe Ctrl" "$T_OUT"
+t_match "id-ctrl: normal output has vid in hex" "^vid +: 0x1b36" "$T_OUT"
+
+t_capture vfn id-ns "$B" -n 1 -o json
+t_eq "id-ns: exit status" 0 "$T_RC"
+t_eq "id-ns: nsze from the image size" "$NSZE" "$(json_field nsze "$T_OUT")"
+t_eq "id-ns: ncap" "$NSZE" "$(json_field ncap "$T_OUT")"
+
+t_capture vfn id-ns "$B" -n 1
+lbads=0
+while [ $((1 << lbads)) -lt "$VFN_TEST_LBA_SIZE" ]; do lbads=$((lbads + 1)); done
+t_match "id-ns: LBA format in use has the configured size" "lbads:$lbads .*in use" "$T_OUT"
+
+t_capture vfn list-ns "$B" -o json
+t_match "list-ns: namespace 1 only" '^\{ *"nsid_list": *\[ *\{ *"nsid": *1 *\} *\] *\}$' "$(printf '%s' "$T_OUT" | tr -d '\n')"
+
+t_capture vfn show-regs "$B" -o json
+t_eq "show-regs: exit status" 0 "$T_RC"
+t_match "show-regs: CC.EN=1 while open" '"en": *1' "$(printf '%s' "$T_OUT" | tr -d '\n' | sed 's/.*"cc"//')"
+t_match "show-regs: CSTS.RDY=1 while open" '"rdy": *1' "$(printf '%s' "$T_OUT" | tr -d '\n' | sed 's/.*"csts"//')"
+
+t_capture vfn show-regs "$B"
+t_match "show-regs: version 1.4" "1\.4\.0" "$T_OUT"
+
+# --- bad input: one clear line, exit status 1, no crash or hang ----------
+t_err "malformed BDF" 2 "not a PCI address" vfn id-ctrl zz:00.0
+t_err "malformed BDF (function 8)" 2 "not a PCI address" vfn id-ctrl 0000:00:01.8
+t_err "nonexistent BDF" 1 "no PCI device 0000:00:1f\.7.*vfn list" vfn id-ctrl 0000:00:1f.7
+t_err "host bridge is not NVMe" 1 "0000:00:00\.0 is not an NVMe controller" vfn id-ctrl 0000:00:00.0
+t_err "SATA controller is not NVMe" 1 "0000:00:1f\.2 is not an NVMe controller \(class 0x0106" vfn id-ctrl 0000:00:1f.2
+t_err "namespace that does not exist" 1 "namespace 7 does not exist" vfn id-ns "$B" -n 7
+t_err "namespace id out of range" 2 "not a valid namespace id" vfn id-ns "$B" -n 4294967296
+t_err "namespace id not a number" 2 "not a valid namespace id" vfn id-ns "$B" -n one
+t_fail "unknown command exits non-zero" vfn frobnicate
+t_fail "unknown output format exits non-zero" vfn id-ctrl "$B" -o yaml
+
+# --- hand the controller to the kernel driver and back -------------------
+t_ok "unbind: back to nvme" vfn unbind "$B"
+t_eq "unbind: driver is nvme" nvme "$(basename "$(readlink /sys/bus/pci/devices/$B/driver)")"
+t_err "bound to nvme" 1 "$B is bound to nvme; run \`vfn bind $B\`" vfn id-ctrl "$B"
+t_ok "bind: to vfio-pci" vfn bind "$B"
+t_eq "bind: driver is vfio-pci" vfio-pci "$(basename "$(readlink /sys/bus/pci/devices/$B/driver)")"
+t_capture vfn id-ctrl "$B" -o json
+t_eq "id-ctrl works again after bind" "$VFN_TEST_SERIAL" "$(json_field sn "$T_OUT")"
+
+t_done
