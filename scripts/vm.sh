@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 #
 # vm.sh - run a command inside a throwaway QEMU guest that has an emulated
 # NVMe controller (QEMU "nvme" device) behind an emulated Intel IOMMU, bound

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # shellcheck shell=sh
 #
 # Tiny TAP helpers for guest test scripts (POSIX sh, busybox ash).

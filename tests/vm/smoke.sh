@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 #
 # Proves the guest harness: the emulated NVMe controller is at $VFN_BDF,
 # bound to vfio-pci, with its VFIO group device present.
