@@ -11,11 +11,15 @@
 
 size_t vfn_page_size(void)
 {
+	/* Racing first callers all store the same value: relaxed is enough. */
 	static size_t page;
+	size_t p = __atomic_load_n(&page, __ATOMIC_RELAXED);
 
-	if (vfn_unlikely(!page))
-		page = (size_t)sysconf(_SC_PAGESIZE);
-	return page;
+	if (vfn_unlikely(!p)) {
+		p = (size_t)sysconf(_SC_PAGESIZE);
+		__atomic_store_n(&page, p, __ATOMIC_RELAXED);
+	}
+	return p;
 }
 
 ssize_t vfn_mem_alloc(size_t len, void **vaddr)
