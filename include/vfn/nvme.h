@@ -23,38 +23,74 @@ extern "C" {
 
 /* ---- Controller registers (byte offsets in BAR0) ------------------------ */
 
-#define VFN_NVME_REG_CAP 0x00	/* Controller Capabilities, 64-bit */
-#define VFN_NVME_REG_VS 0x08	/* Version */
-#define VFN_NVME_REG_INTMS 0x0c	/* Interrupt Mask Set */
-#define VFN_NVME_REG_INTMC 0x10	/* Interrupt Mask Clear */
-#define VFN_NVME_REG_CC 0x14	/* Controller Configuration */
-#define VFN_NVME_REG_CSTS 0x1c	/* Controller Status */
-#define VFN_NVME_REG_NSSR 0x20	/* NVM Subsystem Reset */
-#define VFN_NVME_REG_AQA 0x24	/* Admin Queue Attributes */
-#define VFN_NVME_REG_ASQ 0x28	/* Admin Submission Queue Base Address, 64-bit */
-#define VFN_NVME_REG_ACQ 0x30	/* Admin Completion Queue Base Address, 64-bit */
-#define VFN_NVME_REG_CMBLOC 0x38 /* Controller Memory Buffer Location */
-#define VFN_NVME_REG_CMBSZ 0x3c	/* Controller Memory Buffer Size */
-#define VFN_NVME_REG_BPINFO 0x40 /* Boot Partition Information */
+#define VFN_NVME_REG_CAP 0x00	  /* Controller Capabilities, 64-bit */
+#define VFN_NVME_REG_VS 0x08	  /* Version */
+#define VFN_NVME_REG_INTMS 0x0c	  /* Interrupt Mask Set */
+#define VFN_NVME_REG_INTMC 0x10	  /* Interrupt Mask Clear */
+#define VFN_NVME_REG_CC 0x14	  /* Controller Configuration */
+#define VFN_NVME_REG_CSTS 0x1c	  /* Controller Status */
+#define VFN_NVME_REG_NSSR 0x20	  /* NVM Subsystem Reset */
+#define VFN_NVME_REG_AQA 0x24	  /* Admin Queue Attributes */
+#define VFN_NVME_REG_ASQ 0x28	  /* Admin Submission Queue Base Address, 64-bit */
+#define VFN_NVME_REG_ACQ 0x30	  /* Admin Completion Queue Base Address, 64-bit */
+#define VFN_NVME_REG_CMBLOC 0x38  /* Controller Memory Buffer Location */
+#define VFN_NVME_REG_CMBSZ 0x3c	  /* Controller Memory Buffer Size */
+#define VFN_NVME_REG_BPINFO 0x40  /* Boot Partition Information */
 #define VFN_NVME_REG_PMRCAP 0xe00 /* Persistent Memory Region Capabilities */
-#define VFN_NVME_REG_DBS 0x1000	/* first doorbell (SQ0TDBL) */
+#define VFN_NVME_REG_DBS 0x1000	  /* first doorbell (SQ0TDBL) */
 
 /* CAP fields */
-static inline uint32_t vfn_nvme_cap_mqes(uint64_t cap) { return cap & 0xffff; }
-static inline bool vfn_nvme_cap_cqr(uint64_t cap) { return (cap >> 16) & 1; }
-static inline uint32_t vfn_nvme_cap_ams(uint64_t cap) { return (cap >> 17) & 0x3; }
+static inline uint32_t vfn_nvme_cap_mqes(uint64_t cap)
+{
+	return cap & 0xffff;
+}
+static inline bool vfn_nvme_cap_cqr(uint64_t cap)
+{
+	return (cap >> 16) & 1;
+}
+static inline uint32_t vfn_nvme_cap_ams(uint64_t cap)
+{
+	return (cap >> 17) & 0x3;
+}
 /* Worst-case time to ready, in 500 ms units. */
-static inline uint32_t vfn_nvme_cap_to(uint64_t cap) { return (cap >> 24) & 0xff; }
+static inline uint32_t vfn_nvme_cap_to(uint64_t cap)
+{
+	return (cap >> 24) & 0xff;
+}
 /* Doorbell stride: doorbells are (4 << DSTRD) bytes apart. */
-static inline uint32_t vfn_nvme_cap_dstrd(uint64_t cap) { return (cap >> 32) & 0xf; }
-static inline bool vfn_nvme_cap_nssrs(uint64_t cap) { return (cap >> 36) & 1; }
-static inline uint32_t vfn_nvme_cap_css(uint64_t cap) { return (cap >> 37) & 0xff; }
-static inline bool vfn_nvme_cap_bps(uint64_t cap) { return (cap >> 45) & 1; }
+static inline uint32_t vfn_nvme_cap_dstrd(uint64_t cap)
+{
+	return (cap >> 32) & 0xf;
+}
+static inline bool vfn_nvme_cap_nssrs(uint64_t cap)
+{
+	return (cap >> 36) & 1;
+}
+static inline uint32_t vfn_nvme_cap_css(uint64_t cap)
+{
+	return (cap >> 37) & 0xff;
+}
+static inline bool vfn_nvme_cap_bps(uint64_t cap)
+{
+	return (cap >> 45) & 1;
+}
 /* Minimum/maximum memory page size: 2 ^ (12 + MPSMIN/MPSMAX) bytes. */
-static inline uint32_t vfn_nvme_cap_mpsmin(uint64_t cap) { return (cap >> 48) & 0xf; }
-static inline uint32_t vfn_nvme_cap_mpsmax(uint64_t cap) { return (cap >> 52) & 0xf; }
-static inline bool vfn_nvme_cap_pmrs(uint64_t cap) { return (cap >> 56) & 1; }
-static inline bool vfn_nvme_cap_cmbs(uint64_t cap) { return (cap >> 57) & 1; }
+static inline uint32_t vfn_nvme_cap_mpsmin(uint64_t cap)
+{
+	return (cap >> 48) & 0xf;
+}
+static inline uint32_t vfn_nvme_cap_mpsmax(uint64_t cap)
+{
+	return (cap >> 52) & 0xf;
+}
+static inline bool vfn_nvme_cap_pmrs(uint64_t cap)
+{
+	return (cap >> 56) & 1;
+}
+static inline bool vfn_nvme_cap_cmbs(uint64_t cap)
+{
+	return (cap >> 57) & 1;
+}
 
 /* CAP.CSS bits */
 #define VFN_NVME_CAP_CSS_NVM (1u << 0)
@@ -62,23 +98,32 @@ static inline bool vfn_nvme_cap_cmbs(uint64_t cap) { return (cap >> 57) & 1; }
 #define VFN_NVME_CAP_CSS_ADMIN_ONLY (1u << 7)
 
 /* VS fields */
-static inline uint32_t vfn_nvme_vs_mjr(uint32_t vs) { return vs >> 16; }
-static inline uint32_t vfn_nvme_vs_mnr(uint32_t vs) { return (vs >> 8) & 0xff; }
-static inline uint32_t vfn_nvme_vs_ter(uint32_t vs) { return vs & 0xff; }
+static inline uint32_t vfn_nvme_vs_mjr(uint32_t vs)
+{
+	return vs >> 16;
+}
+static inline uint32_t vfn_nvme_vs_mnr(uint32_t vs)
+{
+	return (vs >> 8) & 0xff;
+}
+static inline uint32_t vfn_nvme_vs_ter(uint32_t vs)
+{
+	return vs & 0xff;
+}
 
 /* CC fields */
 #define VFN_NVME_CC_EN (1u << 0)
-#define VFN_NVME_CC_CSS_SHIFT 4		/* 3 bits: 0 NVM, 6 all I/O sets, 7 admin */
+#define VFN_NVME_CC_CSS_SHIFT 4 /* 3 bits: 0 NVM, 6 all I/O sets, 7 admin */
 #define VFN_NVME_CC_CSS_NVM 0u
 #define VFN_NVME_CC_CSS_CSI 6u
-#define VFN_NVME_CC_MPS_SHIFT 7		/* 4 bits: page size 2 ^ (12 + MPS) */
-#define VFN_NVME_CC_AMS_SHIFT 11	/* 3 bits: 0 round robin */
-#define VFN_NVME_CC_SHN_SHIFT 14	/* 2 bits */
+#define VFN_NVME_CC_MPS_SHIFT 7	 /* 4 bits: page size 2 ^ (12 + MPS) */
+#define VFN_NVME_CC_AMS_SHIFT 11 /* 3 bits: 0 round robin */
+#define VFN_NVME_CC_SHN_SHIFT 14 /* 2 bits */
 #define VFN_NVME_CC_SHN_MASK (3u << VFN_NVME_CC_SHN_SHIFT)
 #define VFN_NVME_CC_SHN_NORMAL (1u << VFN_NVME_CC_SHN_SHIFT)
 #define VFN_NVME_CC_SHN_ABRUPT (2u << VFN_NVME_CC_SHN_SHIFT)
-#define VFN_NVME_CC_IOSQES_SHIFT 16	/* 4 bits: SQE size 2 ^ n (6 = 64 B) */
-#define VFN_NVME_CC_IOCQES_SHIFT 20	/* 4 bits: CQE size 2 ^ n (4 = 16 B) */
+#define VFN_NVME_CC_IOSQES_SHIFT 16 /* 4 bits: SQE size 2 ^ n (6 = 64 B) */
+#define VFN_NVME_CC_IOCQES_SHIFT 20 /* 4 bits: CQE size 2 ^ n (4 = 16 B) */
 
 /* CSTS fields */
 #define VFN_NVME_CSTS_RDY (1u << 0)
@@ -102,7 +147,7 @@ struct vfn_nvme_sgl_desc {
 	vfn_le64 addr;
 	vfn_le32 length;
 	uint8_t rsvd[3];
-	uint8_t type;		/* descriptor type << 4 | subtype */
+	uint8_t type; /* descriptor type << 4 | subtype */
 };
 
 #define VFN_NVME_SGL_TYPE_DATA_BLOCK 0x0
@@ -113,7 +158,7 @@ struct vfn_nvme_sgl_desc {
 /* Submission Queue Entry (64 bytes). */
 struct vfn_nvme_sqe {
 	uint8_t opcode;
-	uint8_t flags;		/* FUSE bits 1:0, PSDT bits 7:6 */
+	uint8_t flags; /* FUSE bits 1:0, PSDT bits 7:6 */
 	vfn_le16 cid;
 	vfn_le32 nsid;
 	vfn_le32 cdw2;
@@ -141,12 +186,12 @@ struct vfn_nvme_sqe {
 
 /* Completion Queue Entry (16 bytes). */
 struct vfn_nvme_cqe {
-	vfn_le32 dw0;		/* command specific */
+	vfn_le32 dw0; /* command specific */
 	vfn_le32 dw1;
-	vfn_le16 sqhd;		/* SQ head pointer */
+	vfn_le16 sqhd; /* SQ head pointer */
 	vfn_le16 sqid;
 	vfn_le16 cid;
-	vfn_le16 sfp;		/* status field (bits 15:1) and phase tag (bit 0) */
+	vfn_le16 sfp; /* status field (bits 15:1) and phase tag (bit 0) */
 };
 
 #if !defined(__cplusplus)
@@ -169,10 +214,22 @@ static inline uint16_t vfn_nvme_cqe_status(const struct vfn_nvme_cqe *cqe)
 	return vfn_le16_to_cpu(cqe->sfp) >> 1;
 }
 
-static inline uint8_t vfn_nvme_status_sc(uint16_t status) { return status & 0xff; }
-static inline uint8_t vfn_nvme_status_sct(uint16_t status) { return (status >> 8) & 0x7; }
-static inline bool vfn_nvme_status_dnr(uint16_t status) { return (status >> 14) & 1; }
-static inline bool vfn_nvme_status_more(uint16_t status) { return (status >> 13) & 1; }
+static inline uint8_t vfn_nvme_status_sc(uint16_t status)
+{
+	return status & 0xff;
+}
+static inline uint8_t vfn_nvme_status_sct(uint16_t status)
+{
+	return (status >> 8) & 0x7;
+}
+static inline bool vfn_nvme_status_dnr(uint16_t status)
+{
+	return (status >> 14) & 1;
+}
+static inline bool vfn_nvme_status_more(uint16_t status)
+{
+	return (status >> 13) & 1;
+}
 
 /* Status Code Types */
 #define VFN_NVME_SCT_GENERIC 0x0
@@ -258,8 +315,8 @@ static inline bool vfn_nvme_status_more(uint16_t status) { return (status >> 13)
 
 /* Data transfer direction encoded in opcode bits 1:0. */
 #define VFN_NVME_XFER_NONE 0x0
-#define VFN_NVME_XFER_TO_DEV 0x1	/* host to controller */
-#define VFN_NVME_XFER_FROM_DEV 0x2	/* controller to host */
+#define VFN_NVME_XFER_TO_DEV 0x1   /* host to controller */
+#define VFN_NVME_XFER_FROM_DEV 0x2 /* controller to host */
 #define VFN_NVME_XFER_BIDI 0x3
 
 /* Identify CNS values */
@@ -314,43 +371,48 @@ static inline int vfn_nvme_status_to_errno(uint16_t status)
 struct vfn_nvme_ctrl;
 
 struct vfn_nvme_ctrl_opts {
-	uint16_t aq_entries;	/* admin SQ/CQ entries; 0: 32 */
-	uint32_t timeout_ms;	/* default admin command timeout; 0: 30000 */
-	uint16_t nr_io_queues;	/* I/O SQs and CQs to ask for (Set Features
+	uint16_t aq_entries;	  /* admin SQ/CQ entries; 0: 32 */
+	uint32_t timeout_ms;	  /* default admin command timeout; 0: 30000 */
+	uint16_t nr_io_queues;	  /* I/O SQs and CQs to ask for (Set Features
 				   Number of Queues); 0: 64 */
-	struct vfn_iommu *iommu;	/* address space; NULL: default */
+	struct vfn_iommu *iommu;  /* address space; NULL: default */
+	bool no_shadow_doorbells; /* don't send Doorbell Buffer Config even
+					   when OACS advertises it: I/O queues
+					   then always write the MMIO doorbells */
 };
 
 /* What Identify Controller said, decoded once at bring-up. */
 struct vfn_nvme_ctrl_info {
-	uint16_t vid;		/* PCI Vendor ID */
-	uint16_t ssvid;		/* PCI Subsystem Vendor ID */
-	char sn[21];		/* Serial Number, trailing spaces removed */
-	char mn[41];		/* Model Number, trailing spaces removed */
-	char fr[9];		/* Firmware Revision, trailing spaces removed */
+	uint16_t vid;	/* PCI Vendor ID */
+	uint16_t ssvid; /* PCI Subsystem Vendor ID */
+	char sn[21];	/* Serial Number, trailing spaces removed */
+	char mn[41];	/* Model Number, trailing spaces removed */
+	char fr[9];	/* Firmware Revision, trailing spaces removed */
 	uint16_t cntlid;
 	uint32_t ver;
-	uint8_t mdts;		/* as reported: 2 ^ MDTS * CAP.MPSMIN pages */
-	size_t max_xfer;	/* MDTS in bytes, 0 = no limit */
-	uint32_t nn;		/* Number of Namespaces */
+	uint8_t mdts;	 /* as reported: 2 ^ MDTS * CAP.MPSMIN pages */
+	size_t max_xfer; /* MDTS in bytes, 0 = no limit */
+	uint32_t nn;	 /* Number of Namespaces */
 	uint16_t oacs;
 	uint16_t oncs;
 	uint32_t sgls;
 	uint8_t vwc;
-	uint16_t nr_sq;		/* I/O SQs granted by Set Features NQ */
-	uint16_t nr_cq;		/* I/O CQs granted by Set Features NQ */
+	uint16_t nr_sq;	       /* I/O SQs granted by Set Features NQ */
+	uint16_t nr_cq;	       /* I/O CQs granted by Set Features NQ */
+	bool shadow_doorbells; /* Doorbell Buffer Config accepted: I/O
+				   queues use shadow doorbells */
 };
 
 /* What Identify Namespace said about one namespace. */
 struct vfn_nvme_ns_info {
 	uint32_t nsid;
-	uint64_t nsze;		/* Namespace Size, in logical blocks */
-	uint64_t ncap;		/* Namespace Capacity */
-	uint64_t nuse;		/* Namespace Utilization */
-	uint8_t nlbaf;		/* Number of LBA Formats (0's based) */
-	uint8_t flbas;		/* Formatted LBA Size index */
-	uint32_t lba_size;	/* bytes per logical block: 2 ^ LBADS */
-	uint16_t ms;		/* metadata bytes per block */
+	uint64_t nsze;	   /* Namespace Size, in logical blocks */
+	uint64_t ncap;	   /* Namespace Capacity */
+	uint64_t nuse;	   /* Namespace Utilization */
+	uint8_t nlbaf;	   /* Number of LBA Formats (0's based) */
+	uint8_t flbas;	   /* Formatted LBA Size index */
+	uint32_t lba_size; /* bytes per logical block: 2 ^ LBADS */
+	uint16_t ms;	   /* metadata bytes per block */
 };
 
 /*
@@ -390,7 +452,9 @@ VFN_API void vfn_nvme_reg_write64(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint
 
 /*
  * Submits @sqe on the admin queue and waits for its completion.  The command
- * id and data pointer are filled in by vfn; @buf/@len (may be NULL/0) is
+ * id, and when @len is not 0 the data pointer, are filled in by vfn (with
+ * @len 0 the data pointer goes as given: Create I/O SQ/CQ's PRP1);
+ * @buf/@len (may be NULL/0) is
  * copied into a DMA buffer before (host-to-controller opcodes) and out of it
  * after (controller-to-host opcodes); the direction comes from the opcode.
  * @timeout_ms 0 uses the controller's default.  The completion is copied to
@@ -401,7 +465,7 @@ VFN_API void vfn_nvme_reg_write64(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint
  * -EINVAL (@len beyond the controller's transfer limit), -ENOMEM.
  */
 VFN_API int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
-			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
+				struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
 
 /*
  * Identify with @cns for @nsid into @buf (VFN_NVME_IDENTIFY_DATA_SIZE bytes).
@@ -428,11 +492,11 @@ VFN_API int vfn_nvme_ns_list_active(struct vfn_nvme_ctrl *ctrl, uint32_t start, 
  * has one.  Returns as vfn_nvme_admin_sync().
  */
 VFN_API int vfn_nvme_get_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
-			  uint32_t *result, void *buf, size_t len);
+				  uint32_t *result, void *buf, size_t len);
 
 /* Set Features @fid with @cdw11 (and @buf for features with data). */
 VFN_API int vfn_nvme_set_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
-			  uint32_t *result, const void *buf, size_t len);
+				  uint32_t *result, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

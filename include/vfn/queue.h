@@ -28,27 +28,81 @@ extern "C" {
 #endif
 
 struct vfn_cq {
-	struct vfn_nvme_cqe *cqes;	/* ring in DMA memory */
-	uint64_t iova;			/* device address of the ring */
-	void *db;			/* CQyHDBL in BAR0 */
+	struct vfn_nvme_cqe *cqes; /* ring in DMA memory */
+	uint64_t iova;		   /* device address of the ring */
+	void *db;		   /* CQyHDBL in BAR0 */
 	uint16_t qid;
-	uint16_t entries;		/* ring size (not 0's based) */
-	uint16_t head;			/* next slot to look at */
-	uint16_t phase;			/* phase tag we expect next; starts at 1 */
-	int vector;			/* MSI-X vector, -1 if polled */
-	int efd;			/* eventfd of the vector, -1 if polled */
+	uint16_t entries; /* ring size (not 0's based) */
+	uint16_t head;	  /* next slot to look at */
+	uint16_t phase;	  /* phase tag we expect next; starts at 1 */
+	int vector;	  /* MSI-X vector, -1 if polled */
+	int efd;	  /* eventfd of the vector, -1 if polled */
+	/* Shadow doorbells (Doorbell Buffer Config); NULL: MMIO only. */
+	vfn_le32 *shadow_db;	  /* this queue's slot in the shadow doorbell page */
+	const vfn_le32 *eventidx; /* its slot in the EventIdx page (controller-written) */
+	uint16_t db_head;	  /* the head last written to the (shadow) doorbell */
+	uint64_t mmio_db_writes;  /* MMIO doorbell writes so far */
 };
 
 struct vfn_sq {
-	struct vfn_nvme_sqe *sqes;	/* ring in DMA memory */
-	uint64_t iova;			/* device address of the ring */
-	void *db;			/* SQyTDBL in BAR0 */
-	struct vfn_cq *cq;		/* completion queue it posts to */
+	struct vfn_nvme_sqe *sqes; /* ring in DMA memory */
+	uint64_t iova;		   /* device address of the ring */
+	void *db;		   /* SQyTDBL in BAR0 */
+	struct vfn_cq *cq;	   /* completion queue it posts to */
 	uint16_t qid;
-	uint16_t entries;		/* ring size (not 0's based) */
-	uint16_t tail;			/* next free slot */
-	uint16_t head;			/* last SQ head the controller reported */
+	uint16_t entries; /* ring size (not 0's based) */
+	uint16_t tail;	  /* next free slot */
+	uint16_t head;	  /* last SQ head the controller reported */
+	/* Shadow doorbells (Doorbell Buffer Config); NULL: MMIO only. */
+	vfn_le32 *shadow_db;	  /* this queue's slot in the shadow doorbell page */
+	const vfn_le32 *eventidx; /* its slot in the EventIdx page (controller-written) */
+	uint16_t db_tail;	  /* the tail last written to the (shadow) doorbell */
+	uint64_t mmio_db_writes;  /* MMIO doorbell writes so far */
 };
+
+/*
+ * The event-index rule of shadow doorbells: the MMIO doorbell must be
+ * written only if the controller asked to hear about a value in
+ * [@old, @new) (cyclically, in a ring of @entries), i.e. if its EventIdx
+ * @ei lies there.  An @ei just below 0 in 16-bit arithmetic (0xffff: "one
+ * behind slot 0") counts from the end of the ring; any other @ei outside
+ * the ring rings (never miss a kick).
+ */
+static inline int vfn_db_need_mmio(uint16_t ei, uint16_t old, uint16_t new_, uint16_t entries)
+{
+	int since_old, moved = (int)new_ - (int)old;
+
+	if (vfn_unlikely(ei >= entries)) {
+		ei = (uint16_t)(ei + entries);
+		if (ei >= entries)
+			return 1;
+	}
+	since_old = (int)ei - (int)old;
+	if (since_old < 0)
+		since_old += entries;
+	if (moved < 0)
+		moved += entries;
+	return since_old < moved;
+}
+
+/*
+ * Publishes @val in the shadow doorbell @shadow, then tells whether the
+ * MMIO doorbell must be written too (the event-index rule with @old, the
+ * value published before).
+ */
+static inline int vfn_db_shadow_update(vfn_le32 *shadow, const vfn_le32 *eventidx, uint16_t old, uint16_t val,
+				       uint16_t entries)
+{
+	VFN_WRITE_ONCE(*shadow, vfn_cpu_to_le32(val));
+	/*
+	 * Store-load ordering: the new shadow value must be visible before we
+	 * read EventIdx.  Pairs with the controller writing EventIdx and then
+	 * re-reading the shadow doorbell: either it sees our value, or we see
+	 * its EventIdx and write the MMIO doorbell.
+	 */
+	vfn_mb();
+	return vfn_db_need_mmio((uint16_t)vfn_le32_to_cpu(VFN_READ_ONCE(*eventidx)), old, val, entries);
+}
 
 /* Slots that can be posted before the ring is full (one slot stays empty). */
 static inline uint16_t vfn_sq_space(const struct vfn_sq *sq)
@@ -76,7 +130,10 @@ static inline void vfn_sq_advance(struct vfn_sq *sq, uint16_t n)
 	sq->tail = (uint16_t)((sq->tail + n) % sq->entries);
 }
 
-/* Writes @tail to the SQ tail doorbell as is (any value, for testing). */
+/*
+ * Writes @tail to the SQ tail doorbell as is (any value, for testing): to
+ * the shadow doorbell too when there is one, and always to the MMIO one.
+ */
 static inline void vfn_sq_write_tail(struct vfn_sq *sq, uint16_t tail)
 {
 	/*
@@ -84,13 +141,36 @@ static inline void vfn_sq_write_tail(struct vfn_sq *sq, uint16_t tail)
 	 * tail; pairs with the controller's fetch after the doorbell write.
 	 */
 	vfn_wmb();
+	if (sq->shadow_db)
+		VFN_WRITE_ONCE(*sq->shadow_db, vfn_cpu_to_le32(tail));
+	sq->db_tail = tail;
+	sq->mmio_db_writes++;
 	vfn_mmio_write32(sq->db, tail);
 }
 
-/* Rings the SQ tail doorbell with the current tail. */
+/*
+ * Rings the SQ tail doorbell with the current tail.  With shadow doorbells
+ * it updates the shadow and writes the MMIO doorbell only when the
+ * event-index rule says the controller is waiting for it.
+ */
 static inline void vfn_sq_ring(struct vfn_sq *sq)
 {
-	vfn_sq_write_tail(sq, sq->tail);
+	uint16_t old = sq->db_tail;
+
+	if (!sq->shadow_db) {
+		vfn_sq_write_tail(sq, sq->tail);
+		return;
+	}
+	/*
+	 * SQE stores before the shadow tail store: pairs with the controller
+	 * reading the shadow tail before it fetches the SQEs.
+	 */
+	vfn_wmb();
+	sq->db_tail = sq->tail;
+	if (vfn_db_shadow_update(sq->shadow_db, sq->eventidx, old, sq->tail, sq->entries)) {
+		sq->mmio_db_writes++;
+		vfn_mmio_write32(sq->db, sq->tail);
+	}
 }
 
 /*
@@ -121,7 +201,10 @@ static inline void vfn_cq_pop(struct vfn_cq *cq)
 	}
 }
 
-/* Writes @head to the CQ head doorbell as is (any value, for testing). */
+/*
+ * Writes @head to the CQ head doorbell as is (any value, for testing): to
+ * the shadow doorbell too when there is one, and always to the MMIO one.
+ */
 static inline void vfn_cq_write_head(struct vfn_cq *cq, uint16_t head)
 {
 	/*
@@ -130,13 +213,35 @@ static inline void vfn_cq_write_head(struct vfn_cq *cq, uint16_t head)
 	 * full barrier.
 	 */
 	vfn_mb();
+	if (cq->shadow_db)
+		VFN_WRITE_ONCE(*cq->shadow_db, vfn_cpu_to_le32(head));
+	cq->db_head = head;
+	cq->mmio_db_writes++;
 	vfn_mmio_write32(cq->db, head);
 }
 
-/* Rings the CQ head doorbell with the current head. */
+/*
+ * Rings the CQ head doorbell with the current head; with shadow doorbells,
+ * as vfn_sq_ring() does.
+ */
 static inline void vfn_cq_ring(struct vfn_cq *cq)
 {
-	vfn_cq_write_head(cq, cq->head);
+	uint16_t old = cq->db_head;
+
+	if (!cq->shadow_db) {
+		vfn_cq_write_head(cq, cq->head);
+		return;
+	}
+	/*
+	 * Reads of the consumed CQEs before the shadow head store: pairs with
+	 * the controller reading the head before it reuses those slots.
+	 */
+	vfn_mb();
+	cq->db_head = cq->head;
+	if (vfn_db_shadow_update(cq->shadow_db, cq->eventidx, old, cq->head, cq->entries)) {
+		cq->mmio_db_writes++;
+		vfn_mmio_write32(cq->db, cq->head);
+	}
 }
 
 /*
@@ -147,6 +252,68 @@ static inline void vfn_sq_update_head(struct vfn_sq *sq, const struct vfn_nvme_c
 {
 	sq->head = vfn_le16_to_cpu(cqe->sqhd);
 }
+
+/* ---- Queue memory and queue commands ------------------------------------
+ *
+ * For test teams that want each step separately.  vfn_nvme_cq_alloc() and
+ * vfn_nvme_sq_alloc() only touch host memory (a DMA-mapped ring and the
+ * struct); vfn_nvme_cq_create() and friends only send the admin command.
+ * Nothing here checks a queue id or size against what the controller
+ * advertises: the controller's answer (e.g. Invalid Queue Identifier) comes
+ * back as -EIO with the completion in @cqe.  Most users want
+ * vfn_nvme_qpair_create() (vfn/rq.h) instead.
+ */
+
+/*
+ * Allocates a zeroed, DMA-mapped ring of @entries CQEs for queue @qid and
+ * fills @cq (head 0, phase 1, no vector).  Owned by the caller until
+ * vfn_nvme_cq_free().  Errors: -EINVAL (@entries < 2, @qid 0, or @qid's
+ * doorbell beyond the register window), or as vfn_dma_alloc().
+ */
+VFN_API int vfn_nvme_cq_alloc(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, uint16_t qid, uint32_t entries);
+
+/* Unmaps and frees @cq's ring (delete it on the device first).  Idempotent. */
+VFN_API void vfn_nvme_cq_free(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq);
+
+/*
+ * Like vfn_nvme_cq_alloc() for an SQ ring of @entries SQEs that will post
+ * to @cq (borrowed; it must outlive @sq).
+ */
+VFN_API int vfn_nvme_sq_alloc(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, uint16_t qid, uint32_t entries,
+			      struct vfn_cq *cq);
+
+/* Unmaps and frees @sq's ring (delete it on the device first).  Idempotent. */
+VFN_API void vfn_nvme_sq_free(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq);
+
+/*
+ * Create I/O Completion Queue for @cq (physically contiguous).  @vector < 0
+ * creates it with interrupts disabled (IEN=0); otherwise IEN=1, IV=@vector,
+ * and @vector is stored in cq->vector (routing the vector to an eventfd is
+ * the caller's business).  @cqe (may be NULL) receives the completion.
+ * Returns as vfn_nvme_admin_sync(): 0, -EIO with the status in @cqe, ...
+ */
+VFN_API int vfn_nvme_cq_create(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, int vector, struct vfn_nvme_cqe *cqe);
+
+/* Delete I/O Completion Queue cq->qid.  Returns as vfn_nvme_cq_create(). */
+VFN_API int vfn_nvme_cq_delete(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, struct vfn_nvme_cqe *cqe);
+
+/*
+ * Create I/O Submission Queue for @sq, posting to sq->cq (physically
+ * contiguous, priority @qprio 0..3: urgent..low, used only with weighted
+ * round robin).  Returns as vfn_nvme_cq_create().
+ */
+VFN_API int vfn_nvme_sq_create(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, uint8_t qprio, struct vfn_nvme_cqe *cqe);
+
+/* Delete I/O Submission Queue sq->qid.  Returns as vfn_nvme_cq_create(). */
+VFN_API int vfn_nvme_sq_delete(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, struct vfn_nvme_cqe *cqe);
+
+/*
+ * Set Features Interrupt Coalescing (FID 0x08): the controller may wait for
+ * @thr + 1 completions or @time_100us * 100 microseconds before raising a
+ * vector (0/0: no coalescing).  Applies to every vector of the controller
+ * except the admin queue's.  Returns as vfn_nvme_set_features().
+ */
+VFN_API int vfn_nvme_set_irq_coalescing(struct vfn_nvme_ctrl *ctrl, uint8_t thr, uint8_t time_100us);
 
 #ifdef __cplusplus
 }

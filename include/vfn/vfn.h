@@ -9,5 +9,6 @@
 #include <vfn/vfio.h>
 #include <vfn/nvme.h>
 #include <vfn/queue.h>
+#include <vfn/rq.h>
 
 #endif /* VFN_VFN_H */

@@ -9,7 +9,7 @@
 #include "nvme/prp.h"
 #include "support/log.h"
 
-#define ADMIN_SPIN_POLLS 64		/* CQ polls before the first sleep */
+#define ADMIN_SPIN_POLLS 64 /* CQ polls before the first sleep */
 #define ADMIN_SLEEP_MIN_NS 10000
 #define ADMIN_SLEEP_MAX_NS 1000000
 #define ADMIN_NR_CIDS 65536
@@ -20,14 +20,14 @@
 #define ID_NS_NUSE 16
 #define ID_NS_NLBAF 25
 #define ID_NS_FLBAS 26
-#define ID_NS_LBAF 128		/* LBA Format n at 128 + 4 * n: MS (le16), LBADS, RP */
+#define ID_NS_LBAF 128 /* LBA Format n at 128 + 4 * n: MS (le16), LBADS, RP */
 
 /* The DMA memory behind one command's data. */
 struct admin_data {
 	void *vaddr;
 	uint64_t iova;
-	size_t alloc_len;		/* 0: the controller's bounce page */
-	struct vfn_prp_list list;	/* entries 0: no PRP list */
+	size_t alloc_len;	  /* 0: the controller's bounce page */
+	struct vfn_prp_list list; /* entries 0: no PRP list */
 };
 
 int vfn_nvme_admin_init(struct vfn_nvme_ctrl *ctrl)
@@ -152,19 +152,22 @@ static void admin_data_put(struct vfn_nvme_ctrl *ctrl, struct admin_data *d, boo
 		vfn_dma_free(ctrl->hw.iommu, d->vaddr, d->alloc_len);
 }
 
-/* Fills the SQE's data pointer with PRPs (admin commands never use SGLs). */
-static int admin_set_dptr(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, const struct admin_data *d,
-			  size_t len)
+/*
+ * Fills the SQE's data pointer with PRPs (admin commands never use SGLs).
+ * Without data it is left as the caller set it: Create I/O SQ/CQ carry the
+ * queue's address in PRP1.
+ */
+static int admin_set_dptr(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, const struct admin_data *d, size_t len)
 {
 	uint64_t prp1 = 0, prp2 = 0;
 	int ret;
 
+	if (!len)
+		return 0;
 	sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | VFN_NVME_SQE_PSDT_PRP);
-	if (len) {
-		ret = vfn_prp_build(d->iova, len, ctrl->page_size, d->list.entries ? &d->list : NULL, &prp1, &prp2);
-		if (ret)
-			return ret;
-	}
+	ret = vfn_prp_build(d->iova, len, ctrl->page_size, d->list.entries ? &d->list : NULL, &prp1, &prp2);
+	if (ret)
+		return ret;
 	sqe->dptr.prp1 = vfn_cpu_to_le64(prp1);
 	sqe->dptr.prp2 = vfn_cpu_to_le64(prp2);
 	return 0;
@@ -470,14 +473,14 @@ static int admin_features(struct vfn_nvme_ctrl *ctrl, uint8_t opcode, uint8_t fi
 	return ret;
 }
 
-int vfn_nvme_get_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
-			  uint32_t *result, void *buf, size_t len)
+int vfn_nvme_get_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11, uint32_t *result,
+			  void *buf, size_t len)
 {
 	return admin_features(ctrl, VFN_NVME_ADMIN_GET_FEATURES, fid, nsid, cdw11, result, buf, len);
 }
 
-int vfn_nvme_set_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
-			  uint32_t *result, const void *buf, size_t len)
+int vfn_nvme_set_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11, uint32_t *result,
+			  const void *buf, size_t len)
 {
 	/* Set Features only reads @buf (host to controller). */
 	return admin_features(ctrl, VFN_NVME_ADMIN_SET_FEATURES, fid, nsid, cdw11, result, (void *)buf, len);

@@ -23,12 +23,12 @@ struct vfn_nvme_retired_buf {
 
 /* Admin queue state; everything here is protected by lock. */
 struct vfn_nvme_admin {
-	pthread_mutex_t lock;		/* serialises admin commands */
+	pthread_mutex_t lock; /* serialises admin commands */
 	struct vfn_sq sq;
 	struct vfn_cq cq;
-	void *ring_mem;			/* SQ ring then CQ ring, one DMA allocation */
+	void *ring_mem; /* SQ ring then CQ ring, one DMA allocation */
 	size_t ring_len;
-	void *bounce;			/* one memory page for small transfers, NULL when retired */
+	void *bounce; /* one memory page for small transfers, NULL when retired */
 	uint64_t bounce_iova;
 	uint16_t next_cid;
 	/* Command ids of timed-out commands: a late completion is dropped, the id is not reused. */
@@ -37,14 +37,18 @@ struct vfn_nvme_admin {
 };
 
 struct vfn_nvme_ctrl {
-	struct vfn_nvme_hw hw;		/* owned: closed by vfn_nvme_ctrl_close() */
-	uint64_t cap;			/* CAP as read at bring-up */
-	uint32_t db_stride;		/* bytes between doorbells: 4 << CAP.DSTRD */
-	uint32_t rdy_timeout_ms;	/* CAP.TO in ms */
-	uint32_t admin_timeout_ms;	/* default admin command timeout */
-	size_t page_size;		/* memory page size chosen for CC.MPS */
+	struct vfn_nvme_hw hw;	   /* owned: closed by vfn_nvme_ctrl_close() */
+	uint64_t cap;		   /* CAP as read at bring-up */
+	uint32_t db_stride;	   /* bytes between doorbells: 4 << CAP.DSTRD */
+	uint32_t rdy_timeout_ms;   /* CAP.TO in ms */
+	uint32_t admin_timeout_ms; /* default admin command timeout */
+	size_t page_size;	   /* memory page size chosen for CC.MPS */
 	struct vfn_nvme_admin admin;
 	struct vfn_nvme_ctrl_info info;
+	/* Doorbell Buffer Config: shadow doorbell page then EventIdx page (NULL: off). */
+	void *dbbuf;
+	uint64_t dbbuf_iova;
+	size_t dbbuf_len;
 };
 
 /*
@@ -88,6 +92,19 @@ static inline uint64_t vfn_nvme_id_le64(const uint8_t *p)
 	memcpy(&v, p, sizeof(v));
 	return vfn_le64_to_cpu(v);
 }
+
+/*
+ * Shadow doorbells (dbbuf.c).  vfn_nvme_dbbuf_init() sends Doorbell Buffer
+ * Config when OACS advertises it and @opts does not opt out; a controller
+ * that refuses it is driven with MMIO doorbells only (not an error).
+ * Returns 0 or -ENOMEM.  vfn_nvme_dbbuf_fini() frees the pages (call after
+ * the controller is disabled).  vfn_nvme_dbbuf_slots() points @shadow and
+ * @eventidx at queue @qid's slots, zeroed, or NULL when there are none.
+ */
+int vfn_nvme_dbbuf_init(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opts *opts);
+void vfn_nvme_dbbuf_fini(struct vfn_nvme_ctrl *ctrl);
+void vfn_nvme_dbbuf_slots(struct vfn_nvme_ctrl *ctrl, uint16_t qid, bool cq, vfn_le32 **shadow,
+			  const vfn_le32 **eventidx);
 
 /* Sets up / tears down the admin command state besides the rings (admin.c). */
 int vfn_nvme_admin_init(struct vfn_nvme_ctrl *ctrl);

@@ -9,10 +9,10 @@
 #include "support/log.h"
 
 #define CTRL_AQ_ENTRIES_DEFAULT 32
-#define CTRL_AQ_ENTRIES_MAX 4096	/* AQA.ASQS/ACQS are 12-bit, 0's based */
+#define CTRL_AQ_ENTRIES_MAX 4096 /* AQA.ASQS/ACQS are 12-bit, 0's based */
 #define CTRL_ADMIN_TIMEOUT_MS_DEFAULT 30000
 #define CTRL_NR_IO_QUEUES_DEFAULT 64
-#define CTRL_POLL_INTERVAL_NS 1000000	/* between CSTS reads while waiting */
+#define CTRL_POLL_INTERVAL_NS 1000000 /* between CSTS reads while waiting */
 
 /* Identify Controller byte offsets. */
 #define ID_CTRL_VID 0
@@ -70,8 +70,7 @@ int vfn_nvme_ctrl_check_csts(struct vfn_nvme_ctrl *ctrl)
  * Waits up to CAP.TO for (CSTS & @mask) == @want, sleeping between reads.
  * @check_cfs: fail with -EIO as soon as CSTS.CFS is set.
  */
-static int ctrl_wait_csts(struct vfn_nvme_ctrl *ctrl, uint32_t mask, uint32_t want, bool check_cfs,
-			  const char *what)
+static int ctrl_wait_csts(struct vfn_nvme_ctrl *ctrl, uint32_t mask, uint32_t want, bool check_cfs, const char *what)
 {
 	uint64_t deadline = vfn_now_ns() + (uint64_t)ctrl->rdy_timeout_ms * 1000000;
 
@@ -90,8 +89,8 @@ static int ctrl_wait_csts(struct vfn_nvme_ctrl *ctrl, uint32_t mask, uint32_t wa
 		if ((csts & mask) == want)
 			return 0;
 		if (expired) {
-			log_err("%s: no %s within CAP.TO (%u ms), CSTS 0x%x", ctrl->hw.name, what,
-				ctrl->rdy_timeout_ms, csts);
+			log_err("%s: no %s within CAP.TO (%u ms), CSTS 0x%x", ctrl->hw.name, what, ctrl->rdy_timeout_ms,
+				csts);
 			return -ETIMEDOUT;
 		}
 		ctrl_poll_sleep();
@@ -315,7 +314,10 @@ static int ctrl_start(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opt
 	ret = ctrl_identify(ctrl);
 	if (ret)
 		return ret;
-	return ctrl_set_nr_queues(ctrl, opts);
+	ret = ctrl_set_nr_queues(ctrl, opts);
+	if (ret)
+		return ret;
+	return vfn_nvme_dbbuf_init(ctrl, opts);
 }
 
 int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **out)
@@ -349,6 +351,7 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 
 err_disable:
 	ctrl_disable(ctrl);
+	vfn_nvme_dbbuf_fini(ctrl);
 	vfn_nvme_admin_fini(ctrl);
 err_free_admin_queue:
 	ctrl_free_admin_queue(ctrl);
@@ -366,7 +369,10 @@ int vfn_nvme_ctrl_open(const char *bdf, const struct vfn_nvme_ctrl_opts *opts, s
 		log_debug("ctrl_open: NULL %s", bdf ? "out" : "bdf");
 		return -EINVAL;
 	}
-	ret = vfn_nvme_hw_open_vfio(bdf, opts ? opts->iommu : NULL, &hw);
+	if (!strncmp(bdf, "sim:", 4))
+		ret = vfn_sim_hw_open(bdf, opts ? opts->iommu : NULL, &hw);
+	else
+		ret = vfn_nvme_hw_open_vfio(bdf, opts ? opts->iommu : NULL, &hw);
 	if (ret)
 		return ret;
 	ret = vfn_nvme_ctrl_open_hw(&hw, opts, out);
@@ -402,6 +408,7 @@ void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl)
 	if (!ctrl)
 		return;
 	ctrl_shutdown(ctrl);
+	vfn_nvme_dbbuf_fini(ctrl);
 	vfn_nvme_admin_fini(ctrl);
 	ctrl_free_admin_queue(ctrl);
 	ctrl->hw.ops->close(&ctrl->hw);
@@ -435,8 +442,8 @@ static bool reg_access_ok(struct vfn_nvme_ctrl *ctrl, uint32_t off, size_t size)
 		return false;
 	}
 	if ((off & 3) || off > ctrl->hw.regs_len || ctrl->hw.regs_len - off < size) {
-		log_debug("%s: register access of %zu bytes at 0x%x rejected (unaligned or beyond %zu)",
-			  ctrl->hw.name, size, off, ctrl->hw.regs_len);
+		log_debug("%s: register access of %zu bytes at 0x%x rejected (unaligned or beyond %zu)", ctrl->hw.name,
+			  size, off, ctrl->hw.regs_len);
 		return false;
 	}
 	return true;

@@ -11,7 +11,7 @@
 
 /* PCI config space: Revision ID at 0x08, then the 24-bit Class Code. */
 #define PCI_CFG_REVISION_CLASS 0x08
-#define PCI_CLASS_NVME 0x010802		/* mass storage, NVM, NVM Express */
+#define PCI_CLASS_NVME 0x010802 /* mass storage, NVM, NVM Express */
 
 static struct vfn_vfio_dev *hw_dev(struct vfn_nvme_hw *hw)
 {

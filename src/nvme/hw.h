@@ -33,11 +33,11 @@ struct vfn_nvme_hw_ops {
 
 struct vfn_nvme_hw {
 	const struct vfn_nvme_hw_ops *ops;
-	void *regs;			/* BAR0 (register window), mapped */
+	void *regs; /* BAR0 (register window), mapped */
 	size_t regs_len;
-	struct vfn_iommu *iommu;	/* DMA address space (reference held) */
-	char name[64];			/* for messages: BDF or "sim:..." */
-	void *priv;			/* implementation state */
+	struct vfn_iommu *iommu; /* DMA address space (reference held) */
+	char name[64];		 /* for messages: BDF or "sim:..." */
+	void *priv;		 /* implementation state */
 };
 
 /*
@@ -47,5 +47,15 @@ struct vfn_nvme_hw {
  * -ENOTSUP if BAR0 cannot be mmapped.  Nothing stays open on failure.
  */
 int vfn_nvme_hw_open_vfio(const char *bdf, struct vfn_iommu *iommu, struct vfn_nvme_hw *hw);
+
+/*
+ * Opens the simulated controller described by @spec ("sim:" + options, see
+ * docs/sim.md) into @hw (src/sim): the register window is memory watched by
+ * a controller thread, DMA goes through a software address space (@iommu if
+ * given, which must be one; else a new one).  Errors: -EINVAL (bad options,
+ * or @iommu not a software address space), -ENOMEM, or pthread_create's.
+ * Nothing stays open on failure.
+ */
+int vfn_sim_hw_open(const char *spec, struct vfn_iommu *iommu, struct vfn_nvme_hw *hw);
 
 #endif

@@ -26,22 +26,28 @@ size_t vfn_prp_list_slots(uint64_t iova, size_t len, size_t page_size, uint64_t 
 	size_t pages = prp_pages(iova, len, page_size);
 	size_t per_page = page_size / PRP_ENTRY_SIZE;
 	size_t cap = (page_size - (list_iova & (page_size - 1))) / PRP_ENTRY_SIZE;
-	size_t n, slots = 0;
+	size_t n, chains;
 
 	if (pages <= 2)
 		return 0;
-	/* Every list page that is not the last gives its last slot to a chain pointer. */
-	for (n = pages - 1; n > cap; cap = per_page) {
-		slots += cap;
-		n -= cap - 1;
-	}
-	return slots + n;
+	n = pages - 1; /* data entries: every page but the first */
+	if (n <= cap)
+		return n;
+	/*
+	 * Every list page that is not the last gives its last slot to a chain
+	 * pointer: the first page holds cap - 1 entries, each full page after
+	 * it per_page - 1, the last page the rest.  Closed form, so that a huge
+	 * @len costs no more than a small one.
+	 */
+	n -= cap - 1;
+	chains = n > per_page ? (n - per_page + per_page - 2) / (per_page - 1) : 0;
+	return cap + n + chains;
 }
 
 static int prp_fill_list(uint64_t iova, size_t len, size_t page_size, const struct vfn_prp_list *list)
 {
 	uint64_t mask = page_size - 1;
-	uint64_t page = (iova | mask) + 1;	/* start of the second page */
+	uint64_t page = (iova | mask) + 1; /* start of the second page */
 	uint64_t slot = list->iova;
 	size_t n = prp_pages(iova, len, page_size) - 1;
 	size_t need = vfn_prp_list_slots(iova, len, page_size, list->iova);

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfn rq: the I/O API — queue pairs, requests, and NVM command helpers.
+ *
+ * A queue pair (struct vfn_nvme_qpair) is one I/O SQ and its own CQ, with a
+ * request tracker sized to the queue: entries - 1 requests, each with a fixed
+ * command id (its index) and a slice of DMA memory for its PRP list or SGL
+ * segment, all allocated when the pair is created.  The hot path allocates
+ * nothing, takes no lock and makes no system call in polling mode:
+ *
+ *   rq = vfn_rq_alloc(qp);                        take a free command id
+ *   vfn_rq_map(qp, rq, &sqe, buf, len, sgl);      data pointer (PRP or SGL)
+ *   vfn_rq_post(qp, rq, &sqe);                    SQE at the tail, no doorbell
+ *   ... more posts ...
+ *   vfn_nvme_qpair_submit(qp);                    one doorbell for the batch
+ *   vfn_nvme_qpair_reap(qp, 0);                   completions, one head write
+ *
+ * Data buffers belong to the caller and must be DMA-mapped in the
+ * controller's address space (vfn_dma_alloc() memory or vfn_iommu_map()ped).
+ * A queue pair is not thread-safe: one thread drives it at a time.
+ * The structures below are public so the short functions can be inline;
+ * callers read them but change only rq->cb and rq->opaque.
+ */
+#ifndef VFN_RQ_H
+#define VFN_RQ_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vfn/nvme.h>
+#include <vfn/queue.h>
+#include <vfn/support.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vfn_nvme_qpair;
+struct vfn_rq;
+
+/*
+ * Completion callback, called from vfn_nvme_qpair_reap(): @cqe is the
+ * completion (also copied to rq->cqe).  The request is released when the
+ * callback returns (unless the callback freed it itself): do not keep @rq.
+ * A callback may post and submit commands, but not reap the same pair.
+ */
+typedef void (*vfn_rq_cb)(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe);
+
+/* Life of a request. */
+enum vfn_rq_state {
+	VFN_RQ_FREE = 0,  /* on the free list */
+	VFN_RQ_ALLOCATED, /* owned by the caller, not posted */
+	VFN_RQ_INFLIGHT,  /* posted, completion not seen yet */
+	VFN_RQ_DONE,	  /* completed (no callback): rq->cqe is valid */
+	VFN_RQ_ABANDONED, /* given up while in flight: its completion is dropped */
+	VFN_RQ_SPLIT,	  /* never sent: stands for a split transfer's pieces in flight */
+};
+
+struct vfn_rq {
+	uint16_t cid;		 /* command id: the index in the tracker, fixed */
+	uint8_t state;		 /* enum vfn_rq_state */
+	vfn_rq_cb cb;		 /* called on completion; NULL: the request stays DONE */
+	void *opaque;		 /* the caller's context */
+	struct vfn_nvme_cqe cqe; /* the completion once DONE */
+	void *list;		 /* PRP list / SGL segment memory of this request (DMA) */
+	uint64_t list_iova;
+	uint32_t list_len;   /* bytes */
+	struct vfn_rq *next; /* free list link */
+	uint32_t pieces;     /* SPLIT: pieces not completed yet */
+};
+
+/* Completions that were not trusted, and what happened to the others. */
+struct vfn_rq_stats {
+	uint64_t completed;    /* delivered to a request */
+	uint64_t bad_cid;      /* command id beyond the tracker: dropped */
+	uint64_t not_inflight; /* command id of a request not in flight: dropped */
+	uint64_t wrong_sqid;   /* SQ id of another queue: dropped */
+	uint64_t late;	       /* completions of abandoned requests: dropped, id released */
+};
+
+/* The requests of one queue pair. */
+struct vfn_rq_tracker {
+	struct vfn_rq *rqs;  /* nr requests; rqs[cid].cid == cid */
+	struct vfn_rq *free; /* free stack */
+	uint16_t nr;
+	uint16_t nr_free;
+	struct vfn_rq_stats stats;
+};
+
+struct vfn_nvme_qpair {
+	struct vfn_sq sq;
+	struct vfn_cq cq;
+	struct vfn_rq_tracker rqs;
+	struct vfn_nvme_ctrl *ctrl; /* borrowed */
+	struct vfn_iommu *iommu;    /* the controller's address space (borrowed) */
+	size_t page_size;	    /* CC.MPS memory page size */
+	size_t max_xfer;	    /* bytes one command may move (MDTS, PRP list) */
+	bool sgl;		    /* the controller supports SGLs for NVM commands */
+	int efd;		    /* eventfd of the CQ's vector, -1 when polled */
+	uint32_t timeout_ms;	    /* default for the synchronous helpers */
+	void *list_mem;		    /* all requests' PRP list / SGL memory */
+	size_t list_mem_len;
+};
+
+/* ---- Requests (hot path) ------------------------------------------------ */
+
+/* Takes a free request (state ALLOCATED, cb/opaque cleared); NULL if none is free. */
+static inline struct vfn_rq *vfn_rq_alloc(struct vfn_nvme_qpair *qp)
+{
+	struct vfn_rq *rq = qp->rqs.free;
+
+	if (vfn_unlikely(!rq))
+		return NULL;
+	qp->rqs.free = rq->next;
+	qp->rqs.nr_free--;
+	rq->next = NULL;
+	rq->state = VFN_RQ_ALLOCATED;
+	rq->cb = NULL;
+	rq->opaque = NULL;
+	return rq;
+}
+
+/* Puts @rq back on the free list (internal; use vfn_rq_free()). */
+static inline void vfn_rq_release(struct vfn_nvme_qpair *qp, struct vfn_rq *rq)
+{
+	rq->state = VFN_RQ_FREE;
+	rq->next = qp->rqs.free;
+	qp->rqs.free = rq;
+	qp->rqs.nr_free++;
+}
+
+/*
+ * Gives @rq back.  A request still in flight is abandoned instead: its
+ * command id returns to the free list only when its completion arrives (and
+ * is dropped), so it is never reused while the controller may answer it.
+ * Freeing a free or abandoned request does nothing.
+ */
+static inline void vfn_rq_free(struct vfn_nvme_qpair *qp, struct vfn_rq *rq)
+{
+	if (rq->state == VFN_RQ_INFLIGHT)
+		rq->state = VFN_RQ_ABANDONED;
+	else if (rq->state == VFN_RQ_ALLOCATED || rq->state == VFN_RQ_DONE)
+		vfn_rq_release(qp, rq);
+}
+
+/* The request with command id @cid, or NULL if @cid is beyond the tracker. */
+static inline struct vfn_rq *vfn_rq_lookup(struct vfn_nvme_qpair *qp, uint16_t cid)
+{
+	return vfn_likely(cid < qp->rqs.nr) ? &qp->rqs.rqs[cid] : NULL;
+}
+
+/*
+ * Sets @sqe's command id to @rq's, copies it to the SQ tail and marks @rq in
+ * flight, without ringing the doorbell (vfn_nvme_qpair_submit() does).
+ * -EBUSY if the SQ is full, -EINVAL if @rq is not ALLOCATED (not logged:
+ * this is the hot path).
+ */
+static inline int vfn_rq_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe)
+{
+	if (vfn_unlikely(rq->state != VFN_RQ_ALLOCATED))
+		return -EINVAL;
+	if (vfn_unlikely(!vfn_sq_space(&qp->sq)))
+		return -EBUSY;
+	sqe->cid = vfn_cpu_to_le16(rq->cid);
+	rq->state = VFN_RQ_INFLIGHT;
+	vfn_sq_post(&qp->sq, sqe);
+	return 0;
+}
+
+/*
+ * Whether the CQ head doorbell must be written now (internal).  A pair
+ * with interrupts writes it after every reap that consumed something.  A
+ * polled pair writes it lazily, only when the CQEs consumed since the last
+ * write plus the requests not free (an upper bound of the completions
+ * still to come) could overflow the CQ (it holds entries - 1): the
+ * controller never finds the CQ full, and most head writes are saved.
+ */
+static inline bool vfn_nvme_qpair_cq_head_due(const struct vfn_nvme_qpair *qp)
+{
+	int unreported = (int)qp->cq.head - (int)qp->cq.db_head;
+
+	if (unreported < 0)
+		unreported += qp->cq.entries;
+	if (!unreported)
+		return false;
+	return qp->efd >= 0 || unreported + (qp->rqs.nr - qp->rqs.nr_free) > qp->cq.entries - 1;
+}
+
+/*
+ * Rings the SQ doorbell once for everything posted since the last ring
+ * (nothing if nothing was posted); first the CQ head doorbell if the new
+ * commands could otherwise find the CQ full.  With shadow doorbells the
+ * MMIO writes happen only when the controller's EventIdx asks for them.
+ */
+static inline void vfn_nvme_qpair_submit(struct vfn_nvme_qpair *qp)
+{
+	if (vfn_nvme_qpair_cq_head_due(qp))
+		vfn_cq_ring(&qp->cq);
+	if (qp->sq.tail != qp->sq.db_tail)
+		vfn_sq_ring(&qp->sq);
+}
+
+/*
+ * Fills @sqe's data pointer for @len bytes at @buf: PRPs (PRP list in @rq's
+ * memory when needed), or with @sgl an SGL (Data Block descriptors, in
+ * @rq's segment memory when @buf spans several mappings) and PSDT set.
+ * @len 0 clears the data pointer.  @buf must be DMA-mapped; for PRPs it
+ * must lie in one mapping and be dword aligned.  No allocation, no syscall.
+ * Errors: -EFAULT (@buf not mapped), -EINVAL (@len beyond qp->max_xfer,
+ * unaligned, or PRPs across mappings), -ENOTSUP (@sgl but the controller
+ * has no SGL support), -E2BIG (more pieces than the segment holds).
+ */
+VFN_API int vfn_rq_map(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		       bool sgl);
+
+/*
+ * The fast path of vfn_rq_map() for callers that keep the device address
+ * of their buffers (e.g. from vfn_dma_alloc()): PRPs for @len bytes at
+ * device address @iova, which must be contiguous in the controller's
+ * address space (one mapping) and dword aligned.  No translation; @len 0
+ * clears the data pointer.  Errors: -EINVAL (NULL argument, @len beyond
+ * qp->max_xfer, @iova not dword aligned).
+ */
+VFN_API int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, uint64_t iova,
+			    size_t len);
+
+/*
+ * Consumes up to @max posted completions (0: all), then writes the CQ head
+ * doorbell at most once: after every batch with interrupts, lazily when
+ * polled (see vfn_nvme_qpair_cq_head_due()).  Each valid one is copied to its request, updates
+ * the SQ head, and either calls rq->cb (then releases the request) or
+ * leaves the request DONE.  Completions with an unknown command id, of a
+ * request not in flight, or naming another SQ are counted in qp->rqs.stats,
+ * logged and dropped; those of abandoned requests release them.  Returns
+ * the number of CQEs consumed.  No syscall.
+ */
+VFN_API int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max);
+
+/*
+ * Waits for @rq (posted and submitted, no callback) to complete, reaping
+ * the queue meanwhile: spins in polling mode, sleeps on the eventfd in
+ * interrupt mode.  @timeout_ms 0 uses qp->timeout_ms.  Returns 0 (the
+ * completion is in rq->cqe, whatever its status), or -ETIMEDOUT, -ENODEV
+ * (device gone), -EIO (controller fatal status) — then @rq is abandoned
+ * (do not free it again) and a late completion is dropped.
+ */
+VFN_API int vfn_rq_wait(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint32_t timeout_ms);
+
+/* ---- Queue pairs -------------------------------------------------------- */
+
+struct vfn_nvme_qpair_opts {
+	uint32_t entries;    /* SQ and CQ entries, 2..CAP.MQES+1; 0: 256 (capped) */
+	bool irq;	     /* one MSI-X vector (= qid) on an eventfd; false: polled */
+	uint32_t timeout_ms; /* default for the synchronous helpers; 0: 30000 */
+};
+
+/*
+ * Creates I/O CQ and SQ @qid (1..info->nr_sq/nr_cq) and their request
+ * tracker; with opts->irq also an eventfd (EFD_NONBLOCK|EFD_CLOEXEC) bound
+ * to MSI-X vector @qid.  @opts may be NULL.  The pair is owned by the
+ * caller: vfn_nvme_qpair_destroy() it before closing @ctrl.
+ * Errors: -EINVAL (bad qid or entries), -ENOTSUP (irq but no vector @qid),
+ * -EIO (the controller refused a Create command; see the log), -ENOMEM, or
+ * as vfn_dma_alloc().  Nothing stays behind on failure.
+ */
+VFN_API int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct vfn_nvme_qpair_opts *opts,
+				  struct vfn_nvme_qpair **out);
+
+/*
+ * Deletes the SQ then the CQ on the controller, unroutes the vector, closes
+ * the eventfd and frees everything (requests still in flight are forgotten).
+ * NULL is ignored.
+ */
+VFN_API void vfn_nvme_qpair_destroy(struct vfn_nvme_qpair *qp);
+
+/*
+ * The eventfd the queue's vector signals (for the caller's own poll/epoll
+ * loop; read it to reset the count), or -1 for a polled queue.  Owned by @qp.
+ */
+VFN_API int vfn_nvme_qpair_eventfd(const struct vfn_nvme_qpair *qp);
+
+/* ---- NVM command helpers ------------------------------------------------ */
+
+struct vfn_nvme_io_opts {
+	uint32_t timeout_ms; /* per command (synchronous helpers); 0: qp->timeout_ms */
+	bool sgl;	     /* describe the data with SGLs instead of PRPs */
+};
+
+/* Dataset Management range (16 bytes, wire format). */
+struct vfn_nvme_dsm_range {
+	vfn_le32 cattr; /* context attributes */
+	vfn_le32 nlb;	/* length in logical blocks (not 0's based) */
+	vfn_le64 slba;
+};
+
+#if !defined(__cplusplus)
+_Static_assert(sizeof(struct vfn_nvme_dsm_range) == 16, "DSM range is 16 bytes");
+#else
+static_assert(sizeof(struct vfn_nvme_dsm_range) == 16, "DSM range is 16 bytes");
+#endif
+
+/* DSM attribute: Deallocate (CDW11 bit 2). */
+#define VFN_NVME_DSM_AD (1u << 2)
+
+/*
+ * Sends @sqe (command id and data pointer filled in by vfn) with @len bytes
+ * of data at @buf (DMA-mapped, may be NULL/0) and waits for it.  The
+ * completion is copied to @cqe (may be NULL).  @opts may be NULL.
+ * Returns 0 on success status, -EIO on an error status (see @cqe),
+ * -ETIMEDOUT/-ENODEV as vfn_rq_wait(), -EBUSY (no free request), or as
+ * vfn_rq_map().
+ */
+VFN_API int vfn_nvme_io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+			     const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);
+
+/*
+ * Read / Write @nlb logical blocks from @slba of namespace @ns into / from
+ * @buf (DMA-mapped, @nlb * ns->lba_size bytes).  Transfers larger than
+ * qp->max_xfer are split into several commands, posted together as far as
+ * requests allow.  On an error status the first failing completion is in
+ * @cqe.  Returns 0, -EINVAL (@nlb 0, or the range wraps), or as
+ * vfn_nvme_io_sync().
+ */
+VFN_API int vfn_nvme_read(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb,
+			  void *buf, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);
+VFN_API int vfn_nvme_write(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb,
+			   const void *buf, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);
+
+/* Write Zeroes over @nlb blocks from @slba, split in 65536-block commands. */
+VFN_API int vfn_nvme_write_zeroes(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
+				  uint64_t nlb, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);
+
+/* Flush namespace @nsid's volatile write cache.  Returns as vfn_nvme_io_sync(). */
+VFN_API int vfn_nvme_flush(struct vfn_nvme_qpair *qp, uint32_t nsid, const struct vfn_nvme_io_opts *opts,
+			   struct vfn_nvme_cqe *cqe);
+
+/*
+ * Dataset Management with Deallocate for @nr (1..256) @ranges, which must
+ * be DMA-mapped.  -EINVAL if @nr is out of range; else as vfn_nvme_io_sync().
+ */
+VFN_API int vfn_nvme_dsm_deallocate(struct vfn_nvme_qpair *qp, uint32_t nsid, const struct vfn_nvme_dsm_range *ranges,
+				    unsigned int nr, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);
+
+/*
+ * Asynchronous Read / Write, posted without ringing the doorbell
+ * (vfn_nvme_qpair_submit() does); @cb (required) gets the completion from
+ * vfn_nvme_qpair_reap(), with @opaque in rq->opaque.  A transfer larger
+ * than qp->max_xfer (or 65536 blocks) is split: its pieces and one more
+ * request that stands for them are taken at once or not at all, and @cb is
+ * called once, when the last piece completes, with that extra request and
+ * the first failing piece's completion (or the last piece's).
+ * Returns 0, -EBUSY (not enough free requests or SQ slots: nothing posted),
+ * -EINVAL (@nlb 0, no @cb), or as vfn_rq_map() (nothing posted).
+ */
+VFN_API int vfn_nvme_read_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
+				uint32_t nlb, void *buf, bool sgl, vfn_rq_cb cb, void *opaque);
+VFN_API int vfn_nvme_write_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
+				 uint32_t nlb, const void *buf, bool sgl, vfn_rq_cb cb, void *opaque);
+
+/* Asynchronous Flush of namespace @nsid; as vfn_nvme_read_async(). */
+VFN_API int vfn_nvme_flush_async(struct vfn_nvme_qpair *qp, uint32_t nsid, vfn_rq_cb cb, void *opaque);
+
+/* Asynchronous Write Zeroes, split in 65536-block commands; as vfn_nvme_read_async(). */
+VFN_API int vfn_nvme_write_zeroes_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
+					uint32_t nlb, vfn_rq_cb cb, void *opaque);
+
+/* Asynchronous Dataset Management Deallocate; as vfn_nvme_read_async(). */
+VFN_API int vfn_nvme_dsm_deallocate_async(struct vfn_nvme_qpair *qp, uint32_t nsid,
+					  const struct vfn_nvme_dsm_range *ranges, unsigned int nr, vfn_rq_cb cb,
+					  void *opaque);
+
+/*
+ * The general form: posts @sqe (command id and data pointer filled in)
+ * with @len bytes at @buf, without ringing the doorbell.  As
+ * vfn_nvme_read_async().
+ */
+VFN_API int vfn_nvme_io_async(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len, bool sgl,
+			      vfn_rq_cb cb, void *opaque);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFN_RQ_H */

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/* NVM command helpers: read, write, write zeroes, flush, dataset management. */
+#include <errno.h>
+#include <string.h>
+
+#include <vfn/rq.h>
+
+#include "nvme/rq-priv.h"
+#include "support/log.h"
+
+#define IO_NLB_MAX 65536u /* NLB is a 16-bit, 0's based field */
+#define IO_DSM_RANGES_MAX 256u
+
+static uint32_t io_timeout(const struct vfn_nvme_io_opts *opts)
+{
+	return opts ? opts->timeout_ms : 0;
+}
+
+int vfn_nvme_io_async(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len, bool sgl,
+		      vfn_rq_cb cb, void *opaque)
+{
+	struct vfn_rq *rq;
+	int ret;
+
+	if (!qp || !sqe || !cb) {
+		log_debug("io_async: NULL %s", !qp ? "queue pair" : !sqe ? "sqe" : "callback");
+		return -EINVAL;
+	}
+	rq = vfn_rq_alloc(qp);
+	if (!rq)
+		return -EBUSY;
+	ret = vfn_rq_map(qp, rq, sqe, buf, len, sgl);
+	if (ret)
+		goto free_rq;
+	rq->cb = cb;
+	rq->opaque = opaque;
+	ret = vfn_rq_post(qp, rq, sqe);
+	if (ret)
+		goto free_rq;
+	return 0;
+
+free_rq:
+	vfn_rq_free(qp, rq);
+	return ret;
+}
+
+int vfn_nvme_io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		     const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_cqe c;
+	struct vfn_rq *rq;
+	int ret;
+
+	if (!qp || !sqe) {
+		log_debug("io_sync: NULL %s", qp ? "sqe" : "queue pair");
+		return -EINVAL;
+	}
+	rq = vfn_rq_alloc(qp);
+	if (!rq)
+		return -EBUSY;
+	ret = vfn_rq_map(qp, rq, sqe, buf, len, opts && opts->sgl);
+	if (!ret)
+		ret = vfn_rq_post(qp, rq, sqe);
+	if (ret) {
+		vfn_rq_free(qp, rq);
+		return ret;
+	}
+	vfn_nvme_qpair_submit(qp);
+	ret = vfn_rq_wait(qp, rq, io_timeout(opts));
+	if (ret)
+		return ret; /* abandoned: the request comes back with its late completion */
+	c = rq->cqe;
+	vfn_rq_free(qp, rq);
+	if (cqe)
+		*cqe = c;
+	return vfn_nvme_status_to_errno(vfn_nvme_cqe_status(&c));
+}
+
+/* ---- Split transfers ---------------------------------------------------- */
+
+/* One logical-block command split into pieces the queue can carry. */
+struct io_split {
+	struct vfn_nvme_qpair *qp;
+	uint8_t opcode;
+	uint32_t nsid;
+	uint64_t slba, nlb; /* what is left to post */
+	uint8_t *buf;	    /* NULL for commands without data */
+	uint32_t lba_size;
+	uint32_t max_blocks; /* per command */
+	bool sgl;
+	unsigned int pending; /* posted, not completed */
+	bool failed;
+	struct vfn_nvme_cqe cqe; /* the first error completion */
+};
+
+static void io_split_cb(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+{
+	struct io_split *s = rq->opaque;
+
+	s->pending--;
+	if (vfn_nvme_status_to_errno(vfn_nvme_cqe_status(cqe)) && !s->failed) {
+		s->failed = true;
+		s->cqe = *cqe;
+	}
+}
+
+/* Posts the next piece with @cb/@opaque; -EBUSY when no request is free. */
+static int io_split_post(struct io_split *s, vfn_rq_cb cb, void *opaque)
+{
+	uint32_t n = s->nlb < s->max_blocks ? (uint32_t)s->nlb : s->max_blocks;
+	size_t len = s->buf ? (size_t)n * s->lba_size : 0;
+	struct vfn_nvme_sqe sqe = {
+		.opcode = s->opcode,
+		.nsid = vfn_cpu_to_le32(s->nsid),
+		.cdw10 = vfn_cpu_to_le32((uint32_t)s->slba),
+		.cdw11 = vfn_cpu_to_le32((uint32_t)(s->slba >> 32)),
+		.cdw12 = vfn_cpu_to_le32(n - 1),
+	};
+	int ret;
+
+	ret = vfn_nvme_io_async(s->qp, &sqe, s->buf, len, s->sgl, cb, opaque);
+	if (ret)
+		return ret;
+	s->pending++;
+	s->slba += n;
+	s->nlb -= n;
+	if (s->buf)
+		s->buf += len;
+	return 0;
+}
+
+/* Something to do: all pieces done, or one can be posted. */
+static bool io_split_progress(const void *arg)
+{
+	const struct io_split *s = arg;
+
+	return !s->pending || (s->nlb && !s->failed && s->qp->rqs.nr_free);
+}
+
+/* Gives up on the pieces still in flight (timeout, device gone). */
+static void io_split_abandon(struct io_split *s)
+{
+	struct vfn_rq_tracker *t = &s->qp->rqs;
+
+	for (unsigned int i = 0; i < t->nr; i++)
+		if (t->rqs[i].state == VFN_RQ_INFLIGHT && t->rqs[i].opaque == s)
+			t->rqs[i].state = VFN_RQ_ABANDONED;
+	log_err("SQ %u: %u commands abandoned", s->qp->sq.qid, s->pending);
+}
+
+/* Posts as many pieces as requests allow; 0, or the error of a piece that cannot be posted. */
+static int io_split_post_some(struct io_split *s)
+{
+	bool posted = false;
+	int ret = 0;
+
+	while (s->nlb && !s->failed) {
+		ret = io_split_post(s, io_split_cb, s);
+		if (ret)
+			break;
+		posted = true;
+	}
+	if (posted)
+		vfn_nvme_qpair_submit(s->qp);
+	if (ret == -EBUSY && s->pending)
+		return 0; /* more once some complete */
+	if (ret)
+		s->failed = true; /* post nothing more, let the posted ones finish */
+	return ret;
+}
+
+static int io_split_run(struct io_split *s, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	int post_err = 0, ret;
+
+	while (s->pending || (s->nlb && !s->failed)) {
+		ret = io_split_post_some(s);
+		if (ret && !post_err)
+			post_err = ret;
+		if (!s->pending)
+			break;
+		ret = vfn_rq_wait_cond(s->qp, io_split_progress, s, io_timeout(opts));
+		if (ret) {
+			io_split_abandon(s);
+			return ret;
+		}
+	}
+	if (cqe)
+		*cqe = s->cqe;
+	if (post_err)
+		return post_err;
+	return s->failed ? -EIO : 0;
+}
+
+static int io_check_range(const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb)
+{
+	if (!ns || !ns->lba_size) {
+		log_debug("io: no namespace information");
+		return -EINVAL;
+	}
+	if (!nlb || slba + nlb < slba) {
+		log_debug("io: %llu blocks at LBA %llu: empty or wrapping range", (unsigned long long)nlb,
+			  (unsigned long long)slba);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Checks a logical-block command and sets @s up to post it in pieces. */
+static int io_split_init(struct io_split *s, struct vfn_nvme_qpair *qp, uint8_t opcode,
+			 const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb, void *buf, bool sgl)
+{
+	int ret = io_check_range(ns, slba, nlb);
+
+	if (ret)
+		return ret;
+	if (!qp || (!buf && opcode != VFN_NVME_CMD_WRITE_ZEROES)) {
+		log_debug("io: NULL %s", qp ? "buffer" : "queue pair");
+		return -EINVAL;
+	}
+	if (buf && (nlb > SIZE_MAX / ns->lba_size || qp->max_xfer < ns->lba_size)) {
+		log_debug("io: %llu blocks of %u bytes do not fit the transfer limit", (unsigned long long)nlb,
+			  ns->lba_size);
+		return -EINVAL;
+	}
+	*s = (struct io_split){
+		.qp = qp,
+		.opcode = opcode,
+		.nsid = ns->nsid,
+		.slba = slba,
+		.nlb = nlb,
+		.buf = buf,
+		.lba_size = ns->lba_size,
+		.sgl = sgl,
+	};
+	s->max_blocks =
+		buf && qp->max_xfer / ns->lba_size < IO_NLB_MAX ? (uint32_t)(qp->max_xfer / ns->lba_size) : IO_NLB_MAX;
+	return 0;
+}
+
+static int io_rw(struct vfn_nvme_qpair *qp, uint8_t opcode, const struct vfn_nvme_ns_info *ns, uint64_t slba,
+		 uint64_t nlb, void *buf, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	struct io_split s;
+	int ret = io_split_init(&s, qp, opcode, ns, slba, nlb, buf, opts && opts->sgl);
+
+	if (ret)
+		return ret;
+	return io_split_run(&s, opts, cqe);
+}
+
+int vfn_nvme_read(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb, void *buf,
+		  const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	return io_rw(qp, VFN_NVME_CMD_READ, ns, slba, nlb, buf, opts, cqe);
+}
+
+int vfn_nvme_write(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb,
+		   const void *buf, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	/* The controller only reads @buf. */
+	return io_rw(qp, VFN_NVME_CMD_WRITE, ns, slba, nlb, (void *)buf, opts, cqe);
+}
+
+int vfn_nvme_write_zeroes(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb,
+			  const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	return io_rw(qp, VFN_NVME_CMD_WRITE_ZEROES, ns, slba, nlb, NULL, opts, cqe);
+}
+
+int vfn_nvme_flush(struct vfn_nvme_qpair *qp, uint32_t nsid, const struct vfn_nvme_io_opts *opts,
+		   struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_FLUSH, .nsid = vfn_cpu_to_le32(nsid) };
+
+	return vfn_nvme_io_sync(qp, &sqe, NULL, 0, opts, cqe);
+}
+
+static int io_dsm_sqe(struct vfn_nvme_sqe *sqe, uint32_t nsid, const struct vfn_nvme_dsm_range *ranges, unsigned int nr)
+{
+	if (!ranges || nr == 0 || nr > IO_DSM_RANGES_MAX) {
+		log_debug("dsm: %u ranges outside 1..%u", nr, IO_DSM_RANGES_MAX);
+		return -EINVAL;
+	}
+	*sqe = (struct vfn_nvme_sqe){
+		.opcode = VFN_NVME_CMD_DSM,
+		.nsid = vfn_cpu_to_le32(nsid),
+		.cdw10 = vfn_cpu_to_le32(nr - 1), /* NR, 0's based */
+		.cdw11 = vfn_cpu_to_le32(VFN_NVME_DSM_AD),
+	};
+	return 0;
+}
+
+int vfn_nvme_dsm_deallocate(struct vfn_nvme_qpair *qp, uint32_t nsid, const struct vfn_nvme_dsm_range *ranges,
+			    unsigned int nr, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe;
+	int ret = io_dsm_sqe(&sqe, nsid, ranges, nr);
+
+	if (ret)
+		return ret;
+	/* The controller only reads the ranges. */
+	return vfn_nvme_io_sync(qp, &sqe, (void *)ranges, nr * sizeof(*ranges), opts, cqe);
+}
+
+/* ---- Asynchronous commands ---------------------------------------------- */
+
+/* A piece of an asynchronous split transfer completed; the last one completes @rq->opaque. */
+static void io_piece_cb(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_rq *parent = rq->opaque;
+	bool parent_failed = vfn_nvme_status_to_errno(vfn_nvme_cqe_status(&parent->cqe));
+
+	if (!parent_failed && vfn_nvme_status_to_errno(vfn_nvme_cqe_status(cqe)))
+		parent->cqe = *cqe;
+	if (--parent->pieces)
+		return;
+	if (!parent_failed)
+		parent->cqe = *cqe;
+	parent->state = VFN_RQ_DONE;
+	parent->cb(qp, parent, &parent->cqe);
+	if (parent->state == VFN_RQ_DONE)
+		vfn_rq_release(qp, parent);
+}
+
+/* Takes back the pieces of @parent posted after SQ tail @tail (not rung yet), and @parent. */
+static void io_split_unpost(struct vfn_nvme_qpair *qp, struct vfn_rq *parent, uint16_t tail)
+{
+	struct vfn_rq_tracker *t = &qp->rqs;
+
+	qp->sq.tail = tail;
+	for (unsigned int i = 0; i < t->nr; i++)
+		if (t->rqs[i].state == VFN_RQ_INFLIGHT && t->rqs[i].opaque == parent)
+			vfn_rq_release(qp, &t->rqs[i]);
+	vfn_rq_release(qp, parent);
+}
+
+/* Posts all pieces of @s or none, under one request that stands for them. */
+static int io_split_async(struct io_split *s, vfn_rq_cb cb, void *opaque)
+{
+	struct vfn_nvme_qpair *qp = s->qp;
+	uint64_t pieces = (s->nlb + s->max_blocks - 1) / s->max_blocks;
+	uint16_t tail = qp->sq.tail;
+	struct vfn_rq *parent;
+	int ret;
+
+	if (pieces >= qp->rqs.nr_free || pieces > vfn_sq_space(&qp->sq))
+		return -EBUSY;
+	parent = vfn_rq_alloc(qp);
+	parent->state = VFN_RQ_SPLIT;
+	parent->cb = cb;
+	parent->opaque = opaque;
+	parent->pieces = (uint32_t)pieces;
+	memset(&parent->cqe, 0, sizeof(parent->cqe));
+	while (s->nlb) {
+		ret = io_split_post(s, io_piece_cb, parent);
+		if (ret) {
+			io_split_unpost(qp, parent, tail);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int io_rw_async(struct vfn_nvme_qpair *qp, uint8_t opcode, const struct vfn_nvme_ns_info *ns, uint64_t slba,
+		       uint32_t nlb, void *buf, bool sgl, vfn_rq_cb cb, void *opaque)
+{
+	struct io_split s;
+	int ret;
+
+	if (!cb) {
+		log_debug("io_async: no callback");
+		return -EINVAL;
+	}
+	ret = io_split_init(&s, qp, opcode, ns, slba, nlb, buf, sgl);
+	if (ret)
+		return ret;
+	if (nlb <= s.max_blocks)
+		return io_split_post(&s, cb, opaque);
+	return io_split_async(&s, cb, opaque);
+}
+
+int vfn_nvme_read_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint32_t nlb,
+			void *buf, bool sgl, vfn_rq_cb cb, void *opaque)
+{
+	return io_rw_async(qp, VFN_NVME_CMD_READ, ns, slba, nlb, buf, sgl, cb, opaque);
+}
+
+int vfn_nvme_write_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint32_t nlb,
+			 const void *buf, bool sgl, vfn_rq_cb cb, void *opaque)
+{
+	return io_rw_async(qp, VFN_NVME_CMD_WRITE, ns, slba, nlb, (void *)buf, sgl, cb, opaque);
+}
+
+int vfn_nvme_write_zeroes_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
+				uint32_t nlb, vfn_rq_cb cb, void *opaque)
+{
+	return io_rw_async(qp, VFN_NVME_CMD_WRITE_ZEROES, ns, slba, nlb, NULL, false, cb, opaque);
+}
+
+int vfn_nvme_flush_async(struct vfn_nvme_qpair *qp, uint32_t nsid, vfn_rq_cb cb, void *opaque)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_FLUSH, .nsid = vfn_cpu_to_le32(nsid) };
+
+	return vfn_nvme_io_async(qp, &sqe, NULL, 0, false, cb, opaque);
+}
+
+int vfn_nvme_dsm_deallocate_async(struct vfn_nvme_qpair *qp, uint32_t nsid, const struct vfn_nvme_dsm_range *ranges,
+				  unsigned int nr, vfn_rq_cb cb, void *opaque)
+{
+	struct vfn_nvme_sqe sqe;
+	int ret = io_dsm_sqe(&sqe, nsid, ranges, nr);
+
+	if (ret)
+		return ret;
+	return vfn_nvme_io_async(qp, &sqe, (void *)ranges, nr * sizeof(*ranges), false, cb, opaque);
+}

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/* I/O queues: ring memory, Create/Delete I/O SQ and CQ, interrupt coalescing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <vfn/queue.h>
+#include <vfn/rq.h>
+
+#include "nvme/ctrl-priv.h"
+#include "nvme/rq-priv.h"
+#include "support/log.h"
+
+/* QSIZE allows 65536, but struct vfn_sq/vfn_cq count entries in 16 bits. */
+#define IOQ_MAX_ENTRIES 65535u
+
+static size_t ioq_ring_len(struct vfn_nvme_ctrl *ctrl, uint32_t entries, size_t entry_size)
+{
+	size_t len = (size_t)entries * entry_size;
+
+	return (len + ctrl->page_size - 1) & ~(ctrl->page_size - 1);
+}
+
+/* Checks what every queue needs: a controller, 2..65536 entries, an I/O qid with a doorbell. */
+static int ioq_check(struct vfn_nvme_ctrl *ctrl, const void *q, uint16_t qid, uint32_t entries, bool cq)
+{
+	if (!ctrl || !q) {
+		log_debug("ioq: NULL %s", ctrl ? "queue" : "controller");
+		return -EINVAL;
+	}
+	if (entries < 2 || entries > IOQ_MAX_ENTRIES) {
+		log_debug("%s: %s %u: %u entries outside 2..%u", ctrl->hw.name, cq ? "CQ" : "SQ", qid, entries,
+			  IOQ_MAX_ENTRIES);
+		return -EINVAL;
+	}
+	if (qid == 0) {
+		log_debug("%s: qid 0 is the admin queue", ctrl->hw.name);
+		return -EINVAL;
+	}
+	if (!vfn_nvme_ctrl_doorbell(ctrl, qid, cq)) {
+		log_debug("%s: doorbell of %s %u beyond the register window", ctrl->hw.name, cq ? "CQ" : "SQ", qid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vfn_nvme_cq_alloc(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, uint16_t qid, uint32_t entries)
+{
+	uint64_t iova;
+	void *mem;
+	ssize_t len;
+	int ret;
+
+	ret = ioq_check(ctrl, cq, qid, entries, true);
+	if (ret)
+		return ret;
+	len = vfn_dma_alloc(ctrl->hw.iommu, ioq_ring_len(ctrl, entries, sizeof(struct vfn_nvme_cqe)), &mem, &iova);
+	if (len < 0) {
+		log_debug("%s: cannot allocate CQ %u: %zd", ctrl->hw.name, qid, len);
+		return (int)len;
+	}
+	*cq = (struct vfn_cq){
+		.cqes = mem,
+		.iova = iova,
+		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, true),
+		.qid = qid,
+		.entries = (uint16_t)entries,
+		.phase = 1,
+		.vector = -1,
+		.efd = -1,
+	};
+	vfn_nvme_dbbuf_slots(ctrl, qid, true, &cq->shadow_db, &cq->eventidx);
+	return 0;
+}
+
+void vfn_nvme_cq_free(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq)
+{
+	if (!ctrl || !cq || !cq->cqes)
+		return;
+	vfn_dma_free(ctrl->hw.iommu, cq->cqes, ioq_ring_len(ctrl, cq->entries, sizeof(struct vfn_nvme_cqe)));
+	cq->cqes = NULL;
+}
+
+int vfn_nvme_sq_alloc(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, uint16_t qid, uint32_t entries, struct vfn_cq *cq)
+{
+	uint64_t iova;
+	void *mem;
+	ssize_t len;
+	int ret;
+
+	ret = ioq_check(ctrl, sq, qid, entries, false);
+	if (ret)
+		return ret;
+	if (!cq) {
+		log_debug("%s: SQ %u without a CQ", ctrl->hw.name, qid);
+		return -EINVAL;
+	}
+	len = vfn_dma_alloc(ctrl->hw.iommu, ioq_ring_len(ctrl, entries, sizeof(struct vfn_nvme_sqe)), &mem, &iova);
+	if (len < 0) {
+		log_debug("%s: cannot allocate SQ %u: %zd", ctrl->hw.name, qid, len);
+		return (int)len;
+	}
+	*sq = (struct vfn_sq){
+		.sqes = mem,
+		.iova = iova,
+		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, false),
+		.cq = cq,
+		.qid = qid,
+		.entries = (uint16_t)entries,
+	};
+	vfn_nvme_dbbuf_slots(ctrl, qid, false, &sq->shadow_db, &sq->eventidx);
+	return 0;
+}
+
+void vfn_nvme_sq_free(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq)
+{
+	if (!ctrl || !sq || !sq->sqes)
+		return;
+	vfn_dma_free(ctrl->hw.iommu, sq->sqes, ioq_ring_len(ctrl, sq->entries, sizeof(struct vfn_nvme_sqe)));
+	sq->sqes = NULL;
+}
+
+/* QSIZE (0's based) << 16 | QID, as Create I/O SQ/CQ's CDW10 wants it. */
+static uint32_t ioq_cdw10(uint16_t qid, uint16_t entries)
+{
+	return (uint32_t)(uint16_t)(entries - 1) << 16 | qid;
+}
+
+static int ioq_admin(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_cqe c = { 0 };
+	int ret;
+
+	ret = vfn_nvme_admin_sync(ctrl, sqe, NULL, 0, &c, 0);
+	if (ret)
+		log_debug("%s: %s for queue %u failed: %d, status 0x%x", ctrl->hw.name,
+			  vfn_nvme_opcode_str(true, sqe->opcode), vfn_le32_to_cpu(sqe->cdw10) & 0xffff, ret,
+			  vfn_nvme_cqe_status(&c));
+	if (cqe)
+		*cqe = c;
+	return ret;
+}
+
+int vfn_nvme_cq_create(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, int vector, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_ADMIN_CREATE_CQ };
+	uint32_t cdw11 = 1; /* PC: physically contiguous */
+	int ret;
+
+	if (!ctrl || !cq || !cq->cqes || vector > 0xffff) {
+		log_debug("cq_create: NULL or unallocated queue, or vector %d beyond 16 bits", vector);
+		return -EINVAL;
+	}
+	if (vector >= 0)
+		cdw11 |= (uint32_t)vector << 16 | 1u << 1; /* IV, IEN */
+	sqe.dptr.prp1 = vfn_cpu_to_le64(cq->iova);
+	sqe.cdw10 = vfn_cpu_to_le32(ioq_cdw10(cq->qid, cq->entries));
+	sqe.cdw11 = vfn_cpu_to_le32(cdw11);
+	ret = ioq_admin(ctrl, &sqe, cqe);
+	if (!ret)
+		cq->vector = vector;
+	return ret;
+}
+
+int vfn_nvme_sq_create(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, uint8_t qprio, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_ADMIN_CREATE_SQ };
+
+	if (!ctrl || !sq || !sq->sqes || !sq->cq || qprio > 3) {
+		log_debug("sq_create: NULL or unallocated queue, or QPRIO %u beyond 3", qprio);
+		return -EINVAL;
+	}
+	sqe.dptr.prp1 = vfn_cpu_to_le64(sq->iova);
+	sqe.cdw10 = vfn_cpu_to_le32(ioq_cdw10(sq->qid, sq->entries));
+	/* CQID, QPRIO, PC */
+	sqe.cdw11 = vfn_cpu_to_le32((uint32_t)sq->cq->qid << 16 | (uint32_t)qprio << 1 | 1u);
+	return ioq_admin(ctrl, &sqe, cqe);
+}
+
+static int ioq_delete(struct vfn_nvme_ctrl *ctrl, uint8_t opcode, uint16_t qid, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = opcode, .cdw10 = vfn_cpu_to_le32(qid) };
+
+	return ioq_admin(ctrl, &sqe, cqe);
+}
+
+int vfn_nvme_cq_delete(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, struct vfn_nvme_cqe *cqe)
+{
+	if (!ctrl || !cq) {
+		log_debug("cq_delete: NULL %s", ctrl ? "queue" : "controller");
+		return -EINVAL;
+	}
+	return ioq_delete(ctrl, VFN_NVME_ADMIN_DELETE_CQ, cq->qid, cqe);
+}
+
+int vfn_nvme_sq_delete(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, struct vfn_nvme_cqe *cqe)
+{
+	if (!ctrl || !sq) {
+		log_debug("sq_delete: NULL %s", ctrl ? "queue" : "controller");
+		return -EINVAL;
+	}
+	return ioq_delete(ctrl, VFN_NVME_ADMIN_DELETE_SQ, sq->qid, cqe);
+}
+
+int vfn_nvme_set_irq_coalescing(struct vfn_nvme_ctrl *ctrl, uint8_t thr, uint8_t time_100us)
+{
+	return vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_IRQ_COALESCE, 0, (uint32_t)time_100us << 8 | thr, NULL, NULL,
+				     0);
+}
+
+/* ---- Queue pairs -------------------------------------------------------- */
+
+#define QPAIR_ENTRIES_DEFAULT 256u
+#define QPAIR_TIMEOUT_MS_DEFAULT 30000u
+
+static int qpair_check(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entries, struct vfn_nvme_qpair **out)
+{
+	if (!ctrl || !out) {
+		log_debug("qpair_create: NULL %s", ctrl ? "out" : "controller");
+		return -EINVAL;
+	}
+	if (qid == 0 || qid > ctrl->info.nr_sq || qid > ctrl->info.nr_cq) {
+		log_debug("%s: qid %u outside 1..%u (granted SQs %u, CQs %u)", ctrl->hw.name, qid,
+			  ctrl->info.nr_sq < ctrl->info.nr_cq ? ctrl->info.nr_sq : ctrl->info.nr_cq, ctrl->info.nr_sq,
+			  ctrl->info.nr_cq);
+		return -EINVAL;
+	}
+	if (entries < 2 || entries > vfn_nvme_cap_mqes(ctrl->cap) + 1 || entries > IOQ_MAX_ENTRIES) {
+		log_debug("%s: %u entries outside 2..%u (CAP.MQES + 1)", ctrl->hw.name, entries,
+			  vfn_nvme_cap_mqes(ctrl->cap) + 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static uint32_t qpair_entries(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_qpair_opts *opts)
+{
+	uint32_t max = vfn_nvme_cap_mqes(ctrl->cap) + 1;
+
+	if (opts && opts->entries)
+		return opts->entries;
+	return QPAIR_ENTRIES_DEFAULT < max ? QPAIR_ENTRIES_DEFAULT : max;
+}
+
+/* Host memory of a pair: the struct, request list memory, tracker, rings. */
+static int qpair_alloc(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entries, struct vfn_nvme_qpair *qp)
+{
+	uint32_t list_len;
+	uint64_t list_iova;
+	ssize_t len;
+	int ret;
+
+	qp->max_xfer = ctrl->info.max_xfer;
+	list_len = vfn_rq_list_len(ctrl->page_size, &qp->max_xfer);
+	len = vfn_dma_alloc(ctrl->hw.iommu, (size_t)(entries - 1) * list_len, &qp->list_mem, &list_iova);
+	if (len < 0)
+		return (int)len;
+	qp->list_mem_len = (size_t)len;
+	ret = vfn_rq_tracker_init(&qp->rqs, entries - 1, qp->list_mem, list_iova, list_len);
+	if (ret)
+		goto free_list;
+	ret = vfn_nvme_cq_alloc(ctrl, &qp->cq, qid, entries);
+	if (ret)
+		goto fini_tracker;
+	ret = vfn_nvme_sq_alloc(ctrl, &qp->sq, qid, entries, &qp->cq);
+	if (ret)
+		goto free_cq;
+	return 0;
+
+free_cq:
+	vfn_nvme_cq_free(ctrl, &qp->cq);
+fini_tracker:
+	vfn_rq_tracker_fini(&qp->rqs);
+free_list:
+	vfn_dma_free(ctrl->hw.iommu, qp->list_mem, qp->list_mem_len);
+	return ret;
+}
+
+static void qpair_free(struct vfn_nvme_qpair *qp)
+{
+	struct vfn_nvme_ctrl *ctrl = qp->ctrl;
+
+	vfn_nvme_sq_free(ctrl, &qp->sq);
+	vfn_nvme_cq_free(ctrl, &qp->cq);
+	vfn_rq_tracker_fini(&qp->rqs);
+	vfn_dma_free(ctrl->hw.iommu, qp->list_mem, qp->list_mem_len);
+}
+
+/* An eventfd routed from MSI-X vector @qid. */
+static int qpair_irq_setup(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, uint16_t qid)
+{
+	int nvec = ctrl->hw.ops->irq_count(&ctrl->hw);
+	int ret;
+
+	if (nvec < 0)
+		return nvec;
+	if (qid >= nvec) {
+		log_debug("%s: no MSI-X vector %u (%d vectors)", ctrl->hw.name, qid, nvec);
+		return -ENOTSUP;
+	}
+	qp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (qp->efd < 0) {
+		ret = -errno;
+		log_err("%s: eventfd for vector %u failed: %d", ctrl->hw.name, qid, ret);
+		return ret;
+	}
+	ret = ctrl->hw.ops->irq_enable(&ctrl->hw, qid, 1, &qp->efd);
+	if (ret) {
+		log_err("%s: routing vector %u failed: %d", ctrl->hw.name, qid, ret);
+		close(qp->efd);
+		qp->efd = -1;
+	}
+	return ret;
+}
+
+static void qpair_irq_teardown(struct vfn_nvme_qpair *qp)
+{
+	struct vfn_nvme_hw *hw = &qp->ctrl->hw;
+	int unrouted = -1;
+
+	if (qp->efd < 0)
+		return;
+	if (hw->ops->irq_enable(hw, qp->cq.qid, 1, &unrouted))
+		log_err("%s: unrouting vector %u failed", hw->name, qp->cq.qid);
+	close(qp->efd);
+	qp->efd = -1;
+}
+
+/* The device side: vector, then CQ, then SQ. */
+static int qpair_start(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, bool irq)
+{
+	int ret;
+
+	if (irq) {
+		ret = qpair_irq_setup(ctrl, qp, qp->cq.qid);
+		if (ret)
+			return ret;
+	}
+	ret = vfn_nvme_cq_create(ctrl, &qp->cq, irq ? qp->cq.qid : -1, NULL);
+	if (ret)
+		goto teardown_irq;
+	ret = vfn_nvme_sq_create(ctrl, &qp->sq, 0, NULL);
+	if (ret)
+		goto delete_cq;
+	return 0;
+
+delete_cq:
+	vfn_nvme_cq_delete(ctrl, &qp->cq, NULL);
+teardown_irq:
+	qpair_irq_teardown(qp);
+	return ret;
+}
+
+int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct vfn_nvme_qpair_opts *opts,
+			  struct vfn_nvme_qpair **out)
+{
+	struct vfn_nvme_qpair *qp;
+	uint32_t entries;
+	int ret;
+
+	entries = ctrl ? qpair_entries(ctrl, opts) : 0;
+	ret = qpair_check(ctrl, qid, entries, out);
+	if (ret)
+		return ret;
+	qp = calloc(1, sizeof(*qp));
+	if (!qp)
+		return -ENOMEM;
+	qp->ctrl = ctrl;
+	qp->iommu = ctrl->hw.iommu;
+	qp->page_size = ctrl->page_size;
+	qp->sgl = (ctrl->info.sgls & 0x3) != 0;
+	qp->efd = -1;
+	qp->timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : QPAIR_TIMEOUT_MS_DEFAULT;
+	ret = qpair_alloc(ctrl, qid, entries, qp);
+	if (ret)
+		goto free_qp;
+	ret = qpair_start(ctrl, qp, opts && opts->irq);
+	if (ret)
+		goto free_mem;
+	*out = qp;
+	return 0;
+
+free_mem:
+	qpair_free(qp);
+free_qp:
+	free(qp);
+	return ret;
+}
+
+void vfn_nvme_qpair_destroy(struct vfn_nvme_qpair *qp)
+{
+	if (!qp)
+		return;
+	/* The SQ goes first: the spec refuses to delete a CQ with SQs on it. */
+	vfn_nvme_sq_delete(qp->ctrl, &qp->sq, NULL);
+	vfn_nvme_cq_delete(qp->ctrl, &qp->cq, NULL);
+	qpair_irq_teardown(qp);
+	qpair_free(qp);
+	free(qp);
+}
+
+int vfn_nvme_qpair_eventfd(const struct vfn_nvme_qpair *qp)
+{
+	return qp ? qp->efd : -1;
+}

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* The request tracker, data pointers of requests, and the completion side. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvme/ctrl-priv.h"
+#include "nvme/prp.h"
+#include "nvme/rq-priv.h"
+#include "support/log.h"
+
+#define RQ_LIST_MIN 256u	     /* room for 16 SGL descriptors */
+#define RQ_CSTS_CHECK_NS 10000000ull /* CSTS read interval while waiting */
+
+int vfn_rq_tracker_init(struct vfn_rq_tracker *t, uint32_t nr, void *list_mem, uint64_t list_iova, uint32_t list_len)
+{
+	if (nr == 0 || nr > UINT16_MAX) {
+		log_debug("rq: %u requests outside 1..65535", nr);
+		return -EINVAL;
+	}
+	memset(t, 0, sizeof(*t));
+	t->rqs = calloc(nr, sizeof(*t->rqs));
+	if (!t->rqs)
+		return -ENOMEM;
+	t->nr = (uint16_t)nr;
+	/* Push in reverse so that cid 0 is on top of the free stack. */
+	for (uint32_t i = nr; i-- > 0;) {
+		struct vfn_rq *rq = &t->rqs[i];
+
+		rq->cid = (uint16_t)i;
+		if (list_mem) {
+			rq->list = (uint8_t *)list_mem + (size_t)i * list_len;
+			rq->list_iova = list_iova + (uint64_t)i * list_len;
+			rq->list_len = list_len;
+		}
+		rq->next = t->free;
+		t->free = rq;
+	}
+	t->nr_free = t->nr;
+	return 0;
+}
+
+void vfn_rq_tracker_fini(struct vfn_rq_tracker *t)
+{
+	free(t->rqs);
+	memset(t, 0, sizeof(*t));
+}
+
+uint32_t vfn_rq_list_len(size_t page_size, size_t *max_xfer)
+{
+	/* One page of PRP entries covers this many bytes, even from an offset. */
+	size_t page_covers = page_size / sizeof(vfn_le64) * page_size;
+	size_t want = *max_xfer && *max_xfer < page_covers ? *max_xfer : page_covers;
+	size_t need = (want / page_size + 1) * sizeof(vfn_le64);
+	uint32_t len = RQ_LIST_MIN;
+
+	while (len < need && len < page_size)
+		len <<= 1;
+	*max_xfer = want;
+	return len;
+}
+
+static void rq_dptr_clear(struct vfn_nvme_sqe *sqe)
+{
+	sqe->flags = (uint8_t)(sqe->flags & ~0xc0u);
+	sqe->dptr.prp1 = 0;
+	sqe->dptr.prp2 = 0;
+}
+
+/* PRPs for @len (1..max_xfer) bytes at device address @iova. */
+static int rq_prp_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, uint64_t iova,
+		       size_t len)
+{
+	struct vfn_prp_list list = { rq->list, rq->list_iova, rq->list_len / sizeof(vfn_le64) };
+	uint64_t prp1, prp2 = 0;
+	int ret;
+
+	if (vfn_likely((iova & (qp->page_size - 1)) + len <= qp->page_size && !(iova & 3))) {
+		/* The common case: one memory page, PRP1 only. */
+		prp1 = iova;
+	} else {
+		ret = vfn_prp_build(iova, len, qp->page_size, list.vaddr ? &list : NULL, &prp1, &prp2);
+		if (ret)
+			return ret;
+	}
+	sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | VFN_NVME_SQE_PSDT_PRP);
+	sqe->dptr.prp1 = vfn_cpu_to_le64(prp1);
+	sqe->dptr.prp2 = vfn_cpu_to_le64(prp2);
+	return 0;
+}
+
+static int rq_map_prp(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, void *buf, size_t len)
+{
+	uint64_t iova;
+	size_t mapped;
+
+	if (vfn_iommu_translate(qp->iommu, buf, &iova, &mapped)) {
+		log_debug("rq: buffer %p is not DMA-mapped", buf);
+		return -EFAULT;
+	}
+	if (mapped < len) {
+		log_debug("rq: %zu bytes at %p span mappings (%zu in the first): use an SGL", len, buf, mapped);
+		return -EINVAL;
+	}
+	return rq_prp_iova(qp, rq, sqe, iova, len);
+}
+
+int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, uint64_t iova, size_t len)
+{
+	if (vfn_unlikely(!qp || !rq || !sqe)) {
+		log_debug("rq_map_iova: NULL argument");
+		return -EINVAL;
+	}
+	if (!len) {
+		rq_dptr_clear(sqe);
+		return 0;
+	}
+	if (vfn_unlikely(len > qp->max_xfer)) {
+		log_debug("rq_map_iova: %zu bytes beyond the queue's transfer limit %zu", len, qp->max_xfer);
+		return -EINVAL;
+	}
+	return rq_prp_iova(qp, rq, sqe, iova, len);
+}
+
+/* Data Block descriptors for @len bytes at @buf, one per mapping crossed, in @rq's segment. */
+static int rq_sgl_blocks(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const uint8_t *buf, size_t len, size_t *nr)
+{
+	struct vfn_nvme_sgl_desc *descs = rq->list;
+	size_t max = rq->list_len / sizeof(*descs), n = 0;
+
+	while (len) {
+		uint64_t iova;
+		size_t mapped, chunk;
+
+		if (vfn_iommu_translate(qp->iommu, buf, &iova, &mapped)) {
+			log_debug("rq: buffer %p is not DMA-mapped", (const void *)buf);
+			return -EFAULT;
+		}
+		if (n == max) {
+			log_debug("rq: buffer spans more than %zu mappings", max);
+			return -E2BIG;
+		}
+		chunk = mapped < len ? mapped : len;
+		vfn_sgl_data_block(&descs[n++], iova, (uint32_t)chunk);
+		buf += chunk;
+		len -= chunk;
+	}
+	*nr = n;
+	return 0;
+}
+
+static int rq_map_sgl(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, void *buf, size_t len)
+{
+	struct vfn_nvme_sgl_desc *dptr = &sqe->dptr.sgl;
+	size_t nr;
+	int ret;
+
+	if (!qp->sgl) {
+		log_debug("rq: SGL asked for but the controller has no SGL support");
+		return -ENOTSUP;
+	}
+	if (!rq->list) {
+		log_debug("rq: request %u has no segment memory", rq->cid);
+		return -EINVAL;
+	}
+	ret = rq_sgl_blocks(qp, rq, buf, len, &nr);
+	if (ret)
+		return ret;
+	if (nr == 1) {
+		*dptr = *(struct vfn_nvme_sgl_desc *)rq->list;
+	} else {
+		memset(dptr, 0, sizeof(*dptr));
+		dptr->addr = vfn_cpu_to_le64(rq->list_iova);
+		dptr->length = vfn_cpu_to_le32((uint32_t)(nr * sizeof(*dptr)));
+		dptr->type = VFN_NVME_SGL_TYPE_LAST_SEGMENT << 4;
+	}
+	sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | VFN_NVME_SQE_PSDT_SGL_MPTR_CONTIG);
+	return 0;
+}
+
+int vfn_rq_map(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, void *buf, size_t len, bool sgl)
+{
+	if (!qp || !rq || !sqe || (len && !buf)) {
+		log_debug("rq_map: NULL argument");
+		return -EINVAL;
+	}
+	if (!len) {
+		rq_dptr_clear(sqe);
+		return 0;
+	}
+	if (len > qp->max_xfer) {
+		log_debug("rq_map: %zu bytes beyond the queue's transfer limit %zu", len, qp->max_xfer);
+		return -EINVAL;
+	}
+	return sgl ? rq_map_sgl(qp, rq, sqe, buf, len) : rq_map_prp(qp, rq, sqe, buf, len);
+}
+
+/* Delivers one completion to its request, or counts and drops it. */
+static void rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_cqe *cqe)
+{
+	uint16_t cid = vfn_le16_to_cpu(cqe->cid), sqid = vfn_le16_to_cpu(cqe->sqid);
+	struct vfn_rq_stats *st = &qp->rqs.stats;
+	struct vfn_rq *rq;
+
+	if (vfn_unlikely(sqid != qp->sq.qid)) {
+		st->wrong_sqid++;
+		log_err("CQ %u: completion for SQ %u (cid %u) dropped", qp->cq.qid, sqid, cid);
+		return;
+	}
+	rq = vfn_rq_lookup(qp, cid);
+	if (vfn_unlikely(!rq)) {
+		st->bad_cid++;
+		log_err("SQ %u: completion with unknown cid %u dropped", sqid, cid);
+		return;
+	}
+	if (vfn_unlikely(rq->state != VFN_RQ_INFLIGHT)) {
+		if (rq->state == VFN_RQ_ABANDONED) {
+			st->late++;
+			log_info("SQ %u: late completion of abandoned cid %u dropped", sqid, cid);
+			vfn_rq_release(qp, rq);
+			return;
+		}
+		st->not_inflight++;
+		log_err("SQ %u: completion of cid %u, not in flight (state %u), dropped", sqid, cid, rq->state);
+		return;
+	}
+	if (vfn_likely(vfn_le16_to_cpu(cqe->sqhd) < qp->sq.entries))
+		vfn_sq_update_head(&qp->sq, cqe);
+	st->completed++;
+	rq->cqe = *cqe;
+	rq->state = VFN_RQ_DONE;
+	if (rq->cb) {
+		rq->cb(qp, rq, cqe);
+		/* Unless the callback freed (and maybe reused) it itself. */
+		if (rq->state == VFN_RQ_DONE)
+			vfn_rq_release(qp, rq);
+	}
+}
+
+int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max)
+{
+	struct vfn_nvme_cqe *cqe, c;
+	int n = 0;
+
+	while ((max <= 0 || n < max) && (cqe = vfn_cq_peek(&qp->cq))) {
+		c = *cqe;
+		vfn_cq_pop(&qp->cq);
+		n++;
+		rq_complete(qp, &c);
+	}
+	if (vfn_nvme_qpair_cq_head_due(qp))
+		vfn_cq_ring(&qp->cq);
+	return n;
+}
+
+/* Sleeps on the eventfd until it fires or @deadline passes, and resets it. */
+static void rq_sleep_irq(struct vfn_nvme_qpair *qp, uint64_t deadline)
+{
+	uint64_t now = vfn_now_ns(), count;
+	struct pollfd pfd = { .fd = qp->efd, .events = POLLIN };
+	int ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+
+	if (poll(&pfd, 1, ms) > 0 && read(qp->efd, &count, sizeof(count)) < 0)
+		log_debug("CQ %u: eventfd read failed", qp->cq.qid);
+}
+
+int vfn_rq_wait_cond(struct vfn_nvme_qpair *qp, bool (*cond)(const void *arg), const void *arg, uint32_t timeout_ms)
+{
+	uint64_t now = vfn_now_ns(), next_check = now + RQ_CSTS_CHECK_NS;
+	uint64_t deadline = now + (uint64_t)(timeout_ms ? timeout_ms : qp->timeout_ms) * 1000000;
+	int ret;
+
+	for (;;) {
+		vfn_nvme_qpair_reap(qp, 0);
+		if (cond(arg))
+			return 0;
+		now = vfn_now_ns();
+		if (now > deadline)
+			return -ETIMEDOUT;
+		if (now > next_check && qp->ctrl) {
+			ret = vfn_nvme_ctrl_check_csts(qp->ctrl);
+			if (ret)
+				return ret;
+			next_check = now + RQ_CSTS_CHECK_NS;
+		}
+		if (qp->efd >= 0)
+			rq_sleep_irq(qp, deadline < next_check ? deadline : next_check);
+	}
+}
+
+static bool rq_not_inflight(const void *arg)
+{
+	return ((const struct vfn_rq *)arg)->state != VFN_RQ_INFLIGHT;
+}
+
+int vfn_rq_wait(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint32_t timeout_ms)
+{
+	int ret;
+
+	if (!qp || !rq || rq->state != VFN_RQ_INFLIGHT) {
+		log_debug("rq_wait: NULL argument or request not in flight");
+		return -EINVAL;
+	}
+	ret = vfn_rq_wait_cond(qp, rq_not_inflight, rq, timeout_ms);
+	if (!ret && rq->state == VFN_RQ_DONE)
+		return 0;
+	if (!ret) {
+		log_debug("rq_wait: cid %u was completed through its callback", rq->cid);
+		return -EINVAL;
+	}
+	log_err("SQ %u: command %u abandoned: %d", qp->sq.qid, rq->cid, ret);
+	rq->state = VFN_RQ_ABANDONED;
+	return ret;
+}
