@@ -44,24 +44,38 @@ struct vfn_iommu_backend_ops {
 
 struct vfn_iommu {
 	const struct vfn_iommu_backend_ops *ops;
-	int refs;			/* protected by lock */
-	pthread_mutex_t lock;		/* serialises map/unmap/attach */
+	int refs;	      /* protected by lock */
+	pthread_mutex_t lock; /* serialises map/unmap/attach */
 
-	int fd;				/* container fd (backend-owned), -1 if none */
-	int ngroups;			/* groups attached */
-	bool ready;			/* IOMMU model set, ranges known */
+	int fd;	     /* container fd (backend-owned), -1 if none */
+	int ngroups; /* groups attached */
+	bool ready;  /* IOMMU model set, ranges known */
 
 	struct vfn_iova_range ranges[VFN_IOMMU_MAX_RANGES];
 	int nranges;
-	bool dma_avail_known;		/* the kernel reported dma_avail */
-	uint32_t dma_avail;		/* kernel's remaining DMA mappings, if known */
+	bool dma_avail_known; /* the kernel reported dma_avail */
+	uint32_t dma_avail;   /* kernel's remaining DMA mappings, if known */
 
-	struct vfn_iova_allocator iova;	/* valid once ready */
+	struct vfn_iova_allocator iova; /* valid once ready */
 	struct vfn_maptable maps;	/* vaddr <-> iova, lock-free lookup */
 };
 
 /* The VFIO type1 container backend (container.c). */
 extern const struct vfn_iommu_backend_ops vfn_iommu_container_ops;
+
+/* The software backend (soft.c): map/unmap only touch the map table. */
+extern const struct vfn_iommu_backend_ops vfn_iommu_soft_ops;
+
+/*
+ * Creates a software address space (no kernel, no device attach needed)
+ * whose usable range is [0, 2^48 - 1], ready for vfn_iommu_map() at once.
+ * For in-process devices, which reach memory by vfn_iommu_iova_to_vaddr().
+ * Returns 0 or -ENOMEM.  Release with vfn_iommu_put().
+ */
+int vfn_iommu_create_soft(struct vfn_iommu **out);
+
+/* True if @iommu is a software address space. */
+bool vfn_iommu_is_soft(const struct vfn_iommu *iommu);
 
 /*
  * Allocates and initialises a struct vfn_iommu using @ops with one
@@ -101,7 +115,7 @@ int vfn_iommu_iova_to_vaddr(struct vfn_iommu *iommu, uint64_t iova, void **vaddr
 /* What VFIO_IOMMU_GET_INFO reported, as decoded by the function below. */
 struct vfn_iommu_type1_caps {
 	struct vfn_iova_range ranges[VFN_IOMMU_MAX_RANGES];
-	int nranges;			/* 0: no IOVA range capability */
+	int nranges; /* 0: no IOVA range capability */
 	bool has_dma_avail;
 	uint32_t dma_avail;
 };

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/* Admin commands: Identify, features, queues, logs, AER, Abort. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/sim.h"
+#include "support/log.h"
+
+#define SIM_MN "vfn simulated controller"
+#define SIM_FR "1.0"
+#define SIM_LOG_SMART_LEN 512
+#define SIM_LOG_FW_SLOT_LEN 512
+#define SIM_TEMP_K 308 /* composite temperature: 35 C */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	vfn_le16 le = vfn_cpu_to_le16(v);
+
+	memcpy(p, &le, sizeof(le));
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	vfn_le32 le = vfn_cpu_to_le32(v);
+
+	memcpy(p, &le, sizeof(le));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	vfn_le64 le = vfn_cpu_to_le64(v);
+
+	memcpy(p, &le, sizeof(le));
+}
+
+/* A space-padded ASCII field. */
+static void put_str(uint8_t *p, const char *s, size_t n)
+{
+	size_t len = strlen(s);
+
+	memset(p, ' ', n);
+	memcpy(p, s, len < n ? len : n);
+}
+
+static uint32_t cdw(vfn_le32 v)
+{
+	return vfn_le32_to_cpu(v);
+}
+
+static void id_ctrl(struct vfn_sim *sim, uint8_t *id)
+{
+	put16(id + 0, VFN_SIM_VID);
+	put16(id + 2, VFN_SIM_VID);
+	put_str(id + 4, sim->opts.sn, 20);
+	put_str(id + 24, SIM_MN, 40);
+	put_str(id + 64, SIM_FR, 8);
+	id[77] = (uint8_t)sim->opts.mdts;
+	put16(id + 78, 1);	    /* CNTLID */
+	put32(id + 80, 0x00010400); /* VER */
+	put16(id + 256, 1u << 8);   /* OACS: Doorbell Buffer Config */
+	id[111] = 1;		    /* CNTRLTYPE: I/O controller */
+	id[258] = VFN_SIM_ACL;
+	id[259] = VFN_SIM_AERL;
+	id[260] = 0x3;			       /* FRMW: slot 1 read-only, 1 slot */
+	id[262] = VFN_SIM_ERR_LOG_ENTRIES - 1; /* ELPE */
+	put16(id + 266, 343);		       /* WCTEMP: 70 C */
+	put16(id + 268, 358);		       /* CCTEMP: 85 C */
+	id[512] = 0x66;			       /* SQES: 64 bytes */
+	id[513] = 0x44;			       /* CQES: 16 bytes */
+	put32(id + 516, sim->opts.nn);
+	put16(id + 520, 1u << 2 | 1u << 3); /* ONCS: DSM, Write Zeroes */
+	id[525] = 0x7;			    /* VWC present, Flush of all namespaces */
+	put32(id + 536, 0x1);		    /* SGLS: supported, no alignment rule */
+	snprintf((char *)id + 768, 256, "nqn.2026-11.io.vfn:sim:%s", sim->opts.sn);
+	put16(id + 2048, 2500); /* PSD0 MP: 25 W */
+}
+
+static bool ns_valid(const struct vfn_sim *sim, uint32_t nsid)
+{
+	return nsid >= 1 && nsid <= sim->opts.nn;
+}
+
+static void id_ns(struct vfn_sim *sim, uint8_t *id)
+{
+	put64(id + 0, sim->opts.nsze);
+	put64(id + 8, sim->opts.nsze);
+	put64(id + 16, sim->opts.nsze);
+	id[25] = 0;   /* NLBAF: one format */
+	id[26] = 0;   /* FLBAS: format 0 */
+	id[33] = 0x1; /* DLFEAT: deallocated blocks read as zeros */
+	id[128 + 2] = (uint8_t)sim->opts.lbads;
+}
+
+/* Namespace Identification Descriptor list: a UUID made of the serial and nsid. */
+static void id_ns_desc(struct vfn_sim *sim, uint32_t nsid, uint8_t *id)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *c = sim->opts.sn; *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	id[0] = 0x3; /* NIDT: UUID */
+	id[1] = 16;
+	put64(id + 4, h);
+	put64(id + 12, nsid);
+}
+
+static void id_active_list(struct vfn_sim *sim, uint32_t after, uint8_t *id)
+{
+	unsigned int n = 0;
+
+	for (uint32_t nsid = after + 1; nsid <= sim->opts.nn && n < 1024; nsid++)
+		put32(id + 4 * n++, nsid);
+}
+
+static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
+{
+	uint8_t cns = cdw(sqe->cdw10) & 0xff;
+	uint32_t nsid = vfn_le32_to_cpu(sqe->nsid);
+	uint8_t *id = sim->scratch;
+
+	memset(id, 0, VFN_NVME_IDENTIFY_DATA_SIZE);
+	switch (cns) {
+	case VFN_NVME_CNS_CTRL:
+		id_ctrl(sim, id);
+		break;
+	case VFN_NVME_CNS_NS:
+	case VFN_NVME_CNS_NS_DESC_LIST:
+		if (!ns_valid(sim, nsid))
+			return VFN_NVME_SC_INVALID_NS;
+		if (cns == VFN_NVME_CNS_NS)
+			id_ns(sim, id);
+		else
+			id_ns_desc(sim, nsid, id);
+		break;
+	case VFN_NVME_CNS_NS_ACTIVE_LIST:
+		if (nsid >= 0xfffffffe)
+			return VFN_NVME_SC_INVALID_NS;
+		id_active_list(sim, nsid, id);
+		break;
+	default:
+		log_debug("sim: Identify CNS 0x%x not supported", cns);
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	return vfn_sim_dma_xfer(sim, sqe, true, id, VFN_NVME_IDENTIFY_DATA_SIZE, true);
+}
+
+static bool any_io_queue(const struct vfn_sim *sim)
+{
+	for (unsigned int q = 1; q <= VFN_SIM_NR_IO_QUEUES; q++)
+		if (sim->sqs[q].valid || sim->cqs[q].valid)
+			return true;
+	return false;
+}
+
+static uint16_t set_nr_queues(struct vfn_sim *sim, uint32_t cdw11, uint32_t *dw0)
+{
+	uint32_t nsqr = cdw11 & 0xffff, ncqr = cdw11 >> 16;
+
+	if (nsqr == 0xffff || ncqr == 0xffff)
+		return VFN_NVME_SC_INVALID_FIELD;
+	if (any_io_queue(sim))
+		return VFN_NVME_SC_CMD_SEQ_ERROR;
+	sim->nr_io_sq = (uint16_t)(nsqr < VFN_SIM_NR_IO_QUEUES ? nsqr + 1 : VFN_SIM_NR_IO_QUEUES);
+	sim->nr_io_cq = (uint16_t)(ncqr < VFN_SIM_NR_IO_QUEUES ? ncqr + 1 : VFN_SIM_NR_IO_QUEUES);
+	*dw0 = (sim->nr_io_sq - 1u) | (sim->nr_io_cq - 1u) << 16;
+	return VFN_NVME_SC_SUCCESS;
+}
+
+/* The current value of feature @fid, or NULL if the controller has no such feature. */
+static uint32_t *feature(struct vfn_sim *sim, uint8_t fid, uint32_t cdw11)
+{
+	switch (fid) {
+	case VFN_NVME_FEAT_ARBITRATION:
+		return &sim->feat.arbitration;
+	case VFN_NVME_FEAT_POWER_MGMT:
+		return &sim->feat.power_mgmt;
+	case VFN_NVME_FEAT_VOLATILE_WC:
+		return &sim->feat.vwc;
+	case VFN_NVME_FEAT_IRQ_COALESCE:
+		return &sim->feat.irq_coalesce;
+	case VFN_NVME_FEAT_ASYNC_EVENT:
+		return &sim->feat.async_event;
+	case VFN_NVME_FEAT_IRQ_CONFIG:
+		return (cdw11 & 0xffff) < VFN_SIM_NR_VECTORS ? &sim->feat.irq_config[cdw11 & 0xffff] : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static uint16_t cmd_set_features(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0)
+{
+	uint32_t cdw10 = cdw(sqe->cdw10), cdw11 = cdw(sqe->cdw11);
+	uint8_t fid = cdw10 & 0xff;
+	uint32_t *f;
+
+	if (cdw10 >> 31)
+		return VFN_NVME_SC_FEATURE_NOT_SAVEABLE;
+	if (fid == VFN_NVME_FEAT_NUM_QUEUES)
+		return set_nr_queues(sim, cdw11, dw0);
+	f = feature(sim, fid, cdw11);
+	if (!f) {
+		log_debug("sim: Set Features 0x%02x not supported", fid);
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	if (fid == VFN_NVME_FEAT_POWER_MGMT && (cdw11 & 0x1f))
+		return VFN_NVME_SC_INVALID_FIELD; /* only power state 0 */
+	*f = fid == VFN_NVME_FEAT_VOLATILE_WC ? cdw11 & 1 : cdw11;
+	return VFN_NVME_SC_SUCCESS;
+}
+
+static uint16_t cmd_get_features(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0)
+{
+	uint32_t cdw10 = cdw(sqe->cdw10), cdw11 = cdw(sqe->cdw11), sel = (cdw10 >> 8) & 0x7;
+	uint8_t fid = cdw10 & 0xff;
+	uint32_t *f = feature(sim, fid, cdw11);
+
+	if (!f && fid != VFN_NVME_FEAT_NUM_QUEUES) {
+		log_debug("sim: Get Features 0x%02x not supported", fid);
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	if (sel > 3)
+		return VFN_NVME_SC_INVALID_FIELD;
+	if (sel == 3)
+		*dw0 = 1u << 2; /* changeable, not saveable, not namespace specific */
+	else if (fid == VFN_NVME_FEAT_NUM_QUEUES)
+		*dw0 = (sim->nr_io_sq - 1u) | (sim->nr_io_cq - 1u) << 16;
+	else
+		*dw0 = sel == 0				  ? *f
+		       : fid == VFN_NVME_FEAT_VOLATILE_WC ? 1
+		       : fid == VFN_NVME_FEAT_IRQ_CONFIG  ? cdw11 & 0xffff
+							  : 0;
+	return VFN_NVME_SC_SUCCESS;
+}
+
+static void log_error_info(struct vfn_sim *sim, uint8_t *log, size_t *len)
+{
+	*len = sizeof(sim->stats.err_log);
+	memcpy(log, sim->stats.err_log, *len);
+}
+
+/* Data units are thousands of 512-byte units, rounded up. */
+static uint64_t data_units(uint64_t bytes)
+{
+	return (bytes + 511999) / 512000;
+}
+
+static void log_smart(struct vfn_sim *sim, uint8_t *log, size_t *len)
+{
+	*len = SIM_LOG_SMART_LEN;
+	put16(log + 1, SIM_TEMP_K);
+	log[3] = 100; /* available spare */
+	log[4] = 10;  /* available spare threshold */
+	put64(log + 32, data_units(sim->stats.bytes_read));
+	put64(log + 48, data_units(sim->stats.bytes_written));
+	put64(log + 64, sim->stats.host_reads);
+	put64(log + 80, sim->stats.host_writes);
+	put64(log + 112, 1); /* power cycles */
+	put64(log + 176, sim->stats.errors);
+}
+
+static void log_fw_slot(struct vfn_sim *sim, uint8_t *log, size_t *len)
+{
+	*len = SIM_LOG_FW_SLOT_LEN;
+	log[0] = 0x1; /* AFI: slot 1 active */
+	put_str(log + 8, SIM_FR, 8);
+}
+
+static uint16_t cmd_get_log_page(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
+{
+	uint32_t cdw10 = cdw(sqe->cdw10);
+	uint8_t lid = cdw10 & 0xff, log[SIM_LOG_SMART_LEN] = { 0 };
+	uint64_t numd = ((uint64_t)(cdw(sqe->cdw11) & 0xffff) << 16 | cdw10 >> 16) + 1;
+	uint64_t off = cdw(sqe->cdw12) | (uint64_t)cdw(sqe->cdw13) << 32;
+	size_t len = (size_t)numd * 4, log_len;
+
+	if (lid == VFN_NVME_LOG_ERROR)
+		log_error_info(sim, log, &log_len);
+	else if (lid == VFN_NVME_LOG_SMART)
+		log_smart(sim, log, &log_len);
+	else if (lid == VFN_NVME_LOG_FW_SLOT)
+		log_fw_slot(sim, log, &log_len);
+	else
+		return VFN_NVME_SC_INVALID_LOG_PAGE;
+	if (len > vfn_sim_max_xfer(sim) || (off & 3) || off >= log_len) {
+		log_debug("sim: Get Log Page 0x%02x: %zu bytes at offset %llu rejected", lid, len,
+			  (unsigned long long)off);
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	memset(sim->scratch, 0, len);
+	memcpy(sim->scratch, log + off, log_len - off < len ? log_len - off : len);
+	return vfn_sim_dma_xfer(sim, sqe, true, sim->scratch, len, true);
+}
+
+uint16_t vfn_sim_admin_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0)
+{
+	if (sqe->flags & 0x3)
+		return VFN_NVME_SC_INVALID_FIELD; /* no fused admin commands */
+	switch (sqe->opcode) {
+	case VFN_NVME_ADMIN_IDENTIFY:
+		return cmd_identify(sim, sqe);
+	case VFN_NVME_ADMIN_SET_FEATURES:
+		return cmd_set_features(sim, sqe, dw0);
+	case VFN_NVME_ADMIN_GET_FEATURES:
+		return cmd_get_features(sim, sqe, dw0);
+	case VFN_NVME_ADMIN_GET_LOG_PAGE:
+		return cmd_get_log_page(sim, sqe);
+	case VFN_NVME_ADMIN_CREATE_CQ:
+		return vfn_sim_create_cq(sim, sqe);
+	case VFN_NVME_ADMIN_CREATE_SQ:
+		return vfn_sim_create_sq(sim, sqe);
+	case VFN_NVME_ADMIN_DELETE_CQ:
+		return vfn_sim_delete_cq(sim, sqe);
+	case VFN_NVME_ADMIN_DELETE_SQ:
+		return vfn_sim_delete_sq(sim, sqe);
+	case VFN_NVME_ADMIN_ABORT:
+		return vfn_sim_abort(sim, sqe, dw0);
+	case VFN_NVME_ADMIN_ASYNC_EVENT:
+		return vfn_sim_aer(sim, sqe);
+	case VFN_NVME_ADMIN_DBBUF_CONFIG:
+		return vfn_sim_dbbuf_config(sim, sqe);
+	default:
+		log_debug("sim: admin opcode 0x%02x not supported", sqe->opcode);
+		return VFN_NVME_SC_INVALID_OPCODE;
+	}
+}

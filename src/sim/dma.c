@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device-side DMA: host memory reached through the software address space,
+ * and the walk of a command's data pointer (PRP entries and lists, SGLs).
+ */
+#include <string.h>
+
+#include "iommu/iommu-priv.h"
+#include "sim/sim.h"
+#include "support/log.h"
+
+#define SGL_MAX_SEGMENTS 1024		 /* bounds a chain of segments (a loop is an error) */
+#define SGL_MAX_SEGMENT_LEN (65536 * 16) /* descriptors in one segment */
+
+void *vfn_sim_dma_ptr(struct vfn_sim *sim, uint64_t iova, size_t len)
+{
+	size_t avail;
+	void *p;
+
+	if (vfn_iommu_iova_to_vaddr(sim->iommu, iova, &p, &avail) || avail < len)
+		return NULL;
+	return p;
+}
+
+/* A transfer in progress: the controller-side buffer and how far it got. */
+struct xfer {
+	struct vfn_sim *sim;
+	uint8_t *buf;
+	size_t done, len;
+	bool to_host;
+};
+
+/* Moves @n bytes at @iova (which may span mappings) and advances. */
+static uint16_t xfer_seg(struct xfer *x, uint64_t iova, size_t n)
+{
+	while (n) {
+		size_t avail, chunk;
+		void *p;
+
+		if (vfn_iommu_iova_to_vaddr(x->sim->iommu, iova, &p, &avail)) {
+			log_debug("sim: DMA to unmapped iova %#llx", (unsigned long long)iova);
+			return VFN_NVME_SC_DATA_XFER_ERROR;
+		}
+		chunk = avail < n ? avail : n;
+		if (x->to_host)
+			memcpy(p, x->buf + x->done, chunk);
+		else
+			memcpy(x->buf + x->done, p, chunk);
+		x->done += chunk;
+		iova += chunk;
+		n -= chunk;
+	}
+	return VFN_NVME_SC_SUCCESS;
+}
+
+/* The data pages listed from @list on, chaining at the last slot of each page. */
+static uint16_t prp_list_walk(struct xfer *x, uint64_t list, size_t ps)
+{
+	while (x->done < x->len) {
+		size_t slots = (ps - (list & (ps - 1))) / sizeof(vfn_le64);
+		vfn_le64 *e = vfn_sim_dma_ptr(x->sim, list, slots * sizeof(vfn_le64));
+
+		if (list & 7)
+			return VFN_NVME_SC_INVALID_PRP_OFFSET;
+		if (!e)
+			return VFN_NVME_SC_DATA_XFER_ERROR;
+		for (size_t i = 0; i < slots && x->done < x->len; i++) {
+			uint64_t entry = vfn_le64_to_cpu(e[i]);
+			size_t n = x->len - x->done < ps ? x->len - x->done : ps;
+			uint16_t sc;
+
+			if (i == slots - 1 && x->len - x->done > ps) {
+				/* The pointer to the next list page: page-aligned, so each page makes progress. */
+				if (entry & (ps - 1))
+					return VFN_NVME_SC_INVALID_PRP_OFFSET;
+				list = entry;
+				break;
+			}
+			if (entry & (ps - 1))
+				return VFN_NVME_SC_INVALID_PRP_OFFSET;
+			sc = xfer_seg(x, entry, n);
+			if (sc)
+				return sc;
+		}
+	}
+	return VFN_NVME_SC_SUCCESS;
+}
+
+static uint16_t prp_walk(struct xfer *x, const struct vfn_nvme_sqe *sqe)
+{
+	uint64_t prp1 = vfn_le64_to_cpu(sqe->dptr.prp1), prp2 = vfn_le64_to_cpu(sqe->dptr.prp2);
+	size_t ps = x->sim->page_size, first = ps - (prp1 & (ps - 1));
+	uint16_t sc;
+
+	if (prp1 & 3)
+		return VFN_NVME_SC_INVALID_PRP_OFFSET;
+	sc = xfer_seg(x, prp1, x->len < first ? x->len : first);
+	if (sc || x->done == x->len)
+		return sc;
+	if (x->len - x->done <= ps) {
+		if (prp2 & (ps - 1))
+			return VFN_NVME_SC_INVALID_PRP_OFFSET;
+		return xfer_seg(x, prp2, x->len - x->done);
+	}
+	return prp_list_walk(x, prp2, ps);
+}
+
+static unsigned int sgl_type(const struct vfn_nvme_sgl_desc *d)
+{
+	return d->type >> 4;
+}
+
+static uint16_t sgl_data_block(struct xfer *x, const struct vfn_nvme_sgl_desc *d)
+{
+	uint32_t n = vfn_le32_to_cpu(d->length);
+
+	if (d->type & 0xf)
+		return VFN_NVME_SC_SGL_INVALID_TYPE; /* only the Address subtype on PCIe */
+	if (n > x->len - x->done)
+		return VFN_NVME_SC_SGL_INVALID_DATA;
+	return xfer_seg(x, vfn_le64_to_cpu(d->addr), n);
+}
+
+/*
+ * The descriptors of one segment: Data Blocks, and in a (non-last) Segment a
+ * final Segment or Last Segment descriptor, copied to *@next.
+ */
+static uint16_t sgl_segment(struct xfer *x, const struct vfn_nvme_sgl_desc *seg, struct vfn_nvme_sgl_desc *next,
+			    bool *more)
+{
+	uint32_t len = vfn_le32_to_cpu(seg->length);
+	size_t n = len / sizeof(*seg);
+	bool last = sgl_type(seg) == VFN_NVME_SGL_TYPE_LAST_SEGMENT;
+	const struct vfn_nvme_sgl_desc *d;
+
+	if (!len || len % sizeof(*seg) || len > SGL_MAX_SEGMENT_LEN)
+		return VFN_NVME_SC_SGL_INVALID_COUNT;
+	d = vfn_sim_dma_ptr(x->sim, vfn_le64_to_cpu(seg->addr), len);
+	if (!d)
+		return VFN_NVME_SC_DATA_XFER_ERROR;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int t = sgl_type(&d[i]);
+		uint16_t sc;
+
+		if (t == VFN_NVME_SGL_TYPE_SEGMENT || t == VFN_NVME_SGL_TYPE_LAST_SEGMENT) {
+			if (last || i != n - 1)
+				return VFN_NVME_SC_SGL_INVALID_LAST;
+			*next = d[i];
+			*more = true;
+			return VFN_NVME_SC_SUCCESS;
+		}
+		if (t != VFN_NVME_SGL_TYPE_DATA_BLOCK)
+			return VFN_NVME_SC_SGL_INVALID_TYPE;
+		if (!last && i == n - 1)
+			return VFN_NVME_SC_SGL_INVALID_LAST;
+		sc = sgl_data_block(x, &d[i]);
+		if (sc)
+			return sc;
+	}
+	*more = false;
+	return VFN_NVME_SC_SUCCESS;
+}
+
+static uint16_t sgl_walk(struct xfer *x, const struct vfn_nvme_sqe *sqe)
+{
+	struct vfn_nvme_sgl_desc d = sqe->dptr.sgl;
+	unsigned int segments = 0;
+	bool more = true;
+	uint16_t sc;
+
+	if (sgl_type(&d) == VFN_NVME_SGL_TYPE_DATA_BLOCK) {
+		sc = sgl_data_block(x, &d);
+	} else {
+		for (sc = VFN_NVME_SC_SUCCESS; !sc && more; segments++) {
+			unsigned int t = sgl_type(&d);
+
+			if (t != VFN_NVME_SGL_TYPE_SEGMENT && t != VFN_NVME_SGL_TYPE_LAST_SEGMENT)
+				return VFN_NVME_SC_SGL_INVALID_TYPE;
+			if (segments == SGL_MAX_SEGMENTS)
+				return VFN_NVME_SC_SGL_INVALID_COUNT;
+			sc = sgl_segment(x, &d, &d, &more);
+		}
+	}
+	if (!sc && x->done != x->len)
+		sc = VFN_NVME_SC_SGL_INVALID_DATA;
+	return sc;
+}
+
+uint16_t vfn_sim_dma_xfer(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, bool admin, uint8_t *buf, size_t len,
+			  bool to_host)
+{
+	struct xfer x = { .sim = sim, .buf = buf, .len = len, .to_host = to_host };
+	unsigned int psdt = sqe->flags & 0xc0;
+
+	if (!len)
+		return VFN_NVME_SC_SUCCESS;
+	if (psdt == VFN_NVME_SQE_PSDT_PRP)
+		return prp_walk(&x, sqe);
+	if (admin || psdt == 0xc0) {
+		log_debug("sim: PSDT %u not accepted for %s command", psdt >> 6, admin ? "an admin" : "this");
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	return sgl_walk(&x, sqe);
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* NVM command set over RAM-backed namespaces: Read, Write, Flush, Write Zeroes, DSM. */
+#include <string.h>
+
+#include "sim/sim.h"
+#include "support/log.h"
+
+#define DSM_RANGE_LEN 16
+#define DSM_MAX_RANGES 256
+#define DSM_AD (1u << 2) /* Attribute - Deallocate */
+
+/* The namespace bytes of @nlb blocks at @slba, or an LBA Out of Range status. */
+static uint16_t lba_range(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uint64_t nlb, uint8_t **data, size_t *len)
+{
+	if (slba >= sim->opts.nsze || nlb > sim->opts.nsze - slba) {
+		log_debug("sim: LBA %llu + %llu beyond namespace size %llu", (unsigned long long)slba,
+			  (unsigned long long)nlb, (unsigned long long)sim->opts.nsze);
+		return VFN_NVME_SC_LBA_RANGE;
+	}
+	*data = sim->ns_data[nsid - 1] + (slba << sim->opts.lbads);
+	*len = (size_t)nlb << sim->opts.lbads;
+	return VFN_NVME_SC_SUCCESS;
+}
+
+static uint64_t cmd_slba(const struct vfn_nvme_sqe *sqe)
+{
+	return vfn_le32_to_cpu(sqe->cdw10) | (uint64_t)vfn_le32_to_cpu(sqe->cdw11) << 32;
+}
+
+static uint64_t cmd_nlb(const struct vfn_nvme_sqe *sqe)
+{
+	return (vfn_le32_to_cpu(sqe->cdw12) & 0xffff) + 1ull;
+}
+
+static uint16_t cmd_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid, bool write)
+{
+	uint8_t *data;
+	size_t len;
+	uint16_t sc;
+
+	sc = lba_range(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe), &data, &len);
+	if (sc)
+		return sc;
+	if (len > vfn_sim_max_xfer(sim)) {
+		log_debug("sim: %zu bytes beyond MDTS", len);
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	sc = vfn_sim_dma_xfer(sim, sqe, false, data, len, !write);
+	if (sc)
+		return sc;
+	if (write) {
+		sim->stats.bytes_written += len;
+		sim->stats.host_writes++;
+	} else {
+		sim->stats.bytes_read += len;
+		sim->stats.host_reads++;
+	}
+	return VFN_NVME_SC_SUCCESS;
+}
+
+static uint16_t cmd_write_zeroes(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid)
+{
+	uint8_t *data;
+	size_t len;
+	uint16_t sc;
+
+	sc = lba_range(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe), &data, &len);
+	if (!sc)
+		memset(data, 0, len);
+	return sc;
+}
+
+/* Dataset Management: with Deallocate, the ranges read as zeros afterwards. */
+static uint16_t cmd_dsm(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid)
+{
+	uint8_t ranges[DSM_MAX_RANGES * DSM_RANGE_LEN];
+	size_t nr = (vfn_le32_to_cpu(sqe->cdw10) & 0xff) + 1;
+	uint16_t sc = vfn_sim_dma_xfer(sim, sqe, false, ranges, nr * DSM_RANGE_LEN, false);
+
+	if (sc || !(vfn_le32_to_cpu(sqe->cdw11) & DSM_AD))
+		return sc;
+	for (size_t i = 0; i < nr; i++) {
+		const uint8_t *r = ranges + i * DSM_RANGE_LEN;
+		vfn_le32 nlb;
+		vfn_le64 slba;
+		uint8_t *data;
+		size_t len;
+
+		memcpy(&nlb, r + 4, sizeof(nlb));
+		memcpy(&slba, r + 8, sizeof(slba));
+		sc = lba_range(sim, nsid, vfn_le64_to_cpu(slba), vfn_le32_to_cpu(nlb), &data, &len);
+		if (sc)
+			return sc;
+		memset(data, 0, len);
+	}
+	return VFN_NVME_SC_SUCCESS;
+}
+
+uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
+{
+	uint32_t nsid = vfn_le32_to_cpu(sqe->nsid);
+
+	if (sqe->opcode == VFN_NVME_CMD_FLUSH && nsid == 0xffffffff)
+		return VFN_NVME_SC_SUCCESS;
+	if (nsid < 1 || nsid > sim->opts.nn) {
+		log_debug("sim: I/O opcode 0x%02x for invalid namespace %u", sqe->opcode, nsid);
+		return VFN_NVME_SC_INVALID_NS;
+	}
+	switch (sqe->opcode) {
+	case VFN_NVME_CMD_FLUSH:
+		return VFN_NVME_SC_SUCCESS;
+	case VFN_NVME_CMD_WRITE:
+	case VFN_NVME_CMD_READ:
+	case VFN_NVME_CMD_WRITE_ZEROES:
+	case VFN_NVME_CMD_DSM:
+		if (sim->opts.nil)
+			return VFN_NVME_SC_SUCCESS;
+		break;
+	default:
+		log_debug("sim: I/O opcode 0x%02x not supported", sqe->opcode);
+		return VFN_NVME_SC_INVALID_OPCODE;
+	}
+	switch (sqe->opcode) {
+	case VFN_NVME_CMD_WRITE:
+		return cmd_rw(sim, sqe, nsid, true);
+	case VFN_NVME_CMD_READ:
+		return cmd_rw(sim, sqe, nsid, false);
+	case VFN_NVME_CMD_WRITE_ZEROES:
+		return cmd_write_zeroes(sim, sqe, nsid);
+	default:
+		return cmd_dsm(sim, sqe, nsid);
+	}
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* The device string: "sim:" then comma-separated key=value options. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim.h"
+#include "support/log.h"
+
+#define SIM_PREFIX "sim:"
+#define SIM_NS_MAX_BYTES (1ull << 30) /* RAM per namespace unless nil */
+
+struct opt_u64 {
+	const char *key;
+	uint64_t min, max;
+	size_t off;  /* in struct vfn_sim_opts */
+	size_t size; /* 1 (bool), 4 or 8 */
+};
+
+#define OPT(k, lo, hi, field)                                                                              \
+	{                                                                                                  \
+		k, lo, hi, offsetof(struct vfn_sim_opts, field), sizeof(((struct vfn_sim_opts *)0)->field) \
+	}
+
+static const struct opt_u64 opt_table[] = {
+	OPT("nsze", 1, UINT64_MAX >> 16, nsze), OPT("lbads", 9, 16, lbads), OPT("nn", 1, 1024, nn),
+	OPT("mqes", 1, 0xffff, mqes),		OPT("mdts", 0, 8, mdts),    OPT("nil", 0, 1, nil),
+	OPT("ttr_ms", 0, 60000, ttr_ms),	OPT("to", 1, 255, to),	    OPT("never_ready", 0, 1, never_ready),
+};
+
+static void opts_defaults(struct vfn_sim_opts *o)
+{
+	*o = (struct vfn_sim_opts){
+		.nsze = 8192,
+		.lbads = 12,
+		.nn = 1,
+		.mqes = 1023,
+		.mdts = 5,
+		.sn = "VFNSIM0001",
+	};
+}
+
+/* Parses an unsigned decimal or 0x-hex number filling all of @s. */
+static int parse_u64(const char *s, size_t len, uint64_t *v)
+{
+	char buf[32], *end;
+
+	if (!len || len >= sizeof(buf) || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	*v = strtoull(buf, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	return 0;
+}
+
+static void opt_store(struct vfn_sim_opts *o, const struct opt_u64 *t, uint64_t v)
+{
+	uint8_t *p = (uint8_t *)o + t->off;
+
+	if (t->size == sizeof(bool))
+		*(bool *)p = v != 0;
+	else if (t->size == sizeof(uint32_t))
+		*(uint32_t *)p = (uint32_t)v;
+	else
+		*(uint64_t *)p = v;
+}
+
+static int opt_sn(struct vfn_sim_opts *o, const char *val, size_t len)
+{
+	if (!len || len >= sizeof(o->sn)) {
+		log_debug("sim: option sn: 1 to %zu characters, got %zu", sizeof(o->sn) - 1, len);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (val[i] < 0x21 || val[i] > 0x7e) {
+			log_debug("sim: option sn: character 0x%02x is not printable ASCII", (unsigned char)val[i]);
+			return -EINVAL;
+		}
+	}
+	memcpy(o->sn, val, len);
+	o->sn[len] = '\0';
+	return 0;
+}
+
+/* One "key=value" item of @len bytes. */
+static int opt_item(struct vfn_sim_opts *o, const char *item, size_t len, bool *to_given)
+{
+	const char *eq = memchr(item, '=', len);
+	size_t klen = eq ? (size_t)(eq - item) : len, vlen = eq ? len - klen - 1 : 0;
+	uint64_t v;
+
+	if (!eq) {
+		log_debug("sim: option '%.*s' has no value", (int)len, item);
+		return -EINVAL;
+	}
+	if (klen == 2 && !memcmp(item, "sn", 2))
+		return opt_sn(o, eq + 1, vlen);
+	for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+		const struct opt_u64 *t = &opt_table[i];
+
+		if (strlen(t->key) != klen || memcmp(t->key, item, klen))
+			continue;
+		if (parse_u64(eq + 1, vlen, &v) || v < t->min || v > t->max) {
+			log_debug("sim: option %s: '%.*s' is not a number in %llu..%llu", t->key, (int)vlen, eq + 1,
+				  (unsigned long long)t->min, (unsigned long long)t->max);
+			return -EINVAL;
+		}
+		opt_store(o, t, v);
+		*to_given |= !strcmp(t->key, "to");
+		return 0;
+	}
+	log_debug("sim: unknown option '%.*s'", (int)klen, item);
+	return -EINVAL;
+}
+
+static int opts_check(struct vfn_sim_opts *o, bool to_given)
+{
+	if (!to_given)
+		o->to = o->ttr_ms / 500 + 1;
+	if (!o->nil && o->nsze > SIM_NS_MAX_BYTES >> o->lbads) {
+		log_debug("sim: namespace of %llu blocks of %u bytes is over the %llu byte limit (nil=1 lifts it)",
+			  (unsigned long long)o->nsze, 1u << o->lbads, SIM_NS_MAX_BYTES);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vfn_sim_parse_opts(const char *spec, struct vfn_sim_opts *opts)
+{
+	const char *p;
+	bool to_given = false;
+	int ret;
+
+	if (!spec || strncmp(spec, SIM_PREFIX, strlen(SIM_PREFIX))) {
+		log_debug("sim: device string does not start with '%s'", SIM_PREFIX);
+		return -EINVAL;
+	}
+	opts_defaults(opts);
+	p = spec + strlen(SIM_PREFIX);
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		ret = opt_item(opts, p, len, &to_given);
+		if (ret)
+			return ret;
+		p += len;
+		if (*p == ',' && !*++p) {
+			log_debug("sim: trailing comma in '%s'", spec);
+			return -EINVAL;
+		}
+	}
+	return opts_check(opts, to_given);
+}

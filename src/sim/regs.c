@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The register window and the CC/CSTS state machine.
+ *
+ * The host writes registers with plain stores; this thread reads them with
+ * atomic loads and owns the read-only ones (CAP, VS, CSTS), restoring them if
+ * the host overwrote them.
+ */
+#include <string.h>
+
+#include "sim/sim.h"
+#include "support/log.h"
+
+#define SIM_VS 0x00010400u /* NVMe 1.4.0 */
+#define SIM_MPSMAX 4	   /* 64 KiB pages */
+
+static uint32_t reg_load(struct vfn_sim *sim, uint32_t off)
+{
+	return le32toh(__atomic_load_n((uint32_t *)(sim->regs + off), __ATOMIC_ACQUIRE));
+}
+
+static void reg_store(struct vfn_sim *sim, uint32_t off, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)(sim->regs + off), htole32(v), __ATOMIC_RELEASE);
+}
+
+/* Stores a read-only register if the window does not hold its value. */
+static void reg_assert(struct vfn_sim *sim, uint32_t off, uint32_t v)
+{
+	if (reg_load(sim, off) != v)
+		reg_store(sim, off, v);
+}
+
+static uint64_t sim_cap(const struct vfn_sim *sim)
+{
+	return (uint64_t)sim->opts.mqes | 1ull << 16 /* CQR */ | (uint64_t)sim->opts.to << 24 |
+	       (uint64_t)VFN_NVME_CAP_CSS_NVM << 37 | (uint64_t)SIM_MPSMAX << 52;
+}
+
+static void sim_features_default(struct vfn_sim *sim)
+{
+	memset(&sim->feat, 0, sizeof(sim->feat));
+	sim->feat.vwc = 1;
+	for (unsigned int i = 0; i < VFN_SIM_NR_VECTORS; i++)
+		sim->feat.irq_config[i] = i;
+	sim->nr_io_sq = VFN_SIM_NR_IO_QUEUES;
+	sim->nr_io_cq = VFN_SIM_NR_IO_QUEUES;
+}
+
+void vfn_sim_ctrl_reset(struct vfn_sim *sim)
+{
+	memset(sim->sqs, 0, sizeof(sim->sqs));
+	memset(sim->cqs, 0, sizeof(sim->cqs));
+	memset(sim->delayed, 0, sizeof(sim->delayed));
+	sim->nr_delayed = 0;
+	sim->nr_aers = 0;
+	sim->nr_aborts = 0;
+	sim->dbbuf_dbs = sim->dbbuf_eis = 0;
+	sim->enabling = sim->shutdown = sim->fatal = false;
+	sim->csts = 0;
+	sim_features_default(sim);
+	vfn_sim_doorbells_clear(sim, 0, true);
+}
+
+void vfn_sim_power_on(struct vfn_sim *sim)
+{
+	memset(sim->regs, 0, VFN_SIM_REGS_LEN);
+	sim->cap = sim_cap(sim);
+	sim->cc = 0;
+	sim->removed = false;
+	vfn_sim_ctrl_reset(sim);
+	reg_store(sim, VFN_NVME_REG_CAP, (uint32_t)sim->cap);
+	reg_store(sim, VFN_NVME_REG_CAP + 4, (uint32_t)(sim->cap >> 32));
+	reg_store(sim, VFN_NVME_REG_VS, SIM_VS);
+}
+
+/* Checks CC and AQA/ASQ/ACQ at CC.EN 0 -> 1 and sets up the admin queue. */
+static bool sim_enable_ok(struct vfn_sim *sim, uint32_t cc)
+{
+	uint32_t aqa = reg_load(sim, VFN_NVME_REG_AQA);
+	uint64_t asq = reg_load(sim, VFN_NVME_REG_ASQ) | (uint64_t)reg_load(sim, VFN_NVME_REG_ASQ + 4) << 32;
+	uint64_t acq = reg_load(sim, VFN_NVME_REG_ACQ) | (uint64_t)reg_load(sim, VFN_NVME_REG_ACQ + 4) << 32;
+	uint32_t mps = (cc >> VFN_NVME_CC_MPS_SHIFT) & 0xf, css = (cc >> VFN_NVME_CC_CSS_SHIFT) & 0x7;
+	uint32_t asqs = (aqa & 0xfff) + 1, acqs = ((aqa >> 16) & 0xfff) + 1;
+
+	if (mps > SIM_MPSMAX || css != VFN_NVME_CC_CSS_NVM || asqs < 2 || acqs < 2 || (asq & 0xfff) || (acq & 0xfff) ||
+	    !asq || !acq) {
+		log_debug("sim: bad enable: CC 0x%x AQA 0x%x ASQ %#llx ACQ %#llx", cc, aqa, (unsigned long long)asq,
+			  (unsigned long long)acq);
+		return false;
+	}
+	sim->page_size = 4096ul << mps;
+	sim->sqs[0] = (struct vfn_sim_sq){ .valid = true, .iova = asq, .size = (uint16_t)asqs };
+	sim->cqs[0] = (struct vfn_sim_cq){
+		.valid = true, .iova = acq, .size = (uint16_t)acqs, .phase = 1, .ien = true, .nr_sqs = 1
+	};
+	return true;
+}
+
+static void sim_enable(struct vfn_sim *sim, uint32_t cc)
+{
+	if (!sim_enable_ok(sim, cc)) {
+		sim->fatal = true;
+		sim->csts |= VFN_NVME_CSTS_CFS;
+		return;
+	}
+	if (__atomic_load_n(&sim->never_ready, __ATOMIC_ACQUIRE)) {
+		log_debug("sim: never becoming ready (fault)");
+		return;
+	}
+	sim->enabling = true;
+	sim->ready_at_ns = vfn_now_ns() + (uint64_t)sim->opts.ttr_ms * 1000000;
+}
+
+/* Reacts to a new CC value. */
+static void sim_cc_changed(struct vfn_sim *sim, uint32_t old, uint32_t cc)
+{
+	if ((old & VFN_NVME_CC_EN) && !(cc & VFN_NVME_CC_EN)) {
+		log_debug("sim: controller reset (CC.EN 1 -> 0)");
+		vfn_sim_ctrl_reset(sim);
+	} else if (!(old & VFN_NVME_CC_EN) && (cc & VFN_NVME_CC_EN)) {
+		sim_enable(sim, cc);
+	}
+	if ((cc & VFN_NVME_CC_EN) && (cc & VFN_NVME_CC_SHN_MASK) && !(old & VFN_NVME_CC_SHN_MASK)) {
+		log_debug("sim: shutdown (CC.SHN %u)", (cc & VFN_NVME_CC_SHN_MASK) >> VFN_NVME_CC_SHN_SHIFT);
+		sim->shutdown = true;
+		sim->csts = (sim->csts & ~VFN_NVME_CSTS_SHST_MASK) | VFN_NVME_CSTS_SHST_COMPLETE;
+	}
+}
+
+static bool sim_regs_step(struct vfn_sim *sim)
+{
+	uint32_t cc = reg_load(sim, VFN_NVME_REG_CC);
+	bool did = false;
+
+	if (cc != sim->cc) {
+		uint32_t old = sim->cc;
+
+		sim->cc = cc;
+		sim_cc_changed(sim, old, cc);
+		did = true;
+	}
+	if (sim->enabling && vfn_now_ns() >= sim->ready_at_ns) {
+		sim->enabling = false;
+		sim->csts |= VFN_NVME_CSTS_RDY;
+		did = true;
+	}
+	reg_assert(sim, VFN_NVME_REG_CAP, (uint32_t)sim->cap);
+	reg_assert(sim, VFN_NVME_REG_CAP + 4, (uint32_t)(sim->cap >> 32));
+	reg_assert(sim, VFN_NVME_REG_VS, SIM_VS);
+	reg_assert(sim, VFN_NVME_REG_CSTS, sim->csts);
+	return did;
+}
+
+bool vfn_sim_step(struct vfn_sim *sim)
+{
+	bool did = false;
+
+	if (!sim->removed)
+		did = vfn_sim_fault_apply(sim);
+	if (!sim->removed) {
+		did |= sim_regs_step(sim);
+		if ((sim->csts & VFN_NVME_CSTS_RDY) && !sim->fatal && !sim->shutdown) {
+			did |= vfn_sim_queues_step(sim);
+			did |= vfn_sim_aer_step(sim);
+			vfn_sim_irqs_flush(sim);
+			reg_assert(sim, VFN_NVME_REG_CSTS, sim->csts);
+		}
+	}
+	__atomic_store_n(&sim->gen, sim->gen + 1, __ATOMIC_RELEASE);
+	return did;
+}

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated NVMe controller ("sim:"): an in-process controller behind
+ * the same device interface as a VFIO PCI function (src/nvme/hw.h).
+ *
+ * Its register window is ordinary memory that one controller thread watches:
+ * it polls CC and the doorbells, fetches SQEs from host memory through a
+ * software address space (IOVA -> vaddr), executes them over RAM-backed
+ * namespaces, posts CQEs with the phase tag written last and signals the
+ * eventfd of the CQ's interrupt vector.  All controller state below the
+ * "thread only" line is touched by that thread alone; tests reach in only
+ * through the fault functions, which are thread-safe.
+ */
+#ifndef VFN_SRC_SIM_SIM_H
+#define VFN_SRC_SIM_SIM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vfn/nvme.h>
+
+#include "nvme/hw.h"
+
+#define VFN_SIM_REGS_LEN 0x4000 /* registers, then doorbells (CAP.DSTRD 0) */
+#define VFN_SIM_NR_IO_QUEUES 64 /* I/O SQs and CQs the controller can grant */
+#define VFN_SIM_NR_VECTORS 64	/* interrupt vectors (irq_count) */
+#define VFN_SIM_MAX_DELAYED 256 /* commands held back by DELAY faults */
+#define VFN_SIM_MAX_FAULTS 8
+#define VFN_SIM_MAX_EVENTS 16	  /* asynchronous events waiting for an AER */
+#define VFN_SIM_AERL 3		  /* Identify AERL: 4 outstanding AERs */
+#define VFN_SIM_ACL 3		  /* Identify ACL */
+#define VFN_SIM_ERR_LOG_ENTRIES 4 /* Identify ELPE + 1 */
+#define VFN_SIM_VID 0xffff	  /* no PCI vendor: this is not a real device */
+
+/* What the device string chose (see docs/sim.md). */
+struct vfn_sim_opts {
+	uint64_t nsze;	  /* logical blocks per namespace */
+	uint32_t lbads;	  /* LBA data size: 2 ^ lbads bytes */
+	uint32_t nn;	  /* namespaces, ids 1..nn */
+	uint32_t mqes;	  /* CAP.MQES (0's based) */
+	uint32_t mdts;	  /* Identify MDTS (0: no limit) */
+	char sn[21];	  /* serial number */
+	bool nil;	  /* I/O completes at once, no data moves */
+	uint32_t ttr_ms;  /* time from CC.EN=1 to CSTS.RDY=1 */
+	uint32_t to;	  /* CAP.TO, 500 ms units */
+	bool never_ready; /* CSTS.RDY never becomes 1 */
+};
+
+/*
+ * Parses "sim:" followed by comma-separated key=value options into @opts
+ * (defaults for what is not given).  -EINVAL (logged) for an unknown key, a
+ * malformed or out-of-range value, or a string not starting with "sim:".
+ */
+int vfn_sim_parse_opts(const char *spec, struct vfn_sim_opts *opts);
+
+/* ---- Fault injection (thread-safe; for tests) ---------------------------- */
+
+enum vfn_sim_fault_action {
+	VFN_SIM_FAULT_DELAY,	   /* execute and complete @delay_ms later */
+	VFN_SIM_FAULT_DROP,	   /* execute, never complete */
+	VFN_SIM_FAULT_STATUS,	   /* do not execute, complete with @status */
+	VFN_SIM_FAULT_WRONG_CID,   /* execute, complete with the cid inverted */
+	VFN_SIM_FAULT_WRONG_PHASE, /* execute, post the CQE with the old phase */
+};
+
+struct vfn_sim_fault {
+	enum vfn_sim_fault_action action;
+	int sqid;	   /* queue to watch, -1: any */
+	int opcode;	   /* opcode to watch, -1: any */
+	uint32_t nth;	   /* fire on the nth matching command from now (0 or 1: the next) */
+	bool repeat;	   /* and on every matching command after it */
+	uint32_t delay_ms; /* DELAY */
+	uint16_t status;   /* STATUS: SCT << 8 | SC, plus CRD/M/DNR bits */
+};
+
+struct vfn_sim;
+
+/* The simulator behind @hw, or NULL if @hw is not a simulated controller. */
+struct vfn_sim *vfn_sim_from_hw(const struct vfn_nvme_hw *hw);
+
+/* Arms @fault.  -EINVAL (bad action or fields, logged), -ENOSPC (VFN_SIM_MAX_FAULTS armed). */
+int vfn_sim_fault_add(struct vfn_sim *sim, const struct vfn_sim_fault *fault);
+
+/* Disarms every fault added with vfn_sim_fault_add(). */
+void vfn_sim_fault_clear(struct vfn_sim *sim);
+
+/*
+ * Sets CSTS.CFS: the controller stops processing commands until a controller
+ * reset (CC.EN 1 -> 0).  Returns once the controller thread has applied it.
+ */
+void vfn_sim_fault_fatal(struct vfn_sim *sim);
+
+/* From the next CC.EN 0 -> 1 on, CSTS.RDY stays 0 (@on) or behaves again. */
+void vfn_sim_fault_never_ready(struct vfn_sim *sim, bool on);
+
+/*
+ * Surprise removal: the register window reads as all-ones from now on and
+ * the controller does nothing more (until a function-level reset).  Returns
+ * once applied.
+ */
+void vfn_sim_fault_remove(struct vfn_sim *sim);
+
+/*
+ * Raises an asynchronous event: the next outstanding (or next submitted)
+ * Asynchronous Event Request completes with DW0 = @type | @info << 8 |
+ * @lid << 16.  -ENOSPC if VFN_SIM_MAX_EVENTS are already waiting, -EINVAL
+ * for a NULL @sim.  (The fault functions above ignore a NULL @sim.)
+ */
+int vfn_sim_event_raise(struct vfn_sim *sim, uint8_t type, uint8_t info, uint8_t lid);
+
+/* ---- Internal: controller state and what the sim files share -------------- */
+
+struct vfn_sim_sq {
+	bool valid;
+	uint64_t iova;
+	uint16_t size; /* entries */
+	uint16_t head; /* next entry to fetch */
+	uint16_t cqid;
+	uint32_t db_seen; /* last tail doorbell value read */
+};
+
+struct vfn_sim_cq {
+	bool valid;
+	uint64_t iova;
+	uint16_t size; /* entries */
+	uint16_t tail; /* next slot to post to */
+	uint16_t head; /* last head the host rang */
+	uint8_t phase; /* phase tag of the current pass, starts at 1 */
+	bool ien;
+	uint16_t iv;
+	bool irq_pending;    /* posted since the last interrupt */
+	unsigned int nr_sqs; /* SQs that post here */
+	uint32_t db_seen;    /* last head doorbell value read */
+};
+
+struct vfn_sim_delayed {
+	bool used;
+	uint16_t sqid;
+	uint64_t due_ns;
+	struct vfn_nvme_sqe sqe;
+};
+
+struct vfn_sim_armed_fault {
+	struct vfn_sim_fault f;
+	uint32_t seen; /* matching commands so far */
+};
+
+struct vfn_sim_features {
+	uint32_t arbitration;
+	uint32_t power_mgmt;
+	uint32_t vwc;
+	uint32_t irq_coalesce;
+	uint32_t async_event;
+	uint32_t irq_config[VFN_SIM_NR_VECTORS];
+};
+
+struct vfn_sim_stats {
+	uint64_t bytes_read, bytes_written;
+	uint64_t host_reads, host_writes;
+	uint64_t errors;			      /* error log entries ever made */
+	uint8_t err_log[VFN_SIM_ERR_LOG_ENTRIES][64]; /* newest first */
+};
+
+struct vfn_sim {
+	struct vfn_sim_opts opts;
+	uint8_t *regs;		 /* VFN_SIM_REGS_LEN bytes, page-aligned */
+	struct vfn_iommu *iommu; /* software address space */
+	uint8_t **ns_data;	 /* opts.nn namespaces (NULL in nil mode) */
+	size_t ns_bytes;
+	uint8_t *scratch; /* admin data, vfn_sim_max_xfer() bytes */
+
+	pthread_t thread;
+	bool thread_running;
+	int stop;		      /* atomic: the thread exits */
+	uint64_t gen;		      /* atomic: controller steps done */
+	int efds[VFN_SIM_NR_VECTORS]; /* atomic: eventfd per vector, -1 unrouted */
+
+	/* Shared with the test thread, under lock. */
+	pthread_mutex_t lock;
+	struct vfn_sim_armed_fault faults[VFN_SIM_MAX_FAULTS];
+	int nr_faults; /* atomic reads outside the lock */
+	uint32_t events[VFN_SIM_MAX_EVENTS];
+	int nr_events;				/* atomic reads outside the lock */
+	int fatal_req, remove_req, never_ready; /* atomic */
+
+	/* ---- thread only ---- */
+	uint64_t cap;
+	uint32_t cc, csts;
+	bool enabling, shutdown, fatal, removed;
+	uint64_t ready_at_ns;
+	size_t page_size; /* CC.MPS */
+	struct vfn_sim_sq sqs[VFN_SIM_NR_IO_QUEUES + 1];
+	struct vfn_sim_cq cqs[VFN_SIM_NR_IO_QUEUES + 1];
+	uint16_t nr_io_sq, nr_io_cq; /* granted by Number of Queues */
+	struct vfn_sim_features feat;
+	struct vfn_sim_delayed delayed[VFN_SIM_MAX_DELAYED];
+	unsigned int nr_delayed;
+	struct {
+		uint16_t sqid, cid;
+	} aborts[VFN_SIM_ACL + 1]; /* queued commands to abort when fetched */
+	unsigned int nr_aborts;
+	uint64_t dbbuf_dbs, dbbuf_eis; /* Doorbell Buffer Config: shadow and EventIdx pages, 0 if none */
+	uint16_t aer_cids[VFN_SIM_AERL + 1];
+	unsigned int nr_aers;
+	struct vfn_sim_stats stats;
+};
+
+/* Status a command handler returns when it completes later (AER). */
+#define VFN_SIM_STATUS_DEFERRED 0xffffu
+
+/* Bytes one command may move: 2 ^ MDTS pages of 4 KiB, or 1 MiB with MDTS 0. */
+size_t vfn_sim_max_xfer(const struct vfn_sim *sim);
+
+/* regs.c: one pass of the controller; true if anything happened. */
+bool vfn_sim_step(struct vfn_sim *sim);
+/* regs.c: the power-on register and controller state. */
+void vfn_sim_power_on(struct vfn_sim *sim);
+/* regs.c: controller reset (CC.EN 1 -> 0): queues, AERs, delayed commands gone. */
+void vfn_sim_ctrl_reset(struct vfn_sim *sim);
+
+/* queue.c: processes doorbells and due delayed commands; true if anything happened. */
+bool vfn_sim_queues_step(struct vfn_sim *sim);
+/* queue.c: posts a completion for @cid of @sqid (with any wrong cid/phase applied by the caller). */
+void vfn_sim_post(struct vfn_sim *sim, uint16_t sqid, uint16_t cid, uint32_t dw0, uint16_t status);
+/* queue.c: zeroes the doorbells of queue @qid (creation, deletion) or all of them (@all). */
+void vfn_sim_doorbells_clear(struct vfn_sim *sim, uint16_t qid, bool all);
+/*
+ * queue.c: with a Doorbell Buffer configured, sets the shadow doorbell of
+ * I/O queue @qid to the queue's current value and its EventIdx just behind
+ * it (the controller polls shadows, so the host never needs the MMIO write).
+ */
+void vfn_sim_dbbuf_init(struct vfn_sim *sim, uint16_t qid, bool cq);
+/* queue.c: true if @cid is among the entries of @sqid the host queued but the controller has not fetched. */
+bool vfn_sim_sq_holds(struct vfn_sim *sim, uint16_t sqid, uint16_t cid);
+/* queue.c: true if the CQ of @sqid has a free slot. */
+bool vfn_sim_cq_has_room(const struct vfn_sim *sim, uint16_t sqid);
+/* queue.c: signals the vector of every CQ posted to since the last call. */
+void vfn_sim_irqs_flush(struct vfn_sim *sim);
+
+/* admin.c: executes an admin command; a status, or VFN_SIM_STATUS_DEFERRED. */
+uint16_t vfn_sim_admin_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0);
+/* qmgmt.c: Create/Delete I/O CQ/SQ, Abort, Asynchronous Event Request; statuses. */
+uint16_t vfn_sim_create_cq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
+uint16_t vfn_sim_create_sq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
+uint16_t vfn_sim_delete_cq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
+uint16_t vfn_sim_delete_sq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
+uint16_t vfn_sim_abort(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0);
+uint16_t vfn_sim_aer(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
+uint16_t vfn_sim_dbbuf_config(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
+/* qmgmt.c: completes outstanding AERs with waiting events; true if any. */
+bool vfn_sim_aer_step(struct vfn_sim *sim);
+
+/* nvm.c: executes an NVM command set command; returns its status. */
+uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
+
+/* dma.c: host memory at @iova if @len bytes are mapped contiguously there, else NULL. */
+void *vfn_sim_dma_ptr(struct vfn_sim *sim, uint64_t iova, size_t len);
+/*
+ * dma.c: moves @len bytes between @buf and the command's data pointer (PRP
+ * or SGL per PSDT; @admin: PRP only), to the host if @to_host.  Returns a
+ * status: Invalid Field (bad PSDT), Invalid PRP Offset, the SGL statuses,
+ * Data Transfer Error (unmapped memory).
+ */
+uint16_t vfn_sim_dma_xfer(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, bool admin, uint8_t *buf, size_t len,
+			  bool to_host);
+
+/* fault.c: what to do with a fetched command. */
+enum vfn_sim_verdict {
+	VFN_SIM_RUN, /* execute and complete normally */
+	VFN_SIM_RUN_WRONG_CID,
+	VFN_SIM_RUN_WRONG_PHASE,
+	VFN_SIM_DROP,	/* execute, post nothing */
+	VFN_SIM_STATUS, /* *status set */
+	VFN_SIM_DELAY,	/* *delay_ms set */
+};
+enum vfn_sim_verdict vfn_sim_fault_check(struct vfn_sim *sim, uint16_t sqid, uint8_t opcode, uint16_t *status,
+					 uint32_t *delay_ms);
+/* fault.c: applies fatal/remove requests from the test thread (thread only). */
+bool vfn_sim_fault_apply(struct vfn_sim *sim);
+
+#endif

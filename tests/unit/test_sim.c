@@ -1,0 +1,835 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated controller (sim:) through the public API: bring-up and
+ * shutdown, Identify against the options, queue management statuses, a raw
+ * I/O loop over PRPs and SGLs with wrap-around, and every injected fault.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <vfn/nvme.h>
+#include <vfn/queue.h>
+
+#include "nvme/ctrl-priv.h"
+#include "nvme/prp.h"
+#include "sim/sim.h"
+
+#define STATUS(cqe) (vfn_nvme_cqe_status(cqe) & 0x7ff)
+#define IOQ_ENTRIES 8
+#define LBA 4096u
+
+static struct vfn_nvme_ctrl *open_ok(const char *spec)
+{
+	struct vfn_nvme_ctrl *ctrl = NULL;
+
+	assert_int_equal(vfn_nvme_ctrl_open(spec, NULL, &ctrl), 0);
+	assert_non_null(ctrl);
+	return ctrl;
+}
+
+static struct vfn_sim *sim_of(struct vfn_nvme_ctrl *ctrl)
+{
+	struct vfn_sim *sim = vfn_sim_from_hw(&ctrl->hw);
+
+	assert_non_null(sim);
+	return sim;
+}
+
+/* A raw admin command without data; returns the completion's status (SCT << 8 | SC). */
+static uint16_t admin_raw(struct vfn_nvme_ctrl *ctrl, uint8_t opcode, uint32_t cdw10, uint32_t cdw11, uint64_t prp1)
+{
+	struct vfn_nvme_sqe sqe = {
+		.opcode = opcode,
+		.cdw10 = vfn_cpu_to_le32(cdw10),
+		.cdw11 = vfn_cpu_to_le32(cdw11),
+	};
+	struct vfn_nvme_cqe cqe = { 0 };
+	int ret;
+
+	sqe.dptr.prp1 = vfn_cpu_to_le64(prp1);
+	ret = vfn_nvme_admin_sync(ctrl, &sqe, NULL, 0, &cqe, 2000);
+	assert_true(ret == 0 || ret == -EIO);
+	return STATUS(&cqe);
+}
+
+static void test_bringup_shutdown(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	uint64_t cap = vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_CAP);
+	uint32_t cc = vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CC);
+
+	assert_int_equal(vfn_nvme_cap_mqes(cap), 1023);
+	assert_true(vfn_nvme_cap_cqr(cap));
+	assert_int_equal(vfn_nvme_cap_dstrd(cap), 0);
+	assert_int_equal(vfn_nvme_cap_css(cap), VFN_NVME_CAP_CSS_NVM);
+	assert_int_equal(vfn_nvme_cap_mpsmin(cap), 0);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_VS), 0x10400);
+	assert_int_equal(cc & VFN_NVME_CC_EN, 1);
+	assert_int_equal((cc >> VFN_NVME_CC_IOSQES_SHIFT) & 0xf, 6);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CSTS), VFN_NVME_CSTS_RDY);
+	/* CSTS is read-only: the controller restores it. */
+	vfn_nvme_reg_write32(ctrl, VFN_NVME_REG_CSTS, 0);
+	for (int i = 0; i < 1000 && vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CSTS) != VFN_NVME_CSTS_RDY; i++)
+		usleep(100);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CSTS), VFN_NVME_CSTS_RDY);
+	assert_int_equal(ctrl->info.nr_sq, 64);
+
+	/* Shutdown by hand, as vfn_nvme_ctrl_close() does it. */
+	vfn_nvme_reg_write32(ctrl, VFN_NVME_REG_CC, cc | VFN_NVME_CC_SHN_NORMAL);
+	for (int i = 0; i < 1000 && !(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CSTS) & VFN_NVME_CSTS_SHST_MASK); i++)
+		usleep(100);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CSTS), VFN_NVME_CSTS_RDY | VFN_NVME_CSTS_SHST_COMPLETE);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_identify_matches_options(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:nsze=1000,lbads=9,nn=4,mqes=63,mdts=3,sn=ABC123,ttr_ms=20");
+	const struct vfn_nvme_ctrl_info *info = vfn_nvme_ctrl_get_info(ctrl);
+	struct vfn_nvme_ns_info ns;
+	uint32_t nsids[8], dw0;
+
+	assert_int_equal(vfn_nvme_cap_mqes(vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_CAP)), 63);
+	assert_string_equal(info->sn, "ABC123");
+	assert_string_equal(info->mn, "vfn simulated controller");
+	assert_int_equal(info->vid, 0xffff);
+	assert_int_equal(info->nn, 4);
+	assert_int_equal(info->mdts, 3);
+	assert_int_equal(info->max_xfer, 8 * 4096);
+	assert_int_equal(info->ver, 0x10400);
+	assert_int_equal(info->sgls & 3, 1);
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 4, &ns), 0);
+	assert_int_equal(ns.nsze, 1000);
+	assert_int_equal(ns.lba_size, 512);
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 5, &ns), -ENOENT);
+	assert_int_equal(vfn_nvme_ns_list_active(ctrl, 1, nsids, 8), 3);
+	assert_int_equal(nsids[0], 2);
+	assert_int_equal(nsids[2], 4);
+
+	assert_int_equal(vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_VOLATILE_WC, 0, 0, NULL, NULL, 0), 0);
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_VOLATILE_WC, 0, 0, &dw0, NULL, 0), 0);
+	assert_int_equal(dw0, 0);
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_NUM_QUEUES, 0, 0, &dw0, NULL, 0), 0);
+	assert_int_equal(dw0, 63u | 63u << 16);
+	assert_int_equal(vfn_nvme_get_features(ctrl, 0x7f, 0, 0, &dw0, NULL, 0), -EIO);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_bad_options(void **state)
+{
+	static const char *const bad[] = {
+		"sim:bogus=1",
+		"sim:nn=0",
+		"sim:nn=x",
+		"sim:lbads=8",
+		"sim:nsze=",
+		"sim:nsze=-1",
+		"sim:,",
+		"sim:nn=1,",
+		"sim:sn=",
+		"sim:sn=way_too_long_serial_number",
+		"sim:nil",
+		"sim:mqes=65536",
+		"sim:nsze=999999999999",
+	};
+	struct vfn_nvme_ctrl *ctrl = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(vfn_nvme_ctrl_open(bad[i], NULL, &ctrl), -EINVAL);
+	assert_null(ctrl);
+}
+
+/* An I/O queue pair in one DMA allocation (SQ ring page, CQ ring page). */
+struct ioq {
+	struct vfn_nvme_ctrl *ctrl;
+	void *mem;
+	size_t len;
+	uint64_t iova;
+	struct vfn_sq sq;
+	struct vfn_cq cq;
+};
+
+static void ioq_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint16_t entries, uint32_t cq_flags, struct ioq *q)
+{
+	struct vfn_iommu *iommu = vfn_nvme_ctrl_iommu(ctrl);
+	ssize_t len = vfn_dma_alloc(iommu, 2 * 4096, &q->mem, &q->iova);
+
+	assert_true(len > 0);
+	q->ctrl = ctrl;
+	q->len = (size_t)len;
+	assert_int_equal(
+		admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, qid | (entries - 1u) << 16, 1 | cq_flags, q->iova + 4096), 0);
+	assert_int_equal(
+		admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_SQ, qid | (entries - 1u) << 16, 1 | (uint32_t)qid << 16, q->iova),
+		0);
+	q->cq = (struct vfn_cq){ .cqes = (struct vfn_nvme_cqe *)((uint8_t *)q->mem + 4096),
+				 .iova = q->iova + 4096,
+				 .db = vfn_nvme_ctrl_doorbell(ctrl, qid, true),
+				 .qid = qid,
+				 .entries = entries,
+				 .phase = 1,
+				 .vector = -1,
+				 .efd = -1 };
+	q->sq = (struct vfn_sq){ .sqes = q->mem,
+				 .iova = q->iova,
+				 .db = vfn_nvme_ctrl_doorbell(ctrl, qid, false),
+				 .cq = &q->cq,
+				 .qid = qid,
+				 .entries = entries };
+	/* Shadow doorbells are on by default: the sim then reads them, not the MMIO ones. */
+	vfn_nvme_dbbuf_slots(ctrl, qid, true, &q->cq.shadow_db, &q->cq.eventidx);
+	vfn_nvme_dbbuf_slots(ctrl, qid, false, &q->sq.shadow_db, &q->sq.eventidx);
+}
+
+static void ioq_delete(struct ioq *q)
+{
+	assert_int_equal(admin_raw(q->ctrl, VFN_NVME_ADMIN_DELETE_SQ, q->sq.qid, 0, 0), 0);
+	assert_int_equal(admin_raw(q->ctrl, VFN_NVME_ADMIN_DELETE_CQ, q->cq.qid, 0, 0), 0);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(q->ctrl), q->mem, q->len);
+}
+
+/* Waits up to @ms for the next CQE; consumes it into *@out.  False on timeout. */
+static bool ioq_reap(struct ioq *q, struct vfn_nvme_cqe *out, unsigned int ms)
+{
+	uint64_t deadline = vfn_now_ns() + ms * 1000000ull;
+	struct vfn_nvme_cqe *cqe;
+
+	while (!(cqe = vfn_cq_peek(&q->cq))) {
+		if (vfn_now_ns() > deadline)
+			return false;
+		usleep(10);
+	}
+	*out = *cqe;
+	vfn_cq_pop(&q->cq);
+	vfn_sq_update_head(&q->sq, out);
+	vfn_cq_ring(&q->cq);
+	return true;
+}
+
+static uint16_t io_sync(struct ioq *q, struct vfn_nvme_sqe *sqe)
+{
+	struct vfn_nvme_cqe cqe;
+
+	vfn_sq_post(&q->sq, sqe);
+	vfn_sq_ring(&q->sq);
+	assert_true(ioq_reap(q, &cqe, 2000));
+	assert_int_equal(vfn_le16_to_cpu(cqe.cid), vfn_le16_to_cpu(sqe->cid));
+	assert_int_equal(vfn_le16_to_cpu(cqe.sqid), q->sq.qid);
+	return STATUS(&cqe);
+}
+
+static struct vfn_nvme_sqe rw_sqe(uint8_t opcode, uint16_t cid, uint64_t slba, uint32_t nlb)
+{
+	struct vfn_nvme_sqe sqe = {
+		.opcode = opcode,
+		.cid = vfn_cpu_to_le16(cid),
+		.nsid = vfn_cpu_to_le32(1),
+		.cdw10 = vfn_cpu_to_le32((uint32_t)slba),
+		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
+		.cdw12 = vfn_cpu_to_le32(nlb - 1),
+	};
+
+	return sqe;
+}
+
+/* DMA memory for data and descriptor tests. */
+struct bufs {
+	struct vfn_iommu *iommu;
+	uint8_t *data;
+	uint64_t data_iova;
+	uint8_t *list; /* PRP list or SGL segment memory */
+	uint64_t list_iova;
+};
+
+#define DATA_LEN (128 * 4096)
+#define LIST_LEN (4 * 4096)
+
+static void bufs_alloc(struct vfn_nvme_ctrl *ctrl, struct bufs *b)
+{
+	b->iommu = vfn_nvme_ctrl_iommu(ctrl);
+	assert_int_equal(vfn_dma_alloc(b->iommu, DATA_LEN, (void **)&b->data, &b->data_iova), DATA_LEN);
+	assert_int_equal(vfn_dma_alloc(b->iommu, LIST_LEN, (void **)&b->list, &b->list_iova), LIST_LEN);
+}
+
+static void bufs_free(struct bufs *b)
+{
+	vfn_dma_free(b->iommu, b->data, DATA_LEN);
+	vfn_dma_free(b->iommu, b->list, LIST_LEN);
+}
+
+static void fill(uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + seed * 13 + (i >> 9));
+}
+
+/* Writes @len bytes from data offset @off at LBA @slba, reads them back to offset @roff, compares. */
+static void prp_roundtrip(struct ioq *q, struct bufs *b, size_t off, size_t roff, size_t len, size_t list_off,
+			  uint64_t slba)
+{
+	struct vfn_prp_list list = { .vaddr = (vfn_le64 *)(b->list + list_off),
+				     .iova = b->list_iova + list_off,
+				     .entries = (LIST_LEN - list_off) / 8 };
+	struct vfn_nvme_sqe sqe;
+	uint64_t prp1, prp2;
+
+	fill(b->data + off, len, (unsigned int)(off + len + list_off));
+	sqe = rw_sqe(VFN_NVME_CMD_WRITE, 1, slba, (uint32_t)(len / LBA));
+	assert_int_equal(vfn_prp_build(b->data_iova + off, len, 4096, &list, &prp1, &prp2), 0);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(prp1);
+	sqe.dptr.prp2 = vfn_cpu_to_le64(prp2);
+	assert_int_equal(io_sync(q, &sqe), 0);
+
+	memset(b->data + roff, 0, len);
+	sqe = rw_sqe(VFN_NVME_CMD_READ, 2, slba, (uint32_t)(len / LBA));
+	assert_int_equal(vfn_prp_build(b->data_iova + roff, len, 4096, &list, &prp1, &prp2), 0);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(prp1);
+	sqe.dptr.prp2 = vfn_cpu_to_le64(prp2);
+	assert_int_equal(io_sync(q, &sqe), 0);
+	assert_memory_equal(b->data + off, b->data + roff, len);
+}
+
+static void test_io_prp(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:mdts=6");
+	static const size_t lens[] = { 1, 2, 3, 8, 33 }; /* in 4 KiB blocks */
+	static const size_t offs[] = { 0, 4, 512, 4092 };
+	static const size_t list_offs[] = { 0, 4080, 4088 }; /* list crossing a page: chained */
+	struct ioq q;
+	struct bufs b;
+
+	ioq_create(ctrl, 1, 16, 0, &q);
+	bufs_alloc(ctrl, &b);
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+		for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++)
+			for (size_t s = 0; s < sizeof(list_offs) / sizeof(list_offs[0]); s++)
+				prp_roundtrip(&q, &b, offs[o], DATA_LEN / 2 + offs[(o + 1) % 4], lens[l] * LBA,
+					      list_offs[s], l * 40);
+	bufs_free(&b);
+	ioq_delete(&q);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/* A command over SGL chunks of @sizes bytes spread through the data buffer (gaps between). */
+static struct vfn_nvme_sqe sgl_sqe(struct bufs *b, uint8_t opcode, size_t base, const uint32_t *sizes, size_t nr)
+{
+	struct vfn_sgl_chunk chunks[8];
+	struct vfn_sgl_segment seg = { .descs = (struct vfn_nvme_sgl_desc *)b->list,
+				       .iova = b->list_iova,
+				       .entries = LIST_LEN / 16 };
+	struct vfn_nvme_sqe sqe;
+	uint32_t total = 0;
+	size_t at = base;
+
+	for (size_t i = 0; i < nr; i++) {
+		chunks[i] = (struct vfn_sgl_chunk){ .iova = b->data_iova + at, .len = sizes[i] };
+		total += sizes[i];
+		at += sizes[i] + 100;
+	}
+	sqe = rw_sqe(opcode, 3, 7, total / LBA);
+	sqe.flags = VFN_NVME_SQE_PSDT_SGL_MPTR_CONTIG;
+	assert_int_equal(vfn_sgl_build(&sqe.dptr.sgl, chunks, nr, &seg), 0);
+	return sqe;
+}
+
+static void test_io_sgl(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	static const uint32_t one[] = { 2 * LBA }, three[] = { 100, 3 * LBA, 2 * LBA - 100 };
+	struct vfn_nvme_sgl_desc *d;
+	struct vfn_nvme_sqe sqe;
+	struct ioq q;
+	struct bufs b;
+
+	ioq_create(ctrl, 2, 16, 0, &q);
+	bufs_alloc(ctrl, &b);
+	fill(b.data, DATA_LEN / 2, 5);
+	sqe = sgl_sqe(&b, VFN_NVME_CMD_WRITE, 0, three, 3);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	sqe = sgl_sqe(&b, VFN_NVME_CMD_READ, DATA_LEN / 2, three, 3);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	assert_memory_equal(b.data, b.data + DATA_LEN / 2, 100);
+	assert_memory_equal(b.data + 200, b.data + DATA_LEN / 2 + 200, 3 * LBA);
+	/* One Data Block in the SQE itself reads the first 2 blocks back contiguously. */
+	sqe = sgl_sqe(&b, VFN_NVME_CMD_READ, DATA_LEN / 4, one, 1);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	assert_memory_equal(b.data, b.data + DATA_LEN / 4, 100);
+
+	/* Errors: too short, bad type, a Segment not ending in a segment descriptor, unmapped. */
+	sqe = sgl_sqe(&b, VFN_NVME_CMD_READ, 0, three, 3);
+	sqe.cdw12 = vfn_cpu_to_le32(7);
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_SGL_INVALID_DATA);
+	sqe = sgl_sqe(&b, VFN_NVME_CMD_READ, 0, three, 3);
+	d = (struct vfn_nvme_sgl_desc *)b.list;
+	d[1].type = 0x40;
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_SGL_INVALID_TYPE);
+	sqe = sgl_sqe(&b, VFN_NVME_CMD_READ, 0, three, 3);
+	sqe.dptr.sgl.type = VFN_NVME_SGL_TYPE_SEGMENT << 4;
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_SGL_INVALID_LAST);
+	sqe = sgl_sqe(&b, VFN_NVME_CMD_READ, 0, three, 3);
+	sqe.dptr.sgl.length = vfn_cpu_to_le32(24);
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_SGL_INVALID_COUNT);
+	sqe = sgl_sqe(&b, VFN_NVME_CMD_READ, 0, one, 1);
+	sqe.dptr.sgl.addr = vfn_cpu_to_le64(0x10);
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_DATA_XFER_ERROR);
+	/* A Segment whose only descriptor is itself: the walk gives up. */
+	d = (struct vfn_nvme_sgl_desc *)b.list;
+	d[0] = (struct vfn_nvme_sgl_desc){ .addr = vfn_cpu_to_le64(b.list_iova),
+					   .length = vfn_cpu_to_le32(16),
+					   .type = VFN_NVME_SGL_TYPE_SEGMENT << 4 };
+	sqe.dptr.sgl = d[0];
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_SGL_INVALID_COUNT);
+	bufs_free(&b);
+	ioq_delete(&q);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_io_errors(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:nsze=64,mdts=2");
+	struct vfn_nvme_sqe sqe;
+	struct ioq q;
+	struct bufs b;
+
+	ioq_create(ctrl, 1, 4, 0, &q);
+	bufs_alloc(ctrl, &b);
+	sqe = rw_sqe(VFN_NVME_CMD_READ, 9, 63, 2);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(b.data_iova);
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_LBA_RANGE);
+	sqe = rw_sqe(VFN_NVME_CMD_READ, 9, 0, 5); /* 20 KiB > MDTS 16 KiB */
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_INVALID_FIELD);
+	sqe = rw_sqe(VFN_NVME_CMD_READ, 9, 0, 2);
+	sqe.nsid = vfn_cpu_to_le32(2);
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_INVALID_NS);
+	sqe = rw_sqe(VFN_NVME_CMD_READ, 9, 0, 2);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(b.data_iova);
+	sqe.dptr.prp2 = vfn_cpu_to_le64(b.data_iova + 4096 + 8);
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_INVALID_PRP_OFFSET);
+	/* A PRP list page's chain pointer must be page-aligned. */
+	sqe = rw_sqe(VFN_NVME_CMD_READ, 9, 0, 3);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(b.data_iova);
+	sqe.dptr.prp2 = vfn_cpu_to_le64(b.list_iova + 4088);
+	((vfn_le64 *)b.list)[511] = vfn_cpu_to_le64(b.data_iova + 8192 + 16);
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_INVALID_PRP_OFFSET);
+	sqe = rw_sqe(0x7e, 9, 0, 1);
+	assert_int_equal(io_sync(&q, &sqe), VFN_NVME_SC_INVALID_OPCODE);
+
+	/* Write, Write Zeroes, read back zeros; Flush; DSM deallocate. */
+	memset(b.data, 0xa5, 4096);
+	sqe = rw_sqe(VFN_NVME_CMD_WRITE, 1, 10, 1);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(b.data_iova);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	sqe = rw_sqe(VFN_NVME_CMD_WRITE_ZEROES, 2, 10, 1);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	sqe = rw_sqe(VFN_NVME_CMD_READ, 3, 10, 1);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(b.data_iova);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	assert_int_equal(b.data[0] | b.data[4095], 0);
+	sqe = rw_sqe(VFN_NVME_CMD_FLUSH, 4, 0, 1);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	bufs_free(&b);
+	ioq_delete(&q);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/* Thousands of commands on an 8-entry queue: tail/head wrap, the phase flips, cids are reused. */
+static void test_io_wrap(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	struct vfn_nvme_cqe cqe;
+	struct ioq q;
+	struct bufs b;
+	unsigned int done = 0, phase_flips = 0;
+
+	ioq_create(ctrl, 3, IOQ_ENTRIES, 0, &q);
+	bufs_alloc(ctrl, &b);
+	while (done < 5000) {
+		unsigned int batch = 1 + done % (IOQ_ENTRIES - 1);
+		uint16_t phase = q.cq.phase;
+
+		for (unsigned int i = 0; i < batch; i++) {
+			struct vfn_nvme_sqe sqe =
+				rw_sqe(i % 2 ? VFN_NVME_CMD_READ : VFN_NVME_CMD_WRITE, (uint16_t)i, done % 64, 1);
+
+			sqe.dptr.prp1 = vfn_cpu_to_le64(b.data_iova + i * 4096);
+			vfn_sq_post(&q.sq, &sqe);
+		}
+		vfn_sq_ring(&q.sq);
+		for (unsigned int i = 0; i < batch; i++) {
+			assert_true(ioq_reap(&q, &cqe, 2000));
+			assert_int_equal(vfn_le16_to_cpu(cqe.cid), i);
+			assert_int_equal(STATUS(&cqe), 0);
+		}
+		phase_flips += q.cq.phase != phase;
+		done += batch;
+	}
+	assert_int_equal(q.sq.head, q.sq.tail);
+	assert_true(phase_flips > 500);
+	bufs_free(&b);
+	ioq_delete(&q);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_queue_management(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:mqes=15");
+	struct vfn_iommu *iommu = vfn_nvme_ctrl_iommu(ctrl);
+	uint64_t iova;
+	void *mem;
+
+	assert_int_equal(vfn_dma_alloc(iommu, 4096, &mem, &iova), 4096);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 0 | 3u << 16, 1, iova), VFN_NVME_SC_QID_INVALID);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 65 | 3u << 16, 1, iova), VFN_NVME_SC_QID_INVALID);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 1 | 0u << 16, 1, iova), VFN_NVME_SC_QUEUE_SIZE);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 1 | 16u << 16, 1, iova), VFN_NVME_SC_QUEUE_SIZE);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 1 | 3u << 16, 0, iova), VFN_NVME_SC_INVALID_FIELD);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 1 | 3u << 16, 1, iova + 8),
+			 VFN_NVME_SC_INVALID_PRP_OFFSET);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 1 | 3u << 16, 3 | 64u << 16, iova),
+			 VFN_NVME_SC_INVALID_VECTOR);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 1 | 3u << 16, 1, iova), 0);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 1 | 3u << 16, 1, iova), VFN_NVME_SC_QID_INVALID);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_SQ, 1 | 3u << 16, 1 | 2u << 16, iova + 2048),
+			 VFN_NVME_SC_CQ_INVALID);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_SQ, 1 | 3u << 16, 1 | 1u << 16, iova), 0);
+	/* Number of Queues cannot change while I/O queues exist. */
+	assert_int_equal(vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_NUM_QUEUES, 0, 0, NULL, NULL, 0), -EIO);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_DELETE_CQ, 1, 0, 0), VFN_NVME_SC_INVALID_QUEUE_DELETION);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_DELETE_SQ, 2, 0, 0), VFN_NVME_SC_QID_INVALID);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_DELETE_SQ, 1, 0, 0), 0);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_DELETE_CQ, 1, 0, 0), 0);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_DELETE_CQ, 1, 0, 0), VFN_NVME_SC_QID_INVALID);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_DBBUF_CONFIG, 0, 0, 0), VFN_NVME_SC_INVALID_FIELD);
+	vfn_dma_free(iommu, mem, 4096);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/* Shadow doorbells: the host updates memory, not registers; EventIdx stays one behind. */
+static void test_dbbuf(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_ADMIN_DBBUF_CONFIG };
+	struct vfn_nvme_cqe cqe;
+	struct bufs b;
+	struct ioq q;
+	vfn_le32 *dbs, *eis;
+
+	assert_true(ctrl->info.oacs & (1u << 8));
+	bufs_alloc(ctrl, &b);
+	dbs = (vfn_le32 *)b.list;
+	eis = (vfn_le32 *)(b.list + 4096);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(b.list_iova);
+	sqe.dptr.prp2 = vfn_cpu_to_le64(b.list_iova + 4096);
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &sqe, NULL, 0, &cqe, 0), 0);
+	ioq_create(ctrl, 1, 8, 0, &q);
+	for (uint16_t i = 0; i < 20; i++) {
+		struct vfn_nvme_sqe io = rw_sqe(VFN_NVME_CMD_FLUSH, i, 0, 1);
+
+		vfn_sq_post(&q.sq, &io);
+		vfn_wmb();
+		VFN_WRITE_ONCE(dbs[2], vfn_cpu_to_le32(q.sq.tail));
+		for (int t = 0; t < 20000 && !vfn_cq_peek(&q.cq); t++)
+			usleep(10);
+		assert_non_null(vfn_cq_peek(&q.cq));
+		assert_int_equal(vfn_le16_to_cpu(vfn_cq_peek(&q.cq)->cid), i);
+		vfn_sq_update_head(&q.sq, vfn_cq_peek(&q.cq));
+		vfn_cq_pop(&q.cq);
+		VFN_WRITE_ONCE(dbs[3], vfn_cpu_to_le32(q.cq.head));
+	}
+	/* The registers were never written; EventIdx trails the shadow tail by one. */
+	assert_int_equal(vfn_mmio_read32(q.sq.db), 0);
+	assert_int_equal(vfn_mmio_read32(q.cq.db), 0);
+	assert_int_equal(vfn_le32_to_cpu(eis[2]), (q.sq.tail - 1u) & 0xffff);
+	for (int t = 0; t < 20000 && vfn_le32_to_cpu(VFN_READ_ONCE(eis[3])) != ((q.cq.head - 1u) & 0xffff); t++)
+		usleep(10);
+	assert_int_equal(vfn_le32_to_cpu(eis[3]), (q.cq.head - 1u) & 0xffff);
+	ioq_delete(&q);
+	bufs_free(&b);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_log_pages(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_ADMIN_GET_LOG_PAGE };
+	struct vfn_nvme_cqe cqe;
+	uint8_t log[512];
+
+	/* Make an error first: Identify with a bad CNS. */
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_IDENTIFY, 0x55, 0, 0), VFN_NVME_SC_INVALID_FIELD);
+	sqe.cdw10 = vfn_cpu_to_le32(VFN_NVME_LOG_ERROR | (64 / 4 - 1) << 16);
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &sqe, log, 64, &cqe, 0), 0);
+	assert_int_equal(log[0], 1); /* error count */
+	assert_int_equal((log[12] | log[13] << 8) >> 1 & 0x7ff, VFN_NVME_SC_INVALID_FIELD);
+	sqe = (struct vfn_nvme_sqe){ .opcode = VFN_NVME_ADMIN_GET_LOG_PAGE,
+				     .cdw10 = vfn_cpu_to_le32(VFN_NVME_LOG_SMART | (512 / 4 - 1) << 16) };
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &sqe, log, 512, &cqe, 0), 0);
+	assert_int_equal(log[3], 100);
+	sqe.cdw10 = vfn_cpu_to_le32(VFN_NVME_LOG_FW_SLOT | (512 / 4 - 1) << 16);
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &sqe, log, 512, &cqe, 0), 0);
+	assert_int_equal(log[0], 1);
+	assert_memory_equal(log + 8, "1.0     ", 8);
+	sqe.cdw10 = vfn_cpu_to_le32(0x70 | (512 / 4 - 1) << 16);
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &sqe, log, 512, &cqe, 0), -EIO);
+	assert_int_equal(STATUS(&cqe), VFN_NVME_SC_INVALID_LOG_PAGE);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_fault_fatal(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	uint8_t id[4096];
+	uint64_t t0;
+
+	vfn_sim_fault_fatal(sim_of(ctrl));
+	assert_true(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CSTS) & VFN_NVME_CSTS_CFS);
+	t0 = vfn_now_ns();
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, NULL), -EIO);
+	assert_true(vfn_now_ns() - t0 < 200000000ull);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_fault_removed(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	uint8_t id[4096];
+
+	vfn_sim_fault_remove(sim_of(ctrl));
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CSTS), UINT32_MAX);
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, NULL), -ENODEV);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_fault_never_ready(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = NULL;
+
+	assert_int_equal(vfn_nvme_ctrl_open("sim:never_ready=1,to=1", NULL, &ctrl), -ETIMEDOUT);
+	assert_int_equal(vfn_nvme_ctrl_open("sim:ttr_ms=1000,to=1", NULL, &ctrl), -ETIMEDOUT);
+	assert_null(ctrl);
+	ctrl = open_ok("sim:ttr_ms=100");
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_fault_drop_and_status(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	struct vfn_sim_fault drop = {
+		.action = VFN_SIM_FAULT_DROP, .sqid = 0, .opcode = VFN_NVME_ADMIN_GET_FEATURES, .nth = 2
+	};
+	struct vfn_sim_fault st = {
+		.action = VFN_SIM_FAULT_STATUS, .sqid = -1, .opcode = -1, .status = VFN_NVME_SC_INTERNAL
+	};
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_ADMIN_GET_FEATURES, .cdw10 = VFN_NVME_FEAT_ARBITRATION };
+	uint16_t status;
+	uint8_t id[4096];
+	uint32_t dw0;
+
+	assert_int_equal(vfn_sim_fault_add(sim_of(ctrl), &drop), 0);
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_ARBITRATION, 0, 0, &dw0, NULL, 0), 0);
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &sqe, NULL, 0, NULL, 50), -ETIMEDOUT);
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_ARBITRATION, 0, 0, &dw0, NULL, 0), 0);
+	/* A dropped command still takes effect: only its completion is lost. */
+	drop = (struct vfn_sim_fault){ .action = VFN_SIM_FAULT_DROP,
+				       .sqid = -1,
+				       .opcode = VFN_NVME_ADMIN_SET_FEATURES };
+	assert_int_equal(vfn_sim_fault_add(sim_of(ctrl), &drop), 0);
+	sqe = (struct vfn_nvme_sqe){ .opcode = VFN_NVME_ADMIN_SET_FEATURES,
+				     .cdw10 = VFN_NVME_FEAT_ARBITRATION,
+				     .cdw11 = vfn_cpu_to_le32(0x3) };
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &sqe, NULL, 0, NULL, 50), -ETIMEDOUT);
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_ARBITRATION, 0, 0, &dw0, NULL, 0), 0);
+	assert_int_equal(dw0, 0x3);
+
+	assert_int_equal(vfn_sim_fault_add(sim_of(ctrl), &st), 0);
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, &status), -EIO);
+	assert_int_equal(status, VFN_NVME_SC_INTERNAL);
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, &status), 0);
+	st.action = 99;
+	assert_int_equal(vfn_sim_fault_add(sim_of(ctrl), &st), -EINVAL);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static char last_log[512];
+
+static void capture_log(enum vfn_log_level level, const char *msg, void *arg)
+{
+	if (strstr(msg, "unexpected admin completion"))
+		snprintf(last_log, sizeof(last_log), "%s", msg);
+}
+
+static void test_fault_wrong_cid(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	struct vfn_sim_fault f = { .action = VFN_SIM_FAULT_WRONG_CID, .sqid = 0, .opcode = -1 };
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_ADMIN_GET_FEATURES, .cdw10 = VFN_NVME_FEAT_ARBITRATION };
+	uint32_t dw0;
+
+	vfn_log_set_fn(capture_log, NULL);
+	vfn_log_set_level(VFN_LOG_ERR);
+	assert_int_equal(vfn_sim_fault_add(sim_of(ctrl), &f), 0);
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &sqe, NULL, 0, NULL, 50), -ETIMEDOUT);
+	vfn_log_set_level(VFN_LOG_NONE);
+	vfn_log_set_fn(NULL, NULL);
+	assert_non_null(strstr(last_log, "unexpected admin completion"));
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_ARBITRATION, 0, 0, &dw0, NULL, 0), 0);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/* Delay on an I/O queue, Abort of the delayed command, and a wrong phase tag. */
+static void test_fault_io_delay_abort_phase(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	struct vfn_sim *sim = sim_of(ctrl);
+	struct vfn_sim_fault f = {
+		.action = VFN_SIM_FAULT_DELAY, .sqid = 1, .opcode = VFN_NVME_CMD_FLUSH, .delay_ms = 60000
+	};
+	struct vfn_nvme_sqe sqe = rw_sqe(VFN_NVME_CMD_FLUSH, 42, 0, 1);
+	struct vfn_nvme_sqe abort_sqe = { .opcode = VFN_NVME_ADMIN_ABORT, .cdw10 = vfn_cpu_to_le32(1 | 42u << 16) };
+	struct vfn_nvme_cqe cqe;
+	struct ioq q;
+	uint64_t t0;
+
+	ioq_create(ctrl, 1, 4, 0, &q);
+	assert_int_equal(vfn_sim_fault_add(sim, &f), 0);
+	vfn_sq_post(&q.sq, &sqe);
+	vfn_sq_ring(&q.sq);
+	assert_false(ioq_reap(&q, &cqe, 30));
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &abort_sqe, NULL, 0, &cqe, 0), 0);
+	assert_int_equal(vfn_le32_to_cpu(cqe.dw0) & 1, 0); /* aborted */
+	assert_true(ioq_reap(&q, &cqe, 1000));
+	assert_int_equal(vfn_le16_to_cpu(cqe.cid), 42);
+	assert_int_equal(STATUS(&cqe), VFN_NVME_SC_ABORT_REQ);
+
+	f.delay_ms = 50;
+	assert_int_equal(vfn_sim_fault_add(sim, &f), 0);
+	t0 = vfn_now_ns();
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	assert_true(vfn_now_ns() - t0 >= 50000000ull);
+
+	f = (struct vfn_sim_fault){ .action = VFN_SIM_FAULT_WRONG_PHASE, .sqid = 1, .opcode = -1 };
+	assert_int_equal(vfn_sim_fault_add(sim, &f), 0);
+	vfn_sq_post(&q.sq, &sqe);
+	vfn_sq_ring(&q.sq);
+	assert_false(ioq_reap(&q, &cqe, 50));
+	/* The slot holds the CQE with the old phase: the host never sees it. */
+	assert_int_equal(vfn_le16_to_cpu(q.cq.cqes[q.cq.head].cid), 42);
+	assert_int_equal(vfn_le16_to_cpu(q.cq.cqes[q.cq.head].sfp) & 1, q.cq.phase ^ 1);
+	ioq_delete(&q);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/* A full CQ holds commands back in the SQ: Abort finds one there; it completes as aborted once fetched. */
+static void test_abort_queued(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	struct vfn_nvme_sqe abort_sqe = { .opcode = VFN_NVME_ADMIN_ABORT, .cdw10 = vfn_cpu_to_le32(1 | 4u << 16) };
+	struct vfn_nvme_cqe cqe;
+	struct ioq q;
+
+	ioq_create(ctrl, 1, 8, 0, &q);
+	/* Re-create the CQ with 4 entries (3 usable) under the same SQ. */
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_DELETE_SQ, 1, 0, 0), 0);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_DELETE_CQ, 1, 0, 0), 0);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 1 | 3u << 16, 1, q.cq.iova), 0);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_SQ, 1 | 7u << 16, 1 | 1u << 16, q.sq.iova), 0);
+	q.cq.entries = 4;
+	for (uint16_t i = 0; i < 5; i++) {
+		struct vfn_nvme_sqe io = rw_sqe(VFN_NVME_CMD_FLUSH, i, 0, 1);
+
+		vfn_sq_post(&q.sq, &io);
+	}
+	vfn_sq_ring(&q.sq);
+	for (int t = 0; t < 20000 && !VFN_READ_ONCE(q.cq.cqes[2].sfp); t++)
+		usleep(10);
+	usleep(2000);
+	assert_int_equal(vfn_le16_to_cpu(q.cq.cqes[3].sfp), 0); /* the CQ is full */
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &abort_sqe, NULL, 0, &cqe, 0), 0);
+	assert_int_equal(vfn_le32_to_cpu(cqe.dw0) & 1, 0);
+	abort_sqe.cdw10 = vfn_cpu_to_le32(1 | 9u << 16); /* no such command */
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &abort_sqe, NULL, 0, &cqe, 0), 0);
+	assert_int_equal(vfn_le32_to_cpu(cqe.dw0) & 1, 1);
+	for (uint16_t i = 0; i < 5; i++) {
+		assert_true(ioq_reap(&q, &cqe, 2000));
+		assert_int_equal(vfn_le16_to_cpu(cqe.cid), i);
+		assert_int_equal(STATUS(&cqe), i == 4 ? VFN_NVME_SC_ABORT_REQ : 0);
+	}
+	ioq_delete(&q);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_irq_and_aer(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:nil=1,nsze=0x100000000");
+	struct vfn_nvme_sqe sqe = rw_sqe(VFN_NVME_CMD_READ, 1, 0xffffff00, 8);
+	struct vfn_nvme_sqe aer = { .opcode = VFN_NVME_ADMIN_ASYNC_EVENT };
+	struct vfn_nvme_cqe cqe;
+	uint64_t v = 0;
+	struct ioq q;
+	int efd = eventfd(0, 0);
+
+	assert_true(efd >= 0);
+	assert_int_equal(ctrl->hw.ops->irq_count(&ctrl->hw), 64);
+	assert_int_equal(ctrl->hw.ops->irq_enable(&ctrl->hw, 5, 1, &efd), 0);
+	ioq_create(ctrl, 1, 4, 2 | 5u << 16, &q); /* IEN, vector 5 */
+	assert_int_equal(io_sync(&q, &sqe), 0);	  /* nil: no data pointer needed */
+	assert_int_equal(read(efd, &v, sizeof(v)), sizeof(v));
+	assert_true(v >= 1);
+	ioq_delete(&q);
+	assert_int_equal(ctrl->hw.ops->irq_disable(&ctrl->hw), 0);
+	close(efd);
+
+	assert_int_equal(vfn_sim_event_raise(sim_of(ctrl), 0x2, 0x1, VFN_NVME_LOG_SMART), 0);
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &aer, NULL, 0, &cqe, 1000), 0);
+	assert_int_equal(vfn_le32_to_cpu(cqe.dw0), 0x2u | 0x1u << 8 | 0x2u << 16);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_reset(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+
+	vfn_sim_fault_remove(sim_of(ctrl));
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_VS), UINT32_MAX);
+	assert_int_equal(ctrl->hw.ops->reset(&ctrl->hw), 0);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_VS), 0x10400);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CC), 0);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bringup_shutdown),
+		cmocka_unit_test(test_identify_matches_options),
+		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_queue_management),
+		cmocka_unit_test(test_log_pages),
+		cmocka_unit_test(test_dbbuf),
+		cmocka_unit_test(test_io_prp),
+		cmocka_unit_test(test_io_sgl),
+		cmocka_unit_test(test_io_errors),
+		cmocka_unit_test(test_io_wrap),
+		cmocka_unit_test(test_fault_fatal),
+		cmocka_unit_test(test_fault_removed),
+		cmocka_unit_test(test_fault_never_ready),
+		cmocka_unit_test(test_fault_drop_and_status),
+		cmocka_unit_test(test_fault_wrong_cid),
+		cmocka_unit_test(test_fault_io_delay_abort_phase),
+		cmocka_unit_test(test_abort_queued),
+		cmocka_unit_test(test_irq_and_aer),
+		cmocka_unit_test(test_reset),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
