@@ -21,20 +21,32 @@ int cli_find_nvme(const char *bdf, struct vfn_pci_func *f)
 	return 0;
 }
 
-int cli_open(const char *bdf, struct vfn_pci_func *f, struct vfn_nvme_ctrl **ctrl)
+bool cli_is_sim(const char *dev)
 {
-	int ret = cli_find_nvme(bdf, f);
+	return !strncmp(dev, "sim:", 4);
+}
 
+int cli_open(const char *dev, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **ctrl)
+{
+	struct vfn_pci_func f;
+	char bdf[VFN_PCI_BDF_LEN];
+	int ret;
+
+	if (cli_is_sim(dev)) {
+		ret = vfn_nvme_ctrl_open(dev, opts, ctrl);
+		return ret ? errmsg_open_sim(dev, ret) : 0;
+	}
+	if (vfn_pci_parse_bdf(dev, bdf))
+		return errmsg_bad_bdf(dev);
+	ret = cli_find_nvme(bdf, &f);
 	if (ret)
 		return ret;
-	if (strcmp(f->driver, "vfio-pci"))
-		return errmsg_not_vfio(f);
-	if (f->iommu_group < 0)
+	if (strcmp(f.driver, "vfio-pci"))
+		return errmsg_not_vfio(&f);
+	if (f.iommu_group < 0)
 		return errmsg_no_group(bdf);
-	ret = vfn_nvme_ctrl_open(bdf, NULL, ctrl);
-	if (ret)
-		return errmsg_open(f, ret);
-	return 0;
+	ret = vfn_nvme_ctrl_open(bdf, opts, ctrl);
+	return ret ? errmsg_open(&f, ret) : 0;
 }
 
 /* Enough for any real controller; stops a misbehaving one from eating memory. */

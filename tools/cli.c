@@ -42,7 +42,7 @@ static int parse_nsid(const char *s, uint32_t *nsid)
 	unsigned long v;
 	char *end;
 
-	if (*s < '0' || *s > '9')	/* strtoul would accept " 1", "+1", "-1" */
+	if (*s < '0' || *s > '9') /* strtoul would accept " 1", "+1", "-1" */
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
@@ -60,8 +60,7 @@ static void bad_option(const struct cli_cmd *cmd, int c, char **argv)
 	else if (optopt)
 		errmsg_usage(cmd->name, cmd->usage, "unknown option '-%c' for %s", optopt, cmd->name);
 	else
-		errmsg_usage(cmd->name, cmd->usage, "unknown option '%s' for %s", argv[optind - 1],
-			     cmd->name);
+		errmsg_usage(cmd->name, cmd->usage, "unknown option '%s' for %s", argv[optind - 1], cmd->name);
 }
 
 /* Handles one option; returns CLI_PARSE_RUN to go on. */
@@ -103,7 +102,7 @@ static void cmd_options(const struct cli_cmd *cmd, char *optstring, struct optio
 	char *p = optstring;
 	size_t n = 0;
 
-	*p++ = ':';	/* first: getopt returns ':' for a missing value */
+	*p++ = ':'; /* first: getopt returns ':' for a missing value */
 	for (size_t i = 0; i < ARRAY_LEN(all_opts); i++) {
 		const struct option *opt = &all_opts[i].opt;
 
@@ -118,8 +117,8 @@ static void cmd_options(const struct cli_cmd *cmd, char *optstring, struct optio
 	longs[n] = (struct option){ NULL, 0, NULL, 0 };
 }
 
-static enum cli_parse_result parse_args(const struct cli_cmd *cmd, int nargs, char **args,
-					struct cli_args *a, bool have_nsid)
+static enum cli_parse_result parse_args(const struct cli_cmd *cmd, int nargs, char **args, struct cli_args *a,
+					bool have_nsid)
 {
 	int max = cmd->takes_bdf ? 1 : 0;
 
@@ -135,7 +134,14 @@ static enum cli_parse_result parse_args(const struct cli_cmd *cmd, int nargs, ch
 		errmsg_usage(cmd->name, cmd->usage, "%s needs a namespace id (-n NSID)", cmd->name);
 		return CLI_PARSE_ERROR;
 	}
-	if (cmd->takes_bdf && vfn_pci_parse_bdf(args[0], a->bdf)) {
+	if (cmd->takes_bdf && cli_is_sim(args[0])) {
+		if (strlen(args[0]) >= sizeof(a->bdf)) {
+			errmsg_usage(cmd->name, cmd->usage, "device string too long (at most %zu characters)",
+				     sizeof(a->bdf) - 1);
+			return CLI_PARSE_ERROR;
+		}
+		strcpy(a->bdf, args[0]);
+	} else if (cmd->takes_bdf && vfn_pci_parse_bdf(args[0], a->bdf)) {
 		errmsg_bad_bdf(args[0]);
 		return CLI_PARSE_ERROR;
 	}
@@ -154,7 +160,7 @@ enum cli_parse_result cli_parse(const struct cli_cmd *cmd, int argc, char **argv
 	a->fmt = OUT_NORMAL;
 	cmd_options(cmd, optstring, longs);
 	opterr = 0;
-	optind = 0;	/* glibc: start over, with the new option set */
+	optind = 0; /* glibc: start over, with the new option set */
 	while ((c = getopt_long(argc, argv, optstring, longs, NULL)) != -1) {
 		r = parse_opt(cmd, c, argv, a, &have_nsid);
 		if (r != CLI_PARSE_RUN)

@@ -16,12 +16,16 @@
 #include "out.h"
 
 /* Options a command accepts besides -v/--verbose and -h/--help. */
-#define CLI_OPT_OUTPUT (1u << 0)	/* -o, --output-format=normal|json */
-#define CLI_OPT_NSID (1u << 1)		/* -n, --namespace-id=NSID (required) */
-#define CLI_OPT_HUMAN (1u << 2)		/* -H, --human-readable */
+#define CLI_OPT_OUTPUT (1u << 0) /* -o, --output-format=normal|json */
+#define CLI_OPT_NSID (1u << 1)	 /* -n, --namespace-id=NSID (required) */
+#define CLI_OPT_HUMAN (1u << 2)	 /* -H, --human-readable */
+
+/* Room for a device string: a PCI address or a "sim:" specification. */
+#define CLI_DEV_LEN 256
 
 struct cli_args {
-	char bdf[VFN_PCI_BDF_LEN];	/* canonical, if the command takes one */
+	/* The device: a canonical PCI address, or "sim:..." as given. */
+	char bdf[CLI_DEV_LEN];
 	enum out_fmt fmt;
 	bool human;
 	uint32_t nsid;
@@ -29,11 +33,11 @@ struct cli_args {
 
 struct cli_cmd {
 	const char *name;
-	int (*run)(const struct cli_args *args);	/* returns the exit status */
-	const char *usage;	/* what follows the name, e.g. "BDF [-o normal|json]" */
-	const char *help;	/* one line */
-	unsigned int opts;	/* CLI_OPT_* */
-	bool takes_bdf;		/* one positional argument: the PCI address */
+	int (*run)(const struct cli_args *args); /* returns the exit status */
+	const char *usage;			 /* what follows the name, e.g. "BDF [-o normal|json]" */
+	const char *help;			 /* one line */
+	unsigned int opts;			 /* CLI_OPT_* */
+	bool takes_bdf;				 /* one positional argument: the PCI address */
 };
 
 /* The command table (vfn.c). */
@@ -48,9 +52,9 @@ int cmd_id_ns(const struct cli_args *a);
 int cmd_list_ns(const struct cli_args *a);
 
 enum cli_parse_result {
-	CLI_PARSE_RUN,		/* @a is filled in: run the command */
-	CLI_PARSE_HELP,		/* help was printed: exit 0 */
-	CLI_PARSE_ERROR,	/* an error was printed: exit CLI_EXIT_USAGE */
+	CLI_PARSE_RUN,	 /* @a is filled in: run the command */
+	CLI_PARSE_HELP,	 /* help was printed: exit 0 */
+	CLI_PARSE_ERROR, /* an error was printed: exit CLI_EXIT_USAGE */
 };
 
 /*
@@ -73,7 +77,10 @@ int cli_find_nvme(const char *bdf, struct vfn_pci_func *f);
  * group, then opens it.  Returns 0 with the controller in *@ctrl and its
  * sysfs facts in *@f, or prints why not and returns the exit status.
  */
-int cli_open(const char *bdf, struct vfn_pci_func *f, struct vfn_nvme_ctrl **ctrl);
+int cli_open(const char *dev, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **ctrl);
+
+/* True if @dev names the simulated controller ("sim:..."). */
+bool cli_is_sim(const char *dev);
 
 /*
  * All active namespace ids of @ctrl into a new array *@ids (free() it).

@@ -18,8 +18,7 @@ static int list_nvme(struct vfn_pci_func **out)
 
 	/* The count can grow between two calls (hotplug): retry until it fits. */
 	for (;;) {
-		n = vfn_pci_list(VFN_PCI_CLASS_NVME & VFN_PCI_CLASS_NVME_MASK, VFN_PCI_CLASS_NVME_MASK,
-				 funcs, max);
+		n = vfn_pci_list(VFN_PCI_CLASS_NVME & VFN_PCI_CLASS_NVME_MASK, VFN_PCI_CLASS_NVME_MASK, funcs, max);
 		if (n < 0 || n <= max)
 			break;
 		max = n;
@@ -95,8 +94,11 @@ int cmd_list(const struct cli_args *a)
 static int rebind(const char *bdf, const char *driver)
 {
 	struct vfn_pci_func f;
-	int ret = cli_find_nvme(bdf, &f);
+	int ret;
 
+	if (cli_is_sim(bdf))
+		return errmsg("%s is a simulated controller: it has no driver to change; open it directly", bdf);
+	ret = cli_find_nvme(bdf, &f);
 	if (ret)
 		return ret;
 	if (!strcmp(f.driver, driver)) {

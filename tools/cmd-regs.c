@@ -24,15 +24,11 @@ static void show_cap(struct out *o, uint64_t cap)
 
 	out_reg_begin(o, "cap", cap, 16);
 	out_reg_field(o, "mqes", vfn_nvme_cap_mqes(cap), "%u entries per queue", vfn_nvme_cap_mqes(cap) + 1);
-	out_reg_field(o, "cqr", vfn_nvme_cap_cqr(cap), "contiguous queues required: %s",
-		      yes_no(vfn_nvme_cap_cqr(cap)));
-	out_reg_field(o, "ams", ams, "weighted round robin: %s, vendor specific: %s", yes_no(ams & 1),
-		      yes_no(ams & 2));
+	out_reg_field(o, "cqr", vfn_nvme_cap_cqr(cap), "contiguous queues required: %s", yes_no(vfn_nvme_cap_cqr(cap)));
+	out_reg_field(o, "ams", ams, "weighted round robin: %s, vendor specific: %s", yes_no(ams & 1), yes_no(ams & 2));
 	out_reg_field(o, "to", vfn_nvme_cap_to(cap), "%u ms to ready", vfn_nvme_cap_to(cap) * 500);
-	out_reg_field(o, "dstrd", vfn_nvme_cap_dstrd(cap), "doorbells %u bytes apart",
-		      4u << vfn_nvme_cap_dstrd(cap));
-	out_reg_field(o, "nssrs", vfn_nvme_cap_nssrs(cap), "NVM subsystem reset: %s",
-		      yes_no(vfn_nvme_cap_nssrs(cap)));
+	out_reg_field(o, "dstrd", vfn_nvme_cap_dstrd(cap), "doorbells %u bytes apart", 4u << vfn_nvme_cap_dstrd(cap));
+	out_reg_field(o, "nssrs", vfn_nvme_cap_nssrs(cap), "NVM subsystem reset: %s", yes_no(vfn_nvme_cap_nssrs(cap)));
 	out_reg_field(o, "css", css, "NVM: %s, I/O command sets: %s, admin only: %s",
 		      yes_no(css & VFN_NVME_CAP_CSS_NVM), yes_no(css & VFN_NVME_CAP_CSS_CSI),
 		      yes_no(css & VFN_NVME_CAP_CSS_ADMIN_ONLY));
@@ -49,16 +45,15 @@ static void show_cap(struct out *o, uint64_t cap)
 static void show_vs(struct out *o, uint32_t vs)
 {
 	out_reg_begin(o, "vs", vs, 8);
-	out_reg_field(o, "mjr", vfn_nvme_vs_mjr(vs), "NVMe %u.%u.%u", vfn_nvme_vs_mjr(vs),
-		      vfn_nvme_vs_mnr(vs), vfn_nvme_vs_ter(vs));
+	out_reg_field(o, "mjr", vfn_nvme_vs_mjr(vs), "NVMe %u.%u.%u", vfn_nvme_vs_mjr(vs), vfn_nvme_vs_mnr(vs),
+		      vfn_nvme_vs_ter(vs));
 	out_reg_field(o, "mnr", vfn_nvme_vs_mnr(vs), NULL);
 	out_reg_field(o, "ter", vfn_nvme_vs_ter(vs), NULL);
 	out_reg_end(o);
 }
 
 static const char *const cc_shn[] = { "no notification", "normal shutdown", "abrupt shutdown", "reserved" };
-static const char *const csts_shst[] = { "normal operation", "shutdown occurring", "shutdown complete",
-					 "reserved" };
+static const char *const csts_shst[] = { "normal operation", "shutdown occurring", "shutdown complete", "reserved" };
 
 static void show_cc(struct out *o, uint32_t cc)
 {
@@ -67,14 +62,15 @@ static void show_cc(struct out *o, uint32_t cc)
 
 	out_reg_begin(o, "cc", cc, 8);
 	out_reg_field(o, "en", cc & VFN_NVME_CC_EN, "enabled: %s", yes_no(cc & VFN_NVME_CC_EN));
-	out_reg_field(o, "css", css, "%s", css == VFN_NVME_CC_CSS_NVM ? "NVM command set"
-					   : css == VFN_NVME_CC_CSS_CSI ? "all I/O command sets"
-					   : css == 7 ? "admin command set only" : "reserved");
+	out_reg_field(o, "css", css, "%s",
+		      css == VFN_NVME_CC_CSS_NVM   ? "NVM command set"
+		      : css == VFN_NVME_CC_CSS_CSI ? "all I/O command sets"
+		      : css == 7		   ? "admin command set only"
+						   : "reserved");
 	out_reg_field(o, "mps", mps, "%u-byte pages", 4096u << mps);
 	out_reg_field(o, "ams", bits(cc, VFN_NVME_CC_AMS_SHIFT, 3), "%s",
 		      bits(cc, VFN_NVME_CC_AMS_SHIFT, 3) ? "not round robin" : "round robin");
-	out_reg_field(o, "shn", bits(cc, VFN_NVME_CC_SHN_SHIFT, 2), "%s",
-		      cc_shn[bits(cc, VFN_NVME_CC_SHN_SHIFT, 2)]);
+	out_reg_field(o, "shn", bits(cc, VFN_NVME_CC_SHN_SHIFT, 2), "%s", cc_shn[bits(cc, VFN_NVME_CC_SHN_SHIFT, 2)]);
 	out_reg_field(o, "iosqes", sqes, "%u-byte SQ entries", 1u << sqes);
 	out_reg_field(o, "iocqes", cqes, "%u-byte CQ entries", 1u << cqes);
 	out_reg_end(o);
@@ -91,8 +87,7 @@ static void show_csts(struct out *o, uint32_t csts)
 	out_reg_field(o, "shst", shst, "%s", csts_shst[shst]);
 	out_reg_field(o, "nssro", !!(csts & VFN_NVME_CSTS_NSSRO), "NVM subsystem reset occurred: %s",
 		      yes_no(csts & VFN_NVME_CSTS_NSSRO));
-	out_reg_field(o, "pp", !!(csts & VFN_NVME_CSTS_PP), "processing paused: %s",
-		      yes_no(csts & VFN_NVME_CSTS_PP));
+	out_reg_field(o, "pp", !!(csts & VFN_NVME_CSTS_PP), "processing paused: %s", yes_no(csts & VFN_NVME_CSTS_PP));
 	out_reg_end(o);
 }
 
@@ -129,9 +124,8 @@ static void show_cmb(struct out *o, uint32_t cmbloc, uint32_t cmbsz)
 int cmd_show_regs(const struct cli_args *a)
 {
 	struct vfn_nvme_ctrl *ctrl;
-	struct vfn_pci_func f;
 	struct out o;
-	int ret = cli_open(a->bdf, &f, &ctrl);
+	int ret = cli_open(a->bdf, NULL, &ctrl);
 
 	if (ret)
 		return ret;

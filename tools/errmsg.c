@@ -70,7 +70,8 @@ int errmsg_bad_bdf(const char *arg)
 int errmsg_bad_nsid(const char *arg)
 {
 	errmsg("'%s' is not a valid namespace id; use a number from 1 to 4294967294"
-	       " (`vfn list-ns BDF` lists them)", arg);
+	       " (`vfn list-ns BDF` lists them)",
+	       arg);
 	return CLI_EXIT_USAGE;
 }
 
@@ -85,16 +86,14 @@ int errmsg_pci(const char *bdf, int err)
 	if (err == -ENODEV)
 		return errmsg("no PCI device %s; run `vfn list` to see NVMe controllers", bdf);
 	if (err == -EACCES || err == -EPERM)
-		return errmsg("cannot read %s in sysfs: %s; run as root", bdf ? bdf : "PCI devices",
-			      strerror(-err));
+		return errmsg("cannot read %s in sysfs: %s; run as root", bdf ? bdf : "PCI devices", strerror(-err));
 	return errmsg("cannot read %s in sysfs: %s; check that /sys is mounted (or VFN_SYSFS_ROOT)",
 		      bdf ? bdf : "PCI devices", strerror(-err));
 }
 
 int errmsg_not_nvme(const struct vfn_pci_func *f)
 {
-	return errmsg("%s is not an NVMe controller (class 0x%06x); pick one from `vfn list`",
-		      f->bdf, f->class_code);
+	return errmsg("%s is not an NVMe controller (class 0x%06x); pick one from `vfn list`", f->bdf, f->class_code);
 }
 
 int errmsg_not_vfio(const struct vfn_pci_func *f)
@@ -108,8 +107,7 @@ int errmsg_not_vfio(const struct vfn_pci_func *f)
 
 int errmsg_no_group(const char *bdf)
 {
-	return errmsg("%s has no IOMMU group; boot with the IOMMU on (intel_iommu=on or amd_iommu=on)",
-		      bdf);
+	return errmsg("%s has no IOMMU group; boot with the IOMMU on (intel_iommu=on or amd_iommu=on)", bdf);
 }
 
 int errmsg_bind(const struct vfn_pci_func *f, const char *driver, int err)
@@ -127,8 +125,19 @@ int errmsg_bind(const struct vfn_pci_func *f, const char *driver, int err)
 	case -EBUSY:
 		return errmsg("%s is in use; close the program using it first", f->bdf);
 	default:
-		return errmsg("cannot bind %s to %s: %s; rerun with -v to see why", f->bdf, driver,
-			      strerror(-err));
+		return errmsg("cannot bind %s to %s: %s; rerun with -v to see why", f->bdf, driver, strerror(-err));
+	}
+}
+
+int errmsg_open_sim(const char *dev, int err)
+{
+	switch (err) {
+	case -EINVAL:
+		return errmsg("'%s' has a bad option; see docs/sim.md for the options (e.g. sim:nn=2,lbads=12)", dev);
+	case -ETIMEDOUT:
+		return errmsg("%s did not become ready within CAP.TO; check its to= and ttr_ms= options", dev);
+	default:
+		return errmsg("cannot open %s: %s; rerun with -v to see why", dev, strerror(-err));
 	}
 }
 
@@ -141,30 +150,39 @@ int errmsg_open(const struct vfn_pci_func *f, int err)
 	case -ENOENT:
 		if (access("/dev/vfio/vfio", F_OK))
 			return errmsg("vfio is not loaded (no /dev/vfio/vfio); run `modprobe vfio-pci`");
-		return errmsg("no /dev/vfio/%d for %s; rebind it with `vfn unbind %s && vfn bind %s`", g,
-			      b, b, b);
+		return errmsg("no /dev/vfio/%d for %s; rebind it with `vfn unbind %s && vfn bind %s`", g, b, b, b);
 	case -EACCES:
 	case -EPERM:
 		return errmsg("no permission to open /dev/vfio/%d for %s; run as root or give access"
-			      " to /dev/vfio/%d", g, b, g);
+			      " to /dev/vfio/%d",
+			      g, b, g);
 	case -EBUSY:
 		return errmsg("IOMMU group %d is in use by another process; close it first", g);
 	case -ETIMEDOUT:
 		return errmsg("%s did not become ready within CAP.TO; reset it with"
-			      " `vfn unbind %s && vfn bind %s`", b, b, b);
+			      " `vfn unbind %s && vfn bind %s`",
+			      b, b, b);
 	case -EIO:
 		return errmsg("%s failed to come up (controller fatal status or a failed command);"
 			      " rerun with -v for the trace, or reset it with"
-			      " `vfn unbind %s && vfn bind %s`", b, b, b);
+			      " `vfn unbind %s && vfn bind %s`",
+			      b, b, b);
 	case -ENODEV:
 		return errmsg("%s stopped responding (registers read as all-ones); check that it is"
-			      " still present with `vfn list`", b);
+			      " still present with `vfn list`",
+			      b);
 	case -ENOTSUP:
 		return errmsg("%s cannot be driven (no NVM command set, or BAR0 cannot be mapped);"
-			      " rerun with -v to see why", b);
+			      " rerun with -v to see why",
+			      b);
+	case -ENOSPC:
+		return errmsg("no DMA mapping left to open %s (vfio_iommu_type1's dma_entry_limit or the IOVA space"
+			      " is used up); raise /sys/module/vfio_iommu_type1/parameters/dma_entry_limit",
+			      b);
 	case -ENOMEM:
 		return errmsg("out of memory opening %s; raise the locked-memory limit (`ulimit -l`)"
-			      " or free memory", b);
+			      " or free memory",
+			      b);
 	default:
 		return errmsg("cannot open %s: %s; rerun with -v to see why", b, strerror(-err));
 	}
@@ -175,33 +193,31 @@ int errmsg_admin(const char *bdf, const char *what, int err, const uint16_t *sta
 	switch (err) {
 	case -EIO:
 		if (!status)
-			return errmsg("%s failed on %s: error status; rerun with -v for the command trace",
-				      what, bdf);
-		return errmsg("%s failed on %s: %s (status 0x%03x); rerun with -v for the command trace",
-			      what, bdf, vfn_nvme_status_str(*status), *status & 0x7ffu);
+			return errmsg("%s failed on %s: error status; rerun with -v for the command trace", what, bdf);
+		return errmsg("%s failed on %s: %s (status 0x%03x); rerun with -v for the command trace", what, bdf,
+			      vfn_nvme_status_str(*status), *status & 0x7ffu);
 	case -ETIMEDOUT:
 		return errmsg("%s timed out on %s; the controller may be hung: reset it with"
-			      " `vfn unbind %s && vfn bind %s`", what, bdf, bdf, bdf);
+			      " `vfn unbind %s && vfn bind %s`",
+			      what, bdf, bdf, bdf);
 	case -ENODEV:
 		return errmsg("%s stopped responding during %s; check that it is still present with"
-			      " `vfn list`", bdf, what);
+			      " `vfn list`",
+			      bdf, what);
 	default:
-		return errmsg("%s failed on %s: %s; rerun with -v to see why", what, bdf,
-			      strerror(-err));
+		return errmsg("%s failed on %s: %s; rerun with -v to see why", what, bdf, strerror(-err));
 	}
 }
 
 int errmsg_no_ns(const char *bdf, uint32_t nsid, const uint32_t *active, int n)
 {
-	char list[128] = "none";	/* 8 ids of up to 12 bytes each, then ", ..." */
+	char list[128] = "none"; /* 8 ids of up to 12 bytes each, then ", ..." */
 	size_t len = 0;
 	int i;
 
 	for (i = 0; i < n && i < 8; i++)
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u", i ? ", " : "",
-					active[i]);
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u", i ? ", " : "", active[i]);
 	if (i < n)
 		snprintf(list + len, sizeof(list) - len, ", ...");
-	return errmsg("namespace %u does not exist on %s (active: %s); run `vfn list-ns %s`", nsid,
-		      bdf, list, bdf);
+	return errmsg("namespace %u does not exist on %s (active: %s); run `vfn list-ns %s`", nsid, bdf, list, bdf);
 }

@@ -24,8 +24,7 @@ int errmsg_write(int err);
 /* ---- command line (CLI_EXIT_USAGE) ---- */
 
 /* "<cause>; usage: vfn <cmd> <usage>" */
-int errmsg_usage(const char *cmd, const char *usage, const char *cause, ...)
-	__attribute__((format(printf, 3, 4)));
+int errmsg_usage(const char *cmd, const char *usage, const char *cause, ...) __attribute__((format(printf, 3, 4)));
 int errmsg_no_cmd(void);
 int errmsg_unknown_cmd(const char *name);
 int errmsg_global_option(const char *opt);
@@ -47,6 +46,8 @@ int errmsg_bind(const struct vfn_pci_func *f, const char *driver, int err);
 
 /* vfn_nvme_ctrl_open() failed with @err. */
 int errmsg_open(const struct vfn_pci_func *f, int err);
+/* vfn_nvme_ctrl_open(@dev) of a simulated controller ("sim:...") failed with @err. */
+int errmsg_open_sim(const char *dev, int err);
 /* Admin command @what failed with @err (and NVMe *@status, if known, for -EIO). */
 int errmsg_admin(const char *bdf, const char *what, int err, const uint16_t *status);
 /* Namespace @nsid is not active; @active lists the @n that are. */

@@ -3,12 +3,16 @@
 
 #include "id-fields.h"
 
-#define FIELD(type, member, kind, bits) \
-	{ #member, offsetof(struct type, member), sizeof(((struct type *)0)->member), kind, bits }
+/* clang-format off: field tables, several entries to a line */
+#define FIELD(type, member, kind, bits)                                                                \
+	{                                                                                              \
+#member, offsetof(struct type, member), sizeof(((struct type *)0)->member), kind, bits \
+	}
 #define C(member, kind) FIELD(nvme_id_ctrl, member, kind, NULL)
 #define CB(member, kind) FIELD(nvme_id_ctrl, member, kind, member##_bits)
 #define N(member, kind) FIELD(nvme_id_ns, member, kind, NULL)
 #define NB(member, kind) FIELD(nvme_id_ns, member, kind, member##_bits)
+/* clang-format on */
 
 /* Bit ranges explained with -H (NVMe Base Specification 2.0, Identify). */
 static const struct field_bits ver_bits[] = {
@@ -111,31 +115,33 @@ static const struct field_bits sgls_bits[] = {
 	{ 0, 0, NULL },
 };
 
+/* clang-format off: field tables, several entries to a line */
 const struct field id_ctrl_fields[] = {
-	C(vid, FIELD_HEX), C(ssvid, FIELD_HEX), C(sn, FIELD_STR), C(mn, FIELD_STR),
-	C(fr, FIELD_STR), C(rab, FIELD_DEC), C(ieee, FIELD_HEX), CB(cmic, FIELD_HEX),
-	C(mdts, FIELD_DEC), C(cntlid, FIELD_HEX), CB(ver, FIELD_HEX), C(rtd3r, FIELD_HEX),
-	C(rtd3e, FIELD_HEX), C(oaes, FIELD_HEX), C(ctratt, FIELD_HEX), C(rrls, FIELD_HEX),
-	C(cntrltype, FIELD_DEC), C(fguid, FIELD_BYTES), C(crdt1, FIELD_DEC), C(crdt2, FIELD_DEC),
-	C(crdt3, FIELD_DEC), C(nvmsr, FIELD_DEC), C(vwci, FIELD_DEC), C(mec, FIELD_DEC),
-	CB(oacs, FIELD_HEX), C(acl, FIELD_DEC), C(aerl, FIELD_DEC), CB(frmw, FIELD_HEX),
-	CB(lpa, FIELD_HEX), C(elpe, FIELD_DEC), C(npss, FIELD_DEC), C(avscc, FIELD_HEX),
-	C(apsta, FIELD_HEX), C(wctemp, FIELD_DEC), C(cctemp, FIELD_DEC), C(mtfa, FIELD_DEC),
-	C(hmpre, FIELD_DEC), C(hmmin, FIELD_DEC), C(tnvmcap, FIELD_BIG), C(unvmcap, FIELD_BIG),
-	C(rpmbs, FIELD_HEX), C(edstt, FIELD_DEC), C(dsto, FIELD_DEC), C(fwug, FIELD_DEC),
-	C(kas, FIELD_DEC), C(hctma, FIELD_HEX), C(mntmt, FIELD_DEC), C(mxtmt, FIELD_DEC),
-	C(sanicap, FIELD_HEX), C(hmminds, FIELD_DEC), C(hmmaxd, FIELD_DEC), C(nsetidmax, FIELD_DEC),
-	C(endgidmax, FIELD_DEC), C(anatt, FIELD_DEC), C(anacap, FIELD_DEC), C(anagrpmax, FIELD_DEC),
-	C(nanagrpid, FIELD_DEC), C(pels, FIELD_DEC), C(domainid, FIELD_DEC), C(megcap, FIELD_BIG),
-	CB(sqes, FIELD_HEX), CB(cqes, FIELD_HEX), C(maxcmd, FIELD_DEC), C(nn, FIELD_DEC),
-	CB(oncs, FIELD_HEX), CB(fuses, FIELD_HEX), CB(fna, FIELD_HEX), CB(vwc, FIELD_HEX),
-	C(awun, FIELD_DEC), C(awupf, FIELD_DEC), C(icsvscc, FIELD_DEC), C(nwpc, FIELD_DEC),
-	C(acwu, FIELD_DEC), C(ocfs, FIELD_HEX), CB(sgls, FIELD_HEX), C(mnan, FIELD_DEC),
-	C(maxdna, FIELD_BIG), C(maxcna, FIELD_DEC), C(subnqn, FIELD_STR), C(ioccsz, FIELD_DEC),
-	C(iorcsz, FIELD_DEC), C(icdoff, FIELD_DEC), C(fcatt, FIELD_HEX), C(msdbd, FIELD_DEC),
+	C(vid, FIELD_HEX),	 C(ssvid, FIELD_HEX),	C(sn, FIELD_STR),	C(mn, FIELD_STR),
+	C(fr, FIELD_STR),	 C(rab, FIELD_DEC),	C(ieee, FIELD_HEX),	CB(cmic, FIELD_HEX),
+	C(mdts, FIELD_DEC),	 C(cntlid, FIELD_HEX),	CB(ver, FIELD_HEX),	C(rtd3r, FIELD_HEX),
+	C(rtd3e, FIELD_HEX),	 C(oaes, FIELD_HEX),	C(ctratt, FIELD_HEX),	C(rrls, FIELD_HEX),
+	C(cntrltype, FIELD_DEC), C(fguid, FIELD_BYTES), C(crdt1, FIELD_DEC),	C(crdt2, FIELD_DEC),
+	C(crdt3, FIELD_DEC),	 C(nvmsr, FIELD_DEC),	C(vwci, FIELD_DEC),	C(mec, FIELD_DEC),
+	CB(oacs, FIELD_HEX),	 C(acl, FIELD_DEC),	C(aerl, FIELD_DEC),	CB(frmw, FIELD_HEX),
+	CB(lpa, FIELD_HEX),	 C(elpe, FIELD_DEC),	C(npss, FIELD_DEC),	C(avscc, FIELD_HEX),
+	C(apsta, FIELD_HEX),	 C(wctemp, FIELD_DEC),	C(cctemp, FIELD_DEC),	C(mtfa, FIELD_DEC),
+	C(hmpre, FIELD_DEC),	 C(hmmin, FIELD_DEC),	C(tnvmcap, FIELD_BIG),	C(unvmcap, FIELD_BIG),
+	C(rpmbs, FIELD_HEX),	 C(edstt, FIELD_DEC),	C(dsto, FIELD_DEC),	C(fwug, FIELD_DEC),
+	C(kas, FIELD_DEC),	 C(hctma, FIELD_HEX),	C(mntmt, FIELD_DEC),	C(mxtmt, FIELD_DEC),
+	C(sanicap, FIELD_HEX),	 C(hmminds, FIELD_DEC), C(hmmaxd, FIELD_DEC),	C(nsetidmax, FIELD_DEC),
+	C(endgidmax, FIELD_DEC), C(anatt, FIELD_DEC),	C(anacap, FIELD_DEC),	C(anagrpmax, FIELD_DEC),
+	C(nanagrpid, FIELD_DEC), C(pels, FIELD_DEC),	C(domainid, FIELD_DEC), C(megcap, FIELD_BIG),
+	CB(sqes, FIELD_HEX),	 CB(cqes, FIELD_HEX),	C(maxcmd, FIELD_DEC),	C(nn, FIELD_DEC),
+	CB(oncs, FIELD_HEX),	 CB(fuses, FIELD_HEX),	CB(fna, FIELD_HEX),	CB(vwc, FIELD_HEX),
+	C(awun, FIELD_DEC),	 C(awupf, FIELD_DEC),	C(icsvscc, FIELD_DEC),	C(nwpc, FIELD_DEC),
+	C(acwu, FIELD_DEC),	 C(ocfs, FIELD_HEX),	CB(sgls, FIELD_HEX),	C(mnan, FIELD_DEC),
+	C(maxdna, FIELD_BIG),	 C(maxcna, FIELD_DEC),	C(subnqn, FIELD_STR),	C(ioccsz, FIELD_DEC),
+	C(iorcsz, FIELD_DEC),	 C(icdoff, FIELD_DEC),	C(fcatt, FIELD_HEX),	C(msdbd, FIELD_DEC),
 	C(ofcs, FIELD_DEC),
 };
 const size_t id_ctrl_nfields = sizeof(id_ctrl_fields) / sizeof(id_ctrl_fields[0]);
+/* clang-format on */
 
 static const struct field_bits nsfeat_bits[] = {
 	{ 4, 4, "NPWG, NPWA, NPDG, NPDA and NOWS are valid" },
@@ -159,15 +165,17 @@ static const struct field_bits dps_bits[] = {
 	{ 0, 0, NULL },
 };
 
+/* clang-format off: field tables, several entries to a line */
 const struct field id_ns_fields[] = {
-	N(nsze, FIELD_HEX), N(ncap, FIELD_HEX), N(nuse, FIELD_HEX), NB(nsfeat, FIELD_HEX),
-	N(nlbaf, FIELD_DEC), NB(flbas, FIELD_HEX), N(mc, FIELD_HEX), N(dpc, FIELD_HEX),
-	NB(dps, FIELD_HEX), N(nmic, FIELD_DEC), N(rescap, FIELD_HEX), N(fpi, FIELD_HEX),
-	N(dlfeat, FIELD_DEC), N(nawun, FIELD_DEC), N(nawupf, FIELD_DEC), N(nacwu, FIELD_DEC),
-	N(nabsn, FIELD_DEC), N(nabo, FIELD_DEC), N(nabspf, FIELD_DEC), N(noiob, FIELD_DEC),
-	N(nvmcap, FIELD_BIG), N(npwg, FIELD_DEC), N(npwa, FIELD_DEC), N(npdg, FIELD_DEC),
-	N(npda, FIELD_DEC), N(nows, FIELD_DEC), N(mssrl, FIELD_DEC), N(mcl, FIELD_DEC),
-	N(msrc, FIELD_DEC), N(nulbaf, FIELD_DEC), N(anagrpid, FIELD_DEC), N(nsattr, FIELD_DEC),
-	N(nvmsetid, FIELD_DEC), N(endgid, FIELD_DEC), N(nguid, FIELD_BYTES), N(eui64, FIELD_BYTES),
+	N(nsze, FIELD_HEX),	N(ncap, FIELD_HEX),   N(nuse, FIELD_HEX),     NB(nsfeat, FIELD_HEX),
+	N(nlbaf, FIELD_DEC),	NB(flbas, FIELD_HEX), N(mc, FIELD_HEX),	      N(dpc, FIELD_HEX),
+	NB(dps, FIELD_HEX),	N(nmic, FIELD_DEC),   N(rescap, FIELD_HEX),   N(fpi, FIELD_HEX),
+	N(dlfeat, FIELD_DEC),	N(nawun, FIELD_DEC),  N(nawupf, FIELD_DEC),   N(nacwu, FIELD_DEC),
+	N(nabsn, FIELD_DEC),	N(nabo, FIELD_DEC),   N(nabspf, FIELD_DEC),   N(noiob, FIELD_DEC),
+	N(nvmcap, FIELD_BIG),	N(npwg, FIELD_DEC),   N(npwa, FIELD_DEC),     N(npdg, FIELD_DEC),
+	N(npda, FIELD_DEC),	N(nows, FIELD_DEC),   N(mssrl, FIELD_DEC),    N(mcl, FIELD_DEC),
+	N(msrc, FIELD_DEC),	N(nulbaf, FIELD_DEC), N(anagrpid, FIELD_DEC), N(nsattr, FIELD_DEC),
+	N(nvmsetid, FIELD_DEC), N(endgid, FIELD_DEC), N(nguid, FIELD_BYTES),  N(eui64, FIELD_BYTES),
 };
 const size_t id_ns_nfields = sizeof(id_ns_fields) / sizeof(id_ns_fields[0]);
+/* clang-format on */

@@ -18,4 +18,12 @@ extern const size_t id_ctrl_nfields;
 extern const struct field id_ns_fields[];
 extern const size_t id_ns_nfields;
 
+struct nvme_id_ctrl;
+struct nvme_id_ns;
+
+/* Prints Identify Controller data @id (any content: it comes from a device). */
+void id_show_ctrl(struct out *o, const struct nvme_id_ctrl *id);
+/* Prints Identify Namespace data @id of namespace @nsid (any content). */
+void id_show_ns(struct out *o, uint32_t nsid, const struct nvme_id_ns *id);
+
 #endif

@@ -21,7 +21,7 @@
 struct json {
 	FILE *f;
 	int depth;			/* open containers */
-	bool has_items[JSON_MAX_DEPTH];	/* container at this depth has a value */
+	bool has_items[JSON_MAX_DEPTH]; /* container at this depth has a value */
 };
 
 void json_init(struct json *j, FILE *f);

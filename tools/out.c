@@ -127,7 +127,7 @@ void out_reg_field(struct out *o, const char *name, uint64_t v, const char *note
 		json_u64(&o->json, name, v);
 		return;
 	}
-	for (i = 0; name[i] && i < sizeof(upper) - 1; i++)
+	for (i = 0; i < sizeof(upper) - 1 && name[i]; i++)
 		upper[i] = (char)toupper((unsigned char)name[i]);
 	upper[i] = '\0';
 	if (!note) {
@@ -160,7 +160,7 @@ uint64_t out_le(const void *p, size_t len)
 /* Formats a 16-byte little-endian integer in decimal (buf: 40 bytes). */
 static void big_to_digits(const uint8_t *b, char buf[40])
 {
-	uint32_t limb[4];	/* most significant first */
+	uint32_t limb[4]; /* most significant first */
 	char rev[40];
 	int n = 0;
 
@@ -205,15 +205,14 @@ static void out_bits(struct out *o, const struct field_bits *bits, uint64_t v)
 		unsigned int width = bits->hi - bits->lo + 1u;
 		uint64_t mask = width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;
 
-		printf("  [%u:%u] : 0x%" PRIx64 "\t%s\n", bits->hi, bits->lo, (v >> bits->lo) & mask,
-		       bits->desc);
+		printf("  [%u:%u] : 0x%" PRIx64 "\t%s\n", bits->hi, bits->lo, (v >> bits->lo) & mask, bits->desc);
 	}
 }
 
 static void out_field(struct out *o, const struct field *f, const uint8_t *raw)
 {
 	const uint8_t *p = raw + f->off;
-	char text[40];	/* 2^128 has 39 digits; 16 bytes are 32 hex digits */
+	char text[40]; /* 2^128 has 39 digits; 16 bytes are 32 hex digits */
 
 	switch (f->kind) {
 	case FIELD_DEC:

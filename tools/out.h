@@ -23,8 +23,8 @@ enum out_fmt {
 
 struct out {
 	enum out_fmt fmt;
-	bool human;		/* -H: decode bit fields (normal format) */
-	int keyw;		/* normal: width of the key column */
+	bool human; /* -H: decode bit fields (normal format) */
+	int keyw;   /* normal: width of the key column */
 	struct json json;
 };
 
@@ -37,8 +37,8 @@ void out_init(struct out *o, enum out_fmt fmt, bool human, int keyw);
 void out_begin(struct out *o, const char *title);
 void out_end(struct out *o);
 
-void out_u(struct out *o, const char *key, uint64_t v);		/* decimal */
-void out_x(struct out *o, const char *key, uint64_t v);		/* hex (normal) */
+void out_u(struct out *o, const char *key, uint64_t v); /* decimal */
+void out_x(struct out *o, const char *key, uint64_t v); /* hex (normal) */
 /* At most OUT_STR_MAX bytes of @s (stops at a NUL), trailing spaces removed. */
 #define OUT_STR_MAX 256
 void out_s(struct out *o, const char *key, const char *s, size_t n);
@@ -61,11 +61,11 @@ void out_reg_end(struct out *o);
 
 /* How a field of a raw little-endian structure is shown. */
 enum field_kind {
-	FIELD_DEC,	/* integer of 1..8 bytes, decimal */
-	FIELD_HEX,	/* integer of 1..8 bytes, hex in normal output */
-	FIELD_STR,	/* space-padded ASCII, shown trimmed */
-	FIELD_BIG,	/* 16-byte integer, decimal */
-	FIELD_BYTES,	/* bytes in order as hex digits (GUIDs, EUI-64) */
+	FIELD_DEC,   /* integer of 1..8 bytes, decimal */
+	FIELD_HEX,   /* integer of 1..8 bytes, hex in normal output */
+	FIELD_STR,   /* space-padded ASCII, shown trimmed */
+	FIELD_BIG,   /* 16-byte integer, decimal */
+	FIELD_BYTES, /* bytes in order as hex digits (GUIDs, EUI-64) */
 };
 
 /* A bit range of a field, explained under it with -H. */
@@ -79,7 +79,7 @@ struct field {
 	uint16_t off;
 	uint16_t len;
 	enum field_kind kind;
-	const struct field_bits *bits;	/* ends with a NULL desc; may be NULL */
+	const struct field_bits *bits; /* ends with a NULL desc; may be NULL */
 };
 
 /* Prints @n fields described by @tab from the structure at @raw. */

@@ -136,7 +136,7 @@ static void test_out_helpers(void **state)
 	char buf[OUT_STR_MAX + 1];
 
 	assert_int_equal(out_le(le, 3), 0x525400);
-	assert_int_equal(out_le(le, 9), 0x04030201ff525400ULL);	/* at most 8 bytes */
+	assert_int_equal(out_le(le, 9), 0x04030201ff525400ULL); /* at most 8 bytes */
 	out_trim(buf, "QEMU    ", 8);
 	assert_string_equal(buf, "QEMU");
 	out_trim(buf, "ab\0     ", 8);
@@ -153,12 +153,9 @@ static void test_out_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nesting),
-		cmocka_unit_test(test_empty_containers),
-		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_strn_stops),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_deep_nesting_stays_balanced),
+		cmocka_unit_test(test_nesting),	    cmocka_unit_test(test_empty_containers),
+		cmocka_unit_test(test_escaping),    cmocka_unit_test(test_strn_stops),
+		cmocka_unit_test(test_numbers),	    cmocka_unit_test(test_deep_nesting_stays_balanced),
 		cmocka_unit_test(test_out_helpers),
 	};
 

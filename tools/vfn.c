@@ -14,26 +14,42 @@
 #include <vfn/support.h>
 
 #include "cli.h"
+#include "perf.h"
 
 const struct cli_cmd cli_cmds[] = {
 	{ "list", cmd_list, "[-o normal|json]",
-	  "List NVMe controllers: address, vendor:device, driver and IOMMU group (from sysfs).",
-	  CLI_OPT_OUTPUT, false },
+	  "List NVMe controllers: address, vendor:device, driver and IOMMU group (from sysfs).", CLI_OPT_OUTPUT,
+	  false },
 	{ "bind", cmd_bind, "BDF", "Hand a controller to vfio-pci so vfn can drive it.", 0, true },
 	{ "unbind", cmd_unbind, "BDF", "Give a controller back to the kernel nvme driver.", 0, true },
-	{ "show-regs", cmd_show_regs, "BDF [-o normal|json]",
-	  "Show the controller registers, raw and decoded.", CLI_OPT_OUTPUT, true },
-	{ "id-ctrl", cmd_id_ctrl, "BDF [-o normal|json] [-H]",
-	  "Send Identify Controller and show the result.", CLI_OPT_OUTPUT | CLI_OPT_HUMAN, true },
-	{ "id-ns", cmd_id_ns, "BDF -n NSID [-o normal|json] [-H]",
-	  "Send Identify Namespace and show the result.",
-	  CLI_OPT_OUTPUT | CLI_OPT_NSID | CLI_OPT_HUMAN, true },
-	{ "list-ns", cmd_list_ns, "BDF [-o normal|json]", "List the active namespace ids.",
+	{ "show-regs", cmd_show_regs, "BDF [-o normal|json]", "Show the controller registers, raw and decoded.",
 	  CLI_OPT_OUTPUT, true },
+	{ "id-ctrl", cmd_id_ctrl, "BDF [-o normal|json] [-H]", "Send Identify Controller and show the result.",
+	  CLI_OPT_OUTPUT | CLI_OPT_HUMAN, true },
+	{ "id-ns", cmd_id_ns, "BDF -n NSID [-o normal|json] [-H]", "Send Identify Namespace and show the result.",
+	  CLI_OPT_OUTPUT | CLI_OPT_NSID | CLI_OPT_HUMAN, true },
+	{ "list-ns", cmd_list_ns, "BDF [-o normal|json]", "List the active namespace ids.", CLI_OPT_OUTPUT, true },
 	/* run NULL: main() handles "help", which takes a command name, not a BDF. */
 	{ "help", NULL, "[COMMAND]", "Show the commands, or one command's options.", 0, false },
 	{ NULL, NULL, NULL, NULL, 0, false },
 };
+
+/* Commands that parse their own options and print their own help (argv[0]: the name). */
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *help;
+} own_cmds[] = {
+	{ "perf", cmd_perf, "Measure IOPS and latency through vfn's I/O queues (like spdk_nvme_perf)." },
+};
+
+static int (*find_own_cmd(const char *name))(int, char **)
+{
+	for (size_t i = 0; i < sizeof(own_cmds) / sizeof(own_cmds[0]); i++)
+		if (!strcmp(own_cmds[i].name, name))
+			return own_cmds[i].main;
+	return NULL;
+}
 
 static const struct cli_cmd *find_cmd(const char *name)
 {
@@ -48,6 +64,8 @@ static void print_usage(FILE *f)
 	fprintf(f, "usage: vfn [-v] COMMAND [OPTIONS] [BDF]\n\nCommands:\n");
 	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->help);
+	for (size_t i = 0; i < sizeof(own_cmds) / sizeof(own_cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", own_cmds[i].name, own_cmds[i].help);
 	fprintf(f, "\nBDF is a PCI address such as 0000:01:00.0.  `vfn help COMMAND` or\n"
 		   "`vfn COMMAND --help` shows a command's options; -v shows the library's\n"
 		   "debug trace on stderr.\n");
@@ -64,6 +82,8 @@ static int run_help(const struct cli_cmd *help, int argc, char **argv)
 	}
 	if (argc > 2)
 		return errmsg_usage(help->name, help->usage, "unexpected argument '%s'", argv[2]);
+	if (find_own_cmd(argv[1]))
+		return find_own_cmd(argv[1])(2, (char *[]){ argv[1], "--help", NULL });
 	c = find_cmd(argv[1]);
 	if (!c)
 		return errmsg_unknown_cmd(argv[1]);
@@ -113,6 +133,8 @@ int main(int argc, char **argv)
 
 	if (first <= 0)
 		return flush_output(-first);
+	if (find_own_cmd(argv[first]))
+		return flush_output(find_own_cmd(argv[first])(argc - first, argv + first));
 	cmd = find_cmd(argv[first]);
 	if (!cmd)
 		return errmsg_unknown_cmd(argv[first]);

@@ -81,6 +81,30 @@ t_err "namespace id not a number" 2 "not a valid namespace id" vfn id-ns "$B" -n
 t_fail "unknown command exits non-zero" vfn frobnicate
 t_fail "unknown output format exits non-zero" vfn id-ctrl "$B" -o yaml
 
+# --- vfn perf: short runs (polled, interrupts, mixed on 2 queues), bad input
+# perf_check NAME ARGS...: a run that reports I/O, all of it completed, no errors.
+perf_check() {
+	_n=$1
+	shift
+	t_capture vfn perf "$B" -t 2 -o json "$@"
+	t_eq "perf $_n: exit status" 0 "$T_RC"
+	t_match "perf $_n: iops > 0" '^[1-9][0-9]*(\.[0-9]+)?$' "$(json_field iops "$T_OUT")"
+	t_eq "perf $_n: completions == submissions" "$(json_field submissions "$T_OUT")" "$(json_field completions "$T_OUT")"
+	t_eq "perf $_n: no errors" 0 "$(json_field errors "$T_OUT")"
+}
+perf_check "QD4" -q 4 -s 4096 -w randread
+t_eq "perf QD4: shadow doorbells on" on "$(json_field shadow_doorbells "$T_OUT")"
+perf_check "irq" -q 4 --irq
+perf_check "randrw on 2 queues" -q 8 -c 2 -w randrw -M 70
+perf_check "no shadow doorbells" -q 4 --no-shadow-doorbells
+t_eq "perf no shadow doorbells: off" off "$(json_field shadow_doorbells "$T_OUT")"
+t_err "perf: queue depth 0" 2 "queue depth \(-q\) must be" vfn perf "$B" -q 0
+t_err "perf: queue depth not a number" 2 "queue depth \(-q\) must be" vfn perf "$B" -q many
+t_err "perf: block size not a number" 2 "block size \(-s\) must be" vfn perf "$B" -s 4k
+t_err "perf: unknown workload" 2 "unknown workload \(-w\)" vfn perf "$B" -w randomread
+t_err "perf: no device" 2 "perf needs a device" vfn perf -q 1
+t_err "perf: block size not a multiple of the LBA size" 1 "not a multiple of the 4096-byte LBA size" vfn perf "$B" -s 512 -t 1
+
 # --- hand the controller to the kernel driver and back -------------------
 t_ok "unbind: back to nvme" vfn unbind "$B"
 t_eq "unbind: driver is nvme" nvme "$(basename "$(readlink /sys/bus/pci/devices/$B/driver)")"

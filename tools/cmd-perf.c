@@ -1,0 +1,805 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfn perf: a benchmark in the spirit of spdk_nvme_perf, written against
+ * the public request API exactly as docs/io.md tells users to use it: one
+ * queue pair per queue, requests with callbacks, batches posted with one
+ * doorbell, completions reaped in batches.  One thread drives every queue.
+ *
+ * Per I/O there is no allocation and no system call (polling mode): each
+ * request slot owns a DMA buffer allocated before the run, LBAs come from
+ * xorshift64, and latency is stamped once per submit batch and once per
+ * reap batch with a cheap clock (the TSC on x86, calibrated against
+ * CLOCK_MONOTONIC over the measured interval).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vfn/vfn.h>
+
+#include "cli.h"
+#include "histogram.h"
+#include "perf.h"
+
+#define PERF_USAGE                                                                                          \
+	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]" \
+	" [--warmup SEC] [-n NSID] [--irq] [--batch N] [--no-shadow-doorbells] [--clock tsc|monotonic] [-o normal|json]"
+#define PERF_DRAIN_NS 10000000000ull /* in-flight commands must complete within 10 s after the run */
+#define PERF_IDLE_CHECK 1024u	     /* empty polls between clock reads */
+
+enum perf_rw {
+	PERF_RANDREAD,
+	PERF_RANDWRITE,
+	PERF_READ,
+	PERF_WRITE,
+	PERF_RANDRW
+};
+
+static const char *const perf_rw_names[] = { "randread", "randwrite", "read", "write", "randrw" };
+
+struct perf_opts {
+	const char *dev;
+	enum perf_rw rw;
+	unsigned int rwmix_read; /* percent of reads for randrw */
+	uint32_t bs;
+	uint32_t qd;
+	uint32_t nr_queues;
+	uint32_t time_s;
+	uint32_t warmup_s;
+	uint32_t nsid;
+	uint32_t batch; /* completions reaped at most before resubmitting; 0: all */
+	bool irq;
+	bool no_shadow;
+	bool tsc;
+	enum out_fmt fmt;
+};
+
+struct perf_job;
+struct perf_queue;
+
+struct perf_slot {
+	struct perf_queue *q;
+	uint64_t iova;	   /* of its buffer, kept from vfn_dma_alloc() */
+	uint64_t t_submit; /* clock ticks */
+};
+
+struct perf_queue {
+	struct perf_job *job;
+	struct vfn_nvme_qpair *qp;
+	struct perf_slot *slots;
+	struct perf_slot **ready; /* completed slots waiting to be submitted again */
+	uint32_t nr_ready;
+	void *mem;
+	size_t mem_len;
+	uint64_t rng;	   /* xorshift64 state */
+	uint64_t next_lba; /* sequential workloads */
+	uint64_t submitted;
+	uint64_t completed;
+};
+
+struct perf_job {
+	struct perf_opts o;
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_ns_info ns;
+	struct perf_queue *queues;
+	uint32_t nlb;	   /* blocks per I/O */
+	uint64_t nr_slots; /* I/O-sized slots in the namespace */
+	uint64_t now;	   /* clock at the start of the current reap batch */
+	bool measuring;	   /* completions count */
+	bool stopping;	   /* no new submissions */
+	uint64_t ios;	   /* completed while measuring */
+	uint64_t errors;   /* completions with an error status, whole run */
+	uint16_t first_error;
+	int epfd;	     /* --irq: every queue's eventfd */
+	double ns_per_tick;  /* clock calibration */
+	uint64_t t_start[2]; /* measured interval: ticks, CLOCK_MONOTONIC ns */
+	uint64_t t_end[2];
+	struct hist hist; /* latency, ticks */
+};
+
+/* ---- clock ------------------------------------------------------------- */
+
+static inline uint64_t perf_clock(const struct perf_job *j)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (j->o.tsc)
+		return __builtin_ia32_rdtsc();
+#endif
+	(void)j;
+	return vfn_now_ns();
+}
+
+/* A first estimate of the tick rate, for deadlines (the report uses the run). */
+static void perf_calibrate(struct perf_job *j)
+{
+	struct timespec ts = { 0, 20000000 };
+	uint64_t t0, n0;
+
+	j->ns_per_tick = 1.0;
+	if (!j->o.tsc)
+		return;
+	t0 = perf_clock(j);
+	n0 = vfn_now_ns();
+	nanosleep(&ts, NULL);
+	j->ns_per_tick = (double)(vfn_now_ns() - n0) / (double)(perf_clock(j) - t0);
+}
+
+static uint64_t perf_ticks(const struct perf_job *j, uint64_t ns)
+{
+	return (uint64_t)((double)ns / j->ns_per_tick);
+}
+
+/* ---- I/O --------------------------------------------------------------- */
+
+static inline uint64_t perf_rand(struct perf_queue *q)
+{
+	uint64_t x = q->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return q->rng = x;
+}
+
+/* The next I/O's starting LBA. */
+static inline uint64_t perf_lba(struct perf_queue *q)
+{
+	struct perf_job *j = q->job;
+	uint64_t slot;
+
+	if (j->o.rw == PERF_READ || j->o.rw == PERF_WRITE) {
+		slot = q->next_lba;
+		q->next_lba = slot + 1 == j->nr_slots ? 0 : slot + 1;
+	} else {
+		slot = (uint64_t)(((unsigned __int128)perf_rand(q) * j->nr_slots) >> 64);
+	}
+	return slot * j->nlb;
+}
+
+static inline uint8_t perf_opcode(struct perf_queue *q)
+{
+	switch (q->job->o.rw) {
+	case PERF_RANDREAD:
+	case PERF_READ:
+		return VFN_NVME_CMD_READ;
+	case PERF_RANDRW:
+		return perf_rand(q) % 100 < q->job->o.rwmix_read ? VFN_NVME_CMD_READ : VFN_NVME_CMD_WRITE;
+	default:
+		return VFN_NVME_CMD_WRITE;
+	}
+}
+
+static void perf_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe);
+
+/* Posts one I/O for @s (a free request is always there: QD = requests). */
+static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t now)
+{
+	struct perf_job *j = q->job;
+	uint64_t lba = perf_lba(q);
+	struct vfn_nvme_sqe sqe = {
+		.opcode = perf_opcode(q),
+		.nsid = vfn_cpu_to_le32(j->o.nsid),
+		.cdw10 = vfn_cpu_to_le32((uint32_t)lba),
+		.cdw11 = vfn_cpu_to_le32((uint32_t)(lba >> 32)),
+		.cdw12 = vfn_cpu_to_le32(j->nlb - 1),
+	};
+	struct vfn_rq *rq = vfn_rq_alloc(q->qp);
+	int ret;
+
+	if (vfn_unlikely(!rq))
+		return -EBUSY;
+	rq->cb = perf_done;
+	rq->opaque = s;
+	ret = vfn_rq_map_iova(q->qp, rq, &sqe, s->iova, j->o.bs);
+	if (!ret)
+		ret = vfn_rq_post(q->qp, rq, &sqe);
+	if (vfn_unlikely(ret)) {
+		vfn_rq_free(q->qp, rq);
+		return ret;
+	}
+	s->t_submit = now;
+	return 0;
+}
+
+/* Posts every ready slot and rings the SQ doorbell once. */
+static int perf_submit(struct perf_queue *q, uint64_t now)
+{
+	uint32_t i;
+	int ret = 0;
+
+	for (i = 0; i < q->nr_ready; i++) {
+		ret = perf_post(q, q->ready[i], now);
+		if (vfn_unlikely(ret))
+			break;
+	}
+	vfn_nvme_qpair_submit(q->qp);
+	q->submitted += i;
+	q->nr_ready = 0;
+	return ret;
+}
+
+static void perf_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+{
+	struct perf_slot *s = rq->opaque;
+	struct perf_queue *q = s->q;
+	struct perf_job *j = q->job;
+	uint16_t status = vfn_nvme_cqe_status(cqe);
+
+	(void)qp;
+	q->completed++;
+	if (vfn_unlikely(status & 0x7ff) && !j->errors++)
+		j->first_error = status;
+	if (j->measuring) {
+		hist_add(&j->hist, j->now - s->t_submit);
+		j->ios++;
+	}
+	if (!j->stopping)
+		q->ready[q->nr_ready++] = s;
+}
+
+/* Reaps @q if a completion is there; returns how many were reaped. */
+static inline int perf_reap(struct perf_queue *q)
+{
+	if (!vfn_cq_peek(&q->qp->cq))
+		return 0;
+	q->job->now = perf_clock(q->job);
+	return vfn_nvme_qpair_reap(q->qp, (int)q->job->o.batch);
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+/* --irq: sleeps until a queue's eventfd fires (or @ms pass) and resets it. */
+static void perf_wait_irq(struct perf_job *j, int ms)
+{
+	struct epoll_event ev[16];
+	uint64_t cnt;
+	int n = epoll_wait(j->epfd, ev, 16, ms);
+
+	for (int i = 0; i < n; i++)
+		if (read(ev[i].data.fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+			fprintf(stderr, "vfn: warning: eventfd read failed: %s\n", strerror(errno));
+}
+
+/* One pass over every queue: submit what is ready, reap what completed. */
+static int perf_pass(struct perf_job *j, int *reaped)
+{
+	int ret;
+
+	*reaped = 0;
+	for (uint32_t i = 0; i < j->o.nr_queues; i++) {
+		struct perf_queue *q = &j->queues[i];
+
+		if (q->nr_ready) {
+			ret = perf_submit(q, perf_clock(j));
+			if (ret)
+				return ret;
+		}
+		*reaped += perf_reap(q);
+	}
+	return 0;
+}
+
+static void perf_phase_start(struct perf_job *j, uint64_t now)
+{
+	hist_init(&j->hist);
+	j->ios = 0;
+	j->measuring = true;
+	j->t_start[0] = now;
+	j->t_start[1] = vfn_now_ns();
+}
+
+static void perf_phase_end(struct perf_job *j, uint64_t now)
+{
+	j->measuring = false;
+	j->stopping = true;
+	j->t_end[0] = now;
+	j->t_end[1] = vfn_now_ns();
+	if (j->o.tsc && now > j->t_start[0])
+		j->ns_per_tick = (double)(j->t_end[1] - j->t_start[1]) / (double)(now - j->t_start[0]);
+}
+
+static bool perf_all_done(const struct perf_job *j)
+{
+	for (uint32_t i = 0; i < j->o.nr_queues; i++)
+		if (j->queues[i].completed != j->queues[i].submitted)
+			return false;
+	return true;
+}
+
+/* Advances the phases at @now; returns false once everything has drained. */
+static bool perf_tick(struct perf_job *j, uint64_t now, uint64_t warm_end, uint64_t end)
+{
+	if (!j->measuring && !j->stopping && now >= warm_end)
+		perf_phase_start(j, now);
+	if (j->measuring && now >= end)
+		perf_phase_end(j, now);
+	return !(j->stopping && perf_all_done(j));
+}
+
+static int perf_loop(struct perf_job *j)
+{
+	uint64_t t0 = perf_clock(j), warm_end = t0 + perf_ticks(j, j->o.warmup_s * 1000000000ull);
+	uint64_t end = warm_end + perf_ticks(j, j->o.time_s * 1000000000ull), drain_end = 0, now = t0;
+	uint32_t idle = 0;
+	int reaped, ret;
+
+	while (perf_tick(j, now, warm_end, end)) {
+		ret = perf_pass(j, &reaped);
+		if (ret)
+			return ret;
+		if (reaped) {
+			now = j->now;
+		} else if (j->o.irq) {
+			perf_wait_irq(j, j->stopping ? 100 : 10);
+			now = perf_clock(j);
+		} else if (++idle % PERF_IDLE_CHECK == 0) {
+			now = perf_clock(j);
+		}
+		if (j->stopping && !drain_end)
+			drain_end = now + perf_ticks(j, PERF_DRAIN_NS);
+		if (drain_end && now > drain_end)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+/*
+ * Queue entries: room for QD commands and, when the controller allows,
+ * as many again and at least 256, so that a polled pair writes the CQ head
+ * doorbell only once per many completions.
+ */
+static uint32_t perf_entries(const struct perf_job *j)
+{
+	uint32_t max = vfn_nvme_cap_mqes(vfn_nvme_reg_read64(j->ctrl, VFN_NVME_REG_CAP)) + 1;
+	uint32_t want = 2 * j->o.qd + 1 > 256 ? 2 * j->o.qd + 1 : 256;
+
+	return want < max ? want : max;
+}
+
+static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qid)
+{
+	struct vfn_nvme_qpair_opts qo = { .entries = perf_entries(j), .irq = j->o.irq };
+	size_t stride = (j->o.bs + vfn_page_size() - 1) & ~(vfn_page_size() - 1);
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint64_t iova;
+	ssize_t len;
+	int ret;
+
+	q->job = j;
+	q->rng = 0x9e3779b97f4a7c15ull * qid;
+	q->next_lba = (j->nr_slots / j->o.nr_queues) * (qid - 1);
+	q->slots = calloc(j->o.qd, sizeof(*q->slots));
+	q->ready = calloc(j->o.qd, sizeof(*q->ready));
+	if (!q->slots || !q->ready)
+		return -ENOMEM;
+	len = vfn_dma_alloc(vfn_nvme_ctrl_iommu(j->ctrl), stride * j->o.qd, &q->mem, &iova);
+	if (len < 0)
+		return (int)len;
+	q->mem_len = (size_t)len;
+	for (uint32_t i = 0; i < j->o.qd; i++) {
+		q->slots[i] = (struct perf_slot){ .q = q, .iova = iova + i * stride };
+		q->ready[q->nr_ready++] = &q->slots[i];
+	}
+	ret = vfn_nvme_qpair_create(j->ctrl, qid, &qo, &q->qp);
+	if (ret)
+		return ret;
+	if (!j->o.irq)
+		return 0;
+	ev.data.fd = vfn_nvme_qpair_eventfd(q->qp);
+	return epoll_ctl(j->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) ? -errno : 0;
+}
+
+static void perf_queue_fini(struct perf_job *j, struct perf_queue *q)
+{
+	vfn_nvme_qpair_destroy(q->qp);
+	if (q->mem)
+		vfn_dma_free(vfn_nvme_ctrl_iommu(j->ctrl), q->mem, q->mem_len);
+	free(q->slots);
+	free(q->ready);
+}
+
+static void perf_queues_fini(struct perf_job *j)
+{
+	if (!j->queues)
+		return;
+	for (uint32_t i = 0; i < j->o.nr_queues; i++)
+		perf_queue_fini(j, &j->queues[i]);
+	free(j->queues);
+	j->queues = NULL;
+}
+
+static int perf_queues_init(struct perf_job *j)
+{
+	int ret;
+
+	j->queues = calloc(j->o.nr_queues, sizeof(*j->queues));
+	if (!j->queues)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < j->o.nr_queues; i++) {
+		ret = perf_queue_init(j, &j->queues[i], (uint16_t)(i + 1));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Checks the options against the controller and namespace; the exit status, or 0. */
+static int perf_check_device(struct perf_job *j)
+{
+	const struct vfn_nvme_ctrl_info *info = vfn_nvme_ctrl_get_info(j->ctrl);
+	uint32_t mqes = vfn_nvme_cap_mqes(vfn_nvme_reg_read64(j->ctrl, VFN_NVME_REG_CAP));
+	int ret = vfn_nvme_ns_get_info(j->ctrl, j->o.nsid, &j->ns);
+
+	if (ret == -ENOENT)
+		return errmsg("namespace %u does not exist on %s; see `vfn list-ns`", j->o.nsid, j->o.dev);
+	if (ret)
+		return errmsg_admin(j->o.dev, "Identify Namespace", ret, NULL);
+	if (j->o.bs % j->ns.lba_size)
+		return errmsg("block size %u is not a multiple of the %u-byte LBA size; pick another -s", j->o.bs,
+			      j->ns.lba_size);
+	if (info->max_xfer && j->o.bs > info->max_xfer)
+		return errmsg("block size %u exceeds what one command moves (MDTS: %zu bytes); lower -s", j->o.bs,
+			      info->max_xfer);
+	if (j->o.qd > mqes)
+		return errmsg("queue depth %u exceeds what the controller's queues hold (CAP.MQES %u); lower -q",
+			      j->o.qd, mqes);
+	if (j->o.nr_queues > info->nr_sq || j->o.nr_queues > info->nr_cq)
+		return errmsg("%u queues asked for, the controller granted %u; lower -c", j->o.nr_queues,
+			      info->nr_sq < info->nr_cq ? info->nr_sq : info->nr_cq);
+	j->nlb = j->o.bs / j->ns.lba_size;
+	j->nr_slots = j->ns.nsze / j->nlb;
+	if (!j->nr_slots || j->nlb > 65536)
+		return errmsg("namespace %u (%llu blocks) is too small for %u-byte I/O; pick another -s", j->o.nsid,
+			      (unsigned long long)j->ns.nsze, j->o.bs);
+	return 0;
+}
+
+/* Opens DEVICE: "sim:..." as is, a PCI address after the sysfs checks. */
+static int perf_open(struct perf_job *j)
+{
+	struct vfn_nvme_ctrl_opts co = { .no_shadow_doorbells = j->o.no_shadow };
+
+	return cli_open(j->o.dev, &co, &j->ctrl);
+}
+
+/* ---- report ------------------------------------------------------------- */
+
+struct perf_result {
+	double secs, iops, mbps;
+	uint64_t submitted, completed;
+	uint64_t sq_mmio, cq_mmio; /* MMIO doorbell writes, whole run */
+	uint64_t lat[8];	   /* ns: min avg max p50 p90 p99 p99.9 p99.99 */
+};
+
+static const char *const perf_lat_keys[] = { "min", "avg", "max", "p50", "p90", "p99", "p99.9", "p99.99" };
+static const double perf_pcts[] = { 50, 90, 99, 99.9, 99.99 };
+
+static void perf_result(const struct perf_job *j, struct perf_result *r)
+{
+	const struct hist *h = &j->hist;
+	double k = j->ns_per_tick;
+
+	memset(r, 0, sizeof(*r));
+	r->secs = (double)(j->t_end[1] - j->t_start[1]) / 1e9;
+	r->iops = r->secs > 0 ? (double)j->ios / r->secs : 0;
+	r->mbps = r->iops * j->o.bs / 1e6;
+	for (uint32_t i = 0; i < j->o.nr_queues; i++) {
+		r->submitted += j->queues[i].submitted;
+		r->completed += j->queues[i].completed;
+		r->sq_mmio += j->queues[i].qp->sq.mmio_db_writes;
+		r->cq_mmio += j->queues[i].qp->cq.mmio_db_writes;
+	}
+	if (!h->count)
+		return;
+	r->lat[0] = (uint64_t)((double)h->min * k);
+	r->lat[1] = (uint64_t)((double)hist_mean(h) * k);
+	r->lat[2] = (uint64_t)((double)h->max * k);
+	for (int i = 0; i < 5; i++)
+		r->lat[3 + i] = (uint64_t)((double)hist_percentile(h, perf_pcts[i]) * k);
+}
+
+static void perf_json_num(struct json *js, const char *key, double v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.1f", v);
+	json_digits(js, key, buf);
+}
+
+static void perf_print_json(const struct perf_job *j, const struct perf_result *r)
+{
+	struct json js;
+
+	json_init(&js, stdout);
+	json_obj_begin(&js, NULL);
+	json_str(&js, "device", j->o.dev);
+	json_str(&js, "workload", perf_rw_names[j->o.rw]);
+	json_u64(&js, "block_size", j->o.bs);
+	json_u64(&js, "queue_depth", j->o.qd);
+	json_u64(&js, "queues", j->o.nr_queues);
+	json_str(&js, "mode", j->o.irq ? "irq" : "poll");
+	perf_json_num(&js, "seconds", r->secs);
+	json_u64(&js, "ios", j->ios);
+	perf_json_num(&js, "iops", r->iops);
+	perf_json_num(&js, "mbps", r->mbps);
+	json_u64(&js, "submissions", r->submitted);
+	json_u64(&js, "completions", r->completed);
+	json_u64(&js, "errors", j->errors);
+	json_str(&js, "shadow_doorbells", vfn_nvme_ctrl_get_info(j->ctrl)->shadow_doorbells ? "on" : "off");
+	json_u64(&js, "sq_mmio_doorbells", r->sq_mmio);
+	json_u64(&js, "cq_mmio_doorbells", r->cq_mmio);
+	json_obj_begin(&js, "lat_ns");
+	for (int i = 0; i < 8; i++)
+		json_u64(&js, perf_lat_keys[i], r->lat[i]);
+	json_obj_end(&js);
+	json_obj_end(&js);
+	json_finish(&js);
+}
+
+static void perf_print_normal(const struct perf_job *j, const struct perf_result *r)
+{
+	printf("%s: %s, %u-byte I/O, QD %u x %u queue(s), %s, %.1f s measured after %u s warm-up\n", j->o.dev,
+	       perf_rw_names[j->o.rw], j->o.bs, j->o.qd, j->o.nr_queues, j->o.irq ? "interrupts" : "polled", r->secs,
+	       j->o.warmup_s);
+	printf("IOPS        : %.1f\nMB/s        : %.1f\nI/Os        : %llu (submitted %llu, completed %llu, errors "
+	       "%llu)\n",
+	       r->iops, r->mbps, (unsigned long long)j->ios, (unsigned long long)r->submitted,
+	       (unsigned long long)r->completed, (unsigned long long)j->errors);
+	printf("doorbells   : shadow %s; MMIO writes per command: SQ %.3f, CQ %.3f\n",
+	       vfn_nvme_ctrl_get_info(j->ctrl)->shadow_doorbells ? "on" : "off",
+	       r->submitted ? (double)r->sq_mmio / (double)r->submitted : 0.0,
+	       r->submitted ? (double)r->cq_mmio / (double)r->submitted : 0.0);
+	printf("latency (us): min %.1f avg %.1f max %.1f\n", r->lat[0] / 1e3, r->lat[1] / 1e3, r->lat[2] / 1e3);
+	printf("percentiles : p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f p99.99 %.1f\n", r->lat[3] / 1e3, r->lat[4] / 1e3,
+	       r->lat[5] / 1e3, r->lat[6] / 1e3, r->lat[7] / 1e3);
+}
+
+/* ---- command line ------------------------------------------------------- */
+
+enum {
+	OPT_WARMUP = 256,
+	OPT_IRQ,
+	OPT_NO_SHADOW,
+	OPT_CLOCK,
+	OPT_BATCH
+};
+
+static const struct option perf_longopts[] = {
+	{ "workload", required_argument, NULL, 'w' },
+	{ "rwmixread", required_argument, NULL, 'M' },
+	{ "block-size", required_argument, NULL, 's' },
+	{ "queue-depth", required_argument, NULL, 'q' },
+	{ "queues", required_argument, NULL, 'c' },
+	{ "time", required_argument, NULL, 't' },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "namespace-id", required_argument, NULL, 'n' },
+	{ "irq", no_argument, NULL, OPT_IRQ },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "no-shadow-doorbells", no_argument, NULL, OPT_NO_SHADOW },
+	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "output-format", required_argument, NULL, 'o' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void perf_help(void)
+{
+	printf("usage: vfn perf %s\n\n"
+	       "Measure IOPS, bandwidth and latency of NVMe I/O through vfn's request API.\n"
+	       "DEVICE is a PCI address bound to vfio-pci, or a simulated controller (sim:...).\n\n"
+	       "  -w, --workload=RW         randread (default), randwrite, read, write, randrw\n"
+	       "  -M, --rwmixread=PCT       percentage of reads for randrw (default 50)\n"
+	       "  -s, --block-size=BYTES    bytes per I/O, a multiple of the LBA size (default 4096)\n"
+	       "  -q, --queue-depth=QD      commands in flight per queue (default 1)\n"
+	       "  -c, --queues=N            I/O queue pairs, driven by one thread (default 1)\n"
+	       "  -t, --time=SEC            measured run time (default 10)\n"
+	       "      --warmup=SEC          run this long before measuring (default 0)\n"
+	       "  -n, --namespace-id=NSID   namespace (default 1)\n"
+	       "      --irq                 wait for completions on the queues' eventfds instead of polling\n"
+	       "      --batch=N             resubmit after at most N completions (default 0: all there are)\n"
+	       "      --no-shadow-doorbells always write the MMIO doorbells (no Doorbell Buffer Config)\n"
+	       "      --clock=CLK           latency clock: tsc (default on x86) or monotonic\n"
+	       "  -o, --output-format=FMT   normal (default) or json\n"
+	       "  -v, --verbose             show the library's debug trace on stderr\n"
+	       "  -h, --help                show this help\n",
+	       PERF_USAGE);
+}
+
+/* A decimal number in [@min, @max]. */
+static int perf_num(const char *s, unsigned long min, unsigned long max, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int perf_parse_rw(const char *s, enum perf_rw *rw)
+{
+	for (size_t i = 0; i < sizeof(perf_rw_names) / sizeof(perf_rw_names[0]); i++) {
+		if (!strcmp(s, perf_rw_names[i])) {
+			*rw = (enum perf_rw)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int perf_bad(const char *what, const char *val)
+{
+	return errmsg_usage("perf", PERF_USAGE, "%s: '%s'", what, val);
+}
+
+/* Handles one option; 0 to go on, else the exit status (+1: help was printed). */
+static int perf_opt(struct perf_opts *o, int c, const char *arg)
+{
+	uint32_t v;
+
+	switch (c) {
+	case 'w':
+		return perf_parse_rw(arg, &o->rw) ? perf_bad("unknown workload (-w)", arg) : 0;
+	case 'M':
+		if (perf_num(arg, 0, 100, &v))
+			return perf_bad("read percentage (-M) must be 0..100", arg);
+		o->rwmix_read = v;
+		return 0;
+	case 's':
+		return perf_num(arg, 512, 1u << 26, &o->bs) ? perf_bad("block size (-s) must be 512..64M bytes", arg)
+							    : 0;
+	case 'q':
+		return perf_num(arg, 1, 65535, &o->qd) ? perf_bad("queue depth (-q) must be 1..65535", arg) : 0;
+	case 'c':
+		return perf_num(arg, 1, 65535, &o->nr_queues) ? perf_bad("queues (-c) must be 1..65535", arg) : 0;
+	case 't':
+		return perf_num(arg, 1, 86400, &o->time_s) ? perf_bad("run time (-t) must be 1..86400 s", arg) : 0;
+	case OPT_WARMUP:
+		return perf_num(arg, 0, 86400, &o->warmup_s) ? perf_bad("warm-up must be 0..86400 s", arg) : 0;
+	case 'n':
+		return perf_num(arg, 1, 0xfffffffe, &o->nsid) ? errmsg_bad_nsid(arg) : 0;
+	case OPT_BATCH:
+		return perf_num(arg, 0, 65535, &o->batch) ? perf_bad("--batch must be 0..65535", arg) : 0;
+	case OPT_IRQ:
+		o->irq = true;
+		return 0;
+	case OPT_NO_SHADOW:
+		o->no_shadow = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* The options that are not numbers; 0 to go on, else the exit status (-1: help). */
+static int perf_opt_other(struct perf_opts *o, int c, const char *arg, char **argv)
+{
+	switch (c) {
+	case OPT_CLOCK:
+		if (!strcmp(arg, "tsc") || !strcmp(arg, "monotonic")) {
+#if !defined(__x86_64__) && !defined(__i386__)
+			if (arg[0] == 't')
+				return perf_bad("--clock tsc needs an x86 CPU", arg);
+#endif
+			o->tsc = arg[0] == 't';
+			return 0;
+		}
+		return perf_bad("unknown clock (--clock)", arg);
+	case 'o':
+		return out_parse_fmt(arg, &o->fmt) ? errmsg_bad_format(arg) : 0;
+	case 'v':
+		vfn_log_set_level(VFN_LOG_DEBUG);
+		return 0;
+	case 'h':
+		perf_help();
+		return -1;
+	case ':':
+		return errmsg_usage("perf", PERF_USAGE, "option '%s' needs a value", argv[optind - 1]);
+	default:
+		return errmsg_usage("perf", PERF_USAGE, "unknown option '%s'", argv[optind - 1]);
+	}
+}
+
+static void perf_defaults(struct perf_opts *o)
+{
+	*o = (struct perf_opts)
+	{
+		.rw = PERF_RANDREAD, .rwmix_read = 50, .bs = 4096, .qd = 1, .nr_queues = 1, .time_s = 10, .nsid = 1,
+#if defined(__x86_64__) || defined(__i386__)
+		.tsc = true,
+#endif
+		.fmt = OUT_NORMAL,
+	};
+}
+
+/* Fills @o from the command line; 0 to run, else the exit status (-1: help printed). */
+static int perf_parse(int argc, char **argv, struct perf_opts *o)
+{
+	int c, ret;
+
+	perf_defaults(o);
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":w:M:s:q:c:t:n:o:vh", perf_longopts, NULL)) != -1) {
+		ret = perf_opt(o, c, optarg);
+		if (ret == -1)
+			ret = perf_opt_other(o, c, optarg, argv);
+		if (ret)
+			return ret;
+	}
+	if (optind >= argc)
+		return errmsg_usage("perf", PERF_USAGE, "perf needs a device (PCI address or sim:...)");
+	if (optind + 1 < argc)
+		return errmsg_usage("perf", PERF_USAGE, "unexpected argument '%s'", argv[optind + 1]);
+	o->dev = argv[optind];
+	return 0;
+}
+
+/* Sets up the queues, runs, reports; the exit status. */
+static int perf_job_run(struct perf_job *j)
+{
+	struct perf_result r;
+	int ret;
+
+	ret = perf_queues_init(j);
+	if (ret)
+		return errmsg("setting up %u queue(s) of depth %u on %s failed: %s; rerun with -v for the trace",
+			      j->o.nr_queues, j->o.qd, j->o.dev, strerror(-ret));
+	perf_calibrate(j);
+	ret = perf_loop(j);
+	if (ret)
+		return errmsg("the run on %s failed: %s; rerun with -v for the trace", j->o.dev,
+			      ret == -ETIMEDOUT ? "commands still in flight 10 s after the end" : strerror(-ret));
+	perf_result(j, &r);
+	if (j->o.fmt == OUT_JSON)
+		perf_print_json(j, &r);
+	else
+		perf_print_normal(j, &r);
+	if (j->errors)
+		return errmsg("%llu I/O commands failed, the first with %s (0x%x)", (unsigned long long)j->errors,
+			      vfn_nvme_status_str(j->first_error), j->first_error);
+	return CLI_EXIT_OK;
+}
+
+int cmd_perf(int argc, char **argv)
+{
+	struct perf_job *j = calloc(1, sizeof(*j));
+	int ret;
+
+	if (!j)
+		return errmsg("out of memory");
+	j->epfd = -1;
+	ret = perf_parse(argc, argv, &j->o);
+	if (ret) {
+		free(j);
+		return ret < 0 ? CLI_EXIT_OK : ret;
+	}
+	ret = perf_open(j);
+	if (ret)
+		goto free_job;
+	ret = perf_check_device(j);
+	if (!ret && j->o.irq && (j->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		ret = errmsg("epoll_create1 failed: %s", strerror(errno));
+	if (!ret)
+		ret = perf_job_run(j);
+	perf_queues_fini(j);
+	if (j->epfd >= 0)
+		close(j->epfd);
+	vfn_nvme_ctrl_close(j->ctrl);
+free_job:
+	free(j);
+	return ret;
+}
