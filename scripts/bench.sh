@@ -1,0 +1,405 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# bench.sh - vfn's benchmark rig.  Boots ONE scripts/vm.sh guest whose
+# controller is QEMU's nvme backed by null-co (1 GiB, 4096-byte blocks) and
+# runs in it, against that one controller: fio io_uring on /dev/nvme0n1, fio
+# io_uring_cmd on /dev/ng0n1 and `vfn perf /dev/ng0n1` (kernel nvme driver),
+# then `vfn bind` and `vfn perf BDF` (vfio-pci).  4 KiB random reads at
+# queue depth 1 and 32.  Prints a table with IOPS, p50/p99 latency and
+# ratios; a second section gives the driver cost on the simulator
+# (callgrind instructions per I/O).  See docs/benchmarks.md.
+
+set -euo pipefail
+
+readonly PROG=${0##*/}
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC_ROOT=$(dirname "$SCRIPT_DIR")
+readonly SCRIPT_DIR SRC_ROOT
+
+opt_build=$SRC_ROOT/build
+opt_md=
+opt_runtime=10
+opt_ramp=1
+opt_quick=0
+opt_mmio=0
+opt_cost=1
+opt_keep_raw=
+opt_sched=
+opt_qemu_args=()
+sim_uri=${VFN_BENCH_SIM:-sim:nil=1}
+io_timeout=5
+tmp=
+
+usage() {
+	cat <<EOF
+Usage: $PROG [OPTIONS]
+
+Boot one QEMU guest (null-co namespace, 4096-byte blocks) and compare, on
+the same controller, fio (io_uring, io_uring_cmd; kernel nvme driver) with
+\`vfn perf\` (kernel path, then vfio-pci): 4 KiB random reads at QD1 and
+QD32.  Then measure vfn's driver cost on $sim_uri with callgrind.
+
+Options:
+  --build DIR       meson build dir with tools/vfn (default: build)
+  --md FILE         also write the report as markdown to FILE
+  --quick           3 s runs, no ramp (smoke check)
+  --runtime SEC     measured seconds per job (default: 10)
+  --ramp SEC        fio ramp time before measuring (default: 1)
+  --mmio            count MMIO accesses, doorbell writes and MSI-X
+                    interrupts per I/O (second boot, QEMU tracing on, 3 s runs)
+  --sched NAME      I/O scheduler of /dev/nvme0n1 for fio io_uring, e.g.
+                    none (default: the kernel's pick, mq-deadline here)
+  --no-cost         skip the callgrind driver-cost section
+  --keep-raw FILE   save the guest's raw output (fio JSON) to FILE
+  --qemu-arg ARG    extra QEMU argument, passed to vm.sh (repeatable)
+  -h, --help        show this help
+
+Environment: VFN_BENCH_SIM (default sim:nil=1), VFN_BENCH_PERF_ARGS (extra
+\`vfn perf\` arguments), VFN_CACHE (vm.sh's cache).
+EOF
+}
+
+die() {
+	printf '%s: error: %s\n' "$PROG" "$1" >&2
+	exit "${2:-1}"
+}
+
+parse_args() {
+	while (($#)); do
+		case $1 in
+		--build) opt_build=$(realpath "${2:?}"); shift ;;
+		--md) opt_md=${2:?}; shift ;;
+		--quick) opt_quick=1 ;;
+		--runtime) opt_runtime=${2:?}; shift ;;
+		--ramp) opt_ramp=${2:?}; shift ;;
+		--mmio) opt_mmio=1 ;;
+		--sched) opt_sched=${2:?}; shift ;;
+		--no-cost) opt_cost=0 ;;
+		--keep-raw) opt_keep_raw=${2:?}; shift ;;
+		--qemu-arg) opt_qemu_args+=("${2:?}"); shift ;;
+		-h | --help) usage; exit 0 ;;
+		*) printf '%s: unknown option %s\n' "$PROG" "$1" >&2; usage >&2; exit 2 ;;
+		esac
+		shift
+	done
+	if ((opt_quick)); then
+		opt_runtime=3 opt_ramp=0
+	fi
+	[[ $opt_runtime =~ ^[1-9][0-9]*$ ]] || die "--runtime: not a positive integer: $opt_runtime" 2
+	[[ $opt_ramp =~ ^[0-9]+$ ]] || die "--ramp: not an integer: $opt_ramp" 2
+}
+
+check_tools() {
+	local t
+	for t in python3 fio qemu-system-x86_64; do
+		command -v "$t" >/dev/null || die "$t not found; run scripts/deps.sh" 77
+	done
+}
+
+# Boots the guest and runs bench-guest.sh; its output goes to file $1.
+# Extra arguments go to bench-guest.sh.
+run_guest() { # OUT [GUEST-ARGS...]
+	local out=$1 jobs=8 limit qa=() ga=()
+	shift
+	# Each job may stall for about 2 x io_timeout when the kernel path
+	# loses a completion (see docs/benchmarks.md) and is run twice then.
+	limit=$((60 + jobs * (opt_runtime + opt_ramp + 3) + 2 * 4 * io_timeout))
+	for a in "${opt_qemu_args[@]}"; do qa+=(--qemu-arg "$a"); done
+	[[ -z $opt_sched ]] || ga=(-s "$opt_sched")
+	"$SCRIPT_DIR/vm.sh" --build "$opt_build" --null \
+		--ns-opts logical_block_size=4096,physical_block_size=4096 \
+		--bind nvme --modparam "nvme_core:io_timeout=$io_timeout" \
+		--add "$(command -v fio)" --add "$SCRIPT_DIR/bench-guest.sh" \
+		--timeout "$limit" "${qa[@]}" "${extra_vm_args[@]}" -- \
+		bench-guest.sh -t "$opt_runtime" -r "$opt_ramp" "${ga[@]}" "$@" >"$out"
+}
+
+# ---------------------------------------------------------------------------
+# Driver cost: callgrind instructions per I/O on the simulator
+
+# Main-thread instructions (callgrind's totals of thread 1) of one run of
+# `vfn perf SIM -q QD -t SEC`; prints "IR IOS".
+cost_run() { # DIR QD SEC
+	local dir=$1 qd=$2 sec=$3 base
+	base=$dir/cg.q$qd.t$sec
+	valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$base" -q \
+		"$opt_build/tools/vfn" perf "$sim_uri" -q "$qd" -s 4096 -w randread \
+		-t "$sec" --irq -o json >"$base.json" 2>"$base.err" || return 1
+	python3 - "$base-01" "$base.json" "$sec" <<'PY'
+import json, sys
+ir = None
+for line in open(sys.argv[1]):
+    if line.startswith(("totals:", "summary:")):
+        ir = int(line.split()[1])
+r = json.load(open(sys.argv[2]))
+ios = r.get("ios") or r["iops"] * float(sys.argv[3])
+if ir is None:
+    sys.exit(1)
+print(ir, int(ios))
+PY
+}
+
+# Instructions per I/O in the main thread at queue depth QD: the
+# difference of a 1 s and a 4 s run, so that start-up, controller bring-up
+# and teardown cancel out.  In interrupt mode (--irq): valgrind runs one
+# thread at a time, so a polling main thread would spend its time slices
+# spinning on an empty CQ and that spin would swamp the figure.  Prints the
+# figure or "n/a (reason)".
+driver_cost() { # QD
+	local qd=$1 dir a b ra rb
+	if ! "$opt_build/tools/vfn" perf --help >/dev/null 2>&1; then
+		echo "n/a (vfn perf not built)"; return
+	fi
+	if ! command -v valgrind >/dev/null; then
+		echo "n/a (valgrind not installed)"; return
+	fi
+	dir=$(mktemp -d /tmp/vfn-bench-cg.XXXXXX)
+	if ! a=$(cost_run "$dir" "$qd" 1) || ! b=$(cost_run "$dir" "$qd" 4); then
+		echo "n/a (vfn perf $sim_uri failed: $(tail -n1 "$dir"/*.err 2>/dev/null | tr -d '\n' | cut -c1-80))"
+		rm -rf "$dir"; return
+	fi
+	rm -rf "$dir"
+	read -r -a ra <<<"$a"
+	read -r -a rb <<<"$b"
+	python3 -c '
+import sys
+ir_a, io_a, ir_b, io_b = map(int, sys.argv[1:])
+if io_b <= io_a:
+    print("n/a (no more I/Os in 4 s than in 1 s)")
+else:
+    print("%.0f" % ((ir_b - ir_a) / (io_b - io_a)))' "${ra[@]}" "${rb[@]}"
+}
+
+cost_section() {
+	local c1 c32
+	c1=$(driver_cost 1)
+	c32=$(driver_cost 32)
+	cat <<EOF
+
+Driver cost on \`$sim_uri\` (\`vfn perf --irq\` under valgrind callgrind, main thread only, (Ir(4 s) - Ir(1 s)) / (I/Os(4 s) - I/Os(1 s))):
+
+| workload | instructions per I/O |
+| --- | --- |
+| 4k randread QD1 | $c1 |
+| 4k randread QD32 | $c32 |
+EOF
+}
+
+# ---------------------------------------------------------------------------
+# Report
+
+# Prints the markdown report from the guest output ($1) and, if given, the
+# MMIO counts ($2: segment counts from count_trace, $3: that run's output).
+report() { # RAW [MMIO-COUNTS MMIO-RAW]
+	python3 - "$@" <<'PY'
+import json, re, sys, time
+
+ENGINES = [("fio-uring", "fio io_uring, /dev/nvme0n1"),
+           ("fio-uring-cmd", "fio io_uring_cmd, /dev/ng0n1"),
+           ("vfn-kernel", "vfn perf, /dev/ng0n1"),
+           ("vfn-vfio", "vfn perf, vfio-pci")]
+
+def parse(path):
+    info, res, cur, buf = {}, {}, None, []
+    for line in open(path, errors="replace"):
+        line = line.rstrip("\n")
+        m = re.match(r"@@BENCH (\S+) ?(.*)", line)
+        if not m:
+            if cur:
+                buf.append(line)
+            continue
+        kind, rest = m.groups()
+        if kind == "info":
+            k, _, v = rest.partition(" ")
+            if k == "timeouts":
+                e, qd, n = v.split()[:3]
+                v = ", ".join(filter(None, [info.get(k), "%s QD%s: %s" % (e, qd, n)]))
+            elif k == "retry":
+                e, qd = v.split()[:2]
+                v = ", ".join(filter(None, [info.get(k), "%s QD%s" % (e, qd)]))
+            info[k] = v
+        elif kind == "begin":
+            cur, buf = tuple(rest.split()[:2]), []
+        elif kind == "end":
+            res[cur] = result(cur[0], "\n".join(buf))
+            cur = None
+        elif kind == "na":
+            e, qd, why = (rest.split(None, 2) + [""])[:3]
+            res[(e, qd)] = {"na": why}
+    return info, res
+
+# The first JSON object that starts a line (stderr lines may come first).
+def first_json(text):
+    for m in re.finditer(r"^\{", text, re.M):
+        try:
+            return json.JSONDecoder().raw_decode(text[m.start():])[0]
+        except ValueError:
+            continue
+    raise ValueError("no JSON in the output")
+
+def result(engine, text):
+    try:
+        j = first_json(text)
+        if engine.startswith("fio"):
+            job = j["jobs"][0]
+            if job.get("error"):
+                raise ValueError("fio error %d" % job["error"])
+            rd = job["read"]
+            pct = rd["lat_ns"].get("percentile") or rd["clat_ns"]["percentile"]
+            return {"iops": rd["iops"], "mbps": rd["bw_bytes"] / 1e6,
+                    "p50": pct["50.000000"], "p99": pct["99.000000"], "max": rd["lat_ns"]["max"],
+                    "ios": rd["total_ios"]}
+        lat = j["lat_ns"]
+        return {"iops": j["iops"], "mbps": j["mbps"], "p50": lat["p50"],
+                "p99": lat["p99"], "max": lat["max"], "ios": j.get("ios")}
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        lines = [l for l in text.splitlines() if l.strip()]
+        return {"na": "failed: %s%s" % (e, (" (" + lines[0][:60] + ")") if lines else "")}
+
+def us(ns):
+    return "%.1f" % (ns / 1000.0)
+
+def ratio(a, b):
+    if "na" in a or "na" in b or not b["iops"]:
+        return "-"
+    return "%.2fx" % (a["iops"] / b["iops"])
+
+def main():
+    info, res = parse(sys.argv[1])
+    qds = sorted({int(k[1]) for k in res})
+    out = []
+    out.append("Date: %s. Guest kernel %s, %s vCPU, QEMU %s (TCG), nvme null-co %s MiB, %s-byte LBAs, %s I/O queue(s), scheduler %s; %s; %s s per job after a %s s ramp (fio)."
+               % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), info.get("kernel", "?"),
+                  info.get("cpus", "?"), QEMU, int(info.get("ns_bytes", "0")) >> 20,
+                  info.get("lba_size", "?"), info.get("io_queues", "?"), info.get("scheduler", "?"),
+                  info.get("fio", "fio ?"),
+                  info.get("runtime", "?"), info.get("ramp", "?")))
+    out.append("Host: %s CPUs, load average %s before the boot." % (HOST_CPUS, HOST_LOAD))
+    out.append("")
+    out.append("| workload | engine | IOPS | MB/s | p50 µs | p99 µs | max µs | IOPS / fio io_uring_cmd | IOPS / fio io_uring |")
+    out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for qd in qds:
+        ref_cmd = res.get(("fio-uring-cmd", str(qd)), {"na": ""})
+        ref_blk = res.get(("fio-uring", str(qd)), {"na": ""})
+        for key, name in ENGINES:
+            r = res.get((key, str(qd)), {"na": "not run"})
+            row = "| 4k randread QD%d | %s | " % (qd, name)
+            if "na" in r:
+                row += "n/a (%s) | | | | | | |" % r["na"]
+            else:
+                row += "%s | %.1f | %s | %s | %s | %s | %s |" % (
+                    format(round(r["iops"]), ","), r["mbps"], us(r["p50"]), us(r["p99"]),
+                    us(r["max"]), ratio(r, ref_cmd), ratio(r, ref_blk))
+            out.append(row)
+    if info.get("timeouts") or info.get("retry"):
+        out.append("")
+        out.append("Stalls (lost completions, see docs/benchmarks.md): kernel nvme command timeouts: %s; fio jobs run again: %s."
+                   % (info.get("timeouts", "none"), info.get("retry", "none")))
+    if len(sys.argv) > 3:
+        out += mmio_table(sys.argv[2], sys.argv[3])
+    print("\n".join(out))
+
+# Segments (one per job, in order) from count_trace, matched with the jobs
+# that ran in the MMIO-count boot.
+def mmio_table(counts, raw):
+    _, res = parse(raw)
+    jobs = [(k, r) for k, r in res.items() if "na" not in r]
+    segs = [l.split() for l in open(counts) if l.strip()]
+    segs = [s for s in segs if int(s[1]) + int(s[3]) >= 100]
+    out = ["", "MMIO per I/O (QEMU trace, separate boot, %d s runs, no ramp):" % RUNTIME_MMIO, "",
+           "| workload | engine | I/Os | MMIO writes | SQ doorbells | CQ doorbells | MMIO reads | MSI-X |",
+           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    if len(segs) != len(jobs):
+        # vfn perf runs that reached no controller (e.g. a test double)
+        # leave no trace: attribute the segments to the fio jobs alone.
+        fio = [j for j in jobs if j[0][0].startswith("fio")]
+        if len(segs) == len(fio):
+            jobs = fio
+    if len(segs) != len(jobs):
+        out.append("| (trace has %d I/O segments for %d jobs: not attributed) | | | | | | | |" % (len(segs), len(jobs)))
+        return out
+    names = dict(ENGINES)
+    for ((eng, qd), r), s in zip(jobs, segs):
+        sq, cq, wr, rd, msix = map(int, s[1:6])
+        n = r.get("ios") or 0
+        if not n:
+            out.append("| 4k randread QD%s | %s | ? | | | | | |" % (qd, names[eng]))
+            continue
+        out.append("| 4k randread QD%s | %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f |"
+                   % (qd, names[eng], n, wr / n, sq / n, cq / n, rd / n, msix / n))
+    return out
+
+QEMU = "@QEMU@"
+HOST_CPUS = "@CPUS@"
+HOST_LOAD = "@LOAD@"
+RUNTIME_MMIO = 3
+main()
+PY
+}
+
+# Splits a QEMU trace (pci_nvme_* events) into segments separated by admin
+# queue activity and prints one line per segment:
+#   SEG SQ-DOORBELLS CQ-DOORBELLS MMIO-WRITES MMIO-READS MSIX
+# counting only I/O queue doorbells (qid >= 1).
+count_trace() { # TRACE
+	awk '
+	function admin() { in_admin = 1 }
+	function io() { if (in_admin) { seg++; in_admin = 0 } }
+	$1 ~ /^pci_nvme_mmio_doorbell_(sq|cq)$/ {
+		if ($3 == 0) { admin(); next }
+		io()
+		if ($1 ~ /_sq$/) sq[seg]++; else cq[seg]++
+		next
+	}
+	$1 == "pci_nvme_mmio_write" { wr[seg]++; next }
+	$1 == "pci_nvme_mmio_read" { rd[seg]++; next }
+	$1 == "pci_nvme_irq_msix" { msix[seg]++; next }
+	END {
+		for (i = 0; i <= seg; i++)
+			printf "%d %d %d %d %d %d\n", i, sq[i], cq[i], wr[i], rd[i], msix[i]
+	}' "$1"
+}
+
+main() {
+	local raw qemu_ver host_load rc=0 mmio_args=() md
+	parse_args "$@"
+	check_tools
+	tmp=$(mktemp -d /tmp/vfn-bench.XXXXXX)
+	trap 'rm -rf "$tmp"' EXIT
+	raw=$tmp/guest.out
+	qemu_ver=$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')
+	host_load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+	extra_vm_args=()
+	run_guest "$raw" || rc=$?
+	[[ -z $opt_keep_raw ]] || cp "$raw" "$opt_keep_raw"
+	if ((rc != 0)); then
+		echo "$PROG: the guest run failed (vm.sh exit status $rc); its output:" >&2
+		tail -n 20 "$raw" >&2
+		exit 1
+	fi
+	if ((opt_mmio)); then
+		extra_vm_args=(--qemu-arg -trace --qemu-arg 'pci_nvme_mmio_*'
+			--qemu-arg -trace --qemu-arg 'pci_nvme_irq_msix'
+			--qemu-arg -D --qemu-arg "$tmp/trace.log")
+		opt_runtime=3 opt_ramp=0
+		run_guest "$tmp/mmio.out" -m || die "the MMIO-count guest run failed"
+		count_trace "$tmp/trace.log" >"$tmp/mmio.counts"
+		rm -f "$tmp/trace.log"
+		mmio_args=("$tmp/mmio.counts" "$tmp/mmio.out")
+	fi
+
+	report "$raw" "${mmio_args[@]}" |
+		sed -e "s/@QEMU@/$qemu_ver/" -e "s/@CPUS@/$(nproc)/" -e "s/@LOAD@/$host_load/" >"$tmp/report.md"
+	if ((opt_cost)); then
+		cost_section >>"$tmp/report.md"
+	fi
+	md=$(cat "$tmp/report.md")
+	printf '%s\n' "$md"
+	if [[ -n $opt_md ]]; then
+		printf '%s\n' "$md" >"$opt_md"
+	fi
+}
+
+main "$@"; exit
