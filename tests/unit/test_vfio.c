@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfn_vfio_open()'s rejections, against a fake sysfs tree (VFN_SYSFS_ROOT):
+ * every one returns its documented errno, leaves *out alone and leaves no
+ * file descriptor open (memory: ASan's leak check).  Group numbers are ones
+ * no host has, so the last step (open /dev/vfio/N) fails the same way
+ * with or without VFIO loaded.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <vfn/vfio.h>
+
+#define NO_SUCH_GROUP 987654
+
+static char root[64];
+
+static const char *at(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *at(const char *fmt, ...)
+{
+	static char path[PATH_MAX];
+	char rel[PATH_MAX - sizeof(root) - 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return path;
+}
+
+static void make_dir(const char *path)
+{
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+/* A function under devices/, linked from bus/pci/devices/; @driver and @group optional. */
+static void add_func(const char *bdf, const char *driver, int group)
+{
+	char target[PATH_MAX];
+
+	make_dir(at("devices/pci0000:00/%s", bdf));
+	snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", bdf);
+	assert_int_equal(symlink(target, at("bus/pci/devices/%s", bdf)), 0);
+	if (driver) {
+		snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
+		assert_int_equal(symlink(target, at("devices/pci0000:00/%s/driver", bdf)), 0);
+	}
+	if (group >= 0) {
+		snprintf(target, sizeof(target), "../../../kernel/iommu_groups/%d", group);
+		assert_int_equal(symlink(target, at("devices/pci0000:00/%s/iommu_group", bdf)), 0);
+	}
+}
+
+static int setup(void **state)
+{
+	static const char *const dirs[] = {
+		"bus",
+		"bus/pci",
+		"bus/pci/devices",
+		"bus/pci/drivers",
+		"bus/pci/drivers/nvme",
+		"bus/pci/drivers/vfio-pci",
+		"devices",
+		"devices/pci0000:00",
+		"kernel",
+		"kernel/iommu_groups",
+	};
+	char name[80];
+
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/vfn-test-vfio-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		make_dir(at("%s", dirs[i]));
+	add_func("0000:01:00.0", "nvme", 5);
+	add_func("0000:02:00.0", NULL, 6);
+	add_func("0000:03:00.0", "vfio-pci", -1);
+	add_func("0000:04:00.0", "vfio-pci", NO_SUCH_GROUP);
+	/* A driver name longer than any vfio-pci could be. */
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	add_func("0000:05:00.0", name, 8);
+	assert_int_equal(setenv("VFN_SYSFS_ROOT", root, 1), 0);
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unsetenv("VFN_SYSFS_ROOT");
+	assert_int_equal(nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	return 0;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Opens @bdf expecting @err: *out untouched, no descriptor left open. */
+static void expect_open_fails(const char *bdf, int err)
+{
+	struct vfn_vfio_dev *dev = (struct vfn_vfio_dev *)&dev;
+	int fds = count_fds();
+
+	assert_int_equal(vfn_vfio_open(bdf, NULL, &dev), err);
+	assert_ptr_equal(dev, (struct vfn_vfio_dev *)&dev);
+	assert_int_equal(count_fds(), fds);
+}
+
+static void test_null_arguments(void **state)
+{
+	struct vfn_vfio_dev *dev = NULL;
+
+	(void)state;
+	assert_int_equal(vfn_vfio_open(NULL, NULL, &dev), -EINVAL);
+	assert_int_equal(vfn_vfio_open("0000:04:00.0", NULL, NULL), -EINVAL);
+	assert_null(dev);
+}
+
+static void test_malformed_address(void **state)
+{
+	(void)state;
+	expect_open_fails("", -EINVAL);
+	expect_open_fails("0000:04:00", -EINVAL);
+	expect_open_fails("0000:04:00.8", -EINVAL);
+	expect_open_fails("0000:04:20.0", -EINVAL);
+	expect_open_fails("../../etc/passwd", -EINVAL);
+	expect_open_fails("0000:04:00.0/../..", -EINVAL);
+}
+
+static void test_missing_device(void **state)
+{
+	(void)state;
+	expect_open_fails("0000:09:00.0", -ENODEV);
+	expect_open_fails("09:00.0", -ENODEV);
+}
+
+static void test_bound_to_nvme(void **state)
+{
+	(void)state;
+	expect_open_fails("0000:01:00.0", -EBUSY);
+}
+
+static void test_unbound(void **state)
+{
+	(void)state;
+	expect_open_fails("0000:02:00.0", -EBUSY);
+}
+
+static void test_driver_name_too_long(void **state)
+{
+	(void)state;
+	expect_open_fails("0000:05:00.0", -EBUSY);
+}
+
+static void test_no_iommu_group(void **state)
+{
+	(void)state;
+	expect_open_fails("0000:03:00.0", -ENOENT);
+}
+
+static void test_no_group_device_node(void **state)
+{
+	(void)state;
+	/* Bound to vfio-pci, but /dev/vfio/987654 does not exist. */
+	expect_open_fails("0000:04:00.0", -ENOENT);
+	/* The failure left nothing cached: the same answer again. */
+	expect_open_fails("04:00.0", -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_null_arguments), cmocka_unit_test(test_malformed_address),
+		cmocka_unit_test(test_missing_device), cmocka_unit_test(test_bound_to_nvme),
+		cmocka_unit_test(test_unbound),	       cmocka_unit_test(test_driver_name_too_long),
+		cmocka_unit_test(test_no_iommu_group), cmocka_unit_test(test_no_group_device_node),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
