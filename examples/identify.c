@@ -32,8 +32,8 @@ int main(int argc, char **argv)
 	 */
 	ret = vfn_nvme_ctrl_open(argv[1], NULL, &ctrl);
 	if (ret) {
-		fprintf(stderr, "cannot open %s: %s (try `vfn id-ctrl %s` for a hint)\n", argv[1],
-			strerror(-ret), argv[1]);
+		fprintf(stderr, "cannot open %s: %s (try `vfn id-ctrl %s` for a hint)\n", argv[1], strerror(-ret),
+			argv[1]);
 		return 1;
 	}
 
@@ -60,9 +60,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "namespace %u: %s\n", nsids[i], strerror(-ret));
 			continue;
 		}
-		printf("namespace %u: %llu blocks of %u bytes (%llu MiB)\n", ns.nsid,
-		       (unsigned long long)ns.nsze, ns.lba_size,
-		       (unsigned long long)(ns.nsze * ns.lba_size >> 20));
+		printf("namespace %u: %llu blocks of %u bytes (%llu MiB)\n", ns.nsid, (unsigned long long)ns.nsze,
+		       ns.lba_size, (unsigned long long)(ns.nsze * ns.lba_size >> 20));
 	}
 
 	/* 5. Close: shuts the controller down cleanly and frees everything. */

@@ -34,9 +34,9 @@ struct vfn_pci_func {
 	char bdf[VFN_PCI_BDF_LEN];
 	uint16_t vendor;
 	uint16_t device;
-	uint32_t class_code;	/* 24 bits: base << 16 | sub << 8 | prog-if */
-	int iommu_group;	/* -1 if the function has none */
-	char driver[32];	/* bound driver's name, "" if unbound */
+	uint32_t class_code; /* 24 bits: base << 16 | sub << 8 | prog-if */
+	int iommu_group;     /* -1 if the function has none */
+	char driver[32];     /* bound driver's name, "" if unbound */
 };
 
 /*

@@ -38,25 +38,71 @@ extern "C" {
  * vfn_dma_rmb/vfn_dma_wmb order accesses to DMA-coherent host memory only,
  * e.g. vfn_dma_rmb() between reading a CQE's phase tag and the rest of it.
  */
+/* clang-format off: one-line barriers and byte-order helpers, read as a table */
 #if defined(__x86_64__) || defined(__i386__)
-static inline void vfn_mb(void) { __asm__ __volatile__("mfence" ::: "memory"); }
-static inline void vfn_rmb(void) { __asm__ __volatile__("lfence" ::: "memory"); }
-static inline void vfn_wmb(void) { __asm__ __volatile__("sfence" ::: "memory"); }
+static inline void vfn_mb(void)
+{
+	__asm__ __volatile__("mfence" ::: "memory");
+}
+static inline void vfn_rmb(void)
+{
+	__asm__ __volatile__("lfence" ::: "memory");
+}
+static inline void vfn_wmb(void)
+{
+	__asm__ __volatile__("sfence" ::: "memory");
+}
 /* x86 is TSO: loads are not reordered with loads, stores not with stores. */
-static inline void vfn_dma_rmb(void) { vfn_barrier(); }
-static inline void vfn_dma_wmb(void) { vfn_barrier(); }
+static inline void vfn_dma_rmb(void)
+{
+	vfn_barrier();
+}
+static inline void vfn_dma_wmb(void)
+{
+	vfn_barrier();
+}
 #elif defined(__aarch64__)
-static inline void vfn_mb(void) { __asm__ __volatile__("dsb sy" ::: "memory"); }
-static inline void vfn_rmb(void) { __asm__ __volatile__("dsb ld" ::: "memory"); }
-static inline void vfn_wmb(void) { __asm__ __volatile__("dsb st" ::: "memory"); }
-static inline void vfn_dma_rmb(void) { __asm__ __volatile__("dmb oshld" ::: "memory"); }
-static inline void vfn_dma_wmb(void) { __asm__ __volatile__("dmb oshst" ::: "memory"); }
+static inline void vfn_mb(void)
+{
+	__asm__ __volatile__("dsb sy" ::: "memory");
+}
+static inline void vfn_rmb(void)
+{
+	__asm__ __volatile__("dsb ld" ::: "memory");
+}
+static inline void vfn_wmb(void)
+{
+	__asm__ __volatile__("dsb st" ::: "memory");
+}
+static inline void vfn_dma_rmb(void)
+{
+	__asm__ __volatile__("dmb oshld" ::: "memory");
+}
+static inline void vfn_dma_wmb(void)
+{
+	__asm__ __volatile__("dmb oshst" ::: "memory");
+}
 #else
-static inline void vfn_mb(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-static inline void vfn_rmb(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-static inline void vfn_wmb(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-static inline void vfn_dma_rmb(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
-static inline void vfn_dma_wmb(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+static inline void vfn_mb(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+static inline void vfn_rmb(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+static inline void vfn_wmb(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+static inline void vfn_dma_rmb(void)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+static inline void vfn_dma_wmb(void)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
 #endif
 
 /*
@@ -67,12 +113,31 @@ typedef uint16_t vfn_le16;
 typedef uint32_t vfn_le32;
 typedef uint64_t vfn_le64;
 
-static inline uint16_t vfn_le16_to_cpu(vfn_le16 v) { return le16toh(v); }
-static inline uint32_t vfn_le32_to_cpu(vfn_le32 v) { return le32toh(v); }
-static inline uint64_t vfn_le64_to_cpu(vfn_le64 v) { return le64toh(v); }
-static inline vfn_le16 vfn_cpu_to_le16(uint16_t v) { return htole16(v); }
-static inline vfn_le32 vfn_cpu_to_le32(uint32_t v) { return htole32(v); }
-static inline vfn_le64 vfn_cpu_to_le64(uint64_t v) { return htole64(v); }
+static inline uint16_t vfn_le16_to_cpu(vfn_le16 v)
+{
+	return le16toh(v);
+}
+static inline uint32_t vfn_le32_to_cpu(vfn_le32 v)
+{
+	return le32toh(v);
+}
+static inline uint64_t vfn_le64_to_cpu(vfn_le64 v)
+{
+	return le64toh(v);
+}
+static inline vfn_le16 vfn_cpu_to_le16(uint16_t v)
+{
+	return htole16(v);
+}
+static inline vfn_le32 vfn_cpu_to_le32(uint32_t v)
+{
+	return htole32(v);
+}
+static inline vfn_le64 vfn_cpu_to_le64(uint64_t v)
+{
+	return htole64(v);
+}
+/* clang-format on */
 
 /*
  * MMIO accessors for mapped device registers (little-endian).  64-bit

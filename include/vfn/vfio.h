@@ -43,9 +43,9 @@ enum vfn_vfio_irq_index {
 #define VFN_VFIO_REGION_MMAP (1u << 2)
 
 struct vfn_vfio_region {
-	uint64_t size;		/* bytes; 0 if the region does not exist */
-	uint64_t offset;	/* offset of the region in the device fd */
-	uint32_t flags;		/* VFN_VFIO_REGION_* */
+	uint64_t size;	 /* bytes; 0 if the region does not exist */
+	uint64_t offset; /* offset of the region in the device fd */
+	uint32_t flags;	 /* VFN_VFIO_REGION_* */
 };
 
 struct vfn_vfio_opts {
@@ -95,7 +95,8 @@ VFN_API int vfn_vfio_region_info(const struct vfn_vfio_dev *dev, unsigned int in
  * -EIO (short transfer), or -errno.
  */
 VFN_API int vfn_vfio_region_read(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, void *buf, size_t len);
-VFN_API int vfn_vfio_region_write(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, const void *buf, size_t len);
+VFN_API int vfn_vfio_region_write(struct vfn_vfio_dev *dev, unsigned int index, uint64_t off, const void *buf,
+				  size_t len);
 
 /*
  * Maps BAR @bar into memory and stores its address and size.  The mapping is

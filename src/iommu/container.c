@@ -40,13 +40,11 @@ static int parse_iova_ranges(const uint8_t *cap, size_t avail, struct vfn_iommu_
 	}
 	memcpy(&hdr, cap, sizeof(hdr));
 	if (!hdr.nr_iovas || hdr.nr_iovas > (avail - sizeof(hdr)) / sizeof(r)) {
-		log_debug("iommu: IOVA range capability with %u ranges in %zu bytes", hdr.nr_iovas,
-			  avail);
+		log_debug("iommu: IOVA range capability with %u ranges in %zu bytes", hdr.nr_iovas, avail);
 		return -EINVAL;
 	}
 	if (hdr.nr_iovas > VFN_IOMMU_MAX_RANGES)
-		log_info("iommu: using the first %d of %u IOVA ranges", VFN_IOMMU_MAX_RANGES,
-			 hdr.nr_iovas);
+		log_info("iommu: using the first %d of %u IOVA ranges", VFN_IOMMU_MAX_RANGES, hdr.nr_iovas);
 	caps->nranges = 0;
 	for (uint32_t i = 0; i < hdr.nr_iovas && caps->nranges < VFN_IOMMU_MAX_RANGES; i++) {
 		memcpy(&r, cap + sizeof(hdr) + i * sizeof(r), sizeof(r));
@@ -72,8 +70,7 @@ static int parse_dma_avail(const uint8_t *cap, size_t avail, struct vfn_iommu_ty
 }
 
 /* Decodes the capability at @off (known to hold a header); unknown ids are skipped. */
-static int parse_cap(const uint8_t *buf, size_t size, size_t off, uint16_t id,
-		     struct vfn_iommu_type1_caps *caps)
+static int parse_cap(const uint8_t *buf, size_t size, size_t off, uint16_t id, struct vfn_iommu_type1_caps *caps)
 {
 	switch (id) {
 	case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE:
@@ -103,8 +100,7 @@ int vfn_iommu_parse_type1_info(const void *buf, size_t size, struct vfn_iommu_ty
 		return 0;
 	for (off = info.cap_offset; off; off = hdr.next) {
 		if (off < sizeof(info) || off > size - sizeof(hdr)) {
-			log_debug("iommu: capability at offset %zu outside [%zu, %zu)", off,
-				  sizeof(info), size);
+			log_debug("iommu: capability at offset %zu outside [%zu, %zu)", off, sizeof(info), size);
 			return -EINVAL;
 		}
 		memcpy(&hdr, p + off, sizeof(hdr));
@@ -247,8 +243,7 @@ static int check_viable(int group_fd)
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		int n = group_number(group_fd);
 
-		log_err("iommu: group %d not viable: all devices in group %d must be bound to vfio-pci",
-			n, n);
+		log_err("iommu: group %d not viable: all devices in group %d must be bound to vfio-pci", n, n);
 		return -EBUSY;
 	}
 	return 0;
@@ -319,8 +314,7 @@ static int container_unmap(struct vfn_iommu *iommu, uint64_t iova, size_t len)
 
 	if (ioctl(iommu->fd, VFIO_IOMMU_UNMAP_DMA, &unmap)) {
 		ret = -errno;
-		log_err("iommu: VFIO_IOMMU_UNMAP_DMA at iova %#llx failed: %d",
-			(unsigned long long)iova, ret);
+		log_err("iommu: VFIO_IOMMU_UNMAP_DMA at iova %#llx failed: %d", (unsigned long long)iova, ret);
 		return ret;
 	}
 	if (unmap.size != len) {

@@ -74,8 +74,8 @@ static int unmap_entry(struct vfn_iommu *iommu, const struct vfn_map_entry *e)
 	int ret = iommu->ops->unmap(iommu, e->iova, e->len);
 
 	if (ret) {
-		log_err("iommu: unmap of iova %#llx (%#llx bytes) failed: %d",
-			(unsigned long long)e->iova, (unsigned long long)e->len, ret);
+		log_err("iommu: unmap of iova %#llx (%#llx bytes) failed: %d", (unsigned long long)e->iova,
+			(unsigned long long)e->len, ret);
 		return ret;
 	}
 	vfn_maptable_remove(&iommu->maps, e->vaddr, NULL);
@@ -91,8 +91,8 @@ static void unmap_all(struct vfn_iommu *iommu)
 	struct vfn_map_entry e;
 
 	while (!vfn_maptable_first(&iommu->maps, &e)) {
-		log_debug("iommu: unmapping leftover %#llx bytes at iova %#llx",
-			  (unsigned long long)e.len, (unsigned long long)e.iova);
+		log_debug("iommu: unmapping leftover %#llx bytes at iova %#llx", (unsigned long long)e.len,
+			  (unsigned long long)e.iova);
 		if (unmap_entry(iommu, &e)) {
 			vfn_maptable_remove(&iommu->maps, e.vaddr, NULL);
 			vfn_iova_free(&iommu->iova, e.iova, e.len);
@@ -151,8 +151,8 @@ int vfn_iommu_set_ranges(struct vfn_iommu *iommu, const struct vfn_iova_range *r
 	iommu->nranges = n;
 	iommu->ready = true;
 	for (int i = 0; i < n; i++)
-		log_debug("iommu: usable IOVA range [%#llx, %#llx]",
-			  (unsigned long long)ranges[i].start, (unsigned long long)ranges[i].last);
+		log_debug("iommu: usable IOVA range [%#llx, %#llx]", (unsigned long long)ranges[i].start,
+			  (unsigned long long)ranges[i].last);
 	return 0;
 }
 
@@ -190,8 +190,7 @@ static int check_buffer(const void *vaddr, size_t len)
 	uintptr_t va = (uintptr_t)vaddr, mask = vfn_page_size() - 1;
 
 	if (!va || !len || (va & mask) || (len & mask) || va + (len - 1) < va) {
-		log_debug("iommu: bad buffer %p+%#zx (page-aligned, non-empty, non-NULL)", vaddr,
-			  len);
+		log_debug("iommu: bad buffer %p+%#zx (page-aligned, non-empty, non-NULL)", vaddr, len);
 		return -EINVAL;
 	}
 	return 0;
@@ -216,8 +215,7 @@ static int check_map_state(struct vfn_iommu *iommu, void *vaddr, size_t len)
 }
 
 /* Maps @vaddr at *@iova, chosen here unless @fixed (lock held). */
-static int map_locked(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t *iova,
-		      bool fixed)
+static int map_locked(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t *iova, bool fixed)
 {
 	int ret = check_map_state(iommu, vaddr, len);
 
@@ -246,8 +244,7 @@ free_iova:
 	return ret;
 }
 
-static int map_common(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t *iova,
-		      bool fixed)
+static int map_common(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t *iova, bool fixed)
 {
 	int ret = check_buffer(vaddr, len);
 

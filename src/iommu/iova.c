@@ -140,8 +140,8 @@ static int load_usable(struct vfn_iova_allocator *a, const struct vfn_iova_range
 		uint64_t start = ranges[i].start, last = ranges[i].last;
 
 		if (start > last) {
-			log_debug("iova: range %d starts (%#llx) after its end (%#llx)", i,
-				  (unsigned long long)start, (unsigned long long)last);
+			log_debug("iova: range %d starts (%#llx) after its end (%#llx)", i, (unsigned long long)start,
+				  (unsigned long long)last);
 			return -EINVAL;
 		}
 		if (trim_to_pages(&start, &last, a->page))
@@ -155,8 +155,7 @@ static int load_usable(struct vfn_iova_allocator *a, const struct vfn_iova_range
 	return 0;
 }
 
-int vfn_iova_init(struct vfn_iova_allocator *a, const struct vfn_iova_range *ranges, int n,
-		  uint64_t page)
+int vfn_iova_init(struct vfn_iova_allocator *a, const struct vfn_iova_range *ranges, int n, uint64_t page)
 {
 	int ret;
 
@@ -242,8 +241,8 @@ int vfn_iova_alloc(struct vfn_iova_allocator *a, uint64_t len, uint64_t *iova)
 		record_used(a, *iova, *iova + len - 1);
 		return 0;
 	}
-	log_debug("iova: no free extent of %#llx bytes (%#llx bytes free in %zu extents)",
-		  (unsigned long long)len, (unsigned long long)vfn_iova_avail(a), a->free.n);
+	log_debug("iova: no free extent of %#llx bytes (%#llx bytes free in %zu extents)", (unsigned long long)len,
+		  (unsigned long long)vfn_iova_avail(a), a->free.n);
 	return -ENOSPC;
 }
 
@@ -279,14 +278,14 @@ int vfn_iova_alloc_at(struct vfn_iova_allocator *a, uint64_t iova, uint64_t len)
 	last = iova + len - 1;
 	u = ext_find(&a->usable, iova);
 	if (last < iova || !u || u->last < last) {
-		log_debug("iova: [%#llx, +%#llx) is outside the usable ranges",
-			  (unsigned long long)iova, (unsigned long long)len);
+		log_debug("iova: [%#llx, +%#llx) is outside the usable ranges", (unsigned long long)iova,
+			  (unsigned long long)len);
 		return -ERANGE;
 	}
 	f = ext_find(&a->free, iova);
 	if (!f || f->last < last) {
-		log_debug("iova: [%#llx, +%#llx) is already (partly) allocated",
-			  (unsigned long long)iova, (unsigned long long)len);
+		log_debug("iova: [%#llx, +%#llx) is already (partly) allocated", (unsigned long long)iova,
+			  (unsigned long long)len);
 		return -EEXIST;
 	}
 	ret = reserve_one_block(a);
@@ -323,8 +322,8 @@ int vfn_iova_free(struct vfn_iova_allocator *a, uint64_t iova, uint64_t len)
 	const struct vfn_iova_extent *u = i ? &a->used.v[i - 1] : NULL;
 
 	if (!len || !u || u->start != iova || u->last - u->start + 1 != len) {
-		log_debug("iova: free of [%#llx, +%#llx) which is not an allocated block",
-			  (unsigned long long)iova, (unsigned long long)len);
+		log_debug("iova: free of [%#llx, +%#llx) which is not an allocated block", (unsigned long long)iova,
+			  (unsigned long long)len);
 		return -EINVAL;
 	}
 	ext_remove_at(&a->used, i - 1);

@@ -40,10 +40,10 @@ struct vfn_iova_extents {
 };
 
 struct vfn_iova_allocator {
-	uint64_t page;				/* allocation granule, power of 2 */
-	struct vfn_iova_extents usable;		/* what may ever be handed out */
-	struct vfn_iova_extents free;		/* coalesced free space */
-	struct vfn_iova_extents used;		/* blocks handed out */
+	uint64_t page;			/* allocation granule, power of 2 */
+	struct vfn_iova_extents usable; /* what may ever be handed out */
+	struct vfn_iova_extents free;	/* coalesced free space */
+	struct vfn_iova_extents used;	/* blocks handed out */
 };
 
 /*
@@ -52,8 +52,7 @@ struct vfn_iova_allocator {
  * 0 is removed.  Returns 0, -EINVAL (bad page size, a range with start >
  * last, or nothing usable left) or -ENOMEM.  On failure @a needs no destroy.
  */
-int vfn_iova_init(struct vfn_iova_allocator *a, const struct vfn_iova_range *ranges, int n,
-		  uint64_t page);
+int vfn_iova_init(struct vfn_iova_allocator *a, const struct vfn_iova_range *ranges, int n, uint64_t page);
 
 /* Frees the allocator's memory; @a may then be initialised again. */
 void vfn_iova_destroy(struct vfn_iova_allocator *a);

@@ -10,7 +10,7 @@
 #define MAPTABLE_INITIAL_CAP 16
 
 struct vfn_maptable_array {
-	size_t cap;				/* never changes once published */
+	size_t cap; /* never changes once published */
 	struct vfn_maptable_array *next_retired;
 	struct vfn_map_entry ent[];
 };
@@ -53,8 +53,8 @@ static inline const uint64_t *key_of(const struct vfn_map_entry *e, enum map_key
  * throws it away.  Only bounds the index by the array's own capacity, which
  * is immutable and published before the array pointer.
  */
-static int search(const struct vfn_maptable *t, struct vfn_maptable_array *const *index,
-		  enum map_key key, uint64_t addr, struct vfn_map_entry *out)
+static int search(const struct vfn_maptable *t, struct vfn_maptable_array *const *index, enum map_key key,
+		  uint64_t addr, struct vfn_map_entry *out)
 {
 	const struct vfn_maptable_array *arr = __atomic_load_n(index, __ATOMIC_ACQUIRE);
 	size_t n = __atomic_load_n(&t->count, __ATOMIC_RELAXED);
@@ -82,8 +82,8 @@ static int search(const struct vfn_maptable *t, struct vfn_maptable_array *const
 }
 
 /* Seqlock read side around search(): retries until no writer interfered. */
-static int read_consistent(const struct vfn_maptable *t, struct vfn_maptable_array *const *index,
-			   enum map_key key, uint64_t addr, struct vfn_map_entry *out)
+static int read_consistent(const struct vfn_maptable *t, struct vfn_maptable_array *const *index, enum map_key key,
+			   uint64_t addr, struct vfn_map_entry *out)
 {
 	unsigned int seq;
 	int ret;
@@ -109,8 +109,7 @@ int vfn_maptable_lookup(const struct vfn_maptable *t, uint64_t vaddr, struct vfn
 	return read_consistent(t, &t->by_vaddr, KEY_VADDR, vaddr, out);
 }
 
-int vfn_maptable_lookup_iova(const struct vfn_maptable *t, uint64_t iova,
-			     struct vfn_map_entry *out)
+int vfn_maptable_lookup_iova(const struct vfn_maptable *t, uint64_t iova, struct vfn_map_entry *out)
 {
 	return read_consistent(t, &t->by_iova, KEY_IOVA, iova, out);
 }
@@ -154,8 +153,8 @@ static size_t upper(const struct vfn_maptable_array *arr, size_t n, enum map_key
 }
 
 /* True if an entry of @arr overlaps [start, last] in @key's space. */
-static bool index_overlaps(const struct vfn_maptable_array *arr, size_t n, enum map_key key,
-			   uint64_t start, uint64_t last)
+static bool index_overlaps(const struct vfn_maptable_array *arr, size_t n, enum map_key key, uint64_t start,
+			   uint64_t last)
 {
 	size_t i = arr ? upper(arr, n, key, last) : 0;
 	const struct vfn_map_entry *e;
@@ -179,7 +178,7 @@ static int grow(struct vfn_maptable *t, struct vfn_maptable_array **index)
 		return -ENOMEM;
 	arr->cap = cap;
 	arr->next_retired = NULL;
-	if (t->count)
+	if (old)
 		memcpy(arr->ent, old->ent, t->count * sizeof(arr->ent[0]));
 	/* Release: a reader that sees the new pointer sees cap and entries. */
 	__atomic_store_n(index, arr, __ATOMIC_RELEASE);
@@ -197,8 +196,7 @@ static int ensure_room(struct vfn_maptable *t, struct vfn_maptable_array **index
 	return grow(t, index);
 }
 
-static void index_insert(struct vfn_maptable_array *arr, size_t n, enum map_key key,
-			 const struct vfn_map_entry *e)
+static void index_insert(struct vfn_maptable_array *arr, size_t n, enum map_key key, const struct vfn_map_entry *e)
 {
 	size_t pos = upper(arr, n, key, *key_of(e, key));
 
@@ -225,9 +223,8 @@ int vfn_maptable_insert(struct vfn_maptable *t, uint64_t vaddr, uint64_t len, ui
 	}
 	if (index_overlaps(t->by_vaddr, t->count, KEY_VADDR, vaddr, vaddr + (len - 1)) ||
 	    index_overlaps(t->by_iova, t->count, KEY_IOVA, iova, iova + (len - 1))) {
-		log_debug("maptable: %#llx+%#llx -> %#llx overlaps a mapping",
-			  (unsigned long long)vaddr, (unsigned long long)len,
-			  (unsigned long long)iova);
+		log_debug("maptable: %#llx+%#llx -> %#llx overlaps a mapping", (unsigned long long)vaddr,
+			  (unsigned long long)len, (unsigned long long)iova);
 		return -EEXIST;
 	}
 	ret = ensure_room(t, &t->by_vaddr);

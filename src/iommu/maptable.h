@@ -31,19 +31,19 @@
 #include <stdint.h>
 
 struct vfn_map_entry {
-	uint64_t vaddr;		/* first byte, as an integer */
-	uint64_t len;		/* bytes, > 0 */
-	uint64_t iova;		/* IOVA of the first byte */
+	uint64_t vaddr; /* first byte, as an integer */
+	uint64_t len;	/* bytes, > 0 */
+	uint64_t iova;	/* IOVA of the first byte */
 };
 
 struct vfn_maptable_array;
 
 struct vfn_maptable {
-	unsigned int seq;			/* odd while a writer is editing */
-	size_t count;				/* entries in each index */
-	struct vfn_maptable_array *by_vaddr;	/* sorted by vaddr; NULL when empty */
-	struct vfn_maptable_array *by_iova;	/* the same entries sorted by iova */
-	struct vfn_maptable_array *retired;	/* outgrown arrays, freed on destroy */
+	unsigned int seq;		     /* odd while a writer is editing */
+	size_t count;			     /* entries in each index */
+	struct vfn_maptable_array *by_vaddr; /* sorted by vaddr; NULL when empty */
+	struct vfn_maptable_array *by_iova;  /* the same entries sorted by iova */
+	struct vfn_maptable_array *retired;  /* outgrown arrays, freed on destroy */
 };
 
 /* Sets up an empty table (allocates nothing). */
@@ -84,7 +84,6 @@ int vfn_maptable_lookup(const struct vfn_maptable *t, uint64_t vaddr, struct vfn
  * Reader (lock-free): the entry containing @iova, in *@out.
  * Returns 0 or -ENOENT.
  */
-int vfn_maptable_lookup_iova(const struct vfn_maptable *t, uint64_t iova,
-			     struct vfn_map_entry *out);
+int vfn_maptable_lookup_iova(const struct vfn_maptable *t, uint64_t iova, struct vfn_map_entry *out);
 
 #endif

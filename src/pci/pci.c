@@ -38,8 +38,7 @@ static const char *sysfs_root(void)
 }
 
 /* Formats "<root>/<fmt ...>" into @path (PATH_MAX bytes). */
-__attribute__((format(printf, 2, 3)))
-static int sysfs_path(char *path, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int sysfs_path(char *path, const char *fmt, ...)
 {
 	va_list ap;
 	int n, m;
@@ -110,13 +109,14 @@ static int write_attr(const char *path, const char *s)
 	return err;
 }
 
-/* Copies the last component of the symlink @path's target into @buf. */
+/* Copies the last component of the symlink @path's target into @buf (empty on failure). */
 static int read_link_basename(const char *path, char *buf, size_t len)
 {
 	char target[PATH_MAX];
 	const char *base;
 	ssize_t n;
 
+	buf[0] = '\0';
 	n = readlink(path, target, sizeof(target));
 	if (n < 0)
 		return -errno;
@@ -188,13 +188,12 @@ static bool parse_bdf(const char *s, char out[VFN_PCI_BDF_LEN])
 	} else if (len != 7) {
 		return false;
 	}
-	if (!hex_field(s, 2, &bus) || s[2] != ':' || !hex_field(s + 3, 2, &dev) ||
-	    s[5] != '.' || !hex_field(s + 6, 1, &fn))
+	if (!hex_field(s, 2, &bus) || s[2] != ':' || !hex_field(s + 3, 2, &dev) || s[5] != '.' ||
+	    !hex_field(s + 6, 1, &fn))
 		return false;
 	if (dev > 0x1f || fn > 7)
 		return false;
-	snprintf(out, VFN_PCI_BDF_LEN, "%04x:%02x:%02x.%x", dom & 0xffff, bus & 0xff,
-		 dev & 0x1f, fn & 7);
+	snprintf(out, VFN_PCI_BDF_LEN, "%04x:%02x:%02x.%x", dom & 0xffff, bus & 0xff, dev & 0x1f, fn & 7);
 	return true;
 }
 
@@ -384,8 +383,7 @@ struct class_filter {
 };
 
 /* Stores up to @max functions of @names matching @filter; returns how many match. */
-static int list_matching(struct dirent **names, int n, struct class_filter filter,
-			 struct vfn_pci_func *funcs, int max)
+static int list_matching(struct dirent **names, int n, struct class_filter filter, struct vfn_pci_func *funcs, int max)
 {
 	struct vfn_pci_func f;
 	int count = 0, ret;

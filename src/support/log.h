@@ -13,10 +13,10 @@ extern enum vfn_log_level vfn_log_level_cur;
 
 void vfn_log_emit(enum vfn_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define vfn_log_at(level, ...)                                                 \
-	do {                                                                   \
-		if (vfn_unlikely((int)(level) <= (int)vfn_log_level_cur))      \
-			vfn_log_emit((level), __VA_ARGS__);                    \
+#define vfn_log_at(level, ...)                                            \
+	do {                                                              \
+		if (vfn_unlikely((int)(level) <= (int)vfn_log_level_cur)) \
+			vfn_log_emit((level), __VA_ARGS__);               \
 	} while (0)
 
 #define log_err(...) vfn_log_at(VFN_LOG_ERR, __VA_ARGS__)

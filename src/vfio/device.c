@@ -83,8 +83,7 @@ static int read_device_info(struct vfn_vfio_dev *dev)
 	}
 	dev->flags = info.flags;
 	dev->num_irqs = info.num_irqs;
-	dev->nregions = info.num_regions < VFIO_PCI_NUM_REGIONS ? info.num_regions
-								: VFIO_PCI_NUM_REGIONS;
+	dev->nregions = info.num_regions < VFIO_PCI_NUM_REGIONS ? info.num_regions : VFIO_PCI_NUM_REGIONS;
 	return read_msix_count(dev);
 }
 
@@ -161,8 +160,8 @@ int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_
 	if (ret)
 		goto release_device;
 
-	log_info("%s: opened through VFIO (%s), %u regions, %u MSI-X vectors", dev->bdf,
-		 dev->attach->name, dev->nregions, dev->msix_count);
+	log_info("%s: opened through VFIO (%s), %u regions, %u MSI-X vectors", dev->bdf, dev->attach->name,
+		 dev->nregions, dev->msix_count);
 	*out = dev;
 	return 0;
 
@@ -222,8 +221,8 @@ int vfn_vfio_region_info(const struct vfn_vfio_dev *dev, unsigned int index, str
  * Checks an access of @len bytes at @off of region @index that needs
  * @need (VFN_VFIO_REGION_READ or _WRITE) and returns the region.
  */
-static const struct vfn_vfio_region *region_check(const struct vfn_vfio_dev *dev, unsigned int index,
-						  uint64_t off, size_t len, const void *buf, uint32_t need)
+static const struct vfn_vfio_region *region_check(const struct vfn_vfio_dev *dev, unsigned int index, uint64_t off,
+						  size_t len, const void *buf, uint32_t need)
 {
 	const struct vfn_vfio_region *r;
 
@@ -238,8 +237,8 @@ static const struct vfn_vfio_region *region_check(const struct vfn_vfio_dev *dev
 	}
 	r = &dev->regions[index];
 	if (len > r->size || off > r->size - len) {
-		log_debug("%s: region %u: %zu bytes at 0x%llx are beyond its 0x%llx bytes", dev->bdf,
-			  index, len, (unsigned long long)off, (unsigned long long)r->size);
+		log_debug("%s: region %u: %zu bytes at 0x%llx are beyond its 0x%llx bytes", dev->bdf, index, len,
+			  (unsigned long long)off, (unsigned long long)r->size);
 		return NULL;
 	}
 	return r;
@@ -423,8 +422,7 @@ static int msix_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int c
 
 	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set)) {
 		ret = -errno;
-		log_err("%s: VFIO_DEVICE_SET_IRQS (MSI-X %u+%u) failed: errno %d", dev->bdf, start,
-			count, -ret);
+		log_err("%s: VFIO_DEVICE_SET_IRQS (MSI-X %u+%u) failed: errno %d", dev->bdf, start, count, -ret);
 	}
 	free(set);
 	return ret;

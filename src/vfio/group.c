@@ -20,10 +20,10 @@
 #include "vfio-priv.h"
 
 struct vfn_vfio_group {
-	int num;			/* IOMMU group number: /dev/vfio/num */
+	int num; /* IOMMU group number: /dev/vfio/num */
 	int fd;
-	int refs;			/* devices open in the group */
-	struct vfn_iommu *iommu;	/* attached to; reference held */
+	int refs;		 /* devices open in the group */
+	struct vfn_iommu *iommu; /* attached to; reference held */
 	struct vfn_vfio_group *next;
 };
 
@@ -105,8 +105,7 @@ static int group_attach(struct vfn_vfio_group *grp, struct vfn_iommu *requested)
 
 	ret = vfn_iommu_attach_group(iommu, grp->fd);
 	if (ret && !requested && attach_refused(ret)) {
-		log_info("group %d cannot share the default address space (errno %d): using its own",
-			 grp->num, -ret);
+		log_info("group %d cannot share the default address space (errno %d): using its own", grp->num, -ret);
 		vfn_iommu_put(iommu);
 		ret = vfn_iommu_create(&iommu);
 		if (ret) {
@@ -125,8 +124,7 @@ static int group_attach(struct vfn_vfio_group *grp, struct vfn_iommu *requested)
 }
 
 /* Opens group @num, attaches it and adds it to the list.  Locked. */
-static int group_new(int num, const char *bdf, struct vfn_iommu *requested,
-		     struct vfn_vfio_group **out)
+static int group_new(int num, const char *bdf, struct vfn_iommu *requested, struct vfn_vfio_group **out)
 {
 	struct vfn_vfio_group *grp;
 	int ret;
@@ -158,8 +156,7 @@ free_grp:
 }
 
 /* Finds or opens group @num with a reference for the caller.  Locked. */
-static int group_get_locked(int num, const char *bdf, struct vfn_iommu *requested,
-			    struct vfn_vfio_group **out)
+static int group_get_locked(int num, const char *bdf, struct vfn_iommu *requested, struct vfn_vfio_group **out)
 {
 	struct vfn_vfio_group *grp = group_find(num);
 
@@ -206,7 +203,7 @@ static int group_device_fd(struct vfn_vfio_group *grp, const char *bdf)
 	if (fd >= 0)
 		return fd;
 	ret = -errno;
-	drv = vfn_vfio_check_driver(bdf);	/* rebound meanwhile? logs to what */
+	drv = vfn_vfio_check_driver(bdf); /* rebound meanwhile? logs to what */
 	if (drv)
 		return drv;
 	log_err("%s: VFIO_GROUP_GET_DEVICE_FD on group %d failed: errno %d", bdf, grp->num, -ret);

@@ -44,19 +44,19 @@ extern const struct vfn_vfio_attach_ops vfn_vfio_group_attach_ops;
 #define VFN_VFIO_NUM_BARS (VFN_VFIO_REGION_BAR5 + 1)
 
 struct vfn_vfio_dev {
-	char bdf[VFN_PCI_BDF_LEN];		/* canonical */
-	int fd;					/* device fd, -1 if not open */
-	struct vfn_iommu *iommu;		/* reference held */
+	char bdf[VFN_PCI_BDF_LEN]; /* canonical */
+	int fd;			   /* device fd, -1 if not open */
+	struct vfn_iommu *iommu;   /* reference held */
 	const struct vfn_vfio_attach_ops *attach;
-	void *attach_priv;			/* the attach path's state */
+	void *attach_priv; /* the attach path's state */
 
-	uint32_t flags;				/* VFIO_DEVICE_FLAGS_* */
-	unsigned int num_irqs;			/* interrupt indexes */
-	unsigned int nregions;			/* entries valid in regions[] */
+	uint32_t flags;	       /* VFIO_DEVICE_FLAGS_* */
+	unsigned int num_irqs; /* interrupt indexes */
+	unsigned int nregions; /* entries valid in regions[] */
 	struct vfn_vfio_region regions[VFIO_PCI_NUM_REGIONS];
-	void *bars[VFN_VFIO_NUM_BARS];		/* mmap of each BAR, or NULL */
+	void *bars[VFN_VFIO_NUM_BARS]; /* mmap of each BAR, or NULL */
 
-	unsigned int msix_count;		/* MSI-X vectors offered */
+	unsigned int msix_count; /* MSI-X vectors offered */
 	/*
 	 * MSI-X is on in the kernel.  The first vfn_vfio_irq_enable() switches
 	 * it on for the whole table (unrouted vectors get -1), so that later

@@ -41,11 +41,11 @@ static void test_init_trims_and_merges(void **state)
 {
 	/* Unsorted, overlapping, unaligned, one smaller than a page. */
 	struct vfn_iova_range r[] = {
-		{ 0x20800, 0x40fff },	/* -> [0x21000, 0x40fff] */
-		{ 0x0, 0x10fff },	/* -> [0x1000, 0x10fff] (page 0 gone) */
-		{ 0x11000, 0x11fff },	/* adjacent: merges with the previous */
-		{ 0x30000, 0x50ffe },	/* overlaps, end trimmed to 0x4ffff */
-		{ 0x60010, 0x60ff0 },	/* no whole page: dropped */
+		{ 0x20800, 0x40fff }, /* -> [0x21000, 0x40fff] */
+		{ 0x0, 0x10fff },     /* -> [0x1000, 0x10fff] (page 0 gone) */
+		{ 0x11000, 0x11fff }, /* adjacent: merges with the previous */
+		{ 0x30000, 0x50ffe }, /* overlaps, end trimmed to 0x4ffff */
+		{ 0x60010, 0x60ff0 }, /* no whole page: dropped */
 	};
 	struct vfn_iova_allocator a;
 
@@ -118,7 +118,7 @@ static void test_msi_hole(void **state)
 
 static void test_exhaust_and_reuse(void **state)
 {
-	struct vfn_iova_range r = { 0, 16 * PAGE - 1 };	/* 15 usable pages */
+	struct vfn_iova_range r = { 0, 16 * PAGE - 1 }; /* 15 usable pages */
 	struct vfn_iova_allocator a;
 	uint64_t iova[15], again;
 
@@ -147,7 +147,7 @@ static void test_exhaust_and_reuse(void **state)
 
 static void test_fragmentation(void **state)
 {
-	struct vfn_iova_range r = { PAGE, 17 * PAGE - 1 };	/* 16 pages */
+	struct vfn_iova_range r = { PAGE, 17 * PAGE - 1 }; /* 16 pages */
 	struct vfn_iova_allocator a;
 	uint64_t iova[16], big;
 
@@ -185,16 +185,16 @@ static void test_bad_free(void **state)
 	assert_int_equal(vfn_iova_alloc(&a, 2 * PAGE, &y), 0);
 	avail = vfn_iova_avail(&a);
 
-	assert_int_equal(vfn_iova_free(&a, x, 2 * PAGE), -EINVAL);	 /* partial */
-	assert_int_equal(vfn_iova_free(&a, x + PAGE, PAGE), -EINVAL);	 /* inside */
-	assert_int_equal(vfn_iova_free(&a, x, 6 * PAGE), -EINVAL);	 /* spans two */
+	assert_int_equal(vfn_iova_free(&a, x, 2 * PAGE), -EINVAL);    /* partial */
+	assert_int_equal(vfn_iova_free(&a, x + PAGE, PAGE), -EINVAL); /* inside */
+	assert_int_equal(vfn_iova_free(&a, x, 6 * PAGE), -EINVAL);    /* spans two */
 	assert_int_equal(vfn_iova_free(&a, x, 0), -EINVAL);
 	assert_int_equal(vfn_iova_free(&a, 40 * PAGE, PAGE), -EINVAL); /* never allocated */
 	assert_int_equal(vfn_iova_free(&a, 0, PAGE), -EINVAL);
 	assert_int_equal(vfn_iova_avail(&a), avail);
 
 	assert_int_equal(vfn_iova_free(&a, x, 4 * PAGE), 0);
-	assert_int_equal(vfn_iova_free(&a, x, 4 * PAGE), -EINVAL);	 /* double */
+	assert_int_equal(vfn_iova_free(&a, x, 4 * PAGE), -EINVAL); /* double */
 	assert_int_equal(vfn_iova_avail(&a), avail + 4 * PAGE);
 	/* The freed block is reused from its start. */
 	assert_int_equal(vfn_iova_alloc(&a, PAGE, &x), 0);
@@ -214,16 +214,16 @@ static void test_alloc_at(void **state)
 
 	(void)state;
 	init_ok(&a, &r, 1);
-	assert_int_equal(vfn_iova_alloc_at(&a, 10 * PAGE, 4 * PAGE), 0);	/* splits */
+	assert_int_equal(vfn_iova_alloc_at(&a, 10 * PAGE, 4 * PAGE), 0); /* splits */
 	assert_int_equal(a.free.n, 2);
 	assert_int_equal(vfn_iova_alloc_at(&a, 13 * PAGE, PAGE), -EEXIST);
 	assert_int_equal(vfn_iova_alloc_at(&a, 8 * PAGE, 4 * PAGE), -EEXIST);
 	assert_int_equal(vfn_iova_alloc_at(&a, 30 * PAGE, 4 * PAGE), -ERANGE);
 	assert_int_equal(vfn_iova_alloc_at(&a, 10 * PAGE + 1, PAGE), -EINVAL);
 	assert_int_equal(vfn_iova_alloc_at(&a, 20 * PAGE, PAGE + 1), -EINVAL);
-	assert_int_equal(vfn_iova_alloc_at(&a, 14 * PAGE, PAGE), 0);	/* right after */
-	assert_int_equal(vfn_iova_alloc_at(&a, 31 * PAGE, PAGE), 0);	/* last page */
-	assert_int_equal(vfn_iova_alloc_at(&a, PAGE, PAGE), 0);		/* first page */
+	assert_int_equal(vfn_iova_alloc_at(&a, 14 * PAGE, PAGE), 0); /* right after */
+	assert_int_equal(vfn_iova_alloc_at(&a, 31 * PAGE, PAGE), 0); /* last page */
+	assert_int_equal(vfn_iova_alloc_at(&a, PAGE, PAGE), 0);	     /* first page */
 	assert_int_equal(vfn_iova_alloc(&a, PAGE, &iova), 0);
 	assert_int_equal(iova, 2 * PAGE);
 	assert_int_equal(vfn_iova_alloc(&a, 9 * PAGE, &iova), 0);
@@ -259,7 +259,11 @@ static void test_top_of_space(void **state)
 #define MODEL_PAGES 1100
 #define MODEL_MAX_BLOCKS 256
 
-enum page_state { P_HOLE, P_FREE, P_USED };
+enum page_state {
+	P_HOLE,
+	P_FREE,
+	P_USED
+};
 
 struct model {
 	enum page_state page[MODEL_PAGES];
@@ -291,8 +295,7 @@ static long model_first_fit(const struct model *m, int n)
 	return -1;
 }
 
-static void model_mark(struct model *m, uint64_t iova, uint64_t len, enum page_state from,
-		       enum page_state to)
+static void model_mark(struct model *m, uint64_t iova, uint64_t len, enum page_state from, enum page_state to)
 {
 	for (uint64_t p = iova / PAGE; p < (iova + len) / PAGE; p++) {
 		assert_true(p < MODEL_PAGES);
@@ -348,7 +351,7 @@ static void step_free(struct model *m, struct vfn_iova_allocator *a)
 	int i = (int)(rnd(m) % (uint64_t)m->nblk);
 	uint64_t iova = m->blk_iova[i], len = m->blk_len[i];
 
-	if (len > PAGE && rnd(m) % 4 == 0)	/* a partial free is refused */
+	if (len > PAGE && rnd(m) % 4 == 0) /* a partial free is refused */
 		assert_int_equal(vfn_iova_free(a, iova, len - PAGE), -EINVAL);
 	assert_int_equal(vfn_iova_free(a, iova, len), 0);
 	assert_int_equal(vfn_iova_free(a, iova, len), -EINVAL);
@@ -419,7 +422,9 @@ struct info_buf {
 static void put_info(struct info_buf *ib, uint32_t flags, uint32_t cap_offset)
 {
 	struct vfio_iommu_type1_info info = {
-		.argsz = sizeof(ib->b), .flags = flags, .cap_offset = cap_offset,
+		.argsz = sizeof(ib->b),
+		.flags = flags,
+		.cap_offset = cap_offset,
 	};
 
 	memset(ib->b, 0, sizeof(ib->b));
@@ -427,8 +432,7 @@ static void put_info(struct info_buf *ib, uint32_t flags, uint32_t cap_offset)
 	ib->size = sizeof(info);
 }
 
-static size_t put_ranges(struct info_buf *ib, size_t off, uint32_t next,
-			 const struct vfio_iova_range *r, uint32_t n)
+static size_t put_ranges(struct info_buf *ib, size_t off, uint32_t next, const struct vfio_iova_range *r, uint32_t n)
 {
 	struct vfio_iommu_type1_info_cap_iova_range cap = {
 		.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, .version = 1, .next = next },
@@ -524,8 +528,7 @@ static void test_parse_info_malformed(void **state)
 	put_ranges(&ib, 24, 0, many, 40);
 	assert_int_equal(vfn_iommu_parse_type1_info(ib.b, ib.size, &caps), 0);
 	assert_int_equal(caps.nranges, VFN_IOMMU_MAX_RANGES);
-	assert_int_equal(caps.ranges[VFN_IOMMU_MAX_RANGES - 1].start,
-			 (uint64_t)VFN_IOMMU_MAX_RANGES << 20);
+	assert_int_equal(caps.ranges[VFN_IOMMU_MAX_RANGES - 1].start, (uint64_t)VFN_IOMMU_MAX_RANGES << 20);
 }
 
 int main(void)

@@ -18,8 +18,7 @@
 #include "iommu/iommu-priv.h"
 #include "iommu/maptable.h"
 
-static void expect_entry(const struct vfn_maptable *t, uint64_t vaddr, uint64_t start,
-			 uint64_t len, uint64_t iova)
+static void expect_entry(const struct vfn_maptable *t, uint64_t vaddr, uint64_t start, uint64_t len, uint64_t iova)
 {
 	struct vfn_map_entry e;
 
@@ -39,9 +38,9 @@ static void test_lookup_edges(void **state)
 	assert_int_equal(vfn_maptable_lookup(&t, 0x10000, &e), -ENOENT);
 	assert_int_equal(vfn_maptable_insert(&t, 0x10000, 0x3000, 0x5000), 0);
 	assert_int_equal(vfn_maptable_insert(&t, 0x20000, 0x1000, 0x9000), 0);
-	expect_entry(&t, 0x10000, 0x10000, 0x3000, 0x5000);	/* start */
-	expect_entry(&t, 0x11234, 0x10000, 0x3000, 0x5000);	/* middle */
-	expect_entry(&t, 0x12fff, 0x10000, 0x3000, 0x5000);	/* last byte */
+	expect_entry(&t, 0x10000, 0x10000, 0x3000, 0x5000);		 /* start */
+	expect_entry(&t, 0x11234, 0x10000, 0x3000, 0x5000);		 /* middle */
+	expect_entry(&t, 0x12fff, 0x10000, 0x3000, 0x5000);		 /* last byte */
 	assert_int_equal(vfn_maptable_lookup(&t, 0x13000, &e), -ENOENT); /* one past */
 	assert_int_equal(vfn_maptable_lookup(&t, 0xffff, &e), -ENOENT);
 	assert_int_equal(vfn_maptable_lookup(&t, 0, &e), -ENOENT);
@@ -133,18 +132,15 @@ static void test_growth(void **state)
 	(void)state;
 	vfn_maptable_init(&t);
 	for (uint64_t k = 0; k < n; k++) {
-		uint64_t i = (k * 617) % n;	/* 617 is prime to 1000 */
+		uint64_t i = (k * 617) % n; /* 617 is prime to 1000 */
 
 		/* vaddr ascending with i, iova descending. */
-		assert_int_equal(vfn_maptable_insert(&t, 0x100000 + i * 0x2000, 0x1000,
-						     0x10000000 - i * 0x1000), 0);
+		assert_int_equal(vfn_maptable_insert(&t, 0x100000 + i * 0x2000, 0x1000, 0x10000000 - i * 0x1000), 0);
 	}
 	assert_non_null(t.retired);
 	for (uint64_t i = 0; i < n; i++) {
-		expect_entry(&t, 0x100000 + i * 0x2000 + 0x800, 0x100000 + i * 0x2000, 0x1000,
-			     0x10000000 - i * 0x1000);
-		assert_int_equal(vfn_maptable_lookup(&t, 0x100000 + i * 0x2000 + 0x1000, &e),
-				 -ENOENT);
+		expect_entry(&t, 0x100000 + i * 0x2000 + 0x800, 0x100000 + i * 0x2000, 0x1000, 0x10000000 - i * 0x1000);
+		assert_int_equal(vfn_maptable_lookup(&t, 0x100000 + i * 0x2000 + 0x1000, &e), -ENOENT);
 		assert_int_equal(vfn_maptable_lookup_iova(&t, 0x10000000 - i * 0x1000 + 5, &e), 0);
 		assert_int_equal(e.vaddr, 0x100000 + i * 0x2000);
 	}
@@ -201,8 +197,8 @@ static void check_fixed(struct race *r, uint64_t off)
 {
 	struct vfn_map_entry e;
 
-	if (vfn_maptable_lookup(&r->t, FIXED_VADDR + off, &e) || e.vaddr != FIXED_VADDR ||
-	    e.iova != FIXED_IOVA || e.len != FIXED_LEN)
+	if (vfn_maptable_lookup(&r->t, FIXED_VADDR + off, &e) || e.vaddr != FIXED_VADDR || e.iova != FIXED_IOVA ||
+	    e.len != FIXED_LEN)
 		__atomic_add_fetch(&r->errors, 1, __ATOMIC_RELAXED);
 	if (vfn_maptable_lookup_iova(&r->t, FIXED_IOVA + off, &e) || e.vaddr != FIXED_VADDR)
 		__atomic_add_fetch(&r->errors, 1, __ATOMIC_RELAXED);
@@ -243,7 +239,7 @@ struct fake_call {
 
 static struct fake {
 	int maps, unmaps, attaches, detaches, destroys;
-	int fail_map;			/* next map returns this, once */
+	int fail_map; /* next map returns this, once */
 	struct fake_call map[FAKE_MAX_CALLS];
 	struct fake_call unmap[FAKE_MAX_CALLS];
 } fake;
@@ -347,7 +343,7 @@ static void test_iommu_not_ready(void **state)
 	assert_int_equal(fake.unmaps, 0);
 	vfn_iommu_detach_group(iommu, 7);
 	assert_int_equal(fake.detaches, 2);
-	assert_int_equal(fake.unmaps, 1);	/* unmapped before the last detach */
+	assert_int_equal(fake.unmaps, 1); /* unmapped before the last detach */
 	assert_int_equal(fake.unmap[0].iova, iova);
 	assert_int_equal(vfn_iommu_translate(iommu, buf, &iova, NULL), -ENOENT);
 	assert_int_equal(vfn_iommu_map(iommu, buf, 4096, &iova), -EINVAL);
@@ -413,7 +409,7 @@ static void test_iommu_map_rejects(void **state)
 	assert_int_equal(vfn_iommu_map(iommu, va, 100, &iova2), -EINVAL);
 	assert_int_equal(vfn_iommu_map(iommu, va, 0, &iova2), -EINVAL);
 	assert_int_equal(vfn_iommu_map(iommu, NULL, 4096, &iova2), -EINVAL);
-	assert_int_equal(iova2, 42);	/* untouched on failure */
+	assert_int_equal(iova2, 42); /* untouched on failure */
 	assert_int_equal(fake.maps, 1);
 	vfn_dma_free(iommu, va, 8192);
 }
@@ -428,7 +424,7 @@ static void test_iommu_map_failure(void **state)
 	fake.fail_map = -EIO;
 	assert_int_equal(vfn_iommu_map(iommu, buf, 16384, &iova), -EIO);
 	assert_int_equal(fake.maps, 1);
-	assert_int_equal(vfn_iova_avail(&iommu->iova), avail);	/* IOVA given back */
+	assert_int_equal(vfn_iova_avail(&iommu->iova), avail); /* IOVA given back */
 	assert_int_equal(vfn_iommu_translate(iommu, buf, &iova, NULL), -ENOENT);
 
 	/* The same IOVA is handed out again. */
@@ -538,8 +534,7 @@ static void test_iommu_set_ranges_rejects(void **state)
 	memset(&fake, 0, sizeof(fake));
 	assert_int_equal(vfn_iommu_alloc(&fake_ops, -1, &iommu), 0);
 	assert_int_equal(vfn_iommu_set_ranges(iommu, fake_ranges, 0), -EINVAL);
-	assert_int_equal(vfn_iommu_set_ranges(iommu, fake_ranges, VFN_IOMMU_MAX_RANGES + 1),
-			 -EINVAL);
+	assert_int_equal(vfn_iommu_set_ranges(iommu, fake_ranges, VFN_IOMMU_MAX_RANGES + 1), -EINVAL);
 	assert_int_equal(vfn_iommu_set_ranges(iommu, &page0, 1), -EINVAL);
 	assert_false(iommu->ready);
 	vfn_iommu_put(iommu);
@@ -576,8 +571,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_iommu_dma_alloc, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_iommu_map_rejects, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_iommu_map_failure, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_iommu_map_at_and_unmap, fake_setup,
-						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_iommu_map_at_and_unmap, fake_setup, fake_teardown),
 		cmocka_unit_test(test_iommu_dma_avail),
 		cmocka_unit_test(test_iommu_put_unmaps_leftovers),
 		cmocka_unit_test(test_iommu_set_ranges_rejects),

@@ -38,8 +38,7 @@
 static char root[64];
 
 /* Formats root + "/" + relative path into a static buffer (one at a time). */
-__attribute__((format(printf, 1, 2)))
-static const char *at(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static const char *at(const char *fmt, ...)
 {
 	static char path[PATH_MAX];
 	va_list ap;
@@ -108,8 +107,7 @@ static void add_driver(const char *drv)
 }
 
 /* Adds a function; @drv NULL: unbound; @group < 0: no IOMMU group. */
-static void add_func(const char *bdf, uint16_t vendor, uint16_t device, uint32_t class_code,
-		     const char *drv, int group)
+static void add_func(const char *bdf, uint16_t vendor, uint16_t device, uint32_t class_code, const char *drv, int group)
 {
 	char buf[PATH_MAX];
 
@@ -134,9 +132,17 @@ static void add_func(const char *bdf, uint16_t vendor, uint16_t device, uint32_t
 static int setup(void **state)
 {
 	static const char *const dirs[] = {
-		"bus", "bus/pci", "bus/pci/devices", "bus/pci/drivers", "devices",
-		"devices/pci0000:00", "kernel", "kernel/iommu_groups",
-		"kernel/iommu_groups/0", "kernel/iommu_groups/3", "kernel/iommu_groups/5",
+		"bus",
+		"bus/pci",
+		"bus/pci/devices",
+		"bus/pci/drivers",
+		"devices",
+		"devices/pci0000:00",
+		"kernel",
+		"kernel/iommu_groups",
+		"kernel/iommu_groups/0",
+		"kernel/iommu_groups/3",
+		"kernel/iommu_groups/5",
 		"kernel/iommu_groups/7",
 	};
 
@@ -299,9 +305,8 @@ static void test_get_func_parses_robustly(void **state)
 	assert_int_equal(func_with_vendor("\n"), -EIO);
 	assert_int_equal(func_with_vendor("0x\n"), -EIO);
 	assert_int_equal(func_with_vendor("-0x1\n"), -EIO);
-	assert_int_equal(func_with_vendor(
-		"0x0000000000000000000000000000000000000000000000000000000000000008086\n"),
-		-EIO); /* longer than any attribute */
+	assert_int_equal(func_with_vendor("0x0000000000000000000000000000000000000000000000000000000000000008086\n"),
+			 -EIO); /* longer than any attribute */
 	assert_int_equal(func_with_vendor("0x8086\n"), 0);
 
 	dev_file("0000:02:00.0", "class", "0x1010802\n"); /* > 24 bits */
@@ -311,8 +316,8 @@ static void test_get_func_parses_robustly(void **state)
 	assert_int_equal(vfn_pci_get_func("0000:02:00.0", &f), -ENODEV);
 
 	assert_int_equal(unlink(at("devices/pci0000:00/0000:00:00.0/iommu_group")), 0);
-	assert_int_equal(symlink("../../../kernel/iommu_groups/abc",
-				 at("devices/pci0000:00/0000:00:00.0/iommu_group")), 0);
+	assert_int_equal(symlink("../../../kernel/iommu_groups/abc", at("devices/pci0000:00/0000:00:00.0/iommu_group")),
+			 0);
 	assert_int_equal(vfn_pci_get_func("0000:00:00.0", &f), -EIO);
 	assert_int_equal(vfn_pci_iommu_group("0000:00:00.0"), -EIO);
 }
@@ -320,16 +325,14 @@ static void test_get_func_parses_robustly(void **state)
 static void test_list_filters_sorts_counts(void **state)
 {
 	static const char *const all[] = {
-		"0000:00:00.0", "0000:00:1f.2", "0000:01:00.0",
-		"0000:02:00.0", "0000:03:00.0", "0000:0a:00.0",
+		"0000:00:00.0", "0000:00:1f.2", "0000:01:00.0", "0000:02:00.0", "0000:03:00.0", "0000:0a:00.0",
 	};
 	struct vfn_pci_func funcs[8];
 
 	(void)state;
 	/* Entries the listing must skip: not an address, and one that is gone. */
 	make_dir(at("bus/pci/devices/garbage"));
-	assert_int_equal(symlink("../../../devices/pci0000:00/0000:05:00.0",
-				 at("bus/pci/devices/0000:05:00.0")), 0);
+	assert_int_equal(symlink("../../../devices/pci0000:00/0000:05:00.0", at("bus/pci/devices/0000:05:00.0")), 0);
 
 	assert_int_equal(vfn_pci_list(VFN_PCI_CLASS_NVME, VFN_PCI_CLASS_NVME_MASK, funcs, 8), 3);
 	assert_string_equal(funcs[0].bdf, "0000:01:00.0");
@@ -471,8 +474,7 @@ static void test_bind_already_bound_writes_nothing(void **state)
 static void test_bind_rejects(void **state)
 {
 	static const char *const bad_names[] = {
-		"", ".", "..", "../nvme", "nv/me", "nvme\n", "nv me", ".hidden",
-		"a-driver-name-of-32-characters-x",
+		"", ".", "..", "../nvme", "nv/me", "nvme\n", "nv me", ".hidden", "a-driver-name-of-32-characters-x",
 	};
 
 	(void)state;
@@ -500,14 +502,17 @@ static void test_bind_rejects(void **state)
  * and only then opens drivers_probe, so the writer's open() returns after
  * the link exists, as a write to the real attribute does.
  */
-enum step_op { STEP_UNBIND, STEP_PROBE };
+enum step_op {
+	STEP_UNBIND,
+	STEP_PROBE
+};
 
 struct step {
 	enum step_op op;
-	const char *fifo;	/* relative to root */
+	const char *fifo; /* relative to root */
 	const char *bdf;
-	const char *override;	/* PROBE: the value to wait for */
-	char got[64];		/* bytes the library wrote */
+	const char *override; /* PROBE: the value to wait for */
+	char got[64];	      /* bytes the library wrote */
 	bool ok;
 };
 
@@ -518,8 +523,7 @@ struct fake_kernel {
 };
 
 /* Like at(), into @buf (PATH_MAX bytes), for the kernel thread. */
-__attribute__((format(printf, 2, 3)))
-static void kpath(char *buf, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void kpath(char *buf, const char *fmt, ...)
 {
 	int n = snprintf(buf, PATH_MAX, "%s/", root);
 	va_list ap;
@@ -629,16 +633,23 @@ static void kernel_join(struct fake_kernel *k)
 
 static void test_bind_unbind_with_fake_kernel(void **state)
 {
-	struct fake_kernel to_vfio = { .nsteps = 2, .steps = {
-		{ STEP_UNBIND, "bus/pci/drivers/nvme/unbind", "0000:01:00.0", NULL, "", false },
-		{ STEP_PROBE, "bus/pci/drivers_probe", "0000:01:00.0", "vfio-pci", "", false },
-	} };
-	struct fake_kernel release = { .nsteps = 1, .steps = {
-		{ STEP_UNBIND, "bus/pci/drivers/vfio-pci/unbind", "0000:01:00.0", NULL, "", false },
-	} };
-	struct fake_kernel to_nvme = { .nsteps = 1, .steps = {
-		{ STEP_PROBE, "bus/pci/drivers_probe", "0000:01:00.0", "nvme", "", false },
-	} };
+	struct fake_kernel to_vfio = { .nsteps = 2,
+				       .steps = {
+					       { STEP_UNBIND, "bus/pci/drivers/nvme/unbind", "0000:01:00.0", NULL, "",
+						 false },
+					       { STEP_PROBE, "bus/pci/drivers_probe", "0000:01:00.0", "vfio-pci", "",
+						 false },
+				       } };
+	struct fake_kernel release = { .nsteps = 1,
+				       .steps = {
+					       { STEP_UNBIND, "bus/pci/drivers/vfio-pci/unbind", "0000:01:00.0", NULL,
+						 "", false },
+				       } };
+	struct fake_kernel to_nvme = { .nsteps = 1,
+				       .steps = {
+					       { STEP_PROBE, "bus/pci/drivers_probe", "0000:01:00.0", "nvme", "",
+						 false },
+				       } };
 	char buf[32];
 
 	(void)state;

@@ -14,8 +14,8 @@
 
 #define K4 0x1000ull
 #define K64 0x10000ull
-#define DATA 0x100000ull	/* page-aligned data IOVA */
-#define LIST 0x800000ull	/* page-aligned PRP list IOVA */
+#define DATA 0x100000ull /* page-aligned data IOVA */
+#define LIST 0x800000ull /* page-aligned PRP list IOVA */
 #define POISON 0xdeadbeefdeadbeefull
 
 struct fixture {
@@ -156,7 +156,7 @@ static void test_offset_ending_on_page_boundary(void **state)
 
 static void test_list_exactly_one_page(void **state)
 {
-	size_t n = K4 / 8;	/* 512 entries fill one list page, no chain */
+	size_t n = K4 / 8; /* 512 entries fill one list page, no chain */
 	struct fixture *f = fixture_new(n + 2, LIST);
 
 	(void)state;
@@ -172,7 +172,7 @@ static void test_list_exactly_one_page(void **state)
 
 static void test_list_chains_to_second_page(void **state)
 {
-	size_t n = K4 / 8 + 1;	/* 513 data entries: 511 + chain, then 2 */
+	size_t n = K4 / 8 + 1; /* 513 data entries: 511 + chain, then 2 */
 	struct fixture *f = fixture_new(n + 3, LIST);
 
 	(void)state;
@@ -181,7 +181,7 @@ static void test_list_chains_to_second_page(void **state)
 	assert_int_equal(f->prp2, LIST);
 	for (size_t i = 0; i < 511; i++)
 		assert_int_equal(slot(f, i), DATA + (i + 1) * K4);
-	assert_int_equal(slot(f, 511), LIST + K4);	/* chain pointer */
+	assert_int_equal(slot(f, 511), LIST + K4); /* chain pointer */
 	assert_int_equal(slot(f, 512), DATA + 512 * K4);
 	assert_int_equal(slot(f, 513), DATA + 513 * K4);
 	assert_untouched_from(f, 514);
@@ -190,7 +190,7 @@ static void test_list_chains_to_second_page(void **state)
 
 static void test_list_chains_twice(void **state)
 {
-	size_t n = 511 + 511 + 5;	/* two full chained pages, 5 on the third */
+	size_t n = 511 + 511 + 5; /* two full chained pages, 5 on the third */
 	struct fixture *f = fixture_new(n + 3, LIST);
 
 	(void)state;
@@ -230,7 +230,7 @@ static void test_list_starting_mid_page_chains_early(void **state)
 
 static void test_list_too_small(void **state)
 {
-	struct fixture *f = fixture_new(513, LIST);	/* 514 needed */
+	struct fixture *f = fixture_new(513, LIST); /* 514 needed */
 
 	(void)state;
 	assert_int_equal(build(f, DATA, 514 * K4, K4), -E2BIG);
@@ -244,9 +244,27 @@ static void test_list_too_small(void **state)
 	fixture_free(f);
 }
 
+/*
+ * Found by fuzz_prp: counting the slots of a huge transfer walked every list
+ * page, so 2^62 bytes spun for hours before -E2BIG.  The count is now a
+ * closed form: instant, and still exact.
+ */
+static void test_huge_length_fails_fast(void **state)
+{
+	struct fixture *f = fixture_new(16, LIST);
+
+	(void)state;
+	/* 2^50 pages: 2^50 - 1 entries, plus a chain pointer per 511. */
+	assert_int_equal(vfn_prp_list_slots(0, 1ull << 62, K4, LIST), 1128103233470495ull);
+	assert_int_equal(build(f, DATA, 1ull << 62, K4), -E2BIG);
+	assert_int_equal(f->prp1, POISON);
+	assert_untouched_from(f, 0);
+	fixture_free(f);
+}
+
 static void test_rejects_bad_arguments(void **state)
 {
-	struct fixture *f = fixture_new(4, LIST + 4);	/* not qword aligned */
+	struct fixture *f = fixture_new(4, LIST + 4); /* not qword aligned */
 	uint64_t p1 = POISON, p2 = POISON;
 
 	(void)state;
@@ -255,10 +273,10 @@ static void test_rejects_bad_arguments(void **state)
 	assert_untouched_from(f, 0);
 	/* Fine when no list is needed. */
 	assert_int_equal(build(f, DATA, 2 * K4, K4), 0);
-	assert_int_equal(build(f, DATA + 1, 16, K4), -EINVAL);		/* not dword aligned */
-	assert_int_equal(build(f, DATA, 16, 3000), -EINVAL);		/* not a power of two */
-	assert_int_equal(build(f, DATA, 16, 2048), -EINVAL);		/* below 4 KiB */
-	assert_int_equal(build(f, UINT64_MAX - K4 + 1, 2 * K4, K4), -EINVAL);	/* wraps */
+	assert_int_equal(build(f, DATA + 1, 16, K4), -EINVAL);		      /* not dword aligned */
+	assert_int_equal(build(f, DATA, 16, 3000), -EINVAL);		      /* not a power of two */
+	assert_int_equal(build(f, DATA, 16, 2048), -EINVAL);		      /* below 4 KiB */
+	assert_int_equal(build(f, UINT64_MAX - K4 + 1, 2 * K4, K4), -EINVAL); /* wraps */
 	assert_int_equal(vfn_prp_build(DATA, 3 * K4, K4, NULL, &p1, &p2), -EINVAL);
 	assert_int_equal(p1, POISON);
 	assert_int_equal(p2, POISON);
@@ -271,7 +289,7 @@ static void test_rejects_bad_arguments(void **state)
 
 static void test_64k_pages(void **state)
 {
-	size_t n = K64 / 8;	/* 8192 entries per list page */
+	size_t n = K64 / 8; /* 8192 entries per list page */
 	struct fixture *f = fixture_new(n + 4, LIST);
 
 	(void)state;
@@ -336,7 +354,7 @@ static void test_sgl_last_segment(void **state)
 		assert_int_equal(vfn_le64_to_cpu(descs[i].addr), c[i].iova);
 		assert_int_equal(vfn_le32_to_cpu(descs[i].length), c[i].len);
 	}
-	assert_int_equal(descs[3].type, 0xff);	/* untouched */
+	assert_int_equal(descs[3].type, 0xff); /* untouched */
 }
 
 static void test_sgl_rejects_bad_arguments(void **state)
@@ -348,14 +366,14 @@ static void test_sgl_rejects_bad_arguments(void **state)
 	(void)state;
 	memset(&d, 0xab, sizeof(d));
 	assert_int_equal(vfn_sgl_build(&d, c, 0, &seg), -EINVAL);
-	assert_int_equal(vfn_sgl_build(&d, &c[1], 1, NULL), -EINVAL);	/* zero length */
-	assert_int_equal(vfn_sgl_build(&d, c, 2, &seg), -EINVAL);	/* zero length */
+	assert_int_equal(vfn_sgl_build(&d, &c[1], 1, NULL), -EINVAL); /* zero length */
+	assert_int_equal(vfn_sgl_build(&d, c, 2, &seg), -EINVAL);     /* zero length */
 	c[1].len = 16;
-	assert_int_equal(vfn_sgl_build(&d, c, 2, NULL), -EINVAL);	/* no segment */
+	assert_int_equal(vfn_sgl_build(&d, c, 2, NULL), -EINVAL); /* no segment */
 	assert_int_equal(vfn_sgl_build(&d, c, 3, &seg), -E2BIG);
 	seg.iova = 0x900008;
-	assert_int_equal(vfn_sgl_build(&d, c, 2, &seg), -EINVAL);	/* unaligned */
-	assert_int_equal(d.type, 0xab);					/* nothing written */
+	assert_int_equal(vfn_sgl_build(&d, c, 2, &seg), -EINVAL); /* unaligned */
+	assert_int_equal(d.type, 0xab);				  /* nothing written */
 }
 
 int main(void)
@@ -372,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_list_chains_twice),
 		cmocka_unit_test(test_list_starting_mid_page_chains_early),
 		cmocka_unit_test(test_list_too_small),
+		cmocka_unit_test(test_huge_length_fails_fast),
 		cmocka_unit_test(test_rejects_bad_arguments),
 		cmocka_unit_test(test_64k_pages),
 		cmocka_unit_test(test_sgl_single_data_block),

@@ -9,7 +9,7 @@
 
 #include <vfn/nvme.h>
 
-#define CRD_M_DNR 0x7800	/* CRD (12:11), M (13), DNR (14) */
+#define CRD_M_DNR 0x7800 /* CRD (12:11), M (13), DNR (14) */
 
 static void test_generic_status(void **state)
 {
@@ -55,12 +55,12 @@ static void test_unknown_status(void **state)
 {
 	(void)state;
 	assert_string_equal(vfn_nvme_status_str(0x0ff), "Unknown Status");
-	assert_string_equal(vfn_nvme_status_str(0x025), "Unknown Status");	/* gap after 24h */
-	assert_string_equal(vfn_nvme_status_str(0x104), "Unknown Status");	/* reserved */
+	assert_string_equal(vfn_nvme_status_str(0x025), "Unknown Status"); /* gap after 24h */
+	assert_string_equal(vfn_nvme_status_str(0x104), "Unknown Status"); /* reserved */
 	assert_string_equal(vfn_nvme_status_str(0x200), "Unknown Status");
 	assert_string_equal(vfn_nvme_status_str(0x289), "Unknown Status");
 	assert_string_equal(vfn_nvme_status_str(0x304), "Unknown Status");
-	assert_string_equal(vfn_nvme_status_str(0x400), "Unknown Status");	/* SCT 4h reserved */
+	assert_string_equal(vfn_nvme_status_str(0x400), "Unknown Status"); /* SCT 4h reserved */
 	assert_string_equal(vfn_nvme_status_str(0x6ff), "Unknown Status");
 }
 
@@ -104,12 +104,9 @@ static void test_opcodes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_generic_status),
-		cmocka_unit_test(test_command_specific_status),
-		cmocka_unit_test(test_media_and_path_status),
-		cmocka_unit_test(test_unknown_status),
-		cmocka_unit_test(test_crd_more_dnr_ignored),
-		cmocka_unit_test(test_opcodes),
+		cmocka_unit_test(test_generic_status),	      cmocka_unit_test(test_command_specific_status),
+		cmocka_unit_test(test_media_and_path_status), cmocka_unit_test(test_unknown_status),
+		cmocka_unit_test(test_crd_more_dnr_ignored),  cmocka_unit_test(test_opcodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
