@@ -4,10 +4,22 @@
 #   unit  cmocka tests of each module            (gcc, clang, asan)
 #   abi   exports and self-contained headers     (gcc, clang)
 #   vm    QEMU guest: real VFIO, QEMU's NVMe     (gcc, asan)
+#   sim   the guest data-path test against sim:  (gcc, clang, asan)
+# With --full (what CI runs), also:
+#   lint  cppcheck, scan-build, clang-format     (scripts/lint.sh)
+#   fuzz  each libFuzzer target for a bounded time, then the corpus replay
+#                                                (scripts/fuzz.sh, clang)
 # Ends with one line "check: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+full=0
+if [ "${1:-}" = --full ]; then
+	full=1
+elif [ $# -gt 0 ]; then
+	echo "usage: scripts/check.sh [--full]" >&2
+	exit 2
+fi
 
 scripts/deps.sh all
 
@@ -51,9 +63,35 @@ PY
 	passed=$((passed + p)) failed=$((failed + f))
 }
 
-run_suites build -- unit abi vm
-CC=clang run_suites build-clang -- unit abi
-run_suites build-asan -Db_sanitize=address,undefined -Db_lundef=false -- unit vm
+run_suites build -- unit abi sim vm
+CC=clang run_suites build-clang -- unit abi sim
+run_suites build-asan -Db_sanitize=address,undefined -Db_lundef=false -- unit sim vm
+
+# Adds one result per line "lint: X: ok|FAILED" / "fuzz: X: ok|FAILED" in $1;
+# a script that failed without saying which check counts as one failure.
+count_lines() {
+	local out=$1 rc=$2 ok bad
+	ok=$(grep -cE '^(lint|fuzz): [a-z0-9-]+: ok' <<<"$out" || true)
+	bad=$(grep -cE '^(lint|fuzz): [a-z0-9-]+: FAILED' <<<"$out" || true)
+	[ "$rc" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
+	passed=$((passed + ok)) failed=$((failed + bad))
+}
+
+if [ "$full" = 1 ]; then
+	echo "== lint"
+	rc=0
+	out=$(scripts/lint.sh 2>&1) || rc=$?
+	echo "$out"
+	count_lines "$out" "$rc"
+	echo "== fuzz"
+	rc=0
+	out=$(scripts/fuzz.sh 2>&1) || rc=$?
+	echo "$out"
+	count_lines "$out" "$rc"
+	if [ -f build-fuzz/meson-logs/testlog.json ]; then
+		count build-fuzz/meson-logs/testlog.json
+	fi
+fi
 
 echo "check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

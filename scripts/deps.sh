@@ -4,12 +4,14 @@
 set -euo pipefail
 
 build_pkgs=(meson ninja-build gcc g++ clang pkg-config libnvme-dev libjson-c-dev libcmocka-dev)
-guest_pkgs=(qemu-system-x86 busybox-static cpio)
-tool_pkgs=(python3 binutils)
+guest_pkgs=(qemu-system-x86 busybox-static cpio fio)
+tool_pkgs=(python3 binutils valgrind)
+# scripts/lint.sh and scripts/fuzz.sh (check.sh --full)
+lint_pkgs=(cppcheck clang-tools clang-format libclang-rt-14-dev)
 
 case "${1:-all}" in
 build) want=("${build_pkgs[@]}") ;;
-*) want=("${build_pkgs[@]}" "${guest_pkgs[@]}" "${tool_pkgs[@]}") ;;
+*) want=("${build_pkgs[@]}" "${guest_pkgs[@]}" "${tool_pkgs[@]}" "${lint_pkgs[@]}") ;;
 esac
 
 missing=()
