@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel shim: NVMe commands through the Linux nvme driver instead of
+ * VFIO.  Internal (hidden) interface; the device handle is built on it.
+ *
+ *   vfn_kdev_*   one open device node: /dev/nvmeN (controller, admin only),
+ *                /dev/ngNnM (generic namespace char device), /dev/nvmeNnM
+ *                (namespace block device); synchronous admin and I/O
+ *                commands through NVME_IOCTL_ADMIN64_CMD / NVME_IOCTL_IO64_CMD
+ *   vfn_kring_*  asynchronous I/O through io_uring IORING_OP_URING_CMD
+ *                (NVME_URING_CMD_IO) on a generic char device, with rings
+ *                of 128-byte SQEs and 32-byte CQEs set up by hand (no
+ *                liburing)
+ *
+ * Return contract as vfn_nvme_admin_sync(): 0 on success, -EIO when the
+ * controller completed the command with an error status (the completion is
+ * in @cqe), another negative errno when the kernel refused or failed it.
+ * See docs/kernel.md.
+ */
+#ifndef VFN_SRC_KERNEL_KERNEL_H
+#define VFN_SRC_KERNEL_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vfn/nvme.h>
+
+enum vfn_kdev_kind {
+	VFN_KDEV_CTRL,	   /* /dev/nvmeN: controller char device */
+	VFN_KDEV_NS_CHAR,  /* /dev/ngNnM: generic namespace char device */
+	VFN_KDEV_NS_BLOCK, /* /dev/nvmeNnM: namespace block device */
+};
+
+struct vfn_kdev {
+	int fd;
+	enum vfn_kdev_kind kind;
+	uint32_t nsid; /* from NVME_IOCTL_ID; 0 for a controller */
+	char name[64]; /* the sysfs name, e.g. "ng0n1" */
+};
+
+/*
+ * Opens the NVMe device node @path and checks with fstat and sysfs that it
+ * is one (the kind goes to kdev->kind).  Free with vfn_kdev_close().
+ * Errors: -EINVAL (@path has no '/', e.g. a PCI address; or it is a
+ * partition of a namespace), -ENOENT, -EISDIR, -ENOTTY (not a device
+ * node), -ENODEV (a device, but not an NVMe one), -EACCES, -ENOMEM, or
+ * what open/NVME_IOCTL_ID said.
+ */
+int vfn_kdev_open(const char *path, struct vfn_kdev **out);
+
+/* Closes the node and frees @kdev.  NULL is ignored. */
+void vfn_kdev_close(struct vfn_kdev *kdev);
+
+/*
+ * Sends the admin command @sqe through NVME_IOCTL_ADMIN64_CMD (any kind of
+ * node).  The kernel picks the command id and builds the data pointer for
+ * @buf/@len (may be NULL/0; the direction comes from the opcode); @sqe's
+ * cid, mptr and dptr are ignored.  @timeout_ms 0: the driver's default.
+ * The completion (DW0/DW1 = the result, the status) goes to @cqe (may be
+ * NULL).  Returns 0, -EIO (error status), or the kernel's -errno.
+ */
+int vfn_kdev_admin(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		   struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
+
+/*
+ * Sends the I/O command @sqe through NVME_IOCTL_IO64_CMD on a namespace
+ * node, as vfn_kdev_admin().  The nsid is sent as given (the kernel refuses
+ * one that is not the node's).  -ENOTSUP on a controller node.
+ */
+int vfn_kdev_io(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
+		uint32_t timeout_ms);
+
+/* ---- io_uring passthrough ------------------------------------------------ */
+
+struct vfn_kring;
+
+/*
+ * Called by vfn_kring_reap() once per completion: @ret is 0, -EIO (error
+ * status in @cqe) or the kernel's -errno; @cqe holds DW0/DW1 and the status
+ * (sqhd, sqid, cid are 0: the kernel does not report them).
+ */
+typedef void (*vfn_kring_cb_t)(void *arg, uint64_t user_data, int ret, const struct vfn_nvme_cqe *cqe);
+
+/*
+ * Tells whether the running kernel offers what vfn_kring_create() needs:
+ * io_uring with SQE128/CQE32 rings and IORING_OP_URING_CMD.  Returns 0 or
+ * -ENOTSUP (logged with the reason: no io_uring, io_uring_disabled, too old),
+ * or a resource error of io_uring_setup (-EMFILE, -ENOMEM).
+ */
+int vfn_kring_probe(void);
+
+/*
+ * Sets up an io_uring of @entries (1..4096, rounded up to a power of 2 by
+ * the kernel) submission slots for URING_CMD I/O on @kdev, a generic char
+ * device (borrowed: it must outlive the ring).  The completion ring has
+ * twice as many slots, so at most that many commands are in flight.
+ * Errors: -ENOTSUP (no io_uring passthrough in this kernel, or @kdev is not
+ * a /dev/ngXnY node: fall back to vfn_kdev_io()), -EINVAL, -ENOMEM, or the
+ * kernel's -errno.
+ */
+int vfn_kring_create(struct vfn_kdev *kdev, uint32_t entries, struct vfn_kring **out);
+
+/* Unmaps and closes the ring (in-flight commands are dropped).  NULL ok. */
+void vfn_kring_destroy(struct vfn_kring *ring);
+
+/*
+ * Queues the I/O command @sqe on @buf/@len (the caller's memory, untouched
+ * until the completion) with @user_data, without a system call.  Returns 0
+ * or -EBUSY (the submission ring is full, or as many commands are in
+ * flight as the completion ring holds: flush and reap first).
+ */
+int vfn_kring_submit(struct vfn_kring *ring, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, uint64_t user_data);
+
+/*
+ * Hands the queued commands to the kernel (one io_uring_enter) and, when
+ * @wait_nr is not 0, waits in the same call until at least @wait_nr
+ * completions are there to reap.  Returns how many commands were
+ * submitted, or -errno (-EINTR: interrupted; nothing is lost, call again).
+ */
+int vfn_kring_enter(struct vfn_kring *ring, uint32_t wait_nr);
+
+/* vfn_kring_enter(@ring, 0): submits the queued batch. */
+int vfn_kring_flush(struct vfn_kring *ring);
+
+/*
+ * Consumes up to @max (0: all) completions, calling @cb (not NULL) for
+ * each, without a system call.  @cb may submit and enter; it must not reap
+ * on the same ring.  Returns how many.
+ */
+int vfn_kring_reap(struct vfn_kring *ring, uint32_t max, vfn_kring_cb_t cb, void *arg);
+
+/* Commands submitted to the kernel or queued, and not yet reaped. */
+uint32_t vfn_kring_inflight(const struct vfn_kring *ring);
+
+#endif
