@@ -272,6 +272,7 @@ static inline bool vfn_nvme_status_more(uint16_t status)
 #define VFN_NVME_SC_INVALID_VECTOR 0x108
 #define VFN_NVME_SC_FEATURE_NOT_SAVEABLE 0x10d
 #define VFN_NVME_SC_INVALID_QUEUE_DELETION 0x10c
+#define VFN_NVME_SC_HOST_ABORTED 0x371 /* Command Aborted By Host: made up by vfn for commands it gave up on */
 #define VFN_NVME_SC_WRITE_FAULT 0x280
 #define VFN_NVME_SC_READ_ERROR 0x281
 #define VFN_NVME_SC_UNWRITTEN_BLOCK 0x287
@@ -497,6 +498,65 @@ VFN_API int vfn_nvme_get_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint3
 /* Set Features @fid with @cdw11 (and @buf for features with data). */
 VFN_API int vfn_nvme_set_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t nsid, uint32_t cdw11,
 				  uint32_t *result, const void *buf, size_t len);
+
+/* ---- Robustness: abort, reset, asynchronous events ---------------------- */
+
+/*
+ * Abort (admin opcode 0x08) of command @cid on SQ @sqid.  Returns 0 if the
+ * controller aborted it (CQE DW0 bit 0 = 0: the command then completes
+ * with Command Abort Requested, 0x007), -ENOENT if it did not (bit 0 = 1:
+ * not found or already done), or as vfn_nvme_admin_sync() (e.g. -EIO with
+ * Abort Command Limit Exceeded).
+ */
+VFN_API int vfn_nvme_abort(struct vfn_nvme_ctrl *ctrl, uint16_t sqid, uint16_t cid);
+
+/*
+ * Controller-level recovery.  Fails every request still in flight on every
+ * queue pair of @ctrl with -ECANCELED (callbacks are called; sync waiters
+ * return it), disables the controller (CC.EN=0, CSTS.RDY=0; a
+ * function-level reset if it does not get there), re-initialises the
+ * admin queue, Number of Queues and shadow doorbells, re-creates every I/O
+ * queue pair with the same id, size and vector (callers' pointers stay
+ * valid, command ids all free again) and re-arms Asynchronous Event
+ * Requests.  Features other than Number of Queues are back to their
+ * defaults.  No other thread may use @ctrl or its pairs meanwhile.
+ * Returns 0, -ENODEV (device gone: everything stays failed with -ENODEV),
+ * -ETIMEDOUT, -EIO (a command failed; the controller stays failed), -EINVAL.
+ */
+VFN_API int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * The controller's failure state: 0, -ECANCELED (CSTS.CFS seen, or a reset
+ * failed) or -ENODEV (device gone), as the last check found it (see
+ * vfn_nvme_qpair_check_timeouts()).  -EINVAL for NULL.
+ */
+VFN_API int vfn_nvme_ctrl_failed(const struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * Asynchronous event callback: @dw0 is the AER completion's DW0 —
+ * Asynchronous Event Type bits 2:0, Information bits 15:8, Log Page
+ * Identifier bits 23:16.  Called from vfn_nvme_admin_poll() or after any
+ * admin command, without locks held: it may send admin commands (e.g. Get
+ * Log Page with RAE=0, which the spec needs before that event type is
+ * reported again).
+ */
+typedef void (*vfn_nvme_aer_cb)(struct vfn_nvme_ctrl *ctrl, uint32_t dw0, void *arg);
+
+/*
+ * Sets the asynchronous event callback and keeps min(AERL + 1, 16, admin
+ * queue entries - 2) Asynchronous Event Requests outstanding (re-armed
+ * after each event and after a reset); NULL stops re-arming (requests
+ * already outstanding stay, their events are dropped).  Returns 0,
+ * -ENOTSUP (admin queue too small), -EINVAL, or as vfn_nvme_admin_sync().
+ */
+VFN_API int vfn_nvme_aer_set_callback(struct vfn_nvme_ctrl *ctrl, vfn_nvme_aer_cb cb, void *arg);
+
+/*
+ * Consumes the admin completions posted so far (asynchronous events, late
+ * completions) and delivers events to the callback.  Returns the number
+ * of events delivered, or -EINVAL.
+ */
+VFN_API int vfn_nvme_admin_poll(struct vfn_nvme_ctrl *ctrl);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <vfn/nvme.h>
 #include <vfn/queue.h>
@@ -57,17 +58,32 @@ enum vfn_rq_state {
 	VFN_RQ_SPLIT,	  /* never sent: stands for a split transfer's pieces in flight */
 };
 
+/* rq->flags */
+#define VFN_RQ_F_INJECTED (1u << 0) /* never sent: completed by driver-side error injection */
+#define VFN_RQ_F_HELD (1u << 1)	    /* never sent: held back by injection until it times out */
+
 struct vfn_rq {
-	uint16_t cid;		 /* command id: the index in the tracker, fixed */
-	uint8_t state;		 /* enum vfn_rq_state */
+	uint16_t cid;  /* command id: the index in the tracker, fixed */
+	uint8_t state; /* enum vfn_rq_state */
+	uint8_t flags; /* VFN_RQ_F_* */
+	/*
+	 * 0 if the controller completed the request; else why the driver
+	 * completed it with a made-up completion (status
+	 * VFN_NVME_SC_HOST_ABORTED): -ETIMEDOUT (timed out), -ECANCELED
+	 * (controller failed or being reset), -ENODEV (device gone).
+	 */
+	int32_t err;
 	vfn_rq_cb cb;		 /* called on completion; NULL: the request stays DONE */
 	void *opaque;		 /* the caller's context */
 	struct vfn_nvme_cqe cqe; /* the completion once DONE */
 	void *list;		 /* PRP list / SGL segment memory of this request (DMA) */
 	uint64_t list_iova;
-	uint32_t list_len;   /* bytes */
-	struct vfn_rq *next; /* free list link */
-	uint32_t pieces;     /* SPLIT: pieces not completed yet */
+	uint32_t list_len;	 /* bytes */
+	struct vfn_rq *next;	 /* free list link */
+	uint32_t pieces;	 /* SPLIT: pieces not completed yet */
+	uint64_t deadline_ns;	 /* timeout deadline, set by the first timeout check that sees it (0: none yet) */
+	uint64_t log_seq;	 /* its command log entry (when the log is on) */
+	struct vfn_rq *inj_next; /* list of injected completions waiting for the next reap */
 };
 
 /* Completions that were not trusted, and what happened to the others. */
@@ -77,6 +93,9 @@ struct vfn_rq_stats {
 	uint64_t not_inflight; /* command id of a request not in flight: dropped */
 	uint64_t wrong_sqid;   /* SQ id of another queue: dropped */
 	uint64_t late;	       /* completions of abandoned requests: dropped, id released */
+	uint64_t timed_out;    /* requests completed with -ETIMEDOUT by a timeout check */
+	uint64_t cancelled;    /* requests completed with -ECANCELED / -ENODEV (controller failed) */
+	uint64_t injected;     /* requests completed or held by driver-side error injection */
 };
 
 /* The requests of one queue pair. */
@@ -101,7 +120,23 @@ struct vfn_nvme_qpair {
 	uint32_t timeout_ms;	    /* default for the synchronous helpers */
 	void *list_mem;		    /* all requests' PRP list / SGL memory */
 	size_t list_mem_len;
+	/*
+	 * Slow-path hooks (VFN_QP_HOOK_*): 0 on the hot path, so posting and
+	 * completing cost one predictable branch while injection, the
+	 * command log and failure handling are all off.
+	 */
+	uint32_t hooks;
+	int err;			    /* -ECANCELED / -ENODEV while failed (posts refused) */
+	struct vfn_nvme_inject *inject;	    /* driver-side error injection rules (owned) */
+	struct vfn_nvme_cmdlog *cmdlog;	    /* command log ring (owned) */
+	struct vfn_rq *inj_head, *inj_tail; /* injected completions to deliver at the next reap */
+	struct vfn_nvme_qpair *ctrl_next;   /* the controller's list of queue pairs */
+	uint16_t qprio;			    /* for re-creating the SQ on reset */
 };
+
+#define VFN_QP_HOOK_INJECT (1u << 0) /* injection rules armed, or injected completions pending */
+#define VFN_QP_HOOK_LOG (1u << 1)    /* command log on */
+#define VFN_QP_HOOK_FAILED (1u << 2) /* the controller failed: posts return qp->err */
 
 /* ---- Requests (hot path) ------------------------------------------------ */
 
@@ -116,8 +151,11 @@ static inline struct vfn_rq *vfn_rq_alloc(struct vfn_nvme_qpair *qp)
 	qp->rqs.nr_free--;
 	rq->next = NULL;
 	rq->state = VFN_RQ_ALLOCATED;
+	rq->flags = 0;
 	rq->cb = NULL;
 	rq->opaque = NULL;
+	rq->err = 0;
+	rq->deadline_ns = 0;
 	return rq;
 }
 
@@ -154,10 +192,22 @@ static inline struct vfn_rq *vfn_rq_lookup(struct vfn_nvme_qpair *qp, uint16_t c
  * Sets @sqe's command id to @rq's, copies it to the SQ tail and marks @rq in
  * flight, without ringing the doorbell (vfn_nvme_qpair_submit() does).
  * -EBUSY if the SQ is full, -EINVAL if @rq is not ALLOCATED (not logged:
- * this is the hot path).
+ * this is the hot path), qp->err (-ECANCELED, -ENODEV) while the controller
+ * is failed.  A command that an injection rule matches is not sent (see
+ * vfn_nvme_inject_status()) and still counts as posted.
  */
+/*
+ * vfn_rq_post() when a slow-path hook is on (internal, called from the
+ * inline function): refuses posts with qp->err while the controller is
+ * failed, applies injection rules (the command is not sent), records the
+ * command in the log.  Returns as vfn_rq_post().
+ */
+VFN_API int vfn_rq_post_hooked(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe);
+
 static inline int vfn_rq_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe)
 {
+	if (vfn_unlikely(qp->hooks))
+		return vfn_rq_post_hooked(qp, rq, sqe);
 	if (vfn_unlikely(rq->state != VFN_RQ_ALLOCATED))
 		return -EINVAL;
 	if (vfn_unlikely(!vfn_sq_space(&qp->sq)))
@@ -243,7 +293,10 @@ VFN_API int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max);
  * interrupt mode.  @timeout_ms 0 uses qp->timeout_ms.  Returns 0 (the
  * completion is in rq->cqe, whatever its status), or -ETIMEDOUT, -ENODEV
  * (device gone), -EIO (controller fatal status) — then @rq is abandoned
- * (do not free it again) and a late completion is dropped.
+ * (do not free it again) and a late completion is dropped — or
+ * -ECANCELED / -ENODEV (rq->err) when the controller failed or is being
+ * reset (see vfn_nvme_qpair_check_timeouts()).  With the command log on,
+ * a timeout dumps it at debug log level.
  */
 VFN_API int vfn_rq_wait(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint32_t timeout_ms);
 
@@ -308,8 +361,8 @@ static_assert(sizeof(struct vfn_nvme_dsm_range) == 16, "DSM range is 16 bytes");
  * of data at @buf (DMA-mapped, may be NULL/0) and waits for it.  The
  * completion is copied to @cqe (may be NULL).  @opts may be NULL.
  * Returns 0 on success status, -EIO on an error status (see @cqe),
- * -ETIMEDOUT/-ENODEV as vfn_rq_wait(), -EBUSY (no free request), or as
- * vfn_rq_map().
+ * -ETIMEDOUT/-ENODEV as vfn_rq_wait(), -EBUSY (no free request),
+ * -ECANCELED/-ENODEV while the controller is failed, or as vfn_rq_map().
  */
 VFN_API int vfn_nvme_io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			     const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);
@@ -377,6 +430,70 @@ VFN_API int vfn_nvme_dsm_deallocate_async(struct vfn_nvme_qpair *qp, uint32_t ns
  */
 VFN_API int vfn_nvme_io_async(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len, bool sgl,
 			      vfn_rq_cb cb, void *opaque);
+
+/* ---- Robustness: timeouts, error injection, command log ----------------- */
+
+/*
+ * Times out the pair's requests that have a callback: a request in flight
+ * is timed from the first check that sees it (so call this periodically,
+ * e.g. every second; @now_ns 0 reads vfn_now_ns()); once qp->timeout_ms
+ * has passed since, its callback gets a made-up completion (status
+ * VFN_NVME_SC_HOST_ABORTED, rq->err -ETIMEDOUT) and the request stays
+ * abandoned until its late completion (dropped) or a controller reset.
+ * For the first one per check it sends Abort and waits up to
+ * qp->timeout_ms: if the controller does not answer that either, it is
+ * marked failed (-ECANCELED, as below).  Also reads CSTS: on CSTS.CFS (-ECANCELED) or all-ones (-ENODEV), or if
+ * another pair already saw that, every request in flight fails with that
+ * error and posts are refused until vfn_nvme_ctrl_reset().  With the
+ * command log on, a timeout dumps it at debug log level.  No allocation;
+ * blocks only while an Abort is waited for.  Returns the number of
+ * requests completed with an error, or -EINVAL.
+ */
+VFN_API int vfn_nvme_qpair_check_timeouts(struct vfn_nvme_qpair *qp, uint64_t now_ns);
+
+/*
+ * Driver-side error injection (works on any controller): the next @count
+ * commands with @opcode posted on @qp are not sent; each is completed at
+ * the next vfn_nvme_qpair_reap() with @status (SCT << 8 | SC, plus
+ * CRD/M/DNR bits; rq->err 0).  Up to 8 rules per pair, checked in the
+ * order added.  Errors: -EINVAL (NULL @qp, @count 0), -ENOSPC, -ENOMEM.
+ */
+VFN_API int vfn_nvme_inject_status(struct vfn_nvme_qpair *qp, uint8_t opcode, uint32_t count, uint16_t status);
+
+/*
+ * Like vfn_nvme_inject_status(), but the commands are held back: they are
+ * never sent nor completed, until vfn_nvme_qpair_check_timeouts() times
+ * them out (-ETIMEDOUT; their command ids are free again at once).
+ */
+VFN_API int vfn_nvme_inject_timeout(struct vfn_nvme_qpair *qp, uint8_t opcode, uint32_t count);
+
+/* Removes every injection rule of @qp (held-back commands stay held).  NULL is ignored. */
+VFN_API void vfn_nvme_inject_clear(struct vfn_nvme_qpair *qp);
+
+/*
+ * Turns the command log of @qp on with a ring of the last @entries
+ * submitted commands and their completions (replacing an earlier log), or
+ * off with @entries 0.  Costs one SQE and CQE copy per command while on.
+ * Errors: -EINVAL (NULL @qp, @entries > 65536), -ENOMEM.
+ */
+VFN_API int vfn_nvme_qpair_log_enable(struct vfn_nvme_qpair *qp, uint32_t entries);
+
+/*
+ * Prints the command log of @qp to @f, oldest first, one line per command,
+ * in spec terms: sequence number, queue, command id, opcode name, NSID and
+ * CDW10..15, then the completion's status name and value, DW0 and SQ head,
+ * or "pending", "timed out" and the like.  Returns the number of lines, 0
+ * when the log is off or empty, -EINVAL (NULL argument) or -EIO (write
+ * error).
+ */
+VFN_API int vfn_nvme_qpair_log_dump(const struct vfn_nvme_qpair *qp, FILE *f);
+
+/*
+ * As vfn_nvme_qpair_log_dump(), into @buf (@len bytes, always
+ * NUL-terminated when @len > 0).  Returns the length of the whole text
+ * (snprintf style: larger than @len - 1 if it was cut), or -EINVAL.
+ */
+VFN_API int vfn_nvme_qpair_log_snprint(const struct vfn_nvme_qpair *qp, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -189,8 +189,64 @@ static void admin_drop(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_cqe *cq
 		status);
 }
 
-/* Consumes the posted completions; true (and *@out filled) once @cid's is among them. */
-static bool admin_reap(struct vfn_nvme_ctrl *ctrl, uint16_t cid, struct vfn_nvme_cqe *out)
+/* Posts @sqe as it is (command id set) and rings the doorbell. */
+static int admin_submit(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_sqe *sqe)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+
+	if (!vfn_sq_space(&a->sq)) {
+		log_err("%s: admin queue full of commands that did not complete", ctrl->hw.name);
+		return -EBUSY;
+	}
+	vfn_sq_post(&a->sq, sqe);
+	vfn_sq_ring(&a->sq);
+	return 0;
+}
+
+/* Posts the Asynchronous Event Request with command id VFN_NVME_AER_CID_BASE + @i. Locked. */
+static int aer_post(struct vfn_nvme_ctrl *ctrl, unsigned int i)
+{
+	struct vfn_nvme_sqe sqe = {
+		.opcode = VFN_NVME_ADMIN_ASYNC_EVENT,
+		.cid = vfn_cpu_to_le16((uint16_t)(VFN_NVME_AER_CID_BASE + i)),
+	};
+	int ret;
+
+	ret = admin_submit(ctrl, &sqe);
+	if (!ret)
+		ctrl->admin.aer_busy |= (uint16_t)(1u << i);
+	return ret;
+}
+
+/* An AER completed: keep the event for the callback and post the request again. Locked. */
+static void aer_complete(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+	unsigned int i = vfn_le16_to_cpu(cqe->cid) - VFN_NVME_AER_CID_BASE;
+	uint16_t status = vfn_nvme_cqe_status(cqe);
+
+	a->aer_busy &= (uint16_t) ~(1u << i);
+	if (status & 0x7ff) {
+		log_info("%s: Asynchronous Event Request failed: %s (0x%x), not re-armed", ctrl->hw.name,
+			 vfn_nvme_status_str(status), status);
+		return;
+	}
+	if (a->aer_nr == VFN_NVME_AER_MAX) {
+		a->aer_lost++;
+		log_err("%s: asynchronous event 0x%x lost (callback too slow)", ctrl->hw.name,
+			vfn_le32_to_cpu(cqe->dw0));
+	} else {
+		a->aer_events[(a->aer_head + a->aer_nr++) % VFN_NVME_AER_MAX] = vfn_le32_to_cpu(cqe->dw0);
+	}
+	if (a->aer_cb && i < a->aer_limit && aer_post(ctrl, i))
+		log_err("%s: cannot re-arm Asynchronous Event Request %u", ctrl->hw.name, i);
+}
+
+/*
+ * Consumes the posted completions; true (and *@out filled) once @cid's is
+ * among them (@cid -1: none is waited for).  Routes AER completions.
+ */
+static bool admin_reap(struct vfn_nvme_ctrl *ctrl, int32_t cid, struct vfn_nvme_cqe *out)
 {
 	struct vfn_nvme_admin *a = &ctrl->admin;
 	struct vfn_nvme_cqe *cqe, c;
@@ -209,6 +265,9 @@ static bool admin_reap(struct vfn_nvme_ctrl *ctrl, uint16_t cid, struct vfn_nvme
 		if (vfn_le16_to_cpu(c.cid) == cid) {
 			*out = c;
 			found = true;
+		} else if (vfn_le16_to_cpu(c.cid) >= VFN_NVME_AER_CID_BASE &&
+			   (a->aer_busy >> (vfn_le16_to_cpu(c.cid) - VFN_NVME_AER_CID_BASE)) & 1) {
+			aer_complete(ctrl, &c);
 		} else {
 			admin_drop(ctrl, &c);
 		}
@@ -250,7 +309,7 @@ static int admin_alloc_cid(struct vfn_nvme_admin *a, uint16_t *cid)
 	for (unsigned int i = 0; i < ADMIN_NR_CIDS; i++) {
 		uint16_t c = a->next_cid++;
 
-		if (!cid_abandoned(a, c)) {
+		if (c < VFN_NVME_AER_CID_BASE && !cid_abandoned(a, c)) {
 			*cid = c;
 			return 0;
 		}
@@ -261,16 +320,12 @@ static int admin_alloc_cid(struct vfn_nvme_admin *a, uint16_t *cid)
 /* Posts @sqe with a fresh command id and rings the doorbell; stores the id. */
 static int admin_post(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, uint16_t *cid)
 {
-	struct vfn_nvme_admin *a = &ctrl->admin;
-
-	if (!vfn_sq_space(&a->sq) || admin_alloc_cid(a, cid)) {
-		log_err("%s: admin queue full of commands that did not complete", ctrl->hw.name);
+	if (admin_alloc_cid(&ctrl->admin, cid)) {
+		log_err("%s: no admin command id free of commands that did not complete", ctrl->hw.name);
 		return -EBUSY;
 	}
 	sqe->cid = vfn_cpu_to_le16(*cid);
-	vfn_sq_post(&a->sq, sqe);
-	vfn_sq_ring(&a->sq);
-	return 0;
+	return admin_submit(ctrl, sqe);
 }
 
 /* Posts @sqe and waits; on failure the command is abandoned. Locked by the caller. */
@@ -333,6 +388,124 @@ static int admin_check_args(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_sq
 	return 0;
 }
 
+/*
+ * Gives the events kept so far to the callback, without the lock (it may
+ * send admin commands); a nested call leaves them to the outer one.
+ */
+static int aer_deliver(struct vfn_nvme_ctrl *ctrl)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+	int n = 0;
+
+	for (;;) {
+		vfn_nvme_aer_cb cb;
+		uint32_t dw0;
+		void *arg;
+
+		pthread_mutex_lock(&a->lock);
+		if (a->aer_delivering || !a->aer_nr) {
+			pthread_mutex_unlock(&a->lock);
+			return n;
+		}
+		dw0 = a->aer_events[a->aer_head];
+		a->aer_head = (a->aer_head + 1) % VFN_NVME_AER_MAX;
+		a->aer_nr--;
+		cb = a->aer_cb;
+		arg = a->aer_arg;
+		a->aer_delivering = cb != NULL;
+		pthread_mutex_unlock(&a->lock);
+		if (!cb)
+			continue; /* nobody listens any more: dropped */
+		cb(ctrl, dw0, arg);
+		n++;
+		pthread_mutex_lock(&a->lock);
+		a->aer_delivering = false;
+		pthread_mutex_unlock(&a->lock);
+	}
+}
+
+/* Posts AERs up to the limit. Locked. */
+static int aer_fill(struct vfn_nvme_ctrl *ctrl)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+	int ret;
+
+	for (unsigned int i = 0; i < a->aer_limit; i++) {
+		if ((a->aer_busy >> i) & 1)
+			continue;
+		ret = aer_post(ctrl, i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int vfn_nvme_aer_rearm(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&ctrl->admin.lock);
+	if (ctrl->admin.aer_cb)
+		ret = aer_fill(ctrl);
+	pthread_mutex_unlock(&ctrl->admin.lock);
+	return ret;
+}
+
+int vfn_nvme_aer_set_callback(struct vfn_nvme_ctrl *ctrl, vfn_nvme_aer_cb cb, void *arg)
+{
+	struct vfn_nvme_admin *a;
+	unsigned int limit;
+
+	if (!ctrl) {
+		log_debug("aer_set_callback: NULL controller");
+		return -EINVAL;
+	}
+	a = &ctrl->admin;
+	limit = ctrl->aerl + 1u;
+	if (limit > VFN_NVME_AER_MAX)
+		limit = VFN_NVME_AER_MAX;
+	if (limit > a->sq.entries - 2u)
+		limit = a->sq.entries - 2u;
+	if (!limit) {
+		log_debug("%s: admin queue of %u entries has no room for AERs", ctrl->hw.name, a->sq.entries);
+		return -ENOTSUP;
+	}
+	pthread_mutex_lock(&a->lock);
+	a->aer_cb = cb;
+	a->aer_arg = arg;
+	a->aer_limit = limit;
+	pthread_mutex_unlock(&a->lock);
+	return vfn_nvme_aer_rearm(ctrl);
+}
+
+int vfn_nvme_admin_poll(struct vfn_nvme_ctrl *ctrl)
+{
+	struct vfn_nvme_cqe unused;
+
+	if (!ctrl) {
+		log_debug("admin_poll: NULL controller");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&ctrl->admin.lock);
+	admin_reap(ctrl, -1, &unused);
+	pthread_mutex_unlock(&ctrl->admin.lock);
+	return aer_deliver(ctrl);
+}
+
+void vfn_nvme_admin_reset(struct vfn_nvme_ctrl *ctrl)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+
+	pthread_mutex_lock(&a->lock);
+	memset(a->ring_mem, 0, a->ring_len);
+	a->sq.tail = a->sq.head = a->sq.db_tail = 0;
+	a->cq.head = a->cq.db_head = 0;
+	a->cq.phase = 1;
+	memset(a->abandoned, 0, sizeof(a->abandoned));
+	a->aer_busy = 0;
+	pthread_mutex_unlock(&a->lock);
+}
+
 int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
 {
@@ -346,6 +519,7 @@ int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, vo
 	pthread_mutex_lock(&ctrl->admin.lock);
 	ret = admin_exec(ctrl, sqe, buf, len, &c, timeout_ms ? timeout_ms : ctrl->admin_timeout_ms);
 	pthread_mutex_unlock(&ctrl->admin.lock);
+	aer_deliver(ctrl);
 	if (cqe)
 		*cqe = c;
 	if (ret)

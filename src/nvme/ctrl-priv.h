@@ -11,6 +11,7 @@
 
 #include <vfn/nvme.h>
 #include <vfn/queue.h>
+#include <vfn/rq.h>
 
 #include "nvme/hw.h"
 
@@ -34,7 +35,19 @@ struct vfn_nvme_admin {
 	/* Command ids of timed-out commands: a late completion is dropped, the id is not reused. */
 	uint64_t abandoned[65536 / 64];
 	struct vfn_nvme_retired_buf *retired;
+	/* Asynchronous Event Requests: command ids VFN_NVME_AER_CID_BASE + i. */
+	vfn_nvme_aer_cb aer_cb;
+	void *aer_arg;
+	uint16_t aer_busy;	 /* bit i: AER with cid base + i outstanding */
+	unsigned int aer_limit;	 /* how many to keep outstanding */
+	uint32_t aer_events[16]; /* delivered events not yet given to aer_cb (a ring) */
+	unsigned int aer_head, aer_nr;
+	uint64_t aer_lost;   /* events dropped because the ring was full */
+	bool aer_delivering; /* a thread is calling aer_cb */
 };
+
+#define VFN_NVME_AER_CID_BASE 0xfff0u /* admin command ids reserved for AERs */
+#define VFN_NVME_AER_MAX 16u
 
 struct vfn_nvme_ctrl {
 	struct vfn_nvme_hw hw;	   /* owned: closed by vfn_nvme_ctrl_close() */
@@ -49,6 +62,10 @@ struct vfn_nvme_ctrl {
 	void *dbbuf;
 	uint64_t dbbuf_iova;
 	size_t dbbuf_len;
+	struct vfn_nvme_ctrl_opts opts; /* as opened with (for a reset) */
+	uint8_t aerl;			/* Identify AERL (0's based) */
+	int failed;			/* atomic: 0, -ECANCELED or -ENODEV */
+	struct vfn_nvme_qpair *qpairs;	/* queue pairs, linked by ctrl_next; under admin.lock */
 };
 
 /*
@@ -109,5 +126,43 @@ void vfn_nvme_dbbuf_slots(struct vfn_nvme_ctrl *ctrl, uint16_t qid, bool cq, vfn
 /* Sets up / tears down the admin command state besides the rings (admin.c). */
 int vfn_nvme_admin_init(struct vfn_nvme_ctrl *ctrl);
 void vfn_nvme_admin_fini(struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * admin.c: after the controller was disabled, empties the admin rings and
+ * forgets every command id (no late completion can come any more).
+ */
+void vfn_nvme_admin_reset(struct vfn_nvme_ctrl *ctrl);
+
+/* admin.c: posts AERs up to the limit when a callback is set (after bring-up or a reset). */
+int vfn_nvme_aer_rearm(struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * ctrl.c: disables the controller (with a function-level reset if it does
+ * not get there), resets the admin queue and brings it up again as at
+ * open.  Errors as vfn_nvme_ctrl_open().
+ */
+int vfn_nvme_ctrl_restart(struct vfn_nvme_ctrl *ctrl);
+
+/* recovery.c: records that the controller failed (first error wins; -ENODEV overrides). */
+void vfn_nvme_ctrl_set_failed(struct vfn_nvme_ctrl *ctrl, int err);
+
+/*
+ * recovery.c: fails every request in flight on @qp with @err (callbacks
+ * called, requests abandoned until a reset) and refuses posts with @err.
+ * Returns how many requests it failed.
+ */
+int vfn_nvme_qpair_fail(struct vfn_nvme_qpair *qp, int err);
+
+/* ioq.c: re-creates @qp's queues on the restarted controller, all command ids free. */
+int vfn_nvme_qpair_restart(struct vfn_nvme_qpair *qp);
+
+/* inject.c / cmdlog.c: the hooks of the post and completion paths. */
+bool vfn_nvme_inject_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_sqe *sqe);
+int vfn_nvme_inject_deliver(struct vfn_nvme_qpair *qp);
+void vfn_nvme_inject_free(struct vfn_nvme_qpair *qp);
+void vfn_nvme_qpair_update_hooks(struct vfn_nvme_qpair *qp);
+void vfn_nvme_cmdlog_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_sqe *sqe);
+void vfn_nvme_cmdlog_complete(struct vfn_nvme_qpair *qp, const struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe);
+void vfn_nvme_cmdlog_debug_dump(const struct vfn_nvme_qpair *qp);
 
 #endif

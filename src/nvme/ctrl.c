@@ -24,6 +24,7 @@
 #define ID_CTRL_CNTLID 78
 #define ID_CTRL_VER 80
 #define ID_CTRL_OACS 256
+#define ID_CTRL_AERL 259
 #define ID_CTRL_NN 516
 #define ID_CTRL_ONCS 520
 #define ID_CTRL_VWC 525
@@ -258,6 +259,7 @@ static void ctrl_decode_identify(struct vfn_nvme_ctrl *ctrl, const uint8_t *id)
 	info->cntlid = vfn_nvme_id_le16(id + ID_CTRL_CNTLID);
 	info->ver = vfn_nvme_id_le32(id + ID_CTRL_VER);
 	info->oacs = vfn_nvme_id_le16(id + ID_CTRL_OACS);
+	ctrl->aerl = id[ID_CTRL_AERL];
 	info->nn = vfn_nvme_id_le32(id + ID_CTRL_NN);
 	info->oncs = vfn_nvme_id_le16(id + ID_CTRL_ONCS);
 	info->vwc = id[ID_CTRL_VWC];
@@ -329,6 +331,8 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 	if (!ctrl)
 		return -ENOMEM;
 	ctrl->hw = *hw;
+	if (opts)
+		ctrl->opts = *opts;
 	ctrl->admin_timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : CTRL_ADMIN_TIMEOUT_MS_DEFAULT;
 
 	ret = ctrl_read_cap(ctrl);
@@ -379,6 +383,25 @@ int vfn_nvme_ctrl_open(const char *bdf, const struct vfn_nvme_ctrl_opts *opts, s
 	if (ret)
 		hw.ops->close(&hw);
 	return ret;
+}
+
+int vfn_nvme_ctrl_restart(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret;
+
+	ret = ctrl_disable(ctrl);
+	if (ret == -ETIMEDOUT) {
+		log_info("%s: controller did not become not ready: function-level reset", ctrl->hw.name);
+		ret = ctrl->hw.ops->reset(&ctrl->hw);
+		if (!ret)
+			ret = ctrl_disable(ctrl);
+	}
+	if (ret)
+		return ret;
+	/* Disabled: the controller touches neither the queues nor the doorbell pages any more. */
+	vfn_nvme_dbbuf_fini(ctrl);
+	vfn_nvme_admin_reset(ctrl);
+	return ctrl_start(ctrl, &ctrl->opts);
 }
 
 /* Normal shutdown (CC.SHN), then disable; logs what did not happen in time. */

@@ -313,6 +313,8 @@ static void io_piece_cb(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const stru
 
 	if (!parent_failed && vfn_nvme_status_to_errno(vfn_nvme_cqe_status(cqe)))
 		parent->cqe = *cqe;
+	if (rq->err && !parent->err)
+		parent->err = rq->err; /* the driver gave up on a piece: so on the whole */
 	if (--parent->pieces)
 		return;
 	if (!parent_failed)

@@ -379,6 +379,10 @@ int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct
 	ret = qpair_start(ctrl, qp, opts && opts->irq);
 	if (ret)
 		goto free_mem;
+	pthread_mutex_lock(&ctrl->admin.lock);
+	qp->ctrl_next = ctrl->qpairs;
+	ctrl->qpairs = qp;
+	pthread_mutex_unlock(&ctrl->admin.lock);
 	*out = qp;
 	return 0;
 
@@ -389,16 +393,82 @@ free_qp:
 	return ret;
 }
 
+/* Takes @qp off its controller's list. */
+static void qpair_unlink(struct vfn_nvme_qpair *qp)
+{
+	struct vfn_nvme_ctrl *ctrl = qp->ctrl;
+	struct vfn_nvme_qpair **p;
+
+	pthread_mutex_lock(&ctrl->admin.lock);
+	for (p = &ctrl->qpairs; *p; p = &(*p)->ctrl_next) {
+		if (*p == qp) {
+			*p = qp->ctrl_next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ctrl->admin.lock);
+}
+
 void vfn_nvme_qpair_destroy(struct vfn_nvme_qpair *qp)
 {
 	if (!qp)
 		return;
-	/* The SQ goes first: the spec refuses to delete a CQ with SQs on it. */
-	vfn_nvme_sq_delete(qp->ctrl, &qp->sq, NULL);
-	vfn_nvme_cq_delete(qp->ctrl, &qp->cq, NULL);
+	qpair_unlink(qp);
+	if (!vfn_nvme_ctrl_failed(qp->ctrl)) {
+		/* The SQ goes first: the spec refuses to delete a CQ with SQs on it. */
+		vfn_nvme_sq_delete(qp->ctrl, &qp->sq, NULL);
+		vfn_nvme_cq_delete(qp->ctrl, &qp->cq, NULL);
+	}
 	qpair_irq_teardown(qp);
+	vfn_nvme_inject_free(qp);
+	vfn_nvme_qpair_log_enable(qp, 0);
 	qpair_free(qp);
 	free(qp);
+}
+
+/* Host side of a queue as after creation: empty rings, indices 0, phase 1. */
+static void qpair_reset_rings(struct vfn_nvme_qpair *qp)
+{
+	struct vfn_nvme_ctrl *ctrl = qp->ctrl;
+
+	memset(qp->sq.sqes, 0, (size_t)qp->sq.entries * sizeof(struct vfn_nvme_sqe));
+	memset(qp->cq.cqes, 0, (size_t)qp->cq.entries * sizeof(struct vfn_nvme_cqe));
+	qp->sq.tail = qp->sq.head = qp->sq.db_tail = 0;
+	qp->cq.head = qp->cq.db_head = 0;
+	qp->cq.phase = 1;
+	vfn_nvme_dbbuf_slots(ctrl, qp->sq.qid, false, &qp->sq.shadow_db, &qp->sq.eventidx);
+	vfn_nvme_dbbuf_slots(ctrl, qp->cq.qid, true, &qp->cq.shadow_db, &qp->cq.eventidx);
+}
+
+/* Every command id free again: the controller was disabled, nothing can complete any more. */
+static void qpair_reset_requests(struct vfn_nvme_qpair *qp)
+{
+	struct vfn_rq_tracker *t = &qp->rqs;
+
+	qp->inj_head = qp->inj_tail = NULL;
+	for (unsigned int i = 0; i < t->nr; i++) {
+		struct vfn_rq *rq = &t->rqs[i];
+
+		if (rq->state == VFN_RQ_ABANDONED || rq->state == VFN_RQ_INFLIGHT)
+			vfn_rq_release(qp, rq);
+	}
+}
+
+int vfn_nvme_qpair_restart(struct vfn_nvme_qpair *qp)
+{
+	int ret;
+
+	qpair_reset_rings(qp);
+	qpair_reset_requests(qp);
+	ret = vfn_nvme_cq_create(qp->ctrl, &qp->cq, qp->cq.vector, NULL);
+	if (ret)
+		return ret;
+	ret = vfn_nvme_sq_create(qp->ctrl, &qp->sq, (uint8_t)qp->qprio, NULL);
+	if (ret)
+		return ret;
+	qp->err = 0;
+	vfn_nvme_qpair_update_hooks(qp);
+	return 0;
 }
 
 int vfn_nvme_qpair_eventfd(const struct vfn_nvme_qpair *qp)

@@ -33,7 +33,9 @@ uint32_t vfn_rq_list_len(size_t page_size, size_t *max_xfer);
 /*
  * Reaps @qp until @cond(@arg) holds: spins when polled, sleeps on the
  * eventfd with interrupts, reads CSTS every 10 ms.  Returns 0, -ETIMEDOUT
- * after @timeout_ms (0: qp->timeout_ms), -ENODEV or -EIO (CSTS).
+ * after @timeout_ms (0: qp->timeout_ms), -ENODEV or -EIO (CSTS; then the
+ * controller is marked failed and @qp's requests fail, see
+ * vfn_nvme_qpair_fail()).
  */
 int vfn_rq_wait_cond(struct vfn_nvme_qpair *qp, bool (*cond)(const void *arg), const void *arg, uint32_t timeout_ms);
 

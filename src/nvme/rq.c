@@ -231,6 +231,8 @@ static void rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_cqe *cq
 	st->completed++;
 	rq->cqe = *cqe;
 	rq->state = VFN_RQ_DONE;
+	if (vfn_unlikely(qp->hooks & VFN_QP_HOOK_LOG))
+		vfn_nvme_cmdlog_complete(qp, rq, cqe);
 	if (rq->cb) {
 		rq->cb(qp, rq, cqe);
 		/* Unless the callback freed (and maybe reused) it itself. */
@@ -244,6 +246,8 @@ int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max)
 	struct vfn_nvme_cqe *cqe, c;
 	int n = 0;
 
+	if (vfn_unlikely(qp->hooks & VFN_QP_HOOK_INJECT))
+		n = vfn_nvme_inject_deliver(qp);
 	while ((max <= 0 || n < max) && (cqe = vfn_cq_peek(&qp->cq))) {
 		c = *cqe;
 		vfn_cq_pop(&qp->cq);
@@ -281,8 +285,12 @@ int vfn_rq_wait_cond(struct vfn_nvme_qpair *qp, bool (*cond)(const void *arg), c
 			return -ETIMEDOUT;
 		if (now > next_check && qp->ctrl) {
 			ret = vfn_nvme_ctrl_check_csts(qp->ctrl);
-			if (ret)
+			if (ret) {
+				/* The whole controller is gone or failed: so is every request of the pair. */
+				vfn_nvme_ctrl_set_failed(qp->ctrl, ret == -ENODEV ? -ENODEV : -ECANCELED);
+				vfn_nvme_qpair_fail(qp, vfn_nvme_ctrl_failed(qp->ctrl));
 				return ret;
+			}
 			next_check = now + RQ_CSTS_CHECK_NS;
 		}
 		if (qp->efd >= 0)
@@ -306,11 +314,45 @@ int vfn_rq_wait(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint32_t timeout_m
 	ret = vfn_rq_wait_cond(qp, rq_not_inflight, rq, timeout_ms);
 	if (!ret && rq->state == VFN_RQ_DONE)
 		return 0;
+	if (rq->state == VFN_RQ_ABANDONED && rq->err) {
+		/* Failed by the driver (controller failed); one never sent is free at once. */
+		if (rq->flags & VFN_RQ_F_HELD)
+			vfn_rq_release(qp, rq);
+		return ret ? ret : rq->err;
+	}
 	if (!ret) {
 		log_debug("rq_wait: cid %u was completed through its callback", rq->cid);
 		return -EINVAL;
 	}
 	log_err("SQ %u: command %u abandoned: %d", qp->sq.qid, rq->cid, ret);
+	if (qp->hooks & VFN_QP_HOOK_LOG)
+		vfn_nvme_cmdlog_debug_dump(qp);
+	if (rq->flags & VFN_RQ_F_HELD) {
+		/* Held back by injection, never sent: no completion will come. */
+		vfn_rq_release(qp, rq);
+		return ret;
+	}
 	rq->state = VFN_RQ_ABANDONED;
 	return ret;
+}
+
+int vfn_rq_post_hooked(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe)
+{
+	if (vfn_unlikely(rq->state != VFN_RQ_ALLOCATED))
+		return -EINVAL;
+	if (qp->hooks & VFN_QP_HOOK_FAILED)
+		return qp->err;
+	sqe->cid = vfn_cpu_to_le16(rq->cid);
+	if ((qp->hooks & VFN_QP_HOOK_INJECT) && vfn_nvme_inject_post(qp, rq, sqe)) {
+		if (qp->hooks & VFN_QP_HOOK_LOG)
+			vfn_nvme_cmdlog_post(qp, rq, sqe);
+		return 0;
+	}
+	if (!vfn_sq_space(&qp->sq))
+		return -EBUSY;
+	rq->state = VFN_RQ_INFLIGHT;
+	vfn_sq_post(&qp->sq, sqe);
+	if (qp->hooks & VFN_QP_HOOK_LOG)
+		vfn_nvme_cmdlog_post(qp, rq, sqe);
+	return 0;
 }

@@ -3,7 +3,8 @@
  * Data-path test: the I/O path against QEMU's emulated NVMe controller
  * through real VFIO in a guest (meson test io), or against the simulated
  * controller (meson test io-sim, VFN_BDF=sim:...) — queue pairs, PRPs and
- * SGLs, splitting, wrap-around, many queues, interrupts, error statuses.
+ * SGLs, splitting, wrap-around, many queues, interrupts, error statuses,
+ * asynchronous events, timeouts, injection and controller reset.
  * The environment says what the controller was configured with:
  *   VFN_BDF            the controller's address, or a sim: device string
  *   VFN_TEST_IMG_SIZE  size in bytes of namespace 1's raw image
@@ -510,6 +511,106 @@ static void test_shadow_doorbells_off(void **state)
 	shadow_pass(*state, false);
 }
 
+struct aer_seen {
+	int n;
+	uint32_t dw0[4];
+};
+
+static void aer_cb(struct vfn_nvme_ctrl *ctrl, uint32_t dw0, void *arg)
+{
+	struct aer_seen *a = arg;
+
+	(void)ctrl;
+	if (a->n < 4)
+		a->dw0[a->n] = dw0;
+	a->n++;
+}
+
+/* Polls the admin queue until @want events arrived (5 s at most). */
+static void aer_wait(struct vfn_nvme_ctrl *ctrl, struct aer_seen *a, int want)
+{
+	uint64_t deadline = vfn_now_ns() + 5000000000ull;
+
+	while (a->n < want && vfn_now_ns() < deadline) {
+		assert_true(vfn_nvme_admin_poll(ctrl) >= 0);
+		usleep(1000);
+	}
+	assert_int_equal(a->n, want);
+}
+
+/*
+ * Asynchronous events the test provokes reach the callback: an invalid
+ * doorbell value (Error, Invalid Doorbell Write Value, Error Information
+ * log), then on a controller with a temperature threshold (QEMU) an
+ * over-temperature threshold below the current temperature with the SMART
+ * temperature event enabled (SMART / Health, Temperature Threshold).
+ */
+static void test_aer(void **state)
+{
+	struct env *e = *state;
+	struct aer_seen a = { 0 };
+	uint32_t aec = 1u << 1; /* Asynchronous Event Configuration: SMART temperature */
+	int ret;
+
+	assert_int_equal(vfn_nvme_aer_set_callback(e->ctrl, aer_cb, &a), 0);
+	usleep(100000); /* let the controller fetch the requests before the doorbell goes bad */
+	/* Admin SQ tail doorbell far beyond the queue: the controller ignores the value and reports it. */
+	vfn_nvme_reg_write32(e->ctrl, VFN_NVME_REG_DBS, 0xfff0);
+	aer_wait(e->ctrl, &a, 1);
+	assert_int_equal(a.dw0[0], 0x0u | 0x01u << 8 | (uint32_t)VFN_NVME_LOG_ERROR << 16);
+
+	ret = vfn_nvme_set_features(e->ctrl, VFN_NVME_FEAT_ASYNC_EVENT, 0, aec, NULL, NULL, 0);
+	if (!ret)
+		ret = vfn_nvme_set_features(e->ctrl, VFN_NVME_FEAT_TEMP_THRESH, 0, 200, NULL, NULL, 0);
+	if (ret) {
+		/* The simulated controller has no temperature threshold feature. */
+		assert_int_equal(strncmp(env_str("VFN_BDF"), "sim:", 4), 0);
+		return;
+	}
+	aer_wait(e->ctrl, &a, 2);
+	assert_int_equal(a.dw0[1], 0x1u | 0x01u << 8 | (uint32_t)VFN_NVME_LOG_SMART << 16);
+}
+
+static void timeout_cb(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+{
+	int *err = rq->opaque;
+
+	(void)qp;
+	(void)cqe;
+	*err = rq->err;
+}
+
+/*
+ * Recovery on a real controller: a command held back by driver-side
+ * injection times out, an injected status reaches the caller, then a
+ * controller reset re-creates the pair in place and I/O resumes.
+ */
+static void test_timeout_reset(void **state)
+{
+	struct env *e = *state;
+	struct vfn_nvme_qpair *qp = qpair(e, 2, 8, false);
+	uint64_t t0 = vfn_now_ns();
+	struct vfn_nvme_cqe cqe;
+	int err = 0;
+
+	write_read_compare(e, qp, 70000, 4, 0, false, 0x5a);
+	assert_int_equal(vfn_nvme_qpair_log_enable(qp, 8), 0);
+	assert_int_equal(vfn_nvme_inject_status(qp, VFN_NVME_CMD_READ, 1, VFN_NVME_SC_READ_ERROR), 0);
+	assert_int_equal(vfn_nvme_read(qp, &e->ns, 70000, 1, e->rbuf, NULL, &cqe), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&cqe), VFN_NVME_SC_READ_ERROR);
+	assert_int_equal(vfn_nvme_inject_timeout(qp, VFN_NVME_CMD_FLUSH, 1), 0);
+	assert_int_equal(vfn_nvme_flush_async(qp, 1, timeout_cb, &err), 0);
+	vfn_nvme_qpair_submit(qp);
+	assert_int_equal(vfn_nvme_qpair_check_timeouts(qp, t0), 0);
+	assert_int_equal(vfn_nvme_qpair_check_timeouts(qp, t0 + (uint64_t)qp->timeout_ms * 1000000), 1);
+	assert_int_equal(err, -ETIMEDOUT);
+	assert_int_equal(vfn_nvme_ctrl_reset(e->ctrl), 0);
+	assert_int_equal(vfn_nvme_ctrl_failed(e->ctrl), 0);
+	assert_int_equal(qp->rqs.nr_free, qp->rqs.nr);
+	write_read_compare(e, qp, 70100, 8, 512, false, 0xa5);
+	vfn_nvme_qpair_destroy(qp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +627,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_create_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shadow_doorbells, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shadow_doorbells_off, setup_no_shadow, teardown),
+		cmocka_unit_test_setup_teardown(test_aer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_reset, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
