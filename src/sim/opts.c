@@ -41,9 +41,13 @@ static void opts_defaults(struct vfn_sim_opts *o)
 	};
 }
 
-/* Parses an unsigned decimal or 0x-hex number filling all of @s. */
+/*
+ * Parses an unsigned decimal or 0x-hex number filling all of @s (a leading
+ * 0 is not octal: "010" is ten).
+ */
 static int parse_u64(const char *s, size_t len, uint64_t *v)
 {
+	bool hex = len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 	char buf[32], *end;
 
 	if (!len || len >= sizeof(buf) || !isdigit((unsigned char)s[0]))
@@ -51,7 +55,7 @@ static int parse_u64(const char *s, size_t len, uint64_t *v)
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	errno = 0;
-	*v = strtoull(buf, &end, 0);
+	*v = strtoull(buf, &end, hex ? 16 : 10);
 	if (errno || *end)
 		return -EINVAL;
 	return 0;

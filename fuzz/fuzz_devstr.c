@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "sim:" device string parser, vfn_sim_parse_opts(), on arbitrary
+ * strings (no controller is started).  It never reads past the string; it
+ * accepts only strings starting with "sim:" whose comma-separated items are
+ * all known keys with in-range values; what it accepts is within the
+ * documented ranges and equal to what a model of docs/sim.md gives (the
+ * defaults, then each item in order; numbers decimal or 0x hex); and the
+ * options, printed back as a device string with every key, parse again to
+ * the same options.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define NS_MAX_BYTES (1ull << 30)
+
+static void check_ranges(const struct vfn_sim_opts *o)
+{
+	size_t sn_len = strlen(o->sn);
+
+	assert(o->nsze >= 1 && o->nsze <= UINT64_MAX >> 16);
+	assert(o->lbads >= 9 && o->lbads <= 16);
+	assert(o->nn >= 1 && o->nn <= 1024);
+	assert(o->mqes >= 1 && o->mqes <= 0xffff);
+	assert(o->mdts <= 8 && o->ttr_ms <= 60000);
+	assert(o->to >= 1 && o->to <= 255);
+	assert(o->nil || o->nsze <= NS_MAX_BYTES >> o->lbads);
+	assert(sn_len >= 1 && sn_len < sizeof(o->sn));
+	for (size_t i = 0; i < sn_len; i++)
+		assert(o->sn[i] >= 0x21 && o->sn[i] <= 0x7e && o->sn[i] != ',');
+}
+
+static void check_same(const struct vfn_sim_opts *a, const struct vfn_sim_opts *b)
+{
+	assert(a->nsze == b->nsze && a->lbads == b->lbads && a->nn == b->nn);
+	assert(a->mqes == b->mqes && a->mdts == b->mdts && !strcmp(a->sn, b->sn));
+	assert(a->nil == b->nil && a->ttr_ms == b->ttr_ms && a->to == b->to);
+	assert(a->never_ready == b->never_ready);
+}
+
+/* Prints @o as a device string with every option and checks it parses to @o again. */
+static void check_round_trip(const struct vfn_sim_opts *o)
+{
+	struct vfn_sim_opts again;
+	char spec[256];
+	int n = snprintf(spec, sizeof(spec),
+			 "sim:nsze=%llu,lbads=%u,nn=%u,mqes=%u,mdts=%u,sn=%s,nil=%d,ttr_ms=%u,to=%u,never_ready=%d",
+			 (unsigned long long)o->nsze, o->lbads, o->nn, o->mqes, o->mdts, o->sn, o->nil, o->ttr_ms,
+			 o->to, o->never_ready);
+
+	assert(n > 0 && (size_t)n < sizeof(spec));
+	memset(&again, 0x5a, sizeof(again));
+	assert(vfn_sim_parse_opts(spec, &again) == 0);
+	check_same(&again, o);
+}
+
+/* A number as docs/sim.md defines it: decimal, or hex after 0x. */
+static uint64_t model_number(const char *v, size_t len)
+{
+	bool hex = len > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+	unsigned int base = hex ? 16 : 10;
+	uint64_t n = 0;
+
+	for (size_t i = hex ? 2 : 0; i < len; i++) {
+		unsigned int d = v[i] <= '9' ? (unsigned int)(v[i] - '0') : (unsigned int)((v[i] | 0x20) - 'a' + 10);
+
+		assert(d < base);
+		assert(n <= (UINT64_MAX - d) / base); /* accepted, so in range: no overflow */
+		n = n * base + d;
+	}
+	return n;
+}
+
+static bool key_is(const char *item, size_t klen, const char *key)
+{
+	return klen == strlen(key) && !memcmp(item, key, klen);
+}
+
+/* Applies one item of an accepted string to the model @o. */
+static void model_item(struct vfn_sim_opts *o, const char *item, size_t len, bool *to_given)
+{
+	const char *eq = memchr(item, '=', len);
+	size_t klen, vlen;
+	uint64_t v;
+
+	assert(eq);
+	klen = (size_t)(eq - item);
+	vlen = len - klen - 1;
+	if (key_is(item, klen, "sn")) {
+		memcpy(o->sn, eq + 1, vlen);
+		o->sn[vlen] = '\0';
+		return;
+	}
+	v = model_number(eq + 1, vlen);
+	if (key_is(item, klen, "nsze"))
+		o->nsze = v;
+	else if (key_is(item, klen, "lbads"))
+		o->lbads = (uint32_t)v;
+	else if (key_is(item, klen, "nn"))
+		o->nn = (uint32_t)v;
+	else if (key_is(item, klen, "mqes"))
+		o->mqes = (uint32_t)v;
+	else if (key_is(item, klen, "mdts"))
+		o->mdts = (uint32_t)v;
+	else if (key_is(item, klen, "nil"))
+		o->nil = v;
+	else if (key_is(item, klen, "ttr_ms"))
+		o->ttr_ms = (uint32_t)v;
+	else if (key_is(item, klen, "never_ready"))
+		o->never_ready = v;
+	else if (key_is(item, klen, "to"))
+		o->to = (uint32_t)v, *to_given = true;
+	else
+		assert(!"accepted an unknown key");
+}
+
+/* The options an accepted string must give: the defaults, then each item in order. */
+static void check_model(const char *spec, const struct vfn_sim_opts *got)
+{
+	struct vfn_sim_opts o = { .nsze = 8192, .lbads = 12, .nn = 1, .mqes = 1023, .mdts = 5, .sn = "VFNSIM0001" };
+	const char *p = spec + 4;
+	bool to_given = false;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		assert(len > 0);
+		model_item(&o, p, len, &to_given);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (!to_given)
+		o.to = o.ttr_ms / 500 + 1;
+	check_same(got, &o);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vfn_sim_opts o;
+	char *spec = malloc(size + 1); /* exactly the string: ASan sees any overread */
+	int ret;
+
+	if (!spec)
+		return 0;
+	memcpy(spec, data, size);
+	spec[size] = '\0';
+	ret = vfn_sim_parse_opts(spec, &o);
+	assert(ret == 0 || ret == -EINVAL);
+	if (ret == 0) {
+		assert(!strncmp(spec, "sim:", 4));
+		assert(spec[strlen(spec) - 1] != ',' && !strstr(spec, ",,") && strncmp(spec, "sim:,", 5));
+		check_ranges(&o);
+		check_model(spec, &o);
+		check_round_trip(&o);
+	}
+	free(spec);
+	return 0;
+}
