@@ -4,7 +4,9 @@
  * to open it, look at what sysfs says so that the error names the real cause
  * (no such device, not NVMe, wrong driver, no IOMMU group) and its fix.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,16 +28,71 @@ bool cli_is_sim(const char *dev)
 	return !strncmp(dev, "sim:", 4);
 }
 
-int cli_open(const char *dev, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **ctrl)
+bool cli_is_path(const char *dev)
 {
+	return strchr(dev, '/') != NULL;
+}
+
+/* The controller number in a kernel node's name (nvme0, ng0n1, nvme0n1), or -1. */
+static int kernel_instance(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	unsigned int n;
+
+	if (sscanf(base, "ng%u", &n) == 1 || sscanf(base, "nvme%u", &n) == 1)
+		return (int)n;
+	return -1;
+}
+
+int cli_kernel_bdf(const char *path, char *bdf, size_t len)
+{
+	int n = kernel_instance(path);
+	char file[64], line[64];
+	FILE *f;
+
+	if (n < 0)
+		return -ENOENT;
+	snprintf(file, sizeof(file), "/sys/class/nvme/nvme%d/address", n);
+	f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	if (!line[0])
+		return -ENOENT;
+	snprintf(bdf, len, "%s", line);
+	return 0;
+}
+
+void cli_kernel_node(const struct vfn_pci_func *f, char *out, size_t len)
+{
+	char dir[128];
+	struct dirent *e;
+	DIR *d;
+
+	out[0] = '\0';
+	if (strcmp(f->driver, "nvme"))
+		return;
+	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s/nvme", f->bdf);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "nvme", 4) && strlen(e->d_name) + 6 <= len)
+			snprintf(out, len, "/dev/%s", e->d_name);
+	closedir(d);
+}
+
+/* A BDF: the sysfs checks first, so that the error names the cause and its fix. */
+static int open_bdf(const char *dev, const struct vfn_dev_opts *opts, struct vfn_dev **out)
+{
+	struct vfn_dev_opts o = opts ? *opts : (struct vfn_dev_opts){ 0 };
 	struct vfn_pci_func f;
 	char bdf[VFN_PCI_BDF_LEN];
 	int ret;
 
-	if (cli_is_sim(dev)) {
-		ret = vfn_nvme_ctrl_open(dev, opts, ctrl);
-		return ret ? errmsg_open_sim(dev, ret) : 0;
-	}
 	if (vfn_pci_parse_bdf(dev, bdf))
 		return errmsg_bad_bdf(dev);
 	ret = cli_find_nvme(bdf, &f);
@@ -45,15 +102,31 @@ int cli_open(const char *dev, const struct vfn_nvme_ctrl_opts *opts, struct vfn_
 		return errmsg_not_vfio(&f);
 	if (f.iommu_group < 0)
 		return errmsg_no_group(bdf);
-	ret = vfn_nvme_ctrl_open(bdf, opts, ctrl);
+	o.backend = "vfio";
+	ret = vfn_dev_open(bdf, &o, out);
 	return ret ? errmsg_open(&f, ret) : 0;
+}
+
+int cli_dev_open(const char *dev, const struct vfn_dev_opts *opts, struct vfn_dev **out)
+{
+	int ret;
+
+	if (cli_is_sim(dev)) {
+		ret = vfn_dev_open(dev, opts, out);
+		return ret ? errmsg_open_sim(dev, ret) : 0;
+	}
+	if (cli_is_path(dev)) {
+		ret = vfn_dev_open(dev, opts, out);
+		return ret ? errmsg_open_kernel(dev, ret) : 0;
+	}
+	return open_bdf(dev, opts, out);
 }
 
 /* Enough for any real controller; stops a misbehaving one from eating memory. */
 #define MAX_NSIDS (1 << 20)
 #define NSIDS_PER_CALL 1024
 
-int cli_active_nsids(struct vfn_nvme_ctrl *ctrl, uint32_t **ids)
+int cli_active_nsids(struct vfn_dev *dev, uint32_t **ids)
 {
 	uint32_t *all = NULL, *grown;
 	uint32_t start = 0;
@@ -66,7 +139,7 @@ int cli_active_nsids(struct vfn_nvme_ctrl *ctrl, uint32_t **ids)
 			return -ENOMEM;
 		}
 		all = grown;
-		got = vfn_nvme_ns_list_active(ctrl, start, all + n, NSIDS_PER_CALL);
+		got = vfn_dev_ns_list(dev, start, all + n, NSIDS_PER_CALL);
 		if (got < 0) {
 			free(all);
 			return got;

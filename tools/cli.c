@@ -123,7 +123,8 @@ static enum cli_parse_result parse_args(const struct cli_cmd *cmd, int nargs, ch
 	int max = cmd->takes_bdf ? 1 : 0;
 
 	if (cmd->takes_bdf && nargs == 0) {
-		errmsg_usage(cmd->name, cmd->usage, "%s needs a PCI address", cmd->name);
+		errmsg_usage(cmd->name, cmd->usage, "%s needs a device (a PCI address, a /dev node or sim:...)",
+			     cmd->name);
 		return CLI_PARSE_ERROR;
 	}
 	if (nargs > max) {
@@ -134,7 +135,7 @@ static enum cli_parse_result parse_args(const struct cli_cmd *cmd, int nargs, ch
 		errmsg_usage(cmd->name, cmd->usage, "%s needs a namespace id (-n NSID)", cmd->name);
 		return CLI_PARSE_ERROR;
 	}
-	if (cmd->takes_bdf && cli_is_sim(args[0])) {
+	if (cmd->takes_bdf && (cli_is_sim(args[0]) || cli_is_path(args[0]))) {
 		if (strlen(args[0]) >= sizeof(a->bdf)) {
 			errmsg_usage(cmd->name, cmd->usage, "device string too long (at most %zu characters)",
 				     sizeof(a->bdf) - 1);

@@ -7,8 +7,10 @@
 #define VFN_TOOLS_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include <vfn/dev.h>
 #include <vfn/nvme.h>
 #include <vfn/pci.h>
 
@@ -20,11 +22,11 @@
 #define CLI_OPT_NSID (1u << 1)	 /* -n, --namespace-id=NSID (required) */
 #define CLI_OPT_HUMAN (1u << 2)	 /* -H, --human-readable */
 
-/* Room for a device string: a PCI address or a "sim:" specification. */
+/* Room for a device string: a PCI address, a device node or a "sim:" specification. */
 #define CLI_DEV_LEN 256
 
 struct cli_args {
-	/* The device: a canonical PCI address, or "sim:..." as given. */
+	/* The device: a canonical PCI address, or a /dev node or "sim:..." as given. */
 	char bdf[CLI_DEV_LEN];
 	enum out_fmt fmt;
 	bool human;
@@ -37,7 +39,7 @@ struct cli_cmd {
 	const char *usage;			 /* what follows the name, e.g. "BDF [-o normal|json]" */
 	const char *help;			 /* one line */
 	unsigned int opts;			 /* CLI_OPT_* */
-	bool takes_bdf;				 /* one positional argument: the PCI address */
+	bool takes_bdf;				 /* one positional argument: the device */
 };
 
 /* The command table (vfn.c). */
@@ -73,19 +75,33 @@ void cli_print_help(const struct cli_cmd *cmd);
 int cli_find_nvme(const char *bdf, struct vfn_pci_func *f);
 
 /*
- * Checks that @bdf is an NVMe controller bound to vfio-pci with an IOMMU
- * group, then opens it.  Returns 0 with the controller in *@ctrl and its
- * sysfs facts in *@f, or prints why not and returns the exit status.
+ * Opens the device string @dev (a PCI address bound to vfio-pci, a kernel
+ * nvme node such as /dev/nvme0 or /dev/ng0n1, or sim:...) as a device
+ * handle.  For a PCI address, sysfs is checked first so that the error
+ * names the cause and its fix.  Returns 0 with the handle in *@out, or
+ * prints why not and returns the exit status.
  */
-int cli_open(const char *dev, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **ctrl);
+int cli_dev_open(const char *dev, const struct vfn_dev_opts *opts, struct vfn_dev **out);
 
 /* True if @dev names the simulated controller ("sim:..."). */
 bool cli_is_sim(const char *dev);
 
+/* True if @dev is a path (a kernel device node, or something that is not one). */
+bool cli_is_path(const char *dev);
+
 /*
- * All active namespace ids of @ctrl into a new array *@ids (free() it).
+ * The PCI address of the controller behind the kernel node @path (from
+ * /sys/class/nvme/nvmeN/address) into @bdf (@len bytes).  0 or -errno.
+ */
+int cli_kernel_bdf(const char *path, char *bdf, size_t len);
+
+/* The /dev/nvmeN node of @f when the kernel nvme driver holds it, else "" (in @out). */
+void cli_kernel_node(const struct vfn_pci_func *f, char *out, size_t len);
+
+/*
+ * All active namespace ids of @dev into a new array *@ids (free() it).
  * Returns how many, or -errno.
  */
-int cli_active_nsids(struct vfn_nvme_ctrl *ctrl, uint32_t **ids);
+int cli_active_nsids(struct vfn_dev *dev, uint32_t **ids);
 
 #endif

@@ -16,15 +16,17 @@
 int cmd_id_ctrl(const struct cli_args *a)
 {
 	struct nvme_id_ctrl id;
-	struct vfn_nvme_ctrl *ctrl;
-	uint16_t status = 0;
+	struct vfn_nvme_cqe cqe = { 0 };
+	struct vfn_dev *dev;
+	uint16_t status;
 	struct out o;
-	int ret = cli_open(a->bdf, NULL, &ctrl);
+	int ret = cli_dev_open(a->bdf, NULL, &dev);
 
 	if (ret)
 		return ret;
-	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, &id, &status);
-	vfn_nvme_ctrl_close(ctrl);
+	ret = vfn_dev_identify(dev, VFN_NVME_CNS_CTRL, 0, &id, &cqe);
+	vfn_dev_close(dev);
+	status = vfn_nvme_cqe_status(&cqe);
 	if (ret)
 		return errmsg_admin(a->bdf, "Identify Controller", ret, &status);
 	out_init(&o, a->fmt, a->human, 10);
@@ -33,10 +35,10 @@ int cmd_id_ctrl(const struct cli_args *a)
 }
 
 /* Tells that @nsid is not active, listing those that are. */
-static int no_such_ns(struct vfn_nvme_ctrl *ctrl, const char *bdf, uint32_t nsid)
+static int no_such_ns(struct vfn_dev *dev, const char *bdf, uint32_t nsid)
 {
 	uint32_t *ids = NULL;
-	int n = cli_active_nsids(ctrl, &ids);
+	int n = cli_active_nsids(dev, &ids);
 
 	errmsg_no_ns(bdf, nsid, ids, n > 0 ? n : 0);
 	free(ids);
@@ -44,19 +46,16 @@ static int no_such_ns(struct vfn_nvme_ctrl *ctrl, const char *bdf, uint32_t nsid
 }
 
 /* Identify Namespace into @id; returns the exit status (0, or after a message). */
-static int identify_ns(struct vfn_nvme_ctrl *ctrl, const struct cli_args *a, struct nvme_id_ns *id)
+static int identify_ns(struct vfn_dev *dev, const struct cli_args *a, struct nvme_id_ns *id)
 {
-	struct vfn_nvme_ns_info info;
-	uint16_t status = 0;
-	int ret;
+	struct vfn_nvme_cqe cqe = { 0 };
+	uint16_t status;
+	int ret = vfn_dev_identify(dev, VFN_NVME_CNS_NS, a->nsid, id, &cqe);
 
-	/* The library decides what "does not exist" means (-ENOENT). */
-	ret = vfn_nvme_ns_get_info(ctrl, a->nsid, &info);
-	if (ret == -ENOENT)
-		return no_such_ns(ctrl, a->bdf, a->nsid);
-	if (ret)
-		return errmsg_admin(a->bdf, "Identify Namespace", ret, NULL);
-	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_NS, a->nsid, id, &status);
+	status = vfn_nvme_cqe_status(&cqe);
+	/* not active: Invalid Namespace, or an all-zero structure */
+	if ((ret == -EIO && (status & 0x7ff) == VFN_NVME_SC_INVALID_NS) || (!ret && !id->nsze && !id->ncap))
+		return no_such_ns(dev, a->bdf, a->nsid);
 	if (ret)
 		return errmsg_admin(a->bdf, "Identify Namespace", ret, &status);
 	return CLI_EXIT_OK;
@@ -64,15 +63,15 @@ static int identify_ns(struct vfn_nvme_ctrl *ctrl, const struct cli_args *a, str
 
 int cmd_id_ns(const struct cli_args *a)
 {
-	struct vfn_nvme_ctrl *ctrl;
 	struct nvme_id_ns id = { 0 };
+	struct vfn_dev *dev;
 	struct out o;
-	int ret = cli_open(a->bdf, NULL, &ctrl);
+	int ret = cli_dev_open(a->bdf, NULL, &dev);
 
 	if (ret)
 		return ret;
-	ret = identify_ns(ctrl, a, &id);
-	vfn_nvme_ctrl_close(ctrl);
+	ret = identify_ns(dev, a, &id);
+	vfn_dev_close(dev);
 	if (ret)
 		return ret;
 	out_init(&o, a->fmt, a->human, 10);
@@ -82,15 +81,15 @@ int cmd_id_ns(const struct cli_args *a)
 
 int cmd_list_ns(const struct cli_args *a)
 {
-	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_dev *dev;
 	uint32_t *ids = NULL;
 	struct json j;
-	int n, ret = cli_open(a->bdf, NULL, &ctrl);
+	int n, ret = cli_dev_open(a->bdf, NULL, &dev);
 
 	if (ret)
 		return ret;
-	n = cli_active_nsids(ctrl, &ids);
-	vfn_nvme_ctrl_close(ctrl);
+	n = cli_active_nsids(dev, &ids);
+	vfn_dev_close(dev);
 	if (n < 0)
 		return errmsg_admin(a->bdf, "Identify Active Namespace ID list", n, NULL);
 	if (a->fmt == OUT_JSON) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Commands that only look at or change sysfs: list, bind, unbind.  They never
- * open a device, so they work whoever holds it.
+ * open a device, so they work whoever holds it.  `list` names the kernel
+ * nvme driver's /dev/nvmeN node of the controllers bound to it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,17 +40,21 @@ static int list_nvme(struct vfn_pci_func **out)
 
 static void print_func_normal(const struct vfn_pci_func *f)
 {
-	char group[16] = "-";
+	char group[16] = "-", node[64];
 	char ids[10];
 
 	if (f->iommu_group >= 0)
 		snprintf(group, sizeof(group), "%d", f->iommu_group);
 	snprintf(ids, sizeof(ids), "%04x:%04x", f->vendor, f->device);
-	printf("%-13s %-14s %-10s %s\n", f->bdf, ids, f->driver[0] ? f->driver : "-", group);
+	cli_kernel_node(f, node, sizeof(node));
+	printf("%-13s %-14s %-10s %-11s %s\n", f->bdf, ids, f->driver[0] ? f->driver : "-", group,
+	       node[0] ? node : "-");
 }
 
 static void print_func_json(struct json *j, const struct vfn_pci_func *f)
 {
+	char node[64];
+
 	json_obj_begin(j, NULL);
 	json_str(j, "bdf", f->bdf);
 	json_u64(j, "vendor", f->vendor);
@@ -63,6 +68,11 @@ static void print_func_json(struct json *j, const struct vfn_pci_func *f)
 		json_u64(j, "iommu_group", (uint64_t)f->iommu_group);
 	else
 		json_null(j, "iommu_group");
+	cli_kernel_node(f, node, sizeof(node));
+	if (node[0])
+		json_str(j, "dev", node);
+	else
+		json_null(j, "dev");
 	json_obj_end(j);
 }
 
@@ -82,7 +92,7 @@ int cmd_list(const struct cli_args *a)
 		json_arr_end(&j);
 		json_finish(&j);
 	} else {
-		printf("%-13s %-14s %-10s %s\n", "BDF", "Vendor:Device", "Driver", "IOMMU group");
+		printf("%-13s %-14s %-10s %-11s %s\n", "BDF", "Vendor:Device", "Driver", "IOMMU group", "Device");
 		for (int i = 0; i < n; i++)
 			print_func_normal(&funcs[i]);
 	}
@@ -98,6 +108,9 @@ static int rebind(const char *bdf, const char *driver)
 
 	if (cli_is_sim(bdf))
 		return errmsg("%s is a simulated controller: it has no driver to change; open it directly", bdf);
+	if (cli_is_path(bdf))
+		return errmsg("%s is a device node; bind and unbind take the controller's PCI address (see `vfn list`)",
+			      bdf);
 	ret = cli_find_nvme(bdf, &f);
 	if (ret)
 		return ret;

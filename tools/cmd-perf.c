@@ -10,6 +10,12 @@
  * xorshift64, and latency is stamped once per submit batch and once per
  * reap batch with a cheap clock (the TSC on x86, calibrated against
  * CLOCK_MONOTONIC over the measured interval).
+ *
+ * On a node of the kernel nvme driver (/dev/ngXnY, /dev/nvmeXnY) the same
+ * loop runs over a vfn_dev queue instead (io_uring URING_CMD, or the I/O
+ * ioctl where the kernel has no io_uring passthrough): submissions are
+ * queued without a system call and, with one queue, handed to the kernel
+ * in the io_uring_enter that also waits for the next completion.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -56,6 +62,7 @@ struct perf_opts {
 	bool irq;
 	bool no_shadow;
 	bool tsc;
+	bool nsid_given; /* -n on the command line */
 	enum out_fmt fmt;
 };
 
@@ -64,13 +71,15 @@ struct perf_queue;
 
 struct perf_slot {
 	struct perf_queue *q;
+	void *buf;
 	uint64_t iova;	   /* of its buffer, kept from vfn_dma_alloc() */
 	uint64_t t_submit; /* clock ticks */
 };
 
 struct perf_queue {
 	struct perf_job *job;
-	struct vfn_nvme_qpair *qp;
+	struct vfn_nvme_qpair *qp; /* VFIO, sim */
+	struct vfn_dev_queue *dq;  /* the kernel path */
 	struct perf_slot *slots;
 	struct perf_slot **ready; /* completed slots waiting to be submitted again */
 	uint32_t nr_ready;
@@ -84,7 +93,8 @@ struct perf_queue {
 
 struct perf_job {
 	struct perf_opts o;
-	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_dev *dev;
+	struct vfn_nvme_ctrl *ctrl; /* NULL on the kernel path */
 	struct vfn_nvme_ns_info ns;
 	struct perf_queue *queues;
 	uint32_t nlb;	   /* blocks per I/O */
@@ -95,6 +105,7 @@ struct perf_job {
 	uint64_t ios;	   /* completed while measuring */
 	uint64_t errors;   /* completions with an error status, whole run */
 	uint16_t first_error;
+	int first_errno;     /* kernel path: the first failure that was not an NVMe status */
 	int epfd;	     /* --irq: every queue's eventfd */
 	double ns_per_tick;  /* clock calibration */
 	uint64_t t_start[2]; /* measured interval: ticks, CLOCK_MONOTONIC ns */
@@ -175,6 +186,7 @@ static inline uint8_t perf_opcode(struct perf_queue *q)
 }
 
 static void perf_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe);
+static void perf_kdone(void *arg, int ret, const struct vfn_nvme_cqe *cqe);
 
 /* Posts one I/O for @s (a free request is always there: QD = requests). */
 static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t now)
@@ -188,9 +200,14 @@ static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t 
 		.cdw11 = vfn_cpu_to_le32((uint32_t)(lba >> 32)),
 		.cdw12 = vfn_cpu_to_le32(j->nlb - 1),
 	};
-	struct vfn_rq *rq = vfn_rq_alloc(q->qp);
+	struct vfn_rq *rq;
 	int ret;
 
+	if (q->dq) {
+		s->t_submit = now;
+		return vfn_dev_submit(q->dq, &sqe, s->buf, j->o.bs, perf_kdone, s);
+	}
+	rq = vfn_rq_alloc(q->qp);
 	if (vfn_unlikely(!rq))
 		return -EBUSY;
 	rq->cb = perf_done;
@@ -217,23 +234,24 @@ static int perf_submit(struct perf_queue *q, uint64_t now)
 		if (vfn_unlikely(ret))
 			break;
 	}
-	vfn_nvme_qpair_submit(q->qp);
+	if (!q->dq)
+		vfn_nvme_qpair_submit(q->qp);
 	q->submitted += i;
 	q->nr_ready = 0;
 	return ret;
 }
 
-static void perf_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+/* Counts the completion of @s (status @status, or a kernel errno @err). */
+static inline void perf_complete(struct perf_slot *s, uint16_t status, int err)
 {
-	struct perf_slot *s = rq->opaque;
 	struct perf_queue *q = s->q;
 	struct perf_job *j = q->job;
-	uint16_t status = vfn_nvme_cqe_status(cqe);
 
-	(void)qp;
 	q->completed++;
-	if (vfn_unlikely(status & 0x7ff) && !j->errors++)
+	if (vfn_unlikely((status & 0x7ff) || err) && !j->errors++) {
 		j->first_error = status;
+		j->first_errno = err;
+	}
 	if (j->measuring) {
 		hist_add(&j->hist, j->now - s->t_submit);
 		j->ios++;
@@ -242,9 +260,26 @@ static void perf_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct
 		q->ready[q->nr_ready++] = s;
 }
 
+static void perf_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+{
+	(void)qp;
+	perf_complete(rq->opaque, vfn_nvme_cqe_status(cqe), 0);
+}
+
+/* The kernel path: each completion is stamped (the reap may have waited). */
+static void perf_kdone(void *arg, int ret, const struct vfn_nvme_cqe *cqe)
+{
+	struct perf_slot *s = arg;
+
+	s->q->job->now = perf_clock(s->q->job);
+	perf_complete(s, vfn_nvme_cqe_status(cqe), ret == -EIO ? 0 : ret);
+}
+
 /* Reaps @q if a completion is there; returns how many were reaped. */
 static inline int perf_reap(struct perf_queue *q)
 {
+	if (q->dq)
+		return vfn_dev_poll(q->dq, q->job->o.batch);
 	if (!vfn_cq_peek(&q->qp->cq))
 		return 0;
 	q->job->now = perf_clock(q->job);
@@ -279,7 +314,10 @@ static int perf_pass(struct perf_job *j, int *reaped)
 			if (ret)
 				return ret;
 		}
-		*reaped += perf_reap(q);
+		ret = j->o.nr_queues == 1 && q->dq ? vfn_dev_wait(q->dq, j->o.batch) : perf_reap(q);
+		if (vfn_unlikely(ret < 0))
+			return ret;
+		*reaped += ret;
 	}
 	return 0;
 }
@@ -363,13 +401,32 @@ static uint32_t perf_entries(const struct perf_job *j)
 	return want < max ? want : max;
 }
 
+/* Each slot's buffer: DMA memory (VFIO, sim), or the handle's I/O memory (kernel). */
+static int perf_queue_mem(struct perf_job *j, struct perf_queue *q)
+{
+	size_t stride = (j->o.bs + vfn_page_size() - 1) & ~(vfn_page_size() - 1);
+	uint64_t iova = 0;
+	ssize_t len;
+
+	if (j->ctrl)
+		len = vfn_dma_alloc(vfn_nvme_ctrl_iommu(j->ctrl), stride * j->o.qd, &q->mem, &iova);
+	else
+		len = vfn_dev_buf_alloc(j->dev, stride * j->o.qd, &q->mem);
+	if (len < 0)
+		return (int)len;
+	q->mem_len = (size_t)len;
+	for (uint32_t i = 0; i < j->o.qd; i++) {
+		q->slots[i] =
+			(struct perf_slot){ .q = q, .buf = (char *)q->mem + i * stride, .iova = iova + i * stride };
+		q->ready[q->nr_ready++] = &q->slots[i];
+	}
+	return 0;
+}
+
 static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qid)
 {
-	struct vfn_nvme_qpair_opts qo = { .entries = perf_entries(j), .irq = j->o.irq };
-	size_t stride = (j->o.bs + vfn_page_size() - 1) & ~(vfn_page_size() - 1);
+	struct vfn_nvme_qpair_opts qo = { .irq = j->o.irq };
 	struct epoll_event ev = { .events = EPOLLIN };
-	uint64_t iova;
-	ssize_t len;
 	int ret;
 
 	q->job = j;
@@ -379,14 +436,12 @@ static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qi
 	q->ready = calloc(j->o.qd, sizeof(*q->ready));
 	if (!q->slots || !q->ready)
 		return -ENOMEM;
-	len = vfn_dma_alloc(vfn_nvme_ctrl_iommu(j->ctrl), stride * j->o.qd, &q->mem, &iova);
-	if (len < 0)
-		return (int)len;
-	q->mem_len = (size_t)len;
-	for (uint32_t i = 0; i < j->o.qd; i++) {
-		q->slots[i] = (struct perf_slot){ .q = q, .iova = iova + i * stride };
-		q->ready[q->nr_ready++] = &q->slots[i];
-	}
+	ret = perf_queue_mem(j, q);
+	if (ret)
+		return ret;
+	if (!j->ctrl)
+		return vfn_dev_queue_create(j->dev, j->o.qd, &q->dq);
+	qo.entries = perf_entries(j);
 	ret = vfn_nvme_qpair_create(j->ctrl, qid, &qo, &q->qp);
 	if (ret)
 		return ret;
@@ -399,8 +454,11 @@ static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qi
 static void perf_queue_fini(struct perf_job *j, struct perf_queue *q)
 {
 	vfn_nvme_qpair_destroy(q->qp);
-	if (q->mem)
+	vfn_dev_queue_destroy(q->dq);
+	if (q->mem && j->ctrl)
 		vfn_dma_free(vfn_nvme_ctrl_iommu(j->ctrl), q->mem, q->mem_len);
+	else if (q->mem)
+		vfn_dev_buf_free(j->dev, q->mem, q->mem_len);
 	free(q->slots);
 	free(q->ready);
 }
@@ -430,29 +488,68 @@ static int perf_queues_init(struct perf_job *j)
 	return 0;
 }
 
-/* Checks the options against the controller and namespace; the exit status, or 0. */
-static int perf_check_device(struct perf_job *j)
+/* What bounds the options. */
+struct perf_limits {
+	size_t max_xfer;     /* bytes; 0: no limit */
+	uint32_t max_qd;     /* commands one queue holds */
+	uint32_t max_queues; /* 0: no limit */
+};
+
+/* VFIO, sim: the namespace -n names, and the controller's limits. */
+static int perf_limits_ctrl(struct perf_job *j, struct perf_limits *l)
 {
 	const struct vfn_nvme_ctrl_info *info = vfn_nvme_ctrl_get_info(j->ctrl);
-	uint32_t mqes = vfn_nvme_cap_mqes(vfn_nvme_reg_read64(j->ctrl, VFN_NVME_REG_CAP));
 	int ret = vfn_nvme_ns_get_info(j->ctrl, j->o.nsid, &j->ns);
 
 	if (ret == -ENOENT)
 		return errmsg("namespace %u does not exist on %s; see `vfn list-ns`", j->o.nsid, j->o.dev);
 	if (ret)
 		return errmsg_admin(j->o.dev, "Identify Namespace", ret, NULL);
+	l->max_xfer = info->max_xfer;
+	l->max_qd = vfn_nvme_cap_mqes(vfn_nvme_reg_read64(j->ctrl, VFN_NVME_REG_CAP));
+	l->max_queues = info->nr_sq < info->nr_cq ? info->nr_sq : info->nr_cq;
+	return 0;
+}
+
+/* The kernel path: the node's namespace, as the handle identified it. */
+static int perf_limits_kernel(struct perf_job *j, struct perf_limits *l)
+{
+	const struct vfn_dev_info *i = vfn_dev_get_info(j->dev);
+
+	if (!i->io)
+		return errmsg("%s is a controller node and takes no I/O; use a namespace node such as /dev/ng0n1",
+			      j->o.dev);
+	if (j->o.nsid_given && j->o.nsid != i->nsid)
+		return errmsg("%s is namespace %u; drop -n %u or use that namespace's node", j->o.dev, i->nsid,
+			      j->o.nsid);
+	if (j->o.irq || j->o.no_shadow)
+		return errmsg("--irq and --no-shadow-doorbells are for vfio queues; the kernel driver owns the"
+			      " queues of %s",
+			      j->o.dev);
+	j->o.nsid = i->nsid;
+	j->ns = (struct vfn_nvme_ns_info){ .nsid = i->nsid, .nsze = i->nsze, .lba_size = i->lba_size, .ms = i->ms };
+	*l = (struct perf_limits){ i->max_xfer, i->max_qd, i->max_queues };
+	return 0;
+}
+
+/* Checks the options against the controller and namespace; the exit status, or 0. */
+static int perf_check_device(struct perf_job *j)
+{
+	struct perf_limits l = { 0, 0, 0 };
+	int ret = j->ctrl ? perf_limits_ctrl(j, &l) : perf_limits_kernel(j, &l);
+
+	if (ret)
+		return ret;
 	if (j->o.bs % j->ns.lba_size)
 		return errmsg("block size %u is not a multiple of the %u-byte LBA size; pick another -s", j->o.bs,
 			      j->ns.lba_size);
-	if (info->max_xfer && j->o.bs > info->max_xfer)
+	if (l.max_xfer && j->o.bs > l.max_xfer)
 		return errmsg("block size %u exceeds what one command moves (MDTS: %zu bytes); lower -s", j->o.bs,
-			      info->max_xfer);
-	if (j->o.qd > mqes)
-		return errmsg("queue depth %u exceeds what the controller's queues hold (CAP.MQES %u); lower -q",
-			      j->o.qd, mqes);
-	if (j->o.nr_queues > info->nr_sq || j->o.nr_queues > info->nr_cq)
-		return errmsg("%u queues asked for, the controller granted %u; lower -c", j->o.nr_queues,
-			      info->nr_sq < info->nr_cq ? info->nr_sq : info->nr_cq);
+			      l.max_xfer);
+	if (j->o.qd > l.max_qd)
+		return errmsg("queue depth %u exceeds what the device's queues hold (%u); lower -q", j->o.qd, l.max_qd);
+	if (l.max_queues && j->o.nr_queues > l.max_queues)
+		return errmsg("%u queues asked for, the controller granted %u; lower -c", j->o.nr_queues, l.max_queues);
 	j->nlb = j->o.bs / j->ns.lba_size;
 	j->nr_slots = j->ns.nsze / j->nlb;
 	if (!j->nr_slots || j->nlb > 65536)
@@ -461,12 +558,18 @@ static int perf_check_device(struct perf_job *j)
 	return 0;
 }
 
-/* Opens DEVICE: "sim:..." as is, a PCI address after the sysfs checks. */
+/* Opens DEVICE through the device handle: vfio, sim or the kernel driver. */
 static int perf_open(struct perf_job *j)
 {
 	struct vfn_nvme_ctrl_opts co = { .no_shadow_doorbells = j->o.no_shadow };
+	struct vfn_dev_opts o = { .ctrl_opts = &co };
+	int ret = cli_dev_open(j->o.dev, &o, &j->dev);
 
-	return cli_open(j->o.dev, &co, &j->ctrl);
+	if (ret)
+		return ret;
+	if (vfn_dev_get_info(j->dev)->backend != VFN_DEV_KERNEL)
+		j->ctrl = vfn_dev_nvme_ctrl(j->dev);
+	return 0;
 }
 
 /* ---- report ------------------------------------------------------------- */
@@ -493,6 +596,8 @@ static void perf_result(const struct perf_job *j, struct perf_result *r)
 	for (uint32_t i = 0; i < j->o.nr_queues; i++) {
 		r->submitted += j->queues[i].submitted;
 		r->completed += j->queues[i].completed;
+		if (!j->queues[i].qp)
+			continue;
 		r->sq_mmio += j->queues[i].qp->sq.mmio_db_writes;
 		r->cq_mmio += j->queues[i].qp->cq.mmio_db_writes;
 	}
@@ -503,6 +608,14 @@ static void perf_result(const struct perf_job *j, struct perf_result *r)
 	r->lat[2] = (uint64_t)((double)h->max * k);
 	for (int i = 0; i < 5; i++)
 		r->lat[3 + i] = (uint64_t)((double)hist_percentile(h, perf_pcts[i]) * k);
+}
+
+/* Shadow doorbells: "on", "off", or "n/a" on the kernel path. */
+static const char *perf_shadow(const struct perf_job *j)
+{
+	if (!j->ctrl)
+		return "n/a";
+	return vfn_nvme_ctrl_get_info(j->ctrl)->shadow_doorbells ? "on" : "off";
 }
 
 static void perf_json_num(struct json *js, const char *key, double v)
@@ -524,7 +637,10 @@ static void perf_print_json(const struct perf_job *j, const struct perf_result *
 	json_u64(&js, "block_size", j->o.bs);
 	json_u64(&js, "queue_depth", j->o.qd);
 	json_u64(&js, "queues", j->o.nr_queues);
-	json_str(&js, "mode", j->o.irq ? "irq" : "poll");
+	json_str(&js, "backend", vfn_dev_get_info(j->dev)->backend_name);
+	json_str(&js, "mode", j->o.irq ? "irq" : j->ctrl ? "poll" : "kernel");
+	if (!j->ctrl)
+		json_str(&js, "path", vfn_dev_queue_path(j->queues[0].dq));
 	perf_json_num(&js, "seconds", r->secs);
 	json_u64(&js, "ios", j->ios);
 	perf_json_num(&js, "iops", r->iops);
@@ -532,7 +648,7 @@ static void perf_print_json(const struct perf_job *j, const struct perf_result *
 	json_u64(&js, "submissions", r->submitted);
 	json_u64(&js, "completions", r->completed);
 	json_u64(&js, "errors", j->errors);
-	json_str(&js, "shadow_doorbells", vfn_nvme_ctrl_get_info(j->ctrl)->shadow_doorbells ? "on" : "off");
+	json_str(&js, "shadow_doorbells", perf_shadow(j));
 	json_u64(&js, "sq_mmio_doorbells", r->sq_mmio);
 	json_u64(&js, "cq_mmio_doorbells", r->cq_mmio);
 	json_obj_begin(&js, "lat_ns");
@@ -546,16 +662,21 @@ static void perf_print_json(const struct perf_job *j, const struct perf_result *
 static void perf_print_normal(const struct perf_job *j, const struct perf_result *r)
 {
 	printf("%s: %s, %u-byte I/O, QD %u x %u queue(s), %s, %.1f s measured after %u s warm-up\n", j->o.dev,
-	       perf_rw_names[j->o.rw], j->o.bs, j->o.qd, j->o.nr_queues, j->o.irq ? "interrupts" : "polled", r->secs,
-	       j->o.warmup_s);
+	       perf_rw_names[j->o.rw], j->o.bs, j->o.qd, j->o.nr_queues,
+	       j->o.irq	 ? "interrupts"
+	       : j->ctrl ? "polled"
+			 : "kernel",
+	       r->secs, j->o.warmup_s);
 	printf("IOPS        : %.1f\nMB/s        : %.1f\nI/Os        : %llu (submitted %llu, completed %llu, errors "
 	       "%llu)\n",
 	       r->iops, r->mbps, (unsigned long long)j->ios, (unsigned long long)r->submitted,
 	       (unsigned long long)r->completed, (unsigned long long)j->errors);
-	printf("doorbells   : shadow %s; MMIO writes per command: SQ %.3f, CQ %.3f\n",
-	       vfn_nvme_ctrl_get_info(j->ctrl)->shadow_doorbells ? "on" : "off",
-	       r->submitted ? (double)r->sq_mmio / (double)r->submitted : 0.0,
-	       r->submitted ? (double)r->cq_mmio / (double)r->submitted : 0.0);
+	if (j->ctrl)
+		printf("doorbells   : shadow %s; MMIO writes per command: SQ %.3f, CQ %.3f\n", perf_shadow(j),
+		       r->submitted ? (double)r->sq_mmio / (double)r->submitted : 0.0,
+		       r->submitted ? (double)r->cq_mmio / (double)r->submitted : 0.0);
+	else
+		printf("path        : kernel nvme driver, %s\n", vfn_dev_queue_path(j->queues[0].dq));
 	printf("latency (us): min %.1f avg %.1f max %.1f\n", r->lat[0] / 1e3, r->lat[1] / 1e3, r->lat[2] / 1e3);
 	printf("percentiles : p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f p99.99 %.1f\n", r->lat[3] / 1e3, r->lat[4] / 1e3,
 	       r->lat[5] / 1e3, r->lat[6] / 1e3, r->lat[7] / 1e3);
@@ -594,7 +715,9 @@ static void perf_help(void)
 {
 	printf("usage: vfn perf %s\n\n"
 	       "Measure IOPS, bandwidth and latency of NVMe I/O through vfn's request API.\n"
-	       "DEVICE is a PCI address bound to vfio-pci, or a simulated controller (sim:...).\n\n"
+	       "DEVICE is a PCI address bound to vfio-pci, a namespace node of the kernel nvme driver\n"
+	       "(/dev/ng0n1 through io_uring passthrough, /dev/nvme0n1 through the ioctl), or a\n"
+	       "simulated controller (sim:...).\n\n"
 	       "  -w, --workload=RW         randread (default), randwrite, read, write, randrw\n"
 	       "  -M, --rwmixread=PCT       percentage of reads for randrw (default 50)\n"
 	       "  -s, --block-size=BYTES    bytes per I/O, a multiple of the LBA size (default 4096)\n"
@@ -602,7 +725,7 @@ static void perf_help(void)
 	       "  -c, --queues=N            I/O queue pairs, driven by one thread (default 1)\n"
 	       "  -t, --time=SEC            measured run time (default 10)\n"
 	       "      --warmup=SEC          run this long before measuring (default 0)\n"
-	       "  -n, --namespace-id=NSID   namespace (default 1)\n"
+	       "  -n, --namespace-id=NSID   namespace (default: the node's on the kernel path, else 1)\n"
 	       "      --irq                 wait for completions on the queues' eventfds instead of polling\n"
 	       "      --batch=N             resubmit after at most N completions (default 0: all there are)\n"
 	       "      --no-shadow-doorbells always write the MMIO doorbells (no Doorbell Buffer Config)\n"
@@ -670,6 +793,7 @@ static int perf_opt(struct perf_opts *o, int c, const char *arg)
 	case OPT_WARMUP:
 		return perf_num(arg, 0, 86400, &o->warmup_s) ? perf_bad("warm-up must be 0..86400 s", arg) : 0;
 	case 'n':
+		o->nsid_given = true;
 		return perf_num(arg, 1, 0xfffffffe, &o->nsid) ? errmsg_bad_nsid(arg) : 0;
 	case OPT_BATCH:
 		return perf_num(arg, 0, 65535, &o->batch) ? perf_bad("--batch must be 0..65535", arg) : 0;
@@ -741,7 +865,7 @@ static int perf_parse(int argc, char **argv, struct perf_opts *o)
 			return ret;
 	}
 	if (optind >= argc)
-		return errmsg_usage("perf", PERF_USAGE, "perf needs a device (PCI address or sim:...)");
+		return errmsg_usage("perf", PERF_USAGE, "perf needs a device (PCI address, /dev/ngXnY or sim:...)");
 	if (optind + 1 < argc)
 		return errmsg_usage("perf", PERF_USAGE, "unexpected argument '%s'", argv[optind + 1]);
 	o->dev = argv[optind];
@@ -768,6 +892,9 @@ static int perf_job_run(struct perf_job *j)
 		perf_print_json(j, &r);
 	else
 		perf_print_normal(j, &r);
+	if (j->errors && j->first_errno)
+		return errmsg("%llu I/O commands failed, the first with %s (from the kernel)",
+			      (unsigned long long)j->errors, strerror(-j->first_errno));
 	if (j->errors)
 		return errmsg("%llu I/O commands failed, the first with %s (0x%x)", (unsigned long long)j->errors,
 			      vfn_nvme_status_str(j->first_error), j->first_error);
@@ -798,7 +925,7 @@ int cmd_perf(int argc, char **argv)
 	perf_queues_fini(j);
 	if (j->epfd >= 0)
 		close(j->epfd);
-	vfn_nvme_ctrl_close(j->ctrl);
+	vfn_dev_close(j->dev);
 free_job:
 	free(j);
 	return ret;

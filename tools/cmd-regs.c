@@ -121,14 +121,30 @@ static void show_cmb(struct out *o, uint32_t cmbloc, uint32_t cmbsz)
 	out_reg_end(o);
 }
 
+/* The kernel path has no registers to show: says so, with the BDF to bind. */
+static int no_regs(const char *dev)
+{
+	char bdf[64] = "BDF";
+
+	cli_kernel_bdf(dev, bdf, sizeof(bdf));
+	return errmsg("registers are not reachable through the kernel driver; bind it with `vfn bind %s` to use vfio",
+		      bdf);
+}
+
 int cmd_show_regs(const struct cli_args *a)
 {
 	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_dev *dev;
 	struct out o;
-	int ret = cli_open(a->bdf, NULL, &ctrl);
+	int ret = cli_dev_open(a->bdf, NULL, &dev);
 
 	if (ret)
 		return ret;
+	if (vfn_dev_get_info(dev)->backend == VFN_DEV_KERNEL) {
+		vfn_dev_close(dev);
+		return no_regs(a->bdf);
+	}
+	ctrl = vfn_dev_nvme_ctrl(dev);
 	out_init(&o, a->fmt, false, 8);
 	out_begin(&o, NULL);
 	show_cap(&o, vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_CAP));
@@ -146,6 +162,6 @@ int cmd_show_regs(const struct cli_args *a)
 	out_reg_end(&o);
 	show_cmb(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBLOC), vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBSZ));
 	out_end(&o);
-	vfn_nvme_ctrl_close(ctrl);
+	vfn_dev_close(dev);
 	return CLI_EXIT_OK;
 }

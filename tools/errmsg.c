@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <vfn/nvme.h>
 
+#include "cli.h"
 #include "errmsg.h"
 
 __attribute__((format(printf, 1, 0))) static void vsay(const char *fmt, va_list ap)
@@ -63,7 +65,9 @@ int errmsg_unknown_cmd(const char *name)
 
 int errmsg_bad_bdf(const char *arg)
 {
-	errmsg("'%s' is not a PCI address; use the form 0000:01:00.0", arg);
+	errmsg("'%s' is not a PCI address, a device node or sim:...; use e.g. 0000:01:00.0, /dev/nvme0"
+	       " or /dev/ng0n1",
+	       arg);
 	return CLI_EXIT_USAGE;
 }
 
@@ -98,10 +102,15 @@ int errmsg_not_nvme(const struct vfn_pci_func *f)
 
 int errmsg_not_vfio(const struct vfn_pci_func *f)
 {
+	char node[64];
+
 	if (!f->driver[0])
 		return errmsg("%s is not bound to vfio-pci; run `vfn bind %s`", f->bdf, f->bdf);
-	if (!strcmp(f->driver, "nvme"))
-		return errmsg("%s is bound to nvme; run `vfn bind %s`", f->bdf, f->bdf);
+	if (!strcmp(f->driver, "nvme")) {
+		cli_kernel_node(f, node, sizeof(node));
+		return errmsg("%s is bound to nvme; run `vfn bind %s`, or open %s to go through the kernel driver",
+			      f->bdf, f->bdf, node[0] ? node : "its /dev/nvmeN node");
+	}
 	return errmsg("%s is bound to %s, not vfio-pci; run `vfn bind %s`", f->bdf, f->driver, f->bdf);
 }
 
@@ -136,6 +145,41 @@ int errmsg_open_sim(const char *dev, int err)
 		return errmsg("'%s' has a bad option; see docs/sim.md for the options (e.g. sim:nn=2,lbads=12)", dev);
 	case -ETIMEDOUT:
 		return errmsg("%s did not become ready within CAP.TO; check its to= and ttr_ms= options", dev);
+	default:
+		return errmsg("cannot open %s: %s; rerun with -v to see why", dev, strerror(-err));
+	}
+}
+
+/* True if @dev looks like a partition of a namespace block device (nvme0n1p1). */
+static bool is_partition(const char *dev)
+{
+	const char *base = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	unsigned int c, n, p;
+	char end;
+
+	return sscanf(base, "nvme%un%up%u%c", &c, &n, &p, &end) == 3;
+}
+
+int errmsg_open_kernel(const char *dev, int err)
+{
+	switch (err) {
+	case -ENOENT:
+		if (access(dev, F_OK))
+			return errmsg("%s does not exist; `vfn list` shows the controllers and their /dev nodes", dev);
+		return errmsg("%s has no active namespace to work on; rerun with -v to see why", dev);
+	case -EISDIR:
+		return errmsg("%s is a directory, not an NVMe device node (e.g. /dev/nvme0, /dev/ng0n1)", dev);
+	case -ENOTTY:
+		return errmsg("%s is not a device node; use /dev/nvmeN, /dev/ngNnM or /dev/nvmeNnM", dev);
+	case -ENODEV:
+		return errmsg("%s is not an NVMe device; use /dev/nvmeN, /dev/ngNnM or /dev/nvmeNnM", dev);
+	case -EINVAL:
+		if (is_partition(dev))
+			return errmsg("%s is a partition; use the namespace it is on (e.g. /dev/nvme0n1)", dev);
+		return errmsg("%s cannot be opened as an NVMe device; rerun with -v to see why", dev);
+	case -EACCES:
+	case -EPERM:
+		return errmsg("no permission to open %s; run as root", dev);
 	default:
 		return errmsg("cannot open %s: %s; rerun with -v to see why", dev, strerror(-err));
 	}

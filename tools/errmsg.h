@@ -48,6 +48,8 @@ int errmsg_bind(const struct vfn_pci_func *f, const char *driver, int err);
 int errmsg_open(const struct vfn_pci_func *f, int err);
 /* vfn_nvme_ctrl_open(@dev) of a simulated controller ("sim:...") failed with @err. */
 int errmsg_open_sim(const char *dev, int err);
+/* Opening the kernel nvme node @dev failed with @err (vfn_dev_open()). */
+int errmsg_open_kernel(const char *dev, int err);
 /* Admin command @what failed with @err (and NVMe *@status, if known, for -EIO). */
 int errmsg_admin(const char *bdf, const char *what, int err, const uint16_t *status);
 /* Namespace @nsid is not active; @active lists the @n that are. */

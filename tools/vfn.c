@@ -2,7 +2,7 @@
 /*
  * vfn: look at and drive NVMe controllers from user space through VFIO.
  *
- *   vfn [-v] COMMAND [OPTIONS] [BDF]
+ *   vfn [-v] COMMAND [OPTIONS] [DEVICE]
  *
  * Commands and options mirror nvme-cli where they overlap.  Exit status: 0
  * on success, 1 on any error, 2 for a bad command line.
@@ -18,17 +18,17 @@
 
 const struct cli_cmd cli_cmds[] = {
 	{ "list", cmd_list, "[-o normal|json]",
-	  "List NVMe controllers: address, vendor:device, driver and IOMMU group (from sysfs).", CLI_OPT_OUTPUT,
-	  false },
+	  "List NVMe controllers: address, vendor:device, driver, IOMMU group and /dev node (from sysfs).",
+	  CLI_OPT_OUTPUT, false },
 	{ "bind", cmd_bind, "BDF", "Hand a controller to vfio-pci so vfn can drive it.", 0, true },
 	{ "unbind", cmd_unbind, "BDF", "Give a controller back to the kernel nvme driver.", 0, true },
-	{ "show-regs", cmd_show_regs, "BDF [-o normal|json]", "Show the controller registers, raw and decoded.",
+	{ "show-regs", cmd_show_regs, "DEVICE [-o normal|json]", "Show the controller registers, raw and decoded.",
 	  CLI_OPT_OUTPUT, true },
-	{ "id-ctrl", cmd_id_ctrl, "BDF [-o normal|json] [-H]", "Send Identify Controller and show the result.",
+	{ "id-ctrl", cmd_id_ctrl, "DEVICE [-o normal|json] [-H]", "Send Identify Controller and show the result.",
 	  CLI_OPT_OUTPUT | CLI_OPT_HUMAN, true },
-	{ "id-ns", cmd_id_ns, "BDF -n NSID [-o normal|json] [-H]", "Send Identify Namespace and show the result.",
+	{ "id-ns", cmd_id_ns, "DEVICE -n NSID [-o normal|json] [-H]", "Send Identify Namespace and show the result.",
 	  CLI_OPT_OUTPUT | CLI_OPT_NSID | CLI_OPT_HUMAN, true },
-	{ "list-ns", cmd_list_ns, "BDF [-o normal|json]", "List the active namespace ids.", CLI_OPT_OUTPUT, true },
+	{ "list-ns", cmd_list_ns, "DEVICE [-o normal|json]", "List the active namespace ids.", CLI_OPT_OUTPUT, true },
 	/* run NULL: main() handles "help", which takes a command name, not a BDF. */
 	{ "help", NULL, "[COMMAND]", "Show the commands, or one command's options.", 0, false },
 	{ NULL, NULL, NULL, NULL, 0, false },
@@ -61,12 +61,14 @@ static const struct cli_cmd *find_cmd(const char *name)
 
 static void print_usage(FILE *f)
 {
-	fprintf(f, "usage: vfn [-v] COMMAND [OPTIONS] [BDF]\n\nCommands:\n");
+	fprintf(f, "usage: vfn [-v] COMMAND [OPTIONS] [DEVICE]\n\nCommands:\n");
 	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->help);
 	for (size_t i = 0; i < sizeof(own_cmds) / sizeof(own_cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", own_cmds[i].name, own_cmds[i].help);
-	fprintf(f, "\nBDF is a PCI address such as 0000:01:00.0.  `vfn help COMMAND` or\n"
+	fprintf(f, "\nDEVICE is a PCI address bound to vfio-pci (0000:01:00.0), a node of the kernel\n"
+		   "nvme driver (/dev/nvme0, /dev/ng0n1, /dev/nvme0n1) or a simulated controller\n"
+		   "(sim:...); bind and unbind take a PCI address.  `vfn help COMMAND` or\n"
 		   "`vfn COMMAND --help` shows a command's options; -v shows the library's\n"
 		   "debug trace on stderr.\n");
 }

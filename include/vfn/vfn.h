@@ -10,5 +10,6 @@
 #include <vfn/nvme.h>
 #include <vfn/queue.h>
 #include <vfn/rq.h>
+#include <vfn/dev.h>
 
 #endif /* VFN_VFN_H */

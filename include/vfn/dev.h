@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfn dev: one device handle over every path to an NVMe controller.
+ *
+ *   "0000:01:00.0"              VFIO (the controller bound to vfio-pci)
+ *   "/dev/nvme0"                the kernel nvme driver, controller node
+ *   "/dev/ng0n1", "/dev/nvme0n1" the kernel nvme driver, namespace nodes
+ *   "sim:..."                   the simulated controller
+ *
+ * A backend table decides which backend takes a string (docs/dev.md).  The
+ * command-level API below is the same on every backend; what only VFIO and
+ * the simulator can do (registers, raw queues, interrupts) is reached
+ * through vfn_dev_nvme_ctrl(), which answers NULL on the kernel path.
+ *
+ * Buffers: the synchronous calls take any memory (on VFIO/sim memory that
+ * is not DMA-mapped is bounced through a temporary DMA buffer); the
+ * asynchronous vfn_dev_submit() needs memory from vfn_dev_buf_alloc() on
+ * VFIO/sim (-EFAULT otherwise) and takes any memory on the kernel path.
+ * A handle and its queues are not thread-safe: one thread drives each.
+ */
+#ifndef VFN_DEV_H
+#define VFN_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <stdint.h>
+
+#include <vfn/nvme.h>
+#include <vfn/support.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vfn_dev;
+struct vfn_dev_queue;
+
+/* Which backend drives a handle. */
+enum vfn_dev_backend {
+	VFN_DEV_VFIO,	/* vfio-pci + vfn's own NVMe driver */
+	VFN_DEV_KERNEL, /* the Linux nvme driver's passthrough */
+	VFN_DEV_SIM,	/* the simulated controller */
+};
+
+struct vfn_dev_opts {
+	const char *backend; /* "vfio", "kernel" or "sim" forces one; NULL: the table decides */
+	uint32_t nsid;	     /* namespace for the geometry; 0: the node's, else the first active */
+	uint32_t timeout_ms; /* default command timeout; 0: 30000 (vfio/sim), the driver's (kernel) */
+	const struct vfn_nvme_ctrl_opts *ctrl_opts; /* vfio/sim bring-up options; may be NULL */
+};
+
+/*
+ * Identity and geometry, derived once at open from Identify Controller and
+ * Identify Namespace (docs/dev.md says which backend fills each field how).
+ */
+struct vfn_dev_info {
+	enum vfn_dev_backend backend;
+	char backend_name[8]; /* "vfio", "kernel", "sim" */
+	char name[64];	      /* canonical device: the BDF, the node path, the sim string (cut) */
+	char sn[21];	      /* Serial Number, trailing spaces removed */
+	char mn[41];	      /* Model Number, trailing spaces removed */
+	char fr[9];	      /* Firmware Revision, trailing spaces removed */
+	uint16_t vid;
+	uint16_t cntlid;
+	uint32_t ver;
+	uint32_t nn;	     /* Number of Namespaces */
+	uint32_t nsid;	     /* the namespace the geometry is of; 0: none active */
+	uint64_t nsze;	     /* Namespace Size, logical blocks */
+	uint64_t ncap;	     /* Namespace Capacity, logical blocks */
+	uint32_t lba_size;   /* bytes per logical block */
+	uint8_t flbas;	     /* LBA format index in use */
+	uint8_t nlbaf;	     /* Number of LBA Formats (0's based) */
+	uint16_t ms;	     /* metadata bytes per block */
+	size_t max_xfer;     /* bytes one command may move; 0: no limit */
+	uint32_t max_queues; /* queues that may be open at once (vfn_dev_io() takes one on
+				VFIO/sim); 0: no limit */
+	uint32_t max_qd;     /* commands in flight one queue may hold */
+	bool io;	     /* I/O commands can be sent (false on /dev/nvmeN) */
+};
+
+/* Completion of an asynchronous command: @ret 0, -EIO (status in @cqe) or -errno. */
+typedef void (*vfn_dev_cb)(void *arg, int ret, const struct vfn_nvme_cqe *cqe);
+
+/*
+ * Opens @uri through the backend that claims it (or opts->backend) and
+ * identifies it.  @opts may be NULL.  When no backend takes @uri, the log
+ * says why each declined.  Free with vfn_dev_close().
+ * Errors: -EINVAL (no backend claims the string, unknown opts->backend, bad
+ * sim: options, a partition, opts->nsid other than a namespace node's),
+ * -ENODEV (a BDF not bound to vfio-pci, a device that is not NVMe),
+ * -ENOENT (a missing path, or opts->nsid not active), -EISDIR, -ENOTTY,
+ * -EACCES, -ENOMEM, or the open/Identify error of the backend.  *@out
+ * untouched on failure.
+ */
+VFN_API int vfn_dev_open(const char *uri, const struct vfn_dev_opts *opts, struct vfn_dev **out);
+
+/* Closes the device (queues must be destroyed first).  NULL is ignored. */
+VFN_API void vfn_dev_close(struct vfn_dev *dev);
+
+/* Identity and geometry (owned by @dev). */
+VFN_API const struct vfn_dev_info *vfn_dev_get_info(const struct vfn_dev *dev);
+
+/*
+ * The controller underneath for VFIO and the simulator (borrowed): register
+ * access, raw queues, interrupts.  On the kernel path: NULL, logged, and
+ * errno set to ENOTSUP.
+ */
+VFN_API struct vfn_nvme_ctrl *vfn_dev_nvme_ctrl(struct vfn_dev *dev);
+
+/*
+ * Sends the admin command @sqe with @len bytes at @buf (any memory, may be
+ * NULL/0; direction from the opcode) and waits.  @sqe's cid and data
+ * pointer are vfn's.  The completion goes to @cqe (may be NULL).
+ * @timeout_ms 0: the default.  Returns 0, -EIO (error status, see @cqe),
+ * -ETIMEDOUT, -EINVAL, -ENOMEM, or the kernel's -errno.
+ */
+VFN_API int vfn_dev_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+			  struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
+
+/*
+ * Sends the I/O command @sqe and waits, as vfn_dev_admin().  On VFIO/sim
+ * it goes on a queue pair created at the first call.  -ENOTSUP on a
+ * kernel controller node (/dev/nvmeN: use a namespace node).
+ */
+VFN_API int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		       struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
+
+/*
+ * Read / Write @nlb (1..65536) blocks of @nsid from @slba (@nlb * lba_size
+ * bytes at @buf, which must fit the transfer limit) / Flush @nsid.
+ * Returns as vfn_dev_io(); -EINVAL for a bad @nlb or a too large transfer.
+ */
+VFN_API int vfn_dev_read(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf);
+VFN_API int vfn_dev_write(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, const void *buf);
+VFN_API int vfn_dev_flush(struct vfn_dev *dev, uint32_t nsid);
+
+/* Identify @cns for @nsid into @buf (VFN_NVME_IDENTIFY_DATA_SIZE bytes); as vfn_dev_admin(). */
+VFN_API int vfn_dev_identify(struct vfn_dev *dev, uint8_t cns, uint32_t nsid, void *buf, struct vfn_nvme_cqe *cqe);
+
+/* Get Log Page @lid for @nsid, @len (4..) bytes from byte @offset into @buf; as vfn_dev_admin(). */
+VFN_API int vfn_dev_get_log(struct vfn_dev *dev, uint8_t lid, uint32_t nsid, uint64_t offset, void *buf, size_t len);
+
+/* Get / Set Features @fid; DW0 of the completion to @result (may be NULL); as vfn_dev_admin(). */
+VFN_API int vfn_dev_get_features(struct vfn_dev *dev, uint8_t fid, uint32_t nsid, uint32_t cdw11, uint32_t *result,
+				 void *buf, size_t len);
+VFN_API int vfn_dev_set_features(struct vfn_dev *dev, uint8_t fid, uint32_t nsid, uint32_t cdw11, uint32_t *result,
+				 void *buf, size_t len);
+
+/*
+ * Up to @max active namespace ids greater than @start into @nsids, in
+ * increasing order (at most 1024 per call).  Returns how many, or as
+ * vfn_dev_admin().
+ */
+VFN_API int vfn_dev_ns_list(struct vfn_dev *dev, uint32_t start, uint32_t *nsids, int max);
+
+/*
+ * Allocates @len bytes of zeroed I/O memory usable by every call on @dev
+ * (DMA-mapped on VFIO/sim, page-aligned on the kernel path).  Returns the
+ * rounded length, or -ENOMEM / a mapping error.  Free with vfn_dev_buf_free().
+ */
+VFN_API ssize_t vfn_dev_buf_alloc(struct vfn_dev *dev, size_t len, void **buf);
+
+/* Frees memory from vfn_dev_buf_alloc() (@len as returned). NULL is ignored. */
+VFN_API void vfn_dev_buf_free(struct vfn_dev *dev, void *buf, size_t len);
+
+/*
+ * Creates an asynchronous I/O queue of @depth (1..info->max_qd) commands:
+ * an I/O queue pair on VFIO/sim; an io_uring passthrough ring on
+ * /dev/ngXnY, or synchronous ioctls when the kernel has no io_uring
+ * passthrough or the node is a block device.  Errors: -EINVAL, -ENOTSUP
+ * (kernel controller node), -EBUSY (no queue id left), -ENOMEM, or the
+ * backend's.  Destroy with vfn_dev_queue_destroy() before vfn_dev_close().
+ */
+VFN_API int vfn_dev_queue_create(struct vfn_dev *dev, uint32_t depth, struct vfn_dev_queue **out);
+
+/* Destroys @q; commands still in flight are dropped.  NULL is ignored. */
+VFN_API void vfn_dev_queue_destroy(struct vfn_dev_queue *q);
+
+/*
+ * Queues the I/O command @sqe (copied) on @len bytes at @buf; @cb (not
+ * NULL) runs with @arg from vfn_dev_poll()/vfn_dev_wait() when it
+ * completes; it may submit, but not poll the same queue.  No allocation, no lock; no
+ * system call except on the ioctl fallback (which runs the command here).
+ * Returns 0, -EBUSY (@depth commands in flight), -EFAULT (VFIO/sim: @buf
+ * not from vfn_dev_buf_alloc()), -EINVAL.
+ */
+VFN_API int vfn_dev_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+			   vfn_dev_cb cb, void *arg);
+
+/*
+ * Hands the queued commands to the device and reaps up to @max (0: all)
+ * completions, calling their callbacks; does not wait.  Returns how many
+ * completed, or -errno.
+ */
+VFN_API int vfn_dev_poll(struct vfn_dev_queue *q, uint32_t max);
+
+/*
+ * As vfn_dev_poll(), but when nothing is there yet waits for at least one
+ * completion (in the kernel on the io_uring path, spinning otherwise).
+ * Returns how many completed (0 if nothing is in flight), or -errno.
+ */
+VFN_API int vfn_dev_wait(struct vfn_dev_queue *q, uint32_t max);
+
+/*
+ * What carries @q's commands: "qpair" (VFIO/sim), "io_uring" (kernel
+ * URING_CMD) or "ioctl" (the kernel fallback).  Never NULL.
+ */
+VFN_API const char *vfn_dev_queue_path(const struct vfn_dev_queue *q);
+
+/* Commands submitted and not completed yet. */
+VFN_API uint32_t vfn_dev_queue_inflight(const struct vfn_dev_queue *q);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFN_DEV_H */

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device handle backends over vfn's own NVMe driver: "vfio" (a controller
+ * bound to vfio-pci) and "sim" (the simulated controller).  Both open a
+ * struct vfn_nvme_ctrl; synchronous I/O goes on a queue pair created at the
+ * first vfn_dev_io(), each vfn_dev_queue is a queue pair of its own.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vfn/pci.h>
+
+#include "dev/dev-priv.h"
+#include "support/log.h"
+
+#define DEV_SPIN_CHECK 1024u /* empty polls between clock reads */
+
+/* ---- probe and open ------------------------------------------------------ */
+
+/* The /dev/nvmeN name the kernel nvme driver gave @bdf, or "" (in @out). */
+static void nvme_ctrl_name(const char *bdf, char *out, size_t len)
+{
+	char dir[128];
+	struct dirent *e;
+	DIR *d;
+
+	out[0] = '\0';
+	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s/nvme", bdf);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "nvme", 4) && strlen(e->d_name) < len)
+			memcpy(out, e->d_name, strlen(e->d_name) + 1);
+	closedir(d);
+}
+
+/* Why the NVMe function @f, not on vfio-pci, cannot be opened here (in @why). */
+static void why_not_vfio(const struct vfn_pci_func *f, char *why, size_t len)
+{
+	char name[32];
+
+	if (!f->driver[0]) {
+		snprintf(why, len, "%s is bound to no driver; `vfn bind %s` hands it to vfio-pci", f->bdf, f->bdf);
+		return;
+	}
+	nvme_ctrl_name(f->bdf, name, sizeof(name));
+	if (!strcmp(f->driver, "nvme") && name[0])
+		snprintf(why, len, "%s is bound to the kernel nvme driver: open /dev/%s, or `vfn bind %s`", f->bdf,
+			 name, f->bdf);
+	else
+		snprintf(why, len, "%s is bound to %s, not vfio-pci; `vfn bind %s` hands it over", f->bdf, f->driver,
+			 f->bdf);
+}
+
+static int vfio_probe(const char *uri, char *why, size_t len)
+{
+	struct vfn_pci_func f;
+	char bdf[VFN_PCI_BDF_LEN];
+
+	if (vfn_pci_parse_bdf(uri, bdf)) {
+		snprintf(why, len, "not a PCI address (e.g. 0000:01:00.0)");
+		return -EINVAL;
+	}
+	if (vfn_pci_get_func(bdf, &f)) {
+		snprintf(why, len, "no PCI device at %s", bdf);
+		return -ENODEV;
+	}
+	if ((f.class_code & VFN_PCI_CLASS_NVME_MASK) != (VFN_PCI_CLASS_NVME & VFN_PCI_CLASS_NVME_MASK)) {
+		snprintf(why, len, "%s is not an NVMe controller (class %06x)", bdf, f.class_code);
+		return -ENODEV;
+	}
+	if (strcmp(f.driver, "vfio-pci")) {
+		why_not_vfio(&f, why, len);
+		return -ENODEV;
+	}
+	if (f.iommu_group < 0) {
+		snprintf(why, len, "%s has no IOMMU group (is the IOMMU on?)", bdf);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int sim_probe(const char *uri, char *why, size_t len)
+{
+	if (strncmp(uri, "sim:", 4)) {
+		snprintf(why, len, "no \"sim:\" prefix");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int ctrl_open(struct vfn_dev *dev, const char *uri, const struct vfn_dev_opts *opts)
+{
+	struct vfn_nvme_ctrl_opts co = { 0 };
+	char bdf[VFN_PCI_BDF_LEN];
+	uint16_t nr;
+	int ret;
+
+	if (opts && opts->ctrl_opts)
+		co = *opts->ctrl_opts;
+	if (!co.timeout_ms)
+		co.timeout_ms = dev->timeout_ms;
+	if (!vfn_pci_parse_bdf(uri, bdf))
+		snprintf(dev->info.name, sizeof(dev->info.name), "%s", bdf);
+	ret = vfn_nvme_ctrl_open(strncmp(uri, "sim:", 4) ? bdf : uri, &co, &dev->ctrl);
+	if (ret)
+		return ret;
+	nr = vfn_nvme_ctrl_get_info(dev->ctrl)->nr_sq;
+	if (vfn_nvme_ctrl_get_info(dev->ctrl)->nr_cq < nr)
+		nr = vfn_nvme_ctrl_get_info(dev->ctrl)->nr_cq;
+	dev->nr_qids = nr;
+	dev->qid_used = calloc((size_t)nr + 1, 1);
+	if (!dev->qid_used) {
+		vfn_nvme_ctrl_close(dev->ctrl);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void ctrl_close(struct vfn_dev *dev)
+{
+	vfn_nvme_qpair_destroy(dev->sync_qp);
+	vfn_nvme_ctrl_close(dev->ctrl);
+	free(dev->qid_used);
+}
+
+static void ctrl_limits(struct vfn_dev *dev)
+{
+	const struct vfn_nvme_ctrl_info *ci = vfn_nvme_ctrl_get_info(dev->ctrl);
+	uint32_t mqes = vfn_nvme_cap_mqes(vfn_nvme_reg_read64(dev->ctrl, VFN_NVME_REG_CAP));
+
+	dev->info.max_xfer = ci->max_xfer;
+	dev->info.max_queues = dev->nr_qids;
+	dev->info.max_qd = mqes; /* entries MQES + 1 hold MQES commands */
+	dev->info.io = dev->nr_qids > 0;
+}
+
+/* ---- queue ids ------------------------------------------------------------- */
+
+static int qid_get(struct vfn_dev *dev, uint16_t *qid)
+{
+	for (uint16_t i = 1; i <= dev->nr_qids; i++) {
+		if (!dev->qid_used[i]) {
+			dev->qid_used[i] = 1;
+			*qid = i;
+			return 0;
+		}
+	}
+	log_err("%s: all %u I/O queues the controller granted are in use", dev->info.name, dev->nr_qids);
+	return -EBUSY;
+}
+
+/* Creates a polled queue pair holding @depth commands on a free queue id. */
+static int qpair_get(struct vfn_dev *dev, uint32_t depth, struct vfn_nvme_qpair **qp, uint16_t *qid)
+{
+	struct vfn_nvme_qpair_opts qo = { .entries = depth + 1, .timeout_ms = dev->timeout_ms };
+	int ret = qid_get(dev, qid);
+
+	if (ret)
+		return ret;
+	ret = vfn_nvme_qpair_create(dev->ctrl, *qid, &qo, qp);
+	if (ret)
+		dev->qid_used[*qid] = 0;
+	return ret;
+}
+
+/* ---- synchronous commands ------------------------------------------------ */
+
+static int ctrl_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		      struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	struct vfn_nvme_sqe s = *sqe;
+
+	return vfn_nvme_admin_sync(dev->ctrl, &s, buf, len, cqe, timeout_ms);
+}
+
+/* I/O through a DMA bounce buffer for memory that is not mapped. */
+static int ctrl_io_bounce(struct vfn_dev *dev, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+			  const struct vfn_nvme_io_opts *io, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_iommu *iommu = vfn_nvme_ctrl_iommu(dev->ctrl);
+	uint8_t xfer = sqe->opcode & 3;
+	uint64_t iova;
+	void *bounce;
+	ssize_t blen = vfn_dma_alloc(iommu, len, &bounce, &iova);
+	int ret;
+
+	if (blen < 0)
+		return (int)blen;
+	if (xfer & VFN_NVME_XFER_TO_DEV)
+		memcpy(bounce, buf, len);
+	ret = vfn_nvme_io_sync(dev->sync_qp, sqe, bounce, len, io, cqe);
+	if (xfer & VFN_NVME_XFER_FROM_DEV && ret != -ETIMEDOUT && ret != -ENODEV)
+		memcpy(buf, bounce, len);
+	/* a command given up on may still write the buffer: keep it then */
+	if (ret != -ETIMEDOUT)
+		vfn_dma_free(iommu, bounce, (size_t)blen);
+	return ret;
+}
+
+static int ctrl_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
+		   uint32_t timeout_ms)
+{
+	struct vfn_nvme_io_opts io = { .timeout_ms = timeout_ms };
+	struct vfn_nvme_sqe s = *sqe;
+	uint64_t iova;
+	uint16_t qid;
+	int ret;
+
+	if (!dev->sync_qp) {
+		ret = qpair_get(dev, dev->info.max_qd < 31 ? dev->info.max_qd : 31, &dev->sync_qp, &qid);
+		if (ret)
+			return ret;
+	}
+	if (len && vfn_iommu_translate(vfn_nvme_ctrl_iommu(dev->ctrl), buf, &iova, NULL))
+		return ctrl_io_bounce(dev, &s, buf, len, &io, cqe);
+	return vfn_nvme_io_sync(dev->sync_qp, &s, buf, len, &io, cqe);
+}
+
+/* ---- memory ------------------------------------------------------------------ */
+
+static ssize_t ctrl_buf_alloc(struct vfn_dev *dev, size_t len, void **buf)
+{
+	uint64_t iova;
+
+	return vfn_dma_alloc(vfn_nvme_ctrl_iommu(dev->ctrl), len, buf, &iova);
+}
+
+static void ctrl_buf_free(struct vfn_dev *dev, void *buf, size_t len)
+{
+	vfn_dma_free(vfn_nvme_ctrl_iommu(dev->ctrl), buf, len);
+}
+
+/* ---- queues ---------------------------------------------------------------- */
+
+static int ctrl_queue_create(struct vfn_dev_queue *q)
+{
+	int ret;
+
+	q->ctx = calloc((size_t)q->depth + 1, sizeof(*q->ctx));
+	if (!q->ctx)
+		return -ENOMEM;
+	ret = qpair_get(q->dev, q->depth, &q->qp, &q->qid);
+	if (ret)
+		free(q->ctx);
+	return ret;
+}
+
+static void ctrl_queue_destroy(struct vfn_dev_queue *q)
+{
+	vfn_nvme_qpair_destroy(q->qp);
+	q->dev->qid_used[q->qid] = 0;
+	free(q->ctx);
+}
+
+static void ctrl_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_dev_queue *q = rq->opaque;
+	struct vfn_dev_ctx c = q->ctx[rq->cid];
+
+	(void)qp;
+	q->inflight--;
+	c.cb(c.arg, vfn_dev_cqe_ret(cqe), cqe);
+}
+
+static int ctrl_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
+		       void *arg)
+{
+	struct vfn_nvme_sqe s = *sqe;
+	struct vfn_rq *rq = vfn_rq_alloc(q->qp);
+	int ret;
+
+	if (vfn_unlikely(!rq))
+		return -EBUSY;
+	rq->cb = ctrl_done;
+	rq->opaque = q;
+	q->ctx[rq->cid] = (struct vfn_dev_ctx){ cb, arg };
+	ret = vfn_rq_map(q->qp, rq, &s, buf, len, false);
+	if (vfn_likely(!ret))
+		ret = vfn_rq_post(q->qp, rq, &s);
+	if (vfn_unlikely(ret)) {
+		vfn_rq_free(q->qp, rq);
+		return ret;
+	}
+	q->inflight++;
+	return 0;
+}
+
+/* Rings the doorbell, reaps; with @wait spins until something completed. */
+static int ctrl_poll(struct vfn_dev_queue *q, uint32_t max, bool wait)
+{
+	uint64_t deadline = 0;
+	uint32_t spins = 0;
+	int n;
+
+	vfn_nvme_qpair_submit(q->qp);
+	for (;;) {
+		n = vfn_nvme_qpair_reap(q->qp, (int)max);
+		if (n || !wait || !q->inflight)
+			return n;
+		if (++spins % DEV_SPIN_CHECK)
+			continue;
+		if (!deadline)
+			deadline = vfn_now_ns() + (uint64_t)(q->qp->timeout_ms ? q->qp->timeout_ms : 30000) * 1000000;
+		else if (vfn_now_ns() > deadline)
+			return -ETIMEDOUT;
+	}
+}
+
+static const struct vfn_dev_ops ctrl_ops = {
+	.admin = ctrl_admin,
+	.io = ctrl_io,
+	.queue_create = ctrl_queue_create,
+	.queue_destroy = ctrl_queue_destroy,
+	.submit = ctrl_submit,
+	.poll = ctrl_poll,
+	.buf_alloc = ctrl_buf_alloc,
+	.buf_free = ctrl_buf_free,
+	.limits = ctrl_limits,
+	.close = ctrl_close,
+};
+
+const struct vfn_dev_backend_desc vfn_dev_backend_vfio = {
+	.name = "vfio",
+	.id = VFN_DEV_VFIO,
+	.probe = vfio_probe,
+	.open = ctrl_open,
+	.ops = &ctrl_ops,
+};
+
+const struct vfn_dev_backend_desc vfn_dev_backend_sim = {
+	.name = "sim",
+	.id = VFN_DEV_SIM,
+	.probe = sim_probe,
+	.open = ctrl_open,
+	.ops = &ctrl_ops,
+};

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device handle backend "kernel": the Linux nvme driver's passthrough
+ * through the kernel shim (src/kernel).  Synchronous commands are the
+ * ioctls; a vfn_dev_queue is an io_uring URING_CMD ring on /dev/ngXnY, or,
+ * when the kernel has none or the node is a block device, the I/O ioctl
+ * run at submit time with the completion handed out by the next poll.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev/dev-priv.h"
+#include "support/log.h"
+
+#define KDEV_MAX_QD 4096u
+
+/* ---- probe and open ------------------------------------------------------ */
+
+static int kernel_probe(const char *uri, char *why, size_t len)
+{
+	if (!strchr(uri, '/')) {
+		snprintf(why, len, "not a device path (e.g. /dev/nvme0, /dev/ng0n1, /dev/nvme0n1)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int kernel_open(struct vfn_dev *dev, const char *uri, const struct vfn_dev_opts *opts)
+{
+	(void)opts;
+	return vfn_kdev_open(uri, &dev->kdev);
+}
+
+static void kernel_close(struct vfn_dev *dev)
+{
+	vfn_kdev_close(dev->kdev);
+}
+
+/* The kernel's transfer limit for the namespace disk, in bytes, or 0. */
+static size_t kernel_max_hw(const struct vfn_kdev *kdev)
+{
+	unsigned int ctrl, ns;
+	unsigned long kb = 0;
+	char path[128];
+	FILE *f;
+
+	if (sscanf(kdev->name, "ng%un%u", &ctrl, &ns) != 2 && sscanf(kdev->name, "nvme%un%u", &ctrl, &ns) != 2)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/block/nvme%un%u/queue/max_hw_sectors_kb", ctrl, ns);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu", &kb) != 1)
+		kb = 0;
+	fclose(f);
+	return (size_t)kb * 1024;
+}
+
+/*
+ * MDTS is in units of CAP.MPSMIN, which the kernel does not show; the
+ * Linux driver needs 4 KiB pages, so 4 KiB is taken, then lowered to the
+ * block layer's limit when the namespace disk is there.
+ */
+static void kernel_limits(struct vfn_dev *dev)
+{
+	size_t mdts = dev->mdts && dev->mdts < 40 ? (size_t)4096 << dev->mdts : 0, hw = kernel_max_hw(dev->kdev);
+
+	if (hw && (!mdts || hw < mdts))
+		mdts = hw;
+	dev->info.max_xfer = mdts;
+	dev->info.max_queues = 0;
+	dev->info.max_qd = KDEV_MAX_QD;
+	dev->info.io = dev->kdev->kind != VFN_KDEV_CTRL;
+}
+
+/* ---- synchronous commands ------------------------------------------------ */
+
+static int kernel_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	return vfn_kdev_admin(dev->kdev, sqe, buf, len, cqe, timeout_ms);
+}
+
+static int kernel_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		     struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	return vfn_kdev_io(dev->kdev, sqe, buf, len, cqe, timeout_ms);
+}
+
+static ssize_t kernel_buf_alloc(struct vfn_dev *dev, size_t len, void **buf)
+{
+	(void)dev;
+	return vfn_mem_alloc(len, buf);
+}
+
+static void kernel_buf_free(struct vfn_dev *dev, void *buf, size_t len)
+{
+	(void)dev;
+	vfn_mem_free(buf, len);
+}
+
+/* ---- queues ---------------------------------------------------------------- */
+
+static int kernel_ring_init(struct vfn_dev_queue *q)
+{
+	int ret = vfn_kring_create(q->dev->kdev, q->depth, &q->ring);
+
+	if (ret)
+		return ret;
+	q->ctx = calloc(q->depth, sizeof(*q->ctx));
+	q->free_slots = calloc(q->depth, sizeof(*q->free_slots));
+	if (!q->ctx || !q->free_slots) {
+		free(q->ctx);
+		free(q->free_slots);
+		vfn_kring_destroy(q->ring);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < q->depth; i++)
+		q->free_slots[i] = q->depth - 1 - i;
+	q->nr_free = q->depth;
+	return 0;
+}
+
+static int kernel_queue_create(struct vfn_dev_queue *q)
+{
+	struct vfn_kdev *kdev = q->dev->kdev;
+	int ret;
+
+	if (kdev->kind == VFN_KDEV_CTRL) {
+		log_err("%s: a controller node takes no I/O; use a namespace node (/dev/ngXnY)", q->dev->info.name);
+		return -ENOTSUP;
+	}
+	if (kdev->kind == VFN_KDEV_NS_CHAR) {
+		ret = kernel_ring_init(q);
+		if (ret != -ENOTSUP)
+			return ret;
+	}
+	log_info("%s: no io_uring passthrough here; the queue runs each command through the I/O ioctl",
+		 q->dev->info.name);
+	q->done = calloc(q->depth, sizeof(*q->done));
+	return q->done ? 0 : -ENOMEM;
+}
+
+static void kernel_queue_destroy(struct vfn_dev_queue *q)
+{
+	vfn_kring_destroy(q->ring);
+	free(q->ctx);
+	free(q->free_slots);
+	free(q->done);
+}
+
+/* The ioctl fallback: runs the command now, keeps its completion for poll. */
+static int kernel_sync_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+			      vfn_dev_cb cb, void *arg)
+{
+	struct vfn_dev_done *d = &q->done[(q->done_head + q->inflight) % q->depth];
+
+	d->ctx = (struct vfn_dev_ctx){ cb, arg };
+	memset(&d->cqe, 0, sizeof(d->cqe));
+	d->ret = vfn_kdev_io(q->dev->kdev, sqe, buf, len, &d->cqe, q->dev->timeout_ms);
+	q->inflight++;
+	return 0;
+}
+
+static int kernel_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
+			 void *arg)
+{
+	uint32_t slot;
+	int ret;
+
+	if (!q->ring)
+		return kernel_sync_submit(q, sqe, buf, len, cb, arg);
+	slot = q->free_slots[q->nr_free - 1];
+	ret = vfn_kring_submit(q->ring, sqe, buf, len, slot);
+	if (vfn_unlikely(ret))
+		return ret;
+	q->nr_free--;
+	q->ctx[slot] = (struct vfn_dev_ctx){ cb, arg };
+	q->inflight++;
+	q->queued++;
+	return 0;
+}
+
+static int kernel_sync_poll(struct vfn_dev_queue *q, uint32_t max)
+{
+	uint32_t n = 0;
+
+	while (q->inflight && (!max || n < max)) {
+		struct vfn_dev_done d = q->done[q->done_head];
+
+		q->done_head = (q->done_head + 1) % q->depth;
+		q->inflight--;
+		n++;
+		d.ctx.cb(d.ctx.arg, d.ret, &d.cqe);
+	}
+	return (int)n;
+}
+
+static void kernel_ring_done(void *arg, uint64_t user_data, int ret, const struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_dev_queue *q = arg;
+	struct vfn_dev_ctx c = q->ctx[user_data];
+
+	q->free_slots[q->nr_free++] = (uint32_t)user_data;
+	q->inflight--;
+	c.cb(c.arg, ret, cqe);
+}
+
+/* One io_uring_enter: submits what is queued, waits for @wait_nr. */
+static int kernel_enter(struct vfn_dev_queue *q, uint32_t wait_nr)
+{
+	int ret;
+
+	do
+		ret = vfn_kring_enter(q->ring, wait_nr);
+	while (ret == -EINTR);
+	if (ret >= 0)
+		q->queued = 0;
+	return ret < 0 ? ret : 0;
+}
+
+static int kernel_poll(struct vfn_dev_queue *q, uint32_t max, bool wait)
+{
+	int n, ret;
+
+	if (!q->ring)
+		return kernel_sync_poll(q, max);
+	n = vfn_kring_reap(q->ring, max, kernel_ring_done, q);
+	if (n || !wait || !q->inflight) {
+		ret = q->queued ? kernel_enter(q, 0) : 0;
+		return ret ? ret : n;
+	}
+	ret = kernel_enter(q, 1);
+	if (ret)
+		return ret;
+	return vfn_kring_reap(q->ring, max, kernel_ring_done, q);
+}
+
+static const struct vfn_dev_ops kernel_ops = {
+	.admin = kernel_admin,
+	.io = kernel_io,
+	.queue_create = kernel_queue_create,
+	.queue_destroy = kernel_queue_destroy,
+	.submit = kernel_submit,
+	.poll = kernel_poll,
+	.buf_alloc = kernel_buf_alloc,
+	.buf_free = kernel_buf_free,
+	.limits = kernel_limits,
+	.close = kernel_close,
+};
+
+const struct vfn_dev_backend_desc vfn_dev_backend_kernel = {
+	.name = "kernel",
+	.id = VFN_DEV_KERNEL,
+	.probe = kernel_probe,
+	.open = kernel_open,
+	.ops = &kernel_ops,
+};

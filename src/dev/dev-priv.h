@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device handle's internals: the backend table and what each backend
+ * keeps in a handle and a queue.  See docs/dev.md.
+ */
+#ifndef VFN_SRC_DEV_DEV_PRIV_H
+#define VFN_SRC_DEV_DEV_PRIV_H
+
+#include <stdbool.h>
+
+#include <vfn/dev.h>
+#include <vfn/rq.h>
+
+#include "kernel/kernel.h"
+
+/* What a backend does for the command-level API. */
+struct vfn_dev_ops {
+	int (*admin)(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		     struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
+	int (*io)(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
+		  uint32_t timeout_ms);
+	int (*queue_create)(struct vfn_dev_queue *q);
+	void (*queue_destroy)(struct vfn_dev_queue *q);
+	int (*submit)(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
+		      void *arg);
+	int (*poll)(struct vfn_dev_queue *q, uint32_t max, bool wait);
+	ssize_t (*buf_alloc)(struct vfn_dev *dev, size_t len, void **buf);
+	void (*buf_free)(struct vfn_dev *dev, void *buf, size_t len);
+	/* after Identify: max_xfer, max_queues, max_qd */
+	void (*limits)(struct vfn_dev *dev);
+	void (*close)(struct vfn_dev *dev);
+};
+
+/* One row of the backend table. */
+struct vfn_dev_backend_desc {
+	const char *name;
+	enum vfn_dev_backend id;
+	/*
+	 * Claims @uri (0) or declines: -EINVAL when it is not this backend's
+	 * kind of string, another -errno when it is but cannot be opened; the
+	 * reason goes to @why.
+	 */
+	int (*probe)(const char *uri, char *why, size_t len);
+	/* Opens @uri into @dev (ops set by the caller); undoes itself on failure. */
+	int (*open)(struct vfn_dev *dev, const char *uri, const struct vfn_dev_opts *opts);
+	const struct vfn_dev_ops *ops;
+};
+
+extern const struct vfn_dev_backend_desc vfn_dev_backend_vfio;
+extern const struct vfn_dev_backend_desc vfn_dev_backend_kernel;
+extern const struct vfn_dev_backend_desc vfn_dev_backend_sim;
+
+struct vfn_dev {
+	const struct vfn_dev_ops *ops;
+	struct vfn_dev_info info;
+	uint32_t timeout_ms;
+	uint32_t nr_queues; /* queues open */
+	uint8_t mdts;	    /* Identify Controller MDTS, for the backend's max_xfer */
+	/* vfio, sim */
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_qpair *sync_qp; /* for vfn_dev_io(), created at the first call */
+	uint8_t *qid_used;		/* [nr_sq + 1] */
+	uint16_t nr_qids;
+	/* kernel */
+	struct vfn_kdev *kdev;
+};
+
+/* The callback and argument of one command in flight. */
+struct vfn_dev_ctx {
+	vfn_dev_cb cb;
+	void *arg;
+};
+
+/* A completion the ioctl fallback ran already, waiting for vfn_dev_poll(). */
+struct vfn_dev_done {
+	struct vfn_dev_ctx ctx;
+	int ret;
+	struct vfn_nvme_cqe cqe;
+};
+
+struct vfn_dev_queue {
+	struct vfn_dev *dev;
+	uint32_t depth;
+	uint32_t inflight;
+	struct vfn_dev_ctx *ctx; /* [depth] (kernel ring) or [entries] (qpair, by cid) */
+	/* vfio, sim */
+	struct vfn_nvme_qpair *qp;
+	uint16_t qid;
+	/* kernel: io_uring */
+	struct vfn_kring *ring;
+	uint32_t *free_slots; /* stack of free ctx indexes */
+	uint32_t nr_free;
+	uint32_t queued; /* submitted to the ring, not yet entered */
+	/* kernel: ioctl fallback */
+	struct vfn_dev_done *done; /* [depth], circular */
+	uint32_t done_head;
+};
+
+/* The errno for a completion: 0 or -EIO. */
+static inline int vfn_dev_cqe_ret(const struct vfn_nvme_cqe *cqe)
+{
+	return vfn_nvme_status_to_errno(vfn_nvme_cqe_status(cqe));
+}
+
+#endif

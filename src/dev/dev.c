@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device handle: the backend table, open/close, the identity and
+ * geometry derived from Identify, and the command-level API dispatched to
+ * the backend (dev-ctrl.c: VFIO and the simulator; dev-kernel.c: the
+ * kernel nvme driver).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev/dev-priv.h"
+#include "support/log.h"
+
+#define DEV_WHY_LEN 160
+#define DEV_NR_BACKENDS 3
+#define DEV_MAX_NLB 65536u
+
+static const struct vfn_dev_backend_desc *const dev_backends[DEV_NR_BACKENDS] = {
+	&vfn_dev_backend_vfio,
+	&vfn_dev_backend_kernel,
+	&vfn_dev_backend_sim,
+};
+
+/* ---- Identify ----------------------------------------------------------- */
+
+static uint16_t get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)get_le16(p) | (uint32_t)get_le16(p + 2) << 16;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+/* Copies the space-padded ASCII field @src (@n bytes) without trailing spaces. */
+static void copy_ascii(char *dst, const uint8_t *src, size_t n)
+{
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	while (n && (dst[n - 1] == ' ' || dst[n - 1] == '\0'))
+		dst[--n] = '\0';
+}
+
+/* Identify Controller: VID, SN, MN, FR, CNTLID, VER, NN (MDTS: the backend's to scale). */
+static void dev_decode_ctrl(struct vfn_dev *dev, const uint8_t *id)
+{
+	struct vfn_dev_info *info = &dev->info;
+
+	dev->mdts = id[77];
+	info->vid = get_le16(id + 0);
+	copy_ascii(info->sn, id + 4, 20);
+	copy_ascii(info->mn, id + 24, 40);
+	copy_ascii(info->fr, id + 64, 8);
+	info->cntlid = get_le16(id + 78);
+	info->ver = get_le32(id + 80);
+	info->nn = get_le32(id + 516);
+}
+
+/* Identify Namespace: NSZE, NCAP, NLBAF, FLBAS and the format in use. */
+static void dev_decode_ns(struct vfn_dev_info *info, const uint8_t *id)
+{
+	uint8_t flbas = id[26];
+	unsigned int idx = (flbas & 0xf) | (((flbas >> 5) & 3u) << 4);
+	const uint8_t *lbaf = id + 128 + 4 * idx;
+
+	info->nsze = get_le64(id + 0);
+	info->ncap = get_le64(id + 8);
+	info->nlbaf = id[25];
+	info->flbas = (uint8_t)idx;
+	info->ms = get_le16(lbaf);
+	info->lba_size = lbaf[2] < 32 ? 1u << lbaf[2] : 0;
+}
+
+/* The namespace the geometry is of: the node's, the asked one, or the first active. */
+static int dev_pick_nsid(struct vfn_dev *dev, const struct vfn_dev_opts *opts, uint32_t *nsid)
+{
+	uint32_t want = opts ? opts->nsid : 0;
+	int n;
+
+	if (dev->kdev && dev->kdev->nsid) {
+		if (want && want != dev->kdev->nsid) {
+			log_err("%s: is namespace %u, not %u", dev->info.name, dev->kdev->nsid, want);
+			return -EINVAL;
+		}
+		*nsid = dev->kdev->nsid;
+		return 0;
+	}
+	if (want) {
+		*nsid = want;
+		return 0;
+	}
+	n = vfn_dev_ns_list(dev, 0, nsid, 1);
+	if (n < 0)
+		return n;
+	if (!n)
+		*nsid = 0;
+	return 0;
+}
+
+static int dev_identify_all(struct vfn_dev *dev, const struct vfn_dev_opts *opts)
+{
+	uint8_t *id = malloc(VFN_NVME_IDENTIFY_DATA_SIZE);
+	struct vfn_nvme_cqe cqe = { 0 };
+	uint32_t nsid = 0;
+	int ret;
+
+	if (!id)
+		return -ENOMEM;
+	ret = vfn_dev_identify(dev, VFN_NVME_CNS_CTRL, 0, id, NULL);
+	if (ret) {
+		log_err("%s: Identify Controller failed: %s", dev->info.name, strerror(-ret));
+		goto free_id;
+	}
+	dev_decode_ctrl(dev, id);
+	ret = dev_pick_nsid(dev, opts, &nsid);
+	if (ret || !nsid)
+		goto free_id;
+	ret = vfn_dev_identify(dev, VFN_NVME_CNS_NS, nsid, id, &cqe);
+	if (ret == -EIO && (vfn_nvme_cqe_status(&cqe) & 0x7ff) == VFN_NVME_SC_INVALID_NS) {
+		memset(id, 0, VFN_NVME_IDENTIFY_DATA_SIZE); /* not active: said below */
+	} else if (ret) {
+		log_err("%s: Identify Namespace %u failed: %s", dev->info.name, nsid, strerror(-ret));
+		goto free_id;
+	}
+	dev_decode_ns(&dev->info, id);
+	if (!dev->info.nsze || !dev->info.lba_size) {
+		log_err("%s: namespace %u is not active", dev->info.name, nsid);
+		ret = -ENOENT;
+		goto free_id;
+	}
+	dev->info.nsid = nsid;
+free_id:
+	free(id);
+	return ret;
+}
+
+/* ---- the backend table ---------------------------------------------------- */
+
+static const struct vfn_dev_backend_desc *dev_backend_by_name(const char *name)
+{
+	for (int i = 0; i < DEV_NR_BACKENDS; i++)
+		if (!strcmp(dev_backends[i]->name, name))
+			return dev_backends[i];
+	log_err("unknown backend \"%s\" (known: vfio, kernel, sim)", name);
+	return NULL;
+}
+
+/*
+ * The backend that claims @uri.  When none does, logs each one's reason and
+ * returns the error of the one whose kind of string it was (else -EINVAL).
+ */
+static int dev_choose(const char *uri, const char *forced, const struct vfn_dev_backend_desc **out)
+{
+	char why[DEV_NR_BACKENDS][DEV_WHY_LEN];
+	int err = -EINVAL, ret;
+
+	for (int i = 0; i < DEV_NR_BACKENDS; i++) {
+		const struct vfn_dev_backend_desc *b = dev_backends[i];
+
+		why[i][0] = '\0';
+		if (forced && strcmp(forced, b->name))
+			continue;
+		ret = b->probe(uri, why[i], DEV_WHY_LEN);
+		if (!ret) {
+			*out = b;
+			return 0;
+		}
+		if (ret != -EINVAL)
+			err = ret;
+	}
+	log_err("\"%s\": no backend can open it:", uri);
+	for (int i = 0; i < DEV_NR_BACKENDS; i++)
+		if (why[i][0])
+			log_err("  %s: %s", dev_backends[i]->name, why[i]);
+	return err;
+}
+
+static int dev_open_with(const struct vfn_dev_backend_desc *b, const char *uri, const struct vfn_dev_opts *opts,
+			 struct vfn_dev **out)
+{
+	struct vfn_dev *dev = calloc(1, sizeof(*dev));
+	int ret;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->ops = b->ops;
+	dev->info.backend = b->id;
+	snprintf(dev->info.backend_name, sizeof(dev->info.backend_name), "%s", b->name);
+	snprintf(dev->info.name, sizeof(dev->info.name), "%s", uri);
+	dev->timeout_ms = opts ? opts->timeout_ms : 0;
+	ret = b->open(dev, uri, opts);
+	if (ret)
+		goto free_dev;
+	ret = dev_identify_all(dev, opts);
+	if (ret)
+		goto close_backend;
+	dev->ops->limits(dev);
+	log_debug("%s: %s backend, \"%s\", nsid %u: %llu x %u-byte blocks", uri, b->name, dev->info.mn, dev->info.nsid,
+		  (unsigned long long)dev->info.nsze, dev->info.lba_size);
+	*out = dev;
+	return 0;
+close_backend:
+	dev->ops->close(dev);
+free_dev:
+	free(dev);
+	return ret;
+}
+
+int vfn_dev_open(const char *uri, const struct vfn_dev_opts *opts, struct vfn_dev **out)
+{
+	const struct vfn_dev_backend_desc *b = NULL;
+	const char *forced = opts ? opts->backend : NULL;
+	int ret;
+
+	if (!uri || !out) {
+		log_debug("dev_open: NULL %s", uri ? "out" : "uri");
+		return -EINVAL;
+	}
+	if (forced && !dev_backend_by_name(forced))
+		return -EINVAL;
+	ret = dev_choose(uri, forced, &b);
+	if (ret)
+		return ret;
+	return dev_open_with(b, uri, opts, out);
+}
+
+void vfn_dev_close(struct vfn_dev *dev)
+{
+	if (!dev)
+		return;
+	if (dev->nr_queues)
+		log_err("%s: closed with %u queue(s) still open", dev->info.name, dev->nr_queues);
+	dev->ops->close(dev);
+	free(dev);
+}
+
+const struct vfn_dev_info *vfn_dev_get_info(const struct vfn_dev *dev)
+{
+	return &dev->info;
+}
+
+struct vfn_nvme_ctrl *vfn_dev_nvme_ctrl(struct vfn_dev *dev)
+{
+	if (!dev->ctrl) {
+		log_info("%s: registers, raw queues and interrupts are not reachable through the kernel driver; "
+			 "bind the controller to vfio-pci to use them",
+			 dev->info.name);
+		errno = ENOTSUP;
+	}
+	return dev->ctrl;
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+int vfn_dev_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
+		  uint32_t timeout_ms)
+{
+	if (!sqe || (len && !buf)) {
+		log_debug("dev_admin: %s", sqe ? "a length without a buffer" : "NULL sqe");
+		return -EINVAL;
+	}
+	return dev->ops->admin(dev, sqe, buf, len, cqe, timeout_ms ? timeout_ms : dev->timeout_ms);
+}
+
+int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
+	       uint32_t timeout_ms)
+{
+	if (!sqe || (len && !buf)) {
+		log_debug("dev_io: %s", sqe ? "a length without a buffer" : "NULL sqe");
+		return -EINVAL;
+	}
+	return dev->ops->io(dev, sqe, buf, len, cqe, timeout_ms ? timeout_ms : dev->timeout_ms);
+}
+
+/* Read or Write: checks @nlb against the limits, then vfn_dev_io(). */
+static int dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf)
+{
+	struct vfn_nvme_sqe sqe = {
+		.opcode = opcode,
+		.nsid = vfn_cpu_to_le32(nsid),
+		.cdw10 = vfn_cpu_to_le32((uint32_t)slba),
+		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
+		.cdw12 = vfn_cpu_to_le32(nlb - 1),
+	};
+	size_t len = (size_t)nlb * dev->info.lba_size;
+
+	if (!nlb || nlb > DEV_MAX_NLB || !dev->info.lba_size) {
+		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", dev->info.name, nlb, DEV_MAX_NLB);
+		return -EINVAL;
+	}
+	if (dev->info.max_xfer && len > dev->info.max_xfer) {
+		log_debug("%s: %zu bytes exceed the %zu-byte transfer limit", dev->info.name, len, dev->info.max_xfer);
+		return -EINVAL;
+	}
+	return vfn_dev_io(dev, &sqe, buf, len, NULL, 0);
+}
+
+int vfn_dev_read(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf)
+{
+	return dev_rw(dev, VFN_NVME_CMD_READ, nsid, slba, nlb, buf);
+}
+
+int vfn_dev_write(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, const void *buf)
+{
+	return dev_rw(dev, VFN_NVME_CMD_WRITE, nsid, slba, nlb, (void *)buf);
+}
+
+int vfn_dev_flush(struct vfn_dev *dev, uint32_t nsid)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_FLUSH, .nsid = vfn_cpu_to_le32(nsid) };
+
+	return vfn_dev_io(dev, &sqe, NULL, 0, NULL, 0);
+}
+
+int vfn_dev_identify(struct vfn_dev *dev, uint8_t cns, uint32_t nsid, void *buf, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = {
+		.opcode = VFN_NVME_ADMIN_IDENTIFY,
+		.nsid = vfn_cpu_to_le32(nsid),
+		.cdw10 = vfn_cpu_to_le32(cns),
+	};
+
+	return vfn_dev_admin(dev, &sqe, buf, VFN_NVME_IDENTIFY_DATA_SIZE, cqe, 0);
+}
+
+int vfn_dev_get_log(struct vfn_dev *dev, uint8_t lid, uint32_t nsid, uint64_t offset, void *buf, size_t len)
+{
+	uint32_t numd;
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_ADMIN_GET_LOG_PAGE, .nsid = vfn_cpu_to_le32(nsid) };
+
+	if (len < 4 || len % 4 || len / 4 > (1ull << 32) || (offset & 3)) {
+		log_debug("get_log: length %zu / offset %llu: not dwords (4.. bytes)", len, (unsigned long long)offset);
+		return -EINVAL;
+	}
+	numd = (uint32_t)(len / 4 - 1);
+	sqe.cdw10 = vfn_cpu_to_le32(lid | (numd & 0xffff) << 16);
+	sqe.cdw11 = vfn_cpu_to_le32(numd >> 16);
+	sqe.cdw12 = vfn_cpu_to_le32((uint32_t)offset);
+	sqe.cdw13 = vfn_cpu_to_le32((uint32_t)(offset >> 32));
+	return vfn_dev_admin(dev, &sqe, buf, len, NULL, 0);
+}
+
+/* Get or Set Features. */
+static int dev_features(struct vfn_dev *dev, uint8_t opcode, uint8_t fid, uint32_t nsid, uint32_t cdw11,
+			uint32_t *result, void *buf, size_t len)
+{
+	struct vfn_nvme_sqe sqe = {
+		.opcode = opcode,
+		.nsid = vfn_cpu_to_le32(nsid),
+		.cdw10 = vfn_cpu_to_le32(fid),
+		.cdw11 = vfn_cpu_to_le32(cdw11),
+	};
+	struct vfn_nvme_cqe cqe = { 0 };
+	int ret = vfn_dev_admin(dev, &sqe, buf, len, &cqe, 0);
+
+	if (!ret && result)
+		*result = vfn_le32_to_cpu(cqe.dw0);
+	return ret;
+}
+
+int vfn_dev_get_features(struct vfn_dev *dev, uint8_t fid, uint32_t nsid, uint32_t cdw11, uint32_t *result, void *buf,
+			 size_t len)
+{
+	return dev_features(dev, VFN_NVME_ADMIN_GET_FEATURES, fid, nsid, cdw11, result, buf, len);
+}
+
+int vfn_dev_set_features(struct vfn_dev *dev, uint8_t fid, uint32_t nsid, uint32_t cdw11, uint32_t *result, void *buf,
+			 size_t len)
+{
+	return dev_features(dev, VFN_NVME_ADMIN_SET_FEATURES, fid, nsid, cdw11, result, buf, len);
+}
+
+int vfn_dev_ns_list(struct vfn_dev *dev, uint32_t start, uint32_t *nsids, int max)
+{
+	uint8_t *list;
+	int n = 0, ret;
+
+	if (max < 0 || (max && !nsids)) {
+		log_debug("ns_list: bad max %d or NULL nsids", max);
+		return -EINVAL;
+	}
+	list = malloc(VFN_NVME_IDENTIFY_DATA_SIZE);
+	if (!list)
+		return -ENOMEM;
+	ret = vfn_dev_identify(dev, VFN_NVME_CNS_NS_ACTIVE_LIST, start, list, NULL);
+	for (; !ret && n < max && n < 1024; n++) {
+		uint32_t id = get_le32(list + 4 * n);
+
+		if (!id || id <= start)
+			break;
+		nsids[n] = id;
+	}
+	free(list);
+	return ret ? ret : n;
+}
+
+/* ---- memory and queues --------------------------------------------------- */
+
+ssize_t vfn_dev_buf_alloc(struct vfn_dev *dev, size_t len, void **buf)
+{
+	if (!len || !buf) {
+		log_debug("buf_alloc: %s", len ? "NULL buf" : "zero length");
+		return -EINVAL;
+	}
+	return dev->ops->buf_alloc(dev, len, buf);
+}
+
+void vfn_dev_buf_free(struct vfn_dev *dev, void *buf, size_t len)
+{
+	if (buf)
+		dev->ops->buf_free(dev, buf, len);
+}
+
+int vfn_dev_queue_create(struct vfn_dev *dev, uint32_t depth, struct vfn_dev_queue **out)
+{
+	struct vfn_dev_queue *q;
+	int ret;
+
+	if (!out || !depth || depth > dev->info.max_qd) {
+		log_err("%s: queue depth %u out of 1..%u", dev->info.name, depth, dev->info.max_qd);
+		return -EINVAL;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->dev = dev;
+	q->depth = depth;
+	ret = dev->ops->queue_create(q);
+	if (ret) {
+		free(q);
+		return ret;
+	}
+	dev->nr_queues++;
+	*out = q;
+	return 0;
+}
+
+void vfn_dev_queue_destroy(struct vfn_dev_queue *q)
+{
+	if (!q)
+		return;
+	q->dev->ops->queue_destroy(q);
+	q->dev->nr_queues--;
+	free(q);
+}
+
+int vfn_dev_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
+		   void *arg)
+{
+	if (vfn_unlikely(q->inflight >= q->depth))
+		return -EBUSY;
+	if (vfn_unlikely(!sqe || !cb || (len && !buf))) {
+		log_debug("dev_submit: NULL %s", !sqe ? "sqe" : !cb ? "callback" : "buffer with a length");
+		return -EINVAL;
+	}
+	return q->dev->ops->submit(q, sqe, buf, len, cb, arg);
+}
+
+int vfn_dev_poll(struct vfn_dev_queue *q, uint32_t max)
+{
+	return q->dev->ops->poll(q, max, false);
+}
+
+int vfn_dev_wait(struct vfn_dev_queue *q, uint32_t max)
+{
+	return q->dev->ops->poll(q, max, true);
+}
+
+uint32_t vfn_dev_queue_inflight(const struct vfn_dev_queue *q)
+{
+	return q->inflight;
+}
+
+const char *vfn_dev_queue_path(const struct vfn_dev_queue *q)
+{
+	if (q->qp)
+		return "qpair";
+	return q->ring ? "io_uring" : "ioctl";
+}

@@ -1,0 +1,93 @@
+#!/bin/sh
+# Guest suite for the device handle (issue 5), run twice by meson: with the
+# controller bound to vfio-pci (test-dev.sh vfio) and to the kernel nvme
+# driver (test-dev.sh nvme).  The same checks on each device string: the
+# library (test_vm_dev), then the CLI (identify data equal to what QEMU was
+# given: VFN_TEST_SERIAL, VFN_TEST_IMG_SIZE / VFN_TEST_LBA_SIZE; `vfn perf`
+# for 2 s with IOPS > 0), then the inputs no backend takes, each a one-line
+# error.  Prints TAP.
+. "$(dirname "$0")/lib.sh"
+
+MODE=${1:-vfio}
+B=$VFN_BDF
+NSZE=$((VFN_TEST_IMG_SIZE / VFN_TEST_LBA_SIZE))
+
+# t_err NAME STATUS REGEX CMD...: CMD fails with exit STATUS, prints nothing
+# on stdout and one line on stderr, matching REGEX.
+t_err() {
+	_n=$1 _st=$2 _re=$3
+	shift 3
+	_out=$(timeout 30 "$@" 2>/tmp/t_err)
+	_rc=$?
+	_err=$(cat /tmp/t_err)
+	t_eq "$_n: exit status $_st" "$_st" "$_rc"
+	t_eq "$_n: nothing on stdout" "" "$_out"
+	t_eq "$_n: one line on stderr" 1 "$(printf '%s\n' "$_err" | wc -l)"
+	t_match "$_n: says why" "$_re" "$_err"
+}
+
+# json_field KEY JSON: the value of "KEY" in flat JSON (strings unquoted).
+json_field() {
+	printf '%s\n' "$2" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\"]*\)\"\{0,1\} *$/\1/p" | head -n 1
+}
+
+if [ "$MODE" = nvme ]; then
+	DEVS="/dev/nvme0 /dev/ng0n1 /dev/nvme0n1"
+	NSDEVS="/dev/ng0n1 /dev/nvme0n1"
+else
+	DEVS=$B
+	NSDEVS=$B
+fi
+
+# --- the library ---------------------------------------------------------
+i=1
+for d in $DEVS; do
+	t_run_cmocka "dev $d" test_vm_dev "$d" "$i"
+	i=$((i + 1))
+done
+t_run_cmocka "dev refusals" test_vm_dev
+
+# --- the CLI: identify data agrees on every path --------------------------
+for d in $DEVS; do
+	t_capture vfn id-ctrl "$d" -o json
+	t_eq "id-ctrl $d: exit 0" 0 "$T_RC"
+	t_eq "id-ctrl $d: serial" "$VFN_TEST_SERIAL" "$(json_field sn "$T_OUT" | sed 's/ *$//')"
+	t_eq "id-ctrl $d: model" "QEMU NVMe Ctrl" "$(json_field mn "$T_OUT" | sed 's/ *$//')"
+	t_capture vfn id-ns "$d" -n 1 -o json
+	t_eq "id-ns $d: nsze" "$NSZE" "$(json_field nsze "$T_OUT")"
+	t_capture vfn list-ns "$d"
+	t_match "list-ns $d: namespace 1" '^\[ *0\]:0x1$' "$T_OUT"
+done
+
+for d in $NSDEVS; do
+	t_capture vfn perf "$d" -t 2 -q 8 -o json
+	t_eq "perf $d: exit 0" 0 "$T_RC"
+	iops=$(json_field iops "$T_OUT")
+	path=$(json_field path "$T_OUT")
+	t_ok "perf $d: iops $iops > 0" awk -v v="${iops:-0}" 'BEGIN { exit !(v > 0) }'
+	t_diag "perf $d: ${path:-qpair}, $iops IOPS"
+done
+
+if [ "$MODE" = nvme ]; then
+	t_capture vfn list
+	t_match "list: the controller on nvme, as /dev/nvme0" "$B.*nvme .*/dev/nvme0" "$T_OUT"
+	t_err "show-regs on the kernel path" 1 \
+		"registers are not reachable through the kernel driver; bind it with \`vfn bind $B\` to use vfio" \
+		vfn show-regs /dev/nvme0
+	t_err "perf on a controller node" 1 "controller node" vfn perf /dev/nvme0 -t 1
+	t_err "the BDF while nvme holds it" 1 "$B is bound to nvme; run \`vfn bind $B\`, or open /dev/nvme0 to go through the kernel driver" vfn id-ctrl "$B"
+fi
+
+# --- inputs no backend takes ----------------------------------------------
+t_err "/dev/null" 1 "/dev/null is not an NVMe device" vfn id-ctrl /dev/null
+t_err "a missing node" 1 "/dev/nvme9 does not exist" vfn id-ctrl /dev/nvme9
+t_err "a directory" 1 "/dev is a directory" vfn id-ctrl /dev
+t_err "sim: with a bad option" 1 "has a bad option" vfn id-ctrl sim:bogus=1
+t_err "a BDF with no device" 1 "no PCI device 0000:00:1f.7" vfn id-ctrl 0000:00:1f.7
+if [ "$MODE" = vfio ]; then
+	echo "$B" >"/sys/bus/pci/devices/$B/driver/unbind"
+	t_err "a BDF bound to nothing" 1 "not bound to vfio-pci; run \`vfn bind $B\`" vfn id-ctrl "$B"
+	t_err "perf on a BDF bound to nothing" 1 "not bound to vfio-pci" vfn perf "$B" -t 1
+fi
+
+t_done
