@@ -53,6 +53,9 @@ int cmd_id_ctrl(const struct cli_args *a);
 int cmd_id_ns(const struct cli_args *a);
 int cmd_list_ns(const struct cli_args *a);
 
+/* read, write, flush, io-passthru, admin-passthru (cmd-io.c): @argv[0] names which. */
+int cmd_io(int argc, char **argv);
+
 enum cli_parse_result {
 	CLI_PARSE_RUN,	 /* @a is filled in: run the command */
 	CLI_PARSE_HELP,	 /* help was printed: exit 0 */

@@ -253,6 +253,14 @@ int errmsg_admin(const char *bdf, const char *what, int err, const uint16_t *sta
 	}
 }
 
+int errmsg_no_io(const char *dev, bool io)
+{
+	if (!io)
+		return errmsg("%s is a controller node and carries no I/O; use a namespace node such as /dev/ng0n1",
+			      dev);
+	return errmsg("%s has no active namespace to do I/O on; create one, or give -n NSID", dev);
+}
+
 int errmsg_no_ns(const char *bdf, uint32_t nsid, const uint32_t *active, int n)
 {
 	char list[128] = "none"; /* 8 ids of up to 12 bytes each, then ", ..." */

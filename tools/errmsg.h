@@ -7,6 +7,7 @@
 #ifndef VFN_TOOLS_ERRMSG_H
 #define VFN_TOOLS_ERRMSG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <vfn/pci.h>
@@ -52,6 +53,8 @@ int errmsg_open_sim(const char *dev, int err);
 int errmsg_open_kernel(const char *dev, int err);
 /* Admin command @what failed with @err (and NVMe *@status, if known, for -EIO). */
 int errmsg_admin(const char *bdf, const char *what, int err, const uint16_t *status);
+/* @dev carries no I/O: a kernel controller node (@io false), or no active namespace. */
+int errmsg_no_io(const char *dev, bool io);
 /* Namespace @nsid is not active; @active lists the @n that are. */
 int errmsg_no_ns(const char *bdf, uint32_t nsid, const uint32_t *active, int n);
 

@@ -41,6 +41,11 @@ static const struct {
 	const char *help;
 } own_cmds[] = {
 	{ "perf", cmd_perf, "Measure IOPS and latency through vfn's I/O queues (like spdk_nvme_perf)." },
+	{ "read", cmd_io, "Read logical blocks to stdout or a file." },
+	{ "write", cmd_io, "Write logical blocks from a file or stdin." },
+	{ "flush", cmd_io, "Flush a namespace's volatile write cache." },
+	{ "io-passthru", cmd_io, "Send any I/O command; show its completion and data." },
+	{ "admin-passthru", cmd_io, "Send any admin command; show its completion and data." },
 };
 
 static int (*find_own_cmd(const char *name))(int, char **)
@@ -63,9 +68,9 @@ static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: vfn [-v] COMMAND [OPTIONS] [DEVICE]\n\nCommands:\n");
 	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->help);
+		fprintf(f, "  %-14s %s\n", c->name, c->help);
 	for (size_t i = 0; i < sizeof(own_cmds) / sizeof(own_cmds[0]); i++)
-		fprintf(f, "  %-10s %s\n", own_cmds[i].name, own_cmds[i].help);
+		fprintf(f, "  %-14s %s\n", own_cmds[i].name, own_cmds[i].help);
 	fprintf(f, "\nDEVICE is a PCI address bound to vfio-pci (0000:01:00.0), a node of the kernel\n"
 		   "nvme driver (/dev/nvme0, /dev/ng0n1, /dev/nvme0n1) or a simulated controller\n"
 		   "(sim:...); bind and unbind take a PCI address.  `vfn help COMMAND` or\n"

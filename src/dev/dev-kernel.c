@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dev/dev-priv.h"
 #include "support/log.h"
@@ -39,23 +40,40 @@ static void kernel_close(struct vfn_dev *dev)
 }
 
 /* The kernel's transfer limit for the namespace disk, in bytes, or 0. */
-static size_t kernel_max_hw(const struct vfn_kdev *kdev)
+/* One number from /sys/block/nvmeXnY/queue/@attr, or 0. */
+static unsigned long kernel_queue_attr(unsigned int ctrl, unsigned int ns, const char *attr)
 {
-	unsigned int ctrl, ns;
-	unsigned long kb = 0;
+	unsigned long v = 0;
 	char path[128];
 	FILE *f;
 
-	if (sscanf(kdev->name, "ng%un%u", &ctrl, &ns) != 2 && sscanf(kdev->name, "nvme%un%u", &ctrl, &ns) != 2)
-		return 0;
-	snprintf(path, sizeof(path), "/sys/block/nvme%un%u/queue/max_hw_sectors_kb", ctrl, ns);
+	snprintf(path, sizeof(path), "/sys/block/nvme%un%u/queue/%s", ctrl, ns, attr);
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
-	if (fscanf(f, "%lu", &kb) != 1)
-		kb = 0;
+	if (fscanf(f, "%lu", &v) != 1)
+		v = 0;
 	fclose(f);
-	return (size_t)kb * 1024;
+	return v;
+}
+
+/*
+ * The block layer's limit on one passthrough command: max_hw_sectors_kb,
+ * and max_segments pages, one less for a buffer that does not start on a
+ * page (the synchronous calls take any memory).  0: unknown.
+ */
+static size_t kernel_max_hw(const struct vfn_kdev *kdev)
+{
+	unsigned int ctrl, ns;
+	size_t hw, segs, page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (sscanf(kdev->name, "ng%un%u", &ctrl, &ns) != 2 && sscanf(kdev->name, "nvme%un%u", &ctrl, &ns) != 2)
+		return 0;
+	hw = (size_t)kernel_queue_attr(ctrl, ns, "max_hw_sectors_kb") * 1024;
+	segs = kernel_queue_attr(ctrl, ns, "max_segments");
+	if (segs > 1 && (!hw || (segs - 1) * page < hw))
+		hw = (segs - 1) * page;
+	return hw;
 }
 
 /*

@@ -68,6 +68,31 @@ for d in $NSDEVS; do
 	t_diag "perf $d: ${path:-qpair}, $iops IOPS"
 done
 
+# --- read, write, flush and passthrough from the CLI (issue 3) -------------
+PAT=/tmp/vfn-pat
+for d in $NSDEVS; do
+	head -c $((8 * VFN_TEST_LBA_SIZE)) /dev/urandom >"$PAT"
+	t_capture vfn write "$d" -n 1 -s 8 -c 7 -d "$PAT"
+	t_eq "write $d: exit 0" 0 "$T_RC"
+	vfn read "$d" -n 1 -s 8 -c 7 | cmp -s - "$PAT"
+	t_eq "read $d: the blocks written by another process" 0 "$?"
+	t_eq "read $d: 2 MiB, split at the transfer limit" $((2 << 20)) \
+		"$(vfn read "$d" -n 1 -c $(((2 << 20) / VFN_TEST_LBA_SIZE - 1)) | wc -c)"
+	t_capture vfn flush "$d" -n 1
+	t_eq "flush $d: exit 0" 0 "$T_RC"
+	t_eq "admin-passthru $d: Identify model" "QEMU NVMe Ctrl" \
+		"$(vfn admin-passthru "$d" -o 6 --cdw10=1 -l 4096 -b 2>/dev/null | dd bs=1 skip=24 count=40 2>/dev/null | sed 's/ *$//')"
+	t_eq "io-passthru $d: unknown opcode" "NVMe status: Invalid Command Opcode (0x1)" \
+		"$(vfn io-passthru "$d" -o 0x7f -n 1 2>&1)"
+done
+if [ "$MODE" = nvme ]; then
+	head -c $((8 * VFN_TEST_LBA_SIZE)) /dev/urandom >"$PAT"
+	vfn write /dev/ng0n1 -n 1 -s 16 -c 7 -d - <"$PAT"
+	vfn read /dev/nvme0n1 -n 1 -s 16 -c 7 | cmp -s - "$PAT"
+	t_eq "read /dev/nvme0n1: what /dev/ng0n1 wrote" 0 "$?"
+	t_err "read on a controller node" 1 "controller node" vfn read /dev/nvme0 -n 1 -c 0
+fi
+
 if [ "$MODE" = nvme ]; then
 	t_capture vfn list
 	t_match "list: the controller on nvme, as /dev/nvme0" "$B.*nvme .*/dev/nvme0" "$T_OUT"
@@ -88,6 +113,14 @@ if [ "$MODE" = vfio ]; then
 	echo "$B" >"/sys/bus/pci/devices/$B/driver/unbind"
 	t_err "a BDF bound to nothing" 1 "not bound to vfio-pci; run \`vfn bind $B\`" vfn id-ctrl "$B"
 	t_err "perf on a BDF bound to nothing" 1 "not bound to vfio-pci" vfn perf "$B" -t 1
+fi
+
+# Last, as it changes the binding: what the kernel path wrote, through vfio.
+if [ "$MODE" = nvme ]; then
+	t_capture vfn bind "$B"
+	t_eq "bind $B after the kernel wrote" 0 "$T_RC"
+	vfn read "$B" -n 1 -s 16 -c 7 | cmp -s - "$PAT"
+	t_eq "read $B: what /dev/ng0n1 wrote" 0 "$?"
 fi
 
 t_done
