@@ -118,9 +118,81 @@ run_guest() { # OUT [GUEST-ARGS...]
 # ---------------------------------------------------------------------------
 # Driver cost: callgrind instructions per I/O on the simulator
 
-# Main-thread instructions (callgrind's totals of thread 1) of one run of
-# `vfn perf SIM -q QD -t SEC`; prints "IR IOS".
-cost_run() { # DIR QD SEC
+# The driver's instructions per I/O at queue depth QD, counted exactly:
+# `vfn perf --count-driver` under callgrind --collect-atstart=no collects
+# only inside its calls into the library (request alloc + data pointer +
+# post, the doorbell ring, the reap minus the callback's body); of those,
+# the instructions whose source line is in the library (src/, include/vfn/)
+# are the driver's, the rest (the toggles, perf's own stores) are not.
+# Divided by the run's completions (every I/O is submitted and completed
+# inside the counted calls).  Prints "DRIVER PERF OTHER IOS" or fails.
+count_run() { # DIR QD
+	local dir=$1 qd=$2 base
+	base=$dir/cd.q$qd
+	LD_BIND_NOW=1 valgrind --tool=callgrind --collect-atstart=no --dump-instr=yes \
+		--callgrind-out-file="$base" -q \
+		"$opt_build/tools/vfn" perf "$sim_uri" -q "$qd" -s 4096 -w randread \
+		-t 4 --count-driver -o json >"$base.json" 2>"$base.err" || return 1
+	python3 - "$base" "$base.json" "$SRC_ROOT" <<'PY'
+import collections, json, os, re, sys
+prof, res, root = sys.argv[1], sys.argv[2], os.path.realpath(sys.argv[3])
+lib = (root + "/src/", root + "/include/vfn/")
+names, tot = {}, collections.Counter()
+cur = fl = None
+skip = False
+pos = re.compile(r"^(0x[0-9a-f]+|[+-]\d+|\*)\s+\S+\s+(\d+)$")
+for line in open(prof):
+    m = re.match(r"^(c?f[lie]|c?fn)=\((\d+)\)(?: (.*))?", line)
+    if m:
+        kind, key, name = m.groups()
+        if not kind.endswith("fn"):
+            if name:
+                names[key] = os.path.normpath(name.strip())
+            if kind in ("fl", "fi", "fe"):
+                cur = names[key]
+                fl = cur if kind == "fl" else fl
+        elif kind == "fn":
+            cur = fl
+        continue
+    if line.startswith("calls="):
+        skip = True  # the next cost line is the call's inclusive cost
+        continue
+    m = pos.match(line)
+    if not m:
+        continue
+    if skip:
+        skip = False
+        continue
+    src = cur or ""
+    kind = "driver" if src.startswith(lib) else "perf" if src.startswith(root + "/tools/") else "other"
+    tot[kind] += int(m.group(2))
+ios = json.load(open(res))["completions"]
+if not ios:
+    sys.exit(1)
+print(tot["driver"], tot["perf"], tot["other"], ios)
+PY
+}
+
+# Prints the driver's instructions per I/O at QD, or "n/a (reason)".
+driver_cost() { # QD
+	local qd=$1 dir r
+	dir=$(mktemp -d /tmp/vfn-bench-cg.XXXXXX)
+	if ! r=$(count_run "$dir" "$qd"); then
+		echo "n/a (vfn perf --count-driver $sim_uri failed: $(tail -n1 "$dir"/*.err 2>/dev/null | tr -d '\n' | cut -c1-80))"
+		rm -rf "$dir"; return
+	fi
+	rm -rf "$dir"
+	read -r -a r <<<"$r"
+	python3 -c '
+import sys
+d, p, o, ios = map(int, sys.argv[1:])
+print("%.0f (%d I/Os; perf %.0f, other %.0f)" % (d / ios, ios, p / ios, o / ios))' "${r[@]}"
+}
+
+# The older whole-thread figure, kept as a cross-check: main-thread
+# instructions of `vfn perf --irq` (callgrind's totals of thread 1); prints
+# "IR IOS".
+thread_run() { # DIR QD SEC
 	local dir=$1 qd=$2 sec=$3 base
 	base=$dir/cg.q$qd.t$sec
 	valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$base" -q \
@@ -140,23 +212,14 @@ print(ir, int(ios))
 PY
 }
 
-# Instructions per I/O in the main thread at queue depth QD: the
-# difference of a 1 s and a 4 s run, so that start-up, controller bring-up
-# and teardown cancel out.  In interrupt mode (--irq): valgrind runs one
-# thread at a time, so a polling main thread would spend its time slices
-# spinning on an empty CQ and that spin would swamp the figure.  Prints the
-# figure or "n/a (reason)".
-driver_cost() { # QD
+# Main-thread instructions per I/O at QD: the difference of a 1 s and a 4 s
+# `--irq` run, so that start-up and teardown cancel out.  Includes perf's
+# own loop and the epoll/eventfd wrappers.  Prints the figure or "n/a".
+thread_cost() { # QD
 	local qd=$1 dir a b ra rb
-	if ! "$opt_build/tools/vfn" perf --help >/dev/null 2>&1; then
-		echo "n/a (vfn perf not built)"; return
-	fi
-	if ! command -v valgrind >/dev/null; then
-		echo "n/a (valgrind not installed)"; return
-	fi
 	dir=$(mktemp -d /tmp/vfn-bench-cg.XXXXXX)
-	if ! a=$(cost_run "$dir" "$qd" 1) || ! b=$(cost_run "$dir" "$qd" 4); then
-		echo "n/a (vfn perf $sim_uri failed: $(tail -n1 "$dir"/*.err 2>/dev/null | tr -d '\n' | cut -c1-80))"
+	if ! a=$(thread_run "$dir" "$qd" 1) || ! b=$(thread_run "$dir" "$qd" 4); then
+		echo "n/a (vfn perf --irq $sim_uri failed)"
 		rm -rf "$dir"; return
 	fi
 	rm -rf "$dir"
@@ -172,17 +235,28 @@ else:
 }
 
 cost_section() {
-	local c1 c32
-	c1=$(driver_cost 1)
-	c32=$(driver_cost 32)
+	local c1 c32 t1 t32 why=
+	if ! command -v valgrind >/dev/null; then
+		why="n/a (valgrind not installed)"
+	elif ! "$opt_build/tools/vfn" perf --help 2>/dev/null | grep -q -- --count-driver; then
+		why="n/a (vfn perf not built, or without --count-driver)"
+	fi
+	if [[ -n $why ]]; then
+		c1=$why c32=$why t1=$why t32=$why
+	else
+		c1=$(driver_cost 1)
+		c32=$(driver_cost 32)
+		t1=$(thread_cost 1)
+		t32=$(thread_cost 32)
+	fi
 	cat <<EOF
 
-Driver cost on \`$sim_uri\` (\`vfn perf --irq\` under valgrind callgrind, main thread only, (Ir(4 s) - Ir(1 s)) / (I/Os(4 s) - I/Os(1 s))):
+Driver cost on \`$sim_uri\`: the library's own instructions per 4 KiB read, submission + completion (\`vfn perf --count-driver\`, polled, under valgrind callgrind; see docs/benchmarks.md).  Secondary: the whole main thread of \`vfn perf --irq\`, perf's loop and the epoll/eventfd wrappers included ((Ir(4 s) - Ir(1 s)) / (I/Os(4 s) - I/Os(1 s))):
 
-| workload | instructions per I/O |
-| --- | --- |
-| 4k randread QD1 | $c1 |
-| 4k randread QD32 | $c32 |
+| workload | driver instructions per I/O | main thread per I/O (--irq) |
+| --- | --- | --- |
+| 4k randread QD1 | $c1 | $t1 |
+| 4k randread QD32 | $c32 | $t32 |
 EOF
 }
 

@@ -107,8 +107,10 @@ static inline int vfn_db_shadow_update(vfn_le32 *shadow, const vfn_le32 *eventid
 /* Slots that can be posted before the ring is full (one slot stays empty). */
 static inline uint16_t vfn_sq_space(const struct vfn_sq *sq)
 {
-	uint32_t used = (uint32_t)(sq->tail + sq->entries - sq->head) % sq->entries;
+	int used = (int)sq->tail - (int)sq->head;
 
+	if (used < 0)
+		used += sq->entries;
 	return (uint16_t)(sq->entries - 1 - used);
 }
 

@@ -42,7 +42,7 @@ struct vfn_rq;
 
 /*
  * Completion callback, called from vfn_nvme_qpair_reap(): @cqe is the
- * completion (also copied to rq->cqe).  The request is released when the
+ * completion (as stored in rq->cqe).  The request is released when the
  * callback returns (unless the callback freed it itself): do not keep @rq.
  * A callback may post and submit commands, but not reap the same pair.
  */
@@ -206,15 +206,19 @@ VFN_API int vfn_rq_post_hooked(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, str
 
 static inline int vfn_rq_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe)
 {
-	if (vfn_unlikely(qp->hooks))
+	struct vfn_sq *sq = &qp->sq;
+	uint16_t next = (uint16_t)(sq->tail + 1 == sq->entries ? 0 : sq->tail + 1);
+
+	/* The hooked path also refuses a request that is not ALLOCATED. */
+	if (vfn_unlikely(qp->hooks || rq->state != VFN_RQ_ALLOCATED))
 		return vfn_rq_post_hooked(qp, rq, sqe);
-	if (vfn_unlikely(rq->state != VFN_RQ_ALLOCATED))
-		return -EINVAL;
-	if (vfn_unlikely(!vfn_sq_space(&qp->sq)))
+	/* The SQ is full when the tail would catch up with the head. */
+	if (vfn_unlikely(next == sq->head))
 		return -EBUSY;
 	sqe->cid = vfn_cpu_to_le16(rq->cid);
 	rq->state = VFN_RQ_INFLIGHT;
-	vfn_sq_post(&qp->sq, sqe);
+	memcpy(&sq->sqes[sq->tail], sqe, sizeof(*sqe));
+	sq->tail = next;
 	return 0;
 }
 
@@ -225,6 +229,8 @@ static inline int vfn_rq_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, stru
  * write plus the requests not free (an upper bound of the completions
  * still to come) could overflow the CQ (it holds entries - 1): the
  * controller never finds the CQ full, and most head writes are saved.
+ * Only posting makes that sum grow, so vfn_nvme_qpair_submit() checks it
+ * (and the reap, after a stray CQE no request accounted for).
  */
 static inline bool vfn_nvme_qpair_cq_head_due(const struct vfn_nvme_qpair *qp)
 {

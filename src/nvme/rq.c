@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The request tracker, data pointers of requests, and the completion side. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,15 @@ static int rq_map_prp(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_n
 
 int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, uint64_t iova, size_t len)
 {
-	if (vfn_unlikely(!qp || !rq || !sqe)) {
+	/* The common case first: one dword-aligned piece within a memory page, PRP1 only. */
+	if (vfn_likely(qp && rq && sqe && len - 1 < qp->page_size - (iova & (qp->page_size - 1)) && !(iova & 3) &&
+		       len <= qp->max_xfer)) {
+		sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | VFN_NVME_SQE_PSDT_PRP);
+		sqe->dptr.prp1 = vfn_cpu_to_le64(iova);
+		sqe->dptr.prp2 = 0;
+		return 0;
+	}
+	if (!qp || !rq || !sqe) {
 		log_debug("rq_map_iova: NULL argument");
 		return -EINVAL;
 	}
@@ -197,44 +206,64 @@ int vfn_rq_map(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe
 	return sgl ? rq_map_sgl(qp, rq, sqe, buf, len) : rq_map_prp(qp, rq, sqe, buf, len);
 }
 
-/* Delivers one completion to its request, or counts and drops it. */
-static void rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_cqe *cqe)
+/*
+ * A completion the hot path does not deliver: for another SQ, with an
+ * unknown command id, or for a request not in flight.  Counts and drops it
+ * (an abandoned request's id is released).
+ */
+static __attribute__((noinline, cold)) void rq_complete_odd(struct vfn_nvme_qpair *qp, const struct vfn_nvme_cqe *cqe)
 {
 	uint16_t cid = vfn_le16_to_cpu(cqe->cid), sqid = vfn_le16_to_cpu(cqe->sqid);
 	struct vfn_rq_stats *st = &qp->rqs.stats;
-	struct vfn_rq *rq;
+	struct vfn_rq *rq = vfn_rq_lookup(qp, cid);
 
-	if (vfn_unlikely(sqid != qp->sq.qid)) {
+	if (sqid != qp->sq.qid) {
 		st->wrong_sqid++;
 		log_err("CQ %u: completion for SQ %u (cid %u) dropped", qp->cq.qid, sqid, cid);
-		return;
-	}
-	rq = vfn_rq_lookup(qp, cid);
-	if (vfn_unlikely(!rq)) {
+	} else if (!rq) {
 		st->bad_cid++;
 		log_err("SQ %u: completion with unknown cid %u dropped", sqid, cid);
-		return;
-	}
-	if (vfn_unlikely(rq->state != VFN_RQ_INFLIGHT)) {
-		if (rq->state == VFN_RQ_ABANDONED) {
-			st->late++;
-			log_info("SQ %u: late completion of abandoned cid %u dropped", sqid, cid);
-			vfn_rq_release(qp, rq);
-			return;
-		}
+	} else if (rq->state == VFN_RQ_ABANDONED) {
+		st->late++;
+		log_info("SQ %u: late completion of abandoned cid %u dropped", sqid, cid);
+		vfn_rq_release(qp, rq);
+	} else {
 		st->not_inflight++;
 		log_err("SQ %u: completion of cid %u, not in flight (state %u), dropped", sqid, cid, rq->state);
+	}
+	/* A stray CQE took a slot no request accounted for. */
+	if (vfn_nvme_qpair_cq_head_due(qp))
+		vfn_cq_ring(&qp->cq);
+}
+
+/*
+ * Consumes the CQE at the head (@cqe) and delivers it to its request, or
+ * counts and drops it.
+ */
+static inline void rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_cqe *cqe)
+{
+	uint16_t cid = vfn_le16_to_cpu(cqe->cid);
+	struct vfn_nvme_cqe odd;
+	struct vfn_rq *rq;
+
+	if (vfn_unlikely(vfn_le16_to_cpu(cqe->sqid) != qp->sq.qid || cid >= qp->rqs.nr ||
+			 qp->rqs.rqs[cid].state != VFN_RQ_INFLIGHT)) {
+		odd = *cqe;
+		vfn_cq_pop(&qp->cq);
+		rq_complete_odd(qp, &odd);
 		return;
 	}
-	if (vfn_likely(vfn_le16_to_cpu(cqe->sqhd) < qp->sq.entries))
-		vfn_sq_update_head(&qp->sq, cqe);
-	st->completed++;
+	rq = &qp->rqs.rqs[cid];
 	rq->cqe = *cqe;
+	vfn_cq_pop(&qp->cq);
+	if (vfn_likely(vfn_le16_to_cpu(rq->cqe.sqhd) < qp->sq.entries))
+		qp->sq.head = vfn_le16_to_cpu(rq->cqe.sqhd);
+	qp->rqs.stats.completed++;
 	rq->state = VFN_RQ_DONE;
 	if (vfn_unlikely(qp->hooks & VFN_QP_HOOK_LOG))
-		vfn_nvme_cmdlog_complete(qp, rq, cqe);
+		vfn_nvme_cmdlog_complete(qp, rq, &rq->cqe);
 	if (rq->cb) {
-		rq->cb(qp, rq, cqe);
+		rq->cb(qp, rq, &rq->cqe);
 		/* Unless the callback freed (and maybe reused) it itself. */
 		if (rq->state == VFN_RQ_DONE)
 			vfn_rq_release(qp, rq);
@@ -243,20 +272,24 @@ static void rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_cqe *cq
 
 int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max)
 {
-	struct vfn_nvme_cqe *cqe, c;
-	int n = 0;
+	unsigned int lim = max <= 0 ? UINT_MAX : (unsigned int)max, n = 0;
+	struct vfn_nvme_cqe *cqe;
 
 	if (vfn_unlikely(qp->hooks & VFN_QP_HOOK_INJECT))
-		n = vfn_nvme_inject_deliver(qp);
-	while ((max <= 0 || n < max) && (cqe = vfn_cq_peek(&qp->cq))) {
-		c = *cqe;
-		vfn_cq_pop(&qp->cq);
+		n = (unsigned int)vfn_nvme_inject_deliver(qp);
+	while (n < lim && (cqe = vfn_cq_peek(&qp->cq))) {
 		n++;
-		rq_complete(qp, &c);
+		rq_complete(qp, cqe);
 	}
-	if (vfn_nvme_qpair_cq_head_due(qp))
+	/*
+	 * A pair with interrupts reports the head after every reap.  A polled
+	 * one only when more commands are posted (vfn_nvme_qpair_submit()):
+	 * each CQE consumed was one of the completions to come, so reaping
+	 * never brings the CQ closer to overflowing.
+	 */
+	if (qp->efd >= 0 && qp->cq.head != qp->cq.db_head)
 		vfn_cq_ring(&qp->cq);
-	return n;
+	return (int)n;
 }
 
 /* Sleeps on the eventfd until it fires or @deadline passes, and resets it. */
