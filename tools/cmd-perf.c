@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +27,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define PERF_HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef PERF_HAVE_CALLGRIND
+#define PERF_HAVE_CALLGRIND 0
+#endif
+
 #include <vfn/vfn.h>
 
 #include "cli.h"
 #include "histogram.h"
 #include "perf.h"
 
-#define PERF_USAGE                                                                                          \
-	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]" \
-	" [--warmup SEC] [-n NSID] [--irq] [--batch N] [--no-shadow-doorbells] [--clock tsc|monotonic] [-o normal|json]"
+#define PERF_USAGE                                                                                                       \
+	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]"              \
+	" [--warmup SEC] [-n NSID] [--irq] [--batch N] [--no-shadow-doorbells] [--clock tsc|monotonic] [--count-driver]" \
+	" [--cmdlog N]"                                                                                                  \
+	" [-o normal|json]"
 #define PERF_DRAIN_NS 10000000000ull /* in-flight commands must complete within 10 s after the run */
 #define PERF_IDLE_CHECK 1024u	     /* empty polls between clock reads */
 
@@ -58,11 +71,13 @@ struct perf_opts {
 	uint32_t time_s;
 	uint32_t warmup_s;
 	uint32_t nsid;
-	uint32_t batch; /* completions reaped at most before resubmitting; 0: all */
+	uint32_t batch;	 /* completions reaped at most before resubmitting; 0: all */
+	uint32_t cmdlog; /* commands each queue's log keeps, dumped at exit; 0: off */
 	bool irq;
 	bool no_shadow;
 	bool tsc;
-	bool nsid_given; /* -n on the command line */
+	bool nsid_given;   /* -n on the command line */
+	bool count_driver; /* callgrind collects only in the driver's calls */
 	enum out_fmt fmt;
 };
 
@@ -74,6 +89,13 @@ struct perf_slot {
 	void *buf;
 	uint64_t iova;	   /* of its buffer, kept from vfn_dma_alloc() */
 	uint64_t t_submit; /* clock ticks */
+	/*
+	 * Its buffer's data pointer, mapped once before the run when the
+	 * buffer lies in one memory page (PRP1 only, no per-request list);
+	 * else each I/O maps it.
+	 */
+	bool premapped;
+	struct vfn_nvme_sqe dptr;
 };
 
 struct perf_queue {
@@ -112,6 +134,35 @@ struct perf_job {
 	uint64_t t_end[2];
 	struct hist hist; /* latency, ticks */
 };
+
+/* ---- --count-driver ------------------------------------------------------ */
+
+/*
+ * Under callgrind --collect-atstart=no, collection is on only around the
+ * driver's calls: request alloc + map + post, the doorbell ring, and the
+ * reap minus the callback's body (a hole).  Of what is collected, the
+ * instructions whose source lines are the library's are the driver's (the
+ * toggles themselves are perf's); see docs/benchmarks.md.
+ */
+static inline void perf_cg_on(struct perf_job *j)
+{
+#if PERF_HAVE_CALLGRIND
+	if (vfn_unlikely(j->o.count_driver))
+		CALLGRIND_TOGGLE_COLLECT;
+#else
+	(void)j;
+#endif
+}
+
+static inline void perf_cg_off(struct perf_job *j)
+{
+#if PERF_HAVE_CALLGRIND
+	if (vfn_unlikely(j->o.count_driver))
+		CALLGRIND_TOGGLE_COLLECT;
+#else
+	(void)j;
+#endif
+}
 
 /* ---- clock ------------------------------------------------------------- */
 
@@ -207,14 +258,24 @@ static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t 
 		s->t_submit = now;
 		return vfn_dev_submit(q->dq, &sqe, s->buf, j->o.bs, perf_kdone, s);
 	}
+	perf_cg_on(j);
 	rq = vfn_rq_alloc(q->qp);
-	if (vfn_unlikely(!rq))
+	if (vfn_unlikely(!rq)) {
+		perf_cg_off(j);
 		return -EBUSY;
+	}
 	rq->cb = perf_done;
 	rq->opaque = s;
-	ret = vfn_rq_map_iova(q->qp, rq, &sqe, s->iova, j->o.bs);
+	if (s->premapped) {
+		sqe.flags = s->dptr.flags;
+		sqe.dptr = s->dptr.dptr;
+		ret = 0;
+	} else {
+		ret = vfn_rq_map_iova(q->qp, rq, &sqe, s->iova, j->o.bs);
+	}
 	if (!ret)
 		ret = vfn_rq_post(q->qp, rq, &sqe);
+	perf_cg_off(j);
 	if (vfn_unlikely(ret)) {
 		vfn_rq_free(q->qp, rq);
 		return ret;
@@ -234,8 +295,11 @@ static int perf_submit(struct perf_queue *q, uint64_t now)
 		if (vfn_unlikely(ret))
 			break;
 	}
-	if (!q->dq)
+	if (!q->dq) {
+		perf_cg_on(q->job);
 		vfn_nvme_qpair_submit(q->qp);
+		perf_cg_off(q->job);
+	}
 	q->submitted += i;
 	q->nr_ready = 0;
 	return ret;
@@ -262,8 +326,12 @@ static inline void perf_complete(struct perf_slot *s, uint16_t status, int err)
 
 static void perf_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
 {
+	struct perf_slot *s = rq->opaque;
+
 	(void)qp;
-	perf_complete(rq->opaque, vfn_nvme_cqe_status(cqe), 0);
+	perf_cg_off(s->q->job);
+	perf_complete(s, vfn_nvme_cqe_status(cqe), 0);
+	perf_cg_on(s->q->job);
 }
 
 /* The kernel path: each completion is stamped (the reap may have waited). */
@@ -278,12 +346,17 @@ static void perf_kdone(void *arg, int ret, const struct vfn_nvme_cqe *cqe)
 /* Reaps @q if a completion is there; returns how many were reaped. */
 static inline int perf_reap(struct perf_queue *q)
 {
+	int n;
+
 	if (q->dq)
 		return vfn_dev_poll(q->dq, q->job->o.batch);
 	if (!vfn_cq_peek(&q->qp->cq))
 		return 0;
 	q->job->now = perf_clock(q->job);
-	return vfn_nvme_qpair_reap(q->qp, (int)q->job->o.batch);
+	perf_cg_on(q->job);
+	n = vfn_nvme_qpair_reap(q->qp, (int)q->job->o.batch);
+	perf_cg_off(q->job);
+	return n;
 }
 
 /* ---- the run ------------------------------------------------------------ */
@@ -375,8 +448,12 @@ static int perf_loop(struct perf_job *j)
 		} else if (j->o.irq) {
 			perf_wait_irq(j, j->stopping ? 100 : 10);
 			now = perf_clock(j);
-		} else if (++idle % PERF_IDLE_CHECK == 0) {
-			now = perf_clock(j);
+		} else {
+			/* Valgrind runs one thread at a time: let the controller's run. */
+			if (vfn_unlikely(j->o.count_driver))
+				sched_yield();
+			if (++idle % PERF_IDLE_CHECK == 0)
+				now = perf_clock(j);
 		}
 		if (j->stopping && !drain_end)
 			drain_end = now + perf_ticks(j, PERF_DRAIN_NS);
@@ -423,6 +500,30 @@ static int perf_queue_mem(struct perf_job *j, struct perf_queue *q)
 	return 0;
 }
 
+/*
+ * Maps each slot's buffer once when it needs no PRP list (it lies in one
+ * memory page): such a data pointer does not depend on the request.
+ */
+static int perf_queue_premap(struct perf_job *j, struct perf_queue *q)
+{
+	struct vfn_rq *rq = vfn_rq_alloc(q->qp);
+	size_t page = q->qp->page_size;
+	int ret = 0;
+
+	if (!rq)
+		return -EBUSY;
+	for (uint32_t i = 0; i < j->o.qd && !ret; i++) {
+		struct perf_slot *s = &q->slots[i];
+
+		if ((s->iova & (page - 1)) + j->o.bs > page)
+			continue;
+		ret = vfn_rq_map_iova(q->qp, rq, &s->dptr, s->iova, j->o.bs);
+		s->premapped = !ret;
+	}
+	vfn_rq_free(q->qp, rq);
+	return ret;
+}
+
 static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qid)
 {
 	struct vfn_nvme_qpair_opts qo = { .irq = j->o.irq };
@@ -443,6 +544,10 @@ static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qi
 		return vfn_dev_queue_create(j->dev, j->o.qd, &q->dq);
 	qo.entries = perf_entries(j);
 	ret = vfn_nvme_qpair_create(j->ctrl, qid, &qo, &q->qp);
+	if (!ret && j->o.cmdlog)
+		ret = vfn_nvme_qpair_log_enable(q->qp, j->o.cmdlog);
+	if (!ret)
+		ret = perf_queue_premap(j, q);
 	if (ret)
 		return ret;
 	if (!j->o.irq)
@@ -453,6 +558,9 @@ static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qi
 
 static void perf_queue_fini(struct perf_job *j, struct perf_queue *q)
 {
+	/* The last commands and their completions, in spec terms, on stderr. */
+	if (q->qp && j->o.cmdlog)
+		vfn_nvme_qpair_log_dump(q->qp, stderr);
 	vfn_nvme_qpair_destroy(q->qp);
 	vfn_dev_queue_destroy(q->dq);
 	if (q->mem && j->ctrl)
@@ -522,10 +630,11 @@ static int perf_limits_kernel(struct perf_job *j, struct perf_limits *l)
 	if (j->o.nsid_given && j->o.nsid != i->nsid)
 		return errmsg("%s is namespace %u; drop -n %u or use that namespace's node", j->o.dev, i->nsid,
 			      j->o.nsid);
-	if (j->o.irq || j->o.no_shadow)
-		return errmsg("--irq and --no-shadow-doorbells are for vfio queues; the kernel driver owns the"
-			      " queues of %s",
-			      j->o.dev);
+	if (j->o.irq || j->o.no_shadow || j->o.count_driver || j->o.cmdlog)
+		return errmsg(
+			"--irq, --no-shadow-doorbells, --count-driver and --cmdlog are for vfio and sim queues; the kernel driver owns the"
+			" queues of %s",
+			j->o.dev);
 	j->o.nsid = i->nsid;
 	j->ns = (struct vfn_nvme_ns_info){ .nsid = i->nsid, .nsze = i->nsze, .lba_size = i->lba_size, .ms = i->ms };
 	*l = (struct perf_limits){ i->max_xfer, i->max_qd, i->max_queues };
@@ -689,7 +798,9 @@ enum {
 	OPT_IRQ,
 	OPT_NO_SHADOW,
 	OPT_CLOCK,
-	OPT_BATCH
+	OPT_BATCH,
+	OPT_COUNT_DRIVER,
+	OPT_CMDLOG
 };
 
 static const struct option perf_longopts[] = {
@@ -705,6 +816,8 @@ static const struct option perf_longopts[] = {
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "no-shadow-doorbells", no_argument, NULL, OPT_NO_SHADOW },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "count-driver", no_argument, NULL, OPT_COUNT_DRIVER },
+	{ "cmdlog", required_argument, NULL, OPT_CMDLOG },
 	{ "output-format", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -730,6 +843,10 @@ static void perf_help(void)
 	       "      --batch=N             resubmit after at most N completions (default 0: all there are)\n"
 	       "      --no-shadow-doorbells always write the MMIO doorbells (no Doorbell Buffer Config)\n"
 	       "      --clock=CLK           latency clock: tsc (default on x86) or monotonic\n"
+	       "      --count-driver        under valgrind --tool=callgrind --collect-atstart=no, collect\n"
+	       "                            only inside the driver's calls (see docs/benchmarks.md)\n"
+	       "      --cmdlog=N            keep each queue's last N commands and completions and print\n"
+	       "                            them, decoded, on stderr at the end\n"
 	       "  -o, --output-format=FMT   normal (default) or json\n"
 	       "  -v, --verbose             show the library's debug trace on stderr\n"
 	       "  -h, --help                show this help\n",
@@ -797,11 +914,18 @@ static int perf_opt(struct perf_opts *o, int c, const char *arg)
 		return perf_num(arg, 1, 0xfffffffe, &o->nsid) ? errmsg_bad_nsid(arg) : 0;
 	case OPT_BATCH:
 		return perf_num(arg, 0, 65535, &o->batch) ? perf_bad("--batch must be 0..65535", arg) : 0;
+	case OPT_CMDLOG:
+		return perf_num(arg, 1, 65536, &o->cmdlog) ? perf_bad("--cmdlog must be 1..65536 commands", arg) : 0;
 	case OPT_IRQ:
 		o->irq = true;
 		return 0;
 	case OPT_NO_SHADOW:
 		o->no_shadow = true;
+		return 0;
+	case OPT_COUNT_DRIVER:
+		if (!PERF_HAVE_CALLGRIND)
+			return perf_bad("--count-driver needs vfn built with <valgrind/callgrind.h>", "--count-driver");
+		o->count_driver = true;
 		return 0;
 	default:
 		return -1;

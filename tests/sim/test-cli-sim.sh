@@ -41,8 +41,62 @@ t_eq "bad sim option: one line" 1 "$(printf '%s\n' "$_err" | wc -l)"
 _err=$("$VFN" bind sim: 2>&1 >/dev/null)
 t_match "bind sim: refused" "simulated controller" "$_err"
 
+# --- read, write, flush, passthru (issue 3).  Each call opens a fresh sim
+# whose RAM namespace starts zeroed, so write-then-read is checked in the guest.
+_tmp=/tmp/vfn-cli-sim.$$
+head -c 32768 /dev/zero >"$_tmp.zero"
+"$VFN" read sim: -n 1 -s 8 -c 7 >"$_tmp.rd"
+t_eq "read sim: exit status" 0 "$?"
+cmp -s "$_tmp.zero" "$_tmp.rd"
+t_eq "read sim: 8 zeroed blocks of a fresh namespace" 0 "$?"
+"$VFN" read sim:mdts=1 -n 1 -c 7 -d "$_tmp.rd"
+t_eq "read sim: split beyond MDTS, to a file" 0 "$?"
+cmp -s "$_tmp.zero" "$_tmp.rd"
+t_eq "read sim: the file holds the blocks" 0 "$?"
+head -c 32768 /dev/urandom >"$_tmp.pat"
+"$VFN" write sim:mdts=1 -n 1 -s 8 -c 7 -d "$_tmp.pat"
+t_eq "write sim: from a file, split beyond MDTS" 0 "$?"
+"$VFN" write sim: -n 1 -c 7 -d - <"$_tmp.pat"
+t_eq "write sim: from stdin" 0 "$?"
+_err=$("$VFN" write sim: -n 1 -c 8 -d "$_tmp.pat" 2>&1)
+t_eq "write sim: short file: exit status" 1 "$?"
+t_match "write sim: short file: says so" "^vfn: .* holds 32768 bytes, 36864 needed" "$_err"
+_err=$("$VFN" read sim:nsze=16 -n 1 -s 10 -c 7 2>&1)
+t_eq "read sim: beyond the namespace: exit status" 1 "$?"
+t_match "read sim: beyond the namespace: says so" "^vfn: blocks 10..17 are beyond namespace 1's 16 blocks" "$_err"
+t_capture "$VFN" flush sim: -n 1
+t_eq "flush sim: exit status" 0 "$T_RC"
+
+"$VFN" admin-passthru sim:sn=cli2serial -o 0x06 --cdw10=1 -l 4096 -b 2>/dev/null >"$_tmp.id"
+t_eq "admin-passthru sim: Identify exit status" 0 "$?"
+t_eq "admin-passthru sim: raw Identify data, 4096 bytes" 4096 "$(wc -c <"$_tmp.id")"
+t_match "admin-passthru sim: serial field from sn=" "^cli2serial *$" "$(dd if="$_tmp.id" bs=1 skip=4 count=20 2>/dev/null)"
+t_match "admin-passthru sim: model field" "^vfn simulated controller *$" "$(dd if="$_tmp.id" bs=1 skip=24 count=40 2>/dev/null)"
+t_capture "$VFN" admin-passthru sim: -o 6 --cdw10 1 -l 4096
+t_match "admin-passthru sim: result line" "^NVMe command result:00000000" "$T_OUT"
+t_match "admin-passthru sim: hex dump" "0010: 20 20 20 20 20 20 20 20 76 66 6e 20" "$T_OUT"
+_err=$("$VFN" io-passthru sim: -o 0x7f -n 1 2>&1)
+t_eq "io-passthru sim: bad opcode: exit status" 1 "$?"
+t_eq "io-passthru sim: bad opcode: status line" "NVMe status: Invalid Command Opcode (0x1)" "$_err"
+t_capture "$VFN" io-passthru sim: -o 0 -n 1
+t_eq "io-passthru sim: Flush exit status" 0 "$T_RC"
+
+for bad in "read sim: -c 65536" "read sim: -c 1x" "read sim: -c -1" "read sim: -s 0x" "read sim:" \
+	"read sim: -c 1 --opcode 2" "write sim: -c 1" "io-passthru sim:" "io-passthru sim: -o 256" \
+	"admin-passthru sim: -o 6 -r -w" "admin-passthru sim: -o 6 -w -l 8" "admin-passthru sim: -o 6 -l" \
+	"flush sim: -n 4294967296" "flush sim: -n 0" "read sim: -c 0 -n 0xffffffff" "flush sim: extra"; do
+	# shellcheck disable=SC2086 # the command is split on purpose
+	_err=$("$VFN" $bad 2>&1 >/dev/null)
+	_rc=$?
+	t_eq "vfn $bad: exit status 2" 2 "$_rc"
+	t_match "vfn $bad: one usage line" "^vfn: .*; usage: vfn " "$_err"
+	t_eq "vfn $bad: one line" 1 "$(printf '%s\n' "$_err" | wc -l)"
+done
+rm -f "$_tmp".*
+
 if command -v valgrind >/dev/null 2>&1; then
-	for cmd in "id-ctrl sim:" "id-ns sim: -n 1 -o json" "list-ns sim:nn=3" "show-regs sim:" "id-ctrl sim:bogus=1"; do
+	for cmd in "id-ctrl sim:" "id-ns sim: -n 1 -o json" "list-ns sim:nn=3" "show-regs sim:" "id-ctrl sim:bogus=1" \
+		"read sim:mdts=1 -c 7" "admin-passthru sim: -o 6 --cdw10=1 -l 4096" "io-passthru sim: -o 0x7f"; do
 		# shellcheck disable=SC2086 # the command is split on purpose
 		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 			--show-leak-kinds=definite,indirect "$VFN" $cmd >/dev/null 2>/tmp/vfn-vg.$$
@@ -54,5 +108,9 @@ if command -v valgrind >/dev/null 2>&1; then
 else
 	t_skip "memcheck" "valgrind not installed"
 fi
+
+# The command log: the last N commands and completions, decoded, on stderr.
+_log=$("$VFN" perf sim: -q 2 -t 1 -s 4096 -w randwrite --cmdlog 4 -o json 2>&1 >/dev/null)
+t_eq "perf --cmdlog: four entries" 4 "$(printf '%s\n' "$_log" | grep -c '^#[0-9]* SQ 1 cid [0-9]* Write (0x01) nsid 1 .* -> Successful Completion (0x000)')"
 
 t_done
