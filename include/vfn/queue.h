@@ -157,10 +157,13 @@ static inline void vfn_sq_write_tail(struct vfn_sq *sq, uint16_t tail)
  */
 static inline void vfn_sq_ring(struct vfn_sq *sq)
 {
-	uint16_t old = sq->db_tail;
+	/* Read once: the barriers below would make the compiler re-read them. */
+	vfn_le32 *shadow = sq->shadow_db;
+	const vfn_le32 *eventidx = sq->eventidx;
+	uint16_t old = sq->db_tail, tail = sq->tail, entries = sq->entries;
 
-	if (!sq->shadow_db) {
-		vfn_sq_write_tail(sq, sq->tail);
+	if (!shadow) {
+		vfn_sq_write_tail(sq, tail);
 		return;
 	}
 	/*
@@ -168,10 +171,10 @@ static inline void vfn_sq_ring(struct vfn_sq *sq)
 	 * reading the shadow tail before it fetches the SQEs.
 	 */
 	vfn_wmb();
-	sq->db_tail = sq->tail;
-	if (vfn_db_shadow_update(sq->shadow_db, sq->eventidx, old, sq->tail, sq->entries)) {
+	sq->db_tail = tail;
+	if (vfn_db_shadow_update(shadow, eventidx, old, tail, entries)) {
 		sq->mmio_db_writes++;
-		vfn_mmio_write32(sq->db, sq->tail);
+		vfn_mmio_write32(sq->db, tail);
 	}
 }
 
@@ -228,10 +231,13 @@ static inline void vfn_cq_write_head(struct vfn_cq *cq, uint16_t head)
  */
 static inline void vfn_cq_ring(struct vfn_cq *cq)
 {
-	uint16_t old = cq->db_head;
+	/* Read once: the barriers below would make the compiler re-read them. */
+	vfn_le32 *shadow = cq->shadow_db;
+	const vfn_le32 *eventidx = cq->eventidx;
+	uint16_t old = cq->db_head, head = cq->head, entries = cq->entries;
 
-	if (!cq->shadow_db) {
-		vfn_cq_write_head(cq, cq->head);
+	if (!shadow) {
+		vfn_cq_write_head(cq, head);
 		return;
 	}
 	/*
@@ -239,10 +245,10 @@ static inline void vfn_cq_ring(struct vfn_cq *cq)
 	 * the controller reading the head before it reuses those slots.
 	 */
 	vfn_mb();
-	cq->db_head = cq->head;
-	if (vfn_db_shadow_update(cq->shadow_db, cq->eventidx, old, cq->head, cq->entries)) {
+	cq->db_head = head;
+	if (vfn_db_shadow_update(shadow, eventidx, old, head, entries)) {
 		cq->mmio_db_writes++;
-		vfn_mmio_write32(cq->db, cq->head);
+		vfn_mmio_write32(cq->db, head);
 	}
 }
 

@@ -147,9 +147,8 @@ static inline struct vfn_rq *vfn_rq_alloc(struct vfn_nvme_qpair *qp)
 
 	if (vfn_unlikely(!rq))
 		return NULL;
-	qp->rqs.free = rq->next;
+	qp->rqs.free = rq->next; /* rq->next means something only on the free list */
 	qp->rqs.nr_free--;
-	rq->next = NULL;
 	rq->state = VFN_RQ_ALLOCATED;
 	rq->flags = 0;
 	rq->cb = NULL;
@@ -223,25 +222,32 @@ static inline int vfn_rq_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, stru
 }
 
 /*
- * Whether the CQ head doorbell must be written now (internal).  A pair
- * with interrupts writes it after every reap that consumed something.  A
- * polled pair writes it lazily, only when the CQEs consumed since the last
- * write plus the requests not free (an upper bound of the completions
- * still to come) could overflow the CQ (it holds entries - 1): the
- * controller never finds the CQ full, and most head writes are saved.
- * Only posting makes that sum grow, so vfn_nvme_qpair_submit() checks it
- * (and the reap, after a stray CQE no request accounted for).
+ * Whether the CQ head doorbell must be written now (internal), for a
+ * polled pair (a pair with interrupts writes it after every reap that
+ * consumed something, so it has nothing unreported here).  The head is
+ * written lazily, only when the CQEs consumed since the last write plus
+ * the requests not free (an upper bound of the completions still to come)
+ * could overflow the CQ, which holds entries - 1: the controller never
+ * finds the CQ full, and most head writes are saved.  The tracker holds
+ * entries - 1 requests, so that sum, unreported + (entries - 1 - nr_free),
+ * exceeds entries - 1 exactly when unreported > nr_free: one compare.
+ * vfn_nvme_qpair_submit() checks it before ringing, and the reap after
+ * consuming (requests the caller has not freed yet keep the sum up).
  */
 static inline bool vfn_nvme_qpair_cq_head_due(const struct vfn_nvme_qpair *qp)
 {
 	int unreported = (int)qp->cq.head - (int)qp->cq.db_head;
 
-	if (unreported < 0)
-		unreported += qp->cq.entries;
-	if (!unreported)
-		return false;
-	return qp->efd >= 0 || unreported + (qp->rqs.nr - qp->rqs.nr_free) > qp->cq.entries - 1;
+	unreported += unreported < 0 ? qp->cq.entries : 0;
+	return unreported > (int)qp->rqs.nr_free;
 }
+
+/*
+ * Writes the CQ head doorbell of @qp (internal, out of line: called from
+ * vfn_nvme_qpair_submit() about once per CQ lap, so the inline path stays
+ * short).
+ */
+VFN_API void vfn_nvme_qpair_cq_ring(struct vfn_nvme_qpair *qp);
 
 /*
  * Rings the SQ doorbell once for everything posted since the last ring
@@ -251,8 +257,8 @@ static inline bool vfn_nvme_qpair_cq_head_due(const struct vfn_nvme_qpair *qp)
  */
 static inline void vfn_nvme_qpair_submit(struct vfn_nvme_qpair *qp)
 {
-	if (vfn_nvme_qpair_cq_head_due(qp))
-		vfn_cq_ring(&qp->cq);
+	if (vfn_unlikely(vfn_nvme_qpair_cq_head_due(qp)))
+		vfn_nvme_qpair_cq_ring(qp);
 	if (qp->sq.tail != qp->sq.db_tail)
 		vfn_sq_ring(&qp->sq);
 }

@@ -206,6 +206,11 @@ int vfn_rq_map(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe
 	return sgl ? rq_map_sgl(qp, rq, sqe, buf, len) : rq_map_prp(qp, rq, sqe, buf, len);
 }
 
+__attribute__((noinline, cold)) void vfn_nvme_qpair_cq_ring(struct vfn_nvme_qpair *qp)
+{
+	vfn_cq_ring(&qp->cq);
+}
+
 /*
  * A completion the hot path does not deliver: for another SQ, with an
  * unknown command id, or for a request not in flight.  Counts and drops it
@@ -233,7 +238,7 @@ static __attribute__((noinline, cold)) void rq_complete_odd(struct vfn_nvme_qpai
 	}
 	/* A stray CQE took a slot no request accounted for. */
 	if (vfn_nvme_qpair_cq_head_due(qp))
-		vfn_cq_ring(&qp->cq);
+		vfn_nvme_qpair_cq_ring(qp);
 }
 
 /*
@@ -272,23 +277,25 @@ static inline void rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_
 
 int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max)
 {
-	unsigned int lim = max <= 0 ? UINT_MAX : (unsigned int)max, n = 0;
+	/* max <= 0 wraps to a limit no reap reaches (0: UINT_MAX). */
+	unsigned int last = (unsigned int)max - 1u, n = 0;
 	struct vfn_nvme_cqe *cqe;
 
 	if (vfn_unlikely(qp->hooks & VFN_QP_HOOK_INJECT))
 		n = (unsigned int)vfn_nvme_inject_deliver(qp);
-	while (n < lim && (cqe = vfn_cq_peek(&qp->cq))) {
+	while (n <= last && (cqe = vfn_cq_peek(&qp->cq))) {
 		n++;
 		rq_complete(qp, cqe);
 	}
 	/*
 	 * A pair with interrupts reports the head after every reap.  A polled
-	 * one only when more commands are posted (vfn_nvme_qpair_submit()):
-	 * each CQE consumed was one of the completions to come, so reaping
-	 * never brings the CQ closer to overflowing.
+	 * one when the bound of vfn_nvme_qpair_cq_head_due() says so: a
+	 * completion whose request the caller keeps (not freed yet), or that
+	 * a callback re-posts, leaves the sum as high as before, so the head
+	 * must not wait for the next submit to be reported.
 	 */
-	if (qp->efd >= 0 && qp->cq.head != qp->cq.db_head)
-		vfn_cq_ring(&qp->cq);
+	if (qp->efd >= 0 ? qp->cq.head != qp->cq.db_head : vfn_nvme_qpair_cq_head_due(qp))
+		vfn_nvme_qpair_cq_ring(qp);
 	return (int)n;
 }
 
