@@ -7,9 +7,6 @@
 
 VFN=$1
 
-json_field() {
-	printf '%s\n' "$2" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\"]*\)\"\{0,1\} *$/\1/p" | head -n 1
-}
 
 t_capture "$VFN" id-ctrl sim:sn=vfnsim42,nn=4,mdts=6 -o json
 t_eq "id-ctrl sim: exit status" 0 "$T_RC"

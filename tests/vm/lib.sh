@@ -15,6 +15,9 @@
 #                                    "NAME: test"; one not ok if the binary
 #                                    crashes or reports no/missing results
 #   t_diag  TEXT...                  diagnostic lines ("# TEXT")
+#   t_err   NAME STATUS REGEX CMD...   CMD fails cleanly: exit STATUS, no stdout,
+#                                    one stderr line matching REGEX
+#   json_field KEY JSON              a value from flat JSON
 #   t_done                           print the plan (1..N); returns 1 if
 #                                    anything failed: end with  t_done
 #
@@ -172,6 +175,26 @@ t_run_cmocka() {
 		t_result 1 "$_t_n: exit status"
 		t_diag "command: $*" "all results ok but exit status $_t_rc"
 	fi
+}
+
+# t_err NAME STATUS REGEX CMD...: CMD fails with exit STATUS (1: the device
+# or the request is wrong, 2: the command line is) within 30 s, prints nothing
+# on stdout and exactly one line on stderr, matching REGEX.
+t_err() {
+	_n=$1 _st=$2 _re=$3
+	shift 3
+	_out=$(timeout 30 "$@" 2>/tmp/t_err)
+	_rc=$?
+	_err=$(cat /tmp/t_err)
+	t_eq "$_n: exit status $_st" "$_st" "$_rc"
+	t_eq "$_n: nothing on stdout" "" "$_out"
+	t_eq "$_n: one line on stderr" 1 "$(printf '%s\n' "$_err" | wc -l)"
+	t_match "$_n: says why and what to do" "$_re" "$_err"
+}
+
+# json_field KEY JSON: the value of "KEY" in flat JSON (strings unquoted).
+json_field() {
+	printf '%s\n' "$2" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\"]*\)\"\{0,1\} *$/\1/p" | head -n 1
 }
 
 t_done() {

@@ -12,24 +12,7 @@ MODE=${1:-vfio}
 B=$VFN_BDF
 NSZE=$((VFN_TEST_IMG_SIZE / VFN_TEST_LBA_SIZE))
 
-# t_err NAME STATUS REGEX CMD...: CMD fails with exit STATUS, prints nothing
-# on stdout and one line on stderr, matching REGEX.
-t_err() {
-	_n=$1 _st=$2 _re=$3
-	shift 3
-	_out=$(timeout 30 "$@" 2>/tmp/t_err)
-	_rc=$?
-	_err=$(cat /tmp/t_err)
-	t_eq "$_n: exit status $_st" "$_st" "$_rc"
-	t_eq "$_n: nothing on stdout" "" "$_out"
-	t_eq "$_n: one line on stderr" 1 "$(printf '%s\n' "$_err" | wc -l)"
-	t_match "$_n: says why" "$_re" "$_err"
-}
 
-# json_field KEY JSON: the value of "KEY" in flat JSON (strings unquoted).
-json_field() {
-	printf '%s\n' "$2" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\"]*\)\"\{0,1\} *$/\1/p" | head -n 1
-}
 
 if [ "$MODE" = nvme ]; then
 	DEVS="/dev/nvme0 /dev/ng0n1 /dev/nvme0n1"

@@ -14,19 +14,6 @@ LIMIT=/sys/module/vfio_iommu_type1/parameters/dma_entry_limit
 GROUP=$(basename "$(readlink "/sys/bus/pci/devices/$B/iommu_group")")
 NOBODY=65534
 
-# t_err NAME REGEX CMD...: CMD exits 1 within 30 s, prints nothing on stdout
-# and exactly one line on stderr, matching REGEX.
-t_err() {
-	_n=$1 _re=$2
-	shift 2
-	_out=$(timeout 30 "$@" 2>/tmp/t_err)
-	_rc=$?
-	_err=$(cat /tmp/t_err)
-	t_eq "$_n: exit status 1" 1 "$_rc"
-	t_eq "$_n: nothing on stdout" "" "$_out"
-	t_eq "$_n: one line on stderr" 1 "$(printf '%s\n' "$_err" | wc -l)"
-	t_match "$_n: says why and what to do" "$_re" "$_err"
-}
 
 # healthy NAME: the controller still opens and answers.
 healthy() {
@@ -38,7 +25,7 @@ healthy() {
 # --- (a) the kernel's DMA mapping limit --------------------------------
 t_eq "dma limit: booted with dma_entry_limit=1" 1 "$(cat "$LIMIT")"
 t_eq "dma limit 1: vfn_nvme_ctrl_open gives -ENOSPC" -ENOSPC "$(vm_faults open-ctrl "$B")"
-t_err "dma limit 1: id-ctrl" "no DMA mapping left to open $B .*dma_entry_limit" vfn id-ctrl "$B"
+t_err "dma limit 1: id-ctrl" 1 "no DMA mapping left to open $B .*dma_entry_limit" vfn id-ctrl "$B"
 # The limit is read when a container is set up, so a new process sees this.
 echo 16 >"$LIMIT"
 t_eq "dma limit 16: vfn_dma_alloc and vfn_iommu_map give -ENOSPC, and a free gives the mappings back" \
@@ -58,7 +45,7 @@ done
 t_ok "busy: another process holds group $GROUP" test -e /tmp/held
 t_eq "busy: vfn_vfio_open gives -EBUSY" -EBUSY "$(vm_faults open-vfio "$B")"
 t_eq "busy: vfn_nvme_ctrl_open gives -EBUSY" -EBUSY "$(vm_faults open-ctrl "$B")"
-t_err "busy: id-ctrl" "IOMMU group $GROUP is in use by another process" vfn id-ctrl "$B"
+t_err "busy: id-ctrl" 1 "IOMMU group $GROUP is in use by another process" vfn id-ctrl "$B"
 kill $holder
 wait $holder 2>/dev/null
 healthy "busy"
@@ -67,7 +54,7 @@ healthy "busy"
 t_match "no permission: /dev/vfio/$GROUP is root's alone" "^crw-------" "$(ls -l "/dev/vfio/$GROUP")"
 t_eq "no permission: vfn_vfio_open gives -EACCES" -EACCES "$(vm_faults as $NOBODY vm_faults open-vfio "$B")"
 t_eq "no permission: vfn_nvme_ctrl_open gives -EACCES" -EACCES "$(vm_faults as $NOBODY vm_faults open-ctrl "$B")"
-t_err "no permission: id-ctrl" "no permission to open /dev/vfio/$GROUP for $B" \
+t_err "no permission: id-ctrl" 1 "no permission to open /dev/vfio/$GROUP for $B" \
 	vm_faults as $NOBODY vfn id-ctrl "$B"
 healthy "no permission"
 

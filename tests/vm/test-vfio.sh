@@ -7,25 +7,7 @@
 B=$VFN_BDF
 NSZE=$((VFN_TEST_IMG_SIZE / VFN_TEST_LBA_SIZE))
 
-# t_err NAME STATUS REGEX CMD...: CMD fails with exit STATUS (1: the device
-# or the request is wrong, 2: the command line is) within 30 s, prints nothing
-# on stdout and exactly one line on stderr, matching REGEX.
-t_err() {
-	_n=$1 _st=$2 _re=$3
-	shift 3
-	_out=$(timeout 30 "$@" 2>/tmp/t_err)
-	_rc=$?
-	_err=$(cat /tmp/t_err)
-	t_eq "$_n: exit status $_st" "$_st" "$_rc"
-	t_eq "$_n: nothing on stdout" "" "$_out"
-	t_eq "$_n: one line on stderr" 1 "$(printf '%s\n' "$_err" | wc -l)"
-	t_match "$_n: says why and what to do" "$_re" "$_err"
-}
 
-# json_field KEY JSON: the value of "KEY" in flat JSON (strings unquoted).
-json_field() {
-	printf '%s\n' "$2" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\"]*\)\"\{0,1\} *$/\1/p" | head -n 1
-}
 
 # --- the library, through a cmocka test ---------------------------------
 t_run_cmocka ctrl test_vm_ctrl
