@@ -136,13 +136,14 @@ static int read_link_basename(const char *path, char *buf, size_t len)
 }
 
 /* Returns 1 if @path is (or links to) a directory, 0 if not, or -errno. */
-static int is_dir(const char *path)
+/* 0 if @path is a directory, @missing if there is none, else -errno. */
+static int require_dir(const char *path, int missing)
 {
 	struct stat st;
 
 	if (stat(path, &st))
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-	return S_ISDIR(st.st_mode) ? 1 : 0;
+		return errno == ENOENT || errno == ENOTDIR ? missing : -errno;
+	return S_ISDIR(st.st_mode) ? 0 : missing;
 }
 
 static int hex_digit(char c)
@@ -222,14 +223,10 @@ static int dev_lookup(const char *bdf, char canon[VFN_PCI_BDF_LEN])
 	ret = sysfs_path(path, "bus/pci/devices/%s", canon);
 	if (ret)
 		return ret;
-	ret = is_dir(path);
-	if (ret < 0)
-		return ret;
-	if (!ret) {
+	ret = require_dir(path, -ENODEV);
+	if (ret == -ENODEV)
 		log_debug("pci: %s: no such function", canon);
-		return -ENODEV;
-	}
-	return 0;
+	return ret;
 }
 
 /* Parses a sysfs hex value ("0x8086", optional prefix) of at most @max. */
@@ -529,14 +526,10 @@ static int driver_loaded(const char *driver)
 	ret = sysfs_path(path, "bus/pci/drivers/%s", driver);
 	if (ret)
 		return ret;
-	ret = is_dir(path);
-	if (ret < 0)
-		return ret;
-	if (!ret) {
+	ret = require_dir(path, -ENOENT);
+	if (ret == -ENOENT)
 		log_debug("pci: driver %s is not loaded", driver);
-		return -ENOENT;
-	}
-	return 0;
+	return ret;
 }
 
 /* Returns 0 if @bdf's driver link names @driver, -EIO if it does not. */
