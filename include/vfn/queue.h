@@ -70,19 +70,19 @@ struct vfn_sq {
  */
 static inline int vfn_db_need_mmio(uint16_t ei, uint16_t old, uint16_t new_, uint16_t entries)
 {
-	int since_old, moved = (int)new_ - (int)old;
-
 	if (vfn_unlikely(ei >= entries)) {
 		ei = (uint16_t)(ei + entries);
 		if (ei >= entries)
 			return 1;
 	}
-	since_old = (int)ei - (int)old;
-	if (since_old < 0)
-		since_old += entries;
-	if (moved < 0)
-		moved += entries;
-	return since_old < moved;
+	/*
+	 * Without a wrap in between, [old, new) is one interval and a single
+	 * unsigned compare places @ei (below @old it wraps to a huge value).
+	 * Across the wrap the interval is [old, entries) plus [0, new).
+	 */
+	if (vfn_likely(new_ >= old))
+		return (unsigned int)(ei - old) < (unsigned int)(new_ - old);
+	return ei >= old || ei < new_;
 }
 
 /*

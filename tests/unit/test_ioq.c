@@ -117,6 +117,60 @@ static void test_sq_alloc(void **state)
 	vfn_nvme_cq_free(ctrl, &cq);
 }
 
+/*
+ * The event-index rule against its definition, walked slot by slot: ring
+ * iff the controller's EventIdx is one of the values the doorbell moved
+ * over, [old, new) around the ring (a value k below 0 in 16 bits standing
+ * for entries - k, any other value outside the ring always rings).  Every old/new pair of
+ * several ring sizes, every EventIdx in the ring and the awkward ones
+ * outside it.
+ */
+static int need_mmio_by_walking(uint16_t ei, uint16_t old, uint16_t new_, uint16_t entries)
+{
+	if (ei >= 0x10000 - entries)
+		ei = (uint16_t)(ei - (0x10000 - entries)); /* -k: k slots before the end */
+	else if (ei >= entries)
+		return 1;
+	for (uint16_t v = old; v != new_; v = (uint16_t)((v + 1u) % entries))
+		if (v == ei)
+			return 1;
+	return 0;
+}
+
+static void test_db_need_mmio(void **state)
+{
+	static const uint16_t sizes[] = { 2, 3, 5, 8, 33, 64 };
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint16_t e = sizes[i];
+		const uint16_t outside[] = { e,
+					     (uint16_t)(e + 1),
+					     0x7fff,
+					     0x8000,
+					     (uint16_t)(0x10000 - e),
+					     (uint16_t)(0xffff - e),
+					     0xfffe,
+					     0xffff };
+		unsigned int rings = 0;
+
+		for (uint16_t old = 0; old < e; old++)
+			for (uint16_t new_ = 0; new_ < e; new_++) {
+				for (uint16_t ei = 0; ei < e; ei++) {
+					int want = need_mmio_by_walking(ei, old, new_, e);
+
+					assert_int_equal(vfn_db_need_mmio(ei, old, new_, e), want);
+					rings += (unsigned int)want;
+				}
+				for (size_t k = 0; k < sizeof(outside) / sizeof(outside[0]); k++)
+					assert_int_equal(vfn_db_need_mmio(outside[k], old, new_, e),
+							 need_mmio_by_walking(outside[k], old, new_, e));
+			}
+		/* Each EventIdx lies in [old, new) for e * (e - 1) / 2 of the e * e pairs. */
+		assert_int_equal(rings, (unsigned int)e * e * (e - 1u) / 2u);
+	}
+}
+
 static void test_alloc_rejects(void **state)
 {
 	struct vfn_nvme_ctrl *ctrl = *state;
@@ -164,6 +218,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cq_alloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sq_alloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_rejects, setup, teardown),
+		cmocka_unit_test(test_db_need_mmio),
 		cmocka_unit_test_setup_teardown(test_qpair_rejects, setup, teardown),
 	};
 
