@@ -41,6 +41,7 @@ struct vfn_cq {
 	vfn_le32 *shadow_db;	  /* this queue's slot in the shadow doorbell page */
 	const vfn_le32 *eventidx; /* its slot in the EventIdx page (controller-written) */
 	uint16_t db_head;	  /* the head last written to the (shadow) doorbell */
+	uint16_t unreported;	  /* CQEs consumed since then: (head - db_head) mod entries */
 	uint64_t mmio_db_writes;  /* MMIO doorbell writes so far */
 };
 
@@ -200,6 +201,7 @@ static inline struct vfn_nvme_cqe *vfn_cq_peek(struct vfn_cq *cq)
 /* Consumes the CQE at the head: advances it, flipping the phase on wrap. */
 static inline void vfn_cq_pop(struct vfn_cq *cq)
 {
+	cq->unreported++;
 	if (++cq->head == cq->entries) {
 		cq->head = 0;
 		cq->phase ^= 1;
@@ -209,9 +211,12 @@ static inline void vfn_cq_pop(struct vfn_cq *cq)
 /*
  * Writes @head to the CQ head doorbell as is (any value, for testing): to
  * the shadow doorbell too when there is one, and always to the MMIO one.
+ * cq->unreported becomes the CQEs consumed beyond @head.
  */
 static inline void vfn_cq_write_head(struct vfn_cq *cq, uint16_t head)
 {
+	int unreported = (int)cq->head - (int)head;
+
 	/*
 	 * Our reads of the consumed CQEs must be done before the controller
 	 * may reuse their slots; the MMIO write is ordered after them by the
@@ -221,6 +226,7 @@ static inline void vfn_cq_write_head(struct vfn_cq *cq, uint16_t head)
 	if (cq->shadow_db)
 		VFN_WRITE_ONCE(*cq->shadow_db, vfn_cpu_to_le32(head));
 	cq->db_head = head;
+	cq->unreported = (uint16_t)(unreported < 0 ? unreported + cq->entries : unreported);
 	cq->mmio_db_writes++;
 	vfn_mmio_write32(cq->db, head);
 }
@@ -246,6 +252,7 @@ static inline void vfn_cq_ring(struct vfn_cq *cq)
 	 */
 	vfn_mb();
 	cq->db_head = head;
+	cq->unreported = 0;
 	if (vfn_db_shadow_update(shadow, eventidx, old, head, entries)) {
 		cq->mmio_db_writes++;
 		vfn_mmio_write32(cq->db, head);

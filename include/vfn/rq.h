@@ -236,10 +236,7 @@ static inline int vfn_rq_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, stru
  */
 static inline bool vfn_nvme_qpair_cq_head_due(const struct vfn_nvme_qpair *qp)
 {
-	int unreported = (int)qp->cq.head - (int)qp->cq.db_head;
-
-	unreported += unreported < 0 ? qp->cq.entries : 0;
-	return unreported > (int)qp->rqs.nr_free;
+	return qp->cq.unreported > qp->rqs.nr_free;
 }
 
 /*

@@ -171,6 +171,34 @@ static void test_db_need_mmio(void **state)
 	}
 }
 
+/* cq.unreported: CQEs popped since the head doorbell was written, whatever head was written. */
+static void test_cq_unreported(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = *state;
+	struct vfn_cq cq;
+
+	assert_int_equal(vfn_nvme_cq_alloc(ctrl, &cq, 1, 8), 0);
+	assert_int_equal(cq.unreported, 0);
+	for (int i = 0; i < 3; i++)
+		vfn_cq_pop(&cq);
+	assert_int_equal(cq.unreported, 3);
+	vfn_cq_write_head(&cq, 1); /* a test writing a stale head: 2 still unreported */
+	assert_int_equal(cq.unreported, 2);
+	assert_int_equal(cq.db_head, 1);
+	vfn_cq_ring(&cq);
+	assert_int_equal(cq.unreported, 0);
+	assert_int_equal(cq.db_head, 3);
+	for (int i = 0; i < 6; i++)
+		vfn_cq_pop(&cq); /* head 3 -> 1, across the wrap */
+	assert_int_equal(cq.head, 1);
+	assert_int_equal(cq.phase, 0);
+	assert_int_equal(cq.unreported, 6);
+	vfn_cq_write_head(&cq, 7);
+	assert_int_equal(cq.unreported, 2);
+	assert_int_equal(cq.mmio_db_writes, 3);
+	vfn_nvme_cq_free(ctrl, &cq);
+}
+
 static void test_alloc_rejects(void **state)
 {
 	struct vfn_nvme_ctrl *ctrl = *state;
@@ -219,6 +247,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sq_alloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_rejects, setup, teardown),
 		cmocka_unit_test(test_db_need_mmio),
+		cmocka_unit_test_setup_teardown(test_cq_unreported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qpair_rejects, setup, teardown),
 	};
 
