@@ -15,7 +15,8 @@
  * request not in flight is dropped and counted in qp->rqs.stats, one of an
  * abandoned request releases it; every callback (and every DONE request)
  * gets exactly its CQE; reap consumes exactly the run of CQEs carrying the
- * current phase (up to its budget); the SQ head follows the completions;
+ * current phase (up to its budget), stopping right after delivering a
+ * completion that leaves every request free; the SQ head follows the completions;
  * the free list is exactly the FREE requests; and after draining every
  * request is free again.  The queue pair is then put back in its initial
  * state, so each input runs from the same start.
@@ -137,10 +138,19 @@ static int model_consume(void)
 	return cid;
 }
 
-/* Runs the model up to the completion that should reach a callback next (or to @limit CQEs). */
-static int model_next_callback(int limit)
+/* After delivering a completion that leaves every request free, reap stops looking. */
+static void model_stop_if_idle(void)
 {
-	while (m.done < limit) {
+	for (unsigned int i = 0; i < m.qp->rqs.nr; i++)
+		if (m.state[i] != VFN_RQ_FREE)
+			return;
+	m.run = m.done;
+}
+
+/* Runs the model up to the completion that should reach a callback next (or to the end of the run). */
+static int model_next_callback(void)
+{
+	while (m.done < m.run) {
 		int cid = model_consume();
 
 		if (cid >= 0 && m.mode[cid] != CB_NONE)
@@ -151,13 +161,14 @@ static int model_next_callback(int limit)
 
 static void cb(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
 {
-	int cid = model_next_callback(m.run);
+	int cid = model_next_callback();
 
 	assert(qp == m.qp && cid == rq->cid && rq->state == VFN_RQ_DONE);
 	assert(!memcmp(cqe, &m.cqe[cid], sizeof(*cqe)) && !memcmp(&rq->cqe, cqe, sizeof(*cqe)));
 	assert(qp->sq.head == m.sq_head);
 	if (m.mode[cid] == CB_PLAIN) {
-		m.state[cid] = VFN_RQ_FREE;
+		m.state[cid] = VFN_RQ_FREE; /* reap releases it after the callback */
+		model_stop_if_idle();
 		return;
 	}
 	vfn_rq_free(qp, rq);
@@ -171,6 +182,7 @@ static void cb(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nv
 		m.state[cid] = VFN_RQ_ALLOCATED;
 		post(qp, again, CB_REPOST);
 	}
+	model_stop_if_idle();
 }
 
 /* How many CQEs reap(@max) must consume: the run carrying the expected phase. */
@@ -217,7 +229,7 @@ static void reap(struct vfn_nvme_qpair *qp, int max)
 	m.done = 0;
 	n = vfn_nvme_qpair_reap(qp, max);
 	assert(n == m.run);
-	assert(model_next_callback(m.run) < 0); /* every callback was made */
+	assert(model_next_callback() < 0); /* every callback was made */
 	assert(qp->cq.head == (m.head + n) % qp->cq.entries);
 	check_tracker(qp);
 	/* The head doorbell: always current with a vector; polled, never so stale the CQ could overflow. */

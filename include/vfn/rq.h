@@ -287,12 +287,15 @@ VFN_API int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct
 /*
  * Consumes up to @max posted completions (0: all), then writes the CQ head
  * doorbell at most once: after every batch with interrupts, lazily when
- * polled (see vfn_nvme_qpair_cq_head_due()).  Each valid one is copied to its request, updates
- * the SQ head, and either calls rq->cb (then releases the request) or
- * leaves the request DONE.  Completions with an unknown command id, of a
- * request not in flight, or naming another SQ are counted in qp->rqs.stats,
- * logged and dropped; those of abandoned requests release them.  Returns
- * the number of CQEs consumed.  No syscall.
+ * polled (see vfn_nvme_qpair_cq_head_due()).  Each valid one is copied to
+ * its request, updates the SQ head, and either calls rq->cb (then releases
+ * the request) or leaves the request DONE.  Completions with an unknown
+ * command id, of a request not in flight, or naming another SQ are counted
+ * in qp->rqs.stats, logged and dropped; those of abandoned requests release
+ * them.  A completion that leaves every request free ends the reap: nothing
+ * more is owed, and a stray CQE behind it is left to the next reap.  The
+ * pair's hooks (injection, command log) are sampled once per reap.
+ * Returns the number of CQEs consumed.  No syscall.
  */
 VFN_API int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max);
 

@@ -243,20 +243,25 @@ static __attribute__((noinline, cold)) void rq_complete_odd(struct vfn_nvme_qpai
 
 /*
  * Consumes the CQE at the head (@cqe) and delivers it to its request, or
- * counts and drops it.
+ * counts and drops it.  @hooked: the reap of a pair with slow-path hooks
+ * (the command log may be on).  Returns true if it delivered it and every
+ * request is free now: the controller owes no completion.
  */
-static inline void rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_cqe *cqe)
+static inline __attribute__((always_inline)) bool rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_cqe *cqe,
+							      bool hooked)
 {
 	uint16_t cid = vfn_le16_to_cpu(cqe->cid);
-	struct vfn_nvme_cqe odd;
 	struct vfn_rq *rq;
 
 	if (vfn_unlikely(vfn_le16_to_cpu(cqe->sqid) != qp->sq.qid || cid >= qp->rqs.nr ||
 			 qp->rqs.rqs[cid].state != VFN_RQ_INFLIGHT)) {
-		odd = *cqe;
+		/*
+		 * The slot stays ours after the pop until the head doorbell is
+		 * written, which rq_complete_odd() does only after reading it.
+		 */
 		vfn_cq_pop(&qp->cq);
-		rq_complete_odd(qp, &odd);
-		return;
+		rq_complete_odd(qp, cqe);
+		return false;
 	}
 	rq = &qp->rqs.rqs[cid];
 	rq->cqe = *cqe;
@@ -265,7 +270,7 @@ static inline void rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_
 		qp->sq.head = vfn_le16_to_cpu(rq->cqe.sqhd);
 	qp->rqs.stats.completed++;
 	rq->state = VFN_RQ_DONE;
-	if (vfn_unlikely(qp->hooks & VFN_QP_HOOK_LOG))
+	if (hooked && (qp->hooks & VFN_QP_HOOK_LOG))
 		vfn_nvme_cmdlog_complete(qp, rq, &rq->cqe);
 	if (rq->cb) {
 		rq->cb(qp, rq, &rq->cqe);
@@ -273,30 +278,59 @@ static inline void rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_
 		if (rq->state == VFN_RQ_DONE)
 			vfn_rq_release(qp, rq);
 	}
+	return qp->rqs.nr_free == qp->rqs.nr;
+}
+
+/* vfn_nvme_qpair_reap() with @last = max - 1; @hooked as rq_complete(). */
+static inline __attribute__((always_inline)) int qpair_reap(struct vfn_nvme_qpair *qp, unsigned int last, bool hooked)
+{
+	unsigned int n = 0;
+	struct vfn_nvme_cqe *cqe;
+
+	if (hooked && (qp->hooks & VFN_QP_HOOK_INJECT))
+		n = (unsigned int)vfn_nvme_inject_deliver(qp);
+	while (n <= last && (cqe = vfn_cq_peek(&qp->cq))) {
+		n++;
+		/*
+		 * The last completion owed: stop without looking at the next
+		 * slot (a stray CQE there waits for the next reap).  Nor can
+		 * the head be due: no request is out to add to the unreported
+		 * CQEs.
+		 */
+		if (rq_complete(qp, cqe, hooked))
+			goto out;
+	}
+	/*
+	 * A polled pair reports the head when the bound of
+	 * vfn_nvme_qpair_cq_head_due() says so: a completion whose request
+	 * the caller keeps (not freed yet), or that a callback re-posts,
+	 * leaves the sum as high as before, so the head must not wait for
+	 * the next submit to be reported.
+	 */
+	if (qp->efd < 0 && vfn_nvme_qpair_cq_head_due(qp))
+		vfn_nvme_qpair_cq_ring(qp);
+out:
+	/* A pair with interrupts reports the head after every reap. */
+	if (qp->efd >= 0 && qp->cq.unreported)
+		vfn_nvme_qpair_cq_ring(qp);
+	return (int)n;
+}
+
+/* The reap of a pair with injection, the command log or a failure on. */
+static __attribute__((noinline, cold)) int qpair_reap_hooked(struct vfn_nvme_qpair *qp, unsigned int last)
+{
+	return qpair_reap(qp, last, true);
 }
 
 int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max)
 {
 	/* max <= 0 wraps to a limit no reap reaches (0: UINT_MAX). */
-	unsigned int last = (unsigned int)max - 1u, n = 0;
-	struct vfn_nvme_cqe *cqe;
+	unsigned int last = (unsigned int)max - 1u;
 
-	if (vfn_unlikely(qp->hooks & VFN_QP_HOOK_INJECT))
-		n = (unsigned int)vfn_nvme_inject_deliver(qp);
-	while (n <= last && (cqe = vfn_cq_peek(&qp->cq))) {
-		n++;
-		rq_complete(qp, cqe);
-	}
-	/*
-	 * A pair with interrupts reports the head after every reap.  A polled
-	 * one when the bound of vfn_nvme_qpair_cq_head_due() says so: a
-	 * completion whose request the caller keeps (not freed yet), or that
-	 * a callback re-posts, leaves the sum as high as before, so the head
-	 * must not wait for the next submit to be reported.
-	 */
-	if (qp->efd >= 0 ? qp->cq.head != qp->cq.db_head : vfn_nvme_qpair_cq_head_due(qp))
-		vfn_nvme_qpair_cq_ring(qp);
-	return (int)n;
+	/* Hooks are sampled once: a callback that turns one on affects the next reap. */
+	if (vfn_unlikely(qp->hooks))
+		return qpair_reap_hooked(qp, last);
+	return qpair_reap(qp, last, false);
 }
 
 /* Sleeps on the eventfd until it fires or @deadline passes, and resets it. */
