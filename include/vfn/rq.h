@@ -206,17 +206,21 @@ VFN_API int vfn_rq_post_hooked(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, str
 static inline int vfn_rq_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe)
 {
 	struct vfn_sq *sq = &qp->sq;
-	uint16_t next = (uint16_t)(sq->tail + 1 == sq->entries ? 0 : sq->tail + 1);
+	uint16_t tail, next;
 
 	/* The hooked path also refuses a request that is not ALLOCATED. */
 	if (vfn_unlikely(qp->hooks || rq->state != VFN_RQ_ALLOCATED))
 		return vfn_rq_post_hooked(qp, rq, sqe);
+	tail = sq->tail;
+	next = (uint16_t)(tail + 1);
+	if (vfn_unlikely(next == sq->entries))
+		next = 0;
 	/* The SQ is full when the tail would catch up with the head. */
 	if (vfn_unlikely(next == sq->head))
 		return -EBUSY;
 	sqe->cid = vfn_cpu_to_le16(rq->cid);
 	rq->state = VFN_RQ_INFLIGHT;
-	memcpy(&sq->sqes[sq->tail], sqe, sizeof(*sqe));
+	memcpy(&sq->sqes[tail], sqe, sizeof(*sqe));
 	sq->tail = next;
 	return 0;
 }
