@@ -278,15 +278,37 @@ VFN_API int vfn_rq_map(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_
 		       bool sgl);
 
 /*
+ * vfn_rq_map_iova() for everything but one dword-aligned piece within a
+ * memory page (internal, called from the inline function): PRP2 or a PRP
+ * list, @len 0, and the errors.  Returns as vfn_rq_map_iova().
+ */
+VFN_API int vfn_rq_map_iova_list(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, uint64_t iova,
+				 size_t len);
+
+/*
  * The fast path of vfn_rq_map() for callers that keep the device address
  * of their buffers (e.g. from vfn_dma_alloc()): PRPs for @len bytes at
  * device address @iova, which must be contiguous in the controller's
  * address space (one mapping) and dword aligned.  No translation; @len 0
- * clears the data pointer.  Errors: -EINVAL (NULL argument, @len beyond
- * qp->max_xfer, @iova not dword aligned).
+ * clears the data pointer.  Inline for a piece within one memory page
+ * (PRP1 only); longer ones build PRP2 or a PRP list in @rq's memory.
+ * @qp, @rq and @sqe are not checked (hot path).  Errors: -EINVAL (@len
+ * beyond qp->max_xfer, @iova not dword aligned).
  */
-VFN_API int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, uint64_t iova,
-			    size_t len);
+static inline int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, uint64_t iova,
+				  size_t len)
+{
+	size_t room = qp->page_size - ((size_t)iova & (qp->page_size - 1));
+
+	/* 1..room bytes (len 0 wraps), dword aligned, within the transfer limit. */
+	if (vfn_likely(len - 1 < room && !(iova & 3) && len <= qp->max_xfer)) {
+		sqe->flags &= (uint8_t)~0xc0u; /* PSDT 00b: PRPs */
+		sqe->dptr.prp1 = vfn_cpu_to_le64(iova);
+		sqe->dptr.prp2 = 0;
+		return 0;
+	}
+	return vfn_rq_map_iova_list(qp, rq, sqe, iova, len);
+}
 
 /*
  * Consumes up to @max posted completions (0: all), then writes the CQ head

@@ -108,25 +108,14 @@ static int rq_map_prp(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_n
 	return rq_prp_iova(qp, rq, sqe, iova, len);
 }
 
-int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, uint64_t iova, size_t len)
+int vfn_rq_map_iova_list(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, uint64_t iova,
+			 size_t len)
 {
-	/* The common case first: one dword-aligned piece within a memory page, PRP1 only. */
-	if (vfn_likely(qp && rq && sqe && len - 1 < qp->page_size - (iova & (qp->page_size - 1)) && !(iova & 3) &&
-		       len <= qp->max_xfer)) {
-		sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | VFN_NVME_SQE_PSDT_PRP);
-		sqe->dptr.prp1 = vfn_cpu_to_le64(iova);
-		sqe->dptr.prp2 = 0;
-		return 0;
-	}
-	if (!qp || !rq || !sqe) {
-		log_debug("rq_map_iova: NULL argument");
-		return -EINVAL;
-	}
 	if (!len) {
 		rq_dptr_clear(sqe);
 		return 0;
 	}
-	if (vfn_unlikely(len > qp->max_xfer)) {
+	if (len > qp->max_xfer) {
 		log_debug("rq_map_iova: %zu bytes beyond the queue's transfer limit %zu", len, qp->max_xfer);
 		return -EINVAL;
 	}

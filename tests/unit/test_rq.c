@@ -500,6 +500,48 @@ static void test_map_prp(void **state)
 	vfn_rq_free(qp, rq);
 }
 
+/*
+ * vfn_rq_map_iova(): the inline one-page case (PRP1 only, up to the last
+ * byte of the page; PSDT cleared, the FUSE bits kept) and the out-of-line
+ * rest (PRP2, a PRP list, length 0, the errors), all from device addresses.
+ */
+static void test_map_iova(void **state)
+{
+	struct map_fixture *m = *state;
+	struct vfn_nvme_qpair *qp = &m->f.qp;
+	struct vfn_nvme_sqe sqe = { .flags = 0xc1 };
+	struct vfn_rq *rq = vfn_rq_alloc(qp);
+	vfn_le64 *list = rq->list;
+
+	sqe.dptr.prp2 = vfn_cpu_to_le64(0xdead000);
+	assert_int_equal(vfn_rq_map_iova(qp, rq, &sqe, 0x300e00, 512), 0);
+	assert_int_equal(sqe.flags, 0x01);
+	assert_int_equal(vfn_le64_to_cpu(sqe.dptr.prp1), 0x300e00);
+	assert_int_equal(sqe.dptr.prp2, 0);
+	/* The last byte of the page is still PRP1 only; one more needs PRP2. */
+	assert_int_equal(vfn_rq_map_iova(qp, rq, &sqe, 0x300004, PAGE - 4), 0);
+	assert_int_equal(sqe.dptr.prp2, 0);
+	assert_int_equal(vfn_rq_map_iova(qp, rq, &sqe, 0x300004, PAGE - 3), 0);
+	assert_int_equal(vfn_le64_to_cpu(sqe.dptr.prp1), 0x300004);
+	assert_int_equal(vfn_le64_to_cpu(sqe.dptr.prp2), 0x301000);
+	/* Three pages from offset 8: PRP2 is the request's own list. */
+	assert_int_equal(vfn_rq_map_iova(qp, rq, &sqe, 0x300008, 3 * PAGE), 0);
+	assert_int_equal(vfn_le64_to_cpu(sqe.dptr.prp2), rq->list_iova);
+	assert_int_equal(vfn_le64_to_cpu(list[0]), 0x301000);
+	assert_int_equal(vfn_le64_to_cpu(list[2]), 0x303000);
+	/* Not dword aligned, beyond the transfer limit (also within one page). */
+	assert_int_equal(vfn_rq_map_iova(qp, rq, &sqe, 0x300002, 512), -EINVAL);
+	assert_int_equal(vfn_rq_map_iova(qp, rq, &sqe, 0x300000, qp->max_xfer + 1), -EINVAL);
+	qp->max_xfer = 1024;
+	assert_int_equal(vfn_rq_map_iova(qp, rq, &sqe, 0x300000, 2048), -EINVAL);
+	assert_int_equal(vfn_rq_map_iova(qp, rq, &sqe, 0x300000, 1024), 0);
+	/* No data: the pointer is cleared. */
+	assert_int_equal(vfn_rq_map_iova(qp, rq, &sqe, 0x300000, 0), 0);
+	assert_int_equal(sqe.dptr.prp1, 0);
+	assert_int_equal(sqe.flags, 0x01);
+	vfn_rq_free(qp, rq);
+}
+
 static void test_map_sgl(void **state)
 {
 	struct map_fixture *m = *state;
@@ -605,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_list_len),
 		cmocka_unit_test(test_tracker_init_rejects),
 		cmocka_unit_test_setup_teardown(test_map_prp, map_setup, map_teardown),
+		cmocka_unit_test_setup_teardown(test_map_iova, map_setup, map_teardown),
 		cmocka_unit_test_setup_teardown(test_map_sgl, map_setup, map_teardown),
 		cmocka_unit_test_setup_teardown(test_async_split, map_setup, map_teardown),
 		cmocka_unit_test_setup_teardown(test_async_split_all_or_nothing, map_setup, map_teardown),
