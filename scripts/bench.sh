@@ -125,14 +125,16 @@ run_guest() { # OUT [GUEST-ARGS...]
 # the instructions whose source line is in the library (src/, include/vfn/)
 # are the driver's, the rest (the toggles, perf's own stores) are not.
 # Divided by the run's completions (every I/O is submitted and completed
-# inside the counted calls).  Prints "DRIVER PERF OTHER IOS" or fails.
-count_run() { # DIR QD
+# inside the counted calls).  Extra arguments go to vfn perf.  Prints
+# "DRIVER PERF OTHER IOS" or fails.
+count_run() { # DIR QD [PERF-ARGS...]
 	local dir=$1 qd=$2 base
+	shift 2
 	base=$dir/cd.q$qd
 	LD_BIND_NOW=1 valgrind --tool=callgrind --collect-atstart=no --dump-instr=yes \
 		--callgrind-out-file="$base" -q \
 		"$opt_build/tools/vfn" perf "$sim_uri" -q "$qd" -s 4096 -w randread \
-		-t 4 --count-driver -o json >"$base.json" 2>"$base.err" || return 1
+		-t 4 --count-driver "$@" -o json >"$base.json" 2>"$base.err" || return 1
 	python3 - "$base" "$base.json" "$SRC_ROOT" <<'PY'
 import collections, json, os, re, sys
 prof, res, root = sys.argv[1], sys.argv[2], os.path.realpath(sys.argv[3])
@@ -174,10 +176,10 @@ PY
 }
 
 # Prints the driver's instructions per I/O at QD, or "n/a (reason)".
-driver_cost() { # QD
+driver_cost() { # QD [PERF-ARGS...]
 	local qd=$1 dir r
 	dir=$(mktemp -d /tmp/vfn-bench-cg.XXXXXX)
-	if ! r=$(count_run "$dir" "$qd"); then
+	if ! r=$(count_run "$dir" "$@"); then
 		echo "n/a (vfn perf --count-driver $sim_uri failed: $(tail -n1 "$dir"/*.err 2>/dev/null | tr -d '\n' | cut -c1-80))"
 		rm -rf "$dir"; return
 	fi
@@ -235,28 +237,30 @@ else:
 }
 
 cost_section() {
-	local c1 c32 t1 t32 why=
+	local c1 c32 m1 m32 t1 t32 why=
 	if ! command -v valgrind >/dev/null; then
 		why="n/a (valgrind not installed)"
 	elif ! "$opt_build/tools/vfn" perf --help 2>/dev/null | grep -q -- --count-driver; then
 		why="n/a (vfn perf not built, or without --count-driver)"
 	fi
 	if [[ -n $why ]]; then
-		c1=$why c32=$why t1=$why t32=$why
+		c1=$why c32=$why m1=$why m32=$why t1=$why t32=$why
 	else
 		c1=$(driver_cost 1)
 		c32=$(driver_cost 32)
+		m1=$(driver_cost 1 --map-per-io)
+		m32=$(driver_cost 32 --map-per-io)
 		t1=$(thread_cost 1)
 		t32=$(thread_cost 32)
 	fi
 	cat <<EOF
 
-Driver cost on \`$sim_uri\`: the library's own instructions per 4 KiB read, submission + completion (\`vfn perf --count-driver\`, polled, under valgrind callgrind; see docs/benchmarks.md).  Secondary: the whole main thread of \`vfn perf --irq\`, perf's loop and the epoll/eventfd wrappers included ((Ir(4 s) - Ir(1 s)) / (I/Os(4 s) - I/Os(1 s))):
+Driver cost on \`$sim_uri\`: the library's own instructions per 4 KiB read, submission + completion (\`vfn perf --count-driver\`, polled, under valgrind callgrind; see docs/benchmarks.md), with each buffer's data pointer built once before the run (the default) and per I/O with \`vfn_rq_map_iova()\` (\`--map-per-io\`).  Secondary: the whole main thread of \`vfn perf --irq\`, perf's loop and the epoll/eventfd wrappers included ((Ir(4 s) - Ir(1 s)) / (I/Os(4 s) - I/Os(1 s))):
 
-| workload | driver instructions per I/O | main thread per I/O (--irq) |
-| --- | --- | --- |
-| 4k randread QD1 | $c1 | $t1 |
-| 4k randread QD32 | $c32 | $t32 |
+| workload | driver instructions per I/O | with --map-per-io | main thread per I/O (--irq) |
+| --- | --- | --- | --- |
+| 4k randread QD1 | $c1 | $m1 | $t1 |
+| 4k randread QD32 | $c32 | $m32 | $t32 |
 EOF
 }
 

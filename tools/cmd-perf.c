@@ -43,11 +43,10 @@
 #include "histogram.h"
 #include "perf.h"
 
-#define PERF_USAGE                                                                                                       \
-	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]"              \
-	" [--warmup SEC] [-n NSID] [--irq] [--batch N] [--no-shadow-doorbells] [--clock tsc|monotonic] [--count-driver]" \
-	" [--cmdlog N]"                                                                                                  \
-	" [-o normal|json]"
+#define PERF_USAGE                                                                                          \
+	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]" \
+	" [--warmup SEC] [-n NSID] [--irq] [--batch N] [--no-shadow-doorbells] [--clock tsc|monotonic]"     \
+	" [--count-driver] [--map-per-io] [--cmdlog N] [-o normal|json]"
 #define PERF_DRAIN_NS 10000000000ull /* in-flight commands must complete within 10 s after the run */
 #define PERF_IDLE_CHECK 1024u	     /* empty polls between clock reads */
 
@@ -78,6 +77,7 @@ struct perf_opts {
 	bool tsc;
 	bool nsid_given;   /* -n on the command line */
 	bool count_driver; /* callgrind collects only in the driver's calls */
+	bool map_per_io;   /* vfn_rq_map_iova() per command, not once per slot */
 	enum out_fmt fmt;
 };
 
@@ -546,7 +546,7 @@ static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qi
 	ret = vfn_nvme_qpair_create(j->ctrl, qid, &qo, &q->qp);
 	if (!ret && j->o.cmdlog)
 		ret = vfn_nvme_qpair_log_enable(q->qp, j->o.cmdlog);
-	if (!ret)
+	if (!ret && !j->o.map_per_io)
 		ret = perf_queue_premap(j, q);
 	if (ret)
 		return ret;
@@ -630,9 +630,10 @@ static int perf_limits_kernel(struct perf_job *j, struct perf_limits *l)
 	if (j->o.nsid_given && j->o.nsid != i->nsid)
 		return errmsg("%s is namespace %u; drop -n %u or use that namespace's node", j->o.dev, i->nsid,
 			      j->o.nsid);
-	if (j->o.irq || j->o.no_shadow || j->o.count_driver || j->o.cmdlog)
+	if (j->o.irq || j->o.no_shadow || j->o.count_driver || j->o.map_per_io || j->o.cmdlog)
 		return errmsg(
-			"--irq, --no-shadow-doorbells, --count-driver and --cmdlog are for vfio and sim queues; the kernel driver owns the"
+			"--irq, --no-shadow-doorbells, --count-driver, --map-per-io and --cmdlog are for vfio and sim queues; the kernel"
+			" driver owns the"
 			" queues of %s",
 			j->o.dev);
 	j->o.nsid = i->nsid;
@@ -800,6 +801,7 @@ enum {
 	OPT_CLOCK,
 	OPT_BATCH,
 	OPT_COUNT_DRIVER,
+	OPT_MAP_PER_IO,
 	OPT_CMDLOG
 };
 
@@ -817,6 +819,7 @@ static const struct option perf_longopts[] = {
 	{ "no-shadow-doorbells", no_argument, NULL, OPT_NO_SHADOW },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "count-driver", no_argument, NULL, OPT_COUNT_DRIVER },
+	{ "map-per-io", no_argument, NULL, OPT_MAP_PER_IO },
 	{ "cmdlog", required_argument, NULL, OPT_CMDLOG },
 	{ "output-format", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -845,6 +848,8 @@ static void perf_help(void)
 	       "      --clock=CLK           latency clock: tsc (default on x86) or monotonic\n"
 	       "      --count-driver        under valgrind --tool=callgrind --collect-atstart=no, collect\n"
 	       "                            only inside the driver's calls (see docs/benchmarks.md)\n"
+	       "      --map-per-io          build each command's data pointer (vfn_rq_map_iova) instead of\n"
+	       "                            once per buffer before the run\n"
 	       "      --cmdlog=N            keep each queue's last N commands and completions and print\n"
 	       "                            them, decoded, on stderr at the end\n"
 	       "  -o, --output-format=FMT   normal (default) or json\n"
@@ -926,6 +931,9 @@ static int perf_opt(struct perf_opts *o, int c, const char *arg)
 		if (!PERF_HAVE_CALLGRIND)
 			return perf_bad("--count-driver needs vfn built with <valgrind/callgrind.h>", "--count-driver");
 		o->count_driver = true;
+		return 0;
+	case OPT_MAP_PER_IO:
+		o->map_per_io = true;
 		return 0;
 	default:
 		return -1;

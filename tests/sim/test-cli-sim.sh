@@ -30,6 +30,12 @@ t_capture "$VFN" perf sim:nil=1 -q 4 -t 1 -s 4096 -w randread -o json
 t_eq "perf sim: exit status" 0 "$T_RC"
 t_match "perf sim: reports IOPS" '"iops": *[1-9]' "$T_OUT"
 
+# Data pointers built per command (the inline vfn_rq_map_iova): the run completes without errors.
+t_capture "$VFN" perf sim: -q 4 -t 1 -s 4096 -w randrw --map-per-io -o json
+t_eq "perf --map-per-io: exit status" 0 "$T_RC"
+t_match "perf --map-per-io: reports IOPS" '"iops": *[1-9]' "$T_OUT"
+t_match "perf --map-per-io: no errors" '"errors": *0[,}]' "$(printf '%s' "$T_OUT" | tr -d ' \n')"
+
 _err=$("$VFN" id-ctrl sim:bogus=1 2>&1 >/dev/null)
 t_eq "bad sim option: exit status" 1 "$?"
 t_match "bad sim option: one line naming the fix" "^vfn: 'sim:bogus=1' has a bad option; see docs/sim.md" "$_err"

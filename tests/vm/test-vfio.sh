@@ -80,6 +80,7 @@ perf_check "irq" -q 4 --irq
 perf_check "randrw on 2 queues" -q 8 -c 2 -w randrw -M 70
 perf_check "no shadow doorbells" -q 4 --no-shadow-doorbells
 t_eq "perf no shadow doorbells: off" off "$(json_field shadow_doorbells "$T_OUT")"
+perf_check "data pointer per command" -q 4 -s 4096 --map-per-io
 t_err "perf: queue depth 0" 2 "queue depth \(-q\) must be" vfn perf "$B" -q 0
 t_err "perf: queue depth not a number" 2 "queue depth \(-q\) must be" vfn perf "$B" -q many
 t_err "perf: block size not a number" 2 "block size \(-s\) must be" vfn perf "$B" -s 4k
