@@ -4,9 +4,12 @@
  * see which driver owns one, and move it between the kernel nvme driver and
  * vfio-pci (through driver_override).
  *
- * Addresses are BDF strings in the canonical "DDDD:BB:DD.F" form.  All
- * functions read the sysfs tree under /sys, or under the directory named by
- * the environment variable VFN_SYSFS_ROOT when it is set (used by tests).
+ * Addresses are BDF strings in the canonical form sysfs names them with,
+ * "DDDD:BB:DD.F": the domain in at least 4 hex digits, more when it needs
+ * them (Linux numbers the domains it creates behind an Intel VMD from
+ * 0x10000: "10000:e1:00.0").  All functions read the sysfs tree under /sys,
+ * or under the directory named by the environment variable VFN_SYSFS_ROOT
+ * when it is set (used by tests).
  */
 #ifndef VFN_PCI_H
 #define VFN_PCI_H
@@ -20,8 +23,8 @@
 extern "C" {
 #endif
 
-/* Room for "DDDD:BB:DD.F" and its terminator. */
-#define VFN_PCI_BDF_LEN 13
+/* Room for the longest address, "DDDDDDDD:BB:DD.F", and its terminator. */
+#define VFN_PCI_BDF_LEN 17
 /*
  * PCI class code (base, sub, prog-if) of an NVM Express I/O controller, and
  * the mask that matches exactly that (as the Linux nvme driver does; a mask
@@ -40,12 +43,14 @@ struct vfn_pci_func {
 };
 
 /*
- * Parses a PCI address ("0000:01:00.0", or "01:00.0" meaning domain 0) into
- * canonical, lower-case form in @out (VFN_PCI_BDF_LEN bytes).  Fields have
- * exactly 4, 2, 2 and 1 hex digits (either case), device <= 0x1f, function
- * <= 7, nothing after.  Returns 0, or -EINVAL if @s is not a well-formed
- * address (no other checks: the device may not exist).  Every function below
- * accepts either form and works on the canonical one.
+ * Parses a PCI address ("0000:01:00.0", "10000:e1:00.0", or "01:00.0"
+ * meaning domain 0) into canonical form in @out (VFN_PCI_BDF_LEN bytes):
+ * lower case, the domain printed as "%04x" (so "00010000:E1:00.0" becomes
+ * "10000:e1:00.0").  The domain has 4 to 8 hex digits, bus, device and
+ * function exactly 2, 2 and 1 (either case), device <= 0x1f, function <= 7,
+ * nothing after.  Returns 0, or -EINVAL if @s is not a well-formed address
+ * (no other checks: the device may not exist); @out is untouched then.
+ * Every function below accepts any such form and works on the canonical one.
  */
 VFN_API int vfn_pci_parse_bdf(const char *s, char out[VFN_PCI_BDF_LEN]);
 

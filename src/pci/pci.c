@@ -135,7 +135,6 @@ static int read_link_basename(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* Returns 1 if @path is (or links to) a directory, 0 if not, or -errno. */
 /* 0 if @path is a directory, @missing if there is none, else -errno. */
 static int require_dir(const char *path, int missing)
 {
@@ -173,28 +172,38 @@ static bool hex_field(const char *s, int ndigits, unsigned int *val)
 	return true;
 }
 
+/* Hex digits of a domain: at least sysfs's "%04x", at most its 32 bits. */
+#define DOMAIN_MIN_DIGITS 4
+#define DOMAIN_MAX_DIGITS 8
+/* Length of the "BB:DD.F" that ends every address. */
+#define BUS_DEV_FN_LEN 7
+_Static_assert(VFN_PCI_BDF_LEN == DOMAIN_MAX_DIGITS + 1 + BUS_DEV_FN_LEN + 1,
+	       "VFN_PCI_BDF_LEN fits the longest address");
+
 /*
- * Parses "DDDD:BB:DD.F" or "BB:DD.F" into canonical form, silently.  Reads
- * no further than the terminator, or VFN_PCI_BDF_LEN bytes.
+ * Parses "DDDD:BB:DD.F" (4 to 8 domain digits) or "BB:DD.F" into canonical
+ * form, silently.  Reads no further than the terminator, or VFN_PCI_BDF_LEN
+ * bytes.
  */
 static bool parse_bdf(const char *s, char out[VFN_PCI_BDF_LEN])
 {
 	unsigned int dom = 0, bus, dev, fn;
-	size_t len = strnlen(s, VFN_PCI_BDF_LEN);
+	size_t len = strnlen(s, VFN_PCI_BDF_LEN), ndom;
 
-	if (len == VFN_PCI_BDF_LEN - 1) {
-		if (!hex_field(s, 4, &dom) || s[4] != ':')
+	if (len != BUS_DEV_FN_LEN) {
+		if (len < BUS_DEV_FN_LEN + 1 + DOMAIN_MIN_DIGITS || len > BUS_DEV_FN_LEN + 1 + DOMAIN_MAX_DIGITS)
 			return false;
-		s += 5;
-	} else if (len != 7) {
-		return false;
+		ndom = len - BUS_DEV_FN_LEN - 1;
+		if (!hex_field(s, (int)ndom, &dom) || s[ndom] != ':')
+			return false;
+		s += ndom + 1;
 	}
 	if (!hex_field(s, 2, &bus) || s[2] != ':' || !hex_field(s + 3, 2, &dev) || s[5] != '.' ||
 	    !hex_field(s + 6, 1, &fn))
 		return false;
 	if (dev > 0x1f || fn > 7)
 		return false;
-	snprintf(out, VFN_PCI_BDF_LEN, "%04x:%02x:%02x.%x", dom & 0xffff, bus & 0xff, dev & 0x1f, fn & 7);
+	snprintf(out, VFN_PCI_BDF_LEN, "%04x:%02x:%02x.%x", dom, bus & 0xff, dev & 0x1f, fn & 7);
 	return true;
 }
 
@@ -205,7 +214,7 @@ int vfn_pci_parse_bdf(const char *s, char out[VFN_PCI_BDF_LEN])
 		return -EINVAL;
 	}
 	if (!parse_bdf(s, out)) {
-		log_debug("pci: '%.32s' is not a PCI address (DDDD:BB:DD.F)", s);
+		log_debug("pci: '%.32s' is not a PCI address ([DDDD:]BB:DD.F)", s);
 		return -EINVAL;
 	}
 	return 0;
@@ -360,7 +369,7 @@ int vfn_pci_get_func(const char *bdf, struct vfn_pci_func *func)
 	return 0;
 }
 
-/* scandir() filter: only canonical addresses (not ".", "..", VMD domains). */
+/* scandir() filter: only canonical addresses, as sysfs names functions (not "." or ".."). */
 static int bdf_entry(const struct dirent *d)
 {
 	char canon[VFN_PCI_BDF_LEN];
@@ -368,9 +377,16 @@ static int bdf_entry(const struct dirent *d)
 	return parse_bdf(d->d_name, canon) && !strcmp(canon, d->d_name);
 }
 
-/* Canonical addresses have fixed-width lower-case fields: strcmp is address order. */
+/*
+ * Address order of canonical addresses.  Their fields are lower-case hex of
+ * fixed width except the domain, which is longer only when it is larger.
+ */
 static int bdf_order(const struct dirent **a, const struct dirent **b)
 {
+	size_t la = strlen((*a)->d_name), lb = strlen((*b)->d_name);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 

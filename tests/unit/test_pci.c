@@ -205,6 +205,17 @@ static void test_parse_bdf_table(void **state)
 		{ "ffff:ff:1f.7", "ffff:ff:1f.7" },
 		{ "aB:0c.3", "0000:ab:0c.3" },
 		{ "0001:00:00.0", "0001:00:00.0" },
+		/* Domains Linux gives the functions behind an Intel VMD, and longer. */
+		{ "10000:e1:00.0", "10000:e1:00.0" },
+		{ "1000A:E1:00.0", "1000a:e1:00.0" },
+		{ "ffffffff:ff:1f.7", "ffffffff:ff:1f.7" },
+		{ "80000000:00:00.0", "80000000:00:00.0" },
+		{ "123456:01:00.0", "123456:01:00.0" },
+		/* Leading zeros beyond sysfs's 4 digits are accepted, and dropped. */
+		{ "00010000:e1:00.0", "10000:e1:00.0" },
+		{ "00000:00:01.0", "0000:00:01.0" },
+		{ "00000001:00:01.0", "0001:00:01.0" },
+		{ "0fffffff:00:00.0", "fffffff:00:00.0" },
 		{ "0000:00:01.0x", NULL },
 		{ "0000:00:20.0", NULL },
 		{ "0000:00:01.8", NULL },
@@ -214,7 +225,20 @@ static void test_parse_bdf_table(void **state)
 		{ "0000:00:01", NULL },
 		{ "0000-00:01.0", NULL },
 		{ "0000:00:01:0", NULL },
-		{ "10000:e1:00.0", NULL },
+		{ "100000000:e1:00.0", NULL }, /* 9 digits */
+		{ "000000000:00:01.0", NULL },
+		{ "ffffffff:ff:1f.7x", NULL },
+		{ "ffffffff:ff:1f.8", NULL },
+		{ "10000:e1:20.0", NULL },
+		{ "1000g:e1:00.0", NULL },
+		{ "10000-e1:00.0", NULL },
+		{ "10000:e1:00:0", NULL },
+		{ "-1000:e1:00.0", NULL },
+		{ "0x10000:e1:00.0", NULL },
+		{ "000:00:01.0", NULL }, /* 3 digits */
+		{ "10000:e1:00.0\n", NULL },
+		{ "1000 0:e1:00.0", NULL },
+		{ "10000::e1:00.0", NULL },
 		{ "0:0:1.0", NULL },
 		{ " 00:01.0", NULL },
 		{ "00:01.0 ", NULL },
@@ -679,6 +703,104 @@ static void test_bind_unbind_with_fake_kernel(void **state)
 	assert_string_equal(buf, "nvme");
 }
 
+/*
+ * Functions in domains beyond 0xffff, as Linux numbers those it creates behind
+ * an Intel VMD (from 0x10000), and one in a 6-digit domain that sorts after
+ * them though strcmp() would put it first.  Plus a name sysfs never uses.
+ */
+static void add_vmd_funcs(void)
+{
+	make_dir(at("kernel/iommu_groups/9"));
+	add_func("10000:e1:00.0", 0x8086, 0xf1a8, 0x010802, "nvme", 9);
+	add_func("10000:e0:00.0", 0x8086, 0x09ab, 0x060400, "pcieport", 9);
+	add_func("ffff:01:00.0", 0x1b36, 0x0010, 0x010802, NULL, -1);
+	add_func("100000:00:00.0", 0x1b36, 0x0010, 0x010802, NULL, -1);
+	add_func("00010000:e2:00.0", 0x1b36, 0x0010, 0x010802, NULL, -1);
+}
+
+static void test_vmd_domain_listed(void **state)
+{
+	static const char *const nvme[] = {
+		"0000:01:00.0", "0000:02:00.0", "0000:0a:00.0", "ffff:01:00.0", "10000:e1:00.0", "100000:00:00.0",
+	};
+	struct vfn_pci_func funcs[16];
+
+	(void)state;
+	add_vmd_funcs();
+	assert_int_equal(vfn_pci_list(VFN_PCI_CLASS_NVME, VFN_PCI_CLASS_NVME_MASK, funcs, 16), 6);
+	for (int i = 0; i < 6; i++)
+		assert_string_equal(funcs[i].bdf, nvme[i]);
+	assert_int_equal(funcs[4].vendor, 0x8086);
+	assert_int_equal(funcs[4].device, 0xf1a8);
+	assert_int_equal(funcs[4].iommu_group, 9);
+	assert_string_equal(funcs[4].driver, "nvme");
+
+	assert_int_equal(vfn_pci_list(0, 0, funcs, 16), 10);
+	assert_string_equal(funcs[7].bdf, "10000:e0:00.0");
+	assert_string_equal(funcs[7].driver, "pcieport");
+	assert_string_equal(funcs[8].bdf, "10000:e1:00.0");
+	assert_string_equal(funcs[9].bdf, "100000:00:00.0");
+}
+
+static void test_vmd_domain_looked_up(void **state)
+{
+	struct vfn_pci_func f;
+	char buf[32];
+
+	(void)state;
+	add_vmd_funcs();
+	memset(&f, 0xa5, sizeof(f));
+	assert_int_equal(vfn_pci_get_func("10000:E1:00.0", &f), 0);
+	assert_string_equal(f.bdf, "10000:e1:00.0");
+	assert_int_equal(f.vendor, 0x8086);
+	assert_int_equal(f.device, 0xf1a8);
+	assert_int_equal(f.class_code, 0x010802);
+	assert_int_equal(f.iommu_group, 9);
+	assert_string_equal(f.driver, "nvme");
+	assert_int_equal(vfn_pci_get_func("00010000:e1:00.0", &f), 0);
+	assert_string_equal(f.bdf, "10000:e1:00.0");
+	assert_int_equal(vfn_pci_get_func("100000:00:00.0", &f), 0);
+	assert_string_equal(f.bdf, "100000:00:00.0");
+	assert_int_equal(f.iommu_group, -1);
+
+	assert_int_equal(vfn_pci_get_driver("10000:e1:00.0", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "nvme");
+	assert_int_equal(vfn_pci_iommu_group("10000:e1:00.0"), 9);
+	/* Only the canonical name exists in sysfs: the odd one is not found. */
+	assert_int_equal(vfn_pci_get_func("10000:e2:00.0", &f), -ENODEV);
+	assert_int_equal(vfn_pci_get_func("10001:e1:00.0", &f), -ENODEV);
+	assert_int_equal(vfn_pci_get_func("0000:e1:00.0", &f), -ENODEV);
+	assert_int_equal(vfn_pci_get_func("100000000:e1:00.0", &f), -EINVAL);
+}
+
+static void test_vmd_domain_bound(void **state)
+{
+	struct fake_kernel to_vfio = { .nsteps = 2,
+				       .steps = {
+					       { STEP_UNBIND, "bus/pci/drivers/nvme/unbind", "10000:e1:00.0", NULL, "",
+						 false },
+					       { STEP_PROBE, "bus/pci/drivers_probe", "10000:e1:00.0", "vfio-pci", "",
+						 false },
+				       } };
+	char buf[32];
+
+	(void)state;
+	add_vmd_funcs();
+	kernel_start(&to_vfio);
+	assert_int_equal(vfn_pci_bind("00010000:E1:00.0", "vfio-pci"), 0);
+	kernel_join(&to_vfio);
+	assert_string_equal(to_vfio.steps[0].got, "10000:e1:00.0");
+	assert_string_equal(to_vfio.steps[1].got, "10000:e1:00.0");
+	assert_string_equal(dev_content("10000:e1:00.0", "driver_override"), "vfio-pci");
+	assert_int_equal(vfn_pci_get_driver("10000:e1:00.0", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "vfio-pci");
+
+	/* Nothing acts on this unbind: the canonical address written, override cleared. */
+	assert_int_equal(vfn_pci_unbind("10000:e1:00.0"), 0);
+	assert_string_equal(get_file(at("bus/pci/drivers/vfio-pci/unbind")), "10000:e1:00.0");
+	assert_string_equal(dev_content("10000:e1:00.0", "driver_override"), "\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,6 +815,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_already_bound_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_unbind_with_fake_kernel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmd_domain_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmd_domain_looked_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmd_domain_bound, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
