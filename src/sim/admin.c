@@ -10,7 +10,17 @@
 #define SIM_FR "1.0"
 #define SIM_LOG_SMART_LEN 512
 #define SIM_LOG_FW_SLOT_LEN 512
-#define SIM_TEMP_K 308 /* composite temperature: 35 C */
+#define SIM_TEMP_K 308	 /* composite temperature: 35 C */
+#define SIM_WCTEMP_K 343 /* Identify WCTEMP: 70 C, the default over-temperature threshold */
+#define SIM_CCTEMP_K 358 /* Identify CCTEMP: 85 C */
+#define SIM_TMPSEL_SENSOR_8 0x8
+#define SIM_TMPSEL_ALL 0xf	   /* All Temperature Sensors (Set Features only) */
+#define SIM_THSEL_UNDER 0x1	   /* THSEL 0: over-temperature threshold, 1: under */
+#define SIM_CW_TEMP (1u << 1)	   /* SMART Critical Warning / AEC: temperature threshold */
+#define SIM_EVENT_SMART 0x1	   /* Asynchronous Event Type: SMART / Health status */
+#define SIM_EVENT_TEMP_THRESH 0x01 /* Asynchronous Event Information: Temperature Threshold */
+#define SIM_LOG_RAE (1u << 15)	   /* Get Log Page CDW10: Retain Asynchronous Event */
+#define SIM_FEAT_CHANGEABLE (1u << 2)
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -63,10 +73,10 @@ static void id_ctrl(struct vfn_sim *sim, uint8_t *id)
 	id[259] = VFN_SIM_AERL;
 	id[260] = 0x3;			       /* FRMW: slot 1 read-only, 1 slot */
 	id[262] = VFN_SIM_ERR_LOG_ENTRIES - 1; /* ELPE */
-	put16(id + 266, 343);		       /* WCTEMP: 70 C */
-	put16(id + 268, 358);		       /* CCTEMP: 85 C */
-	id[512] = 0x66;			       /* SQES: 64 bytes */
-	id[513] = 0x44;			       /* CQES: 16 bytes */
+	put16(id + 266, SIM_WCTEMP_K);
+	put16(id + 268, SIM_CCTEMP_K);
+	id[512] = 0x66; /* SQES: 64 bytes */
+	id[513] = 0x44; /* CQES: 16 bytes */
 	put32(id + 516, sim->opts.nn);
 	put16(id + 520, 1u << 2 | 1u << 3); /* ONCS: DSM, Write Zeroes */
 	id[525] = 0x7;			    /* VWC present, Flush of all namespaces */
@@ -166,6 +176,82 @@ static uint16_t set_nr_queues(struct vfn_sim *sim, uint32_t cdw11, uint32_t *dw0
 	return VFN_NVME_SC_SUCCESS;
 }
 
+/* SMART Critical Warning bit 1: the composite temperature is at or beyond a threshold. */
+static bool temp_crossed(const struct vfn_sim *sim)
+{
+	return SIM_TEMP_K >= sim->feat.temp_over || SIM_TEMP_K <= sim->feat.temp_under;
+}
+
+void vfn_sim_temp_default(struct vfn_sim *sim)
+{
+	sim->feat.temp_over = SIM_WCTEMP_K;
+	sim->feat.temp_under = 0;
+	sim->temp_warning = temp_crossed(sim);
+}
+
+/* Re-evaluates Critical Warning bit 1: setting it raises a SMART event if AEC bit 1 asks for one. */
+static void temp_check(struct vfn_sim *sim)
+{
+	bool was = sim->temp_warning;
+
+	sim->temp_warning = temp_crossed(sim);
+	if (sim->temp_warning && !was && (sim->feat.async_event & SIM_CW_TEMP))
+		vfn_sim_event_queue(sim, SIM_EVENT_SMART, SIM_EVENT_TEMP_THRESH, VFN_NVME_LOG_SMART, true);
+}
+
+/*
+ * Checks Temperature Threshold CDW11: THSEL over or under; TMPSEL the
+ * composite temperature, a sensor 1-8 (*@sensor: the sim implements none),
+ * or All Temperature Sensors (Set Features only, @set).  Invalid Field for
+ * reserved selections.
+ */
+static uint16_t temp_select(uint32_t cdw11, bool set, bool *sensor)
+{
+	uint32_t tmpsel = (cdw11 >> 16) & 0xf, thsel = (cdw11 >> 20) & 0x3;
+
+	*sensor = tmpsel >= 1 && tmpsel <= SIM_TMPSEL_SENSOR_8;
+	if (thsel > SIM_THSEL_UNDER || (tmpsel > SIM_TMPSEL_SENSOR_8 && (tmpsel != SIM_TMPSEL_ALL || !set))) {
+		log_debug("sim: Temperature Threshold TMPSEL 0x%x THSEL 0x%x not supported", tmpsel, thsel);
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	return VFN_NVME_SC_SUCCESS;
+}
+
+/* Set Features Temperature Threshold: sensors 1-8 are not implemented, so their thresholds are ignored. */
+static uint16_t set_temp_thresh(struct vfn_sim *sim, uint32_t cdw11)
+{
+	bool sensor;
+	uint16_t sc = temp_select(cdw11, true, &sensor);
+
+	if (sc || sensor)
+		return sc;
+	if ((cdw11 >> 20) & SIM_THSEL_UNDER)
+		sim->feat.temp_under = (uint16_t)cdw11;
+	else
+		sim->feat.temp_over = (uint16_t)cdw11;
+	temp_check(sim);
+	return VFN_NVME_SC_SUCCESS;
+}
+
+/* Get Features Temperature Threshold: TMPTH of the selected threshold (0 for the sensors the sim lacks). */
+static uint16_t get_temp_thresh(struct vfn_sim *sim, uint32_t cdw11, uint32_t sel, uint32_t *dw0)
+{
+	bool sensor, under = (cdw11 >> 20) & SIM_THSEL_UNDER;
+	uint16_t sc = temp_select(cdw11, false, &sensor);
+
+	if (sc)
+		return sc;
+	if (sel == 3)
+		*dw0 = SIM_FEAT_CHANGEABLE;
+	else if (sensor)
+		*dw0 = 0;
+	else if (sel == 0)
+		*dw0 = under ? sim->feat.temp_under : sim->feat.temp_over;
+	else
+		*dw0 = under ? 0 : SIM_WCTEMP_K;
+	return VFN_NVME_SC_SUCCESS;
+}
+
 /* The current value of feature @fid, or NULL if the controller has no such feature. */
 static uint32_t *feature(struct vfn_sim *sim, uint8_t fid, uint32_t cdw11)
 {
@@ -197,6 +283,8 @@ static uint16_t cmd_set_features(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 		return VFN_NVME_SC_FEATURE_NOT_SAVEABLE;
 	if (fid == VFN_NVME_FEAT_NUM_QUEUES)
 		return set_nr_queues(sim, cdw11, dw0);
+	if (fid == VFN_NVME_FEAT_TEMP_THRESH)
+		return set_temp_thresh(sim, cdw11);
 	f = feature(sim, fid, cdw11);
 	if (!f) {
 		log_debug("sim: Set Features 0x%02x not supported", fid);
@@ -214,12 +302,14 @@ static uint16_t cmd_get_features(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 	uint8_t fid = cdw10 & 0xff;
 	uint32_t *f = feature(sim, fid, cdw11);
 
-	if (!f && fid != VFN_NVME_FEAT_NUM_QUEUES) {
+	if (!f && fid != VFN_NVME_FEAT_NUM_QUEUES && fid != VFN_NVME_FEAT_TEMP_THRESH) {
 		log_debug("sim: Get Features 0x%02x not supported", fid);
 		return VFN_NVME_SC_INVALID_FIELD;
 	}
 	if (sel > 3)
 		return VFN_NVME_SC_INVALID_FIELD;
+	if (fid == VFN_NVME_FEAT_TEMP_THRESH)
+		return get_temp_thresh(sim, cdw11, sel, dw0);
 	if (sel == 3)
 		*dw0 = 1u << 2; /* changeable, not saveable, not namespace specific */
 	else if (fid == VFN_NVME_FEAT_NUM_QUEUES)
@@ -247,6 +337,7 @@ static uint64_t data_units(uint64_t bytes)
 static void log_smart(struct vfn_sim *sim, uint8_t *log, size_t *len)
 {
 	*len = SIM_LOG_SMART_LEN;
+	log[0] = sim->temp_warning ? SIM_CW_TEMP : 0; /* Critical Warning */
 	put16(log + 1, SIM_TEMP_K);
 	log[3] = 100; /* available spare */
 	log[4] = 10;  /* available spare threshold */
@@ -272,6 +363,7 @@ static uint16_t cmd_get_log_page(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 	uint64_t numd = ((uint64_t)(cdw(sqe->cdw11) & 0xffff) << 16 | cdw10 >> 16) + 1;
 	uint64_t off = cdw(sqe->cdw12) | (uint64_t)cdw(sqe->cdw13) << 32;
 	size_t len = (size_t)numd * 4, log_len;
+	uint16_t sc;
 
 	if (lid == VFN_NVME_LOG_ERROR)
 		log_error_info(sim, log, &log_len);
@@ -288,7 +380,10 @@ static uint16_t cmd_get_log_page(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 	}
 	memset(sim->scratch, 0, len);
 	memcpy(sim->scratch, log + off, log_len - off < len ? log_len - off : len);
-	return vfn_sim_dma_xfer(sim, sqe, true, sim->scratch, len, true);
+	sc = vfn_sim_dma_xfer(sim, sqe, true, sim->scratch, len, true);
+	if (!sc && !(cdw10 & SIM_LOG_RAE))
+		vfn_sim_aen_clear(sim, lid);
+	return sc;
 }
 
 uint16_t vfn_sim_admin_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0)

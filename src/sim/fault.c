@@ -135,19 +135,25 @@ void vfn_sim_fault_remove(struct vfn_sim *sim)
 
 int vfn_sim_event_raise(struct vfn_sim *sim, uint8_t type, uint8_t info, uint8_t lid)
 {
-	int ret = 0;
-
 	if (!sim) {
 		log_debug("sim: event raised on a NULL simulator");
 		return -EINVAL;
 	}
+	return vfn_sim_event_queue(sim, type, info, lid, false);
+}
+
+int vfn_sim_event_queue(struct vfn_sim *sim, uint8_t type, uint8_t info, uint8_t lid, bool maskable)
+{
+	int ret = 0;
 
 	pthread_mutex_lock(&sim->lock);
 	if (sim->nr_events == VFN_SIM_MAX_EVENTS) {
 		log_debug("sim: %d asynchronous events already waiting", VFN_SIM_MAX_EVENTS);
 		ret = -ENOSPC;
 	} else {
-		sim->events[sim->nr_events] = (uint32_t)type | (uint32_t)info << 8 | (uint32_t)lid << 16;
+		sim->events[sim->nr_events] =
+			(struct vfn_sim_event){ .dw0 = (uint32_t)type | (uint32_t)info << 8 | (uint32_t)lid << 16,
+						.maskable = maskable };
 		__atomic_store_n(&sim->nr_events, sim->nr_events + 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&sim->lock);

@@ -49,13 +49,13 @@ uint16_t vfn_sim_create_cq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 		return VFN_NVME_SC_INVALID_VECTOR;
 	}
 	vfn_sim_doorbells_clear(sim, (uint16_t)qid, false);
-	vfn_sim_dbbuf_init(sim, (uint16_t)qid, true);
 	sim->cqs[qid] = (struct vfn_sim_cq){ .valid = true,
 					     .iova = vfn_le64_to_cpu(sqe->dptr.prp1),
 					     .size = (uint16_t)(qsize + 1),
 					     .phase = 1,
 					     .ien = ien,
 					     .iv = (uint16_t)iv };
+	vfn_sim_dbbuf_init(sim, (uint16_t)qid, true);
 	return VFN_NVME_SC_SUCCESS;
 }
 
@@ -78,11 +78,11 @@ uint16_t vfn_sim_create_sq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 		return sc;
 	/* The tail doorbell only: the CQ head doorbell of the same id belongs to a live CQ. */
 	__atomic_store_n((uint32_t *)(sim->regs + VFN_NVME_REG_DBS + 8 * qid), 0, __ATOMIC_RELEASE);
-	vfn_sim_dbbuf_init(sim, (uint16_t)qid, false);
 	sim->sqs[qid] = (struct vfn_sim_sq){ .valid = true,
 					     .iova = vfn_le64_to_cpu(sqe->dptr.prp1),
 					     .size = (uint16_t)(qsize + 1),
 					     .cqid = (uint16_t)cqid };
+	vfn_sim_dbbuf_init(sim, (uint16_t)qid, false);
 	sim->cqs[cqid].nr_sqs++;
 	return VFN_NVME_SC_SUCCESS;
 }
@@ -100,6 +100,7 @@ uint16_t vfn_sim_delete_cq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 		return VFN_NVME_SC_INVALID_QUEUE_DELETION;
 	}
 	sim->cqs[qid].valid = false;
+	sim->cqs[qid].irq_pending = 0; /* no interrupt, coalesced or not, for a deleted queue */
 	__atomic_store_n((uint32_t *)(sim->regs + VFN_NVME_REG_DBS + 8 * qid + 4), 0, __ATOMIC_RELEASE);
 	return VFN_NVME_SC_SUCCESS;
 }
@@ -182,24 +183,60 @@ uint16_t vfn_sim_aer(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	return VFN_SIM_STATUS_DEFERRED;
 }
 
+/* Index of the oldest waiting event not masked, or -1. Under the lock. */
+static int aen_next(const struct vfn_sim *sim)
+{
+	for (int i = 0; i < sim->nr_events; i++)
+		if (!sim->events[i].maskable || !(sim->aen_masked >> (sim->events[i].dw0 & 0x7) & 1))
+			return i;
+	return -1;
+}
+
+/* Takes the oldest unmasked waiting event into *@event; false if there is none. */
+static bool aen_take(struct vfn_sim *sim, struct vfn_sim_event *event)
+{
+	int i;
+
+	pthread_mutex_lock(&sim->lock);
+	i = aen_next(sim);
+	if (i >= 0) {
+		*event = sim->events[i];
+		memmove(&sim->events[i], &sim->events[i + 1], (size_t)(sim->nr_events - i - 1) * sizeof(*event));
+		__atomic_store_n(&sim->nr_events, sim->nr_events - 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&sim->lock);
+	return i >= 0;
+}
+
+/* Further events of the type of @dw0 wait until the host reads its log page (RAE clear). */
+static void aen_mask(struct vfn_sim *sim, uint32_t dw0)
+{
+	sim->aen_masked |= (uint8_t)(1u << (dw0 & 0x7));
+	sim->aen_lid[dw0 & 0x7] = (uint8_t)(dw0 >> 16);
+}
+
 bool vfn_sim_aer_step(struct vfn_sim *sim)
 {
+	struct vfn_sim_event event;
 	bool did = false;
 
-	while (sim->nr_aers && __atomic_load_n(&sim->nr_events, __ATOMIC_ACQUIRE) && vfn_sim_cq_has_room(sim, 0)) {
-		uint32_t event;
-
-		pthread_mutex_lock(&sim->lock);
-		event = sim->events[0];
-		memmove(&sim->events[0], &sim->events[1], (size_t)(sim->nr_events - 1) * sizeof(event));
-		__atomic_store_n(&sim->nr_events, sim->nr_events - 1, __ATOMIC_RELEASE);
-		pthread_mutex_unlock(&sim->lock);
-		vfn_sim_post(sim, 0, sim->aer_cids[0], event, VFN_NVME_SC_SUCCESS);
+	while (sim->nr_aers && __atomic_load_n(&sim->nr_events, __ATOMIC_ACQUIRE) && vfn_sim_cq_has_room(sim, 0) &&
+	       aen_take(sim, &event)) {
+		if (event.maskable)
+			aen_mask(sim, event.dw0);
+		vfn_sim_post(sim, 0, sim->aer_cids[0], event.dw0, VFN_NVME_SC_SUCCESS);
 		sim->nr_aers--;
 		memmove(&sim->aer_cids[0], &sim->aer_cids[1], sim->nr_aers * sizeof(sim->aer_cids[0]));
 		did = true;
 	}
 	return did;
+}
+
+void vfn_sim_aen_clear(struct vfn_sim *sim, uint8_t lid)
+{
+	for (unsigned int t = 0; t < 8; t++)
+		if (sim->aen_lid[t] == lid)
+			sim->aen_masked &= (uint8_t) ~(1u << t);
 }
 
 uint16_t vfn_sim_dbbuf_config(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)

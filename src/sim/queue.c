@@ -11,6 +11,9 @@
 #define SQ_BURST 64			/* SQEs fetched from one SQ per pass, for fairness */
 #define SIM_EVENT_ERROR 0x0		/* Asynchronous Event Type: Error status */
 #define SIM_EVENT_INVALID_DB_VALUE 0x01 /* Invalid Doorbell Write Value */
+#define SIM_IC_THR_MASK 0xffu		/* Interrupt Coalescing: Aggregation Threshold, 0's based */
+#define SIM_IC_TIME_MASK 0xff00u	/* Aggregation Time, 100 us units; 0: no delay */
+#define SIM_IC_TIME_UNIT_NS 100000u
 
 static uint32_t *doorbell(struct vfn_sim *sim, uint16_t qid, bool cq)
 {
@@ -40,13 +43,23 @@ static uint32_t doorbell_load(struct vfn_sim *sim, uint16_t qid, bool cq)
 	return le32toh(__atomic_load_n(doorbell(sim, qid, cq), __ATOMIC_ACQUIRE));
 }
 
-/* Keeps EventIdx one behind @v: the host's next update never crosses it, so it skips the MMIO write. */
+/* The number of entries of queue @qid. */
+static uint16_t queue_size(const struct vfn_sim *sim, uint16_t qid, bool cq)
+{
+	return cq ? sim->cqs[qid].size : sim->sqs[qid].size;
+}
+
+/*
+ * Keeps EventIdx one entry behind @v (a queue index, so modulo the queue
+ * size): the host's next update never crosses it, so it skips the MMIO write.
+ */
 static void eventidx_store(struct vfn_sim *sim, uint16_t qid, bool cq, uint32_t v)
 {
 	uint32_t *ei = dbbuf_entry(sim, qid, cq, true);
+	uint32_t size = queue_size(sim, qid, cq);
 
-	if (ei)
-		__atomic_store_n(ei, htole32((v - 1) & 0xffff), __ATOMIC_RELEASE);
+	if (ei && size)
+		__atomic_store_n(ei, htole32((v % size + size - 1) % size), __ATOMIC_RELEASE);
 }
 
 void vfn_sim_dbbuf_init(struct vfn_sim *sim, uint16_t qid, bool cq)
@@ -77,7 +90,7 @@ static void bad_doorbell(struct vfn_sim *sim, uint16_t qid, bool cq, uint32_t v,
 		return;
 	*seen = v;
 	log_debug("sim: invalid %s doorbell value %u for queue %u", cq ? "CQ head" : "SQ tail", v, qid);
-	vfn_sim_event_raise(sim, SIM_EVENT_ERROR, SIM_EVENT_INVALID_DB_VALUE, VFN_NVME_LOG_ERROR);
+	vfn_sim_event_queue(sim, SIM_EVENT_ERROR, SIM_EVENT_INVALID_DB_VALUE, VFN_NVME_LOG_ERROR, true);
 }
 
 bool vfn_sim_cq_has_room(const struct vfn_sim *sim, uint16_t sqid)
@@ -102,6 +115,27 @@ static void err_log_add(struct vfn_sim *sim, uint16_t sqid, uint16_t cid, uint16
 	memcpy(e + 10, &i, 2);
 	memcpy(e + 12, &st, 2);
 	memcpy(e + 14, &loc, 2);
+}
+
+/* Whether @cqid's interrupts wait for Interrupt Coalescing: never for the admin CQ, nor with CD or TIME 0. */
+static bool irq_coalesced(const struct vfn_sim *sim, uint16_t cqid)
+{
+	return cqid && (sim->feat.irq_coalesce & SIM_IC_TIME_MASK) &&
+	       !(sim->feat.irq_config[sim->cqs[cqid].iv] & VFN_SIM_IRQ_CD);
+}
+
+/* Whether @cqid's pending completions are to be signalled now; *@now is read once, lazily. */
+static bool irq_due(const struct vfn_sim *sim, uint16_t cqid, uint64_t *now)
+{
+	const struct vfn_sim_cq *cq = &sim->cqs[cqid];
+	uint32_t thr = sim->feat.irq_coalesce & SIM_IC_THR_MASK;
+	uint64_t time_ns = (uint64_t)((sim->feat.irq_coalesce & SIM_IC_TIME_MASK) >> 8) * SIM_IC_TIME_UNIT_NS;
+
+	if (!irq_coalesced(sim, cqid) || cq->irq_pending > thr)
+		return true;
+	if (!*now)
+		*now = vfn_now_ns();
+	return *now - cq->irq_since_ns >= time_ns;
 }
 
 /* Posts one CQE; @phase_flip posts it with the previous pass's phase (a fault). */
@@ -130,7 +164,8 @@ static void cq_post(struct vfn_sim *sim, uint16_t sqid, uint16_t cid, uint32_t d
 		cq->tail = 0;
 		cq->phase ^= 1;
 	}
-	cq->irq_pending |= cq->ien;
+	if (cq->ien && !cq->irq_pending++ && irq_coalesced(sim, sq->cqid))
+		cq->irq_since_ns = vfn_now_ns();
 }
 
 void vfn_sim_post(struct vfn_sim *sim, uint16_t sqid, uint16_t cid, uint32_t dw0, uint16_t status)
@@ -140,14 +175,16 @@ void vfn_sim_post(struct vfn_sim *sim, uint16_t sqid, uint16_t cid, uint32_t dw0
 
 void vfn_sim_irqs_flush(struct vfn_sim *sim)
 {
-	for (unsigned int i = 0; i <= VFN_SIM_NR_IO_QUEUES; i++) {
+	uint64_t now = 0;
+
+	for (uint16_t i = 0; i <= VFN_SIM_NR_IO_QUEUES; i++) {
 		struct vfn_sim_cq *cq = &sim->cqs[i];
 		uint64_t one = 1;
 		int efd;
 
-		if (!cq->irq_pending)
+		if (!cq->irq_pending || !irq_due(sim, i, &now))
 			continue;
-		cq->irq_pending = false;
+		cq->irq_pending = 0;
 		efd = __atomic_load_n(&sim->efds[cq->iv], __ATOMIC_ACQUIRE);
 		if (efd >= 0 && write(efd, &one, sizeof(one)) != sizeof(one))
 			log_debug("sim: interrupt vector %u: eventfd write failed", cq->iv);

@@ -43,6 +43,7 @@ static void sim_features_default(struct vfn_sim *sim)
 	sim->feat.vwc = 1;
 	for (unsigned int i = 0; i < VFN_SIM_NR_VECTORS; i++)
 		sim->feat.irq_config[i] = i;
+	vfn_sim_temp_default(sim);
 	sim->nr_io_sq = VFN_SIM_NR_IO_QUEUES;
 	sim->nr_io_cq = VFN_SIM_NR_IO_QUEUES;
 }
@@ -54,6 +55,8 @@ void vfn_sim_ctrl_reset(struct vfn_sim *sim)
 	memset(sim->delayed, 0, sizeof(sim->delayed));
 	sim->nr_delayed = 0;
 	sim->nr_aers = 0;
+	sim->aen_masked = 0;
+	memset(sim->aen_lid, 0, sizeof(sim->aen_lid));
 	sim->nr_aborts = 0;
 	sim->dbbuf_dbs = sim->dbbuf_eis = 0;
 	sim->enabling = sim->shutdown = sim->fatal = false;

@@ -104,7 +104,8 @@ void vfn_sim_fault_remove(struct vfn_sim *sim);
 /*
  * Raises an asynchronous event: the next outstanding (or next submitted)
  * Asynchronous Event Request completes with DW0 = @type | @info << 8 |
- * @lid << 16.  -ENOSPC if VFN_SIM_MAX_EVENTS are already waiting, -EINVAL
+ * @lid << 16.  An injected event ignores the event masks and sets none (the
+ * events the controller raises itself are masked as the spec says).  -ENOSPC if VFN_SIM_MAX_EVENTS are already waiting, -EINVAL
  * for a NULL @sim.  (The fault functions above ignore a NULL @sim.)
  */
 int vfn_sim_event_raise(struct vfn_sim *sim, uint8_t type, uint8_t info, uint8_t lid);
@@ -129,9 +130,15 @@ struct vfn_sim_cq {
 	uint8_t phase; /* phase tag of the current pass, starts at 1 */
 	bool ien;
 	uint16_t iv;
-	bool irq_pending;    /* posted since the last interrupt */
-	unsigned int nr_sqs; /* SQs that post here */
-	uint32_t db_seen;    /* last head doorbell value read */
+	uint32_t irq_pending;  /* CQEs posted since the last interrupt (IEN only) */
+	uint64_t irq_since_ns; /* when the first of them was posted (coalesced CQs) */
+	unsigned int nr_sqs;   /* SQs that post here */
+	uint32_t db_seen;      /* last head doorbell value read */
+};
+
+struct vfn_sim_event {
+	uint32_t dw0;  /* AER completion DW0: type | info << 8 | log page << 16 */
+	bool maskable; /* raised by the controller (masked per type), not injected */
 };
 
 struct vfn_sim_delayed {
@@ -153,6 +160,7 @@ struct vfn_sim_features {
 	uint32_t irq_coalesce;
 	uint32_t async_event;
 	uint32_t irq_config[VFN_SIM_NR_VECTORS];
+	uint16_t temp_over, temp_under; /* composite temperature thresholds, Kelvin */
 };
 
 struct vfn_sim_stats {
@@ -180,7 +188,7 @@ struct vfn_sim {
 	pthread_mutex_t lock;
 	struct vfn_sim_armed_fault faults[VFN_SIM_MAX_FAULTS];
 	int nr_faults; /* atomic reads outside the lock */
-	uint32_t events[VFN_SIM_MAX_EVENTS];
+	struct vfn_sim_event events[VFN_SIM_MAX_EVENTS];
 	int nr_events;				/* atomic reads outside the lock */
 	int fatal_req, remove_req, never_ready; /* atomic */
 
@@ -203,8 +211,13 @@ struct vfn_sim {
 	uint64_t dbbuf_dbs, dbbuf_eis; /* Doorbell Buffer Config: shadow and EventIdx pages, 0 if none */
 	uint16_t aer_cids[VFN_SIM_AERL + 1];
 	unsigned int nr_aers;
+	uint8_t aen_masked; /* event types reported and not yet cleared by their log page */
+	uint8_t aen_lid[8]; /* per event type: the log page of the event last reported */
+	bool temp_warning;  /* SMART Critical Warning bit 1: a temperature threshold is crossed */
 	struct vfn_sim_stats stats;
 };
+
+#define VFN_SIM_IRQ_CD (1u << 16) /* Interrupt Vector Configuration: Coalescing Disable */
 
 /* Status a command handler returns when it completes later (AER). */
 #define VFN_SIM_STATUS_DEFERRED 0xffffu
@@ -227,17 +240,25 @@ void vfn_sim_post(struct vfn_sim *sim, uint16_t sqid, uint16_t cid, uint32_t dw0
 void vfn_sim_doorbells_clear(struct vfn_sim *sim, uint16_t qid, bool all);
 /*
  * queue.c: with a Doorbell Buffer configured, sets the shadow doorbell of
- * I/O queue @qid to the queue's current value and its EventIdx just behind
- * it (the controller polls shadows, so the host never needs the MMIO write).
+ * I/O queue @qid (already set up: its size is known) to the queue's current
+ * value and its EventIdx one entry behind it, modulo the queue size (the
+ * controller polls shadows, so the host never needs the MMIO write).
  */
 void vfn_sim_dbbuf_init(struct vfn_sim *sim, uint16_t qid, bool cq);
 /* queue.c: true if @cid is among the entries of @sqid the host queued but the controller has not fetched. */
 bool vfn_sim_sq_holds(struct vfn_sim *sim, uint16_t sqid, uint16_t cid);
 /* queue.c: true if the CQ of @sqid has a free slot. */
 bool vfn_sim_cq_has_room(const struct vfn_sim *sim, uint16_t sqid);
-/* queue.c: signals the vector of every CQ posted to since the last call. */
+/*
+ * queue.c: signals the vector of every CQ posted to since its last interrupt,
+ * at once for the admin CQ and uncoalesced vectors, else once more than
+ * Interrupt Coalescing THR entries are pending or TIME has passed since the
+ * first of them.
+ */
 void vfn_sim_irqs_flush(struct vfn_sim *sim);
 
+/* admin.c: the default temperature thresholds (over: WCTEMP, under: 0) and the warning they give. */
+void vfn_sim_temp_default(struct vfn_sim *sim);
 /* admin.c: executes an admin command; a status, or VFN_SIM_STATUS_DEFERRED. */
 uint16_t vfn_sim_admin_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0);
 /* qmgmt.c: Create/Delete I/O CQ/SQ, Abort, Asynchronous Event Request; statuses. */
@@ -248,8 +269,19 @@ uint16_t vfn_sim_delete_sq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
 uint16_t vfn_sim_abort(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0);
 uint16_t vfn_sim_aer(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
 uint16_t vfn_sim_dbbuf_config(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
-/* qmgmt.c: completes outstanding AERs with waiting events; true if any. */
+/*
+ * qmgmt.c: completes outstanding AERs with the oldest waiting events that
+ * are not masked (masking the type of a maskable one); true if any completed.
+ */
 bool vfn_sim_aer_step(struct vfn_sim *sim);
+/*
+ * fault.c: queues an event for the next AER; a @maskable one (raised by the
+ * controller) waits while its type is masked and masks it once reported.
+ * -ENOSPC if VFN_SIM_MAX_EVENTS are already waiting.
+ */
+int vfn_sim_event_queue(struct vfn_sim *sim, uint8_t type, uint8_t info, uint8_t lid, bool maskable);
+/* qmgmt.c: Get Log Page @lid without RAE: unmasks the event types last reported with that page. */
+void vfn_sim_aen_clear(struct vfn_sim *sim, uint8_t lid);
 
 /* nvm.c: executes an NVM command set command; returns its status. */
 uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -45,8 +46,9 @@ static struct vfn_sim *sim_of(struct vfn_nvme_ctrl *ctrl)
 	return sim;
 }
 
-/* A raw admin command without data; returns the completion's status (SCT << 8 | SC). */
-static uint16_t admin_raw(struct vfn_nvme_ctrl *ctrl, uint8_t opcode, uint32_t cdw10, uint32_t cdw11, uint64_t prp1)
+/* A raw admin command without data; returns the completion's status (SCT << 8 | SC), its DW0 in *@dw0. */
+static uint16_t admin_dw0(struct vfn_nvme_ctrl *ctrl, uint8_t opcode, uint32_t cdw10, uint32_t cdw11, uint64_t prp1,
+			  uint32_t *dw0)
 {
 	struct vfn_nvme_sqe sqe = {
 		.opcode = opcode,
@@ -59,7 +61,15 @@ static uint16_t admin_raw(struct vfn_nvme_ctrl *ctrl, uint8_t opcode, uint32_t c
 	sqe.dptr.prp1 = vfn_cpu_to_le64(prp1);
 	ret = vfn_nvme_admin_sync(ctrl, &sqe, NULL, 0, &cqe, 2000);
 	assert_true(ret == 0 || ret == -EIO);
+	*dw0 = vfn_le32_to_cpu(cqe.dw0);
 	return STATUS(&cqe);
+}
+
+static uint16_t admin_raw(struct vfn_nvme_ctrl *ctrl, uint8_t opcode, uint32_t cdw10, uint32_t cdw11, uint64_t prp1)
+{
+	uint32_t dw0;
+
+	return admin_dw0(ctrl, opcode, cdw10, cdw11, prp1, &dw0);
 }
 
 static void test_bringup_shutdown(void **state)
@@ -514,7 +524,24 @@ static void test_queue_management(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
-/* Shadow doorbells: the host updates memory, not registers; EventIdx stays one behind. */
+/* One Flush through the shadow doorbells of queue pair 1 (slots 2 and 3 of @dbs), reaped. */
+static void dbbuf_cmd(struct ioq *q, vfn_le32 *dbs, uint16_t cid)
+{
+	struct vfn_nvme_sqe io = rw_sqe(VFN_NVME_CMD_FLUSH, cid, 0, 1);
+
+	vfn_sq_post(&q->sq, &io);
+	vfn_wmb();
+	VFN_WRITE_ONCE(dbs[2], vfn_cpu_to_le32(q->sq.tail));
+	for (int t = 0; t < 20000 && !vfn_cq_peek(&q->cq); t++)
+		usleep(10);
+	assert_non_null(vfn_cq_peek(&q->cq));
+	assert_int_equal(vfn_le16_to_cpu(vfn_cq_peek(&q->cq)->cid), cid);
+	vfn_sq_update_head(&q->sq, vfn_cq_peek(&q->cq));
+	vfn_cq_pop(&q->cq);
+	VFN_WRITE_ONCE(dbs[3], vfn_cpu_to_le32(q->cq.head));
+}
+
+/* Shadow doorbells: the host updates memory, not registers; EventIdx stays one entry behind. */
 static void test_dbbuf(void **state)
 {
 	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
@@ -532,20 +559,8 @@ static void test_dbbuf(void **state)
 	sqe.dptr.prp2 = vfn_cpu_to_le64(b.list_iova + 4096);
 	assert_int_equal(vfn_nvme_admin_sync(ctrl, &sqe, NULL, 0, &cqe, 0), 0);
 	ioq_create(ctrl, 1, 8, 0, &q);
-	for (uint16_t i = 0; i < 20; i++) {
-		struct vfn_nvme_sqe io = rw_sqe(VFN_NVME_CMD_FLUSH, i, 0, 1);
-
-		vfn_sq_post(&q.sq, &io);
-		vfn_wmb();
-		VFN_WRITE_ONCE(dbs[2], vfn_cpu_to_le32(q.sq.tail));
-		for (int t = 0; t < 20000 && !vfn_cq_peek(&q.cq); t++)
-			usleep(10);
-		assert_non_null(vfn_cq_peek(&q.cq));
-		assert_int_equal(vfn_le16_to_cpu(vfn_cq_peek(&q.cq)->cid), i);
-		vfn_sq_update_head(&q.sq, vfn_cq_peek(&q.cq));
-		vfn_cq_pop(&q.cq);
-		VFN_WRITE_ONCE(dbs[3], vfn_cpu_to_le32(q.cq.head));
-	}
+	for (uint16_t i = 0; i < 20; i++)
+		dbbuf_cmd(&q, dbs, i);
 	/* The registers were never written; EventIdx trails the shadow tail by one. */
 	assert_int_equal(vfn_mmio_read32(q.sq.db), 0);
 	assert_int_equal(vfn_mmio_read32(q.cq.db), 0);
@@ -553,6 +568,15 @@ static void test_dbbuf(void **state)
 	for (int t = 0; t < 20000 && vfn_le32_to_cpu(VFN_READ_ONCE(eis[3])) != ((q.cq.head - 1u) & 0xffff); t++)
 		usleep(10);
 	assert_int_equal(vfn_le32_to_cpu(eis[3]), (q.cq.head - 1u) & 0xffff);
+	/* Four more: both doorbells wrap to index 0; EventIdx is a queue index, so entries - 1. */
+	for (uint16_t i = 20; i < 24; i++)
+		dbbuf_cmd(&q, dbs, i);
+	assert_int_equal(q.sq.tail, 0);
+	assert_int_equal(q.cq.head, 0);
+	assert_int_equal(vfn_le32_to_cpu(eis[2]), 8 - 1);
+	for (int t = 0; t < 20000 && vfn_le32_to_cpu(VFN_READ_ONCE(eis[3])) != 8 - 1; t++)
+		usleep(10);
+	assert_int_equal(vfn_le32_to_cpu(eis[3]), 8 - 1);
 	ioq_delete(&q);
 	bufs_free(&b);
 	vfn_nvme_ctrl_close(ctrl);
@@ -795,6 +819,247 @@ static void test_irq_and_aer(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+#define TEMP_OVER(k) (k)		    /* Temperature Threshold CDW11: composite, over, TMPTH k */
+#define TEMP_UNDER(k) ((k) | 1u << 20)	    /* THSEL 1: under */
+#define TEMP_SENSOR(n, k) ((k) | (n) << 16) /* TMPSEL n */
+#define AEN_SMART_TEMP (0x1u | 0x01u << 8 | (uint32_t)VFN_NVME_LOG_SMART << 16)
+
+struct aer_seen {
+	int n;
+	uint32_t dw0[4];
+};
+
+static void aer_cb(struct vfn_nvme_ctrl *ctrl, uint32_t dw0, void *arg)
+{
+	struct aer_seen *a = arg;
+
+	if (a->n < 4)
+		a->dw0[a->n] = dw0;
+	a->n++;
+}
+
+/* Polls the admin queue for @ms, or until @want events arrived; asserts exactly @want did. */
+static void aer_expect(struct vfn_nvme_ctrl *ctrl, struct aer_seen *a, int want, unsigned int ms)
+{
+	uint64_t deadline = vfn_now_ns() + ms * 1000000ull;
+
+	while (a->n < want && vfn_now_ns() < deadline) {
+		assert_true(vfn_nvme_admin_poll(ctrl) >= 0);
+		usleep(1000);
+	}
+	assert_int_equal(vfn_nvme_admin_poll(ctrl), 0);
+	assert_int_equal(a->n, want);
+}
+
+/* SMART / Health log byte 0 (Critical Warning), read with Retain Asynchronous Event set or clear. */
+static uint8_t smart_critical_warning(struct vfn_nvme_ctrl *ctrl, bool rae)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_ADMIN_GET_LOG_PAGE };
+	uint8_t log[512];
+
+	sqe.cdw10 = vfn_cpu_to_le32(VFN_NVME_LOG_SMART | (rae ? 1u << 15 : 0) | (512 / 4 - 1) << 16);
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &sqe, log, sizeof(log), NULL, 0), 0);
+	assert_int_equal(log[1] | log[2] << 8, 308); /* composite temperature */
+	return log[0];
+}
+
+static uint32_t temp_get(struct vfn_nvme_ctrl *ctrl, uint32_t sel, uint32_t cdw11)
+{
+	uint32_t dw0 = 0xdead;
+
+	assert_int_equal(
+		admin_dw0(ctrl, VFN_NVME_ADMIN_GET_FEATURES, VFN_NVME_FEAT_TEMP_THRESH | sel << 8, cdw11, 0, &dw0), 0);
+	return dw0;
+}
+
+static uint16_t temp_set(struct vfn_nvme_ctrl *ctrl, uint32_t cdw11)
+{
+	return admin_raw(ctrl, VFN_NVME_ADMIN_SET_FEATURES, VFN_NVME_FEAT_TEMP_THRESH, cdw11, 0);
+}
+
+/* Temperature Threshold values: defaults (WCTEMP, 0), sensors the sim lacks, reserved selections. */
+static void test_temp_threshold(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	uint8_t id[4096];
+	uint32_t dw0;
+
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, NULL), 0);
+	assert_int_equal(id[266] | id[267] << 8, 343);		/* WCTEMP */
+	assert_int_equal(temp_get(ctrl, 0, TEMP_OVER(0)), 343); /* its default */
+	assert_int_equal(temp_get(ctrl, 0, TEMP_UNDER(0)), 0);
+	assert_int_equal(temp_set(ctrl, TEMP_OVER(350)), 0);
+	assert_int_equal(temp_set(ctrl, TEMP_UNDER(270)), 0);
+	assert_int_equal(temp_get(ctrl, 0, TEMP_OVER(0)), 350);
+	assert_int_equal(temp_get(ctrl, 0, TEMP_UNDER(0)), 270);
+	assert_int_equal(temp_get(ctrl, 1, TEMP_OVER(0)), 343);	    /* SEL default */
+	assert_int_equal(temp_get(ctrl, 2, TEMP_UNDER(0)), 0);	    /* SEL saved: not saveable, the default */
+	assert_int_equal(temp_get(ctrl, 3, TEMP_OVER(0)), 1u << 2); /* SEL capabilities: changeable */
+	/* All Temperature Sensors (Set only) is the composite one here. */
+	assert_int_equal(temp_set(ctrl, TEMP_SENSOR(0xfu, 360)), 0);
+	assert_int_equal(temp_get(ctrl, 0, TEMP_OVER(0)), 360);
+	/* Sensors 1-8 are not implemented: their thresholds read 0 and setting them has no effect. */
+	assert_int_equal(temp_set(ctrl, TEMP_SENSOR(1u, 200)), 0);
+	assert_int_equal(temp_get(ctrl, 0, TEMP_SENSOR(1u, 0)), 0);
+	assert_int_equal(temp_get(ctrl, 0, TEMP_SENSOR(8u, 0)), 0);
+	assert_int_equal(temp_get(ctrl, 0, TEMP_OVER(0)), 360);
+	assert_int_equal(smart_critical_warning(ctrl, false), 0);
+	/* Reserved THSEL and TMPSEL; All Temperature Sensors in Get Features. */
+	assert_int_equal(temp_set(ctrl, 2u << 20 | 300), VFN_NVME_SC_INVALID_FIELD);
+	assert_int_equal(temp_set(ctrl, 3u << 20 | 300), VFN_NVME_SC_INVALID_FIELD);
+	assert_int_equal(temp_set(ctrl, TEMP_SENSOR(9u, 300)), VFN_NVME_SC_INVALID_FIELD);
+	assert_int_equal(temp_set(ctrl, TEMP_SENSOR(0xeu, 300)), VFN_NVME_SC_INVALID_FIELD);
+	assert_int_equal(admin_dw0(ctrl, VFN_NVME_ADMIN_GET_FEATURES, VFN_NVME_FEAT_TEMP_THRESH, 2u << 20, 0, &dw0),
+			 VFN_NVME_SC_INVALID_FIELD);
+	assert_int_equal(
+		admin_dw0(ctrl, VFN_NVME_ADMIN_GET_FEATURES, VFN_NVME_FEAT_TEMP_THRESH, TEMP_SENSOR(0xfu, 0), 0, &dw0),
+		VFN_NVME_SC_INVALID_FIELD);
+	assert_int_equal(temp_get(ctrl, 0, TEMP_OVER(0)), 360);
+	/* A controller reset restores the defaults. */
+	assert_int_equal(vfn_nvme_ctrl_reset(ctrl), 0);
+	assert_int_equal(temp_get(ctrl, 0, TEMP_OVER(0)), 343);
+	assert_int_equal(temp_get(ctrl, 0, TEMP_UNDER(0)), 0);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/*
+ * Crossing a threshold sets Critical Warning bit 1 and, with AEC bit 1, raises
+ * SMART / Health, Temperature Threshold, log 02h once; further SMART events
+ * stay masked until the log is read with RAE clear.
+ */
+static void test_temp_event(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	struct vfn_nvme_sqe err_log = { .opcode = VFN_NVME_ADMIN_GET_LOG_PAGE,
+					.cdw10 = vfn_cpu_to_le32(VFN_NVME_LOG_ERROR | (64 / 4 - 1) << 16) };
+	struct aer_seen a = { 0 };
+	uint8_t id[64];
+
+	assert_int_equal(vfn_nvme_aer_set_callback(ctrl, aer_cb, &a), 0);
+	/* Without AEC bit 1 the warning shows in the log only. */
+	assert_int_equal(temp_set(ctrl, TEMP_OVER(308)), 0); /* at the threshold counts */
+	assert_int_equal(smart_critical_warning(ctrl, false), 1u << 1);
+	aer_expect(ctrl, &a, 0, 20);
+	assert_int_equal(temp_set(ctrl, TEMP_OVER(343)), 0);
+	assert_int_equal(smart_critical_warning(ctrl, false), 0);
+
+	assert_int_equal(vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_ASYNC_EVENT, 0, 1u << 1, NULL, NULL, 0), 0);
+	assert_int_equal(temp_set(ctrl, TEMP_OVER(300)), 0);
+	aer_expect(ctrl, &a, 1, 2000);
+	assert_int_equal(a.dw0[0], AEN_SMART_TEMP);
+	/* Still over: no second event for the same crossing, even once unmasked. */
+	assert_int_equal(temp_set(ctrl, TEMP_OVER(290)), 0);
+	assert_int_equal(smart_critical_warning(ctrl, true), 1u << 1);
+	/* Cleared and crossed again, now under the under-temperature threshold: masked (RAE kept it). */
+	assert_int_equal(temp_set(ctrl, TEMP_OVER(343)), 0);
+	assert_int_equal(smart_critical_warning(ctrl, true), 0);
+	assert_int_equal(temp_set(ctrl, TEMP_UNDER(308)), 0);
+	assert_int_equal(smart_critical_warning(ctrl, true), 1u << 1);
+	aer_expect(ctrl, &a, 1, 30);
+	/* Reading the log without RAE clears the mask: the waiting event arrives. */
+	assert_int_equal(smart_critical_warning(ctrl, false), 1u << 1);
+	aer_expect(ctrl, &a, 2, 2000);
+	assert_int_equal(a.dw0[1], AEN_SMART_TEMP);
+	/* The Error Information log does not clear a SMART event. */
+	assert_int_equal(temp_set(ctrl, TEMP_UNDER(0)), 0);
+	assert_int_equal(temp_set(ctrl, TEMP_UNDER(310)), 0);
+	assert_int_equal(vfn_nvme_admin_sync(ctrl, &err_log, id, 64, NULL, 0), 0);
+	aer_expect(ctrl, &a, 2, 30);
+	assert_int_equal(smart_critical_warning(ctrl, false), 1u << 1);
+	aer_expect(ctrl, &a, 3, 2000);
+	assert_int_equal(a.dw0[2], AEN_SMART_TEMP);
+	/* Each crossing raised exactly one event: nothing else is waiting behind the mask. */
+	assert_int_equal(smart_critical_warning(ctrl, false), 1u << 1);
+	aer_expect(ctrl, &a, 3, 30);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+#define IC(thr, time) ((thr) | (time) << 8) /* Interrupt Coalescing CDW11: THR (0's based), TIME (100 us) */
+#define IV_CD (1u << 16)		    /* Interrupt Vector Configuration: Coalescing Disable */
+
+/* Signals @efd (non-blocking) gathered so far. */
+static uint64_t efd_count(int efd)
+{
+	uint64_t total = 0, v;
+
+	while (read(efd, &v, sizeof(v)) == sizeof(v))
+		total += v;
+	return total;
+}
+
+/*
+ * Runs @n Flushes on @q one at a time, each reaped before the next is
+ * submitted (so each completes in its own controller pass), and returns
+ * how often @efd was signalled, counted once the longest aggregation time
+ * (25.5 ms) has passed.
+ */
+static uint64_t irqs_for(struct ioq *q, int efd, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct vfn_nvme_sqe sqe = rw_sqe(VFN_NVME_CMD_FLUSH, (uint16_t)i, 0, 1);
+
+		assert_int_equal(io_sync(q, &sqe), 0);
+	}
+	usleep(30000);
+	return efd_count(efd);
+}
+
+static void set_feature_ok(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint32_t cdw11)
+{
+	assert_int_equal(vfn_nvme_set_features(ctrl, fid, 0, cdw11, NULL, NULL, 0), 0);
+}
+
+/* Interrupt Coalescing on an I/O CQ's vector: threshold, time limit, Coalescing Disable; never the admin CQ. */
+static void test_irq_coalescing(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:nil=1");
+	struct vfn_nvme_sqe sqe = rw_sqe(VFN_NVME_CMD_FLUSH, 1, 0, 1);
+	int efd = eventfd(0, EFD_NONBLOCK), efd0 = eventfd(0, EFD_NONBLOCK);
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	uint64_t t0, dt;
+	struct ioq q;
+
+	assert_true(efd >= 0 && efd0 >= 0);
+	assert_int_equal(ctrl->hw.ops->irq_enable(&ctrl->hw, 5, 1, &efd), 0);
+	ioq_create(ctrl, 1, 16, 2 | 5u << 16, &q); /* IEN, vector 5 */
+	/* Uncoalesced: one signal per controller pass that completed something. */
+	assert_int_equal(irqs_for(&q, efd, 8), 8);
+	/* THR 3 (4 entries), TIME 25.5 ms: one signal per 4 completions. */
+	set_feature_ok(ctrl, VFN_NVME_FEAT_IRQ_COALESCE, IC(3u, 255u));
+	assert_int_equal(irqs_for(&q, efd, 8), 2);
+	/* Coalescing Disable for vector 5: back to one per pass. */
+	set_feature_ok(ctrl, VFN_NVME_FEAT_IRQ_CONFIG, 5 | IV_CD);
+	assert_int_equal(irqs_for(&q, efd, 8), 8);
+	set_feature_ok(ctrl, VFN_NVME_FEAT_IRQ_CONFIG, 5);
+	/* TIME 0 allows no delay: coalescing off whatever THR says. */
+	set_feature_ok(ctrl, VFN_NVME_FEAT_IRQ_COALESCE, IC(3u, 0u));
+	assert_int_equal(irqs_for(&q, efd, 8), 8);
+
+	/* TIME 10 ms: a lone completion is signalled once that much time has passed, not before. */
+	set_feature_ok(ctrl, VFN_NVME_FEAT_IRQ_COALESCE, IC(3u, 100u));
+	t0 = vfn_now_ns();
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	dt = vfn_now_ns() - t0;
+	assert_int_equal(efd_count(efd), 1);
+	assert_true(dt >= 10000000ull);
+	assert_true(dt < 60000000ull);
+
+	/* The admin CQ (vector 0) is never coalesced. */
+	set_feature_ok(ctrl, VFN_NVME_FEAT_IRQ_COALESCE, IC(3u, 255u));
+	assert_int_equal(ctrl->hw.ops->irq_enable(&ctrl->hw, 0, 1, &efd0), 0);
+	set_feature_ok(ctrl, VFN_NVME_FEAT_ARBITRATION, 0);
+	pfd.fd = efd0;
+	assert_int_equal(poll(&pfd, 1, 10), 1);
+	assert_int_equal(efd_count(efd0), 1);
+	assert_int_equal(ctrl->hw.ops->irq_disable(&ctrl->hw), 0);
+	ioq_delete(&q);
+	close(efd);
+	close(efd0);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 static void test_reset(void **state)
 {
 	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
@@ -828,6 +1093,9 @@ int main(void)
 		cmocka_unit_test(test_fault_io_delay_abort_phase),
 		cmocka_unit_test(test_abort_queued),
 		cmocka_unit_test(test_irq_and_aer),
+		cmocka_unit_test(test_temp_threshold),
+		cmocka_unit_test(test_temp_event),
+		cmocka_unit_test(test_irq_coalescing),
 		cmocka_unit_test(test_reset),
 	};
 
