@@ -668,10 +668,27 @@ static int perf_check_device(struct perf_job *j)
 	return 0;
 }
 
+/*
+ * --cmdlog N: the admin queue's log, on from the first bring-up command,
+ * holds every admin command of the run (bring-up and identification, then
+ * 4 per I/O queue), and at least N.
+ */
+static uint32_t perf_admin_log_entries(const struct perf_opts *o)
+{
+	uint64_t n = 64 + 4ull * o->nr_queues;
+
+	if (!o->cmdlog)
+		return 0;
+	if (n < o->cmdlog)
+		n = o->cmdlog;
+	return n > 65536 ? 65536 : (uint32_t)n;
+}
+
 /* Opens DEVICE through the device handle: vfio, sim or the kernel driver. */
 static int perf_open(struct perf_job *j)
 {
-	struct vfn_nvme_ctrl_opts co = { .no_shadow_doorbells = j->o.no_shadow };
+	struct vfn_nvme_ctrl_opts co = { .no_shadow_doorbells = j->o.no_shadow,
+					 .admin_log_entries = perf_admin_log_entries(&j->o) };
 	struct vfn_dev_opts o = { .ctrl_opts = &co };
 	int ret = cli_dev_open(j->o.dev, &o, &j->dev);
 
@@ -850,8 +867,9 @@ static void perf_help(void)
 	       "                            only inside the driver's calls (see docs/benchmarks.md)\n"
 	       "      --map-per-io          build each command's data pointer (vfn_rq_map_iova) instead of\n"
 	       "                            once per buffer before the run\n"
-	       "      --cmdlog=N            keep each queue's last N commands and completions and print\n"
-	       "                            them, decoded, on stderr at the end\n"
+	       "      --cmdlog=N            keep each I/O queue's last N commands and completions, and\n"
+	       "                            the admin queue's from bring-up on, and print them decoded\n"
+	       "                            on stderr at the end\n"
 	       "  -o, --output-format=FMT   normal (default) or json\n"
 	       "  -v, --verbose             show the library's debug trace on stderr\n"
 	       "  -h, --help                show this help\n",
@@ -1033,6 +1051,15 @@ static int perf_job_run(struct perf_job *j)
 	return CLI_EXIT_OK;
 }
 
+/* --cmdlog: the admin commands, bring-up to the queues' deletion, after the I/O queues' logs. */
+static void perf_admin_log_dump(struct perf_job *j)
+{
+	if (!j->ctrl || !j->o.cmdlog)
+		return;
+	fprintf(stderr, "admin queue command log (SQ 0), oldest first:\n");
+	vfn_nvme_admin_log_dump(j->ctrl, stderr);
+}
+
 int cmd_perf(int argc, char **argv)
 {
 	struct perf_job *j = calloc(1, sizeof(*j));
@@ -1055,6 +1082,7 @@ int cmd_perf(int argc, char **argv)
 	if (!ret)
 		ret = perf_job_run(j);
 	perf_queues_fini(j);
+	perf_admin_log_dump(j);
 	if (j->epfd >= 0)
 		close(j->epfd);
 	vfn_dev_close(j->dev);

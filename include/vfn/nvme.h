@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <vfn/iommu.h>
 #include <vfn/support.h>
@@ -371,15 +372,24 @@ static inline int vfn_nvme_status_to_errno(uint16_t status)
 
 struct vfn_nvme_ctrl;
 
+/*
+ * Bring-up options.  Zero-initialise them (`= { 0 }` or designated
+ * initialisers): 0 is every field's default, and new fields are added at
+ * the end, off at 0.
+ */
 struct vfn_nvme_ctrl_opts {
-	uint16_t aq_entries;	  /* admin SQ/CQ entries; 0: 32 */
-	uint32_t timeout_ms;	  /* default admin command timeout; 0: 30000 */
-	uint16_t nr_io_queues;	  /* I/O SQs and CQs to ask for (Set Features
+	uint16_t aq_entries;	    /* admin SQ/CQ entries; 0: 32 */
+	uint32_t timeout_ms;	    /* default admin command timeout; 0: 30000 */
+	uint16_t nr_io_queues;	    /* I/O SQs and CQs to ask for (Set Features
 				   Number of Queues); 0: 64 */
-	struct vfn_iommu *iommu;  /* address space; NULL: default */
-	bool no_shadow_doorbells; /* don't send Doorbell Buffer Config even
+	struct vfn_iommu *iommu;    /* address space; NULL: default */
+	bool no_shadow_doorbells;   /* don't send Doorbell Buffer Config even
 					   when OACS advertises it: I/O queues
 					   then always write the MMIO doorbells */
+	uint32_t admin_log_entries; /* > 0: admin command log of that many
+				       entries from the first command of
+				       bring-up on (see
+				       vfn_nvme_admin_log_enable()); 0: off */
 };
 
 /* What Identify Controller said, decoded once at bring-up. */
@@ -425,7 +435,8 @@ struct vfn_nvme_ns_info {
  * Errors: those of vfn_vfio_open(); -ENOTSUP (not an NVMe controller, or no
  * NVM command set), -ETIMEDOUT (CSTS.RDY did not change within CAP.TO),
  * -EIO (CSTS.CFS set, or an admin command failed), -ENODEV (BAR0 reads as
- * all-ones: device gone).  On failure the device is closed again.
+ * all-ones: device gone), -EINVAL (@opts->admin_log_entries > 65536),
+ * -ENOMEM.  On failure the device is closed again.
  */
 VFN_API int vfn_nvme_ctrl_open(const char *bdf, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **out);
 
@@ -557,6 +568,44 @@ VFN_API int vfn_nvme_aer_set_callback(struct vfn_nvme_ctrl *ctrl, vfn_nvme_aer_c
  * of events delivered, or -EINVAL.
  */
 VFN_API int vfn_nvme_admin_poll(struct vfn_nvme_ctrl *ctrl);
+
+/* ---- Admin command log -------------------------------------------------- */
+
+/*
+ * Turns the admin queue's command log on with a ring of the last @entries
+ * admin commands sent (every one: bring-up, Create/Delete queues, Abort,
+ * AERs, vfn_nvme_admin_sync() passthrough...) and their completions, or off
+ * with @entries 0.  A log already on is replaced by an empty one (its
+ * entries are dropped), so enabling after vfn_nvme_ctrl_open() starts
+ * empty; to see the bring-up commands, open with
+ * vfn_nvme_ctrl_opts.admin_log_entries instead.  The log lives until
+ * vfn_nvme_ctrl_close() and across vfn_nvme_ctrl_reset().  Lines are as
+ * vfn_nvme_qpair_log_dump()'s, on "SQ 0" with admin opcode names; a
+ * command the driver gave up on ends in "no completion [timed out]" (or
+ * the CSTS reason), one outstanding at a reset in "no completion
+ * [cancelled: controller reset]"; an AER is logged when posted and its
+ * completion when it arrives; a late completion of a timed-out command
+ * fills in that entry with "[late: after it timed out]" (dropped if the
+ * entry was overwritten); completions of no command sent are not logged.
+ * A command that times out dumps the log at debug log level.
+ * Errors: -EINVAL (NULL @ctrl, @entries > 65536), -ENOMEM.
+ */
+VFN_API int vfn_nvme_admin_log_enable(struct vfn_nvme_ctrl *ctrl, uint32_t entries);
+
+/*
+ * Prints the admin command log of @ctrl to @f, oldest first, as
+ * vfn_nvme_qpair_log_dump() (takes the admin lock).  Returns the number of
+ * lines, 0 when the log is off or empty, -EINVAL (NULL argument) or -EIO
+ * (write error).
+ */
+VFN_API int vfn_nvme_admin_log_dump(struct vfn_nvme_ctrl *ctrl, FILE *f);
+
+/*
+ * As vfn_nvme_admin_log_dump(), into @buf (@len bytes, always
+ * NUL-terminated when @len > 0).  Returns the length of the whole text
+ * (snprintf style: larger than @len - 1 if it was cut), or -EINVAL.
+ */
+VFN_API int vfn_nvme_admin_log_snprint(struct vfn_nvme_ctrl *ctrl, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

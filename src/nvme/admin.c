@@ -36,13 +36,22 @@ int vfn_nvme_admin_init(struct vfn_nvme_ctrl *ctrl)
 	ssize_t len;
 	int ret;
 
-	ret = pthread_mutex_init(&a->lock, NULL);
+	/* On from the first command when asked for at open. */
+	ret = vfn_nvme_cmdlog_new(ctrl->opts.admin_log_entries, &a->log);
 	if (ret)
+		return ret;
+	ret = pthread_mutex_init(&a->lock, NULL);
+	if (ret) {
+		free(a->log);
+		a->log = NULL;
 		return -ret;
+	}
 	len = vfn_dma_alloc(ctrl->hw.iommu, ctrl->page_size, &a->bounce, &a->bounce_iova);
 	if (len < 0) {
 		log_err("%s: cannot allocate the admin bounce buffer: %zd", ctrl->hw.name, len);
 		pthread_mutex_destroy(&a->lock);
+		free(a->log);
+		a->log = NULL;
 		return (int)len;
 	}
 	return 0;
@@ -61,6 +70,8 @@ void vfn_nvme_admin_fini(struct vfn_nvme_ctrl *ctrl)
 	a->retired = NULL;
 	vfn_dma_free(ctrl->hw.iommu, a->bounce, ctrl->page_size);
 	a->bounce = NULL;
+	free(a->log);
+	a->log = NULL;
 	pthread_mutex_destroy(&a->lock);
 }
 
@@ -181,6 +192,7 @@ static void admin_drop(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_cqe *cq
 
 	if (sqid == 0 && cid_abandoned(&ctrl->admin, cid)) {
 		cid_set_abandoned(&ctrl->admin, cid, false);
+		vfn_nvme_admin_log_complete(&ctrl->admin, cqe, true);
 		log_info("%s: late completion of timed-out admin command %u (status 0x%x) dropped", ctrl->hw.name, cid,
 			 status);
 		return;
@@ -199,6 +211,7 @@ static int admin_submit(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_sqe *s
 		return -EBUSY;
 	}
 	vfn_sq_post(&a->sq, sqe);
+	vfn_nvme_admin_log_post(a, sqe);
 	vfn_sq_ring(&a->sq);
 	return 0;
 }
@@ -226,6 +239,7 @@ static void aer_complete(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_cqe *
 	uint16_t status = vfn_nvme_cqe_status(cqe);
 
 	a->aer_busy &= (uint16_t) ~(1u << i);
+	vfn_nvme_admin_log_complete(a, cqe, false);
 	if (status & 0x7ff) {
 		log_info("%s: Asynchronous Event Request failed: %s (0x%x), not re-armed", ctrl->hw.name,
 			 vfn_nvme_status_str(status), status);
@@ -263,6 +277,7 @@ static bool admin_reap(struct vfn_nvme_ctrl *ctrl, int32_t cid, struct vfn_nvme_
 		if (vfn_le16_to_cpu(c.sqhd) < a->sq.entries)
 			vfn_sq_update_head(&a->sq, &c);
 		if (vfn_le16_to_cpu(c.cid) == cid) {
+			vfn_nvme_admin_log_complete(a, &c, false);
 			*out = c;
 			found = true;
 		} else if (vfn_le16_to_cpu(c.cid) >= VFN_NVME_AER_CID_BASE &&
@@ -356,6 +371,8 @@ static int admin_exec(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void
 		log_err("%s: admin command %u (%s) abandoned: %d", ctrl->hw.name, cid,
 			vfn_nvme_opcode_str(true, sqe->opcode), ret);
 		cid_set_abandoned(&ctrl->admin, cid, true);
+		vfn_nvme_admin_log_abandon(&ctrl->admin, cid, ret);
+		vfn_nvme_admin_log_debug_dump(&ctrl->admin, cid);
 		abandoned = true;
 	} else if (len && (dir & VFN_NVME_XFER_FROM_DEV)) {
 		memcpy(buf, d.vaddr, len);
@@ -503,6 +520,7 @@ void vfn_nvme_admin_reset(struct vfn_nvme_ctrl *ctrl)
 	a->cq.phase = 1;
 	memset(a->abandoned, 0, sizeof(a->abandoned));
 	a->aer_busy = 0;
+	vfn_nvme_admin_log_reset(a);
 	pthread_mutex_unlock(&a->lock);
 }
 

@@ -42,8 +42,9 @@ struct vfn_nvme_admin {
 	unsigned int aer_limit;	 /* how many to keep outstanding */
 	uint32_t aer_events[16]; /* delivered events not yet given to aer_cb (a ring) */
 	unsigned int aer_head, aer_nr;
-	uint64_t aer_lost;   /* events dropped because the ring was full */
-	bool aer_delivering; /* a thread is calling aer_cb */
+	uint64_t aer_lost;	     /* events dropped because the ring was full */
+	bool aer_delivering;	     /* a thread is calling aer_cb */
+	struct vfn_nvme_cmdlog *log; /* command log (owned), NULL: off */
 };
 
 #define VFN_NVME_AER_CID_BASE 0xfff0u /* admin command ids reserved for AERs */
@@ -164,5 +165,26 @@ void vfn_nvme_qpair_update_hooks(struct vfn_nvme_qpair *qp);
 void vfn_nvme_cmdlog_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_sqe *sqe);
 void vfn_nvme_cmdlog_complete(struct vfn_nvme_qpair *qp, const struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe);
 void vfn_nvme_cmdlog_debug_dump(const struct vfn_nvme_qpair *qp);
+
+/*
+ * cmdlog.c: a command log ring of @entries (*@out NULL for 0; free() it).
+ * -EINVAL beyond 65536 entries, -ENOMEM.
+ */
+int vfn_nvme_cmdlog_new(uint32_t entries, struct vfn_nvme_cmdlog **out);
+
+/*
+ * cmdlog.c: the admin queue's log, all under the admin lock and no-ops
+ * while it is off.  _post records a command as posted; _complete records
+ * its completion (@late: of a command abandoned before); _abandon records
+ * that the driver stopped waiting for @cid with @err (-ETIMEDOUT, or
+ * -EIO/-ENODEV from CSTS); _reset marks the commands still outstanding as
+ * cancelled by a controller reset; _debug_dump prints the log at debug
+ * level after @cid was abandoned.
+ */
+void vfn_nvme_admin_log_post(struct vfn_nvme_admin *a, const struct vfn_nvme_sqe *sqe);
+void vfn_nvme_admin_log_complete(struct vfn_nvme_admin *a, const struct vfn_nvme_cqe *cqe, bool late);
+void vfn_nvme_admin_log_abandon(struct vfn_nvme_admin *a, uint16_t cid, int err);
+void vfn_nvme_admin_log_reset(struct vfn_nvme_admin *a);
+void vfn_nvme_admin_log_debug_dump(const struct vfn_nvme_admin *a, uint16_t cid);
 
 #endif

@@ -115,5 +115,13 @@ fi
 # The command log: the last N commands and completions, decoded, on stderr.
 _log=$("$VFN" perf sim: -q 2 -t 1 -s 4096 -w randwrite --cmdlog 4 -o json 2>&1 >/dev/null)
 t_eq "perf --cmdlog: four entries" 4 "$(printf '%s\n' "$_log" | grep -c '^#[0-9]* SQ 1 cid [0-9]* Write (0x01) nsid 1 .* -> Successful Completion (0x000)')"
+# ... and the admin queue's, bring-up to the I/O queue's deletion, after a header.
+_adm=$(printf '%s\n' "$_log" | sed -n '/^admin queue command log (SQ 0), oldest first:$/,$p')
+t_match "perf --cmdlog: admin log after the I/O log" '^admin queue command log' "$_adm"
+t_eq "perf --cmdlog: no I/O entry after the admin header" 0 "$(printf '%s\n' "$_adm" | grep -c '^#[0-9]* SQ 1 ')"
+t_match "perf --cmdlog: bring-up Identify first" '^#1 SQ 0 cid 0 Identify \(0x06\) nsid 0 cdw10 0x00000001 .* -> Successful Completion \(0x000\)' "$(printf '%s\n' "$_adm" | sed -n 2p)"
+t_match "perf --cmdlog: Set Features Number of Queues" '^#2 SQ 0 cid 1 Set Features \(0x09\) nsid 0 cdw10 0x00000007 ' "$(printf '%s\n' "$_adm" | sed -n 3p)"
+t_eq "perf --cmdlog: Create, then Delete I/O queues" "0x05 0x01 0x00 0x04" "$(printf '%s\n' "$_adm" | grep -o ' I/O [A-Za-z]* Queue (0x0[0-9])' | grep -o '0x0[0-9]' | tr '\n' ' ' | sed 's/ $//')"
+t_eq "perf --cmdlog: every admin command succeeded" 0 "$(printf '%s\n' "$_adm" | grep '^#' | grep -vc 'Successful Completion (0x000)')"
 
 t_done
