@@ -19,43 +19,19 @@
 #include "iommu/iommu-priv.h"
 #include "nvme/ctrl-priv.h"
 
+#include "fake-iommu.h"
+
 #define REGS_LEN 0x2000
-
-static int fake_map(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t iova)
-{
-	(void)iommu, (void)vaddr, (void)len, (void)iova;
-	return 0;
-}
-
-static int fake_unmap(struct vfn_iommu *iommu, uint64_t iova, size_t len)
-{
-	(void)iommu, (void)iova, (void)len;
-	return 0;
-}
-
-static void fake_destroy(struct vfn_iommu *iommu)
-{
-	(void)iommu;
-}
-
-static const struct vfn_iommu_backend_ops fake_ops = {
-	.name = "fake",
-	.map = fake_map,
-	.unmap = fake_unmap,
-	.destroy = fake_destroy,
-};
 
 static int setup(void **state)
 {
-	struct vfn_iova_range r = { 0x100000, 0xffffffffull };
 	struct vfn_nvme_ctrl *ctrl = calloc(1, sizeof(*ctrl));
 
 	assert_non_null(ctrl);
 	ctrl->hw.regs = calloc(1, REGS_LEN);
 	ctrl->hw.regs_len = REGS_LEN;
 	strcpy(ctrl->hw.name, "unit");
-	assert_int_equal(vfn_iommu_alloc(&fake_ops, -1, &ctrl->hw.iommu), 0);
-	assert_int_equal(vfn_iommu_set_ranges(ctrl->hw.iommu, &r, 1), 0);
+	fake_iommu_alloc(&ctrl->hw.iommu);
 	ctrl->cap = 0x7ff | 2ull << 32; /* MQES 2047, DSTRD 2: 16-byte doorbell stride */
 	ctrl->db_stride = 16;
 	ctrl->page_size = 4096;

@@ -297,6 +297,16 @@ static const struct vfn_iommu_backend_ops fake_ops = {
 	.destroy = fake_destroy,
 };
 
+/* A new address space on the recording backend, its record cleared; no ranges yet. */
+static struct vfn_iommu *fake_alloc(void)
+{
+	struct vfn_iommu *iommu;
+
+	memset(&fake, 0, sizeof(fake));
+	assert_int_equal(vfn_iommu_alloc(&fake_ops, -1, &iommu), 0);
+	return iommu;
+}
+
 static int fake_setup(void **state)
 {
 	struct vfn_iommu *iommu;
@@ -326,8 +336,7 @@ static void test_iommu_not_ready(void **state)
 	void *buf;
 
 	(void)state;
-	memset(&fake, 0, sizeof(fake));
-	assert_int_equal(vfn_iommu_alloc(&fake_ops, -1, &iommu), 0);
+	iommu = fake_alloc();
 	assert_int_equal(vfn_mem_alloc(4096, &buf), 4096);
 	assert_int_equal(vfn_iommu_map(iommu, buf, 4096, &iova), -EINVAL);
 	assert_int_equal(vfn_iommu_get_ranges(iommu, r, 2), 0);
@@ -478,8 +487,7 @@ static void test_iommu_dma_avail(void **state)
 	void *buf;
 
 	(void)state;
-	memset(&fake, 0, sizeof(fake));
-	assert_int_equal(vfn_iommu_alloc(&fake_ops, -1, &iommu), 0);
+	iommu = fake_alloc();
 	iommu->dma_avail_known = true;
 	iommu->dma_avail = 2;
 	assert_int_equal(vfn_iommu_set_ranges(iommu, fake_ranges, 2), 0);
@@ -503,8 +511,7 @@ static void test_iommu_put_unmaps_leftovers(void **state)
 	void *buf;
 
 	(void)state;
-	memset(&fake, 0, sizeof(fake));
-	assert_int_equal(vfn_iommu_alloc(&fake_ops, -1, &iommu), 0);
+	iommu = fake_alloc();
 	assert_int_equal(vfn_iommu_set_ranges(iommu, fake_ranges, 2), 0);
 	assert_int_equal(vfn_mem_alloc(3 * 4096, &buf), 3 * 4096);
 	for (int i = 0; i < 3; i++)
@@ -531,8 +538,7 @@ static void test_iommu_set_ranges_rejects(void **state)
 	struct vfn_iommu *iommu;
 
 	(void)state;
-	memset(&fake, 0, sizeof(fake));
-	assert_int_equal(vfn_iommu_alloc(&fake_ops, -1, &iommu), 0);
+	iommu = fake_alloc();
 	assert_int_equal(vfn_iommu_set_ranges(iommu, fake_ranges, 0), -EINVAL);
 	assert_int_equal(vfn_iommu_set_ranges(iommu, fake_ranges, VFN_IOMMU_MAX_RANGES + 1), -EINVAL);
 	assert_int_equal(vfn_iommu_set_ranges(iommu, &page0, 1), -EINVAL);

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -35,30 +34,7 @@
 #include <vfn/pci.h>
 #include <vfn/support.h>
 
-static char root[64];
-
-/* Formats root + "/" + relative path into a static buffer (one at a time). */
-__attribute__((format(printf, 1, 2))) static const char *at(const char *fmt, ...)
-{
-	static char path[PATH_MAX];
-	va_list ap;
-	int n;
-
-	n = snprintf(path, sizeof(path), "%s/", root);
-	va_start(ap, fmt);
-	vsnprintf(path + n, sizeof(path) - (size_t)n, fmt, ap);
-	va_end(ap);
-	return path;
-}
-
-static void put_file(const char *path, const char *content)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fputs(content, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
+#include "fake-sysfs.h"
 
 /* Returns the whole content of @path (static buffer). */
 static const char *get_file(const char *path)
@@ -76,42 +52,29 @@ static const char *get_file(const char *path)
 	return buf;
 }
 
-static void make_dir(const char *path)
-{
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
 static void dev_file(const char *bdf, const char *attr, const char *content)
 {
-	put_file(at("devices/pci0000:00/%s/%s", bdf, attr), content);
+	fake_sysfs_put(fake_sysfs_at("devices/pci0000:00/%s/%s", bdf, attr), content);
 }
 
 static const char *dev_content(const char *bdf, const char *attr)
 {
-	return get_file(at("devices/pci0000:00/%s/%s", bdf, attr));
-}
-
-static void link_driver(const char *bdf, const char *drv)
-{
-	char target[128];
-
-	snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", drv);
-	assert_int_equal(symlink(target, at("devices/pci0000:00/%s/driver", bdf)), 0);
+	return get_file(fake_sysfs_at("devices/pci0000:00/%s/%s", bdf, attr));
 }
 
 static void add_driver(const char *drv)
 {
-	make_dir(at("bus/pci/drivers/%s", drv));
-	put_file(at("bus/pci/drivers/%s/bind", drv), "");
-	put_file(at("bus/pci/drivers/%s/unbind", drv), "");
+	fake_sysfs_mkdir(fake_sysfs_at("bus/pci/drivers/%s", drv));
+	fake_sysfs_put(fake_sysfs_at("bus/pci/drivers/%s/bind", drv), "");
+	fake_sysfs_put(fake_sysfs_at("bus/pci/drivers/%s/unbind", drv), "");
 }
 
-/* Adds a function; @drv NULL: unbound; @group < 0: no IOMMU group. */
+/* Adds a function with its attributes; @drv NULL: unbound; @group < 0: no IOMMU group. */
 static void add_func(const char *bdf, uint16_t vendor, uint16_t device, uint32_t class_code, const char *drv, int group)
 {
-	char buf[PATH_MAX];
+	char buf[16];
 
-	make_dir(at("devices/pci0000:00/%s", bdf));
+	fake_sysfs_add_func(bdf, drv, group);
 	snprintf(buf, sizeof(buf), "0x%04x\n", vendor);
 	dev_file(bdf, "vendor", buf);
 	snprintf(buf, sizeof(buf), "0x%04x\n", device);
@@ -119,39 +82,17 @@ static void add_func(const char *bdf, uint16_t vendor, uint16_t device, uint32_t
 	snprintf(buf, sizeof(buf), "0x%06x\n", class_code);
 	dev_file(bdf, "class", buf);
 	dev_file(bdf, "driver_override", "");
-	if (drv)
-		link_driver(bdf, drv);
-	if (group >= 0) {
-		snprintf(buf, sizeof(buf), "../../../kernel/iommu_groups/%d", group);
-		assert_int_equal(symlink(buf, at("devices/pci0000:00/%s/iommu_group", bdf)), 0);
-	}
-	snprintf(buf, sizeof(buf), "../../../devices/pci0000:00/%s", bdf);
-	assert_int_equal(symlink(buf, at("bus/pci/devices/%s", bdf)), 0);
 }
 
 static int setup(void **state)
 {
-	static const char *const dirs[] = {
-		"bus",
-		"bus/pci",
-		"bus/pci/devices",
-		"bus/pci/drivers",
-		"devices",
-		"devices/pci0000:00",
-		"kernel",
-		"kernel/iommu_groups",
-		"kernel/iommu_groups/0",
-		"kernel/iommu_groups/3",
-		"kernel/iommu_groups/5",
-		"kernel/iommu_groups/7",
-	};
+	static const int groups[] = { 0, 3, 5, 7 };
 
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/vfn-test-pci-XXXXXX");
-	assert_non_null(mkdtemp(root));
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		make_dir(at("%s", dirs[i]));
-	put_file(at("bus/pci/drivers_probe"), "");
+	fake_sysfs_create("pci");
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		fake_sysfs_mkdir(fake_sysfs_at("kernel/iommu_groups/%d", groups[i]));
+	fake_sysfs_put(fake_sysfs_at("bus/pci/drivers_probe"), "");
 	add_driver("nvme");
 	add_driver("ahci");
 	add_driver("vfio-pci");
@@ -162,23 +103,7 @@ static int setup(void **state)
 	add_func("0000:02:00.0", 0x8086, 0x0953, 0x010802, NULL, -1);
 	add_func("0000:00:00.0", 0x8086, 0x29c0, 0x060000, NULL, 0);
 	add_func("0000:03:00.0", 0x1234, 0x5678, 0x010801, NULL, -1); /* NVMHCI */
-	assert_int_equal(setenv("VFN_SYSFS_ROOT", root, 1), 0);
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unsetenv("VFN_SYSFS_ROOT");
-	assert_int_equal(nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	fake_sysfs_use();
 	return 0;
 }
 
@@ -273,18 +198,28 @@ static void test_parse_bdf_table(void **state)
 	vfn_log_set_fn(NULL, NULL);
 }
 
+/* vfn_pci_get_func(@bdf) succeeds and fills in every field with these values. */
+static void expect_func(const char *bdf, const char *canonical, uint16_t vendor, uint16_t device, uint32_t class_code,
+			int group, const char *drv)
+{
+	struct vfn_pci_func f;
+
+	memset(&f, 0xa5, sizeof(f));
+	assert_int_equal(vfn_pci_get_func(bdf, &f), 0);
+	assert_string_equal(f.bdf, canonical);
+	assert_int_equal(f.vendor, vendor);
+	assert_int_equal(f.device, device);
+	assert_int_equal(f.class_code, class_code);
+	assert_int_equal(f.iommu_group, group);
+	assert_string_equal(f.driver, drv);
+}
+
 static void test_get_func_values(void **state)
 {
 	struct vfn_pci_func f;
 
 	(void)state;
-	assert_int_equal(vfn_pci_get_func("0000:01:00.0", &f), 0);
-	assert_string_equal(f.bdf, "0000:01:00.0");
-	assert_int_equal(f.vendor, 0x1b36);
-	assert_int_equal(f.device, 0x0010);
-	assert_int_equal(f.class_code, 0x010802);
-	assert_int_equal(f.iommu_group, 5);
-	assert_string_equal(f.driver, "nvme");
+	expect_func("0000:01:00.0", "0000:01:00.0", 0x1b36, 0x0010, 0x010802, 5, "nvme");
 
 	assert_int_equal(vfn_pci_get_func("02:00.0", &f), 0);
 	assert_string_equal(f.bdf, "0000:02:00.0");
@@ -336,11 +271,12 @@ static void test_get_func_parses_robustly(void **state)
 	dev_file("0000:02:00.0", "class", "0x1010802\n"); /* > 24 bits */
 	assert_int_equal(vfn_pci_get_func("0000:02:00.0", &f), -EIO);
 	/* An attribute that vanishes means the function is going away. */
-	assert_int_equal(unlink(at("devices/pci0000:00/0000:02:00.0/class")), 0);
+	assert_int_equal(unlink(fake_sysfs_at("devices/pci0000:00/0000:02:00.0/class")), 0);
 	assert_int_equal(vfn_pci_get_func("0000:02:00.0", &f), -ENODEV);
 
-	assert_int_equal(unlink(at("devices/pci0000:00/0000:00:00.0/iommu_group")), 0);
-	assert_int_equal(symlink("../../../kernel/iommu_groups/abc", at("devices/pci0000:00/0000:00:00.0/iommu_group")),
+	assert_int_equal(unlink(fake_sysfs_at("devices/pci0000:00/0000:00:00.0/iommu_group")), 0);
+	assert_int_equal(symlink("../../../kernel/iommu_groups/abc",
+				 fake_sysfs_at("devices/pci0000:00/0000:00:00.0/iommu_group")),
 			 0);
 	assert_int_equal(vfn_pci_get_func("0000:00:00.0", &f), -EIO);
 	assert_int_equal(vfn_pci_iommu_group("0000:00:00.0"), -EIO);
@@ -355,8 +291,9 @@ static void test_list_filters_sorts_counts(void **state)
 
 	(void)state;
 	/* Entries the listing must skip: not an address, and one that is gone. */
-	make_dir(at("bus/pci/devices/garbage"));
-	assert_int_equal(symlink("../../../devices/pci0000:00/0000:05:00.0", at("bus/pci/devices/0000:05:00.0")), 0);
+	fake_sysfs_mkdir(fake_sysfs_at("bus/pci/devices/garbage"));
+	assert_int_equal(
+		symlink("../../../devices/pci0000:00/0000:05:00.0", fake_sysfs_at("bus/pci/devices/0000:05:00.0")), 0);
 
 	assert_int_equal(vfn_pci_list(VFN_PCI_CLASS_NVME, VFN_PCI_CLASS_NVME_MASK, funcs, 8), 3);
 	assert_string_equal(funcs[0].bdf, "0000:01:00.0");
@@ -386,7 +323,7 @@ static void test_list_filters_sorts_counts(void **state)
 
 	assert_int_equal(vfn_pci_list(0, 0, funcs, -1), -EINVAL);
 	assert_int_equal(vfn_pci_list(0, 0, NULL, 1), -EINVAL);
-	assert_int_equal(setenv("VFN_SYSFS_ROOT", at("kernel"), 1), 0);
+	assert_int_equal(setenv("VFN_SYSFS_ROOT", fake_sysfs_at("kernel"), 1), 0);
 	assert_int_equal(vfn_pci_list(0, 0, funcs, 8), -ENOENT); /* no bus/pci */
 }
 
@@ -432,11 +369,11 @@ static bool no_bus_writes(void)
 	static const char *const drv[] = { "nvme", "ahci", "vfio-pci" };
 
 	for (int i = 0; i < 3; i++) {
-		if (*get_file(at("bus/pci/drivers/%s/unbind", drv[i])) ||
-		    *get_file(at("bus/pci/drivers/%s/bind", drv[i])))
+		if (*get_file(fake_sysfs_at("bus/pci/drivers/%s/unbind", drv[i])) ||
+		    *get_file(fake_sysfs_at("bus/pci/drivers/%s/bind", drv[i])))
 			return false;
 	}
-	return !*get_file(at("bus/pci/drivers_probe"));
+	return !*get_file(fake_sysfs_at("bus/pci/drivers_probe"));
 }
 
 static void test_unbind_writes(void **state)
@@ -444,11 +381,11 @@ static void test_unbind_writes(void **state)
 	(void)state;
 	/* Bound: BDF to the driver's unbind, then driver_override cleared. */
 	assert_int_equal(vfn_pci_unbind("01:00.0"), 0);
-	assert_string_equal(get_file(at("bus/pci/drivers/nvme/unbind")), "0000:01:00.0");
+	assert_string_equal(get_file(fake_sysfs_at("bus/pci/drivers/nvme/unbind")), "0000:01:00.0");
 	assert_string_equal(dev_content("0000:01:00.0", "driver_override"), "\n");
 
 	/* Unbound: only driver_override is touched; twice is fine. */
-	put_file(at("bus/pci/drivers/nvme/unbind"), "");
+	fake_sysfs_put(fake_sysfs_at("bus/pci/drivers/nvme/unbind"), "");
 	dev_file("0000:02:00.0", "driver_override", "vfio-pci\n");
 	assert_int_equal(vfn_pci_unbind("0000:02:00.0"), 0);
 	assert_int_equal(vfn_pci_unbind("0000:02:00.0"), 0);
@@ -458,8 +395,8 @@ static void test_unbind_writes(void **state)
 	assert_int_equal(vfn_pci_unbind("0000:04:00.0"), -ENODEV);
 	assert_int_equal(vfn_pci_unbind("0000:04:00"), -EINVAL);
 	/* A write that fails is reported as -errno. */
-	assert_int_equal(unlink(at("devices/pci0000:00/0000:02:00.0/driver_override")), 0);
-	make_dir(at("devices/pci0000:00/0000:02:00.0/driver_override"));
+	assert_int_equal(unlink(fake_sysfs_at("devices/pci0000:00/0000:02:00.0/driver_override")), 0);
+	fake_sysfs_mkdir(fake_sysfs_at("devices/pci0000:00/0000:02:00.0/driver_override"));
 	assert_int_equal(vfn_pci_unbind("0000:02:00.0"), -EISDIR);
 }
 
@@ -470,25 +407,25 @@ static void test_bind_without_kernel_fails_clean(void **state)
 	(void)state;
 	/* Unbound: override set then cleared, probe written, nothing claimed it. */
 	assert_int_equal(vfn_pci_bind("0000:02:00.0", "vfio-pci"), -EIO);
-	assert_string_equal(get_file(at("bus/pci/drivers_probe")), "0000:02:00.0");
+	assert_string_equal(get_file(fake_sysfs_at("bus/pci/drivers_probe")), "0000:02:00.0");
 	assert_string_equal(dev_content("0000:02:00.0", "driver_override"), "\n");
-	assert_string_equal(get_file(at("bus/pci/drivers/nvme/unbind")), "");
+	assert_string_equal(get_file(fake_sysfs_at("bus/pci/drivers/nvme/unbind")), "");
 	assert_int_equal(vfn_pci_get_driver("0000:02:00.0", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
 
 	/* Bound to nvme: unbound from it first. */
 	assert_int_equal(vfn_pci_bind("01:00.0", "vfio-pci"), -EIO);
-	assert_string_equal(get_file(at("bus/pci/drivers/nvme/unbind")), "0000:01:00.0");
-	assert_string_equal(get_file(at("bus/pci/drivers_probe")), "0000:01:00.0");
+	assert_string_equal(get_file(fake_sysfs_at("bus/pci/drivers/nvme/unbind")), "0000:01:00.0");
+	assert_string_equal(get_file(fake_sysfs_at("bus/pci/drivers_probe")), "0000:01:00.0");
 	assert_string_equal(dev_content("0000:01:00.0", "driver_override"), "\n");
-	assert_string_equal(get_file(at("bus/pci/drivers/vfio-pci/bind")), "");
+	assert_string_equal(get_file(fake_sysfs_at("bus/pci/drivers/vfio-pci/bind")), "");
 }
 
 static void test_bind_already_bound_writes_nothing(void **state)
 {
 	(void)state;
 	assert_int_equal(vfn_pci_bind("0000:01:00.0", "nvme"), 0);
-	link_driver("0000:02:00.0", "vfio-pci");
+	fake_sysfs_link_driver("0000:02:00.0", "vfio-pci");
 	assert_int_equal(vfn_pci_bind("0000:02:00.0", "vfio-pci"), 0);
 	assert_true(no_bus_writes());
 	assert_string_equal(dev_content("0000:01:00.0", "driver_override"), "");
@@ -512,8 +449,8 @@ static void test_bind_rejects(void **state)
 	assert_string_equal(dev_content("0000:01:00.0", "driver_override"), "");
 
 	/* drivers_probe cannot be written: the error, and override cleared. */
-	assert_int_equal(unlink(at("bus/pci/drivers_probe")), 0);
-	make_dir(at("bus/pci/drivers_probe"));
+	assert_int_equal(unlink(fake_sysfs_at("bus/pci/drivers_probe")), 0);
+	fake_sysfs_mkdir(fake_sysfs_at("bus/pci/drivers_probe"));
 	assert_int_equal(vfn_pci_bind("0000:02:00.0", "vfio-pci"), -EISDIR);
 	assert_string_equal(dev_content("0000:02:00.0", "driver_override"), "\n");
 }
@@ -545,17 +482,6 @@ struct fake_kernel {
 	int nsteps;
 	pthread_t thread;
 };
-
-/* Like at(), into @buf (PATH_MAX bytes), for the kernel thread. */
-__attribute__((format(printf, 2, 3))) static void kpath(char *buf, const char *fmt, ...)
-{
-	int n = snprintf(buf, PATH_MAX, "%s/", root);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf + n, PATH_MAX - (size_t)n, fmt, ap);
-	va_end(ap);
-}
 
 /* Reads what one writer puts into FIFO @path until it closes (~10 s limit). */
 static bool read_fifo(const char *path, char *buf, size_t len)
@@ -591,7 +517,7 @@ static bool wait_override(const char *bdf, const char *value)
 	ssize_t n;
 	int fd;
 
-	kpath(path, "devices/pci0000:00/%s/driver_override", bdf);
+	fake_sysfs_path(path, "devices/pci0000:00/%s/driver_override", bdf);
 	for (int i = 0; i < 10000; i++, nanosleep(&ms, NULL)) {
 		fd = open(path, O_RDONLY);
 		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
@@ -608,8 +534,8 @@ static bool run_step(struct step *s)
 	char path[PATH_MAX], target[PATH_MAX], link[PATH_MAX];
 	bool seen;
 
-	kpath(link, "devices/pci0000:00/%s/driver", s->bdf);
-	kpath(path, "%s", s->fifo);
+	fake_sysfs_path(link, "devices/pci0000:00/%s/driver", s->bdf);
+	fake_sysfs_path(path, "%s", s->fifo);
 	if (s->op == STEP_UNBIND)
 		return read_fifo(path, s->got, sizeof(s->got)) && !unlink(link);
 	/* Drain drivers_probe even when the override never came: frees the writer. */
@@ -634,8 +560,8 @@ static void *kernel_main(void *arg)
 
 static void make_fifo(const char *rel)
 {
-	assert_int_equal(unlink(at("%s", rel)), 0);
-	assert_int_equal(mkfifo(at("%s", rel), 0600), 0);
+	assert_int_equal(unlink(fake_sysfs_at("%s", rel)), 0);
+	assert_int_equal(mkfifo(fake_sysfs_at("%s", rel), 0600), 0);
 }
 
 static void kernel_start(struct fake_kernel *k)
@@ -650,20 +576,35 @@ static void kernel_join(struct fake_kernel *k)
 	assert_int_equal(pthread_join(k->thread, NULL), 0);
 	for (int i = 0; i < k->nsteps; i++) {
 		assert_true(k->steps[i].ok);
-		assert_int_equal(unlink(at("%s", k->steps[i].fifo)), 0);
-		put_file(at("%s", k->steps[i].fifo), "");
+		assert_int_equal(unlink(fake_sysfs_at("%s", k->steps[i].fifo)), 0);
+		fake_sysfs_put(fake_sysfs_at("%s", k->steps[i].fifo), "");
 	}
+}
+
+/* vfn_pci_bind(@bdf, "vfio-pci") on a function bound to nvme, the fake kernel acting; @canonical: its sysfs name. */
+static void bind_to_vfio(const char *bdf, const char *canonical)
+{
+	struct fake_kernel to_vfio = { .nsteps = 2,
+				       .steps = {
+					       { STEP_UNBIND, "bus/pci/drivers/nvme/unbind", canonical, NULL, "",
+						 false },
+					       { STEP_PROBE, "bus/pci/drivers_probe", canonical, "vfio-pci", "",
+						 false },
+				       } };
+	char buf[32];
+
+	kernel_start(&to_vfio);
+	assert_int_equal(vfn_pci_bind(bdf, "vfio-pci"), 0);
+	kernel_join(&to_vfio);
+	assert_string_equal(to_vfio.steps[0].got, canonical);
+	assert_string_equal(to_vfio.steps[1].got, canonical);
+	assert_string_equal(dev_content(canonical, "driver_override"), "vfio-pci");
+	assert_int_equal(vfn_pci_get_driver(canonical, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "vfio-pci");
 }
 
 static void test_bind_unbind_with_fake_kernel(void **state)
 {
-	struct fake_kernel to_vfio = { .nsteps = 2,
-				       .steps = {
-					       { STEP_UNBIND, "bus/pci/drivers/nvme/unbind", "0000:01:00.0", NULL, "",
-						 false },
-					       { STEP_PROBE, "bus/pci/drivers_probe", "0000:01:00.0", "vfio-pci", "",
-						 false },
-				       } };
 	struct fake_kernel release = { .nsteps = 1,
 				       .steps = {
 					       { STEP_UNBIND, "bus/pci/drivers/vfio-pci/unbind", "0000:01:00.0", NULL,
@@ -677,14 +618,7 @@ static void test_bind_unbind_with_fake_kernel(void **state)
 	char buf[32];
 
 	(void)state;
-	kernel_start(&to_vfio);
-	assert_int_equal(vfn_pci_bind("0000:01:00.0", "vfio-pci"), 0);
-	kernel_join(&to_vfio);
-	assert_string_equal(to_vfio.steps[0].got, "0000:01:00.0");
-	assert_string_equal(to_vfio.steps[1].got, "0000:01:00.0");
-	assert_string_equal(dev_content("0000:01:00.0", "driver_override"), "vfio-pci");
-	assert_int_equal(vfn_pci_get_driver("0000:01:00.0", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "vfio-pci");
+	bind_to_vfio("0000:01:00.0", "0000:01:00.0");
 	assert_int_equal(vfn_pci_bind("0000:01:00.0", "vfio-pci"), 0); /* no FIFO: no writes */
 
 	kernel_start(&release);
@@ -710,7 +644,7 @@ static void test_bind_unbind_with_fake_kernel(void **state)
  */
 static void add_vmd_funcs(void)
 {
-	make_dir(at("kernel/iommu_groups/9"));
+	fake_sysfs_mkdir(fake_sysfs_at("kernel/iommu_groups/9"));
 	add_func("10000:e1:00.0", 0x8086, 0xf1a8, 0x010802, "nvme", 9);
 	add_func("10000:e0:00.0", 0x8086, 0x09ab, 0x060400, "pcieport", 9);
 	add_func("ffff:01:00.0", 0x1b36, 0x0010, 0x010802, NULL, -1);
@@ -749,14 +683,7 @@ static void test_vmd_domain_looked_up(void **state)
 
 	(void)state;
 	add_vmd_funcs();
-	memset(&f, 0xa5, sizeof(f));
-	assert_int_equal(vfn_pci_get_func("10000:E1:00.0", &f), 0);
-	assert_string_equal(f.bdf, "10000:e1:00.0");
-	assert_int_equal(f.vendor, 0x8086);
-	assert_int_equal(f.device, 0xf1a8);
-	assert_int_equal(f.class_code, 0x010802);
-	assert_int_equal(f.iommu_group, 9);
-	assert_string_equal(f.driver, "nvme");
+	expect_func("10000:E1:00.0", "10000:e1:00.0", 0x8086, 0xf1a8, 0x010802, 9, "nvme");
 	assert_int_equal(vfn_pci_get_func("00010000:e1:00.0", &f), 0);
 	assert_string_equal(f.bdf, "10000:e1:00.0");
 	assert_int_equal(vfn_pci_get_func("100000:00:00.0", &f), 0);
@@ -775,29 +702,13 @@ static void test_vmd_domain_looked_up(void **state)
 
 static void test_vmd_domain_bound(void **state)
 {
-	struct fake_kernel to_vfio = { .nsteps = 2,
-				       .steps = {
-					       { STEP_UNBIND, "bus/pci/drivers/nvme/unbind", "10000:e1:00.0", NULL, "",
-						 false },
-					       { STEP_PROBE, "bus/pci/drivers_probe", "10000:e1:00.0", "vfio-pci", "",
-						 false },
-				       } };
-	char buf[32];
-
 	(void)state;
 	add_vmd_funcs();
-	kernel_start(&to_vfio);
-	assert_int_equal(vfn_pci_bind("00010000:E1:00.0", "vfio-pci"), 0);
-	kernel_join(&to_vfio);
-	assert_string_equal(to_vfio.steps[0].got, "10000:e1:00.0");
-	assert_string_equal(to_vfio.steps[1].got, "10000:e1:00.0");
-	assert_string_equal(dev_content("10000:e1:00.0", "driver_override"), "vfio-pci");
-	assert_int_equal(vfn_pci_get_driver("10000:e1:00.0", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "vfio-pci");
+	bind_to_vfio("00010000:E1:00.0", "10000:e1:00.0");
 
 	/* Nothing acts on this unbind: the canonical address written, override cleared. */
 	assert_int_equal(vfn_pci_unbind("10000:e1:00.0"), 0);
-	assert_string_equal(get_file(at("bus/pci/drivers/vfio-pci/unbind")), "10000:e1:00.0");
+	assert_string_equal(get_file(fake_sysfs_at("bus/pci/drivers/vfio-pci/unbind")), "10000:e1:00.0");
 	assert_string_equal(dev_content("10000:e1:00.0", "driver_override"), "\n");
 }
 
@@ -805,19 +716,19 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_bdf_table),
-		cmocka_unit_test_setup_teardown(test_get_func_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_func_parses_robustly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_filters_sorts_counts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_propagates_bad_attribute, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_driver_and_iommu_group, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unbind_writes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bind_without_kernel_fails_clean, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bind_already_bound_writes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bind_rejects, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bind_unbind_with_fake_kernel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vmd_domain_listed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vmd_domain_looked_up, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vmd_domain_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_func_values, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_get_func_parses_robustly, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_list_filters_sorts_counts, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_list_propagates_bad_attribute, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_get_driver_and_iommu_group, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_unbind_writes, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_bind_without_kernel_fails_clean, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_bind_already_bound_writes_nothing, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_bind_rejects, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_bind_unbind_with_fake_kernel, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_vmd_domain_listed, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_vmd_domain_looked_up, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_vmd_domain_bound, setup, fake_sysfs_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

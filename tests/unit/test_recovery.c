@@ -122,6 +122,22 @@ static void arm(struct env *e, enum vfn_sim_fault_action action, uint8_t opcode,
 	assert_int_equal(vfn_sim_fault_add(e->sim, &f), 0);
 }
 
+/* Arms @action (@delay_ms) for writes on the first pair, posts one write at LBA 0 and waits @wait_ms. */
+static void faulted_write(struct env *e, enum vfn_sim_fault_action action, uint32_t delay_ms, struct seen *s,
+			  unsigned int wait_ms)
+{
+	arm(e, action, VFN_NVME_CMD_WRITE, delay_ms);
+	assert_int_equal(write_async(e, e->qp, 0, s), 0);
+	sleep_ms(wait_ms);
+}
+
+/* The first check starts the clock, the one TIMEOUT_MS later times out one request. */
+static void expect_one_timeout(struct vfn_nvme_qpair *qp, uint64_t t0)
+{
+	assert_int_equal(vfn_nvme_qpair_check_timeouts(qp, t0), 0);
+	assert_int_equal(vfn_nvme_qpair_check_timeouts(qp, t0 + TIMEOUT_MS * 1000000ull), 1);
+}
+
 /* A dropped completion times out (-ETIMEDOUT to the callback); a reset brings I/O back. */
 static void test_timeout_then_reset(void **state)
 {
@@ -168,9 +184,7 @@ static void test_abort(void **state)
 
 	(void)state;
 	env_open(&e, "sim:");
-	arm(&e, VFN_SIM_FAULT_DELAY, VFN_NVME_CMD_WRITE, 10000);
-	assert_int_equal(write_async(&e, e.qp, 0, &s), 0);
-	sleep_ms(20); /* the controller fetches it and holds it back */
+	faulted_write(&e, VFN_SIM_FAULT_DELAY, 10000, &s, 20); /* the controller fetches it and holds it back */
 	vfn_nvme_qpair_reap(e.qp, 0);
 	assert_int_equal(s.calls, 0);
 	/* The first request of a new pair has command id 0. */
@@ -234,9 +248,7 @@ static void test_fatal_sync(void **state)
 
 	(void)state;
 	env_open(&e, "sim:");
-	arm(&e, VFN_SIM_FAULT_DELAY, VFN_NVME_CMD_WRITE, 10000);
-	assert_int_equal(write_async(&e, e.qp, 0, &s), 0);
-	sleep_ms(20);
+	faulted_write(&e, VFN_SIM_FAULT_DELAY, 10000, &s, 20);
 	vfn_sim_fault_fatal(e.sim);
 	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 1, e.buf, NULL, NULL), -EIO);
 	assert_int_equal(s.err, -ECANCELED);
@@ -254,9 +266,7 @@ static void test_removal(void **state)
 
 	(void)state;
 	env_open(&e, "sim:");
-	arm(&e, VFN_SIM_FAULT_DROP, VFN_NVME_CMD_WRITE, 0);
-	assert_int_equal(write_async(&e, e.qp, 0, &s), 0);
-	sleep_ms(10);
+	faulted_write(&e, VFN_SIM_FAULT_DROP, 0, &s, 10);
 	vfn_sim_fault_remove(e.sim);
 	assert_int_equal(vfn_nvme_qpair_check_timeouts(e.qp, 0), 1);
 	assert_int_equal(s.err, -ENODEV);
@@ -357,8 +367,7 @@ static void test_inject(void **state)
 	assert_int_equal(vfn_nvme_inject_timeout(e.qp, VFN_NVME_CMD_FLUSH, 1), 0);
 	assert_int_equal(vfn_nvme_flush_async(e.qp, 1, seen_cb, &s), 0);
 	vfn_nvme_qpair_submit(e.qp);
-	assert_int_equal(vfn_nvme_qpair_check_timeouts(e.qp, t0), 0);
-	assert_int_equal(vfn_nvme_qpair_check_timeouts(e.qp, t0 + TIMEOUT_MS * 1000000ull), 1);
+	expect_one_timeout(e.qp, t0);
 	assert_int_equal(s.err, -ETIMEDOUT);
 	assert_int_equal(e.qp->rqs.nr_free, e.qp->rqs.nr);
 	/* A held sync command gives its id back too. */
@@ -405,8 +414,7 @@ static void test_cmdlog(void **state)
 	/* A timed-out command, and one still pending; the ring keeps the last 4. */
 	assert_int_equal(vfn_nvme_inject_timeout(e.qp, VFN_NVME_CMD_FLUSH, 1), 0);
 	assert_int_equal(vfn_nvme_flush_async(e.qp, 1, seen_cb, &s), 0);
-	assert_int_equal(vfn_nvme_qpair_check_timeouts(e.qp, t0), 0);
-	assert_int_equal(vfn_nvme_qpair_check_timeouts(e.qp, t0 + TIMEOUT_MS * 1000000ull), 1);
+	expect_one_timeout(e.qp, t0);
 	arm(&e, VFN_SIM_FAULT_DROP, VFN_NVME_CMD_WRITE, 0);
 	assert_int_equal(write_async(&e, e.qp, 9, &s), 0);
 	assert_true(vfn_nvme_qpair_log_snprint(e.qp, text, sizeof(text)) > 0);
@@ -442,14 +450,11 @@ static void test_wrong_cid_timeout(void **state)
 
 	(void)state;
 	env_open(&e, "sim:");
-	arm(&e, VFN_SIM_FAULT_WRONG_CID, VFN_NVME_CMD_WRITE, 0);
-	assert_int_equal(write_async(&e, e.qp, 0, &s), 0);
-	sleep_ms(10);
+	faulted_write(&e, VFN_SIM_FAULT_WRONG_CID, 0, &s, 10);
 	vfn_nvme_qpair_reap(e.qp, 0);
 	assert_int_equal(s.calls, 0);
 	assert_true(e.qp->rqs.stats.bad_cid + e.qp->rqs.stats.not_inflight == 1);
-	assert_int_equal(vfn_nvme_qpair_check_timeouts(e.qp, t0), 0);
-	assert_int_equal(vfn_nvme_qpair_check_timeouts(e.qp, t0 + TIMEOUT_MS * 1000000ull), 1);
+	expect_one_timeout(e.qp, t0);
 	assert_int_equal(s.err, -ETIMEDOUT);
 	write_read_back(&e, e.qp, 1, 1, 0x66);
 	env_close(&e);

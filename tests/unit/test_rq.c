@@ -19,6 +19,8 @@
 #include "iommu/iommu-priv.h"
 #include "nvme/rq-priv.h"
 
+#include "fake-iommu.h"
+
 #define QP_ENTRIES 4
 #define LIST_LEN 256
 #define PAGE 4096
@@ -405,30 +407,6 @@ static void test_tracker_init_rejects(void **state)
 
 /* ---- data pointers through a fake address space ------------------------ */
 
-static int fake_map(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t iova)
-{
-	(void)iommu, (void)vaddr, (void)len, (void)iova;
-	return 0;
-}
-
-static int fake_unmap(struct vfn_iommu *iommu, uint64_t iova, size_t len)
-{
-	(void)iommu, (void)iova, (void)len;
-	return 0;
-}
-
-static void fake_destroy(struct vfn_iommu *iommu)
-{
-	(void)iommu;
-}
-
-static const struct vfn_iommu_backend_ops fake_ops = {
-	.name = "fake",
-	.map = fake_map,
-	.unmap = fake_unmap,
-	.destroy = fake_destroy,
-};
-
 #define BUF_PAGES 8
 
 struct map_fixture {
@@ -439,13 +417,11 @@ struct map_fixture {
 
 static int map_setup(void **state)
 {
-	struct vfn_iova_range r = { 0x100000, 0xffffffffull };
 	struct map_fixture *m = calloc(1, sizeof(*m));
 
 	assert_non_null(m);
 	fixture_init(&m->f);
-	assert_int_equal(vfn_iommu_alloc(&fake_ops, -1, &m->iommu), 0);
-	assert_int_equal(vfn_iommu_set_ranges(m->iommu, &r, 1), 0);
+	fake_iommu_alloc(&m->iommu);
 	assert_true(vfn_mem_alloc(BUF_PAGES * PAGE, (void **)&m->buf) > 0);
 	/* Two mappings with IOVAs far apart: the buffer is contiguous only in host memory. */
 	assert_int_equal(vfn_iommu_map_at(m->iommu, m->buf, 4 * PAGE, 0x200000), 0);

@@ -8,108 +8,36 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <vfn/vfio.h>
 
+#include "fake-sysfs.h"
+
 #define NO_SUCH_GROUP 987654
-
-static char root[64];
-
-static const char *at(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *at(const char *fmt, ...)
-{
-	static char path[PATH_MAX];
-	char rel[PATH_MAX - sizeof(root) - 1];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(rel, sizeof(rel), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	return path;
-}
-
-static void make_dir(const char *path)
-{
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-/* A function under devices/, linked from bus/pci/devices/; @driver and @group optional. */
-static void add_func(const char *bdf, const char *driver, int group)
-{
-	char target[PATH_MAX];
-
-	make_dir(at("devices/pci0000:00/%s", bdf));
-	snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", bdf);
-	assert_int_equal(symlink(target, at("bus/pci/devices/%s", bdf)), 0);
-	if (driver) {
-		snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
-		assert_int_equal(symlink(target, at("devices/pci0000:00/%s/driver", bdf)), 0);
-	}
-	if (group >= 0) {
-		snprintf(target, sizeof(target), "../../../kernel/iommu_groups/%d", group);
-		assert_int_equal(symlink(target, at("devices/pci0000:00/%s/iommu_group", bdf)), 0);
-	}
-}
 
 static int setup(void **state)
 {
-	static const char *const dirs[] = {
-		"bus",
-		"bus/pci",
-		"bus/pci/devices",
-		"bus/pci/drivers",
-		"bus/pci/drivers/nvme",
-		"bus/pci/drivers/vfio-pci",
-		"devices",
-		"devices/pci0000:00",
-		"kernel",
-		"kernel/iommu_groups",
-	};
 	char name[80];
 
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/vfn-test-vfio-XXXXXX");
-	assert_non_null(mkdtemp(root));
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		make_dir(at("%s", dirs[i]));
-	add_func("0000:01:00.0", "nvme", 5);
-	add_func("0000:02:00.0", NULL, 6);
-	add_func("0000:03:00.0", "vfio-pci", -1);
-	add_func("0000:04:00.0", "vfio-pci", NO_SUCH_GROUP);
+	fake_sysfs_create("vfio");
+	fake_sysfs_mkdir(fake_sysfs_at("bus/pci/drivers/nvme"));
+	fake_sysfs_mkdir(fake_sysfs_at("bus/pci/drivers/vfio-pci"));
+	fake_sysfs_add_func("0000:01:00.0", "nvme", 5);
+	fake_sysfs_add_func("0000:02:00.0", NULL, 6);
+	fake_sysfs_add_func("0000:03:00.0", "vfio-pci", -1);
+	fake_sysfs_add_func("0000:04:00.0", "vfio-pci", NO_SUCH_GROUP);
 	/* A driver name longer than any vfio-pci could be. */
 	memset(name, 'x', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	add_func("0000:05:00.0", name, 8);
-	assert_int_equal(setenv("VFN_SYSFS_ROOT", root, 1), 0);
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unsetenv("VFN_SYSFS_ROOT");
-	assert_int_equal(nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	fake_sysfs_add_func("0000:05:00.0", name, 8);
+	fake_sysfs_use();
 	return 0;
 }
 
@@ -206,5 +134,5 @@ int main(void)
 		cmocka_unit_test(test_no_iommu_group), cmocka_unit_test(test_no_group_device_node),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, fake_sysfs_teardown);
 }
