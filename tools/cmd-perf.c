@@ -42,11 +42,12 @@
 #include "cli.h"
 #include "histogram.h"
 #include "perf.h"
+#include "verify.h"
 
 #define PERF_USAGE                                                                                          \
 	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]" \
 	" [--warmup SEC] [-n NSID] [--irq] [--batch N] [--no-shadow-doorbells] [--clock tsc|monotonic]"     \
-	" [--count-driver] [--map-per-io] [--cmdlog N] [-o normal|json]"
+	" [--count-driver] [--map-per-io] [--cmdlog N] [--verify] [-o normal|json]"
 #define PERF_DRAIN_NS 10000000000ull /* in-flight commands must complete within 10 s after the run */
 #define PERF_IDLE_CHECK 1024u	     /* empty polls between clock reads */
 
@@ -78,6 +79,7 @@ struct perf_opts {
 	bool nsid_given;   /* -n on the command line */
 	bool count_driver; /* callgrind collects only in the driver's calls */
 	bool map_per_io;   /* vfn_rq_map_iova() per command, not once per slot */
+	bool verify;	   /* pattern in every write, every read checked */
 	enum out_fmt fmt;
 };
 
@@ -96,6 +98,10 @@ struct perf_slot {
 	 */
 	bool premapped;
 	struct vfn_nvme_sqe dptr;
+	/* --verify: the I/O in flight, on slot @vslot of the namespace */
+	bool vwrite;
+	uint32_t vgen; /* written, or expected */
+	uint64_t vslot;
 };
 
 struct perf_queue {
@@ -133,6 +139,12 @@ struct perf_job {
 	uint64_t t_start[2]; /* measured interval: ticks, CLOCK_MONOTONIC ns */
 	uint64_t t_end[2];
 	struct hist hist; /* latency, ticks */
+	/* --verify, whole run */
+	struct verify_map vmap;
+	uint64_t vseed;
+	uint64_t verified;	/* blocks read back and checked */
+	uint64_t verify_errors; /* of them, blocks that did not match */
+	struct verify_mismatch first_mismatch;
 };
 
 /* ---- --count-driver ------------------------------------------------------ */
@@ -236,6 +248,58 @@ static inline uint8_t perf_opcode(struct perf_queue *q)
 	}
 }
 
+/* ---- --verify ---------------------------------------------------------- */
+
+/*
+ * Moves the I/O of @s to the first slot from @lba's on that no other I/O
+ * (of any queue: one thread drives them all) has in flight, and fills a
+ * write's buffer with the pattern of the slot's next generation, or
+ * poisons a read's so that a read that moves no data is caught.
+ */
+static void perf_verify_prep(struct perf_slot *s, struct vfn_nvme_sqe *sqe, uint64_t lba)
+{
+	struct perf_job *j = s->q->job;
+	uint32_t lbs = j->ns.lba_size;
+
+	s->vslot = verify_map_claim(&j->vmap, lba / j->nlb);
+	s->vwrite = sqe->opcode == VFN_NVME_CMD_WRITE;
+	lba = s->vslot * j->nlb;
+	sqe->cdw10 = vfn_cpu_to_le32((uint32_t)lba);
+	sqe->cdw11 = vfn_cpu_to_le32((uint32_t)(lba >> 32));
+	s->vgen = verify_map_gen(&j->vmap, s->vslot);
+	if (s->vwrite) {
+		s->vgen = verify_next_gen(s->vgen);
+		verify_fill(s->buf, lbs, j->nlb, lba, j->vseed, s->vgen);
+	} else if (s->vgen) {
+		verify_poison(s->buf, lbs, j->nlb);
+	}
+}
+
+/*
+ * The I/O of @s completed (@ok: successfully): a read of a written slot
+ * is checked; the slot is free again and holds the generation written, or
+ * none known after a failed write.
+ */
+static void perf_verify_done(struct perf_slot *s, bool ok)
+{
+	struct perf_job *j = s->q->job;
+	struct verify_mismatch mm;
+	uint32_t bad;
+
+	if (s->vwrite) {
+		verify_map_release(&j->vmap, s->vslot, ok ? s->vgen : 0);
+		return;
+	}
+	verify_map_release(&j->vmap, s->vslot, s->vgen);
+	if (!ok || !s->vgen)
+		return;
+	bad = verify_check(s->buf, j->ns.lba_size, j->nlb, s->vslot * j->nlb, j->vseed, s->vgen, &mm);
+	if (bad && !j->verify_errors)
+		j->first_mismatch = mm;
+	j->verify_errors += bad;
+	j->verified += j->nlb;
+}
+
 static void perf_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe);
 static void perf_kdone(void *arg, int ret, const struct vfn_nvme_cqe *cqe);
 
@@ -254,6 +318,8 @@ static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t 
 	struct vfn_rq *rq;
 	int ret;
 
+	if (vfn_unlikely(j->o.verify))
+		perf_verify_prep(s, &sqe, lba);
 	if (q->dq) {
 		s->t_submit = now;
 		return vfn_dev_submit(q->dq, &sqe, s->buf, j->o.bs, perf_kdone, s);
@@ -316,6 +382,8 @@ static inline void perf_complete(struct perf_slot *s, uint16_t status, int err)
 		j->first_error = status;
 		j->first_errno = err;
 	}
+	if (vfn_unlikely(j->o.verify))
+		perf_verify_done(s, !(status & 0x7ff) && !err);
 	if (j->measuring) {
 		hist_add(&j->hist, j->now - s->t_submit);
 		j->ios++;
@@ -642,6 +710,35 @@ static int perf_limits_kernel(struct perf_job *j, struct perf_limits *l)
 	return 0;
 }
 
+/*
+ * --verify: reads check what this run wrote, so a read-only workload
+ * checks nothing and is refused; each I/O in flight holds a slot of its
+ * own, so there must be a slot for each; the record (4 bytes a slot) is
+ * bounded by testing at most the first VERIFY_MAX_SLOTS slots.
+ */
+static int perf_verify_setup(struct perf_job *j)
+{
+	int ret;
+
+	if (j->o.rw == PERF_READ || j->o.rw == PERF_RANDREAD)
+		return errmsg("--verify checks reads against this run's writes and -w %s writes nothing; use -w randrw",
+			      perf_rw_names[j->o.rw]);
+	if (j->ns.lba_size % 8 || j->ns.lba_size < VERIFY_STAMP_BYTES)
+		return errmsg("--verify needs an LBA size that is a multiple of 8 bytes, not %u", j->ns.lba_size);
+	if (j->nr_slots > VERIFY_MAX_SLOTS)
+		j->nr_slots = VERIFY_MAX_SLOTS;
+	if (j->nr_slots < (uint64_t)j->o.qd * j->o.nr_queues)
+		return errmsg(
+			"--verify keeps one I/O per %u-byte slot and namespace %u has %llu, fewer than QD x queues;"
+			" lower -q, -c or -s",
+			j->o.bs, j->o.nsid, (unsigned long long)j->nr_slots);
+	ret = verify_map_init(&j->vmap, j->nr_slots);
+	if (ret)
+		return errmsg("--verify: no memory for the record of %llu slots", (unsigned long long)j->nr_slots);
+	j->vseed = vfn_now_ns() ^ ((uint64_t)getpid() << 32);
+	return 0;
+}
+
 /* Checks the options against the controller and namespace; the exit status, or 0. */
 static int perf_check_device(struct perf_job *j)
 {
@@ -665,7 +762,7 @@ static int perf_check_device(struct perf_job *j)
 	if (!j->nr_slots || j->nlb > 65536)
 		return errmsg("namespace %u (%llu blocks) is too small for %u-byte I/O; pick another -s", j->o.nsid,
 			      (unsigned long long)j->ns.nsze, j->o.bs);
-	return 0;
+	return j->o.verify ? perf_verify_setup(j) : 0;
 }
 
 /*
@@ -775,6 +872,12 @@ static void perf_print_json(const struct perf_job *j, const struct perf_result *
 	json_u64(&js, "submissions", r->submitted);
 	json_u64(&js, "completions", r->completed);
 	json_u64(&js, "errors", j->errors);
+	if (j->o.verify) {
+		json_u64(&js, "verify_seed", j->vseed);
+		json_u64(&js, "verify_slots", j->nr_slots);
+		json_u64(&js, "verified_blocks", j->verified);
+		json_u64(&js, "verify_errors", j->verify_errors);
+	}
 	json_str(&js, "shadow_doorbells", perf_shadow(j));
 	json_u64(&js, "sq_mmio_doorbells", r->sq_mmio);
 	json_u64(&js, "cq_mmio_doorbells", r->cq_mmio);
@@ -798,6 +901,10 @@ static void perf_print_normal(const struct perf_job *j, const struct perf_result
 	       "%llu)\n",
 	       r->iops, r->mbps, (unsigned long long)j->ios, (unsigned long long)r->submitted,
 	       (unsigned long long)r->completed, (unsigned long long)j->errors);
+	if (j->o.verify)
+		printf("verify      : %llu blocks checked, %llu mismatched (seed 0x%llx, first %llu slots)\n",
+		       (unsigned long long)j->verified, (unsigned long long)j->verify_errors,
+		       (unsigned long long)j->vseed, (unsigned long long)j->nr_slots);
 	if (j->ctrl)
 		printf("doorbells   : shadow %s; MMIO writes per command: SQ %.3f, CQ %.3f\n", perf_shadow(j),
 		       r->submitted ? (double)r->sq_mmio / (double)r->submitted : 0.0,
@@ -819,7 +926,8 @@ enum {
 	OPT_BATCH,
 	OPT_COUNT_DRIVER,
 	OPT_MAP_PER_IO,
-	OPT_CMDLOG
+	OPT_CMDLOG,
+	OPT_VERIFY
 };
 
 static const struct option perf_longopts[] = {
@@ -838,6 +946,7 @@ static const struct option perf_longopts[] = {
 	{ "count-driver", no_argument, NULL, OPT_COUNT_DRIVER },
 	{ "map-per-io", no_argument, NULL, OPT_MAP_PER_IO },
 	{ "cmdlog", required_argument, NULL, OPT_CMDLOG },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "output-format", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -870,6 +979,9 @@ static void perf_help(void)
 	       "      --cmdlog=N            keep each I/O queue's last N commands and completions, and\n"
 	       "                            the admin queue's from bring-up on, and print them decoded\n"
 	       "                            on stderr at the end\n"
+	       "      --verify              write a pattern stamped with LBA, seed and generation in every\n"
+	       "                            block and check every read of a block this run wrote; a\n"
+	       "                            mismatch fails the run (not with -w read or randread)\n"
 	       "  -o, --output-format=FMT   normal (default) or json\n"
 	       "  -v, --verbose             show the library's debug trace on stderr\n"
 	       "  -h, --help                show this help\n",
@@ -953,6 +1065,9 @@ static int perf_opt(struct perf_opts *o, int c, const char *arg)
 	case OPT_MAP_PER_IO:
 		o->map_per_io = true;
 		return 0;
+	case OPT_VERIFY:
+		o->verify = true;
+		return 0;
 	default:
 		return -1;
 	}
@@ -1022,6 +1137,24 @@ static int perf_parse(int argc, char **argv, struct perf_opts *o)
 	return 0;
 }
 
+/* --verify: the count and the first block that did not match, in one line on stderr. */
+static void perf_verify_report(const struct perf_job *j)
+{
+	const struct verify_mismatch *m = &j->first_mismatch;
+	char found[96];
+
+	if (!m->stamped)
+		snprintf(found, sizeof(found), "no stamp");
+	else
+		snprintf(found, sizeof(found), "generation %u LBA %llu%s", m->found_gen,
+			 (unsigned long long)m->found_lba, m->found_seed == j->vseed ? "" : " of another seed");
+	fprintf(stderr,
+		"vfn: verify: %llu of %llu blocks read back differ; first: LBA %llu expected generation %u LBA %llu,"
+		" found %s, first difference at byte %u of the block\n",
+		(unsigned long long)j->verify_errors, (unsigned long long)j->verified, (unsigned long long)m->lba,
+		m->gen, (unsigned long long)m->lba, found, m->offset);
+}
+
 /* Sets up the queues, runs, reports; the exit status. */
 static int perf_job_run(struct perf_job *j)
 {
@@ -1042,13 +1175,15 @@ static int perf_job_run(struct perf_job *j)
 		perf_print_json(j, &r);
 	else
 		perf_print_normal(j, &r);
+	if (j->verify_errors)
+		perf_verify_report(j);
 	if (j->errors && j->first_errno)
 		return errmsg("%llu I/O commands failed, the first with %s (from the kernel)",
 			      (unsigned long long)j->errors, strerror(-j->first_errno));
 	if (j->errors)
 		return errmsg("%llu I/O commands failed, the first with %s (0x%x)", (unsigned long long)j->errors,
 			      vfn_nvme_status_str(j->first_error), j->first_error);
-	return CLI_EXIT_OK;
+	return j->verify_errors ? CLI_EXIT_ERR : CLI_EXIT_OK;
 }
 
 /* --cmdlog: the admin commands, bring-up to the queues' deletion, after the I/O queues' logs. */
@@ -1085,6 +1220,7 @@ int cmd_perf(int argc, char **argv)
 	perf_admin_log_dump(j);
 	if (j->epfd >= 0)
 		close(j->epfd);
+	verify_map_fini(&j->vmap);
 	vfn_dev_close(j->dev);
 free_job:
 	free(j);

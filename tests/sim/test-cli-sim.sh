@@ -36,6 +36,36 @@ t_eq "perf --map-per-io: exit status" 0 "$T_RC"
 t_match "perf --map-per-io: reports IOPS" '"iops": *[1-9]' "$T_OUT"
 t_match "perf --map-per-io: no errors" '"errors": *0[,}]' "$(printf '%s' "$T_OUT" | tr -d ' \n')"
 
+# --verify: every write stamped, every read of a block this run wrote checked.
+t_capture "$VFN" perf sim: -w randrw --verify -t 1 -o json
+t_eq "perf --verify: exit status" 0 "$T_RC"
+t_eq "perf --verify: no mismatch" 0 "$(json_field verify_errors "$T_OUT")"
+t_match "perf --verify: blocks checked" '^[1-9][0-9]*$' "$(json_field verified_blocks "$T_OUT")"
+t_eq "perf --verify: every slot of the namespace" 8192 "$(json_field verify_slots "$T_OUT")"
+# 512-byte LBAs, 8 per I/O, 3 queues of 16 on 64 slots: the queues never share a slot in flight.
+t_capture "$VFN" perf sim:lbads=9,nsze=512 -w randrw -M 30 -s 4096 -q 16 -c 3 --verify -t 1 -o json
+t_eq "perf --verify 3 queues on 64 slots: exit status" 0 "$T_RC"
+t_eq "perf --verify 3 queues on 64 slots: no mismatch" 0 "$(json_field verify_errors "$T_OUT")"
+t_match "perf --verify 3 queues on 64 slots: blocks checked" '^[1-9][0-9]*$' "$(json_field verified_blocks "$T_OUT")"
+# nil=1 moves no data: reads find the poisoned buffer, the run fails with one line.
+_out=$("$VFN" perf sim:nil=1 -w randrw --verify -t 1 -q 4 -o json 2>/tmp/vfn-verify.$$)
+t_eq "perf --verify sim:nil=1: exit status" 1 "$?"
+_err=$(cat /tmp/vfn-verify.$$)
+rm -f /tmp/vfn-verify.$$
+t_match "perf --verify sim:nil=1: mismatches counted" '^[1-9][0-9]*$' "$(json_field verify_errors "$_out")"
+t_eq "perf --verify sim:nil=1: every block checked differs" "$(json_field verified_blocks "$_out")" "$(json_field verify_errors "$_out")"
+t_match "perf --verify sim:nil=1: the first mismatch" \
+	'^vfn: verify: [0-9]+ of [0-9]+ blocks read back differ; first: LBA [0-9]+ expected generation [1-9][0-9]* LBA [0-9]+, found no stamp, first difference at byte 0 of the block$' "$_err"
+t_eq "perf --verify sim:nil=1: one line" 1 "$(printf '%s\n' "$_err" | wc -l)"
+_err=$("$VFN" perf sim: -w randread --verify -t 1 2>&1 >/dev/null)
+t_eq "perf --verify -w randread: exit status" 1 "$?"
+t_match "perf --verify -w randread: refused in one line" '^vfn: --verify checks reads against this run.s writes and -w randread writes nothing; use -w randrw$' "$_err"
+_err=$("$VFN" perf sim:nsze=16 -w randrw --verify -q 8 -c 4 -t 1 2>&1 >/dev/null)
+t_eq "perf --verify, fewer slots than I/Os in flight: exit status" 1 "$?"
+t_match "perf --verify, fewer slots than I/Os in flight: says so" '^vfn: --verify keeps one I/O per 4096-byte slot and namespace 1 has 16' "$_err"
+t_capture "$VFN" perf sim: -w randrw -t 1 -o json
+t_eq "perf without --verify: no verify fields" 0 "$(printf '%s' "$T_OUT" | grep -c verif)"
+
 _err=$("$VFN" id-ctrl sim:bogus=1 2>&1 >/dev/null)
 t_eq "bad sim option: exit status" 1 "$?"
 t_match "bad sim option: one line naming the fix" "^vfn: 'sim:bogus=1' has a bad option; see docs/sim.md" "$_err"

@@ -81,6 +81,11 @@ perf_check "randrw on 2 queues" -q 8 -c 2 -w randrw -M 70
 perf_check "no shadow doorbells" -q 4 --no-shadow-doorbells
 t_eq "perf no shadow doorbells: off" off "$(json_field shadow_doorbells "$T_OUT")"
 perf_check "data pointer per command" -q 4 -s 4096 --map-per-io
+# Every write stamped, every read of a written block checked (2 queues share the slots).
+perf_check "verify" -q 8 -c 2 -w randrw --verify
+t_eq "perf verify: no mismatch" 0 "$(json_field verify_errors "$T_OUT")"
+t_match "perf verify: blocks checked" '^[1-9][0-9]*$' "$(json_field verified_blocks "$T_OUT")"
+t_eq "perf verify: the whole namespace" "$NSZE" "$(json_field verify_slots "$T_OUT")"
 t_err "perf: queue depth 0" 2 "queue depth \(-q\) must be" vfn perf "$B" -q 0
 t_err "perf: queue depth not a number" 2 "queue depth \(-q\) must be" vfn perf "$B" -q many
 t_err "perf: block size not a number" 2 "block size \(-s\) must be" vfn perf "$B" -s 4k
@@ -92,6 +97,18 @@ t_err "perf: block size not a multiple of the LBA size" 1 "not a multiple of the
 t_ok "unbind: back to nvme" vfn unbind "$B"
 t_eq "unbind: driver is nvme" nvme "$(basename "$(readlink /sys/bus/pci/devices/$B/driver)")"
 t_err "bound to nvme" 1 "$B is bound to nvme; run \`vfn bind $B\`" vfn id-ctrl "$B"
+# --verify on the kernel driver's queues: io_uring passthrough and the ioctl.
+_i=0
+while { [ ! -e /dev/ng0n1 ] || [ ! -e /dev/nvme0n1 ]; } && [ "$_i" -lt 10 ]; do
+	sleep 1
+	_i=$((_i + 1))
+done
+for d in /dev/ng0n1 /dev/nvme0n1; do
+	t_capture vfn perf "$d" -t 1 -q 4 -c 2 -w randrw --verify -o json
+	t_eq "perf $d verify: exit status" 0 "$T_RC"
+	t_eq "perf $d verify: no mismatch" 0 "$(json_field verify_errors "$T_OUT")"
+	t_match "perf $d verify: blocks checked" '^[1-9][0-9]*$' "$(json_field verified_blocks "$T_OUT")"
+done
 t_ok "bind: to vfio-pci" vfn bind "$B"
 t_eq "bind: driver is vfio-pci" vfio-pci "$(basename "$(readlink /sys/bus/pci/devices/$B/driver)")"
 t_capture vfn id-ctrl "$B" -o json
