@@ -38,7 +38,18 @@ static int list_nvme(struct vfn_pci_func **out)
 	return n;
 }
 
-static void print_func_normal(const struct vfn_pci_func *f)
+/* Width of the address column: "0000:00:00.0", or longer for a VMD domain. */
+static int bdf_width(const struct vfn_pci_func *funcs, int n)
+{
+	int w = 12;
+
+	for (int i = 0; i < n; i++)
+		if ((int)strlen(funcs[i].bdf) > w)
+			w = (int)strlen(funcs[i].bdf);
+	return w;
+}
+
+static void print_func_normal(const struct vfn_pci_func *f, int w)
 {
 	char group[16] = "-", node[64];
 	char ids[10];
@@ -47,7 +58,7 @@ static void print_func_normal(const struct vfn_pci_func *f)
 		snprintf(group, sizeof(group), "%d", f->iommu_group);
 	snprintf(ids, sizeof(ids), "%04x:%04x", f->vendor, f->device);
 	cli_kernel_node(f, node, sizeof(node));
-	printf("%-13s %-14s %-10s %-11s %s\n", f->bdf, ids, f->driver[0] ? f->driver : "-", group,
+	printf("%-*s  %-14s %-10s %-11s %s\n", w, f->bdf, ids, f->driver[0] ? f->driver : "-", group,
 	       node[0] ? node : "-");
 }
 
@@ -92,9 +103,11 @@ int cmd_list(const struct cli_args *a)
 		json_arr_end(&j);
 		json_finish(&j);
 	} else {
-		printf("%-13s %-14s %-10s %-11s %s\n", "BDF", "Vendor:Device", "Driver", "IOMMU group", "Device");
+		int w = bdf_width(funcs, n);
+
+		printf("%-*s  %-14s %-10s %-11s %s\n", w, "BDF", "Vendor:Device", "Driver", "IOMMU group", "Device");
 		for (int i = 0; i < n; i++)
-			print_func_normal(&funcs[i]);
+			print_func_normal(&funcs[i], w);
 	}
 	free(funcs);
 	return CLI_EXIT_OK;

@@ -154,4 +154,18 @@ t_match "perf --cmdlog: Set Features Number of Queues" '^#2 SQ 0 cid 1 Set Featu
 t_eq "perf --cmdlog: Create, then Delete I/O queues" "0x05 0x01 0x00 0x04" "$(printf '%s\n' "$_adm" | grep -o ' I/O [A-Za-z]* Queue (0x0[0-9])' | grep -o '0x0[0-9]' | tr '\n' ' ' | sed 's/ $//')"
 t_eq "perf --cmdlog: every admin command succeeded" 0 "$(printf '%s\n' "$_adm" | grep '^#' | grep -vc 'Successful Completion (0x000)')"
 
+# vfn list on a fake sysfs tree with VMD domains (5 and 6 digits): the columns stay aligned.
+_sys=$(mktemp -d)
+for _b in 0000:01:00.0 10000:e1:00.0 100000:00:01.0; do
+	mkdir -p "$_sys/bus/pci/devices/$_b" "$_sys/bus/pci/drivers"
+	echo 0x010802 >"$_sys/bus/pci/devices/$_b/class"
+	echo 0x1b36 >"$_sys/bus/pci/devices/$_b/vendor"
+	echo 0x0010 >"$_sys/bus/pci/devices/$_b/device"
+done
+t_capture env VFN_SYSFS_ROOT="$_sys" "$VFN" list
+rm -rf "$_sys"
+t_match "list: the VMD-domain function" '^10000:e1:00\.0 +1b36:0010' "$T_OUT"
+t_eq "list: Vendor:Device at one column in every line" 1 \
+	"$(printf '%s\n' "$T_OUT" | awk '{ i = index($0, "Vendor:Device"); if (!i) i = index($0, "1b36:0010"); print i }' | sort -u | wc -l)"
+
 t_done
