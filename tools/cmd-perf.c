@@ -154,19 +154,10 @@ struct perf_job {
  * driver's calls: request alloc + map + post, the doorbell ring, and the
  * reap minus the callback's body (a hole).  Of what is collected, the
  * instructions whose source lines are the library's are the driver's (the
- * toggles themselves are perf's); see docs/benchmarks.md.
+ * toggles themselves are perf's); see docs/benchmarks.md.  Each call flips
+ * collection: the calls come in pairs, on before a region and off after.
  */
-static inline void perf_cg_on(struct perf_job *j)
-{
-#if PERF_HAVE_CALLGRIND
-	if (vfn_unlikely(j->o.count_driver))
-		CALLGRIND_TOGGLE_COLLECT;
-#else
-	(void)j;
-#endif
-}
-
-static inline void perf_cg_off(struct perf_job *j)
+static inline void perf_cg_toggle(struct perf_job *j)
 {
 #if PERF_HAVE_CALLGRIND
 	if (vfn_unlikely(j->o.count_driver))
@@ -324,10 +315,10 @@ static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t 
 		s->t_submit = now;
 		return vfn_dev_submit(q->dq, &sqe, s->buf, j->o.bs, perf_kdone, s);
 	}
-	perf_cg_on(j);
+	perf_cg_toggle(j);
 	rq = vfn_rq_alloc(q->qp);
 	if (vfn_unlikely(!rq)) {
-		perf_cg_off(j);
+		perf_cg_toggle(j);
 		return -EBUSY;
 	}
 	rq->cb = perf_done;
@@ -341,7 +332,7 @@ static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t 
 	}
 	if (!ret)
 		ret = vfn_rq_post(q->qp, rq, &sqe);
-	perf_cg_off(j);
+	perf_cg_toggle(j);
 	if (vfn_unlikely(ret)) {
 		vfn_rq_free(q->qp, rq);
 		return ret;
@@ -362,9 +353,9 @@ static int perf_submit(struct perf_queue *q, uint64_t now)
 			break;
 	}
 	if (!q->dq) {
-		perf_cg_on(q->job);
+		perf_cg_toggle(q->job);
 		vfn_nvme_qpair_submit(q->qp);
-		perf_cg_off(q->job);
+		perf_cg_toggle(q->job);
 	}
 	q->submitted += i;
 	q->nr_ready = 0;
@@ -397,9 +388,9 @@ static void perf_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct
 	struct perf_slot *s = rq->opaque;
 
 	(void)qp;
-	perf_cg_off(s->q->job);
+	perf_cg_toggle(s->q->job);
 	perf_complete(s, vfn_nvme_cqe_status(cqe), 0);
-	perf_cg_on(s->q->job);
+	perf_cg_toggle(s->q->job);
 }
 
 /* The kernel path: each completion is stamped (the reap may have waited). */
@@ -421,9 +412,9 @@ static inline int perf_reap(struct perf_queue *q)
 	if (!vfn_cq_peek(&q->qp->cq))
 		return 0;
 	q->job->now = perf_clock(q->job);
-	perf_cg_on(q->job);
+	perf_cg_toggle(q->job);
 	n = vfn_nvme_qpair_reap(q->qp, (int)q->job->o.batch);
-	perf_cg_off(q->job);
+	perf_cg_toggle(q->job);
 	return n;
 }
 
