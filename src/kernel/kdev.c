@@ -127,18 +127,43 @@ static int classify(const char *path, const struct stat *st, struct vfn_kdev *kd
 	return ret;
 }
 
-/* stat() checks before anything is opened: a path, a device node, an NVMe one. */
-static int check_node(const char *path, struct stat *st, struct vfn_kdev *kdev)
+/*
+ * Opens @path itself, not what it names: O_PATH touches no driver (opening
+ * a watchdog, a tape or a tty has side effects), O_NOFOLLOW refuses a
+ * symbolic link, so the checks below and the final open see one inode.
+ */
+static int open_path(const char *path, int *fd)
 {
+	int ret;
+
 	if (!strchr(path, '/')) {
 		log_debug("\"%s\" is not a device path (e.g. /dev/ng0n1)", path);
 		return -EINVAL;
 	}
-	if (stat(path, st)) {
+	*fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	ret = -errno;
+	log_err("%s: %s", path, strerror(-ret));
+	return ret;
+}
+
+/* The checks on what @fd is: a device node, an NVMe one. */
+static int check_node(const char *path, int fd, struct stat *st, struct vfn_kdev *kdev)
+{
+	if (fstat(fd, st)) {
 		int ret = -errno;
 
 		log_err("%s: %s", path, strerror(-ret));
 		return ret;
+	}
+	if (S_ISLNK(st->st_mode)) {
+		char *target = realpath(path, NULL);
+
+		log_err("%s: is a symbolic link; give the device node itself (%s)", path,
+			target ? target : "it points nowhere");
+		free(target);
+		return -ELOOP;
 	}
 	if (S_ISDIR(st->st_mode)) {
 		log_err("%s: is a directory, not an NVMe device node", path);
@@ -151,64 +176,98 @@ static int check_node(const char *path, struct stat *st, struct vfn_kdev *kdev)
 	return classify(path, st, kdev);
 }
 
-/* Opens the node checked as @st and makes sure it is still the same one. */
-static int open_node(const char *path, const struct stat *st, struct vfn_kdev *kdev)
+/*
+ * Opens the node behind the O_PATH descriptor @pfd for I/O: through
+ * /proc/self/fd, which reopens that very inode whatever @path names now;
+ * without /proc, by name, refused if it is no longer the inode @st checked.
+ */
+static int reopen_node(const char *path, int pfd, const struct stat *st)
 {
+	const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	char self[64];
 	struct stat fst;
-	int ret;
+	int fd, ret;
 
-	kdev->fd = open(path, O_RDWR | O_CLOEXEC);
-	if (kdev->fd < 0) {
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, flags & ~O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT)
+		fd = open(path, flags);
+	if (fd < 0) {
 		ret = -errno;
 		log_err("%s: cannot open: %s", path, strerror(-ret));
 		return ret;
 	}
-	if (fstat(kdev->fd, &fst) || fst.st_rdev != st->st_rdev || (fst.st_mode & S_IFMT) != (st->st_mode & S_IFMT)) {
+	if (fstat(fd, &fst) || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino || fst.st_rdev != st->st_rdev) {
 		log_err("%s: changed while it was being opened", path);
-		ret = -ENODEV;
-		goto close_fd;
+		close(fd);
+		return -ENODEV;
 	}
+	/* Non-blocking only for the open: the passthrough commands wait as usual. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* The namespace id of a namespace node (NVME_IOCTL_ID) into kdev->nsid. */
+static int node_nsid(const char *path, struct vfn_kdev *kdev)
+{
+	int ret;
+
 	if (kdev->kind == VFN_KDEV_CTRL)
 		return 0;
 	ret = ioctl(kdev->fd, NVME_IOCTL_ID);
 	if (ret <= 0) {
 		ret = ret < 0 ? -errno : -ENODEV;
 		log_err("%s: NVME_IOCTL_ID: %s", path, strerror(-ret));
-		goto close_fd;
+		return ret;
 	}
 	kdev->nsid = (uint32_t)ret;
 	return 0;
-
-close_fd:
-	close(kdev->fd);
-	return ret;
 }
 
 int vfn_kdev_open(const char *path, struct vfn_kdev **out)
 {
 	struct vfn_kdev *kdev;
 	struct stat st;
-	int ret;
+	int pfd, ret;
 
 	if (!path || !out) {
 		log_debug("vfn_kdev_open: NULL argument");
 		return -EINVAL;
 	}
+	ret = open_path(path, &pfd);
+	if (ret)
+		return ret;
 	kdev = calloc(1, sizeof(*kdev));
-	if (!kdev)
-		return -ENOMEM;
-	ret = check_node(path, &st, kdev);
+	if (!kdev) {
+		ret = -ENOMEM;
+		goto close_pfd;
+	}
+	ret = check_node(path, pfd, &st, kdev);
 	if (ret)
 		goto free_kdev;
-	ret = open_node(path, &st, kdev);
-	if (ret)
+	kdev->fd = reopen_node(path, pfd, &st);
+	if (kdev->fd < 0) {
+		ret = kdev->fd;
 		goto free_kdev;
+	}
+	ret = node_nsid(path, kdev);
+	if (ret)
+		goto close_fd;
+	close(pfd);
 	log_debug("%s: %s, nsid %u", path, kdev->name, kdev->nsid);
 	*out = kdev;
 	return 0;
 
+close_fd:
+	close(kdev->fd);
 free_kdev:
 	free(kdev);
+close_pfd:
+	close(pfd);
 	return ret;
 }
 
@@ -230,7 +289,7 @@ static int kdev_passthru(struct vfn_kdev *kdev, unsigned long req, const struct 
 		.nsid = vfn_le32_to_cpu(sqe->nsid),
 		.cdw2 = vfn_le32_to_cpu(sqe->cdw2),
 		.cdw3 = vfn_le32_to_cpu(sqe->cdw3),
-		.addr = (uintptr_t)buf,
+		.addr = len ? (uintptr_t)buf : 0, /* the data pointer is ours: none without data */
 		.data_len = (uint32_t)len,
 		.cdw10 = vfn_le32_to_cpu(sqe->cdw10),
 		.cdw11 = vfn_le32_to_cpu(sqe->cdw11),
@@ -259,7 +318,7 @@ static int kdev_passthru(struct vfn_kdev *kdev, unsigned long req, const struct 
 		cqe->sfp = vfn_cpu_to_le16((uint16_t)(ret << 1));
 	}
 	/* The kernel returns the status field (without the phase tag). */
-	return ret ? -EIO : 0;
+	return vfn_nvme_status_to_errno((uint16_t)ret);
 }
 
 int vfn_kdev_admin(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,

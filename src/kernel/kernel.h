@@ -77,13 +77,16 @@ struct vfn_kring;
 /*
  * Called by vfn_kring_reap() once per completion: @ret is 0, -EIO (error
  * status in @cqe) or the kernel's -errno; @cqe holds DW0/DW1 and the status
- * (sqhd, sqid, cid are 0: the kernel does not report them).
+ * (sqhd, sqid, cid are 0: the kernel does not report them).  With a
+ * -errno the controller did not complete the command: @cqe is a made-up
+ * completion with status Command Aborted By Host (VFN_NVME_SC_HOST_ABORTED).
  */
 typedef void (*vfn_kring_cb_t)(void *arg, uint64_t user_data, int ret, const struct vfn_nvme_cqe *cqe);
 
 /*
  * Tells whether the running kernel offers what vfn_kring_create() needs:
- * io_uring with SQE128/CQE32 rings and IORING_OP_URING_CMD.  Returns 0 or
+ * io_uring with SQE128/CQE32 rings, IORING_FEAT_EXT_ARG (wait with a
+ * timeout) and IORING_OP_URING_CMD.  Returns 0 or
  * -ENOTSUP (logged with the reason: no io_uring, io_uring_disabled, too old),
  * or a resource error of io_uring_setup (-EMFILE, -ENOMEM).
  */
@@ -100,8 +103,25 @@ int vfn_kring_probe(void);
  */
 int vfn_kring_create(struct vfn_kdev *kdev, uint32_t entries, struct vfn_kring **out);
 
-/* Unmaps and closes the ring (in-flight commands are dropped).  NULL ok. */
+/*
+ * Unmaps and closes the ring.  Commands queued and not yet taken by the
+ * kernel are dropped unsent; those it took may still move data until they
+ * complete, so it first waits for them (their completions are discarded),
+ * at most vfn_kring_timeout() in all (then logs how many it left behind).
+ * NULL is ignored.
+ */
 void vfn_kring_destroy(struct vfn_kring *ring);
+
+/*
+ * The timeout the kernel driver gives each command submitted from now on
+ * (nvme_uring_cmd.timeout_ms, as the ioctls' timeout_ms): past it the
+ * driver aborts the command (and, if that fails, resets the controller) and
+ * completes it with an error.  0 (the default): the driver's io_timeout.
+ */
+void vfn_kring_set_timeout(struct vfn_kring *ring, uint32_t timeout_ms);
+
+/* The per-command timeout in effect: vfn_kring_set_timeout()'s, else nvme_core.io_timeout (ms). */
+uint32_t vfn_kring_timeout(const struct vfn_kring *ring);
 
 /*
  * Queues the I/O command @sqe on @buf/@len (the caller's memory, untouched
@@ -114,7 +134,9 @@ int vfn_kring_submit(struct vfn_kring *ring, const struct vfn_nvme_sqe *sqe, voi
 /*
  * Hands the queued commands to the kernel (one io_uring_enter) and, when
  * @wait_nr is not 0, waits in the same call until at least @wait_nr
- * completions are there to reap.  Returns how many commands were
+ * completions are there to reap.  The kernel may take fewer commands than
+ * were queued (and then returns without waiting): the others stay queued
+ * for the next call (vfn_kring_queued()).  Returns how many commands were
  * submitted, or -errno (-EINTR: interrupted; nothing is lost, call again).
  */
 int vfn_kring_enter(struct vfn_kring *ring, uint32_t wait_nr);
@@ -123,9 +145,22 @@ int vfn_kring_enter(struct vfn_kring *ring, uint32_t wait_nr);
 int vfn_kring_flush(struct vfn_kring *ring);
 
 /*
+ * vfn_kring_enter(@ring, @wait_nr) (1..) waiting at most @timeout_ms (0:
+ * without limit): -ETIMEDOUT when that passed first (the commands stay in
+ * flight), else as vfn_kring_enter().
+ */
+int vfn_kring_wait(struct vfn_kring *ring, uint32_t wait_nr, uint32_t timeout_ms);
+
+/* Commands queued with vfn_kring_submit() that the kernel has not taken yet. */
+uint32_t vfn_kring_queued(const struct vfn_kring *ring);
+
+/*
  * Consumes up to @max (0: all) completions, calling @cb (not NULL) for
- * each, without a system call.  @cb may submit and enter; it must not reap
- * on the same ring.  Returns how many.
+ * each, without a system call.  Each CQE's slot is handed back to the
+ * kernel before its callback runs, so @cb may submit and enter; it must
+ * not reap on the same ring.  When the CQ is empty but the kernel flagged
+ * an overflow (IORING_SQ_CQ_OVERFLOW), one io_uring_enter moves the
+ * overflowed completions in and they are reaped too.  Returns how many.
  */
 int vfn_kring_reap(struct vfn_kring *ring, uint32_t max, vfn_kring_cb_t cb, void *arg);
 

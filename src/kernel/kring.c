@@ -28,6 +28,8 @@
 #define KRING_MAX_ENTRIES 4096
 #define KRING_PROBE_OPS 256
 #define PSDT_MASK (3u << 6)
+#define KRING_IO_TIMEOUT_PARAM "/sys/module/nvme_core/parameters/io_timeout"
+#define KRING_IO_TIMEOUT_DEFAULT_S 30 /* the driver's own default */
 
 struct vfn_kring {
 	int fd;		   /* the io_uring */
@@ -38,11 +40,14 @@ struct vfn_kring {
 	uint32_t cq_entries, cq_mask;
 	uint32_t *sq_khead, *sq_ktail; /* kernel-shared SQ head (theirs), tail (ours) */
 	uint32_t *cq_khead, *cq_ktail; /* kernel-shared CQ head (ours), tail (theirs) */
+	const uint32_t *sq_kflags;     /* kernel-shared SQ flags (theirs): IORING_SQ_CQ_OVERFLOW */
 	uint8_t *sqes;		       /* KRING_SQE_SIZE-byte SQEs */
 	const uint8_t *cqes;	       /* KRING_CQE_SIZE-byte CQEs */
 	uint32_t sq_tail;	       /* next SQ slot to fill */
 	uint32_t sq_submitted;	       /* SQ tail the kernel has consumed up to */
 	uint32_t inflight;	       /* queued or submitted, not reaped */
+	uint32_t timeout_ms;	       /* per command, for the driver; 0: its default */
+	uint32_t driver_timeout_ms;    /* that default: nvme_core.io_timeout */
 	void *sq_map, *cq_map;	       /* cq_map == sq_map with IORING_FEAT_SINGLE_MMAP */
 	size_t sq_map_len, cq_map_len, sqes_len;
 };
@@ -52,9 +57,10 @@ static int sys_io_uring_setup(uint32_t entries, struct io_uring_params *p)
 	return (int)syscall(__NR_io_uring_setup, entries, p);
 }
 
-static int sys_io_uring_enter(int fd, uint32_t to_submit, uint32_t min_complete, uint32_t flags)
+static int sys_io_uring_enter(int fd, uint32_t to_submit, uint32_t min_complete, uint32_t flags,
+			      const struct io_uring_getevents_arg *arg)
 {
-	return (int)syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, NULL, 0);
+	return (int)syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, arg, arg ? sizeof(*arg) : 0);
 }
 
 static int sys_io_uring_register(int fd, uint32_t opcode, void *arg, uint32_t nr_args)
@@ -76,6 +82,20 @@ static int io_uring_disabled_sysctl(void)
 	return val;
 }
 
+/* The nvme driver's command timeout (nvme_core.io_timeout, seconds) in ms. */
+static uint32_t kring_driver_timeout(void)
+{
+	FILE *f = fopen(KRING_IO_TIMEOUT_PARAM, "re");
+	unsigned int secs = KRING_IO_TIMEOUT_DEFAULT_S;
+
+	if (f) {
+		if (fscanf(f, "%u", &secs) != 1 || !secs || secs > UINT32_MAX / 1000)
+			secs = KRING_IO_TIMEOUT_DEFAULT_S;
+		fclose(f);
+	}
+	return secs * 1000;
+}
+
 /* io_uring_setup() with big SQEs and CQEs; errors naming why there is no ring. */
 static int kring_setup(uint32_t entries, struct io_uring_params *p)
 {
@@ -84,6 +104,12 @@ static int kring_setup(uint32_t entries, struct io_uring_params *p)
 	memset(p, 0, sizeof(*p));
 	p->flags = KRING_SETUP_FLAGS;
 	fd = sys_io_uring_setup(entries, p);
+	if (fd >= 0 && !(p->features & IORING_FEAT_EXT_ARG)) {
+		/* Linux 5.11+: vfn_kring_wait() needs it; every kernel with SQE128 has it. */
+		close(fd);
+		log_info("io_uring: no IORING_FEAT_EXT_ARG (Linux < 5.11); NVMe passthrough stays synchronous");
+		return -ENOTSUP;
+	}
 	if (fd >= 0)
 		return fd;
 	err = errno;
@@ -201,6 +227,7 @@ static void kring_init(struct vfn_kring *ring, const struct io_uring_params *p)
 	ring->sq_ktail = (uint32_t *)(sq + p->sq_off.tail);
 	ring->cq_entries = p->cq_entries;
 	ring->cq_mask = *(uint32_t *)(cq + p->cq_off.ring_mask);
+	ring->sq_kflags = (const uint32_t *)(sq + p->sq_off.flags);
 	ring->cq_khead = (uint32_t *)(cq + p->cq_off.head);
 	ring->cq_ktail = (uint32_t *)(cq + p->cq_off.tail);
 	ring->cqes = cq + p->cq_off.cqes;
@@ -264,6 +291,7 @@ int vfn_kring_create(struct vfn_kdev *kdev, uint32_t entries, struct vfn_kring *
 		goto close_fd;
 	kring_init(ring, &p);
 	kring_register_file(ring, kdev->fd);
+	ring->driver_timeout_ms = kring_driver_timeout();
 	*out = ring;
 	return 0;
 
@@ -274,10 +302,50 @@ free_ring:
 	return ret;
 }
 
+static void kring_discard(void *arg, uint64_t user_data, int ret, const struct vfn_nvme_cqe *cqe)
+{
+	(void)arg, (void)user_data, (void)ret, (void)cqe;
+}
+
+/*
+ * Before the ring goes: the commands the kernel took may still move data
+ * to or from their buffers until they complete, so wait for them (their
+ * completions are discarded), at most the ring's timeout; the commands
+ * only queued are dropped unsent.
+ */
+static void kring_drain(struct vfn_kring *ring)
+{
+	uint32_t timeout_ms = vfn_kring_timeout(ring);
+	uint64_t deadline = vfn_now_ns() + (uint64_t)timeout_ms * 1000000, now;
+	int ret;
+
+	ring->inflight -= ring->sq_tail - ring->sq_submitted;
+	ring->sq_tail = ring->sq_submitted;
+	/* Release: pairs with the kernel's load-acquire of the SQ tail. */
+	__atomic_store_n(ring->sq_ktail, ring->sq_tail, __ATOMIC_RELEASE);
+	while (ring->inflight) {
+		now = vfn_now_ns();
+		if (now >= deadline) {
+			log_err("io_uring: %u command(s) still in the kernel after %u ms; closing the ring without them "
+				"(the device may still access their buffers until the driver ends them)",
+				ring->inflight, timeout_ms);
+			return;
+		}
+		ret = vfn_kring_wait(ring, 1, (uint32_t)((deadline - now + 999999) / 1000000));
+		if (ret < 0 && ret != -ETIMEDOUT && ret != -EINTR) {
+			log_err("io_uring: waiting for %u command(s) before closing the ring: %s", ring->inflight,
+				strerror(-ret));
+			return;
+		}
+		vfn_kring_reap(ring, 0, kring_discard, NULL);
+	}
+}
+
 void vfn_kring_destroy(struct vfn_kring *ring)
 {
 	if (!ring)
 		return;
+	kring_drain(ring);
 	kring_unmap(ring);
 	close(ring->fd);
 	free(ring);
@@ -309,6 +377,7 @@ static void kring_fill(struct vfn_kring *ring, uint8_t *slot, const struct vfn_n
 	c->cdw13 = vfn_le32_to_cpu(sqe->cdw13);
 	c->cdw14 = vfn_le32_to_cpu(sqe->cdw14);
 	c->cdw15 = vfn_le32_to_cpu(sqe->cdw15);
+	c->timeout_ms = ring->timeout_ms;
 }
 
 int vfn_kring_submit(struct vfn_kring *ring, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, uint64_t user_data)
@@ -335,31 +404,79 @@ int vfn_kring_submit(struct vfn_kring *ring, const struct vfn_nvme_sqe *sqe, voi
 	return 0;
 }
 
-int vfn_kring_enter(struct vfn_kring *ring, uint32_t wait_nr)
+/*
+ * One io_uring_enter: hands over the queued SQEs and, with @wait_nr, waits
+ * for that many completions, at most @ts when not NULL.  Returns how many
+ * SQEs the kernel took, or -errno.
+ */
+static int kring_enter(struct vfn_kring *ring, uint32_t wait_nr, const struct __kernel_timespec *ts)
 {
-	uint32_t to_submit = ring->sq_tail - ring->sq_submitted;
+	struct io_uring_getevents_arg arg = { .ts = (uintptr_t)ts };
+	uint32_t to_submit = ring->sq_tail - ring->sq_submitted, flags = 0;
 	int ret;
 
 	if (!to_submit && !wait_nr)
 		return 0;
+	if (wait_nr)
+		flags |= IORING_ENTER_GETEVENTS;
+	if (ts)
+		flags |= IORING_ENTER_EXT_ARG;
 	/*
 	 * Release: the SQE stores become visible before the new tail; pairs
 	 * with the kernel's load-acquire of the SQ tail before it reads SQEs.
 	 */
 	__atomic_store_n(ring->sq_ktail, ring->sq_tail, __ATOMIC_RELEASE);
-	ret = sys_io_uring_enter(ring->fd, to_submit, wait_nr, wait_nr ? IORING_ENTER_GETEVENTS : 0);
+	ret = sys_io_uring_enter(ring->fd, to_submit, wait_nr, flags, ts ? &arg : NULL);
 	if (ret < 0) {
 		ret = -errno;
-		log_debug("io_uring_enter(%u, %u): %s", to_submit, wait_nr, strerror(-ret));
+		if (ret != -ETIME)
+			log_debug("io_uring_enter(%u, %u): %s", to_submit, wait_nr, strerror(-ret));
 		return ret;
 	}
+	/* The kernel may take fewer than offered: the rest stay queued for the next call. */
 	ring->sq_submitted += (uint32_t)ret;
 	return ret;
 }
 
+int vfn_kring_enter(struct vfn_kring *ring, uint32_t wait_nr)
+{
+	return kring_enter(ring, wait_nr, NULL);
+}
+
 int vfn_kring_flush(struct vfn_kring *ring)
 {
-	return vfn_kring_enter(ring, 0);
+	return kring_enter(ring, 0, NULL);
+}
+
+int vfn_kring_wait(struct vfn_kring *ring, uint32_t wait_nr, uint32_t timeout_ms)
+{
+	struct __kernel_timespec ts = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_nsec = (long long)(timeout_ms % 1000) * 1000000,
+	};
+	int ret;
+
+	if (!wait_nr) {
+		log_debug("vfn_kring_wait: waits for no completion");
+		return -EINVAL;
+	}
+	ret = kring_enter(ring, wait_nr, timeout_ms ? &ts : NULL);
+	return ret == -ETIME ? -ETIMEDOUT : ret;
+}
+
+uint32_t vfn_kring_queued(const struct vfn_kring *ring)
+{
+	return ring->sq_tail - ring->sq_submitted;
+}
+
+void vfn_kring_set_timeout(struct vfn_kring *ring, uint32_t timeout_ms)
+{
+	ring->timeout_ms = timeout_ms;
+}
+
+uint32_t vfn_kring_timeout(const struct vfn_kring *ring)
+{
+	return ring->timeout_ms ? ring->timeout_ms : ring->driver_timeout_ms;
 }
 
 /* Turns a 32-byte CQE into our completion; returns 0, -EIO or -errno. */
@@ -368,8 +485,11 @@ static int kring_cqe(const struct io_uring_cqe *k, struct vfn_nvme_cqe *cqe)
 	uint64_t result = k->big_cqe[0];
 
 	memset(cqe, 0, sizeof(*cqe));
-	if (k->res < 0)
+	if (k->res < 0) {
+		/* Not completed by the controller: a made-up completion, as vfn's own driver makes. */
+		cqe->sfp = vfn_cpu_to_le16((uint16_t)(VFN_NVME_SC_HOST_ABORTED << 1));
 		return k->res;
+	}
 	cqe->dw0 = vfn_cpu_to_le32((uint32_t)result);
 	cqe->dw1 = vfn_cpu_to_le32((uint32_t)(result >> 32));
 	/* res is the status field without the phase tag. */
@@ -377,33 +497,59 @@ static int kring_cqe(const struct io_uring_cqe *k, struct vfn_nvme_cqe *cqe)
 	return k->res ? -EIO : 0;
 }
 
+/*
+ * CQEs the kernel could not post because the CQ was full wait on its
+ * overflow list (IORING_FEAT_NODROP) until an io_uring_enter with
+ * GETEVENTS moves them in: true if it did so now.
+ */
+static bool kring_flush_overflow(struct vfn_kring *ring)
+{
+	if (!(__atomic_load_n(ring->sq_kflags, __ATOMIC_RELAXED) & IORING_SQ_CQ_OVERFLOW))
+		return false;
+	log_debug("io_uring: completion queue overflowed; flushing");
+	if (sys_io_uring_enter(ring->fd, 0, 0, IORING_ENTER_GETEVENTS, NULL) < 0) {
+		log_err("io_uring: flushing the overflowed completions: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 int vfn_kring_reap(struct vfn_kring *ring, uint32_t max, vfn_kring_cb_t cb, void *arg)
 {
 	uint32_t head = *ring->cq_khead, tail, n = 0;
-	const struct io_uring_cqe *k;
+	bool flushed = false;
 	struct vfn_nvme_cqe cqe;
+	uint64_t user_data;
 	int ret;
 
-	/*
-	 * Acquire: the CQE contents are read only after the tail that covers
-	 * them; pairs with the kernel's store-release of the CQ tail.
-	 */
-	tail = __atomic_load_n(ring->cq_ktail, __ATOMIC_ACQUIRE);
-	while (head != tail && (!max || n < max)) {
+	while (!max || n < max) {
+		const struct io_uring_cqe *k;
+
+		/*
+		 * Acquire: the CQE contents are read only after the tail that
+		 * covers them; pairs with the kernel's store-release of the CQ tail.
+		 */
+		tail = __atomic_load_n(ring->cq_ktail, __ATOMIC_ACQUIRE);
+		if (head == tail) {
+			if (flushed || !kring_flush_overflow(ring))
+				break;
+			flushed = true;
+			continue;
+		}
 		k = (const struct io_uring_cqe *)(ring->cqes + (size_t)(head & ring->cq_mask) * KRING_CQE_SIZE);
 		ret = kring_cqe(k, &cqe);
-		head++;
+		user_data = k->user_data;
+		/*
+		 * Release, before the callback: our reads of the CQE are done
+		 * before the kernel sees its slot free (pairs with its load of
+		 * the CQ head when it looks for room), and a callback that
+		 * submits and enters finds the room it accounts for.
+		 */
+		__atomic_store_n(ring->cq_khead, ++head, __ATOMIC_RELEASE);
 		n++;
 		ring->inflight--;
-		cb(arg, k->user_data, ret, &cqe);
+		cb(arg, user_data, ret, &cqe);
 	}
-	/*
-	 * Release: our reads of the consumed CQEs are done before the kernel
-	 * sees the slots free; pairs with its load of the CQ head when it
-	 * checks for room.
-	 */
-	if (n)
-		__atomic_store_n(ring->cq_khead, head, __ATOMIC_RELEASE);
 	return (int)n;
 }
 

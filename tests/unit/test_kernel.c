@@ -16,8 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +32,7 @@
 
 #include <vfn/support.h>
 
+#include "fake-kernel.h"
 #include "kernel/kernel.h"
 
 static char last_log[512];
@@ -245,7 +250,8 @@ static void on_cqe(void *arg, uint64_t user_data, int ret, const struct vfn_nvme
 	if (r->n > 1)
 		assert_int_equal(ret, r->ret);
 	r->ret = ret;
-	assert_int_equal(vfn_nvme_cqe_status(cqe), 0);
+	/* An errno (the kernel's answer, not the controller's) comes with a made-up status. */
+	assert_int_equal(vfn_nvme_cqe_status(cqe), ret < 0 ? VFN_NVME_SC_HOST_ABORTED : 0);
 }
 
 /* Fills the rings, checks -EBUSY at both limits, and reaps every command once. */
@@ -293,6 +299,314 @@ static void test_kring_mechanics(void **state)
 	close(ns.fd);
 }
 
+/* ---- against the fake kernel (fake-kernel.h) ----------------------------- */
+
+static int fake_on(void **state)
+{
+	setup_log(state);
+	fake_kernel_on();
+	return 0;
+}
+
+static int fake_off(void **state)
+{
+	fake_kernel_off();
+	return teardown_log(state);
+}
+
+/* A namespace node on /dev/null (only the fake kernel looks at it). */
+static struct vfn_kdev fake_ns(void)
+{
+	struct vfn_kdev ns = { .kind = VFN_KDEV_NS_CHAR, .nsid = 1, .name = "ng9n1" };
+
+	ns.fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	assert_true(ns.fd >= 0);
+	return ns;
+}
+
+/*
+ * The data pointer is the shim's: without data the kernel gets none (addr
+ * 0), whatever the caller's buffer pointer or the SQE's PRPs and MPTR say.
+ */
+static void test_kdev_no_data_pointer(void **state)
+{
+	struct vfn_kdev ns = fake_ns();
+	struct vfn_nvme_sqe sqe = {
+		.opcode = VFN_NVME_ADMIN_IDENTIFY,
+		.flags = VFN_NVME_SQE_PSDT_SGL_MPTR_CONTIG,
+		.nsid = vfn_cpu_to_le32(1),
+		.mptr = vfn_cpu_to_le64(0x5000),
+		.dptr.prp1 = vfn_cpu_to_le64(0x1000),
+		.dptr.prp2 = vfn_cpu_to_le64(0x2000),
+		.cdw10 = vfn_cpu_to_le32(1),
+	};
+	const unsigned long admin = NVME_IOCTL_ADMIN64_CMD, io = NVME_IOCTL_IO64_CMD;
+	uint8_t stale[64];
+	struct vfn_nvme_cqe cqe;
+
+	(void)state;
+	assert_int_equal(vfn_kdev_admin(&ns, &sqe, stale, 0, &cqe, 0), 0);
+	assert_int_equal(fake_kernel.last_ioctl_req, admin);
+	assert_int_equal(fake_kernel.last_ioctl.addr, 0);
+	assert_int_equal(fake_kernel.last_ioctl.data_len, 0);
+	assert_int_equal(fake_kernel.last_ioctl.metadata, 0);
+	assert_int_equal(fake_kernel.last_ioctl.flags, 0);
+	assert_int_equal(fake_kernel.last_ioctl.cdw10, 1);
+	/* With data: the caller's buffer, as given. */
+	assert_int_equal(vfn_kdev_io(&ns, &sqe, stale, sizeof(stale), &cqe, 0), 0);
+	assert_int_equal(fake_kernel.last_ioctl_req, io);
+	assert_int_equal(fake_kernel.last_ioctl.addr, (uintptr_t)stale);
+	assert_int_equal(fake_kernel.last_ioctl.data_len, sizeof(stale));
+	assert_int_equal(fake_kernel.last_ioctl.metadata, 0);
+	close(ns.fd);
+}
+
+/* An error status comes back as -EIO with it; DNR alone is not an error (as vfn_nvme_status_to_errno()). */
+static void test_kdev_status(void **state)
+{
+	struct vfn_kdev ns = fake_ns();
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_FLUSH, .nsid = vfn_cpu_to_le32(1) };
+	struct vfn_nvme_cqe cqe;
+
+	(void)state;
+	fake_kernel.ioctl_ret = 0x4080; /* LBA Out of Range, DNR */
+	assert_int_equal(vfn_kdev_io(&ns, &sqe, NULL, 0, &cqe, 0), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&cqe), 0x4080);
+	fake_kernel.ioctl_ret = 0x4000;
+	assert_int_equal(vfn_kdev_io(&ns, &sqe, NULL, 0, &cqe, 0), 0);
+	close(ns.fd);
+}
+
+static void on_cqe_count(void *arg, uint64_t user_data, int ret, const struct vfn_nvme_cqe *cqe)
+{
+	struct reaped *r = arg;
+
+	(void)cqe;
+	r->n++;
+	r->sum += user_data;
+	r->ret = ret;
+}
+
+/* A ring of one SQ and two CQ slots on the fake kernel. */
+static struct vfn_kring *fake_ring(struct vfn_kdev *ns)
+{
+	struct vfn_kring *ring = NULL;
+
+	*ns = fake_ns();
+	assert_int_equal(vfn_kring_create(ns, 1, &ring), 0);
+	return ring;
+}
+
+struct resubmit {
+	struct vfn_kring *ring;
+	int n, left;
+};
+
+/* A callback that submits and enters again, as the shim allows. */
+static void on_cqe_resubmit(void *arg, uint64_t user_data, int ret, const struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_FLUSH, .nsid = vfn_cpu_to_le32(1) };
+	struct resubmit *r = arg;
+
+	(void)user_data, (void)ret, (void)cqe;
+	r->n++;
+	if (!r->left)
+		return;
+	r->left--;
+	assert_int_equal(vfn_kring_submit(r->ring, &sqe, NULL, 0, 9), 0);
+	assert_int_equal(vfn_kring_flush(r->ring), 1);
+}
+
+/*
+ * The CQ is full (2 of 2) when the first callback submits and enters: the
+ * kernel must see that CQE's slot free already, or the new completion goes
+ * to its overflow list, which nothing here would flush.
+ */
+static void test_kring_head_before_callback(void **state)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_FLUSH, .nsid = vfn_cpu_to_le32(1) };
+	struct vfn_kdev ns;
+	struct vfn_kring *ring = fake_ring(&ns);
+	struct resubmit r = { .ring = ring, .left = 1 };
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(vfn_kring_submit(ring, &sqe, NULL, 0, (uint64_t)i), 0);
+		assert_int_equal(vfn_kring_flush(ring), 1);
+	}
+	assert_int_equal(fake_kernel.posted, 2);
+	assert_int_equal(vfn_kring_reap(ring, 0, on_cqe_resubmit, &r), 3);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(fake_kernel.overflowed, 0);
+	assert_int_equal(vfn_kring_inflight(ring), 0);
+	assert_int_equal(fake_kernel_cq_head(), 3);
+	vfn_kring_destroy(ring);
+	close(ns.fd);
+}
+
+/* Completions on the kernel's overflow list come out of the next reap. */
+static void test_kring_overflow(void **state)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_FLUSH, .nsid = vfn_cpu_to_le32(1) };
+	struct reaped r = { 0 };
+	struct vfn_kdev ns;
+	struct vfn_kring *ring = fake_ring(&ns);
+
+	(void)state;
+	fake_kernel.overflow_next = true;
+	fake_kernel.res = 0x2; /* Invalid Field: the status survives the overflow list */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(vfn_kring_submit(ring, &sqe, NULL, 0, 10 + (uint64_t)i), 0);
+		assert_int_equal(vfn_kring_flush(ring), 1);
+	}
+	assert_int_equal(fake_kernel.overflowed, 2);
+	assert_int_equal(fake_kernel.posted, 0);
+	assert_int_equal(vfn_kring_reap(ring, 0, on_cqe_count, &r), 2);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.sum, 21);
+	assert_int_equal(r.ret, -EIO);
+	assert_int_equal(fake_kernel.getevents, 1);
+	assert_int_equal(vfn_kring_inflight(ring), 0);
+	/* Nothing overflowed: no system call. */
+	assert_int_equal(vfn_kring_reap(ring, 0, on_cqe_count, &r), 0);
+	assert_int_equal(fake_kernel.getevents, 1);
+	vfn_kring_destroy(ring);
+	close(ns.fd);
+}
+
+/* The kernel takes one SQE per enter: the others stay queued for the next one. */
+static void test_kring_partial_submit(void **state)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_FLUSH, .nsid = vfn_cpu_to_le32(1) };
+	struct vfn_kdev ns = fake_ns();
+	struct vfn_kring *ring = NULL;
+	struct reaped r = { 0 };
+
+	(void)state;
+	assert_int_equal(vfn_kring_create(&ns, 4, &ring), 0);
+	fake_kernel.max_take = 1;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vfn_kring_submit(ring, &sqe, NULL, 0, (uint64_t)i), 0);
+	assert_int_equal(vfn_kring_flush(ring), 1);
+	assert_int_equal(vfn_kring_flush(ring), 1);
+	assert_int_equal(vfn_kring_enter(ring, 1), 1);
+	assert_int_equal(vfn_kring_flush(ring), 0);
+	assert_int_equal(fake_kernel.nr_taken, 3);
+	assert_int_equal(vfn_kring_reap(ring, 0, on_cqe_count, &r), 3);
+	assert_int_equal(r.sum, 3);
+	vfn_kring_destroy(ring);
+	close(ns.fd);
+}
+
+/* A completion the controller never gave (res < 0) comes with a made-up status, not Success. */
+static void test_kring_errno_completion(void **state)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_FLUSH, .nsid = vfn_cpu_to_le32(1) };
+	struct vfn_kdev ns;
+	struct vfn_kring *ring = fake_ring(&ns);
+	struct reaped r = { 0 };
+
+	(void)state;
+	fake_kernel.res = -EINTR;
+	assert_int_equal(vfn_kring_submit(ring, &sqe, NULL, 0, 1), 0);
+	assert_int_equal(vfn_kring_flush(ring), 1);
+	assert_int_equal(vfn_kring_reap(ring, 0, on_cqe, &r), 1);
+	assert_int_equal(r.ret, -EINTR);
+	vfn_kring_destroy(ring);
+	close(ns.fd);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A symbolic link is refused, not followed; nothing stays open. */
+static void test_open_symlink(void **state)
+{
+	char dir[] = "/tmp/vfn-test-link.XXXXXX", link[64];
+	int fds = count_fds();
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/ng0n1", dir);
+	assert_int_equal(symlink("/dev/null", link), 0);
+	expect_refused(link, -ELOOP, "is a symbolic link; give the device node itself (/dev/null)");
+	unlink(link);
+	assert_int_equal(symlink("/dev/vfn-no-such-node", link), 0);
+	expect_refused(link, -ELOOP, "it points nowhere");
+	assert_int_equal(count_fds(), fds);
+	unlink(link);
+	rmdir(dir);
+}
+
+/* A FIFO is refused without blocking (nobody writes it) and without being opened for I/O. */
+static void test_open_fifo(void **state)
+{
+	char dir[] = "/tmp/vfn-test-fifo.XXXXXX", fifo[64];
+	int fds = count_fds();
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	expect_refused(fifo, -ENOTTY, "not a device node");
+	assert_int_equal(count_fds(), fds);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+static char race_path[64], race_other[64];
+
+/* Between the checks and the open, @race_path becomes another device. */
+static void swap_node(void)
+{
+	assert_int_equal(rename(race_other, race_path), 0);
+}
+
+/*
+ * The node is checked and opened as one inode: replacing the name between
+ * the two (here at the sysfs lookup) neither opens the replacement nor
+ * fails the open of the node that was checked.
+ */
+static void test_open_no_toctou(void **state)
+{
+	char dir[] = "/tmp/vfn-test-race.XXXXXX";
+	struct vfn_kdev *kdev = NULL;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(race_path, sizeof(race_path), "%s/ng9n1", dir);
+	snprintf(race_other, sizeof(race_other), "%s/other", dir);
+	if (mknod(race_path, S_IFCHR | 0600, makedev(1, 3)) || mknod(race_other, S_IFCHR | 0600, makedev(1, 5))) {
+		unlink(race_path);
+		rmdir(dir);
+		skip(); /* no mknod here (not root, or a nodev /tmp) */
+	}
+	fake_kernel.sysfs_ng = true;
+	fake_kernel.ioctl_id = 1;
+	fake_kernel.on_sysfs_lookup = swap_node;
+	assert_int_equal(vfn_kdev_open(race_path, &kdev), 0);
+	assert_int_equal(kdev->kind, VFN_KDEV_NS_CHAR);
+	assert_int_equal(kdev->nsid, 1);
+	assert_int_equal(fstat(kdev->fd, &st), 0);
+	assert_int_equal(st.st_rdev, makedev(1, 3)); /* the node checked, not its replacement (1:5) */
+	assert_true(access(race_other, F_OK) != 0);  /* the swap did happen */
+	/* And the descriptor is blocking again (O_NONBLOCK was for the open only). */
+	assert_int_equal(fcntl(kdev->fd, F_GETFL) & O_NONBLOCK, 0);
+	vfn_kdev_close(kdev);
+	unlink(race_path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	/* clang-format off */
@@ -308,6 +622,15 @@ int main(void)
 		cmocka_unit_test(test_kring_create_refused),
 		cmocka_unit_test(test_kring_fallback),
 		cmocka_unit_test(test_kring_mechanics),
+		cmocka_unit_test(test_open_symlink),
+		cmocka_unit_test(test_open_fifo),
+		cmocka_unit_test_setup_teardown(test_open_no_toctou, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kdev_no_data_pointer, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kdev_status, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kring_head_before_callback, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kring_overflow, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kring_partial_submit, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kring_errno_completion, fake_on, fake_off),
 	};
 	/* clang-format on */
 
