@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vfn/iommu.h>
 #include <vfn/pci.h>
 
 #include "dev/dev-priv.h"
@@ -118,13 +119,31 @@ static int ctrl_open(struct vfn_dev *dev, const char *uri, const struct vfn_dev_
 		vfn_nvme_ctrl_close(dev->ctrl);
 		return -ENOMEM;
 	}
+	dev->iommu = vfn_nvme_ctrl_iommu(dev->ctrl);
+	vfn_iommu_get(dev->iommu);
 	return 0;
+}
+
+/* Frees the kept bounce buffers (the device can no longer write them). */
+static void bounce_free_kept(struct vfn_dev *dev)
+{
+	struct vfn_dev_bounce *b, *next;
+
+	for (b = dev->kept; b; b = next) {
+		next = b->next;
+		vfn_dma_free(dev->iommu, b->vaddr, b->len);
+		free(b);
+	}
+	dev->kept = NULL;
 }
 
 static void ctrl_close(struct vfn_dev *dev)
 {
 	vfn_nvme_qpair_destroy(dev->sync_qp);
+	/* Shut down and closed (VFIO: the function reset), no DMA is left in flight. */
 	vfn_nvme_ctrl_close(dev->ctrl);
+	bounce_free_kept(dev);
+	vfn_iommu_put(dev->iommu);
 	free(dev->qid_used);
 }
 
@@ -175,31 +194,69 @@ static int ctrl_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void 
 {
 	struct vfn_nvme_sqe s = *sqe;
 
+	/* The data and metadata pointers are ours, as on the kernel path: none without data. */
+	s.mptr = 0;
+	if (!len) {
+		s.flags = (uint8_t)(s.flags & ~0xc0u);
+		s.dptr.prp1 = 0;
+		s.dptr.prp2 = 0;
+	}
 	return vfn_nvme_admin_sync(dev->ctrl, &s, buf, len, cqe, timeout_ms);
 }
 
-/* I/O through a DMA bounce buffer for memory that is not mapped. */
+/* True when the controller owes the synchronous queue pair no completion. */
+static bool sync_qp_idle(const struct vfn_dev *dev)
+{
+	return dev->sync_qp->rqs.nr_free == dev->sync_qp->rqs.nr;
+}
+
+/*
+ * I/O through a DMA bounce buffer for memory that is not mapped (or not
+ * all of it).  The bounce starts as a copy of @buf in both directions, so
+ * what the device did not write comes back unchanged; it is copied back
+ * only when the controller completed the command.  When it was sent and
+ * not completed, the device may still write it: it is kept (@keep, taken
+ * here) until the pair is idle or the controller closed.
+ */
 static int ctrl_io_bounce(struct vfn_dev *dev, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			  const struct vfn_nvme_io_opts *io, struct vfn_nvme_cqe *cqe)
 {
-	struct vfn_iommu *iommu = vfn_nvme_ctrl_iommu(dev->ctrl);
-	uint8_t xfer = sqe->opcode & 3;
+	struct vfn_dev_bounce *keep = malloc(sizeof(*keep));
 	uint64_t iova;
-	void *bounce;
-	ssize_t blen = vfn_dma_alloc(iommu, len, &bounce, &iova);
+	ssize_t blen;
 	int ret;
 
-	if (blen < 0)
+	if (!keep)
+		return -ENOMEM;
+	blen = vfn_dma_alloc(dev->iommu, len, &keep->vaddr, &iova);
+	if (blen < 0) {
+		free(keep);
 		return (int)blen;
-	if (xfer & VFN_NVME_XFER_TO_DEV)
-		memcpy(bounce, buf, len);
-	ret = vfn_nvme_io_sync(dev->sync_qp, sqe, bounce, len, io, cqe);
-	if (xfer & VFN_NVME_XFER_FROM_DEV && ret != -ETIMEDOUT && ret != -ENODEV)
-		memcpy(buf, bounce, len);
-	/* a command given up on may still write the buffer: keep it then */
-	if (ret != -ETIMEDOUT)
-		vfn_dma_free(iommu, bounce, (size_t)blen);
+	}
+	keep->len = (size_t)blen;
+	memcpy(keep->vaddr, buf, len);
+	ret = vfn_nvme_io_sync(dev->sync_qp, sqe, keep->vaddr, len, io, cqe);
+	if (vfn_dev_completed(ret, cqe) && (sqe->opcode & VFN_NVME_XFER_FROM_DEV))
+		memcpy(buf, keep->vaddr, len);
+	if (vfn_dev_completed(ret, cqe) || sync_qp_idle(dev)) {
+		vfn_dma_free(dev->iommu, keep->vaddr, keep->len);
+		free(keep);
+	} else {
+		log_info("%s: keeping the %zu-byte bounce buffer of a command the controller did not complete (%d)",
+			 dev->info.name, keep->len, ret);
+		keep->next = dev->kept;
+		dev->kept = keep;
+	}
 	return ret;
+}
+
+/* True if all @len bytes at @buf are in one DMA mapping of the controller. */
+static bool ctrl_mapped(struct vfn_dev *dev, const void *buf, size_t len)
+{
+	size_t mapped;
+	uint64_t iova;
+
+	return !vfn_iommu_translate(dev->iommu, buf, &iova, &mapped) && mapped >= len;
 }
 
 static int ctrl_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
@@ -207,18 +264,23 @@ static int ctrl_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *bu
 {
 	struct vfn_nvme_io_opts io = { .timeout_ms = timeout_ms };
 	struct vfn_nvme_sqe s = *sqe;
-	uint64_t iova;
 	uint16_t qid;
 	int ret;
 
+	s.mptr = 0; /* ours, as on the kernel path; vfn_rq_map() fills the data pointer */
 	if (!dev->sync_qp) {
 		ret = qpair_get(dev, dev->info.max_qd < 31 ? dev->info.max_qd : 31, &dev->sync_qp, &qid);
 		if (ret)
 			return ret;
 	}
-	if (len && vfn_iommu_translate(vfn_nvme_ctrl_iommu(dev->ctrl), buf, &iova, NULL))
-		return ctrl_io_bounce(dev, &s, buf, len, &io, cqe);
-	return vfn_nvme_io_sync(dev->sync_qp, &s, buf, len, &io, cqe);
+	if (len && !ctrl_mapped(dev, buf, len))
+		ret = ctrl_io_bounce(dev, &s, buf, len, &io, cqe);
+	else
+		ret = vfn_nvme_io_sync(dev->sync_qp, &s, buf, len, &io, cqe);
+	/* Late completions reaped meanwhile may have released the kept buffers' commands. */
+	if (dev->kept && sync_qp_idle(dev))
+		bounce_free_kept(dev);
+	return ret;
 }
 
 /* ---- memory ------------------------------------------------------------------ */
@@ -227,12 +289,12 @@ static ssize_t ctrl_buf_alloc(struct vfn_dev *dev, size_t len, void **buf)
 {
 	uint64_t iova;
 
-	return vfn_dma_alloc(vfn_nvme_ctrl_iommu(dev->ctrl), len, buf, &iova);
+	return vfn_dma_alloc(dev->iommu, len, buf, &iova);
 }
 
 static void ctrl_buf_free(struct vfn_dev *dev, void *buf, size_t len)
 {
-	vfn_dma_free(vfn_nvme_ctrl_iommu(dev->ctrl), buf, len);
+	vfn_dma_free(dev->iommu, buf, len);
 }
 
 /* ---- queues ---------------------------------------------------------------- */
@@ -264,7 +326,9 @@ static void ctrl_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct
 
 	(void)qp;
 	q->inflight--;
-	c.cb(c.arg, vfn_dev_cqe_ret(cqe), cqe);
+	q->completed++;
+	/* rq->err: the driver gave up on it (made-up completion), as vfn_rq_wait() reports. */
+	c.cb(c.arg, vfn_unlikely(rq->err) ? rq->err : vfn_dev_cqe_ret(cqe), cqe);
 }
 
 static int ctrl_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
@@ -274,6 +338,7 @@ static int ctrl_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, 
 	struct vfn_rq *rq = vfn_rq_alloc(q->qp);
 	int ret;
 
+	s.mptr = 0; /* ours, as on the kernel path */
 	if (vfn_unlikely(!rq))
 		return -EBUSY;
 	rq->cb = ctrl_done;
@@ -290,22 +355,25 @@ static int ctrl_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, 
 	return 0;
 }
 
-/* Rings the doorbell, reaps; with @wait spins until something completed. */
+/*
+ * Rings the doorbell, reaps; with @wait spins until something completed.
+ * Counts callbacks, not CQEs: a stray CQE the pair drops completes nothing.
+ */
 static int ctrl_poll(struct vfn_dev_queue *q, uint32_t max, bool wait)
 {
+	uint32_t before = q->completed, spins = 0, n;
 	uint64_t deadline = 0;
-	uint32_t spins = 0;
-	int n;
 
 	vfn_nvme_qpair_submit(q->qp);
 	for (;;) {
-		n = vfn_nvme_qpair_reap(q->qp, (int)max);
+		vfn_nvme_qpair_reap(q->qp, (int)max);
+		n = q->completed - before;
 		if (n || !wait || !q->inflight)
-			return n;
+			return (int)n;
 		if (++spins % DEV_SPIN_CHECK)
 			continue;
 		if (!deadline)
-			deadline = vfn_now_ns() + (uint64_t)(q->qp->timeout_ms ? q->qp->timeout_ms : 30000) * 1000000;
+			deadline = vfn_now_ns() + (uint64_t)q->timeout_ms * 1000000;
 		else if (vfn_now_ns() > deadline)
 			return -ETIMEDOUT;
 	}

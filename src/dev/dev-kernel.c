@@ -127,6 +127,9 @@ static int kernel_ring_init(struct vfn_dev_queue *q)
 
 	if (ret)
 		return ret;
+	/* Each command carries the handle's timeout; the driver ends it there. */
+	vfn_kring_set_timeout(q->ring, q->dev->timeout_ms);
+	q->timeout_ms = vfn_kring_timeout(q->ring);
 	q->ctx = calloc(q->depth, sizeof(*q->ctx));
 	q->free_slots = calloc(q->depth, sizeof(*q->free_slots));
 	if (!q->ctx || !q->free_slots) {
@@ -197,7 +200,6 @@ static int kernel_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe
 	q->nr_free--;
 	q->ctx[slot] = (struct vfn_dev_ctx){ cb, arg };
 	q->inflight++;
-	q->queued++;
 	return 0;
 }
 
@@ -210,6 +212,7 @@ static int kernel_sync_poll(struct vfn_dev_queue *q, uint32_t max)
 
 		q->done_head = (q->done_head + 1) % q->depth;
 		q->inflight--;
+		q->completed++;
 		n++;
 		d.ctx.cb(d.ctx.arg, d.ret, &d.cqe);
 	}
@@ -223,37 +226,64 @@ static void kernel_ring_done(void *arg, uint64_t user_data, int ret, const struc
 
 	q->free_slots[q->nr_free++] = (uint32_t)user_data;
 	q->inflight--;
+	q->completed++;
 	c.cb(c.arg, ret, cqe);
 }
 
-/* One io_uring_enter: submits what is queued, waits for @wait_nr. */
-static int kernel_enter(struct vfn_dev_queue *q, uint32_t wait_nr)
+/*
+ * Hands what is queued to the kernel, if anything (no system call
+ * otherwise).  The kernel may take only some: the rest stay queued for the
+ * next poll.  A full kernel (-EAGAIN, -EBUSY) or a signal is not an error:
+ * the commands stay queued.
+ */
+static int kernel_flush(struct vfn_dev_queue *q)
 {
 	int ret;
 
-	do
-		ret = vfn_kring_enter(q->ring, wait_nr);
-	while (ret == -EINTR);
-	if (ret >= 0)
-		q->queued = 0;
+	if (!vfn_kring_queued(q->ring))
+		return 0;
+	ret = vfn_kring_flush(q->ring);
+	if (ret == -EAGAIN || ret == -EBUSY || ret == -EINTR)
+		return 0;
 	return ret < 0 ? ret : 0;
+}
+
+/*
+ * vfn_dev_wait() on the ring: until a callback ran, submits what is still
+ * queued and waits in the kernel, at most q->timeout_ms in all.
+ */
+static int kernel_ring_wait(struct vfn_dev_queue *q, uint32_t max, uint32_t before)
+{
+	uint64_t deadline = vfn_now_ns() + (uint64_t)q->timeout_ms * 1000000, now;
+	int ret;
+
+	for (;;) {
+		now = vfn_now_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		ret = vfn_kring_wait(q->ring, 1, (uint32_t)((deadline - now + 999999) / 1000000));
+		if (ret < 0 && ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+			return ret;
+		vfn_kring_reap(q->ring, max, kernel_ring_done, q);
+		if (q->completed != before || !q->inflight)
+			return (int)(q->completed - before);
+	}
 }
 
 static int kernel_poll(struct vfn_dev_queue *q, uint32_t max, bool wait)
 {
-	int n, ret;
+	uint32_t before = q->completed;
+	int ret;
 
 	if (!q->ring)
 		return kernel_sync_poll(q, max);
-	n = vfn_kring_reap(q->ring, max, kernel_ring_done, q);
-	if (n || !wait || !q->inflight) {
-		ret = q->queued ? kernel_enter(q, 0) : 0;
-		return ret ? ret : n;
-	}
-	ret = kernel_enter(q, 1);
+	ret = kernel_flush(q);
 	if (ret)
 		return ret;
-	return vfn_kring_reap(q->ring, max, kernel_ring_done, q);
+	vfn_kring_reap(q->ring, max, kernel_ring_done, q);
+	if (q->completed != before || !wait || !q->inflight)
+		return (int)(q->completed - before);
+	return kernel_ring_wait(q, max, before);
 }
 
 static const struct vfn_dev_ops kernel_ops = {

@@ -6,6 +6,7 @@
 #ifndef VFN_SRC_DEV_DEV_PRIV_H
 #define VFN_SRC_DEV_DEV_PRIV_H
 
+#include <errno.h>
 #include <stdbool.h>
 
 #include <vfn/dev.h>
@@ -50,15 +51,29 @@ extern const struct vfn_dev_backend_desc vfn_dev_backend_vfio;
 extern const struct vfn_dev_backend_desc vfn_dev_backend_kernel;
 extern const struct vfn_dev_backend_desc vfn_dev_backend_sim;
 
+/*
+ * A bounce buffer whose command was sent and never completed: the device
+ * may still write it, so it is freed only once the controller owes the
+ * synchronous queue pair nothing, or after the controller is closed.
+ */
+struct vfn_dev_bounce {
+	void *vaddr;
+	size_t len;
+	struct vfn_dev_bounce *next;
+};
+
 struct vfn_dev {
 	const struct vfn_dev_ops *ops;
 	struct vfn_dev_info info;
 	uint32_t timeout_ms;
-	uint32_t nr_queues; /* queues open */
-	uint8_t mdts;	    /* Identify Controller MDTS, for the backend's max_xfer */
+	uint32_t nr_queues;	      /* queues open */
+	struct vfn_dev_queue *queues; /* the open ones, torn down by vfn_dev_close() */
+	uint8_t mdts;		      /* Identify Controller MDTS, for the backend's max_xfer */
 	/* vfio, sim */
 	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_iommu *iommu;	/* the controller's (a reference: it outlives the controller) */
 	struct vfn_nvme_qpair *sync_qp; /* for vfn_dev_io(), created at the first call */
+	struct vfn_dev_bounce *kept;	/* bounce buffers the device may still write */
 	uint8_t *qid_used;		/* [nr_sq + 1] */
 	uint16_t nr_qids;
 	/* kernel */
@@ -79,9 +94,13 @@ struct vfn_dev_done {
 };
 
 struct vfn_dev_queue {
-	struct vfn_dev *dev;
+	const struct vfn_dev_ops *ops; /* the backend's; vfn_dev_orphan_ops once its handle is closed */
+	struct vfn_dev *dev;	       /* NULL once its handle is closed */
+	struct vfn_dev_queue *next;    /* in dev->queues */
 	uint32_t depth;
 	uint32_t inflight;
+	uint32_t completed;	 /* callbacks run so far (wraps) */
+	uint32_t timeout_ms;	 /* vfn_dev_wait() gives up after this long without a completion */
 	struct vfn_dev_ctx *ctx; /* [depth] (kernel ring) or [entries] (qpair, by cid) */
 	/* vfio, sim */
 	struct vfn_nvme_qpair *qp;
@@ -90,16 +109,28 @@ struct vfn_dev_queue {
 	struct vfn_kring *ring;
 	uint32_t *free_slots; /* stack of free ctx indexes */
 	uint32_t nr_free;
-	uint32_t queued; /* submitted to the ring, not yet entered */
 	/* kernel: ioctl fallback */
 	struct vfn_dev_done *done; /* [depth], circular */
 	uint32_t done_head;
 };
 
+/* What a queue does once its handle is closed: nothing (-ENODEV). */
+extern const struct vfn_dev_ops vfn_dev_orphan_ops;
+
 /* The errno for a completion: 0 or -EIO. */
 static inline int vfn_dev_cqe_ret(const struct vfn_nvme_cqe *cqe)
 {
 	return vfn_nvme_status_to_errno(vfn_nvme_cqe_status(cqe));
+}
+
+/*
+ * True if a synchronous call that returned @ret got its completion @cqe
+ * from the controller: 0, or -EIO with an error status (any other error,
+ * -EIO from CSTS.CFS included, leaves no completion).
+ */
+static inline bool vfn_dev_completed(int ret, const struct vfn_nvme_cqe *cqe)
+{
+	return !ret || (ret == -EIO && (vfn_nvme_cqe_status(cqe) & 0x7ff));
 }
 
 #endif

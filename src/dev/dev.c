@@ -16,11 +16,17 @@
 #define DEV_WHY_LEN 160
 #define DEV_NR_BACKENDS 3
 #define DEV_MAX_NLB 65536u
+#define DEV_DEFAULT_TIMEOUT_MS 30000u
 
+/*
+ * In claim order: "sim:" before the kernel's "any string with a /", so a
+ * sim: string with a '/' in an option (sim:sn=a/b) stays the simulator's;
+ * a path that starts with "sim:" is written "./sim:...".
+ */
 static const struct vfn_dev_backend_desc *const dev_backends[DEV_NR_BACKENDS] = {
 	&vfn_dev_backend_vfio,
-	&vfn_dev_backend_kernel,
 	&vfn_dev_backend_sim,
+	&vfn_dev_backend_kernel,
 };
 
 /* ---- Identify ----------------------------------------------------------- */
@@ -232,12 +238,37 @@ int vfn_dev_open(const char *uri, const struct vfn_dev_opts *opts, struct vfn_de
 	return dev_open_with(b, uri, opts, out);
 }
 
+/*
+ * Tears @q down as vfn_dev_queue_destroy() does, but leaves the handle to
+ * the caller: it now answers -ENODEV, and vfn_dev_queue_destroy() frees it.
+ */
+static void dev_queue_orphan(struct vfn_dev_queue *q)
+{
+	q->ops->queue_destroy(q);
+	q->ops = &vfn_dev_orphan_ops;
+	q->dev = NULL;
+	q->next = NULL;
+	q->inflight = 0;
+	q->ctx = NULL;
+	q->qp = NULL;
+	q->ring = NULL;
+	q->free_slots = NULL;
+	q->done = NULL;
+}
+
 void vfn_dev_close(struct vfn_dev *dev)
 {
+	struct vfn_dev_queue *q, *next;
+
 	if (!dev)
 		return;
 	if (dev->nr_queues)
-		log_err("%s: closed with %u queue(s) still open", dev->info.name, dev->nr_queues);
+		log_info("%s: closing %u open queue(s) with it; vfn_dev_queue_destroy() still frees each",
+			 dev->info.name, dev->nr_queues);
+	for (q = dev->queues; q; q = next) {
+		next = q->next;
+		dev_queue_orphan(q);
+	}
 	dev->ops->close(dev);
 	free(dev);
 }
@@ -260,24 +291,48 @@ struct vfn_nvme_ctrl *vfn_dev_nvme_ctrl(struct vfn_dev *dev)
 
 /* ---- commands ----------------------------------------------------------- */
 
+/*
+ * Gives the caller (@cqe, may be NULL) the controller's completion @c, or,
+ * when the controller did not complete the command, a made-up one:
+ * Command Aborted By Host, DW0/DW1 0.  Returns @ret.
+ */
+static int dev_finish(int ret, const struct vfn_nvme_cqe *c, struct vfn_nvme_cqe *cqe)
+{
+	if (!cqe)
+		return ret;
+	if (vfn_dev_completed(ret, c))
+		*cqe = *c;
+	else
+		*cqe = (struct vfn_nvme_cqe){ .sfp = vfn_cpu_to_le16((uint16_t)(VFN_NVME_SC_HOST_ABORTED << 1)) };
+	return ret;
+}
+
 int vfn_dev_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
 		  uint32_t timeout_ms)
 {
+	struct vfn_nvme_cqe c = { 0 };
+	int ret;
+
 	if (!sqe || (len && !buf)) {
 		log_debug("dev_admin: %s", sqe ? "a length without a buffer" : "NULL sqe");
-		return -EINVAL;
+		return dev_finish(-EINVAL, &c, cqe);
 	}
-	return dev->ops->admin(dev, sqe, buf, len, cqe, timeout_ms ? timeout_ms : dev->timeout_ms);
+	ret = dev->ops->admin(dev, sqe, buf, len, &c, timeout_ms ? timeout_ms : dev->timeout_ms);
+	return dev_finish(ret, &c, cqe);
 }
 
 int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
 	       uint32_t timeout_ms)
 {
+	struct vfn_nvme_cqe c = { 0 };
+	int ret;
+
 	if (!sqe || (len && !buf)) {
 		log_debug("dev_io: %s", sqe ? "a length without a buffer" : "NULL sqe");
-		return -EINVAL;
+		return dev_finish(-EINVAL, &c, cqe);
 	}
-	return dev->ops->io(dev, sqe, buf, len, cqe, timeout_ms ? timeout_ms : dev->timeout_ms);
+	ret = dev->ops->io(dev, sqe, buf, len, &c, timeout_ms ? timeout_ms : dev->timeout_ms);
+	return dev_finish(ret, &c, cqe);
 }
 
 /* Read or Write: checks @nlb against the limits, then vfn_dev_io(). */
@@ -431,24 +486,41 @@ int vfn_dev_queue_create(struct vfn_dev *dev, uint32_t depth, struct vfn_dev_que
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
+	q->ops = dev->ops;
 	q->dev = dev;
 	q->depth = depth;
+	q->timeout_ms = dev->timeout_ms ? dev->timeout_ms : DEV_DEFAULT_TIMEOUT_MS;
 	ret = dev->ops->queue_create(q);
 	if (ret) {
 		free(q);
 		return ret;
 	}
+	q->next = dev->queues;
+	dev->queues = q;
 	dev->nr_queues++;
 	*out = q;
 	return 0;
+}
+
+/* Takes @q off its handle's list of open queues. */
+static void dev_queue_unlink(struct vfn_dev_queue *q)
+{
+	struct vfn_dev_queue **p = &q->dev->queues;
+
+	while (*p != q)
+		p = &(*p)->next;
+	*p = q->next;
+	q->dev->nr_queues--;
 }
 
 void vfn_dev_queue_destroy(struct vfn_dev_queue *q)
 {
 	if (!q)
 		return;
-	q->dev->ops->queue_destroy(q);
-	q->dev->nr_queues--;
+	if (q->dev) {
+		q->ops->queue_destroy(q);
+		dev_queue_unlink(q);
+	}
 	free(q);
 }
 
@@ -461,17 +533,17 @@ int vfn_dev_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void
 		log_debug("dev_submit: NULL %s", !sqe ? "sqe" : !cb ? "callback" : "buffer with a length");
 		return -EINVAL;
 	}
-	return q->dev->ops->submit(q, sqe, buf, len, cb, arg);
+	return q->ops->submit(q, sqe, buf, len, cb, arg);
 }
 
 int vfn_dev_poll(struct vfn_dev_queue *q, uint32_t max)
 {
-	return q->dev->ops->poll(q, max, false);
+	return q->ops->poll(q, max, false);
 }
 
 int vfn_dev_wait(struct vfn_dev_queue *q, uint32_t max)
 {
-	return q->dev->ops->poll(q, max, true);
+	return q->ops->poll(q, max, true);
 }
 
 uint32_t vfn_dev_queue_inflight(const struct vfn_dev_queue *q)
@@ -481,7 +553,31 @@ uint32_t vfn_dev_queue_inflight(const struct vfn_dev_queue *q)
 
 const char *vfn_dev_queue_path(const struct vfn_dev_queue *q)
 {
+	if (!q->dev)
+		return "closed";
 	if (q->qp)
 		return "qpair";
 	return q->ring ? "io_uring" : "ioctl";
 }
+
+/* ---- queues of a closed handle ------------------------------------------- */
+
+static int orphan_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
+			 void *arg)
+{
+	(void)q, (void)sqe, (void)buf, (void)len, (void)cb, (void)arg;
+	log_debug("dev_submit: the queue's device was closed");
+	return -ENODEV;
+}
+
+static int orphan_poll(struct vfn_dev_queue *q, uint32_t max, bool wait)
+{
+	(void)q, (void)max, (void)wait;
+	log_debug("dev_poll: the queue's device was closed");
+	return -ENODEV;
+}
+
+const struct vfn_dev_ops vfn_dev_orphan_ops = {
+	.submit = orphan_submit,
+	.poll = orphan_poll,
+};

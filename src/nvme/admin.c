@@ -356,9 +356,11 @@ static int admin_exec(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void
 	ret = admin_data_get(ctrl, len, &d);
 	if (ret)
 		return ret;
-	if (len && dir == VFN_NVME_XFER_FROM_DEV)
-		memset(d.vaddr, 0, len);
-	if (len && (dir & VFN_NVME_XFER_TO_DEV))
+	/*
+	 * In both directions: what the controller does not write (an error
+	 * status, a short transfer) comes back to @buf unchanged.
+	 */
+	if (len)
 		memcpy(d.vaddr, buf, len);
 	ret = admin_set_dptr(ctrl, sqe, &d, len);
 	if (ret)

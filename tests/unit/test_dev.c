@@ -9,6 +9,7 @@
  * controller: tests/vm/test_vm_dev.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,12 +17,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <vfn/vfn.h>
 
-#define SIM "sim:sn=DEVT1,nsze=1024,lbads=9,nn=3,mqes=63"
+#include "dev/dev-priv.h"
+#include "fake-kernel.h"
+#include "iommu/iommu-priv.h"
+#include "nvme/ctrl-priv.h"
+#include "sim/sim.h"
+
+#define SIM "sim:sn=DEVT1,nsze=1024,lbads=9,nn=3,mqes=63,mdts=5"
 
 static char logs[4096];
 
@@ -280,6 +289,475 @@ static void test_async(void **state)
 	free(plain);
 }
 
+/* ---- failure paths on the simulator --------------------------------------- */
+
+static struct vfn_sim *sim_of(struct vfn_dev *dev)
+{
+	return vfn_sim_from_hw(&vfn_dev_nvme_ctrl(dev)->hw);
+}
+
+static struct vfn_iommu *iommu_of(struct vfn_dev *dev)
+{
+	return vfn_nvme_ctrl_iommu(vfn_dev_nvme_ctrl(dev));
+}
+
+static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+static struct vfn_nvme_sqe read_sqe(uint64_t slba, uint32_t nlb)
+{
+	struct vfn_nvme_sqe sqe = {
+		.opcode = VFN_NVME_CMD_READ,
+		.nsid = vfn_cpu_to_le32(1),
+		.cdw10 = vfn_cpu_to_le32((uint32_t)slba),
+		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
+		.cdw12 = vfn_cpu_to_le32(nlb - 1),
+	};
+
+	return sqe;
+}
+
+/* The made-up completion of a command the controller did not complete. */
+static void assert_host_aborted(const struct vfn_nvme_cqe *cqe)
+{
+	assert_int_equal(vfn_nvme_cqe_status(cqe), VFN_NVME_SC_HOST_ABORTED);
+	assert_int_equal(cqe->dw0, 0);
+	assert_int_equal(cqe->dw1, 0);
+}
+
+/* "sim:" wins over "any string with a /": a serial may hold one. */
+static void test_sim_slash(void **state)
+{
+	struct vfn_dev *dev = NULL;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:sn=a/b,nsze=64,lbads=9", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_get_info(dev)->backend, VFN_DEV_SIM);
+	assert_string_equal(vfn_dev_get_info(dev)->sn, "a/b");
+	vfn_dev_close(dev);
+}
+
+/*
+ * Without data the data pointer is vfn's (none), not the caller's: a stale
+ * PRP1 naming a mapped buffer does not make Identify land in it.
+ */
+static void test_admin_no_data_pointer(void **state)
+{
+	struct vfn_dev *dev = *state;
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_ADMIN_IDENTIFY, .cdw10 = vfn_cpu_to_le32(VFN_NVME_CNS_CTRL) };
+	struct vfn_nvme_cqe cqe;
+	uint8_t *stale, id[4096];
+	ssize_t len = vfn_dev_buf_alloc(dev, 4096, (void **)&stale);
+	uint64_t iova;
+
+	assert_true(len >= 4096);
+	memset(stale, 0xa5, 4096);
+	assert_int_equal(vfn_iommu_translate(iommu_of(dev), stale, &iova, NULL), 0);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(iova);
+	sqe.mptr = vfn_cpu_to_le64(iova);
+	/* PRP1 0 points nowhere: the simulator answers Data Transfer Error. */
+	assert_int_equal(vfn_dev_admin(dev, &sqe, NULL, 0, &cqe, 0), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&cqe) & 0x7ff, VFN_NVME_SC_DATA_XFER_ERROR);
+	assert_true(all_bytes(stale, 4096, 0xa5));
+	/* With data, the same SQE fills the buffer given, not the stale one. */
+	assert_int_equal(vfn_dev_admin(dev, &sqe, id, sizeof(id), &cqe, 0), 0);
+	assert_memory_equal(id + 4, "DEVT1 ", 6);
+	assert_true(all_bytes(stale, 4096, 0xa5));
+	vfn_dev_buf_free(dev, stale, (size_t)len);
+}
+
+/*
+ * The device's data reaches a bounced buffer only when the controller
+ * completed the command, and then only the bytes it wrote: an error status
+ * (LBA Out of Range, Invalid Log Page) or a command never sent (-EINVAL,
+ * beyond MDTS) leaves the caller's buffer as it was.
+ */
+static void test_failed_read_keeps_buffer(void **state)
+{
+	struct vfn_dev *dev = *state;
+	size_t big = vfn_dev_get_info(dev)->max_xfer + 512;
+	struct vfn_nvme_sqe range = read_sqe(1024, 1), huge = read_sqe(0, (uint32_t)(big / 512));
+	struct vfn_nvme_cqe cqe;
+	uint8_t *buf = malloc(big);
+
+	assert_int_equal(vfn_dev_get_info(dev)->max_xfer, 128 * 1024);
+	memset(buf, 0x5a, big);
+	assert_int_equal(vfn_dev_io(dev, &range, buf, 512, &cqe, 0), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&cqe) & 0x7ff, VFN_NVME_SC_LBA_RANGE);
+	assert_true(all_bytes(buf, 512, 0x5a));
+	memset(&cqe, 0xff, sizeof(cqe));
+	assert_int_equal(vfn_dev_io(dev, &huge, buf, big, &cqe, 0), -EINVAL);
+	assert_host_aborted(&cqe);
+	assert_true(all_bytes(buf, big, 0x5a));
+	assert_int_equal(vfn_dev_get_log(dev, 0x7f, 0xffffffff, 0, buf, 512), -EIO);
+	assert_true(all_bytes(buf, 512, 0x5a));
+	free(buf);
+}
+
+/*
+ * CSTS.CFS while vfn_dev_io() waits: -EIO with a made-up completion (never
+ * "Success"), and the caller's buffer untouched.
+ */
+static void test_fatal_during_io(void **state)
+{
+	struct vfn_dev *dev = *state;
+	struct vfn_nvme_sqe sqe = read_sqe(0, 1);
+	struct vfn_nvme_cqe cqe;
+	uint8_t buf[512];
+
+	assert_int_equal(vfn_dev_io(dev, &sqe, buf, sizeof(buf), NULL, 0), 0); /* the sync queue pair */
+	vfn_sim_fault_fatal(sim_of(dev));
+	memset(buf, 0x5a, sizeof(buf));
+	memset(&cqe, 0, sizeof(cqe)); /* what the old code left: "Success" */
+	assert_int_equal(vfn_dev_io(dev, &sqe, buf, sizeof(buf), &cqe, 1000), -EIO);
+	assert_host_aborted(&cqe);
+	assert_true(all_bytes(buf, sizeof(buf), 0x5a));
+	/* And every later call fails likewise, with a made-up completion. */
+	memset(&cqe, 0, sizeof(cqe));
+	assert_true(vfn_dev_io(dev, &sqe, buf, sizeof(buf), &cqe, 1000) < 0);
+	assert_host_aborted(&cqe);
+}
+
+/*
+ * A buffer only partly in a DMA mapping (the first 1 KiB of it) is bounced
+ * as a whole, byte for byte, instead of refused.
+ */
+static void test_partly_mapped(void **state)
+{
+	struct vfn_dev *dev = *state;
+	long page = sysconf(_SC_PAGESIZE);
+	uint8_t *p = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf = p + page - 1024, back[2048];
+	struct vfn_nvme_sqe w = read_sqe(300, 4), r = read_sqe(300, 4);
+	struct vfn_nvme_cqe cqe;
+	uint64_t iova;
+
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(vfn_iommu_map(iommu_of(dev), p, (size_t)page, &iova), 0);
+	w.opcode = VFN_NVME_CMD_WRITE;
+	fill(buf, 2048, 11);
+	assert_int_equal(vfn_dev_io(dev, &w, buf, 2048, &cqe, 0), 0);
+	memset(buf, 0, 2048);
+	assert_int_equal(vfn_dev_io(dev, &r, buf, 2048, &cqe, 0), 0);
+	fill(back, sizeof(back), 11);
+	assert_memory_equal(buf, back, sizeof(back));
+	assert_int_equal(vfn_iommu_unmap(iommu_of(dev), p), 0);
+	munmap(p, 2 * (size_t)page);
+}
+
+/* IOVA space in use in @iommu's address space. */
+static uint64_t iova_used(struct vfn_iommu *iommu)
+{
+	return (1ull << 48) - vfn_iova_avail(&iommu->iova);
+}
+
+/*
+ * A bounce buffer kept after a timeout (the device may still write it) is
+ * freed once the late completion came, and at close when none comes.
+ */
+static void test_timeout_bounce(void **state)
+{
+	struct vfn_dev *dev = *state;
+	struct vfn_iommu *iommu = iommu_of(dev);
+	struct vfn_sim_fault delay = {
+		.action = VFN_SIM_FAULT_DELAY, .sqid = -1, .opcode = VFN_NVME_CMD_READ, .delay_ms = 300
+	};
+	struct vfn_sim_fault drop = { .action = VFN_SIM_FAULT_DROP, .sqid = -1, .opcode = VFN_NVME_CMD_READ };
+	struct vfn_nvme_sqe sqe = read_sqe(0, 8);
+	struct vfn_nvme_cqe cqe;
+	uint8_t buf[4096];
+	uint64_t base;
+	struct vfn_map_entry e;
+
+	assert_int_equal(vfn_dev_io(dev, &sqe, buf, sizeof(buf), NULL, 0), 0);
+	base = iova_used(iommu);
+	assert_int_equal(vfn_sim_fault_add(sim_of(dev), &delay), 0);
+	memset(buf, 0x5a, sizeof(buf));
+	assert_int_equal(vfn_dev_io(dev, &sqe, buf, sizeof(buf), &cqe, 50), -ETIMEDOUT);
+	assert_host_aborted(&cqe);
+	assert_true(all_bytes(buf, sizeof(buf), 0x5a));
+	assert_true(iova_used(iommu) > base); /* kept: the command is still the device's */
+	usleep(400 * 1000);
+	sqe.opcode = VFN_NVME_CMD_FLUSH;
+	assert_int_equal(vfn_dev_io(dev, &sqe, NULL, 0, NULL, 0), 0); /* reaps the late completion */
+	assert_int_equal(iova_used(iommu), base);
+	/* One that never completes stays until the controller is closed. */
+	sqe = read_sqe(0, 8);
+	assert_int_equal(vfn_sim_fault_add(sim_of(dev), &drop), 0);
+	assert_int_equal(vfn_dev_io(dev, &sqe, buf, sizeof(buf), &cqe, 50), -ETIMEDOUT);
+	assert_true(iova_used(iommu) > base);
+	vfn_iommu_get(iommu);
+	vfn_dev_close(dev);
+	*state = NULL;
+	assert_int_equal(vfn_maptable_first(&iommu->maps, &e), -ENOENT);
+	vfn_iommu_put(iommu);
+}
+
+/* vfn_dev_wait() counts callbacks: a stray CQE the pair drops completes nothing. */
+static void test_wait_counts_completions(void **state)
+{
+	struct vfn_dev_opts o = { .timeout_ms = 200 };
+	struct vfn_sim_fault wrong = { .action = VFN_SIM_FAULT_WRONG_CID, .sqid = -1, .opcode = VFN_NVME_CMD_READ };
+	struct vfn_nvme_sqe sqe = read_sqe(0, 1);
+	struct async_ctx c = { 0 };
+	struct vfn_dev_queue *q;
+	struct vfn_dev *dev;
+	uint8_t *buf;
+	ssize_t len;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open(SIM, &o, &dev), 0);
+	len = vfn_dev_buf_alloc(dev, 512, (void **)&buf);
+	assert_true(len > 0);
+	assert_int_equal(vfn_dev_queue_create(dev, 4, &q), 0);
+	assert_int_equal(vfn_sim_fault_add(sim_of(dev), &wrong), 0);
+	assert_int_equal(vfn_dev_submit(q, &sqe, buf, 512, async_cb, &c), 0);
+	assert_int_equal(vfn_dev_wait(q, 0), -ETIMEDOUT);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(vfn_dev_queue_inflight(q), 1);
+	vfn_dev_queue_destroy(q);
+	vfn_dev_buf_free(dev, buf, (size_t)len);
+	vfn_dev_close(dev);
+}
+
+/*
+ * vfn_dev_close() with a queue open tears the queue down; the handle stays
+ * valid for vfn_dev_queue_destroy() (no use after free: ASan), and
+ * answers -ENODEV meanwhile.
+ */
+static void check_close_with_queue(struct vfn_dev *dev, void *buf, size_t len)
+{
+	struct vfn_nvme_sqe sqe = read_sqe(0, 1);
+	struct async_ctx c = { 0 };
+	struct vfn_dev_queue *q;
+
+	assert_int_equal(vfn_dev_queue_create(dev, 4, &q), 0);
+	assert_int_equal(vfn_dev_submit(q, &sqe, buf, 512, async_cb, &c), 0);
+	assert_true(vfn_dev_wait(q, 0) >= 0);
+	assert_int_equal(vfn_dev_submit(q, &sqe, buf, 512, async_cb, &c), 0);
+	if (len)
+		vfn_dev_buf_free(dev, buf, len);
+	vfn_dev_close(dev);
+	assert_int_equal(vfn_dev_submit(q, &sqe, buf, 512, async_cb, &c), -ENODEV);
+	assert_int_equal(vfn_dev_poll(q, 0), -ENODEV);
+	assert_int_equal(vfn_dev_wait(q, 0), -ENODEV);
+	assert_int_equal(vfn_dev_queue_inflight(q), 0);
+	assert_string_equal(vfn_dev_queue_path(q), "closed");
+	vfn_dev_queue_destroy(q);
+}
+
+static void test_close_with_queue(void **state)
+{
+	struct vfn_dev *dev = NULL;
+	uint8_t *buf;
+	ssize_t len;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open(SIM, NULL, &dev), 0);
+	len = vfn_dev_buf_alloc(dev, 512, (void **)&buf);
+	assert_true(len > 0);
+	check_close_with_queue(dev, buf, (size_t)len);
+}
+
+/* ---- the kernel backend on the fake kernel (fake-kernel.h) ---------------- */
+
+/* A kernel-backend handle on a fake /dev/ng9n1 (namespace 1, 512-byte blocks). */
+static struct vfn_dev *fake_kernel_dev(uint32_t timeout_ms)
+{
+	struct vfn_dev *dev = calloc(1, sizeof(*dev));
+	struct vfn_kdev *kdev = calloc(1, sizeof(*kdev));
+
+	assert_non_null(dev);
+	assert_non_null(kdev);
+	kdev->fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	assert_true(kdev->fd >= 0);
+	kdev->kind = VFN_KDEV_NS_CHAR;
+	kdev->nsid = 1;
+	snprintf(kdev->name, sizeof(kdev->name), "ng9n1");
+	dev->ops = vfn_dev_backend_kernel.ops;
+	dev->kdev = kdev;
+	dev->timeout_ms = timeout_ms;
+	dev->info.backend = VFN_DEV_KERNEL;
+	snprintf(dev->info.name, sizeof(dev->info.name), "/dev/ng9n1");
+	dev->info.nsid = 1;
+	dev->info.lba_size = 512;
+	dev->info.nsze = 1024;
+	dev->info.max_qd = 4096;
+	dev->info.io = true;
+	return dev;
+}
+
+static int fake_on(void **state)
+{
+	setup_log(state);
+	fake_kernel_on();
+	return 0;
+}
+
+static int fake_off(void **state)
+{
+	fake_kernel_off();
+	return teardown_log(state);
+}
+
+/* Submits @n one-block reads on @q into @buf. */
+static void submit_reads(struct vfn_dev_queue *q, uint8_t *buf, struct async_ctx *c, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct vfn_nvme_sqe sqe = read_sqe((uint64_t)i, 1);
+
+		assert_int_equal(vfn_dev_submit(q, &sqe, buf + 512 * i, 512, async_cb, &c[i]), 0);
+	}
+}
+
+/* The kernel takes one SQE per io_uring_enter: polling hands it the rest, one poll after another. */
+static void test_kernel_partial_submit(void **state)
+{
+	struct vfn_dev *dev = fake_kernel_dev(0);
+	struct async_ctx c[4] = { 0 };
+	struct vfn_dev_queue *q;
+	uint8_t buf[4 * 512];
+	int done = 0, n;
+
+	(void)state;
+	fake_kernel.max_take = 1;
+	assert_int_equal(vfn_dev_queue_create(dev, 8, &q), 0);
+	assert_string_equal(vfn_dev_queue_path(q), "io_uring");
+	submit_reads(q, buf, c, 4);
+	for (int i = 0; i < 16 && done < 4; i++) {
+		n = vfn_dev_poll(q, 0);
+		assert_true(n >= 0);
+		done += n;
+	}
+	assert_int_equal(done, 4);
+	assert_int_equal(fake_kernel.nr_taken, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(c[i].calls, 1);
+	vfn_dev_queue_destroy(q);
+	vfn_dev_close(dev);
+}
+
+/*
+ * vfn_dev_wait() returns completions, not 0, while commands are in flight,
+ * even when the kernel took only part of the batch (and so did not wait).
+ */
+static void test_kernel_wait_short_submit(void **state)
+{
+	struct vfn_dev *dev = fake_kernel_dev(0);
+	struct async_ctx c[2] = { 0 };
+	struct vfn_dev_queue *q;
+	uint8_t buf[2 * 512];
+
+	(void)state;
+	fake_kernel.max_take = 1;
+	fake_kernel.hold = true;
+	fake_kernel.complete_on_wait = true;
+	assert_int_equal(vfn_dev_queue_create(dev, 8, &q), 0);
+	submit_reads(q, buf, c, 2);
+	assert_int_equal(vfn_dev_wait(q, 0), 2);
+	assert_int_equal(c[0].calls + c[1].calls, 2);
+	assert_int_equal(vfn_dev_queue_inflight(q), 0);
+	assert_int_equal(fake_kernel.hangs, 0);
+	vfn_dev_queue_destroy(q);
+	vfn_dev_close(dev);
+}
+
+/*
+ * The handle's timeout reaches the kernel driver with every io_uring
+ * command, and bounds vfn_dev_wait(): -ETIMEDOUT, the command still in
+ * flight.  Destroying the queue then waits for what the kernel took (the
+ * device may still write its buffer), up to that timeout.
+ */
+static void test_kernel_timeout(void **state)
+{
+	struct vfn_dev *dev = fake_kernel_dev(60);
+	struct async_ctx c[2] = { 0 };
+	struct vfn_dev_queue *q;
+	uint8_t buf[2 * 512];
+
+	(void)state;
+	fake_kernel.hold = true;
+	assert_int_equal(vfn_dev_queue_create(dev, 8, &q), 0);
+	submit_reads(q, buf, c, 1);
+	assert_int_equal(vfn_dev_wait(q, 0), -ETIMEDOUT);
+	assert_int_equal(fake_kernel.hangs, 0);
+	assert_int_equal(fake_kernel.nr_taken, 1);
+	assert_int_equal(fake_kernel.taken[0].cmd.timeout_ms, 60);
+	assert_int_equal(vfn_dev_queue_inflight(q), 1);
+	assert_int_equal(c[0].calls, 0);
+	/* It completes later, and is reaped then. */
+	assert_int_equal(fake_kernel_complete(1), 1);
+	assert_int_equal(vfn_dev_wait(q, 0), 1);
+	assert_int_equal(c[0].ret, 0);
+	/* Destroy with one the kernel never ends: gives up after the timeout, and says so. */
+	submit_reads(q, buf, c + 1, 1);
+	assert_int_equal(vfn_dev_poll(q, 0), 0);
+	logs[0] = '\0';
+	vfn_dev_queue_destroy(q);
+	assert_logged("1 command(s) still in the kernel after 60 ms");
+	assert_int_equal(fake_kernel.hangs, 0);
+	vfn_dev_close(dev);
+}
+
+/* Destroying a queue waits for the commands the kernel took before the ring goes. */
+static void test_kernel_destroy_drains(void **state)
+{
+	struct vfn_dev *dev = fake_kernel_dev(0);
+	struct async_ctx c[3] = { 0 };
+	struct vfn_dev_queue *q;
+	uint8_t buf[3 * 512];
+
+	(void)state;
+	fake_kernel.hold = true;
+	fake_kernel.complete_on_wait = true;
+	fake_kernel.max_take = 2;
+	assert_int_equal(vfn_dev_queue_create(dev, 8, &q), 0);
+	submit_reads(q, buf, c, 3);
+	assert_int_equal(vfn_dev_poll(q, 0), 0);
+	assert_int_equal(fake_kernel.nr_taken, 2);
+	vfn_dev_queue_destroy(q);
+	/* The two taken completed and were consumed; the third was never sent; no callback ran. */
+	assert_int_equal(fake_kernel_cq_head(), 2);
+	assert_int_equal(fake_kernel.nr_taken, 2);
+	assert_int_equal(c[0].calls + c[1].calls + c[2].calls, 0);
+	vfn_dev_close(dev);
+}
+
+/* A command the kernel refused: the errno, and a made-up completion, never "Success". */
+static void test_kernel_refused_cqe(void **state)
+{
+	struct vfn_dev *dev = fake_kernel_dev(0);
+	struct vfn_nvme_sqe sqe = read_sqe(0, 1);
+	struct vfn_nvme_cqe cqe;
+	uint8_t buf[512];
+
+	(void)state;
+	fake_kernel.ioctl_ret = -EINVAL;
+	memset(&cqe, 0, sizeof(cqe));
+	assert_int_equal(vfn_dev_io(dev, &sqe, buf, sizeof(buf), &cqe, 0), -EINVAL);
+	assert_host_aborted(&cqe);
+	memset(&cqe, 0, sizeof(cqe));
+	assert_int_equal(vfn_dev_admin(dev, &sqe, buf, sizeof(buf), &cqe, 0), -EINVAL);
+	assert_host_aborted(&cqe);
+	fake_kernel.ioctl_ret = 0x80;
+	assert_int_equal(vfn_dev_io(dev, &sqe, buf, sizeof(buf), &cqe, 0), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&cqe), 0x80);
+	vfn_dev_close(dev);
+}
+
+static void test_kernel_close_with_queue(void **state)
+{
+	static uint8_t buf[512];
+
+	(void)state;
+	check_close_with_queue(fake_kernel_dev(0), buf, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +768,20 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin, open_sim, close_sim),
 		cmocka_unit_test_setup_teardown(test_sync_rw, open_sim, close_sim),
 		cmocka_unit_test_setup_teardown(test_async, open_sim, close_sim),
+		cmocka_unit_test_setup_teardown(test_sim_slash, setup_log, teardown_log),
+		cmocka_unit_test_setup_teardown(test_admin_no_data_pointer, open_sim, close_sim),
+		cmocka_unit_test_setup_teardown(test_failed_read_keeps_buffer, open_sim, close_sim),
+		cmocka_unit_test_setup_teardown(test_fatal_during_io, open_sim, close_sim),
+		cmocka_unit_test_setup_teardown(test_partly_mapped, open_sim, close_sim),
+		cmocka_unit_test_setup_teardown(test_timeout_bounce, open_sim, close_sim),
+		cmocka_unit_test_setup_teardown(test_wait_counts_completions, setup_log, teardown_log),
+		cmocka_unit_test_setup_teardown(test_close_with_queue, setup_log, teardown_log),
+		cmocka_unit_test_setup_teardown(test_kernel_partial_submit, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kernel_wait_short_submit, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kernel_timeout, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kernel_destroy_drains, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kernel_refused_cqe, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kernel_close_with_queue, fake_on, fake_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
