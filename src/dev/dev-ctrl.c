@@ -273,6 +273,10 @@ static int ctrl_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *bu
 		if (ret)
 			return ret;
 	}
+	if (len > dev->sync_qp->max_xfer) {
+		log_debug("%s: %zu bytes beyond the transfer limit %zu", dev->info.name, len, dev->sync_qp->max_xfer);
+		return -EINVAL;
+	}
 	if (len && !ctrl_mapped(dev, buf, len))
 		ret = ctrl_io_bounce(dev, &s, buf, len, &io, cqe);
 	else

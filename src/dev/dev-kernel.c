@@ -28,31 +28,27 @@ static int kernel_probe(const char *uri, char *why, size_t len)
 	return 0;
 }
 
-static int kernel_open(struct vfn_dev *dev, const char *uri, const struct vfn_dev_opts *opts)
-{
-	(void)opts;
-	return vfn_kdev_open(uri, &dev->kdev);
-}
-
 static void kernel_close(struct vfn_dev *dev)
 {
 	vfn_kdev_close(dev->kdev);
 }
 
-/* The kernel's transfer limit for the namespace disk, in bytes, or 0. */
-/* One number from /sys/block/nvmeXnY/queue/@attr, or 0. */
-static unsigned long kernel_queue_attr(unsigned int ctrl, unsigned int ns, const char *attr)
+/* One number from the namespace disk's /sys/block/nvmeXnY/queue/@attr, or @dflt. */
+static unsigned long kernel_queue_attr(const struct vfn_kdev *kdev, const char *attr, unsigned long dflt)
 {
-	unsigned long v = 0;
+	unsigned long v = dflt;
+	unsigned int ctrl, ns;
 	char path[128];
 	FILE *f;
 
+	if (sscanf(kdev->name, "ng%un%u", &ctrl, &ns) != 2 && sscanf(kdev->name, "nvme%un%u", &ctrl, &ns) != 2)
+		return dflt;
 	snprintf(path, sizeof(path), "/sys/block/nvme%un%u/queue/%s", ctrl, ns, attr);
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
+		return dflt;
 	if (fscanf(f, "%lu", &v) != 1)
-		v = 0;
+		v = dflt;
 	fclose(f);
 	return v;
 }
@@ -64,16 +60,35 @@ static unsigned long kernel_queue_attr(unsigned int ctrl, unsigned int ns, const
  */
 static size_t kernel_max_hw(const struct vfn_kdev *kdev)
 {
-	unsigned int ctrl, ns;
 	size_t hw, segs, page = (size_t)sysconf(_SC_PAGESIZE);
 
-	if (sscanf(kdev->name, "ng%un%u", &ctrl, &ns) != 2 && sscanf(kdev->name, "nvme%un%u", &ctrl, &ns) != 2)
-		return 0;
-	hw = (size_t)kernel_queue_attr(ctrl, ns, "max_hw_sectors_kb") * 1024;
-	segs = kernel_queue_attr(ctrl, ns, "max_segments");
+	hw = (size_t)kernel_queue_attr(kdev, "max_hw_sectors_kb", 0) * 1024;
+	segs = kernel_queue_attr(kdev, "max_segments", 0);
 	if (segs > 1 && (!hw || (segs - 1) * page < hw))
 		hw = (segs - 1) * page;
 	return hw;
+}
+
+/*
+ * The block layer maps a passthrough buffer whose address is aligned to
+ * the queue's dma_alignment (a mask: 3 for NVMe since Linux 6.0) straight
+ * into the command; any other it bounces, and copies the whole bounce back
+ * after a read whatever became of it, zeroes included.  Without the
+ * namespace disk's limit (a controller node, older kernels) the block
+ * layer's default, 511.
+ */
+#define KDEV_DEFAULT_DMA_ALIGN 511ul
+
+static int kernel_open(struct vfn_dev *dev, const char *uri, const struct vfn_dev_opts *opts)
+{
+	int ret;
+
+	(void)opts;
+	ret = vfn_kdev_open(uri, &dev->kdev);
+	if (ret)
+		return ret;
+	dev->kalign = kernel_queue_attr(dev->kdev, "dma_alignment", KDEV_DEFAULT_DMA_ALIGN);
+	return 0;
 }
 
 /*
@@ -95,16 +110,46 @@ static void kernel_limits(struct vfn_dev *dev)
 
 /* ---- synchronous commands ------------------------------------------------ */
 
+/*
+ * One passthrough ioctl.  A buffer the kernel would bounce (see
+ * kernel_open()) goes through a page-aligned copy of our own instead,
+ * copied back only when the controller completed the command: what it did
+ * not write stays as it was, as on VFIO.
+ */
+static int kernel_sync(struct vfn_dev *dev, bool admin, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		       struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	ssize_t blen = 0;
+	void *b = buf;
+	int ret;
+
+	if (len && len <= UINT32_MAX && ((uintptr_t)buf & dev->kalign)) {
+		blen = vfn_mem_alloc(len, &b);
+		if (blen < 0)
+			return (int)blen;
+		memcpy(b, buf, len);
+	}
+	ret = admin ? vfn_kdev_admin(dev->kdev, sqe, b, len, cqe, timeout_ms)
+		    : vfn_kdev_io(dev->kdev, sqe, b, len, cqe, timeout_ms);
+	if (blen) {
+		/* The ioctl returns once the kernel is done with the buffer, whatever the result. */
+		if (vfn_dev_completed(ret, cqe) && (sqe->opcode & VFN_NVME_XFER_FROM_DEV))
+			memcpy(buf, b, len);
+		vfn_mem_free(b, (size_t)blen);
+	}
+	return ret;
+}
+
 static int kernel_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
 {
-	return vfn_kdev_admin(dev->kdev, sqe, buf, len, cqe, timeout_ms);
+	return kernel_sync(dev, true, sqe, buf, len, cqe, timeout_ms);
 }
 
 static int kernel_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 		     struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
 {
-	return vfn_kdev_io(dev->kdev, sqe, buf, len, cqe, timeout_ms);
+	return kernel_sync(dev, false, sqe, buf, len, cqe, timeout_ms);
 }
 
 static ssize_t kernel_buf_alloc(struct vfn_dev *dev, size_t len, void **buf)
@@ -180,7 +225,9 @@ static int kernel_sync_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe
 
 	d->ctx = (struct vfn_dev_ctx){ cb, arg };
 	memset(&d->cqe, 0, sizeof(d->cqe));
-	d->ret = vfn_kdev_io(q->dev->kdev, sqe, buf, len, &d->cqe, q->dev->timeout_ms);
+	d->ret = kernel_sync(q->dev, false, sqe, buf, len, &d->cqe, q->dev->timeout_ms);
+	if (!vfn_dev_completed(d->ret, &d->cqe))
+		d->cqe.sfp = vfn_cpu_to_le16((uint16_t)(VFN_NVME_SC_HOST_ABORTED << 1));
 	q->inflight++;
 	return 0;
 }

@@ -78,6 +78,7 @@ struct vfn_dev {
 	uint16_t nr_qids;
 	/* kernel */
 	struct vfn_kdev *kdev;
+	uintptr_t kalign; /* buffer address mask the kernel maps without bouncing */
 };
 
 /* The callback and argument of one command in flight. */
