@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -169,6 +170,14 @@ int errmsg_open_kernel(const char *dev, int err)
 		return errmsg("%s has no active namespace to work on; rerun with -v to see why", dev);
 	case -EISDIR:
 		return errmsg("%s is a directory, not an NVMe device node (e.g. /dev/nvme0, /dev/ng0n1)", dev);
+	case -ELOOP: {
+		char *target = realpath(dev, NULL);
+		int ret = errmsg("%s is a symbolic link; give the device node itself (%s)", dev,
+				 target ? target : "it points nowhere");
+
+		free(target);
+		return ret;
+	}
 	case -ENOTTY:
 		return errmsg("%s is not a device node; use /dev/nvmeN, /dev/ngNnM or /dev/nvmeNnM", dev);
 	case -ENODEV:
