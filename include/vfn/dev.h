@@ -13,10 +13,18 @@
  * through vfn_dev_nvme_ctrl(), which answers NULL on the kernel path.
  *
  * Buffers: the synchronous calls take any memory (on VFIO/sim memory that
- * is not DMA-mapped is bounced through a temporary DMA buffer); the
- * asynchronous vfn_dev_submit() needs memory from vfn_dev_buf_alloc() on
- * VFIO/sim (-EFAULT otherwise) and takes any memory on the kernel path.
+ * is not all DMA-mapped is bounced through a temporary DMA buffer; on the
+ * kernel path memory the kernel would bounce, through a copy of vfn's);
+ * the asynchronous vfn_dev_submit() needs memory from vfn_dev_buf_alloc()
+ * on VFIO/sim (-EFAULT otherwise) and takes any memory on the kernel path.
  * A handle and its queues are not thread-safe: one thread drives each.
+ *
+ * Commands: @sqe's command id, data pointer (PRP1/PRP2 or SGL, and PSDT)
+ * and metadata pointer are vfn's on every backend: filled in for @buf, and
+ * cleared when there is no data.  A completion the controller did not give
+ * (the command was refused, never sent, timed out, or the controller
+ * failed) is made up by vfn: status Command Aborted By Host (SCT 3h, SC
+ * 71h: VFN_NVME_SC_HOST_ABORTED), DW0/DW1 0; its errno says why.
  */
 #ifndef VFN_DEV_H
 #define VFN_DEV_H
@@ -46,7 +54,8 @@ enum vfn_dev_backend {
 struct vfn_dev_opts {
 	const char *backend; /* "vfio", "kernel" or "sim" forces one; NULL: the table decides */
 	uint32_t nsid;	     /* namespace for the geometry; 0: the node's, else the first active */
-	uint32_t timeout_ms; /* default command timeout; 0: 30000 (vfio/sim), the driver's (kernel) */
+	uint32_t timeout_ms; /* default command timeout, also vfn_dev_wait()'s; 0: 30000 (vfio/sim),
+				the driver's nvme_core.io_timeout (kernel) */
 	const struct vfn_nvme_ctrl_opts *ctrl_opts; /* vfio/sim bring-up options; may be NULL */
 };
 
@@ -79,7 +88,7 @@ struct vfn_dev_info {
 	bool io;	     /* I/O commands can be sent (false on /dev/nvmeN) */
 };
 
-/* Completion of an asynchronous command: @ret 0, -EIO (status in @cqe) or -errno. */
+/* Completion of an asynchronous command: @ret 0, -EIO (status in @cqe) or -errno (see vfn_dev_poll()). */
 typedef void (*vfn_dev_cb)(void *arg, int ret, const struct vfn_nvme_cqe *cqe);
 
 /*
@@ -90,12 +99,20 @@ typedef void (*vfn_dev_cb)(void *arg, int ret, const struct vfn_nvme_cqe *cqe);
  * sim: options, a partition, opts->nsid other than a namespace node's),
  * -ENODEV (a BDF not bound to vfio-pci, a device that is not NVMe),
  * -ENOENT (a missing path, or opts->nsid not active), -EISDIR, -ENOTTY,
- * -EACCES, -ENOMEM, or the open/Identify error of the backend.  *@out
- * untouched on failure.
+ * -ELOOP (a symbolic link: give the node itself), -EACCES, -ENOMEM, or the
+ * open/Identify error of the backend.  *@out untouched on failure.
+ * Claim order: a PCI address (vfio), "sim:" (sim, whatever follows), any
+ * other string with a '/' (kernel; write a path starting with "sim:" as
+ * "./sim:...").
  */
 VFN_API int vfn_dev_open(const char *uri, const struct vfn_dev_opts *opts, struct vfn_dev **out);
 
-/* Closes the device (queues must be destroyed first).  NULL is ignored. */
+/*
+ * Closes the device.  Queues still open are torn down with it, as
+ * vfn_dev_queue_destroy() would (their commands dropped); their handles
+ * stay valid only for vfn_dev_queue_destroy(), which frees them, and
+ * answer -ENODEV to vfn_dev_submit/poll/wait meanwhile.  NULL is ignored.
+ */
 VFN_API void vfn_dev_close(struct vfn_dev *dev);
 
 /* Identity and geometry (owned by @dev). */
@@ -110,18 +127,33 @@ VFN_API struct vfn_nvme_ctrl *vfn_dev_nvme_ctrl(struct vfn_dev *dev);
 
 /*
  * Sends the admin command @sqe with @len bytes at @buf (any memory, may be
- * NULL/0; direction from the opcode) and waits.  @sqe's cid and data
- * pointer are vfn's.  The completion goes to @cqe (may be NULL).
- * @timeout_ms 0: the default.  Returns 0, -EIO (error status, see @cqe),
- * -ETIMEDOUT, -EINVAL, -ENOMEM, or the kernel's -errno.
+ * NULL/0; direction from the opcode) and waits.  @sqe's cid, data and
+ * metadata pointers are vfn's (none when @len is 0).  @timeout_ms 0: the
+ * default.  Returns 0, -EIO (error status, see @cqe; also CSTS.CFS on
+ * VFIO/sim), -ETIMEDOUT, -ENODEV (device gone), -ECANCELED (controller
+ * failed), -EINVAL, -ENOMEM, or the kernel's -errno.
+ *
+ * @cqe (may be NULL) is always written: the controller's completion when
+ * it completed the command (0, or -EIO with its error status), else the
+ * made-up one (status VFN_NVME_SC_HOST_ABORTED).
+ *
+ * @buf receives data only when the controller completed the command, and
+ * only what it wrote: after an error status the bytes it did not write,
+ * and after any other error all of @buf, are as they were (memory from
+ * vfn_dev_buf_alloc() on VFIO/sim excepted: the device writes it directly,
+ * and a command given up on (-ETIMEDOUT) may still write it later).  A
+ * bounce buffer whose command was sent and not completed is kept until the
+ * device cannot reach it any more: freed once the controller owes vfn no
+ * completion on that queue, or at vfn_dev_close().
  */
 VFN_API int vfn_dev_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			  struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
 
 /*
- * Sends the I/O command @sqe and waits, as vfn_dev_admin().  On VFIO/sim
- * it goes on a queue pair created at the first call.  -ENOTSUP on a
- * kernel controller node (/dev/nvmeN: use a namespace node).
+ * Sends the I/O command @sqe and waits, as vfn_dev_admin() (the same
+ * completion and buffer contract).  On VFIO/sim it goes on a queue pair
+ * created at the first call.  -ENOTSUP on a kernel controller node
+ * (/dev/nvmeN: use a namespace node).
  */
 VFN_API int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 		       struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
@@ -174,37 +206,59 @@ VFN_API void vfn_dev_buf_free(struct vfn_dev *dev, void *buf, size_t len);
  */
 VFN_API int vfn_dev_queue_create(struct vfn_dev *dev, uint32_t depth, struct vfn_dev_queue **out);
 
-/* Destroys @q; commands still in flight are dropped.  NULL is ignored. */
+/*
+ * Destroys @q; commands still in flight are dropped (their callbacks never
+ * run).  VFIO/sim: the queue pair is deleted on the controller; io_uring:
+ * it first waits, up to the handle's timeout, for the commands the kernel
+ * took (the device may still move their data), then closes the ring.
+ * Also frees the handle of a queue torn down by vfn_dev_close().  NULL is
+ * ignored.
+ */
 VFN_API void vfn_dev_queue_destroy(struct vfn_dev_queue *q);
 
 /*
- * Queues the I/O command @sqe (copied) on @len bytes at @buf; @cb (not
- * NULL) runs with @arg from vfn_dev_poll()/vfn_dev_wait() when it
- * completes; it may submit, but not poll the same queue.  No allocation, no lock; no
- * system call except on the ioctl fallback (which runs the command here).
- * Returns 0, -EBUSY (@depth commands in flight), -EFAULT (VFIO/sim: @buf
- * not from vfn_dev_buf_alloc()), -EINVAL.
+ * Queues the I/O command @sqe (copied; cid, data and metadata pointers are
+ * vfn's) on @len bytes at @buf; @cb (not NULL) runs with @arg from
+ * vfn_dev_poll()/vfn_dev_wait() when it completes; it may submit, but not
+ * poll the same queue.  No allocation, no lock; no system call except on
+ * the ioctl fallback (which runs the command here).  Returns 0, -EBUSY
+ * (@depth commands in flight), -EFAULT (VFIO/sim: @buf not from
+ * vfn_dev_buf_alloc()), -EINVAL, -ENODEV (the handle was closed).
  */
 VFN_API int vfn_dev_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			   vfn_dev_cb cb, void *arg);
 
 /*
  * Hands the queued commands to the device and reaps up to @max (0: all)
- * completions, calling their callbacks; does not wait.  Returns how many
- * completed, or -errno.
+ * completions, calling their callbacks; does not wait.  (On io_uring the
+ * kernel may take only part of a batch: the rest goes with the next poll.)
+ * Returns how many callbacks ran, or -errno (-ENODEV: the handle was
+ * closed).
+ *
+ * A callback's @ret is 0, -EIO (the controller's error status in @cqe),
+ * or a -errno with the made-up completion (status VFN_NVME_SC_HOST_ABORTED):
+ * -ETIMEDOUT, -ECANCELED, -ENODEV when vfn's driver gave up on the command,
+ * the kernel's -errno on the kernel path.
  */
 VFN_API int vfn_dev_poll(struct vfn_dev_queue *q, uint32_t max);
 
 /*
  * As vfn_dev_poll(), but when nothing is there yet waits for at least one
- * completion (in the kernel on the io_uring path, spinning otherwise).
- * Returns how many completed (0 if nothing is in flight), or -errno.
+ * completion (in the kernel on the io_uring path, spinning otherwise), at
+ * most the handle's timeout (opts->timeout_ms; on the kernel path 0 means
+ * the driver's nvme_core.io_timeout).  Returns how many callbacks ran: at
+ * least 1, or 0 only when nothing is in flight; -ETIMEDOUT when the timeout
+ * passed without a completion (the commands stay in flight and their
+ * buffers the device's: on the kernel path the driver ends each at its
+ * timeout, which every command carries, and a later wait reaps it), or
+ * -errno.
  */
 VFN_API int vfn_dev_wait(struct vfn_dev_queue *q, uint32_t max);
 
 /*
  * What carries @q's commands: "qpair" (VFIO/sim), "io_uring" (kernel
- * URING_CMD) or "ioctl" (the kernel fallback).  Never NULL.
+ * URING_CMD), "ioctl" (the kernel fallback), or "closed" (its handle was
+ * closed).  Never NULL.
  */
 VFN_API const char *vfn_dev_queue_path(const struct vfn_dev_queue *q);
 
