@@ -210,13 +210,21 @@ static bool sync_qp_idle(const struct vfn_dev *dev)
 	return dev->sync_qp->rqs.nr_free == dev->sync_qp->rqs.nr;
 }
 
+/* True for the errors vfn_nvme_io_sync() returns before the command is posted. */
+static bool io_never_sent(int ret)
+{
+	return ret == -EBUSY || ret == -EINVAL || ret == -EFAULT || ret == -ENOTSUP || ret == -E2BIG || ret == -ENOMEM;
+}
+
 /*
  * I/O through a DMA bounce buffer for memory that is not mapped (or not
  * all of it).  The bounce starts as a copy of @buf in both directions, so
  * what the device did not write comes back unchanged; it is copied back
  * only when the controller completed the command.  When it was sent and
  * not completed, the device may still write it: it is kept (@keep, taken
- * here) until the pair is idle or the controller closed.
+ * here) until the pair is idle or the controller closed.  At most one per
+ * request of the pair is ever kept: a pair whose requests are all given up
+ * on answers -EBUSY, a failed one its error, both before sending.
  */
 static int ctrl_io_bounce(struct vfn_dev *dev, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			  const struct vfn_nvme_io_opts *io, struct vfn_nvme_cqe *cqe)
@@ -238,7 +246,7 @@ static int ctrl_io_bounce(struct vfn_dev *dev, struct vfn_nvme_sqe *sqe, void *b
 	ret = vfn_nvme_io_sync(dev->sync_qp, sqe, keep->vaddr, len, io, cqe);
 	if (vfn_dev_completed(ret, cqe) && (sqe->opcode & VFN_NVME_XFER_FROM_DEV))
 		memcpy(buf, keep->vaddr, len);
-	if (vfn_dev_completed(ret, cqe) || sync_qp_idle(dev)) {
+	if (vfn_dev_completed(ret, cqe) || io_never_sent(ret) || sync_qp_idle(dev)) {
 		vfn_dma_free(dev->iommu, keep->vaddr, keep->len);
 		free(keep);
 	} else {
@@ -273,6 +281,8 @@ static int ctrl_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *bu
 		if (ret)
 			return ret;
 	}
+	if (dev->sync_qp->err)
+		return dev->sync_qp->err; /* failed: posts are refused (as vfn_rq_post() would) */
 	if (len > dev->sync_qp->max_xfer) {
 		log_debug("%s: %zu bytes beyond the transfer limit %zu", dev->info.name, len, dev->sync_qp->max_xfer);
 		return -EINVAL;
