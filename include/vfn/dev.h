@@ -223,7 +223,9 @@ VFN_API void vfn_dev_queue_destroy(struct vfn_dev_queue *q);
  * poll the same queue.  No allocation, no lock; no system call except on
  * the ioctl fallback (which runs the command here).  Returns 0, -EBUSY
  * (@depth commands in flight), -EFAULT (VFIO/sim: @buf not from
- * vfn_dev_buf_alloc()), -EINVAL, -ENODEV (the handle was closed).
+ * vfn_dev_buf_alloc()), -EINVAL (also VFIO/sim: @buf running past the end
+ * of its allocation, or @len beyond the transfer limit), -ENODEV (the
+ * handle was closed).
  */
 VFN_API int vfn_dev_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			   vfn_dev_cb cb, void *arg);

@@ -91,7 +91,7 @@ t_err "/dev/null" 1 "/dev/null is not an NVMe device" vfn id-ctrl /dev/null
 t_err "a missing node" 1 "/dev/nvme9 does not exist" vfn id-ctrl /dev/nvme9
 t_err "a directory" 1 "/dev is a directory" vfn id-ctrl /dev
 ln -sf /dev/null /tmp/vfn-link
-t_err "a symbolic link" 1 "/tmp/vfn-link is a symbolic link; give the device node itself (/dev/null)" \
+t_err "a symbolic link" 1 "/tmp/vfn-link is a symbolic link; give the device node itself ./dev/null.$" \
 	vfn id-ctrl /tmp/vfn-link
 t_err "sim: with a bad option" 1 "has a bad option" vfn id-ctrl sim:bogus=1
 t_err "a BDF with no device" 1 "no PCI device 0000:00:1f.7" vfn id-ctrl 0000:00:1f.7
