@@ -26,6 +26,8 @@ char *__real_realpath(const char *path, char *resolved);
 char *__wrap_realpath(const char *path, char *resolved);
 ssize_t __real_readlink(const char *path, char *buf, size_t len);
 ssize_t __wrap_readlink(const char *path, char *buf, size_t len);
+ssize_t __real___readlink_chk(const char *path, char *buf, size_t len, size_t buflen);
+ssize_t __wrap___readlink_chk(const char *path, char *buf, size_t len, size_t buflen);
 
 #define FAKE_NG_DIR "/sys/devices/virtual/nvme-generic/ng9n1"
 
@@ -336,4 +338,12 @@ ssize_t __wrap_readlink(const char *path, char *buf, size_t len)
 	}
 	memcpy(buf, class, sizeof(class) - 1);
 	return (ssize_t)(sizeof(class) - 1);
+}
+
+/* readlink() as _FORTIFY_SOURCE compiles it. */
+ssize_t __wrap___readlink_chk(const char *path, char *buf, size_t len, size_t buflen)
+{
+	if (!fk.on || !fake_kernel.sysfs_ng || strcmp(path, FAKE_NG_DIR "/subsystem"))
+		return __real___readlink_chk(path, buf, len, buflen);
+	return __wrap_readlink(path, buf, len < buflen ? len : buflen);
 }
