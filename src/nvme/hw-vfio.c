@@ -38,6 +38,11 @@ static int hw_vfio_reset(struct vfn_nvme_hw *hw)
 	return vfn_vfio_reset(hw_dev(hw));
 }
 
+static int hw_vfio_bus_master(struct vfn_nvme_hw *hw, bool on)
+{
+	return vfn_vfio_set_bus_master(hw_dev(hw), on);
+}
+
 static void hw_vfio_close(struct vfn_nvme_hw *hw)
 {
 	struct vfn_vfio_dev *dev = hw_dev(hw);
@@ -56,6 +61,7 @@ static const struct vfn_nvme_hw_ops hw_vfio_ops = {
 	.irq_enable = hw_vfio_irq_enable,
 	.irq_disable = hw_vfio_irq_disable,
 	.reset = hw_vfio_reset,
+	.bus_master = hw_vfio_bus_master,
 	.close = hw_vfio_close,
 };
 

@@ -11,6 +11,7 @@
 #ifndef VFN_SRC_NVME_HW_H
 #define VFN_SRC_NVME_HW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,13 @@ struct vfn_nvme_hw_ops {
 	int (*irq_disable)(struct vfn_nvme_hw *hw);
 	/* Function-level reset; -ENOTSUP if none. */
 	int (*reset)(struct vfn_nvme_hw *hw);
+	/*
+	 * PCI bus mastering on or off (Command register bit 2).  Off, the
+	 * function cannot start any DMA: the last resort of recovery when
+	 * neither CC.EN=0 nor a function-level reset stopped the controller.
+	 * 0 once it is applied, or -errno (then nothing may be assumed).
+	 */
+	int (*bus_master)(struct vfn_nvme_hw *hw, bool on);
 	/* Release everything; @hw itself is freed by the caller. */
 	void (*close)(struct vfn_nvme_hw *hw);
 };

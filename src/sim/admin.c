@@ -67,8 +67,9 @@ static void id_ctrl(struct vfn_sim *sim, uint8_t *id)
 	id[77] = (uint8_t)sim->opts.mdts;
 	put16(id + 78, 1);	    /* CNTLID */
 	put32(id + 80, 0x00010400); /* VER */
-	put16(id + 256, 1u << 8);   /* OACS: Doorbell Buffer Config */
-	id[111] = 1;		    /* CNTRLTYPE: I/O controller */
+	put32(id + 88, sim->opts.rtd3e);
+	put16(id + 256, 1u << 8); /* OACS: Doorbell Buffer Config */
+	id[111] = 1;		  /* CNTRLTYPE: I/O controller */
 	id[258] = VFN_SIM_ACL;
 	id[259] = VFN_SIM_AERL;
 	id[260] = 0x3;			       /* FRMW: slot 1 read-only, 1 slot */
@@ -80,7 +81,7 @@ static void id_ctrl(struct vfn_sim *sim, uint8_t *id)
 	put32(id + 516, sim->opts.nn);
 	put16(id + 520, 1u << 2 | 1u << 3); /* ONCS: DSM, Write Zeroes */
 	id[525] = 0x7;			    /* VWC present, Flush of all namespaces */
-	put32(id + 536, 0x1);		    /* SGLS: supported, no alignment rule */
+	put32(id + 536, sim->opts.sgls);    /* SGLS bits 1:0 */
 	snprintf((char *)id + 768, 256, "nqn.2026-11.io.vfn:sim:%s", sim->opts.sn);
 	put16(id + 2048, 2500); /* PSD0 MP: 25 W */
 }

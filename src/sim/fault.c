@@ -125,6 +125,20 @@ void vfn_sim_fault_never_ready(struct vfn_sim *sim, bool on)
 	__atomic_store_n(&sim->never_ready, on, __ATOMIC_RELEASE);
 }
 
+void vfn_sim_fault_wedge(struct vfn_sim *sim, int level)
+{
+	if (!sim)
+		return;
+	__atomic_store_n(&sim->wedge, level, __ATOMIC_RELEASE);
+}
+
+void vfn_sim_bus_master(struct vfn_sim *sim, bool on)
+{
+	__atomic_store_n(&sim->dma_off, !on, __ATOMIC_RELEASE);
+	/* The pass under way may still be moving data: wait for one that saw the flag. */
+	fault_sync(sim);
+}
+
 void vfn_sim_fault_remove(struct vfn_sim *sim)
 {
 	if (!sim)

@@ -24,9 +24,19 @@ struct opt_u64 {
 	}
 
 static const struct opt_u64 opt_table[] = {
-	OPT("nsze", 1, UINT64_MAX >> 16, nsze), OPT("lbads", 9, 16, lbads), OPT("nn", 1, 1024, nn),
-	OPT("mqes", 1, 0xffff, mqes),		OPT("mdts", 0, 8, mdts),    OPT("nil", 0, 1, nil),
-	OPT("ttr_ms", 0, 60000, ttr_ms),	OPT("to", 1, 255, to),	    OPT("never_ready", 0, 1, never_ready),
+	OPT("nsze", 1, UINT64_MAX >> 16, nsze),
+	OPT("lbads", 9, 16, lbads),
+	OPT("nn", 1, 1024, nn),
+	OPT("mqes", 1, 0xffff, mqes),
+	OPT("mdts", 0, 8, mdts),
+	OPT("nil", 0, 1, nil),
+	OPT("ttr_ms", 0, 60000, ttr_ms),
+	OPT("to", 1, 255, to),
+	OPT("never_ready", 0, 1, never_ready),
+	OPT("mpsmax", 0, 4, mpsmax),
+	OPT("sgls", 0, 2, sgls),
+	OPT("rtd3e", 0, UINT32_MAX, rtd3e),
+	OPT("shn_ms", 0, 60000, shn_ms),
 };
 
 static void opts_defaults(struct vfn_sim_opts *o)
@@ -38,6 +48,8 @@ static void opts_defaults(struct vfn_sim_opts *o)
 		.mqes = 1023,
 		.mdts = 5,
 		.sn = "VFNSIM0001",
+		.mpsmax = 4,
+		.sgls = 1,
 	};
 }
 

@@ -12,7 +12,6 @@
 #include "support/log.h"
 
 #define SIM_VS 0x00010400u /* NVMe 1.4.0 */
-#define SIM_MPSMAX 4	   /* 64 KiB pages */
 
 static uint32_t reg_load(struct vfn_sim *sim, uint32_t off)
 {
@@ -34,7 +33,7 @@ static void reg_assert(struct vfn_sim *sim, uint32_t off, uint32_t v)
 static uint64_t sim_cap(const struct vfn_sim *sim)
 {
 	return (uint64_t)sim->opts.mqes | 1ull << 16 /* CQR */ | (uint64_t)sim->opts.to << 24 |
-	       (uint64_t)VFN_NVME_CAP_CSS_NVM << 37 | (uint64_t)SIM_MPSMAX << 52;
+	       (uint64_t)VFN_NVME_CAP_CSS_NVM << 37 | (uint64_t)sim->opts.mpsmax << 52;
 }
 
 static void sim_features_default(struct vfn_sim *sim)
@@ -60,6 +59,7 @@ void vfn_sim_ctrl_reset(struct vfn_sim *sim)
 	sim->nr_aborts = 0;
 	sim->dbbuf_dbs = sim->dbbuf_eis = 0;
 	sim->enabling = sim->shutdown = sim->fatal = false;
+	sim->shst_at_ns = 0;
 	sim->csts = 0;
 	sim_features_default(sim);
 	vfn_sim_doorbells_clear(sim, 0, true);
@@ -86,8 +86,8 @@ static bool sim_enable_ok(struct vfn_sim *sim, uint32_t cc)
 	uint32_t mps = (cc >> VFN_NVME_CC_MPS_SHIFT) & 0xf, css = (cc >> VFN_NVME_CC_CSS_SHIFT) & 0x7;
 	uint32_t asqs = (aqa & 0xfff) + 1, acqs = ((aqa >> 16) & 0xfff) + 1;
 
-	if (mps > SIM_MPSMAX || css != VFN_NVME_CC_CSS_NVM || asqs < 2 || acqs < 2 || (asq & 0xfff) || (acq & 0xfff) ||
-	    !asq || !acq) {
+	if (mps > sim->opts.mpsmax || css != VFN_NVME_CC_CSS_NVM || asqs < 2 || acqs < 2 || (asq & 0xfff) ||
+	    (acq & 0xfff) || !asq || !acq) {
 		log_debug("sim: bad enable: CC 0x%x AQA 0x%x ASQ %#llx ACQ %#llx", cc, aqa, (unsigned long long)asq,
 			  (unsigned long long)acq);
 		return false;
@@ -107,18 +107,32 @@ static void sim_enable(struct vfn_sim *sim, uint32_t cc)
 		sim->csts |= VFN_NVME_CSTS_CFS;
 		return;
 	}
-	if (__atomic_load_n(&sim->never_ready, __ATOMIC_ACQUIRE)) {
-		log_debug("sim: never becoming ready (fault)");
-		return;
-	}
 	sim->enabling = true;
 	sim->ready_at_ns = vfn_now_ns() + (uint64_t)sim->opts.ttr_ms * 1000000;
+}
+
+/*
+ * CSTS.RDY 0 -> 1.  The controller state is built afresh from the
+ * registers now: while RDY was 0 the host may have flipped CC.EN 1 -> 0 -> 1
+ * between two passes (nothing to wait for), and that reset must not be lost.
+ */
+static void sim_ready(struct vfn_sim *sim)
+{
+	vfn_sim_ctrl_reset(sim);
+	if (!sim_enable_ok(sim, sim->cc)) {
+		sim->fatal = true;
+		sim->csts |= VFN_NVME_CSTS_CFS;
+		return;
+	}
+	sim->csts |= VFN_NVME_CSTS_RDY;
 }
 
 /* Reacts to a new CC value. */
 static void sim_cc_changed(struct vfn_sim *sim, uint32_t old, uint32_t cc)
 {
-	if ((old & VFN_NVME_CC_EN) && !(cc & VFN_NVME_CC_EN)) {
+	if ((old & VFN_NVME_CC_EN) && !(cc & VFN_NVME_CC_EN) && __atomic_load_n(&sim->wedge, __ATOMIC_ACQUIRE)) {
+		log_debug("sim: CC.EN 1 -> 0 ignored (wedged)");
+	} else if ((old & VFN_NVME_CC_EN) && !(cc & VFN_NVME_CC_EN)) {
 		log_debug("sim: controller reset (CC.EN 1 -> 0)");
 		vfn_sim_ctrl_reset(sim);
 	} else if (!(old & VFN_NVME_CC_EN) && (cc & VFN_NVME_CC_EN)) {
@@ -127,7 +141,8 @@ static void sim_cc_changed(struct vfn_sim *sim, uint32_t old, uint32_t cc)
 	if ((cc & VFN_NVME_CC_EN) && (cc & VFN_NVME_CC_SHN_MASK) && !(old & VFN_NVME_CC_SHN_MASK)) {
 		log_debug("sim: shutdown (CC.SHN %u)", (cc & VFN_NVME_CC_SHN_MASK) >> VFN_NVME_CC_SHN_SHIFT);
 		sim->shutdown = true;
-		sim->csts = (sim->csts & ~VFN_NVME_CSTS_SHST_MASK) | VFN_NVME_CSTS_SHST_COMPLETE;
+		sim->shst_at_ns = vfn_now_ns() + (uint64_t)sim->opts.shn_ms * 1000000;
+		sim->csts = (sim->csts & ~VFN_NVME_CSTS_SHST_MASK) | VFN_NVME_CSTS_SHST_OCCURRING;
 	}
 }
 
@@ -143,9 +158,15 @@ static bool sim_regs_step(struct vfn_sim *sim)
 		sim_cc_changed(sim, old, cc);
 		did = true;
 	}
-	if (sim->enabling && vfn_now_ns() >= sim->ready_at_ns) {
-		sim->enabling = false;
-		sim->csts |= VFN_NVME_CSTS_RDY;
+	if (sim->shst_at_ns && vfn_now_ns() >= sim->shst_at_ns) {
+		sim->shst_at_ns = 0;
+		sim->csts = (sim->csts & ~VFN_NVME_CSTS_SHST_MASK) | VFN_NVME_CSTS_SHST_COMPLETE;
+		did = true;
+	}
+	/* never_ready holds an enabling controller back (and lets it go once cleared). */
+	if (sim->enabling && vfn_now_ns() >= sim->ready_at_ns &&
+	    !__atomic_load_n(&sim->never_ready, __ATOMIC_ACQUIRE)) {
+		sim_ready(sim);
 		did = true;
 	}
 	reg_assert(sim, VFN_NVME_REG_CAP, (uint32_t)sim->cap);
@@ -163,7 +184,8 @@ bool vfn_sim_step(struct vfn_sim *sim)
 		did = vfn_sim_fault_apply(sim);
 	if (!sim->removed) {
 		did |= sim_regs_step(sim);
-		if ((sim->csts & VFN_NVME_CSTS_RDY) && !sim->fatal && !sim->shutdown) {
+		if ((sim->csts & VFN_NVME_CSTS_RDY) && !sim->fatal && !sim->shutdown &&
+		    !__atomic_load_n(&sim->dma_off, __ATOMIC_ACQUIRE)) {
 			did |= vfn_sim_queues_step(sim);
 			did |= vfn_sim_aer_step(sim);
 			vfn_sim_irqs_flush(sim);

@@ -105,9 +105,19 @@ static int sim_reset(struct vfn_nvme_hw *hw)
 {
 	struct vfn_sim *sim = hw_sim(hw);
 
+	if (__atomic_load_n(&sim->wedge, __ATOMIC_ACQUIRE) >= 2) {
+		log_debug("sim: function-level reset refused (wedged)");
+		return -EIO;
+	}
 	sim_stop(sim);
 	vfn_sim_power_on(sim);
 	return sim_start(sim);
+}
+
+static int sim_bus_master(struct vfn_nvme_hw *hw, bool on)
+{
+	vfn_sim_bus_master(hw_sim(hw), on);
+	return 0;
 }
 
 static void sim_free(struct vfn_sim *sim)
@@ -140,6 +150,7 @@ static const struct vfn_nvme_hw_ops sim_hw_ops = {
 	.irq_enable = sim_irq_enable,
 	.irq_disable = sim_irq_disable,
 	.reset = sim_reset,
+	.bus_master = sim_bus_master,
 	.close = sim_close,
 };
 

@@ -45,6 +45,10 @@ struct vfn_sim_opts {
 	uint32_t ttr_ms;  /* time from CC.EN=1 to CSTS.RDY=1 */
 	uint32_t to;	  /* CAP.TO, 500 ms units */
 	bool never_ready; /* CSTS.RDY never becomes 1 */
+	uint32_t mpsmax;  /* CAP.MPSMAX: pages up to 2 ^ (12 + mpsmax) bytes */
+	uint32_t sgls;	  /* Identify SGLS bits 1:0 (0: none, 1: any alignment, 2: dword granularity) */
+	uint32_t rtd3e;	  /* Identify RTD3E, microseconds */
+	uint32_t shn_ms;  /* time from CC.SHN to CSTS.SHST complete */
 };
 
 /*
@@ -91,8 +95,28 @@ void vfn_sim_fault_clear(struct vfn_sim *sim);
  */
 void vfn_sim_fault_fatal(struct vfn_sim *sim);
 
-/* From the next CC.EN 0 -> 1 on, CSTS.RDY stays 0 (@on) or behaves again. */
+/*
+ * While @on, CSTS.RDY does not become 1: an enabling controller (CC.EN 0 ->
+ * 1) waits, and becomes ready once it is cleared.
+ */
 void vfn_sim_fault_never_ready(struct vfn_sim *sim, bool on);
+
+/*
+ * A wedged controller, from now on: level 1 ignores CC.EN 1 -> 0 (CSTS.RDY
+ * stays 1 and the queues keep running, DMA included); level 2 also refuses
+ * the function-level reset (the hw reset op fails with -EIO and changes
+ * nothing); 0 behaves again.  Kept across resets.
+ */
+void vfn_sim_fault_wedge(struct vfn_sim *sim, int level);
+
+/*
+ * PCI bus mastering (the hw bus_master op): off, the controller thread
+ * starts no DMA at all (no fetch, no data, no completion, no AER) until it
+ * is on again; registers still work.  Returns once the thread has applied
+ * it: no DMA happens after vfn_sim_bus_master(sim, false) returns.  Kept
+ * across resets (as VFIO restores the Command register after a reset).
+ */
+void vfn_sim_bus_master(struct vfn_sim *sim, bool on);
 
 /*
  * Surprise removal: the register window reads as all-ones from now on and
@@ -191,13 +215,16 @@ struct vfn_sim {
 	struct vfn_sim_event events[VFN_SIM_MAX_EVENTS];
 	int nr_events;				/* atomic reads outside the lock */
 	int fatal_req, remove_req, never_ready; /* atomic */
+	int wedge;				/* atomic: vfn_sim_fault_wedge() level */
+	int dma_off;				/* atomic: bus mastering off */
 
 	/* ---- thread only ---- */
 	uint64_t cap;
 	uint32_t cc, csts;
 	bool enabling, shutdown, fatal, removed;
 	uint64_t ready_at_ns;
-	size_t page_size; /* CC.MPS */
+	uint64_t shst_at_ns; /* CSTS.SHST becomes complete then (0: not shutting down) */
+	size_t page_size;    /* CC.MPS */
 	struct vfn_sim_sq sqs[VFN_SIM_NR_IO_QUEUES + 1];
 	struct vfn_sim_cq cqs[VFN_SIM_NR_IO_QUEUES + 1];
 	uint16_t nr_io_sq, nr_io_cq; /* granted by Number of Queues */
