@@ -408,10 +408,14 @@ struct vfn_nvme_ctrl_info {
 	uint16_t oncs;
 	uint32_t sgls;
 	uint8_t vwc;
-	uint16_t nr_sq;	       /* I/O SQs granted by Set Features NQ */
-	uint16_t nr_cq;	       /* I/O CQs granted by Set Features NQ */
-	bool shadow_doorbells; /* Doorbell Buffer Config accepted: I/O
+	uint16_t nr_sq;		    /* I/O SQs granted by Set Features NQ */
+	uint16_t nr_cq;		    /* I/O CQs granted by Set Features NQ */
+	bool shadow_doorbells;	    /* Doorbell Buffer Config accepted: I/O
 				   queues use shadow doorbells */
+	uint32_t qpair_max_entries; /* entries of the largest I/O queue pair
+				       vfn_nvme_qpair_create() makes:
+				       min(CAP.MQES + 1, 65535) (rings count
+				       in 16 bits); it holds one command less */
 };
 
 /* What Identify Namespace said about one namespace. */

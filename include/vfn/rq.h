@@ -61,6 +61,8 @@ enum vfn_rq_state {
 /* rq->flags */
 #define VFN_RQ_F_INJECTED (1u << 0) /* never sent: completed by driver-side error injection */
 #define VFN_RQ_F_HELD (1u << 1)	    /* never sent: held back by injection until it times out */
+#define VFN_RQ_F_ABORTED (1u << 2)  /* timed out once: Abort was sent and answered, a second timeout expires it */
+#define VFN_RQ_F_EXPIRED (1u << 3)  /* expired for good: failed with -ETIMEDOUT once the controller is quiesced */
 
 struct vfn_rq {
 	uint16_t cid;  /* command id: the index in the tracker, fixed */
@@ -116,6 +118,7 @@ struct vfn_nvme_qpair {
 	size_t page_size;	    /* CC.MPS memory page size */
 	size_t max_xfer;	    /* bytes one command may move (MDTS, PRP list) */
 	bool sgl;		    /* the controller supports SGLs for NVM commands */
+	bool sgl_dword;		    /* ... with dword alignment and granularity (SGLS 10b) */
 	int efd;		    /* eventfd of the CQ's vector, -1 when polled */
 	uint32_t timeout_ms;	    /* default for the synchronous helpers */
 	void *list_mem;		    /* all requests' PRP list / SGL memory */

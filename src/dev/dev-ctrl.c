@@ -150,11 +150,10 @@ static void ctrl_close(struct vfn_dev *dev)
 static void ctrl_limits(struct vfn_dev *dev)
 {
 	const struct vfn_nvme_ctrl_info *ci = vfn_nvme_ctrl_get_info(dev->ctrl);
-	uint32_t mqes = vfn_nvme_cap_mqes(vfn_nvme_reg_read64(dev->ctrl, VFN_NVME_REG_CAP));
 
 	dev->info.max_xfer = ci->max_xfer;
 	dev->info.max_queues = dev->nr_qids;
-	dev->info.max_qd = mqes; /* entries MQES + 1 hold MQES commands */
+	dev->info.max_qd = ci->qpair_max_entries - 1; /* the largest pair holds one command less than its entries */
 	dev->info.io = dev->nr_qids > 0;
 }
 

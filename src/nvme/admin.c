@@ -57,17 +57,58 @@ int vfn_nvme_admin_init(struct vfn_nvme_ctrl *ctrl)
 	return 0;
 }
 
-void vfn_nvme_admin_fini(struct vfn_nvme_ctrl *ctrl)
+/* Frees the retired buffers of admin command @cid, or all of them (@all: the controller is disabled). Locked. */
+static void retired_free(struct vfn_nvme_ctrl *ctrl, int32_t cid, bool all)
 {
-	struct vfn_nvme_admin *a = &ctrl->admin;
-	struct vfn_nvme_retired_buf *r, *next;
+	struct vfn_nvme_retired_buf **p = &ctrl->admin.retired, *r;
 
-	for (r = a->retired; r; r = next) {
-		next = r->next;
+	while ((r = *p)) {
+		if (!all && r->cid != cid) {
+			p = &r->next;
+			continue;
+		}
+		*p = r->next;
 		vfn_dma_free(ctrl->hw.iommu, r->vaddr, r->len);
 		free(r);
 	}
-	a->retired = NULL;
+}
+
+/* Keeps @vaddr mapped (see vfn_nvme_admin_retire()); unmaps it if it cannot be tracked. Locked. */
+static void retire_locked(struct vfn_nvme_ctrl *ctrl, void *vaddr, size_t len, int32_t cid)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+	struct vfn_nvme_retired_buf *r = malloc(sizeof(*r));
+
+	if (!r) {
+		log_err("%s: cannot track DMA memory the controller may still use; unmapping it", ctrl->hw.name);
+		vfn_dma_free(ctrl->hw.iommu, vaddr, len);
+		return;
+	}
+	*r = (struct vfn_nvme_retired_buf){ .next = a->retired, .vaddr = vaddr, .len = len, .cid = cid };
+	a->retired = r;
+}
+
+void vfn_nvme_admin_retire(struct vfn_nvme_ctrl *ctrl, void *vaddr, size_t len, int32_t cid)
+{
+	pthread_mutex_lock(&ctrl->admin.lock);
+	retire_locked(ctrl, vaddr, len, cid);
+	pthread_mutex_unlock(&ctrl->admin.lock);
+}
+
+int vfn_nvme_admin_refused(struct vfn_nvme_ctrl *ctrl)
+{
+	int failed = vfn_nvme_ctrl_failed(ctrl);
+
+	if (!failed || __atomic_load_n(&ctrl->restarting, __ATOMIC_ACQUIRE))
+		return 0;
+	return failed == -ENODEV ? -ENODEV : -EIO;
+}
+
+void vfn_nvme_admin_fini(struct vfn_nvme_ctrl *ctrl)
+{
+	struct vfn_nvme_admin *a = &ctrl->admin;
+
+	retired_free(ctrl, -1, true);
 	vfn_dma_free(ctrl->hw.iommu, a->bounce, ctrl->page_size);
 	a->bounce = NULL;
 	free(a->log);
@@ -130,22 +171,15 @@ static int admin_data_get(struct vfn_nvme_ctrl *ctrl, size_t len, struct admin_d
 }
 
 /*
- * Keeps the data memory of a command that never completed mapped until
- * close, so a late transfer lands in memory nobody else uses.
+ * Keeps the data memory of command @cid, which never completed, mapped
+ * until it completes late or the controller is disabled, so a late
+ * transfer lands in memory nobody else uses.
  */
-static void admin_data_retire(struct vfn_nvme_ctrl *ctrl, struct admin_data *d)
+static void admin_data_retire(struct vfn_nvme_ctrl *ctrl, struct admin_data *d, uint16_t cid)
 {
 	struct vfn_nvme_admin *a = &ctrl->admin;
-	struct vfn_nvme_retired_buf *r = malloc(sizeof(*r));
-	size_t len = d->alloc_len ? d->alloc_len : ctrl->page_size;
 
-	if (!r) {
-		log_err("%s: cannot track the buffer of an abandoned admin command; unmapping it", ctrl->hw.name);
-		vfn_dma_free(ctrl->hw.iommu, d->vaddr, len);
-	} else {
-		*r = (struct vfn_nvme_retired_buf){ .next = a->retired, .vaddr = d->vaddr, .len = len };
-		a->retired = r;
-	}
+	retire_locked(ctrl, d->vaddr, d->alloc_len ? d->alloc_len : ctrl->page_size, cid);
 	if (d->alloc_len)
 		return;
 	/* The bounce page went with it: get a fresh one (or use per-command memory until then). */
@@ -153,12 +187,13 @@ static void admin_data_retire(struct vfn_nvme_ctrl *ctrl, struct admin_data *d)
 		a->bounce = NULL;
 }
 
-static void admin_data_put(struct vfn_nvme_ctrl *ctrl, struct admin_data *d, bool abandoned)
+/* Gives back @d; that of abandoned command @cid (-1: none) is retired. */
+static void admin_data_put(struct vfn_nvme_ctrl *ctrl, struct admin_data *d, int32_t cid)
 {
 	if (!d->vaddr)
 		return;
-	if (abandoned)
-		admin_data_retire(ctrl, d);
+	if (cid >= 0)
+		admin_data_retire(ctrl, d, (uint16_t)cid);
 	else if (d->alloc_len)
 		vfn_dma_free(ctrl->hw.iommu, d->vaddr, d->alloc_len);
 }
@@ -192,6 +227,7 @@ static void admin_drop(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_cqe *cq
 
 	if (sqid == 0 && cid_abandoned(&ctrl->admin, cid)) {
 		cid_set_abandoned(&ctrl->admin, cid, false);
+		retired_free(ctrl, cid, false); /* the controller is done with its buffer */
 		vfn_nvme_admin_log_complete(&ctrl->admin, cqe, true);
 		log_info("%s: late completion of timed-out admin command %u (status 0x%x) dropped", ctrl->hw.name, cid,
 			 status);
@@ -307,7 +343,10 @@ static int admin_wait(struct vfn_nvme_ctrl *ctrl, uint16_t cid, struct vfn_nvme_
 			return 0;
 		if (polls < ADMIN_SPIN_POLLS)
 			continue;
-		ret = vfn_nvme_ctrl_check_csts(ctrl);
+		/* Another thread may have failed (and so quiesced) the controller meanwhile. */
+		ret = vfn_nvme_admin_refused(ctrl);
+		if (!ret)
+			ret = vfn_nvme_ctrl_check_csts(ctrl);
 		if (ret)
 			return ret;
 		if (expired)
@@ -349,7 +388,7 @@ static int admin_exec(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void
 {
 	unsigned int dir = sqe->opcode & 0x3;
 	struct admin_data d;
-	bool abandoned = false;
+	int32_t abandoned = -1;
 	uint16_t cid;
 	int ret;
 
@@ -375,7 +414,7 @@ static int admin_exec(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void
 		cid_set_abandoned(&ctrl->admin, cid, true);
 		vfn_nvme_admin_log_abandon(&ctrl->admin, cid, ret);
 		vfn_nvme_admin_log_debug_dump(&ctrl->admin, cid);
-		abandoned = true;
+		abandoned = cid;
 	} else if (len && (dir & VFN_NVME_XFER_FROM_DEV)) {
 		memcpy(buf, d.vaddr, len);
 	}
@@ -461,8 +500,12 @@ static int aer_fill(struct vfn_nvme_ctrl *ctrl)
 
 int vfn_nvme_aer_rearm(struct vfn_nvme_ctrl *ctrl)
 {
-	int ret = 0;
+	int ret = vfn_nvme_admin_refused(ctrl);
 
+	if (ret) {
+		log_debug("%s: controller failed: Asynchronous Event Requests are posted after a reset", ctrl->hw.name);
+		return ret;
+	}
 	pthread_mutex_lock(&ctrl->admin.lock);
 	if (ctrl->admin.aer_cb)
 		ret = aer_fill(ctrl);
@@ -522,6 +565,7 @@ void vfn_nvme_admin_reset(struct vfn_nvme_ctrl *ctrl)
 	a->cq.phase = 1;
 	memset(a->abandoned, 0, sizeof(a->abandoned));
 	a->aer_busy = 0;
+	retired_free(ctrl, -1, true);
 	vfn_nvme_admin_log_reset(a);
 	pthread_mutex_unlock(&a->lock);
 }
@@ -536,6 +580,12 @@ int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, vo
 	ret = admin_check_args(ctrl, sqe, buf, len);
 	if (ret)
 		return ret;
+	ret = vfn_nvme_admin_refused(ctrl);
+	if (ret) {
+		log_debug("%s: admin opcode 0x%02x not sent: the controller failed (%d)", ctrl->hw.name, sqe->opcode,
+			  vfn_nvme_ctrl_failed(ctrl));
+		return ret;
+	}
 	pthread_mutex_lock(&ctrl->admin.lock);
 	ret = admin_exec(ctrl, sqe, buf, len, &c, timeout_ms ? timeout_ms : ctrl->admin_timeout_ms);
 	pthread_mutex_unlock(&ctrl->admin.lock);

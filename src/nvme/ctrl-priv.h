@@ -15,11 +15,18 @@
 
 #include "nvme/hw.h"
 
-/* A data buffer of a command that never completed, kept mapped until close. */
+/*
+ * DMA memory the controller may still access though nobody uses it any
+ * more: the data buffer of an admin command that never completed, the
+ * rings of a queue whose Delete failed.  It stays mapped (its IOVA is not
+ * handed out again) until the controller completes that admin command
+ * late, or is disabled (reset, close).  On the admin's list, under its lock.
+ */
 struct vfn_nvme_retired_buf {
 	struct vfn_nvme_retired_buf *next;
 	void *vaddr;
 	size_t len;
+	int32_t cid; /* admin command whose late completion frees it; -1: none */
 };
 
 /* Admin queue state; everything here is protected by lock. */
@@ -55,6 +62,7 @@ struct vfn_nvme_ctrl {
 	uint64_t cap;		   /* CAP as read at bring-up */
 	uint32_t db_stride;	   /* bytes between doorbells: 4 << CAP.DSTRD */
 	uint32_t rdy_timeout_ms;   /* CAP.TO in ms */
+	uint32_t shn_timeout_ms;   /* CC.SHN to CSTS.SHST complete: max(RTD3E, 5 s), at most 60 s */
 	uint32_t admin_timeout_ms; /* default admin command timeout */
 	size_t page_size;	   /* memory page size chosen for CC.MPS */
 	struct vfn_nvme_admin admin;
@@ -65,8 +73,19 @@ struct vfn_nvme_ctrl {
 	size_t dbbuf_len;
 	struct vfn_nvme_ctrl_opts opts; /* as opened with (for a reset) */
 	uint8_t aerl;			/* Identify AERL (0's based) */
-	int failed;			/* atomic: 0, -ECANCELED or -ENODEV */
-	struct vfn_nvme_qpair *qpairs;	/* queue pairs, linked by ctrl_next; under admin.lock */
+	/*
+	 * Recovery state (recovery.c).  failed is atomic and only rises
+	 * (0, -ECANCELED, -EIO, -ENODEV) until a reset succeeds; it is set
+	 * only once the controller was quiesced, so whoever reads it non-zero
+	 * knows no DMA happens any more.
+	 */
+	int failed;
+	int restarting;		       /* atomic: a reset is bringing the controller up (its admin commands pass) */
+	int resetting;		       /* atomic: vfn_nvme_ctrl_reset() is running */
+	pthread_mutex_t recovery_lock; /* serialises quiescing */
+	bool quiesced;		       /* under recovery_lock: stopped since the last bring-up */
+	bool dma_off;		       /* under recovery_lock: bus mastering turned off by a quiesce */
+	struct vfn_nvme_qpair *qpairs; /* queue pairs, linked by ctrl_next; under admin.lock */
 };
 
 /*
@@ -114,10 +133,13 @@ static inline uint64_t vfn_nvme_id_le64(const uint8_t *p)
 /*
  * Shadow doorbells (dbbuf.c).  vfn_nvme_dbbuf_init() sends Doorbell Buffer
  * Config when OACS advertises it and @opts does not opt out; a controller
- * that refuses it is driven with MMIO doorbells only (not an error).
- * Returns 0 or -ENOMEM.  vfn_nvme_dbbuf_fini() frees the pages (call after
- * the controller is disabled).  vfn_nvme_dbbuf_slots() points @shadow and
- * @eventidx at queue @qid's slots, zeroed, or NULL when there are none.
+ * that refuses it is driven with MMIO doorbells only (not an error).  The
+ * pages are allocated once and kept until close (a reset zeroes and sends
+ * them again), so a queue's slot pointers stay valid memory whatever a
+ * reset does.  Returns 0 or -ENOMEM.  vfn_nvme_dbbuf_fini() frees the
+ * pages (at close, the controller disabled).  vfn_nvme_dbbuf_slots() points
+ * @shadow and @eventidx at queue @qid's slots, zeroed, or NULL when shadow
+ * doorbells are off.
  */
 int vfn_nvme_dbbuf_init(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opts *opts);
 void vfn_nvme_dbbuf_fini(struct vfn_nvme_ctrl *ctrl);
@@ -129,8 +151,9 @@ int vfn_nvme_admin_init(struct vfn_nvme_ctrl *ctrl);
 void vfn_nvme_admin_fini(struct vfn_nvme_ctrl *ctrl);
 
 /*
- * admin.c: after the controller was disabled, empties the admin rings and
- * forgets every command id (no late completion can come any more).
+ * admin.c: after the controller was disabled, empties the admin rings,
+ * forgets every command id (no late completion can come any more) and
+ * frees the retired buffers.
  */
 void vfn_nvme_admin_reset(struct vfn_nvme_ctrl *ctrl);
 
@@ -138,24 +161,76 @@ void vfn_nvme_admin_reset(struct vfn_nvme_ctrl *ctrl);
 int vfn_nvme_aer_rearm(struct vfn_nvme_ctrl *ctrl);
 
 /*
- * ctrl.c: disables the controller (with a function-level reset if it does
- * not get there), resets the admin queue and brings it up again as at
- * open.  Errors as vfn_nvme_ctrl_open().
+ * ctrl.c: step 1 of every recovery, stopping the controller's DMA: CC.EN=0
+ * and CSTS.RDY=0 within CAP.TO; if it does not get there, a function-level
+ * reset (hw reset op) and CSTS.RDY=0 again; if that fails too, PCI bus
+ * mastering off (hw bus_master op; ctrl->dma_off then).  Call with
+ * recovery_lock held.  Returns 0 (disabled: it can be enabled again), -EIO
+ * (only bus mastering stopped it) or -ENODEV (device gone, or even the bus
+ * master write failed: nothing can reach the device).
+ */
+int vfn_nvme_ctrl_quiesce(struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * ctrl.c: after a quiesce that returned 0, turns bus mastering back on if
+ * a quiesce turned it off, empties the admin queue (and frees the retired
+ * buffers: the controller is disabled) and brings the controller up again
+ * as at open.  Errors as vfn_nvme_ctrl_open().
  */
 int vfn_nvme_ctrl_restart(struct vfn_nvme_ctrl *ctrl);
 
-/* recovery.c: records that the controller failed (first error wins; -ENODEV overrides). */
+/*
+ * ctrl.c: CC.MPS for @cap on a host with @host_page pages: 4 KiB pages
+ * when CAP.MPSMIN allows (as Linux), else CAP.MPSMIN's; stores the page
+ * size.  -ENOTSUP if CAP.MPSMIN > CAP.MPSMAX or its pages exceed the host's
+ * (DMA memory is only aligned to host pages).
+ */
+int vfn_nvme_ctrl_choose_page_size(uint64_t cap, size_t host_page, size_t *page_size);
+
+/* ctrl.c: the shutdown timeout for Identify RTD3E @rtd3e_us: max(RTD3E, 5 s), at most 60 s. */
+uint32_t vfn_nvme_shn_timeout_ms(uint32_t rtd3e_us);
+
+/*
+ * recovery.c: raises the failure state to @err (0 < -ECANCELED < -EIO <
+ * -ENODEV) with a compare-and-swap; a lower or equal @err changes nothing.
+ * Only for a quiesced controller (vfn_nvme_ctrl_fail() quiesces first).
+ */
 void vfn_nvme_ctrl_set_failed(struct vfn_nvme_ctrl *ctrl, int err);
 
 /*
- * recovery.c: fails every request in flight on @qp with @err (callbacks
- * called, requests abandoned until a reset) and refuses posts with @err.
- * Returns how many requests it failed.
+ * recovery.c: quiesces the controller unless that already happened since
+ * the last bring-up, then raises the failure state to @err (-ENODEV if
+ * the quiesce found the device gone).  Thread-safe: one caller quiesces,
+ * the others wait for it.  Returns the failure state.
+ */
+int vfn_nvme_ctrl_fail(struct vfn_nvme_ctrl *ctrl, int err);
+
+/*
+ * recovery.c: step 2 of recovery for one pair, once the controller is
+ * quiesced (or for a pair without a controller): refuses posts with @err
+ * from now on, delivers the completions the controller posted before it
+ * stopped, then fails every request still in flight: with -ETIMEDOUT if
+ * it expired (VFN_RQ_F_EXPIRED), else @err (rq_fail()).  Returns how many
+ * it failed.
  */
 int vfn_nvme_qpair_fail(struct vfn_nvme_qpair *qp, int err);
 
-/* ioq.c: re-creates @qp's queues on the restarted controller, all command ids free. */
+/*
+ * ioq.c: re-creates @qp's queues on the restarted controller: empty rings,
+ * the abandoned requests released (the caller's are left alone), shadow
+ * doorbell slots and SGL support as the controller now says.
+ */
 int vfn_nvme_qpair_restart(struct vfn_nvme_qpair *qp);
+
+/*
+ * admin.c: keeps @len bytes at @vaddr (DMA memory) mapped until the
+ * controller is disabled, or until admin command @cid (-1: none) completes
+ * late.  Takes the admin lock.
+ */
+void vfn_nvme_admin_retire(struct vfn_nvme_ctrl *ctrl, void *vaddr, size_t len, int32_t cid);
+
+/* admin.c: 0 if admin commands may go to the controller now, else -EIO or -ENODEV (failed). */
+int vfn_nvme_admin_refused(struct vfn_nvme_ctrl *ctrl);
 
 /* inject.c / cmdlog.c: the hooks of the post and completion paths. */
 bool vfn_nvme_inject_post(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_sqe *sqe);

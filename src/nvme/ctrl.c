@@ -12,7 +12,10 @@
 #define CTRL_AQ_ENTRIES_MAX 4096 /* AQA.ASQS/ACQS are 12-bit, 0's based */
 #define CTRL_ADMIN_TIMEOUT_MS_DEFAULT 30000
 #define CTRL_NR_IO_QUEUES_DEFAULT 64
-#define CTRL_POLL_INTERVAL_NS 1000000 /* between CSTS reads while waiting */
+#define CTRL_POLL_MIN_NS 10000	 /* first sleep between CSTS reads while waiting */
+#define CTRL_POLL_MAX_NS 1000000 /* the sleep doubles up to this */
+#define CTRL_SHN_FLOOR_MS 5000	 /* shutdown timeout without (or below) RTD3E, as Linux */
+#define CTRL_SHN_CAP_MS 60000	 /* and at most, whatever RTD3E says */
 
 /* Identify Controller byte offsets. */
 #define ID_CTRL_VID 0
@@ -23,6 +26,7 @@
 #define ID_CTRL_MDTS 77
 #define ID_CTRL_CNTLID 78
 #define ID_CTRL_VER 80
+#define ID_CTRL_RTD3E 88
 #define ID_CTRL_OACS 256
 #define ID_CTRL_AERL 259
 #define ID_CTRL_NN 516
@@ -45,11 +49,14 @@ static void reg_write64(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint64_t val)
 	vfn_mmio_write64((uint8_t *)ctrl->hw.regs + off, val);
 }
 
-static void ctrl_poll_sleep(void)
+/* Sleeps *@ns between CSTS reads, doubling it up to CTRL_POLL_MAX_NS. */
+static void ctrl_poll_sleep(long *ns)
 {
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = CTRL_POLL_INTERVAL_NS };
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = *ns };
 
 	nanosleep(&ts, NULL);
+	if (*ns < CTRL_POLL_MAX_NS)
+		*ns *= 2;
 }
 
 int vfn_nvme_ctrl_check_csts(struct vfn_nvme_ctrl *ctrl)
@@ -68,12 +75,14 @@ int vfn_nvme_ctrl_check_csts(struct vfn_nvme_ctrl *ctrl)
 }
 
 /*
- * Waits up to CAP.TO for (CSTS & @mask) == @want, sleeping between reads.
- * @check_cfs: fail with -EIO as soon as CSTS.CFS is set.
+ * Waits up to @timeout_ms for (CSTS & @mask) == @want, sleeping between
+ * reads.  @check_cfs: fail with -EIO as soon as CSTS.CFS is set.
  */
-static int ctrl_wait_csts(struct vfn_nvme_ctrl *ctrl, uint32_t mask, uint32_t want, bool check_cfs, const char *what)
+static int ctrl_wait_csts(struct vfn_nvme_ctrl *ctrl, uint32_t mask, uint32_t want, bool check_cfs, uint32_t timeout_ms,
+			  const char *what)
 {
-	uint64_t deadline = vfn_now_ns() + (uint64_t)ctrl->rdy_timeout_ms * 1000000;
+	uint64_t deadline = vfn_now_ns() + (uint64_t)timeout_ms * 1000000;
+	long sleep_ns = CTRL_POLL_MIN_NS;
 
 	for (;;) {
 		bool expired = vfn_now_ns() > deadline;
@@ -90,28 +99,34 @@ static int ctrl_wait_csts(struct vfn_nvme_ctrl *ctrl, uint32_t mask, uint32_t wa
 		if ((csts & mask) == want)
 			return 0;
 		if (expired) {
-			log_err("%s: no %s within CAP.TO (%u ms), CSTS 0x%x", ctrl->hw.name, what, ctrl->rdy_timeout_ms,
-				csts);
+			log_err("%s: no %s within %u ms, CSTS 0x%x", ctrl->hw.name, what, timeout_ms, csts);
 			return -ETIMEDOUT;
 		}
-		ctrl_poll_sleep();
+		ctrl_poll_sleep(&sleep_ns);
 	}
 }
 
-/* Picks CC.MPS: the host page size, if the controller supports it. */
-static int ctrl_choose_page_size(struct vfn_nvme_ctrl *ctrl)
+int vfn_nvme_ctrl_choose_page_size(uint64_t cap, size_t host_page, size_t *page_size)
 {
-	size_t page = vfn_page_size();
-	unsigned int mpsmin = vfn_nvme_cap_mpsmin(ctrl->cap), mpsmax = vfn_nvme_cap_mpsmax(ctrl->cap);
-	unsigned int mps = (unsigned int)__builtin_ctzll(page) - 12;
+	unsigned int mpsmin = vfn_nvme_cap_mpsmin(cap), mpsmax = vfn_nvme_cap_mpsmax(cap);
+	size_t page = (size_t)4096 << mpsmin;
 
-	if (page < 4096 || mps < mpsmin || mps > mpsmax) {
-		log_err("%s: host page size %zu outside the controller's %llu..%llu", ctrl->hw.name, page,
-			1ull << (12 + mpsmin), 1ull << (12 + mpsmax));
+	if (mpsmin > mpsmax || page > host_page) {
+		log_err("CAP.MPSMIN %u (%zu-byte pages) does not fit CAP.MPSMAX %u or the host's %zu-byte pages",
+			mpsmin, page, mpsmax, host_page);
 		return -ENOTSUP;
 	}
-	ctrl->page_size = page;
+	*page_size = page;
 	return 0;
+}
+
+uint32_t vfn_nvme_shn_timeout_ms(uint32_t rtd3e_us)
+{
+	uint64_t ms = ((uint64_t)rtd3e_us + 999) / 1000;
+
+	if (ms < CTRL_SHN_FLOOR_MS)
+		return CTRL_SHN_FLOOR_MS;
+	return ms > CTRL_SHN_CAP_MS ? CTRL_SHN_CAP_MS : (uint32_t)ms;
 }
 
 static int ctrl_read_cap(struct vfn_nvme_ctrl *ctrl)
@@ -136,9 +151,13 @@ static int ctrl_read_cap(struct vfn_nvme_ctrl *ctrl)
 		log_err("%s: admin doorbells beyond the register window", ctrl->hw.name);
 		return -ENOTSUP;
 	}
+	ctrl->info.qpair_max_entries = vfn_nvme_cap_mqes(ctrl->cap) + 1u;
+	if (ctrl->info.qpair_max_entries > 65535u)
+		ctrl->info.qpair_max_entries = 65535u; /* struct vfn_sq/vfn_cq count entries in 16 bits */
 	to = vfn_nvme_cap_to(ctrl->cap);
 	ctrl->rdy_timeout_ms = (to ? to : 1) * 500;
-	return ctrl_choose_page_size(ctrl);
+	ctrl->shn_timeout_ms = vfn_nvme_shn_timeout_ms(0);
+	return vfn_nvme_ctrl_choose_page_size(ctrl->cap, vfn_page_size(), &ctrl->page_size);
 }
 
 /* Clears CC.EN (and CC.SHN) and waits for CSTS.RDY=0. */
@@ -152,7 +171,48 @@ static int ctrl_disable(struct vfn_nvme_ctrl *ctrl)
 	}
 	if (cc & (VFN_NVME_CC_EN | VFN_NVME_CC_SHN_MASK))
 		reg_write32(ctrl, VFN_NVME_REG_CC, cc & ~(VFN_NVME_CC_EN | VFN_NVME_CC_SHN_MASK));
-	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, 0, false, "CSTS.RDY=0");
+	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, 0, false, ctrl->rdy_timeout_ms, "CSTS.RDY=0");
+}
+
+/* Function-level reset through the hw op, then CSTS.RDY=0 as after any disable. */
+static int ctrl_flr(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret;
+
+	log_info("%s: controller did not become not ready: function-level reset", ctrl->hw.name);
+	ret = ctrl->hw.ops->reset(&ctrl->hw);
+	if (ret) {
+		log_err("%s: function-level reset failed: %d", ctrl->hw.name, ret);
+		return ret;
+	}
+	return ctrl_disable(ctrl);
+}
+
+/* The last resort: no DMA can start once bus mastering is off. */
+static int ctrl_bus_master_off(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret = ctrl->hw.ops->bus_master(&ctrl->hw, false);
+
+	if (ret) {
+		log_err("%s: cannot turn bus mastering off (%d): device unreachable", ctrl->hw.name, ret);
+		return -ENODEV;
+	}
+	log_err("%s: bus mastering turned off: the controller can start no DMA", ctrl->hw.name);
+	ctrl->dma_off = true;
+	return -EIO;
+}
+
+int vfn_nvme_ctrl_quiesce(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret = ctrl_disable(ctrl), off;
+
+	if (ret == -ETIMEDOUT)
+		ret = ctrl_flr(ctrl);
+	if (!ret)
+		return 0;
+	/* A device gone (all-ones) cannot DMA either, but make sure nothing can. */
+	off = ctrl_bus_master_off(ctrl);
+	return ret == -ENODEV ? -ENODEV : off;
 }
 
 static uint16_t ctrl_aq_entries(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opts *opts)
@@ -233,7 +293,7 @@ static int ctrl_enable(struct vfn_nvme_ctrl *ctrl)
 	cc = 6u << VFN_NVME_CC_IOSQES_SHIFT | 4u << VFN_NVME_CC_IOCQES_SHIFT | mps << VFN_NVME_CC_MPS_SHIFT |
 	     VFN_NVME_CC_CSS_NVM << VFN_NVME_CC_CSS_SHIFT | 0u << VFN_NVME_CC_AMS_SHIFT | VFN_NVME_CC_EN;
 	reg_write32(ctrl, VFN_NVME_REG_CC, cc);
-	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, VFN_NVME_CSTS_RDY, true, "CSTS.RDY=1");
+	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, VFN_NVME_CSTS_RDY, true, ctrl->rdy_timeout_ms, "CSTS.RDY=1");
 }
 
 /* Copies an Identify string field and drops trailing spaces (and NULs). */
@@ -264,6 +324,7 @@ static void ctrl_decode_identify(struct vfn_nvme_ctrl *ctrl, const uint8_t *id)
 	info->oncs = vfn_nvme_id_le16(id + ID_CTRL_ONCS);
 	info->vwc = id[ID_CTRL_VWC];
 	info->sgls = vfn_nvme_id_le32(id + ID_CTRL_SGLS);
+	ctrl->shn_timeout_ms = vfn_nvme_shn_timeout_ms(vfn_nvme_id_le32(id + ID_CTRL_RTD3E));
 
 	/* MDTS is a power of two in units of CAP.MPSMIN pages; 0 means no limit. */
 	shift = info->mdts + 12u + vfn_nvme_cap_mpsmin(ctrl->cap);
@@ -330,6 +391,11 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 	ctrl = calloc(1, sizeof(*ctrl));
 	if (!ctrl)
 		return -ENOMEM;
+	ret = -pthread_mutex_init(&ctrl->recovery_lock, NULL);
+	if (ret) {
+		free(ctrl);
+		return ret;
+	}
 	ctrl->hw = *hw;
 	if (opts)
 		ctrl->opts = *opts;
@@ -349,17 +415,18 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 		goto err_free_admin_queue;
 	ret = ctrl_start(ctrl, opts);
 	if (ret)
-		goto err_disable;
+		goto err_quiesce;
 	*out = ctrl;
 	return 0;
 
-err_disable:
-	ctrl_disable(ctrl);
+err_quiesce:
+	vfn_nvme_ctrl_quiesce(ctrl);
 	vfn_nvme_dbbuf_fini(ctrl);
 	vfn_nvme_admin_fini(ctrl);
 err_free_admin_queue:
 	ctrl_free_admin_queue(ctrl);
 err_free_ctrl:
+	pthread_mutex_destroy(&ctrl->recovery_lock);
 	free(ctrl);
 	return ret;
 }
@@ -389,52 +456,67 @@ int vfn_nvme_ctrl_restart(struct vfn_nvme_ctrl *ctrl)
 {
 	int ret;
 
-	ret = ctrl_disable(ctrl);
-	if (ret == -ETIMEDOUT) {
-		log_info("%s: controller did not become not ready: function-level reset", ctrl->hw.name);
-		ret = ctrl->hw.ops->reset(&ctrl->hw);
-		if (!ret)
-			ret = ctrl_disable(ctrl);
+	if (ctrl->dma_off) {
+		ret = ctrl->hw.ops->bus_master(&ctrl->hw, true);
+		if (ret) {
+			log_err("%s: cannot turn bus mastering back on: %d", ctrl->hw.name, ret);
+			return ret;
+		}
+		ctrl->dma_off = false;
 	}
-	if (ret)
-		return ret;
-	/* Disabled: the controller touches neither the queues nor the doorbell pages any more. */
-	vfn_nvme_dbbuf_fini(ctrl);
+	/* Disabled: the controller touches neither the admin queue nor the retired buffers any more. */
 	vfn_nvme_admin_reset(ctrl);
 	return ctrl_start(ctrl, &ctrl->opts);
 }
 
-/* Normal shutdown (CC.SHN), then disable; logs what did not happen in time. */
+/*
+ * Normal shutdown (CC.SHN), waiting max(RTD3E, 5 s) (at most 60 s) for
+ * CSTS.SHST complete; logs what did not happen in time.  Skipped for a
+ * controller that is not enabled (failed ones are disabled already).
+ */
 static void ctrl_shutdown(struct vfn_nvme_ctrl *ctrl)
 {
 	uint32_t cc = reg_read32(ctrl, VFN_NVME_REG_CC);
-	int ret;
 
 	if (cc == UINT32_MAX) {
 		log_info("%s: device gone, skipping shutdown", ctrl->hw.name);
 		return;
 	}
-	if (cc & VFN_NVME_CC_EN) {
-		reg_write32(ctrl, VFN_NVME_REG_CC, (cc & ~VFN_NVME_CC_SHN_MASK) | VFN_NVME_CC_SHN_NORMAL);
-		ret = ctrl_wait_csts(ctrl, VFN_NVME_CSTS_SHST_MASK, VFN_NVME_CSTS_SHST_COMPLETE, false,
-				     "CSTS.SHST=complete");
-		if (ret == -ENODEV)
-			return;
-		if (ret)
-			log_info("%s: shutdown not complete, disabling anyway", ctrl->hw.name);
-	}
-	ctrl_disable(ctrl);
+	if (!(cc & VFN_NVME_CC_EN) || vfn_nvme_ctrl_failed(ctrl))
+		return;
+	reg_write32(ctrl, VFN_NVME_REG_CC, (cc & ~VFN_NVME_CC_SHN_MASK) | VFN_NVME_CC_SHN_NORMAL);
+	if (ctrl_wait_csts(ctrl, VFN_NVME_CSTS_SHST_MASK, VFN_NVME_CSTS_SHST_COMPLETE, false, ctrl->shn_timeout_ms,
+			   "CSTS.SHST=complete"))
+		log_info("%s: shutdown not complete, disabling anyway", ctrl->hw.name);
+}
+
+/* True (logged) if queue pairs of @ctrl are still created. */
+static bool ctrl_has_qpairs(struct vfn_nvme_ctrl *ctrl)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&ctrl->admin.lock);
+	for (struct vfn_nvme_qpair *qp = ctrl->qpairs; qp; qp = qp->ctrl_next)
+		n++;
+	pthread_mutex_unlock(&ctrl->admin.lock);
+	if (n)
+		log_err("%s: not closed: %u queue pairs still created (vfn_nvme_qpair_destroy() them first)",
+			ctrl->hw.name, n);
+	return n != 0;
 }
 
 void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl)
 {
-	if (!ctrl)
+	if (!ctrl || ctrl_has_qpairs(ctrl))
 		return;
 	ctrl_shutdown(ctrl);
+	/* Nothing is freed before the controller's DMA has stopped. */
+	vfn_nvme_ctrl_quiesce(ctrl);
 	vfn_nvme_dbbuf_fini(ctrl);
 	vfn_nvme_admin_fini(ctrl);
 	ctrl_free_admin_queue(ctrl);
 	ctrl->hw.ops->close(&ctrl->hw);
+	pthread_mutex_destroy(&ctrl->recovery_lock);
 	free(ctrl);
 }
 

@@ -30,10 +30,27 @@ static int dbbuf_config(struct vfn_nvme_ctrl *ctrl)
 	return ret;
 }
 
-int vfn_nvme_dbbuf_init(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opts *opts)
+/* The two pages, allocated once (at the first bring-up that wants them) and kept until close. */
+static int dbbuf_alloc(struct vfn_nvme_ctrl *ctrl)
 {
 	ssize_t len;
 
+	if (ctrl->dbbuf)
+		return 0;
+	len = vfn_dma_alloc(ctrl->hw.iommu, 2 * ctrl->page_size, &ctrl->dbbuf, &ctrl->dbbuf_iova);
+	if (len < 0) {
+		ctrl->dbbuf = NULL;
+		return (int)len;
+	}
+	ctrl->dbbuf_len = (size_t)len;
+	return 0;
+}
+
+int vfn_nvme_dbbuf_init(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opts *opts)
+{
+	int ret;
+
+	ctrl->info.shadow_doorbells = false;
 	if (opts && opts->no_shadow_doorbells) {
 		log_debug("%s: shadow doorbells turned off by the caller", ctrl->hw.name);
 		return 0;
@@ -42,16 +59,13 @@ int vfn_nvme_dbbuf_init(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_o
 		log_debug("%s: no Doorbell Buffer Config (OACS 0x%x)", ctrl->hw.name, ctrl->info.oacs);
 		return 0;
 	}
-	len = vfn_dma_alloc(ctrl->hw.iommu, 2 * ctrl->page_size, &ctrl->dbbuf, &ctrl->dbbuf_iova);
-	if (len < 0) {
-		ctrl->dbbuf = NULL;
-		return (int)len;
-	}
-	ctrl->dbbuf_len = (size_t)len;
-	if (dbbuf_config(ctrl)) {
-		vfn_nvme_dbbuf_fini(ctrl);
+	ret = dbbuf_alloc(ctrl);
+	if (ret)
+		return ret;
+	/* No value of the controller's previous life: every queue starts at 0. */
+	memset(ctrl->dbbuf, 0, ctrl->dbbuf_len);
+	if (dbbuf_config(ctrl))
 		return 0;
-	}
 	ctrl->info.shadow_doorbells = true;
 	log_debug("%s: shadow doorbells on", ctrl->hw.name);
 	return 0;
@@ -74,7 +88,7 @@ void vfn_nvme_dbbuf_slots(struct vfn_nvme_ctrl *ctrl, uint16_t qid, bool cq, vfn
 
 	*shadow = NULL;
 	*eventidx = NULL;
-	if (!ctrl->dbbuf || off + sizeof(vfn_le32) > ctrl->page_size)
+	if (!ctrl->info.shadow_doorbells || off + sizeof(vfn_le32) > ctrl->page_size)
 		return;
 	*shadow = (vfn_le32 *)((uint8_t *)ctrl->dbbuf + off);
 	ei = (vfn_le32 *)((uint8_t *)ctrl->dbbuf + ctrl->page_size + off);

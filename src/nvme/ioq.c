@@ -217,6 +217,8 @@ int vfn_nvme_set_irq_coalescing(struct vfn_nvme_ctrl *ctrl, uint8_t thr, uint8_t
 
 static int qpair_check(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entries, struct vfn_nvme_qpair **out)
 {
+	uint32_t max = ctrl ? ctrl->info.qpair_max_entries : 0;
+
 	if (!ctrl || !out) {
 		log_debug("qpair_create: NULL %s", ctrl ? "out" : "controller");
 		return -EINVAL;
@@ -227,9 +229,9 @@ static int qpair_check(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entrie
 			  ctrl->info.nr_cq);
 		return -EINVAL;
 	}
-	if (entries < 2 || entries > vfn_nvme_cap_mqes(ctrl->cap) + 1 || entries > IOQ_MAX_ENTRIES) {
-		log_debug("%s: %u entries outside 2..%u (CAP.MQES + 1)", ctrl->hw.name, entries,
-			  vfn_nvme_cap_mqes(ctrl->cap) + 1);
+	if (entries < 2 || entries > max) {
+		log_debug("%s: %u entries outside 2..%u (CAP.MQES + 1, at most %u)", ctrl->hw.name, entries, max,
+			  IOQ_MAX_ENTRIES);
 		return -EINVAL;
 	}
 	return 0;
@@ -237,7 +239,7 @@ static int qpair_check(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entrie
 
 static uint32_t qpair_entries(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_qpair_opts *opts)
 {
-	uint32_t max = vfn_nvme_cap_mqes(ctrl->cap) + 1;
+	uint32_t max = ctrl->info.qpair_max_entries;
 
 	if (opts && opts->entries)
 		return opts->entries;
@@ -328,6 +330,36 @@ static void qpair_irq_teardown(struct vfn_nvme_qpair *qp)
 	qp->efd = -1;
 }
 
+/* SGLS bits 1:0: 01b any alignment, 10b dword alignment and granularity, 00b/11b none. */
+static void qpair_sgl_caps(struct vfn_nvme_qpair *qp, uint32_t sgls)
+{
+	qp->sgl = (sgls & 0x3) == 1 || (sgls & 0x3) == 2;
+	qp->sgl_dword = (sgls & 0x3) == 2;
+}
+
+/* Reserves @qid for @qp (linked first on the controller's list); -EBUSY if a pair has it. */
+static int qpair_link(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, uint16_t qid)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&ctrl->admin.lock);
+	for (struct vfn_nvme_qpair *p = ctrl->qpairs; p; p = p->ctrl_next) {
+		if (p->sq.qid == qid) {
+			ret = -EBUSY;
+			break;
+		}
+	}
+	if (!ret) {
+		qp->sq.qid = qid; /* what the check above compares until the rings exist */
+		qp->ctrl_next = ctrl->qpairs;
+		ctrl->qpairs = qp;
+	}
+	pthread_mutex_unlock(&ctrl->admin.lock);
+	if (ret)
+		log_err("%s: queue pair %u already exists: not touched", ctrl->hw.name, qid);
+	return ret;
+}
+
 /* The device side: vector, then CQ, then SQ. */
 static int qpair_start(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, bool irq)
 {
@@ -353,6 +385,22 @@ teardown_irq:
 	return ret;
 }
 
+/* Takes @qp off its controller's list. */
+static void qpair_unlink(struct vfn_nvme_qpair *qp)
+{
+	struct vfn_nvme_ctrl *ctrl = qp->ctrl;
+	struct vfn_nvme_qpair **p;
+
+	pthread_mutex_lock(&ctrl->admin.lock);
+	for (p = &ctrl->qpairs; *p; p = &(*p)->ctrl_next) {
+		if (*p == qp) {
+			*p = qp->ctrl_next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ctrl->admin.lock);
+}
+
 int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct vfn_nvme_qpair_opts *opts,
 			  struct vfn_nvme_qpair **out)
 {
@@ -370,59 +418,74 @@ int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct
 	qp->ctrl = ctrl;
 	qp->iommu = ctrl->hw.iommu;
 	qp->page_size = ctrl->page_size;
-	qp->sgl = (ctrl->info.sgls & 0x3) != 0;
+	qpair_sgl_caps(qp, ctrl->info.sgls);
 	qp->efd = -1;
 	qp->timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : QPAIR_TIMEOUT_MS_DEFAULT;
-	ret = qpair_alloc(ctrl, qid, entries, qp);
+	/* A qid in use is refused before anything (vector, queues) is touched. */
+	ret = qpair_link(ctrl, qp, qid);
 	if (ret)
 		goto free_qp;
+	ret = qpair_alloc(ctrl, qid, entries, qp);
+	if (ret)
+		goto unlink;
 	ret = qpair_start(ctrl, qp, opts && opts->irq);
 	if (ret)
 		goto free_mem;
-	pthread_mutex_lock(&ctrl->admin.lock);
-	qp->ctrl_next = ctrl->qpairs;
-	ctrl->qpairs = qp;
-	pthread_mutex_unlock(&ctrl->admin.lock);
 	*out = qp;
 	return 0;
 
 free_mem:
 	qpair_free(qp);
+unlink:
+	qpair_unlink(qp);
 free_qp:
 	free(qp);
 	return ret;
 }
 
-/* Takes @qp off its controller's list. */
-static void qpair_unlink(struct vfn_nvme_qpair *qp)
+/* Delete SQ then CQ (the spec refuses to delete a CQ with SQs on it); 0 if both went through. */
+static int qpair_delete(struct vfn_nvme_qpair *qp)
+{
+	int ret = vfn_nvme_sq_delete(qp->ctrl, &qp->sq, NULL);
+
+	if (!ret)
+		ret = vfn_nvme_cq_delete(qp->ctrl, &qp->cq, NULL);
+	return ret;
+}
+
+/*
+ * The controller may still use the pair's rings and PRP lists (a Delete
+ * failed): they stay mapped, retired until the controller is disabled, so
+ * their IOVA is not handed out again meanwhile.
+ */
+static void qpair_retire(struct vfn_nvme_qpair *qp)
 {
 	struct vfn_nvme_ctrl *ctrl = qp->ctrl;
-	struct vfn_nvme_qpair **p;
 
-	pthread_mutex_lock(&ctrl->admin.lock);
-	for (p = &ctrl->qpairs; *p; p = &(*p)->ctrl_next) {
-		if (*p == qp) {
-			*p = qp->ctrl_next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&ctrl->admin.lock);
+	log_err("%s: queue pair %u not deleted: its memory stays mapped until the controller is disabled",
+		ctrl->hw.name, qp->sq.qid);
+	vfn_nvme_admin_retire(ctrl, qp->sq.sqes, ioq_ring_len(ctrl, qp->sq.entries, sizeof(struct vfn_nvme_sqe)), -1);
+	vfn_nvme_admin_retire(ctrl, qp->cq.cqes, ioq_ring_len(ctrl, qp->cq.entries, sizeof(struct vfn_nvme_cqe)), -1);
+	vfn_nvme_admin_retire(ctrl, qp->list_mem, qp->list_mem_len, -1);
+	vfn_rq_tracker_fini(&qp->rqs);
 }
 
 void vfn_nvme_qpair_destroy(struct vfn_nvme_qpair *qp)
 {
+	bool retire;
+
 	if (!qp)
 		return;
 	qpair_unlink(qp);
-	if (!vfn_nvme_ctrl_failed(qp->ctrl)) {
-		/* The SQ goes first: the spec refuses to delete a CQ with SQs on it. */
-		vfn_nvme_sq_delete(qp->ctrl, &qp->sq, NULL);
-		vfn_nvme_cq_delete(qp->ctrl, &qp->cq, NULL);
-	}
+	/* A failed controller is quiesced already: nothing uses the memory any more. */
+	retire = !vfn_nvme_ctrl_failed(qp->ctrl) && qpair_delete(qp) && !vfn_nvme_ctrl_failed(qp->ctrl);
 	qpair_irq_teardown(qp);
 	vfn_nvme_inject_free(qp);
 	vfn_nvme_qpair_log_enable(qp, 0);
-	qpair_free(qp);
+	if (retire)
+		qpair_retire(qp);
+	else
+		qpair_free(qp);
 	free(qp);
 }
 
@@ -440,18 +503,19 @@ static void qpair_reset_rings(struct vfn_nvme_qpair *qp)
 	vfn_nvme_dbbuf_slots(ctrl, qp->cq.qid, true, &qp->cq.shadow_db, &qp->cq.eventidx);
 }
 
-/* Every command id free again: the controller was disabled, nothing can complete any more. */
+/*
+ * The abandoned requests come back: the controller was disabled, their
+ * completions cannot come any more.  Those the caller owns (ALLOCATED,
+ * DONE) stay the caller's; none is in flight (failed before).
+ */
 static void qpair_reset_requests(struct vfn_nvme_qpair *qp)
 {
 	struct vfn_rq_tracker *t = &qp->rqs;
 
 	qp->inj_head = qp->inj_tail = NULL;
-	for (unsigned int i = 0; i < t->nr; i++) {
-		struct vfn_rq *rq = &t->rqs[i];
-
-		if (rq->state == VFN_RQ_ABANDONED || rq->state == VFN_RQ_INFLIGHT)
-			vfn_rq_release(qp, rq);
-	}
+	for (unsigned int i = 0; i < t->nr; i++)
+		if (t->rqs[i].state == VFN_RQ_ABANDONED)
+			vfn_rq_release(qp, &t->rqs[i]);
 }
 
 int vfn_nvme_qpair_restart(struct vfn_nvme_qpair *qp)
@@ -460,15 +524,11 @@ int vfn_nvme_qpair_restart(struct vfn_nvme_qpair *qp)
 
 	qpair_reset_rings(qp);
 	qpair_reset_requests(qp);
+	qpair_sgl_caps(qp, qp->ctrl->info.sgls);
 	ret = vfn_nvme_cq_create(qp->ctrl, &qp->cq, qp->cq.vector, NULL);
 	if (ret)
 		return ret;
-	ret = vfn_nvme_sq_create(qp->ctrl, &qp->sq, (uint8_t)qp->qprio, NULL);
-	if (ret)
-		return ret;
-	qp->err = 0;
-	vfn_nvme_qpair_update_hooks(qp);
-	return 0;
+	return vfn_nvme_sq_create(qp->ctrl, &qp->sq, (uint8_t)qp->qprio, NULL);
 }
 
 int vfn_nvme_qpair_eventfd(const struct vfn_nvme_qpair *qp)

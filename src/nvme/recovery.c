@@ -2,6 +2,16 @@
 /*
  * Robustness of the I/O path: request timeouts, controller failure
  * (CSTS.CFS, device gone) and controller reset with queue re-creation.
+ *
+ * Every recovery follows one order (docs/io.md, "Recovery"):
+ *   1. quiesce: stop the controller's DMA (vfn_nvme_ctrl_quiesce(): CC.EN=0
+ *      and CSTS.RDY=0, else a function-level reset, else bus mastering off);
+ *   2. fail what is outstanding: deliver the completions the controller
+ *      posted before it stopped, then complete the rest with a made-up
+ *      completion (vfn_nvme_qpair_fail());
+ *   3. free or re-create (vfn_nvme_ctrl_reset(), vfn_nvme_qpair_destroy()).
+ * A request reaches its owner only completed by the controller, or after
+ * step 1; the failure state is published only after step 1 too.
  */
 #include <errno.h>
 
@@ -17,27 +27,53 @@ int vfn_nvme_ctrl_failed(const struct vfn_nvme_ctrl *ctrl)
 	return __atomic_load_n(&ctrl->failed, __ATOMIC_ACQUIRE);
 }
 
+/* How bad a failure state is: the state only moves up this scale until a reset succeeds. */
+static int fail_rank(int err)
+{
+	switch (err) {
+	case 0:
+		return 0;
+	case -ECANCELED:
+		return 1;
+	case -EIO:
+		return 2;
+	default:
+		return 3; /* -ENODEV */
+	}
+}
+
 void vfn_nvme_ctrl_set_failed(struct vfn_nvme_ctrl *ctrl, int err)
 {
 	int cur = __atomic_load_n(&ctrl->failed, __ATOMIC_ACQUIRE);
 
-	if (cur == err || cur == -ENODEV)
-		return;
-	if (!cur)
-		log_err("%s: controller failed (%d): failing every outstanding command", ctrl->hw.name, err);
-	__atomic_store_n(&ctrl->failed, err, __ATOMIC_RELEASE);
+	do {
+		if (fail_rank(cur) >= fail_rank(err))
+			return;
+	} while (!__atomic_compare_exchange_n(&ctrl->failed, &cur, err, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	log_err("%s: controller failed (%d, was %d): outstanding commands fail", ctrl->hw.name, err, cur);
+}
+
+int vfn_nvme_ctrl_fail(struct vfn_nvme_ctrl *ctrl, int err)
+{
+	pthread_mutex_lock(&ctrl->recovery_lock);
+	if (!ctrl->quiesced) {
+		if (vfn_nvme_ctrl_quiesce(ctrl) == -ENODEV)
+			err = -ENODEV;
+		ctrl->quiesced = true;
+	}
+	vfn_nvme_ctrl_set_failed(ctrl, err);
+	pthread_mutex_unlock(&ctrl->recovery_lock);
+	return vfn_nvme_ctrl_failed(ctrl);
 }
 
 /*
  * Completes @rq with a made-up completion (Command Aborted By Host) and
- * @err.  A request that was sent stays abandoned afterwards (its command
- * id comes back with a late completion or a reset); one held back by
- * injection was never sent and is released once its callback returns.
+ * @err; the controller no longer has it (stopped, or never sent).  With a
+ * callback the request is released once the callback returns (unless the
+ * callback freed it); without one it stays DONE for its owner, the caller.
  */
 static void rq_fail(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, int err)
 {
-	bool held = rq->flags & VFN_RQ_F_HELD;
-
 	rq->cqe = (struct vfn_nvme_cqe){
 		.sqhd = vfn_cpu_to_le16(qp->sq.head),
 		.sqid = vfn_cpu_to_le16(qp->sq.qid),
@@ -45,13 +81,13 @@ static void rq_fail(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, int err)
 		.sfp = vfn_cpu_to_le16((uint16_t)(VFN_NVME_SC_HOST_ABORTED << 1)),
 	};
 	rq->err = err;
-	rq->state = held && rq->cb ? VFN_RQ_DONE : VFN_RQ_ABANDONED;
+	rq->state = VFN_RQ_DONE;
 	if (qp->hooks & VFN_QP_HOOK_LOG)
 		vfn_nvme_cmdlog_complete(qp, rq, &rq->cqe);
 	if (!rq->cb)
-		return; /* a synchronous waiter sees the state and rq->err */
+		return;
 	rq->cb(qp, rq, &rq->cqe);
-	if (held && rq->state == VFN_RQ_DONE)
+	if (rq->state == VFN_RQ_DONE)
 		vfn_rq_release(qp, rq);
 }
 
@@ -60,23 +96,32 @@ int vfn_nvme_qpair_fail(struct vfn_nvme_qpair *qp, int err)
 	struct vfn_rq_tracker *t = &qp->rqs;
 	int n = 0;
 
-	qp->err = err;
 	/* Posts are refused from now on, also those the callbacks below make. */
+	qp->err = err;
+	vfn_nvme_qpair_update_hooks(qp);
+	/* What the controller completed before it stopped completed for real. */
+	vfn_nvme_qpair_reap(qp, 0);
 	qp->inj_head = qp->inj_tail = NULL;
 	vfn_nvme_qpair_update_hooks(qp);
 	for (unsigned int i = 0; i < t->nr; i++) {
-		if (t->rqs[i].state != VFN_RQ_INFLIGHT)
+		struct vfn_rq *rq = &t->rqs[i];
+		bool expired = rq->flags & VFN_RQ_F_EXPIRED;
+
+		if (rq->state != VFN_RQ_INFLIGHT)
 			continue;
-		rq_fail(qp, &t->rqs[i], err);
-		t->stats.cancelled++;
+		if (expired)
+			t->stats.timed_out++;
+		else
+			t->stats.cancelled++;
+		rq_fail(qp, rq, expired ? -ETIMEDOUT : err);
 		n++;
 	}
 	if (n)
-		log_err("SQ %u: %d commands failed with %d", qp->sq.qid, n, err);
+		log_err("SQ %u: %d commands failed (%d)", qp->sq.qid, n, err);
 	return n;
 }
 
-/* 0, or the controller's failure (seen before, or now in CSTS). */
+/* 0, or the controller's failure (seen before, or now in CSTS: then it is quiesced and marked). */
 static int qpair_ctrl_state(struct vfn_nvme_qpair *qp)
 {
 	int ret;
@@ -89,39 +134,72 @@ static int qpair_ctrl_state(struct vfn_nvme_qpair *qp)
 	ret = vfn_nvme_ctrl_check_csts(qp->ctrl);
 	if (!ret)
 		return 0;
-	vfn_nvme_ctrl_set_failed(qp->ctrl, ret == -ENODEV ? -ENODEV : -ECANCELED);
-	return vfn_nvme_ctrl_failed(qp->ctrl);
+	return vfn_nvme_ctrl_fail(qp->ctrl, ret == -ENODEV ? -ENODEV : -ECANCELED);
 }
 
 /*
- * Asks the controller to abort timed-out @rq, waiting qp->timeout_ms: any
- * answer (aborted, not found, limit exceeded) shows it alive; none marks
- * the controller failed (-ECANCELED).  A command held back by injection
- * was never sent: nothing to ask.
+ * Sends Abort for @rq and waits qp->timeout_ms.  True if the controller
+ * answered, whatever it said (aborted: the command then completes with
+ * Command Abort Requested; not aborted, limit exceeded: it may still
+ * complete): it is alive, the command gets another timeout.  False if not.
  */
-static void qpair_abort_probe(struct vfn_nvme_qpair *qp, const struct vfn_rq *rq)
+static bool qpair_abort(struct vfn_nvme_qpair *qp, const struct vfn_rq *rq)
 {
 	struct vfn_nvme_sqe sqe = {
 		.opcode = VFN_NVME_ADMIN_ABORT,
 		.cdw10 = vfn_cpu_to_le32((uint32_t)rq->cid << 16 | qp->sq.qid),
 	};
+	struct vfn_nvme_cqe cqe = { 0 };
 	int ret;
 
-	if (!qp->ctrl || (rq->flags & VFN_RQ_F_HELD))
-		return;
-	ret = vfn_nvme_admin_sync(qp->ctrl, &sqe, NULL, 0, NULL, qp->timeout_ms);
-	if (ret == 0 || ret == -EIO)
-		return;
-	log_err("%s: Abort of SQ %u cid %u not answered (%d): controller failed", qp->ctrl->hw.name, qp->sq.qid,
+	ret = vfn_nvme_admin_sync(qp->ctrl, &sqe, NULL, 0, &cqe, qp->timeout_ms);
+	if (!ret || (ret == -EIO && vfn_nvme_cqe_status(&cqe))) {
+		log_info("%s: Abort of SQ %u cid %u answered: status 0x%x, %s", qp->ctrl->hw.name, qp->sq.qid, rq->cid,
+			 vfn_nvme_cqe_status(&cqe), ret || (vfn_le32_to_cpu(cqe.dw0) & 1) ? "not aborted" : "aborted");
+		return true;
+	}
+	log_err("%s: Abort of SQ %u cid %u not answered (%d): quiescing the controller", qp->ctrl->hw.name, qp->sq.qid,
 		rq->cid, ret);
-	vfn_nvme_ctrl_set_failed(qp->ctrl, ret == -ENODEV ? -ENODEV : -ECANCELED);
+	return false;
 }
 
-static int qpair_expire(struct vfn_nvme_qpair *qp, uint64_t now)
+/*
+ * @rq's deadline passed: the first time, Abort and another timeout; the
+ * second time, or if Abort goes unanswered, it expires.  True if it did
+ * (the controller must be quiesced before it is failed).
+ */
+static bool rq_expire(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint64_t now, uint64_t timeout_ns)
+{
+	bool aborted = rq->flags & VFN_RQ_F_ABORTED;
+
+	log_err("SQ %u: command %u timed out after %u ms%s", qp->sq.qid, rq->cid, qp->timeout_ms,
+		aborted ? " again (after Abort)" : "");
+	if (!aborted && qpair_abort(qp, rq)) {
+		rq->flags |= VFN_RQ_F_ABORTED;
+		rq->deadline_ns = now + timeout_ns;
+		return false;
+	}
+	rq->flags |= VFN_RQ_F_EXPIRED;
+	return true;
+}
+
+/* A request injection held back was never sent: it times out at once, nothing to stop. */
+static void rq_expire_held(struct vfn_nvme_qpair *qp, struct vfn_rq *rq)
+{
+	log_err("SQ %u: command %u (held back by injection) timed out after %u ms", qp->sq.qid, rq->cid,
+		qp->timeout_ms);
+	qp->rqs.stats.timed_out++;
+	rq_fail(qp, rq, -ETIMEDOUT);
+}
+
+/*
+ * The timeout walk: returns the number of requests completed with an
+ * error; sets *@escalate when one expired for good.
+ */
+static int qpair_expire_walk(struct vfn_nvme_qpair *qp, uint64_t now, bool *escalate)
 {
 	uint64_t timeout_ns = (uint64_t)qp->timeout_ms * 1000000;
 	struct vfn_rq_tracker *t = &qp->rqs;
-	bool probed = false;
 	int n = 0;
 
 	for (unsigned int i = 0; i < t->nr; i++) {
@@ -135,17 +213,30 @@ static int qpair_expire(struct vfn_nvme_qpair *qp, uint64_t now)
 		}
 		if (now < rq->deadline_ns)
 			continue;
-		log_err("SQ %u: command %u timed out after %u ms", qp->sq.qid, rq->cid, qp->timeout_ms);
-		if (!probed && !(rq->flags & VFN_RQ_F_HELD)) {
-			/* One Abort per check: enough to tell a slow command from a dead controller. */
-			qpair_abort_probe(qp, rq);
-			probed = true;
+		if (rq->flags & VFN_RQ_F_HELD) {
+			rq_expire_held(qp, rq);
+			n++;
+		} else if (*escalate || !qp->ctrl) {
+			rq->flags |= VFN_RQ_F_EXPIRED; /* no more Aborts once one went unanswered */
+			*escalate = true;
+		} else {
+			*escalate = rq_expire(qp, rq, now, timeout_ns);
 		}
-		t->stats.timed_out++;
-		n++;
-		rq_fail(qp, rq, -ETIMEDOUT);
 	}
 	return n;
+}
+
+static int qpair_expire(struct vfn_nvme_qpair *qp, uint64_t now)
+{
+	bool escalate = false;
+	int n = qpair_expire_walk(qp, now, &escalate), err = -ECANCELED;
+
+	if (!escalate)
+		return n;
+	/* Quiesce first: only then may the expired commands (and the rest) be failed. */
+	if (qp->ctrl)
+		err = vfn_nvme_ctrl_fail(qp->ctrl, -ECANCELED);
+	return n + vfn_nvme_qpair_fail(qp, err);
 }
 
 int vfn_nvme_qpair_check_timeouts(struct vfn_nvme_qpair *qp, uint64_t now_ns)
@@ -162,18 +253,32 @@ int vfn_nvme_qpair_check_timeouts(struct vfn_nvme_qpair *qp, uint64_t now_ns)
 	n = qpair_expire(qp, now_ns ? now_ns : vfn_now_ns());
 	if (n && (qp->hooks & VFN_QP_HOOK_LOG))
 		vfn_nvme_cmdlog_debug_dump(qp);
-	err = qp->ctrl ? vfn_nvme_ctrl_failed(qp->ctrl) : 0;
-	if (err)
-		n += vfn_nvme_qpair_fail(qp, err); /* the Abort went unanswered */
 	return n;
 }
 
-/* Fails every pair of @ctrl with @err (those not failed with it yet). */
+/* Step 2 for every pair of @ctrl: each fails what it has outstanding with @err. */
 static void ctrl_fail_qpairs(struct vfn_nvme_ctrl *ctrl, int err)
 {
 	for (struct vfn_nvme_qpair *qp = ctrl->qpairs; qp; qp = qp->ctrl_next)
-		if (qp->err != err)
-			vfn_nvme_qpair_fail(qp, err);
+		vfn_nvme_qpair_fail(qp, err);
+}
+
+/*
+ * Steps 1 and 2: quiesces @ctrl (again, even if that happened before: an
+ * earlier quiesce may have ended with bus mastering off), marks it failed
+ * and fails what is outstanding.  Returns the quiesce's result.
+ */
+static int ctrl_stop(struct vfn_nvme_ctrl *ctrl, int err)
+{
+	int ret;
+
+	pthread_mutex_lock(&ctrl->recovery_lock);
+	ret = vfn_nvme_ctrl_quiesce(ctrl);
+	ctrl->quiesced = true;
+	vfn_nvme_ctrl_set_failed(ctrl, ret == -ENODEV ? -ENODEV : err);
+	pthread_mutex_unlock(&ctrl->recovery_lock);
+	ctrl_fail_qpairs(ctrl, vfn_nvme_ctrl_failed(ctrl));
+	return ret;
 }
 
 static int ctrl_restart_qpairs(struct vfn_nvme_ctrl *ctrl)
@@ -190,6 +295,54 @@ static int ctrl_restart_qpairs(struct vfn_nvme_ctrl *ctrl)
 	return 0;
 }
 
+/* Step 3: the controller and every pair as at creation. */
+static int ctrl_recreate(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret;
+
+	pthread_mutex_lock(&ctrl->recovery_lock);
+	ctrl->quiesced = false; /* being enabled: a failure from here on quiesces it again */
+	pthread_mutex_unlock(&ctrl->recovery_lock);
+	__atomic_store_n(&ctrl->restarting, 1, __ATOMIC_RELEASE);
+	ret = vfn_nvme_ctrl_restart(ctrl);
+	if (!ret)
+		ret = ctrl_restart_qpairs(ctrl);
+	__atomic_store_n(&ctrl->restarting, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+/* Everything works again: posts and admin commands go through. */
+static void ctrl_mark_live(struct vfn_nvme_ctrl *ctrl)
+{
+	for (struct vfn_nvme_qpair *qp = ctrl->qpairs; qp; qp = qp->ctrl_next) {
+		qp->err = 0;
+		vfn_nvme_qpair_update_hooks(qp);
+	}
+	__atomic_store_n(&ctrl->failed, 0, __ATOMIC_RELEASE);
+}
+
+static int ctrl_reset(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret;
+
+	log_info("%s: controller reset", ctrl->hw.name);
+	ret = ctrl_stop(ctrl, -ECANCELED);
+	if (!ret) {
+		ret = ctrl_recreate(ctrl);
+		if (ret)
+			ctrl_stop(ctrl, -EIO); /* it may have been enabled meanwhile */
+	}
+	if (ret) {
+		/* Quiesced by now: this only marks it (and the pairs, whose posts fail with it). */
+		ctrl_fail_qpairs(ctrl, vfn_nvme_ctrl_fail(ctrl, ret == -ENODEV ? -ENODEV : -EIO));
+		log_err("%s: reset failed (%d): the controller stays failed until a reset succeeds", ctrl->hw.name,
+			ret);
+		return ret;
+	}
+	ctrl_mark_live(ctrl);
+	return vfn_nvme_aer_rearm(ctrl);
+}
+
 int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl)
 {
 	int ret;
@@ -198,19 +351,13 @@ int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl)
 		log_debug("ctrl_reset: NULL controller");
 		return -EINVAL;
 	}
-	log_info("%s: controller reset", ctrl->hw.name);
-	vfn_nvme_ctrl_set_failed(ctrl, -ECANCELED);
-	ctrl_fail_qpairs(ctrl, vfn_nvme_ctrl_failed(ctrl));
-	ret = vfn_nvme_ctrl_restart(ctrl);
-	if (!ret)
-		ret = ctrl_restart_qpairs(ctrl);
-	if (ret) {
-		vfn_nvme_ctrl_set_failed(ctrl, ret == -ENODEV ? -ENODEV : -ECANCELED);
-		ctrl_fail_qpairs(ctrl, vfn_nvme_ctrl_failed(ctrl));
-		return ret;
+	if (__atomic_exchange_n(&ctrl->resetting, 1, __ATOMIC_ACQ_REL)) {
+		log_debug("%s: reset refused: a reset is running (called from one of its callbacks?)", ctrl->hw.name);
+		return -EBUSY;
 	}
-	__atomic_store_n(&ctrl->failed, 0, __ATOMIC_RELEASE);
-	return vfn_nvme_aer_rearm(ctrl);
+	ret = ctrl_reset(ctrl);
+	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
+	return ret;
 }
 
 int vfn_nvme_abort(struct vfn_nvme_ctrl *ctrl, uint16_t sqid, uint16_t cid)

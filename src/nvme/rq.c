@@ -141,6 +141,12 @@ static int rq_sgl_blocks(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const uin
 			return -E2BIG;
 		}
 		chunk = mapped < len ? mapped : len;
+		if (qp->sgl_dword && ((iova | chunk) & 3)) {
+			log_debug(
+				"rq: SGL piece of %zu bytes at %#llx: the controller wants dword alignment and granularity",
+				chunk, (unsigned long long)iova);
+			return -EINVAL;
+		}
 		vfn_sgl_data_block(&descs[n++], iova, (uint32_t)chunk);
 		buf += chunk;
 		len -= chunk;
@@ -333,6 +339,27 @@ static void rq_sleep_irq(struct vfn_nvme_qpair *qp, uint64_t deadline)
 		log_debug("CQ %u: eventfd read failed", qp->cq.qid);
 }
 
+/*
+ * 0 while the controller works; once it failed (CSTS now: then it is
+ * quiesced and marked; or another pair or thread saw it) the pair's
+ * requests are failed and -EIO (CSTS.CFS), -ENODEV or the failure state
+ * comes back.
+ */
+static int rq_ctrl_check(struct vfn_nvme_qpair *qp)
+{
+	int failed = vfn_nvme_ctrl_failed(qp->ctrl), ret = 0;
+
+	if (!failed) {
+		ret = vfn_nvme_ctrl_check_csts(qp->ctrl);
+		if (!ret)
+			return 0;
+		failed = vfn_nvme_ctrl_fail(qp->ctrl, ret == -ENODEV ? -ENODEV : -ECANCELED);
+	}
+	if (qp->err != failed)
+		vfn_nvme_qpair_fail(qp, failed);
+	return ret ? ret : failed;
+}
+
 int vfn_rq_wait_cond(struct vfn_nvme_qpair *qp, bool (*cond)(const void *arg), const void *arg, uint32_t timeout_ms)
 {
 	uint64_t now = vfn_now_ns(), next_check = now + RQ_CSTS_CHECK_NS;
@@ -347,13 +374,9 @@ int vfn_rq_wait_cond(struct vfn_nvme_qpair *qp, bool (*cond)(const void *arg), c
 		if (now > deadline)
 			return -ETIMEDOUT;
 		if (now > next_check && qp->ctrl) {
-			ret = vfn_nvme_ctrl_check_csts(qp->ctrl);
-			if (ret) {
-				/* The whole controller is gone or failed: so is every request of the pair. */
-				vfn_nvme_ctrl_set_failed(qp->ctrl, ret == -ENODEV ? -ENODEV : -ECANCELED);
-				vfn_nvme_qpair_fail(qp, vfn_nvme_ctrl_failed(qp->ctrl));
+			ret = rq_ctrl_check(qp);
+			if (ret)
 				return ret;
-			}
 			next_check = now + RQ_CSTS_CHECK_NS;
 		}
 		if (qp->efd >= 0)
@@ -375,13 +398,14 @@ int vfn_rq_wait(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint32_t timeout_m
 		return -EINVAL;
 	}
 	ret = vfn_rq_wait_cond(qp, rq_not_inflight, rq, timeout_ms);
-	if (!ret && rq->state == VFN_RQ_DONE)
-		return 0;
-	if (rq->state == VFN_RQ_ABANDONED && rq->err) {
-		/* Failed by the driver (controller failed); one never sent is free at once. */
-		if (rq->flags & VFN_RQ_F_HELD)
-			vfn_rq_release(qp, rq);
-		return ret ? ret : rq->err;
+	if (rq->state == VFN_RQ_DONE && !rq->err)
+		return 0; /* completed by the controller (also when it failed right after) */
+	if (rq->state == VFN_RQ_DONE) {
+		/* Failed by the driver once the controller was stopped: nothing uses it any more. */
+		int err = rq->err;
+
+		vfn_rq_release(qp, rq);
+		return ret ? ret : err;
 	}
 	if (!ret) {
 		log_debug("rq_wait: cid %u was completed through its callback", rq->cid);
