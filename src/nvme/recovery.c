@@ -226,10 +226,29 @@ static int qpair_expire_walk(struct vfn_nvme_qpair *qp, uint64_t now, bool *esca
 	return n;
 }
 
+/* True if a request of @qp with a callback is past its deadline. */
+static bool qpair_any_expired(const struct vfn_nvme_qpair *qp, uint64_t now)
+{
+	const struct vfn_rq_tracker *t = &qp->rqs;
+
+	for (unsigned int i = 0; i < t->nr; i++) {
+		const struct vfn_rq *rq = &t->rqs[i];
+
+		if (rq->state == VFN_RQ_INFLIGHT && rq->cb && rq->deadline_ns && now >= rq->deadline_ns)
+			return true;
+	}
+	return false;
+}
+
 static int qpair_expire(struct vfn_nvme_qpair *qp, uint64_t now)
 {
 	bool escalate = false;
-	int n = qpair_expire_walk(qp, now, &escalate), err = -ECANCELED;
+	int n, err = -ECANCELED;
+
+	/* A completion already posted is no timeout (as Linux polls the CQ before it aborts). */
+	if (qpair_any_expired(qp, now))
+		vfn_nvme_qpair_reap(qp, 0);
+	n = qpair_expire_walk(qp, now, &escalate);
 
 	if (!escalate)
 		return n;
