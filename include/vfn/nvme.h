@@ -433,20 +433,27 @@ struct vfn_nvme_ns_info {
 /*
  * Opens @bdf through VFIO and brings the controller up: disables it (waiting
  * CAP.TO for CSTS.RDY=0), sets up the admin queue (AQA/ASQ/ACQ), writes CC
- * (MPS = host page size, IOSQES=6, IOCQES=4, CSS), enables it and waits for
- * CSTS.RDY=1, then identifies the controller and asks for I/O queues.
+ * (MPS = 4 KiB, or CAP.MPSMIN's pages if larger; IOSQES=6, IOCQES=4, CSS),
+ * enables it and waits for CSTS.RDY=1, then identifies the controller and
+ * asks for I/O queues.
  * @opts may be NULL.
  * Errors: those of vfn_vfio_open(); -ENOTSUP (not an NVMe controller, or no
  * NVM command set), -ETIMEDOUT (CSTS.RDY did not change within CAP.TO),
  * -EIO (CSTS.CFS set, or an admin command failed), -ENODEV (BAR0 reads as
  * all-ones: device gone), -EINVAL (@opts->admin_log_entries > 65536),
- * -ENOMEM.  On failure the device is closed again.
+ * -ENOMEM; -ENOTSUP also when CAP.MPSMIN's pages exceed the host's.  On
+ * failure the device is closed again.
  */
 VFN_API int vfn_nvme_ctrl_open(const char *bdf, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **out);
 
 /*
  * Shuts the controller down (CC.SHN normal, waiting for CSTS.SHST complete
- * within CAP.TO), disables it, and frees everything.  NULL is ignored.
+ * up to max(RTD3E, 5 s), at most 60 s; skipped for a failed controller),
+ * stops it (CC.EN=0, else a function-level reset, else bus mastering off:
+ * its DMA has stopped before anything is freed) and frees everything.
+ * Refused while queue pairs of @ctrl exist: it logs an error and returns
+ * with the controller open and working (destroy the pairs, then close).
+ * NULL is ignored.
  */
 VFN_API void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl);
 
@@ -476,8 +483,10 @@ VFN_API void vfn_nvme_reg_write64(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint
  * @timeout_ms 0 uses the controller's default.  The completion is copied to
  * @cqe (may be NULL).
  * Returns 0 if the controller completed the command with a success status,
- * -EIO if it completed with an error status (see @cqe for which),
- * -ETIMEDOUT if it did not complete in time, -ENODEV if the device is gone,
+ * -EIO if it completed with an error status (see @cqe for which) or the
+ * controller is failed (vfn_nvme_ctrl_failed(): then nothing is sent),
+ * -ETIMEDOUT if it did not complete in time (its data buffer stays mapped
+ * until a late completion or a reset), -ENODEV if the device is gone,
  * -EINVAL (@len beyond the controller's transfer limit), -ENOMEM.
  */
 VFN_API int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
@@ -526,24 +535,41 @@ VFN_API int vfn_nvme_set_features(struct vfn_nvme_ctrl *ctrl, uint8_t fid, uint3
 VFN_API int vfn_nvme_abort(struct vfn_nvme_ctrl *ctrl, uint16_t sqid, uint16_t cid);
 
 /*
- * Controller-level recovery.  Fails every request still in flight on every
- * queue pair of @ctrl with -ECANCELED (callbacks are called; sync waiters
- * return it), disables the controller (CC.EN=0, CSTS.RDY=0; a
- * function-level reset if it does not get there), re-initialises the
- * admin queue, Number of Queues and shadow doorbells, re-creates every I/O
- * queue pair with the same id, size and vector (callers' pointers stay
- * valid, command ids all free again) and re-arms Asynchronous Event
- * Requests.  Features other than Number of Queues are back to their
- * defaults.  No other thread may use @ctrl or its pairs meanwhile.
- * Returns 0, -ENODEV (device gone: everything stays failed with -ENODEV),
- * -ETIMEDOUT, -EIO (a command failed; the controller stays failed), -EINVAL.
+ * Controller-level recovery, in this order (docs/io.md, "Recovery"):
+ * 1. quiesce: CC.EN=0 and wait for CSTS.RDY=0 up to CAP.TO; if it does not
+ *    get there, a function-level reset; if that fails too, PCI bus
+ *    mastering off — the controller's DMA has stopped after this step;
+ * 2. fail what is outstanding on every pair: completions the controller
+ *    posted before it stopped are delivered as they are, every other
+ *    request in flight gets a made-up completion (Command Aborted By
+ *    Host, rq->err -ECANCELED): callbacks run, a request without one
+ *    becomes DONE and stays its caller's; abandoned requests are released;
+ * 3. re-create: the admin queue, Identify, Number of Queues and shadow
+ *    doorbells, then every I/O queue pair with the same id, size and
+ *    vector (callers' pointers stay valid), and Asynchronous Event
+ *    Requests.  Features other than Number of Queues are back to their
+ *    defaults.
+ * Callbacks in step 2 run with the controller stopped: see vfn_rq_cb (in
+ * <vfn/rq.h>) for what they may do.  No other thread may use @ctrl or its
+ * pairs meanwhile.
+ * Returns 0, or the controller stays failed: -ENODEV (device gone),
+ * -EIO (only bus mastering stopped it, or a command of step 3 failed),
+ * -ETIMEDOUT (it did not become ready), -EBUSY (called from a callback of
+ * a reset), -EINVAL.  A failed reset stops the controller again and leaves
+ * it failed (vfn_nvme_ctrl_failed() -EIO, or -ENODEV) with everything
+ * still allocated: every post returns that error, admin commands -EIO (or
+ * -ENODEV), reaps and timeout checks find nothing; pairs may be destroyed,
+ * the controller closed, or the reset tried again.
  */
 VFN_API int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl);
 
 /*
- * The controller's failure state: 0, -ECANCELED (CSTS.CFS seen, or a reset
- * failed) or -ENODEV (device gone), as the last check found it (see
- * vfn_nvme_qpair_check_timeouts()).  -EINVAL for NULL.
+ * The controller's failure state: 0, -ECANCELED (failed — CSTS.CFS seen, a
+ * timeout escalated — or a reset under way), -EIO (a reset failed) or
+ * -ENODEV (device gone), as the last check found it (see
+ * vfn_nvme_qpair_check_timeouts()).  It only rises until a reset succeeds,
+ * and is non-zero only once the controller was quiesced (no DMA).
+ * -EINVAL for NULL.
  */
 VFN_API int vfn_nvme_ctrl_failed(const struct vfn_nvme_ctrl *ctrl);
 
@@ -562,7 +588,9 @@ typedef void (*vfn_nvme_aer_cb)(struct vfn_nvme_ctrl *ctrl, uint32_t dw0, void *
  * queue entries - 2) Asynchronous Event Requests outstanding (re-armed
  * after each event and after a reset); NULL stops re-arming (requests
  * already outstanding stay, their events are dropped).  Returns 0,
- * -ENOTSUP (admin queue too small), -EINVAL, or as vfn_nvme_admin_sync().
+ * -ENOTSUP (admin queue too small), -EINVAL, -EIO/-ENODEV while the
+ * controller is failed (the callback is kept: the requests are posted by
+ * the next successful reset), or as vfn_nvme_admin_sync().
  */
 VFN_API int vfn_nvme_aer_set_callback(struct vfn_nvme_ctrl *ctrl, vfn_nvme_aer_cb cb, void *arg);
 

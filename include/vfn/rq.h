@@ -20,6 +20,15 @@
  * A queue pair is not thread-safe: one thread drives it at a time.
  * The structures below are public so the short functions can be inline;
  * callers read them but change only rq->cb and rq->opaque.
+ *
+ * Ownership: a request has exactly one owner at every moment (see enum
+ * vfn_rq_state): the tracker while FREE; the caller while ALLOCATED or
+ * DONE; the controller (and the driver for it) while INFLIGHT, SPLIT or
+ * ABANDONED.  The caller gets it back only completed: by the controller
+ * (its CQE), or by the driver once the controller was quiesced (recovery,
+ * see vfn_nvme_ctrl_reset()), never while the device may still touch its
+ * data buffer.  A request with a callback is handed to the callback and
+ * released when it returns; one without stays DONE until vfn_rq_free().
  */
 #ifndef VFN_RQ_H
 #define VFN_RQ_H
@@ -41,21 +50,32 @@ struct vfn_nvme_qpair;
 struct vfn_rq;
 
 /*
- * Completion callback, called from vfn_nvme_qpair_reap(): @cqe is the
- * completion (as stored in rq->cqe).  The request is released when the
- * callback returns (unless the callback freed it itself): do not keep @rq.
- * A callback may post and submit commands, but not reap the same pair.
+ * Completion callback, called from vfn_nvme_qpair_reap() — or, with a
+ * made-up completion (rq->err set), from recovery: vfn_nvme_ctrl_reset(),
+ * vfn_nvme_qpair_check_timeouts() and the synchronous helpers' waits,
+ * always after the controller was quiesced.  @cqe is the completion (as
+ * stored in rq->cqe).  The request is released when the callback returns
+ * (unless the callback freed it itself): do not keep @rq.
+ *
+ * A callback may: free @rq or other requests it owns, allocate requests,
+ * post and submit commands on any pair (while the controller is failed or
+ * being reset the post is refused with qp->err — nothing reaches the
+ * device — so re-submit after vfn_nvme_ctrl_reset() returned), send admin
+ * commands (refused with -EIO while failed), read any state.  It must not
+ * reap the same pair, destroy a pair, or reset or close the controller
+ * (a reset from a reset's callback returns -EBUSY).
  */
 typedef void (*vfn_rq_cb)(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe);
 
-/* Life of a request. */
+/* Life of a request, and who owns it in each state. */
 enum vfn_rq_state {
-	VFN_RQ_FREE = 0,  /* on the free list */
-	VFN_RQ_ALLOCATED, /* owned by the caller, not posted */
-	VFN_RQ_INFLIGHT,  /* posted, completion not seen yet */
-	VFN_RQ_DONE,	  /* completed (no callback): rq->cqe is valid */
-	VFN_RQ_ABANDONED, /* given up while in flight: its completion is dropped */
-	VFN_RQ_SPLIT,	  /* never sent: stands for a split transfer's pieces in flight */
+	VFN_RQ_FREE = 0,  /* the tracker's: on the free list */
+	VFN_RQ_ALLOCATED, /* the caller's, not posted */
+	VFN_RQ_INFLIGHT,  /* the controller's: posted, completion not seen yet */
+	VFN_RQ_DONE,	  /* the caller's (no callback): completed, rq->cqe and rq->err valid */
+	VFN_RQ_ABANDONED, /* the driver's: the caller gave it up in flight; released by its late
+			     completion (dropped) or once the controller is quiesced */
+	VFN_RQ_SPLIT,	  /* the driver's until its callback: stands for a split transfer's pieces */
 };
 
 /* rq->flags */
@@ -71,8 +91,10 @@ struct vfn_rq {
 	/*
 	 * 0 if the controller completed the request; else why the driver
 	 * completed it with a made-up completion (status
-	 * VFN_NVME_SC_HOST_ABORTED): -ETIMEDOUT (timed out), -ECANCELED
-	 * (controller failed or being reset), -ENODEV (device gone).
+	 * VFN_NVME_SC_HOST_ABORTED) after quiescing the controller:
+	 * -ETIMEDOUT (expired: timed out after an Abort, or Abort went
+	 * unanswered), -ECANCELED (controller failed or being reset),
+	 * -ENODEV (device gone).
 	 */
 	int32_t err;
 	vfn_rq_cb cb;		 /* called on completion; NULL: the request stays DONE */
@@ -171,10 +193,11 @@ static inline void vfn_rq_release(struct vfn_nvme_qpair *qp, struct vfn_rq *rq)
 }
 
 /*
- * Gives @rq back.  A request still in flight is abandoned instead: its
- * command id returns to the free list only when its completion arrives (and
- * is dropped), so it is never reused while the controller may answer it.
- * Freeing a free or abandoned request does nothing.
+ * Gives @rq back.  A request still in flight is abandoned instead (it
+ * becomes the driver's): its command id returns to the free list only when
+ * its completion arrives (and is dropped), or once the controller is
+ * quiesced by a reset, so it is never reused while the controller may
+ * answer it.  Freeing a free or abandoned request does nothing.
  */
 static inline void vfn_rq_free(struct vfn_nvme_qpair *qp, struct vfn_rq *rq)
 {
@@ -194,8 +217,9 @@ static inline struct vfn_rq *vfn_rq_lookup(struct vfn_nvme_qpair *qp, uint16_t c
  * Sets @sqe's command id to @rq's, copies it to the SQ tail and marks @rq in
  * flight, without ringing the doorbell (vfn_nvme_qpair_submit() does).
  * -EBUSY if the SQ is full, -EINVAL if @rq is not ALLOCATED (not logged:
- * this is the hot path), qp->err (-ECANCELED, -ENODEV) while the controller
- * is failed.  A command that an injection rule matches is not sent (see
+ * this is the hot path), qp->err (-ECANCELED while failed or being reset,
+ * -EIO after a reset failed, -ENODEV device gone) while the controller is
+ * failed: nothing is posted then.  A command that an injection rule matches is not sent (see
  * vfn_nvme_inject_status()) and still counts as posted.
  */
 /*
@@ -274,8 +298,10 @@ static inline void vfn_nvme_qpair_submit(struct vfn_nvme_qpair *qp)
  * @len 0 clears the data pointer.  @buf must be DMA-mapped; for PRPs it
  * must lie in one mapping and be dword aligned.  No allocation, no syscall.
  * Errors: -EFAULT (@buf not mapped), -EINVAL (@len beyond qp->max_xfer,
- * unaligned, or PRPs across mappings), -ENOTSUP (@sgl but the controller
- * has no SGL support), -E2BIG (more pieces than the segment holds).
+ * unaligned, PRPs across mappings, or an SGL piece not dword aligned and
+ * sized when the controller asks for that: SGLS 10b, qp->sgl_dword),
+ * -ENOTSUP (@sgl but the controller has no SGL support), -E2BIG (more
+ * pieces than the segment holds).
  */
 VFN_API int vfn_rq_map(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 		       bool sgl);
@@ -333,18 +359,20 @@ VFN_API int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max);
  * the queue meanwhile: spins in polling mode, sleeps on the eventfd in
  * interrupt mode.  @timeout_ms 0 uses qp->timeout_ms.  Returns 0 (the
  * completion is in rq->cqe, whatever its status), or -ETIMEDOUT, -ENODEV
- * (device gone), -EIO (controller fatal status) — then @rq is abandoned
- * (do not free it again) and a late completion is dropped — or
- * -ECANCELED / -ENODEV (rq->err) when the controller failed or is being
- * reset (see vfn_nvme_qpair_check_timeouts()).  With the command log on,
- * a timeout dumps it at debug log level.
+ * (device gone), -EIO (controller fatal status), or -ECANCELED / -EIO
+ * when the controller failed otherwise or a reset failed.  On any error @rq
+ * is no longer the caller's (do not free it): after -ETIMEDOUT it is
+ * abandoned, in flight with the controller, which may still move its data
+ * until the late completion or a reset; after the others the controller
+ * was quiesced first and @rq is released.  With the command log on, a
+ * timeout dumps it at debug log level.
  */
 VFN_API int vfn_rq_wait(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint32_t timeout_ms);
 
 /* ---- Queue pairs -------------------------------------------------------- */
 
 struct vfn_nvme_qpair_opts {
-	uint32_t entries;    /* SQ and CQ entries, 2..CAP.MQES+1; 0: 256 (capped) */
+	uint32_t entries;    /* SQ and CQ entries, 2..info->qpair_max_entries; 0: 256 (capped) */
 	bool irq;	     /* one MSI-X vector (= qid) on an eventfd; false: polled */
 	uint32_t timeout_ms; /* default for the synchronous helpers; 0: 30000 */
 };
@@ -354,16 +382,22 @@ struct vfn_nvme_qpair_opts {
  * tracker; with opts->irq also an eventfd (EFD_NONBLOCK|EFD_CLOEXEC) bound
  * to MSI-X vector @qid.  @opts may be NULL.  The pair is owned by the
  * caller: vfn_nvme_qpair_destroy() it before closing @ctrl.
- * Errors: -EINVAL (bad qid or entries), -ENOTSUP (irq but no vector @qid),
- * -EIO (the controller refused a Create command; see the log), -ENOMEM, or
- * as vfn_dma_alloc().  Nothing stays behind on failure.
+ * Errors: -EINVAL (bad qid or entries), -EBUSY (a pair with @qid exists:
+ * refused before anything, its vector and queues untouched), -ENOTSUP (irq
+ * but no vector @qid), -EIO (the controller refused a Create command, see
+ * the log, or it failed), -ENODEV, -ENOMEM, or as vfn_dma_alloc().
+ * Nothing stays behind on failure.
  */
 VFN_API int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct vfn_nvme_qpair_opts *opts,
 				  struct vfn_nvme_qpair **out);
 
 /*
  * Deletes the SQ then the CQ on the controller, unroutes the vector, closes
- * the eventfd and frees everything (requests still in flight are forgotten).
+ * the eventfd and frees everything (requests still in flight are forgotten,
+ * their callbacks not called).  If a Delete fails the controller may still
+ * use the rings: they stay mapped (retired, their IOVA not handed out
+ * again) until the controller is disabled by a reset or close.  On a
+ * failed controller (quiesced) nothing is sent.  Not from a callback.
  * NULL is ignored.
  */
 VFN_API void vfn_nvme_qpair_destroy(struct vfn_nvme_qpair *qp);
@@ -477,17 +511,25 @@ VFN_API int vfn_nvme_io_async(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sq
 /*
  * Times out the pair's requests that have a callback: a request in flight
  * is timed from the first check that sees it (so call this periodically,
- * e.g. every second; @now_ns 0 reads vfn_now_ns()); once qp->timeout_ms
- * has passed since, its callback gets a made-up completion (status
- * VFN_NVME_SC_HOST_ABORTED, rq->err -ETIMEDOUT) and the request stays
- * abandoned until its late completion (dropped) or a controller reset.
- * For the first one per check it sends Abort and waits up to
- * qp->timeout_ms: if the controller does not answer that either, it is
- * marked failed (-ECANCELED, as below).  Also reads CSTS: on CSTS.CFS (-ECANCELED) or all-ones (-ENODEV), or if
- * another pair already saw that, every request in flight fails with that
- * error and posts are refused until vfn_nvme_ctrl_reset().  With the
- * command log on, a timeout dumps it at debug log level.  No allocation;
- * blocks only while an Abort is waited for.  Returns the number of
+ * e.g. every second; @now_ns 0 reads vfn_now_ns(); not from a callback).
+ * When one is past its deadline, the CQ is reaped first (a completion
+ * already posted is no timeout).  Once qp->timeout_ms has passed, Abort is
+ * sent for it (waiting up to qp->timeout_ms for the answer) and it gets
+ * another qp->timeout_ms: the request stays in flight — if the controller
+ * aborts it, it completes from the controller with Command Abort
+ * Requested (rq->err 0).  If that passes too, or Abort goes unanswered,
+ * the controller is quiesced (see vfn_nvme_ctrl_reset()) and marked
+ * failed (-ECANCELED), then every request of the pair fails: the expired
+ * ones with -ETIMEDOUT, the others with -ECANCELED (status
+ * VFN_NVME_SC_HOST_ABORTED); other pairs fail theirs at their next check.
+ * A command held back by injection (never sent) times out at its first
+ * deadline.  Also reads CSTS: on CSTS.CFS (-ECANCELED) or all-ones
+ * (-ENODEV), or if another pair or a failed reset marked the controller
+ * failed, the controller is quiesced (if not yet), every request in
+ * flight fails with that error and posts are refused until a
+ * vfn_nvme_ctrl_reset() succeeds.  With the command log on, a timeout
+ * dumps it at debug log level.  No allocation; blocks only while an Abort
+ * is waited for or the controller is quiesced.  Returns the number of
  * requests completed with an error, or -EINVAL.
  */
 VFN_API int vfn_nvme_qpair_check_timeouts(struct vfn_nvme_qpair *qp, uint64_t now_ns);
