@@ -9,6 +9,7 @@
 #   lint  cppcheck, scan-build, clang-format     (scripts/lint.sh)
 #   fuzz  each libFuzzer target for a bounded time, then the corpus replay
 #                                                (scripts/fuzz.sh, clang)
+#   memcheck  valgrind memcheck runs (the reset storm)  (gcc)
 # Ends with one line "check: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +79,9 @@ count_lines() {
 }
 
 if [ "$full" = 1 ]; then
+	if command -v valgrind >/dev/null; then
+		run_suites build -- memcheck
+	fi
 	echo "== lint"
 	rc=0
 	out=$(scripts/lint.sh 2>&1) || rc=$?
