@@ -530,7 +530,8 @@ VFN_API int vfn_nvme_io_async(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sq
  * vfn_nvme_ctrl_reset() succeeds.  With the command log on, a timeout
  * dumps it at debug log level.  No allocation; blocks only while an Abort
  * is waited for or the controller is quiesced.  Returns the number of
- * requests completed with an error, or -EINVAL.
+ * requests the driver completed with a made-up error completion (those the
+ * controller ended itself meanwhile are not counted), or -EINVAL.
  */
 VFN_API int vfn_nvme_qpair_check_timeouts(struct vfn_nvme_qpair *qp, uint64_t now_ns);
 

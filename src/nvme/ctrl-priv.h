@@ -161,11 +161,12 @@ void vfn_nvme_admin_reset(struct vfn_nvme_ctrl *ctrl);
 int vfn_nvme_aer_rearm(struct vfn_nvme_ctrl *ctrl);
 
 /*
- * ctrl.c: step 1 of every recovery, stopping the controller's DMA: CC.EN=0
- * and CSTS.RDY=0 within CAP.TO; if it does not get there, a function-level
- * reset (hw reset op) and CSTS.RDY=0 again; if that fails too, PCI bus
- * mastering off (hw bus_master op; ctrl->dma_off then).  Call with
- * recovery_lock held.  Returns 0 (disabled: it can be enabled again), -EIO
+ * ctrl.c: step 1 of every recovery, stopping the controller's DMA: a
+ * controller that still works first deletes the pairs' I/O queues (best
+ * effort, each Delete bounded by CAP.TO); then CC.EN=0 and CSTS.RDY=0
+ * within CAP.TO; if it does not get there, a function-level reset (hw
+ * reset op) and CSTS.RDY=0 again; if that fails too, PCI bus mastering off
+ * (hw bus_master op; ctrl->dma_off then).  Call with recovery_lock held.  Returns 0 (disabled: it can be enabled again), -EIO
  * (only bus mastering stopped it) or -ENODEV (device gone, or even the bus
  * master write failed: nothing can reach the device).
  */

@@ -202,9 +202,67 @@ static int ctrl_bus_master_off(struct vfn_nvme_ctrl *ctrl)
 	return -EIO;
 }
 
+/* Delete I/O SQ or CQ @qid, waiting at most CAP.TO; 0 if the controller did it. */
+static int ctrl_delete_queue(struct vfn_nvme_ctrl *ctrl, uint8_t opcode, uint16_t qid)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = opcode, .cdw10 = vfn_cpu_to_le32(qid) };
+
+	return vfn_nvme_admin_sync(ctrl, &sqe, NULL, 0, NULL, ctrl->rdy_timeout_ms);
+}
+
+/* The qids of the controller's queue pairs (*@nr of them; free() the array), or NULL. */
+static uint16_t *ctrl_qpair_qids(struct vfn_nvme_ctrl *ctrl, unsigned int *nr)
+{
+	uint16_t *qids = NULL;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&ctrl->admin.lock);
+	for (struct vfn_nvme_qpair *qp = ctrl->qpairs; qp; qp = qp->ctrl_next)
+		n++;
+	if (n)
+		qids = malloc(n * sizeof(*qids));
+	*nr = 0;
+	for (struct vfn_nvme_qpair *qp = ctrl->qpairs; qids && qp; qp = qp->ctrl_next)
+		qids[(*nr)++] = qp->sq.qid;
+	pthread_mutex_unlock(&ctrl->admin.lock);
+	return qids;
+}
+
+/*
+ * A controller that still works (CSTS.RDY=1, no CFS) first deletes the
+ * pairs' I/O queues, as Linux (nvme_disable_io_queues()) and SPDK do
+ * before CC.EN=0: it finishes or aborts what it holds itself, its own way,
+ * before the reset (QEMU 7.2's controller completes requests a reset caught
+ * mid-flight into freed queues, and crashes).  Best effort: the first
+ * Delete that fails, or is not answered within CAP.TO, ends it.
+ */
+static void ctrl_delete_io_queues(struct vfn_nvme_ctrl *ctrl)
+{
+	uint32_t csts = reg_read32(ctrl, VFN_NVME_REG_CSTS);
+	unsigned int nr, i;
+	uint16_t *qids;
+	int ret = 0;
+
+	if (csts == UINT32_MAX || (csts & VFN_NVME_CSTS_CFS) || !(csts & VFN_NVME_CSTS_RDY) ||
+	    vfn_nvme_admin_refused(ctrl))
+		return;
+	qids = ctrl_qpair_qids(ctrl, &nr);
+	for (i = 0; i < nr && !ret; i++)
+		ret = ctrl_delete_queue(ctrl, VFN_NVME_ADMIN_DELETE_SQ, qids[i]);
+	for (i = 0; i < nr && !ret; i++)
+		ret = ctrl_delete_queue(ctrl, VFN_NVME_ADMIN_DELETE_CQ, qids[i]);
+	if (ret)
+		log_info("%s: deleting the I/O queues before the disable failed (%d): disabling now", ctrl->hw.name,
+			 ret);
+	free(qids);
+}
+
 int vfn_nvme_ctrl_quiesce(struct vfn_nvme_ctrl *ctrl)
 {
-	int ret = ctrl_disable(ctrl), off;
+	int ret, off;
+
+	ctrl_delete_io_queues(ctrl);
+	ret = ctrl_disable(ctrl);
 
 	if (ret == -ETIMEDOUT)
 		ret = ctrl_flr(ctrl);

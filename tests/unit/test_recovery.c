@@ -142,6 +142,30 @@ static void arm(struct env *e, enum vfn_sim_fault_action action, uint8_t opcode,
 	assert_int_equal(vfn_sim_fault_add(e->sim, &f), 0);
 }
 
+/*
+ * The controller refuses Delete I/O SQ from now on: a quiesce cannot have
+ * it abort its commands itself (it deletes a working controller's queues
+ * first), the driver fails them.
+ */
+static void refuse_deletes(struct env *e)
+{
+	struct vfn_sim_fault f = { .action = VFN_SIM_FAULT_STATUS,
+				   .sqid = 0,
+				   .opcode = VFN_NVME_ADMIN_DELETE_SQ,
+				   .repeat = true,
+				   .status = VFN_NVME_SC_INTERNAL };
+
+	assert_int_equal(vfn_sim_fault_add(e->sim, &f), 0);
+}
+
+/* Ended by the controller itself: its SQ was deleted before the disable (Command Aborted due to SQ Deletion). */
+static void assert_aborted_by_deletion(const struct seen *s)
+{
+	assert_int_equal(s->calls, 1);
+	assert_int_equal(s->err, 0);
+	assert_int_equal(s->status, VFN_NVME_SC_ABORT_QUEUE);
+}
+
 /* Arms @action (@delay_ms) for writes on the first pair, posts one write at LBA 0 and waits @wait_ms. */
 static void faulted_write(struct env *e, enum vfn_sim_fault_action action, uint32_t delay_ms, struct seen *s,
 			  unsigned int wait_ms)
@@ -526,15 +550,16 @@ static void test_timeout_unanswered(void **state)
 	assert_int_equal(vfn_nvme_qpair_check_timeouts(e.qp, t0), 0);
 	assert_int_equal(write_async(&e, e.qp, 1, &slow), 0); /* posted later: not timed out yet */
 	sleep_ms(10);
-	/* The Abort goes unanswered: no second chance, the controller is quiesced, then both fail. */
-	assert_int_equal(vfn_nvme_qpair_check_timeouts(e.qp, t0 + T_NS), 2);
+	/* The Abort goes unanswered: no second chance, the controller is quiesced, then both end. */
+	assert_int_equal(vfn_nvme_qpair_check_timeouts(e.qp, t0 + T_NS), 1);
 	assert_quiesced_in_cb(&s);
 	assert_quiesced_in_cb(&slow);
 	assert_int_equal(s.err, -ETIMEDOUT);
-	assert_int_equal(slow.err, -ECANCELED);
+	/* The controller answers admin commands again: it deleted the SQ, aborting what it held. */
+	assert_aborted_by_deletion(&slow);
 	assert_int_equal(vfn_nvme_ctrl_failed(e.ctrl), -ECANCELED);
 	assert_int_equal(e.qp->rqs.stats.timed_out, 1);
-	assert_int_equal(e.qp->rqs.stats.cancelled, 1);
+	assert_int_equal(e.qp->rqs.stats.cancelled, 0);
 	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), 0);
 	write_read_back(&e, e.qp, 2, 2, 0x77);
 	env_close(&e);
@@ -581,9 +606,10 @@ static void test_failed_reset_never_ready(void **state)
 	assert_int_equal(vfn_nvme_write_async(e.qp, &e.ns, 1, 1, e.buf, false, seen_cb, &late), 0);
 	vfn_sim_fault_never_ready(e.sim, true);
 	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), -ETIMEDOUT);
-	assert_int_equal(s.calls, 1);
-	assert_int_equal(s.err, -ECANCELED);
+	assert_aborted_by_deletion(&s);
+	/* Never rung: the controller never saw it, the driver failed it. */
 	assert_int_equal(late.calls, 1);
+	assert_int_equal(late.err, -ECANCELED);
 	late = (struct seen){ 0 };
 	assert_dead(&e, &late);
 	vfn_sim_fault_never_ready(e.sim, false);
@@ -615,7 +641,11 @@ static void test_failed_reset_recreate(void **state)
 	env_close(&e);
 }
 
-/* Item 2: reset runs the callbacks of what was outstanding only once the controller is stopped. */
+/*
+ * Item 2: reset runs the callbacks of what was outstanding only once the
+ * controller is stopped — whether the controller ended the commands itself
+ * (its queues deleted first) or, refusing that, the driver failed them.
+ */
 static void test_reset_quiesces_first(void **state)
 {
 	struct vfn_nvme_qpair_opts irq = { .irq = true, .entries = 8 };
@@ -641,9 +671,31 @@ static void test_reset_quiesces_first(void **state)
 	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), 0);
 	for (int i = 0; i < 4; i++) {
 		assert_quiesced_in_cb(&s[i]);
-		assert_int_equal(s[i].err, -ECANCELED);
+		assert_aborted_by_deletion(&s[i]);
 	}
 	write_read_back(&e, qp2, 10, 2, 0x83);
+
+	refuse_deletes(&e);
+	for (int i = 0; i < 4; i++) {
+		struct vfn_sim_fault f = { .action = VFN_SIM_FAULT_DELAY,
+					   .sqid = i < 2 ? 1 : 2,
+					   .opcode = VFN_NVME_CMD_WRITE,
+					   .delay_ms = 10000 };
+
+		s[i] = (struct seen){ .ctrl = e.ctrl };
+		assert_int_equal(vfn_sim_fault_add(e.sim, &f), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(write_async(&e, i < 2 ? e.qp : qp2, (uint64_t)i, &s[i]), 0);
+	sleep_ms(20);
+	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_quiesced_in_cb(&s[i]);
+		assert_int_equal(s[i].err, -ECANCELED);
+		assert_int_equal(s[i].status, VFN_NVME_SC_HOST_ABORTED);
+	}
+	vfn_sim_fault_clear(e.sim);
+	write_read_back(&e, qp2, 12, 2, 0x8b);
 	vfn_nvme_qpair_destroy(qp2);
 	env_close(&e);
 }
@@ -710,6 +762,7 @@ static void test_quiesce_escalates(void **state)
 	(void)state;
 	env_open(&e, "sim:");
 	s.ctrl = e.ctrl;
+	refuse_deletes(&e); /* nothing stops the wedged controller but the disable, the FLR or bus mastering */
 	faulted_write(&e, VFN_SIM_FAULT_DELAY, 10000, &s, 20);
 	vfn_sim_fault_wedge(e.sim, 1);
 	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), 0); /* CAP.TO, then function-level reset */
@@ -734,6 +787,7 @@ static void test_quiesce_escalates(void **state)
 	assert_int_equal(vfn_nvme_qpair_reap(e.qp, 0), 0);
 
 	vfn_sim_fault_wedge(e.sim, 0);
+	vfn_sim_fault_clear(e.sim);
 	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), 0);
 	assert_false(__atomic_load_n(&e.sim->dma_off, __ATOMIC_ACQUIRE));
 	write_read_back(&e, e.qp, 5, 1, 0x87);
@@ -755,6 +809,7 @@ static void test_reset_keeps_callers_request(void **state)
 
 	(void)state;
 	env_open(&e, "sim:");
+	refuse_deletes(&e); /* the driver, not the controller, ends the commands */
 	arm(&e, VFN_SIM_FAULT_DELAY, VFN_NVME_CMD_WRITE, 10000);
 	arm(&e, VFN_SIM_FAULT_DELAY, VFN_NVME_CMD_WRITE, 10000);
 	rq = vfn_rq_alloc(e.qp);
@@ -781,6 +836,7 @@ static void test_reset_keeps_callers_request(void **state)
 		vfn_rq_free(e.qp, taken[--n]);
 	vfn_rq_free(e.qp, rq);
 	assert_int_equal(e.qp->rqs.nr_free, e.qp->rqs.nr);
+	vfn_sim_fault_clear(e.sim);
 	write_read_back(&e, e.qp, 7, 1, 0x88);
 	env_close(&e);
 }

@@ -6,4 +6,16 @@
 
 t_run_cmocka io test_vm_io
 
+# The reset storm, then no IOMMU fault in the kernel log since it started:
+# every DMA of the controller hit memory still mapped.
+dmesg -c >/dev/null
+t_run_cmocka storm test_vm_storm
+t_capture dmesg
+if printf '%s\n' "$T_OUT" | grep -qiE 'DMAR.*(fault|Request device)|iommu.*fault'; then
+	t_result 1 "storm: no IOMMU fault in the kernel log"
+	t_diag "$(printf '%s\n' "$T_OUT" | grep -iE 'DMAR|iommu' | head -20)"
+else
+	t_result 0 "storm: no IOMMU fault in the kernel log"
+fi
+
 t_done
