@@ -34,6 +34,7 @@
 #define TIMEOUT_MS 2000u	     /* the pairs' timeout: checks run on made-up clocks, never wait for it */
 #define NEVER_READY_EVERY 250	     /* one restart in that many never becomes ready (each costs CAP.TO) */
 #define SPEC "sim:lbads=9,nsze=4096" /* 512-byte blocks */
+#define RB_PER_QP 2		     /* LBAs read back per pair after each reset */
 
 enum {
 	OP_FREE,
@@ -65,8 +66,9 @@ struct storm {
 	struct vfn_sim *sim;
 	struct vfn_nvme_qpair *qp[NR_QP];
 	struct vfn_nvme_ns_info ns;
-	uint8_t *mem; /* op buffers, then the check buffer */
+	uint8_t *mem; /* op buffers, then the read-back buffers */
 	size_t mem_len;
+	uint8_t *rb_buf[NR_QP * RB_PER_QP];
 	struct op ops[NR_QP][MAX_OPS];
 	struct lba_state lbas[NR_QP][LBAS];
 	unsigned int inflight[NR_QP];
@@ -332,20 +334,51 @@ static void reset(struct storm *st, bool never_ready)
 	vfn_sim_fault_clear(st->sim);
 }
 
-/* Data written before the reset reads back: a few LBAs of each pair, synchronously. */
+struct rb {
+	struct storm *st;
+	unsigned int qp;
+	uint32_t lba;
+	uint8_t *buf;
+	bool done;
+};
+
+static void rb_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+{
+	struct rb *r = rq->opaque;
+
+	(void)qp;
+	assert_false(r->done);
+	assert_int_equal(rq->err, 0);
+	assert_int_equal(vfn_nvme_cqe_status(cqe), 0);
+	check_data(r->st, r->qp, r->lba, r->buf);
+	r->done = true;
+}
+
+/* Data written before the reset reads back: two LBAs of each pair, all read at once. */
 static void read_back(struct storm *st)
 {
-	uint8_t *buf = st->mem + st->mem_len - st->ns.lba_size;
+	struct rb rb[NR_QP * RB_PER_QP];
+	uint64_t deadline = vfn_now_ns() + 10000000000ull;
+	unsigned int n = 0, done;
 
 	for (unsigned int q = 0; q < NR_QP; q++) {
-		for (int i = 0; i < 2; i++) {
-			uint32_t lba = rnd(st, LBAS);
-
-			assert_int_equal(
-				vfn_nvme_read(st->qp[q], &st->ns, (uint64_t)q * LBAS + lba, 1, buf, NULL, NULL), 0);
-			check_data(st, q, lba, buf);
+		for (unsigned int i = 0; i < RB_PER_QP; i++, n++) {
+			rb[n] = (struct rb){ .st = st, .qp = q, .lba = rnd(st, LBAS), .buf = st->rb_buf[n] };
+			memset(rb[n].buf, 0x5a, st->ns.lba_size);
+			assert_int_equal(vfn_nvme_read_async(st->qp[q], &st->ns, (uint64_t)q * LBAS + rb[n].lba, 1,
+							     rb[n].buf, false, rb_done, &rb[n]),
+					 0);
 		}
+		vfn_nvme_qpair_submit(st->qp[q]);
 	}
+	do {
+		done = 0;
+		for (unsigned int q = 0; q < NR_QP; q++)
+			vfn_nvme_qpair_reap(st->qp[q], 0);
+		for (unsigned int i = 0; i < n; i++)
+			done += rb[i].done;
+	} while (done < n && vfn_now_ns() < deadline);
+	assert_int_equal(done, n);
 }
 
 static void aer_cb(struct vfn_nvme_ctrl *ctrl, uint32_t dw0, void *arg)
@@ -370,11 +403,13 @@ static void storm_open(struct storm *st, uint64_t seed)
 		qo.irq = q & 1;
 		assert_int_equal(vfn_nvme_qpair_create(st->ctrl, (uint16_t)(q + 1), &qo, &st->qp[q]), 0);
 	}
-	st->mem_len = (size_t)(NR_QP * MAX_OPS + 1) * st->ns.lba_size;
+	st->mem_len = (size_t)(NR_QP * MAX_OPS + NR_QP * RB_PER_QP) * st->ns.lba_size;
 	assert_true(vfn_dma_alloc(vfn_nvme_ctrl_iommu(st->ctrl), st->mem_len, (void **)&st->mem, &iova) > 0);
 	for (unsigned int q = 0; q < NR_QP; q++)
 		for (unsigned int i = 0; i < MAX_OPS; i++)
 			st->ops[q][i].buf = st->mem + (size_t)(q * MAX_OPS + i) * st->ns.lba_size;
+	for (unsigned int i = 0; i < NR_QP * RB_PER_QP; i++)
+		st->rb_buf[i] = st->mem + (size_t)(NR_QP * MAX_OPS + i) * st->ns.lba_size;
 }
 
 static void storm_close(struct storm *st)
