@@ -570,8 +570,9 @@ void vfn_nvme_admin_reset(struct vfn_nvme_ctrl *ctrl)
 	pthread_mutex_unlock(&a->lock);
 }
 
-int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
-			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+/* vfn_nvme_admin_sync() but for delivering asynchronous events. */
+static int admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		      struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
 {
 	struct vfn_nvme_cqe c = { 0 };
 	uint16_t status;
@@ -589,7 +590,6 @@ int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, vo
 	pthread_mutex_lock(&ctrl->admin.lock);
 	ret = admin_exec(ctrl, sqe, buf, len, &c, timeout_ms ? timeout_ms : ctrl->admin_timeout_ms);
 	pthread_mutex_unlock(&ctrl->admin.lock);
-	aer_deliver(ctrl);
 	if (cqe)
 		*cqe = c;
 	if (ret)
@@ -600,6 +600,21 @@ int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, vo
 		log_debug("%s: admin opcode 0x%02x (%s) failed: %s (status 0x%x)", ctrl->hw.name, sqe->opcode,
 			  vfn_nvme_opcode_str(true, sqe->opcode), vfn_nvme_status_str(status), status);
 	return ret;
+}
+
+int vfn_nvme_admin_sync(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	int ret = admin_sync(ctrl, sqe, buf, len, cqe, timeout_ms);
+
+	if (ctrl)
+		aer_deliver(ctrl);
+	return ret;
+}
+
+int vfn_nvme_admin_sync_quiet(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, uint32_t timeout_ms)
+{
+	return admin_sync(ctrl, sqe, NULL, 0, NULL, timeout_ms);
 }
 
 int vfn_nvme_identify(struct vfn_nvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf, uint16_t *status)

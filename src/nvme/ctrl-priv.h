@@ -230,6 +230,13 @@ int vfn_nvme_qpair_restart(struct vfn_nvme_qpair *qp);
  */
 void vfn_nvme_admin_retire(struct vfn_nvme_ctrl *ctrl, void *vaddr, size_t len, int32_t cid);
 
+/*
+ * admin.c: vfn_nvme_admin_sync() of a command without data that runs no
+ * callback: events it meets stay queued for the next admin command or
+ * vfn_nvme_admin_poll().  For recovery, which holds recovery_lock.
+ */
+int vfn_nvme_admin_sync_quiet(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_sqe *sqe, uint32_t timeout_ms);
+
 /* admin.c: 0 if admin commands may go to the controller now, else -EIO or -ENODEV (failed). */
 int vfn_nvme_admin_refused(struct vfn_nvme_ctrl *ctrl);
 

@@ -207,7 +207,8 @@ static int ctrl_delete_queue(struct vfn_nvme_ctrl *ctrl, uint8_t opcode, uint16_
 {
 	struct vfn_nvme_sqe sqe = { .opcode = opcode, .cdw10 = vfn_cpu_to_le32(qid) };
 
-	return vfn_nvme_admin_sync(ctrl, &sqe, NULL, 0, NULL, ctrl->rdy_timeout_ms);
+	/* No AER callback from inside a recovery: it might recover too. */
+	return vfn_nvme_admin_sync_quiet(ctrl, &sqe, ctrl->rdy_timeout_ms);
 }
 
 /* The qids of the controller's queue pairs (*@nr of them; free() the array), or NULL. */

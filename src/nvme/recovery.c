@@ -275,10 +275,20 @@ int vfn_nvme_qpair_check_timeouts(struct vfn_nvme_qpair *qp, uint64_t now_ns)
 	return n;
 }
 
-/* Step 2 for every pair of @ctrl: each fails what it has outstanding with @err. */
+/*
+ * Step 2 for every pair of @ctrl: all refuse posts first, so no callback
+ * can post on a pair not failed yet; then each fails what it has
+ * outstanding with @err.
+ */
 static void ctrl_fail_qpairs(struct vfn_nvme_ctrl *ctrl, int err)
 {
-	for (struct vfn_nvme_qpair *qp = ctrl->qpairs; qp; qp = qp->ctrl_next)
+	struct vfn_nvme_qpair *qp;
+
+	for (qp = ctrl->qpairs; qp; qp = qp->ctrl_next) {
+		qp->err = err;
+		vfn_nvme_qpair_update_hooks(qp);
+	}
+	for (qp = ctrl->qpairs; qp; qp = qp->ctrl_next)
 		vfn_nvme_qpair_fail(qp, err);
 }
 

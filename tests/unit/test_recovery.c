@@ -700,6 +700,75 @@ static void test_reset_quiesces_first(void **state)
 	env_close(&e);
 }
 
+/* What a callback running inside a reset tries, and what it got. */
+struct in_reset {
+	struct env *e;
+	struct vfn_nvme_qpair *other;
+	int calls;
+	int post_same, post_other, admin, reset;
+	struct seen dummy;
+};
+
+static void in_reset_cb(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+{
+	struct in_reset *r = rq->opaque;
+	uint32_t dw0;
+
+	(void)cqe;
+	r->calls++;
+	vfn_rq_free(qp, rq); /* allowed: its own request */
+	r->post_same = vfn_nvme_write_async(qp, &r->e->ns, 20, 1, r->e->buf, false, seen_cb, &r->dummy);
+	r->post_other = vfn_nvme_write_async(r->other, &r->e->ns, 21, 1, r->e->buf, false, seen_cb, &r->dummy);
+	r->admin = vfn_nvme_get_features(r->e->ctrl, VFN_NVME_FEAT_NUM_QUEUES, 0, 0, &dw0, NULL, 0);
+	r->reset = vfn_nvme_ctrl_reset(r->e->ctrl);
+}
+
+/*
+ * Inside a reset's callbacks: posting (on this pair or on one the reset
+ * has not reached yet) is refused, admin commands too, a nested reset
+ * returns -EBUSY; freeing the request is fine.  Nothing was sent.
+ */
+static void test_callbacks_during_reset(void **state)
+{
+	struct vfn_nvme_qpair_opts qo = { .entries = 8 };
+	struct vfn_nvme_qpair *qp2, *first;
+	struct in_reset r;
+	struct env e;
+
+	(void)state;
+	env_open(&e, "sim:");
+	assert_int_equal(vfn_nvme_qpair_create(e.ctrl, 2, &qo, &qp2), 0);
+	/* The reset fails the list's head first: its callback posts on the pair failed after it. */
+	first = e.ctrl->qpairs;
+	r = (struct in_reset){ .e = &e, .other = first == qp2 ? e.qp : qp2 };
+	refuse_deletes(&e);
+	{
+		struct vfn_sim_fault f = { .action = VFN_SIM_FAULT_DELAY,
+					   .sqid = first->sq.qid,
+					   .opcode = VFN_NVME_CMD_WRITE,
+					   .delay_ms = 10000 };
+
+		assert_int_equal(vfn_sim_fault_add(e.sim, &f), 0);
+	}
+	assert_int_equal(vfn_nvme_write_async(first, &e.ns, 0, 1, e.buf, false, in_reset_cb, &r), 0);
+	vfn_nvme_qpair_submit(first);
+	sleep_ms(20);
+	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.post_same, -ECANCELED);
+	assert_int_equal(r.post_other, -ECANCELED);
+	assert_int_equal(r.admin, -EIO);
+	assert_int_equal(r.reset, -EBUSY);
+	assert_int_equal(r.dummy.calls, 0);
+	assert_int_equal(e.qp->rqs.nr_free, e.qp->rqs.nr);
+	assert_int_equal(qp2->rqs.nr_free, qp2->rqs.nr);
+	vfn_sim_fault_clear(e.sim);
+	write_read_back(&e, e.qp, 22, 1, 0x8c);
+	write_read_back(&e, qp2, 23, 1, 0x8d);
+	vfn_nvme_qpair_destroy(qp2);
+	env_close(&e);
+}
+
 /*
  * Item 2, the timeout path: Abort of a command the controller holds is
  * answered "aborted"; the command is not failed by the driver but
@@ -1119,6 +1188,7 @@ int main(void)
 		cmocka_unit_test(test_failed_reset_never_ready),
 		cmocka_unit_test(test_failed_reset_recreate),
 		cmocka_unit_test(test_reset_quiesces_first),
+		cmocka_unit_test(test_callbacks_during_reset),
 		cmocka_unit_test(test_timeout_abort_completes),
 		cmocka_unit_test(test_fatal_quiesces_first),
 		cmocka_unit_test(test_quiesce_escalates),
