@@ -536,9 +536,12 @@ VFN_API int vfn_nvme_abort(struct vfn_nvme_ctrl *ctrl, uint16_t sqid, uint16_t c
 
 /*
  * Controller-level recovery, in this order (docs/io.md, "Recovery"):
- * 1. quiesce: CC.EN=0 and wait for CSTS.RDY=0 up to CAP.TO; if it does not
- *    get there, a function-level reset; if that fails too, PCI bus
- *    mastering off — the controller's DMA has stopped after this step;
+ * 1. quiesce: a controller that still works first deletes the pairs' I/O
+ *    queues (best effort, each Delete bounded by CAP.TO: it ends what it
+ *    holds, status 0x008); then CC.EN=0 and wait for CSTS.RDY=0 up to
+ *    CAP.TO; if it does not get there, a function-level reset; if that
+ *    fails too, PCI bus mastering off — the controller's DMA has stopped
+ *    after this step;
  * 2. fail what is outstanding on every pair: completions the controller
  *    posted before it stopped are delivered as they are, every other
  *    request in flight gets a made-up completion (Command Aborted By
