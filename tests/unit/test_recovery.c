@@ -838,9 +838,9 @@ static void test_quiesce_escalates(void **state)
 	assert_quiesced_in_cb(&s);
 	write_read_back(&e, e.qp, 3, 1, 0x86);
 
-	/* A read the controller runs 1.5 s from now, into a buffer filled with 0xee. */
+	/* A read the controller runs 0.9 s from now (past the CAP.TO of 0.5 s the reset waits), into 0xee. */
 	memset(e.buf, 0xee, 4096);
-	arm(&e, VFN_SIM_FAULT_DELAY, VFN_NVME_CMD_READ, 1500);
+	arm(&e, VFN_SIM_FAULT_DELAY, VFN_NVME_CMD_READ, 900);
 	assert_int_equal(vfn_nvme_read_async(e.qp, &e.ns, 3, 1, e.buf, false, seen_cb, &r), 0);
 	vfn_nvme_qpair_submit(e.qp);
 	sleep_ms(20);
@@ -850,7 +850,7 @@ static void test_quiesce_escalates(void **state)
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.err, -ECANCELED);
 	assert_int_equal(vfn_nvme_ctrl_failed(e.ctrl), -EIO);
-	sleep_ms(1700); /* past the delayed read's time: it must not have moved data */
+	sleep_ms(1000); /* past the delayed read's time: it must not have moved data */
 	for (int i = 0; i < 4096; i++)
 		assert_int_equal(e.buf[i], 0xee);
 	assert_int_equal(vfn_nvme_qpair_reap(e.qp, 0), 0);
@@ -1135,7 +1135,7 @@ static void capture_log(enum vfn_log_level level, const char *msg, void *arg)
 
 /*
  * Item 6: shutdown waits max(RTD3E, 5 s), not CAP.TO: a controller whose
- * shutdown takes 800 ms (CAP.TO 500 ms, no RTD3E) completes it.
+ * shutdown takes 650 ms (CAP.TO 500 ms, no RTD3E) completes it.
  */
 static void test_shutdown_waits(void **state)
 {
@@ -1144,14 +1144,14 @@ static void test_shutdown_waits(void **state)
 	uint64_t t0;
 
 	(void)state;
-	assert_int_equal(vfn_nvme_ctrl_open("sim:shn_ms=800", NULL, &ctrl), 0);
+	assert_int_equal(vfn_nvme_ctrl_open("sim:shn_ms=650", NULL, &ctrl), 0);
 	vfn_log_set_fn(capture_log, &c);
 	vfn_log_set_level(VFN_LOG_INFO);
 	t0 = vfn_now_ns();
 	vfn_nvme_ctrl_close(ctrl);
 	vfn_log_set_level(VFN_LOG_NONE);
 	vfn_log_set_fn(NULL, NULL);
-	assert_true(vfn_now_ns() - t0 >= 800000000ull);
+	assert_true(vfn_now_ns() - t0 >= 650000000ull);
 	assert_null(strstr(c.text, "shutdown not complete"));
 }
 
