@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages vfn's build, tests and guest need, if missing.
-# Usage: scripts/deps.sh [build|test|all]   (default: all)
+# Usage: scripts/deps.sh [build|kernel|all]   (default: all)
 set -euo pipefail
 
 build_pkgs=(meson ninja-build gcc g++ clang pkg-config libnvme-dev libjson-c-dev libcmocka-dev)
@@ -8,10 +8,13 @@ guest_pkgs=(qemu-system-x86 busybox-static cpio fio)
 tool_pkgs=(python3 binutils valgrind)
 # scripts/lint.sh and scripts/fuzz.sh (check.sh --full)
 lint_pkgs=(cppcheck clang-tools clang-format libclang-rt-14-dev)
+# scripts/kernel.sh: the guest kernel of the iommufd tests, built from source
+kernel_pkgs=(make gcc bc bison flex libelf-dev xz-utils)
 
 case "${1:-all}" in
 build) want=("${build_pkgs[@]}") ;;
-*) want=("${build_pkgs[@]}" "${guest_pkgs[@]}" "${tool_pkgs[@]}" "${lint_pkgs[@]}") ;;
+kernel) want=("${kernel_pkgs[@]}") ;;
+*) want=("${build_pkgs[@]}" "${guest_pkgs[@]}" "${tool_pkgs[@]}" "${lint_pkgs[@]}" "${kernel_pkgs[@]}") ;;
 esac
 
 missing=()

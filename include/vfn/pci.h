@@ -85,6 +85,17 @@ VFN_API int vfn_pci_get_driver(const char *bdf, char *buf, size_t len);
 VFN_API int vfn_pci_iommu_group(const char *bdf);
 
 /*
+ * Copies the path of @bdf's VFIO device cdev, "/dev/vfio/devices/vfioN",
+ * into @buf (@len bytes; "" on failure), as sysfs names it
+ * (<function>/vfio-dev/vfioN with a dev attribute).  Returns 0, -EINVAL
+ * (bad address or buffer), -ENODEV (no such function), -ENOENT (none: not
+ * bound to vfio-pci, or a kernel without the cdev, before Linux 6.6 or
+ * without CONFIG_VFIO_DEVICE_CDEV), -ENAMETOOLONG, or -errno from sysfs.
+ * The node itself is not checked.
+ */
+VFN_API int vfn_pci_vfio_cdev(const char *bdf, char *buf, size_t len);
+
+/*
  * Unbinds @bdf from its current driver (no-op if unbound) and clears its
  * driver_override.  Returns 0, -EINVAL, -ENODEV, or -errno from sysfs
  * (-EACCES: not root).

@@ -4,8 +4,9 @@
  * config space), MSI-X interrupts delivered to eventfds, reset, and the DMA
  * address space (struct vfn_iommu) it is attached to.
  *
- * How the device fd is obtained (group + type1 container today; an iommufd
- * cdev path could be added) is hidden behind an internal interface.
+ * The device fd comes from its VFIO cdev (/dev/vfio/devices/vfioN, attached
+ * to an iommufd IOAS) or from its IOMMU group (/dev/vfio/N, attached to a
+ * type1 container); everything done on it is the same either way.
  */
 #ifndef VFN_VFIO_H
 #define VFN_VFIO_H
@@ -48,25 +49,49 @@ struct vfn_vfio_region {
 	uint32_t flags;	 /* VFN_VFIO_REGION_* */
 };
 
+/*
+ * Open options.  Zero-initialise them: 0 is every field's default, and new
+ * fields are added at the end, off at 0.
+ */
 struct vfn_vfio_opts {
 	/*
-	 * Address space to attach to.  NULL: the process default, or a new
+	 * Address space to attach to; its backend decides how the device is
+	 * opened (iommufd: through its cdev, type1: through its group).
+	 * NULL: the process default of the backend chosen below, or a new
 	 * one when the kernel will not let this device share it.  Devices of
 	 * one IOMMU group always share their group's address space.
 	 */
 	struct vfn_iommu *iommu;
+	/*
+	 * VFN_IOMMU_AUTO: $VFN_IOMMU, else iommufd + cdev when /dev/iommu
+	 * exists and the device has a cdev, else type1.  Forcing a backend
+	 * other than @iommu's is -EINVAL.
+	 */
+	enum vfn_iommu_backend backend;
 };
 
 /*
- * Opens @bdf through VFIO: finds its IOMMU group, opens /dev/vfio/N, attaches
- * the group to an address space, gets the device fd and reads its regions.
- * @opts may be NULL.  Errors: -EINVAL (malformed address), -ENODEV (no such
- * function), -ENOENT (no IOMMU group, or vfio not loaded), -EBUSY (the device
- * is bound to another driver than vfio-pci, or the group is held by another
+ * The backend vfn_vfio_open() would use for @bdf with @want (see struct
+ * vfn_vfio_opts.backend): VFN_IOMMU_TYPE1 or VFN_IOMMU_IOMMUFD, or
+ * -EINVAL (bad @want, bad VFN_IOMMU value, malformed address).  Whether
+ * the chosen one will work is found out by the open.
+ */
+VFN_API int vfn_vfio_pick_backend(const char *bdf, enum vfn_iommu_backend want);
+
+/*
+ * Opens @bdf through VFIO and reads its regions.  On iommufd: opens its cdev
+ * /dev/vfio/devices/vfioN, binds it to the address space's iommufd and
+ * attaches it to the IOAS.  On type1: finds its IOMMU group, opens
+ * /dev/vfio/N, attaches the group to the container and gets the device fd.
+ * @opts may be NULL.  Errors: -EINVAL (malformed address, bad backend
+ * choice), -ENODEV (no such function), -ENOENT (no IOMMU group, or vfio or
+ * iommufd not loaded: no /dev/vfio/vfio or /dev/iommu), -ENXIO (iommufd
+ * asked for but the device has no cdev), -EBUSY (the device is bound to
+ * another driver than vfio-pci, or it or its group is held by another
  * process, or already attached to another address space than
- * @opts->iommu), -EPERM/-EACCES (permissions on /dev/vfio), -ENOTSUP (not a
- * VFIO PCI device), -ENOMEM, or the kernel's -errno.
- * On failure nothing stays open.
+ * @opts->iommu), -EPERM/-EACCES (permissions on /dev/vfio or /dev/iommu),
+ * -ENOTSUP (not a VFIO PCI device), -ENOMEM, or the kernel's -errno.  On
+ * failure nothing stays open.  The log (info level) names the path taken.
  */
 VFN_API int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_vfio_dev **out);
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VFIO type1 container backend: the only code in the iommu module that
- * talks to the kernel.  One container fd (/dev/vfio/vfio) per address space;
+ * The VFIO type1 container backend.  One container fd (/dev/vfio/vfio) per address space;
  * groups join it with VFIO_GROUP_SET_CONTAINER, the first one selects the
  * IOMMU model (type1v2 when offered, else type1) and reports the usable IOVA
  * ranges and the number of DMA mappings left through VFIO_IOMMU_GET_INFO.
@@ -194,6 +193,19 @@ static int read_caps(int fd, struct vfn_iommu_type1_caps *caps)
 	return 0;
 }
 
+/*
+ * True if /dev/vfio/vfio is iommufd's compat container
+ * (CONFIG_IOMMUFD_VFIO_CONTAINER) rather than vfio_iommu_type1: it knows no
+ * VFIO_IOMMU_DIRTY_PAGES (ENOTTY), which type1 answers, here with EINVAL
+ * for an unknown flag (EACCES before type1v2).  Display only.
+ */
+static bool is_iommufd_compat(int fd)
+{
+	struct vfio_iommu_type1_dirty_bitmap probe = { .argsz = sizeof(probe), .flags = 1u << 31 };
+
+	return ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &probe) && errno == ENOTTY;
+}
+
 /* First group: selects the IOMMU model and learns the usable ranges. */
 static int setup_iommu(struct vfn_iommu *iommu)
 {
@@ -211,6 +223,9 @@ static int setup_iommu(struct vfn_iommu *iommu)
 		return ret;
 	iommu->dma_avail_known = caps.has_dma_avail;
 	iommu->dma_avail = caps.dma_avail;
+	iommu->compat = is_iommufd_compat(iommu->fd);
+	if (iommu->compat)
+		log_debug("iommu: /dev/vfio/vfio is served by iommufd (compat container)");
 	return vfn_iommu_set_ranges(iommu, caps.ranges, caps.nranges);
 }
 
@@ -333,7 +348,8 @@ static void container_destroy(struct vfn_iommu *iommu)
 }
 
 const struct vfn_iommu_backend_ops vfn_iommu_container_ops = {
-	.name = "vfio-container",
+	.name = "type1",
+	.backend = VFN_IOMMU_TYPE1,
 	.attach_group = container_attach_group,
 	.detach_group = container_detach_group,
 	.map = container_map,
@@ -357,7 +373,7 @@ static int check_api(int fd)
 	return 0;
 }
 
-int vfn_iommu_create(struct vfn_iommu **out)
+int vfn_iommu_create_type1(struct vfn_iommu **out)
 {
 	int fd = open(VFIO_CONTAINER_PATH, O_RDWR | O_CLOEXEC);
 	int ret;

@@ -4,15 +4,16 @@
  * between the iommu module and the vfio module (group attach).
  *
  * The "thin shim": everything that talks to the kernel about DMA address
- * spaces goes through struct vfn_iommu_backend_ops.  The VFIO type1
- * container backend (container.c) is the one shipped; an iommufd backend
- * would implement the same table (bind a device cdev instead of a group).
+ * spaces goes through struct vfn_iommu_backend_ops.  Two backends: the VFIO
+ * type1 container (container.c; groups attach) and iommufd (iommufd.c; an
+ * IOAS, devices opened through their VFIO cdev attach).
  */
 #ifndef VFN_SRC_IOMMU_PRIV_H
 #define VFN_SRC_IOMMU_PRIV_H
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <vfn/iommu.h>
 
@@ -23,6 +24,7 @@ struct vfn_iommu;
 
 struct vfn_iommu_backend_ops {
 	const char *name;
+	enum vfn_iommu_backend backend;
 	/*
 	 * Attach a VFIO group (fd of /dev/vfio/N) to the address space.  The
 	 * first attach selects the IOMMU model and fills iommu->ranges and
@@ -32,6 +34,18 @@ struct vfn_iommu_backend_ops {
 	int (*attach_group)(struct vfn_iommu *iommu, int group_fd);
 	/* Detach a group attached with attach_group. */
 	void (*detach_group)(struct vfn_iommu *iommu, int group_fd);
+	/*
+	 * Bind a device fd opened from its VFIO cdev to the backend (iommufd
+	 * only; NULL elsewhere).  Undone only by closing the device fd.
+	 */
+	int (*bind_device)(struct vfn_iommu *iommu, int device_fd);
+	/*
+	 * Attach a bound device to the address space, then read the usable
+	 * ranges: the first attach sets them (vfn_iommu_set_ranges()), later
+	 * ones narrow them (vfn_iommu_narrow_ranges()).  On failure the device
+	 * is left detached.
+	 */
+	int (*attach_device)(struct vfn_iommu *iommu, int device_fd);
 	/* Program the IOMMU: @len bytes at @vaddr readable/writable at @iova. */
 	int (*map)(struct vfn_iommu *iommu, void *vaddr, size_t len, uint64_t iova);
 	/* Remove the IOMMU mapping of [@iova, @iova + @len). */
@@ -47,9 +61,12 @@ struct vfn_iommu {
 	int refs;	      /* protected by lock */
 	pthread_mutex_t lock; /* serialises map/unmap/attach */
 
-	int fd;	     /* container fd (backend-owned), -1 if none */
-	int ngroups; /* groups attached */
-	bool ready;  /* IOMMU model set, ranges known */
+	int fd;		 /* container or /dev/iommu fd (backend-owned), -1 if none */
+	uint32_t ioas_id; /* iommufd: the IOAS */
+	bool compat;	 /* type1: /dev/vfio/vfio is iommufd's compat container */
+	int ngroups;	 /* groups attached */
+	int ndevices;	 /* cdev devices attached */
+	bool ready;	 /* IOMMU model set, ranges known */
 
 	struct vfn_iova_range ranges[VFN_IOMMU_MAX_RANGES];
 	int nranges;
@@ -62,6 +79,77 @@ struct vfn_iommu {
 
 /* The VFIO type1 container backend (container.c). */
 extern const struct vfn_iommu_backend_ops vfn_iommu_container_ops;
+
+/* The iommufd backend (iommufd.c). */
+extern const struct vfn_iommu_backend_ops vfn_iommu_iommufd_ops;
+
+/* Creates an empty type1 container (container.c).  Errors as vfn_iommu_create(). */
+int vfn_iommu_create_type1(struct vfn_iommu **out);
+
+/*
+ * Creates an address space on a new IOAS of /dev/iommu (iommufd.c).  Errors
+ * as vfn_iommu_create(): -ENOENT means /dev/iommu is missing.
+ */
+int vfn_iommu_create_iommufd(struct vfn_iommu **out);
+
+/*
+ * The same on an already open /dev/iommu fd @fd, which the address space
+ * then owns (closed on failure too).  For tests with a fake kernel.
+ */
+int vfn_iommufd_create_on(int fd, struct vfn_iommu **out);
+
+/*
+ * How iommufd.c calls the kernel: ioctl(2) unless a unit test swaps in its
+ * fake.  Returns what ioctl() does (-1 and errno on failure).
+ */
+extern int (*vfn_iommufd_ioctl)(int fd, unsigned long request, void *arg);
+
+/*
+ * The backend for @want given the facts (pure, for vfn_iommu_resolve_backend()
+ * and its tests).  VFN_IOMMU_AUTO: @env ("iommufd", "type1", "auto"; NULL or
+ * "" mean auto), then iommufd if @have_iommufd and @have_cdev, else type1.
+ * Returns VFN_IOMMU_TYPE1 or VFN_IOMMU_IOMMUFD, or -EINVAL (unknown @want
+ * or @env value).  A forced choice is returned even if the facts say it
+ * cannot work: the open then fails naming what is missing.
+ */
+int vfn_iommu_pick_backend(enum vfn_iommu_backend want, const char *env, bool have_iommufd, bool have_cdev);
+
+/*
+ * vfn_iommu_pick_backend() with the environment and this machine's facts:
+ * /dev/iommu exists; @have_cdev < 0: whether /dev/vfio/devices exists.
+ */
+int vfn_iommu_resolve_backend(enum vfn_iommu_backend want, int have_cdev);
+
+/*
+ * The process default address space of @backend (TYPE1 or IOMMUFD), with a
+ * reference for the caller.  Errors as vfn_iommu_create().
+ */
+int vfn_iommu_get_default_backend(enum vfn_iommu_backend backend, struct vfn_iommu **out);
+
+/*
+ * Narrows the ready space to @ranges (what the kernel now reports): every
+ * usable IOVA outside them is reserved in the allocator so that it is never
+ * handed out.  Locked by the caller.  Returns 0, -EINVAL (bad @n), -EEXIST
+ * (a mapping lies where the new ranges exclude) or -ENOMEM.
+ */
+int vfn_iommu_narrow_ranges(struct vfn_iommu *iommu, const struct vfn_iova_range *ranges, int n);
+
+/*
+ * Binds and attaches a device fd opened from its VFIO cdev (iommufd only):
+ * takes the lock, calls ops->bind_device then ops->attach_device.  Sets
+ * *@refused when the bind worked but the attach did not: the device may
+ * then fit another, new address space (through a new device fd: a bind
+ * cannot be undone).  Returns 0 or -errno; -EINVAL if @iommu is not on
+ * iommufd.
+ */
+int vfn_iommu_attach_device(struct vfn_iommu *iommu, int device_fd, bool *refused);
+
+/*
+ * Bookkeeping after a device attached with vfn_iommu_attach_device() was
+ * closed (which detached it in the kernel): the last device or group
+ * leaving unmaps everything, as vfn_iommu_detach_group() does.
+ */
+void vfn_iommu_detach_device(struct vfn_iommu *iommu);
 
 /* The software backend (soft.c): map/unmap only touch the map table. */
 extern const struct vfn_iommu_backend_ops vfn_iommu_soft_ops;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support/log.h"
 
@@ -43,29 +44,104 @@ void vfn_iommu_get(struct vfn_iommu *iommu)
 	pthread_mutex_unlock(&iommu->lock);
 }
 
+/* ---- backends ---- */
+
+int vfn_iommu_pick_backend(enum vfn_iommu_backend want, const char *env, bool have_iommufd, bool have_cdev)
+{
+	switch (want) {
+	case VFN_IOMMU_TYPE1:
+	case VFN_IOMMU_IOMMUFD:
+		return want;
+	case VFN_IOMMU_AUTO:
+		break;
+	default:
+		log_debug("iommu: unknown backend %d", (int)want);
+		return -EINVAL;
+	}
+	if (env && !strcmp(env, "type1"))
+		return VFN_IOMMU_TYPE1;
+	if (env && !strcmp(env, "iommufd"))
+		return VFN_IOMMU_IOMMUFD;
+	if (env && env[0] && strcmp(env, "auto")) {
+		log_debug("iommu: VFN_IOMMU=%s: expected iommufd, type1 or auto", env);
+		return -EINVAL;
+	}
+	return have_iommufd && have_cdev ? VFN_IOMMU_IOMMUFD : VFN_IOMMU_TYPE1;
+}
+
+int vfn_iommu_resolve_backend(enum vfn_iommu_backend want, int have_cdev)
+{
+	bool iommufd = !access("/dev/iommu", F_OK);
+
+	if (have_cdev < 0)
+		have_cdev = !access("/dev/vfio/devices", F_OK);
+	return vfn_iommu_pick_backend(want, getenv("VFN_IOMMU"), iommufd, have_cdev);
+}
+
+int vfn_iommu_create_backend(enum vfn_iommu_backend backend, struct vfn_iommu **out)
+{
+	int b = vfn_iommu_resolve_backend(backend, -1);
+
+	if (b < 0)
+		return b;
+	log_debug("iommu: new address space on %s", b == VFN_IOMMU_IOMMUFD ? "iommufd" : "type1");
+	return b == VFN_IOMMU_IOMMUFD ? vfn_iommu_create_iommufd(out) : vfn_iommu_create_type1(out);
+}
+
+int vfn_iommu_create(struct vfn_iommu **out)
+{
+	return vfn_iommu_create_backend(VFN_IOMMU_AUTO, out);
+}
+
+enum vfn_iommu_backend vfn_iommu_get_backend(const struct vfn_iommu *iommu)
+{
+	return iommu ? iommu->ops->backend : VFN_IOMMU_AUTO;
+}
+
+const char *vfn_iommu_backend_name(const struct vfn_iommu *iommu)
+{
+	if (!iommu)
+		return "(null)";
+	if (iommu->compat)
+		return "type1 (iommufd compat)";
+	return iommu->ops->name;
+}
+
 /*
- * The process default is created on first use and then lives until the
- * process exits: this slot owns one reference that is never dropped, so the
- * container is not re-created each time a program opens and closes devices.
- * Its mappings do not outlive its devices: detaching the last group unmaps
- * them.  A failed creation is not remembered, so a later call retries.
+ * Each backend's process default is created on first use and then lives
+ * until the process exits: its slot owns one reference that is never
+ * dropped, so the container or IOAS is not re-created each time a program
+ * opens and closes devices.  Its mappings do not outlive its devices:
+ * detaching the last one unmaps them.  A failed creation is not
+ * remembered, so a later call retries.
  */
 static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct vfn_iommu *default_iommu;
+static struct vfn_iommu *default_iommu[VFN_IOMMU_IOMMUFD + 1];
 
-int vfn_iommu_get_default(struct vfn_iommu **out)
+int vfn_iommu_get_default_backend(enum vfn_iommu_backend backend, struct vfn_iommu **out)
 {
 	int ret = 0;
 
+	if (backend != VFN_IOMMU_TYPE1 && backend != VFN_IOMMU_IOMMUFD) {
+		log_debug("iommu: no default for backend %d", (int)backend);
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&default_lock);
-	if (!default_iommu)
-		ret = vfn_iommu_create(&default_iommu);
+	if (!default_iommu[backend])
+		ret = vfn_iommu_create_backend(backend, &default_iommu[backend]);
 	if (!ret) {
-		vfn_iommu_get(default_iommu);
-		*out = default_iommu;
+		vfn_iommu_get(default_iommu[backend]);
+		*out = default_iommu[backend];
 	}
 	pthread_mutex_unlock(&default_lock);
 	return ret;
+}
+
+int vfn_iommu_get_default(struct vfn_iommu **out)
+{
+	int b = vfn_iommu_resolve_backend(VFN_IOMMU_AUTO, -1);
+
+	return b < 0 ? b : vfn_iommu_get_default_backend((enum vfn_iommu_backend)b, out);
 }
 
 /* Tells the kernel to drop @e and forgets it.  Returns 0 or ops->unmap's error. */
@@ -123,8 +199,9 @@ void vfn_iommu_put(struct vfn_iommu *iommu)
 	if (refs)
 		return;
 
-	if (iommu->ngroups)
-		log_debug("iommu: freed with %d group(s) still attached", iommu->ngroups);
+	if (iommu->ngroups || iommu->ndevices)
+		log_debug("iommu: freed with %d group(s), %d device(s) still attached", iommu->ngroups,
+			  iommu->ndevices);
 	make_unready(iommu);
 	vfn_maptable_destroy(&iommu->maps);
 	iommu->ops->destroy(iommu);
@@ -156,10 +233,69 @@ int vfn_iommu_set_ranges(struct vfn_iommu *iommu, const struct vfn_iova_range *r
 	return 0;
 }
 
+int vfn_iommu_narrow_ranges(struct vfn_iommu *iommu, const struct vfn_iova_range *ranges, int n)
+{
+	int ret;
+
+	if (n <= 0 || n > VFN_IOMMU_MAX_RANGES) {
+		log_debug("iommu: %d IOVA ranges (1..%d accepted)", n, VFN_IOMMU_MAX_RANGES);
+		return -EINVAL;
+	}
+	ret = vfn_iova_restrict(&iommu->iova, ranges, n);
+	if (ret) {
+		log_debug("iommu: cannot narrow the usable IOVA ranges: %d", ret);
+		return ret;
+	}
+	/* What get_ranges reports: the kernel's new list (inside the old one). */
+	memcpy(iommu->ranges, ranges, (size_t)n * sizeof(ranges[0]));
+	iommu->nranges = n;
+	return 0;
+}
+
+int vfn_iommu_attach_device(struct vfn_iommu *iommu, int device_fd, bool *refused)
+{
+	int ret;
+
+	*refused = false;
+	if (!iommu->ops->bind_device) {
+		log_err("iommu: a %s address space cannot take a device opened through its cdev",
+			iommu->ops->name);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&iommu->lock);
+	ret = iommu->ops->bind_device(iommu, device_fd);
+	if (!ret) {
+		ret = iommu->ops->attach_device(iommu, device_fd);
+		*refused = ret != 0;
+	}
+	if (!ret)
+		iommu->ndevices++;
+	pthread_mutex_unlock(&iommu->lock);
+	return ret;
+}
+
+void vfn_iommu_detach_device(struct vfn_iommu *iommu)
+{
+	pthread_mutex_lock(&iommu->lock);
+	if (!iommu->ndevices) {
+		log_debug("iommu: device detach with none attached");
+	} else {
+		if (iommu->ndevices + iommu->ngroups == 1)
+			make_unready(iommu);
+		iommu->ndevices--;
+	}
+	pthread_mutex_unlock(&iommu->lock);
+}
+
 int vfn_iommu_attach_group(struct vfn_iommu *iommu, int group_fd)
 {
 	int ret;
 
+	if (!iommu->ops->attach_group) {
+		log_err("iommu: a VFIO group cannot join an %s address space; open the device through its cdev",
+			iommu->ops->name);
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&iommu->lock);
 	ret = iommu->ops->attach_group(iommu, group_fd);
 	if (!ret)
@@ -176,7 +312,7 @@ void vfn_iommu_detach_group(struct vfn_iommu *iommu, int group_fd)
 		goto unlock;
 	}
 	/* Unmap while the container still has its IOMMU model. */
-	if (iommu->ngroups == 1)
+	if (iommu->ngroups + iommu->ndevices == 1)
 		make_unready(iommu);
 	iommu->ops->detach_group(iommu, group_fd);
 	iommu->ngroups--;

@@ -339,3 +339,69 @@ uint64_t vfn_iova_avail(const struct vfn_iova_allocator *a)
 		sum += a->free.v[i].last - a->free.v[i].start + 1;
 	return sum;
 }
+
+/* ---- narrowing ---- */
+
+/*
+ * The intersection of the sorted, disjoint extents @x and @y as ranges in
+ * a new array (*@out, *@n; NULL/0 when empty).  Returns 0 or -ENOMEM.
+ */
+static int intersect(const struct vfn_iova_extents *x, const struct vfn_iova_extents *y, struct vfn_iova_range **out,
+		     int *n)
+{
+	struct vfn_iova_range *r = calloc(x->n + y->n + 1, sizeof(*r));
+	size_t i = 0, j = 0;
+
+	if (!r)
+		return -ENOMEM;
+	*n = 0;
+	while (i < x->n && j < y->n) {
+		uint64_t start = x->v[i].start > y->v[j].start ? x->v[i].start : y->v[j].start;
+		uint64_t last = x->v[i].last < y->v[j].last ? x->v[i].last : y->v[j].last;
+
+		if (start <= last)
+			r[(*n)++] = (struct vfn_iova_range){ start, last };
+		if (x->v[i].last < y->v[j].last)
+			i++;
+		else
+			j++;
+	}
+	*out = r;
+	return 0;
+}
+
+int vfn_iova_restrict(struct vfn_iova_allocator *a, const struct vfn_iova_range *ranges, int n)
+{
+	struct vfn_iova_allocator want, next;
+	struct vfn_iova_range *both;
+	int nboth, ret;
+
+	ret = vfn_iova_init(&want, ranges, n, a->page);
+	if (ret)
+		return ret;
+	ret = intersect(&a->usable, &want.usable, &both, &nboth);
+	vfn_iova_destroy(&want);
+	if (ret)
+		return ret;
+	ret = nboth ? vfn_iova_init(&next, both, nboth, a->page) : -ENOSPC;
+	free(both);
+	if (ret) {
+		log_debug("iova: the new ranges leave no usable page");
+		return ret;
+	}
+	/* Every block handed out must stay inside; then it is carried over. */
+	for (size_t i = 0; i < a->used.n; i++) {
+		const struct vfn_iova_extent *u = &a->used.v[i];
+
+		ret = vfn_iova_alloc_at(&next, u->start, u->last - u->start + 1);
+		if (ret) {
+			log_debug("iova: block [%#llx, %#llx] lies outside the new ranges",
+				  (unsigned long long)u->start, (unsigned long long)u->last);
+			vfn_iova_destroy(&next);
+			return ret == -ERANGE ? -EEXIST : ret;
+		}
+	}
+	vfn_iova_destroy(a);
+	*a = next;
+	return 0;
+}

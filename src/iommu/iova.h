@@ -78,6 +78,16 @@ int vfn_iova_alloc_at(struct vfn_iova_allocator *a, uint64_t iova, uint64_t len)
  */
 int vfn_iova_free(struct vfn_iova_allocator *a, uint64_t iova, uint64_t len);
 
+/*
+ * Narrows the usable space to its intersection with the @n @ranges (trimmed
+ * to pages as at init): afterwards nothing outside them is handed out.
+ * Blocks already allocated must lie inside the new space; they stay
+ * allocated.  Returns 0, -EINVAL (bad ranges), -ENOSPC (nothing usable would
+ * be left), -EEXIST (an allocated block lies outside) or -ENOMEM; on failure
+ * @a is unchanged.
+ */
+int vfn_iova_restrict(struct vfn_iova_allocator *a, const struct vfn_iova_range *ranges, int n);
+
 /* The number of free bytes (all free extents added up). */
 uint64_t vfn_iova_avail(const struct vfn_iova_allocator *a);
 

@@ -472,6 +472,66 @@ int vfn_pci_iommu_group(const char *bdf)
 	return ret;
 }
 
+/* scandir() filter: "vfio<N>" entries of a function's vfio-dev directory. */
+static int vfio_dev_entry(const struct dirent *d)
+{
+	const char *p = d->d_name;
+
+	if (strncmp(p, "vfio", 4) || !p[4])
+		return 0;
+	for (p += 4; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
+/* The device number file of @bdf's vfio<N>: present only with the cdev. */
+static int cdev_name(const char *canon, char *name, size_t len)
+{
+	char path[PATH_MAX], dev[ATTR_MAX];
+	struct dirent **names;
+	int n, ret;
+
+	ret = sysfs_path(path, "bus/pci/devices/%s/vfio-dev", canon);
+	if (ret)
+		return ret;
+	n = scandir(path, &names, vfio_dev_entry, alphasort);
+	if (n < 0)
+		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
+	ret = -ENOENT;
+	if (n == 1 && !sysfs_path(path, "bus/pci/devices/%s/vfio-dev/%s/dev", canon, names[0]->d_name) &&
+	    read_attr(path, dev, sizeof(dev)) > 0) {
+		ret = snprintf(name, len, "/dev/vfio/devices/%s", names[0]->d_name) < (int)len ? 0 : -ENAMETOOLONG;
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+int vfn_pci_vfio_cdev(const char *bdf, char *buf, size_t len)
+{
+	char canon[VFN_PCI_BDF_LEN];
+	int ret;
+
+	if (!buf || !len) {
+		log_debug("pci: vfio_cdev: no buffer");
+		return -EINVAL;
+	}
+	buf[0] = '\0';
+	ret = dev_lookup(bdf, canon);
+	if (ret)
+		return ret;
+	ret = cdev_name(canon, buf, len);
+	if (ret) {
+		buf[0] = '\0';
+		if (ret == -ENOENT)
+			log_debug("pci: %s: no VFIO device cdev (not bound to vfio-pci, or no CONFIG_VFIO_DEVICE_CDEV)",
+				  canon);
+	}
+	return ret;
+}
+
 /* Writes @bdf to the unbind attribute of @driver, which owns it. */
 static int unbind_from(const char *bdf, const char *driver)
 {

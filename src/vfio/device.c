@@ -12,6 +12,7 @@
 
 #include <linux/pci_regs.h>
 
+#include "iommu/iommu-priv.h"
 #include "support/log.h"
 #include "vfio-priv.h"
 
@@ -126,6 +127,44 @@ static int read_regions(struct vfn_vfio_dev *dev)
 	return 0;
 }
 
+int vfn_vfio_pick_backend(const char *bdf, enum vfn_iommu_backend want)
+{
+	char canon[VFN_PCI_BDF_LEN], cdev[64];
+
+	if (!bdf || vfn_pci_parse_bdf(bdf, canon)) {
+		log_debug("vfio: pick_backend: malformed PCI address '%s'", bdf ? bdf : "(null)");
+		return -EINVAL;
+	}
+	return vfn_iommu_resolve_backend(want, !vfn_pci_vfio_cdev(canon, cdev, sizeof(cdev)));
+}
+
+/* The attach path for @opts: @opts->iommu's backend, else the one picked. */
+static int choose_attach(struct vfn_vfio_dev *dev, const struct vfn_vfio_opts *opts)
+{
+	enum vfn_iommu_backend want = opts ? opts->backend : VFN_IOMMU_AUTO;
+	int b;
+
+	if (opts && opts->iommu) {
+		b = (int)vfn_iommu_get_backend(opts->iommu);
+		if (b != VFN_IOMMU_TYPE1 && b != VFN_IOMMU_IOMMUFD) {
+			log_debug("vfio_open: the address space is not a kernel one (%s)",
+				  vfn_iommu_backend_name(opts->iommu));
+			return -EINVAL;
+		}
+		if (want != VFN_IOMMU_AUTO && (int)want != b) {
+			log_debug("vfio_open: backend %d asked for with a %s address space", (int)want,
+				  vfn_iommu_backend_name(opts->iommu));
+			return -EINVAL;
+		}
+	} else {
+		b = vfn_vfio_pick_backend(dev->bdf, want);
+		if (b < 0)
+			return b;
+	}
+	dev->attach = b == VFN_IOMMU_IOMMUFD ? &vfn_vfio_cdev_attach_ops : &vfn_vfio_group_attach_ops;
+	return 0;
+}
+
 int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_vfio_dev **out)
 {
 	struct vfn_vfio_dev *dev;
@@ -139,8 +178,6 @@ int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_
 	if (!dev)
 		return -ENOMEM;
 	dev->fd = -1;
-	/* The attach path; an iommufd/cdev one would be chosen here. */
-	dev->attach = &vfn_vfio_group_attach_ops;
 
 	ret = vfn_pci_parse_bdf(bdf, dev->bdf);
 	if (ret) {
@@ -148,6 +185,9 @@ int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_
 		goto free_dev;
 	}
 	ret = vfn_vfio_check_driver(dev->bdf);
+	if (ret)
+		goto free_dev;
+	ret = choose_attach(dev, opts);
 	if (ret)
 		goto free_dev;
 	ret = dev->attach->open(dev, opts ? opts->iommu : NULL);
@@ -160,8 +200,8 @@ int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_
 	if (ret)
 		goto release_device;
 
-	log_info("%s: opened through VFIO (%s), %u regions, %u MSI-X vectors", dev->bdf, dev->attach->name,
-		 dev->nregions, dev->msix_count);
+	log_info("%s: opened through VFIO (%s, %s), %u regions, %u MSI-X vectors", dev->bdf, dev->attach->name,
+		 vfn_iommu_backend_name(dev->iommu), dev->nregions, dev->msix_count);
 	*out = dev;
 	return 0;
 

@@ -3,9 +3,9 @@
  * Internal interface of the vfio module.
  *
  * The "thin shim": how a device fd is obtained from the kernel, and attached
- * to a DMA address space, goes through struct vfn_vfio_attach_ops.  The group
- * + type1 container path (group.c) is the one shipped; an iommufd/cdev path
- * would implement the same table.  Everything done on the device fd itself
+ * to a DMA address space, goes through struct vfn_vfio_attach_ops: the group
+ * + type1 container path (group.c) and the device cdev + iommufd path
+ * (cdev.c).  Everything done on the device fd itself
  * (regions, BAR mmap, config space, IRQs, reset) is shared code in device.c.
  */
 #ifndef VFN_SRC_VFIO_PRIV_H
@@ -39,6 +39,9 @@ struct vfn_vfio_attach_ops {
 
 /* VFIO groups + type1 containers (group.c). */
 extern const struct vfn_vfio_attach_ops vfn_vfio_group_attach_ops;
+
+/* VFIO device cdevs + iommufd (cdev.c). */
+extern const struct vfn_vfio_attach_ops vfn_vfio_cdev_attach_ops;
 
 /* BARs are regions 0..5. */
 #define VFN_VFIO_NUM_BARS (VFN_VFIO_REGION_BAR5 + 1)
