@@ -5,7 +5,9 @@
 # NVMe controller (QEMU "nvme" device) behind an emulated Intel IOMMU, bound
 # to vfio-pci (or to the kernel nvme driver, or left unbound).
 #
-# The guest is a Debian kernel plus a busybox initramfs built on the fly.
+# The guest is a Debian kernel (or, with --kernel built, the kernel that
+# scripts/kernel.sh builds with IOMMUFD and the VFIO device cdev) plus a
+# busybox initramfs built on the fly.
 # Only the guest command's output (stdout+stderr, relayed over a second
 # serial port) is printed on stdout; the kernel console and QEMU's own
 # messages go to a log that is shown on stderr when something fails.
@@ -53,6 +55,8 @@ opt_timeout=240
 opt_keep_log=
 opt_append=
 opt_smp=${VFN_VM_SMP:-1}
+opt_kernel=debian
+[[ ${VFN_VM_KERNEL:-} == built ]] && opt_kernel=built
 opt_qemu_args=()
 opt_add=()
 opt_modparams=()
@@ -85,6 +89,9 @@ Options:
                       insmod parameters, e.g. vfio_iommu_type1:dma_entry_limit=64
                       (repeatable; also VFN_VM_MODPARAMS_<mod>="PARAMS")
   --append ARGS       extra kernel command line arguments
+  --kernel KIND       debian (default): Debian's linux-image-*-amd64 (no
+                      iommufd); built: scripts/kernel.sh's kernel (iommufd,
+                      VFIO cdev, everything built in; \$VFN_VM_KERNEL=built)
   --smp N             guest CPUs (default: 1, or \$VFN_VM_SMP)
   --timeout SEC       kill the guest after SEC seconds (default: 240), exit 124
   --keep-log FILE     save the console/QEMU log to FILE
@@ -126,7 +133,7 @@ parse_args() {
 		esac
 		case $opt in
 		--build | --bind | --img | --img-size | --nvme-opts | --ns-opts | \
-			--qemu-arg | --add | --modparam | --append | --smp | --timeout | --keep-log)
+			--qemu-arg | --add | --modparam | --append | --smp | --timeout | --keep-log | --kernel)
 			(($# >= 2)) || usage_error "option $opt needs an argument"
 			val=$2
 			shift 2
@@ -148,6 +155,7 @@ parse_args() {
 		--modparam) opt_modparams+=("$val") ;;
 		--append) opt_append+=" $val" ;;
 		--smp) opt_smp=$val ;;
+		--kernel) opt_kernel=$val ;;
 		--timeout) opt_timeout=$val ;;
 		--keep-log) opt_keep_log=$val ;;
 		-h | --help)
@@ -164,6 +172,7 @@ parse_args() {
 
 	((${#guest_cmd[@]})) || usage_error "no command given (use: $PROG [OPTIONS] -- CMD [ARGS...])"
 	case $opt_bind in vfio | nvme | none) ;; *) usage_error "--bind must be vfio, nvme or none" ;; esac
+	case $opt_kernel in debian | built) ;; *) usage_error "--kernel must be debian or built" ;; esac
 	[[ $opt_timeout =~ ^[1-9][0-9]*$ ]] || usage_error "--timeout must be a positive number of seconds"
 	[[ $opt_smp =~ ^[1-9][0-9]*$ ]] || usage_error "--smp must be a positive number"
 	if [[ $opt_drive == img && ! -f $opt_img ]]; then
@@ -334,10 +343,24 @@ extract_vmlinux() { # BZIMAGE OUT
 	return 1
 }
 
-# Sets KERNEL_DIR (vmlinuz, vmlinux, modules/*.ko, modules.cpio) and
-# KERNEL_IMAGE.
+# The kernel scripts/kernel.sh builds (cached; built on first use, which
+# takes minutes): everything built in, so no modules part.
+prepare_built_kernel() {
+	KERNEL_DIR=$("$SCRIPT_DIR"/kernel.sh) || die "scripts/kernel.sh failed to provide the guest kernel"
+	KERNEL_IMAGE=$KERNEL_DIR/vmlinux
+	[[ -z ${VFN_VM_BZIMAGE:-} ]] || KERNEL_IMAGE=$KERNEL_DIR/bzImage
+	MODULES_CPIO=/dev/null
+	KERNEL_ABI="built ($(sed -n 's/^source=//p' "$KERNEL_DIR/build-info"))"
+}
+
+# Sets KERNEL_DIR (vmlinuz, vmlinux, modules/*.ko, modules.cpio),
+# KERNEL_IMAGE and MODULES_CPIO.
 prepare_kernel() {
 	local abi
+	if [[ $opt_kernel == built ]]; then
+		prepare_built_kernel
+		return
+	fi
 	abi=${VFN_VM_KERNEL:-$(cached_kernel_abi)}
 	[[ -n $abi ]] || abi=$(resolve_kernel_abi)
 	KERNEL_DIR=$CACHE_DIR/kernel-$abi
@@ -360,6 +383,7 @@ prepare_kernel() {
 		make_cpio "$stage" >"$KERNEL_DIR/modules.cpio.tmp"
 		mv "$KERNEL_DIR/modules.cpio.tmp" "$KERNEL_DIR/modules.cpio"
 	fi
+	MODULES_CPIO=$KERNEL_DIR/modules.cpio
 	KERNEL_ABI=$abi
 }
 
@@ -491,6 +515,19 @@ collect_modparams() {
 	done
 }
 
+# Module parameters as kernel command line arguments (mod.param=value), for
+# a kernel that has the modules built in.
+modparams_cmdline() {
+	local mod p out=
+	for mod in "${!MODPARAMS[@]}"; do
+		# shellcheck disable=SC2086 # params are whitespace-separated
+		for p in ${MODPARAMS[$mod]}; do
+			out+=" $mod.$p"
+		done
+	done
+	printf '%s' "$out"
+}
+
 # /etc/vfn-vm.conf: everything that varies per run, sourced by /init.
 write_guest_config() { # FILE
 	local var mod arg
@@ -543,7 +580,7 @@ mount_filesystems() {
 	mount -t tmpfs tmpfs /dev/shm
 	mount -t devpts devpts /dev/pts 2>/dev/null || true
 	# No modprobe database in the guest; do not let the kernel try.
-	echo /bin/true >/proc/sys/kernel/modprobe
+	[ ! -e /proc/sys/kernel/modprobe ] || echo /bin/true >/proc/sys/kernel/modprobe
 }
 
 load_modules() {
@@ -578,6 +615,12 @@ bind_device() {
 	vfio) echo vfio-pci >"$dev/driver_override" ;;
 	none) echo vfn-unbound >"$dev/driver_override" ;;
 	esac
+	# A built-in nvme driver took the controller at boot: let it go.
+	drv=$(driver_of "$dev")
+	case $VM_BIND:$drv in
+	vfio:vfio-pci | *:) ;;
+	vfio:* | none:*) echo "$VFN_BDF" >"$dev/driver/unbind" ;;
+	esac
 	load_modules
 	case $VM_BIND in
 	vfio)
@@ -586,6 +629,10 @@ bind_device() {
 		group=$(basename "$(readlink "$dev/iommu_group")")
 		wait_for /dev/vfio/vfio
 		wait_for "/dev/vfio/$group"
+		for cdev in "$dev"/vfio-dev/vfio*; do
+			# The device cdev (Linux 6.6+ with VFIO_DEVICE_CDEV).
+			[ ! -e "$cdev/dev" ] || wait_for "/dev/vfio/devices/${cdev##*/}"
+		done
 		;;
 	nvme)
 		wait_for /dev/nvme0
@@ -648,7 +695,7 @@ build_initramfs() {
 	write_guest_config "$stage/etc/vfn-vm.conf"
 	make_cpio "$stage" >"$TMP/run.cpio"
 	INITRD=$TMP/initrd.cpio
-	cat "$BUSYBOX_CPIO" "$KERNEL_DIR/modules.cpio" "$TMP/run.cpio" >"$INITRD"
+	cat "$BUSYBOX_CPIO" "$MODULES_CPIO" "$TMP/run.cpio" >"$INITRD"
 }
 
 # ---------------------------------------------------------------------------
@@ -681,7 +728,7 @@ build_qemu_cmdline() {
 		-nodefaults -display none -no-reboot -no-user-config
 		-device intel-iommu
 		-kernel "$KERNEL_IMAGE" -initrd "$INITRD"
-		-append "console=ttyS0 intel_iommu=on panic=-1 quiet mitigations=off cryptomgr.notests no_timer_check${opt_append}"
+		-append "console=ttyS0 intel_iommu=on panic=-1 quiet mitigations=off cryptomgr.notests no_timer_check${KERNEL_APPEND}${opt_append}"
 		-chardev "file,id=console,path=$(qemu_escape "$LOG"),append=on" -serial chardev:console
 		-chardev "file,id=cmdout,path=$(qemu_escape "$TMP/cmdout.fifo")" -serial chardev:cmdout
 		-drive "id=nvm,if=none,$drive")
@@ -812,6 +859,8 @@ main() {
 	prepare_busybox
 	unlock_cache
 	build_initramfs
+	KERNEL_APPEND=
+	if [[ $opt_kernel == built ]]; then KERNEL_APPEND=$(modparams_cmdline); fi
 	build_qemu_cmdline
 	t_ready=$(date +%s.%N)
 	note "kernel $KERNEL_ABI, initramfs $(stat -c %s "$INITRD") bytes, prepared in $(awk -v a="$start" -v b="$t_ready" 'BEGIN { printf "%.2f", b - a }')s"

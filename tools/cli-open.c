@@ -73,6 +73,10 @@ void cli_kernel_node(const struct vfn_pci_func *f, char *out, size_t len)
 	DIR *d;
 
 	out[0] = '\0';
+	if (!strcmp(f->driver, "vfio-pci")) {
+		vfn_pci_vfio_cdev(f->bdf, out, len); /* "" without a cdev */
+		return;
+	}
 	if (strcmp(f->driver, "nvme"))
 		return;
 	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s/nvme", f->bdf);

@@ -853,6 +853,7 @@ static void perf_print_json(const struct perf_job *j, const struct perf_result *
 	json_u64(&js, "queue_depth", j->o.qd);
 	json_u64(&js, "queues", j->o.nr_queues);
 	json_str(&js, "backend", vfn_dev_get_info(j->dev)->backend_name);
+	json_str(&js, "iommu", vfn_dev_get_info(j->dev)->iommu);
 	json_str(&js, "mode", j->o.irq ? "irq" : j->ctrl ? "poll" : "kernel");
 	if (!j->ctrl)
 		json_str(&js, "path", vfn_dev_queue_path(j->queues[0].dq));
@@ -902,6 +903,8 @@ static void perf_print_normal(const struct perf_job *j, const struct perf_result
 		       r->submitted ? (double)r->cq_mmio / (double)r->submitted : 0.0);
 	else
 		printf("path        : kernel nvme driver, %s\n", vfn_dev_queue_path(j->queues[0].dq));
+	if (j->ctrl)
+		printf("iommu       : %s\n", vfn_dev_get_info(j->dev)->iommu);
 	printf("latency (us): min %.1f avg %.1f max %.1f\n", r->lat[0] / 1e3, r->lat[1] / 1e3, r->lat[2] / 1e3);
 	printf("percentiles : p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f p99.99 %.1f\n", r->lat[3] / 1e3, r->lat[4] / 1e3,
 	       r->lat[5] / 1e3, r->lat[6] / 1e3, r->lat[7] / 1e3);

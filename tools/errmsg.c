@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <vfn/nvme.h>
+#include <vfn/vfio.h>
 
 #include "cli.h"
 #include "errmsg.h"
@@ -194,10 +195,55 @@ int errmsg_open_kernel(const char *dev, int err)
 	}
 }
 
+/* errmsg_open() when @f was opened through its cdev on iommufd. */
+static int errmsg_open_cdev(const struct vfn_pci_func *f, int err)
+{
+	const char *b = f->bdf;
+	char node[64];
+
+	if (vfn_pci_vfio_cdev(b, node, sizeof(node)))
+		snprintf(node, sizeof(node), "/dev/vfio/devices/vfioN");
+	switch (err) {
+	case -ENOENT:
+		if (access("/dev/iommu", F_OK))
+			return errmsg("iommufd is not loaded (no /dev/iommu); run `modprobe iommufd`, or use"
+				      " VFN_IOMMU=type1");
+		return errmsg("no %s for %s; mount devtmpfs on /dev, or rebind it with `vfn unbind %s && vfn bind %s`",
+			      node, b, b, b);
+	case -ENXIO:
+		return errmsg("%s has no VFIO device cdev (a kernel without CONFIG_VFIO_DEVICE_CDEV); use"
+			      " VFN_IOMMU=type1",
+			      b);
+	case -EACCES:
+	case -EPERM:
+		return errmsg("permission denied on %s (or /dev/iommu) for %s; run as root or give access to both",
+			      node, b);
+	case -EBUSY:
+		return errmsg("%s is in use by another process (through %s or its IOMMU group); close it first",
+			      b, node);
+	case -ENOSPC:
+		return errmsg("the IOAS's IOVA ranges are used up opening %s; free DMA buffers or use fewer or"
+			      " smaller queues (`vfn -v` shows the ranges)",
+			      b);
+	default:
+		return 0;
+	}
+}
+
 int errmsg_open(const struct vfn_pci_func *f, int err)
 {
 	const char *b = f->bdf;
 	int g = f->iommu_group;
+	int ret;
+
+	if (err == -EINVAL && vfn_vfio_pick_backend(b, VFN_IOMMU_AUTO) == -EINVAL)
+		return errmsg("VFN_IOMMU=%s is not a backend; use iommufd, type1 or auto",
+			      getenv("VFN_IOMMU") ? getenv("VFN_IOMMU") : "");
+	if (vfn_vfio_pick_backend(b, VFN_IOMMU_AUTO) == VFN_IOMMU_IOMMUFD) {
+		ret = errmsg_open_cdev(f, err);
+		if (ret)
+			return ret;
+	}
 
 	switch (err) {
 	case -ENOENT:

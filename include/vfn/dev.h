@@ -86,6 +86,8 @@ struct vfn_dev_info {
 				VFIO/sim); 0: no limit */
 	uint32_t max_qd;     /* commands in flight one queue may hold */
 	bool io;	     /* I/O commands can be sent (false on /dev/nvmeN) */
+	char iommu[24];	     /* the DMA address space: "iommufd", "type1", "type1 (iommufd
+				compat)" (vfio), "soft" (sim), "" (kernel: the driver's) */
 };
 
 /* Completion of an asynchronous command: @ret 0, -EIO (status in @cqe) or -errno (see vfn_dev_poll()). */

@@ -114,6 +114,8 @@ static int ctrl_open(struct vfn_dev *dev, const char *uri, const struct vfn_dev_
 	if (vfn_nvme_ctrl_get_info(dev->ctrl)->nr_cq < nr)
 		nr = vfn_nvme_ctrl_get_info(dev->ctrl)->nr_cq;
 	dev->nr_qids = nr;
+	snprintf(dev->info.iommu, sizeof(dev->info.iommu), "%s",
+		 vfn_iommu_backend_name(vfn_nvme_ctrl_iommu(dev->ctrl)));
 	dev->qid_used = calloc((size_t)nr + 1, 1);
 	if (!dev->qid_used) {
 		vfn_nvme_ctrl_close(dev->ctrl);

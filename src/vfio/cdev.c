@@ -44,57 +44,82 @@ static int cdev_open_fd(const struct vfn_vfio_dev *dev)
 }
 
 /*
- * Opens the cdev and attaches it to @iommu.  *@refused as
- * vfn_iommu_attach_device(); the fd is closed on failure.
+ * Attaches the device fd @fd to @iommu.  *@refused as
+ * vfn_iommu_attach_device(); @fd is closed on failure.
  */
-static int cdev_open_attach(struct vfn_vfio_dev *dev, struct vfn_iommu *iommu, bool *refused)
+static int cdev_attach(struct vfn_vfio_dev *dev, struct vfn_iommu *iommu, int fd, bool *refused)
 {
-	int fd = cdev_open_fd(dev), ret;
+	int ret = vfn_iommu_attach_device(iommu, fd, refused);
 
-	*refused = false;
-	if (fd < 0)
-		return fd;
-	ret = vfn_iommu_attach_device(iommu, fd, refused);
+	if (!ret)
+		return 0;
+	close(fd);
+	/* The kernel refuses a second bind with EINVAL, a group held open with EBUSY. */
+	if (!*refused && (ret == -EBUSY || ret == -EINVAL)) {
+		log_err("%s is in use: another process has it (or its IOMMU group) open", dev->bdf);
+		return -EBUSY;
+	}
+	return ret;
+}
+
+/* The default IOAS, or a new one when the kernel will not attach the device to it. */
+static int cdev_attach_default(struct vfn_vfio_dev *dev, int fd, struct vfn_iommu **out)
+{
+	struct vfn_iommu *iommu;
+	bool refused;
+	int ret;
+
+	ret = vfn_iommu_get_default_backend(VFN_IOMMU_IOMMUFD, &iommu);
 	if (ret) {
 		close(fd);
-		/* The kernel refuses a second bind with EINVAL, a group held open with EBUSY. */
-		if (!*refused && (ret == -EBUSY || ret == -EINVAL)) {
-			log_err("%s is in use: another process has it (or its IOMMU group) open", dev->bdf);
-			return -EBUSY;
-		}
 		return ret;
 	}
-	return fd;
+	ret = cdev_attach(dev, iommu, fd, &refused);
+	if (ret && refused) {
+		/* A bind cannot be undone: the new IOAS needs a new device fd. */
+		log_info("%s cannot share the default IOAS (errno %d): using its own", dev->bdf, -ret);
+		vfn_iommu_put(iommu);
+		fd = cdev_open_fd(dev);
+		if (fd < 0)
+			return fd;
+		ret = vfn_iommu_create_backend(VFN_IOMMU_IOMMUFD, &iommu);
+		if (ret) {
+			close(fd);
+			return ret;
+		}
+		ret = cdev_attach(dev, iommu, fd, &refused);
+	}
+	if (ret) {
+		vfn_iommu_put(iommu);
+		return ret;
+	}
+	dev->fd = fd;
+	*out = iommu;
+	return 0;
 }
 
 static int cdev_attach_open(struct vfn_vfio_dev *dev, struct vfn_iommu *requested)
 {
 	struct vfn_iommu *iommu = requested;
 	bool refused;
-	int ret;
+	int fd, ret;
 
+	fd = cdev_open_fd(dev);
+	if (fd < 0)
+		return fd;
 	if (requested) {
-		vfn_iommu_get(requested);
+		ret = cdev_attach(dev, requested, fd, &refused);
+		if (!ret) {
+			vfn_iommu_get(requested);
+			dev->fd = fd;
+		}
 	} else {
-		ret = vfn_iommu_get_default_backend(VFN_IOMMU_IOMMUFD, &iommu);
-		if (ret)
-			return ret;
+		ret = cdev_attach_default(dev, fd, &iommu);
 	}
-	ret = cdev_open_attach(dev, iommu, &refused);
-	if (ret < 0 && refused && !requested) {
-		log_info("%s cannot share the default IOAS (errno %d): using its own", dev->bdf, -ret);
-		vfn_iommu_put(iommu);
-		ret = vfn_iommu_create_backend(VFN_IOMMU_IOMMUFD, &iommu);
-		if (ret)
-			return ret;
-		ret = cdev_open_attach(dev, iommu, &refused);
-	}
-	if (ret < 0) {
+	if (ret) {
 		log_err("%s: cannot attach to the IOAS: errno %d", dev->bdf, -ret);
-		vfn_iommu_put(iommu);
 		return ret;
 	}
-	dev->fd = ret;
 	dev->iommu = iommu; /* the reference taken above */
 	log_debug("%s: device fd %d from its cdev, IOAS %u", dev->bdf, dev->fd, iommu->ioas_id);
 	return 0;
