@@ -23,6 +23,8 @@ elif [ $# -gt 0 ]; then
 fi
 
 scripts/deps.sh all
+# The guest kernel of the iommufd guest tests (built once, then cached).
+scripts/kernel.sh >/dev/null
 
 passed=0 failed=0
 # run_suites BUILDDIR SETUP_ARGS... -- SUITES...

@@ -96,7 +96,7 @@ static int group_attach(struct vfn_vfio_group *grp, struct vfn_iommu *requested)
 	if (requested) {
 		vfn_iommu_get(requested);
 	} else {
-		ret = vfn_iommu_get_default(&iommu);
+		ret = vfn_iommu_get_default_backend(VFN_IOMMU_TYPE1, &iommu);
 		if (ret) {
 			log_err("no default address space: errno %d", -ret);
 			return ret;
@@ -107,7 +107,7 @@ static int group_attach(struct vfn_vfio_group *grp, struct vfn_iommu *requested)
 	if (ret && !requested && attach_refused(ret)) {
 		log_info("group %d cannot share the default address space (errno %d): using its own", grp->num, -ret);
 		vfn_iommu_put(iommu);
-		ret = vfn_iommu_create(&iommu);
+		ret = vfn_iommu_create_type1(&iommu);
 		if (ret) {
 			log_err("cannot create an address space: errno %d", -ret);
 			return ret;

@@ -1,11 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Guest suite: faults from the real kernel, each with a clear error and
-# nothing left behind (a normal `vfn id-ctrl` works after each).  The guest
-# boots with vfio_iommu_type1 dma_entry_limit=1 (tests/vm/meson.build):
+# nothing left behind (a normal `vfn id-ctrl` works after each).
+# On type1 (VFN_TEST_IOMMU unset or "type1", Debian's kernel, booted with
+# vfio_iommu_type1 dma_entry_limit=1: tests/vm/meson.build):
 #   DMA mappings run out     -ENOSPC from the library, one line from the CLI
 #   group held elsewhere     -EBUSY, "IOMMU group N is in use by another process"
 #   /dev/vfio not permitted  -EACCES, "no permission to open /dev/vfio/N"
+#   iommufd forced           -ENXIO, "has no VFIO device cdev"
+# On iommufd (VFN_TEST_IOMMU=iommufd, the kernel of scripts/kernel.sh):
+#   no /dev/iommu            automatic falls back to type1; forced: -ENOENT
+#   no cdev node             -ENOENT, "no /dev/vfio/devices/vfioN"
+#   device held elsewhere    -EBUSY, through the cdev and through the group
+#   cdev not permitted       -EACCES, "permission denied on /dev/vfio/devices/vfioN"
 # Prints TAP.
 . "$(dirname "$0")/lib.sh"
 
@@ -21,6 +28,12 @@ healthy() {
 	t_eq "$1: then id-ctrl works" 0 "$T_RC"
 	t_match "$1: and reads the serial" "\"sn\": *\"$VFN_SERIAL" "$T_OUT"
 }
+
+if [ "${VFN_TEST_IOMMU:-type1}" = iommufd ]; then
+	. "$(dirname "$0")/test-faults-iommufd.sh"
+	t_done
+	exit
+fi
 
 # --- (a) the kernel's DMA mapping limit --------------------------------
 t_eq "dma limit: booted with dma_entry_limit=1" 1 "$(cat "$LIMIT")"
@@ -57,5 +70,11 @@ t_eq "no permission: vfn_nvme_ctrl_open gives -EACCES" -EACCES "$(vm_faults as $
 t_err "no permission: id-ctrl" 1 "no permission to open /dev/vfio/$GROUP for $B" \
 	vm_faults as $NOBODY vfn id-ctrl "$B"
 healthy "no permission"
+
+# --- (d) iommufd asked for on a kernel without the device cdev ---------
+t_eq "no cdev: vfn_vfio_open gives -ENXIO" -ENXIO "$(VFN_IOMMU=iommufd vm_faults open-vfio "$B")"
+t_err "no cdev: id-ctrl" 1 "$B has no VFIO device cdev .*use VFN_IOMMU=type1" \
+	env VFN_IOMMU=iommufd vfn id-ctrl "$B"
+healthy "no cdev"
 
 t_done

@@ -37,6 +37,7 @@ static const char *err_name(long err)
 		{ -ENOSPC, "-ENOSPC" },
 		{ -ENOMEM, "-ENOMEM" },
 		{ -EIO, "-EIO" },
+		{ -ENXIO, "-ENXIO" },
 	};
 	static char other[24];
 
