@@ -156,9 +156,11 @@ build() { # VERSION DEST
 	local make=(nice -n 10 make -C "$tree" O="$work/out" ARCH=x86_64 -j"$opt_jobs"
 		KBUILD_BUILD_USER=vfn KBUILD_BUILD_HOST=vfn
 		KBUILD_BUILD_TIMESTAMP="$SOURCE_PKG $version")
-	"${make[@]}" -s tinyconfig >&2
+	# Kconfig warns for every option the fragment overrides: log, not noise.
+	"${make[@]}" -s tinyconfig >"$work/config.log" 2>&1 || die "make tinyconfig failed: $(tail -n 5 "$work/config.log")"
 	cat "$FRAGMENT" >>"$work/out/.config"
-	"${make[@]}" -s olddefconfig >&2
+	"${make[@]}" -s olddefconfig >>"$work/config.log" 2>&1 ||
+		die "make olddefconfig failed: $(tail -n 5 "$work/config.log")"
 	check_config "$work/out/.config"
 
 	note "building bzImage with make -j$opt_jobs (nice 10)"

@@ -361,7 +361,9 @@ prepare_kernel() {
 		prepare_built_kernel
 		return
 	fi
-	abi=${VFN_VM_KERNEL:-$(cached_kernel_abi)}
+	abi=${VFN_VM_KERNEL:-}
+	[[ $abi != built ]] || abi=
+	[[ -n $abi ]] || abi=$(cached_kernel_abi)
 	[[ -n $abi ]] || abi=$(resolve_kernel_abi)
 	KERNEL_DIR=$CACHE_DIR/kernel-$abi
 	if [[ ! -f $KERNEL_DIR/.complete ]]; then

@@ -219,8 +219,8 @@ static int errmsg_open_cdev(const struct vfn_pci_func *f, int err)
 		return errmsg("permission denied on %s (or /dev/iommu) for %s; run as root or give access to both",
 			      node, b);
 	case -EBUSY:
-		return errmsg("%s is in use by another process (through %s or its IOMMU group); close it first",
-			      b, node);
+		return errmsg("%s is in use by another process (through %s or its IOMMU group); close it first", b,
+			      node);
 	case -ENOSPC:
 		return errmsg("the IOAS's IOVA ranges are used up opening %s; free DMA buffers or use fewer or"
 			      " smaller queues (`vfn -v` shows the ranges)",

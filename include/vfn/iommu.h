@@ -57,7 +57,10 @@ VFN_API int vfn_iommu_create_backend(enum vfn_iommu_backend backend, struct vfn_
 /* vfn_iommu_create_backend(VFN_IOMMU_AUTO, @out). */
 VFN_API int vfn_iommu_create(struct vfn_iommu **out);
 
-/* The backend @iommu is built on (VFN_IOMMU_TYPE1 or VFN_IOMMU_IOMMUFD). */
+/*
+ * The backend @iommu is built on: VFN_IOMMU_TYPE1 or VFN_IOMMU_IOMMUFD;
+ * VFN_IOMMU_AUTO for NULL and for the software spaces of simulated devices.
+ */
 VFN_API enum vfn_iommu_backend vfn_iommu_get_backend(const struct vfn_iommu *iommu);
 
 /*

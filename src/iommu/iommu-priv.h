@@ -61,12 +61,12 @@ struct vfn_iommu {
 	int refs;	      /* protected by lock */
 	pthread_mutex_t lock; /* serialises map/unmap/attach */
 
-	int fd;		 /* container or /dev/iommu fd (backend-owned), -1 if none */
+	int fd;		  /* container or /dev/iommu fd (backend-owned), -1 if none */
 	uint32_t ioas_id; /* iommufd: the IOAS */
-	bool compat;	 /* type1: /dev/vfio/vfio is iommufd's compat container */
-	int ngroups;	 /* groups attached */
-	int ndevices;	 /* cdev devices attached */
-	bool ready;	 /* IOMMU model set, ranges known */
+	bool compat;	  /* type1: /dev/vfio/vfio is iommufd's compat container */
+	int ngroups;	  /* groups attached */
+	int ndevices;	  /* cdev devices attached */
+	bool ready;	  /* IOMMU model set, ranges known */
 
 	struct vfn_iova_range ranges[VFN_IOMMU_MAX_RANGES];
 	int nranges;

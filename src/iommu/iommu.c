@@ -233,9 +233,31 @@ int vfn_iommu_set_ranges(struct vfn_iommu *iommu, const struct vfn_iova_range *r
 	return 0;
 }
 
+/*
+ * What get_ranges reports after narrowing: the parts of the old ranges that
+ * are also in the new ones (each list sorted and disjoint, as the kernel
+ * reports them).  Returns how many, at most VFN_IOMMU_MAX_RANGES.
+ */
+static int intersect_ranges(const struct vfn_iova_range *a, int na, const struct vfn_iova_range *b, int nb,
+			    struct vfn_iova_range *out)
+{
+	int n = 0;
+
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb && n < VFN_IOMMU_MAX_RANGES; j++) {
+			uint64_t start = a[i].start > b[j].start ? a[i].start : b[j].start;
+			uint64_t last = a[i].last < b[j].last ? a[i].last : b[j].last;
+
+			if (start <= last)
+				out[n++] = (struct vfn_iova_range){ start, last };
+		}
+	return n;
+}
+
 int vfn_iommu_narrow_ranges(struct vfn_iommu *iommu, const struct vfn_iova_range *ranges, int n)
 {
-	int ret;
+	struct vfn_iova_range both[VFN_IOMMU_MAX_RANGES];
+	int nboth, ret;
 
 	if (n <= 0 || n > VFN_IOMMU_MAX_RANGES) {
 		log_debug("iommu: %d IOVA ranges (1..%d accepted)", n, VFN_IOMMU_MAX_RANGES);
@@ -246,9 +268,10 @@ int vfn_iommu_narrow_ranges(struct vfn_iommu *iommu, const struct vfn_iova_range
 		log_debug("iommu: cannot narrow the usable IOVA ranges: %d", ret);
 		return ret;
 	}
-	/* What get_ranges reports: the kernel's new list (inside the old one). */
-	memcpy(iommu->ranges, ranges, (size_t)n * sizeof(ranges[0]));
-	iommu->nranges = n;
+	/* Never wider than before: a detached device may have widened the kernel's. */
+	nboth = intersect_ranges(iommu->ranges, iommu->nranges, ranges, n, both);
+	memcpy(iommu->ranges, both, (size_t)nboth * sizeof(both[0]));
+	iommu->nranges = nboth;
 	return 0;
 }
 
@@ -258,8 +281,7 @@ int vfn_iommu_attach_device(struct vfn_iommu *iommu, int device_fd, bool *refuse
 
 	*refused = false;
 	if (!iommu->ops->bind_device) {
-		log_err("iommu: a %s address space cannot take a device opened through its cdev",
-			iommu->ops->name);
+		log_err("iommu: a %s address space cannot take a device opened through its cdev", iommu->ops->name);
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&iommu->lock);

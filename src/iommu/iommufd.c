@@ -97,8 +97,7 @@ static int iommufd_bind_device(struct vfn_iommu *iommu, int device_fd)
 	if (ret)
 		log_err("iommu: VFIO_DEVICE_BIND_IOMMUFD failed: %d", ret);
 	else
-		log_debug("iommu: device fd %d bound to iommufd %d as device %u", device_fd, iommu->fd,
-			  bind.out_devid);
+		log_debug("iommu: device fd %d bound to iommufd %d as device %u", device_fd, iommu->fd, bind.out_devid);
 	return ret;
 }
 

@@ -289,6 +289,33 @@ static void test_second_device_narrows(void **state)
 	vfn_iommu_put(iommu);
 }
 
+/* A later report wider than the space (a device left meanwhile) does not widen it. */
+static void test_never_widens(void **state)
+{
+	const struct iommu_iova_range narrow[] = { { 0x100000, 0xffffffff } };
+	struct vfn_iommu *iommu = create();
+	struct vfn_iova_range r[4];
+	void *buf;
+
+	(void)state;
+	set_ranges(1, narrow);
+	attach(iommu, DEV_A, 0, false);
+	set_ranges(2, x86_ranges);
+	attach(iommu, DEV_B, 0, false);
+	assert_int_equal(vfn_iommu_get_ranges(iommu, r, 4), 2);
+	assert_int_equal(r[0].start, 0x100000);
+	assert_int_equal(r[0].last, 0xfedfffff);
+	assert_int_equal(r[1].start, 0xfef00000);
+	assert_int_equal(r[1].last, 0xffffffff);
+	assert_int_equal(vfn_mem_alloc(4096, &buf), 4096);
+	assert_int_equal(vfn_iommu_map_at(iommu, buf, 4096, 0x1000), -ERANGE);
+	assert_int_equal(vfn_iommu_map_at(iommu, buf, 4096, 0xfee00000), -ERANGE);
+	vfn_mem_free(buf, 4096);
+	vfn_iommu_detach_device(iommu);
+	vfn_iommu_detach_device(iommu);
+	vfn_iommu_put(iommu);
+}
+
 /* A device whose reserved region covers an existing mapping is refused and detached. */
 static void test_narrowing_over_a_mapping_is_refused(void **state)
 {
@@ -422,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup(test_attach_reads_ranges, setup),
 		cmocka_unit_test_setup(test_map_fixed_iova, setup),
 		cmocka_unit_test_setup(test_second_device_narrows, setup),
+		cmocka_unit_test_setup(test_never_widens, setup),
 		cmocka_unit_test_setup(test_narrowing_over_a_mapping_is_refused, setup),
 		cmocka_unit_test_setup(test_bind_and_attach_failures, setup),
 		cmocka_unit_test_setup(test_range_report_errors, setup),

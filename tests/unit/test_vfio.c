@@ -195,11 +195,16 @@ static void test_cdev_open_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_null_arguments), cmocka_unit_test(test_malformed_address),
-		cmocka_unit_test(test_missing_device), cmocka_unit_test(test_bound_to_nvme),
-		cmocka_unit_test(test_unbound),	       cmocka_unit_test(test_driver_name_too_long),
-		cmocka_unit_test(test_no_iommu_group), cmocka_unit_test(test_no_group_device_node),
-		cmocka_unit_test(test_cdev_lookup),    cmocka_unit_test(test_backend_choice),
+		cmocka_unit_test(test_null_arguments),
+		cmocka_unit_test(test_malformed_address),
+		cmocka_unit_test(test_missing_device),
+		cmocka_unit_test(test_bound_to_nvme),
+		cmocka_unit_test(test_unbound),
+		cmocka_unit_test(test_driver_name_too_long),
+		cmocka_unit_test(test_no_iommu_group),
+		cmocka_unit_test(test_no_group_device_node),
+		cmocka_unit_test(test_cdev_lookup),
+		cmocka_unit_test(test_backend_choice),
 		cmocka_unit_test(test_cdev_open_failures),
 	};
 
