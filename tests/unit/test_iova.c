@@ -233,6 +233,40 @@ static void test_alloc_at(void **state)
 	vfn_iova_destroy(&a);
 }
 
+/*
+ * vfn_iova_restrict(): the space shrinks to its intersection with new ranges,
+ * blocks handed out stay (and must lie inside), a failure changes nothing.
+ */
+static void test_restrict(void **state)
+{
+	struct vfn_iova_range r = { 0, 64 * PAGE - 1 };
+	struct vfn_iova_range cut[] = { { 8 * PAGE + 17, 20 * PAGE - 1 }, { 40 * PAGE, 100 * PAGE } };
+	struct vfn_iova_range beside = { 200 * PAGE, 300 * PAGE };
+	struct vfn_iova_range over_block = { 0, 9 * PAGE - 1 };
+	struct vfn_iova_allocator a;
+	uint64_t iova;
+
+	(void)state;
+	init_ok(&a, &r, 1);
+	assert_int_equal(vfn_iova_alloc_at(&a, 10 * PAGE, 2 * PAGE), 0);
+	assert_int_equal(vfn_iova_restrict(&a, &beside, 1), -ENOSPC);	  /* nothing in common */
+	assert_int_equal(vfn_iova_restrict(&a, &over_block, 1), -EEXIST); /* the block is outside */
+	assert_int_equal(vfn_iova_avail(&a), 61 * PAGE);		  /* both left it alone */
+	/* [9, 20) and [40, 64) pages: the partial page at 8 + 17 bytes is dropped. */
+	assert_int_equal(vfn_iova_restrict(&a, cut, 2), 0);
+	assert_int_equal(a.usable.n, 2);
+	assert_int_equal(a.usable.v[0].start, 9 * PAGE);
+	assert_int_equal(a.usable.v[1].last, 64 * PAGE - 1);
+	assert_int_equal(vfn_iova_avail(&a), (11 - 2 + 24) * PAGE);
+	assert_int_equal(vfn_iova_alloc(&a, PAGE, &iova), 0);
+	assert_int_equal(iova, 9 * PAGE);
+	assert_int_equal(vfn_iova_alloc_at(&a, 30 * PAGE, PAGE), -ERANGE);
+	assert_int_equal(vfn_iova_alloc(&a, 9 * PAGE, &iova), 0); /* only after the cut */
+	assert_int_equal(iova, 40 * PAGE);
+	assert_int_equal(vfn_iova_free(&a, 10 * PAGE, 2 * PAGE), 0); /* carried over exactly */
+	vfn_iova_destroy(&a);
+}
+
 /* A range that ends at the top of the 64-bit space. */
 static void test_top_of_space(void **state)
 {
@@ -542,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_bad_free),
 		cmocka_unit_test(test_alloc_at),
 		cmocka_unit_test(test_top_of_space),
+		cmocka_unit_test(test_restrict),
 		cmocka_unit_test(test_random_vs_bitmap),
 		cmocka_unit_test(test_parse_info),
 		cmocka_unit_test(test_parse_info_malformed),
