@@ -133,11 +133,15 @@ check_config() { # CONFIG
 	((${#bad[@]} == 0)) || die "Kconfig did not keep: ${bad[*]} (a missing dependency?)"
 }
 
+# The build's scratch directory (source, objects: ~1.7 GB), removed on exit.
+WORK=
+trap '[[ -z $WORK ]] || rm -rf "$WORK"' EXIT
+
 build() { # VERSION DEST
 	local version=$1 dest=$2 work deb tree t0 t1 load0 load1
 	"$SCRIPT_DIR"/deps.sh kernel >&2
-	work=$(mktemp -d "$CACHE_DIR/.kbuild.XXXXXX")
-	trap 'rm -rf "$work"' EXIT
+	WORK=$(mktemp -d "$CACHE_DIR/.kbuild.XXXXXX")
+	work=$WORK
 	note "fetching $SOURCE_PKG $version ($SUITE)"
 	(cd "$work" && apt_private apt-get -qq download "$SOURCE_PKG=$version") >&2 ||
 		die "apt-get download $SOURCE_PKG=$version failed"
