@@ -153,7 +153,7 @@ build() { # VERSION DEST
 		die "no $SOURCE_PKG.tar.xz in $deb"
 	rm -f "$deb"
 	tar -xJf "$work/usr/src/$SOURCE_PKG.tar.xz" -C "$work" || die "unpacking the source failed"
-	rm -rf "$work/usr"
+	rm -rf "${work:?}/usr"
 	tree=$work/$SOURCE_PKG
 	[[ -f $tree/Makefile ]] || die "no kernel tree in $SOURCE_PKG"
 

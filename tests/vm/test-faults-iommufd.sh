@@ -56,8 +56,8 @@ healthy "busy"
 
 # --- (d) no permission on the cdev -------------------------------------
 t_match "no permission: $CDEV is root's alone" "^crw-------" "$(ls -l "$CDEV")"
-t_eq "no permission: vfn_vfio_open gives -EACCES" -EACCES "$(vm_faults as $NOBODY vm_faults open-vfio "$B")"
-t_eq "no permission: vfn_nvme_ctrl_open gives -EACCES" -EACCES "$(vm_faults as $NOBODY vm_faults open-ctrl "$B")"
+t_eq "no permission: vfn_vfio_open gives -EACCES" -EACCES "$(vm_faults as "$NOBODY" vm_faults open-vfio "$B")"
+t_eq "no permission: vfn_nvme_ctrl_open gives -EACCES" -EACCES "$(vm_faults as "$NOBODY" vm_faults open-ctrl "$B")"
 t_err "no permission: id-ctrl" 1 "permission denied on $CDEV \(or /dev/iommu\) for $B; run as root" \
-	vm_faults as $NOBODY vfn id-ctrl "$B"
+	vm_faults as "$NOBODY" vfn id-ctrl "$B"
 healthy "no permission"

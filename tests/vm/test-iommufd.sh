@@ -12,7 +12,7 @@ B=$VFN_BDF
 t_run_cmocka iommufd test_vm_iommufd
 
 if [ "$VFN_TEST_KERNEL" = built ]; then
-	cdev=/dev/vfio/devices/$(basename "$(ls -d /sys/bus/pci/devices/$B/vfio-dev/vfio*)")
+	cdev=/dev/vfio/devices/$(basename "$(ls -d "/sys/bus/pci/devices/$B"/vfio-dev/vfio*)")
 	t_ok "the cdev node exists" test -c "$cdev"
 	t_capture vfn list
 	t_match "list: shows the cdev node" "$B.*vfio-pci.*$cdev" "$T_OUT"
