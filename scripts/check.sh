@@ -23,10 +23,13 @@ elif [ $# -gt 0 ]; then
 fi
 
 scripts/deps.sh all
-# The guest kernel of the iommufd guest tests (built once, then cached).
-scripts/kernel.sh >/dev/null
 
 passed=0 failed=0
+# The guest kernel of the iommufd guest tests (built once, then cached).
+if ! scripts/kernel.sh >/dev/null; then
+	echo "kernel: scripts/kernel.sh FAILED (the guest tests on the built kernel fail with it)"
+	failed=$((failed + 1))
+fi
 # run_suites BUILDDIR SETUP_ARGS... -- SUITES...
 run_suites() {
 	local dir=$1; shift
