@@ -53,19 +53,29 @@ static uint16_t xfer_seg(struct xfer *x, uint64_t iova, size_t n)
 	return VFN_NVME_SC_SUCCESS;
 }
 
+/* PRP list entry @i at @list (host memory: copied out, never read in place). */
+static uint64_t prp_entry(const uint8_t *list, size_t i)
+{
+	vfn_le64 e;
+
+	memcpy(&e, list + i * sizeof(e), sizeof(e));
+	return vfn_le64_to_cpu(e);
+}
+
 /* The data pages listed from @list on, chaining at the last slot of each page. */
 static uint16_t prp_list_walk(struct xfer *x, uint64_t list, size_t ps)
 {
 	while (x->done < x->len) {
 		size_t slots = (ps - (list & (ps - 1))) / sizeof(vfn_le64);
-		vfn_le64 *e = vfn_sim_dma_ptr(x->sim, list, slots * sizeof(vfn_le64));
+		const uint8_t *e;
 
 		if (list & 7)
 			return VFN_NVME_SC_INVALID_PRP_OFFSET;
+		e = vfn_sim_dma_ptr(x->sim, list, slots * sizeof(vfn_le64));
 		if (!e)
 			return VFN_NVME_SC_DATA_XFER_ERROR;
 		for (size_t i = 0; i < slots && x->done < x->len; i++) {
-			uint64_t entry = vfn_le64_to_cpu(e[i]);
+			uint64_t entry = prp_entry(e, i);
 			size_t n = x->len - x->done < ps ? x->len - x->done : ps;
 			uint16_t sc;
 
@@ -123,7 +133,9 @@ static uint16_t sgl_data_block(struct xfer *x, const struct vfn_nvme_sgl_desc *d
 
 /*
  * The descriptors of one segment: Data Blocks, and in a (non-last) Segment a
- * final Segment or Last Segment descriptor, copied to *@next.
+ * final Segment or Last Segment descriptor, copied to *@next.  The segment
+ * address is the host's choice and need not be aligned: each descriptor is
+ * copied out byte-wise, never read in place as a struct.
  */
 static uint16_t sgl_segment(struct xfer *x, const struct vfn_nvme_sgl_desc *seg, struct vfn_nvme_sgl_desc *next,
 			    bool *more)
@@ -131,21 +143,24 @@ static uint16_t sgl_segment(struct xfer *x, const struct vfn_nvme_sgl_desc *seg,
 	uint32_t len = vfn_le32_to_cpu(seg->length);
 	size_t n = len / sizeof(*seg);
 	bool last = sgl_type(seg) == VFN_NVME_SGL_TYPE_LAST_SEGMENT;
-	const struct vfn_nvme_sgl_desc *d;
+	const uint8_t *descs;
 
 	if (!len || len % sizeof(*seg) || len > SGL_MAX_SEGMENT_LEN)
 		return VFN_NVME_SC_SGL_INVALID_COUNT;
-	d = vfn_sim_dma_ptr(x->sim, vfn_le64_to_cpu(seg->addr), len);
-	if (!d)
+	descs = vfn_sim_dma_ptr(x->sim, vfn_le64_to_cpu(seg->addr), len);
+	if (!descs)
 		return VFN_NVME_SC_DATA_XFER_ERROR;
 	for (size_t i = 0; i < n; i++) {
-		unsigned int t = sgl_type(&d[i]);
+		struct vfn_nvme_sgl_desc d;
+		unsigned int t;
 		uint16_t sc;
 
+		memcpy(&d, descs + i * sizeof(d), sizeof(d));
+		t = sgl_type(&d);
 		if (t == VFN_NVME_SGL_TYPE_SEGMENT || t == VFN_NVME_SGL_TYPE_LAST_SEGMENT) {
 			if (last || i != n - 1)
 				return VFN_NVME_SC_SGL_INVALID_LAST;
-			*next = d[i];
+			*next = d;
 			*more = true;
 			return VFN_NVME_SC_SUCCESS;
 		}
@@ -153,7 +168,7 @@ static uint16_t sgl_segment(struct xfer *x, const struct vfn_nvme_sgl_desc *seg,
 			return VFN_NVME_SC_SGL_INVALID_TYPE;
 		if (!last && i == n - 1)
 			return VFN_NVME_SC_SGL_INVALID_LAST;
-		sc = sgl_data_block(x, &d[i]);
+		sc = sgl_data_block(x, &d);
 		if (sc)
 			return sc;
 	}

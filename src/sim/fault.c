@@ -100,8 +100,7 @@ enum vfn_sim_verdict vfn_sim_fault_check(struct vfn_sim *sim, uint16_t sqid, uin
 	return v;
 }
 
-/* Waits until the controller thread has finished two more steps (one full step after now). */
-static void fault_sync(struct vfn_sim *sim)
+void vfn_sim_sync(struct vfn_sim *sim)
 {
 	uint64_t gen = __atomic_load_n(&sim->gen, __ATOMIC_ACQUIRE);
 	struct timespec ts = { 0, SYNC_SLEEP_NS };
@@ -115,7 +114,7 @@ void vfn_sim_fault_fatal(struct vfn_sim *sim)
 	if (!sim)
 		return;
 	__atomic_store_n(&sim->fatal_req, 1, __ATOMIC_RELEASE);
-	fault_sync(sim);
+	vfn_sim_sync(sim);
 }
 
 void vfn_sim_fault_never_ready(struct vfn_sim *sim, bool on)
@@ -136,7 +135,7 @@ void vfn_sim_bus_master(struct vfn_sim *sim, bool on)
 {
 	__atomic_store_n(&sim->dma_off, !on, __ATOMIC_RELEASE);
 	/* The pass under way may still be moving data: wait for one that saw the flag. */
-	fault_sync(sim);
+	vfn_sim_sync(sim);
 }
 
 void vfn_sim_fault_remove(struct vfn_sim *sim)
@@ -144,7 +143,7 @@ void vfn_sim_fault_remove(struct vfn_sim *sim)
 	if (!sim)
 		return;
 	__atomic_store_n(&sim->remove_req, 1, __ATOMIC_RELEASE);
-	fault_sync(sim);
+	vfn_sim_sync(sim);
 }
 
 int vfn_sim_event_raise(struct vfn_sim *sim, uint8_t type, uint8_t info, uint8_t lid)

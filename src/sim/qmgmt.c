@@ -51,7 +51,7 @@ uint16_t vfn_sim_create_cq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	vfn_sim_doorbells_clear(sim, (uint16_t)qid, false);
 	sim->cqs[qid] = (struct vfn_sim_cq){ .valid = true,
 					     .iova = vfn_le64_to_cpu(sqe->dptr.prp1),
-					     .size = (uint16_t)(qsize + 1),
+					     .size = qsize + 1,
 					     .phase = 1,
 					     .ien = ien,
 					     .iv = (uint16_t)iv };
@@ -78,10 +78,9 @@ uint16_t vfn_sim_create_sq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 		return sc;
 	/* The tail doorbell only: the CQ head doorbell of the same id belongs to a live CQ. */
 	__atomic_store_n((uint32_t *)(sim->regs + VFN_NVME_REG_DBS + 8 * qid), 0, __ATOMIC_RELEASE);
-	sim->sqs[qid] = (struct vfn_sim_sq){ .valid = true,
-					     .iova = vfn_le64_to_cpu(sqe->dptr.prp1),
-					     .size = (uint16_t)(qsize + 1),
-					     .cqid = (uint16_t)cqid };
+	sim->sqs[qid] = (struct vfn_sim_sq){
+		.valid = true, .iova = vfn_le64_to_cpu(sqe->dptr.prp1), .size = qsize + 1, .cqid = (uint16_t)cqid
+	};
 	vfn_sim_dbbuf_init(sim, (uint16_t)qid, false);
 	sim->cqs[cqid].nr_sqs++;
 	return VFN_NVME_SC_SUCCESS;

@@ -44,7 +44,7 @@ static uint32_t doorbell_load(struct vfn_sim *sim, uint16_t qid, bool cq)
 }
 
 /* The number of entries of queue @qid. */
-static uint16_t queue_size(const struct vfn_sim *sim, uint16_t qid, bool cq)
+static uint32_t queue_size(const struct vfn_sim *sim, uint16_t qid, bool cq)
 {
 	return cq ? sim->cqs[qid].size : sim->sqs[qid].size;
 }
@@ -97,7 +97,10 @@ bool vfn_sim_cq_has_room(const struct vfn_sim *sim, uint16_t sqid)
 {
 	const struct vfn_sim_cq *cq = &sim->cqs[sim->sqs[sqid].cqid];
 
-	return (uint16_t)((cq->tail + 1u) % cq->size) != cq->head;
+	/* A CQ that is not there has no room (and no size to divide by). */
+	if (!cq->valid || cq->size < 2)
+		return false;
+	return (cq->tail + 1) % cq->size != cq->head;
 }
 
 static void err_log_add(struct vfn_sim *sim, uint16_t sqid, uint16_t cid, uint16_t status)
@@ -246,7 +249,7 @@ bool vfn_sim_sq_holds(struct vfn_sim *sim, uint16_t sqid, uint16_t cid)
 
 	if (!sq->valid || tail >= sq->size)
 		return false;
-	for (uint16_t i = sq->head; i != tail; i = (uint16_t)((i + 1u) % sq->size)) {
+	for (uint32_t i = sq->head; i != tail; i = (i + 1) % sq->size) {
 		struct vfn_nvme_sqe *p = vfn_sim_dma_ptr(sim, sq->iova + (uint64_t)i * sizeof(*p), sizeof(*p));
 
 		if (p && vfn_le16_to_cpu(p->cid) == cid)
@@ -341,7 +344,7 @@ static bool cq_step(struct vfn_sim *sim, uint16_t cqid)
 		bad_doorbell(sim, cqid, true, head, &cq->db_seen);
 		return false;
 	}
-	cq->head = (uint16_t)head;
+	cq->head = head;
 	eventidx_store(sim, cqid, true, head);
 	return true;
 }

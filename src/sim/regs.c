@@ -93,10 +93,9 @@ static bool sim_enable_ok(struct vfn_sim *sim, uint32_t cc)
 		return false;
 	}
 	sim->page_size = 4096ul << mps;
-	sim->sqs[0] = (struct vfn_sim_sq){ .valid = true, .iova = asq, .size = (uint16_t)asqs };
-	sim->cqs[0] = (struct vfn_sim_cq){
-		.valid = true, .iova = acq, .size = (uint16_t)acqs, .phase = 1, .ien = true, .nr_sqs = 1
-	};
+	sim->sqs[0] = (struct vfn_sim_sq){ .valid = true, .iova = asq, .size = asqs };
+	sim->cqs[0] =
+		(struct vfn_sim_cq){ .valid = true, .iova = acq, .size = acqs, .phase = 1, .ien = true, .nr_sqs = 1 };
 	return true;
 }
 

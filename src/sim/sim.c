@@ -4,11 +4,13 @@
  * the device interface (struct vfn_nvme_hw_ops) the NVMe layer drives.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "iommu/iommu-priv.h"
 #include "sim/sim.h"
@@ -78,25 +80,65 @@ static int sim_irq_count(struct vfn_nvme_hw *hw)
 	return VFN_SIM_NR_VECTORS;
 }
 
+/* Closes the controller's own eventfd duplicates in @fds (-1: none). */
+static void efds_close(const int *fds, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/*
+ * Puts @fresh (@count fds, the controller's own) on vectors @start.. and
+ * closes what they replace, once the controller thread can no longer be
+ * signalling through it.
+ */
+static void efds_swap(struct vfn_sim *sim, unsigned int start, unsigned int count, const int *fresh)
+{
+	int old[VFN_SIM_NR_VECTORS];
+
+	for (unsigned int i = 0; i < count; i++)
+		old[i] = __atomic_exchange_n(&sim->efds[start + i], fresh[i], __ATOMIC_ACQ_REL);
+	vfn_sim_sync(sim);
+	efds_close(old, count);
+}
+
+/*
+ * Routes vectors @start.. to the eventfds @efds (-1: unrouted).  Like VFIO,
+ * which holds a reference to each eventfd, the controller signals its own
+ * duplicate: the caller may close its fd, and a number reused after that is
+ * never written to.
+ */
 static int sim_irq_enable(struct vfn_nvme_hw *hw, unsigned int start, unsigned int count, const int *efds)
 {
 	struct vfn_sim *sim = hw_sim(hw);
+	int fresh[VFN_SIM_NR_VECTORS];
 
 	if (start > VFN_SIM_NR_VECTORS || count > VFN_SIM_NR_VECTORS - start || (count && !efds)) {
 		log_debug("sim: vectors %u+%u beyond %u (or no eventfds)", start, count, VFN_SIM_NR_VECTORS);
 		return -EINVAL;
 	}
-	for (unsigned int i = 0; i < count; i++)
-		__atomic_store_n(&sim->efds[start + i], efds[i], __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < count; i++) {
+		fresh[i] = efds[i] < 0 ? -1 : fcntl(efds[i], F_DUPFD_CLOEXEC, 0);
+		if (efds[i] >= 0 && fresh[i] < 0) {
+			int err = -errno;
+
+			log_debug("sim: vector %u: cannot take eventfd %d: %s", start + i, efds[i], strerror(-err));
+			efds_close(fresh, i);
+			return err;
+		}
+	}
+	efds_swap(sim, start, count, fresh);
 	return 0;
 }
 
 static int sim_irq_disable(struct vfn_nvme_hw *hw)
 {
-	struct vfn_sim *sim = hw_sim(hw);
+	int none[VFN_SIM_NR_VECTORS];
 
 	for (unsigned int i = 0; i < VFN_SIM_NR_VECTORS; i++)
-		__atomic_store_n(&sim->efds[i], -1, __ATOMIC_RELEASE);
+		none[i] = -1;
+	efds_swap(hw_sim(hw), 0, VFN_SIM_NR_VECTORS, none);
 	return 0;
 }
 
@@ -122,6 +164,7 @@ static int sim_bus_master(struct vfn_nvme_hw *hw, bool on)
 
 static void sim_free(struct vfn_sim *sim)
 {
+	efds_close(sim->efds, VFN_SIM_NR_VECTORS);
 	if (sim->ns_data) {
 		for (uint32_t i = 0; i < sim->opts.nn; i++)
 			vfn_mem_free(sim->ns_data[i], sim->ns_bytes);

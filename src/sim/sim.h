@@ -136,11 +136,15 @@ int vfn_sim_event_raise(struct vfn_sim *sim, uint8_t type, uint8_t info, uint8_t
 
 /* ---- Internal: controller state and what the sim files share -------------- */
 
+/*
+ * Queue sizes and indexes are 32-bit: a queue may hold 65536 entries
+ * (QSIZE 0xffff, 0's based), which a uint16_t cannot.
+ */
 struct vfn_sim_sq {
 	bool valid;
 	uint64_t iova;
-	uint16_t size; /* entries */
-	uint16_t head; /* next entry to fetch */
+	uint32_t size; /* entries, 2..65536 */
+	uint32_t head; /* next entry to fetch */
 	uint16_t cqid;
 	uint32_t db_seen; /* last tail doorbell value read */
 };
@@ -148,9 +152,9 @@ struct vfn_sim_sq {
 struct vfn_sim_cq {
 	bool valid;
 	uint64_t iova;
-	uint16_t size; /* entries */
-	uint16_t tail; /* next slot to post to */
-	uint16_t head; /* last head the host rang */
+	uint32_t size; /* entries, 2..65536 */
+	uint32_t tail; /* next slot to post to */
+	uint32_t head; /* last head the host rang */
 	uint8_t phase; /* phase tag of the current pass, starts at 1 */
 	bool ien;
 	uint16_t iv;
@@ -335,6 +339,11 @@ enum vfn_sim_verdict {
 };
 enum vfn_sim_verdict vfn_sim_fault_check(struct vfn_sim *sim, uint16_t sqid, uint8_t opcode, uint16_t *status,
 					 uint32_t *delay_ms);
+/*
+ * fault.c: waits until the controller thread has finished two more steps
+ * (one whole step begun after the call); at once if it is not running.
+ */
+void vfn_sim_sync(struct vfn_sim *sim);
 /* fault.c: applies fatal/remove requests from the test thread (thread only). */
 bool vfn_sim_fault_apply(struct vfn_sim *sim);
 

@@ -926,7 +926,8 @@ static void test_qid_in_use(void **state)
 	assert_int_equal(vfn_nvme_qpair_create(e.ctrl, 2, &irq, &again), -EBUSY);
 	assert_int_equal(vfn_nvme_qpair_create(e.ctrl, 1, &irq, &again), -EBUSY);
 	assert_null(again);
-	assert_int_equal(__atomic_load_n(&e.sim->efds[2], __ATOMIC_ACQUIRE), vfn_nvme_qpair_eventfd(qp2));
+	/* Still routed (the sim signals its own duplicate of the pair's eventfd: the poll below tells whose). */
+	assert_true(__atomic_load_n(&e.sim->efds[2], __ATOMIC_ACQUIRE) >= 0);
 	/* The vector still signals the live pair's eventfd. */
 	pfd = (struct pollfd){ .fd = vfn_nvme_qpair_eventfd(qp2), .events = POLLIN };
 	while (read(pfd.fd, &count, sizeof(count)) > 0)

@@ -5,6 +5,7 @@
  * I/O loop over PRPs and SGLs with wrap-around, and every injected fault.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1072,6 +1074,430 @@ static void test_reset(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+/* ---- A hostile host: nothing it sends may crash the controller --------- */
+
+/* A raw queue of up to 65536 entries, driven without struct vfn_sq (whose indexes are 16 bits). */
+struct big_q {
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_sqe *sqes;
+	struct vfn_nvme_cqe *cqes;
+	uint64_t sq_iova, cq_iova;
+	size_t sq_len, cq_len; /* whole pages */
+	uint32_t sq_entries, cq_entries, tail, head, phase;
+	uint16_t qid;
+};
+
+static void big_q_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t sq_entries, uint32_t cq_entries,
+			 struct big_q *q)
+{
+	struct vfn_iommu *iommu = vfn_nvme_ctrl_iommu(ctrl);
+
+	*q = (struct big_q){ .ctrl = ctrl, .sq_entries = sq_entries, .cq_entries = cq_entries, .phase = 1, .qid = qid };
+	q->sq_len = (sq_entries * 64u + 4095) & ~4095u;
+	q->cq_len = (cq_entries * 16u + 4095) & ~4095u;
+	assert_int_equal(vfn_dma_alloc(iommu, q->sq_len, (void **)&q->sqes, &q->sq_iova), q->sq_len);
+	assert_int_equal(vfn_dma_alloc(iommu, q->cq_len, (void **)&q->cqes, &q->cq_iova), q->cq_len);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, qid | (cq_entries - 1) << 16, 1, q->cq_iova), 0);
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_SQ, qid | (sq_entries - 1) << 16,
+				   1 | (uint32_t)qid << 16, q->sq_iova),
+			 0);
+}
+
+static void big_q_delete(struct big_q *q)
+{
+	struct vfn_iommu *iommu = vfn_nvme_ctrl_iommu(q->ctrl);
+
+	assert_int_equal(admin_raw(q->ctrl, VFN_NVME_ADMIN_DELETE_SQ, q->qid, 0, 0), 0);
+	assert_int_equal(admin_raw(q->ctrl, VFN_NVME_ADMIN_DELETE_CQ, q->qid, 0, 0), 0);
+	vfn_dma_free(iommu, q->sqes, q->sq_len);
+	vfn_dma_free(iommu, q->cqes, q->cq_len);
+}
+
+static void doorbell_write(struct vfn_nvme_ctrl *ctrl, uint16_t qid, bool cq, uint32_t v)
+{
+	/* Release: the SQEs written before are visible to the controller thread's acquire load. */
+	__atomic_store_n((uint32_t *)vfn_nvme_ctrl_doorbell(ctrl, qid, cq), vfn_cpu_to_le32(v), __ATOMIC_RELEASE);
+}
+
+/* Queues @n Flushes (cids 0..@n-1), rings once, reaps all @n in order and rings the CQ head. */
+static void big_q_flushes(struct big_q *q, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		q->sqes[q->tail] = rw_sqe(VFN_NVME_CMD_FLUSH, (uint16_t)i, 0, 1);
+		q->tail = (q->tail + 1) % q->sq_entries;
+	}
+	doorbell_write(q->ctrl, q->qid, false, q->tail);
+	for (uint32_t i = 0; i < n; i++) {
+		volatile struct vfn_nvme_cqe *cqe = &q->cqes[q->head];
+		uint64_t deadline = vfn_now_ns() + 5000000000ull;
+
+		while ((vfn_le16_to_cpu(__atomic_load_n(&cqe->sfp, __ATOMIC_ACQUIRE)) & 1) != q->phase)
+			assert_true(vfn_now_ns() < deadline);
+		assert_int_equal(vfn_le16_to_cpu(cqe->cid), i);
+		assert_int_equal(vfn_le16_to_cpu(cqe->sfp) >> 1, 0);
+		assert_int_equal(vfn_le16_to_cpu(cqe->sqid), q->qid);
+		if (++q->head == q->cq_entries) {
+			q->head = 0;
+			q->phase ^= 1;
+		}
+	}
+	doorbell_write(q->ctrl, q->qid, true, q->head);
+}
+
+/*
+ * Issue 10 item 10: QSIZE 0xffff (65536 entries) is legal with CAP.MQES
+ * 0xffff.  A 65536-entry CQ behind a small SQ, then a 65536-entry SQ and CQ
+ * pair, both run past the end of the ring (the CQ's phase flips).
+ */
+static void test_queue_65536_entries(void **state)
+{
+	struct vfn_nvme_ctrl_opts opts = { .no_shadow_doorbells = true };
+	struct vfn_nvme_ctrl *ctrl = NULL;
+	struct big_q small_sq, big;
+
+	assert_int_equal(vfn_nvme_ctrl_open("sim:mqes=0xffff,nil=1", &opts, &ctrl), 0);
+	assert_int_equal(vfn_nvme_cap_mqes(vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_CAP)), 0xffff);
+	big_q_create(ctrl, 1, 16, 65536, &small_sq);
+	big_q_flushes(&small_sq, 15);
+	big_q_delete(&small_sq);
+
+	big_q_create(ctrl, 2, 65536, 65536, &big);
+	for (int round = 0; round < 17; round++) /* 69632 commands: one wrap of both rings */
+		big_q_flushes(&big, 4096);
+	assert_int_equal(big.tail, 69632 - 65536);
+	assert_int_equal(big.head, 69632 - 65536);
+	assert_int_equal(big.phase, 0);
+	big_q_delete(&big);
+	/* QSIZE beyond CAP.MQES is still refused. */
+	vfn_nvme_ctrl_close(ctrl);
+	ctrl = open_ok("sim:mqes=0xfffe");
+	assert_int_equal(admin_raw(ctrl, VFN_NVME_ADMIN_CREATE_CQ, 1 | 0xffffu << 16, 1, 0x10000),
+			 VFN_NVME_SC_QUEUE_SIZE);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+
+/* xorshift64*: a fixed sequence, so that a failure repeats. */
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return rnd_state * 0x2545f4914f6cdd1dull;
+}
+
+/* An address a hostile host might put in a data pointer: in @b's memory (any alignment), 0, or anything. */
+static uint64_t rnd_addr(const struct bufs *b)
+{
+	switch (rnd() % 5) {
+	case 0:
+		return b->data_iova + rnd() % DATA_LEN;
+	case 1:
+		return b->list_iova + rnd() % LIST_LEN;
+	case 2:
+		return b->data_iova + (rnd() % (DATA_LEN / 4096)) * 4096;
+	case 3:
+		return 0;
+	default:
+		return rnd();
+	}
+}
+
+/* A mostly small value, now and then anything (queue ids, block counts, ranges). */
+static uint32_t rnd_dw(void)
+{
+	uint64_t r = rnd();
+
+	return r & 1 ? (uint32_t)(r >> 1) : (uint32_t)(r >> 1) % 70;
+}
+
+/* Random descriptors (SGL) and entries (PRP lists) in @b's list memory, pointing into @b or anywhere. */
+static void rnd_list(struct bufs *b)
+{
+	for (size_t off = 0; off + 16 <= LIST_LEN; off += 16) {
+		struct vfn_nvme_sgl_desc d = { .addr = vfn_cpu_to_le64(rnd_addr(b)),
+					       .length = vfn_cpu_to_le32(rnd() & 1 ? rnd_dw() * 16 : (uint32_t)rnd()),
+					       .type = (uint8_t)(rnd() % 5 << 4 | (rnd() % 4 == 0 ? rnd() % 16 : 0)) };
+
+		memcpy(b->list + off, &d, sizeof(d));
+	}
+}
+
+static const uint8_t admin_opcodes[] = {
+	VFN_NVME_ADMIN_DELETE_SQ,    VFN_NVME_ADMIN_CREATE_SQ,	  VFN_NVME_ADMIN_GET_LOG_PAGE,
+	VFN_NVME_ADMIN_DELETE_CQ,    VFN_NVME_ADMIN_CREATE_CQ,	  VFN_NVME_ADMIN_IDENTIFY,
+	VFN_NVME_ADMIN_ABORT,	     VFN_NVME_ADMIN_SET_FEATURES, VFN_NVME_ADMIN_GET_FEATURES,
+	VFN_NVME_ADMIN_DBBUF_CONFIG,
+};
+
+/*
+ * 3000 admin commands with random fields and data pointers (Asynchronous
+ * Event Requests aside: they complete only on an event).  Each completes;
+ * the controller still identifies itself afterwards.
+ */
+static void test_hostile_admin(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:nn=2,mqes=0xffff");
+	uint8_t id[VFN_NVME_IDENTIFY_DATA_SIZE];
+	struct bufs b;
+
+	bufs_alloc(ctrl, &b);
+	for (int i = 0; i < 3000; i++) {
+		struct vfn_nvme_sqe sqe = {
+			.opcode = rnd() % 4 ? admin_opcodes[rnd() % sizeof(admin_opcodes)] : (uint8_t)rnd(),
+			.flags = rnd() % 8 ? 0 : (uint8_t)rnd(),
+			.nsid = vfn_cpu_to_le32(rnd() % 2 ? rnd_dw() : (uint32_t)rnd()),
+			.cdw10 = vfn_cpu_to_le32(rnd_dw() | (rnd() % 2 ? rnd_dw() << 16 : 0)),
+			.cdw11 = vfn_cpu_to_le32(rnd() % 2 ? 1 | rnd_dw() << 16 : rnd_dw()),
+			.cdw12 = vfn_cpu_to_le32(rnd_dw()),
+			.cdw13 = vfn_cpu_to_le32(rnd_dw()),
+			.cdw14 = vfn_cpu_to_le32(rnd_dw()),
+			.cdw15 = vfn_cpu_to_le32(rnd_dw()),
+		};
+		struct vfn_nvme_cqe cqe = { 0 };
+		int ret;
+
+		if (sqe.opcode == VFN_NVME_ADMIN_ASYNC_EVENT)
+			continue;
+		if (i % 64 == 0)
+			rnd_list(&b);
+		sqe.dptr.prp1 = vfn_cpu_to_le64(rnd_addr(&b));
+		sqe.dptr.prp2 = vfn_cpu_to_le64(rnd_addr(&b));
+		ret = vfn_nvme_admin_sync(ctrl, &sqe, NULL, 0, &cqe, 2000);
+		assert_true(ret == 0 || ret == -EIO);
+	}
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, NULL), 0);
+	assert_memory_equal(id + 24, "vfn simulated controller", 24);
+	/*
+	 * The random commands may have left queues and shadow doorbells in @b's
+	 * memory, which the controller polls: stop it before that memory goes.
+	 */
+	vfn_iommu_get(b.iommu);
+	vfn_nvme_ctrl_close(ctrl);
+	bufs_free(&b);
+	vfn_iommu_put(b.iommu);
+}
+
+static const uint8_t io_opcodes[] = {
+	VFN_NVME_CMD_FLUSH, VFN_NVME_CMD_WRITE, VFN_NVME_CMD_READ, VFN_NVME_CMD_WRITE_ZEROES, VFN_NVME_CMD_DSM,
+};
+
+/*
+ * 5000 I/O commands with random fields, PRPs and SGLs (segments at any
+ * alignment, descriptors of any type and length, lists pointing anywhere).
+ * Each completes with its own cid; a clean write and read-back works after.
+ */
+static void test_hostile_io(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:nsze=4096,lbads=9,mdts=3");
+	struct vfn_nvme_sqe sqe;
+	struct ioq q;
+	struct bufs b;
+
+	ioq_create(ctrl, 1, 16, 0, &q);
+	bufs_alloc(ctrl, &b);
+	for (int i = 0; i < 5000; i++) {
+		uint64_t psdt = rnd() % 3;
+
+		if (i % 64 == 0)
+			rnd_list(&b);
+		sqe = (struct vfn_nvme_sqe){
+			.opcode = rnd() % 4 ? io_opcodes[rnd() % sizeof(io_opcodes)] : (uint8_t)rnd(),
+			.flags = (uint8_t)(psdt << 6 | (rnd() % 8 ? 0 : rnd() % 4)),
+			.cid = vfn_cpu_to_le16((uint16_t)i),
+			.nsid = vfn_cpu_to_le32(rnd() % 8 ? 1 : (uint32_t)rnd()),
+			.cdw10 = vfn_cpu_to_le32(rnd_dw()),
+			.cdw11 = vfn_cpu_to_le32(rnd() % 4 ? 0 : rnd_dw()),
+			.cdw12 = vfn_cpu_to_le32(rnd() % 2 ? (uint32_t)rnd() % 16 : rnd_dw()),
+		};
+		if (psdt) {
+			memcpy(&sqe.dptr.sgl, b.list + (rnd() % (LIST_LEN / 16)) * 16, sizeof(sqe.dptr.sgl));
+			if (rnd() % 2)
+				sqe.dptr.sgl.addr = vfn_cpu_to_le64(b.list_iova + rnd() % (LIST_LEN - 64));
+		} else {
+			sqe.dptr.prp1 = vfn_cpu_to_le64(rnd_addr(&b));
+			sqe.dptr.prp2 = vfn_cpu_to_le64(rnd_addr(&b));
+		}
+		io_sync(&q, &sqe);
+	}
+	fill(b.data, 2 * 512, 3);
+	sqe = rw_sqe(VFN_NVME_CMD_WRITE, 1, 5, 2);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(b.data_iova);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	memset(b.data + 4096, 0, 2 * 512);
+	sqe = rw_sqe(VFN_NVME_CMD_READ, 2, 5, 2);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(b.data_iova + 4096);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	assert_memory_equal(b.data, b.data + 4096, 2 * 512);
+	bufs_free(&b);
+	ioq_delete(&q);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/*
+ * SGL segments at odd addresses (the host's choice): the descriptors are
+ * copied out, not read in place (UBSan: misaligned access; SIGBUS on
+ * strict-alignment CPUs).  A Segment at +3 chains to a Last Segment at +1001.
+ */
+static void test_sgl_misaligned_segments(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
+	struct vfn_nvme_sgl_desc first[2], second[2];
+	struct vfn_nvme_sqe sqe;
+	struct ioq q;
+	struct bufs b;
+
+	ioq_create(ctrl, 1, 16, 0, &q);
+	bufs_alloc(ctrl, &b);
+	fill(b.data, 2 * LBA + 300, 11);
+	first[0] = (struct vfn_nvme_sgl_desc){ .addr = vfn_cpu_to_le64(b.data_iova), .length = vfn_cpu_to_le32(100) };
+	first[1] = (struct vfn_nvme_sgl_desc){ .addr = vfn_cpu_to_le64(b.list_iova + 1001),
+					       .length = vfn_cpu_to_le32(sizeof(second)),
+					       .type = VFN_NVME_SGL_TYPE_LAST_SEGMENT << 4 };
+	second[0] = (struct vfn_nvme_sgl_desc){ .addr = vfn_cpu_to_le64(b.data_iova + 100),
+						.length = vfn_cpu_to_le32(LBA) };
+	second[1] = (struct vfn_nvme_sgl_desc){ .addr = vfn_cpu_to_le64(b.data_iova + 100 + LBA),
+						.length = vfn_cpu_to_le32(LBA - 100) };
+	memcpy(b.list + 3, first, sizeof(first));
+	memcpy(b.list + 1001, second, sizeof(second));
+	sqe = rw_sqe(VFN_NVME_CMD_WRITE, 1, 4, 2);
+	sqe.flags = VFN_NVME_SQE_PSDT_SGL_MPTR_CONTIG;
+	sqe.dptr.sgl = (struct vfn_nvme_sgl_desc){ .addr = vfn_cpu_to_le64(b.list_iova + 3),
+						   .length = vfn_cpu_to_le32(sizeof(first)),
+						   .type = VFN_NVME_SGL_TYPE_SEGMENT << 4 };
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	sqe = rw_sqe(VFN_NVME_CMD_READ, 2, 4, 2);
+	sqe.dptr.prp1 = vfn_cpu_to_le64(b.data_iova + DATA_LEN / 2);
+	sqe.dptr.prp2 = vfn_cpu_to_le64(b.data_iova + DATA_LEN / 2 + 4096);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	assert_memory_equal(b.data, b.data + DATA_LEN / 2, 2 * LBA);
+	bufs_free(&b);
+	ioq_delete(&q);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/* Open file descriptors of this process. */
+static int fds_open(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/*
+ * The controller signals its own duplicate of a routed eventfd: after the
+ * host closes its fd and the number is reused (here by a file), an
+ * interrupt still reaches the eventfd and never the file.  Routing and
+ * unrouting leaks no descriptor.
+ */
+static void test_irq_eventfd_owned(void **state)
+{
+	char path[] = "/tmp/vfn-test-efd-XXXXXX";
+	int before = fds_open(), efd, keep, file;
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:nil=1");
+	struct vfn_nvme_sqe sqe = rw_sqe(VFN_NVME_CMD_FLUSH, 1, 0, 1);
+	struct stat st;
+	struct ioq q;
+
+	efd = eventfd(0, EFD_NONBLOCK);
+	keep = dup(efd);
+	assert_true(efd >= 0 && keep >= 0);
+	assert_int_equal(ctrl->hw.ops->irq_enable(&ctrl->hw, 5, 1, &efd), 0);
+	assert_int_equal(ctrl->hw.ops->irq_enable(&ctrl->hw, 5, 1, &efd), 0); /* re-routed: the old copy goes */
+	ioq_create(ctrl, 1, 4, 2 | 5u << 16, &q);			      /* IEN, vector 5 */
+	close(efd);
+	file = mkstemp(path);
+	assert_int_equal(file, efd); /* the lowest free number: the eventfd's */
+	unlink(path);
+	assert_int_equal(io_sync(&q, &sqe), 0);
+	usleep(20000);
+	assert_int_equal(fstat(file, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_true(efd_count(keep) >= 1);
+	ioq_delete(&q);
+	assert_int_equal(ctrl->hw.ops->irq_disable(&ctrl->hw), 0);
+	assert_int_equal(ctrl->hw.ops->irq_enable(&ctrl->hw, 7, 1, &keep), 0); /* still routed at close */
+	vfn_nvme_ctrl_close(ctrl);
+	close(file);
+	close(keep);
+	assert_int_equal(fds_open(), before);
+}
+
+/* Resident set size in KiB. */
+static long rss_kib(void)
+{
+	long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld %ld", &size, &resident), 2);
+	fclose(f);
+	return resident * (long)(vfn_page_size() / 1024);
+}
+
+/*
+ * Write Zeroes and Deallocate keep the namespace sparse: zeroing all 512 MiB
+ * of it commits (almost) no memory, deallocating written blocks gives their
+ * pages back, and the partial pages at a range's edges keep their other
+ * blocks.
+ */
+static void test_zeroes_stay_sparse(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:nsze=1048576,lbads=9,mdts=7");
+	const size_t len = 8192 * 512; /* 4 MiB: LBAs 0..8191 */
+	struct vfn_nvme_qpair *qp = NULL;
+	struct vfn_nvme_ns_info ns;
+	struct vfn_nvme_dsm_range *r;
+	long base, written;
+	uint8_t *buf, *zero;
+	uint64_t iova;
+
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, NULL, &qp), 0);
+	assert_int_equal(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), len, (void **)&buf, &iova), (ssize_t)len);
+	assert_int_equal(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), 4096, (void **)&r, &iova), 4096);
+	r[0] = (struct vfn_nvme_dsm_range){ .nlb = vfn_cpu_to_le32(1048576) }; /* all of it */
+	r[1] = (struct vfn_nvme_dsm_range){ .nlb = vfn_cpu_to_le32(8185), .slba = vfn_cpu_to_le64(3) };
+	zero = calloc(1, len);
+	assert_non_null(zero);
+	memset(buf, 0xa5, len);
+
+	base = rss_kib();
+	assert_int_equal(vfn_nvme_write_zeroes(qp, &ns, 0, ns.nsze, NULL, NULL), 0);
+	assert_true(rss_kib() - base < 32 * 1024);
+	assert_int_equal(vfn_nvme_dsm_deallocate(qp, 1, &r[0], 1, NULL, NULL), 0);
+	assert_true(rss_kib() - base < 32 * 1024);
+
+	assert_int_equal(vfn_nvme_write(qp, &ns, 0, 8192, buf, NULL, NULL), 0);
+	written = rss_kib();
+	assert_true(written - base >= 4 * 1024 - 256);
+	assert_int_equal(vfn_nvme_dsm_deallocate(qp, 1, &r[1], 1, NULL, NULL), 0);
+	assert_true(written - rss_kib() >= 3 * 1024);
+	memset(buf, 0, len);
+	assert_int_equal(vfn_nvme_read(qp, &ns, 0, 8192, buf, NULL, NULL), 0);
+	for (size_t i = 0; i < 3 * 512; i++)
+		assert_int_equal(buf[i], 0xa5);
+	assert_memory_equal(buf + 3 * 512, zero, 8185 * 512);
+	for (size_t i = 8188 * 512; i < len; i++)
+		assert_int_equal(buf[i], 0xa5);
+	/* Write Zeroes of a few blocks inside one page: the rest of the page stays. */
+	memset(buf, 0x5a, 4096);
+	assert_int_equal(vfn_nvme_write(qp, &ns, 8, 8, buf, NULL, NULL), 0);
+	assert_int_equal(vfn_nvme_write_zeroes(qp, &ns, 10, 3, NULL, NULL), 0);
+	assert_int_equal(vfn_nvme_read(qp, &ns, 8, 8, buf, NULL, NULL), 0);
+	assert_int_equal(buf[2 * 512 - 1], 0x5a);
+	assert_memory_equal(buf + 2 * 512, zero, 3 * 512);
+	assert_int_equal(buf[5 * 512], 0x5a);
+	free(zero);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), r, 4096);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), buf, len);
+	vfn_nvme_qpair_destroy(qp);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1097,6 +1523,12 @@ int main(void)
 		cmocka_unit_test(test_temp_event),
 		cmocka_unit_test(test_irq_coalescing),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_queue_65536_entries),
+		cmocka_unit_test(test_hostile_admin),
+		cmocka_unit_test(test_hostile_io),
+		cmocka_unit_test(test_sgl_misaligned_segments),
+		cmocka_unit_test(test_irq_eventfd_owned),
+		cmocka_unit_test(test_zeroes_stay_sparse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
