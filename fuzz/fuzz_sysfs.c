@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vfn_pci_get_func() over a fake sysfs (VFN_SYSFS_ROOT) whose vendor,
+ * vfn_pci_get_func() over a fake sysfs (vfn_pci_set_sysfs_root()) whose vendor,
  * device and class attributes and driver and iommu_group links hold
  * arbitrary content, as a buggy or hostile kernel could show: the result
  * must be what a model of the documented parsing says (values, or -EIO /
@@ -21,6 +21,7 @@
 #include <vfn/pci.h>
 
 #include "input.h"
+#include "pci/pci-priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,7 +42,7 @@ static void make_tree(void)
 	assert(!mkdir(path, 0755));
 	snprintf(dev_dir, sizeof(dev_dir), "%s/bus/pci/devices/" BDF, root);
 	assert(!mkdir(dev_dir, 0755));
-	assert(!setenv("VFN_SYSFS_ROOT", root, 1));
+	assert(!vfn_pci_set_sysfs_root(root));
 }
 
 struct field {

@@ -93,7 +93,7 @@ int errmsg_pci(const char *bdf, int err)
 		return errmsg("no PCI device %s; run `vfn list` to see NVMe controllers", bdf);
 	if (err == -EACCES || err == -EPERM)
 		return errmsg("cannot read %s in sysfs: %s; run as root", bdf ? bdf : "PCI devices", strerror(-err));
-	return errmsg("cannot read %s in sysfs: %s; check that /sys is mounted (or VFN_SYSFS_ROOT)",
+	return errmsg("cannot read %s in sysfs: %s; check that /sys is mounted",
 		      bdf ? bdf : "PCI devices", strerror(-err));
 }
 

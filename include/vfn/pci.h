@@ -7,9 +7,10 @@
  * Addresses are BDF strings in the canonical form sysfs names them with,
  * "DDDD:BB:DD.F": the domain in at least 4 hex digits, more when it needs
  * them (Linux numbers the domains it creates behind an Intel VMD from
- * 0x10000: "10000:e1:00.0").  All functions read the sysfs tree under /sys,
- * or under the directory named by the environment variable VFN_SYSFS_ROOT
- * when it is set (used by tests).
+ * 0x10000: "10000:e1:00.0").  All functions read the sysfs tree under /sys
+ * (no environment variable moves it); attribute files are opened without
+ * following a symlink in their last component, and written without
+ * truncating them.
  */
 #ifndef VFN_PCI_H
 #define VFN_PCI_H

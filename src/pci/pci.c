@@ -2,11 +2,15 @@
 /*
  * PCI functions as Linux sysfs shows them.
  *
- * Every path is built by sysfs_path() under the root "/sys", or under
- * $VFN_SYSFS_ROOT when set (read on every call, so tests can point it at a
- * fake tree).  Every sysfs access goes through one small helper: read_attr,
- * write_attr, read_link_basename or is_dir.  Internally a function is named
- * by its canonical address, as vfn_pci_parse_bdf() writes it.
+ * Every path is built by sysfs_path() under "/sys" (tests move it with
+ * vfn_pci_set_sysfs_root(), which the shared library does not export; the
+ * environment is never consulted).  Every sysfs access goes through one
+ * small helper: read_attr, write_attr, read_link_basename or require_dir.
+ * Attributes are opened with O_NOFOLLOW, and written without O_TRUNC (a
+ * sysfs attribute takes each write whole): if the path is not the sysfs
+ * file it should be, vfn neither follows a symlink planted there nor
+ * truncates what it finds.  Internally a function is named by its
+ * canonical address, as vfn_pci_parse_bdf() writes it.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -23,18 +27,32 @@
 
 #include <vfn/pci.h>
 
+#include "pci/pci-priv.h"
 #include "support/log.h"
 
 /* Room for any attribute we read ("0x010802\n" and the like). */
 #define ATTR_MAX 64
 /* Longest driver name we accept: it must fit struct vfn_pci_func.driver. */
 #define DRIVER_NAME_MAX (sizeof(((struct vfn_pci_func *)0)->driver) - 1)
+#define SYSFS_ROOT "/sys"
+
+static char sysfs_root_buf[PATH_MAX] = SYSFS_ROOT;
+
+int vfn_pci_set_sysfs_root(const char *root)
+{
+	if (!root || !*root)
+		root = SYSFS_ROOT;
+	if (strlen(root) >= sizeof(sysfs_root_buf)) {
+		log_debug("pci: sysfs root '%.32s...' too long", root);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sysfs_root_buf, root);
+	return 0;
+}
 
 static const char *sysfs_root(void)
 {
-	const char *root = getenv("VFN_SYSFS_ROOT");
-
-	return root && *root ? root : "/sys";
+	return sysfs_root_buf;
 }
 
 /* Formats "<root>/<fmt ...>" into @path (PATH_MAX bytes). */
@@ -68,7 +86,7 @@ static int read_attr(const char *path, char *buf, size_t len)
 	ssize_t n;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	do
@@ -95,7 +113,7 @@ static int write_attr(const char *path, const char *s)
 	ssize_t n;
 	int fd, err;
 
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		log_debug("pci: open %s: %s", path, strerror(-err));

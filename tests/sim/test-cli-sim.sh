@@ -2,10 +2,12 @@
 # The CLI against the simulated controller, on the host: identify data must
 # match the options in the device string; bad options give one clear line.
 # With valgrind installed, each command also runs under memcheck and must
-# report no error and no leak.  Usage: test-cli-sim.sh PATH_TO_VFN
+# report no error and no leak.  Usage: test-cli-sim.sh PATH_TO_VFN PATH_TO_VFN_FAKESYS
+# (vfn-fakesys: the same CLI for tests, which can be pointed at a fake sysfs).
 . "$(dirname "$0")/../vm/lib.sh"
 
 VFN=$1
+FAKESYS=$2
 
 
 t_capture "$VFN" id-ctrl sim:sn=vfnsim42,nn=4,mdts=6 -o json
@@ -162,10 +164,13 @@ for _b in 0000:01:00.0 10000:e1:00.0 100000:00:01.0; do
 	echo 0x1b36 >"$_sys/bus/pci/devices/$_b/vendor"
 	echo 0x0010 >"$_sys/bus/pci/devices/$_b/device"
 done
-t_capture env VFN_SYSFS_ROOT="$_sys" "$VFN" list
-rm -rf "$_sys"
+t_capture env VFN_TEST_SYSFS_ROOT="$_sys" "$FAKESYS" list
 t_match "list: the VMD-domain function" '^10000:e1:00\.0 +1b36:0010' "$T_OUT"
 t_eq "list: Vendor:Device at one column in every line" 1 \
 	"$(printf '%s\n' "$T_OUT" | awk '{ i = index($0, "Vendor:Device"); if (!i) i = index($0, "1b36:0010"); print i }' | sort -u | wc -l)"
+# Root-safety: the shipped vfn and libvfn.so read /sys whatever the environment says.
+t_capture env VFN_SYSFS_ROOT="$_sys" VFN_TEST_SYSFS_ROOT="$_sys" "$VFN" list
+t_eq "list: VFN_SYSFS_ROOT moves nothing in the shipped vfn" 0 "$(printf '%s\n' "$T_OUT" | grep -c '^10000:e1:00\.0')"
+rm -rf "$_sys"
 
 t_done

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "fake-sysfs.h"
+#include "pci/pci-priv.h"
 
 static char fake_sysfs_root[64];
 
@@ -78,7 +79,7 @@ void fake_sysfs_create(const char *name)
 
 void fake_sysfs_use(void)
 {
-	assert_int_equal(setenv("VFN_SYSFS_ROOT", fake_sysfs_root, 1), 0);
+	assert_int_equal(vfn_pci_set_sysfs_root(fake_sysfs_root), 0);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -92,7 +93,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 int fake_sysfs_teardown(void **state)
 {
 	(void)state;
-	unsetenv("VFN_SYSFS_ROOT");
+	vfn_pci_set_sysfs_root(NULL);
 	assert_int_equal(nftw(fake_sysfs_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A fake sysfs tree for unit tests: a temporary directory that
- * VFN_SYSFS_ROOT points the library at, laid out as the kernel does it:
+ * A fake sysfs tree for unit tests: a temporary directory that the library's
+ * test hook (vfn_pci_set_sysfs_root(), src/pci/pci-priv.h) points it at,
+ * laid out as the kernel does it:
  *
  *   bus/pci/devices/<bdf> -> ../../../devices/pci0000:00/<bdf>
  *   devices/pci0000:00/<bdf>/driver -> ../../../bus/pci/drivers/<drv>
@@ -18,10 +19,10 @@
  */
 void fake_sysfs_create(const char *name);
 
-/* Points VFN_SYSFS_ROOT at the tree. */
+/* Points the library's sysfs root at the tree. */
 void fake_sysfs_use(void);
 
-/* A cmocka teardown: unsets VFN_SYSFS_ROOT and removes the whole tree. */
+/* A cmocka teardown: points the library back at /sys and removes the whole tree. */
 int fake_sysfs_teardown(void **state);
 
 /* Formats root + "/" + a relative path into @buf (PATH_MAX bytes); safe from any thread. */

@@ -35,6 +35,7 @@
 #include <vfn/support.h>
 
 #include "fake-sysfs.h"
+#include "pci/pci-priv.h"
 
 /* Returns the whole content of @path (static buffer). */
 static const char *get_file(const char *path)
@@ -57,9 +58,19 @@ static void dev_file(const char *bdf, const char *attr, const char *content)
 	fake_sysfs_put(fake_sysfs_at("devices/pci0000:00/%s/%s", bdf, attr), content);
 }
 
+/*
+ * The value an attribute of @bdf shows.  The fake tree is made of regular
+ * files and the library writes without O_TRUNC (a sysfs attribute takes each
+ * write whole), so a file keeps the tail of a longer earlier value: the value
+ * is what precedes the first newline, that newline included.
+ */
 static const char *dev_content(const char *bdf, const char *attr)
 {
-	return get_file(fake_sysfs_at("devices/pci0000:00/%s/%s", bdf, attr));
+	static char value[256];
+	const char *s = get_file(fake_sysfs_at("devices/pci0000:00/%s/%s", bdf, attr));
+
+	snprintf(value, sizeof(value), "%.*s", (int)(strchrnul(s, '\n') - s + (strchr(s, '\n') != NULL)), s);
+	return value;
 }
 
 static void add_driver(const char *drv)
@@ -323,7 +334,7 @@ static void test_list_filters_sorts_counts(void **state)
 
 	assert_int_equal(vfn_pci_list(0, 0, funcs, -1), -EINVAL);
 	assert_int_equal(vfn_pci_list(0, 0, NULL, 1), -EINVAL);
-	assert_int_equal(setenv("VFN_SYSFS_ROOT", fake_sysfs_at("kernel"), 1), 0);
+	assert_int_equal(vfn_pci_set_sysfs_root(fake_sysfs_at("kernel")), 0);
 	assert_int_equal(vfn_pci_list(0, 0, funcs, 8), -ENOENT); /* no bus/pci */
 }
 
@@ -629,6 +640,7 @@ static void test_bind_unbind_with_fake_kernel(void **state)
 	assert_int_equal(vfn_pci_get_driver("0000:01:00.0", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
 
+	dev_file("0000:01:00.0", "driver_override", ""); /* what the fake kernel waits for is the whole file */
 	kernel_start(&to_nvme);
 	assert_int_equal(vfn_pci_bind("0000:01:00.0", "nvme"), 0);
 	kernel_join(&to_nvme);
@@ -712,6 +724,57 @@ static void test_vmd_domain_bound(void **state)
 	assert_string_equal(dev_content("10000:e1:00.0", "driver_override"), "\n");
 }
 
+/* A file outside the tree holding @content; its path in @path (PATH_MAX). */
+static void victim_file(char *path, const char *content)
+{
+	int fd;
+
+	strcpy(path, "/tmp/vfn-test-victim-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	fake_sysfs_put(path, content);
+}
+
+/* Replaces attribute @rel (relative to the tree) with a symlink to @target. */
+static void plant_link(const char *rel, const char *target)
+{
+	assert_int_equal(unlink(fake_sysfs_at("%s", rel)), 0);
+	assert_int_equal(symlink(target, fake_sysfs_at("%s", rel)), 0);
+}
+
+/*
+ * Root-safety: an attribute that is a symlink (planted where sysfs has a
+ * regular file) is neither read nor written through, and a write never
+ * truncates what it opens.
+ */
+static void test_attribute_symlinks_not_followed(void **state)
+{
+	char victim[PATH_MAX], vendor[PATH_MAX];
+	struct vfn_pci_func f;
+
+	(void)state;
+	victim_file(victim, "precious data\n");
+	plant_link("devices/pci0000:00/0000:02:00.0/driver_override", victim);
+	assert_int_equal(vfn_pci_unbind("0000:02:00.0"), -ELOOP);
+	assert_int_equal(vfn_pci_bind("0000:02:00.0", "vfio-pci"), -ELOOP);
+	plant_link("bus/pci/drivers/nvme/unbind", victim);
+	assert_int_equal(vfn_pci_unbind("0000:01:00.0"), -ELOOP);
+	assert_string_equal(get_file(victim), "precious data\n");
+
+	victim_file(vendor, "0x1b36\n");
+	plant_link("devices/pci0000:00/0000:0a:00.0/vendor", vendor);
+	assert_int_equal(vfn_pci_get_func("0000:0a:00.0", &f), -ELOOP);
+	unlink(vendor);
+	unlink(victim);
+
+	/* No O_TRUNC: the write lands at offset 0 over what the (regular) file held. */
+	dev_file("0000:03:00.0", "driver_override", "0123456789\n");
+	assert_int_equal(vfn_pci_unbind("0000:03:00.0"), 0);
+	assert_string_equal(get_file(fake_sysfs_at("devices/pci0000:00/0000:03:00.0/driver_override")),
+			    "\n123456789\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +792,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vmd_domain_listed, setup, fake_sysfs_teardown),
 		cmocka_unit_test_setup_teardown(test_vmd_domain_looked_up, setup, fake_sysfs_teardown),
 		cmocka_unit_test_setup_teardown(test_vmd_domain_bound, setup, fake_sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_attribute_symlinks_not_followed, setup, fake_sysfs_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

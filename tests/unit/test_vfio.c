@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vfn_vfio_open()'s rejections, against a fake sysfs tree (VFN_SYSFS_ROOT):
+ * vfn_vfio_open()'s rejections, against a fake sysfs tree (fake-sysfs.h):
  * every one returns its documented errno, leaves *out alone and leaves no
  * file descriptor open (memory: ASan's leak check).  Group numbers are ones
  * no host has, so the last step (open /dev/vfio/N) fails the same way
