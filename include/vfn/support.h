@@ -189,7 +189,7 @@ typedef void (*vfn_log_fn)(enum vfn_log_level level, const char *msg, void *arg)
 VFN_API void vfn_log_set_level(enum vfn_log_level level);
 
 /* Returns the current level. */
-enum vfn_log_level vfn_log_get_level(void);
+VFN_API enum vfn_log_level vfn_log_get_level(void);
 
 /* Routes log lines to @fn (NULL: back to stderr with a "vfn: " prefix). */
 VFN_API void vfn_log_set_fn(vfn_log_fn fn, void *arg);
