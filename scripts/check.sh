@@ -6,6 +6,7 @@
 #   vm    QEMU guest: real VFIO, QEMU's NVMe     (gcc, asan)
 #   sim   the guest data-path test against sim:  (gcc, clang, asan)
 # With --full (what CI runs), also:
+#   memcheck  the CLI on sim: under valgrind     (gcc)
 #   lint  cppcheck, scan-build, clang-format     (scripts/lint.sh)
 #   fuzz  each libFuzzer target for a bounded time, then the corpus replay
 #                                                (scripts/fuzz.sh, clang)
@@ -69,7 +70,9 @@ PY
 	passed=$((passed + p)) failed=$((failed + f))
 }
 
-run_suites build -- unit abi sim vm
+gcc_suites=(unit abi sim vm)
+[ "$full" = 1 ] && gcc_suites+=(memcheck)
+run_suites build -- "${gcc_suites[@]}"
 CC=clang run_suites build-clang -- unit abi sim
 run_suites build-asan -Db_sanitize=address,undefined -Db_lundef=false -- unit sim vm
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # The CLI against the simulated controller, on the host: identify data must
 # match the options in the device string; bad options give one clear line.
-# With valgrind installed, each command also runs under memcheck and must
-# report no error and no leak.  Usage: test-cli-sim.sh PATH_TO_VFN PATH_TO_VFN_FAKESYS
+# (The same commands under valgrind's memcheck: test-cli-memcheck.sh, the
+# memcheck suite.)  Usage: test-cli-sim.sh PATH_TO_VFN PATH_TO_VFN_FAKESYS
 # (vfn-fakesys: the same CLI for tests, which can be pointed at a fake sysfs).
 . "$(dirname "$0")/../vm/lib.sh"
 
@@ -128,21 +128,6 @@ for bad in "read sim: -c 65536" "read sim: -c 1x" "read sim: -c -1" "read sim: -
 	t_eq "vfn $bad: one line" 1 "$(printf '%s\n' "$_err" | wc -l)"
 done
 rm -f "$_tmp".*
-
-if command -v valgrind >/dev/null 2>&1; then
-	for cmd in "id-ctrl sim:" "id-ns sim: -n 1 -o json" "list-ns sim:nn=3" "show-regs sim:" "id-ctrl sim:bogus=1" \
-		"read sim:mdts=1 -c 7" "admin-passthru sim: -o 6 --cdw10=1 -l 4096" "io-passthru sim: -o 0x7f"; do
-		# shellcheck disable=SC2086 # the command is split on purpose
-		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-			--show-leak-kinds=definite,indirect "$VFN" $cmd >/dev/null 2>/tmp/vfn-vg.$$
-		_rc=$?
-		if [ "$_rc" -ne 99 ]; then t_result 0 "memcheck: vfn $cmd"; else
-			t_result 1 "memcheck: vfn $cmd"; t_diag "$(cat /tmp/vfn-vg.$$)"; fi
-	done
-	rm -f /tmp/vfn-vg.$$
-else
-	t_skip "memcheck" "valgrind not installed"
-fi
 
 # The command log: the last N commands and completions, decoded, on stderr.
 _log=$("$VFN" perf sim: -q 2 -t 1 -s 4096 -w randwrite --cmdlog 4 -o json 2>&1 >/dev/null)
