@@ -208,7 +208,9 @@ static const char passthru_help[] =
 	"  -r, --read / -w, --write  data direction (default: from the opcode's bits 1:0)\n"
 	"  -i, --input-file=FILE     data to send with -w (default: stdin)\n"
 	"  -b, --raw-binary          received data raw on stdout, not as a hex dump\n"
-	"  -t, --timeout=MS          command timeout in milliseconds (0: the default)\n";
+	"  -t, --timeout=MS          command timeout in milliseconds (0: the default)\n"
+	"\nThe command goes as given: on a namespace formatted with metadata, -l must\n"
+	"count the metadata too (read and write refuse such a namespace).\n";
 
 /* The long name of option @c, e.g. "--opcode". */
 static const char *long_name(int c)
@@ -415,7 +417,7 @@ static int run_rw(const struct io_args *a, bool wr)
 	if (ret)
 		return ret;
 	info = vfn_dev_get_info(dev);
-	ret = check_rw(a, info);
+	ret = info->ms ? errmsg_metadata(a->dev, info->nsid, info->ms, info->flbas, info->mset) : check_rw(a, info);
 	if (ret)
 		goto close_dev;
 	len = (size_t)a->nlb * info->lba_size;

@@ -696,7 +696,12 @@ static int perf_limits_kernel(struct perf_job *j, struct perf_limits *l)
 			" queues of %s",
 			j->o.dev);
 	j->o.nsid = i->nsid;
-	j->ns = (struct vfn_nvme_ns_info){ .nsid = i->nsid, .nsze = i->nsze, .lba_size = i->lba_size, .ms = i->ms };
+	j->ns = (struct vfn_nvme_ns_info){ .nsid = i->nsid,
+					   .nsze = i->nsze,
+					   .flbas = i->flbas,
+					   .lba_size = i->lba_size,
+					   .ms = i->ms,
+					   .mset = i->mset };
 	*l = (struct perf_limits){ i->max_xfer, i->max_qd, i->max_queues };
 	return 0;
 }
@@ -738,6 +743,8 @@ static int perf_check_device(struct perf_job *j)
 
 	if (ret)
 		return ret;
+	if (j->ns.ms)
+		return errmsg_metadata(j->o.dev, j->ns.nsid, j->ns.ms, j->ns.flbas, j->ns.mset);
 	if (j->o.bs % j->ns.lba_size)
 		return errmsg("block size %u is not a multiple of the %u-byte LBA size; pick another -s", j->o.bs,
 			      j->ns.lba_size);

@@ -93,8 +93,8 @@ int errmsg_pci(const char *bdf, int err)
 		return errmsg("no PCI device %s; run `vfn list` to see NVMe controllers", bdf);
 	if (err == -EACCES || err == -EPERM)
 		return errmsg("cannot read %s in sysfs: %s; run as root", bdf ? bdf : "PCI devices", strerror(-err));
-	return errmsg("cannot read %s in sysfs: %s; check that /sys is mounted",
-		      bdf ? bdf : "PCI devices", strerror(-err));
+	return errmsg("cannot read %s in sysfs: %s; check that /sys is mounted", bdf ? bdf : "PCI devices",
+		      strerror(-err));
 }
 
 int errmsg_not_nvme(const struct vfn_pci_func *f)
@@ -314,6 +314,14 @@ int errmsg_no_io(const char *dev, bool io)
 		return errmsg("%s is a controller node and carries no I/O; use a namespace node such as /dev/ng0n1",
 			      dev);
 	return errmsg("%s has no active namespace to do I/O on; create one, or give -n NSID", dev);
+}
+
+int errmsg_metadata(const char *dev, uint32_t nsid, uint16_t ms, uint8_t flbas, bool mset)
+{
+	return errmsg("%s: namespace %u is formatted with %u bytes of metadata per block (LBA format %u, %s);"
+		      " metadata is not supported yet: format it with an LBA format without metadata, or send"
+		      " raw commands with io-passthru",
+		      dev, nsid, ms, flbas, mset ? "extended LBA" : "separate metadata buffer");
 }
 
 int errmsg_no_ns(const char *bdf, uint32_t nsid, const uint32_t *active, int n)

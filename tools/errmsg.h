@@ -55,6 +55,12 @@ int errmsg_open_kernel(const char *dev, int err);
 int errmsg_admin(const char *bdf, const char *what, int err, const uint16_t *status);
 /* @dev carries no I/O: a kernel controller node (@io false), or no active namespace. */
 int errmsg_no_io(const char *dev, bool io);
+/*
+ * I/O refused: namespace @nsid of @dev is formatted with @ms bytes of
+ * metadata per block (LBA format @flbas, extended LBA if @mset), which vfn
+ * does not carry yet.
+ */
+int errmsg_metadata(const char *dev, uint32_t nsid, uint16_t ms, uint8_t flbas, bool mset);
 /* Namespace @nsid is not active; @active lists the @n that are. */
 int errmsg_no_ns(const char *bdf, uint32_t nsid, const uint32_t *active, int n);
 

@@ -80,7 +80,11 @@ struct vfn_dev_info {
 	uint32_t lba_size;   /* bytes per logical block */
 	uint8_t flbas;	     /* LBA format index in use */
 	uint8_t nlbaf;	     /* Number of LBA Formats (0's based) */
-	uint16_t ms;	     /* metadata bytes per block */
+	uint16_t ms;	     /* metadata bytes per block (vfn_dev_read/write
+				refuse a format with metadata: -ENOTSUP) */
+	bool mset;	     /* FLBAS bit 4 (MSET): metadata at the end of each
+				block's data (an extended LBA); false: in a
+				separate buffer */
 	size_t max_xfer;     /* bytes one command may move; 0: no limit */
 	uint32_t max_queues; /* queues that may be open at once (vfn_dev_io() takes one on
 				VFIO/sim); 0: no limit */
@@ -163,7 +167,10 @@ VFN_API int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void
 /*
  * Read / Write @nlb (1..65536) blocks of @nsid from @slba (@nlb * lba_size
  * bytes at @buf, which must fit the transfer limit) / Flush @nsid.
- * Returns as vfn_dev_io(); -EINVAL for a bad @nlb or a too large transfer.
+ * Returns as vfn_dev_io(); -EINVAL for a bad @nlb or a too large transfer;
+ * -ENOTSUP, sending nothing, when the namespace is formatted with metadata
+ * (info->ms != 0: vfn does not size or carry metadata yet; vfn_dev_io()
+ * sends such commands as given).
  */
 VFN_API int vfn_dev_read(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf);
 VFN_API int vfn_dev_write(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, const void *buf);

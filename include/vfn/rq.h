@@ -447,15 +447,16 @@ VFN_API int vfn_nvme_io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe
  * @buf (DMA-mapped, @nlb * ns->lba_size bytes).  Transfers larger than
  * qp->max_xfer are split into several commands, posted together as far as
  * requests allow.  On an error status the first failing completion is in
- * @cqe.  Returns 0, -EINVAL (@nlb 0, or the range wraps), or as
- * vfn_nvme_io_sync().
+ * @cqe.  Returns 0, -EINVAL (@nlb 0, or the range wraps), -ENOTSUP (@ns
+ * is formatted with metadata, ns->ms != 0, which these helpers do not
+ * carry yet: nothing is sent), or as vfn_nvme_io_sync().
  */
 VFN_API int vfn_nvme_read(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb,
 			  void *buf, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);
 VFN_API int vfn_nvme_write(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb,
 			   const void *buf, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);
 
-/* Write Zeroes over @nlb blocks from @slba, split in 65536-block commands. */
+/* Write Zeroes over @nlb blocks from @slba, split in 65536-block commands; as vfn_nvme_read(). */
 VFN_API int vfn_nvme_write_zeroes(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
 				  uint64_t nlb, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);
 
@@ -479,7 +480,8 @@ VFN_API int vfn_nvme_dsm_deallocate(struct vfn_nvme_qpair *qp, uint32_t nsid, co
  * called once, when the last piece completes, with that extra request and
  * the first failing piece's completion (or the last piece's).
  * Returns 0, -EBUSY (not enough free requests or SQ slots: nothing posted),
- * -EINVAL (@nlb 0, no @cb), or as vfn_rq_map() (nothing posted).
+ * -EINVAL (@nlb 0, no @cb), -ENOTSUP (@ns formatted with metadata, as
+ * vfn_nvme_read()), or as vfn_rq_map() (nothing posted).
  */
 VFN_API int vfn_nvme_read_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
 				uint32_t nlb, void *buf, bool sgl, vfn_rq_cb cb, void *opaque);

@@ -82,6 +82,7 @@ static void dev_decode_ns(struct vfn_dev_info *info, const uint8_t *id)
 	info->nlbaf = id[25];
 	info->flbas = (uint8_t)idx;
 	info->ms = get_le16(lbaf);
+	info->mset = (flbas >> 4) & 1;
 	info->lba_size = lbaf[2] < 32 ? 1u << lbaf[2] : 0;
 }
 
@@ -350,6 +351,12 @@ static int dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t s
 	if (!nlb || nlb > DEV_MAX_NLB || !dev->info.lba_size) {
 		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", dev->info.name, nlb, DEV_MAX_NLB);
 		return -EINVAL;
+	}
+	if (dev->info.ms) {
+		log_debug("%s: namespace %u has %u bytes of metadata per block (LBA format %u%s): not supported",
+			  dev->info.name, dev->info.nsid, dev->info.ms, dev->info.flbas,
+			  dev->info.mset ? ", extended LBA" : "");
+		return -ENOTSUP;
 	}
 	if (dev->info.max_xfer && len > dev->info.max_xfer) {
 		log_debug("%s: %zu bytes exceed the %zu-byte transfer limit", dev->info.name, len, dev->info.max_xfer);

@@ -661,6 +661,7 @@ static int ns_decode(const uint8_t *id, uint32_t nsid, struct vfn_nvme_ns_info *
 		.flbas = (uint8_t)idx,
 		.lba_size = 1u << lbaf[2],
 		.ms = vfn_nvme_id_le16(lbaf),
+		.mset = (flbas >> 4) & 1,
 	};
 	return 0;
 }

@@ -198,6 +198,12 @@ static int io_check_range(const struct vfn_nvme_ns_info *ns, uint64_t slba, uint
 		log_debug("io: no namespace information");
 		return -EINVAL;
 	}
+	if (ns->ms) {
+		/* Sized from lba_size alone, the transfer would miss the metadata: the device would overrun the buffer. */
+		log_debug("io: namespace %u has %u bytes of metadata per block (LBA format %u%s): not supported",
+			  ns->nsid, ns->ms, ns->flbas, ns->mset ? ", extended LBA" : "");
+		return -ENOTSUP;
+	}
 	if (!nlb || slba + nlb < slba) {
 		log_debug("io: %llu blocks at LBA %llu: empty or wrapping range", (unsigned long long)nlb,
 			  (unsigned long long)slba);

@@ -91,6 +91,16 @@ static bool ns_valid(const struct vfn_sim *sim, uint32_t nsid)
 	return nsid >= 1 && nsid <= sim->opts.nn;
 }
 
+/* Metadata of LBA format 0 (sim:ms=,mset=): MS, FLBAS MSET and the one MC bit that goes with it. */
+static void id_ns_metadata(struct vfn_sim *sim, uint8_t *id)
+{
+	if (!sim->opts.ms)
+		return;
+	put16(id + 128, (uint16_t)sim->opts.ms);
+	id[26] |= sim->opts.mset ? 0x10 : 0;
+	id[27] = sim->opts.mset ? 0x1 : 0x2; /* MC: extended LBAs, or a separate buffer */
+}
+
 static void id_ns(struct vfn_sim *sim, uint8_t *id)
 {
 	put64(id + 0, sim->opts.nsze);
@@ -100,6 +110,7 @@ static void id_ns(struct vfn_sim *sim, uint8_t *id)
 	id[26] = 0;   /* FLBAS: format 0 */
 	id[33] = 0x1; /* DLFEAT: deallocated blocks read as zeros */
 	id[128 + 2] = (uint8_t)sim->opts.lbads;
+	id_ns_metadata(sim, id);
 }
 
 /* Namespace Identification Descriptor list: a UUID made of the serial and nsid. */

@@ -135,6 +135,12 @@ uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	case VFN_NVME_CMD_WRITE:
 	case VFN_NVME_CMD_READ:
 	case VFN_NVME_CMD_WRITE_ZEROES:
+		if (sim->opts.ms) {
+			log_debug("sim: namespace %u has %u bytes of metadata per block, which the sim does not move",
+				  nsid, sim->opts.ms);
+			return VFN_NVME_SC_INVALID_NS;
+		}
+		/* fall through */
 	case VFN_NVME_CMD_DSM:
 		if (sim->opts.nil)
 			return VFN_NVME_SC_SUCCESS;

@@ -37,6 +37,8 @@ static const struct opt_u64 opt_table[] = {
 	OPT("sgls", 0, 2, sgls),
 	OPT("rtd3e", 0, UINT32_MAX, rtd3e),
 	OPT("shn_ms", 0, 60000, shn_ms),
+	OPT("ms", 0, 0xffff, ms),
+	OPT("mset", 0, 1, mset),
 };
 
 static void opts_defaults(struct vfn_sim_opts *o)

@@ -43,6 +43,8 @@ struct vfn_sim_opts {
 	char sn[21];	  /* serial number */
 	bool nil;	  /* I/O completes at once, no data moves */
 	uint32_t ttr_ms;  /* time from CC.EN=1 to CSTS.RDY=1 */
+	uint32_t ms;	  /* metadata bytes per block of LBA format 0 (0: none) */
+	bool mset;	  /* FLBAS MSET: metadata at the end of each block (extended LBA) */
 	uint32_t to;	  /* CAP.TO, 500 ms units */
 	bool never_ready; /* CSTS.RDY never becomes 1 */
 	uint32_t mpsmax;  /* CAP.MPSMAX: pages up to 2 ^ (12 + mpsmax) bytes */

@@ -43,6 +43,8 @@ memcheck "vfn flush sim:" 0 flush sim:
 memcheck "vfn admin-passthru sim: Identify" 0 admin-passthru sim: -o 6 --cdw10=1 -l 4096
 memcheck "vfn io-passthru sim: bad opcode" 1 io-passthru sim: -o 0x7f
 memcheck "vfn read sim: usage error" 2 read sim: -c 65536
+memcheck "vfn read sim:ms=8 (metadata: refused)" 1 read sim:ms=8,mset=1 -c 7
+memcheck "vfn perf sim:ms=8 (metadata: refused)" 1 perf sim:ms=8 -t 1
 memcheck "vfn perf sim:nil=1, 2 queues" 0 perf sim:nil=1 -t 1 -q 4 -c 2 -o json
 memcheck "vfn perf sim: --verify" 0 perf sim: -w randrw --verify -t 1 -q 4 -o json
 rm -f "$_tmp".*
