@@ -23,6 +23,23 @@ int cli_find_nvme(const char *bdf, struct vfn_pci_func *f)
 	return 0;
 }
 
+int cli_nsid(const struct cli_args *a, struct vfn_dev *dev, uint32_t *nsid)
+{
+	const struct vfn_dev_info *info = vfn_dev_get_info(dev);
+
+	if (a->have_nsid) {
+		*nsid = a->nsid;
+		return 0;
+	}
+	/* On the kernel path a handle that carries I/O is a namespace node, its geometry that namespace's. */
+	if (info->backend == VFN_DEV_KERNEL && info->io && info->nsid) {
+		*nsid = info->nsid;
+		return 0;
+	}
+	return errmsg_usage(a->cmd->name, a->cmd->usage,
+			    "%s needs a namespace id (-n NSID): %s is not a namespace node", a->cmd->name, a->bdf);
+}
+
 bool cli_is_sim(const char *dev)
 {
 	return !strncmp(dev, "sim:", 4);

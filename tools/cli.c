@@ -27,7 +27,8 @@ void cli_print_help(const struct cli_cmd *cmd)
 {
 	printf("usage: vfn %s %s\n\n%s\n\n", cmd->name, cmd->usage, cmd->help);
 	if (cmd->opts & CLI_OPT_NSID)
-		printf("  -n, --namespace-id=NSID   namespace to act on (1..4294967294)\n");
+		printf("  -n, --namespace-id=NSID   namespace to act on (1..4294967294); on a namespace\n"
+		       "                            node (/dev/ngXnY, /dev/nvmeXnY) the node's by default\n");
 	if (cmd->opts & CLI_OPT_OUTPUT)
 		printf("  -o, --output-format=FMT   normal (default) or json\n");
 	if (cmd->opts & CLI_OPT_HUMAN)
@@ -131,7 +132,8 @@ static enum cli_parse_result parse_args(const struct cli_cmd *cmd, int nargs, ch
 		errmsg_usage(cmd->name, cmd->usage, "unexpected argument '%s'", args[max]);
 		return CLI_PARSE_ERROR;
 	}
-	if ((cmd->opts & CLI_OPT_NSID) && !have_nsid) {
+	/* A path may be a namespace node, whose namespace is the default (cli_nsid()). */
+	if ((cmd->opts & CLI_OPT_NSID) && !have_nsid && !(nargs && cli_is_path(args[0]))) {
 		errmsg_usage(cmd->name, cmd->usage, "%s needs a namespace id (-n NSID)", cmd->name);
 		return CLI_PARSE_ERROR;
 	}
@@ -167,5 +169,7 @@ enum cli_parse_result cli_parse(const struct cli_cmd *cmd, int argc, char **argv
 		if (r != CLI_PARSE_RUN)
 			return r;
 	}
+	a->cmd = cmd;
+	a->have_nsid = have_nsid;
 	return parse_args(cmd, argc - optind, argv + optind, a, have_nsid);
 }

@@ -19,17 +19,21 @@
 
 /* Options a command accepts besides -v/--verbose and -h/--help. */
 #define CLI_OPT_OUTPUT (1u << 0) /* -o, --output-format=normal|json */
-#define CLI_OPT_NSID (1u << 1)	 /* -n, --namespace-id=NSID (required) */
+#define CLI_OPT_NSID (1u << 1)	 /* -n, --namespace-id=NSID (required but on a namespace node) */
 #define CLI_OPT_HUMAN (1u << 2)	 /* -H, --human-readable */
 
 /* Room for a device string: a PCI address, a device node or a "sim:" specification. */
 #define CLI_DEV_LEN 256
 
+struct cli_cmd;
+
 struct cli_args {
+	const struct cli_cmd *cmd;
 	/* The device: a canonical PCI address, or a /dev node or "sim:..." as given. */
 	char bdf[CLI_DEV_LEN];
 	enum out_fmt fmt;
 	bool human;
+	bool have_nsid; /* -n given */
 	uint32_t nsid;
 };
 
@@ -85,6 +89,14 @@ int cli_find_nvme(const char *bdf, struct vfn_pci_func *f);
  * prints why not and returns the exit status.
  */
 int cli_dev_open(const char *dev, const struct vfn_dev_opts *opts, struct vfn_dev **out);
+
+/*
+ * The namespace a CLI_OPT_NSID command acts on: -n, else, as nvme-cli does,
+ * the namespace of the node @dev was opened on (/dev/ngXnY, /dev/nvmeXnY).
+ * Returns 0 with it in *@nsid, or prints why there is none and returns
+ * CLI_EXIT_USAGE.
+ */
+int cli_nsid(const struct cli_args *a, struct vfn_dev *dev, uint32_t *nsid);
 
 /* True if @dev names the simulated controller ("sim:..."). */
 bool cli_is_sim(const char *dev);

@@ -45,17 +45,17 @@ static int no_such_ns(struct vfn_dev *dev, const char *bdf, uint32_t nsid)
 	return CLI_EXIT_ERR;
 }
 
-/* Identify Namespace into @id; returns the exit status (0, or after a message). */
-static int identify_ns(struct vfn_dev *dev, const struct cli_args *a, struct nvme_id_ns *id)
+/* Identify Namespace @nsid into @id; returns the exit status (0, or after a message). */
+static int identify_ns(struct vfn_dev *dev, const struct cli_args *a, uint32_t nsid, struct nvme_id_ns *id)
 {
 	struct vfn_nvme_cqe cqe = { 0 };
 	uint16_t status;
-	int ret = vfn_dev_identify(dev, VFN_NVME_CNS_NS, a->nsid, id, &cqe);
+	int ret = vfn_dev_identify(dev, VFN_NVME_CNS_NS, nsid, id, &cqe);
 
 	status = vfn_nvme_cqe_status(&cqe);
 	/* not active: Invalid Namespace, or an all-zero structure */
 	if ((ret == -EIO && (status & 0x7ff) == VFN_NVME_SC_INVALID_NS) || (!ret && !id->nsze && !id->ncap))
-		return no_such_ns(dev, a->bdf, a->nsid);
+		return no_such_ns(dev, a->bdf, nsid);
 	if (ret)
 		return errmsg_admin(a->bdf, "Identify Namespace", ret, &status);
 	return CLI_EXIT_OK;
@@ -65,17 +65,20 @@ int cmd_id_ns(const struct cli_args *a)
 {
 	struct nvme_id_ns id = { 0 };
 	struct vfn_dev *dev;
+	uint32_t nsid = 0;
 	struct out o;
 	int ret = cli_dev_open(a->bdf, NULL, &dev);
 
 	if (ret)
 		return ret;
-	ret = identify_ns(dev, a, &id);
+	ret = cli_nsid(a, dev, &nsid);
+	if (!ret)
+		ret = identify_ns(dev, a, nsid, &id);
 	vfn_dev_close(dev);
 	if (ret)
 		return ret;
 	out_init(&o, a->fmt, a->human, 10);
-	id_show_ns(&o, a->nsid, &id);
+	id_show_ns(&o, nsid, &id);
 	return CLI_EXIT_OK;
 }
 

@@ -26,7 +26,7 @@ const struct cli_cmd cli_cmds[] = {
 	  CLI_OPT_OUTPUT, true },
 	{ "id-ctrl", cmd_id_ctrl, "DEVICE [-o normal|json] [-H]", "Send Identify Controller and show the result.",
 	  CLI_OPT_OUTPUT | CLI_OPT_HUMAN, true },
-	{ "id-ns", cmd_id_ns, "DEVICE -n NSID [-o normal|json] [-H]", "Send Identify Namespace and show the result.",
+	{ "id-ns", cmd_id_ns, "DEVICE [-n NSID] [-o normal|json] [-H]", "Send Identify Namespace and show the result.",
 	  CLI_OPT_OUTPUT | CLI_OPT_NSID | CLI_OPT_HUMAN, true },
 	{ "list-ns", cmd_list_ns, "DEVICE [-o normal|json]", "List the active namespace ids.", CLI_OPT_OUTPUT, true },
 	/* run NULL: main() handles "help", which takes a command name, not a BDF. */

@@ -34,6 +34,7 @@ memcheck() {
 
 memcheck "vfn id-ctrl sim:" 0 id-ctrl sim:
 memcheck "vfn id-ns sim: -n 1 -o json" 0 id-ns sim: -n 1 -o json
+memcheck "vfn id-ns sim: (no -n: usage error)" 2 id-ns sim:
 memcheck "vfn list-ns sim:nn=3" 0 list-ns sim:nn=3
 memcheck "vfn show-regs sim:" 0 show-regs sim:
 memcheck "vfn id-ctrl sim:bogus=1" 1 id-ctrl sim:bogus=1

@@ -22,6 +22,11 @@ t_eq "id-ns sim: nsze from nsze=" 2048 "$(json_field nsze "$T_OUT")"
 t_capture "$VFN" id-ns sim:nsze=2048,lbads=12 -n 1
 t_match "id-ns sim: LBA size from lbads=" "lbads:12 .*in use" "$T_OUT"
 
+# -n defaults only on a namespace node (the guest checks /dev/ng0n1); a sim: is a controller.
+_err=$("$VFN" id-ns sim: 2>&1 >/dev/null)
+t_eq "id-ns sim: without -n: exit status 2" 2 "$?"
+t_match "id-ns sim: without -n: asks for -n" "^vfn: id-ns needs a namespace id \(-n NSID\); usage: vfn id-ns DEVICE \[-n NSID\]" "$_err"
+
 t_capture "$VFN" list-ns sim:nn=4 -o json
 t_eq "list-ns sim: four namespaces" 4 "$(printf '%s' "$T_OUT" | grep -c '"nsid"')"
 

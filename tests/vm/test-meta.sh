@@ -7,7 +7,8 @@
 # sent: the library and the CLI with the controller on vfio-pci, then the
 # device handle and the CLI through the kernel driver's /dev/ng0n1.  The
 # emulated IOMMU must log no DMA fault (sent, a Read of 8 blocks made QEMU
-# write to IOVA 0).  Prints TAP.
+# write to IOVA 0).  On the kernel driver, also item 8: id-ns takes the
+# namespace of the node it is given when -n is left out.  Prints TAP.
 . "$(dirname "$0")/lib.sh"
 
 B=$VFN_BDF
@@ -31,6 +32,7 @@ refused "write on $B" "$B" vfn write "$B" -c 0 -d "$PAT"
 refused "perf randwrite on $B" "$B" vfn perf "$B" -w randwrite -t 1
 refused "perf randread on $B" "$B" vfn perf "$B" -t 1 -q 8
 t_capture vfn id-ns "$B" -n 1 -o json
+NSZE=$(json_field nsze "$T_OUT")
 t_eq "id-ns $B: LBA format in use" "$VFN_TEST_LBAF" "$(($(json_field flbas "$T_OUT") & 0xf))"
 t_eq "id-ns $B: MSET" "$VFN_TEST_MSET" "$((($(json_field flbas "$T_OUT") >> 4) & 1))"
 # Raw passthrough goes as given: a Read of one block with room for its data and metadata.
@@ -47,6 +49,18 @@ t_run_cmocka "meta /dev/ng0n1" env VFN_BDF=/dev/ng0n1 test_vm_meta
 refused "read on /dev/ng0n1" /dev/ng0n1 vfn read /dev/ng0n1 -c 7
 refused "write on /dev/ng0n1" /dev/ng0n1 vfn write /dev/ng0n1 -c 0 -d "$PAT"
 refused "perf on /dev/ng0n1" /dev/ng0n1 vfn perf /dev/ng0n1 -t 1
+
+# Issue 10 item 8: on a namespace node -n defaults to the node's namespace, as in nvme-cli.
+for d in /dev/ng0n1 /dev/nvme0n1; do
+	t_capture vfn id-ns "$d"
+	t_eq "id-ns $d without -n: exit status" 0 "$T_RC"
+	t_match "id-ns $d without -n: namespace 1" '^NVME Identify Namespace 1:' "$T_OUT"
+	t_capture vfn id-ns "$d" -o json
+	t_eq "id-ns $d without -n: its LBA format" "$VFN_TEST_LBAF" "$(($(json_field flbas "$T_OUT") & 0xf))"
+	t_eq "id-ns $d without -n: its size" "$NSZE" "$(json_field nsze "$T_OUT")"
+done
+t_err "id-ns on the controller node without -n" 2 \
+	"^vfn: id-ns needs a namespace id \(-n NSID\): /dev/nvme0 is not a namespace node; usage: vfn id-ns " vfn id-ns /dev/nvme0
 
 t_eq "no DMA fault in the kernel log" 0 "$(dmesg | grep -c 'DMAR: \[DMA')"
 rm -f "$PAT"
