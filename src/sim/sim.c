@@ -96,9 +96,14 @@ static void efds_close(const int *fds, unsigned int count)
 static void efds_swap(struct vfn_sim *sim, unsigned int start, unsigned int count, const int *fresh)
 {
 	int old[VFN_SIM_NR_VECTORS];
+	bool any = false;
 
-	for (unsigned int i = 0; i < count; i++)
+	for (unsigned int i = 0; i < count; i++) {
 		old[i] = __atomic_exchange_n(&sim->efds[start + i], fresh[i], __ATOMIC_ACQ_REL);
+		any |= old[i] >= 0;
+	}
+	if (!any)
+		return;
 	vfn_sim_sync(sim);
 	efds_close(old, count);
 }
