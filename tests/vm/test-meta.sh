@@ -17,6 +17,16 @@ WHY="namespace 1 is formatted with $VFN_TEST_MS bytes of metadata per block \\(L
 PAT=/tmp/vfn-meta-pat
 head -c 4096 /dev/urandom >"$PAT"
 
+# lbaf_of JSON / mset_of JSON: FLBAS fields of id-ns -o json output ("none" if it has no flbas).
+lbaf_of() {
+	_f=$(json_field flbas "$1")
+	[ -n "$_f" ] && echo $((_f & 0xf)) || echo none
+}
+mset_of() {
+	_f=$(json_field flbas "$1")
+	[ -n "$_f" ] && echo $(((_f >> 4) & 1)) || echo none
+}
+
 # refused NAME DEV CMD...: exit 1, one line on stderr naming the format.
 refused() {
 	_n=$1 _d=$2
@@ -33,8 +43,8 @@ refused "perf randwrite on $B" "$B" vfn perf "$B" -w randwrite -t 1
 refused "perf randread on $B" "$B" vfn perf "$B" -t 1 -q 8
 t_capture vfn id-ns "$B" -n 1 -o json
 NSZE=$(json_field nsze "$T_OUT")
-t_eq "id-ns $B: LBA format in use" "$VFN_TEST_LBAF" "$(($(json_field flbas "$T_OUT") & 0xf))"
-t_eq "id-ns $B: MSET" "$VFN_TEST_MSET" "$((($(json_field flbas "$T_OUT") >> 4) & 1))"
+t_eq "id-ns $B: LBA format in use" "$VFN_TEST_LBAF" "$(lbaf_of "$T_OUT")"
+t_eq "id-ns $B: MSET" "$VFN_TEST_MSET" "$(mset_of "$T_OUT")"
 # Raw passthrough goes as given: a Read of one block with room for its data and metadata.
 if [ "$VFN_TEST_MSET" = 1 ]; then
 	t_capture vfn io-passthru "$B" -o 2 -n 1 -l $((512 + VFN_TEST_MS)) -r -b
@@ -56,7 +66,7 @@ for d in /dev/ng0n1 /dev/nvme0n1; do
 	t_eq "id-ns $d without -n: exit status" 0 "$T_RC"
 	t_match "id-ns $d without -n: namespace 1" '^NVME Identify Namespace 1:' "$T_OUT"
 	t_capture vfn id-ns "$d" -o json
-	t_eq "id-ns $d without -n: its LBA format" "$VFN_TEST_LBAF" "$(($(json_field flbas "$T_OUT") & 0xf))"
+	t_eq "id-ns $d without -n: its LBA format" "$VFN_TEST_LBAF" "$(lbaf_of "$T_OUT")"
 	t_eq "id-ns $d without -n: its size" "$NSZE" "$(json_field nsze "$T_OUT")"
 done
 t_err "id-ns on the controller node without -n" 2 \
