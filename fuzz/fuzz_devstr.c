@@ -33,6 +33,7 @@ static void check_ranges(const struct vfn_sim_opts *o)
 	assert(o->mqes >= 1 && o->mqes <= 0xffff);
 	assert(o->mdts <= 8 && o->ttr_ms <= 60000);
 	assert(o->to >= 1 && o->to <= 255);
+	assert(o->ms <= 0xffff);
 	assert(o->nil || o->nsze <= NS_MAX_BYTES >> o->lbads);
 	assert(sn_len >= 1 && sn_len < sizeof(o->sn));
 	for (size_t i = 0; i < sn_len; i++)
@@ -44,7 +45,7 @@ static void check_same(const struct vfn_sim_opts *a, const struct vfn_sim_opts *
 	assert(a->nsze == b->nsze && a->lbads == b->lbads && a->nn == b->nn);
 	assert(a->mqes == b->mqes && a->mdts == b->mdts && !strcmp(a->sn, b->sn));
 	assert(a->nil == b->nil && a->ttr_ms == b->ttr_ms && a->to == b->to);
-	assert(a->never_ready == b->never_ready);
+	assert(a->never_ready == b->never_ready && a->ms == b->ms && a->mset == b->mset);
 }
 
 /* Prints @o as a device string with every option and checks it parses to @o again. */
@@ -53,9 +54,10 @@ static void check_round_trip(const struct vfn_sim_opts *o)
 	struct vfn_sim_opts again;
 	char spec[256];
 	int n = snprintf(spec, sizeof(spec),
-			 "sim:nsze=%llu,lbads=%u,nn=%u,mqes=%u,mdts=%u,sn=%s,nil=%d,ttr_ms=%u,to=%u,never_ready=%d",
+			 "sim:nsze=%llu,lbads=%u,nn=%u,mqes=%u,mdts=%u,sn=%s,nil=%d,ttr_ms=%u,to=%u,never_ready=%d,"
+			 "ms=%u,mset=%d",
 			 (unsigned long long)o->nsze, o->lbads, o->nn, o->mqes, o->mdts, o->sn, o->nil, o->ttr_ms,
-			 o->to, o->never_ready);
+			 o->to, o->never_ready, o->ms, o->mset);
 
 	assert(n > 0 && (size_t)n < sizeof(spec));
 	memset(&again, 0x5a, sizeof(again));
@@ -117,6 +119,10 @@ static void model_item(struct vfn_sim_opts *o, const char *item, size_t len, boo
 		o->ttr_ms = (uint32_t)v;
 	else if (key_is(item, klen, "never_ready"))
 		o->never_ready = v;
+	else if (key_is(item, klen, "ms"))
+		o->ms = (uint32_t)v;
+	else if (key_is(item, klen, "mset"))
+		o->mset = v;
 	else if (key_is(item, klen, "to"))
 		o->to = (uint32_t)v, *to_given = true;
 	else
