@@ -12,6 +12,7 @@ FAKESYS=$2
 
 t_capture "$VFN" id-ctrl sim:sn=vfnsim42,nn=4,mdts=6 -o json
 t_eq "id-ctrl sim: exit status" 0 "$T_RC"
+[ "$T_RC" -eq 0 ] || t_diag "$T_OUT"
 t_eq "id-ctrl sim: serial from sn=" vfnsim42 "$(json_field sn "$T_OUT")"
 t_eq "id-ctrl sim: namespaces from nn=" 4 "$(json_field nn "$T_OUT")"
 t_eq "id-ctrl sim: mdts from mdts=" 6 "$(json_field mdts "$T_OUT")"
