@@ -6,11 +6,10 @@
 #   vm    QEMU guest: real VFIO, QEMU's NVMe     (gcc, asan)
 #   sim   the guest data-path test against sim:  (gcc, clang, asan)
 # With --full (what CI runs), also:
-#   memcheck  the CLI on sim: under valgrind     (gcc)
 #   lint  cppcheck, scan-build, clang-format     (scripts/lint.sh)
 #   fuzz  each libFuzzer target for a bounded time, then the corpus replay
 #                                                (scripts/fuzz.sh, clang)
-#   memcheck  valgrind memcheck runs (the reset storm)  (gcc)
+#   memcheck  valgrind memcheck runs (the CLI on sim:, the reset storm)  (gcc)
 # Ends with one line "check: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,9 +69,7 @@ PY
 	passed=$((passed + p)) failed=$((failed + f))
 }
 
-gcc_suites=(unit abi sim vm)
-[ "$full" = 1 ] && gcc_suites+=(memcheck)
-run_suites build -- "${gcc_suites[@]}"
+run_suites build -- unit abi sim vm
 CC=clang run_suites build-clang -- unit abi sim
 run_suites build-asan -Db_sanitize=address,undefined -Db_lundef=false -- unit sim vm
 
