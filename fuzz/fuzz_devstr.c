@@ -33,7 +33,7 @@ static void check_ranges(const struct vfn_sim_opts *o)
 	assert(o->mqes >= 1 && o->mqes <= 0xffff);
 	assert(o->mdts <= 8 && o->ttr_ms <= 60000);
 	assert(o->to >= 1 && o->to <= 255);
-	assert(o->ms <= 0xffff);
+	assert(o->ms <= 0xffff && o->mpsmax <= 4 && o->sgls <= 2 && o->shn_ms <= 60000);
 	assert(o->nil || o->nsze <= NS_MAX_BYTES >> o->lbads);
 	assert(sn_len >= 1 && sn_len < sizeof(o->sn));
 	for (size_t i = 0; i < sn_len; i++)
@@ -46,6 +46,7 @@ static void check_same(const struct vfn_sim_opts *a, const struct vfn_sim_opts *
 	assert(a->mqes == b->mqes && a->mdts == b->mdts && !strcmp(a->sn, b->sn));
 	assert(a->nil == b->nil && a->ttr_ms == b->ttr_ms && a->to == b->to);
 	assert(a->never_ready == b->never_ready && a->ms == b->ms && a->mset == b->mset);
+	assert(a->mpsmax == b->mpsmax && a->sgls == b->sgls && a->rtd3e == b->rtd3e && a->shn_ms == b->shn_ms);
 }
 
 /* Prints @o as a device string with every option and checks it parses to @o again. */
@@ -55,9 +56,9 @@ static void check_round_trip(const struct vfn_sim_opts *o)
 	char spec[256];
 	int n = snprintf(spec, sizeof(spec),
 			 "sim:nsze=%llu,lbads=%u,nn=%u,mqes=%u,mdts=%u,sn=%s,nil=%d,ttr_ms=%u,to=%u,never_ready=%d,"
-			 "ms=%u,mset=%d",
+			 "ms=%u,mset=%d,mpsmax=%u,sgls=%u,rtd3e=%u,shn_ms=%u",
 			 (unsigned long long)o->nsze, o->lbads, o->nn, o->mqes, o->mdts, o->sn, o->nil, o->ttr_ms,
-			 o->to, o->never_ready, o->ms, o->mset);
+			 o->to, o->never_ready, o->ms, o->mset, o->mpsmax, o->sgls, o->rtd3e, o->shn_ms);
 
 	assert(n > 0 && (size_t)n < sizeof(spec));
 	memset(&again, 0x5a, sizeof(again));
@@ -119,6 +120,14 @@ static void model_item(struct vfn_sim_opts *o, const char *item, size_t len, boo
 		o->ttr_ms = (uint32_t)v;
 	else if (key_is(item, klen, "never_ready"))
 		o->never_ready = v;
+	else if (key_is(item, klen, "mpsmax"))
+		o->mpsmax = (uint32_t)v;
+	else if (key_is(item, klen, "sgls"))
+		o->sgls = (uint32_t)v;
+	else if (key_is(item, klen, "rtd3e"))
+		o->rtd3e = (uint32_t)v;
+	else if (key_is(item, klen, "shn_ms"))
+		o->shn_ms = (uint32_t)v;
 	else if (key_is(item, klen, "ms"))
 		o->ms = (uint32_t)v;
 	else if (key_is(item, klen, "mset"))
@@ -132,7 +141,9 @@ static void model_item(struct vfn_sim_opts *o, const char *item, size_t len, boo
 /* The options an accepted string must give: the defaults, then each item in order. */
 static void check_model(const char *spec, const struct vfn_sim_opts *got)
 {
-	struct vfn_sim_opts o = { .nsze = 8192, .lbads = 12, .nn = 1, .mqes = 1023, .mdts = 5, .sn = "VFNSIM0001" };
+	struct vfn_sim_opts o = {
+		.nsze = 8192, .lbads = 12, .nn = 1, .mqes = 1023, .mdts = 5, .sn = "VFNSIM0001", .mpsmax = 4, .sgls = 1
+	};
 	const char *p = spec + 4;
 	bool to_given = false;
 
