@@ -800,6 +800,7 @@ struct perf_result {
 	double secs, iops, mbps;
 	uint64_t submitted, completed;
 	uint64_t sq_mmio, cq_mmio; /* MMIO doorbell writes, whole run */
+	uint64_t rerung;	   /* doorbells written again after a stall */
 	uint64_t lat[8];	   /* ns: min avg max p50 p90 p99 p99.9 p99.99 */
 };
 
@@ -822,6 +823,7 @@ static void perf_result(const struct perf_job *j, struct perf_result *r)
 			continue;
 		r->sq_mmio += j->queues[i].qp->sq.mmio_db_writes;
 		r->cq_mmio += j->queues[i].qp->cq.mmio_db_writes;
+		r->rerung += j->queues[i].qp->rqs.stats.rerung;
 	}
 	if (!h->count)
 		return;
@@ -880,6 +882,7 @@ static void perf_print_json(const struct perf_job *j, const struct perf_result *
 	json_str(&js, "shadow_doorbells", perf_shadow(j));
 	json_u64(&js, "sq_mmio_doorbells", r->sq_mmio);
 	json_u64(&js, "cq_mmio_doorbells", r->cq_mmio);
+	json_u64(&js, "doorbells_rerung", r->rerung);
 	json_obj_begin(&js, "lat_ns");
 	for (int i = 0; i < 8; i++)
 		json_u64(&js, perf_lat_keys[i], r->lat[i]);
@@ -905,9 +908,10 @@ static void perf_print_normal(const struct perf_job *j, const struct perf_result
 		       (unsigned long long)j->verified, (unsigned long long)j->verify_errors,
 		       (unsigned long long)j->vseed, (unsigned long long)j->nr_slots);
 	if (j->ctrl)
-		printf("doorbells   : shadow %s; MMIO writes per command: SQ %.3f, CQ %.3f\n", perf_shadow(j),
-		       r->submitted ? (double)r->sq_mmio / (double)r->submitted : 0.0,
-		       r->submitted ? (double)r->cq_mmio / (double)r->submitted : 0.0);
+		printf("doorbells   : shadow %s; MMIO writes per command: SQ %.3f, CQ %.3f; re-rung after a stall: "
+		       "%llu\n",
+		       perf_shadow(j), r->submitted ? (double)r->sq_mmio / (double)r->submitted : 0.0,
+		       r->submitted ? (double)r->cq_mmio / (double)r->submitted : 0.0, (unsigned long long)r->rerung);
 	else
 		printf("path        : kernel nvme driver, %s\n", vfn_dev_queue_path(j->queues[0].dq));
 	if (j->ctrl)

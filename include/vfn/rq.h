@@ -120,6 +120,7 @@ struct vfn_rq_stats {
 	uint64_t timed_out;    /* requests completed with -ETIMEDOUT by a timeout check */
 	uint64_t cancelled;    /* requests completed with -ECANCELED / -ENODEV (controller failed) */
 	uint64_t injected;     /* requests completed or held by driver-side error injection */
+	uint64_t rerung;       /* MMIO doorbells re-written after a stall (see vfn_nvme_qpair_reap()) */
 };
 
 /* The requests of one queue pair. */
@@ -157,6 +158,8 @@ struct vfn_nvme_qpair {
 	struct vfn_rq *inj_head, *inj_tail; /* injected completions to deliver at the next reap */
 	struct vfn_nvme_qpair *ctrl_next;   /* the controller's list of queue pairs */
 	uint16_t qprio;			    /* for re-creating the SQ on reset */
+	uint32_t idle_reaps;		    /* reaps in a row that found nothing while requests were out */
+	uint64_t stall_ns;		    /* when the first of those looked at the clock */
 };
 
 #define VFN_QP_HOOK_INJECT (1u << 0) /* injection rules armed, or injected completions pending */
@@ -350,8 +353,18 @@ static inline int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, 
  * them.  A completion that leaves every request free ends the reap: nothing
  * more is owed, and a stray CQE behind it is left to the next reap.  The
  * pair's hooks (injection, command log) are sampled once per reap.
+ *
+ * Lost doorbells: when reaps keep finding nothing while requests are out
+ * for VFN_QP_STALL_MS (looked at every 1024 empty reaps when polled, at
+ * every one with interrupts), the last SQ tail and CQ head are written to
+ * the MMIO doorbells again, once per VFN_QP_STALL_MS of stall, counted in
+ * qp->rqs.stats.rerung and logged.  Rewriting a doorbell with the value it
+ * had is harmless; it recovers a controller that missed one (QEMU 7.2's
+ * shadow doorbells can, docs/io.md).
+ *
  * Returns the number of CQEs consumed.  No syscall.
  */
+#define VFN_QP_STALL_MS 2
 VFN_API int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max);
 
 /*
@@ -361,11 +374,18 @@ VFN_API int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max);
  * completion is in rq->cqe, whatever its status), or -ETIMEDOUT, -ENODEV
  * (device gone), -EIO (controller fatal status), or -ECANCELED / -EIO
  * when the controller failed otherwise or a reset failed.  On any error @rq
- * is no longer the caller's (do not free it): after -ETIMEDOUT it is
- * abandoned, in flight with the controller, which may still move its data
- * until the late completion or a reset; after the others the controller
- * was quiesced first and @rq is released.  With the command log on, a
- * timeout dumps it at debug log level.
+ * is no longer the caller's (do not free it).  A timeout is handled as
+ * vfn_nvme_qpair_check_timeouts() handles a callback's request: Abort,
+ * then another @timeout_ms; a command that Abort ends returns 0 with
+ * status Command Abort Requested in rq->cqe.  If Abort goes unanswered or
+ * the command still does not complete, the controller is quiesced and
+ * failed (every pair's posts then fail with -ECANCELED until
+ * vfn_nvme_ctrl_reset()), @rq is released and -ETIMEDOUT returned: a
+ * wedged queue cannot keep command ids for ever.  Only a pair without a
+ * controller leaves @rq abandoned after -ETIMEDOUT, in flight, released
+ * by its late completion.  After the other errors the controller was
+ * quiesced first and @rq is released.  With the command log on, a timeout
+ * dumps it at debug log level.
  */
 VFN_API int vfn_rq_wait(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint32_t timeout_ms);
 

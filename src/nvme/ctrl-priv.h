@@ -217,6 +217,21 @@ int vfn_nvme_ctrl_fail(struct vfn_nvme_ctrl *ctrl, int err);
 int vfn_nvme_qpair_fail(struct vfn_nvme_qpair *qp, int err);
 
 /*
+ * recovery.c: a synchronous wait on @qp timed out (after @timeout_ms, 0:
+ * qp->timeout_ms).  The requests @mine(rq, @arg) accepts, in flight, get
+ * what vfn_nvme_qpair_check_timeouts() gives a callback's request: an
+ * Abort each and one more timeout for @done(@arg); if an Abort goes
+ * unanswered or that wait times out too, they are marked expired, the
+ * controller is quiesced and failed and @qp's requests fail (these with
+ * -ETIMEDOUT), so that a wedged queue cannot keep command ids forever.
+ * Returns 0 (@done holds), -ETIMEDOUT (expired: the controller was failed;
+ * also, with nothing else done, for a pair without a controller) or the
+ * error the second wait met (-EIO, -ENODEV).
+ */
+int vfn_nvme_qpair_sync_timeout(struct vfn_nvme_qpair *qp, uint32_t timeout_ms, bool (*done)(const void *arg),
+				bool (*mine)(const struct vfn_rq *rq, const void *arg), const void *arg);
+
+/*
  * ioq.c: re-creates @qp's queues on the restarted controller: empty rings,
  * the abandoned requests released (the caller's are left alone), shadow
  * doorbell slots and SGL support as the controller now says.

@@ -5,6 +5,7 @@
 
 #include <vfn/rq.h>
 
+#include "nvme/ctrl-priv.h"
 #include "nvme/rq-priv.h"
 #include "support/log.h"
 
@@ -137,6 +138,16 @@ static bool io_split_progress(const void *arg)
 	return !s->pending || (s->nlb && !s->failed && s->qp->rqs.nr_free);
 }
 
+static bool io_split_done(const void *arg)
+{
+	return !((const struct io_split *)arg)->pending;
+}
+
+static bool io_split_mine(const struct vfn_rq *rq, const void *arg)
+{
+	return rq->cb == io_split_cb && rq->opaque == arg;
+}
+
 /* Gives up on the pieces still in flight (timeout, device gone). */
 static void io_split_abandon(struct io_split *s)
 {
@@ -180,8 +191,11 @@ static int io_split_run(struct io_split *s, const struct vfn_nvme_io_opts *opts,
 		if (!s->pending)
 			break;
 		ret = vfn_rq_wait_cond(s->qp, io_split_progress, s, io_timeout(opts));
+		if (ret == -ETIMEDOUT)
+			ret = vfn_nvme_qpair_sync_timeout(s->qp, io_timeout(opts), io_split_done, io_split_mine, s);
 		if (ret) {
-			io_split_abandon(s);
+			if (s->pending) /* no controller to quiesce, or it failed meanwhile */
+				io_split_abandon(s);
 			return ret;
 		}
 	}

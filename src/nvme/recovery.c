@@ -16,6 +16,7 @@
 #include <errno.h>
 
 #include "nvme/ctrl-priv.h"
+#include "nvme/rq-priv.h"
 #include "support/log.h"
 
 int vfn_nvme_ctrl_failed(const struct vfn_nvme_ctrl *ctrl)
@@ -224,6 +225,38 @@ static int qpair_expire_walk(struct vfn_nvme_qpair *qp, uint64_t now, bool *esca
 		}
 	}
 	return n;
+}
+
+int vfn_nvme_qpair_sync_timeout(struct vfn_nvme_qpair *qp, uint32_t timeout_ms, bool (*done)(const void *arg),
+				bool (*mine)(const struct vfn_rq *rq, const void *arg), const void *arg)
+{
+	struct vfn_rq_tracker *t = &qp->rqs;
+	bool answered = true;
+	int err;
+
+	if (!qp->ctrl)
+		return -ETIMEDOUT; /* nothing to quiesce: the caller abandons them */
+	for (unsigned int i = 0; i < t->nr && answered; i++) {
+		struct vfn_rq *rq = &t->rqs[i];
+
+		if (rq->state != VFN_RQ_INFLIGHT || (rq->flags & VFN_RQ_F_HELD) || !mine(rq, arg))
+			continue;
+		answered = qpair_abort(qp, rq);
+		if (answered)
+			rq->flags |= VFN_RQ_F_ABORTED;
+	}
+	if (answered) {
+		err = vfn_rq_wait_cond(qp, done, arg, timeout_ms);
+		if (err != -ETIMEDOUT)
+			return err;
+	}
+	for (unsigned int i = 0; i < t->nr; i++)
+		if (t->rqs[i].state == VFN_RQ_INFLIGHT && mine(&t->rqs[i], arg))
+			t->rqs[i].flags |= VFN_RQ_F_EXPIRED;
+	/* Quiesce first: only then may the expired commands (and the rest) be failed. */
+	err = vfn_nvme_ctrl_fail(qp->ctrl, -ECANCELED);
+	vfn_nvme_qpair_fail(qp, err);
+	return -ETIMEDOUT;
 }
 
 /* True if a request of @qp with a callback is past its deadline. */

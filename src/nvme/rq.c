@@ -277,6 +277,37 @@ static inline __attribute__((always_inline)) bool rq_complete(struct vfn_nvme_qp
 }
 
 /* vfn_nvme_qpair_reap() with @last = max - 1; @hooked as rq_complete(). */
+#define QP_STALL_POLLS 1024u /* empty polled reaps between clock reads */
+
+/*
+ * A reap found nothing while requests are out: past VFN_QP_STALL_MS of
+ * that, the doorbells are written again (a controller may have missed
+ * one: nothing else would ever make it look at the queue again).
+ */
+static __attribute__((noinline, cold)) void qpair_idle(struct vfn_nvme_qpair *qp)
+{
+	uint64_t now;
+
+	if (qp->efd < 0 && ++qp->idle_reaps % QP_STALL_POLLS)
+		return;
+	now = vfn_now_ns();
+	if (!qp->stall_ns) {
+		qp->stall_ns = now;
+		return;
+	}
+	if (now - qp->stall_ns < VFN_QP_STALL_MS * 1000000ull)
+		return;
+	qp->stall_ns = now;
+	qp->rqs.stats.rerung++;
+	log_info("SQ %u: %u commands out, no completion for %u ms: writing the doorbells again (tail %u, head %u)",
+		 qp->sq.qid, qp->rqs.nr - qp->rqs.nr_free, VFN_QP_STALL_MS, qp->sq.db_tail, qp->cq.db_head);
+	/* The SQEs and the shadow values were published when first rung; this only repeats the MMIO writes. */
+	qp->sq.mmio_db_writes++;
+	vfn_mmio_write32(qp->sq.db, qp->sq.db_tail);
+	qp->cq.mmio_db_writes++;
+	vfn_mmio_write32(qp->cq.db, qp->cq.db_head);
+}
+
 static inline __attribute__((always_inline)) int qpair_reap(struct vfn_nvme_qpair *qp, unsigned int last, bool hooked)
 {
 	unsigned int n = 0;
@@ -308,6 +339,12 @@ out:
 	/* A pair with interrupts reports the head after every reap. */
 	if (qp->efd >= 0 && qp->cq.unreported)
 		vfn_nvme_qpair_cq_ring(qp);
+	if (vfn_unlikely(!n) && qp->rqs.nr_free != qp->rqs.nr) {
+		qpair_idle(qp);
+	} else {
+		qp->idle_reaps = 0;
+		qp->stall_ns = 0;
+	}
 	return (int)n;
 }
 
@@ -389,6 +426,11 @@ static bool rq_not_inflight(const void *arg)
 	return ((const struct vfn_rq *)arg)->state != VFN_RQ_INFLIGHT;
 }
 
+static bool rq_is(const struct vfn_rq *rq, const void *arg)
+{
+	return rq == arg;
+}
+
 int vfn_rq_wait(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint32_t timeout_ms)
 {
 	int ret;
@@ -398,6 +440,8 @@ int vfn_rq_wait(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint32_t timeout_m
 		return -EINVAL;
 	}
 	ret = vfn_rq_wait_cond(qp, rq_not_inflight, rq, timeout_ms);
+	if (ret == -ETIMEDOUT && !(rq->flags & VFN_RQ_F_HELD))
+		ret = vfn_nvme_qpair_sync_timeout(qp, timeout_ms, rq_not_inflight, rq_is, rq);
 	if (rq->state == VFN_RQ_DONE && !rq->err)
 		return 0; /* completed by the controller (also when it failed right after) */
 	if (rq->state == VFN_RQ_DONE) {

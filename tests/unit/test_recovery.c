@@ -798,6 +798,64 @@ static void test_timeout_abort_completes(void **state)
 	env_close(&e);
 }
 
+/*
+ * A sync helper's command whose completion never comes (a wedged CQ):
+ * Abort ("not aborted"), one more timeout, then the controller is quiesced
+ * and failed; the command id comes back, so later calls say the controller
+ * failed (-ECANCELED) instead of running out of requests (-EBUSY) for
+ * ever, and a reset brings I/O back.
+ */
+static void test_sync_timeout_escalates(void **state)
+{
+	const struct vfn_nvme_io_opts o = { .timeout_ms = 20 };
+	struct vfn_nvme_cqe cqe;
+	struct env e;
+
+	(void)state;
+	env_open(&e, "sim:");
+	arm(&e, VFN_SIM_FAULT_DROP, VFN_NVME_CMD_READ, 0);
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 1, e.buf, &o, NULL), -ETIMEDOUT);
+	assert_int_equal(vfn_nvme_ctrl_failed(e.ctrl), -ECANCELED);
+	assert_int_equal(e.qp->rqs.nr_free, e.qp->rqs.nr);
+	assert_int_equal(e.qp->rqs.stats.timed_out, 1);
+	for (uint32_t i = 0; i < e.qp->rqs.nr + 1u; i++)
+		assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 1, e.buf, &o, NULL), -ECANCELED);
+	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), 0);
+	vfn_sim_fault_clear(e.sim);
+	write_read_back(&e, e.qp, 3, 1, 0x91);
+
+	/* A single-command sync helper (vfn_rq_wait()) and a split transfer take the same path. */
+	arm(&e, VFN_SIM_FAULT_DROP, VFN_NVME_CMD_FLUSH, 0);
+	assert_int_equal(vfn_nvme_flush(e.qp, 1, &o, &cqe), -ETIMEDOUT);
+	assert_int_equal(vfn_nvme_ctrl_failed(e.ctrl), -ECANCELED);
+	assert_int_equal(e.qp->rqs.nr_free, e.qp->rqs.nr);
+	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), 0);
+	arm(&e, VFN_SIM_FAULT_DROP, VFN_NVME_CMD_WRITE, 0);
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 0, BUF_LEN / e.ns.lba_size, e.buf, &o, NULL), -ETIMEDOUT);
+	assert_int_equal(e.qp->rqs.nr_free, e.qp->rqs.nr);
+	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), 0);
+	write_read_back(&e, e.qp, 4, 1, 0x92);
+	env_close(&e);
+}
+
+/* A sync command the controller holds: Abort ends it with Command Abort Requested, the controller stays up. */
+static void test_sync_timeout_abort_completes(void **state)
+{
+	const struct vfn_nvme_io_opts o = { .timeout_ms = 20 };
+	struct vfn_nvme_cqe cqe;
+	struct env e;
+
+	(void)state;
+	env_open(&e, "sim:");
+	arm(&e, VFN_SIM_FAULT_DELAY, VFN_NVME_CMD_FLUSH, 10000);
+	assert_int_equal(vfn_nvme_flush(e.qp, 1, &o, &cqe), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&cqe), VFN_NVME_SC_ABORT_REQ);
+	assert_int_equal(vfn_nvme_ctrl_failed(e.ctrl), 0);
+	assert_int_equal(e.qp->rqs.nr_free, e.qp->rqs.nr);
+	write_read_back(&e, e.qp, 2, 1, 0x93);
+	env_close(&e);
+}
+
 /* CSTS.CFS seen by a sync helper: the controller is stopped before the outstanding callback runs. */
 static void test_fatal_quiesces_first(void **state)
 {
@@ -1191,6 +1249,8 @@ int main(void)
 		cmocka_unit_test(test_reset_quiesces_first),
 		cmocka_unit_test(test_callbacks_during_reset),
 		cmocka_unit_test(test_timeout_abort_completes),
+		cmocka_unit_test(test_sync_timeout_escalates),
+		cmocka_unit_test(test_sync_timeout_abort_completes),
 		cmocka_unit_test(test_fatal_quiesces_first),
 		cmocka_unit_test(test_quiesce_escalates),
 		cmocka_unit_test(test_reset_keeps_callers_request),

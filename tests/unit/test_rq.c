@@ -242,6 +242,52 @@ static void test_stale_and_bogus_completions_dropped(void **state)
 	assert_int_equal(qp->cq.phase, 0);
 }
 
+/*
+ * A controller that missed a doorbell never looks at the queue again: the
+ * reaps that keep finding nothing while commands are out write both
+ * doorbells again after VFN_QP_STALL_MS, once per stall period, counted.
+ */
+static void test_stalled_queue_rerings(void **state)
+{
+	struct fixture *f = *state;
+	struct vfn_nvme_qpair *qp = &f->qp;
+	struct vfn_rq *a = post_one(f), *b = post_one(f);
+	uint64_t t0, t1;
+
+	vfn_nvme_qpair_submit(qp);
+	assert_int_equal(f->sq_db, 2);
+	f->sq_db = f->cq_db = 0xdead; /* what a controller that lost them holds */
+	t0 = vfn_now_ns();
+	while (qp->rqs.stats.rerung == 0 && vfn_now_ns() - t0 < 2000000000ull)
+		assert_int_equal(vfn_nvme_qpair_reap(qp, 0), 0);
+	t1 = vfn_now_ns();
+	assert_int_equal(qp->rqs.stats.rerung, 1);
+	assert_true(t1 - t0 >= VFN_QP_STALL_MS * 1000000ull);
+	assert_int_equal(f->sq_db, 2);
+	assert_int_equal(f->cq_db, 0);
+	/* Not again within the next stall period. */
+	f->sq_db = 0xdead;
+	while (vfn_now_ns() - t1 < VFN_QP_STALL_MS * 1000000ull / 2)
+		vfn_nvme_qpair_reap(qp, 0);
+	assert_int_equal(qp->rqs.stats.rerung, 1);
+	assert_int_equal(f->sq_db, 0xdead);
+
+	/* Progress ends the stall; an idle pair (nothing out) never re-rings. */
+	post_cqe(f, a->cid, 1, 1, 0);
+	assert_int_equal(vfn_nvme_qpair_reap(qp, 0), 1);
+	assert_int_equal(qp->idle_reaps, 0);
+	assert_int_equal(qp->stall_ns, 0);
+	post_cqe(f, b->cid, 1, 2, 0);
+	assert_int_equal(vfn_nvme_qpair_reap(qp, 0), 1);
+	vfn_rq_free(qp, a);
+	vfn_rq_free(qp, b);
+	t0 = vfn_now_ns();
+	while (vfn_now_ns() - t0 < 3 * VFN_QP_STALL_MS * 1000000ull)
+		assert_int_equal(vfn_nvme_qpair_reap(qp, 0), 0);
+	assert_int_equal(qp->rqs.stats.rerung, 1);
+	assert_int_equal(qp->idle_reaps, 0);
+}
+
 static void test_abandoned_request_released_by_late_completion(void **state)
 {
 	struct fixture *f = *state;
@@ -616,6 +662,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cq_head_lazy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_and_bogus_completions_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abandoned_request_released_by_late_completion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_queue_rerings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback_then_released, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reap_stops_when_nothing_is_owed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wraparound, setup, teardown),

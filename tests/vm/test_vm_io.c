@@ -499,6 +499,47 @@ static void shadow_pass(struct env *e, bool shadow)
 	vfn_nvme_qpair_destroy(qp);
 }
 
+/*
+ * A doorbell the controller missed (issue 10 item 7): the tail is
+ * published as vfn_sq_ring() would, shadow included, but the MMIO write is
+ * left out, so the controller has no reason to look at the queue.  The
+ * reaps that find nothing write the doorbells again after VFN_QP_STALL_MS;
+ * every command completes and the data reads back.
+ */
+static void lost_doorbell_pass(struct env *e)
+{
+	struct vfn_nvme_qpair *qp = qpair(e, 6, 16, false);
+	uint64_t deadline = vfn_now_ns() + 5000000000ull;
+	unsigned int done = 0, n = 4;
+	struct vfn_nvme_cqe cqe;
+
+	fill(e, e->wbuf, 41000, n, 0x1d);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(vfn_nvme_write_async(qp, &e->ns, 41000 + i, 1, e->wbuf + (size_t)i * e->ns.lba_size,
+						      false, count_cb, &done),
+				 0);
+	vfn_wmb(); /* the SQEs before the tail, as vfn_sq_ring() orders them */
+	if (qp->sq.shadow_db)
+		VFN_WRITE_ONCE(*qp->sq.shadow_db, vfn_cpu_to_le32(qp->sq.tail));
+	qp->sq.db_tail = qp->sq.tail;
+	while (done < n && vfn_now_ns() < deadline)
+		vfn_nvme_qpair_reap(qp, 0);
+	assert_int_equal(done, n);
+	if (strncmp(env_str("VFN_BDF"), "sim:", 4))
+		assert_true(qp->rqs.stats.rerung >= 1); /* QEMU acts on the MMIO write only */
+	fprintf(stderr, "# lost doorbell (shadow %s): %llu re-rung\n", qp->sq.shadow_db ? "on" : "off",
+		(unsigned long long)qp->rqs.stats.rerung);
+	memset(e->rbuf, 0, n * e->ns.lba_size);
+	assert_int_equal(vfn_nvme_read(qp, &e->ns, 41000, n, e->rbuf, NULL, &cqe), 0);
+	assert_memory_equal(e->wbuf, e->rbuf, n * e->ns.lba_size);
+	vfn_nvme_qpair_destroy(qp);
+}
+
+static void test_lost_doorbell(void **state)
+{
+	lost_doorbell_pass(*state);
+}
+
 /* On by default when OACS advertises Doorbell Buffer Config (QEMU's and sim's do). */
 static void test_shadow_doorbells(void **state)
 {
@@ -620,6 +661,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_create_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shadow_doorbells, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shadow_doorbells_off, setup_no_shadow, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_doorbell, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_doorbell, setup_no_shadow, teardown),
 		cmocka_unit_test_setup_teardown(test_aer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_reset, setup, teardown),
 	};
