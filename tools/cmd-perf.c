@@ -823,7 +823,7 @@ static void perf_result(const struct perf_job *j, struct perf_result *r)
 			continue;
 		r->sq_mmio += j->queues[i].qp->sq.mmio_db_writes;
 		r->cq_mmio += j->queues[i].qp->cq.mmio_db_writes;
-		r->rerung += j->queues[i].qp->rqs.stats.rerung;
+		r->rerung += j->queues[i].qp->rerung;
 	}
 	if (!h->count)
 		return;

@@ -42,6 +42,7 @@ struct vfn_cq {
 	const vfn_le32 *eventidx; /* its slot in the EventIdx page (controller-written) */
 	uint16_t db_head;	  /* the head last written to the (shadow) doorbell */
 	uint16_t unreported;	  /* CQEs consumed since then: (head - db_head) mod entries */
+	uint16_t mmio_head;	  /* the head last written to the MMIO doorbell */
 	uint64_t mmio_db_writes;  /* MMIO doorbell writes so far */
 };
 
@@ -58,6 +59,7 @@ struct vfn_sq {
 	vfn_le32 *shadow_db;	  /* this queue's slot in the shadow doorbell page */
 	const vfn_le32 *eventidx; /* its slot in the EventIdx page (controller-written) */
 	uint16_t db_tail;	  /* the tail last written to the (shadow) doorbell */
+	uint16_t mmio_tail;	  /* the tail last written to the MMIO doorbell */
 	uint64_t mmio_db_writes;  /* MMIO doorbell writes so far */
 };
 
@@ -147,6 +149,7 @@ static inline void vfn_sq_write_tail(struct vfn_sq *sq, uint16_t tail)
 	if (sq->shadow_db)
 		VFN_WRITE_ONCE(*sq->shadow_db, vfn_cpu_to_le32(tail));
 	sq->db_tail = tail;
+	sq->mmio_tail = tail;
 	sq->mmio_db_writes++;
 	vfn_mmio_write32(sq->db, tail);
 }
@@ -174,6 +177,7 @@ static inline void vfn_sq_ring(struct vfn_sq *sq)
 	vfn_wmb();
 	sq->db_tail = tail;
 	if (vfn_db_shadow_update(shadow, eventidx, old, tail, entries)) {
+		sq->mmio_tail = tail;
 		sq->mmio_db_writes++;
 		vfn_mmio_write32(sq->db, tail);
 	}
@@ -227,6 +231,7 @@ static inline void vfn_cq_write_head(struct vfn_cq *cq, uint16_t head)
 		VFN_WRITE_ONCE(*cq->shadow_db, vfn_cpu_to_le32(head));
 	cq->db_head = head;
 	cq->unreported = (uint16_t)(unreported < 0 ? unreported + cq->entries : unreported);
+	cq->mmio_head = head;
 	cq->mmio_db_writes++;
 	vfn_mmio_write32(cq->db, head);
 }
@@ -254,6 +259,7 @@ static inline void vfn_cq_ring(struct vfn_cq *cq)
 	cq->db_head = head;
 	cq->unreported = 0;
 	if (vfn_db_shadow_update(shadow, eventidx, old, head, entries)) {
+		cq->mmio_head = head;
 		cq->mmio_db_writes++;
 		vfn_mmio_write32(cq->db, head);
 	}

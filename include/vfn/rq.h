@@ -120,7 +120,6 @@ struct vfn_rq_stats {
 	uint64_t timed_out;    /* requests completed with -ETIMEDOUT by a timeout check */
 	uint64_t cancelled;    /* requests completed with -ECANCELED / -ENODEV (controller failed) */
 	uint64_t injected;     /* requests completed or held by driver-side error injection */
-	uint64_t rerung;       /* MMIO doorbells re-written after a stall (see vfn_nvme_qpair_reap()) */
 };
 
 /* The requests of one queue pair. */
@@ -158,8 +157,10 @@ struct vfn_nvme_qpair {
 	struct vfn_rq *inj_head, *inj_tail; /* injected completions to deliver at the next reap */
 	struct vfn_nvme_qpair *ctrl_next;   /* the controller's list of queue pairs */
 	uint16_t qprio;			    /* for re-creating the SQ on reset */
-	uint32_t idle_reaps;		    /* reaps in a row that found nothing while requests were out */
-	uint64_t stall_ns;		    /* when the first of those looked at the clock */
+	/* The stall check of vfn_nvme_qpair_reap() (appended: the layout above is unchanged). */
+	uint32_t idle_reaps; /* empty reaps in a row with a doorbell value the MMIO register never got */
+	uint64_t stall_ns;   /* when the first of those looked at the clock */
+	uint64_t rerung;     /* MMIO doorbells written after a stall with the value only the shadow had */
 };
 
 #define VFN_QP_HOOK_INJECT (1u << 0) /* injection rules armed, or injected completions pending */
@@ -354,13 +355,16 @@ static inline int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, 
  * more is owed, and a stray CQE behind it is left to the next reap.  The
  * pair's hooks (injection, command log) are sampled once per reap.
  *
- * Lost doorbells: when reaps keep finding nothing while requests are out
- * for VFN_QP_STALL_MS (looked at every 1024 empty reaps when polled, at
- * every one with interrupts), the last SQ tail and CQ head are written to
- * the MMIO doorbells again, once per VFN_QP_STALL_MS of stall, counted in
- * qp->rqs.stats.rerung and logged.  Rewriting a doorbell with the value it
- * had is harmless; it recovers a controller that missed one (QEMU 7.2's
- * shadow doorbells can, docs/io.md).
+ * Missed shadow doorbells: with shadow doorbells the MMIO register gets
+ * a new value only when EventIdx asks for it.  When reaps keep finding
+ * nothing for VFN_QP_STALL_MS (the clock is read every 1024 empty reaps
+ * when polled, at every one with interrupts) while the SQ tail (or CQ
+ * head) published in the shadow doorbell is one the MMIO register never
+ * got and the SQ has entries the controller has not reported fetching,
+ * that value is written to the MMIO doorbell, once, counted in
+ * qp->rerung and logged: a controller that missed the shadow update (QEMU
+ * 7.2 can, docs/io.md) sees it.  A doorbell is never written with the
+ * value its register already holds (an Invalid Doorbell Write Value).
  *
  * Returns the number of CQEs consumed.  No syscall.
  */
@@ -383,8 +387,10 @@ VFN_API int vfn_nvme_qpair_reap(struct vfn_nvme_qpair *qp, int max);
  * vfn_nvme_ctrl_reset()), @rq is released and -ETIMEDOUT returned: a
  * wedged queue cannot keep command ids for ever.  Only a pair without a
  * controller leaves @rq abandoned after -ETIMEDOUT, in flight, released
- * by its late completion.  After the other errors the controller was
- * quiesced first and @rq is released.  With the command log on, a timeout
+ * by its late completion.  The Abort is an admin command: an asynchronous
+ * event callback due meanwhile runs from inside this wait, on this thread.
+ * After the other errors the controller was quiesced first and @rq is
+ * released.  With the command log on, a timeout
  * dumps it at debug log level.
  */
 VFN_API int vfn_rq_wait(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint32_t timeout_ms);

@@ -63,7 +63,7 @@ int vfn_iommu_pick_backend(enum vfn_iommu_backend want, const char *env, bool ha
 	if (env && !strcmp(env, "iommufd"))
 		return VFN_IOMMU_IOMMUFD;
 	if (env && env[0] && strcmp(env, "auto")) {
-		log_debug("iommu: VFN_IOMMU=%s: expected iommufd, type1 or auto", env);
+		log_err("iommu: VFN_IOMMU=%s: expected iommufd, type1 or auto", env);
 		return -EINVAL;
 	}
 	return have_iommufd && have_cdev ? VFN_IOMMU_IOMMUFD : VFN_IOMMU_TYPE1;

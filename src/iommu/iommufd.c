@@ -39,41 +39,64 @@ static int call(int fd, unsigned long request, void *arg)
 }
 
 /*
- * IOMMU_IOAS_IOVA_RANGES into @r (room for VFN_IOMMU_MAX_RANGES).  Returns
- * the number of ranges, or -errno; more ranges than there is room for is
- * -E2BIG (logged), a zero or larger-than-page alignment -EINVAL.
+ * One IOMMU_IOAS_IOVA_RANGES call with room for @room ranges at @kr: the
+ * count the kernel reports (possibly more than @room: -EMSGSIZE, nothing
+ * else to rely on then) in *@count, the alignment in *@align.
  */
-static int read_ranges(struct vfn_iommu *iommu, struct vfn_iova_range *r)
+static int query_ranges(struct vfn_iommu *iommu, struct iommu_iova_range *kr, uint32_t room, uint32_t *count,
+			uint64_t *align)
 {
-	struct iommu_iova_range kr[VFN_IOMMU_MAX_RANGES];
 	struct iommu_ioas_iova_ranges q = {
 		.size = sizeof(q),
 		.ioas_id = iommu->ioas_id,
-		.num_iovas = VFN_IOMMU_MAX_RANGES,
+		.num_iovas = room,
 		.allowed_iovas = (uintptr_t)kr,
 	};
 	int ret = call(iommu->fd, IOMMU_IOAS_IOVA_RANGES, &q);
 
-	if (ret == -EMSGSIZE) {
-		log_err("iommu: the IOAS has %u usable IOVA ranges; vfn takes at most %d", q.num_iovas,
-			VFN_IOMMU_MAX_RANGES);
-		return -E2BIG;
+	*count = q.num_iovas;
+	*align = q.out_iova_alignment;
+	return ret;
+}
+
+/*
+ * IOMMU_IOAS_IOVA_RANGES into @r (room for VFN_IOMMU_MAX_RANGES).  Returns
+ * the number of ranges, or -errno.  With more ranges than that, the call is
+ * repeated with room for all of them and the first VFN_IOMMU_MAX_RANGES
+ * are used (a subset of the usable space is usable).  A zero or
+ * larger-than-page alignment is -EINVAL.
+ */
+static int read_ranges(struct vfn_iommu *iommu, struct vfn_iova_range *r)
+{
+	struct iommu_iova_range kr[VFN_IOMMU_MAX_RANGES], *all = kr;
+	uint32_t n, room = VFN_IOMMU_MAX_RANGES;
+	uint64_t align;
+	int ret = query_ranges(iommu, kr, room, &n, &align);
+
+	if (ret == -EMSGSIZE && n > room) {
+		room = n;
+		all = calloc(room, sizeof(*all));
+		if (!all)
+			return -ENOMEM;
+		ret = query_ranges(iommu, all, room, &n, &align);
+		if (!ret && n <= room)
+			log_info("iommu: the IOAS has %u usable IOVA ranges; vfn uses the first %d", n,
+				 VFN_IOMMU_MAX_RANGES);
 	}
-	if (ret) {
+	if (!ret && (!n || n > room || !align || align > vfn_page_size())) {
+		log_err("iommu: IOMMU_IOAS_IOVA_RANGES: %u ranges, alignment %#llx (page size %#zx)", n,
+			(unsigned long long)align, vfn_page_size());
+		ret = -EINVAL;
+	} else if (ret) {
 		log_err("iommu: IOMMU_IOAS_IOVA_RANGES failed: %d", ret);
-		return ret;
 	}
-	if (!q.num_iovas || q.num_iovas > VFN_IOMMU_MAX_RANGES || !q.out_iova_alignment ||
-	    q.out_iova_alignment > vfn_page_size()) {
-		log_err("iommu: IOMMU_IOAS_IOVA_RANGES: %u ranges, alignment %#llx (page size %#zx)", q.num_iovas,
-			(unsigned long long)q.out_iova_alignment, vfn_page_size());
-		return -EINVAL;
+	for (uint32_t i = 0; !ret && i < n && i < VFN_IOMMU_MAX_RANGES; i++) {
+		r[i].start = all[i].start;
+		r[i].last = all[i].last;
 	}
-	for (uint32_t i = 0; i < q.num_iovas; i++) {
-		r[i].start = kr[i].start;
-		r[i].last = kr[i].last;
-	}
-	return (int)q.num_iovas;
+	if (all != kr)
+		free(all);
+	return ret ? ret : (int)(n < VFN_IOMMU_MAX_RANGES ? n : VFN_IOMMU_MAX_RANGES);
 }
 
 /* Reads the ranges after an attach: the first sets them, later ones narrow them. */

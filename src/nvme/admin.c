@@ -560,8 +560,8 @@ void vfn_nvme_admin_reset(struct vfn_nvme_ctrl *ctrl)
 
 	pthread_mutex_lock(&a->lock);
 	memset(a->ring_mem, 0, a->ring_len);
-	a->sq.tail = a->sq.head = a->sq.db_tail = 0;
-	a->cq.head = a->cq.db_head = a->cq.unreported = 0;
+	a->sq.tail = a->sq.head = a->sq.db_tail = a->sq.mmio_tail = 0;
+	a->cq.head = a->cq.db_head = a->cq.mmio_head = a->cq.unreported = 0;
 	a->cq.phase = 1;
 	memset(a->abandoned, 0, sizeof(a->abandoned));
 	a->aer_busy = 0;

@@ -496,9 +496,11 @@ static void qpair_reset_rings(struct vfn_nvme_qpair *qp)
 
 	memset(qp->sq.sqes, 0, (size_t)qp->sq.entries * sizeof(struct vfn_nvme_sqe));
 	memset(qp->cq.cqes, 0, (size_t)qp->cq.entries * sizeof(struct vfn_nvme_cqe));
-	qp->sq.tail = qp->sq.head = qp->sq.db_tail = 0;
-	qp->cq.head = qp->cq.db_head = qp->cq.unreported = 0;
+	qp->sq.tail = qp->sq.head = qp->sq.db_tail = qp->sq.mmio_tail = 0;
+	qp->cq.head = qp->cq.db_head = qp->cq.mmio_head = qp->cq.unreported = 0;
 	qp->cq.phase = 1;
+	qp->idle_reaps = 0;
+	qp->stall_ns = 0;
 	vfn_nvme_dbbuf_slots(ctrl, qp->sq.qid, false, &qp->sq.shadow_db, &qp->sq.eventidx);
 	vfn_nvme_dbbuf_slots(ctrl, qp->cq.qid, true, &qp->cq.shadow_db, &qp->cq.eventidx);
 }

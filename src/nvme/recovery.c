@@ -139,12 +139,12 @@ static int qpair_ctrl_state(struct vfn_nvme_qpair *qp)
 }
 
 /*
- * Sends Abort for @rq and waits qp->timeout_ms.  True if the controller
+ * Sends Abort for @rq and waits @timeout_ms.  True if the controller
  * answered, whatever it said (aborted: the command then completes with
  * Command Abort Requested; not aborted, limit exceeded: it may still
  * complete): it is alive, the command gets another timeout.  False if not.
  */
-static bool qpair_abort(struct vfn_nvme_qpair *qp, const struct vfn_rq *rq)
+static bool qpair_abort(struct vfn_nvme_qpair *qp, const struct vfn_rq *rq, uint32_t timeout_ms)
 {
 	struct vfn_nvme_sqe sqe = {
 		.opcode = VFN_NVME_ADMIN_ABORT,
@@ -153,7 +153,7 @@ static bool qpair_abort(struct vfn_nvme_qpair *qp, const struct vfn_rq *rq)
 	struct vfn_nvme_cqe cqe = { 0 };
 	int ret;
 
-	ret = vfn_nvme_admin_sync(qp->ctrl, &sqe, NULL, 0, &cqe, qp->timeout_ms);
+	ret = vfn_nvme_admin_sync(qp->ctrl, &sqe, NULL, 0, &cqe, timeout_ms);
 	if (!ret || (ret == -EIO && vfn_nvme_cqe_status(&cqe))) {
 		log_info("%s: Abort of SQ %u cid %u answered: status 0x%x, %s", qp->ctrl->hw.name, qp->sq.qid, rq->cid,
 			 vfn_nvme_cqe_status(&cqe), ret || (vfn_le32_to_cpu(cqe.dw0) & 1) ? "not aborted" : "aborted");
@@ -175,7 +175,7 @@ static bool rq_expire(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, uint64_t now
 
 	log_err("SQ %u: command %u timed out after %u ms%s", qp->sq.qid, rq->cid, qp->timeout_ms,
 		aborted ? " again (after Abort)" : "");
-	if (!aborted && qpair_abort(qp, rq)) {
+	if (!aborted && qpair_abort(qp, rq, qp->timeout_ms)) {
 		rq->flags |= VFN_RQ_F_ABORTED;
 		rq->deadline_ns = now + timeout_ns;
 		return false;
@@ -230,21 +230,36 @@ static int qpair_expire_walk(struct vfn_nvme_qpair *qp, uint64_t now, bool *esca
 int vfn_nvme_qpair_sync_timeout(struct vfn_nvme_qpair *qp, uint32_t timeout_ms, bool (*done)(const void *arg),
 				bool (*mine)(const struct vfn_rq *rq, const void *arg), const void *arg)
 {
+	uint32_t wait_ms = timeout_ms && timeout_ms < qp->timeout_ms ? timeout_ms : qp->timeout_ms;
 	struct vfn_rq_tracker *t = &qp->rqs;
-	bool answered = true;
+	bool answered = true, sent = false;
 	int err;
 
 	if (!qp->ctrl)
 		return -ETIMEDOUT; /* nothing to quiesce: the caller abandons them */
+	/* A controller that failed meanwhile (CSTS, another pair) is not a timeout. */
+	err = qpair_ctrl_state(qp);
+	if (err) {
+		if (qp->err != err)
+			vfn_nvme_qpair_fail(qp, err);
+		return err;
+	}
 	for (unsigned int i = 0; i < t->nr && answered; i++) {
 		struct vfn_rq *rq = &t->rqs[i];
 
-		if (rq->state != VFN_RQ_INFLIGHT || (rq->flags & VFN_RQ_F_HELD) || !mine(rq, arg))
+		if (rq->state != VFN_RQ_INFLIGHT || !mine(rq, arg))
 			continue;
-		answered = qpair_abort(qp, rq);
+		if (rq->flags & VFN_RQ_F_HELD) {
+			rq_expire_held(qp, rq); /* never sent: nothing to stop */
+			continue;
+		}
+		sent = true;
+		answered = qpair_abort(qp, rq, wait_ms);
 		if (answered)
 			rq->flags |= VFN_RQ_F_ABORTED;
 	}
+	if (!sent)
+		return done(arg) ? -ETIMEDOUT : vfn_rq_wait_cond(qp, done, arg, timeout_ms);
 	if (answered) {
 		err = vfn_rq_wait_cond(qp, done, arg, timeout_ms);
 		if (err != -ETIMEDOUT)

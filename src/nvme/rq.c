@@ -280,15 +280,19 @@ static inline __attribute__((always_inline)) bool rq_complete(struct vfn_nvme_qp
 #define QP_STALL_POLLS 1024u /* empty polled reaps between clock reads */
 
 /*
- * A reap found nothing while requests are out: past VFN_QP_STALL_MS of
- * that, the doorbells are written again (a controller may have missed
- * one: nothing else would ever make it look at the queue again).
+ * A reap found nothing while a doorbell value sits only in the shadow
+ * doorbell.  Past VFN_QP_STALL_MS of that, the MMIO doorbell gets it: a
+ * controller that missed the shadow update would otherwise never look at
+ * the queue again.  Only values the register never held are written.
  */
 static __attribute__((noinline, cold)) void qpair_idle(struct vfn_nvme_qpair *qp)
 {
+	struct vfn_sq *sq = &qp->sq;
+	struct vfn_cq *cq = &qp->cq;
+	bool sq_due, cq_due;
 	uint64_t now;
 
-	if (qp->efd < 0 && ++qp->idle_reaps % QP_STALL_POLLS)
+	if (qp->err || (qp->efd < 0 && ++qp->idle_reaps % QP_STALL_POLLS))
 		return;
 	now = vfn_now_ns();
 	if (!qp->stall_ns) {
@@ -297,15 +301,27 @@ static __attribute__((noinline, cold)) void qpair_idle(struct vfn_nvme_qpair *qp
 	}
 	if (now - qp->stall_ns < VFN_QP_STALL_MS * 1000000ull)
 		return;
-	qp->stall_ns = now;
-	qp->rqs.stats.rerung++;
-	log_info("SQ %u: %u commands out, no completion for %u ms: writing the doorbells again (tail %u, head %u)",
-		 qp->sq.qid, qp->rqs.nr - qp->rqs.nr_free, VFN_QP_STALL_MS, qp->sq.db_tail, qp->cq.db_head);
-	/* The SQEs and the shadow values were published when first rung; this only repeats the MMIO writes. */
-	qp->sq.mmio_db_writes++;
-	vfn_mmio_write32(qp->sq.db, qp->sq.db_tail);
-	qp->cq.mmio_db_writes++;
-	vfn_mmio_write32(qp->cq.db, qp->cq.db_head);
+	qp->stall_ns = 0;
+	qp->idle_reaps = 0;
+	sq_due = sq->db_tail != sq->mmio_tail && sq->head != sq->db_tail; /* entries not reported fetched */
+	cq_due = cq->db_head != cq->mmio_head;
+	if (!sq_due && !cq_due)
+		return;
+	qp->rerung++;
+	log_info(
+		"SQ %u: no completion for %u ms: MMIO doorbells get the shadow's SQ tail %u (was %u), CQ head %u (was %u)",
+		sq->qid, VFN_QP_STALL_MS, sq->db_tail, sq->mmio_tail, cq->db_head, cq->mmio_head);
+	/* The SQEs and the shadow values were ordered before the shadow writes; this only repeats them over MMIO. */
+	if (sq_due) {
+		sq->mmio_tail = sq->db_tail;
+		sq->mmio_db_writes++;
+		vfn_mmio_write32(sq->db, sq->db_tail);
+	}
+	if (cq_due) {
+		cq->mmio_head = cq->db_head;
+		cq->mmio_db_writes++;
+		vfn_mmio_write32(cq->db, cq->db_head);
+	}
 }
 
 static inline __attribute__((always_inline)) int qpair_reap(struct vfn_nvme_qpair *qp, unsigned int last, bool hooked)
@@ -339,7 +355,7 @@ out:
 	/* A pair with interrupts reports the head after every reap. */
 	if (qp->efd >= 0 && qp->cq.unreported)
 		vfn_nvme_qpair_cq_ring(qp);
-	if (vfn_unlikely(!n) && qp->rqs.nr_free != qp->rqs.nr) {
+	if (vfn_unlikely(!n) && (qp->sq.db_tail != qp->sq.mmio_tail || qp->cq.db_head != qp->cq.mmio_head)) {
 		qpair_idle(qp);
 	} else {
 		qp->idle_reaps = 0;

@@ -56,7 +56,7 @@ static int cdev_attach(struct vfn_vfio_dev *dev, struct vfn_iommu *iommu, int fd
 	close(fd);
 	/* The kernel refuses a second bind with EINVAL, a group held open with EBUSY. */
 	if (!*refused && (ret == -EBUSY || ret == -EINVAL)) {
-		log_err("%s is in use: another process has it (or its IOMMU group) open", dev->bdf);
+		log_err("%s is in use: another process (or this one) has it or its IOMMU group open", dev->bdf);
 		return -EBUSY;
 	}
 	return ret;

@@ -363,9 +363,13 @@ static void test_range_report_errors(void **state)
 	(void)state;
 	for (int i = 0; i <= VFN_IOMMU_MAX_RANGES; i++)
 		many[i] = (struct iommu_iova_range){ (uint64_t)(i + 1) << 32, ((uint64_t)(i + 1) << 32) + 0xffff };
+	/* More ranges than vfn keeps: asked again with room for all, the first ones used. */
 	set_ranges(VFN_IOMMU_MAX_RANGES + 1, many);
-	attach(iommu, DEV_A, -E2BIG, true);
-	assert_int_equal(k.detached[0], 1);
+	attach(iommu, DEV_A, 0, false);
+	assert_true(iommu->ready);
+	vfn_iommu_detach_device(iommu);
+	vfn_iommu_put(iommu);
+	iommu = create();
 	set_ranges(2, x86_ranges);
 	k.alignment = 2 * vfn_page_size();
 	attach(iommu, DEV_B, -EINVAL, true);

@@ -856,6 +856,47 @@ static void test_sync_timeout_abort_completes(void **state)
 	env_close(&e);
 }
 
+/*
+ * The sync timeout's edges: a piece held back by injection (never sent)
+ * times out without failing the controller, on the split path as on the
+ * single-command one; the caller's timeout bounds the Abort too (both the
+ * read and its Abort dropped: done in well under the pair's timeout); a
+ * controller gone meanwhile is reported as gone, not as a timeout.
+ */
+static void test_sync_timeout_edges(void **state)
+{
+	struct vfn_sim_fault abort_drop = { .action = VFN_SIM_FAULT_DROP, .sqid = 0, .opcode = VFN_NVME_ADMIN_ABORT };
+	const struct vfn_nvme_io_opts o = { .timeout_ms = 20 }, o5 = { .timeout_ms = 5 };
+	uint64_t t0, timed_out;
+	struct env e;
+
+	(void)state;
+	env_open(&e, "sim:");
+	assert_int_equal(vfn_nvme_inject_timeout(e.qp, VFN_NVME_CMD_READ, 1), 0);
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 1, e.buf, &o, NULL), -ETIMEDOUT);
+	assert_int_equal(vfn_nvme_ctrl_failed(e.ctrl), 0);
+	assert_int_equal(e.qp->rqs.nr_free, e.qp->rqs.nr);
+	write_read_back(&e, e.qp, 6, 1, 0x94);
+
+	arm(&e, VFN_SIM_FAULT_DROP, VFN_NVME_CMD_READ, 0);
+	assert_int_equal(vfn_sim_fault_add(e.sim, &abort_drop), 0);
+	t0 = vfn_now_ns();
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 1, e.buf, &o, NULL), -ETIMEDOUT);
+	assert_true(vfn_now_ns() - t0 < TIMEOUT_MS * 1000000ull);
+	assert_int_equal(vfn_nvme_ctrl_failed(e.ctrl), -ECANCELED);
+	assert_int_equal(vfn_nvme_ctrl_reset(e.ctrl), 0);
+	vfn_sim_fault_clear(e.sim);
+
+	arm(&e, VFN_SIM_FAULT_DROP, VFN_NVME_CMD_READ, 0);
+	timed_out = e.qp->rqs.stats.timed_out;
+	vfn_sim_fault_remove(e.sim);
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 1, e.buf, &o5, NULL), -ENODEV);
+	assert_int_equal(vfn_nvme_ctrl_failed(e.ctrl), -ENODEV);
+	assert_int_equal(e.qp->rqs.stats.timed_out, timed_out);
+	assert_int_equal(e.qp->rqs.nr_free, e.qp->rqs.nr);
+	env_close(&e);
+}
+
 /* CSTS.CFS seen by a sync helper: the controller is stopped before the outstanding callback runs. */
 static void test_fatal_quiesces_first(void **state)
 {
@@ -1251,6 +1292,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_abort_completes),
 		cmocka_unit_test(test_sync_timeout_escalates),
 		cmocka_unit_test(test_sync_timeout_abort_completes),
+		cmocka_unit_test(test_sync_timeout_edges),
 		cmocka_unit_test(test_fatal_quiesces_first),
 		cmocka_unit_test(test_quiesce_escalates),
 		cmocka_unit_test(test_reset_keeps_callers_request),

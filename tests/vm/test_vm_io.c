@@ -526,9 +526,9 @@ static void lost_doorbell_pass(struct env *e)
 		vfn_nvme_qpair_reap(qp, 0);
 	assert_int_equal(done, n);
 	if (strncmp(env_str("VFN_BDF"), "sim:", 4))
-		assert_true(qp->rqs.stats.rerung >= 1); /* QEMU acts on the MMIO write only */
+		assert_true(qp->rerung >= 1); /* QEMU acts on the MMIO write only */
 	fprintf(stderr, "# lost doorbell (shadow %s): %llu re-rung\n", qp->sq.shadow_db ? "on" : "off",
-		(unsigned long long)qp->rqs.stats.rerung);
+		(unsigned long long)qp->rerung);
 	memset(e->rbuf, 0, n * e->ns.lba_size);
 	assert_int_equal(vfn_nvme_read(qp, &e->ns, 41000, n, e->rbuf, NULL, &cqe), 0);
 	assert_memory_equal(e->wbuf, e->rbuf, n * e->ns.lba_size);
