@@ -12,5 +12,6 @@
 #include <vfn/rq.h>
 #include <vfn/dev.h>
 #include <vfn/spec.h>
+#include <vfn/mgmt.h>
 
 #endif /* VFN_VFN_H */

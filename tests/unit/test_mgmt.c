@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Controller management (include/vfn/mgmt.h, include/vfn/spec.h) on the
+ * simulator: Identify decoded through the spec structures, Get Log Page
+ * with its fields and chunked by the transfer limit, features with SEL,
+ * and the command dwords each helper builds (read back from the admin
+ * command log), with the helpers' refusals.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <vfn/vfn.h>
+#include <vfn/mgmt.h>
+
+#include "dev/dev-priv.h"
+
+#define SIM "sim:sn=MGMT1,nsze=2048,lbads=9,nn=2,mdts=2"
+
+struct ctx {
+	struct vfn_dev *dev;
+	char log[65536];
+};
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	assert_int_equal(vfn_dev_open(SIM, NULL, &c->dev), 0);
+	assert_int_equal(vfn_nvme_admin_log_enable(vfn_dev_nvme_ctrl(c->dev), 64), 0);
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	vfn_dev_close(c->dev);
+	free(c);
+	return 0;
+}
+
+/* The admin command log as text. */
+static const char *cmdlog(struct ctx *c)
+{
+	assert_true(vfn_nvme_admin_log_snprint(vfn_dev_nvme_ctrl(c->dev), c->log, sizeof(c->log)) >= 0);
+	return c->log;
+}
+
+static int count(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = strstr(s, what); p; p = strstr(p + 1, what))
+		n++;
+	return n;
+}
+
+static void assert_logged(struct ctx *c, const char *what)
+{
+	if (!strstr(cmdlog(c), what))
+		fail_msg("the admin log has no \"%s\":\n%s", what, c->log);
+}
+
+static void test_identify_structs(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_identify_args a = { .cns = VFN_NVME_CNS_CTRL };
+	struct vfn_nvme_id_ctrl ctrl;
+	struct vfn_nvme_id_ns ns;
+	struct vfn_nvme_ns_list list;
+	uint8_t small[4095];
+
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, &ctrl, sizeof(ctrl), NULL), 0);
+	assert_memory_equal(ctrl.sn, "MGMT1     ", 10);
+	assert_int_equal(ctrl.mdts, 2);
+	assert_int_equal(vfn_le32_to_cpu(ctrl.nn), 2);
+	assert_int_equal(vfn_le16_to_cpu(ctrl.cntlid), vfn_dev_get_info(c->dev)->cntlid);
+	assert_int_equal(ctrl.sqes, 0x66);
+	assert_int_equal(ctrl.cqes, 0x44);
+	assert_string_equal(ctrl.subnqn, "nqn.2026-11.io.vfn:sim:MGMT1");
+
+	a = (struct vfn_identify_args){ .cns = VFN_NVME_CNS_NS, .nsid = 2 };
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, &ns, sizeof(ns), NULL), 0);
+	assert_int_equal(vfn_le64_to_cpu(ns.nsze), 2048);
+	assert_int_equal(ns.lbaf[vfn_nvme_flbas_index(ns.flbas)].ds, 9);
+
+	a = (struct vfn_identify_args){ .cns = VFN_NVME_CNS_NS_ACTIVE_LIST, .nsid = 1 };
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, &list, sizeof(list), NULL), 0);
+	assert_int_equal(vfn_le32_to_cpu(list.nsid[0]), 2);
+	assert_int_equal(list.nsid[1], 0);
+
+	/* CNTID and CSI land in CDW10 31:16 and CDW11 31:24. */
+	a = (struct vfn_identify_args){
+		.cns = VFN_NVME_CNS_CSI_NS, .cntid = 0x1234, .csi = VFN_NVME_CSI_ZNS, .nsid = 1
+	};
+	vfn_dev_identify_args(c->dev, &a, &ns, sizeof(ns), NULL);
+	assert_logged(c, "cdw10 0x12340005 cdw11 0x02000000");
+
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, small, sizeof(small), NULL), -EINVAL);
+	assert_int_equal(vfn_dev_identify_args(c->dev, NULL, &ns, sizeof(ns), NULL), -EINVAL);
+}
+
+/* SMART counters move with real I/O, read through the typed helper. */
+static void test_smart_log(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_smart_log before, after;
+	uint8_t buf[8 * 512];
+
+	assert_int_equal(vfn_dev_smart_log(c->dev, 0, &before, NULL), 0);
+	assert_int_equal(vfn_le16_to_cpu(*(const vfn_le16 *)(const void *)before.temperature), 308);
+	memset(buf, 0x5a, sizeof(buf));
+	for (int i = 0; i < 250; i++)
+		assert_int_equal(vfn_dev_write(c->dev, 1, (uint64_t)i * 8, 8, buf), 0);
+	assert_int_equal(vfn_dev_read(c->dev, 1, 0, 8, buf), 0);
+	assert_int_equal(vfn_dev_smart_log(c->dev, 0, &after, NULL), 0);
+	assert_int_equal(vfn_nvme_le128_lo(after.host_writes) - vfn_nvme_le128_lo(before.host_writes), 250);
+	assert_int_equal(vfn_nvme_le128_lo(after.host_reads) - vfn_nvme_le128_lo(before.host_reads), 1);
+	/* 250 * 4 KiB = 2000 units of 512 bytes: 2 data units (thousands, rounded up). */
+	assert_int_equal(vfn_nvme_le128_lo(after.data_units_written), 2);
+	assert_int_equal(vfn_nvme_le128_hi(after.data_units_written), 0);
+	assert_int_equal(vfn_nvme_le128_lo(after.power_cycles), 1);
+}
+
+/* A log bigger than the transfer limit comes in several commands with advancing offsets. */
+static void test_log_chunked(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_log_args a = { .lid = VFN_NVME_LOG_SMART, .nsid = 0xffffffff };
+	struct vfn_nvme_smart_log whole, pieces;
+	size_t saved = c->dev->info.max_xfer;
+
+	assert_int_equal(vfn_dev_log_page(c->dev, &a, &whole, sizeof(whole), NULL), 0);
+	c->dev->info.max_xfer = 128;
+	memset(&pieces, 0xee, sizeof(pieces));
+	assert_int_equal(vfn_dev_log_page(c->dev, &a, &pieces, sizeof(pieces), NULL), 0);
+	c->dev->info.max_xfer = saved;
+	assert_memory_equal(&whole, &pieces, sizeof(whole));
+	/* Four commands of 32 dwords (NUMDL 31) at offsets 0, 128, 256, 384. */
+	assert_int_equal(count(cmdlog(c), "cdw10 0x001f0002"), 4);
+	assert_logged(c, "cdw12 0x00000180");
+
+	/* The tail of the log from an offset; past its end: refused. */
+	a.offset = 480;
+	assert_int_equal(vfn_dev_log_page(c->dev, &a, &pieces, 32, NULL), 0);
+	assert_memory_equal(&pieces, (uint8_t *)&whole + 480, 32);
+	assert_int_equal(vfn_dev_log_page(c->dev, &a, &pieces, 64, NULL), -EINVAL);
+	a.offset = 512;
+	assert_int_equal(vfn_dev_log_page(c->dev, &a, &pieces, 4, NULL), -EINVAL);
+	a.offset = 2;
+	assert_int_equal(vfn_dev_log_page(c->dev, &a, &pieces, 4, NULL), -EINVAL);
+	a.offset = 0;
+	assert_int_equal(vfn_dev_log_page(c->dev, &a, &pieces, 6, NULL), -EINVAL);
+
+	/* LSP, RAE, LSI, UUID index and CSI in their dwords. */
+	a = (struct vfn_log_args){
+		.lid = VFN_NVME_LOG_ERROR, .lsp = 0x15, .rae = true, .lsi = 0xabcd, .uuid_idx = 3, .csi = 2
+	};
+	assert_int_equal(vfn_dev_log_page(c->dev, &a, &pieces, 64, NULL), 0);
+	assert_logged(c, "cdw10 0x000f9501 cdw11 0xabcd0000 cdw12 0x00000000 cdw13 0x00000000 cdw14 0x02000003");
+}
+
+/* A failed command lands in the error log, read through the typed helper. */
+static void test_error_log(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_error_log e[4];
+	struct vfn_nvme_cqe cqe;
+	struct vfn_identify_args a = { .cns = VFN_NVME_CNS_NS, .nsid = 77 };
+	uint8_t id[4096];
+
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, id, sizeof(id), &cqe), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&cqe) & 0x7ff, VFN_NVME_SC_INVALID_NS);
+	assert_int_equal(vfn_dev_error_log(c->dev, e, 4, NULL), 0);
+	assert_int_equal(vfn_le64_to_cpu(e[0].error_count), 1);
+	assert_int_equal(vfn_le16_to_cpu(e[0].sqid), 0);
+	assert_int_equal(vfn_le16_to_cpu(e[0].status_field) >> 1 & 0x7ff, VFN_NVME_SC_INVALID_NS);
+	assert_int_equal(vfn_dev_error_log(c->dev, e, 0, NULL), -EINVAL);
+}
+
+static void test_features(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_feat_args a = { .fid = VFN_NVME_FEAT_TEMP_THRESH, .sel = VFN_NVME_FEAT_SEL_DEFAULT };
+	struct vfn_nvme_cqe cqe;
+	uint32_t v = 0;
+
+	assert_int_equal(vfn_dev_get_feature(c->dev, &a, &v, NULL, 0, NULL), 0);
+	assert_int_equal(v, 343);
+	a.cdw11 = 350;
+	assert_int_equal(vfn_dev_set_feature(c->dev, &a, NULL, NULL, 0, NULL), 0);
+	a.sel = VFN_NVME_FEAT_SEL_CURRENT;
+	assert_int_equal(vfn_dev_get_feature(c->dev, &a, &v, NULL, 0, NULL), 0);
+	assert_int_equal(v, 350);
+	a.sel = VFN_NVME_FEAT_SEL_SUPPORTED;
+	assert_int_equal(vfn_dev_get_feature(c->dev, &a, &v, NULL, 0, NULL), 0);
+	assert_int_equal(v, VFN_NVME_FEAT_CAP_CHANGEABLE);
+	a.sel = 4;
+	assert_int_equal(vfn_dev_get_feature(c->dev, &a, &v, NULL, 0, NULL), -EINVAL);
+	/* SV: this controller saves nothing. */
+	a = (struct vfn_feat_args){
+		.fid = VFN_NVME_FEAT_VOLATILE_WC, .sv = true, .cdw11 = 1, .cdw12 = 0xc12, .cdw15 = 0xc15
+	};
+	assert_int_equal(vfn_dev_set_feature(c->dev, &a, NULL, NULL, 0, &cqe), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&cqe) & 0x7ff, VFN_NVME_SC_FEATURE_NOT_SAVEABLE);
+	assert_logged(c, "cdw10 0x80000006 cdw11 0x00000001 cdw12 0x00000c12 cdw13 0x00000000 cdw14 0x00000000 "
+			 "cdw15 0x00000c15");
+}
+
+/* The dwords of the commands that change the controller, and the helpers' refusals. */
+static void test_command_fields(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_format_args f = { .nsid = 1, .lbaf = 0x12, .mset = true, .pi = 1, .pil = true, .ses = 1 };
+	struct vfn_sanitize_args s = { .sanact = VFN_NVME_SANACT_OVERWRITE,
+				       .ause = true,
+				       .owpass = 3,
+				       .oipbp = true,
+				       .ndas = true,
+				       .ovrpat = 0xdeadbeef };
+	uint16_t ctrls[2] = { 1, 7 };
+	uint8_t img[4096 * 3 + 8];
+
+	vfn_dev_format(c->dev, &f, NULL);
+	assert_logged(c, "Format NVM (0x80) nsid 1 cdw10 0x00001332");
+	f.lbaf = 64;
+	assert_int_equal(vfn_dev_format(c->dev, &f, NULL), -EINVAL);
+
+	vfn_dev_sanitize(c->dev, &s, NULL);
+	assert_logged(c, "cdw10 0x0000033b cdw11 0xdeadbeef");
+	s.sanact = 0;
+	assert_int_equal(vfn_dev_sanitize(c->dev, &s, NULL), -EINVAL);
+
+	vfn_dev_self_test(c->dev, 0xffffffff, VFN_NVME_DST_EXTENDED, NULL);
+	assert_logged(c, "nsid 4294967295 cdw10 0x00000002");
+	assert_int_equal(vfn_dev_self_test(c->dev, 1, 0x10, NULL), -EINVAL);
+
+	vfn_dev_fw_commit(c->dev, 2, VFN_NVME_FW_COMMIT_CA_REPLACE_ACTIVATE, false, NULL);
+	assert_logged(c, "cdw10 0x0000000a");
+	assert_int_equal(vfn_dev_fw_commit(c->dev, 8, 0, false, NULL), -EINVAL);
+
+	vfn_dev_ns_attach(c->dev, 2, true, ctrls, 2, NULL);
+	assert_logged(c, "nsid 2 cdw10 0x00000001");
+	assert_int_equal(vfn_dev_ns_attach(c->dev, 2, false, ctrls, 0, NULL), -EINVAL);
+	assert_int_equal(vfn_dev_ns_delete(c->dev, 0, NULL), -EINVAL);
+
+	/* Firmware in pieces of 4 KiB (NUMD 1023); the first refused piece ends the download. */
+	memset(img, 0xf1, sizeof(img));
+	assert_int_equal(vfn_dev_fw_download(c->dev, img, sizeof(img), 4096, NULL), -EIO);
+	assert_logged(c, "Firmware Image Download (0x11) nsid 0 cdw10 0x000003ff cdw11 0x00000000");
+	assert_int_equal(count(c->log, "Firmware Image Download"), 1);
+	assert_int_equal(vfn_dev_fw_download(c->dev, img, 6, 0, NULL), -EINVAL);
+	assert_int_equal(vfn_dev_fw_download(c->dev, img, sizeof(img), 6, NULL), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_identify_structs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_smart_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_chunked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_command_fields, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
