@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -231,15 +232,20 @@ static void test_command_fields(void **state)
 	uint16_t ctrls[2] = { 1, 7 };
 	uint8_t img[4096 * 3 + 8];
 
+	/* Firmware in pieces of 4 KiB (NUMD 1023) at dword offsets 0, 1024, 2048, then the 8-byte tail. */
+	memset(img, 0xf1, sizeof(img));
+	assert_int_equal(vfn_dev_fw_download(c->dev, img, sizeof(img), 4096, NULL), 0);
+	assert_logged(c, "Firmware Image Download (0x11) nsid 0 cdw10 0x000003ff cdw11 0x00000000");
+	assert_logged(c, "cdw10 0x000003ff cdw11 0x00000800");
+	assert_logged(c, "cdw10 0x00000001 cdw11 0x00000c00");
+	assert_int_equal(count(c->log, "Firmware Image Download"), 4);
+	assert_int_equal(vfn_dev_fw_download(c->dev, img, 6, 0, NULL), -EINVAL);
+	assert_int_equal(vfn_dev_fw_download(c->dev, img, sizeof(img), 6, NULL), -EINVAL);
+
 	vfn_dev_format(c->dev, &f, NULL);
 	assert_logged(c, "Format NVM (0x80) nsid 1 cdw10 0x00001332");
 	f.lbaf = 64;
 	assert_int_equal(vfn_dev_format(c->dev, &f, NULL), -EINVAL);
-
-	vfn_dev_sanitize(c->dev, &s, NULL);
-	assert_logged(c, "cdw10 0x0000033b cdw11 0xdeadbeef");
-	s.sanact = 0;
-	assert_int_equal(vfn_dev_sanitize(c->dev, &s, NULL), -EINVAL);
 
 	vfn_dev_self_test(c->dev, 0xffffffff, VFN_NVME_DST_EXTENDED, NULL);
 	assert_logged(c, "nsid 4294967295 cdw10 0x00000002");
@@ -254,13 +260,206 @@ static void test_command_fields(void **state)
 	assert_int_equal(vfn_dev_ns_attach(c->dev, 2, false, ctrls, 0, NULL), -EINVAL);
 	assert_int_equal(vfn_dev_ns_delete(c->dev, 0, NULL), -EINVAL);
 
-	/* Firmware in pieces of 4 KiB (NUMD 1023); the first refused piece ends the download. */
-	memset(img, 0xf1, sizeof(img));
-	assert_int_equal(vfn_dev_fw_download(c->dev, img, sizeof(img), 4096, NULL), -EIO);
-	assert_logged(c, "Firmware Image Download (0x11) nsid 0 cdw10 0x000003ff cdw11 0x00000000");
-	assert_int_equal(count(c->log, "Firmware Image Download"), 1);
-	assert_int_equal(vfn_dev_fw_download(c->dev, img, 6, 0, NULL), -EINVAL);
-	assert_int_equal(vfn_dev_fw_download(c->dev, img, sizeof(img), 6, NULL), -EINVAL);
+	vfn_dev_sanitize(c->dev, &s, NULL);
+	assert_logged(c, "cdw10 0x0000033b cdw11 0xdeadbeef");
+	s.sanact = 0;
+	assert_int_equal(vfn_dev_sanitize(c->dev, &s, NULL), -EINVAL);
+}
+
+static void id_ctrl(struct ctx *c, struct vfn_nvme_id_ctrl *id)
+{
+	struct vfn_identify_args a = { .cns = VFN_NVME_CNS_CTRL };
+
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, id, sizeof(*id), NULL), 0);
+}
+
+static uint16_t status_of(const struct vfn_nvme_cqe *cqe)
+{
+	return vfn_nvme_cqe_status(cqe) & 0x7ff;
+}
+
+/* Download into staging, commit to a slot, activation at the next reset changes FR. */
+static void test_sim_firmware(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_id_ctrl id;
+	struct vfn_nvme_fw_slot_log fw;
+	struct vfn_nvme_cqe cqe;
+	static uint8_t img[8192 + 512];
+
+	id_ctrl(c, &id);
+	assert_memory_equal(id.fr, "1.0     ", 8);
+	assert_true(vfn_le16_to_cpu(id.oacs) & VFN_NVME_OACS_FW);
+	assert_int_equal(id.frmw, 0x17); /* slot 1 read-only, 3 slots, activation without reset */
+	assert_int_equal(id.fwug, 1);
+
+	memset(img, 0xab, sizeof(img));
+	memcpy(img, "2.0-test", 8);
+	/* 0: pieces by the transfer limit (16 KiB) and FWUG: one command. */
+	assert_int_equal(vfn_dev_fw_download(c->dev, img, sizeof(img), 0, NULL), 0);
+	assert_int_equal(count(cmdlog(c), "Firmware Image Download (0x11) nsid 0 cdw10 0x0000087f cdw11 0x00000000"),
+			 1);
+	assert_int_equal(vfn_dev_fw_commit(c->dev, 2, VFN_NVME_FW_COMMIT_CA_REPLACE_ACTIVATE, false, NULL), 0);
+	assert_int_equal(vfn_dev_fw_slot_log(c->dev, &fw, NULL), 0);
+	assert_int_equal(fw.afi, 0x21); /* slot 1 active, slot 2 at the next reset */
+	assert_memory_equal(fw.frs[0], "1.0     ", 8);
+	assert_memory_equal(fw.frs[1], "2.0-test", 8);
+	id_ctrl(c, &id);
+	assert_memory_equal(id.fr, "1.0     ", 8);
+
+	assert_int_equal(vfn_nvme_ctrl_reset(vfn_dev_nvme_ctrl(c->dev)), 0);
+	id_ctrl(c, &id);
+	assert_memory_equal(id.fr, "2.0-test", 8);
+	assert_int_equal(vfn_dev_fw_slot_log(c->dev, &fw, NULL), 0);
+	assert_int_equal(fw.afi, 0x02);
+
+	/* Slot 1 is read-only; slot 3 is empty; nothing staged after a commit. */
+	assert_int_equal(vfn_dev_fw_download(c->dev, img, 4096, 0, NULL), 0);
+	assert_int_equal(vfn_dev_fw_commit(c->dev, 1, VFN_NVME_FW_COMMIT_CA_REPLACE, false, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_INVALID_FW_SLOT);
+	assert_int_equal(vfn_dev_fw_commit(c->dev, 3, VFN_NVME_FW_COMMIT_CA_ACTIVATE, false, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_INVALID_FW_IMAGE);
+	/* A piece off the 4 KiB granularity is refused. */
+	assert_int_equal(vfn_dev_fw_download(c->dev, img, 4096 + 512, 2048, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_INVALID_FIELD);
+
+	/* Activate slot 1 now, without a reset. */
+	assert_int_equal(vfn_dev_fw_commit(c->dev, 1, VFN_NVME_FW_COMMIT_CA_ACTIVATE_NOW, false, NULL), 0);
+	id_ctrl(c, &id);
+	assert_memory_equal(id.fr, "1.0     ", 8);
+}
+
+static void read_block(struct ctx *c, uint32_t nsid, uint64_t slba, void *buf, size_t len, int expect, uint16_t status)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_READ, .nsid = vfn_cpu_to_le32(nsid) };
+	struct vfn_nvme_cqe cqe;
+
+	sqe.cdw10 = vfn_cpu_to_le32((uint32_t)slba);
+	assert_int_equal(vfn_dev_io(c->dev, &sqe, buf, len, &cqe, 0), expect);
+	assert_int_equal(status_of(&cqe), status);
+}
+
+/* Format to the other LBA format: Identify changes, data is gone. */
+static void test_sim_format(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_identify_args a = { .cns = VFN_NVME_CNS_NS, .nsid = 2 };
+	struct vfn_format_args f = { .nsid = 1, .lbaf = 1 };
+	struct vfn_nvme_id_ns ns;
+	struct vfn_nvme_cqe cqe;
+	static uint8_t buf[4096], zero[4096];
+
+	memset(buf, 0x77, sizeof(buf));
+	assert_int_equal(vfn_dev_write(c->dev, 2, 0, 8, buf), 0);
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, &ns, sizeof(ns), NULL), 0);
+	assert_int_equal(ns.nlbaf, 1);
+	assert_int_equal(ns.flbas, 0);
+	assert_int_equal(ns.lbaf[1].ds, 12);
+
+	assert_int_equal(vfn_dev_format(c->dev, &f, NULL), 0);
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, &ns, sizeof(ns), NULL), 0);
+	assert_int_equal(ns.flbas, 1);
+	assert_int_equal(vfn_le64_to_cpu(ns.nsze), 2048 * 512 / 4096);
+	/* FNA bit 0: namespace 2 went with namespace 1; one 4 KiB block reads zeros. */
+	memset(buf, 0x77, sizeof(buf));
+	read_block(c, 2, 0, buf, 4096, 0, 0);
+	assert_memory_equal(buf, zero, sizeof(buf));
+	read_block(c, 2, 256, buf, 4096, -EIO, VFN_NVME_SC_LBA_RANGE);
+
+	f.pi = 1;
+	assert_int_equal(vfn_dev_format(c->dev, &f, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_INVALID_FORMAT);
+	f = (struct vfn_format_args){ .nsid = 1, .lbaf = 2 };
+	assert_int_equal(vfn_dev_format(c->dev, &f, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_INVALID_FORMAT);
+	f = (struct vfn_format_args){ .nsid = 0xffffffff, .lbaf = 0 };
+	assert_int_equal(vfn_dev_format(c->dev, &f, NULL), 0);
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, &ns, sizeof(ns), NULL), 0);
+	assert_int_equal(vfn_le64_to_cpu(ns.nsze), 2048);
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Self-test progress, its result log, the one-at-a-time rule and abort. */
+static void test_sim_self_test(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_self_test_log st;
+	struct vfn_nvme_cqe cqe;
+	int i;
+
+	assert_int_equal(vfn_dev_self_test_log(c->dev, &st, NULL), 0);
+	assert_int_equal(st.current_operation, 0);
+	assert_int_equal(st.result[0].dsts, 0xf);
+
+	assert_int_equal(vfn_dev_self_test(c->dev, 1, VFN_NVME_DST_SHORT, NULL), 0);
+	assert_int_equal(vfn_dev_self_test_log(c->dev, &st, NULL), 0);
+	assert_int_equal(st.current_operation, VFN_NVME_DST_SHORT);
+	assert_true(st.completion < 100);
+	assert_int_equal(vfn_dev_self_test(c->dev, 1, VFN_NVME_DST_EXTENDED, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_SELF_TEST_IN_PROGRESS);
+	for (i = 0; i < 100 && st.current_operation; i++) {
+		sleep_ms(20);
+		assert_int_equal(vfn_dev_self_test_log(c->dev, &st, NULL), 0);
+	}
+	assert_int_equal(st.current_operation, 0);
+	assert_int_equal(st.result[0].dsts, VFN_NVME_DST_SHORT << 4 | VFN_NVME_DST_RES_OK);
+	assert_int_equal(st.result[0].vdi & 1, 1);
+	assert_int_equal(vfn_le32_to_cpu(st.result[0].nsid), 1);
+
+	assert_int_equal(vfn_dev_self_test(c->dev, 0, VFN_NVME_DST_EXTENDED, NULL), 0);
+	assert_int_equal(vfn_dev_self_test(c->dev, 0, VFN_NVME_DST_ABORT, NULL), 0);
+	assert_int_equal(vfn_dev_self_test_log(c->dev, &st, NULL), 0);
+	assert_int_equal(st.current_operation, 0);
+	assert_int_equal(st.result[0].dsts, VFN_NVME_DST_EXTENDED << 4 | VFN_NVME_DST_RES_ABORTED);
+	assert_int_equal(st.result[0].vdi & 1, 0);
+	assert_int_equal(st.result[1].dsts, VFN_NVME_DST_SHORT << 4 | VFN_NVME_DST_RES_OK);
+	assert_int_equal(st.result[2].dsts, 0xf);
+}
+
+/* Sanitize: progress in its log, commands held off, data erased at the end. */
+static void test_sim_sanitize(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_sanitize_args s = { .sanact = VFN_NVME_SANACT_BLOCK_ERASE };
+	struct vfn_nvme_sanitize_log log;
+	struct vfn_nvme_id_ctrl id;
+	struct vfn_nvme_cqe cqe;
+	static uint8_t buf[512], zero[512];
+	struct vfn_format_args f = { .nsid = 1 };
+	int i;
+
+	id_ctrl(c, &id);
+	assert_int_equal(vfn_le32_to_cpu(id.sanicap) & 0x7, 0x7);
+	assert_int_equal(vfn_dev_sanitize_log(c->dev, &log, NULL), 0);
+	assert_int_equal(vfn_le16_to_cpu(log.sstat) & 0x7, VFN_NVME_SSTAT_NEVER);
+
+	memset(buf, 0x99, sizeof(buf));
+	assert_int_equal(vfn_dev_write(c->dev, 1, 5, 1, buf), 0);
+	assert_int_equal(vfn_dev_sanitize(c->dev, &s, NULL), 0);
+	assert_int_equal(vfn_dev_sanitize_log(c->dev, &log, NULL), 0);
+	assert_int_equal(vfn_le16_to_cpu(log.sstat) & 0x7, VFN_NVME_SSTAT_IN_PROGRESS);
+	assert_int_equal(vfn_le32_to_cpu(log.scdw10), VFN_NVME_SANACT_BLOCK_ERASE);
+	assert_true(vfn_le16_to_cpu(log.sprog) < 0xffff);
+	read_block(c, 1, 5, buf, 512, -EIO, VFN_NVME_SC_SANITIZE_IN_PROGRESS);
+	assert_int_equal(vfn_dev_format(c->dev, &f, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_SANITIZE_IN_PROGRESS);
+	assert_int_equal(vfn_dev_sanitize(c->dev, &s, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_SANITIZE_IN_PROGRESS);
+
+	for (i = 0; i < 100 && (vfn_le16_to_cpu(log.sstat) & 0x7) == VFN_NVME_SSTAT_IN_PROGRESS; i++) {
+		sleep_ms(20);
+		assert_int_equal(vfn_dev_sanitize_log(c->dev, &log, NULL), 0);
+	}
+	assert_int_equal(vfn_le16_to_cpu(log.sstat) & 0x7, VFN_NVME_SSTAT_COMPLETED);
+	assert_int_equal(vfn_le16_to_cpu(log.sprog), 0xffff);
+	read_block(c, 1, 5, buf, 512, 0, 0);
+	assert_memory_equal(buf, zero, sizeof(buf));
 }
 
 int main(void)
@@ -272,6 +471,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_firmware, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_self_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_sanitize, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
