@@ -8,7 +8,6 @@
 
 #define SIM_MN "vfn simulated controller"
 #define SIM_LOG_SMART_LEN 512
-#define SIM_LOG_MAX_LEN 4096 /* the largest log page the sim builds */
 #define SIM_TEMP_K 308	 /* composite temperature: 35 C */
 #define SIM_WCTEMP_K 343 /* Identify WCTEMP: 70 C, the default over-temperature threshold */
 #define SIM_CCTEMP_K 358 /* Identify CCTEMP: 85 C */
@@ -20,6 +19,8 @@
 #define SIM_EVENT_TEMP_THRESH 0x01 /* Asynchronous Event Information: Temperature Threshold */
 #define SIM_LOG_RAE (1u << 15)	   /* Get Log Page CDW10: Retain Asynchronous Event */
 #define SIM_FEAT_CHANGEABLE (1u << 2)
+
+#define SIM_LOG_MAX_LEN 4096 /* the largest log page the sim builds */
 
 static void put16(uint8_t *p, uint16_t v)
 {
