@@ -101,7 +101,7 @@ static void id_ns_metadata(struct vfn_sim *sim, uint8_t *id)
 	id[27] = sim->opts.mset ? 0x1 : 0x2; /* MC: extended LBAs, or a separate buffer */
 }
 
-static void id_ns(struct vfn_sim *sim, uint8_t *id)
+static void id_ns(struct vfn_sim *sim, uint32_t nsid, uint8_t *id)
 {
 	put64(id + 0, sim->opts.nsze);
 	put64(id + 8, sim->opts.nsze);
@@ -111,7 +111,7 @@ static void id_ns(struct vfn_sim *sim, uint8_t *id)
 	id[33] = 0x1; /* DLFEAT: deallocated blocks read as zeros */
 	id[128 + 2] = (uint8_t)sim->opts.lbads;
 	id_ns_metadata(sim, id);
-	vfn_sim_mgmt_id_ns(sim, (struct vfn_nvme_id_ns *)(void *)id);
+	vfn_sim_mgmt_id_ns(sim, nsid, (struct vfn_nvme_id_ns *)(void *)id);
 }
 
 /* Namespace Identification Descriptor list: a UUID made of the serial and nsid. */
@@ -132,7 +132,8 @@ static void id_active_list(struct vfn_sim *sim, uint32_t after, uint8_t *id)
 	unsigned int n = 0;
 
 	for (uint32_t nsid = after + 1; nsid <= sim->opts.nn && n < 1024; nsid++)
-		put32(id + 4 * n++, nsid);
+		if (vfn_sim_ns_active(sim, nsid))
+			put32(id + 4 * n++, nsid);
 }
 
 static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
@@ -150,8 +151,12 @@ static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe
 	case VFN_NVME_CNS_NS_DESC_LIST:
 		if (!ns_valid(sim, nsid))
 			return VFN_NVME_SC_INVALID_NS;
+		if (cns == VFN_NVME_CNS_NS && !vfn_sim_ns_active(sim, nsid))
+			break; /* allocated but not attached, or not allocated: all zeros */
+		if (!vfn_sim_ns_active(sim, nsid))
+			return VFN_NVME_SC_INVALID_NS;
 		if (cns == VFN_NVME_CNS_NS)
-			id_ns(sim, id);
+			id_ns(sim, nsid, id);
 		else
 			id_ns_desc(sim, nsid, id);
 		break;
@@ -160,7 +165,15 @@ static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe
 			return VFN_NVME_SC_INVALID_NS;
 		id_active_list(sim, nsid, id);
 		break;
-	default:
+	default: {
+		uint16_t status;
+
+		if (vfn_sim_mgmt_identify(sim, cns, nsid, id, &status)) {
+			if (status)
+				return status;
+			break;
+		}
+	}
 		log_debug("sim: Identify CNS 0x%x not supported", cns);
 		return VFN_NVME_SC_INVALID_FIELD;
 	}
@@ -421,7 +434,7 @@ uint16_t vfn_sim_admin_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe,
 	default: {
 		uint16_t status;
 
-		if (vfn_sim_mgmt_exec(sim, sqe, &status))
+		if (vfn_sim_mgmt_exec(sim, sqe, dw0, &status))
 			return status;
 	}
 		log_debug("sim: admin opcode 0x%02x not supported", sqe->opcode);

@@ -51,22 +51,65 @@ static void mgmt_init(struct vfn_sim *sim)
 	m->power_on_ns = vfn_now_ns();
 	for (unsigned int i = 0; i < VFN_SIM_DST_RESULTS; i++)
 		m->dst_res[i].dsts = VFN_NVME_DST_RES_UNUSED;
+	for (uint32_t i = 0; i < sim->opts.nn; i++) {
+		m->ns_size[i] = m->ns_bytes;
+		m->ns_attached[i] = true;
+	}
+}
+
+bool vfn_sim_ns_active(const struct vfn_sim *sim, uint32_t nsid)
+{
+	return nsid >= 1 && nsid <= sim->opts.nn && sim->mgmt.ns_size[nsid - 1] && sim->mgmt.ns_attached[nsid - 1];
+}
+
+uint64_t vfn_sim_ns_nsze(const struct vfn_sim *sim, uint32_t nsid)
+{
+	return nsid >= 1 && nsid <= sim->opts.nn ? sim->mgmt.ns_size[nsid - 1] >> sim->opts.lbads : 0;
+}
+
+/* The capacity not allocated to a namespace. */
+static uint64_t unallocated(const struct vfn_sim *sim)
+{
+	uint64_t used = 0;
+
+	for (uint32_t i = 0; i < sim->opts.nn; i++)
+		used += sim->mgmt.ns_size[i];
+	return (uint64_t)sim->opts.nn * sim->mgmt.ns_bytes - used;
+}
+
+/* Adds @nsid to the Changed Namespace List and raises Namespace Attribute Changed. */
+static void ns_changed(struct vfn_sim *sim, uint32_t nsid)
+{
+	struct vfn_sim_mgmt *m = &sim->mgmt;
+
+	for (unsigned int i = 0; i < m->nr_changed; i++)
+		if (m->changed[i] == nsid)
+			return;
+	if (m->nr_changed < 1024)
+		m->changed[m->nr_changed++] = nsid;
+	/* Notice (2h), Namespace Attribute Changed (00h), log page 04h. */
+	vfn_sim_event_queue(sim, 0x2, 0x0, VFN_NVME_LOG_CHANGED_NS, true);
+}
+
+/* Zeroes namespace @i (0-based), keeping the backing store sparse. */
+static void erase_ns(struct vfn_sim *sim, uint32_t i)
+{
+	size_t page = vfn_page_size(), whole = sim->ns_bytes / page * page;
+	uint8_t *p;
+
+	if (!sim->ns_data)
+		return;
+	p = sim->ns_data[i];
+	if (!whole || madvise(p, whole, MADV_DONTNEED))
+		memset(p, 0, whole);
+	memset(p + whole, 0, sim->ns_bytes - whole);
 }
 
 /* Zeroes every namespace, keeping the backing store sparse (whole pages go back to the kernel). */
 static void erase_all(struct vfn_sim *sim)
 {
-	size_t page = vfn_page_size(), whole = sim->ns_bytes / page * page;
-
-	if (!sim->ns_data)
-		return;
-	for (uint32_t i = 0; i < sim->opts.nn; i++) {
-		uint8_t *p = sim->ns_data[i];
-
-		if (!whole || madvise(p, whole, MADV_DONTNEED))
-			memset(p, 0, whole);
-		memset(p + whole, 0, sim->ns_bytes - whole);
-	}
+	for (uint32_t i = 0; i < sim->opts.nn; i++)
+		erase_ns(sim, i);
 }
 
 /* ---- Device Self-test ----------------------------------------------------- */
@@ -269,6 +312,143 @@ static void log_fw_slot(struct vfn_sim *sim, uint8_t *log)
 	memcpy(log, &l, sizeof(l));
 }
 
+/* ---- Namespace Management and Attachment ------------------------------------ */
+
+static uint16_t ns_create(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0)
+{
+	struct vfn_sim_mgmt *m = &sim->mgmt;
+	struct vfn_nvme_id_ns ns;
+	uint64_t nsze, ncap, bytes;
+	uint32_t nsid;
+	uint16_t sc = vfn_sim_dma_xfer(sim, sqe, true, (uint8_t *)&ns, sizeof(ns), false);
+
+	if (sc)
+		return sc;
+	if (((cdw(sqe->cdw11) >> 24) & 0xff) != VFN_NVME_CSI_NVM)
+		return VFN_NVME_SC_INVALID_FIELD;
+	nsze = vfn_le64_to_cpu(ns.nsze);
+	ncap = vfn_le64_to_cpu(ns.ncap);
+	if (vfn_nvme_flbas_index(ns.flbas) != m->flbas || ns.dps)
+		return VFN_NVME_SC_INVALID_FORMAT; /* formats are controller-wide (FNA bit 0) */
+	if (ncap != nsze)
+		return VFN_NVME_SC_THIN_PROV_NOT_SUPP;
+	if (!nsze || nsze > (m->ns_bytes >> sim->opts.lbads))
+		return VFN_NVME_SC_INVALID_FIELD; /* a namespace lives in one namespace's memory */
+	bytes = nsze << sim->opts.lbads;
+	if (bytes > unallocated(sim))
+		return VFN_NVME_SC_NS_INSUFFICIENT_CAP;
+	for (nsid = 1; nsid <= sim->opts.nn && m->ns_size[nsid - 1]; nsid++)
+		;
+	if (nsid > sim->opts.nn)
+		return VFN_NVME_SC_NS_ID_UNAVAILABLE;
+	erase_ns(sim, nsid - 1);
+	m->ns_size[nsid - 1] = bytes;
+	m->ns_attached[nsid - 1] = false;
+	*dw0 = nsid;
+	return VFN_NVME_SC_SUCCESS;
+}
+
+static void ns_free(struct vfn_sim *sim, uint32_t nsid)
+{
+	if (!sim->mgmt.ns_size[nsid - 1])
+		return;
+	if (sim->mgmt.ns_attached[nsid - 1])
+		ns_changed(sim, nsid);
+	sim->mgmt.ns_size[nsid - 1] = 0;
+	sim->mgmt.ns_attached[nsid - 1] = false;
+	erase_ns(sim, nsid - 1);
+}
+
+static uint16_t cmd_ns_mgmt(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0)
+{
+	uint32_t sel = cdw(sqe->cdw10) & 0xf, nsid = vfn_le32_to_cpu(sqe->nsid);
+
+	if (sel == VFN_NVME_NS_MGMT_CREATE)
+		return ns_create(sim, sqe, dw0);
+	if (sel != VFN_NVME_NS_MGMT_DELETE)
+		return VFN_NVME_SC_INVALID_FIELD;
+	if (nsid == 0xffffffff) {
+		for (uint32_t i = 1; i <= sim->opts.nn; i++)
+			ns_free(sim, i);
+		return VFN_NVME_SC_SUCCESS;
+	}
+	if (nsid < 1 || nsid > sim->opts.nn || !sim->mgmt.ns_size[nsid - 1])
+		return VFN_NVME_SC_INVALID_NS;
+	ns_free(sim, nsid);
+	return VFN_NVME_SC_SUCCESS;
+}
+
+static uint16_t cmd_ns_attach(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
+{
+	struct vfn_sim_mgmt *m = &sim->mgmt;
+	uint32_t sel = cdw(sqe->cdw10) & 0xf, nsid = vfn_le32_to_cpu(sqe->nsid);
+	struct vfn_nvme_ctrl_list list;
+	uint16_t sc;
+
+	if (sel > VFN_NVME_NS_DETACH)
+		return VFN_NVME_SC_INVALID_FIELD;
+	if (nsid < 1 || nsid > sim->opts.nn || !m->ns_size[nsid - 1])
+		return VFN_NVME_SC_INVALID_NS;
+	sc = vfn_sim_dma_xfer(sim, sqe, true, (uint8_t *)&list, sizeof(list), false);
+	if (sc)
+		return sc;
+	/* One controller in this subsystem: CNTLID 1. */
+	if (vfn_le16_to_cpu(list.num) != 1 || vfn_le16_to_cpu(list.identifier[0]) != 1)
+		return VFN_NVME_SC_CTRL_LIST_INVALID;
+	if (sel == VFN_NVME_NS_ATTACH && m->ns_attached[nsid - 1])
+		return VFN_NVME_SC_NS_ALREADY_ATTACHED;
+	if (sel == VFN_NVME_NS_DETACH && !m->ns_attached[nsid - 1])
+		return VFN_NVME_SC_NS_NOT_ATTACHED;
+	m->ns_attached[nsid - 1] = sel == VFN_NVME_NS_ATTACH;
+	ns_changed(sim, nsid);
+	return VFN_NVME_SC_SUCCESS;
+}
+
+bool vfn_sim_mgmt_identify(struct vfn_sim *sim, uint8_t cns, uint32_t nsid, uint8_t *id, uint16_t *status)
+{
+	struct vfn_sim_mgmt *m = &sim->mgmt;
+	struct vfn_nvme_ns_list *nsl = (struct vfn_nvme_ns_list *)(void *)id;
+	struct vfn_nvme_ctrl_list *cl = (struct vfn_nvme_ctrl_list *)(void *)id;
+	unsigned int n = 0;
+
+	*status = VFN_NVME_SC_SUCCESS;
+	switch (cns) {
+	case VFN_NVME_CNS_ALLOCATED_NS_LIST:
+		if (nsid >= 0xfffffffe) {
+			*status = VFN_NVME_SC_INVALID_NS;
+			return true;
+		}
+		for (uint32_t i = nsid + 1; i <= sim->opts.nn && n < 1024; i++)
+			if (m->ns_size[i - 1])
+				nsl->nsid[n++] = vfn_cpu_to_le32(i);
+		return true;
+	case VFN_NVME_CNS_ALLOCATED_NS:
+		if (nsid < 1 || nsid > sim->opts.nn) {
+			*status = VFN_NVME_SC_INVALID_NS;
+			return true;
+		}
+		if (m->ns_size[nsid - 1])
+			vfn_sim_mgmt_id_ns(sim, nsid, (struct vfn_nvme_id_ns *)(void *)id);
+		return true;
+	case VFN_NVME_CNS_NS_CTRL_LIST:
+		if (nsid < 1 || nsid > sim->opts.nn) {
+			*status = VFN_NVME_SC_INVALID_NS;
+			return true;
+		}
+		if (m->ns_attached[nsid - 1]) {
+			cl->num = vfn_cpu_to_le16(1);
+			cl->identifier[0] = vfn_cpu_to_le16(1);
+		}
+		return true;
+	case VFN_NVME_CNS_CTRL_LIST:
+		cl->num = vfn_cpu_to_le16(1);
+		cl->identifier[0] = vfn_cpu_to_le16(1);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- Format NVM ------------------------------------------------------------- */
 
 static uint16_t cmd_format(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
@@ -278,7 +458,7 @@ static uint16_t cmd_format(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	uint32_t lbaf = (cdw10 & 0xf) | ((cdw10 >> 12) & 0x3) << 4, pi = (cdw10 >> 5) & 0x7, ses = (cdw10 >> 9) & 0x7;
 	bool mset = cdw10 & VFN_NVME_FORMAT_MSET;
 
-	if (nsid != 0xffffffff && (nsid < 1 || nsid > sim->opts.nn))
+	if (nsid != 0xffffffff && !vfn_sim_ns_active(sim, nsid))
 		return VFN_NVME_SC_INVALID_NS;
 	if (lbaf >= VFN_SIM_NR_LBAF || pi || ses > VFN_NVME_FORMAT_SES_CRYPTO || (mset && !m->lbaf[lbaf].ms))
 		return VFN_NVME_SC_INVALID_FORMAT;
@@ -290,6 +470,8 @@ static uint16_t cmd_format(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	sim->opts.ms = m->lbaf[lbaf].ms;
 	sim->opts.mset = mset;
 	sim->opts.nsze = m->ns_bytes >> sim->opts.lbads;
+	for (uint32_t i = 0; i < sim->opts.nn; i++)
+		m->ns_size[i] = m->ns_size[i] >> sim->opts.lbads << sim->opts.lbads;
 	erase_all(sim);
 	return VFN_NVME_SC_SUCCESS;
 }
@@ -315,7 +497,12 @@ void vfn_sim_mgmt_reset(struct vfn_sim *sim)
 void vfn_sim_mgmt_id_ctrl(struct vfn_sim *sim, struct vfn_nvme_id_ctrl *id)
 {
 	memcpy(id->fr, sim->mgmt.fw_slot[sim->mgmt.fw_active - 1], 8);
-	id->oacs |= vfn_cpu_to_le16(VFN_NVME_OACS_FORMAT | VFN_NVME_OACS_FW | VFN_NVME_OACS_SELF_TEST);
+	id->oacs |= vfn_cpu_to_le16(VFN_NVME_OACS_FORMAT | VFN_NVME_OACS_FW | VFN_NVME_OACS_NS_MGMT |
+				    VFN_NVME_OACS_SELF_TEST);
+	vfn_nvme_le128_set(id->tnvmcap, (uint64_t)sim->opts.nn * sim->mgmt.ns_bytes);
+	vfn_nvme_le128_set(id->unvmcap, unallocated(sim));
+	id->mnan = vfn_cpu_to_le32(sim->opts.nn);
+	id->oaes |= vfn_cpu_to_le32(1u << 8); /* Namespace Attribute Notices */
 	/* FRMW: slot 1 read-only, VFN_SIM_FW_SLOTS slots, activation without reset. */
 	id->frmw = (uint8_t)(0x1 | VFN_SIM_FW_SLOTS << 1 | 0x10);
 	id->fwug = VFN_SIM_FWUG_BYTES / 4096;
@@ -325,9 +512,13 @@ void vfn_sim_mgmt_id_ctrl(struct vfn_sim *sim, struct vfn_nvme_id_ctrl *id)
 	id->sanicap = vfn_cpu_to_le32(0x7); /* crypto erase, block erase, overwrite */
 }
 
-void vfn_sim_mgmt_id_ns(struct vfn_sim *sim, struct vfn_nvme_id_ns *id)
+void vfn_sim_mgmt_id_ns(struct vfn_sim *sim, uint32_t nsid, struct vfn_nvme_id_ns *id)
 {
 	struct vfn_sim_mgmt *m = &sim->mgmt;
+	uint64_t nsze = vfn_sim_ns_nsze(sim, nsid);
+
+	id->nsze = id->ncap = id->nuse = vfn_cpu_to_le64(nsze);
+	vfn_nvme_le128_set(id->nvmcap, nsze << sim->opts.lbads);
 
 	id->nlbaf = VFN_SIM_NR_LBAF - 1;
 	id->flbas = (uint8_t)(m->flbas | (sim->opts.mset ? VFN_NVME_FLBAS_MSET : 0));
@@ -351,6 +542,15 @@ bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint8_t *log, size_t *le
 	case VFN_NVME_LOG_SANITIZE:
 		log_sanitize(sim, log);
 		*len = sizeof(struct vfn_nvme_sanitize_log);
+		return true;
+	case VFN_NVME_LOG_CHANGED_NS:
+		for (unsigned int i = 0; i < sim->mgmt.nr_changed; i++) {
+			vfn_le32 v = vfn_cpu_to_le32(sim->mgmt.changed[i]);
+
+			memcpy(log + 4 * i, &v, 4);
+		}
+		sim->mgmt.nr_changed = 0; /* reported: the list starts afresh */
+		*len = sizeof(struct vfn_nvme_ns_list);
 		return true;
 	default:
 		return false;
@@ -395,9 +595,12 @@ uint16_t vfn_sim_mgmt_gate(struct vfn_sim *sim, uint16_t sqid, const struct vfn_
 	return VFN_NVME_SC_SUCCESS;
 }
 
-bool vfn_sim_mgmt_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint16_t *status)
+bool vfn_sim_mgmt_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0, uint16_t *status)
 {
 	switch (sqe->opcode) {
+	case VFN_NVME_ADMIN_NS_MGMT:
+		*status = cmd_ns_mgmt(sim, sqe, dw0);
+		return true;
 	case VFN_NVME_ADMIN_FW_DOWNLOAD:
 		*status = cmd_fw_download(sim, sqe);
 		return true;
@@ -412,6 +615,9 @@ bool vfn_sim_mgmt_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint
 		return true;
 	case VFN_NVME_ADMIN_SANITIZE:
 		*status = cmd_sanitize(sim, sqe);
+		return true;
+	case VFN_NVME_ADMIN_NS_ATTACH:
+		*status = cmd_ns_attach(sim, sqe);
 		return true;
 	default:
 		return false;

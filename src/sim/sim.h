@@ -234,6 +234,11 @@ struct vfn_sim_mgmt {
 	uint32_t scdw10;
 	uint64_t san_start_ns, san_end_ns;
 	uint64_t power_on_ns;
+	/* namespaces: ids 1..opts.nn, each in its own memory of ns_bytes */
+	uint64_t ns_size[1024]; /* data bytes of each namespace, 0: not allocated */
+	bool ns_attached[1024];
+	uint32_t changed[1024]; /* Changed Namespace List, 0-terminated */
+	unsigned int nr_changed;
 };
 
 struct vfn_sim {
@@ -357,15 +362,20 @@ void vfn_sim_aen_clear(struct vfn_sim *sim, uint8_t lid);
 void vfn_sim_mgmt_reset(struct vfn_sim *sim);
 /* mgmt.c: Identify Controller / Namespace fields of the management state (FR, OACS, FRMW, formats, ...). */
 void vfn_sim_mgmt_id_ctrl(struct vfn_sim *sim, struct vfn_nvme_id_ctrl *id);
-void vfn_sim_mgmt_id_ns(struct vfn_sim *sim, struct vfn_nvme_id_ns *id);
+void vfn_sim_mgmt_id_ns(struct vfn_sim *sim, uint32_t nsid, struct vfn_nvme_id_ns *id);
 /* mgmt.c: log page @lid (firmware slot, self-test, sanitize) into @log (4096 bytes), its size to *@len; false: not mgmt's. */
 bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint8_t *log, size_t *len);
 /* mgmt.c: power-on hours since the simulator started. */
 uint64_t vfn_sim_mgmt_poh(const struct vfn_sim *sim);
 /* mgmt.c: the status a command gets while a sanitize runs (0: let it run). */
 uint16_t vfn_sim_mgmt_gate(struct vfn_sim *sim, uint16_t sqid, const struct vfn_nvme_sqe *sqe);
+/* mgmt.c: namespace @nsid (1..opts.nn) is allocated and attached; its size in logical blocks. */
+bool vfn_sim_ns_active(const struct vfn_sim *sim, uint32_t nsid);
+uint64_t vfn_sim_ns_nsze(const struct vfn_sim *sim, uint32_t nsid);
+/* mgmt.c: Identify CNS 10h-13h (allocated namespaces, controller lists) into @id; false: not mgmt's. */
+bool vfn_sim_mgmt_identify(struct vfn_sim *sim, uint8_t cns, uint32_t nsid, uint8_t *id, uint16_t *status);
 /* mgmt.c: executes a management admin command into *@status; false: not mgmt's. */
-bool vfn_sim_mgmt_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint16_t *status);
+bool vfn_sim_mgmt_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0, uint16_t *status);
 
 /* nvm.c: executes an NVM command set command; returns its status. */
 uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);

@@ -462,6 +462,97 @@ static void test_sim_sanitize(void **state)
 	assert_memory_equal(buf, zero, sizeof(buf));
 }
 
+static uint64_t le128(const uint8_t *p)
+{
+	assert_int_equal(vfn_nvme_le128_hi(p), 0);
+	return vfn_nvme_le128_lo(p);
+}
+
+/* Delete, create within the capacity, attach, detach: lists, capacity, I/O and the changed list follow. */
+static void test_sim_namespaces(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_identify_args a = { .cns = VFN_NVME_CNS_NS, .nsid = 2 };
+	struct vfn_nvme_id_ctrl id;
+	struct vfn_nvme_id_ns ns;
+	struct vfn_nvme_ns_list list;
+	struct vfn_nvme_ctrl_list cl;
+	struct vfn_nvme_cqe cqe;
+	uint16_t me = 1, other = 2;
+	uint32_t nsids[4], nsid = 0;
+	static uint8_t buf[512];
+
+	id_ctrl(c, &id);
+	assert_true(vfn_le16_to_cpu(id.oacs) & VFN_NVME_OACS_NS_MGMT);
+	assert_int_equal(le128(id.tnvmcap), 2 * 2048 * 512);
+	assert_int_equal(le128(id.unvmcap), 0);
+
+	assert_int_equal(vfn_dev_ns_delete(c->dev, 2, NULL), 0);
+	assert_int_equal(vfn_dev_ns_list(c->dev, 0, nsids, 4), 1);
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, &ns, sizeof(ns), NULL), 0);
+	assert_int_equal(ns.nsze, 0); /* not allocated: all zeros */
+	id_ctrl(c, &id);
+	assert_int_equal(le128(id.unvmcap), 2048 * 512);
+	assert_int_equal(vfn_dev_changed_ns_log(c->dev, &list, NULL), 0);
+	assert_int_equal(vfn_le32_to_cpu(list.nsid[0]), 2);
+	assert_int_equal(list.nsid[1], 0);
+	assert_int_equal(vfn_dev_changed_ns_log(c->dev, &list, NULL), 0);
+	assert_int_equal(list.nsid[0], 0); /* read: cleared */
+
+	/* More than is free: refused; half of it: namespace 2 again, allocated, not attached. */
+	memset(&ns, 0, sizeof(ns));
+	ns.nsze = ns.ncap = vfn_cpu_to_le64(4096);
+	assert_int_equal(vfn_dev_ns_create(c->dev, &ns, VFN_NVME_CSI_NVM, &nsid, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_INVALID_FIELD);
+	ns.nsze = ns.ncap = vfn_cpu_to_le64(1024);
+	ns.ncap = vfn_cpu_to_le64(512);
+	assert_int_equal(vfn_dev_ns_create(c->dev, &ns, VFN_NVME_CSI_NVM, &nsid, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_THIN_PROV_NOT_SUPP);
+	ns.ncap = ns.nsze;
+	assert_int_equal(vfn_dev_ns_create(c->dev, &ns, VFN_NVME_CSI_NVM, &nsid, NULL), 0);
+	assert_int_equal(nsid, 2);
+	id_ctrl(c, &id);
+	assert_int_equal(le128(id.unvmcap), 1024 * 512);
+	assert_int_equal(vfn_dev_ns_create(c->dev, &ns, VFN_NVME_CSI_NVM, &nsid, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_NS_ID_UNAVAILABLE);
+	a.cns = VFN_NVME_CNS_ALLOCATED_NS_LIST;
+	a.nsid = 0;
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, &list, sizeof(list), NULL), 0);
+	assert_int_equal(vfn_le32_to_cpu(list.nsid[1]), 2);
+	assert_int_equal(vfn_dev_ns_list(c->dev, 0, nsids, 4), 1);
+	read_block(c, 2, 0, buf, 512, -EIO, VFN_NVME_SC_INVALID_NS);
+
+	/* Attach to this controller (CNTLID 1): active, 1024 blocks. */
+	assert_int_equal(vfn_dev_ns_attach(c->dev, 2, false, &other, 1, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_CTRL_LIST_INVALID);
+	assert_int_equal(vfn_dev_ns_attach(c->dev, 2, false, &me, 1, NULL), 0);
+	assert_int_equal(vfn_dev_ns_attach(c->dev, 2, false, &me, 1, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_NS_ALREADY_ATTACHED);
+	assert_int_equal(vfn_dev_ns_list(c->dev, 0, nsids, 4), 2);
+	a = (struct vfn_identify_args){ .cns = VFN_NVME_CNS_NS, .nsid = 2 };
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, &ns, sizeof(ns), NULL), 0);
+	assert_int_equal(vfn_le64_to_cpu(ns.nsze), 1024);
+	assert_int_equal(le128(ns.nvmcap), 1024 * 512);
+	a.cns = VFN_NVME_CNS_NS_CTRL_LIST;
+	assert_int_equal(vfn_dev_identify_args(c->dev, &a, &cl, sizeof(cl), NULL), 0);
+	assert_int_equal(vfn_le16_to_cpu(cl.num), 1);
+	assert_int_equal(vfn_le16_to_cpu(cl.identifier[0]), 1);
+	read_block(c, 2, 1023, buf, 512, 0, 0);
+	read_block(c, 2, 1024, buf, 512, -EIO, VFN_NVME_SC_LBA_RANGE);
+
+	/* Detach: inactive again, still allocated. */
+	assert_int_equal(vfn_dev_ns_attach(c->dev, 2, true, &me, 1, NULL), 0);
+	assert_int_equal(vfn_dev_ns_attach(c->dev, 2, true, &me, 1, &cqe), -EIO);
+	assert_int_equal(status_of(&cqe), VFN_NVME_SC_NS_NOT_ATTACHED);
+	assert_int_equal(vfn_dev_ns_list(c->dev, 0, nsids, 4), 1);
+	assert_int_equal(vfn_dev_changed_ns_log(c->dev, &list, NULL), 0);
+	assert_int_equal(vfn_le32_to_cpu(list.nsid[0]), 2);
+	assert_int_equal(vfn_dev_ns_delete(c->dev, 0xffffffff, NULL), 0);
+	assert_int_equal(vfn_dev_ns_list(c->dev, 0, nsids, 4), 0);
+	id_ctrl(c, &id);
+	assert_int_equal(le128(id.unvmcap), 2 * 2048 * 512);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +566,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sim_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_self_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_sanitize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_namespaces, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
