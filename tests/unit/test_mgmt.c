@@ -7,6 +7,7 @@
  * command log), with the helpers' refusals.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -553,6 +555,87 @@ static void test_sim_namespaces(void **state)
 	assert_int_equal(le128(id.unvmcap), 2 * 2048 * 512);
 }
 
+/* ---- the kernel path's rescan, on a handle with a stand-in backend ---- */
+
+static int stub_status; /* what the stand-in admin op answers: 0 or an NVMe status */
+static uint8_t stub_opcode;
+
+static int stub_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		      struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	(void)dev;
+	(void)buf;
+	(void)len;
+	(void)timeout_ms;
+	stub_opcode = sqe->opcode;
+	cqe->sfp = vfn_cpu_to_le16((uint16_t)(stub_status << 1));
+	return stub_status ? -EIO : 0;
+}
+
+static char rescan_log[1024];
+
+static void capture(enum vfn_log_level level, const char *msg, void *arg)
+{
+	size_t n = strlen(rescan_log);
+
+	(void)level;
+	(void)arg;
+	snprintf(rescan_log + n, sizeof(rescan_log) - n, "%s\n", msg);
+}
+
+/*
+ * After format, create/delete, attach/detach and a committed firmware image,
+ * a kernel controller node gets NVME_IOCTL_RESCAN (here on /dev/null, which
+ * refuses it: the attempt is logged, the command still succeeds); a
+ * namespace node, a failed command, or a read-only command gets none.
+ */
+static void test_kernel_rescan(void **state)
+{
+	static const struct vfn_dev_ops ops = { .admin = stub_admin };
+	struct vfn_kdev kdev = { .kind = VFN_KDEV_CTRL };
+	struct vfn_dev dev = { .ops = &ops, .kdev = &kdev, .timeout_ms = 1000 };
+	struct vfn_format_args f = { .nsid = 1 };
+	struct vfn_nvme_id_ns ns = { 0 };
+	uint16_t me = 1;
+	uint32_t nsid = 0;
+	struct vfn_nvme_smart_log smart;
+	const char *msg = "rescan after a namespace change failed";
+
+	(void)state;
+	kdev.fd = open("/dev/null", O_RDWR);
+	assert_true(kdev.fd >= 0);
+	strcpy(dev.info.name, "/dev/nvme9");
+	vfn_log_set_fn(capture, NULL);
+	vfn_log_set_level(VFN_LOG_DEBUG);
+
+	assert_int_equal(vfn_dev_format(&dev, &f, NULL), 0);
+	assert_int_equal(stub_opcode, VFN_NVME_ADMIN_FORMAT_NVM);
+	assert_non_null(strstr(rescan_log, msg));
+	rescan_log[0] = '\0';
+	assert_int_equal(vfn_dev_ns_create(&dev, &ns, 0, &nsid, NULL), 0);
+	assert_int_equal(vfn_dev_ns_attach(&dev, 1, false, &me, 1, NULL), 0);
+	assert_int_equal(vfn_dev_ns_delete(&dev, 1, NULL), 0);
+	assert_int_equal(vfn_dev_fw_commit(&dev, 2, 1, false, NULL), 0);
+	assert_int_equal(count(rescan_log, msg), 4);
+
+	rescan_log[0] = '\0';
+	assert_int_equal(vfn_dev_smart_log(&dev, 0, &smart, NULL), 0);
+	stub_status = VFN_NVME_SC_INVALID_FORMAT;
+	assert_int_equal(vfn_dev_format(&dev, &f, NULL), -EIO);
+	stub_status = VFN_NVME_SC_FW_NEEDS_CONV_RESET; /* committed: activates at the reset */
+	assert_int_equal(vfn_dev_fw_commit(&dev, 2, 1, false, NULL), -EIO);
+	assert_int_equal(count(rescan_log, msg), 1);
+	stub_status = 0;
+	kdev.kind = VFN_KDEV_NS_CHAR;
+	rescan_log[0] = '\0';
+	assert_int_equal(vfn_dev_format(&dev, &f, NULL), 0);
+	assert_null(strstr(rescan_log, msg));
+
+	vfn_log_set_level(VFN_LOG_NONE);
+	vfn_log_set_fn(NULL, NULL);
+	close(kdev.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +650,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sim_self_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_sanitize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_namespaces, setup, teardown),
+		cmocka_unit_test(test_kernel_rescan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
