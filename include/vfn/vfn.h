@@ -11,5 +11,7 @@
 #include <vfn/queue.h>
 #include <vfn/rq.h>
 #include <vfn/dev.h>
+#include <vfn/spec.h>
+#include <vfn/mgmt.h>
 
 #endif /* VFN_VFN_H */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vfn/spec.h>
+
 #include "dev/dev-priv.h"
 #include "support/log.h"
 
@@ -31,23 +33,8 @@ static const struct vfn_dev_backend_desc *const dev_backends[DEV_NR_BACKENDS] = 
 
 /* ---- Identify ----------------------------------------------------------- */
 
-static uint16_t get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)get_le16(p) | (uint32_t)get_le16(p + 2) << 16;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
 /* Copies the space-padded ASCII field @src (@n bytes) without trailing spaces. */
-static void copy_ascii(char *dst, const uint8_t *src, size_t n)
+static void copy_ascii(char *dst, const char *src, size_t n)
 {
 	memcpy(dst, src, n);
 	dst[n] = '\0';
@@ -56,34 +43,33 @@ static void copy_ascii(char *dst, const uint8_t *src, size_t n)
 }
 
 /* Identify Controller: VID, SN, MN, FR, CNTLID, VER, NN (MDTS: the backend's to scale). */
-static void dev_decode_ctrl(struct vfn_dev *dev, const uint8_t *id)
+static void dev_decode_ctrl(struct vfn_dev *dev, const struct vfn_nvme_id_ctrl *id)
 {
 	struct vfn_dev_info *info = &dev->info;
 
-	dev->mdts = id[77];
-	info->vid = get_le16(id + 0);
-	copy_ascii(info->sn, id + 4, 20);
-	copy_ascii(info->mn, id + 24, 40);
-	copy_ascii(info->fr, id + 64, 8);
-	info->cntlid = get_le16(id + 78);
-	info->ver = get_le32(id + 80);
-	info->nn = get_le32(id + 516);
+	dev->mdts = id->mdts;
+	info->vid = vfn_le16_to_cpu(id->vid);
+	copy_ascii(info->sn, id->sn, sizeof(id->sn));
+	copy_ascii(info->mn, id->mn, sizeof(id->mn));
+	copy_ascii(info->fr, id->fr, sizeof(id->fr));
+	info->cntlid = vfn_le16_to_cpu(id->cntlid);
+	info->ver = vfn_le32_to_cpu(id->ver);
+	info->nn = vfn_le32_to_cpu(id->nn);
 }
 
 /* Identify Namespace: NSZE, NCAP, NLBAF, FLBAS and the format in use. */
-static void dev_decode_ns(struct vfn_dev_info *info, const uint8_t *id)
+static void dev_decode_ns(struct vfn_dev_info *info, const struct vfn_nvme_id_ns *id)
 {
-	uint8_t flbas = id[26];
-	unsigned int idx = (flbas & 0xf) | (((flbas >> 5) & 3u) << 4);
-	const uint8_t *lbaf = id + 128 + 4 * idx;
+	unsigned int idx = vfn_nvme_flbas_index(id->flbas);
+	const struct vfn_nvme_lbaf *lbaf = &id->lbaf[idx];
 
-	info->nsze = get_le64(id + 0);
-	info->ncap = get_le64(id + 8);
-	info->nlbaf = id[25];
+	info->nsze = vfn_le64_to_cpu(id->nsze);
+	info->ncap = vfn_le64_to_cpu(id->ncap);
+	info->nlbaf = id->nlbaf;
 	info->flbas = (uint8_t)idx;
-	info->ms = get_le16(lbaf);
-	info->mset = (flbas >> 4) & 1;
-	info->lba_size = lbaf[2] < 32 ? 1u << lbaf[2] : 0;
+	info->ms = vfn_le16_to_cpu(lbaf->ms);
+	info->mset = (id->flbas & VFN_NVME_FLBAS_MSET) != 0;
+	info->lba_size = lbaf->ds < 32 ? 1u << lbaf->ds : 0;
 }
 
 /* The namespace the geometry is of: the node's, the asked one, or the first active. */
@@ -114,7 +100,10 @@ static int dev_pick_nsid(struct vfn_dev *dev, const struct vfn_dev_opts *opts, u
 
 static int dev_identify_all(struct vfn_dev *dev, const struct vfn_dev_opts *opts)
 {
-	uint8_t *id = malloc(VFN_NVME_IDENTIFY_DATA_SIZE);
+	union {
+		struct vfn_nvme_id_ctrl ctrl;
+		struct vfn_nvme_id_ns ns;
+	} *id = malloc(sizeof(*id));
 	struct vfn_nvme_cqe cqe = { 0 };
 	uint32_t nsid = 0;
 	int ret;
@@ -126,18 +115,18 @@ static int dev_identify_all(struct vfn_dev *dev, const struct vfn_dev_opts *opts
 		log_err("%s: Identify Controller failed: %s", dev->info.name, strerror(-ret));
 		goto free_id;
 	}
-	dev_decode_ctrl(dev, id);
+	dev_decode_ctrl(dev, &id->ctrl);
 	ret = dev_pick_nsid(dev, opts, &nsid);
 	if (ret || !nsid)
 		goto free_id;
 	ret = vfn_dev_identify(dev, VFN_NVME_CNS_NS, nsid, id, &cqe);
 	if (ret == -EIO && (vfn_nvme_cqe_status(&cqe) & 0x7ff) == VFN_NVME_SC_INVALID_NS) {
-		memset(id, 0, VFN_NVME_IDENTIFY_DATA_SIZE); /* not active: said below */
+		memset(id, 0, sizeof(*id)); /* not active: said below */
 	} else if (ret) {
 		log_err("%s: Identify Namespace %u failed: %s", dev->info.name, nsid, strerror(-ret));
 		goto free_id;
 	}
-	dev_decode_ns(&dev->info, id);
+	dev_decode_ns(&dev->info, &id->ns);
 	if (!dev->info.nsze || !dev->info.lba_size) {
 		log_err("%s: namespace %u is not active", dev->info.name, nsid);
 		ret = -ENOENT;
@@ -442,19 +431,19 @@ int vfn_dev_set_features(struct vfn_dev *dev, uint8_t fid, uint32_t nsid, uint32
 
 int vfn_dev_ns_list(struct vfn_dev *dev, uint32_t start, uint32_t *nsids, int max)
 {
-	uint8_t *list;
+	struct vfn_nvme_ns_list *list;
 	int n = 0, ret;
 
 	if (max < 0 || (max && !nsids)) {
 		log_debug("ns_list: bad max %d or NULL nsids", max);
 		return -EINVAL;
 	}
-	list = malloc(VFN_NVME_IDENTIFY_DATA_SIZE);
+	list = malloc(sizeof(*list));
 	if (!list)
 		return -ENOMEM;
 	ret = vfn_dev_identify(dev, VFN_NVME_CNS_NS_ACTIVE_LIST, start, list, NULL);
 	for (; !ret && n < max && n < 1024; n++) {
-		uint32_t id = get_le32(list + 4 * n);
+		uint32_t id = vfn_le32_to_cpu(list->nsid[n]);
 
 		if (!id || id <= start)
 			break;

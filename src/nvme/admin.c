@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <vfn/spec.h>
+
 #include "nvme/ctrl-priv.h"
 #include "nvme/prp.h"
 #include "support/log.h"
@@ -13,14 +15,6 @@
 #define ADMIN_SLEEP_MIN_NS 10000
 #define ADMIN_SLEEP_MAX_NS 1000000
 #define ADMIN_NR_CIDS 65536
-
-/* Identify Namespace byte offsets. */
-#define ID_NS_NSZE 0
-#define ID_NS_NCAP 8
-#define ID_NS_NUSE 16
-#define ID_NS_NLBAF 25
-#define ID_NS_FLBAS 26
-#define ID_NS_LBAF 128 /* LBA Format n at 128 + 4 * n: MS (le16), LBADS, RP */
 
 /* The DMA memory behind one command's data. */
 struct admin_data {
@@ -641,34 +635,32 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
-static int ns_decode(const uint8_t *id, uint32_t nsid, struct vfn_nvme_ns_info *info)
+static int ns_decode(const struct vfn_nvme_id_ns *id, uint32_t nsid, struct vfn_nvme_ns_info *info)
 {
-	uint8_t flbas = id[ID_NS_FLBAS];
-	/* FLBAS bits 3:0 are the low, bits 6:5 the high bits of the format index. */
-	unsigned int idx = (flbas & 0xfu) | ((flbas >> 5) & 0x3u) << 4;
-	const uint8_t *lbaf = id + ID_NS_LBAF + 4 * idx;
+	unsigned int idx = vfn_nvme_flbas_index(id->flbas);
+	const struct vfn_nvme_lbaf *lbaf = &id->lbaf[idx];
 
-	if (lbaf[2] < 9 || lbaf[2] > 31) {
-		log_err("namespace %u: LBA format %u has invalid LBADS %u", nsid, idx, lbaf[2]);
+	if (lbaf->ds < 9 || lbaf->ds > 31) {
+		log_err("namespace %u: LBA format %u has invalid LBADS %u", nsid, idx, lbaf->ds);
 		return -EIO;
 	}
 	*info = (struct vfn_nvme_ns_info){
 		.nsid = nsid,
-		.nsze = vfn_nvme_id_le64(id + ID_NS_NSZE),
-		.ncap = vfn_nvme_id_le64(id + ID_NS_NCAP),
-		.nuse = vfn_nvme_id_le64(id + ID_NS_NUSE),
-		.nlbaf = id[ID_NS_NLBAF],
+		.nsze = vfn_le64_to_cpu(id->nsze),
+		.ncap = vfn_le64_to_cpu(id->ncap),
+		.nuse = vfn_le64_to_cpu(id->nuse),
+		.nlbaf = id->nlbaf,
 		.flbas = (uint8_t)idx,
-		.lba_size = 1u << lbaf[2],
-		.ms = vfn_nvme_id_le16(lbaf),
-		.mset = (flbas >> 4) & 1,
+		.lba_size = 1u << lbaf->ds,
+		.ms = vfn_le16_to_cpu(lbaf->ms),
+		.mset = (id->flbas & VFN_NVME_FLBAS_MSET) != 0,
 	};
 	return 0;
 }
 
 int vfn_nvme_ns_get_info(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, struct vfn_nvme_ns_info *info)
 {
-	uint8_t id[VFN_NVME_IDENTIFY_DATA_SIZE];
+	struct vfn_nvme_id_ns id;
 	uint16_t status;
 	int ret;
 
@@ -676,23 +668,23 @@ int vfn_nvme_ns_get_info(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, struct vfn_n
 		log_debug("ns_get_info: NULL info");
 		return -EINVAL;
 	}
-	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_NS, nsid, id, &status);
+	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_NS, nsid, &id, &status);
 	if (ret == -EIO && (status & 0x7ff) == VFN_NVME_SC_INVALID_NS) {
 		log_debug("namespace %u: Invalid Namespace or Format", nsid);
 		return -ENOENT;
 	}
 	if (ret)
 		return ret;
-	if (all_zero(id, sizeof(id))) {
+	if (all_zero((const uint8_t *)&id, sizeof(id))) {
 		log_debug("namespace %u: inactive (all-zero Identify Namespace)", nsid);
 		return -ENOENT;
 	}
-	return ns_decode(id, nsid, info);
+	return ns_decode(&id, nsid, info);
 }
 
 int vfn_nvme_ns_list_active(struct vfn_nvme_ctrl *ctrl, uint32_t start, uint32_t *nsids, int max)
 {
-	vfn_le32 list[VFN_NVME_IDENTIFY_DATA_SIZE / sizeof(vfn_le32)];
+	struct vfn_nvme_ns_list list;
 	int n = 0;
 	int ret;
 
@@ -702,11 +694,11 @@ int vfn_nvme_ns_list_active(struct vfn_nvme_ctrl *ctrl, uint32_t start, uint32_t
 	}
 	if (!max)
 		return 0;
-	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_NS_ACTIVE_LIST, start, list, NULL);
+	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_NS_ACTIVE_LIST, start, &list, NULL);
 	if (ret)
 		return ret;
-	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]) && n < max; i++) {
-		uint32_t nsid = vfn_le32_to_cpu(list[i]);
+	for (size_t i = 0; i < sizeof(list.nsid) / sizeof(list.nsid[0]) && n < max; i++) {
+		uint32_t nsid = vfn_le32_to_cpu(list.nsid[i]);
 
 		if (!nsid)
 			break;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <vfn/spec.h>
+
 #include "nvme/ctrl-priv.h"
 #include "support/log.h"
 
@@ -18,21 +20,6 @@
 #define CTRL_SHN_CAP_MS 60000	 /* and at most, whatever RTD3E says */
 
 /* Identify Controller byte offsets. */
-#define ID_CTRL_VID 0
-#define ID_CTRL_SSVID 2
-#define ID_CTRL_SN 4
-#define ID_CTRL_MN 24
-#define ID_CTRL_FR 64
-#define ID_CTRL_MDTS 77
-#define ID_CTRL_CNTLID 78
-#define ID_CTRL_VER 80
-#define ID_CTRL_RTD3E 88
-#define ID_CTRL_OACS 256
-#define ID_CTRL_AERL 259
-#define ID_CTRL_NN 516
-#define ID_CTRL_ONCS 520
-#define ID_CTRL_VWC 525
-#define ID_CTRL_SGLS 536
 
 static uint32_t reg_read32(struct vfn_nvme_ctrl *ctrl, uint32_t off)
 {
@@ -356,7 +343,7 @@ static int ctrl_enable(struct vfn_nvme_ctrl *ctrl)
 }
 
 /* Copies an Identify string field and drops trailing spaces (and NULs). */
-static void id_string(char *dst, const uint8_t *src, size_t n)
+static void id_string(char *dst, const char *src, size_t n)
 {
 	memcpy(dst, src, n);
 	dst[n] = '\0';
@@ -364,26 +351,26 @@ static void id_string(char *dst, const uint8_t *src, size_t n)
 		dst[--n] = '\0';
 }
 
-static void ctrl_decode_identify(struct vfn_nvme_ctrl *ctrl, const uint8_t *id)
+static void ctrl_decode_identify(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_id_ctrl *id)
 {
 	struct vfn_nvme_ctrl_info *info = &ctrl->info;
 	unsigned int shift;
 
-	info->vid = vfn_nvme_id_le16(id + ID_CTRL_VID);
-	info->ssvid = vfn_nvme_id_le16(id + ID_CTRL_SSVID);
-	id_string(info->sn, id + ID_CTRL_SN, sizeof(info->sn) - 1);
-	id_string(info->mn, id + ID_CTRL_MN, sizeof(info->mn) - 1);
-	id_string(info->fr, id + ID_CTRL_FR, sizeof(info->fr) - 1);
-	info->mdts = id[ID_CTRL_MDTS];
-	info->cntlid = vfn_nvme_id_le16(id + ID_CTRL_CNTLID);
-	info->ver = vfn_nvme_id_le32(id + ID_CTRL_VER);
-	info->oacs = vfn_nvme_id_le16(id + ID_CTRL_OACS);
-	ctrl->aerl = id[ID_CTRL_AERL];
-	info->nn = vfn_nvme_id_le32(id + ID_CTRL_NN);
-	info->oncs = vfn_nvme_id_le16(id + ID_CTRL_ONCS);
-	info->vwc = id[ID_CTRL_VWC];
-	info->sgls = vfn_nvme_id_le32(id + ID_CTRL_SGLS);
-	ctrl->shn_timeout_ms = vfn_nvme_shn_timeout_ms(vfn_nvme_id_le32(id + ID_CTRL_RTD3E));
+	info->vid = vfn_le16_to_cpu(id->vid);
+	info->ssvid = vfn_le16_to_cpu(id->ssvid);
+	id_string(info->sn, id->sn, sizeof(info->sn) - 1);
+	id_string(info->mn, id->mn, sizeof(info->mn) - 1);
+	id_string(info->fr, id->fr, sizeof(info->fr) - 1);
+	info->mdts = id->mdts;
+	info->cntlid = vfn_le16_to_cpu(id->cntlid);
+	info->ver = vfn_le32_to_cpu(id->ver);
+	info->oacs = vfn_le16_to_cpu(id->oacs);
+	ctrl->aerl = id->aerl;
+	info->nn = vfn_le32_to_cpu(id->nn);
+	info->oncs = vfn_le16_to_cpu(id->oncs);
+	info->vwc = id->vwc;
+	info->sgls = vfn_le32_to_cpu(id->sgls);
+	ctrl->shn_timeout_ms = vfn_nvme_shn_timeout_ms(vfn_le32_to_cpu(id->rtd3e));
 
 	/* MDTS is a power of two in units of CAP.MPSMIN pages; 0 means no limit. */
 	shift = info->mdts + 12u + vfn_nvme_cap_mpsmin(ctrl->cap);
@@ -392,16 +379,16 @@ static void ctrl_decode_identify(struct vfn_nvme_ctrl *ctrl, const uint8_t *id)
 
 static int ctrl_identify(struct vfn_nvme_ctrl *ctrl)
 {
-	uint8_t id[VFN_NVME_IDENTIFY_DATA_SIZE];
+	struct vfn_nvme_id_ctrl id;
 	uint16_t status;
 	int ret;
 
-	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, &status);
+	ret = vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, &id, &status);
 	if (ret) {
 		log_err("%s: Identify Controller failed: %d (status 0x%x)", ctrl->hw.name, ret, status);
 		return ret;
 	}
-	ctrl_decode_identify(ctrl, id);
+	ctrl_decode_identify(ctrl, &id);
 	return 0;
 }
 

@@ -7,9 +7,7 @@
 #include "support/log.h"
 
 #define SIM_MN "vfn simulated controller"
-#define SIM_FR "1.0"
 #define SIM_LOG_SMART_LEN 512
-#define SIM_LOG_FW_SLOT_LEN 512
 #define SIM_TEMP_K 308	 /* composite temperature: 35 C */
 #define SIM_WCTEMP_K 343 /* Identify WCTEMP: 70 C, the default over-temperature threshold */
 #define SIM_CCTEMP_K 358 /* Identify CCTEMP: 85 C */
@@ -21,6 +19,8 @@
 #define SIM_EVENT_TEMP_THRESH 0x01 /* Asynchronous Event Information: Temperature Threshold */
 #define SIM_LOG_RAE (1u << 15)	   /* Get Log Page CDW10: Retain Asynchronous Event */
 #define SIM_FEAT_CHANGEABLE (1u << 2)
+
+#define SIM_LOG_MAX_LEN 4096 /* the largest log page the sim builds */
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -63,7 +63,7 @@ static void id_ctrl(struct vfn_sim *sim, uint8_t *id)
 	put16(id + 2, VFN_SIM_VID);
 	put_str(id + 4, sim->opts.sn, 20);
 	put_str(id + 24, SIM_MN, 40);
-	put_str(id + 64, SIM_FR, 8);
+	put_str(id + 64, VFN_SIM_FR, 8);
 	id[77] = (uint8_t)sim->opts.mdts;
 	put16(id + 78, 1);	    /* CNTLID */
 	put32(id + 80, 0x00010400); /* VER */
@@ -72,7 +72,6 @@ static void id_ctrl(struct vfn_sim *sim, uint8_t *id)
 	id[111] = 1;		  /* CNTRLTYPE: I/O controller */
 	id[258] = VFN_SIM_ACL;
 	id[259] = VFN_SIM_AERL;
-	id[260] = 0x3;			       /* FRMW: slot 1 read-only, 1 slot */
 	id[262] = VFN_SIM_ERR_LOG_ENTRIES - 1; /* ELPE */
 	put16(id + 266, SIM_WCTEMP_K);
 	put16(id + 268, SIM_CCTEMP_K);
@@ -84,6 +83,7 @@ static void id_ctrl(struct vfn_sim *sim, uint8_t *id)
 	put32(id + 536, sim->opts.sgls);    /* SGLS bits 1:0 */
 	snprintf((char *)id + 768, 256, "nqn.2026-11.io.vfn:sim:%s", sim->opts.sn);
 	put16(id + 2048, 2500); /* PSD0 MP: 25 W */
+	vfn_sim_mgmt_id_ctrl(sim, (struct vfn_nvme_id_ctrl *)(void *)id);
 }
 
 static bool ns_valid(const struct vfn_sim *sim, uint32_t nsid)
@@ -101,7 +101,7 @@ static void id_ns_metadata(struct vfn_sim *sim, uint8_t *id)
 	id[27] = sim->opts.mset ? 0x1 : 0x2; /* MC: extended LBAs, or a separate buffer */
 }
 
-static void id_ns(struct vfn_sim *sim, uint8_t *id)
+static void id_ns(struct vfn_sim *sim, uint32_t nsid, uint8_t *id)
 {
 	put64(id + 0, sim->opts.nsze);
 	put64(id + 8, sim->opts.nsze);
@@ -111,6 +111,7 @@ static void id_ns(struct vfn_sim *sim, uint8_t *id)
 	id[33] = 0x1; /* DLFEAT: deallocated blocks read as zeros */
 	id[128 + 2] = (uint8_t)sim->opts.lbads;
 	id_ns_metadata(sim, id);
+	vfn_sim_mgmt_id_ns(sim, nsid, (struct vfn_nvme_id_ns *)(void *)id);
 }
 
 /* Namespace Identification Descriptor list: a UUID made of the serial and nsid. */
@@ -131,7 +132,8 @@ static void id_active_list(struct vfn_sim *sim, uint32_t after, uint8_t *id)
 	unsigned int n = 0;
 
 	for (uint32_t nsid = after + 1; nsid <= sim->opts.nn && n < 1024; nsid++)
-		put32(id + 4 * n++, nsid);
+		if (vfn_sim_ns_active(sim, nsid))
+			put32(id + 4 * n++, nsid);
 }
 
 static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
@@ -149,8 +151,12 @@ static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe
 	case VFN_NVME_CNS_NS_DESC_LIST:
 		if (!ns_valid(sim, nsid))
 			return VFN_NVME_SC_INVALID_NS;
+		if (cns == VFN_NVME_CNS_NS && !vfn_sim_ns_active(sim, nsid))
+			break; /* allocated but not attached, or not allocated: all zeros */
+		if (!vfn_sim_ns_active(sim, nsid))
+			return VFN_NVME_SC_INVALID_NS;
 		if (cns == VFN_NVME_CNS_NS)
-			id_ns(sim, id);
+			id_ns(sim, nsid, id);
 		else
 			id_ns_desc(sim, nsid, id);
 		break;
@@ -159,7 +165,15 @@ static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe
 			return VFN_NVME_SC_INVALID_NS;
 		id_active_list(sim, nsid, id);
 		break;
-	default:
+	default: {
+		uint16_t status;
+
+		if (vfn_sim_mgmt_identify(sim, cns, nsid, id, &status)) {
+			if (status)
+				return status;
+			break;
+		}
+	}
 		log_debug("sim: Identify CNS 0x%x not supported", cns);
 		return VFN_NVME_SC_INVALID_FIELD;
 	}
@@ -358,20 +372,14 @@ static void log_smart(struct vfn_sim *sim, uint8_t *log, size_t *len)
 	put64(log + 64, sim->stats.host_reads);
 	put64(log + 80, sim->stats.host_writes);
 	put64(log + 112, 1); /* power cycles */
+	put64(log + 128, vfn_sim_mgmt_poh(sim));
 	put64(log + 176, sim->stats.errors);
-}
-
-static void log_fw_slot(struct vfn_sim *sim, uint8_t *log, size_t *len)
-{
-	*len = SIM_LOG_FW_SLOT_LEN;
-	log[0] = 0x1; /* AFI: slot 1 active */
-	put_str(log + 8, SIM_FR, 8);
 }
 
 static uint16_t cmd_get_log_page(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 {
 	uint32_t cdw10 = cdw(sqe->cdw10);
-	uint8_t lid = cdw10 & 0xff, log[SIM_LOG_SMART_LEN] = { 0 };
+	uint8_t lid = cdw10 & 0xff, log[SIM_LOG_MAX_LEN] = { 0 };
 	uint64_t numd = ((uint64_t)(cdw(sqe->cdw11) & 0xffff) << 16 | cdw10 >> 16) + 1;
 	uint64_t off = cdw(sqe->cdw12) | (uint64_t)cdw(sqe->cdw13) << 32;
 	size_t len = (size_t)numd * 4, log_len;
@@ -381,9 +389,7 @@ static uint16_t cmd_get_log_page(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 		log_error_info(sim, log, &log_len);
 	else if (lid == VFN_NVME_LOG_SMART)
 		log_smart(sim, log, &log_len);
-	else if (lid == VFN_NVME_LOG_FW_SLOT)
-		log_fw_slot(sim, log, &log_len);
-	else
+	else if (!vfn_sim_mgmt_log(sim, lid, log, &log_len))
 		return VFN_NVME_SC_INVALID_LOG_PAGE;
 	if (len > vfn_sim_max_xfer(sim) || (off & 3) || off >= log_len) {
 		log_debug("sim: Get Log Page 0x%02x: %zu bytes at offset %llu rejected", lid, len,
@@ -425,7 +431,12 @@ uint16_t vfn_sim_admin_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe,
 		return vfn_sim_aer(sim, sqe);
 	case VFN_NVME_ADMIN_DBBUF_CONFIG:
 		return vfn_sim_dbbuf_config(sim, sqe);
-	default:
+	default: {
+		uint16_t status;
+
+		if (vfn_sim_mgmt_exec(sim, sqe, dw0, &status))
+			return status;
+	}
 		log_debug("sim: admin opcode 0x%02x not supported", sqe->opcode);
 		return VFN_NVME_SC_INVALID_OPCODE;
 	}

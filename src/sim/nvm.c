@@ -13,9 +13,11 @@
 /* The namespace bytes of @nlb blocks at @slba, or an LBA Out of Range status. */
 static uint16_t lba_range(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uint64_t nlb, uint8_t **data, size_t *len)
 {
-	if (slba >= sim->opts.nsze || nlb > sim->opts.nsze - slba) {
+	uint64_t nsze = vfn_sim_ns_nsze(sim, nsid);
+
+	if (slba >= nsze || nlb > nsze - slba) {
 		log_debug("sim: LBA %llu + %llu beyond namespace size %llu", (unsigned long long)slba,
-			  (unsigned long long)nlb, (unsigned long long)sim->opts.nsze);
+			  (unsigned long long)nlb, (unsigned long long)nsze);
 		return VFN_NVME_SC_LBA_RANGE;
 	}
 	*data = sim->ns_data[nsid - 1] + (slba << sim->opts.lbads);
@@ -125,7 +127,7 @@ uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 
 	if (sqe->opcode == VFN_NVME_CMD_FLUSH && nsid == 0xffffffff)
 		return VFN_NVME_SC_SUCCESS;
-	if (nsid < 1 || nsid > sim->opts.nn) {
+	if (nsid < 1 || nsid > sim->opts.nn || !vfn_sim_ns_active(sim, nsid)) {
 		log_debug("sim: I/O opcode 0x%02x for invalid namespace %u", sqe->opcode, nsid);
 		return VFN_NVME_SC_INVALID_NS;
 	}

@@ -214,9 +214,10 @@ static uint16_t exec(struct vfn_sim *sim, uint16_t sqid, const struct vfn_nvme_s
 	uint16_t status;
 
 	*dw0 = 0;
-	if (sqid == 0)
+	status = vfn_sim_mgmt_gate(sim, sqid, sqe); /* a sanitize holds most commands off */
+	if (!status && sqid == 0)
 		status = vfn_sim_admin_exec(sim, sqe, dw0);
-	else
+	else if (!status)
 		status = vfn_sim_nvm_exec(sim, sqe);
 	if (status && status != VFN_SIM_STATUS_DEFERRED)
 		log_debug("sim: sq %u cid %u %s rejected: %s (0x%x)", sqid, vfn_le16_to_cpu(sqe->cid),

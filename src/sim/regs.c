@@ -63,6 +63,7 @@ void vfn_sim_ctrl_reset(struct vfn_sim *sim)
 	sim->csts = 0;
 	sim_features_default(sim);
 	vfn_sim_doorbells_clear(sim, 0, true);
+	vfn_sim_mgmt_reset(sim);
 }
 
 void vfn_sim_power_on(struct vfn_sim *sim)

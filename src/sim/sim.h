@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <vfn/nvme.h>
+#include <vfn/spec.h>
 
 #include "nvme/hw.h"
 
@@ -200,6 +201,46 @@ struct vfn_sim_stats {
 	uint8_t err_log[VFN_SIM_ERR_LOG_ENTRIES][64]; /* newest first */
 };
 
+#define VFN_SIM_FR "1.0"	    /* firmware revision in slot 1 (read-only) */
+#define VFN_SIM_FW_SLOTS 3	    /* firmware slots */
+#define VFN_SIM_FW_MAX (256 * 1024) /* largest firmware image */
+#define VFN_SIM_FWUG_BYTES 4096	    /* Identify FWUG: download granularity */
+#define VFN_SIM_NR_LBAF 2	    /* LBA formats (Identify NLBAF + 1) */
+#define VFN_SIM_DST_RESULTS 20	    /* self-test log entries */
+
+/* Controller management state (mgmt.c), thread only. */
+struct vfn_sim_mgmt {
+	bool init;
+	/* firmware */
+	uint8_t fw_stage[VFN_SIM_FW_MAX];  /* the image being downloaded */
+	size_t fw_staged;		   /* its bytes so far */
+	char fw_slot[VFN_SIM_FW_SLOTS][8]; /* revision per slot, all-zero: empty */
+	uint8_t fw_active, fw_next;	   /* slots, 1-based; fw_next 0: none pending */
+	/* formats: opts.lbads/ms/mset/nsze hold the current one */
+	struct {
+		uint8_t ds;
+		uint16_t ms;
+	} lbaf[VFN_SIM_NR_LBAF];
+	uint8_t flbas;	   /* the format in use */
+	uint64_t ns_bytes; /* data bytes per namespace, whatever the format */
+	/* device self-test */
+	uint8_t dst_op; /* the test running, 0: none */
+	uint32_t dst_nsid;
+	uint64_t dst_start_ns, dst_end_ns;
+	struct vfn_nvme_st_result dst_res[VFN_SIM_DST_RESULTS]; /* newest first */
+	/* sanitize */
+	bool san_busy;
+	uint16_t sstat, sprog;
+	uint32_t scdw10;
+	uint64_t san_start_ns, san_end_ns;
+	uint64_t power_on_ns;
+	/* namespaces: ids 1..opts.nn, each in its own memory of ns_bytes */
+	uint64_t ns_size[1024]; /* data bytes of each namespace, 0: not allocated */
+	bool ns_attached[1024];
+	uint32_t changed[1024]; /* Changed Namespace List, 0-terminated */
+	unsigned int nr_changed;
+};
+
 struct vfn_sim {
 	struct vfn_sim_opts opts;
 	uint8_t *regs;		 /* VFN_SIM_REGS_LEN bytes, page-aligned */
@@ -248,6 +289,7 @@ struct vfn_sim {
 	uint8_t aen_lid[8]; /* per event type: the log page of the event last reported */
 	bool temp_warning;  /* SMART Critical Warning bit 1: a temperature threshold is crossed */
 	struct vfn_sim_stats stats;
+	struct vfn_sim_mgmt mgmt;
 };
 
 #define VFN_SIM_IRQ_CD (1u << 16) /* Interrupt Vector Configuration: Coalescing Disable */
@@ -315,6 +357,25 @@ bool vfn_sim_aer_step(struct vfn_sim *sim);
 int vfn_sim_event_queue(struct vfn_sim *sim, uint8_t type, uint8_t info, uint8_t lid, bool maskable);
 /* qmgmt.c: Get Log Page @lid without RAE: unmasks the event types last reported with that page. */
 void vfn_sim_aen_clear(struct vfn_sim *sim, uint8_t lid);
+
+/* mgmt.c: at power-on and every controller reset: a pending firmware slot activates, a self-test ends. */
+void vfn_sim_mgmt_reset(struct vfn_sim *sim);
+/* mgmt.c: Identify Controller / Namespace fields of the management state (FR, OACS, FRMW, formats, ...). */
+void vfn_sim_mgmt_id_ctrl(struct vfn_sim *sim, struct vfn_nvme_id_ctrl *id);
+void vfn_sim_mgmt_id_ns(struct vfn_sim *sim, uint32_t nsid, struct vfn_nvme_id_ns *id);
+/* mgmt.c: log page @lid (firmware slot, self-test, sanitize) into @log (4096 bytes), its size to *@len; false: not mgmt's. */
+bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint8_t *log, size_t *len);
+/* mgmt.c: power-on hours since the simulator started. */
+uint64_t vfn_sim_mgmt_poh(const struct vfn_sim *sim);
+/* mgmt.c: the status a command gets while a sanitize runs (0: let it run). */
+uint16_t vfn_sim_mgmt_gate(struct vfn_sim *sim, uint16_t sqid, const struct vfn_nvme_sqe *sqe);
+/* mgmt.c: namespace @nsid (1..opts.nn) is allocated and attached; its size in logical blocks. */
+bool vfn_sim_ns_active(const struct vfn_sim *sim, uint32_t nsid);
+uint64_t vfn_sim_ns_nsze(const struct vfn_sim *sim, uint32_t nsid);
+/* mgmt.c: Identify CNS 10h-13h (allocated namespaces, controller lists) into @id; false: not mgmt's. */
+bool vfn_sim_mgmt_identify(struct vfn_sim *sim, uint8_t cns, uint32_t nsid, uint8_t *id, uint16_t *status);
+/* mgmt.c: executes a management admin command into *@status; false: not mgmt's. */
+bool vfn_sim_mgmt_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0, uint16_t *status);
 
 /* nvm.c: executes an NVM command set command; returns its status. */
 uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
