@@ -47,9 +47,11 @@
 #define PERF_USAGE                                                                                          \
 	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]" \
 	" [--warmup SEC] [-n NSID] [--irq] [--batch N] [--no-shadow-doorbells] [--clock tsc|monotonic]"     \
-	" [--count-driver] [--map-per-io] [--cmdlog N] [--verify] [-o normal|json]"
+	" [--cq-head lazy|reap] [--no-latency] [--count-driver] [--map-per-io] [--cmdlog N] [--verify]"      \
+	" [-o normal|json]"
 #define PERF_DRAIN_NS 10000000000ull /* in-flight commands must complete within 10 s after the run */
 #define PERF_IDLE_CHECK 1024u	     /* empty polls between clock reads */
+#define PERF_NOLAT_CHECK 64u	     /* --no-latency: reaping passes between clock reads */
 
 enum perf_rw {
 	PERF_RANDREAD,
@@ -80,6 +82,8 @@ struct perf_opts {
 	bool count_driver; /* callgrind collects only in the driver's calls */
 	bool map_per_io;   /* vfn_rq_map_iova() per command, not once per slot */
 	bool verify;	   /* pattern in every write, every read checked */
+	bool cq_head_reap; /* --cq-head reap: CQ head doorbell after every reap that consumed something */
+	bool no_latency;   /* --no-latency: no clock reads per batch, no histogram */
 	enum out_fmt fmt;
 };
 
@@ -376,7 +380,8 @@ static inline void perf_complete(struct perf_slot *s, uint16_t status, int err)
 	if (vfn_unlikely(j->o.verify))
 		perf_verify_done(s, !(status & 0x7ff) && !err);
 	if (j->measuring) {
-		hist_add(&j->hist, j->now - s->t_submit);
+		if (!j->o.no_latency)
+			hist_add(&j->hist, j->now - s->t_submit);
 		j->ios++;
 	}
 	if (!j->stopping)
@@ -411,9 +416,17 @@ static inline int perf_reap(struct perf_queue *q)
 		return vfn_dev_poll(q->dq, q->job->o.batch);
 	if (!vfn_cq_peek(&q->qp->cq))
 		return 0;
-	q->job->now = perf_clock(q->job);
+	if (!q->job->o.no_latency)
+		q->job->now = perf_clock(q->job);
 	perf_cg_toggle(q->job);
 	n = vfn_nvme_qpair_reap(q->qp, (int)q->job->o.batch);
+	/*
+	 * --cq-head reap: report the head after every reap, as a driver with
+	 * interrupts does, instead of the pair's lazy policy (once the CQ
+	 * could fill).
+	 */
+	if (q->job->o.cq_head_reap && q->qp->cq.unreported)
+		vfn_cq_ring(&q->qp->cq);
 	perf_cg_toggle(q->job);
 	return n;
 }
@@ -442,7 +455,7 @@ static int perf_pass(struct perf_job *j, int *reaped)
 		struct perf_queue *q = &j->queues[i];
 
 		if (q->nr_ready) {
-			ret = perf_submit(q, perf_clock(j));
+			ret = perf_submit(q, j->o.no_latency ? 0 : perf_clock(j));
 			if (ret)
 				return ret;
 		}
@@ -503,7 +516,11 @@ static int perf_loop(struct perf_job *j)
 		if (ret)
 			return ret;
 		if (reaped) {
-			now = j->now;
+			/* --no-latency: the clock is read for the deadlines only. */
+			if (!j->o.no_latency)
+				now = j->now;
+			else if (++idle % PERF_NOLAT_CHECK == 0)
+				now = perf_clock(j);
 		} else if (j->o.irq) {
 			perf_wait_irq(j, j->stopping ? 100 : 10);
 			now = perf_clock(j);
@@ -689,9 +706,9 @@ static int perf_limits_kernel(struct perf_job *j, struct perf_limits *l)
 	if (j->o.nsid_given && j->o.nsid != i->nsid)
 		return errmsg("%s is namespace %u; drop -n %u or use that namespace's node", j->o.dev, i->nsid,
 			      j->o.nsid);
-	if (j->o.irq || j->o.no_shadow || j->o.count_driver || j->o.map_per_io || j->o.cmdlog)
+	if (j->o.irq || j->o.no_shadow || j->o.count_driver || j->o.map_per_io || j->o.cmdlog || j->o.cq_head_reap)
 		return errmsg(
-			"--irq, --no-shadow-doorbells, --count-driver, --map-per-io and --cmdlog are for vfio and sim queues; the kernel"
+			"--irq, --no-shadow-doorbells, --count-driver, --map-per-io, --cmdlog and --cq-head are for vfio and sim queues; the kernel"
 			" driver owns the"
 			" queues of %s",
 			j->o.dev);
@@ -928,7 +945,9 @@ enum {
 	OPT_COUNT_DRIVER,
 	OPT_MAP_PER_IO,
 	OPT_CMDLOG,
-	OPT_VERIFY
+	OPT_VERIFY,
+	OPT_CQ_HEAD,
+	OPT_NO_LATENCY
 };
 
 static const struct option perf_longopts[] = {
@@ -948,6 +967,8 @@ static const struct option perf_longopts[] = {
 	{ "map-per-io", no_argument, NULL, OPT_MAP_PER_IO },
 	{ "cmdlog", required_argument, NULL, OPT_CMDLOG },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "cq-head", required_argument, NULL, OPT_CQ_HEAD },
+	{ "no-latency", no_argument, NULL, OPT_NO_LATENCY },
 	{ "output-format", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -973,6 +994,10 @@ static void perf_help(void)
 	       "      --batch=N             resubmit after at most N completions (default 0: all there are)\n"
 	       "      --no-shadow-doorbells always write the MMIO doorbells (no Doorbell Buffer Config)\n"
 	       "      --clock=CLK           latency clock: tsc (default on x86) or monotonic\n"
+	       "      --cq-head=POLICY      CQ head doorbell of a polled queue: lazy (default: once the\n"
+	       "                            CQ could fill) or reap (after every reap)\n"
+	       "      --no-latency          no clock reads per batch and no latency histogram (measures\n"
+	       "                            what the latency bookkeeping costs)\n"
 	       "      --count-driver        under valgrind --tool=callgrind --collect-atstart=no, collect\n"
 	       "                            only inside the driver's calls (see docs/benchmarks.md)\n"
 	       "      --map-per-io          build each command's data pointer (vfn_rq_map_iova) instead of\n"
@@ -1069,6 +1094,9 @@ static int perf_opt(struct perf_opts *o, int c, const char *arg)
 	case OPT_VERIFY:
 		o->verify = true;
 		return 0;
+	case OPT_NO_LATENCY:
+		o->no_latency = true;
+		return 0;
 	default:
 		return -1;
 	}
@@ -1088,6 +1116,11 @@ static int perf_opt_other(struct perf_opts *o, int c, const char *arg, char **ar
 			return 0;
 		}
 		return perf_bad("unknown clock (--clock)", arg);
+	case OPT_CQ_HEAD:
+		if (strcmp(arg, "lazy") && strcmp(arg, "reap"))
+			return perf_bad("unknown CQ head policy (--cq-head)", arg);
+		o->cq_head_reap = arg[0] == 'r';
+		return 0;
 	case 'o':
 		return out_parse_fmt(arg, &o->fmt) ? errmsg_bad_format(arg) : 0;
 	case 'v':
