@@ -32,6 +32,7 @@ opt_rounds=3
 opt_vs_runtime=5
 opt_vs_warmup=1
 opt_libvfn_only=0
+opt_cost_only=0
 libvfn_build=${LIBVFN_BUILD:-}
 sim_uri=${VFN_BENCH_SIM:-sim:nil=1}
 io_timeout=5
@@ -66,6 +67,7 @@ Options:
   --vs-warmup SEC   libvfn alternation: warm-up seconds per run (default: 1)
   --libvfn-only     only the libvfn alternation boot (no fio boot, no
                     driver cost section)
+  --cost-only       only the driver cost section (no boot)
   -h, --help        show this help
 
 Environment: VFN_BENCH_SIM (default sim:nil=1), VFN_BENCH_PERF_ARGS (extra
@@ -103,6 +105,7 @@ parse_args() {
 		--vs-runtime) opt_vs_runtime=${2:?}; shift ;;
 		--vs-warmup) opt_vs_warmup=${2:?}; shift ;;
 		--libvfn-only) opt_libvfn_only=1 ;;
+		--cost-only) opt_cost_only=1 ;;
 		-h | --help) usage; exit 0 ;;
 		*) printf '%s: unknown option %s\n' "$PROG" "$1" >&2; usage >&2; exit 2 ;;
 		esac
@@ -483,7 +486,7 @@ count_trace() { # TRACE
 # `vfn perf`; the guest's output goes to $1, the host's load average,
 # sampled every 5 s during the boot, to $2.
 run_libvfn_guest() { # OUT LOADLOG
-	local out=$1 loadlog=$2 qa=() limit sampler rc=0 nvar=0 v
+	local out=$1 loadlog=$2 qa=() limit sampler monitor qemu_name rc=0 nvar=0 v
 	IFS=';' read -r -a v <<<"${VFN_BENCH_VARIANTS:-}"
 	nvar=${#v[@]}
 	limit=$((120 + opt_rounds * 2 * (2 + nvar) * (opt_vs_runtime + opt_vs_warmup + 10)))
@@ -497,6 +500,11 @@ run_libvfn_guest() { # OUT LOADLOG
 		sleep 5
 	done) >"$loadlog" &
 	sampler=$!
+	qemu_name=vfnbench-$$-$RANDOM
+	qa+=(--qemu-arg -name --qemu-arg "guest=$qemu_name,debug-threads=on")
+	: >"$out"
+	qemu_monitor "$out" "$qemu_name" "$tmp/qemu-cpu.log" &
+	monitor=$!
 	LD_LIBRARY_PATH=$libvfn_build/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
 		"$SCRIPT_DIR/vm.sh" --build "$opt_build" --null \
 		--ns-opts logical_block_size=4096,physical_block_size=4096 \
@@ -505,7 +513,82 @@ run_libvfn_guest() { # OUT LOADLOG
 		bench-libvfn-guest.sh -t "$opt_vs_runtime" -w "$opt_vs_warmup" -r "$opt_rounds" >"$out" || rc=$?
 	kill "$sampler" 2>/dev/null || true
 	wait "$sampler" 2>/dev/null || true
+	kill "$monitor" 2>/dev/null || true
+	wait "$monitor" 2>/dev/null || true
 	return "$rc"
+}
+
+# Follows the guest output $1 while the boot runs and, at each run's begin
+# and end marker, samples the CPU time of the QEMU process named $2
+# (-name NAME,debug-threads=on): its main loop thread (the emulated
+# controller) and its vCPU thread.  Prints one line per run to $3:
+#   ENGINE QD ROUND WALL_S MAIN_CPU_S VCPU_CPU_S
+qemu_monitor() { # OUT NAME LOG
+	python3 - "$@" <<'PY'
+import os, sys, time
+out, name, log = sys.argv[1:4]
+hz = os.sysconf("SC_CLK_TCK")
+
+def find():
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            argv = open("/proc/%s/cmdline" % p, "rb").read().split(b"\0")
+            # vm.sh's own command line has the name too: the QEMU process only
+            if os.path.basename(argv[0]).startswith(b"qemu-system") and \
+                    ("guest=%s,debug-threads=on" % name).encode() in argv:
+                return p
+        except OSError:
+            pass
+    return None
+
+def sample(pid):
+    main = vcpu = 0
+    try:
+        for t in os.listdir("/proc/%s/task" % pid):
+            st = open("/proc/%s/task/%s/stat" % (pid, t)).read()
+            comm = st[st.index("(") + 1:st.rindex(")")]
+            f = st[st.rindex(")") + 2:].split()
+            ticks = int(f[11]) + int(f[12])
+            if t == pid:
+                main = ticks
+            elif comm.startswith("CPU "):
+                vcpu += ticks
+    except OSError:
+        return None
+    return time.monotonic(), main / hz, vcpu / hz
+
+pid, pos, begin = None, 0, {}
+with open(log, "w") as lg:
+    while True:
+        if pid is None:
+            pid = find()
+        try:
+            with open(out) as f:
+                f.seek(pos)
+                data = f.read()
+                # only whole lines
+                cut = data.rfind("\n") + 1
+                pos += len(data[:cut].encode())
+                lines = data[:cut].splitlines()
+        except OSError:
+            lines = []
+        for l in lines:
+            w = l.split()
+            if len(w) >= 5 and w[0] == "@@BENCH" and w[1] in ("begin", "end") and pid:
+                s = sample(pid)
+                key = tuple(w[2:5])
+                if s and w[1] == "begin":
+                    begin[key] = s
+                elif s and key in begin:
+                    b = begin.pop(key)
+                    lg.write("%s %s %s %.3f %.2f %.2f\n" % (key + (s[0] - b[0], s[1] - b[1], s[2] - b[2])))
+                    lg.flush()
+        if pid and not os.path.exists("/proc/%s" % pid):
+            break
+        time.sleep(0.05)
+PY
 }
 
 # The libvfn's build type (meson), for the report.
@@ -519,7 +602,7 @@ PY
 
 # Prints the markdown report of the alternation boot: each run, then the
 # medians and ratios.  RAW: the guest output; LOADLOG: host load samples.
-report_libvfn() { # RAW LOADLOG
+report_libvfn() { # RAW LOADLOG CPULOG
 	python3 - "$@" <<'PY'
 import json, re, statistics, sys, time
 
@@ -588,8 +671,25 @@ def loads(path):
     return "1-min load average %.2f–%.2f over %d samples (%s–%s UTC; first sample %s)" % (
         min(one), max(one), len(s), s[0][0], s[-1][0], " ".join(s[0][1:]))
 
+def cpu(path, runs):
+    try:
+        for l in open(path):
+            e, qd, rnd, wall, main, vcpu = l.split()
+            for r in runs:
+                if (r["engine"], r["qd"], r["round"]) == (e, int(qd), int(rnd)) and float(wall) > 0:
+                    r["main%"] = 100 * float(main) / float(wall)
+                    r["vcpu%"] = 100 * float(vcpu) / float(wall)
+                    if r.get("iops"):
+                        r["mainus"] = 1e6 * float(main) / float(wall) / r["iops"]
+    except OSError:
+        pass
+
+def pct(r, k):
+    return "%.0f" % r[k] if k in r else ""
+
 def main():
     info, runs = parse(sys.argv[1])
+    cpu(sys.argv[3], runs)
     out = ["Same boot as libvfn — date: %s. Guest kernel %s, %s vCPU, QEMU %s (TCG), nvme null-co 1 GiB, 4096-byte LBAs%s, controller on vfio-pci; 4 KiB random reads, %s s runs after a %s s warm-up (both tools), %s rounds, the order of the two tools flipped every round."
            % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), info.get("kernel", "?"), info.get("cpus", "?"),
               QEMU, NVME_OPTS, info.get("runtime", "?"), info.get("warmup", "?"), info.get("rounds", "?")),
@@ -597,19 +697,21 @@ def main():
            "libvfn: %s, examples/perf (%s)%s; vfn perf: polled, %s."
            % (LIBVFN_REV, LIBVFN_TYPE, ", latency average/min/max only", VFN_ARGS),
            "", "Each run (latency in µs; vfn perf's p50/p99/p99.9 from its histogram; libvfn perf prints avg/min/max only; doorbells: MMIO writes per command):", "",
-           "| round | QD | engine | IOPS | avg | min | max | p50 | p99 | p99.9 | SQ / CQ doorbells |",
-           "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+           "QEMU's threads over the whole run (start-up and warm-up included; from /proc, -name debug-threads=on): main loop % and vCPU % busy, main-loop CPU µs per I/O (main-loop busy / IOPS).", "",
+           "| round | QD | engine | IOPS | avg | min | max | p50 | p99 | p99.9 | SQ / CQ doorbells | main loop % | vCPU % | main µs/IO |",
+           "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
     for r in runs:
         if "na" in r:
-            out.append("| %d | %d | %s | n/a (%s) | | | | | | | |" % (r["round"], r["qd"], r["engine"], r["na"]))
+            out.append("| %d | %d | %s | n/a (%s) | | | | | | | | | | |" % (r["round"], r["qd"], r["engine"], r["na"]))
             continue
         db = "%.3f / %.3f" % (r["sqdb"], r["cqdb"]) if "sqdb" in r else ""
-        out.append("| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        out.append("| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["round"], r["qd"], r["engine"], format(round(r["iops"]), ","), us(r["avg"]), us(r["min"]),
-            us(r["max"]), us(r.get("p50")), us(r.get("p99")), us(r.get("p99.9")), db))
+            us(r["max"]), us(r.get("p50")), us(r.get("p99")), us(r.get("p99.9")), db,
+            pct(r, "main%"), pct(r, "vcpu%"), "%.2f" % r["mainus"] if "mainus" in r else ""))
     out += ["", "Medians over the rounds (ratio: median IOPS / libvfn's median IOPS; per-round ratios in brackets):", "",
-            "| QD | engine | runs | median IOPS | ratio vs libvfn | median avg µs | median p50 µs | median p99 µs | median p99.9 µs |",
-            "| ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+            "| QD | engine | runs | median IOPS | ratio vs libvfn | median avg µs | median p50 µs | median p99 µs | median p99.9 µs | median main µs/IO | median vCPU % |",
+            "| ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     engines = []
     for r in runs:
         if r["engine"] not in engines:
@@ -621,7 +723,7 @@ def main():
         for e in engines:
             rs = ok(e)
             if not rs:
-                out.append("| %d | %s | 0 | n/a | | | | | |" % (qd, e))
+                out.append("| %d | %s | 0 | n/a | | | | | | | |" % (qd, e))
                 continue
             med = statistics.median([r["iops"] for r in rs])
             ratio = ""
@@ -633,8 +735,10 @@ def main():
                         per.append("%.2f" % (r["iops"] / b[0]["iops"]))
                 ratio = "**%.2fx** [%s]" % (med / bmed, " ".join(per))
             m = lambda k: us(statistics.median([r[k] for r in rs])) if all(k in r for r in rs) else ""
-            out.append("| %d | %s | %d | %s | %s | %s | %s | %s | %s |" % (
-                qd, e, len(rs), format(round(med), ","), ratio, m("avg"), m("p50"), m("p99"), m("p99.9")))
+            c = lambda k, f: f % statistics.median([r[k] for r in rs]) if all(k in r for r in rs) else ""
+            out.append("| %d | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                qd, e, len(rs), format(round(med), ","), ratio, m("avg"), m("p50"), m("p99"), m("p99.9"),
+                c("mainus", "%.2f"), c("vcpu%", "%.0f")))
     print("\n".join(out))
 
 QEMU = "@QEMU@"
@@ -665,7 +769,7 @@ libvfn_section() {
 	[[ -z $opt_nvme_opts ]] || nvopts=", nvme $opt_nvme_opts"
 	vargs="defaults${VFN_BENCH_PERF_ARGS:+ + $VFN_BENCH_PERF_ARGS}${VFN_BENCH_VARIANTS:+; variants $VFN_BENCH_VARIANTS}"
 	printf '\n'
-	report_libvfn "$raw" "$loadlog" | sed -e "s/@QEMU@/$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')/" \
+	report_libvfn "$raw" "$loadlog" "$tmp/qemu-cpu.log" | sed -e "s/@QEMU@/$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')/" \
 		-e "s/@CPUS@/$(nproc)/" -e "s|@NVMEOPTS@|$nvopts|" -e "s/@LIBVFNREV@/$rev/" \
 		-e "s/@LIBVFNTYPE@/$(libvfn_buildtype)/" -e "s|@VFNARGS@|${vargs//|/\\|}|"
 }
@@ -673,6 +777,10 @@ libvfn_section() {
 main() {
 	local raw qemu_ver host_load rc=0 mmio_args=() md
 	parse_args "$@"
+	if ((opt_cost_only)); then
+		cost_section
+		return
+	fi
 	check_tools
 	tmp=$(mktemp -d /tmp/vfn-bench.XXXXXX)
 	trap 'rm -rf "$tmp"' EXIT
