@@ -62,6 +62,15 @@ done
 _err=$("$VFN" perf sim:nil=1 --cq-head eager 2>&1 >/dev/null)
 t_eq "perf --cq-head eager: exit status 2" 2 "$?"
 t_match "perf --cq-head eager: one line" "^vfn: unknown CQ head policy \(--cq-head\): 'eager'" "$_err"
+# --shadow-doorbells: auto is on for the simulator (it keeps EventIdx behind); on, off as asked.
+for _p in auto:on on:on off:off; do
+	t_capture "$VFN" perf sim:nil=1 -q 4 -t 1 --shadow-doorbells "${_p%%:*}" -o json
+	t_eq "perf --shadow-doorbells ${_p%%:*}: exit status" 0 "$T_RC"
+	t_eq "perf --shadow-doorbells ${_p%%:*}: ${_p#*:}" "${_p#*:}" "$(json_field shadow_doorbells "$T_OUT")"
+done
+_err=$("$VFN" perf sim:nil=1 --shadow-doorbells maybe 2>&1 >/dev/null)
+t_eq "perf --shadow-doorbells maybe: exit status 2" 2 "$?"
+t_match "perf --shadow-doorbells maybe: one line" "^vfn: --shadow-doorbells must be auto, on or off: 'maybe'" "$_err"
 # --no-latency: I/Os counted, no latency recorded.
 t_capture "$VFN" perf sim:nil=1 -q 8 -t 1 --no-latency -o json
 t_eq "perf --no-latency: exit status" 0 "$T_RC"
