@@ -44,11 +44,11 @@
 #include "perf.h"
 #include "verify.h"
 
-#define PERF_USAGE                                                                                               \
-	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]"      \
-	" [--warmup SEC] [-n NSID] [--irq] [--batch N] [--shadow-doorbells auto|on|off] [--no-shadow-doorbells]" \
-	" [--clock tsc|monotonic]"                                                                               \
-	" [--cq-head lazy|reap] [--no-latency] [--count-driver] [--map-per-io] [--cmdlog N] [--verify]"          \
+#define PERF_USAGE                                                                                                      \
+	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]"             \
+	" [--warmup SEC] [-n NSID] [--irq|--poll] [--batch N] [--shadow-doorbells auto|on|off] [--no-shadow-doorbells]" \
+	" [--clock tsc|monotonic]"                                                                                      \
+	" [--cq-head lazy|reap] [--no-latency] [--count-driver] [--map-per-io] [--cmdlog N] [--verify]"                 \
 	" [-o normal|json]"
 #define PERF_DRAIN_NS 10000000000ull /* in-flight commands must complete within 10 s after the run */
 #define PERF_IDLE_CHECK 1024u	     /* empty polls between clock reads */
@@ -63,6 +63,12 @@ enum perf_rw {
 };
 
 static const char *const perf_rw_names[] = { "randread", "randwrite", "read", "write", "randrw" };
+
+enum perf_mode {
+	PERF_MODE_AUTO, /* interrupts at QD >= PERF_AUTO_IRQ_QD on QEMU's controller, else polling */
+	PERF_MODE_POLL,
+	PERF_MODE_IRQ
+};
 
 enum perf_shadow {
 	PERF_SHADOW_AUTO,
@@ -80,9 +86,10 @@ struct perf_opts {
 	uint32_t time_s;
 	uint32_t warmup_s;
 	uint32_t nsid;
-	uint32_t batch;	 /* completions reaped at most before resubmitting; 0: all */
-	uint32_t cmdlog; /* commands each queue's log keeps, dumped at exit; 0: off */
-	bool irq;
+	uint32_t batch;		 /* completions reaped at most before resubmitting; 0: all */
+	uint32_t cmdlog;	 /* commands each queue's log keeps, dumped at exit; 0: off */
+	bool irq;		 /* resolved from @mode at open */
+	enum perf_mode mode;	 /* --poll, --irq, or auto */
 	enum perf_shadow shadow; /* shadow doorbells: auto (by controller), on, off */
 	bool tsc;
 	bool nsid_given;   /* -n on the command line */
@@ -713,10 +720,10 @@ static int perf_limits_kernel(struct perf_job *j, struct perf_limits *l)
 	if (j->o.nsid_given && j->o.nsid != i->nsid)
 		return errmsg("%s is namespace %u; drop -n %u or use that namespace's node", j->o.dev, i->nsid,
 			      j->o.nsid);
-	if (j->o.irq || j->o.shadow != PERF_SHADOW_AUTO || j->o.count_driver || j->o.map_per_io || j->o.cmdlog ||
-	    j->o.cq_head_reap)
+	if (j->o.mode != PERF_MODE_AUTO || j->o.shadow != PERF_SHADOW_AUTO || j->o.count_driver || j->o.map_per_io ||
+	    j->o.cmdlog || j->o.cq_head_reap)
 		return errmsg(
-			"--irq, --[no-]shadow-doorbells, --count-driver, --map-per-io, --cmdlog and --cq-head are for vfio and sim queues; the kernel"
+			"--irq, --poll, --[no-]shadow-doorbells, --count-driver, --map-per-io, --cmdlog and --cq-head are for vfio and sim queues; the kernel"
 			" driver owns the"
 			" queues of %s",
 			j->o.dev);
@@ -807,6 +814,34 @@ static uint32_t perf_admin_log_entries(const struct perf_opts *o)
 /* QEMU's emulated NVMe controller: PCI vendor Red Hat, device 0x0010. */
 #define PERF_QEMU_NVME_VENDOR 0x1b36
 #define PERF_QEMU_NVME_DEVICE 0x0010
+/* Auto mode: the queue depth from which QEMU's controller is driven with interrupts. */
+#define PERF_AUTO_IRQ_QD 8u
+
+/* Whether DEVICE is QEMU's emulated NVMe controller (by its PCI IDs). */
+static bool perf_is_qemu(const struct perf_opts *o)
+{
+	struct vfn_pci_func f;
+
+	if (cli_is_sim(o->dev) || cli_is_path(o->dev) || vfn_pci_get_func(o->dev, &f))
+		return false;
+	return f.vendor == PERF_QEMU_NVME_VENDOR && f.device == PERF_QEMU_NVME_DEVICE;
+}
+
+/*
+ * Whether to wait on interrupts.  Auto: yes against QEMU's emulated
+ * controller from QD PERF_AUTO_IRQ_QD on.  Its emulation runs on the same
+ * host CPUs as the guest's vCPU: a vCPU that spins on the CQ takes CPU time
+ * from QEMU's main loop, which is what limits IOPS at depth, while a vCPU
+ * that waits for the interrupt halts (one interrupt per batch).  At QD1 the
+ * interrupt's latency costs more than it frees (docs/perf.md).  Everything
+ * else is polled.
+ */
+static bool perf_use_irq(const struct perf_opts *o)
+{
+	if (o->mode != PERF_MODE_AUTO)
+		return o->mode == PERF_MODE_IRQ;
+	return o->qd >= PERF_AUTO_IRQ_QD && perf_is_qemu(o);
+}
 
 /*
  * Whether to open the controller without shadow doorbells.  Auto: off
@@ -819,13 +854,9 @@ static uint32_t perf_admin_log_entries(const struct perf_opts *o)
  */
 static bool perf_no_shadow(const struct perf_opts *o)
 {
-	struct vfn_pci_func f;
-
 	if (o->shadow != PERF_SHADOW_AUTO)
 		return o->shadow == PERF_SHADOW_OFF;
-	if (cli_is_sim(o->dev) || cli_is_path(o->dev) || vfn_pci_get_func(o->dev, &f))
-		return false;
-	return f.vendor == PERF_QEMU_NVME_VENDOR && f.device == PERF_QEMU_NVME_DEVICE;
+	return perf_is_qemu(o);
 }
 
 /* Opens DEVICE through the device handle: vfio, sim or the kernel driver. */
@@ -971,6 +1002,7 @@ static void perf_print_normal(const struct perf_job *j, const struct perf_result
 enum {
 	OPT_WARMUP = 256,
 	OPT_IRQ,
+	OPT_POLL,
 	OPT_NO_SHADOW,
 	OPT_SHADOW,
 	OPT_CLOCK,
@@ -993,6 +1025,7 @@ static const struct option perf_longopts[] = {
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "namespace-id", required_argument, NULL, 'n' },
 	{ "irq", no_argument, NULL, OPT_IRQ },
+	{ "poll", no_argument, NULL, OPT_POLL },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "no-shadow-doorbells", no_argument, NULL, OPT_NO_SHADOW },
 	{ "shadow-doorbells", required_argument, NULL, OPT_SHADOW },
@@ -1025,6 +1058,8 @@ static void perf_help(void)
 	       "      --warmup=SEC          run this long before measuring (default 0)\n"
 	       "  -n, --namespace-id=NSID   namespace (default: the node's on the kernel path, else 1)\n"
 	       "      --irq                 wait for completions on the queues' eventfds instead of polling\n"
+	       "      --poll                busy-poll the completion queues (default, except on QEMU's\n"
+	       "                            emulated controller 1b36:0010 at QD >= 8: --irq)\n"
 	       "      --batch=N             resubmit after at most N completions (default 0: all there are)\n"
 	       "      --shadow-doorbells=WHEN Doorbell Buffer Config: auto (default: off on QEMU's\n"
 	       "                            emulated controller 1b36:0010, else on), on, or off\n"
@@ -1114,7 +1149,10 @@ static int perf_opt(struct perf_opts *o, int c, const char *arg)
 	case OPT_CMDLOG:
 		return perf_num(arg, 1, 65536, &o->cmdlog) ? perf_bad("--cmdlog must be 1..65536 commands", arg) : 0;
 	case OPT_IRQ:
-		o->irq = true;
+		o->mode = PERF_MODE_IRQ;
+		return 0;
+	case OPT_POLL:
+		o->mode = PERF_MODE_POLL;
 		return 0;
 	case OPT_NO_SHADOW:
 		o->shadow = PERF_SHADOW_OFF;
@@ -1288,6 +1326,7 @@ int cmd_perf(int argc, char **argv)
 		free(j);
 		return ret < 0 ? CLI_EXIT_OK : ret;
 	}
+	j->o.irq = perf_use_irq(&j->o);
 	ret = perf_open(j);
 	if (ret)
 		goto free_job;

@@ -71,6 +71,14 @@ done
 _err=$("$VFN" perf sim:nil=1 --shadow-doorbells maybe 2>&1 >/dev/null)
 t_eq "perf --shadow-doorbells maybe: exit status 2" 2 "$?"
 t_match "perf --shadow-doorbells maybe: one line" "^vfn: --shadow-doorbells must be auto, on or off: 'maybe'" "$_err"
+# Mode: polled by default on the simulator even at QD 32 (auto interrupts are for QEMU's controller);
+# --irq and --poll as asked, the last one given wins.
+for _p in ":poll" "--irq:irq" "--poll:poll" "--poll --irq:irq"; do
+	# shellcheck disable=SC2086 # the options are whitespace-separated
+	t_capture "$VFN" perf sim:nil=1 -q 32 -t 1 ${_p%%:*} -o json
+	t_eq "perf -q 32 ${_p%%:*}: exit status" 0 "$T_RC"
+	t_eq "perf -q 32 ${_p%%:*}: mode ${_p#*:}" "${_p#*:}" "$(json_field mode "$T_OUT")"
+done
 # --no-latency: I/Os counted, no latency recorded.
 t_capture "$VFN" perf sim:nil=1 -q 8 -t 1 --no-latency -o json
 t_eq "perf --no-latency: exit status" 0 "$T_RC"
