@@ -27,6 +27,13 @@ opt_cost=1
 opt_keep_raw=
 opt_sched=
 opt_qemu_args=()
+opt_nvme_opts=
+opt_rounds=3
+opt_vs_runtime=5
+opt_vs_warmup=1
+opt_libvfn_only=0
+opt_cost_only=0
+libvfn_build=${LIBVFN_BUILD:-}
 sim_uri=${VFN_BENCH_SIM:-sim:nil=1}
 io_timeout=5
 tmp=
@@ -53,10 +60,25 @@ Options:
   --no-cost         skip the callgrind driver-cost section
   --keep-raw FILE   save the guest's raw output (fio JSON) to FILE
   --qemu-arg ARG    extra QEMU argument, passed to vm.sh (repeatable)
+  --nvme-opts OPTS  extra QEMU nvme device options, e.g. ioeventfd=on
+                    (passed to vm.sh; every boot)
+  --rounds N        libvfn alternation: rounds at each QD (default: 3)
+  --vs-runtime SEC  libvfn alternation: measured seconds per run (default: 5)
+  --vs-warmup SEC   libvfn alternation: warm-up seconds per run (default: 1)
+  --libvfn-only     only the libvfn alternation boot (no fio boot, no
+                    driver cost section)
+  --cost-only       only the driver cost section (no boot)
   -h, --help        show this help
 
 Environment: VFN_BENCH_SIM (default sim:nil=1), VFN_BENCH_PERF_ARGS (extra
 \`vfn perf\` arguments), VFN_CACHE (vm.sh's cache).
+LIBVFN_BUILD=DIR: a meson build dir of libvfn (SamsungDS/libvfn, built with
+-Dlibnvme=enabled); one more boot (controller on vfio-pci) alternates its
+examples/perf with \`vfn perf\`, --rounds times at QD1 and QD32, and
+prints each run, the medians and the ratios.  Without it the report says
+"libvfn: not measured".  VFN_BENCH_VARIANTS="NAME=ARGS;..." adds \`vfn perf\`
+runs with other arguments to every round of that boot (see
+scripts/bench-libvfn-guest.sh).
 EOF
 }
 
@@ -78,6 +100,12 @@ parse_args() {
 		--no-cost) opt_cost=0 ;;
 		--keep-raw) opt_keep_raw=${2:?}; shift ;;
 		--qemu-arg) opt_qemu_args+=("${2:?}"); shift ;;
+		--nvme-opts) opt_nvme_opts=${2:?}; shift ;;
+		--rounds) opt_rounds=${2:?}; shift ;;
+		--vs-runtime) opt_vs_runtime=${2:?}; shift ;;
+		--vs-warmup) opt_vs_warmup=${2:?}; shift ;;
+		--libvfn-only) opt_libvfn_only=1 ;;
+		--cost-only) opt_cost_only=1 ;;
 		-h | --help) usage; exit 0 ;;
 		*) printf '%s: unknown option %s\n' "$PROG" "$1" >&2; usage >&2; exit 2 ;;
 		esac
@@ -88,6 +116,16 @@ parse_args() {
 	fi
 	[[ $opt_runtime =~ ^[1-9][0-9]*$ ]] || die "--runtime: not a positive integer: $opt_runtime" 2
 	[[ $opt_ramp =~ ^[0-9]+$ ]] || die "--ramp: not an integer: $opt_ramp" 2
+	[[ $opt_rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds: not a positive integer: $opt_rounds" 2
+	[[ $opt_vs_runtime =~ ^[1-9][0-9]*$ ]] || die "--vs-runtime: not a positive integer: $opt_vs_runtime" 2
+	[[ $opt_vs_warmup =~ ^[0-9]+$ ]] || die "--vs-warmup: not an integer: $opt_vs_warmup" 2
+	if [[ -n $libvfn_build ]]; then
+		libvfn_build=$(realpath "$libvfn_build")
+		[[ -x $libvfn_build/examples/perf ]] ||
+			die "LIBVFN_BUILD=$libvfn_build has no examples/perf (build libvfn with -Dlibnvme=enabled)" 2
+	elif ((opt_libvfn_only)); then
+		die "--libvfn-only needs LIBVFN_BUILD=DIR" 2
+	fi
 }
 
 check_tools() {
@@ -107,6 +145,7 @@ run_guest() { # OUT [GUEST-ARGS...]
 	limit=$((60 + jobs * (opt_runtime + opt_ramp + 3) + 2 * 4 * io_timeout))
 	for a in "${opt_qemu_args[@]}"; do qa+=(--qemu-arg "$a"); done
 	[[ -z $opt_sched ]] || ga=(-s "$opt_sched")
+	[[ -z $opt_nvme_opts ]] || qa+=(--nvme-opts "$opt_nvme_opts")
 	"$SCRIPT_DIR/vm.sh" --build "$opt_build" --null \
 		--ns-opts logical_block_size=4096,physical_block_size=4096 \
 		--bind nvme --modparam "nvme_core:io_timeout=$io_timeout" \
@@ -439,38 +478,342 @@ count_trace() { # TRACE
 	}' "$1"
 }
 
+# ---------------------------------------------------------------------------
+# Same boot as libvfn (LIBVFN_BUILD)
+
+# Boots a guest with the controller on vfio-pci and runs
+# bench-libvfn-guest.sh, which alternates libvfn's examples/perf and
+# `vfn perf`; the guest's output goes to $1, the host's load average,
+# sampled every 5 s during the boot, to $2.
+run_libvfn_guest() { # OUT LOADLOG
+	local out=$1 loadlog=$2 qa=() limit sampler monitor qemu_name rc=0 nvar=0 v
+	IFS=';' read -r -a v <<<"${VFN_BENCH_VARIANTS:-}"
+	nvar=${#v[@]}
+	limit=$((120 + opt_rounds * 2 * (2 + nvar) * (opt_vs_runtime + opt_vs_warmup + 10)))
+	for a in "${opt_qemu_args[@]}"; do qa+=(--qemu-arg "$a"); done
+	[[ -z $opt_nvme_opts ]] || qa+=(--nvme-opts "$opt_nvme_opts")
+	# The guest gets it as /vfn/bin/libvfn-perf; vm.sh resolves its
+	# libraries with ldd, which finds libvfn.so in the build's src/.
+	ln -sf "$libvfn_build/examples/perf" "$tmp/libvfn-perf"
+	(while :; do
+		printf '%s %s\n' "$(date -u +%H:%M:%S)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+		sleep 5
+	done) >"$loadlog" &
+	sampler=$!
+	qemu_name=vfnbench-$$-$RANDOM
+	qa+=(--qemu-arg -name --qemu-arg "guest=$qemu_name,debug-threads=on")
+	: >"$out"
+	qemu_monitor "$out" "$qemu_name" "$tmp/qemu-cpu.log" &
+	monitor=$!
+	LD_LIBRARY_PATH=$libvfn_build/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+		"$SCRIPT_DIR/vm.sh" --build "$opt_build" --null \
+		--ns-opts logical_block_size=4096,physical_block_size=4096 \
+		--bind vfio --add "$tmp/libvfn-perf" --add "$SCRIPT_DIR/bench-libvfn-guest.sh" \
+		--timeout "$limit" "${qa[@]}" -- \
+		bench-libvfn-guest.sh -t "$opt_vs_runtime" -w "$opt_vs_warmup" -r "$opt_rounds" >"$out" || rc=$?
+	kill "$sampler" 2>/dev/null || true
+	wait "$sampler" 2>/dev/null || true
+	kill "$monitor" 2>/dev/null || true
+	wait "$monitor" 2>/dev/null || true
+	return "$rc"
+}
+
+# Follows the guest output $1 while the boot runs and, at each run's begin
+# and end marker, samples the CPU time of the QEMU process named $2
+# (-name NAME,debug-threads=on): its main loop thread (the emulated
+# controller) and its vCPU thread.  Prints one line per run to $3:
+#   ENGINE QD ROUND WALL_S MAIN_CPU_S VCPU_CPU_S
+qemu_monitor() { # OUT NAME LOG
+	python3 - "$@" <<'PY'
+import os, sys, time
+out, name, log = sys.argv[1:4]
+hz = os.sysconf("SC_CLK_TCK")
+
+def find():
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            argv = open("/proc/%s/cmdline" % p, "rb").read().split(b"\0")
+            # vm.sh's own command line has the name too: the QEMU process only
+            if os.path.basename(argv[0]).startswith(b"qemu-system") and \
+                    ("guest=%s,debug-threads=on" % name).encode() in argv:
+                return p
+        except OSError:
+            pass
+    return None
+
+def sample(pid):
+    main = vcpu = 0
+    try:
+        for t in os.listdir("/proc/%s/task" % pid):
+            st = open("/proc/%s/task/%s/stat" % (pid, t)).read()
+            comm = st[st.index("(") + 1:st.rindex(")")]
+            f = st[st.rindex(")") + 2:].split()
+            ticks = int(f[11]) + int(f[12])
+            if t == pid:
+                main = ticks
+            elif comm.startswith("CPU "):
+                vcpu += ticks
+    except OSError:
+        return None
+    return time.monotonic(), main / hz, vcpu / hz
+
+pid, pos, begin = None, 0, {}
+with open(log, "w") as lg:
+    while True:
+        if pid is None:
+            pid = find()
+        try:
+            with open(out) as f:
+                f.seek(pos)
+                data = f.read()
+                # only whole lines
+                cut = data.rfind("\n") + 1
+                pos += len(data[:cut].encode())
+                lines = data[:cut].splitlines()
+        except OSError:
+            lines = []
+        for l in lines:
+            w = l.split()
+            if len(w) >= 5 and w[0] == "@@BENCH" and w[1] in ("begin", "end") and pid:
+                s = sample(pid)
+                key = tuple(w[2:5])
+                if s and w[1] == "begin":
+                    begin[key] = s
+                elif s and key in begin:
+                    b = begin.pop(key)
+                    lg.write("%s %s %s %.3f %.2f %.2f\n" % (key + (s[0] - b[0], s[1] - b[1], s[2] - b[2])))
+                    lg.flush()
+        if pid and not os.path.exists("/proc/%s" % pid):
+            break
+        time.sleep(0.05)
+PY
+}
+
+# The libvfn's build type (meson), for the report.
+libvfn_buildtype() {
+	python3 - "$libvfn_build/meson-info/intro-buildoptions.json" <<'PY' 2>/dev/null || echo "?"
+import json, sys
+o = {x["name"]: x["value"] for x in json.load(open(sys.argv[1]))}
+print("%s, -O%s" % (o.get("buildtype", "?"), o.get("optimization", "?")))
+PY
+}
+
+# Prints the markdown report of the alternation boot: each run, then the
+# medians and ratios.  RAW: the guest output; LOADLOG: host load samples.
+report_libvfn() { # RAW LOADLOG CPULOG
+	python3 - "$@" <<'PY'
+import json, re, statistics, sys, time
+
+def parse(path):
+    info, runs, cur, buf = {}, [], None, []
+    for line in open(path, errors="replace"):
+        line = line.rstrip("\n")
+        m = re.match(r"@@BENCH (\S+) ?(.*)", line)
+        if not m:
+            if cur:
+                buf.append(line)
+            continue
+        kind, rest = m.groups()
+        if kind == "info":
+            k, _, v = rest.partition(" ")
+            info[k] = v
+        elif kind == "begin":
+            cur, buf = rest.split()[:3], []
+        elif kind == "end" and cur:
+            eng, qd, rnd = cur
+            runs.append(dict(engine=eng, qd=int(qd), round=int(rnd), **result(eng, "\n".join(buf))))
+            cur = None
+    return info, runs
+
+def first_json(text):
+    for m in re.finditer(r"^\{", text, re.M):
+        try:
+            return json.JSONDecoder().raw_decode(text[m.start():])[0]
+        except ValueError:
+            continue
+    raise ValueError("no JSON in the output")
+
+def result(engine, text):
+    try:
+        if engine == "libvfn":
+            # "iops mbps lavg lmin lmax" then the values (latency in µs)
+            lines = [l.split() for l in text.replace("\r", "\n").splitlines()]
+            for i, l in enumerate(lines):
+                if l[:1] == ["iops"] and i + 1 < len(lines) and len(lines[i + 1]) == 5:
+                    iops, _, lavg, lmin, lmax = map(float, lines[i + 1])
+                    return {"iops": iops, "avg": lavg * 1e3, "min": lmin * 1e3, "max": lmax * 1e3}
+            raise ValueError("no result table")
+        j = first_json(text)
+        if j.get("errors"):
+            raise ValueError("%d errors" % j["errors"])
+        lat = j["lat_ns"]
+        subs = j.get("submissions") or 0
+        r = {"iops": j["iops"], "avg": lat["avg"], "min": lat["min"], "max": lat["max"],
+             "p50": lat["p50"], "p99": lat["p99"], "p99.9": lat["p99.9"]}
+        if subs:
+            r["sqdb"] = j.get("sq_mmio_doorbells", 0) / subs
+            r["cqdb"] = j.get("cq_mmio_doorbells", 0) / subs
+        return r
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        lines = [l for l in text.splitlines() if l.strip()]
+        return {"na": "failed: %s%s" % (e, (" (" + lines[-1][:60] + ")") if lines else "")}
+
+def us(ns):
+    return "%.1f" % (ns / 1000.0) if ns is not None else ""
+
+def loads(path):
+    s = [l.split() for l in open(path) if l.strip()]
+    if not s:
+        return "?"
+    one = [float(x[1]) for x in s]
+    return "1-min load average %.2f–%.2f over %d samples (%s–%s UTC; first sample %s)" % (
+        min(one), max(one), len(s), s[0][0], s[-1][0], " ".join(s[0][1:]))
+
+def cpu(path, runs):
+    try:
+        for l in open(path):
+            e, qd, rnd, wall, main, vcpu = l.split()
+            for r in runs:
+                if (r["engine"], r["qd"], r["round"]) == (e, int(qd), int(rnd)) and float(wall) > 0:
+                    r["main%"] = 100 * float(main) / float(wall)
+                    r["vcpu%"] = 100 * float(vcpu) / float(wall)
+                    if r.get("iops"):
+                        r["mainus"] = 1e6 * float(main) / float(wall) / r["iops"]
+    except OSError:
+        pass
+
+def pct(r, k):
+    return "%.0f" % r[k] if k in r else ""
+
+def main():
+    info, runs = parse(sys.argv[1])
+    cpu(sys.argv[3], runs)
+    out = ["Same boot as libvfn — date: %s. Guest kernel %s, %s vCPU, QEMU %s (TCG), nvme null-co 1 GiB, 4096-byte LBAs%s, controller on vfio-pci; 4 KiB random reads, %s s runs after a %s s warm-up (both tools), %s rounds, the order of the two tools flipped every round."
+           % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), info.get("kernel", "?"), info.get("cpus", "?"),
+              QEMU, NVME_OPTS, info.get("runtime", "?"), info.get("warmup", "?"), info.get("rounds", "?")),
+           "Host: %s CPUs, %s." % (HOST_CPUS, loads(sys.argv[2])),
+           "libvfn: %s, examples/perf (%s)%s; vfn perf: polled, %s."
+           % (LIBVFN_REV, LIBVFN_TYPE, ", latency average/min/max only", VFN_ARGS),
+           "", "Each run (latency in µs; vfn perf's p50/p99/p99.9 from its histogram; libvfn perf prints avg/min/max only; doorbells: MMIO writes per command):", "",
+           "QEMU's threads over the whole run (start-up and warm-up included; from /proc, -name debug-threads=on): main loop % and vCPU % busy, main-loop CPU µs per I/O (main-loop busy / IOPS).", "",
+           "| round | QD | engine | IOPS | avg | min | max | p50 | p99 | p99.9 | SQ / CQ doorbells | main loop % | vCPU % | main µs/IO |",
+           "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
+    for r in runs:
+        if "na" in r:
+            out.append("| %d | %d | %s | n/a (%s) | | | | | | | | | | |" % (r["round"], r["qd"], r["engine"], r["na"]))
+            continue
+        db = "%.3f / %.3f" % (r["sqdb"], r["cqdb"]) if "sqdb" in r else ""
+        out.append("| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["round"], r["qd"], r["engine"], format(round(r["iops"]), ","), us(r["avg"]), us(r["min"]),
+            us(r["max"]), us(r.get("p50")), us(r.get("p99")), us(r.get("p99.9")), db,
+            pct(r, "main%"), pct(r, "vcpu%"), "%.2f" % r["mainus"] if "mainus" in r else ""))
+    out += ["", "Medians over the rounds (ratio: median IOPS / libvfn's median IOPS; per-round ratios in brackets):", "",
+            "| QD | engine | runs | median IOPS | ratio vs libvfn | median avg µs | median p50 µs | median p99 µs | median p99.9 µs | median main µs/IO | median vCPU % |",
+            "| ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    engines = []
+    for r in runs:
+        if r["engine"] not in engines:
+            engines.append(r["engine"])
+    for qd in sorted({r["qd"] for r in runs}):
+        ok = lambda e: [r for r in runs if r["qd"] == qd and r["engine"] == e and "na" not in r]
+        base = ok("libvfn")
+        bmed = statistics.median([r["iops"] for r in base]) if base else None
+        for e in engines:
+            rs = ok(e)
+            if not rs:
+                out.append("| %d | %s | 0 | n/a | | | | | | | |" % (qd, e))
+                continue
+            med = statistics.median([r["iops"] for r in rs])
+            ratio = ""
+            if bmed and e != "libvfn":
+                per = []
+                for r in rs:
+                    b = [x for x in base if x["round"] == r["round"]]
+                    if b and b[0]["iops"]:
+                        per.append("%.2f" % (r["iops"] / b[0]["iops"]))
+                ratio = "**%.2fx** [%s]" % (med / bmed, " ".join(per))
+            m = lambda k: us(statistics.median([r[k] for r in rs])) if all(k in r for r in rs) else ""
+            c = lambda k, f: f % statistics.median([r[k] for r in rs]) if all(k in r for r in rs) else ""
+            out.append("| %d | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                qd, e, len(rs), format(round(med), ","), ratio, m("avg"), m("p50"), m("p99"), m("p99.9"),
+                c("mainus", "%.2f"), c("vcpu%", "%.0f")))
+    print("\n".join(out))
+
+QEMU = "@QEMU@"
+HOST_CPUS = "@CPUS@"
+NVME_OPTS = "@NVMEOPTS@"
+LIBVFN_REV = "@LIBVFNREV@"
+LIBVFN_TYPE = "@LIBVFNTYPE@"
+VFN_ARGS = "@VFNARGS@"
+main()
+PY
+}
+
+# The alternation boot and its report, or "libvfn: not measured".
+libvfn_section() {
+	local raw=$tmp/libvfn.out loadlog=$tmp/load.log rc=0 rev nvopts="" vargs
+	if [[ -z $libvfn_build ]]; then
+		printf '\nlibvfn: not measured (set LIBVFN_BUILD=DIR to a libvfn build; see docs/benchmarks.md).\n'
+		return 0
+	fi
+	run_libvfn_guest "$raw" "$loadlog" || rc=$?
+	[[ -z $opt_keep_raw ]] || cp "$raw" "$opt_keep_raw.libvfn"
+	if ((rc != 0)); then
+		echo "$PROG: the libvfn guest run failed (vm.sh exit status $rc); its output:" >&2
+		tail -n 20 "$raw" >&2
+		return 1
+	fi
+	rev=$(git -C "$libvfn_build/.." describe --always --dirty 2>/dev/null || echo "?")
+	[[ -z $opt_nvme_opts ]] || nvopts=", nvme $opt_nvme_opts"
+	vargs="defaults${VFN_BENCH_PERF_ARGS:+ + $VFN_BENCH_PERF_ARGS}${VFN_BENCH_VARIANTS:+; variants $VFN_BENCH_VARIANTS}"
+	printf '\n'
+	report_libvfn "$raw" "$loadlog" "$tmp/qemu-cpu.log" | sed -e "s/@QEMU@/$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')/" \
+		-e "s/@CPUS@/$(nproc)/" -e "s|@NVMEOPTS@|$nvopts|" -e "s/@LIBVFNREV@/$rev/" \
+		-e "s/@LIBVFNTYPE@/$(libvfn_buildtype)/" -e "s|@VFNARGS@|${vargs//|/\\|}|"
+}
+
 main() {
 	local raw qemu_ver host_load rc=0 mmio_args=() md
 	parse_args "$@"
+	if ((opt_cost_only)); then
+		cost_section
+		return
+	fi
 	check_tools
 	tmp=$(mktemp -d /tmp/vfn-bench.XXXXXX)
 	trap 'rm -rf "$tmp"' EXIT
 	raw=$tmp/guest.out
 	qemu_ver=$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')
 	host_load=$(cut -d' ' -f1-3 /proc/loadavg)
+	: >"$tmp/report.md"
 
 	extra_vm_args=()
-	run_guest "$raw" || rc=$?
-	[[ -z $opt_keep_raw ]] || cp "$raw" "$opt_keep_raw"
-	if ((rc != 0)); then
-		echo "$PROG: the guest run failed (vm.sh exit status $rc); its output:" >&2
-		tail -n 20 "$raw" >&2
-		exit 1
-	fi
-	if ((opt_mmio)); then
-		extra_vm_args=(--qemu-arg -trace --qemu-arg 'pci_nvme_mmio_*'
-			--qemu-arg -trace --qemu-arg 'pci_nvme_irq_msix'
-			--qemu-arg -D --qemu-arg "$tmp/trace.log")
-		opt_runtime=3 opt_ramp=0
-		run_guest "$tmp/mmio.out" -m || die "the MMIO-count guest run failed"
-		count_trace "$tmp/trace.log" >"$tmp/mmio.counts"
-		rm -f "$tmp/trace.log"
-		mmio_args=("$tmp/mmio.counts" "$tmp/mmio.out")
-	fi
+	if ((!opt_libvfn_only)); then
+		run_guest "$raw" || rc=$?
+		[[ -z $opt_keep_raw ]] || cp "$raw" "$opt_keep_raw"
+		if ((rc != 0)); then
+			echo "$PROG: the guest run failed (vm.sh exit status $rc); its output:" >&2
+			tail -n 20 "$raw" >&2
+			exit 1
+		fi
+		if ((opt_mmio)); then
+			extra_vm_args=(--qemu-arg -trace --qemu-arg 'pci_nvme_mmio_*'
+				--qemu-arg -trace --qemu-arg 'pci_nvme_irq_msix'
+				--qemu-arg -D --qemu-arg "$tmp/trace.log")
+			opt_runtime=3 opt_ramp=0
+			run_guest "$tmp/mmio.out" -m || die "the MMIO-count guest run failed"
+			count_trace "$tmp/trace.log" >"$tmp/mmio.counts"
+			rm -f "$tmp/trace.log"
+			mmio_args=("$tmp/mmio.counts" "$tmp/mmio.out")
+		fi
 
-	report "$raw" "${mmio_args[@]}" |
-		sed -e "s/@QEMU@/$qemu_ver/" -e "s/@CPUS@/$(nproc)/" -e "s/@LOAD@/$host_load/" >"$tmp/report.md"
-	if ((opt_cost)); then
+		report "$raw" "${mmio_args[@]}" |
+			sed -e "s/@QEMU@/$qemu_ver/" -e "s/@CPUS@/$(nproc)/" -e "s/@LOAD@/$host_load/" >"$tmp/report.md"
+	fi
+	libvfn_section >>"$tmp/report.md" || rc=1
+	if ((opt_cost && !opt_libvfn_only)); then
 		cost_section >>"$tmp/report.md"
 	fi
 	md=$(cat "$tmp/report.md")
@@ -478,6 +821,7 @@ main() {
 	if [[ -n $opt_md ]]; then
 		printf '%s\n' "$md" >"$opt_md"
 	fi
+	return "$rc"
 }
 
 main "$@"; exit

@@ -44,12 +44,15 @@
 #include "perf.h"
 #include "verify.h"
 
-#define PERF_USAGE                                                                                          \
-	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]" \
-	" [--warmup SEC] [-n NSID] [--irq] [--batch N] [--no-shadow-doorbells] [--clock tsc|monotonic]"     \
-	" [--count-driver] [--map-per-io] [--cmdlog N] [--verify] [-o normal|json]"
+#define PERF_USAGE                                                                                                      \
+	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]"             \
+	" [--warmup SEC] [-n NSID] [--irq|--poll] [--batch N] [--shadow-doorbells auto|on|off] [--no-shadow-doorbells]" \
+	" [--clock tsc|monotonic]"                                                                                      \
+	" [--cq-head lazy|reap] [--no-latency] [--count-driver] [--map-per-io] [--cmdlog N] [--verify]"                 \
+	" [-o normal|json]"
 #define PERF_DRAIN_NS 10000000000ull /* in-flight commands must complete within 10 s after the run */
 #define PERF_IDLE_CHECK 1024u	     /* empty polls between clock reads */
+#define PERF_NOLAT_CHECK 64u	     /* --no-latency: reaping passes between clock reads */
 
 enum perf_rw {
 	PERF_RANDREAD,
@@ -61,6 +64,18 @@ enum perf_rw {
 
 static const char *const perf_rw_names[] = { "randread", "randwrite", "read", "write", "randrw" };
 
+enum perf_mode {
+	PERF_MODE_AUTO, /* interrupts at QD >= PERF_AUTO_IRQ_QD on QEMU's controller, else polling */
+	PERF_MODE_POLL,
+	PERF_MODE_IRQ
+};
+
+enum perf_shadow {
+	PERF_SHADOW_AUTO,
+	PERF_SHADOW_ON,
+	PERF_SHADOW_OFF
+};
+
 struct perf_opts {
 	const char *dev;
 	enum perf_rw rw;
@@ -71,15 +86,18 @@ struct perf_opts {
 	uint32_t time_s;
 	uint32_t warmup_s;
 	uint32_t nsid;
-	uint32_t batch;	 /* completions reaped at most before resubmitting; 0: all */
-	uint32_t cmdlog; /* commands each queue's log keeps, dumped at exit; 0: off */
-	bool irq;
-	bool no_shadow;
+	uint32_t batch;		 /* completions reaped at most before resubmitting; 0: all */
+	uint32_t cmdlog;	 /* commands each queue's log keeps, dumped at exit; 0: off */
+	bool irq;		 /* resolved from @mode at open */
+	enum perf_mode mode;	 /* --poll, --irq, or auto */
+	enum perf_shadow shadow; /* shadow doorbells: auto (by controller), on, off */
 	bool tsc;
 	bool nsid_given;   /* -n on the command line */
 	bool count_driver; /* callgrind collects only in the driver's calls */
 	bool map_per_io;   /* vfn_rq_map_iova() per command, not once per slot */
 	bool verify;	   /* pattern in every write, every read checked */
+	bool cq_head_reap; /* --cq-head reap: CQ head doorbell after every reap that consumed something */
+	bool no_latency;   /* --no-latency: no clock reads per batch, no histogram */
 	enum out_fmt fmt;
 };
 
@@ -376,7 +394,8 @@ static inline void perf_complete(struct perf_slot *s, uint16_t status, int err)
 	if (vfn_unlikely(j->o.verify))
 		perf_verify_done(s, !(status & 0x7ff) && !err);
 	if (j->measuring) {
-		hist_add(&j->hist, j->now - s->t_submit);
+		if (!j->o.no_latency)
+			hist_add(&j->hist, j->now - s->t_submit);
 		j->ios++;
 	}
 	if (!j->stopping)
@@ -411,9 +430,17 @@ static inline int perf_reap(struct perf_queue *q)
 		return vfn_dev_poll(q->dq, q->job->o.batch);
 	if (!vfn_cq_peek(&q->qp->cq))
 		return 0;
-	q->job->now = perf_clock(q->job);
+	if (!q->job->o.no_latency)
+		q->job->now = perf_clock(q->job);
 	perf_cg_toggle(q->job);
 	n = vfn_nvme_qpair_reap(q->qp, (int)q->job->o.batch);
+	/*
+	 * --cq-head reap: report the head after every reap, as a driver with
+	 * interrupts does, instead of the pair's lazy policy (once the CQ
+	 * could fill).
+	 */
+	if (q->job->o.cq_head_reap && q->qp->cq.unreported)
+		vfn_cq_ring(&q->qp->cq);
 	perf_cg_toggle(q->job);
 	return n;
 }
@@ -442,7 +469,7 @@ static int perf_pass(struct perf_job *j, int *reaped)
 		struct perf_queue *q = &j->queues[i];
 
 		if (q->nr_ready) {
-			ret = perf_submit(q, perf_clock(j));
+			ret = perf_submit(q, j->o.no_latency ? 0 : perf_clock(j));
 			if (ret)
 				return ret;
 		}
@@ -503,7 +530,11 @@ static int perf_loop(struct perf_job *j)
 		if (ret)
 			return ret;
 		if (reaped) {
-			now = j->now;
+			/* --no-latency: the clock is read for the deadlines only. */
+			if (!j->o.no_latency)
+				now = j->now;
+			else if (++idle % PERF_NOLAT_CHECK == 0)
+				now = perf_clock(j);
 		} else if (j->o.irq) {
 			perf_wait_irq(j, j->stopping ? 100 : 10);
 			now = perf_clock(j);
@@ -689,9 +720,10 @@ static int perf_limits_kernel(struct perf_job *j, struct perf_limits *l)
 	if (j->o.nsid_given && j->o.nsid != i->nsid)
 		return errmsg("%s is namespace %u; drop -n %u or use that namespace's node", j->o.dev, i->nsid,
 			      j->o.nsid);
-	if (j->o.irq || j->o.no_shadow || j->o.count_driver || j->o.map_per_io || j->o.cmdlog)
+	if (j->o.mode != PERF_MODE_AUTO || j->o.shadow != PERF_SHADOW_AUTO || j->o.count_driver || j->o.map_per_io ||
+	    j->o.cmdlog || j->o.cq_head_reap)
 		return errmsg(
-			"--irq, --no-shadow-doorbells, --count-driver, --map-per-io and --cmdlog are for vfio and sim queues; the kernel"
+			"--irq, --poll, --[no-]shadow-doorbells, --count-driver, --map-per-io, --cmdlog and --cq-head are for vfio and sim queues; the kernel"
 			" driver owns the"
 			" queues of %s",
 			j->o.dev);
@@ -779,10 +811,58 @@ static uint32_t perf_admin_log_entries(const struct perf_opts *o)
 	return n > 65536 ? 65536 : (uint32_t)n;
 }
 
+/* QEMU's emulated NVMe controller: PCI vendor Red Hat, device 0x0010. */
+#define PERF_QEMU_NVME_VENDOR 0x1b36
+#define PERF_QEMU_NVME_DEVICE 0x0010
+/* Auto mode: the queue depth from which QEMU's controller is driven with interrupts. */
+#define PERF_AUTO_IRQ_QD 8u
+
+/* Whether DEVICE is QEMU's emulated NVMe controller (by its PCI IDs). */
+static bool perf_is_qemu(const struct perf_opts *o)
+{
+	struct vfn_pci_func f;
+
+	if (cli_is_sim(o->dev) || cli_is_path(o->dev) || vfn_pci_get_func(o->dev, &f))
+		return false;
+	return f.vendor == PERF_QEMU_NVME_VENDOR && f.device == PERF_QEMU_NVME_DEVICE;
+}
+
+/*
+ * Whether to wait on interrupts.  Auto: yes against QEMU's emulated
+ * controller from QD PERF_AUTO_IRQ_QD on.  Its emulation runs on the same
+ * host CPUs as the guest's vCPU: a vCPU that spins on the CQ takes CPU time
+ * from QEMU's main loop, which is what limits IOPS at depth, while a vCPU
+ * that waits for the interrupt halts (one interrupt per batch).  At QD1 the
+ * interrupt's latency costs more than it frees (docs/perf.md).  Everything
+ * else is polled.
+ */
+static bool perf_use_irq(const struct perf_opts *o)
+{
+	if (o->mode != PERF_MODE_AUTO)
+		return o->mode == PERF_MODE_IRQ;
+	return o->qd >= PERF_AUTO_IRQ_QD && perf_is_qemu(o);
+}
+
+/*
+ * Whether to open the controller without shadow doorbells.  Auto: off
+ * against QEMU's emulated controller, which moves its EventIdx to the
+ * value it has just read, so a host that waits for completions before
+ * submitting again writes the MMIO doorbell as often as without them,
+ * while QEMU DMAs the shadow doorbell and EventIdx (through the emulated
+ * IOMMU) for every command and completion (docs/perf.md measures it);
+ * on for every other controller (the simulator keeps EventIdx behind).
+ */
+static bool perf_no_shadow(const struct perf_opts *o)
+{
+	if (o->shadow != PERF_SHADOW_AUTO)
+		return o->shadow == PERF_SHADOW_OFF;
+	return perf_is_qemu(o);
+}
+
 /* Opens DEVICE through the device handle: vfio, sim or the kernel driver. */
 static int perf_open(struct perf_job *j)
 {
-	struct vfn_nvme_ctrl_opts co = { .no_shadow_doorbells = j->o.no_shadow,
+	struct vfn_nvme_ctrl_opts co = { .no_shadow_doorbells = perf_no_shadow(&j->o),
 					 .admin_log_entries = perf_admin_log_entries(&j->o) };
 	struct vfn_dev_opts o = { .ctrl_opts = &co };
 	int ret = cli_dev_open(j->o.dev, &o, &j->dev);
@@ -926,13 +1006,17 @@ static void perf_print_normal(const struct perf_job *j, const struct perf_result
 enum {
 	OPT_WARMUP = 256,
 	OPT_IRQ,
+	OPT_POLL,
 	OPT_NO_SHADOW,
+	OPT_SHADOW,
 	OPT_CLOCK,
 	OPT_BATCH,
 	OPT_COUNT_DRIVER,
 	OPT_MAP_PER_IO,
 	OPT_CMDLOG,
-	OPT_VERIFY
+	OPT_VERIFY,
+	OPT_CQ_HEAD,
+	OPT_NO_LATENCY
 };
 
 static const struct option perf_longopts[] = {
@@ -945,13 +1029,17 @@ static const struct option perf_longopts[] = {
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "namespace-id", required_argument, NULL, 'n' },
 	{ "irq", no_argument, NULL, OPT_IRQ },
+	{ "poll", no_argument, NULL, OPT_POLL },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "no-shadow-doorbells", no_argument, NULL, OPT_NO_SHADOW },
+	{ "shadow-doorbells", required_argument, NULL, OPT_SHADOW },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "count-driver", no_argument, NULL, OPT_COUNT_DRIVER },
 	{ "map-per-io", no_argument, NULL, OPT_MAP_PER_IO },
 	{ "cmdlog", required_argument, NULL, OPT_CMDLOG },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "cq-head", required_argument, NULL, OPT_CQ_HEAD },
+	{ "no-latency", no_argument, NULL, OPT_NO_LATENCY },
 	{ "output-format", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -974,9 +1062,17 @@ static void perf_help(void)
 	       "      --warmup=SEC          run this long before measuring (default 0)\n"
 	       "  -n, --namespace-id=NSID   namespace (default: the node's on the kernel path, else 1)\n"
 	       "      --irq                 wait for completions on the queues' eventfds instead of polling\n"
+	       "      --poll                busy-poll the completion queues (default, except on QEMU's\n"
+	       "                            emulated controller 1b36:0010 at QD >= 8: --irq)\n"
 	       "      --batch=N             resubmit after at most N completions (default 0: all there are)\n"
-	       "      --no-shadow-doorbells always write the MMIO doorbells (no Doorbell Buffer Config)\n"
+	       "      --shadow-doorbells=WHEN Doorbell Buffer Config: auto (default: off on QEMU's\n"
+	       "                            emulated controller 1b36:0010, else on), on, or off\n"
+	       "      --no-shadow-doorbells always write the MMIO doorbells (--shadow-doorbells=off)\n"
 	       "      --clock=CLK           latency clock: tsc (default on x86) or monotonic\n"
+	       "      --cq-head=POLICY      CQ head doorbell of a polled queue: lazy (default: once the\n"
+	       "                            CQ could fill) or reap (after every reap)\n"
+	       "      --no-latency          no clock reads per batch and no latency histogram (measures\n"
+	       "                            what the latency bookkeeping costs)\n"
 	       "      --count-driver        under valgrind --tool=callgrind --collect-atstart=no, collect\n"
 	       "                            only inside the driver's calls (see docs/benchmarks.md)\n"
 	       "      --map-per-io          build each command's data pointer (vfn_rq_map_iova) instead of\n"
@@ -1057,10 +1153,13 @@ static int perf_opt(struct perf_opts *o, int c, const char *arg)
 	case OPT_CMDLOG:
 		return perf_num(arg, 1, 65536, &o->cmdlog) ? perf_bad("--cmdlog must be 1..65536 commands", arg) : 0;
 	case OPT_IRQ:
-		o->irq = true;
+		o->mode = PERF_MODE_IRQ;
+		return 0;
+	case OPT_POLL:
+		o->mode = PERF_MODE_POLL;
 		return 0;
 	case OPT_NO_SHADOW:
-		o->no_shadow = true;
+		o->shadow = PERF_SHADOW_OFF;
 		return 0;
 	case OPT_COUNT_DRIVER:
 		if (!PERF_HAVE_CALLGRIND)
@@ -1072,6 +1171,9 @@ static int perf_opt(struct perf_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_VERIFY:
 		o->verify = true;
+		return 0;
+	case OPT_NO_LATENCY:
+		o->no_latency = true;
 		return 0;
 	default:
 		return -1;
@@ -1092,6 +1194,21 @@ static int perf_opt_other(struct perf_opts *o, int c, const char *arg, char **ar
 			return 0;
 		}
 		return perf_bad("unknown clock (--clock)", arg);
+	case OPT_CQ_HEAD:
+		if (strcmp(arg, "lazy") && strcmp(arg, "reap"))
+			return perf_bad("unknown CQ head policy (--cq-head)", arg);
+		o->cq_head_reap = arg[0] == 'r';
+		return 0;
+	case OPT_SHADOW:
+		if (!strcmp(arg, "auto"))
+			o->shadow = PERF_SHADOW_AUTO;
+		else if (!strcmp(arg, "on"))
+			o->shadow = PERF_SHADOW_ON;
+		else if (!strcmp(arg, "off"))
+			o->shadow = PERF_SHADOW_OFF;
+		else
+			return perf_bad("--shadow-doorbells must be auto, on or off", arg);
+		return 0;
 	case 'o':
 		return out_parse_fmt(arg, &o->fmt) ? errmsg_bad_format(arg) : 0;
 	case 'v':
@@ -1213,6 +1330,7 @@ int cmd_perf(int argc, char **argv)
 		free(j);
 		return ret < 0 ? CLI_EXIT_OK : ret;
 	}
+	j->o.irq = perf_use_irq(&j->o);
 	ret = perf_open(j);
 	if (ret)
 		goto free_job;

@@ -44,6 +44,47 @@ t_eq "perf --map-per-io: exit status" 0 "$T_RC"
 t_match "perf --map-per-io: reports IOPS" '"iops": *[1-9]' "$T_OUT"
 t_match "perf --map-per-io: no errors" '"errors": *0[,}]' "$(printf '%s' "$T_OUT" | tr -d ' \n')"
 
+# --cq-head: with MMIO doorbells only, "reap" writes the CQ head after every
+# reap (at QD 4 at least once per 4 completions), "lazy" (the default) only
+# when the CQ could fill (256 entries: about once per 250).
+for _p in reap lazy; do
+	t_capture "$VFN" perf sim:nil=1 -q 4 -t 1 --no-shadow-doorbells --cq-head "$_p" -o json
+	t_eq "perf --cq-head $_p: exit status" 0 "$T_RC"
+	_c=$(json_field completions "$T_OUT")
+	_cq=$(json_field cq_mmio_doorbells "$T_OUT")
+	t_match "perf --cq-head $_p: completions" '^[1-9][0-9]*$' "$_c"
+	if [ "$_p" = reap ]; then
+		t_eq "perf --cq-head reap: a CQ head write per reap ($_cq for $_c)" 1 "$((${_cq:-0} * 4 >= ${_c:-1}))"
+	else
+		t_eq "perf --cq-head lazy: a CQ head write per lap ($_cq for $_c)" 1 "$((${_cq:-0} * 100 < ${_c:-1}))"
+	fi
+done
+_err=$("$VFN" perf sim:nil=1 --cq-head eager 2>&1 >/dev/null)
+t_eq "perf --cq-head eager: exit status 2" 2 "$?"
+t_match "perf --cq-head eager: one line" "^vfn: unknown CQ head policy \(--cq-head\): 'eager'" "$_err"
+# --shadow-doorbells: auto is on for the simulator (it keeps EventIdx behind); on, off as asked.
+for _p in auto:on on:on off:off; do
+	t_capture "$VFN" perf sim:nil=1 -q 4 -t 1 --shadow-doorbells "${_p%%:*}" -o json
+	t_eq "perf --shadow-doorbells ${_p%%:*}: exit status" 0 "$T_RC"
+	t_eq "perf --shadow-doorbells ${_p%%:*}: ${_p#*:}" "${_p#*:}" "$(json_field shadow_doorbells "$T_OUT")"
+done
+_err=$("$VFN" perf sim:nil=1 --shadow-doorbells maybe 2>&1 >/dev/null)
+t_eq "perf --shadow-doorbells maybe: exit status 2" 2 "$?"
+t_match "perf --shadow-doorbells maybe: one line" "^vfn: --shadow-doorbells must be auto, on or off: 'maybe'" "$_err"
+# Mode: polled by default on the simulator even at QD 32 (auto interrupts are for QEMU's controller);
+# --irq and --poll as asked, the last one given wins.
+for _p in ":poll" "--irq:irq" "--poll:poll" "--poll --irq:irq"; do
+	# shellcheck disable=SC2086 # the options are whitespace-separated
+	t_capture "$VFN" perf sim:nil=1 -q 32 -t 1 ${_p%%:*} -o json
+	t_eq "perf -q 32 ${_p%%:*}: exit status" 0 "$T_RC"
+	t_eq "perf -q 32 ${_p%%:*}: mode ${_p#*:}" "${_p#*:}" "$(json_field mode "$T_OUT")"
+done
+# --no-latency: I/Os counted, no latency recorded.
+t_capture "$VFN" perf sim:nil=1 -q 8 -t 1 --no-latency -o json
+t_eq "perf --no-latency: exit status" 0 "$T_RC"
+t_match "perf --no-latency: I/Os counted" '^[1-9][0-9]*$' "$(json_field ios "$T_OUT")"
+t_eq "perf --no-latency: no latency" "0 0 0" "$(json_field p50 "$T_OUT") $(json_field avg "$T_OUT") $(json_field max "$T_OUT")"
+
 # --verify: every write stamped, every read of a block this run wrote checked.
 # QD 32: a read must land on a block written in the same second, which at
 # QD 1 on a loaded machine (~150 IOPS under ASan at load 12) often fails to
