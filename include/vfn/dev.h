@@ -85,6 +85,13 @@ struct vfn_dev_info {
 	bool mset;	     /* FLBAS bit 4 (MSET): metadata at the end of each
 				block's data (an extended LBA); false: in a
 				separate buffer */
+	uint8_t pi_type;     /* DPS bits 2:0: end-to-end protection type 0 (none), 1, 2, 3 */
+	bool pi_first;	     /* DPS bit 3: the PI tuple is in the first bytes of
+				the metadata; false: in the last */
+	uint8_t pif;	     /* guard format (VFN_PI_PIF_*, vfn/pi.h) from the NVM
+				Identify Namespace's ELBAF when CTRATT.ELBAS is
+				set; else 0, the 16-bit guard */
+	uint32_t block_size; /* data + metadata bytes of one block (lba_size + ms) */
 	size_t max_xfer;     /* bytes one command may move; 0: no limit */
 	uint32_t max_queues; /* queues that may be open at once (vfn_dev_io() takes one on
 				VFIO/sim); 0: no limit */

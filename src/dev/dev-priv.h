@@ -69,6 +69,7 @@ struct vfn_dev {
 	uint32_t nr_queues;	      /* queues open */
 	struct vfn_dev_queue *queues; /* the open ones, torn down by vfn_dev_close() */
 	uint8_t mdts;		      /* Identify Controller MDTS, for the backend's max_xfer */
+	uint32_t ctratt;	      /* Identify Controller CTRATT (ELBAS: the guard format is reported) */
 	/* vfio, sim */
 	struct vfn_nvme_ctrl *ctrl;
 	struct vfn_iommu *iommu;	/* the controller's (a reference: it outlives the controller) */

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vfn/pi.h>
+
 #include "dev/dev-priv.h"
+#include "nvme/pi-priv.h"
 #include "support/log.h"
 
 #define DEV_WHY_LEN 160
@@ -68,10 +71,12 @@ static void dev_decode_ctrl(struct vfn_dev *dev, const uint8_t *id)
 	info->cntlid = get_le16(id + 78);
 	info->ver = get_le32(id + 80);
 	info->nn = get_le32(id + 516);
+	dev->ctratt = get_le32(id + VFN_PI_ID_CTRL_CTRATT);
 }
 
-/* Identify Namespace: NSZE, NCAP, NLBAF, FLBAS and the format in use. */
-static void dev_decode_ns(struct vfn_dev_info *info, const uint8_t *id)
+/* Identify Namespace: NSZE, NCAP, NLBAF, FLBAS and the format in use; PI
+ * from DPS and (@nvm, NVM Command Set Identify Namespace, may be NULL) ELBAF. */
+static void dev_decode_ns(struct vfn_dev_info *info, const uint8_t *id, const uint8_t *nvm)
 {
 	uint8_t flbas = id[26];
 	unsigned int idx = (flbas & 0xf) | (((flbas >> 5) & 3u) << 4);
@@ -84,6 +89,20 @@ static void dev_decode_ns(struct vfn_dev_info *info, const uint8_t *id)
 	info->ms = get_le16(lbaf);
 	info->mset = (flbas >> 4) & 1;
 	info->lba_size = lbaf[2] < 32 ? 1u << lbaf[2] : 0;
+	info->block_size = info->lba_size + info->ms;
+	vfn_pi_geometry(id, nvm, idx, &info->pi_type, &info->pi_first, &info->pif);
+}
+
+/* The NVM Command Set Identify Namespace into @nvm, if CTRATT.ELBAS says it is there. */
+static bool dev_get_nvm(struct vfn_dev *dev, uint32_t nsid, uint8_t *nvm)
+{
+	if (!(dev->ctratt & VFN_PI_CTRATT_ELBAS))
+		return false;
+	if (vfn_dev_identify(dev, VFN_PI_CNS_NS_NVM, nsid, nvm, NULL)) {
+		log_debug("%s: no NVM Command Set Identify Namespace %u: 16-bit guard", dev->info.name, nsid);
+		return false;
+	}
+	return true;
 }
 
 /* The namespace the geometry is of: the node's, the asked one, or the first active. */
@@ -137,7 +156,14 @@ static int dev_identify_all(struct vfn_dev *dev, const struct vfn_dev_opts *opts
 		log_err("%s: Identify Namespace %u failed: %s", dev->info.name, nsid, strerror(-ret));
 		goto free_id;
 	}
-	dev_decode_ns(&dev->info, id);
+	uint8_t *nvm = malloc(VFN_NVME_IDENTIFY_DATA_SIZE);
+
+	if (!nvm) {
+		ret = -ENOMEM;
+		goto free_id;
+	}
+	dev_decode_ns(&dev->info, id, dev_get_nvm(dev, nsid, nvm) ? nvm : NULL);
+	free(nvm);
 	if (!dev->info.nsze || !dev->info.lba_size) {
 		log_err("%s: namespace %u is not active", dev->info.name, nsid);
 		ret = -ENOENT;

@@ -5,7 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <vfn/pi.h>
+
 #include "nvme/ctrl-priv.h"
+#include "nvme/pi-priv.h"
 #include "nvme/prp.h"
 #include "support/log.h"
 
@@ -641,7 +644,7 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
-static int ns_decode(const uint8_t *id, uint32_t nsid, struct vfn_nvme_ns_info *info)
+static int ns_decode(const uint8_t *id, const uint8_t *nvm, uint32_t nsid, struct vfn_nvme_ns_info *info)
 {
 	uint8_t flbas = id[ID_NS_FLBAS];
 	/* FLBAS bits 3:0 are the low, bits 6:5 the high bits of the format index. */
@@ -663,7 +666,25 @@ static int ns_decode(const uint8_t *id, uint32_t nsid, struct vfn_nvme_ns_info *
 		.ms = vfn_nvme_id_le16(lbaf),
 		.mset = (flbas >> 4) & 1,
 	};
+	info->block_size = info->lba_size + info->ms;
+	vfn_pi_geometry(id, nvm, idx, &info->pi_type, &info->pi_first, &info->pif);
 	return 0;
+}
+
+/*
+ * The NVM Command Set Identify Namespace (CNS 05h, CSI 00h), whose ELBAF
+ * carry the guard format, into @nvm when CTRATT.ELBAS says it is there.
+ * Returns true if @nvm holds it; otherwise the 16-bit guard is implied.
+ */
+static bool ns_get_nvm(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, uint8_t *nvm)
+{
+	if (!(ctrl->info.ctratt & VFN_PI_CTRATT_ELBAS))
+		return false;
+	if (vfn_nvme_identify(ctrl, VFN_PI_CNS_NS_NVM, nsid, nvm, NULL)) {
+		log_debug("namespace %u: no NVM Command Set Identify Namespace: 16-bit guard", nsid);
+		return false;
+	}
+	return true;
 }
 
 int vfn_nvme_ns_get_info(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, struct vfn_nvme_ns_info *info)
@@ -687,7 +708,9 @@ int vfn_nvme_ns_get_info(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, struct vfn_n
 		log_debug("namespace %u: inactive (all-zero Identify Namespace)", nsid);
 		return -ENOENT;
 	}
-	return ns_decode(id, nsid, info);
+	uint8_t nvm[VFN_NVME_IDENTIFY_DATA_SIZE];
+
+	return ns_decode(id, ns_get_nvm(ctrl, nsid, nvm) ? nvm : NULL, nsid, info);
 }
 
 int vfn_nvme_ns_list_active(struct vfn_nvme_ctrl *ctrl, uint32_t start, uint32_t *nsids, int max)

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <vfn/pi.h>
+
 #include "nvme/ctrl-priv.h"
 #include "support/log.h"
 
@@ -383,6 +385,7 @@ static void ctrl_decode_identify(struct vfn_nvme_ctrl *ctrl, const uint8_t *id)
 	info->oncs = vfn_nvme_id_le16(id + ID_CTRL_ONCS);
 	info->vwc = id[ID_CTRL_VWC];
 	info->sgls = vfn_nvme_id_le32(id + ID_CTRL_SGLS);
+	info->ctratt = vfn_nvme_id_le32(id + VFN_PI_ID_CTRL_CTRATT);
 	ctrl->shn_timeout_ms = vfn_nvme_shn_timeout_ms(vfn_nvme_id_le32(id + ID_CTRL_RTD3E));
 
 	/* MDTS is a power of two in units of CAP.MPSMIN pages; 0 means no limit. */

@@ -9,6 +9,7 @@
 
 #include <vfn/pi.h>
 
+#include "nvme/pi-priv.h"
 #include "support/log.h"
 
 #define REF48_MASK 0xffffffffffffULL
@@ -205,4 +206,20 @@ int vfn_pi_verify(const struct vfn_pi_format *fmt, const void *data, const void 
 			return pi_fail(err, i, VFN_PI_SC_REF_TAG, ref & ref_mask(fmt->pif), v.ref);
 	}
 	return 0;
+}
+
+void vfn_pi_geometry(const uint8_t *id, const uint8_t *nvm, unsigned int idx, uint8_t *pi_type, bool *pi_first,
+		     uint8_t *pif)
+{
+	uint8_t dps = id[VFN_PI_ID_NS_DPS];
+
+	*pi_type = dps & 7;
+	*pi_first = dps & VFN_PI_DPS_FIRST;
+	*pif = 0;
+	if (nvm && idx < 64) {
+		const uint8_t *e = nvm + VFN_PI_ID_NS_NVM_ELBAF + 4 * idx;
+		uint32_t elbaf = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
+
+		*pif = (elbaf >> 7) & 3;
+	}
 }

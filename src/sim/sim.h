@@ -45,6 +45,9 @@ struct vfn_sim_opts {
 	uint32_t ttr_ms;  /* time from CC.EN=1 to CSTS.RDY=1 */
 	uint32_t ms;	  /* metadata bytes per block of LBA format 0 (0: none) */
 	bool mset;	  /* FLBAS MSET: metadata at the end of each block (extended LBA) */
+	uint32_t pi;	  /* DPS PI type 0..3 of LBA format 0 (needs ms >= the tuple) */
+	uint32_t pif;	  /* guard format: 0 16-bit, 2 64-bit (ELBAF PIF, CTRATT.ELBAS) */
+	bool pil;	  /* DPS bit 3: PI in the first bytes of metadata */
 	uint32_t to;	  /* CAP.TO, 500 ms units */
 	bool never_ready; /* CSTS.RDY never becomes 1 */
 	uint32_t mpsmax;  /* CAP.MPSMAX: pages up to 2 ^ (12 + mpsmax) bytes */
