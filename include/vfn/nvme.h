@@ -429,8 +429,8 @@ struct vfn_nvme_ns_info {
 	uint8_t nlbaf;	     /* Number of LBA Formats (0's based) */
 	uint8_t flbas;	     /* Formatted LBA Size index */
 	uint32_t lba_size;   /* bytes per logical block: 2 ^ LBADS */
-	uint16_t ms;	     /* metadata bytes per block (the I/O helpers refuse
-			      a format with metadata: -ENOTSUP) */
+	uint16_t ms;	     /* metadata bytes per block (vfn_nvme_read/write carry it:
+				interleaved, or opts->meta) */
 	bool mset;	     /* FLBAS bit 4 (MSET): metadata at the end of each
 			      block's data (an extended LBA); false: in a
 			      separate buffer */

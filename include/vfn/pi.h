@@ -98,6 +98,17 @@ static inline size_t vfn_pi_tuple_size(uint8_t pif)
 }
 
 /*
+ * Whether each block's metadata moves between host and controller: a
+ * format with metadata (@ms), unless PI (@pi_type) is on, PRACT is set in
+ * @prinfo and the metadata is only the tuple (the controller inserts it on
+ * writes and strips it on reads).
+ */
+static inline bool vfn_pi_meta_moves(uint16_t ms, uint8_t pi_type, uint8_t pif, uint8_t prinfo)
+{
+	return ms && !(pi_type && (prinfo & VFN_PI_PRACT) && ms == vfn_pi_tuple_size(pif));
+}
+
+/*
  * CRC-16/T10-DIF (poly 0x8BB7, init 0, not reflected, no final xor) of
  * @len bytes at @buf, continuing from @crc (0 to start).  "123456789" gives
  * 0xD0DB.  Table-driven, 8 bytes per step.

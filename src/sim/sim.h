@@ -209,6 +209,10 @@ struct vfn_sim {
 	struct vfn_iommu *iommu; /* software address space */
 	uint8_t **ns_data;	 /* opts.nn namespaces (NULL in nil mode) */
 	size_t ns_bytes;
+	uint8_t **ns_meta; /* their metadata, inverted (nvm-pi.c); NULL without ms */
+	size_t meta_bytes;
+	uint8_t *pi_buf;  /* a command's data (+ interleaved metadata), vfn_sim_max_xfer() */
+	uint8_t *pi_mbuf; /* its separate metadata */
 	uint8_t *scratch; /* admin data, vfn_sim_max_xfer() bytes */
 
 	pthread_t thread;
@@ -260,6 +264,15 @@ struct vfn_sim {
 
 /* Bytes one command may move: 2 ^ MDTS pages of 4 KiB, or 1 MiB with MDTS 0. */
 size_t vfn_sim_max_xfer(const struct vfn_sim *sim);
+
+/* nvm-pi.c: metadata and PI.  Storage and bounce buffers for sim:ms= (0 or -ENOMEM; vfn_sim_pi_free() undoes). */
+int vfn_sim_pi_alloc(struct vfn_sim *sim);
+void vfn_sim_pi_free(struct vfn_sim *sim);
+/* Read / Write of @nlb blocks at @slba (in range) with metadata; the status. */
+uint16_t vfn_sim_pi_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid, uint64_t slba, uint64_t nlb,
+		       bool write);
+/* The metadata of a zeroed / deallocated range: all ones (PI checks off). */
+void vfn_sim_pi_zero(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uint64_t nlb);
 
 /* regs.c: one pass of the controller; true if anything happened. */
 bool vfn_sim_step(struct vfn_sim *sim);
