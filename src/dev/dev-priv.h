@@ -20,6 +20,9 @@ struct vfn_dev_ops {
 		     struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
 	int (*io)(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
 		  uint32_t timeout_ms);
+	/* io with a separate metadata buffer of @meta_len bytes (MPTR / the ioctl's metadata) */
+	int (*io_meta)(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+		       size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
 	int (*queue_create)(struct vfn_dev_queue *q);
 	void (*queue_destroy)(struct vfn_dev_queue *q);
 	int (*submit)(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,

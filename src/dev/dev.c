@@ -391,6 +391,74 @@ static int dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t s
 	return vfn_dev_io(dev, &sqe, buf, len, NULL, 0);
 }
 
+/* The sizes one vfn_dev_rw() moves, or -EINVAL. */
+static int dev_rw_sizes(const struct vfn_dev *dev, uint8_t opcode, uint32_t nlb, const struct vfn_dev_rw_opts *o,
+			size_t *len, size_t *meta_len)
+{
+	const struct vfn_dev_info *in = &dev->info;
+	uint8_t prinfo = o ? o->prinfo : 0;
+	bool data = opcode != VFN_NVME_CMD_WRITE_ZEROES;
+	bool moves = data && vfn_pi_meta_moves(in->ms, in->pi_type, in->pif, prinfo);
+
+	if (opcode != VFN_NVME_CMD_READ && opcode != VFN_NVME_CMD_WRITE && opcode != VFN_NVME_CMD_COMPARE &&
+	    opcode != VFN_NVME_CMD_WRITE_ZEROES) {
+		log_debug("%s: opcode 0x%02x is not Read, Write, Compare or Write Zeroes", in->name, opcode);
+		return -EINVAL;
+	}
+	if (!nlb || nlb > DEV_MAX_NLB || !in->lba_size) {
+		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", in->name, nlb, DEV_MAX_NLB);
+		return -EINVAL;
+	}
+	if ((prinfo & ~0xfu) || (prinfo && !in->pi_type)) {
+		log_debug("%s: PRINFO 0x%x on namespace %u with PI type %u", in->name, prinfo, in->nsid, in->pi_type);
+		return -EINVAL;
+	}
+	*len = data ? (size_t)nlb * (moves && in->mset ? in->block_size : in->lba_size) : 0;
+	*meta_len = moves && !in->mset ? (size_t)nlb * in->ms : 0;
+	if ((o && o->meta) != (*meta_len != 0) || (o && o->meta_len < *meta_len)) {
+		log_debug("%s: the command moves %zu bytes of separate metadata; given %zu", in->name, *meta_len,
+			  o && o->meta ? o->meta_len : 0);
+		return -EINVAL;
+	}
+	if (in->max_xfer && *len > in->max_xfer) {
+		log_debug("%s: %zu bytes exceed the %zu-byte transfer limit", in->name, *len, in->max_xfer);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vfn_dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf, size_t len,
+	       const struct vfn_dev_rw_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_cqe c = { 0 };
+	size_t need, meta_len;
+	int ret = dev ? dev_rw_sizes(dev, opcode, nlb, opts, &need, &meta_len) : -EINVAL;
+	uint64_t ref = opts ? opts->ref_tag : 0;
+
+	if (!ret && len < need) {
+		log_debug("%s: %u blocks move %zu bytes; the buffer has %zu", dev->info.name, nlb, need, len);
+		ret = -EINVAL;
+	}
+	if (ret)
+		return dev_finish(ret, &c, cqe);
+	struct vfn_nvme_sqe sqe = {
+		.opcode = opcode,
+		.nsid = vfn_cpu_to_le32(nsid),
+		.cdw3 = vfn_cpu_to_le32(dev->info.pif == VFN_PI_PIF_64 ? (uint32_t)(ref >> 32) & 0xffff : 0),
+		.cdw10 = vfn_cpu_to_le32((uint32_t)slba),
+		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
+		.cdw12 = vfn_cpu_to_le32((nlb - 1) | (opts ? (uint32_t)opts->prinfo << VFN_PI_PRINFO_SHIFT : 0) |
+					 (opts && opts->fua ? 1u << 30 : 0)),
+		.cdw14 = vfn_cpu_to_le32((uint32_t)ref),
+		.cdw15 = vfn_cpu_to_le32(opts ? (uint32_t)opts->app_mask << 16 | opts->app_tag : 0),
+	};
+
+	if (!meta_len)
+		return vfn_dev_io(dev, &sqe, need ? buf : NULL, need, cqe, 0);
+	ret = dev->ops->io_meta(dev, &sqe, buf, need, opts->meta, meta_len, &c, dev->timeout_ms);
+	return dev_finish(ret, &c, cqe);
+}
+
 int vfn_dev_read(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf)
 {
 	return dev_rw(dev, VFN_NVME_CMD_READ, nsid, slba, nlb, buf);

@@ -351,13 +351,84 @@ static void test_refused_before_sending(void **state)
 	free(heap);
 }
 
+/* The device handle: vfn_dev_rw() with a separate metadata buffer and PI,
+ * its errors before sending, and a PI failure's status. */
+static void test_dev_rw(void **state)
+{
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint8_t *buf, *meta, *rbuf, *rmeta;
+	struct vfn_pi_format f = { 512, 16, 2, VFN_PI_PIF_64, true, false };
+	struct vfn_pi_tags t = { 0x10000000abULL, 9, 0xffff, VFN_PI_PRCHK_ALL };
+	struct vfn_dev_rw_opts o = {
+		.prinfo = VFN_PI_PRCHK_ALL, .ref_tag = t.ref_tag, .app_tag = 9, .app_mask = 0xffff
+	};
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,ms=16,pi=2,pif=2,pil=1", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 65536, (void **)&buf), 65536);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&meta), 4096);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 65536, (void **)&rbuf), 65536);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&rmeta), 4096);
+	for (int i = 0; i < 65536; i++)
+		buf[i] = (uint8_t)(i * 3);
+	memset(meta, 0xc3, 4096);
+	assert_int_equal(vfn_pi_generate(&f, buf, meta, 16, &t), 0);
+	o.meta = meta;
+	o.meta_len = 4096;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 3, 16, buf, 65536, &o, &c), 0);
+	o.meta = rmeta;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, &o, &c), 0);
+	assert_memory_equal(rbuf, buf, 16 * 512);
+	assert_memory_equal(rmeta, meta, 16 * 16);
+	/* 48-bit ref tag: the upper bits matter. */
+	o.ref_tag = 0xab;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, &o, &c), -EIO);
+	assert_int_equal(STATUS(c), VFN_PI_SC_REF_TAG);
+	/* Refused before sending. */
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 16 * 512 - 1, &o, &c), -EINVAL);
+	o.meta_len = 16 * 16 - 1;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, &o, &c), -EINVAL);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, NULL, &c), -EINVAL);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_FLUSH, 1, 3, 16, rbuf, 65536, NULL, &c), -EINVAL);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 0, rbuf, 65536, NULL, &c), -EINVAL);
+	/* PRACT with metadata that is only the tuple: none moves, a buffer for it is refused. */
+	o = (struct vfn_dev_rw_opts){ .prinfo = VFN_PI_PRACT, .ref_tag = 77, .meta = meta, .meta_len = 4096 };
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 40, 1, buf, 512, &o, &c), -EINVAL);
+	o.meta = NULL;
+	o.meta_len = 0;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 40, 1, buf, 512, &o, &c), 0);
+	o.prinfo = VFN_PI_PRCHK_ALL;
+	o.meta = rmeta;
+	o.meta_len = 4096;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 40, 1, rbuf, 512, &o, &c), 0);
+	assert_int_equal(rmeta[15], 77); /* the controller's ref tag, first 16 bytes */
+	/* Write Zeroes: no data, PI checks off afterwards. */
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE_ZEROES, 1, 40, 1, NULL, 0, NULL, &c), 0);
+	o.ref_tag = 1234;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 40, 1, rbuf, 512, &o, &c), 0);
+	assert_int_equal(rbuf[0], 0);
+	/* The plain helpers stay refused on a metadata format. */
+	assert_int_equal(vfn_dev_read(dev, 1, 0, 1, rbuf), -ENOTSUP);
+	vfn_dev_buf_free(dev, buf, 65536);
+	vfn_dev_buf_free(dev, meta, 4096);
+	vfn_dev_buf_free(dev, rbuf, 65536);
+	vfn_dev_buf_free(dev, rmeta, 4096);
+	vfn_dev_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_geometry_ctrl),	       cmocka_unit_test(test_geometry_dev),
-		cmocka_unit_test(test_sim_pi_options_checked), cmocka_unit_test(test_separate_software_pi),
-		cmocka_unit_test(test_check_failures),	       cmocka_unit_test(test_pract_insert_strip),
-		cmocka_unit_test(test_extended_split),	       cmocka_unit_test(test_refused_before_sending),
+		cmocka_unit_test(test_geometry_ctrl),
+		cmocka_unit_test(test_geometry_dev),
+		cmocka_unit_test(test_sim_pi_options_checked),
+		cmocka_unit_test(test_separate_software_pi),
+		cmocka_unit_test(test_check_failures),
+		cmocka_unit_test(test_pract_insert_strip),
+		cmocka_unit_test(test_extended_split),
+		cmocka_unit_test(test_refused_before_sending),
+		cmocka_unit_test(test_dev_rw),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
