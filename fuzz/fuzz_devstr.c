@@ -35,6 +35,7 @@ static void check_ranges(const struct vfn_sim_opts *o)
 	assert(o->to >= 1 && o->to <= 255);
 	assert(o->ms <= 0xffff && o->mpsmax <= 4 && o->sgls <= 2 && o->shn_ms <= 60000);
 	assert(o->nil || o->nsze <= NS_MAX_BYTES >> o->lbads);
+	assert(o->pi <= 3 && (o->pif == 0 || o->pif == 2) && (!o->pi || o->ms >= (o->pif ? 16u : 8u)));
 	assert(sn_len >= 1 && sn_len < sizeof(o->sn));
 	for (size_t i = 0; i < sn_len; i++)
 		assert(o->sn[i] >= 0x21 && o->sn[i] <= 0x7e && o->sn[i] != ',');
@@ -47,6 +48,7 @@ static void check_same(const struct vfn_sim_opts *a, const struct vfn_sim_opts *
 	assert(a->nil == b->nil && a->ttr_ms == b->ttr_ms && a->to == b->to);
 	assert(a->never_ready == b->never_ready && a->ms == b->ms && a->mset == b->mset);
 	assert(a->mpsmax == b->mpsmax && a->sgls == b->sgls && a->rtd3e == b->rtd3e && a->shn_ms == b->shn_ms);
+	assert(a->pi == b->pi && a->pif == b->pif && a->pil == b->pil);
 }
 
 /* Prints @o as a device string with every option and checks it parses to @o again. */
@@ -56,9 +58,10 @@ static void check_round_trip(const struct vfn_sim_opts *o)
 	char spec[256];
 	int n = snprintf(spec, sizeof(spec),
 			 "sim:nsze=%llu,lbads=%u,nn=%u,mqes=%u,mdts=%u,sn=%s,nil=%d,ttr_ms=%u,to=%u,never_ready=%d,"
-			 "ms=%u,mset=%d,mpsmax=%u,sgls=%u,rtd3e=%u,shn_ms=%u",
+			 "ms=%u,mset=%d,mpsmax=%u,sgls=%u,rtd3e=%u,shn_ms=%u,pi=%u,pif=%u,pil=%d",
 			 (unsigned long long)o->nsze, o->lbads, o->nn, o->mqes, o->mdts, o->sn, o->nil, o->ttr_ms,
-			 o->to, o->never_ready, o->ms, o->mset, o->mpsmax, o->sgls, o->rtd3e, o->shn_ms);
+			 o->to, o->never_ready, o->ms, o->mset, o->mpsmax, o->sgls, o->rtd3e, o->shn_ms, o->pi, o->pif,
+			 o->pil);
 
 	assert(n > 0 && (size_t)n < sizeof(spec));
 	memset(&again, 0x5a, sizeof(again));
@@ -132,6 +135,12 @@ static void model_item(struct vfn_sim_opts *o, const char *item, size_t len, boo
 		o->ms = (uint32_t)v;
 	else if (key_is(item, klen, "mset"))
 		o->mset = v;
+	else if (key_is(item, klen, "pi"))
+		o->pi = (uint32_t)v;
+	else if (key_is(item, klen, "pif"))
+		o->pif = (uint32_t)v;
+	else if (key_is(item, klen, "pil"))
+		o->pil = v;
 	else if (key_is(item, klen, "to"))
 		o->to = (uint32_t)v, *to_given = true;
 	else

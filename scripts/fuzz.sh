@@ -15,7 +15,7 @@ if [ "${1:-}" = -t ]; then
 	shift 2
 fi
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(bdf sysfs prp iova type1info idctrl cqe devstr)
+[ ${#targets[@]} -eq 0 ] && targets=(bdf sysfs prp iova type1info idctrl cqe devstr pi)
 
 # Only the fuzz targets: they compile what they exercise themselves.
 setup=(-Dfuzz=true -Dtools=disabled -Dtests=disabled -Db_lundef=false)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vfn/pi.h>
 #include <vfn/support.h>
 
 #include "cli.h"
@@ -28,6 +29,12 @@ struct io_args {
 	uint64_t slba, data_size;
 	uint8_t opcode;
 	uint32_t cdw[16];
+	/* read/write: metadata and protection information (nvme-cli's options) */
+	const char *meta_file;
+	uint64_t meta_size, ref_tag;
+	uint8_t prinfo;
+	uint16_t app_tag, app_mask;
+	bool fua, have_pi;
 };
 
 /* A number in decimal or 0x hex, at most @max; 0 or -EINVAL. */
@@ -98,6 +105,60 @@ static const struct option io_longs[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* read/write take nvme-cli's -r/-a/-m/-p/-y/-M/-f, where the passthrough commands have other -r/-m meanings. */
+static const struct option rw_longs[] = {
+	{ "namespace-id", required_argument, NULL, 'n' },
+	{ "start-block", required_argument, NULL, 's' },
+	{ "block-count", required_argument, NULL, 'c' },
+	{ "data-size", required_argument, NULL, 'z' },
+	{ "data", required_argument, NULL, 'd' },
+	{ "metadata-size", required_argument, NULL, 'y' },
+	{ "metadata", required_argument, NULL, 'M' },
+	{ "prinfo", required_argument, NULL, 'p' },
+	{ "ref-tag", required_argument, NULL, 'r' },
+	{ "app-tag", required_argument, NULL, 'a' },
+	{ "app-tag-mask", required_argument, NULL, 'm' },
+	{ "force-unit-access", no_argument, NULL, 'f' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The PI options of read/write; as rw_opt(). */
+static int pi_opt(struct io_args *a, int c)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'y':
+		return opt_num(a, "-y", UINT32_MAX, &a->meta_size);
+	case 'M':
+		a->meta_file = optarg;
+		return 0;
+	case 'f':
+		a->fua = true;
+		return 0;
+	case 'p':
+		a->have_pi = true;
+		if (opt_num(a, "-p", 0xf, &v))
+			return -EINVAL;
+		a->prinfo = (uint8_t)v;
+		return 0;
+	case 'r':
+		a->have_pi = true;
+		return opt_num(a, "-r", 0xffffffffffffULL, &a->ref_tag);
+	case 'a':
+	case 'm':
+		a->have_pi = true;
+		if (opt_num(a, c == 'a' ? "-a" : "-m", 0xffff, &v))
+			return -EINVAL;
+		*(c == 'a' ? &a->app_tag : &a->app_mask) = (uint16_t)v;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
 /* Options of read/write/flush; 0, 1 (help shown) or -EINVAL (message shown). */
 static int rw_opt(struct io_args *a, int c)
 {
@@ -117,7 +178,7 @@ static int rw_opt(struct io_args *a, int c)
 		a->file = optarg;
 		return 0;
 	default:
-		return -ENOENT;
+		return pi_opt(a, c);
 	}
 }
 
@@ -173,21 +234,39 @@ struct io_cmd {
 };
 
 static const struct io_cmd io_cmds[] = {
-	{ "read", "DEVICE [-n NSID] [-s SLBA] -c NLB [-z DATA_SIZE] [-d FILE]", ":n:s:c:z:d:vh",
+	{ "read",
+	  "DEVICE [-n NSID] [-s SLBA] -c NLB [-z DATA_SIZE] [-d FILE] [-y SIZE] [-M FILE] [-p N -r N -a N -m N] [-f]",
+	  ":n:s:c:z:d:y:M:p:r:a:m:fvh",
 	  "Read NLB+1 blocks from SLBA to stdout or FILE.\n\n"
 	  "  -n, --namespace-id=NSID   namespace (default: the node's, else the first active)\n"
 	  "  -s, --start-block=SLBA    first logical block\n"
 	  "  -c, --block-count=NLB     number of blocks, 0's based (0..65535)\n"
 	  "  -z, --data-size=BYTES     buffer size; must hold the blocks\n"
-	  "  -d, --data=FILE           write the data to FILE instead of stdout\n",
+	  "  -d, --data=FILE           write the data to FILE instead of stdout\n"
+	  "  -y, --metadata-size=BYTES separate metadata bytes; must hold the blocks'\n"
+	  "  -M, --metadata=FILE       separate metadata (namespace without extended LBAs)\n"
+	  "  -p, --prinfo=N            PRINFO 0..15: 8 PRACT, 4 check guard, 2 app tag, 1 ref tag\n"
+	  "  -r, --ref-tag=N           initial reference tag (32 bits; 48 with the 64-bit guard)\n"
+	  "  -a, --app-tag=N           application tag\n"
+	  "  -m, --app-tag-mask=N      application tag mask (1 bits are compared)\n"
+	  "  -f, --force-unit-access   FUA: to the medium, past any volatile cache\n",
 	  false },
-	{ "write", "DEVICE [-n NSID] [-s SLBA] -c NLB [-z DATA_SIZE] -d FILE|-", ":n:s:c:z:d:vh",
+	{ "write",
+	  "DEVICE [-n NSID] [-s SLBA] -c NLB [-z DATA_SIZE] -d FILE|- [-y SIZE] [-M FILE] [-p N -r N -a N -m N] [-f]",
+	  ":n:s:c:z:d:y:M:p:r:a:m:fvh",
 	  "Write NLB+1 blocks at SLBA from FILE (- for stdin).\n\n"
 	  "  -n, --namespace-id=NSID   namespace (default: the node's, else the first active)\n"
 	  "  -s, --start-block=SLBA    first logical block\n"
 	  "  -c, --block-count=NLB     number of blocks, 0's based (0..65535)\n"
 	  "  -z, --data-size=BYTES     bytes to take from FILE; must hold the blocks\n"
-	  "  -d, --data=FILE           the data (exactly the blocks' size, or -z bytes)\n",
+	  "  -d, --data=FILE           the data (exactly the blocks' size, or -z bytes)\n"
+	  "  -y, --metadata-size=BYTES separate metadata bytes; must hold the blocks'\n"
+	  "  -M, --metadata=FILE       separate metadata (namespace without extended LBAs)\n"
+	  "  -p, --prinfo=N            PRINFO 0..15: 8 PRACT, 4 check guard, 2 app tag, 1 ref tag\n"
+	  "  -r, --ref-tag=N           initial reference tag (32 bits; 48 with the 64-bit guard)\n"
+	  "  -a, --app-tag=N           application tag\n"
+	  "  -m, --app-tag-mask=N      application tag mask (1 bits are compared)\n"
+	  "  -f, --force-unit-access   FUA: to the medium, past any volatile cache\n",
 	  false },
 	{ "flush", "DEVICE [-n NSID]", ":n:vh",
 	  "Send Flush: commit volatile write cache contents to the medium.\n\n"
@@ -212,12 +291,18 @@ static const char passthru_help[] =
 	"\nThe command goes as given: on a namespace formatted with metadata, -l must\n"
 	"count the metadata too (read and write refuse such a namespace).\n";
 
-/* The long name of option @c, e.g. "--opcode". */
-static const char *long_name(int c)
+/* The long options of @cmd. */
+static const struct option *cmd_longs(const struct io_cmd *cmd)
+{
+	return !strcmp(cmd->name, "read") || !strcmp(cmd->name, "write") ? rw_longs : io_longs;
+}
+
+/* The long name of option @c of @cmd, e.g. "--opcode". */
+static const char *long_name(const struct io_cmd *cmd, int c)
 {
 	static char buf[32];
 
-	for (const struct option *o = io_longs; o->name; o++)
+	for (const struct option *o = cmd_longs(cmd); o->name; o++)
 		if (o->val == c) {
 			snprintf(buf, sizeof(buf), "--%s", o->name);
 			return buf;
@@ -245,7 +330,8 @@ static int io_opt(const struct io_cmd *cmd, struct io_args *a, int c, char **arg
 		return errmsg_usage(a->name, a->usage, "unknown option '%s' for %s", argv[optind - 1], a->name),
 		       -EINVAL;
 	if (!strchr(cmd->shortopts + 1, c))
-		return errmsg_usage(a->name, a->usage, "unknown option '%s' for %s", long_name(c), a->name), -EINVAL;
+		return errmsg_usage(a->name, a->usage, "unknown option '%s' for %s", long_name(cmd, c), a->name),
+		       -EINVAL;
 	if (c == 'h')
 		return io_help(cmd), 1;
 	if (c == 'v') {
@@ -293,7 +379,7 @@ static int io_parse(const struct io_cmd *cmd, int argc, char **argv, struct io_a
 	a->usage = cmd->usage;
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, cmd->shortopts, io_longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cmd->shortopts, cmd_longs(cmd), NULL)) != -1) {
 		ret = io_opt(cmd, a, c, argv);
 		if (ret)
 			return ret;
@@ -360,85 +446,155 @@ static int open_for_io(const struct io_args *a, uint32_t geo_nsid, struct vfn_de
 	return ret;
 }
 
-/* Blocks of @info one command may move. */
-static uint32_t chunk_blocks(const struct vfn_dev_info *info)
+/* How a read/write lays out its blocks on the host (see vfn_dev_rw()). */
+struct rw_layout {
+	uint32_t host_blk;	      /* bytes per block in the data buffer */
+	size_t len;		      /* data buffer */
+	size_t meta_len;	      /* separate metadata */
+	size_t buf_alloc, meta_alloc; /* what vfn_dev_buf_alloc() gave (0: nothing) */
+};
+
+static void rw_layout(const struct io_args *a, const struct vfn_dev_info *info, struct rw_layout *l)
 {
-	size_t max = info->max_xfer ? info->max_xfer / info->lba_size : IO_MAX_NLB;
+	bool moves = vfn_pi_meta_moves(info->ms, info->pi_type, info->pif, a->prinfo);
+
+	l->host_blk = moves && info->mset ? info->block_size : info->lba_size;
+	l->len = (size_t)a->nlb * l->host_blk;
+	l->meta_len = moves && !info->mset ? (size_t)a->nlb * info->ms : 0;
+}
+
+/* Blocks of @info one command may move, @host_blk bytes each. */
+static uint32_t chunk_blocks(const struct vfn_dev_info *info, uint32_t host_blk)
+{
+	size_t max = info->max_xfer ? info->max_xfer / host_blk : IO_MAX_NLB;
 
 	return max > IO_MAX_NLB ? IO_MAX_NLB : (uint32_t)max;
 }
 
-/* Checks the range and size of a read or write on @info; exit status. */
-static int check_rw(const struct io_args *a, const struct vfn_dev_info *info)
+/* The metadata/PI options against the namespace's format; exit status. */
+static int check_meta(const struct io_args *a, const struct vfn_dev_info *info, const struct rw_layout *l, bool wr)
 {
-	uint64_t len = (uint64_t)a->nlb * info->lba_size;
+	if (!info->ms && (a->meta_file || a->meta_size || a->have_pi))
+		return errmsg("namespace %u of %s has no metadata (LBA format %u); drop -M, -y, -p, -r, -a and -m",
+			      info->nsid, a->dev, info->flbas);
+	if (a->prinfo && !info->pi_type)
+		return errmsg("namespace %u of %s has no protection information (DPS type 0); drop -p", info->nsid,
+			      a->dev);
+	if (a->meta_file && !l->meta_len)
+		return errmsg("namespace %u of %s moves no separate metadata here (%s); drop -M", info->nsid, a->dev,
+			      info->mset ? "extended LBA: the metadata is in -d's data" : "PRACT: the controller's PI");
+	if (wr && l->meta_len && !a->meta_file)
+		return errmsg("namespace %u of %s has %u bytes of separate metadata per block; give them with -M FILE",
+			      info->nsid, a->dev, info->ms);
+	if (a->meta_size && a->meta_size < l->meta_len)
+		return errmsg("-y %llu is less than the %u blocks' %zu bytes of metadata; use -y %zu or leave it out",
+			      (unsigned long long)a->meta_size, a->nlb, l->meta_len, l->meta_len);
+	return CLI_EXIT_OK;
+}
 
+/* Checks the range and size of a read or write on @info; exit status. */
+static int check_rw(const struct io_args *a, const struct vfn_dev_info *info, const struct rw_layout *l, bool wr)
+{
 	if (a->slba >= info->nsze || a->nlb > info->nsze - a->slba)
 		return errmsg("blocks %llu..%llu are beyond namespace %u's %llu blocks; lower -s or -c",
 			      (unsigned long long)a->slba, (unsigned long long)(a->slba + a->nlb - 1), info->nsid,
 			      (unsigned long long)info->nsze);
-	if (a->data_size && a->data_size < len)
-		return errmsg("-z %llu is less than the %u blocks of %u bytes; use -z %llu or leave it out",
-			      (unsigned long long)a->data_size, a->nlb, info->lba_size, (unsigned long long)len);
-	if (!chunk_blocks(info))
+	if (a->data_size && a->data_size < l->len)
+		return errmsg("-z %llu is less than the %u blocks of %u bytes; use -z %zu or leave it out",
+			      (unsigned long long)a->data_size, a->nlb, l->host_blk, l->len);
+	if (!chunk_blocks(info, l->host_blk))
 		return errmsg("%s moves at most %zu bytes per command, less than one %u-byte block;"
 			      " rerun with -v to see why",
-			      a->dev, info->max_xfer, info->lba_size);
-	return CLI_EXIT_OK;
+			      a->dev, info->max_xfer, l->host_blk);
+	return check_meta(a, info, l, wr);
 }
 
-/* Reads or writes all the blocks, a transfer limit at a time; 0 or -errno. */
-static int rw_blocks(struct vfn_dev *dev, const struct io_args *a, uint32_t nsid, bool wr, uint8_t *buf)
+/* Reads or writes all the blocks, a transfer limit at a time; 0 or -errno (the status in @cqe). */
+static int rw_blocks(struct vfn_dev *dev, const struct io_args *a, const struct rw_layout *l, bool wr, uint8_t *buf,
+		     uint8_t *meta, struct vfn_nvme_cqe *cqe)
 {
 	const struct vfn_dev_info *info = vfn_dev_get_info(dev);
-	uint32_t step = chunk_blocks(info);
+	uint32_t step = chunk_blocks(info, l->host_blk);
+	bool ref_inc = info->pi_type == VFN_PI_TYPE1 || info->pi_type == VFN_PI_TYPE2;
 	int ret = 0;
 
 	for (uint32_t done = 0; done < a->nlb && !ret; done += step) {
 		uint32_t n = a->nlb - done < step ? a->nlb - done : step;
-		uint8_t *p = buf + (size_t)done * info->lba_size;
+		struct vfn_dev_rw_opts o = {
+			.meta = l->meta_len ? meta + (size_t)done * info->ms : NULL,
+			.meta_len = l->meta_len ? (size_t)n * info->ms : 0,
+			.prinfo = a->prinfo,
+			.ref_tag = a->ref_tag + (ref_inc ? done : 0),
+			.app_tag = a->app_tag,
+			.app_mask = a->app_mask,
+			.fua = a->fua,
+		};
 
-		ret = wr ? vfn_dev_write(dev, nsid, a->slba + done, n, p)
-			 : vfn_dev_read(dev, nsid, a->slba + done, n, p);
+		ret = vfn_dev_rw(dev, wr ? VFN_NVME_CMD_WRITE : VFN_NVME_CMD_READ, io_nsid(a, dev), a->slba + done, n,
+				 buf + (size_t)done * l->host_blk, (size_t)n * l->host_blk, &o, cqe);
 	}
 	return ret;
+}
+
+/* The data and metadata buffers, loaded for a write; exit status. */
+static int rw_buffers(struct vfn_dev *dev, const struct io_args *a, struct rw_layout *l, bool wr, uint8_t **buf,
+		      uint8_t **meta)
+{
+	ssize_t n = vfn_dev_buf_alloc(dev, l->len, (void **)buf);
+
+	/* I/O memory: no bounce on vfio/sim, page-aligned for the kernel's limits */
+	if (n < 0)
+		return errmsg("cannot allocate %zu bytes of I/O memory: %s; use fewer blocks", l->len,
+			      strerror((int)-n));
+	l->buf_alloc = (size_t)n;
+	if (l->meta_len) {
+		n = vfn_dev_buf_alloc(dev, l->meta_len, (void **)meta);
+		if (n < 0)
+			return errmsg("cannot allocate %zu bytes of I/O memory for metadata: %s; use fewer blocks",
+				      l->meta_len, strerror((int)-n));
+		l->meta_alloc = (size_t)n;
+	}
+	if (!wr)
+		return CLI_EXIT_OK;
+	if (load_file(a->file, *buf, l->len))
+		return CLI_EXIT_ERR;
+	return l->meta_len ? load_file(a->meta_file, *meta, l->meta_len) : CLI_EXIT_OK;
 }
 
 /* read and write, after parsing; exit status. */
 static int run_rw(const struct io_args *a, bool wr)
 {
 	const struct vfn_dev_info *info;
+	struct vfn_nvme_cqe cqe = { 0 };
+	uint16_t status;
+	struct rw_layout l;
 	struct vfn_dev *dev;
-	uint8_t *buf = NULL;
-	ssize_t buf_len;
-	size_t len;
+	uint8_t *buf = NULL, *meta = NULL;
 	int ret = open_for_io(a, a->have_nsid ? a->nsid : 0, &dev);
 
 	if (ret)
 		return ret;
 	info = vfn_dev_get_info(dev);
-	ret = info->ms ? errmsg_metadata(a->dev, info->nsid, info->ms, info->flbas, info->mset) : check_rw(a, info);
+	memset(&l, 0, sizeof(l));
+	rw_layout(a, info, &l);
+	ret = check_rw(a, info, &l, wr);
+	if (!ret)
+		ret = rw_buffers(dev, a, &l, wr, &buf, &meta);
 	if (ret)
-		goto close_dev;
-	len = (size_t)a->nlb * info->lba_size;
-	/* I/O memory: no bounce on vfio/sim, page-aligned for the kernel's limits */
-	buf_len = vfn_dev_buf_alloc(dev, len, (void **)&buf);
-	if (buf_len < 0) {
-		ret = errmsg("cannot allocate %zu bytes of I/O memory: %s; use fewer blocks", len,
-			     strerror((int)-buf_len));
-		goto close_dev;
-	}
-	ret = wr ? load_file(a->file, buf, len) : CLI_EXIT_OK;
+		goto free_bufs;
+	ret = rw_blocks(dev, a, &l, wr, buf, meta, &cqe);
+	status = vfn_nvme_cqe_status(&cqe) & 0x7ff;
 	if (ret)
-		goto free_buf;
-	ret = rw_blocks(dev, a, io_nsid(a, dev), wr, buf);
-	if (ret)
-		ret = errmsg_admin(a->dev, wr ? "Write" : "Read", ret, NULL);
+		ret = errmsg_admin(a->dev, wr ? "Write" : "Read", ret, ret == -EIO ? &status : NULL);
 	else if (!wr)
-		ret = store_file(a->file, buf, len);
-free_buf:
-	vfn_dev_buf_free(dev, buf, (size_t)buf_len);
-close_dev:
+		ret = store_file(a->file, buf, l.len);
+	if (!ret && !wr && a->meta_file)
+		ret = store_file(a->meta_file, meta, l.meta_len);
+free_bufs:
+	if (l.buf_alloc)
+		vfn_dev_buf_free(dev, buf, l.buf_alloc);
+	if (l.meta_alloc)
+		vfn_dev_buf_free(dev, meta, l.meta_alloc);
 	vfn_dev_close(dev);
 	return ret;
 }

@@ -85,6 +85,13 @@ struct vfn_dev_info {
 	bool mset;	     /* FLBAS bit 4 (MSET): metadata at the end of each
 				block's data (an extended LBA); false: in a
 				separate buffer */
+	uint8_t pi_type;     /* DPS bits 2:0: end-to-end protection type 0 (none), 1, 2, 3 */
+	bool pi_first;	     /* DPS bit 3: the PI tuple is in the first bytes of
+				the metadata; false: in the last */
+	uint8_t pif;	     /* guard format (VFN_PI_PIF_*, vfn/pi.h) from the NVM
+				Identify Namespace's ELBAF when CTRATT.ELBAS is
+				set; else 0, the 16-bit guard */
+	uint32_t block_size; /* data + metadata bytes of one block (lba_size + ms) */
 	size_t max_xfer;     /* bytes one command may move; 0: no limit */
 	uint32_t max_queues; /* queues that may be open at once (vfn_dev_io() takes one on
 				VFIO/sim); 0: no limit */
@@ -169,12 +176,41 @@ VFN_API int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void
  * bytes at @buf, which must fit the transfer limit) / Flush @nsid.
  * Returns as vfn_dev_io(); -EINVAL for a bad @nlb or a too large transfer;
  * -ENOTSUP, sending nothing, when the namespace is formatted with metadata
- * (info->ms != 0: vfn does not size or carry metadata yet; vfn_dev_io()
- * sends such commands as given).
+ * (info->ms != 0: these do not size or carry metadata; vfn_dev_rw() does,
+ * and vfn_dev_io() sends such commands as given).
  */
 VFN_API int vfn_dev_read(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf);
 VFN_API int vfn_dev_write(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, const void *buf);
 VFN_API int vfn_dev_flush(struct vfn_dev *dev, uint32_t nsid);
+
+/* Metadata and end-to-end protection of one vfn_dev_rw() (constants in vfn/pi.h). */
+struct vfn_dev_rw_opts {
+	void *meta;	   /* separate metadata (info->mset false, metadata moving): nlb x
+			      info->ms bytes; from vfn_dev_buf_alloc() on vfio/sim */
+	size_t meta_len;   /* bytes at @meta */
+	uint8_t prinfo;	   /* PRINFO: VFN_PI_PRACT | VFN_PI_PRCHK_* (CDW12 bits 29:26) */
+	uint64_t ref_tag;  /* initial reference tag: CDW14, bits 47:32 in CDW3 (64-bit guard) */
+	uint16_t app_tag;  /* CDW15 bits 15:0 */
+	uint16_t app_mask; /* CDW15 bits 31:16 */
+	bool fua;	   /* Force Unit Access (CDW12 bit 30) */
+};
+
+/*
+ * Read, Write, Compare or Write Zeroes (@opcode: VFN_NVME_CMD_*) of @nlb
+ * (1..65536) blocks of @nsid from @slba on a namespace with or without
+ * metadata.  @buf holds @len bytes: at least @nlb x info->lba_size, or @nlb x
+ * info->block_size on an extended-LBA namespace whose metadata moves (it
+ * does not with PRACT when the metadata is only the PI tuple: the
+ * controller inserts / strips it); none for Write Zeroes.  A separate
+ * metadata buffer goes in opts->meta.  @opts may be NULL.  Returns as
+ * vfn_dev_io() (a PI check failure: -EIO with its status in @cqe, e.g.
+ * VFN_PI_SC_REF_TAG); -EINVAL, sending nothing, for a bad @opcode or @nlb,
+ * @len or opts->meta_len short of what the command moves, a metadata buffer
+ * missing or not wanted, PRINFO on a namespace without PI, or a transfer
+ * over the limit.
+ */
+VFN_API int vfn_dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf,
+		       size_t len, const struct vfn_dev_rw_opts *opts, struct vfn_nvme_cqe *cqe);
 
 /* Identify @cns for @nsid into @buf (VFN_NVME_IDENTIFY_DATA_SIZE bytes); as vfn_dev_admin(). */
 VFN_API int vfn_dev_identify(struct vfn_dev *dev, uint8_t cns, uint32_t nsid, void *buf, struct vfn_nvme_cqe *cqe);

@@ -412,6 +412,8 @@ struct vfn_nvme_ctrl_info {
 	uint16_t nr_cq;		    /* I/O CQs granted by Set Features NQ */
 	bool shadow_doorbells;	    /* Doorbell Buffer Config accepted: I/O
 				   queues use shadow doorbells */
+	uint32_t ctratt;	    /* Controller Attributes (bit 15 ELBAS: extended
+				       LBA formats, the guard format, are reported) */
 	uint32_t qpair_max_entries; /* entries of the largest I/O queue pair
 				       vfn_nvme_qpair_create() makes:
 				       min(CAP.MQES + 1, 65535) (rings count
@@ -421,17 +423,24 @@ struct vfn_nvme_ctrl_info {
 /* What Identify Namespace said about one namespace. */
 struct vfn_nvme_ns_info {
 	uint32_t nsid;
-	uint64_t nsze;	   /* Namespace Size, in logical blocks */
-	uint64_t ncap;	   /* Namespace Capacity */
-	uint64_t nuse;	   /* Namespace Utilization */
-	uint8_t nlbaf;	   /* Number of LBA Formats (0's based) */
-	uint8_t flbas;	   /* Formatted LBA Size index */
-	uint32_t lba_size; /* bytes per logical block: 2 ^ LBADS */
-	uint16_t ms;	   /* metadata bytes per block (the I/O helpers refuse
-			      a format with metadata: -ENOTSUP) */
-	bool mset;	   /* FLBAS bit 4 (MSET): metadata at the end of each
+	uint64_t nsze;	     /* Namespace Size, in logical blocks */
+	uint64_t ncap;	     /* Namespace Capacity */
+	uint64_t nuse;	     /* Namespace Utilization */
+	uint8_t nlbaf;	     /* Number of LBA Formats (0's based) */
+	uint8_t flbas;	     /* Formatted LBA Size index */
+	uint32_t lba_size;   /* bytes per logical block: 2 ^ LBADS */
+	uint16_t ms;	     /* metadata bytes per block (vfn_nvme_read/write carry it:
+				interleaved, or opts->meta) */
+	bool mset;	     /* FLBAS bit 4 (MSET): metadata at the end of each
 			      block's data (an extended LBA); false: in a
 			      separate buffer */
+	uint8_t pi_type;     /* DPS bits 2:0: end-to-end protection type 0 (none), 1, 2, 3 */
+	bool pi_first;	     /* DPS bit 3: the PI tuple is in the first bytes of
+				the metadata; false: in the last */
+	uint8_t pif;	     /* guard format (VFN_PI_PIF_*, vfn/pi.h): the NVM
+				Identify Namespace's ELBAF PIF when CTRATT.ELBAS
+				says it is there; else 0, the 16-bit guard */
+	uint32_t block_size; /* data + metadata bytes of one block (lba_size + ms) */
 };
 
 /*

@@ -439,6 +439,17 @@ VFN_API int vfn_nvme_qpair_eventfd(const struct vfn_nvme_qpair *qp);
 struct vfn_nvme_io_opts {
 	uint32_t timeout_ms; /* per command (synchronous helpers); 0: qp->timeout_ms */
 	bool sgl;	     /* describe the data with SGLs instead of PRPs */
+	/* Metadata and protection information (vfn/pi.h), for namespaces with ns->ms != 0: */
+	void *meta;	   /* separate metadata (ns->mset false): nlb x ns->ms bytes in one
+			     IOVA-contiguous DMA mapping, sent as MPTR; NULL for none */
+	size_t meta_len;   /* bytes at @meta; 0: not checked beyond its mapping */
+	size_t buf_len;	   /* bytes at the data buffer; 0: not checked */
+	uint8_t prinfo;	   /* PRINFO: VFN_PI_PRACT | VFN_PI_PRCHK_* (CDW12 bits 29:26) */
+	uint64_t ref_tag;  /* initial reference tag (CDW14; bits 47:32 in CDW3 with the
+			     64-bit guard); advanced per split piece for PI types 1/2 */
+	uint16_t app_tag;  /* CDW15 bits 15:0 */
+	uint16_t app_mask; /* CDW15 bits 31:16 */
+	bool fua;	   /* Force Unit Access (CDW12 bit 30) */
 };
 
 /* Dataset Management range (16 bytes, wire format). */
@@ -470,12 +481,19 @@ VFN_API int vfn_nvme_io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe
 
 /*
  * Read / Write @nlb logical blocks from @slba of namespace @ns into / from
- * @buf (DMA-mapped, @nlb * ns->lba_size bytes).  Transfers larger than
- * qp->max_xfer are split into several commands, posted together as far as
- * requests allow.  On an error status the first failing completion is in
- * @cqe.  Returns 0, -EINVAL (@nlb 0, or the range wraps), -ENOTSUP (@ns
- * is formatted with metadata, ns->ms != 0, which these helpers do not
- * carry yet: nothing is sent), or as vfn_nvme_io_sync().
+ * @buf (DMA-mapped).  @buf holds @nlb * ns->lba_size bytes, or, on an
+ * extended-LBA namespace (ns->mset) whose metadata moves, @nlb *
+ * ns->block_size (each block's data then its metadata).  A separate-metadata
+ * namespace needs opts->meta (@nlb * ns->ms bytes).  With PI and
+ * opts->prinfo PRACT where the metadata is only the PI tuple, no metadata
+ * moves (the controller inserts / strips it).  Transfers larger than
+ * qp->max_xfer are split into several commands (metadata pointer and, for
+ * PI types 1/2, reference tag advanced per piece), posted together as far as
+ * requests allow.  On an error status (e.g. VFN_PI_SC_GUARD) the first
+ * failing completion is in @cqe.  Returns 0, -EINVAL before anything is sent
+ * (@nlb 0, the range wraps, a metadata buffer missing, not mapped in one
+ * piece or shorter than needed, opts->buf_len short, PRINFO on a namespace
+ * without PI, metadata given without metadata), or as vfn_nvme_io_sync().
  */
 VFN_API int vfn_nvme_read(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb,
 			  void *buf, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);

@@ -13,5 +13,6 @@
 #include <vfn/dev.h>
 #include <vfn/spec.h>
 #include <vfn/mgmt.h>
+#include <vfn/pi.h>
 
 #endif /* VFN_VFN_H */

@@ -268,15 +268,16 @@ static bool ctrl_mapped(struct vfn_dev *dev, const void *buf, size_t len)
 	return !vfn_iommu_translate(dev->iommu, buf, &iova, &mapped) && mapped >= len;
 }
 
-static int ctrl_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
-		   uint32_t timeout_ms)
+/* One synchronous command on the handle's queue; @mptr: the metadata's IOVA (0: none). */
+static int ctrl_io_mptr(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, uint64_t mptr,
+			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
 {
 	struct vfn_nvme_io_opts io = { .timeout_ms = timeout_ms };
 	struct vfn_nvme_sqe s = *sqe;
 	uint16_t qid;
 	int ret;
 
-	s.mptr = 0; /* ours, as on the kernel path; vfn_rq_map() fills the data pointer */
+	s.mptr = vfn_cpu_to_le64(mptr); /* ours, as on the kernel path; vfn_rq_map() fills the data pointer */
 	if (!dev->sync_qp) {
 		ret = qpair_get(dev, dev->info.max_qd < 31 ? dev->info.max_qd : 31, &dev->sync_qp, &qid);
 		if (ret)
@@ -394,7 +395,29 @@ static int ctrl_poll(struct vfn_dev_queue *q, uint32_t max, bool wait)
 	}
 }
 
+static int ctrl_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
+		   uint32_t timeout_ms)
+{
+	return ctrl_io_mptr(dev, sqe, buf, len, 0, cqe, timeout_ms);
+}
+
+/* The metadata goes by MPTR: one buffer the controller can reach (vfn_dev_buf_alloc()), no bounce. */
+static int ctrl_io_meta(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	size_t mapped;
+	uint64_t iova;
+
+	if (vfn_iommu_translate(dev->iommu, meta, &iova, &mapped) || mapped < meta_len) {
+		log_debug("%s: metadata buffer %p (%zu bytes) is not one DMA mapping (vfn_dev_buf_alloc())",
+			  dev->info.name, meta, meta_len);
+		return -EINVAL;
+	}
+	return ctrl_io_mptr(dev, sqe, buf, len, iova, cqe, timeout_ms);
+}
+
 static const struct vfn_dev_ops ctrl_ops = {
+	.io_meta = ctrl_io_meta,
 	.admin = ctrl_admin,
 	.io = ctrl_io,
 	.queue_create = ctrl_queue_create,

@@ -152,6 +152,18 @@ static int kernel_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *
 	return kernel_sync(dev, false, sqe, buf, len, cqe, timeout_ms);
 }
 
+/* The metadata goes as the ioctl's metadata/metadata_len (the driver maps or bounces it). */
+static int kernel_io_meta(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			  size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	if (len && ((uintptr_t)buf & dev->kalign)) {
+		log_debug("%s: data buffer %p not aligned for the driver: use vfn_dev_buf_alloc()", dev->info.name,
+			  buf);
+		return -EINVAL;
+	}
+	return vfn_kdev_io_meta(dev->kdev, sqe, buf, len, meta, meta_len, cqe, timeout_ms);
+}
+
 static ssize_t kernel_buf_alloc(struct vfn_dev *dev, size_t len, void **buf)
 {
 	(void)dev;
@@ -334,6 +346,7 @@ static int kernel_poll(struct vfn_dev_queue *q, uint32_t max, bool wait)
 }
 
 static const struct vfn_dev_ops kernel_ops = {
+	.io_meta = kernel_io_meta,
 	.admin = kernel_admin,
 	.io = kernel_io,
 	.queue_create = kernel_queue_create,

@@ -20,6 +20,9 @@ struct vfn_dev_ops {
 		     struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
 	int (*io)(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
 		  uint32_t timeout_ms);
+	/* io with a separate metadata buffer of @meta_len bytes (MPTR / the ioctl's metadata) */
+	int (*io_meta)(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+		       size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
 	int (*queue_create)(struct vfn_dev_queue *q);
 	void (*queue_destroy)(struct vfn_dev_queue *q);
 	int (*submit)(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
@@ -69,6 +72,7 @@ struct vfn_dev {
 	uint32_t nr_queues;	      /* queues open */
 	struct vfn_dev_queue *queues; /* the open ones, torn down by vfn_dev_close() */
 	uint8_t mdts;		      /* Identify Controller MDTS, for the backend's max_xfer */
+	uint32_t ctratt;	      /* Identify Controller CTRATT (ELBAS: the guard format is reported) */
 	/* vfio, sim */
 	struct vfn_nvme_ctrl *ctrl;
 	struct vfn_iommu *iommu;	/* the controller's (a reference: it outlives the controller) */

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include <vfn/spec.h>
+#include <vfn/pi.h>
 
 #include "dev/dev-priv.h"
+#include "nvme/pi-priv.h"
 #include "support/log.h"
 
 #define DEV_WHY_LEN 160
@@ -55,10 +57,12 @@ static void dev_decode_ctrl(struct vfn_dev *dev, const struct vfn_nvme_id_ctrl *
 	info->cntlid = vfn_le16_to_cpu(id->cntlid);
 	info->ver = vfn_le32_to_cpu(id->ver);
 	info->nn = vfn_le32_to_cpu(id->nn);
+	dev->ctratt = vfn_le32_to_cpu(id->ctratt);
 }
 
-/* Identify Namespace: NSZE, NCAP, NLBAF, FLBAS and the format in use. */
-static void dev_decode_ns(struct vfn_dev_info *info, const struct vfn_nvme_id_ns *id)
+/* Identify Namespace: NSZE, NCAP, NLBAF, FLBAS and the format in use; PI
+ * from DPS and (@nvm, NVM Command Set Identify Namespace, may be NULL) ELBAF. */
+static void dev_decode_ns(struct vfn_dev_info *info, const struct vfn_nvme_id_ns *id, const uint8_t *nvm)
 {
 	unsigned int idx = vfn_nvme_flbas_index(id->flbas);
 	const struct vfn_nvme_lbaf *lbaf = &id->lbaf[idx];
@@ -70,6 +74,20 @@ static void dev_decode_ns(struct vfn_dev_info *info, const struct vfn_nvme_id_ns
 	info->ms = vfn_le16_to_cpu(lbaf->ms);
 	info->mset = (id->flbas & VFN_NVME_FLBAS_MSET) != 0;
 	info->lba_size = lbaf->ds < 32 ? 1u << lbaf->ds : 0;
+	info->block_size = info->lba_size + info->ms;
+	vfn_pi_geometry((const uint8_t *)id, nvm, idx, &info->pi_type, &info->pi_first, &info->pif);
+}
+
+/* The NVM Command Set Identify Namespace into @nvm, if CTRATT.ELBAS says it is there. */
+static bool dev_get_nvm(struct vfn_dev *dev, uint32_t nsid, uint8_t *nvm)
+{
+	if (!(dev->ctratt & VFN_PI_CTRATT_ELBAS))
+		return false;
+	if (vfn_dev_identify(dev, VFN_PI_CNS_NS_NVM, nsid, nvm, NULL)) {
+		log_debug("%s: no NVM Command Set Identify Namespace %u: 16-bit guard", dev->info.name, nsid);
+		return false;
+	}
+	return true;
 }
 
 /* The namespace the geometry is of: the node's, the asked one, or the first active. */
@@ -126,7 +144,14 @@ static int dev_identify_all(struct vfn_dev *dev, const struct vfn_dev_opts *opts
 		log_err("%s: Identify Namespace %u failed: %s", dev->info.name, nsid, strerror(-ret));
 		goto free_id;
 	}
-	dev_decode_ns(&dev->info, &id->ns);
+	uint8_t *nvm = malloc(VFN_NVME_IDENTIFY_DATA_SIZE);
+
+	if (!nvm) {
+		ret = -ENOMEM;
+		goto free_id;
+	}
+	dev_decode_ns(&dev->info, &id->ns, dev_get_nvm(dev, nsid, nvm) ? nvm : NULL);
+	free(nvm);
 	if (!dev->info.nsze || !dev->info.lba_size) {
 		log_err("%s: namespace %u is not active", dev->info.name, nsid);
 		ret = -ENOENT;
@@ -352,6 +377,74 @@ static int dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t s
 		return -EINVAL;
 	}
 	return vfn_dev_io(dev, &sqe, buf, len, NULL, 0);
+}
+
+/* The sizes one vfn_dev_rw() moves, or -EINVAL. */
+static int dev_rw_sizes(const struct vfn_dev *dev, uint8_t opcode, uint32_t nlb, const struct vfn_dev_rw_opts *o,
+			size_t *len, size_t *meta_len)
+{
+	const struct vfn_dev_info *in = &dev->info;
+	uint8_t prinfo = o ? o->prinfo : 0;
+	bool data = opcode != VFN_NVME_CMD_WRITE_ZEROES;
+	bool moves = data && vfn_pi_meta_moves(in->ms, in->pi_type, in->pif, prinfo);
+
+	if (opcode != VFN_NVME_CMD_READ && opcode != VFN_NVME_CMD_WRITE && opcode != VFN_NVME_CMD_COMPARE &&
+	    opcode != VFN_NVME_CMD_WRITE_ZEROES) {
+		log_debug("%s: opcode 0x%02x is not Read, Write, Compare or Write Zeroes", in->name, opcode);
+		return -EINVAL;
+	}
+	if (!nlb || nlb > DEV_MAX_NLB || !in->lba_size) {
+		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", in->name, nlb, DEV_MAX_NLB);
+		return -EINVAL;
+	}
+	if ((prinfo & ~0xfu) || (prinfo && !in->pi_type)) {
+		log_debug("%s: PRINFO 0x%x on namespace %u with PI type %u", in->name, prinfo, in->nsid, in->pi_type);
+		return -EINVAL;
+	}
+	*len = data ? (size_t)nlb * (moves && in->mset ? in->block_size : in->lba_size) : 0;
+	*meta_len = moves && !in->mset ? (size_t)nlb * in->ms : 0;
+	if ((o && o->meta) != (*meta_len != 0) || (o && o->meta_len < *meta_len)) {
+		log_debug("%s: the command moves %zu bytes of separate metadata; given %zu", in->name, *meta_len,
+			  o && o->meta ? o->meta_len : 0);
+		return -EINVAL;
+	}
+	if (in->max_xfer && *len > in->max_xfer) {
+		log_debug("%s: %zu bytes exceed the %zu-byte transfer limit", in->name, *len, in->max_xfer);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vfn_dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf, size_t len,
+	       const struct vfn_dev_rw_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_cqe c = { 0 };
+	size_t need, meta_len;
+	int ret = dev ? dev_rw_sizes(dev, opcode, nlb, opts, &need, &meta_len) : -EINVAL;
+	uint64_t ref = opts ? opts->ref_tag : 0;
+
+	if (!ret && len < need) {
+		log_debug("%s: %u blocks move %zu bytes; the buffer has %zu", dev->info.name, nlb, need, len);
+		ret = -EINVAL;
+	}
+	if (ret)
+		return dev_finish(ret, &c, cqe);
+	struct vfn_nvme_sqe sqe = {
+		.opcode = opcode,
+		.nsid = vfn_cpu_to_le32(nsid),
+		.cdw3 = vfn_cpu_to_le32(dev->info.pif == VFN_PI_PIF_64 ? (uint32_t)(ref >> 32) & 0xffff : 0),
+		.cdw10 = vfn_cpu_to_le32((uint32_t)slba),
+		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
+		.cdw12 = vfn_cpu_to_le32((nlb - 1) | (opts ? (uint32_t)opts->prinfo << VFN_PI_PRINFO_SHIFT : 0) |
+					 (opts && opts->fua ? 1u << 30 : 0)),
+		.cdw14 = vfn_cpu_to_le32((uint32_t)ref),
+		.cdw15 = vfn_cpu_to_le32(opts ? (uint32_t)opts->app_mask << 16 | opts->app_tag : 0),
+	};
+
+	if (!meta_len)
+		return vfn_dev_io(dev, &sqe, need ? buf : NULL, need, cqe, 0);
+	ret = dev->ops->io_meta(dev, &sqe, buf, need, opts->meta, meta_len, &c, dev->timeout_ms);
+	return dev_finish(ret, &c, cqe);
 }
 
 int vfn_dev_read(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf)

@@ -281,7 +281,7 @@ void vfn_kdev_close(struct vfn_kdev *kdev)
 
 /* Sends one passthrough ioctl @req for @sqe and converts its result. */
 static int kdev_passthru(struct vfn_kdev *kdev, unsigned long req, const struct vfn_nvme_sqe *sqe, void *buf,
-			 size_t len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+			 size_t len, void *meta, size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
 {
 	struct nvme_passthru_cmd64 c = {
 		.opcode = sqe->opcode,
@@ -291,6 +291,8 @@ static int kdev_passthru(struct vfn_kdev *kdev, unsigned long req, const struct 
 		.cdw3 = vfn_le32_to_cpu(sqe->cdw3),
 		.addr = len ? (uintptr_t)buf : 0, /* the data pointer is ours: none without data */
 		.data_len = (uint32_t)len,
+		.metadata = meta_len ? (uintptr_t)meta : 0,
+		.metadata_len = (uint32_t)meta_len,
 		.cdw10 = vfn_le32_to_cpu(sqe->cdw10),
 		.cdw11 = vfn_le32_to_cpu(sqe->cdw11),
 		.cdw12 = vfn_le32_to_cpu(sqe->cdw12),
@@ -301,8 +303,9 @@ static int kdev_passthru(struct vfn_kdev *kdev, unsigned long req, const struct 
 	};
 	int ret;
 
-	if (len > UINT32_MAX || (len && !buf)) {
-		log_debug("%s: bad buffer (%p, %zu bytes)", kdev->name, buf, len);
+	if (len > UINT32_MAX || (len && !buf) || meta_len > UINT32_MAX || (meta_len && !meta)) {
+		log_debug("%s: bad buffer (%p, %zu bytes; metadata %p, %zu bytes)", kdev->name, buf, len, meta,
+			  meta_len);
 		return -EINVAL;
 	}
 	ret = ioctl(kdev->fd, req, &c);
@@ -328,7 +331,7 @@ int vfn_kdev_admin(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *
 		log_debug("vfn_kdev_admin: NULL argument");
 		return -EINVAL;
 	}
-	return kdev_passthru(kdev, NVME_IOCTL_ADMIN64_CMD, sqe, buf, len, cqe, timeout_ms);
+	return kdev_passthru(kdev, NVME_IOCTL_ADMIN64_CMD, sqe, buf, len, NULL, 0, cqe, timeout_ms);
 }
 
 int vfn_kdev_io(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
@@ -342,5 +345,19 @@ int vfn_kdev_io(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf
 		log_err("%s: I/O commands need a namespace node (/dev/ngXnY or /dev/nvmeXnY)", kdev->name);
 		return -ENOTSUP;
 	}
-	return kdev_passthru(kdev, NVME_IOCTL_IO64_CMD, sqe, buf, len, cqe, timeout_ms);
+	return kdev_passthru(kdev, NVME_IOCTL_IO64_CMD, sqe, buf, len, NULL, 0, cqe, timeout_ms);
+}
+
+int vfn_kdev_io_meta(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+		     size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	if (!kdev || !sqe) {
+		log_debug("vfn_kdev_io_meta: NULL argument");
+		return -EINVAL;
+	}
+	if (kdev->kind == VFN_KDEV_CTRL) {
+		log_err("%s: I/O commands need a namespace node (/dev/ngXnY or /dev/nvmeXnY)", kdev->name);
+		return -ENOTSUP;
+	}
+	return kdev_passthru(kdev, NVME_IOCTL_IO64_CMD, sqe, buf, len, meta, meta_len, cqe, timeout_ms);
 }

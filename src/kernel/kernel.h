@@ -70,6 +70,10 @@ int vfn_kdev_admin(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *
 int vfn_kdev_io(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
 		uint32_t timeout_ms);
 
+/* vfn_kdev_io() with a separate metadata buffer (the ioctl's metadata/metadata_len). */
+int vfn_kdev_io_meta(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+		     size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
+
 /* ---- io_uring passthrough ------------------------------------------------ */
 
 struct vfn_kring;
@@ -130,6 +134,10 @@ uint32_t vfn_kring_timeout(const struct vfn_kring *ring);
  * flight as the completion ring holds: flush and reap first).
  */
 int vfn_kring_submit(struct vfn_kring *ring, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, uint64_t user_data);
+
+/* vfn_kring_submit() with a separate metadata buffer (the command's metadata/metadata_len). */
+int vfn_kring_submit_meta(struct vfn_kring *ring, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			  size_t meta_len, uint64_t user_data);
 
 /*
  * Hands the queued commands to the kernel (one io_uring_enter) and, when

@@ -353,7 +353,7 @@ void vfn_kring_destroy(struct vfn_kring *ring)
 
 /* Writes @sqe as a URING_CMD into the big SQE @slot. */
 static void kring_fill(struct vfn_kring *ring, uint8_t *slot, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
-		       uint64_t user_data)
+		       void *meta, size_t meta_len, uint64_t user_data)
 {
 	struct io_uring_sqe *s = (struct io_uring_sqe *)slot;
 	struct nvme_uring_cmd *c = (struct nvme_uring_cmd *)s->cmd;
@@ -371,6 +371,8 @@ static void kring_fill(struct vfn_kring *ring, uint8_t *slot, const struct vfn_n
 	c->cdw3 = vfn_le32_to_cpu(sqe->cdw3);
 	c->addr = (uintptr_t)buf;
 	c->data_len = (uint32_t)len;
+	c->metadata = meta_len ? (uintptr_t)meta : 0;
+	c->metadata_len = (uint32_t)meta_len;
 	c->cdw10 = vfn_le32_to_cpu(sqe->cdw10);
 	c->cdw11 = vfn_le32_to_cpu(sqe->cdw11);
 	c->cdw12 = vfn_le32_to_cpu(sqe->cdw12);
@@ -382,10 +384,16 @@ static void kring_fill(struct vfn_kring *ring, uint8_t *slot, const struct vfn_n
 
 int vfn_kring_submit(struct vfn_kring *ring, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, uint64_t user_data)
 {
+	return vfn_kring_submit_meta(ring, sqe, buf, len, NULL, 0, user_data);
+}
+
+int vfn_kring_submit_meta(struct vfn_kring *ring, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			  size_t meta_len, uint64_t user_data)
+{
 	uint32_t head;
 
-	if (vfn_unlikely(len > UINT32_MAX || (len && !buf))) {
-		log_debug("io_uring: bad buffer (%p, %zu bytes)", buf, len);
+	if (vfn_unlikely(len > UINT32_MAX || (len && !buf) || meta_len > UINT32_MAX || (meta_len && !meta))) {
+		log_debug("io_uring: bad buffer (%p, %zu bytes; metadata %p, %zu bytes)", buf, len, meta, meta_len);
 		return -EINVAL;
 	}
 	if (vfn_unlikely(ring->inflight >= ring->cq_entries))
@@ -397,8 +405,8 @@ int vfn_kring_submit(struct vfn_kring *ring, const struct vfn_nvme_sqe *sqe, voi
 	head = __atomic_load_n(ring->sq_khead, __ATOMIC_ACQUIRE);
 	if (vfn_unlikely(ring->sq_tail - head >= ring->sq_entries))
 		return -EBUSY;
-	kring_fill(ring, ring->sqes + (size_t)(ring->sq_tail & ring->sq_mask) * KRING_SQE_SIZE, sqe, buf, len,
-		   user_data);
+	kring_fill(ring, ring->sqes + (size_t)(ring->sq_tail & ring->sq_mask) * KRING_SQE_SIZE, sqe, buf, len, meta,
+		   meta_len, user_data);
 	ring->sq_tail++;
 	ring->inflight++;
 	return 0;

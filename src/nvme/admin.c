@@ -6,8 +6,10 @@
 #include <time.h>
 
 #include <vfn/spec.h>
+#include <vfn/pi.h>
 
 #include "nvme/ctrl-priv.h"
+#include "nvme/pi-priv.h"
 #include "nvme/prp.h"
 #include "support/log.h"
 
@@ -635,7 +637,7 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
-static int ns_decode(const struct vfn_nvme_id_ns *id, uint32_t nsid, struct vfn_nvme_ns_info *info)
+static int ns_decode(const struct vfn_nvme_id_ns *id, const uint8_t *nvm, uint32_t nsid, struct vfn_nvme_ns_info *info)
 {
 	unsigned int idx = vfn_nvme_flbas_index(id->flbas);
 	const struct vfn_nvme_lbaf *lbaf = &id->lbaf[idx];
@@ -655,7 +657,25 @@ static int ns_decode(const struct vfn_nvme_id_ns *id, uint32_t nsid, struct vfn_
 		.ms = vfn_le16_to_cpu(lbaf->ms),
 		.mset = (id->flbas & VFN_NVME_FLBAS_MSET) != 0,
 	};
+	info->block_size = info->lba_size + info->ms;
+	vfn_pi_geometry((const uint8_t *)id, nvm, idx, &info->pi_type, &info->pi_first, &info->pif);
 	return 0;
+}
+
+/*
+ * The NVM Command Set Identify Namespace (CNS 05h, CSI 00h), whose ELBAF
+ * carry the guard format, into @nvm when CTRATT.ELBAS says it is there.
+ * Returns true if @nvm holds it; otherwise the 16-bit guard is implied.
+ */
+static bool ns_get_nvm(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, uint8_t *nvm)
+{
+	if (!(ctrl->info.ctratt & VFN_PI_CTRATT_ELBAS))
+		return false;
+	if (vfn_nvme_identify(ctrl, VFN_PI_CNS_NS_NVM, nsid, nvm, NULL)) {
+		log_debug("namespace %u: no NVM Command Set Identify Namespace: 16-bit guard", nsid);
+		return false;
+	}
+	return true;
 }
 
 int vfn_nvme_ns_get_info(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, struct vfn_nvme_ns_info *info)
@@ -679,7 +699,9 @@ int vfn_nvme_ns_get_info(struct vfn_nvme_ctrl *ctrl, uint32_t nsid, struct vfn_n
 		log_debug("namespace %u: inactive (all-zero Identify Namespace)", nsid);
 		return -ENOENT;
 	}
-	return ns_decode(&id, nsid, info);
+	uint8_t nvm[VFN_NVME_IDENTIFY_DATA_SIZE];
+
+	return ns_decode(&id, ns_get_nvm(ctrl, nsid, nvm) ? nvm : NULL, nsid, info);
 }
 
 int vfn_nvme_ns_list_active(struct vfn_nvme_ctrl *ctrl, uint32_t start, uint32_t *nsids, int max)

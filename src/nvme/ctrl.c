@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <vfn/spec.h>
+#include <vfn/pi.h>
 
 #include "nvme/ctrl-priv.h"
 #include "support/log.h"
@@ -370,6 +371,7 @@ static void ctrl_decode_identify(struct vfn_nvme_ctrl *ctrl, const struct vfn_nv
 	info->oncs = vfn_le16_to_cpu(id->oncs);
 	info->vwc = id->vwc;
 	info->sgls = vfn_le32_to_cpu(id->sgls);
+	info->ctratt = vfn_le32_to_cpu(id->ctratt);
 	ctrl->shn_timeout_ms = vfn_nvme_shn_timeout_ms(vfn_le32_to_cpu(id->rtd3e));
 
 	/* MDTS is a power of two in units of CAP.MPSMIN pages; 0 means no limit. */

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <vfn/iommu.h>
+#include <vfn/pi.h>
 #include <vfn/rq.h>
 
 #include "nvme/ctrl-priv.h"
@@ -84,10 +86,17 @@ struct io_split {
 	struct vfn_nvme_qpair *qp;
 	uint8_t opcode;
 	uint32_t nsid;
-	uint64_t slba, nlb; /* what is left to post */
-	uint8_t *buf;	    /* NULL for commands without data */
-	uint32_t lba_size;
+	uint64_t slba, nlb;  /* what is left to post */
+	uint8_t *buf;	     /* NULL for commands without data */
+	uint32_t lba_size;   /* bytes per block in @buf (data, + metadata if interleaved) */
 	uint32_t max_blocks; /* per command */
+	uint64_t meta_iova;  /* separate metadata of the next piece; 0: none */
+	uint32_t meta_size;  /* its bytes per block */
+	uint32_t cdw12;	     /* PRINFO, FUA */
+	uint32_t cdw15;	     /* app tag, mask */
+	uint64_t ref_tag;    /* of the next piece */
+	bool ref_inc;	     /* PI types 1/2: + blocks per piece */
+	bool ref48;	     /* 64-bit guard: bits 47:32 in CDW3 */
 	bool sgl;
 	unsigned int pending; /* posted, not completed */
 	bool failed;
@@ -115,7 +124,11 @@ static int io_split_post(struct io_split *s, vfn_rq_cb cb, void *opaque)
 		.nsid = vfn_cpu_to_le32(s->nsid),
 		.cdw10 = vfn_cpu_to_le32((uint32_t)s->slba),
 		.cdw11 = vfn_cpu_to_le32((uint32_t)(s->slba >> 32)),
-		.cdw12 = vfn_cpu_to_le32(n - 1),
+		.cdw12 = vfn_cpu_to_le32((n - 1) | s->cdw12),
+		.cdw14 = vfn_cpu_to_le32((uint32_t)s->ref_tag),
+		.cdw15 = vfn_cpu_to_le32(s->cdw15),
+		.cdw3 = vfn_cpu_to_le32(s->ref48 ? (uint32_t)(s->ref_tag >> 32) & 0xffff : 0),
+		.mptr = vfn_cpu_to_le64(s->meta_iova),
 	};
 	int ret;
 
@@ -125,6 +138,10 @@ static int io_split_post(struct io_split *s, vfn_rq_cb cb, void *opaque)
 	s->pending++;
 	s->slba += n;
 	s->nlb -= n;
+	if (s->ref_inc)
+		s->ref_tag += n;
+	if (s->meta_iova)
+		s->meta_iova += (uint64_t)n * s->meta_size;
 	if (s->buf)
 		s->buf += len;
 	return 0;
@@ -212,12 +229,6 @@ static int io_check_range(const struct vfn_nvme_ns_info *ns, uint64_t slba, uint
 		log_debug("io: no namespace information");
 		return -EINVAL;
 	}
-	if (ns->ms) {
-		/* Sized from lba_size alone, the transfer would miss the metadata: the device would overrun the buffer. */
-		log_debug("io: namespace %u has %u bytes of metadata per block (LBA format %u%s): not supported",
-			  ns->nsid, ns->ms, ns->flbas, ns->mset ? ", extended LBA" : "");
-		return -ENOTSUP;
-	}
 	if (!nlb || slba + nlb < slba) {
 		log_debug("io: %llu blocks at LBA %llu: empty or wrapping range", (unsigned long long)nlb,
 			  (unsigned long long)slba);
@@ -226,9 +237,50 @@ static int io_check_range(const struct vfn_nvme_ns_info *ns, uint64_t slba, uint
 	return 0;
 }
 
+/* PRINFO and the metadata buffer of @opts checked against @ns; what @s carries set. */
+static int io_split_meta(struct io_split *s, const struct vfn_nvme_ns_info *ns, uint64_t nlb, bool data,
+			 const struct vfn_nvme_io_opts *opts)
+{
+	uint8_t prinfo = opts ? opts->prinfo : 0;
+	bool moves = data && vfn_pi_meta_moves(ns->ms, ns->pi_type, ns->pif, prinfo);
+	size_t need = (size_t)nlb * ns->ms, mapped;
+
+	if ((prinfo & ~0xfu) || (prinfo && !ns->pi_type)) {
+		log_debug("io: PRINFO 0x%x on namespace %u with PI type %u", prinfo, ns->nsid, ns->pi_type);
+		return -EINVAL;
+	}
+	if (opts && opts->meta && (!moves || ns->mset)) {
+		log_debug("io: a metadata buffer, but namespace %u moves none here (ms %u%s)", ns->nsid, ns->ms,
+			  ns->mset ? ", extended LBA" : "");
+		return -EINVAL;
+	}
+	s->lba_size = moves && ns->mset ? ns->block_size : ns->lba_size;
+	s->cdw12 = (uint32_t)prinfo << VFN_PI_PRINFO_SHIFT | (opts && opts->fua ? 1u << 30 : 0);
+	if (opts) {
+		s->cdw15 = (uint32_t)opts->app_mask << 16 | opts->app_tag;
+		s->ref_tag = opts->ref_tag;
+	}
+	s->ref_inc = ns->pi_type == VFN_PI_TYPE1 || ns->pi_type == VFN_PI_TYPE2;
+	s->ref48 = ns->pif == VFN_PI_PIF_64;
+	if (!moves || ns->mset)
+		return 0;
+	if (!opts || !opts->meta || (opts->meta_len && opts->meta_len < need) || nlb > SIZE_MAX / ns->ms) {
+		log_debug("io: namespace %u needs %zu bytes of separate metadata, given %zu", ns->nsid, need,
+			  opts && opts->meta ? opts->meta_len : 0);
+		return -EINVAL;
+	}
+	if (vfn_iommu_translate(s->qp->iommu, opts->meta, &s->meta_iova, &mapped) || mapped < need) {
+		log_debug("io: metadata buffer %p: not one DMA mapping of %zu bytes", opts->meta, need);
+		return -EINVAL;
+	}
+	s->meta_size = ns->ms;
+	return 0;
+}
+
 /* Checks a logical-block command and sets @s up to post it in pieces. */
 static int io_split_init(struct io_split *s, struct vfn_nvme_qpair *qp, uint8_t opcode,
-			 const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb, void *buf, bool sgl)
+			 const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb, void *buf,
+			 const struct vfn_nvme_io_opts *opts, bool sgl)
 {
 	int ret = io_check_range(ns, slba, nlb);
 
@@ -238,11 +290,6 @@ static int io_split_init(struct io_split *s, struct vfn_nvme_qpair *qp, uint8_t 
 		log_debug("io: NULL %s", qp ? "buffer" : "queue pair");
 		return -EINVAL;
 	}
-	if (buf && (nlb > SIZE_MAX / ns->lba_size || qp->max_xfer < ns->lba_size)) {
-		log_debug("io: %llu blocks of %u bytes do not fit the transfer limit", (unsigned long long)nlb,
-			  ns->lba_size);
-		return -EINVAL;
-	}
 	*s = (struct io_split){
 		.qp = qp,
 		.opcode = opcode,
@@ -250,11 +297,24 @@ static int io_split_init(struct io_split *s, struct vfn_nvme_qpair *qp, uint8_t 
 		.slba = slba,
 		.nlb = nlb,
 		.buf = buf,
-		.lba_size = ns->lba_size,
 		.sgl = sgl,
 	};
+	ret = io_split_meta(s, ns, nlb, buf != NULL, opts);
+	if (ret)
+		return ret;
+	if (buf && (nlb > SIZE_MAX / s->lba_size || qp->max_xfer < s->lba_size)) {
+		log_debug("io: %llu blocks of %u bytes do not fit the transfer limit", (unsigned long long)nlb,
+			  s->lba_size);
+		return -EINVAL;
+	}
+	if (buf && opts && opts->buf_len && opts->buf_len < nlb * s->lba_size) {
+		log_debug("io: %llu blocks of %u bytes do not fit a %zu-byte buffer", (unsigned long long)nlb,
+			  s->lba_size, opts->buf_len);
+		return -EINVAL;
+	}
+	/* MDTS counts the data and interleaved metadata (s->lba_size), not a separate metadata buffer. */
 	s->max_blocks =
-		buf && qp->max_xfer / ns->lba_size < IO_NLB_MAX ? (uint32_t)(qp->max_xfer / ns->lba_size) : IO_NLB_MAX;
+		buf && qp->max_xfer / s->lba_size < IO_NLB_MAX ? (uint32_t)(qp->max_xfer / s->lba_size) : IO_NLB_MAX;
 	return 0;
 }
 
@@ -262,7 +322,7 @@ static int io_rw(struct vfn_nvme_qpair *qp, uint8_t opcode, const struct vfn_nvm
 		 uint64_t nlb, void *buf, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
 {
 	struct io_split s;
-	int ret = io_split_init(&s, qp, opcode, ns, slba, nlb, buf, opts && opts->sgl);
+	int ret = io_split_init(&s, qp, opcode, ns, slba, nlb, buf, opts, opts && opts->sgl);
 
 	if (ret)
 		return ret;
@@ -394,7 +454,7 @@ static int io_rw_async(struct vfn_nvme_qpair *qp, uint8_t opcode, const struct v
 		log_debug("io_async: no callback");
 		return -EINVAL;
 	}
-	ret = io_split_init(&s, qp, opcode, ns, slba, nlb, buf, sgl);
+	ret = io_split_init(&s, qp, opcode, ns, slba, nlb, buf, NULL, sgl);
 	if (ret)
 		return ret;
 	if (nlb <= s.max_blocks)

@@ -81,6 +81,7 @@ static void id_ctrl(struct vfn_sim *sim, uint8_t *id)
 	put16(id + 520, 1u << 2 | 1u << 3); /* ONCS: DSM, Write Zeroes */
 	id[525] = 0x7;			    /* VWC present, Flush of all namespaces */
 	put32(id + 536, sim->opts.sgls);    /* SGLS bits 1:0 */
+	put32(id + 96, 1u << 15);	    /* CTRATT: ELBAS (the guard format is in CNS 05h) */
 	snprintf((char *)id + 768, 256, "nqn.2026-11.io.vfn:sim:%s", sim->opts.sn);
 	put16(id + 2048, 2500); /* PSD0 MP: 25 W */
 	vfn_sim_mgmt_id_ctrl(sim, (struct vfn_nvme_id_ctrl *)(void *)id);
@@ -99,6 +100,18 @@ static void id_ns_metadata(struct vfn_sim *sim, uint8_t *id)
 	put16(id + 128, (uint16_t)sim->opts.ms);
 	id[26] |= sim->opts.mset ? 0x10 : 0;
 	id[27] = sim->opts.mset ? 0x1 : 0x2; /* MC: extended LBAs, or a separate buffer */
+	if (!sim->opts.pi)
+		return;
+	/* DPC: types 1-3, first and last bytes; DPS: the type and where. */
+	id[28] = 0x1f;
+	id[29] = (uint8_t)(sim->opts.pi | (sim->opts.pil ? 0x8 : 0));
+}
+
+/* NVM Command Set Identify Namespace (CNS 05h, CSI 00h): ELBAF 0's PIF. */
+static void id_ns_nvm(struct vfn_sim *sim, uint8_t *id)
+{
+	id[8] = 0x3; /* PIC: 16b and 64b guard formats supported */
+	put32(id + 12, sim->opts.pif << 7);
 }
 
 static void id_ns(struct vfn_sim *sim, uint32_t nsid, uint8_t *id)
@@ -159,6 +172,11 @@ static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe
 			id_ns(sim, nsid, id);
 		else
 			id_ns_desc(sim, nsid, id);
+		break;
+	case 0x05: /* NVM Command Set Identify Namespace */
+		if (!ns_valid(sim, nsid) || (cdw(sqe->cdw11) >> 24) != 0)
+			return !ns_valid(sim, nsid) ? VFN_NVME_SC_INVALID_NS : VFN_NVME_SC_INVALID_FIELD;
+		id_ns_nvm(sim, id);
 		break;
 	case VFN_NVME_CNS_NS_ACTIVE_LIST:
 		if (nsid >= 0xfffffffe)

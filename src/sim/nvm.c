@@ -66,6 +66,8 @@ static uint16_t cmd_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint
 	sc = lba_range(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe), &data, &len);
 	if (sc)
 		return sc;
+	if (sim->opts.ms)
+		return vfn_sim_pi_rw(sim, sqe, nsid, cmd_slba(sqe), cmd_nlb(sqe), write);
 	if (len > vfn_sim_max_xfer(sim)) {
 		log_debug("sim: %zu bytes beyond MDTS", len);
 		return VFN_NVME_SC_INVALID_FIELD;
@@ -90,8 +92,10 @@ static uint16_t cmd_write_zeroes(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 	uint16_t sc;
 
 	sc = lba_range(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe), &data, &len);
-	if (!sc)
+	if (!sc) {
 		ns_zero(data, len);
+		vfn_sim_pi_zero(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe));
+	}
 	return sc;
 }
 
@@ -117,6 +121,7 @@ static uint16_t cmd_dsm(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uin
 		if (sc)
 			return sc;
 		ns_zero(data, len);
+		vfn_sim_pi_zero(sim, nsid, vfn_le64_to_cpu(slba), vfn_le32_to_cpu(nlb));
 	}
 	return VFN_NVME_SC_SUCCESS;
 }
@@ -137,11 +142,6 @@ uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	case VFN_NVME_CMD_WRITE:
 	case VFN_NVME_CMD_READ:
 	case VFN_NVME_CMD_WRITE_ZEROES:
-		if (sim->opts.ms) {
-			log_debug("sim: namespace %u has %u bytes of metadata per block, which the sim does not move",
-				  nsid, sim->opts.ms);
-			return VFN_NVME_SC_INVALID_NS;
-		}
 		/* fall through */
 	case VFN_NVME_CMD_DSM:
 		if (sim->opts.nil)

@@ -39,6 +39,9 @@ static const struct opt_u64 opt_table[] = {
 	OPT("shn_ms", 0, 60000, shn_ms),
 	OPT("ms", 0, 0xffff, ms),
 	OPT("mset", 0, 1, mset),
+	OPT("pi", 0, 3, pi),
+	OPT("pif", 0, 2, pif),
+	OPT("pil", 0, 1, pil),
 };
 
 static void opts_defaults(struct vfn_sim_opts *o)
@@ -142,6 +145,15 @@ static int opts_check(struct vfn_sim_opts *o, bool to_given)
 	if (!o->nil && o->nsze > SIM_NS_MAX_BYTES >> o->lbads) {
 		log_debug("sim: namespace of %llu blocks of %u bytes is over the %llu byte limit (nil=1 lifts it)",
 			  (unsigned long long)o->nsze, 1u << o->lbads, SIM_NS_MAX_BYTES);
+		return -EINVAL;
+	}
+	if (o->pif == 1) {
+		log_debug("sim: pif=1 (32-bit guard) is not simulated");
+		return -EINVAL;
+	}
+	if (o->pi && o->ms < (o->pif ? 16u : 8u)) {
+		log_debug("sim: pi=%u needs ms >= %u for a %u-bit guard tuple", o->pi, o->pif ? 16 : 8,
+			  o->pif ? 64 : 16);
 		return -EINVAL;
 	}
 	return 0;

@@ -175,6 +175,7 @@ static void sim_free(struct vfn_sim *sim)
 			vfn_mem_free(sim->ns_data[i], sim->ns_bytes);
 		free(sim->ns_data);
 	}
+	vfn_sim_pi_free(sim);
 	free(sim->scratch);
 	vfn_mem_free(sim->regs, VFN_SIM_REGS_LEN);
 	pthread_mutex_destroy(&sim->lock);
@@ -222,7 +223,7 @@ static int sim_alloc_ns(struct vfn_sim *sim)
 		if (n < 0)
 			return (int)n;
 	}
-	return 0;
+	return vfn_sim_pi_alloc(sim);
 }
 
 /* Everything but the thread and the address space; sim_free() undoes partial work. */

@@ -46,6 +46,9 @@ struct vfn_sim_opts {
 	uint32_t ttr_ms;  /* time from CC.EN=1 to CSTS.RDY=1 */
 	uint32_t ms;	  /* metadata bytes per block of LBA format 0 (0: none) */
 	bool mset;	  /* FLBAS MSET: metadata at the end of each block (extended LBA) */
+	uint32_t pi;	  /* DPS PI type 0..3 of LBA format 0 (needs ms >= the tuple) */
+	uint32_t pif;	  /* guard format: 0 16-bit, 2 64-bit (ELBAF PIF, CTRATT.ELBAS) */
+	bool pil;	  /* DPS bit 3: PI in the first bytes of metadata */
 	uint32_t to;	  /* CAP.TO, 500 ms units */
 	bool never_ready; /* CSTS.RDY never becomes 1 */
 	uint32_t mpsmax;  /* CAP.MPSMAX: pages up to 2 ^ (12 + mpsmax) bytes */
@@ -247,6 +250,10 @@ struct vfn_sim {
 	struct vfn_iommu *iommu; /* software address space */
 	uint8_t **ns_data;	 /* opts.nn namespaces (NULL in nil mode) */
 	size_t ns_bytes;
+	uint8_t **ns_meta; /* their metadata, inverted (nvm-pi.c); NULL without ms */
+	size_t meta_bytes;
+	uint8_t *pi_buf;  /* a command's data (+ interleaved metadata), vfn_sim_max_xfer() */
+	uint8_t *pi_mbuf; /* its separate metadata */
 	uint8_t *scratch; /* admin data, vfn_sim_max_xfer() bytes */
 
 	pthread_t thread;
@@ -299,6 +306,15 @@ struct vfn_sim {
 
 /* Bytes one command may move: 2 ^ MDTS pages of 4 KiB, or 1 MiB with MDTS 0. */
 size_t vfn_sim_max_xfer(const struct vfn_sim *sim);
+
+/* nvm-pi.c: metadata and PI.  Storage and bounce buffers for sim:ms= (0 or -ENOMEM; vfn_sim_pi_free() undoes). */
+int vfn_sim_pi_alloc(struct vfn_sim *sim);
+void vfn_sim_pi_free(struct vfn_sim *sim);
+/* Read / Write of @nlb blocks at @slba (in range) with metadata; the status. */
+uint16_t vfn_sim_pi_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid, uint64_t slba, uint64_t nlb,
+		       bool write);
+/* The metadata of a zeroed / deallocated range: all ones (PI checks off). */
+void vfn_sim_pi_zero(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uint64_t nlb);
 
 /* regs.c: one pass of the controller; true if anything happened. */
 bool vfn_sim_step(struct vfn_sim *sim);

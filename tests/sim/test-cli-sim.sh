@@ -166,25 +166,47 @@ t_eq "io-passthru sim: bad opcode: status line" "NVMe status: Invalid Command Op
 t_capture "$VFN" io-passthru sim: -o 0 -n 1
 t_eq "io-passthru sim: Flush exit status" 0 "$T_RC"
 
-# A namespace formatted with metadata (issue 10 item 5): refused with one line naming the format, never sent.
-for dev in sim:lbads=9,ms=8,mset=1 sim:lbads=9,ms=16; do
-	case $dev in *mset=1) _kind="LBA format 0, extended LBA" _ms=8 ;; *) _kind="LBA format 0, separate metadata buffer" _ms=16 ;; esac
-	_why="^vfn: $dev: namespace 1 is formatted with $_ms bytes of metadata per block \($_kind\); metadata is not supported yet: "
-	for cmd in "read $dev -c 7" "write $dev -c 0 -d /dev/zero" "perf $dev -w randwrite -t 1" "perf $dev -t 1"; do
-		# shellcheck disable=SC2086 # the command is split on purpose
-		_out=$("$VFN" $cmd 2>"$_tmp.err")
-		_rc=$?
-		t_eq "vfn $cmd: exit status 1" 1 "$_rc"
-		t_eq "vfn $cmd: nothing on stdout" "" "$_out"
-		t_match "vfn $cmd: one line naming the format" "$_why" "$(cat "$_tmp.err")"
-		t_eq "vfn $cmd: one line" 1 "$(wc -l <"$_tmp.err")"
-	done
-	t_capture "$VFN" id-ns "$dev" -n 1 -o json
-	t_eq "id-ns $dev: ms of LBA format 0" "$_ms" "$(json_field ms "$T_OUT")"
+# A namespace formatted with metadata (issue 12): read/write carry it, PI failures name the status in one line.
+head -c 4096 /dev/urandom >"$_tmp.pd"
+head -c 64 /dev/zero >"$_tmp.pmz"
+"$VFN" read sim:lbads=9,ms=8,mset=1 -c 0 -d "$_tmp.ext"
+t_eq "read on an extended-LBA format: 512 + 8 bytes" 520 "$(wc -c <"$_tmp.ext" | tr -d ' ')"
+"$VFN" read sim:lbads=9,ms=16 -c 1 -d "$_tmp.sep" -M "$_tmp.sepm"
+t_eq "read -M: 2 x 16 bytes of metadata" 32 "$(wc -c <"$_tmp.sepm" | tr -d ' ')"
+t_eq "read -M: 2 x 512 bytes of data" 1024 "$(wc -c <"$_tmp.sep" | tr -d ' ')"
+"$VFN" read sim:lbads=9,ms=8,mset=1,pi=1 -c 0 -p 8 -d "$_tmp.pract"
+t_eq "read -p 8 (PRACT) with 8 bytes of PI: data only" 512 "$(wc -c <"$_tmp.pract" | tr -d ' ')"
+t_capture "$VFN" write sim:lbads=9,ms=8,pi=2 -c 7 -d "$_tmp.pd" -M "$_tmp.pmz" -p 0 -f
+t_eq "write -M -p 0 -f: exit status" 0 "$T_RC"
+t_capture "$VFN" write sim:lbads=9,ms=8,pi=2 -c 7 -d "$_tmp.pd" -p 8 -r 9
+t_eq "write -p 8 (PRACT): exit status" 0 "$T_RC"
+for pi in "-p 4|Guard Check Error \\(status 0x282\\)" "-p 1 -r 5|Reference Tag Check Error \\(status 0x284\\)" \
+	"-p 2 -a 0x1234 -m 0xffff|Application Tag Check Error \\(status 0x283\\)"; do
+	_opts=${pi%%|*}
+	# shellcheck disable=SC2086 # the options are split on purpose
+	_out=$("$VFN" write sim:lbads=9,ms=8,pi=2 -c 7 -d "$_tmp.pd" -M "$_tmp.pmz" $_opts 2>"$_tmp.err")
+	t_eq "write with a bad tuple, $_opts: exit status 1" 1 "$?"
+	t_match "write with a bad tuple, $_opts: one line naming the status" \
+		"^vfn: Write failed on sim:lbads=9,ms=8,pi=2: End-to-end ${pi#*|}" "$(cat "$_tmp.err")"
+	t_eq "write with a bad tuple, $_opts: one line" 1 "$(wc -l <"$_tmp.err")"
 done
-# Raw passthrough stays raw: the Read reaches the controller, which (sim) refuses it.
+_err=$("$VFN" read sim:lbads=9,ms=8,pi=1 -c 0 -p 1 -r 3 2>&1 >/dev/null)
+t_match "read -p 1 -r 3 at LBA 0 on type 1: Invalid Protection Information" "\\(status 0x181\\)" "$_err"
+for bad in "write sim:lbads=9,ms=8,pi=2 -c 7 -d $_tmp.pd|give them with -M FILE" \
+	"write sim:lbads=9,ms=8,mset=1 -c 0 -d $_tmp.pd -M $_tmp.pmz|drop -M" \
+	"read sim:lbads=9 -c 0 -p 1|has no metadata" "read sim:lbads=9,ms=8 -c 0 -p 1|no protection information" \
+	"read sim:lbads=9,ms=8 -c 7 -y 63|-y 63 is less than"; do
+	# shellcheck disable=SC2086 # the command is split on purpose
+	_out=$("$VFN" ${bad%%|*} 2>"$_tmp.err")
+	t_eq "vfn ${bad%%|*}: exit status 1" 1 "$?"
+	t_match "vfn ${bad%%|*}: says why" "${bad#*|}" "$(cat "$_tmp.err")"
+	t_eq "vfn ${bad%%|*}: one line" 1 "$(wc -l <"$_tmp.err")"
+done
+t_capture "$VFN" id-ns sim:lbads=9,ms=16 -n 1 -o json
+t_eq "id-ns sim:lbads=9,ms=16: ms of LBA format 0" 16 "$(json_field ms "$T_OUT")"
+# Raw passthrough stays raw: the Read reaches the controller, which (sim) finds no metadata buffer (MPTR 0).
 _err=$("$VFN" io-passthru sim:ms=8 -o 2 -n 1 -l 520 -r 2>&1)
-t_eq "io-passthru on a metadata format: sent, the controller's status" "NVMe status: Invalid Namespace or Format (0xb)" "$_err"
+t_eq "io-passthru on a metadata format: sent, the controller's status" "NVMe status: Data Transfer Error (0x4)" "$_err"
 
 for bad in "read sim: -c 65536" "read sim: -c 1x" "read sim: -c -1" "read sim: -s 0x" "read sim:" \
 	"read sim: -c 1 --opcode 2" "write sim: -c 1" "io-passthru sim:" "io-passthru sim: -o 256" \

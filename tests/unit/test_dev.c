@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include <vfn/vfn.h>
+#include <vfn/pi.h>
 
 #include "dev/dev-priv.h"
 #include "fake-kernel.h"
@@ -762,6 +763,49 @@ static void test_kernel_close_with_queue(void **state)
 	check_close_with_queue(fake_kernel_dev(0), buf);
 }
 
+/* vfn_dev_rw() on the kernel path: the separate metadata goes in the ioctl's metadata/metadata_len, PRINFO and tags in CDW3/12/14/15. */
+static void test_kernel_rw_metadata(void **state)
+{
+	struct vfn_dev *dev = fake_kernel_dev(0);
+	static uint8_t buf[4 * 512] __attribute__((aligned(4096))), meta[4 * 16];
+	struct vfn_dev_rw_opts o = { .meta = meta,
+				     .meta_len = sizeof(meta),
+				     .prinfo = VFN_PI_PRCHK_ALL,
+				     .ref_tag = 0x0000beef00000010ULL,
+				     .app_tag = 0x1234,
+				     .app_mask = 0xff00,
+				     .fua = true };
+	struct vfn_nvme_cqe cqe;
+
+	(void)state;
+	dev->info.ms = 16;
+	dev->info.block_size = 528;
+	dev->info.pi_type = 1;
+	dev->info.pif = 2;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 0x10, 4, buf, sizeof(buf), &o, &cqe), 0);
+	assert_int_equal(fake_kernel.nr_ioctls, 1);
+	assert_int_equal(fake_kernel.last_ioctl.metadata, (uintptr_t)meta);
+	assert_int_equal(fake_kernel.last_ioctl.metadata_len, 4 * 16);
+	assert_int_equal(fake_kernel.last_ioctl.data_len, 4 * 512);
+	assert_int_equal(fake_kernel.last_ioctl.cdw12, 3u | 0x7u << 26 | 1u << 30);
+	assert_int_equal(fake_kernel.last_ioctl.cdw14, 0x10);
+	assert_int_equal(fake_kernel.last_ioctl.cdw3, 0xbeef);
+	assert_int_equal(fake_kernel.last_ioctl.cdw15, 0xff001234u);
+	/* Short metadata: nothing sent. */
+	o.meta_len = 4 * 16 - 1;
+	fake_kernel.nr_ioctls = 0;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 0x10, 4, buf, sizeof(buf), &o, &cqe), -EINVAL);
+	assert_int_equal(fake_kernel.nr_ioctls, 0);
+	/* Extended LBA: one buffer of data + metadata, no metadata pointer. */
+	dev->info.mset = true;
+	o.meta = NULL;
+	o.meta_len = 0;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 0x10, 2, buf, sizeof(buf), &o, &cqe), 0);
+	assert_int_equal(fake_kernel.last_ioctl.metadata_len, 0);
+	assert_int_equal(fake_kernel.last_ioctl.data_len, 2 * 528);
+	vfn_dev_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -786,6 +830,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kernel_destroy_drains, fake_on, fake_off),
 		cmocka_unit_test_setup_teardown(test_kernel_refused_cqe, fake_on, fake_off),
 		cmocka_unit_test_setup_teardown(test_kernel_close_with_queue, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kernel_rw_metadata, fake_on, fake_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

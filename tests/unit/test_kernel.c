@@ -444,6 +444,27 @@ static void test_kring_head_before_callback(void **state)
 	close(ns.fd);
 }
 
+/* io_uring command with separate metadata: metadata/metadata_len in the command; a bad one refused. */
+static void test_kring_metadata(void **state)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_READ, .nsid = vfn_cpu_to_le32(1) };
+	static uint8_t buf[1024], meta[16];
+	struct vfn_kdev ns;
+	struct vfn_kring *ring = fake_ring(&ns);
+
+	(void)state;
+	assert_int_equal(vfn_kring_submit_meta(ring, &sqe, buf, 1024, NULL, 16, 8), -EINVAL);
+	assert_int_equal(vfn_kring_submit_meta(ring, &sqe, buf, 1024, meta, 16, 7), 0);
+	assert_int_equal(vfn_kring_flush(ring), 1);
+	assert_int_equal(fake_kernel.nr_taken, 1);
+	assert_int_equal(fake_kernel.taken[0].user_data, 7);
+	assert_int_equal(fake_kernel.taken[0].cmd.metadata, (uintptr_t)meta);
+	assert_int_equal(fake_kernel.taken[0].cmd.metadata_len, 16);
+	assert_int_equal(fake_kernel.taken[0].cmd.data_len, 1024);
+	vfn_kring_destroy(ring);
+	close(ns.fd);
+}
+
 /* Completions on the kernel's overflow list come out of the next reap. */
 static void test_kring_overflow(void **state)
 {
@@ -628,6 +649,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kdev_no_data_pointer, fake_on, fake_off),
 		cmocka_unit_test_setup_teardown(test_kdev_status, fake_on, fake_off),
 		cmocka_unit_test_setup_teardown(test_kring_head_before_callback, fake_on, fake_off),
+		cmocka_unit_test_setup_teardown(test_kring_metadata, fake_on, fake_off),
 		cmocka_unit_test_setup_teardown(test_kring_overflow, fake_on, fake_off),
 		cmocka_unit_test_setup_teardown(test_kring_partial_submit, fake_on, fake_off),
 		cmocka_unit_test_setup_teardown(test_kring_errno_completion, fake_on, fake_off),

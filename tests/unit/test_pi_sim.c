@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Metadata and end-to-end protection against the simulator: the namespace
+ * geometry (DPS, ELBAF PIF, block size) through the controller and the dev
+ * handle.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <vfn/dev.h>
+#include <vfn/iommu.h>
+#include <vfn/nvme.h>
+#include <vfn/pi.h>
+#include <vfn/rq.h>
+
+static struct vfn_nvme_ctrl *open_ok(const char *spec)
+{
+	struct vfn_nvme_ctrl *ctrl = NULL;
+
+	assert_int_equal(vfn_nvme_ctrl_open(spec, NULL, &ctrl), 0);
+	assert_non_null(ctrl);
+	return ctrl;
+}
+
+/* A controller, one queue pair and DMA buffers for data and metadata. */
+struct env {
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_qpair *qp;
+	struct vfn_nvme_ns_info ns;
+	uint8_t *buf, *meta, *rbuf, *rmeta;
+	size_t len;
+};
+
+#define ENV_LEN (1u << 20)
+
+static void env_open(struct env *e, const char *spec)
+{
+	struct vfn_iommu *mmu;
+	uint64_t iova;
+
+	memset(e, 0, sizeof(*e));
+	e->ctrl = open_ok(spec);
+	mmu = vfn_nvme_ctrl_iommu(e->ctrl);
+	assert_int_equal(vfn_nvme_ns_get_info(e->ctrl, 1, &e->ns), 0);
+	assert_int_equal(vfn_nvme_qpair_create(e->ctrl, 1, NULL, &e->qp), 0);
+	e->len = ENV_LEN;
+	assert_int_equal(vfn_dma_alloc(mmu, ENV_LEN, (void **)&e->buf, &iova), ENV_LEN);
+	assert_int_equal(vfn_dma_alloc(mmu, ENV_LEN, (void **)&e->meta, &iova), ENV_LEN);
+	assert_int_equal(vfn_dma_alloc(mmu, ENV_LEN, (void **)&e->rbuf, &iova), ENV_LEN);
+	assert_int_equal(vfn_dma_alloc(mmu, ENV_LEN, (void **)&e->rmeta, &iova), ENV_LEN);
+	for (size_t i = 0; i < ENV_LEN; i++)
+		e->buf[i] = (uint8_t)(i * 7 + (i >> 9));
+}
+
+static void env_close(struct env *e)
+{
+	struct vfn_iommu *mmu = vfn_nvme_ctrl_iommu(e->ctrl);
+
+	vfn_dma_free(mmu, e->buf, ENV_LEN);
+	vfn_dma_free(mmu, e->meta, ENV_LEN);
+	vfn_dma_free(mmu, e->rbuf, ENV_LEN);
+	vfn_dma_free(mmu, e->rmeta, ENV_LEN);
+	vfn_nvme_qpair_destroy(e->qp);
+	vfn_nvme_ctrl_close(e->ctrl);
+}
+
+static struct vfn_pi_format env_fmt(const struct env *e)
+{
+	return (struct vfn_pi_format){ e->ns.lba_size, e->ns.ms, e->ns.pi_type, e->ns.pif, e->ns.pi_first, e->ns.mset };
+}
+
+#define STATUS(c) (vfn_nvme_cqe_status(&(c)) & 0x7ff)
+
+static void test_geometry_ctrl(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = open_ok("sim:lbads=9,ms=16,mset=1,pi=2,pif=2,pil=1");
+	struct vfn_nvme_ns_info ns;
+
+	(void)state;
+	assert_true(vfn_nvme_ctrl_get_info(ctrl)->ctratt & VFN_PI_CTRATT_ELBAS);
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(ns.lba_size, 512);
+	assert_int_equal(ns.ms, 16);
+	assert_true(ns.mset);
+	assert_int_equal(ns.pi_type, 2);
+	assert_int_equal(ns.pif, VFN_PI_PIF_64);
+	assert_true(ns.pi_first);
+	assert_int_equal(ns.block_size, 528);
+	vfn_nvme_ctrl_close(ctrl);
+
+	ctrl = open_ok("sim:ms=8,pi=3");
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(ns.lba_size, 4096);
+	assert_int_equal(ns.ms, 8);
+	assert_false(ns.mset);
+	assert_int_equal(ns.pi_type, 3);
+	assert_int_equal(ns.pif, VFN_PI_PIF_16);
+	assert_false(ns.pi_first);
+	assert_int_equal(ns.block_size, 4104);
+	vfn_nvme_ctrl_close(ctrl);
+
+	ctrl = open_ok("sim:lbads=9");
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(ns.pi_type, 0);
+	assert_int_equal(ns.block_size, 512);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void test_geometry_dev(void **state)
+{
+	struct vfn_dev *dev = NULL;
+	const struct vfn_dev_info *info;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:ms=64,pi=1,pif=2", NULL, &dev), 0);
+	info = vfn_dev_get_info(dev);
+	assert_int_equal(info->ms, 64);
+	assert_int_equal(info->pi_type, 1);
+	assert_int_equal(info->pif, VFN_PI_PIF_64);
+	assert_false(info->pi_first);
+	assert_false(info->mset);
+	assert_int_equal(info->block_size, 4096 + 64);
+	vfn_dev_close(dev);
+}
+
+static void test_sim_pi_options_checked(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = NULL;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:ms=8,pi=1,pif=2", NULL, &ctrl), -EINVAL);  /* 16-byte tuple */
+	assert_int_equal(vfn_nvme_ctrl_open("sim:pi=1", NULL, &ctrl), -EINVAL);		    /* no metadata */
+	assert_int_equal(vfn_nvme_ctrl_open("sim:ms=16,pi=1,pif=1", NULL, &ctrl), -EINVAL); /* 32-bit guard */
+	assert_int_equal(vfn_nvme_ctrl_open("sim:ms=16,pi=4", NULL, &ctrl), -EINVAL);
+	assert_null(ctrl);
+}
+
+/* Separate metadata, type 1, 16-bit guard: software PI written with
+ * PRACT=0 and checked by the controller, read back checked, data and
+ * metadata as written; unwritten blocks pass every check. */
+static void test_separate_software_pi(void **state)
+{
+	struct env e;
+	struct vfn_pi_format f;
+	struct vfn_pi_tags t = { .ref_tag = 16, .app_tag = 0x4242, .app_mask = 0xffff, .prchk = VFN_PI_PRCHK_ALL };
+	struct vfn_nvme_io_opts o = {
+		.prinfo = VFN_PI_PRCHK_ALL, .ref_tag = 16, .app_tag = 0x4242, .app_mask = 0xffff
+	};
+	struct vfn_nvme_cqe c;
+
+	(void)state;
+	env_open(&e, "sim:lbads=9,ms=8,pi=1");
+	f = env_fmt(&e);
+	assert_int_equal(vfn_pi_generate(&f, e.buf, e.meta, 8, &t), 0);
+	o.meta = e.meta;
+	o.meta_len = 8 * 8;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 16, 8, e.buf, &o, &c), 0);
+	o.meta = e.rmeta;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 16, 8, e.rbuf, &o, &c), 0);
+	assert_memory_equal(e.rbuf, e.buf, 8 * 512);
+	assert_memory_equal(e.rmeta, e.meta, 8 * 8);
+	assert_int_equal(e.rmeta[7 * 8 + 7], 16 + 7); /* the 8th block's ref tag */
+	/* Never written: PI all ones, unchecked. */
+	o.ref_tag = 100;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 100, 4, e.rbuf, &o, &c), 0);
+	assert_int_equal(e.rmeta[0], 0xff);
+	env_close(&e);
+}
+
+/* Each check the controller makes, with its status. */
+static void test_check_failures(void **state)
+{
+	struct env e;
+	struct vfn_pi_format f;
+	struct vfn_pi_tags t = { .ref_tag = 1000, .app_tag = 0x0a0a };
+	struct vfn_nvme_io_opts o = {
+		.prinfo = VFN_PI_PRCHK_ALL, .ref_tag = 1000, .app_tag = 0x0a0a, .app_mask = 0xffff
+	};
+	struct vfn_nvme_cqe c;
+
+	(void)state;
+	env_open(&e, "sim:lbads=9,ms=8,pi=2");
+	f = env_fmt(&e);
+	assert_int_equal(vfn_pi_generate(&f, e.buf, e.meta, 4, &t), 0);
+	o.meta = e.meta;
+	e.buf[3 * 512 + 5] ^= 1; /* block 3's guard no longer matches */
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 0, 4, e.buf, &o, &c), -EIO);
+	assert_int_equal(STATUS(c), VFN_PI_SC_GUARD);
+	/* Without PRCHK it is stored; a checked read finds it. */
+	o.prinfo = 0;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 0, 4, e.buf, &o, &c), 0);
+	o.prinfo = VFN_PI_PRCHK_GUARD;
+	o.meta = e.rmeta;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 4, e.rbuf, &o, &c), -EIO);
+	assert_int_equal(STATUS(c), VFN_PI_SC_GUARD);
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 3, e.rbuf, &o, &c), 0);
+	/* Wrong initial ref tag (type 2: any value, then +1 per block). */
+	o.prinfo = VFN_PI_PRCHK_REF;
+	o.ref_tag = 1001;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 3, e.rbuf, &o, &c), -EIO);
+	assert_int_equal(STATUS(c), VFN_PI_SC_REF_TAG);
+	o.ref_tag = 1000;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 3, e.rbuf, &o, &c), 0);
+	/* App tag, under the mask. */
+	o.prinfo = VFN_PI_PRCHK_APP;
+	o.app_tag = 0x0a0b;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 3, e.rbuf, &o, &c), -EIO);
+	assert_int_equal(STATUS(c), VFN_PI_SC_APP_TAG);
+	o.app_mask = 0xff00;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 3, e.rbuf, &o, &c), 0);
+	env_close(&e);
+
+	/* Type 1: the initial ref tag must be the SLBA's low 32 bits. */
+	env_open(&e, "sim:lbads=9,ms=8,pi=1");
+	o = (struct vfn_nvme_io_opts){ .prinfo = VFN_PI_PRACT | VFN_PI_PRCHK_REF, .ref_tag = 7 };
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 8, 1, e.buf, &o, &c), -EIO);
+	assert_int_equal(STATUS(c), VFN_PI_SC_INVALID_PI);
+	o.ref_tag = 8;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 8, 1, e.buf, &o, &c), 0);
+	env_close(&e);
+}
+
+/* PRACT=1 with the metadata only the tuple: nothing but data moves; the
+ * controller's PI is there when read with PRACT=0. */
+static void test_pract_insert_strip(void **state)
+{
+	struct env e;
+	struct vfn_pi_format f;
+	struct vfn_pi_tags t = { .ref_tag = 32, .app_tag = 0x77, .app_mask = 0xffff, .prchk = VFN_PI_PRCHK_ALL };
+	struct vfn_nvme_io_opts o = {
+		.prinfo = VFN_PI_PRACT | VFN_PI_PRCHK_ALL, .ref_tag = 32, .app_tag = 0x77, .app_mask = 0xffff
+	};
+	struct vfn_nvme_cqe c;
+
+	(void)state;
+	env_open(&e, "sim:lbads=12,ms=16,mset=1,pi=1,pif=2");
+	/* Interleaved namespace, 64-bit guard: PRACT moves data only (4 KiB blocks). */
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 32, 4, e.buf, &o, &c), 0);
+	memset(e.rbuf, 0, 4 * 4096);
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 32, 4, e.rbuf, &o, &c), 0);
+	assert_memory_equal(e.rbuf, e.buf, 4 * 4096);
+	/* PRACT=0: each block comes with its tuple, interleaved, verifiable here. */
+	o.prinfo = VFN_PI_PRCHK_ALL;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 32, 4, e.rbuf, &o, &c), 0);
+	f = env_fmt(&e);
+	assert_int_equal(vfn_pi_verify(&f, e.rbuf, NULL, 4, &t, NULL), 0);
+	assert_memory_equal(e.rbuf + 4096 + 16, e.buf + 4096, 4096); /* block 1 after block 0's tuple */
+	/* 48-bit reference tags: bits 47:32 go in CDW3. */
+	o = (struct vfn_nvme_io_opts){ .prinfo = VFN_PI_PRACT, .ref_tag = 0x123400000020ULL };
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 40, 1, e.buf, &o, &c), 0);
+	o.prinfo = 0;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 40, 1, e.rbuf, &o, &c), 0);
+	assert_memory_equal(e.rbuf + 4096 + 10, "\x12\x34\x00\x00\x00\x20", 6);
+	env_close(&e);
+}
+
+/* Extended LBA with user metadata before a last-bytes tuple, across MDTS:
+ * 40 blocks of 512 + 64 in 14-block pieces (mdts=1: 8 KiB), type 1 so the
+ * controller checks each piece's initial ref tag against its SLBA. */
+static void test_extended_split(void **state)
+{
+	struct env e;
+	struct vfn_pi_format f;
+	struct vfn_pi_tags t = { .ref_tag = 200, .app_tag = 1, .app_mask = 0xffff, .prchk = VFN_PI_PRCHK_ALL };
+	struct vfn_nvme_io_opts o = { .prinfo = VFN_PI_PRCHK_ALL, .ref_tag = 200, .app_tag = 1, .app_mask = 0xffff };
+	struct vfn_nvme_cqe c;
+
+	(void)state;
+	env_open(&e, "sim:lbads=9,ms=64,mset=1,pi=1,mdts=1");
+	assert_int_equal(e.ns.block_size, 576);
+	f = env_fmt(&e);
+	assert_int_equal(vfn_pi_generate(&f, e.buf, NULL, 40, &t), 0);
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 200, 40, e.buf, &o, &c), 0);
+	memset(e.rbuf, 0, 40 * 576);
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 200, 40, e.rbuf, &o, &c), 0);
+	assert_memory_equal(e.rbuf, e.buf, 40 * 576);
+	env_close(&e);
+
+	/* Separate metadata across pieces: the metadata pointer advances. */
+	env_open(&e, "sim:lbads=9,ms=8,pi=1,mdts=1");
+	f = env_fmt(&e);
+	assert_int_equal(vfn_pi_generate(&f, e.buf, e.meta, 40, &t), 0);
+	o.meta = e.meta;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 200, 40, e.buf, &o, &c), 0);
+	o.meta = e.rmeta;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 200, 40, e.rbuf, &o, &c), 0);
+	assert_memory_equal(e.rbuf, e.buf, 40 * 512);
+	assert_memory_equal(e.rmeta, e.meta, 40 * 8);
+	env_close(&e);
+}
+
+/* What cannot be right is refused before anything is sent. */
+static void test_refused_before_sending(void **state)
+{
+	struct env e;
+	struct vfn_nvme_io_opts o = { 0 };
+	struct vfn_nvme_cqe c;
+	uint8_t *heap = malloc(4096);
+
+	(void)state;
+	env_open(&e, "sim:lbads=9,ms=8,pi=1");
+	memset(e.buf, 0x11, 512);
+	o.prinfo = VFN_PI_PRACT;
+	o.ref_tag = 5;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 1, e.buf, &o, &c), 0);
+	memset(e.buf, 0x22, 512);
+	o = (struct vfn_nvme_io_opts){ 0 };
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 1, e.buf, &o, &c), -EINVAL); /* no metadata */
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 1, e.buf, NULL, &c), -EINVAL);
+	o.meta = e.meta;
+	o.meta_len = 8 * 3;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 4, e.buf, &o, &c), -EINVAL); /* short */
+	o.meta = heap;								     /* not mapped */
+	o.meta_len = 0;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 1, e.buf, &o, &c), -EINVAL);
+	o.meta = e.meta + ENV_LEN - 8; /* mapped, but only 8 bytes of it */
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 2, e.buf, &o, &c), -EINVAL);
+	o.meta = e.meta;
+	o.buf_len = 1000;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 2, e.buf, &o, &c), -EINVAL);
+	o.buf_len = 0;
+	o.prinfo = 0x10;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 1, e.buf, &o, &c), -EINVAL);
+	/* PRACT with an 8-byte tuple moves no metadata: a buffer is a mistake. */
+	o.prinfo = VFN_PI_PRACT;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 1, e.buf, &o, &c), -EINVAL);
+	/* Nothing of the above reached the namespace. */
+	o = (struct vfn_nvme_io_opts){ .prinfo = VFN_PI_PRACT };
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 5, 1, e.rbuf, &o, &c), 0);
+	assert_int_equal(e.rbuf[0], 0x11);
+	env_close(&e);
+
+	/* PRINFO without PI, metadata on an interleaved format. */
+	env_open(&e, "sim:lbads=9,ms=8,mset=1");
+	o = (struct vfn_nvme_io_opts){ .prinfo = VFN_PI_PRCHK_GUARD };
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 0, 1, e.buf, &o, &c), -EINVAL);
+	o = (struct vfn_nvme_io_opts){ .meta = e.meta };
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 0, 1, e.buf, &o, &c), -EINVAL);
+	/* Metadata without PI, interleaved: data + metadata round-trip. */
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 0, 3, e.buf, NULL, &c), 0);
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 0, 3, e.rbuf, NULL, &c), 0);
+	assert_memory_equal(e.rbuf, e.buf, 3 * 520);
+	env_close(&e);
+	free(heap);
+}
+
+/* The device handle: vfn_dev_rw() with a separate metadata buffer and PI,
+ * its errors before sending, and a PI failure's status. */
+static void test_dev_rw(void **state)
+{
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint8_t *buf, *meta, *rbuf, *rmeta;
+	struct vfn_pi_format f = { 512, 16, 2, VFN_PI_PIF_64, true, false };
+	struct vfn_pi_tags t = { 0x10000000abULL, 9, 0xffff, VFN_PI_PRCHK_ALL };
+	struct vfn_dev_rw_opts o = {
+		.prinfo = VFN_PI_PRCHK_ALL, .ref_tag = t.ref_tag, .app_tag = 9, .app_mask = 0xffff
+	};
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,ms=16,pi=2,pif=2,pil=1", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 65536, (void **)&buf), 65536);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&meta), 4096);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 65536, (void **)&rbuf), 65536);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&rmeta), 4096);
+	for (int i = 0; i < 65536; i++)
+		buf[i] = (uint8_t)(i * 3);
+	memset(meta, 0xc3, 4096);
+	assert_int_equal(vfn_pi_generate(&f, buf, meta, 16, &t), 0);
+	o.meta = meta;
+	o.meta_len = 4096;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 3, 16, buf, 65536, &o, &c), 0);
+	o.meta = rmeta;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, &o, &c), 0);
+	assert_memory_equal(rbuf, buf, 16 * 512);
+	assert_memory_equal(rmeta, meta, 16 * 16);
+	/* 48-bit ref tag: the upper bits matter. */
+	o.ref_tag = 0xab;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, &o, &c), -EIO);
+	assert_int_equal(STATUS(c), VFN_PI_SC_REF_TAG);
+	/* Refused before sending. */
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 16 * 512 - 1, &o, &c), -EINVAL);
+	o.meta_len = 16 * 16 - 1;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, &o, &c), -EINVAL);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, NULL, &c), -EINVAL);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_FLUSH, 1, 3, 16, rbuf, 65536, NULL, &c), -EINVAL);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 0, rbuf, 65536, NULL, &c), -EINVAL);
+	/* PRACT with metadata that is only the tuple: none moves, a buffer for it is refused. */
+	o = (struct vfn_dev_rw_opts){ .prinfo = VFN_PI_PRACT, .ref_tag = 77, .meta = meta, .meta_len = 4096 };
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 40, 1, buf, 512, &o, &c), -EINVAL);
+	o.meta = NULL;
+	o.meta_len = 0;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 40, 1, buf, 512, &o, &c), 0);
+	o.prinfo = VFN_PI_PRCHK_ALL;
+	o.meta = rmeta;
+	o.meta_len = 4096;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 40, 1, rbuf, 512, &o, &c), 0);
+	assert_int_equal(rmeta[15], 77); /* the controller's ref tag, first 16 bytes */
+	/* Write Zeroes: no data, PI checks off afterwards. */
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE_ZEROES, 1, 40, 1, NULL, 0, NULL, &c), 0);
+	o.ref_tag = 1234;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 40, 1, rbuf, 512, &o, &c), 0);
+	assert_int_equal(rbuf[0], 0);
+	/* The plain helpers stay refused on a metadata format. */
+	assert_int_equal(vfn_dev_read(dev, 1, 0, 1, rbuf), -ENOTSUP);
+	vfn_dev_buf_free(dev, buf, 65536);
+	vfn_dev_buf_free(dev, meta, 4096);
+	vfn_dev_buf_free(dev, rbuf, 65536);
+	vfn_dev_buf_free(dev, rmeta, 4096);
+	vfn_dev_close(dev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_geometry_ctrl),
+		cmocka_unit_test(test_geometry_dev),
+		cmocka_unit_test(test_sim_pi_options_checked),
+		cmocka_unit_test(test_separate_software_pi),
+		cmocka_unit_test(test_check_failures),
+		cmocka_unit_test(test_pract_insert_strip),
+		cmocka_unit_test(test_extended_split),
+		cmocka_unit_test(test_refused_before_sending),
+		cmocka_unit_test(test_dev_rw),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
