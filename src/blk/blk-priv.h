@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The block API's internals: a handle over one backend, per-thread queues,
+ * request contexts preallocated per queue.  See docs/blk.md.
+ */
+#ifndef VFN_SRC_BLK_BLK_PRIV_H
+#define VFN_SRC_BLK_BLK_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vfn/blk.h>
+#include <vfn/dev.h>
+#include <vfn/rq.h>
+
+#define BLK_DEFAULT_DEPTH 64
+#define BLK_DEFAULT_BOUNCE 4
+#define BLK_BOUNCE_MAX_LEN (128u * 1024) /* bytes per bounce buffer, at most */
+#define BLK_MAX_REGS 64			 /* registered memory ranges */
+#define BLK_CLOSE_TIMEOUT_MS 30000
+
+enum blk_op {
+	BLK_READ,
+	BLK_WRITE,
+	BLK_FLUSH,
+	BLK_WZ,
+	BLK_DISCARD
+};
+
+/* One request: the caller's callback and where its pieces stand. */
+struct blk_req {
+	vfn_blk_cb cb;
+	void *arg;
+	const struct iovec *iov; /* bounced reads copy back into it */
+	int iovcnt;
+	uint32_t pieces; /* not completed yet */
+	int ret;	 /* the first error */
+	uint16_t status; /* its NVMe status */
+	uint64_t bytes;	 /* io_uring: bytes to move, and moved so far */
+	uint64_t done;
+	struct blk_req *next;
+};
+
+/* A device command standing for @len bytes of a request from byte @off of it. */
+struct blk_piece {
+	struct blk_req *req;
+	uint64_t off;
+	uint32_t len;
+	int32_t bounce; /* bounce buffer index, -1: none */
+	uint8_t op;
+};
+
+struct blk_region {
+	void *vaddr;
+	size_t len;
+};
+
+struct vfn_blk;
+struct vfn_blk_queue;
+
+struct blk_ops {
+	int (*queue_open)(struct vfn_blk_queue *q, const struct vfn_blk_queue_opts *o);
+	void (*queue_close)(struct vfn_blk_queue *q);
+	int (*submit)(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
+		      uint64_t len, uint32_t flags, struct blk_req *req);
+	int (*poll)(struct vfn_blk_queue *q, uint32_t max);
+	int (*mem_register)(struct vfn_blk *blk, void *buf, size_t len);
+	void (*mem_unregister)(struct vfn_blk *blk, void *buf, size_t len);
+	void (*close)(struct vfn_blk *blk);
+};
+
+struct vfn_blk {
+	const struct blk_ops *ops;
+	enum vfn_blk_backend backend;
+	uint64_t size;
+	uint32_t block_size;
+	uint32_t block_shift;
+	size_t max_request;
+	size_t buf_align;
+	pthread_mutex_t lock; /* queue ids, vectors, the registered memory table */
+	uint32_t nr_queues;
+	struct blk_region regs[BLK_MAX_REGS];
+	/* nvme, io_uring_cmd */
+	struct vfn_dev *dev;
+	uint32_t nsid;
+	/* io_uring */
+	int fd;	       /* O_DIRECT when it could be opened so, else buffered */
+	int fd_buf;    /* buffered, for memory O_DIRECT cannot take (== fd if fd is buffered) */
+	bool is_bdev;  /* a block device (else a regular file) */
+	bool uring_rw; /* the kernel supports IORING_OP_READ/WRITE_FIXED etc. */
+};
+
+struct vfn_blk_queue {
+	struct vfn_blk *blk;
+	const struct blk_ops *ops;
+	uint32_t depth;
+	uint32_t inflight; /* requests */
+	struct blk_req *reqs;
+	struct blk_req *free;
+	struct vfn_blk_stats stats;
+	/* bounce buffers */
+	uint8_t *bounce_mem;
+	uint64_t bounce_iova;
+	size_t bounce_len; /* bytes per buffer */
+	uint32_t nr_bounce;
+	uint32_t *bounce_free; /* stack of free indexes */
+	uint32_t nr_bounce_free;
+	/* nvme */
+	struct vfn_nvme_qpair *qp;
+	uint16_t qid;
+	struct blk_piece *pieces; /* [depth], by cid */
+	struct blk_piece *plan;	  /* [depth] scratch for splitting */
+	/* io_uring */
+	struct blk_uring *ring;
+	int efd;
+};
+
+extern const struct blk_ops vfn_blk_nvme_ops;
+extern const struct blk_ops vfn_blk_uring_ops;
+
+/* Backend opens: fill @blk's geometry and ops. */
+int vfn_blk_nvme_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk_opts *opts);
+int vfn_blk_uring_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk_opts *opts);
+
+/* Done with a piece of @req: the callback once all are. Returns 1 if the request completed. */
+static inline int blk_piece_done(struct vfn_blk_queue *q, struct blk_req *req, int ret, uint16_t status)
+{
+	if (vfn_unlikely(ret) && !req->ret) {
+		req->ret = ret;
+		req->status = status;
+	}
+	if (--req->pieces)
+		return 0;
+	{
+		vfn_blk_cb cb = req->cb;
+		void *arg = req->arg;
+
+		ret = req->ret;
+		status = req->status;
+		req->next = q->free;
+		q->free = req;
+		q->inflight--;
+		q->stats.completed++;
+		cb(arg, ret, status);
+	}
+	return 1;
+}
+
+/* Copies @len bytes from byte @off of the iovecs to @dst (@to_iov false) or back. */
+void vfn_blk_iov_copy(const struct iovec *iov, int iovcnt, uint64_t off, void *buf, size_t len, bool to_iov);
+
+#endif
