@@ -24,10 +24,10 @@
 
 #define NR_THREADS 4
 #define NR_DEVS 2
-#define ROUNDS 20	/* queue open/close cycles per thread */
-#define PER_ROUND 48	/* requests per cycle */
-#define REQ_LEN 4096	/* bytes per request */
-#define SLOTS 16	/* blocks of REQ_LEN each thread owns per device */
+#define ROUNDS 20    /* queue open/close cycles per thread */
+#define PER_ROUND 48 /* requests per cycle */
+#define REQ_LEN 4096 /* bytes per request */
+#define SLOTS 16     /* blocks of REQ_LEN each thread owns per device */
 
 static struct vfn_blk *devs[NR_DEVS];
 
@@ -139,8 +139,8 @@ static void test_threads(void **state)
 
 	(void)state;
 	for (int d = 0; d < NR_DEVS; d++)
-		assert_int_equal(vfn_blk_open(d ? "sim:nsze=1024,mqes=31" : "sim:nsze=1024,mqes=31,sn=B", NULL, &devs[d]),
-				 0);
+		assert_int_equal(
+			vfn_blk_open(d ? "sim:nsze=1024,mqes=31" : "sim:nsze=1024,mqes=31,sn=B", NULL, &devs[d]), 0);
 	for (int i = 0; i < NR_THREADS; i++) {
 		w[i].id = i;
 		assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
