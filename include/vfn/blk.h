@@ -181,6 +181,15 @@ VFN_API int vfn_blk_discard(struct vfn_blk_queue *q, uint64_t offset, uint64_t l
  */
 VFN_API int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max);
 
+/*
+ * Hands the queued requests to the device (doorbell; io_uring_enter on
+ * io_uring) without reaping.  Returns 0 or -errno.
+ */
+VFN_API int vfn_blk_queue_submit(struct vfn_blk_queue *q);
+
+/* True when completions are waiting for vfn_blk_queue_poll() (no system call). */
+VFN_API bool vfn_blk_queue_ready(const struct vfn_blk_queue *q);
+
 /* Requests queued or in flight. */
 VFN_API uint32_t vfn_blk_queue_inflight(const struct vfn_blk_queue *q);
 

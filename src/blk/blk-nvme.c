@@ -188,6 +188,17 @@ static int nvme_poll(struct vfn_blk_queue *q, uint32_t max)
 	return (int)(q->stats.completed - before);
 }
 
+static int nvme_flush(struct vfn_blk_queue *q)
+{
+	vfn_nvme_qpair_submit(q->qp);
+	return 0;
+}
+
+static bool nvme_ready(const struct vfn_blk_queue *q)
+{
+	return vfn_cq_peek(&q->qp->cq) != NULL;
+}
+
 /* ---- submission ------------------------------------------------------------ */
 
 /* The command for @len bytes at byte @off of the namespace. */
@@ -519,6 +530,8 @@ const struct blk_ops vfn_blk_nvme_ops = {
 	.queue_close = nvme_queue_close,
 	.submit = nvme_submit,
 	.poll = nvme_poll,
+	.flush = nvme_flush,
+	.ready = nvme_ready,
 	.mem_register = nvme_mem_register,
 	.mem_unregister = nvme_mem_unregister,
 	.close = nvme_close,

@@ -65,6 +65,8 @@ struct blk_ops {
 	int (*submit)(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
 		      uint64_t len, uint32_t flags, struct blk_req *req);
 	int (*poll)(struct vfn_blk_queue *q, uint32_t max);
+	int (*flush)(struct vfn_blk_queue *q);
+	bool (*ready)(const struct vfn_blk_queue *q);
 	int (*mem_register)(struct vfn_blk *blk, void *buf, size_t len);
 	void (*mem_unregister)(struct vfn_blk *blk, void *buf, size_t len);
 	void (*close)(struct vfn_blk *blk);

@@ -292,20 +292,36 @@ static void uring_queue_close(struct vfn_blk_queue *q)
 
 /* ---- I/O ----------------------------------------------------------------- */
 
-static int uring_poll(struct vfn_blk_queue *q, uint32_t max)
+static int uring_flush(struct vfn_blk_queue *q)
 {
 	struct blk_uring *r = q->ring;
-	uint64_t before = q->stats.completed;
-	uint32_t head, tail, n = 0;
 
 	if (r->sq_tail != r->submitted) {
 		int got = sys_enter(r->fd, r->sq_tail - r->submitted, 0, 0);
 
+		/* The kernel may take part of the batch (or none, for now): the rest goes next time. */
 		if (got < 0 && errno != EAGAIN && errno != EBUSY && errno != EINTR)
 			return -errno;
 		if (got > 0)
 			r->submitted += (uint32_t)got;
 	}
+	return 0;
+}
+
+static bool uring_ready(const struct vfn_blk_queue *q)
+{
+	return __atomic_load_n(q->ring->cq_ktail, __ATOMIC_ACQUIRE) != *q->ring->cq_khead;
+}
+
+static int uring_poll(struct vfn_blk_queue *q, uint32_t max)
+{
+	struct blk_uring *r = q->ring;
+	uint64_t before = q->stats.completed;
+	uint32_t head, tail, n = 0;
+	int ret = uring_flush(q);
+
+	if (ret)
+		return ret;
 	head = *r->cq_khead;
 	/* Acquire: the CQEs up to the tail are written before the kernel moved it. */
 	tail = __atomic_load_n(r->cq_ktail, __ATOMIC_ACQUIRE);
@@ -438,6 +454,8 @@ const struct blk_ops vfn_blk_uring_ops = {
 	.queue_close = uring_queue_close,
 	.submit = uring_submit,
 	.poll = uring_poll,
+	.flush = uring_flush,
+	.ready = uring_ready,
 	.mem_register = uring_mem_register,
 	.mem_unregister = uring_mem_unregister,
 	.close = uring_close,

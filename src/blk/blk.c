@@ -285,6 +285,16 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 	return q->ops->poll(q, max);
 }
 
+int vfn_blk_queue_submit(struct vfn_blk_queue *q)
+{
+	return q->ops->flush(q);
+}
+
+bool vfn_blk_queue_ready(const struct vfn_blk_queue *q)
+{
+	return q->ops->ready(q);
+}
+
 /* ---- requests -------------------------------------------------------------- */
 
 /* Checks the byte range and queues @op with a request context of @q. */

@@ -369,6 +369,27 @@ static void test_fd(void **state)
 	assert_int_equal(d.ret, 0);
 }
 
+/* submit hands the request over without reaping; ready tells a completion is there. */
+static void test_submit_ready(void **state)
+{
+	struct fixture *f = *state;
+	struct iovec r = { f->rbuf, f->bs };
+	uint64_t deadline = vfn_now_ns() + 5000000000ull;
+	struct done d = { 0 };
+
+	assert_false(vfn_blk_queue_ready(f->q));
+	assert_int_equal(vfn_blk_readv(f->q, &r, 1, 0, on_done, &d), 0);
+	assert_int_equal(vfn_blk_queue_submit(f->q), 0);
+	while (!vfn_blk_queue_ready(f->q) && vfn_now_ns() < deadline)
+		;
+	assert_true(vfn_blk_queue_ready(f->q));
+	assert_int_equal(d.calls, 0);
+	assert_int_equal(vfn_blk_queue_poll(f->q, 0), 1);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.ret, 0);
+	assert_false(vfn_blk_queue_ready(f->q));
+}
+
 /* sim only: an error status reaches the callback as -EIO with the NVMe status. */
 static void test_status(void **state)
 {
@@ -409,7 +430,7 @@ static void test_backend_choice(void **state)
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
 		cmocka_unit_test(test_zeroes_discard), cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_fd), \
-		cmocka_unit_test(test_status)
+		cmocka_unit_test(test_submit_ready), cmocka_unit_test(test_status)
 
 int main(void)
 {
