@@ -34,13 +34,18 @@
 #include "cli.h"
 #include "perf-blk.h"
 
-#define PBLK_USAGE                                                                                       \
+#define PBLK_USAGE                                                                                        \
 	"DEVICE -j THREADS [-w randread|randwrite|read|write] [-s BYTES] [-q QD] [-t SEC] [--warmup SEC]" \
 	" [--irq] [--backend nvme|io_uring|io_uring_cmd] [--buffered] [--count-driver] [-o normal|json]"
 #define PBLK_MAX_THREADS 64
 #define PBLK_DRAIN_NS 10000000000ull
 
-enum pblk_rw { PBLK_RANDREAD, PBLK_RANDWRITE, PBLK_READ, PBLK_WRITE };
+enum pblk_rw {
+	PBLK_RANDREAD,
+	PBLK_RANDWRITE,
+	PBLK_READ,
+	PBLK_WRITE
+};
 static const char *const pblk_rw_names[] = { "randread", "randwrite", "read", "write" };
 
 struct pblk_opts {
@@ -343,7 +348,13 @@ close:
 
 /* ---- options ----------------------------------------------------------------- */
 
-enum { OPT_WARMUP = 256, OPT_IRQ, OPT_BACKEND, OPT_BUFFERED, OPT_COUNT_DRIVER };
+enum {
+	OPT_WARMUP = 256,
+	OPT_IRQ,
+	OPT_BACKEND,
+	OPT_BUFFERED,
+	OPT_COUNT_DRIVER
+};
 
 static const struct option pblk_longopts[] = {
 	{ "threads", required_argument, NULL, 'j' },

@@ -118,7 +118,7 @@ VFN_API int vfn_blk_mem_unregister(struct vfn_blk *blk, void *buf);
 struct vfn_blk_queue_opts {
 	uint32_t depth;	      /* commands in flight (1..); 0: 64 */
 	bool polled;	      /* no fd: vfn_blk_queue_fd() answers -1 (saves the interrupt) */
-	uint32_t bounce_bufs; /* bounce buffers of the queue (0: 4) */
+	uint32_t bounce_bufs; /* bounce buffers of the queue, at most depth (0: 4, or depth if less) */
 };
 
 /*

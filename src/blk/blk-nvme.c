@@ -123,11 +123,12 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	const struct vfn_dev_info *info = vfn_dev_get_info(q->blk->dev);
 	int ret;
 
-	if (q->depth > info->max_qd) {
-		log_debug("blk: queue depth %u beyond the controller's %u", q->depth, info->max_qd);
+	/* One command more than the depth: a callback may resubmit before its command's id is free. */
+	if (q->depth + 1 > info->max_qd) {
+		log_debug("blk: queue depth %u beyond the controller's %u - 1", q->depth, info->max_qd);
 		return -EINVAL;
 	}
-	q->pieces = calloc(q->depth, sizeof(*q->pieces));
+	q->pieces = calloc(q->depth + 1, sizeof(*q->pieces));
 	q->plan = calloc(q->depth, sizeof(*q->plan));
 	if (!q->pieces || !q->plan) {
 		ret = -ENOMEM;
@@ -136,7 +137,7 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	ret = bounce_alloc(q, o->bounce_bufs);
 	if (ret)
 		goto free_arrays;
-	ret = vfn_dev_ctrl_qpair_open(q->blk->dev, q->depth, !o->polled, &q->qp, &q->qid);
+	ret = vfn_dev_ctrl_qpair_open(q->blk->dev, q->depth + 1, !o->polled, &q->qp, &q->qid);
 	if (ret)
 		goto free_bounce;
 	q->efd = vfn_nvme_qpair_eventfd(q->qp);

@@ -206,7 +206,7 @@ int vfn_blk_queue_open(struct vfn_blk *blk, const struct vfn_blk_queue_opts *opt
 	if (!o.depth)
 		o.depth = BLK_DEFAULT_DEPTH;
 	if (!o.bounce_bufs)
-		o.bounce_bufs = BLK_DEFAULT_BOUNCE;
+		o.bounce_bufs = o.depth < BLK_DEFAULT_BOUNCE ? o.depth : BLK_DEFAULT_BOUNCE;
 	if (o.depth > 4096 || o.bounce_bufs > o.depth) {
 		log_debug("blk: queue depth %u (1..4096) or %u bounce buffers (at most the depth)", o.depth,
 			  o.bounce_bufs);

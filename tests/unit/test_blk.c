@@ -390,6 +390,41 @@ static void test_submit_ready(void **state)
 	assert_false(vfn_blk_queue_ready(f->q));
 }
 
+struct chain {
+	struct vfn_blk_queue *q;
+	struct iovec iov;
+	int left, calls, err;
+};
+
+static void on_chain(void *arg, int ret, uint16_t status)
+{
+	struct chain *c = arg;
+
+	(void)status;
+	c->calls++;
+	if (ret)
+		c->err = ret;
+	else if (--c->left > 0 && (ret = vfn_blk_readv(c->q, &c->iov, 1, 0, on_chain, c)))
+		c->err = ret;
+}
+
+/* A full queue of depth 1: the callback resubmits (its command's slot is not free yet). */
+static void test_resubmit(void **state)
+{
+	struct fixture *f = *state;
+	struct chain c = { .iov = { f->rbuf, f->bs }, .left = 5 };
+	uint64_t deadline = vfn_now_ns() + 10000000000ull;
+
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 1 }, &c.q), 0);
+	assert_int_equal(vfn_blk_readv(c.q, &c.iov, 1, 0, on_chain, &c), 0);
+	assert_int_equal(vfn_blk_readv(c.q, &c.iov, 1, 0, on_chain, &c), -EAGAIN);
+	while (c.left > 0 && !c.err && vfn_now_ns() < deadline)
+		assert_true(vfn_blk_queue_poll(c.q, 0) >= 0);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(c.calls, 5);
+	vfn_blk_queue_close(c.q);
+}
+
 /* sim only: an error status reaches the callback as -EIO with the NVMe status. */
 static void test_status(void **state)
 {
@@ -430,7 +465,7 @@ static void test_backend_choice(void **state)
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
 		cmocka_unit_test(test_zeroes_discard), cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_fd), \
-		cmocka_unit_test(test_submit_ready), cmocka_unit_test(test_status)
+		cmocka_unit_test(test_submit_ready), cmocka_unit_test(test_resubmit), cmocka_unit_test(test_status)
 
 int main(void)
 {
