@@ -492,38 +492,81 @@ static int nvme_submit_plan(struct vfn_blk_queue *q, enum blk_op op, const struc
 	return 0;
 }
 
-static int nvme_submit(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
-		       uint64_t len, uint32_t flags, struct blk_req *req)
+/* Everything but one segment in one mapping within MDTS: split, bounce, no data. */
+static __attribute__((noinline)) int nvme_submit_slow(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov,
+						      int iovcnt, uint64_t off, uint64_t len, uint32_t flags,
+						      struct blk_req *req)
 {
 	uint32_t bounced = 0;
 	int n;
 
-	if (vfn_likely(op <= BLK_WRITE)) {
-		/* One segment in one mapping within MDTS: one command, no planning. */
-		if (vfn_likely(iovcnt == 1 && len <= q->blk->max_request && q->qp->rqs.nr_free)) {
-			struct vfn_nvme_sqe sqe;
-			struct vfn_rq *rq;
-			uint32_t posted = 0;
-			uint64_t iova;
-			size_t mapped;
+	if (op > BLK_WRITE)
+		return nvme_submit_nodata(q, op, off, len, req);
+	req->iov = iov;
+	req->iovcnt = iovcnt;
+	n = nvme_plan(q, iov, iovcnt, &bounced);
+	if (n < 0)
+		return n;
+	if ((uint32_t)n > q->qp->rqs.nr_free || bounced > q->nr_bounce_free)
+		return bounced > q->nr_bounce ? -E2BIG : -EAGAIN;
+	return nvme_submit_plan(q, op, iov, iovcnt, off, flags, req, (uint32_t)n);
+}
 
-			if (!vfn_iommu_translate(q->qp->iommu, iov->iov_base, &iova, &mapped) && mapped >= len &&
-			    !(iova & 3)) {
-				rq = nvme_rq(q, req, op, 0, (uint32_t)len, -1);
-				nvme_sqe(q, &sqe, op == BLK_READ ? NVME_CMD_READ : NVME_CMD_WRITE, off, len, flags);
-				vfn_rq_map_iova(q->qp, rq, &sqe, iova, len);
-				req->pieces = 1;
-				return nvme_post(q, req, rq, &sqe, &posted);
-			}
-		}
-		n = nvme_plan(q, iov, iovcnt, &bounced);
-		if (n < 0)
-			return n;
-		if ((uint32_t)n > q->qp->rqs.nr_free || bounced > q->nr_bounce_free)
-			return bounced > q->nr_bounce ? -E2BIG : -EAGAIN;
-		return nvme_submit_plan(q, op, iov, iovcnt, off, flags, req, (uint32_t)n);
+/*
+ * The device address of @len bytes at @va, when one mapping holds them: the
+ * queue remembers the last mapping it translated (until memory is
+ * unregistered anywhere on the handle: blk->map_gen), so that I/O from the
+ * same buffers skips the lookup.
+ */
+static inline bool nvme_iova(struct vfn_blk_queue *q, const void *va, size_t len, uint64_t *iova)
+{
+	uintptr_t d = (uintptr_t)va - q->c_va;
+	uint32_t gen;
+	size_t mapped;
+
+	if (vfn_likely(d < q->c_len && len <= q->c_len - d &&
+		       q->c_gen == __atomic_load_n(&q->blk->map_gen, __ATOMIC_RELAXED))) {
+		*iova = q->c_iova + d;
+		return true;
 	}
-	return nvme_submit_nodata(q, op, off, len, req);
+	gen = __atomic_load_n(&q->blk->map_gen, __ATOMIC_RELAXED);
+	if (vfn_iommu_translate(q->qp->iommu, va, iova, &mapped))
+		return false;
+	q->c_va = (uintptr_t)va;
+	q->c_len = mapped;
+	q->c_iova = *iova;
+	q->c_gen = gen;
+	return len <= mapped;
+}
+
+static int nvme_submit(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
+		       uint64_t len, uint32_t flags, struct blk_req *req)
+{
+	struct vfn_nvme_qpair *qp = q->qp;
+	struct vfn_nvme_sqe sqe;
+	struct vfn_rq *rq;
+	uint64_t iova;
+	int ret;
+
+	/* One segment in one mapping within MDTS: one command, no planning. */
+	if (vfn_unlikely(op > BLK_WRITE || iovcnt != 1 || len > q->blk->max_request || !qp->rqs.free ||
+			 !nvme_iova(q, iov->iov_base, len, &iova) || (iova & 3)))
+		return nvme_submit_slow(q, op, iov, iovcnt, off, len, flags, req);
+	rq = vfn_rq_alloc(qp);
+	rq->cb = nvme_done;
+	rq->opaque = q;
+	q->pieces[rq->cid].req = req;
+	q->pieces[rq->cid].bounce = -1;
+	nvme_sqe(q, &sqe, op == BLK_READ ? NVME_CMD_READ : NVME_CMD_WRITE, off, len, flags);
+	vfn_rq_map_iova(qp, rq, &sqe, iova, len);
+	ret = vfn_rq_post(qp, rq, &sqe);
+	if (vfn_unlikely(ret)) {
+		vfn_rq_free(qp, rq);
+		return ret;
+	}
+	req->pieces = 1;
+	q->stats.commands++;
+	return 0;
 }
 
 const struct blk_ops vfn_blk_nvme_ops = {

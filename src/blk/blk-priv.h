@@ -82,6 +82,7 @@ struct vfn_blk {
 	size_t buf_align;
 	pthread_mutex_t lock; /* queue ids, vectors, the registered memory table */
 	uint32_t nr_queues;
+	uint32_t map_gen; /* bumped (atomic) at every unregistration: queues' translation caches go stale */
 	struct blk_region regs[BLK_MAX_REGS];
 	/* nvme, io_uring_cmd */
 	struct vfn_dev *dev;
@@ -113,6 +114,10 @@ struct vfn_blk_queue {
 	uint16_t qid;
 	struct blk_piece *pieces; /* [depth], by cid */
 	struct blk_piece *plan;	  /* [depth] scratch for splitting */
+	uintptr_t c_va;		  /* the last mapping translated: from c_va, c_len bytes at c_iova */
+	size_t c_len;
+	uint64_t c_iova;
+	uint32_t c_gen; /* blk->map_gen when it was */
 	/* io_uring */
 	struct blk_uring *ring;
 	int efd;

@@ -186,6 +186,7 @@ int vfn_blk_mem_unregister(struct vfn_blk *blk, void *buf)
 	for (int i = 0; i < BLK_MAX_REGS; i++) {
 		if (blk->regs[i].vaddr == buf) {
 			blk->ops->mem_unregister(blk, buf, blk->regs[i].len);
+			__atomic_fetch_add(&blk->map_gen, 1, __ATOMIC_RELAXED);
 			blk->regs[i] = (struct blk_region){ NULL, 0 };
 			ret = 0;
 			break;
@@ -297,28 +298,33 @@ bool vfn_blk_queue_ready(const struct vfn_blk_queue *q)
 
 /* ---- requests -------------------------------------------------------------- */
 
+/* Out of line: the log line of a refused request. */
+static __attribute__((noinline, cold)) int blk_bad(const struct vfn_blk *blk, uint64_t off, uint64_t len,
+						   uint32_t flags)
+{
+	log_debug("blk: bad request: %llu bytes at %llu (%u-byte blocks, %llu bytes), flags %#x",
+		  (unsigned long long)len, (unsigned long long)off, blk->block_size, (unsigned long long)blk->size,
+		  flags);
+	return -EINVAL;
+}
+
 /* Checks the byte range and queues @op with a request context of @q. */
-static int blk_submit(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
-		      uint64_t len, uint32_t flags, vfn_blk_cb cb, void *arg)
+static inline __attribute__((always_inline)) int blk_submit(struct vfn_blk_queue *q, enum blk_op op,
+							    const struct iovec *iov, int iovcnt, uint64_t off,
+							    uint64_t len, uint32_t flags, vfn_blk_cb cb, void *arg)
 {
 	struct vfn_blk *blk = q->blk;
 	struct blk_req *req = q->free;
 	int ret;
 
 	if (vfn_unlikely(((off | len) & (blk->block_size - 1)) || (!len && op != BLK_FLUSH) || off > blk->size ||
-			 len > blk->size - off || (flags & ~VFN_BLK_FUA))) {
-		log_debug("blk: bad request: %llu bytes at %llu (%u-byte blocks, %llu bytes), flags %#x",
-			  (unsigned long long)len, (unsigned long long)off, blk->block_size,
-			  (unsigned long long)blk->size, flags);
-		return -EINVAL;
-	}
+			 len > blk->size - off || (flags & ~VFN_BLK_FUA)))
+		return blk_bad(blk, off, len, flags);
 	if (vfn_unlikely(!req))
 		return -EAGAIN;
 	q->free = req->next;
 	req->cb = cb;
 	req->arg = arg;
-	req->iov = iov;
-	req->iovcnt = iovcnt;
 	req->ret = 0;
 	req->status = 0;
 	ret = q->ops->submit(q, op, iov, iovcnt, off, len, flags, req);
