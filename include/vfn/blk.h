@@ -8,7 +8,7 @@
  *   "sim:..."          the simulated controller (the same driver)
  *   "/dev/nvme0n1"     a namespace block device: io_uring read/write
  *   "/dev/ng0n1"       a generic namespace node: io_uring NVMe passthrough
- *   any other path     a regular file: io_uring read/write
+ *   any other string   a regular file (or block device): io_uring read/write
  *
  * The backend is chosen from the string; opts->backend or the environment
  * variable VFN_BLK_BACKEND ("nvme", "io_uring", "io_uring_cmd") forces one,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <vfn/iommu.h>
+#include <vfn/pci.h>
 
 #include "blk/blk-priv.h"
 #include "dev/dev-priv.h"
@@ -36,6 +37,7 @@ static size_t nvme_page_size(void)
 int vfn_blk_nvme_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk_opts *opts)
 {
 	struct vfn_dev_opts dopts = { .nsid = opts ? opts->nsid : 0 };
+	char bdf[VFN_PCI_BDF_LEN];
 	const struct vfn_dev_info *info;
 	size_t page = nvme_page_size(), list_max = page / 8 * page;
 	int ret;
@@ -46,7 +48,7 @@ int vfn_blk_nvme_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk
 	}
 	if (!strncmp(uri, "sim:", 4))
 		dopts.backend = "sim";
-	else if (!strchr(uri, '/'))
+	else if (!vfn_pci_parse_bdf(uri, bdf))
 		dopts.backend = "vfio";
 	else {
 		log_debug("blk: %s: the nvme backend takes a PCI address or sim:", uri);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vfn/pci.h>
+
 #include "blk/blk-priv.h"
 #include "support/log.h"
 
@@ -19,10 +21,12 @@ static const char *const backend_names[] = {
 	[VFN_BLK_IO_URING_CMD] = "io_uring_cmd",
 };
 
-/* The backend @uri gets when none is forced. */
+/* The backend @uri gets when none is forced: sim: or a PCI address, /dev/ngXnY, any other path. */
 static enum vfn_blk_backend blk_pick(const char *uri)
 {
-	if (!strncmp(uri, "sim:", 4) || !strchr(uri, '/'))
+	char bdf[VFN_PCI_BDF_LEN];
+
+	if (!strncmp(uri, "sim:", 4) || !vfn_pci_parse_bdf(uri, bdf))
 		return VFN_BLK_NVME;
 	if (!strncmp(uri, "/dev/ng", 7))
 		return VFN_BLK_IO_URING_CMD;
