@@ -200,6 +200,7 @@ struct vfn_blk_stats {
 	uint64_t split;	    /* requests split in several commands */
 	uint64_t bounced;   /* pieces copied through a bounce buffer */
 	uint64_t buffered;  /* io_uring: requests sent without O_DIRECT (unaligned memory) */
+	uint64_t fixed;	    /* io_uring: requests on registered memory (READ_FIXED/WRITE_FIXED) */
 };
 
 /* Counters of @q since it was opened. */

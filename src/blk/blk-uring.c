@@ -390,8 +390,10 @@ static int uring_rw(struct vfn_blk_queue *q, enum blk_op op, const struct iovec 
 		fd = q->blk->fd_buf;
 		q->stats.buffered++;
 	}
-	if (iovcnt == 1 && r->nr_regs)
+	if (iovcnt == 1 && r->nr_regs && fd == q->blk->fd) {
 		fixed = uring_fixed(r, iov->iov_base, iov->iov_len);
+		q->stats.fixed += fixed >= 0;
+	}
 	req->pieces = n;
 	for (int i = 0; i < iovcnt; i += URING_MAX_IOV) {
 		struct io_uring_sqe *sqe = uring_sqe(r);

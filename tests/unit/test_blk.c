@@ -425,6 +425,26 @@ static void test_resubmit(void **state)
 	vfn_blk_queue_close(c.q);
 }
 
+/* io_uring: memory registered before a queue opens is a fixed buffer of its ring. */
+static void test_fixed(void **state)
+{
+	struct fixture *f = *state;
+	struct vfn_blk_queue *q = f->q;
+	struct iovec w = { f->buf, 4 * f->bs }, r = { f->rbuf, 4 * f->bs };
+	struct vfn_blk_stats s;
+
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 8 }, &f->q), 0);
+	fill(f->buf, 4 * f->bs, 9);
+	memset(f->rbuf, 0, 4 * f->bs);
+	assert_int_equal(do_write(f, &w, 1, 300 * f->bs, 0), 0);
+	assert_int_equal(do_read(f, &r, 1, 300 * f->bs), 0);
+	assert_memory_equal(f->buf, f->rbuf, 4 * f->bs);
+	vfn_blk_queue_stats(f->q, &s);
+	assert_int_equal(s.fixed, vfn_blk_backend(f->blk) == VFN_BLK_IO_URING ? 2 : 0);
+	vfn_blk_queue_close(f->q);
+	f->q = q;
+}
+
 /* sim only: an error status reaches the callback as -EIO with the NVMe status. */
 static void test_status(void **state)
 {
@@ -465,7 +485,8 @@ static void test_backend_choice(void **state)
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
 		cmocka_unit_test(test_zeroes_discard), cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_fd), \
-		cmocka_unit_test(test_submit_ready), cmocka_unit_test(test_resubmit), cmocka_unit_test(test_status)
+		cmocka_unit_test(test_submit_ready), cmocka_unit_test(test_resubmit), cmocka_unit_test(test_fixed),    \
+		cmocka_unit_test(test_status)
 
 int main(void)
 {
