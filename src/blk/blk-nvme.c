@@ -18,15 +18,6 @@
 #include "dev/dev-priv.h"
 #include "support/log.h"
 
-#define NVME_CMD_FLUSH 0x00
-#define NVME_CMD_WRITE 0x01
-#define NVME_CMD_READ 0x02
-#define NVME_CMD_WRITE_ZEROES 0x08
-#define NVME_CMD_DSM 0x09
-#define NVME_RW_FUA (1u << 30)
-#define NVME_MAX_NLB 65536u	      /* blocks per Read/Write/Write Zeroes (16-bit 0's based) */
-#define NVME_MAX_DSM_NLB (1ull << 31) /* blocks per DSM range we send */
-
 /* ---- open ------------------------------------------------------------------ */
 
 static size_t nvme_page_size(void)
@@ -42,10 +33,6 @@ int vfn_blk_nvme_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk
 	size_t page = nvme_page_size(), list_max = page / 8 * page;
 	int ret;
 
-	if (blk->backend == VFN_BLK_IO_URING_CMD) {
-		log_info("blk: %s: the io_uring_cmd backend is not available yet; use io_uring on /dev/nvmeXnY", uri);
-		return -ENOTSUP;
-	}
 	if (!strncmp(uri, "sim:", 4))
 		dopts.backend = "sim";
 	else if (!vfn_pci_parse_bdf(uri, bdf))
@@ -204,21 +191,6 @@ static bool nvme_ready(const struct vfn_blk_queue *q)
 
 /* ---- submission ------------------------------------------------------------ */
 
-/* The command for @len bytes at byte @off of the namespace. */
-static inline void nvme_sqe(struct vfn_blk_queue *q, struct vfn_nvme_sqe *sqe, uint8_t opcode, uint64_t off,
-			    uint64_t len, uint32_t flags)
-{
-	uint64_t slba = off >> q->blk->block_shift;
-	uint32_t nlb = (uint32_t)(len >> q->blk->block_shift);
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = opcode;
-	sqe->nsid = vfn_cpu_to_le32(q->blk->nsid);
-	sqe->cdw10 = vfn_cpu_to_le32((uint32_t)slba);
-	sqe->cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32));
-	sqe->cdw12 = vfn_cpu_to_le32((nlb ? nlb - 1 : 0) | ((flags & VFN_BLK_FUA) ? NVME_RW_FUA : 0));
-}
-
 /* Takes a request of the pair for a piece of @req; the caller checked one is free. */
 static inline struct vfn_rq *nvme_rq(struct vfn_blk_queue *q, struct blk_req *req, enum blk_op op, uint64_t off,
 				     uint32_t len, int32_t bounce)
@@ -227,7 +199,7 @@ static inline struct vfn_rq *nvme_rq(struct vfn_blk_queue *q, struct blk_req *re
 
 	rq->cb = nvme_done;
 	rq->opaque = q;
-	q->pieces[rq->cid] = (struct blk_piece){ req, off, len, bounce, (uint8_t)op };
+	q->pieces[rq->cid] = (struct blk_piece){ req, off, len, bounce, (uint8_t)op, q };
 	return rq;
 }
 
@@ -274,10 +246,10 @@ static int nvme_submit_nodata(struct vfn_blk_queue *q, enum blk_op op, uint64_t 
 		struct vfn_rq *rq = nvme_rq(q, req, op, 0, 0, -1);
 
 		if (op == BLK_FLUSH) {
-			nvme_sqe(q, &sqe, NVME_CMD_FLUSH, 0, 0, 0);
+			blk_nvme_sqe(q->blk, &sqe, NVME_CMD_FLUSH, 0, 0, 0);
 			sqe.cdw10 = sqe.cdw11 = sqe.cdw12 = 0;
 		} else if (op == BLK_WZ) {
-			nvme_sqe(q, &sqe, NVME_CMD_WRITE_ZEROES, o, l, 0);
+			blk_nvme_sqe(q->blk, &sqe, NVME_CMD_WRITE_ZEROES, o, l, 0);
 		} else {
 			struct vfn_nvme_dsm_range *r = rq->list;
 
@@ -285,7 +257,7 @@ static int nvme_submit_nodata(struct vfn_blk_queue *q, enum blk_op op, uint64_t 
 			r->cattr = 0;
 			r->nlb = vfn_cpu_to_le32((uint32_t)(l >> q->blk->block_shift));
 			r->slba = vfn_cpu_to_le64(o >> q->blk->block_shift);
-			nvme_sqe(q, &sqe, NVME_CMD_DSM, 0, 0, 0);
+			blk_nvme_sqe(q->blk, &sqe, NVME_CMD_DSM, 0, 0, 0);
 			sqe.cdw10 = 0; /* NR: one range (0's based) */
 			sqe.cdw11 = vfn_cpu_to_le32(VFN_NVME_DSM_AD);
 			sqe.cdw12 = 0;
@@ -338,7 +310,7 @@ static int plan_close(struct blk_planner *pl)
 		return 0;
 	if (pl->n == pl->q->depth)
 		return -E2BIG;
-	pl->q->plan[pl->n++] = (struct blk_piece){ NULL, pl->ps, (uint32_t)pl->pl, pl->bounce ? 0 : -1, 0 };
+	pl->q->plan[pl->n++] = (struct blk_piece){ NULL, pl->ps, (uint32_t)pl->pl, pl->bounce ? 0 : -1, 0, pl->q };
 	pl->bounced += pl->bounce;
 	pl->ps += pl->pl;
 	pl->pl = 0;
@@ -472,7 +444,7 @@ static int nvme_submit_plan(struct vfn_blk_queue *q, enum blk_op op, const struc
 		int32_t b = p->bounce < 0 ? -1 : (int32_t)q->bounce_free[--q->nr_bounce_free];
 		struct vfn_rq *rq = nvme_rq(q, req, op, p->off, p->len, b);
 
-		nvme_sqe(q, &sqe, opcode, off + p->off, p->len, flags);
+		blk_nvme_sqe(q->blk, &sqe, opcode, off + p->off, p->len, flags);
 		if (b >= 0) {
 			uint8_t *buf = q->bounce_mem + (size_t)b * q->bounce_len;
 
@@ -559,7 +531,7 @@ static int nvme_submit(struct vfn_blk_queue *q, enum blk_op op, const struct iov
 	rq->opaque = q;
 	q->pieces[rq->cid].req = req;
 	q->pieces[rq->cid].bounce = -1;
-	nvme_sqe(q, &sqe, op == BLK_READ ? NVME_CMD_READ : NVME_CMD_WRITE, off, len, flags);
+	blk_nvme_sqe(q->blk, &sqe, op == BLK_READ ? NVME_CMD_READ : NVME_CMD_WRITE, off, len, flags);
 	vfn_rq_map_iova(qp, rq, &sqe, iova, len);
 	ret = vfn_rq_post(qp, rq, &sqe);
 	if (vfn_unlikely(ret)) {

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <vfn/blk.h>
 #include <vfn/dev.h>
@@ -49,6 +50,7 @@ struct blk_piece {
 	uint32_t len;
 	int32_t bounce; /* bounce buffer index, -1: none */
 	uint8_t op;
+	struct vfn_blk_queue *q; /* io_uring_cmd: the queue (the callback's argument is the piece) */
 };
 
 struct blk_region {
@@ -118,6 +120,11 @@ struct vfn_blk_queue {
 	size_t c_len;
 	uint64_t c_iova;
 	uint32_t c_gen; /* blk->map_gen when it was */
+	/* io_uring_cmd */
+	struct vfn_dev_queue *dq;
+	struct vfn_nvme_dsm_range *ranges; /* [depth + 1]: a discard piece's range */
+	uint32_t *piece_free;		   /* stack of free q->pieces indexes */
+	uint32_t nr_piece_free;
 	/* io_uring */
 	struct blk_uring *ring;
 	int efd;
@@ -125,10 +132,36 @@ struct vfn_blk_queue {
 
 extern const struct blk_ops vfn_blk_nvme_ops;
 extern const struct blk_ops vfn_blk_uring_ops;
+extern const struct blk_ops vfn_blk_pt_ops;
 
 /* Backend opens: fill @blk's geometry and ops. */
 int vfn_blk_nvme_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk_opts *opts);
 int vfn_blk_uring_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk_opts *opts);
+int vfn_blk_pt_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk_opts *opts);
+
+#define NVME_CMD_FLUSH 0x00
+#define NVME_CMD_WRITE 0x01
+#define NVME_CMD_READ 0x02
+#define NVME_CMD_WRITE_ZEROES 0x08
+#define NVME_CMD_DSM 0x09
+#define NVME_RW_FUA (1u << 30)
+#define NVME_MAX_NLB 65536u	      /* blocks per Read/Write/Write Zeroes (16-bit 0's based) */
+#define NVME_MAX_DSM_NLB (1ull << 31) /* blocks per DSM range we send */
+
+/* The command for @len bytes at byte @off of the namespace. */
+static inline void blk_nvme_sqe(const struct vfn_blk *blk, struct vfn_nvme_sqe *sqe, uint8_t opcode, uint64_t off,
+				uint64_t len, uint32_t flags)
+{
+	uint64_t slba = off >> blk->block_shift;
+	uint32_t nlb = (uint32_t)(len >> blk->block_shift);
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = opcode;
+	sqe->nsid = vfn_cpu_to_le32(blk->nsid);
+	sqe->cdw10 = vfn_cpu_to_le32((uint32_t)slba);
+	sqe->cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32));
+	sqe->cdw12 = vfn_cpu_to_le32((nlb ? nlb - 1 : 0) | ((flags & VFN_BLK_FUA) ? NVME_RW_FUA : 0));
+}
 
 /* Done with a piece of @req: the callback once all are. Returns 1 if the request completed. */
 static inline int blk_piece_done(struct vfn_blk_queue *q, struct blk_req *req, int ret, uint16_t status)

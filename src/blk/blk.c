@@ -68,6 +68,8 @@ int vfn_blk_open(const char *uri, const struct vfn_blk_opts *opts, struct vfn_bl
 		goto free_blk;
 	if (blk->backend == VFN_BLK_IO_URING)
 		ret = vfn_blk_uring_open(blk, uri, opts);
+	else if (blk->backend == VFN_BLK_IO_URING_CMD)
+		ret = vfn_blk_pt_open(blk, uri, opts);
 	else
 		ret = vfn_blk_nvme_open(blk, uri, opts);
 	if (ret)
