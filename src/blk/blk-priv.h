@@ -40,6 +40,8 @@ struct blk_req {
 	uint16_t status; /* its NVMe status */
 	uint64_t bytes;	 /* io_uring: bytes to move, and moved so far */
 	uint64_t done;
+	uint64_t off, len; /* io_uring: the request (a Write Zeroes may be redone as writes) */
+	uint8_t op;
 	struct blk_req *next;
 };
 

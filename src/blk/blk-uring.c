@@ -47,6 +47,7 @@ struct blk_uring {
 	uint32_t pieces;    /* SQEs queued or in flight */
 	void *sq_map, *cq_map;
 	size_t sq_map_len, cq_map_len, sqes_len;
+	void *zero;	  /* BLK_BOUNCE_MAX_LEN zero bytes, for Write Zeroes where fallocate cannot */
 	uint32_t nr_regs; /* registered buffers of this ring (blk->regs as they were at open) */
 	struct blk_region regs[BLK_MAX_REGS];
 };
@@ -284,6 +285,8 @@ static int uring_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_
 
 static void uring_queue_close(struct vfn_blk_queue *q)
 {
+	if (q->ring->zero)
+		vfn_mem_free(q->ring->zero, BLK_BOUNCE_MAX_LEN);
 	ring_unmap(q->ring);
 	free(q->ring);
 	if (q->efd >= 0)
@@ -313,6 +316,54 @@ static bool uring_ready(const struct vfn_blk_queue *q)
 	return __atomic_load_n(q->ring->cq_ktail, __ATOMIC_ACQUIRE) != *q->ring->cq_khead;
 }
 
+/* The next free SQE (the caller checked there is room). */
+static inline struct io_uring_sqe *uring_sqe(struct blk_uring *r)
+{
+	struct io_uring_sqe *sqe = &r->sqes[r->sq_tail & r->sq_mask];
+
+	memset(sqe, 0, sizeof(*sqe));
+	r->sq_tail++;
+	r->pieces++;
+	/* Release: the SQE is written before the kernel sees the tail. */
+	__atomic_store_n(r->sq_ktail, r->sq_tail, __ATOMIC_RELEASE);
+	return sqe;
+}
+
+/*
+ * Write Zeroes where fallocate(FALLOC_FL_ZERO_RANGE) is not supported
+ * (tmpfs, some file systems): the range is written from a zeroed buffer
+ * of the queue's (allocated at the first need), in place of the failed
+ * piece.  Returns 0, or -errno to complete the request with the error.
+ */
+static int uring_wz_writes(struct vfn_blk_queue *q, struct blk_req *req)
+{
+	struct blk_uring *r = q->ring;
+	uint64_t chunk = BLK_BOUNCE_MAX_LEN, done;
+	uint32_t n = (uint32_t)((req->len + chunk - 1) / chunk);
+
+	if (n > r->sq_entries - r->pieces)
+		return -EOPNOTSUPP;
+	if (!r->zero && vfn_mem_alloc(BLK_BOUNCE_MAX_LEN, &r->zero) < 0) {
+		r->zero = NULL;
+		return -EOPNOTSUPP;
+	}
+	req->pieces += n - 1;
+	req->bytes = req->len;
+	req->done = 0;
+	for (done = 0; done < req->len; done += chunk) {
+		struct io_uring_sqe *sqe = uring_sqe(r);
+
+		sqe->opcode = IORING_OP_WRITE;
+		sqe->fd = q->blk->fd;
+		sqe->off = req->off + done;
+		sqe->addr = (uint64_t)(uintptr_t)r->zero;
+		sqe->len = (uint32_t)(req->len - done < chunk ? req->len - done : chunk);
+		sqe->user_data = (uint64_t)(uintptr_t)req;
+		q->stats.commands++;
+	}
+	return 0;
+}
+
 static int uring_poll(struct vfn_blk_queue *q, uint32_t max)
 {
 	struct blk_uring *r = q->ring;
@@ -339,22 +390,11 @@ static int uring_poll(struct vfn_blk_queue *q, uint32_t max)
 			req->done += (uint64_t)res;
 		if (req->pieces == 1 && res >= 0 && req->done != req->bytes)
 			res = -EIO; /* short read or write: past the end of the file or device */
+		if (vfn_unlikely(res == -EOPNOTSUPP && req->op == BLK_WZ) && !uring_wz_writes(q, req))
+			continue; /* the file system cannot zero a range: written with zeroes instead */
 		blk_piece_done(q, req, res < 0 ? res : 0, 0);
 	}
 	return (int)(q->stats.completed - before);
-}
-
-/* The next free SQE (the caller checked there is room). */
-static inline struct io_uring_sqe *uring_sqe(struct blk_uring *r)
-{
-	struct io_uring_sqe *sqe = &r->sqes[r->sq_tail & r->sq_mask];
-
-	memset(sqe, 0, sizeof(*sqe));
-	r->sq_tail++;
-	r->pieces++;
-	/* Release: the SQE is written before the kernel sees the tail. */
-	__atomic_store_n(r->sq_ktail, r->sq_tail, __ATOMIC_RELEASE);
-	return sqe;
 }
 
 /* The registered buffer holding all @len bytes at @p, or -1. */
@@ -430,6 +470,9 @@ static int uring_submit(struct vfn_blk_queue *q, enum blk_op op, const struct io
 
 	req->bytes = op <= BLK_WRITE ? len : 0;
 	req->done = 0;
+	req->op = (uint8_t)op;
+	req->off = off;
+	req->len = len;
 	if (op <= BLK_WRITE)
 		return uring_rw(q, op, iov, iovcnt, off, flags, req);
 	if (r->pieces == r->sq_entries)
