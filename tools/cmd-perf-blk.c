@@ -76,6 +76,7 @@ struct pblk_thread {
 	uint64_t rng, next_off, first_off, span;
 	uint64_t nblocks; /* of o->bs in the span */
 	bool measuring, stopping;
+	uint32_t queued; /* requests queued since the last vfn_blk_queue_submit() */
 	uint64_t ios, ios_measured, errors;
 	double secs;
 };
@@ -124,6 +125,7 @@ static inline int pblk_submit(struct pblk_slot *s)
 	else
 		ret = vfn_blk_writev(t->q, &s->iov, 1, off, 0, pblk_done, s);
 	pblk_cg_toggle(t->o);
+	t->queued += !ret;
 	return ret;
 }
 
@@ -152,11 +154,14 @@ static int pblk_pass(struct pblk_thread *t, int epfd)
 {
 	int ret;
 
-	pblk_cg_toggle(t->o);
-	ret = vfn_blk_queue_submit(t->q);
-	pblk_cg_toggle(t->o);
-	if (ret)
-		return ret;
+	if (t->queued) { /* a doorbell only for what was queued since the last one */
+		t->queued = 0;
+		pblk_cg_toggle(t->o);
+		ret = vfn_blk_queue_submit(t->q);
+		pblk_cg_toggle(t->o);
+		if (ret)
+			return ret;
+	}
 	if (epfd >= 0) {
 		struct epoll_event ev;
 		uint64_t cnt;

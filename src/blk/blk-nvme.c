@@ -466,6 +466,21 @@ static int nvme_submit_plan(struct vfn_blk_queue *q, enum blk_op op, const struc
 	return 0;
 }
 
+/* Read or Write of @len (1..) bytes at byte @off: blk_nvme_sqe() for the hot path. */
+static inline void nvme_rw_sqe(const struct vfn_blk *blk, struct vfn_nvme_sqe *sqe, enum blk_op op, uint64_t off,
+			       uint64_t len, uint32_t flags)
+{
+	uint64_t slba = off >> blk->block_shift;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = op == BLK_READ ? NVME_CMD_READ : NVME_CMD_WRITE;
+	sqe->nsid = vfn_cpu_to_le32(blk->nsid);
+	sqe->cdw10 = vfn_cpu_to_le32((uint32_t)slba);
+	sqe->cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32));
+	/* NLB 0's based; VFN_BLK_FUA is bit 0, FUA bit 30 */
+	sqe->cdw12 = vfn_cpu_to_le32(((uint32_t)(len >> blk->block_shift) - 1) | ((flags & VFN_BLK_FUA) << 30));
+}
+
 /* Everything but one segment in one mapping within MDTS: split, bounce, no data. */
 static __attribute__((noinline)) int nvme_submit_slow(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov,
 						      int iovcnt, uint64_t off, uint64_t len, uint32_t flags,
@@ -513,9 +528,11 @@ static inline bool nvme_iova(struct vfn_blk_queue *q, const void *va, size_t len
 	return len <= mapped;
 }
 
-static int nvme_submit(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
-		       uint64_t len, uint32_t flags, struct blk_req *req)
+static int nvme_submit(struct vfn_blk_queue *q, struct blk_req *req, const struct iovec *iov, int iovcnt, uint64_t off,
+		       uint64_t len)
 {
+	enum blk_op op = (enum blk_op)req->op;
+	uint32_t flags = req->flags;
 	struct vfn_nvme_qpair *qp = q->qp;
 	struct vfn_nvme_sqe sqe;
 	struct vfn_rq *rq;
@@ -531,7 +548,7 @@ static int nvme_submit(struct vfn_blk_queue *q, enum blk_op op, const struct iov
 	rq->opaque = q;
 	q->pieces[rq->cid].req = req;
 	q->pieces[rq->cid].bounce = -1;
-	blk_nvme_sqe(q->blk, &sqe, op == BLK_READ ? NVME_CMD_READ : NVME_CMD_WRITE, off, len, flags);
+	nvme_rw_sqe(q->blk, &sqe, op, off, len, flags);
 	vfn_rq_map_iova(qp, rq, &sqe, iova, len);
 	ret = vfn_rq_post(qp, rq, &sqe);
 	if (vfn_unlikely(ret)) {

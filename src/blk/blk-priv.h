@@ -41,7 +41,8 @@ struct blk_req {
 	uint64_t bytes;	 /* io_uring: bytes to move, and moved so far */
 	uint64_t done;
 	uint64_t off, len; /* io_uring: the request (a Write Zeroes may be redone as writes) */
-	uint8_t op;
+	uint8_t op;	   /* enum blk_op */
+	uint8_t flags;	   /* VFN_BLK_FUA */
 	struct blk_req *next;
 };
 
@@ -66,8 +67,9 @@ struct vfn_blk_queue;
 struct blk_ops {
 	int (*queue_open)(struct vfn_blk_queue *q, const struct vfn_blk_queue_opts *o);
 	void (*queue_close)(struct vfn_blk_queue *q);
-	int (*submit)(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
-		      uint64_t len, uint32_t flags, struct blk_req *req);
+	/* Queues @req (op, flags set; its callback's) for @len bytes at @off. */
+	int (*submit)(struct vfn_blk_queue *q, struct blk_req *req, const struct iovec *iov, int iovcnt, uint64_t off,
+		      uint64_t len);
 	int (*poll)(struct vfn_blk_queue *q, uint32_t max);
 	int (*flush)(struct vfn_blk_queue *q);
 	bool (*ready)(const struct vfn_blk_queue *q);

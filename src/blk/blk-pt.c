@@ -212,9 +212,11 @@ static uint64_t pt_chunk(const struct vfn_blk_queue *q, enum blk_op op, int iovc
 	return iovcnt == 1 ? q->blk->max_request : q->bounce_len;
 }
 
-static int pt_submit(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
-		     uint64_t len, uint32_t flags, struct blk_req *req)
+static int pt_submit(struct vfn_blk_queue *q, struct blk_req *req, const struct iovec *iov, int iovcnt, uint64_t off,
+		     uint64_t len)
 {
+	enum blk_op op = (enum blk_op)req->op;
+	uint32_t flags = req->flags;
 	static const uint8_t opcodes[] = { NVME_CMD_READ, NVME_CMD_WRITE, NVME_CMD_FLUSH, NVME_CMD_WRITE_ZEROES,
 					   NVME_CMD_DSM };
 	uint64_t chunk = pt_chunk(q, op, iovcnt), done = 0;

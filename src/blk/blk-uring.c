@@ -462,15 +462,16 @@ static int uring_rw(struct vfn_blk_queue *q, enum blk_op op, const struct iovec 
 	return 0;
 }
 
-static int uring_submit(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
-			uint64_t len, uint32_t flags, struct blk_req *req)
+static int uring_submit(struct vfn_blk_queue *q, struct blk_req *req, const struct iovec *iov, int iovcnt, uint64_t off,
+			uint64_t len)
 {
+	enum blk_op op = (enum blk_op)req->op;
+	uint32_t flags = req->flags;
 	struct blk_uring *r = q->ring;
 	struct io_uring_sqe *sqe;
 
 	req->bytes = op <= BLK_WRITE ? len : 0;
 	req->done = 0;
-	req->op = (uint8_t)op;
 	req->off = off;
 	req->len = len;
 	if (op <= BLK_WRITE)

@@ -314,18 +314,14 @@ static __attribute__((noinline, cold)) int blk_bad(const struct vfn_blk *blk, ui
 	return -EINVAL;
 }
 
-/* Checks the byte range and queues @op with a request context of @q. */
-static inline __attribute__((always_inline)) int blk_submit(struct vfn_blk_queue *q, enum blk_op op,
-							    const struct iovec *iov, int iovcnt, uint64_t off,
-							    uint64_t len, uint32_t flags, vfn_blk_cb cb, void *arg)
+/* Takes a request context of @q and hands it to the backend. */
+static inline __attribute__((always_inline)) int blk_queue(struct vfn_blk_queue *q, enum blk_op op,
+							   const struct iovec *iov, int iovcnt, uint64_t off,
+							   uint64_t len, uint32_t flags, vfn_blk_cb cb, void *arg)
 {
-	struct vfn_blk *blk = q->blk;
 	struct blk_req *req = q->free;
 	int ret;
 
-	if (vfn_unlikely(((off | len) & (blk->block_size - 1)) || (!len && op != BLK_FLUSH) || off > blk->size ||
-			 len > blk->size - off || (flags & ~VFN_BLK_FUA)))
-		return blk_bad(blk, off, len, flags);
 	if (vfn_unlikely(!req))
 		return -EAGAIN;
 	q->free = req->next;
@@ -333,7 +329,9 @@ static inline __attribute__((always_inline)) int blk_submit(struct vfn_blk_queue
 	req->arg = arg;
 	req->ret = 0;
 	req->status = 0;
-	ret = q->ops->submit(q, op, iov, iovcnt, off, len, flags, req);
+	req->op = (uint8_t)op;
+	req->flags = (uint8_t)flags;
+	ret = q->ops->submit(q, req, iov, iovcnt, off, len);
 	if (vfn_unlikely(ret)) {
 		req->next = q->free;
 		q->free = req;
@@ -344,44 +342,66 @@ static inline __attribute__((always_inline)) int blk_submit(struct vfn_blk_queue
 	return 0;
 }
 
+/* True if @len (not 0) bytes at @off are whole blocks within the device. */
+static inline bool blk_range_ok(const struct vfn_blk *blk, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+
+	return !((off | len) & (blk->block_size - 1)) && end <= blk->size && end > off;
+}
+
 static inline uint64_t iov_total(const struct iovec *iov, int iovcnt)
 {
-	uint64_t len = 0;
+	uint64_t len = iov->iov_len;
 
-	for (int i = 0; i < iovcnt; i++)
+	for (int i = 1; i < iovcnt; i++)
 		len += iov[i].iov_len;
 	return len;
+}
+
+static inline __attribute__((always_inline)) int blk_rw(struct vfn_blk_queue *q, enum blk_op op,
+							const struct iovec *iov, int iovcnt, uint64_t off,
+							uint32_t flags, vfn_blk_cb cb, void *arg)
+{
+	uint64_t len;
+
+	if (vfn_unlikely(iovcnt < 1 || !iov))
+		return blk_bad(q->blk, off, 0, flags);
+	len = iov_total(iov, iovcnt);
+	if (vfn_unlikely(!blk_range_ok(q->blk, off, len) || (flags & ~VFN_BLK_FUA)))
+		return blk_bad(q->blk, off, len, flags);
+	return blk_queue(q, op, iov, iovcnt, off, len, flags, cb, arg);
 }
 
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,
 		  void *arg)
 {
-	if (vfn_unlikely(iovcnt < 1 || !iov))
-		return -EINVAL;
-	return blk_submit(q, BLK_READ, iov, iovcnt, offset, iov_total(iov, iovcnt), 0, cb, arg);
+	return blk_rw(q, BLK_READ, iov, iovcnt, offset, 0, cb, arg);
 }
 
 int vfn_blk_writev(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, uint32_t flags,
 		   vfn_blk_cb cb, void *arg)
 {
-	if (vfn_unlikely(iovcnt < 1 || !iov))
-		return -EINVAL;
-	return blk_submit(q, BLK_WRITE, iov, iovcnt, offset, iov_total(iov, iovcnt), flags, cb, arg);
+	return blk_rw(q, BLK_WRITE, iov, iovcnt, offset, flags, cb, arg);
 }
 
 int vfn_blk_flush(struct vfn_blk_queue *q, vfn_blk_cb cb, void *arg)
 {
-	return blk_submit(q, BLK_FLUSH, NULL, 0, 0, 0, 0, cb, arg);
+	return blk_queue(q, BLK_FLUSH, NULL, 0, 0, 0, 0, cb, arg);
 }
 
 int vfn_blk_write_zeroes(struct vfn_blk_queue *q, uint64_t offset, uint64_t len, vfn_blk_cb cb, void *arg)
 {
-	return blk_submit(q, BLK_WZ, NULL, 0, offset, len, 0, cb, arg);
+	if (!blk_range_ok(q->blk, offset, len))
+		return blk_bad(q->blk, offset, len, 0);
+	return blk_queue(q, BLK_WZ, NULL, 0, offset, len, 0, cb, arg);
 }
 
 int vfn_blk_discard(struct vfn_blk_queue *q, uint64_t offset, uint64_t len, vfn_blk_cb cb, void *arg)
 {
-	return blk_submit(q, BLK_DISCARD, NULL, 0, offset, len, 0, cb, arg);
+	if (!blk_range_ok(q->blk, offset, len))
+		return blk_bad(q->blk, offset, len, 0);
+	return blk_queue(q, BLK_DISCARD, NULL, 0, offset, len, 0, cb, arg);
 }
 
 void vfn_blk_iov_copy(const struct iovec *iov, int iovcnt, uint64_t off, void *buf, size_t len, bool to_iov)
