@@ -341,6 +341,17 @@ static void test_bad_requests(void **state)
 	assert_int_equal(vfn_blk_writev(f->q, &w, 1, size, 0, on_done, d), -EINVAL);
 	assert_int_equal(vfn_blk_readv(f->q, &w, 0, 0, on_done, d), -EINVAL);
 	assert_int_equal(vfn_blk_write_zeroes(f->q, size - f->bs, 2 * f->bs, on_done, d), -EINVAL);
+	/* sim: 33 pieces of 8 KiB (MDTS) do not fit a queue of depth 32 */
+	if (f->is_sim) {
+		struct iovec big = { f->buf, 33 * 8192 };
+
+		assert_int_equal(vfn_blk_readv(f->q, &big, 1, 0, on_done, d), -E2BIG);
+		big.iov_len = 32 * 8192;
+		assert_int_equal(vfn_blk_readv(f->q, &big, 1, 0, on_done, &d[0]), 0);
+		wait_done(f->q, &d[0]);
+		assert_int_equal(d[0].ret, 0);
+		d[0].calls = 0;
+	}
 	/* depth 32: the 33rd request waits for a poll */
 	while ((ret = vfn_blk_readv(f->q, &w, 1, 0, on_done, &d[n])) == 0)
 		n++;
