@@ -42,6 +42,7 @@
 #include "cli.h"
 #include "histogram.h"
 #include "perf.h"
+#include "perf-blk.h"
 #include "verify.h"
 
 #define PERF_USAGE                                                                                                      \
@@ -1058,6 +1059,8 @@ static void perf_help(void)
 	       "  -s, --block-size=BYTES    bytes per I/O, a multiple of the LBA size (default 4096)\n"
 	       "  -q, --queue-depth=QD      commands in flight per queue (default 1)\n"
 	       "  -c, --queues=N            I/O queue pairs, driven by one thread (default 1)\n"
+	       "  -j, --threads=N           run over the block API instead, N threads with a queue each\n"
+	       "                            (any backend, regular files too; `vfn perf -j 1 -h`)\n"
 	       "  -t, --time=SEC            measured run time (default 10)\n"
 	       "      --warmup=SEC          run this long before measuring (default 0)\n"
 	       "  -n, --namespace-id=NSID   namespace (default: the node's on the kernel path, else 1)\n"
@@ -1319,9 +1322,12 @@ static void perf_admin_log_dump(struct perf_job *j)
 
 int cmd_perf(int argc, char **argv)
 {
-	struct perf_job *j = calloc(1, sizeof(*j));
+	struct perf_job *j;
 	int ret;
 
+	if (perf_blk_wanted(argc, argv)) /* -j THREADS: over the block API (cmd-perf-blk.c) */
+		return cmd_perf_blk(argc, argv);
+	j = calloc(1, sizeof(*j));
 	if (!j)
 		return errmsg("out of memory");
 	j->epfd = -1;

@@ -14,5 +14,6 @@
 #include <vfn/spec.h>
 #include <vfn/mgmt.h>
 #include <vfn/pi.h>
+#include <vfn/blk.h>
 
 #endif /* VFN_VFN_H */

@@ -174,10 +174,10 @@ static int qid_get(struct vfn_dev *dev, uint16_t *qid)
 	return -EBUSY;
 }
 
-/* Creates a polled queue pair holding @depth commands on a free queue id. */
-static int qpair_get(struct vfn_dev *dev, uint32_t depth, struct vfn_nvme_qpair **qp, uint16_t *qid)
+/* Creates a queue pair (polled, or with @irq its vector's eventfd) holding @depth commands on a free queue id. */
+static int qpair_get_irq(struct vfn_dev *dev, uint32_t depth, bool irq, struct vfn_nvme_qpair **qp, uint16_t *qid)
 {
-	struct vfn_nvme_qpair_opts qo = { .entries = depth + 1, .timeout_ms = dev->timeout_ms };
+	struct vfn_nvme_qpair_opts qo = { .entries = depth + 1, .irq = irq, .timeout_ms = dev->timeout_ms };
 	int ret = qid_get(dev, qid);
 
 	if (ret)
@@ -186,6 +186,24 @@ static int qpair_get(struct vfn_dev *dev, uint32_t depth, struct vfn_nvme_qpair 
 	if (ret)
 		dev->qid_used[*qid] = 0;
 	return ret;
+}
+
+static int qpair_get(struct vfn_dev *dev, uint32_t depth, struct vfn_nvme_qpair **qp, uint16_t *qid)
+{
+	return qpair_get_irq(dev, depth, false, qp, qid);
+}
+
+int vfn_dev_ctrl_qpair_open(struct vfn_dev *dev, uint32_t depth, bool irq, struct vfn_nvme_qpair **qp, uint16_t *qid)
+{
+	if (!dev->ctrl)
+		return -ENOTSUP;
+	return qpair_get_irq(dev, depth, irq, qp, qid);
+}
+
+void vfn_dev_ctrl_qpair_close(struct vfn_dev *dev, struct vfn_nvme_qpair *qp, uint16_t qid)
+{
+	vfn_nvme_qpair_destroy(qp);
+	dev->qid_used[qid] = 0;
 }
 
 /* ---- synchronous commands ------------------------------------------------ */

@@ -119,6 +119,15 @@ struct vfn_dev_queue {
 	uint32_t done_head;
 };
 
+/*
+ * For the block API (src/blk), which serialises the calls under its own
+ * lock: a queue pair on a free queue id of @dev (VFIO/sim; -ENOTSUP on the
+ * kernel path), with @irq its vector (= the queue id) on an eventfd; and
+ * its removal, which gives the id back.
+ */
+int vfn_dev_ctrl_qpair_open(struct vfn_dev *dev, uint32_t depth, bool irq, struct vfn_nvme_qpair **qp, uint16_t *qid);
+void vfn_dev_ctrl_qpair_close(struct vfn_dev *dev, struct vfn_nvme_qpair *qp, uint16_t qid);
+
 /* What a queue does once its handle is closed: nothing (-ENODEV). */
 extern const struct vfn_dev_ops vfn_dev_orphan_ops;
 

@@ -20,6 +20,7 @@
 #ifndef VFN_SRC_KERNEL_KERNEL_H
 #define VFN_SRC_KERNEL_KERNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -171,6 +172,15 @@ uint32_t vfn_kring_queued(const struct vfn_kring *ring);
  * overflowed completions in and they are reaped too.  Returns how many.
  */
 int vfn_kring_reap(struct vfn_kring *ring, uint32_t max, vfn_kring_cb_t cb, void *arg);
+
+/*
+ * Registers the eventfd @efd with the ring (IORING_REGISTER_EVENTFD): the
+ * kernel signals it for every completion posted.  0 or -errno.
+ */
+int vfn_kring_register_eventfd(struct vfn_kring *ring, int efd);
+
+/* True when completions are waiting for vfn_kring_reap() (no system call). */
+bool vfn_kring_ready(const struct vfn_kring *ring);
 
 /* Commands submitted to the kernel or queued, and not yet reaped. */
 uint32_t vfn_kring_inflight(const struct vfn_kring *ring);

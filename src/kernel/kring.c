@@ -565,3 +565,14 @@ uint32_t vfn_kring_inflight(const struct vfn_kring *ring)
 {
 	return ring->inflight;
 }
+
+int vfn_kring_register_eventfd(struct vfn_kring *ring, int efd)
+{
+	return sys_io_uring_register(ring->fd, IORING_REGISTER_EVENTFD, &efd, 1) ? -errno : 0;
+}
+
+bool vfn_kring_ready(const struct vfn_kring *ring)
+{
+	/* Acquire: pairs with the kernel's release of the CQ tail after writing the CQEs. */
+	return __atomic_load_n(ring->cq_ktail, __ATOMIC_ACQUIRE) != *ring->cq_khead;
+}

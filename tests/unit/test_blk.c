@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The block API (vfn/blk.h), one test source over two backends: the
+ * simulator (nvme backend, MDTS 8 KiB so that splitting shows) and a
+ * regular file (io_uring backend).  $VFN_TEST_BLK_URI adds a third run on
+ * a device of the caller's (a guest's /dev/nvme0n1, a BDF): it must be
+ * scratch, its first 1 MiB is overwritten.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <vfn/blk.h>
+
+#include "blk/blk-priv.h"
+
+#define SIM_URI "sim:nsze=4096,lbads=9,mdts=1"
+#define FILE_LEN (4u << 20)
+#define BUF_LEN (1u << 20)
+
+struct fixture {
+	char uri[256];
+	bool is_sim;
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	uint8_t *buf; /* BUF_LEN of registered memory */
+	uint8_t *rbuf;
+	size_t buf_len, rbuf_len;
+	uint32_t bs;
+};
+
+struct done {
+	int calls;
+	int ret;
+	uint16_t status;
+};
+
+static void on_done(void *arg, int ret, uint16_t status)
+{
+	struct done *d = arg;
+
+	d->calls++;
+	d->ret = ret;
+	d->status = status;
+}
+
+/* Polls @q until @d completed (at most 10 s). */
+static void wait_done(struct vfn_blk_queue *q, struct done *d)
+{
+	uint64_t deadline = vfn_now_ns() + 10000000000ull;
+
+	while (!d->calls && vfn_now_ns() < deadline)
+		assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+	assert_int_equal(d->calls, 1);
+}
+
+static int do_write(struct fixture *f, const struct iovec *iov, int n, uint64_t off, uint32_t flags)
+{
+	struct done d = { 0 };
+	int ret = vfn_blk_writev(f->q, iov, n, off, flags, on_done, &d);
+
+	if (ret)
+		return ret;
+	wait_done(f->q, &d);
+	return d.ret;
+}
+
+static int do_read(struct fixture *f, const struct iovec *iov, int n, uint64_t off)
+{
+	struct done d = { 0 };
+	int ret = vfn_blk_readv(f->q, iov, n, off, on_done, &d);
+
+	if (ret)
+		return ret;
+	wait_done(f->q, &d);
+	return d.ret;
+}
+
+static void fill(uint8_t *p, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)((i * 7 + seed) ^ (i >> 9));
+}
+
+static int open_all(struct fixture *f)
+{
+	ssize_t len;
+
+	if (vfn_blk_open(f->uri, NULL, &f->blk))
+		return -1;
+	if (vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 32 }, &f->q))
+		return -1;
+	len = vfn_blk_mem_alloc(f->blk, BUF_LEN, (void **)&f->buf);
+	if (len < 0)
+		return -1;
+	f->buf_len = (size_t)len;
+	len = vfn_blk_mem_alloc(f->blk, BUF_LEN, (void **)&f->rbuf);
+	if (len < 0)
+		return -1;
+	f->rbuf_len = (size_t)len;
+	f->bs = vfn_blk_block_size(f->blk);
+	return 0;
+}
+
+static int setup_sim(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->uri, sizeof(f->uri), "%s", SIM_URI);
+	f->is_sim = true;
+	*state = f;
+	return open_all(f);
+}
+
+static const char *file_dir = "/tmp";
+
+static int setup_file(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	int fd;
+
+	snprintf(f->uri, sizeof(f->uri), "%s/test_blk.%d.img", file_dir, (int)getpid());
+	fd = open(f->uri, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, FILE_LEN))
+		return -1;
+	close(fd);
+	*state = f;
+	return open_all(f);
+}
+
+static int setup_env(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->uri, sizeof(f->uri), "%s", getenv("VFN_TEST_BLK_URI"));
+	*state = f;
+	return open_all(f);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	vfn_blk_mem_free(f->blk, f->buf, f->buf_len);
+	vfn_blk_mem_free(f->blk, f->rbuf, f->rbuf_len);
+	vfn_blk_queue_close(f->q);
+	vfn_blk_close(f->blk);
+	if (!f->is_sim && !getenv("VFN_TEST_BLK_URI"))
+		unlink(f->uri);
+	free(f);
+	return 0;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_geometry(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->is_sim) {
+		assert_string_equal(vfn_blk_backend_name(f->blk), "nvme");
+		assert_int_equal(vfn_blk_size(f->blk), 4096 * 512);
+		assert_int_equal(vfn_blk_block_size(f->blk), 512);
+		assert_int_equal(vfn_blk_max_request(f->blk), 8192); /* MDTS 1: 2 x 4 KiB */
+		assert_int_equal(vfn_blk_buf_align(f->blk), 4096);
+		assert_true(vfn_blk_queue_fd(f->q) >= 0);
+	} else if (!getenv("VFN_TEST_BLK_URI")) {
+		assert_string_equal(vfn_blk_backend_name(f->blk), "io_uring");
+		assert_int_equal(vfn_blk_size(f->blk), FILE_LEN);
+		assert_true(f->bs >= 512 && f->bs <= 4096 && !(f->bs & (f->bs - 1)));
+		assert_true(vfn_blk_queue_fd(f->q) >= 0);
+	}
+	assert_int_equal(vfn_blk_size(f->blk) % f->bs, 0);
+}
+
+/* One contiguous request of 64 KiB: 8 commands under MDTS 8 KiB on sim. */
+static void test_large(void **state)
+{
+	struct fixture *f = *state;
+	struct iovec w = { f->buf, 65536 }, r = { f->rbuf, 65536 };
+	struct vfn_blk_stats s0, s1;
+
+	fill(f->buf, 65536, 1);
+	memset(f->rbuf, 0xee, 65536);
+	vfn_blk_queue_stats(f->q, &s0);
+	assert_int_equal(do_write(f, &w, 1, 8 * f->bs, 0), 0);
+	assert_int_equal(do_read(f, &r, 1, 8 * f->bs), 0);
+	assert_memory_equal(f->buf, f->rbuf, 65536);
+	vfn_blk_queue_stats(f->q, &s1);
+	assert_int_equal(s1.requests - s0.requests, 2);
+	assert_int_equal(s1.completed - s0.completed, 2);
+	if (f->is_sim) {
+		assert_int_equal(s1.commands - s0.commands, 16);
+		assert_int_equal(s1.split - s0.split, 2);
+		assert_int_equal(s1.bounced - s0.bounced, 0);
+	}
+}
+
+/* Page-aligned segments in registered memory: PRP lists, split only by MDTS, no bounce. */
+static void test_iov_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct iovec w[3] = { { f->buf, 4096 }, { f->buf + 16384, 8192 }, { f->buf + 65536, 4096 } };
+	struct iovec r[2] = { { f->rbuf, 12288 }, { f->rbuf + 20480, 4096 } };
+	struct vfn_blk_stats s0, s1;
+
+	fill(f->buf, 131072, 2);
+	vfn_blk_queue_stats(f->q, &s0);
+	assert_int_equal(do_write(f, w, 3, 0, 0), 0);
+	assert_int_equal(do_read(f, r, 2, 0), 0);
+	assert_memory_equal(f->rbuf, f->buf, 4096);
+	assert_memory_equal(f->rbuf + 4096, f->buf + 16384, 8192);
+	assert_memory_equal(f->rbuf + 20480, f->buf + 65536, 4096);
+	vfn_blk_queue_stats(f->q, &s1);
+	if (f->is_sim) {
+		assert_int_equal(s1.bounced - s0.bounced, 0);
+		assert_int_equal(s1.commands - s0.commands, 4); /* 16 KiB twice, 8 KiB per command */
+	}
+}
+
+/* Odd segment counts and sizes: what PRPs cannot describe is bounced (sim) or buffered (file). */
+static void test_iov_odd(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t bs = f->bs;
+	size_t a = 100, b = 3 * bs - 100 - 7, c = 7; /* 3 blocks in 3 odd pieces */
+	struct iovec w[5] = { { f->buf + 1000, a },
+			      { f->buf + 9000, b },
+			      { f->buf + 40000, c },
+			      { f->buf + 65536, bs },
+			      { f->buf + 70001, bs + 1 } };
+	struct iovec r[3] = { { f->rbuf + 3, bs + 5 }, { f->rbuf + 20000, 2 * bs }, { f->rbuf + 90000, 2 * bs - 5 } };
+	uint8_t *want = malloc(5 * bs + 1), *got = malloc(5 * bs + 1);
+	struct vfn_blk_stats s0, s1;
+	size_t pos = 0;
+
+	/* the total is 5 blocks + 1 byte: refused */
+	fill(f->buf, 131072, 3);
+	assert_int_equal(vfn_blk_writev(f->q, w, 5, 0, 0, on_done, NULL), -EINVAL);
+	w[4].iov_len = bs;
+	vfn_blk_queue_stats(f->q, &s0);
+	assert_int_equal(do_write(f, w, 5, 16 * bs, 0), 0);
+	memset(f->rbuf, 0, 131072);
+	assert_int_equal(do_read(f, r, 3, 16 * bs), 0);
+	for (int i = 0; i < 5; i++, pos += w[i - 1].iov_len)
+		memcpy(want + pos, w[i].iov_base, w[i].iov_len);
+	pos = 0;
+	for (int i = 0; i < 3; i++, pos += r[i - 1].iov_len)
+		memcpy(got + pos, r[i].iov_base, r[i].iov_len);
+	assert_memory_equal(want, got, 5 * bs);
+	vfn_blk_queue_stats(f->q, &s1);
+	if (vfn_blk_backend(f->blk) == VFN_BLK_NVME)
+		assert_true(s1.bounced - s0.bounced >= 2);
+	else if (vfn_blk_backend(f->blk) == VFN_BLK_IO_URING_CMD)
+		assert_true(s1.bounced - s0.bounced >= 2); /* several segments: one buffer per command */
+	else if (vfn_blk_buf_align(f->blk) > 1)
+		assert_int_equal(s1.buffered - s0.buffered, 2); /* O_DIRECT cannot take them */
+	free(want);
+	free(got);
+}
+
+/* Memory the device cannot reach (not registered): bounced on sim, data intact. */
+static void test_unregistered(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *m = aligned_alloc(4096, 32768), *rd = aligned_alloc(4096, 32768);
+	struct iovec w = { m, 32768 }, r = { rd, 32768 };
+	struct vfn_blk_stats s0, s1;
+
+	fill(m, 32768, 4);
+	vfn_blk_queue_stats(f->q, &s0);
+	assert_int_equal(do_write(f, &w, 1, 64 * f->bs, 0), 0);
+	assert_int_equal(do_read(f, &r, 1, 64 * f->bs), 0);
+	assert_memory_equal(m, rd, 32768);
+	vfn_blk_queue_stats(f->q, &s1);
+	if (f->is_sim)
+		assert_int_equal(s1.bounced - s0.bounced, 8); /* 4 pieces of 8 KiB each way */
+	free(m);
+	free(rd);
+}
+
+static void test_fua_flush(void **state)
+{
+	struct fixture *f = *state;
+	struct iovec w = { f->buf, 4 * f->bs }, r = { f->rbuf, 4 * f->bs };
+	struct done d = { 0 };
+
+	fill(f->buf, 4 * f->bs, 5);
+	assert_int_equal(do_write(f, &w, 1, 128 * f->bs, VFN_BLK_FUA), 0);
+	assert_int_equal(vfn_blk_writev(f->q, &w, 1, 0, 0x80, on_done, &d), -EINVAL); /* unknown flag */
+	assert_int_equal(vfn_blk_flush(f->q, on_done, &d), 0);
+	wait_done(f->q, &d);
+	assert_int_equal(d.ret, 0);
+	assert_int_equal(do_read(f, &r, 1, 128 * f->bs), 0);
+	assert_memory_equal(f->buf, f->rbuf, 4 * f->bs);
+}
+
+static void test_zeroes_discard(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t bs = f->bs;
+	struct iovec w = { f->buf, 8 * bs }, r = { f->rbuf, 8 * bs };
+	struct done d = { 0 };
+	uint8_t *zero = calloc(1, 4 * bs);
+
+	fill(f->buf, 8 * bs, 6);
+	assert_int_equal(do_write(f, &w, 1, 256 * bs, 0), 0);
+	assert_int_equal(vfn_blk_write_zeroes(f->q, 258 * bs, 4 * bs, on_done, &d), 0);
+	wait_done(f->q, &d);
+	assert_int_equal(d.ret, 0);
+	assert_int_equal(do_read(f, &r, 1, 256 * bs), 0);
+	assert_memory_equal(f->rbuf, f->buf, 2 * bs);
+	assert_memory_equal(f->rbuf + 2 * bs, zero, 4 * bs);
+	assert_memory_equal(f->rbuf + 6 * bs, f->buf + 6 * bs, 2 * bs);
+	d.calls = 0;
+	assert_int_equal(vfn_blk_discard(f->q, 256 * bs, 8 * bs, on_done, &d), 0);
+	wait_done(f->q, &d);
+	assert_int_equal(d.ret, 0);
+	free(zero);
+}
+
+static void test_bad_requests(void **state)
+{
+	struct fixture *f = *state;
+	struct iovec w = { f->buf, f->bs };
+	uint64_t size = vfn_blk_size(f->blk);
+	struct done d[40] = { 0 };
+	int n = 0, ret;
+
+	assert_int_equal(vfn_blk_writev(f->q, &w, 1, 1, 0, on_done, d), -EINVAL);
+	assert_int_equal(vfn_blk_writev(f->q, &w, 1, size, 0, on_done, d), -EINVAL);
+	assert_int_equal(vfn_blk_readv(f->q, &w, 0, 0, on_done, d), -EINVAL);
+	assert_int_equal(vfn_blk_write_zeroes(f->q, size - f->bs, 2 * f->bs, on_done, d), -EINVAL);
+	/* sim: 33 pieces of 8 KiB (MDTS) do not fit a queue of depth 32 */
+	if (f->is_sim) {
+		struct iovec big = { f->buf, 33 * 8192 };
+
+		assert_int_equal(vfn_blk_readv(f->q, &big, 1, 0, on_done, d), -E2BIG);
+		big.iov_len = 32 * 8192;
+		assert_int_equal(vfn_blk_readv(f->q, &big, 1, 0, on_done, &d[0]), 0);
+		wait_done(f->q, &d[0]);
+		assert_int_equal(d[0].ret, 0);
+		d[0].calls = 0;
+	}
+	/* depth 32: the 33rd request waits for a poll */
+	while ((ret = vfn_blk_readv(f->q, &w, 1, 0, on_done, &d[n])) == 0)
+		n++;
+	assert_int_equal(ret, -EAGAIN);
+	assert_int_equal(n, 32);
+	assert_int_equal(vfn_blk_queue_inflight(f->q), 32);
+	for (int i = 0; i < n; i++)
+		wait_done(f->q, &d[i]);
+	assert_int_equal(vfn_blk_queue_inflight(f->q), 0);
+}
+
+/* The queue's fd becomes readable when a completion is there. */
+static void test_fd(void **state)
+{
+	struct fixture *f = *state;
+	struct iovec r = { f->rbuf, f->bs };
+	struct pollfd p = { .fd = vfn_blk_queue_fd(f->q), .events = POLLIN };
+	struct done d = { 0 };
+	uint64_t cnt;
+
+	while (read(p.fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+		;
+	assert_int_equal(vfn_blk_readv(f->q, &r, 1, 0, on_done, &d), 0);
+	assert_int_equal(vfn_blk_queue_poll(f->q, 0) >= 0, 1); /* hands it to the device */
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_int_equal(read(p.fd, &cnt, sizeof(cnt)), sizeof(cnt));
+	assert_true(cnt >= 1);
+	wait_done(f->q, &d);
+	assert_int_equal(d.ret, 0);
+}
+
+/* submit hands the request over without reaping; ready tells a completion is there. */
+static void test_submit_ready(void **state)
+{
+	struct fixture *f = *state;
+	struct iovec r = { f->rbuf, f->bs };
+	uint64_t deadline = vfn_now_ns() + 5000000000ull;
+	struct done d = { 0 };
+
+	assert_false(vfn_blk_queue_ready(f->q));
+	assert_int_equal(vfn_blk_readv(f->q, &r, 1, 0, on_done, &d), 0);
+	assert_int_equal(vfn_blk_queue_submit(f->q), 0);
+	while (!vfn_blk_queue_ready(f->q) && vfn_now_ns() < deadline)
+		;
+	assert_true(vfn_blk_queue_ready(f->q));
+	assert_int_equal(d.calls, 0);
+	assert_int_equal(vfn_blk_queue_poll(f->q, 0), 1);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.ret, 0);
+	assert_false(vfn_blk_queue_ready(f->q));
+}
+
+struct chain {
+	struct vfn_blk_queue *q;
+	struct iovec iov;
+	int left, calls, err;
+};
+
+static void on_chain(void *arg, int ret, uint16_t status)
+{
+	struct chain *c = arg;
+
+	(void)status;
+	c->calls++;
+	if (ret)
+		c->err = ret;
+	else if (--c->left > 0 && (ret = vfn_blk_readv(c->q, &c->iov, 1, 0, on_chain, c)))
+		c->err = ret;
+}
+
+/* A full queue of depth 1: the callback resubmits (its command's slot is not free yet). */
+static void test_resubmit(void **state)
+{
+	struct fixture *f = *state;
+	struct chain c = { .iov = { f->rbuf, f->bs }, .left = 5 };
+	uint64_t deadline = vfn_now_ns() + 10000000000ull;
+
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 1 }, &c.q), 0);
+	assert_int_equal(vfn_blk_readv(c.q, &c.iov, 1, 0, on_chain, &c), 0);
+	assert_int_equal(vfn_blk_readv(c.q, &c.iov, 1, 0, on_chain, &c), -EAGAIN);
+	while (c.left > 0 && !c.err && vfn_now_ns() < deadline)
+		assert_true(vfn_blk_queue_poll(c.q, 0) >= 0);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(c.calls, 5);
+	vfn_blk_queue_close(c.q);
+}
+
+/* io_uring: memory registered before a queue opens is a fixed buffer of its ring. */
+static void test_fixed(void **state)
+{
+	struct fixture *f = *state;
+	struct vfn_blk_queue *q = f->q;
+	struct iovec w = { f->buf, 4 * f->bs }, r = { f->rbuf, 4 * f->bs };
+	struct vfn_blk_stats s;
+
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 8 }, &f->q), 0);
+	fill(f->buf, 4 * f->bs, 9);
+	memset(f->rbuf, 0, 4 * f->bs);
+	assert_int_equal(do_write(f, &w, 1, 300 * f->bs, 0), 0);
+	assert_int_equal(do_read(f, &r, 1, 300 * f->bs), 0);
+	assert_memory_equal(f->buf, f->rbuf, 4 * f->bs);
+	vfn_blk_queue_stats(f->q, &s);
+	assert_int_equal(s.fixed, vfn_blk_backend(f->blk) == VFN_BLK_IO_URING ? 2 : 0);
+	vfn_blk_queue_close(f->q);
+	f->q = q;
+}
+
+/* sim only: an error status reaches the callback as -EIO with the NVMe status. */
+static void test_status(void **state)
+{
+	struct fixture *f = *state;
+	struct iovec r = { f->rbuf, f->bs };
+
+	if (!f->is_sim)
+		skip();
+	assert_int_equal(vfn_nvme_inject_status(f->q->qp, 0x02, 1, 0x0281), 0); /* Unrecovered Read Error */
+	{
+		struct done d = { 0 };
+
+		assert_int_equal(vfn_blk_readv(f->q, &r, 1, 0, on_done, &d), 0);
+		wait_done(f->q, &d);
+		assert_int_equal(d.ret, -EIO);
+		assert_int_equal(d.status, 0x0281);
+	}
+	vfn_nvme_inject_clear(f->q->qp);
+}
+
+static void test_backend_choice(void **state)
+{
+	struct vfn_blk *blk;
+
+	(void)state;
+	assert_int_equal(vfn_blk_open("sim:", &(struct vfn_blk_opts){ .backend = "bogus" }, &blk), -EINVAL);
+	/* forced io_uring on a sim: string: no such file */
+	assert_int_equal(vfn_blk_open("sim:", &(struct vfn_blk_opts){ .backend = "io_uring" }, &blk), -ENOENT);
+	setenv("VFN_BLK_BACKEND", "io_uring", 1);
+	assert_int_equal(vfn_blk_open("sim:", NULL, &blk), -ENOENT);
+	unsetenv("VFN_BLK_BACKEND");
+	assert_int_equal(vfn_blk_open("sim:", NULL, &blk), 0);
+	assert_int_equal(vfn_blk_backend(blk), VFN_BLK_NVME);
+	vfn_blk_close(blk);
+}
+
+#define BLK_TESTS                                                                                                      \
+	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
+		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
+		cmocka_unit_test(test_zeroes_discard), cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_fd), \
+		cmocka_unit_test(test_submit_ready), cmocka_unit_test(test_resubmit), cmocka_unit_test(test_fixed),    \
+		cmocka_unit_test(test_status)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = { BLK_TESTS };
+	const struct CMUnitTest other[] = { cmocka_unit_test(test_backend_choice) };
+	int ret = 0;
+
+	ret |= cmocka_run_group_tests_name("blk-sim", tests, setup_sim, teardown);
+	if (getenv("TMPDIR"))
+		file_dir = getenv("TMPDIR");
+	ret |= cmocka_run_group_tests_name("blk-file", tests, setup_file, teardown);
+	/* tmpfs: no O_DIRECT, no FALLOC_FL_ZERO_RANGE (Write Zeroes becomes writes of zeroes) */
+	if (!access("/dev/shm", W_OK)) {
+		file_dir = "/dev/shm";
+		ret |= cmocka_run_group_tests_name("blk-tmpfs", tests, setup_file, teardown);
+	}
+	if (getenv("VFN_TEST_BLK_URI"))
+		ret |= cmocka_run_group_tests_name("blk-env", tests, setup_env, teardown);
+	ret |= cmocka_run_group_tests_name("blk-choice", other, NULL, NULL);
+	return ret;
+}
