@@ -11,5 +11,6 @@
 #include <vfn/queue.h>
 #include <vfn/rq.h>
 #include <vfn/dev.h>
+#include <vfn/sim.h>
 
 #endif /* VFN_VFN_H */
