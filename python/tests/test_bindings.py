@@ -37,6 +37,7 @@ def test_identify_decoded(dev):
     assert idc.mn == "vfn simulated controller" and idc.sn == "PYTEST1"
     assert idc.mdts == 2 and idc.sqes == 0x66 and idc.cqes == 0x44 and idc.nn == 1
     assert idc.oncs & spec.ONCS_DSM and idc.oncs & spec.ONCS_WRITE_ZEROES
+    assert idc.oncs & spec.ONCS_SAVE_SELECT and idc.lpa & 0x4  # SEL and Get Log Page offsets
     assert idc.subnqn.startswith("nqn.")
     assert len(idc.raw) == 4096 and dict(idc)["vid"] == 0xFFFF
     ns = dev.identify_ns(1)
