@@ -136,6 +136,7 @@ _PROTOS = {
     "vfn_nvme_reg_read64": (c_uint64, [c_void_p, c_uint32]),
     "vfn_nvme_reg_write32": (None, [c_void_p, c_uint32, c_uint32]),
     "vfn_nvme_reg_write64": (None, [c_void_p, c_uint32, c_uint64]),
+    "vfn_nvme_admin_sync": (c_int, [c_void_p, POINTER(Sqe), c_void_p, c_size_t, POINTER(Cqe), c_uint32]),
     "vfn_nvme_abort": (c_int, [c_void_p, c_uint16, c_uint16]),
     "vfn_nvme_aer_set_callback": (c_int, [c_void_p, AER_CB, c_void_p]),
     "vfn_nvme_admin_poll": (c_int, [c_void_p]),

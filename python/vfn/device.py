@@ -268,6 +268,17 @@ class Device:
         bytes (sent) or an int (that many bytes to receive: then returns (cqe, bytes))."""
         return self._cmd(lib.vfn_dev_admin, True, sqe, buf, length, timeout_ms)
 
+    def admin_raw(self, sqe, timeout_ms=0, check=True):
+        """Sends an admin command without data with its data pointer as given (PRP1 of Create I/O CQ/SQ,
+        say), through the controller (VFIO/sim).  Returns the Cqe; NvmeError on an error status if @check."""
+        self._need_ctrl("raw admin")
+        cqe = Cqe()
+        ret = lib.vfn_nvme_admin_sync(self.ctrl, ctypes.byref(sqe), None, 0, ctypes.byref(cqe), timeout_ms)
+        if ret == -_errno.EIO and not check and cqe.status:
+            return cqe
+        _check(ret, opcode_name(True, sqe.opcode), cqe)
+        return cqe
+
     def io(self, sqe, buf=None, length=None, timeout_ms=0):
         """Sends an I/O command on the device's own queue and waits; as admin()."""
         return self._cmd(lib.vfn_dev_io, False, sqe, buf, length, timeout_ms)
