@@ -556,8 +556,9 @@ class QPair:
         cid = self.submit(sqe)
         deadline = time.monotonic() + timeout_ms / 1000.0
         while True:
-            left = int((deadline - time.monotonic()) * 1000)
-            got = self.reap(1, max(left, 0))
+            got = self.reap(1, max(deadline - time.monotonic(), 0) * 1000)
+            if not got and time.monotonic() < deadline:
+                continue
             if not got:
                 raise TimeoutError(_errno.ETIMEDOUT, "command %d on queue %d: no completion in %d ms" %
                                    (cid, self.qid, timeout_ms))
