@@ -8,7 +8,7 @@ import time
 import pytest
 
 import vfn
-from helpers import wait_for
+from helpers import temp_thresh, wait_for
 from vfn import spec
 
 
@@ -91,12 +91,13 @@ def test_status_fault_is_reported(dev, ns, sim):
 
 @pytest.mark.needs("regs")
 def test_controller_reset_restores_features(ctrl):
-    """7.3.2 / 5.21: after a controller reset features are back to their defaults (Arbitration)."""
-    default = ctrl.get_features(spec.FEAT_ARBITRATION)
-    ctrl.set_features(spec.FEAT_ARBITRATION, (default & ~7) | (2 if default & 7 != 2 else 3))
-    assert ctrl.get_features(spec.FEAT_ARBITRATION) != default
+    """7.3.2 / 5.21: after a controller reset features are back to their defaults (Temperature
+    Threshold)."""
+    cur, new = temp_thresh(ctrl)
+    ctrl.set_features(spec.FEAT_TEMP_THRESH, new)
+    assert ctrl.get_features(spec.FEAT_TEMP_THRESH) & 0xFFFF == new
     ctrl.reset()
-    assert ctrl.get_features(spec.FEAT_ARBITRATION) == default
+    assert ctrl.get_features(spec.FEAT_TEMP_THRESH) & 0xFFFF == cur
 
 
 @pytest.mark.needs("regs")
