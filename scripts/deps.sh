@@ -6,6 +6,8 @@ set -euo pipefail
 build_pkgs=(meson ninja-build gcc g++ clang pkg-config libnvme-dev libjson-c-dev libcmocka-dev)
 guest_pkgs=(qemu-system-x86 busybox-static cpio fio)
 tool_pkgs=(python3 binutils valgrind)
+# the Python bindings' tests and tests/conformance (python/, docs/python.md)
+tool_pkgs+=(python3-pytest)
 # scripts/lint.sh and scripts/fuzz.sh (check.sh --full)
 lint_pkgs=(cppcheck clang-tools clang-format libclang-rt-14-dev)
 # scripts/kernel.sh: the guest kernel of the iommufd tests, built from source

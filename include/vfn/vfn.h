@@ -15,5 +15,6 @@
 #include <vfn/mgmt.h>
 #include <vfn/pi.h>
 #include <vfn/blk.h>
+#include <vfn/sim.h>
 
 #endif /* VFN_VFN_H */

@@ -72,16 +72,18 @@ static void id_ctrl(struct vfn_sim *sim, uint8_t *id)
 	id[111] = 1;		  /* CNTRLTYPE: I/O controller */
 	id[258] = VFN_SIM_ACL;
 	id[259] = VFN_SIM_AERL;
+	id[261] = 0x4;			       /* LPA: extended data for Get Log Page (offsets) */
 	id[262] = VFN_SIM_ERR_LOG_ENTRIES - 1; /* ELPE */
 	put16(id + 266, SIM_WCTEMP_K);
 	put16(id + 268, SIM_CCTEMP_K);
 	id[512] = 0x66; /* SQES: 64 bytes */
 	id[513] = 0x44; /* CQES: 16 bytes */
 	put32(id + 516, sim->opts.nn);
-	put16(id + 520, 1u << 2 | 1u << 3); /* ONCS: DSM, Write Zeroes */
-	id[525] = 0x7;			    /* VWC present, Flush of all namespaces */
-	put32(id + 536, sim->opts.sgls);    /* SGLS bits 1:0 */
-	put32(id + 96, 1u << 15);	    /* CTRATT: ELBAS (the guard format is in CNS 05h) */
+	/* ONCS: DSM, Write Zeroes, Save field / Select field (SEL) of Get/Set Features */
+	put16(id + 520, 1u << 2 | 1u << 3 | 1u << 4);
+	id[525] = 0x7;			 /* VWC present, Flush of all namespaces */
+	put32(id + 536, sim->opts.sgls); /* SGLS bits 1:0 */
+	put32(id + 96, 1u << 15);	 /* CTRATT: ELBAS (the guard format is in CNS 05h) */
 	snprintf((char *)id + 768, 256, "nqn.2026-11.io.vfn:sim:%s", sim->opts.sn);
 	put16(id + 2048, 2500); /* PSD0 MP: 25 W */
 	vfn_sim_mgmt_id_ctrl(sim, (struct vfn_nvme_id_ctrl *)(void *)id);

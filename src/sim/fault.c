@@ -43,6 +43,13 @@ void vfn_sim_fault_clear(struct vfn_sim *sim)
 	pthread_mutex_unlock(&sim->lock);
 }
 
+int vfn_sim_fault_armed(struct vfn_sim *sim)
+{
+	if (!sim)
+		return -EINVAL;
+	return __atomic_load_n(&sim->nr_faults, __ATOMIC_ACQUIRE);
+}
+
 static void fault_disarm(struct vfn_sim *sim, int i)
 {
 	memmove(&sim->faults[i], &sim->faults[i + 1], (size_t)(sim->nr_faults - i - 1) * sizeof(sim->faults[0]));

@@ -20,6 +20,7 @@
 
 #include <vfn/nvme.h>
 #include <vfn/spec.h>
+#include <vfn/sim.h>
 
 #include "nvme/hw.h"
 
@@ -64,56 +65,12 @@ struct vfn_sim_opts {
  */
 int vfn_sim_parse_opts(const char *spec, struct vfn_sim_opts *opts);
 
-/* ---- Fault injection (thread-safe; for tests) ---------------------------- */
-
-enum vfn_sim_fault_action {
-	VFN_SIM_FAULT_DELAY,	   /* execute and complete @delay_ms later */
-	VFN_SIM_FAULT_DROP,	   /* execute, never complete */
-	VFN_SIM_FAULT_STATUS,	   /* do not execute, complete with @status */
-	VFN_SIM_FAULT_WRONG_CID,   /* execute, complete with the cid inverted */
-	VFN_SIM_FAULT_WRONG_PHASE, /* execute, post the CQE with the old phase */
-};
-
-struct vfn_sim_fault {
-	enum vfn_sim_fault_action action;
-	int sqid;	   /* queue to watch, -1: any */
-	int opcode;	   /* opcode to watch, -1: any */
-	uint32_t nth;	   /* fire on the nth matching command from now (0 or 1: the next) */
-	bool repeat;	   /* and on every matching command after it */
-	uint32_t delay_ms; /* DELAY */
-	uint16_t status;   /* STATUS: SCT << 8 | SC, plus CRD/M/DNR bits */
-};
+/* ---- Fault injection: the public part is <vfn/sim.h> ---------------------- */
 
 struct vfn_sim;
 
 /* The simulator behind @hw, or NULL if @hw is not a simulated controller. */
 struct vfn_sim *vfn_sim_from_hw(const struct vfn_nvme_hw *hw);
-
-/* Arms @fault.  -EINVAL (bad action or fields, logged), -ENOSPC (VFN_SIM_MAX_FAULTS armed). */
-int vfn_sim_fault_add(struct vfn_sim *sim, const struct vfn_sim_fault *fault);
-
-/* Disarms every fault added with vfn_sim_fault_add(). */
-void vfn_sim_fault_clear(struct vfn_sim *sim);
-
-/*
- * Sets CSTS.CFS: the controller stops processing commands until a controller
- * reset (CC.EN 1 -> 0).  Returns once the controller thread has applied it.
- */
-void vfn_sim_fault_fatal(struct vfn_sim *sim);
-
-/*
- * While @on, CSTS.RDY does not become 1: an enabling controller (CC.EN 0 ->
- * 1) waits, and becomes ready once it is cleared.
- */
-void vfn_sim_fault_never_ready(struct vfn_sim *sim, bool on);
-
-/*
- * A wedged controller, from now on: level 1 ignores CC.EN 1 -> 0 (CSTS.RDY
- * stays 1 and the queues keep running, DMA included); level 2 also refuses
- * the function-level reset (the hw reset op fails with -EIO and changes
- * nothing); 0 behaves again.  Kept across resets.
- */
-void vfn_sim_fault_wedge(struct vfn_sim *sim, int level);
 
 /*
  * PCI bus mastering (the hw bus_master op): off, the controller thread
@@ -123,22 +80,6 @@ void vfn_sim_fault_wedge(struct vfn_sim *sim, int level);
  * across resets (as VFIO restores the Command register after a reset).
  */
 void vfn_sim_bus_master(struct vfn_sim *sim, bool on);
-
-/*
- * Surprise removal: the register window reads as all-ones from now on and
- * the controller does nothing more (until a function-level reset).  Returns
- * once applied.
- */
-void vfn_sim_fault_remove(struct vfn_sim *sim);
-
-/*
- * Raises an asynchronous event: the next outstanding (or next submitted)
- * Asynchronous Event Request completes with DW0 = @type | @info << 8 |
- * @lid << 16.  An injected event ignores the event masks and sets none (the
- * events the controller raises itself are masked as the spec says).  -ENOSPC if VFN_SIM_MAX_EVENTS are already waiting, -EINVAL
- * for a NULL @sim.  (The fault functions above ignore a NULL @sim.)
- */
-int vfn_sim_event_raise(struct vfn_sim *sim, uint8_t type, uint8_t info, uint8_t lid);
 
 /* ---- Internal: controller state and what the sim files share -------------- */
 

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+"""The ctypes structures match the C headers: sizes and every field offset, as the C compiler sees them."""
+import ctypes
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from vfn import _lib
+
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STRUCTS = {"Sqe": "vfn_nvme_sqe", "Cqe": "vfn_nvme_cqe", "DevInfo": "vfn_dev_info", "CtrlOpts": "vfn_nvme_ctrl_opts",
+           "DevOpts": "vfn_dev_opts", "CtrlInfo": "vfn_nvme_ctrl_info", "CQ": "vfn_cq", "SQ": "vfn_sq",
+           "SimFault": "vfn_sim_fault"}
+C_NAMES = {("Sqe", "prp1"): "dptr.prp1", ("Sqe", "prp2"): "dptr.prp2"}
+
+
+def test_layout(tmp_path):
+    cc = os.environ.get("CC", "cc").split()[0]
+    if not shutil.which(cc):
+        pytest.skip("no C compiler (%s) to compare the layouts with" % cc)
+    lines = ["#include <stddef.h>", "#include <stdio.h>", "#include <vfn/vfn.h>", "int main(void) {"]
+    expect = []
+    for py, c in STRUCTS.items():
+        cls = getattr(_lib, py)
+        lines.append('printf("%%zu\\n", sizeof(struct %s));' % c)
+        expect.append(ctypes.sizeof(cls))
+        for name, _ in cls._fields_:
+            lines.append('printf("%%zu\\n", offsetof(struct %s, %s));' % (c, C_NAMES.get((py, name), name)))
+            expect.append(getattr(cls, name).offset)
+    lines.append("return 0; }")
+    (tmp_path / "l.c").write_text("\n".join(lines))
+    subprocess.run([cc, "-std=gnu11", "-I", os.path.join(SRC, "include"), "-o", str(tmp_path / "l"),
+                    str(tmp_path / "l.c")], check=True)
+    got = [int(x) for x in subprocess.run([str(tmp_path / "l")], check=True, capture_output=True,
+                                          text=True).stdout.split()]
+    assert got == expect

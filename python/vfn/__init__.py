@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: MIT
+"""vfn: Python bindings of libvfn (ctypes), for NVMe controller tests.
+
+    import vfn
+    with vfn.Device("sim:") as dev:          # or "0000:01:00.0", "/dev/ng0n1"
+        print(dev.id_ctrl.mn, dev.csts)
+        ns = dev.namespace()
+        ns.write(0, b"x" * ns.lba_size)
+
+See docs/python.md.  The library is found through $VFN_LIB, else a build
+tree next to this package (build*/libvfn.so), else the system's libvfn.so.0.
+"""
+from . import spec
+from ._lib import Cqe, Sqe, lib
+from .device import (AsyncQueue, Buffer, Device, Namespace, NvmeError, QPair, Sim, make_sqe, opcode_name,
+                     status_name)
+
+__all__ = ["AsyncQueue", "Buffer", "Cqe", "Device", "Namespace", "NvmeError", "QPair", "Sim", "Sqe", "lib",
+           "make_sqe", "opcode_name", "spec", "status_name"]

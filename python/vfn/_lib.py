@@ -1,0 +1,206 @@
+# SPDX-License-Identifier: MIT
+"""ctypes view of libvfn.so: where the library is, its structures and prototypes.
+
+The structures mirror include/vfn/*.h field for field (natural C alignment,
+which ctypes.Structure follows); python/tests/test_layout.py checks their
+sizes and offsets against the C compiler's.
+"""
+import ctypes
+import ctypes.util
+import glob
+import os
+
+c_int, c_uint8, c_uint16, c_uint32, c_uint64 = (ctypes.c_int, ctypes.c_uint8, ctypes.c_uint16,
+                                                ctypes.c_uint32, ctypes.c_uint64)
+c_bool, c_char, c_void_p, c_size_t = ctypes.c_bool, ctypes.c_char, ctypes.c_void_p, ctypes.c_size_t
+c_ssize_t, c_char_p, POINTER = ctypes.c_ssize_t, ctypes.c_char_p, ctypes.POINTER
+
+
+class Sqe(ctypes.LittleEndianStructure):
+    """struct vfn_nvme_sqe: a Submission Queue Entry (64 bytes)."""
+    _fields_ = [("opcode", c_uint8), ("flags", c_uint8), ("cid", c_uint16), ("nsid", c_uint32),
+                ("cdw2", c_uint32), ("cdw3", c_uint32), ("mptr", c_uint64), ("prp1", c_uint64),
+                ("prp2", c_uint64), ("cdw10", c_uint32), ("cdw11", c_uint32), ("cdw12", c_uint32),
+                ("cdw13", c_uint32), ("cdw14", c_uint32), ("cdw15", c_uint32)]
+
+    def __repr__(self):
+        f = ", ".join("%s=%#x" % (n, getattr(self, n)) for n, _ in self._fields_ if getattr(self, n))
+        return "Sqe(%s)" % f
+
+
+class Cqe(ctypes.LittleEndianStructure):
+    """struct vfn_nvme_cqe: a Completion Queue Entry (16 bytes)."""
+    _fields_ = [("dw0", c_uint32), ("dw1", c_uint32), ("sqhd", c_uint16), ("sqid", c_uint16),
+                ("cid", c_uint16), ("sfp", c_uint16)]
+
+    @property
+    def status(self):
+        """The status field without the phase tag (as vfn_nvme_cqe_status())."""
+        return self.sfp >> 1
+
+    @property
+    def phase(self):
+        return self.sfp & 1
+
+    def __repr__(self):
+        return "Cqe(dw0=%#x, dw1=%#x, sqhd=%d, sqid=%d, cid=%d, status=%#x, p=%d)" % (
+            self.dw0, self.dw1, self.sqhd, self.sqid, self.cid, self.status, self.phase)
+
+
+assert ctypes.sizeof(Sqe) == 64 and ctypes.sizeof(Cqe) == 16
+
+
+class DevInfo(ctypes.Structure):
+    """struct vfn_dev_info."""
+    _fields_ = [("backend", c_int), ("backend_name", c_char * 8), ("name", c_char * 64),
+                ("sn", c_char * 21), ("mn", c_char * 41), ("fr", c_char * 9), ("vid", c_uint16),
+                ("cntlid", c_uint16), ("ver", c_uint32), ("nn", c_uint32), ("nsid", c_uint32),
+                ("nsze", c_uint64), ("ncap", c_uint64), ("lba_size", c_uint32), ("flbas", c_uint8),
+                ("nlbaf", c_uint8), ("ms", c_uint16), ("mset", c_bool), ("max_xfer", c_size_t),
+                ("max_queues", c_uint32), ("max_qd", c_uint32), ("io", c_bool), ("iommu", c_char * 24)]
+
+
+class CtrlOpts(ctypes.Structure):
+    """struct vfn_nvme_ctrl_opts."""
+    _fields_ = [("aq_entries", c_uint16), ("timeout_ms", c_uint32), ("nr_io_queues", c_uint16),
+                ("iommu", c_void_p), ("no_shadow_doorbells", c_bool), ("admin_log_entries", c_uint32)]
+
+
+class DevOpts(ctypes.Structure):
+    """struct vfn_dev_opts."""
+    _fields_ = [("backend", c_char_p), ("nsid", c_uint32), ("timeout_ms", c_uint32),
+                ("ctrl_opts", POINTER(CtrlOpts))]
+
+
+class CtrlInfo(ctypes.Structure):
+    """struct vfn_nvme_ctrl_info."""
+    _fields_ = [("vid", c_uint16), ("ssvid", c_uint16), ("sn", c_char * 21), ("mn", c_char * 41),
+                ("fr", c_char * 9), ("cntlid", c_uint16), ("ver", c_uint32), ("mdts", c_uint8),
+                ("max_xfer", c_size_t), ("nn", c_uint32), ("oacs", c_uint16), ("oncs", c_uint16),
+                ("sgls", c_uint32), ("vwc", c_uint8), ("nr_sq", c_uint16), ("nr_cq", c_uint16),
+                ("shadow_doorbells", c_bool), ("qpair_max_entries", c_uint32)]
+
+
+class CQ(ctypes.Structure):
+    """struct vfn_cq."""
+    _fields_ = [("cqes", c_void_p), ("iova", c_uint64), ("db", c_void_p), ("qid", c_uint16),
+                ("entries", c_uint16), ("head", c_uint16), ("phase", c_uint16), ("vector", c_int),
+                ("efd", c_int), ("shadow_db", c_void_p), ("eventidx", c_void_p), ("db_head", c_uint16),
+                ("unreported", c_uint16), ("mmio_db_writes", c_uint64)]
+
+
+class SQ(ctypes.Structure):
+    """struct vfn_sq."""
+    _fields_ = [("sqes", c_void_p), ("iova", c_uint64), ("db", c_void_p), ("cq", c_void_p),
+                ("qid", c_uint16), ("entries", c_uint16), ("tail", c_uint16), ("head", c_uint16),
+                ("shadow_db", c_void_p), ("eventidx", c_void_p), ("db_tail", c_uint16),
+                ("mmio_db_writes", c_uint64)]
+
+
+class SimFault(ctypes.Structure):
+    """struct vfn_sim_fault."""
+    _fields_ = [("action", c_int), ("sqid", c_int), ("opcode", c_int), ("nth", c_uint32),
+                ("repeat", c_bool), ("delay_ms", c_uint32), ("status", c_uint16)]
+
+
+DEV_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, POINTER(Cqe))
+AER_CB = ctypes.CFUNCTYPE(None, c_void_p, c_uint32, c_void_p)
+
+# name: (restype, argtypes)
+_PROTOS = {
+    "vfn_dev_open": (c_int, [c_char_p, POINTER(DevOpts), POINTER(c_void_p)]),
+    "vfn_dev_close": (None, [c_void_p]),
+    "vfn_dev_get_info": (POINTER(DevInfo), [c_void_p]),
+    "vfn_dev_nvme_ctrl": (c_void_p, [c_void_p]),
+    "vfn_dev_admin": (c_int, [c_void_p, POINTER(Sqe), c_void_p, c_size_t, POINTER(Cqe), c_uint32]),
+    "vfn_dev_io": (c_int, [c_void_p, POINTER(Sqe), c_void_p, c_size_t, POINTER(Cqe), c_uint32]),
+    "vfn_dev_read": (c_int, [c_void_p, c_uint32, c_uint64, c_uint32, c_void_p]),
+    "vfn_dev_write": (c_int, [c_void_p, c_uint32, c_uint64, c_uint32, c_void_p]),
+    "vfn_dev_flush": (c_int, [c_void_p, c_uint32]),
+    "vfn_dev_ns_list": (c_int, [c_void_p, c_uint32, POINTER(c_uint32), c_int]),
+    "vfn_dev_buf_alloc": (c_ssize_t, [c_void_p, c_size_t, POINTER(c_void_p)]),
+    "vfn_dev_buf_free": (None, [c_void_p, c_void_p, c_size_t]),
+    "vfn_dev_queue_create": (c_int, [c_void_p, c_uint32, POINTER(c_void_p)]),
+    "vfn_dev_queue_destroy": (None, [c_void_p]),
+    "vfn_dev_submit": (c_int, [c_void_p, POINTER(Sqe), c_void_p, c_size_t, DEV_CB, c_void_p]),
+    "vfn_dev_poll": (c_int, [c_void_p, c_uint32]),
+    "vfn_dev_wait": (c_int, [c_void_p, c_uint32]),
+    "vfn_dev_queue_path": (c_char_p, [c_void_p]),
+    "vfn_dev_queue_inflight": (c_uint32, [c_void_p]),
+    "vfn_dev_sim": (c_void_p, [c_void_p]),
+    "vfn_nvme_ctrl_get_info": (POINTER(CtrlInfo), [c_void_p]),
+    "vfn_nvme_ctrl_iommu": (c_void_p, [c_void_p]),
+    "vfn_nvme_ctrl_reset": (c_int, [c_void_p]),
+    "vfn_nvme_ctrl_failed": (c_int, [c_void_p]),
+    "vfn_nvme_reg_read32": (c_uint32, [c_void_p, c_uint32]),
+    "vfn_nvme_reg_read64": (c_uint64, [c_void_p, c_uint32]),
+    "vfn_nvme_reg_write32": (None, [c_void_p, c_uint32, c_uint32]),
+    "vfn_nvme_reg_write64": (None, [c_void_p, c_uint32, c_uint64]),
+    "vfn_nvme_admin_sync": (c_int, [c_void_p, POINTER(Sqe), c_void_p, c_size_t, POINTER(Cqe), c_uint32]),
+    "vfn_nvme_abort": (c_int, [c_void_p, c_uint16, c_uint16]),
+    "vfn_nvme_aer_set_callback": (c_int, [c_void_p, AER_CB, c_void_p]),
+    "vfn_nvme_admin_poll": (c_int, [c_void_p]),
+    "vfn_nvme_admin_log_enable": (c_int, [c_void_p, c_uint32]),
+    "vfn_nvme_admin_log_snprint": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "vfn_nvme_cq_alloc": (c_int, [c_void_p, POINTER(CQ), c_uint16, c_uint32]),
+    "vfn_nvme_cq_free": (None, [c_void_p, POINTER(CQ)]),
+    "vfn_nvme_sq_alloc": (c_int, [c_void_p, POINTER(SQ), c_uint16, c_uint32, POINTER(CQ)]),
+    "vfn_nvme_sq_free": (None, [c_void_p, POINTER(SQ)]),
+    "vfn_nvme_cq_create": (c_int, [c_void_p, POINTER(CQ), c_int, POINTER(Cqe)]),
+    "vfn_nvme_cq_delete": (c_int, [c_void_p, POINTER(CQ), POINTER(Cqe)]),
+    "vfn_nvme_sq_create": (c_int, [c_void_p, POINTER(SQ), c_uint8, POINTER(Cqe)]),
+    "vfn_nvme_sq_delete": (c_int, [c_void_p, POINTER(SQ), POINTER(Cqe)]),
+    "vfn_nvme_status_str": (c_char_p, [c_uint16]),
+    "vfn_nvme_opcode_str": (c_char_p, [c_bool, c_uint8]),
+    "vfn_iommu_translate": (c_int, [c_void_p, c_void_p, POINTER(c_uint64), POINTER(c_size_t)]),
+    "vfn_sim_fault_add": (c_int, [c_void_p, POINTER(SimFault)]),
+    "vfn_sim_fault_clear": (None, [c_void_p]),
+    "vfn_sim_fault_armed": (c_int, [c_void_p]),
+    "vfn_sim_fault_fatal": (None, [c_void_p]),
+    "vfn_sim_fault_never_ready": (None, [c_void_p, c_bool]),
+    "vfn_sim_fault_wedge": (None, [c_void_p, c_int]),
+    "vfn_sim_fault_remove": (None, [c_void_p]),
+    "vfn_sim_event_raise": (c_int, [c_void_p, c_uint8, c_uint8, c_uint8]),
+    "vfn_log_set_level": (None, [c_int]),
+    "vfn_now_ns": (c_uint64, []),
+}
+
+
+def _candidates():
+    """Where libvfn.so may be, in order: $VFN_LIB, a build tree next to this package, the system."""
+    env = os.environ.get("VFN_LIB")
+    if env:
+        yield env
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.dirname(os.path.dirname(here))  # python/vfn -> the source tree
+    if os.path.isfile(os.path.join(src, "meson.build")):
+        builds = sorted(glob.glob(os.path.join(src, "build*", "libvfn.so")), key=os.path.getmtime, reverse=True)
+        # build/ first: scripts/check.sh's; then the most recently built
+        builds.sort(key=lambda p: os.path.basename(os.path.dirname(p)) != "build")
+        yield from builds
+    found = ctypes.util.find_library("vfn")
+    if found:
+        yield found
+    yield "libvfn.so.0"
+
+
+def load():
+    """Loads libvfn and declares its prototypes; raises OSError naming what was tried."""
+    tried = []
+    for path in _candidates():
+        try:
+            lib = ctypes.CDLL(path, use_errno=True)
+        except OSError as e:
+            tried.append("%s (%s)" % (path, e))
+            continue
+        for name, (res, args) in _PROTOS.items():
+            fn = getattr(lib, name)
+            fn.restype, fn.argtypes = res, args
+        lib.path = path
+        return lib
+    raise OSError("libvfn.so not found; set VFN_LIB to its path or build it (meson setup build && ninja -C build). "
+                  "Tried: " + "; ".join(tried))
+
+
+lib = load()

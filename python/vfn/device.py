@@ -1,0 +1,674 @@
+# SPDX-License-Identifier: MIT
+"""Device, Namespace, Buffer, QPair (raw queues), AsyncQueue, Sim and NvmeError."""
+import ctypes
+import errno as _errno
+import os
+import struct
+import time
+
+from . import spec
+from ._lib import (AER_CB, CQ, DEV_CB, SQ, CtrlOpts, Cqe, DevOpts, SimFault, Sqe, c_uint32, c_uint64,
+                   c_void_p, lib)
+
+
+class NvmeError(Exception):
+    """The controller completed a command with an error status.
+
+    Attributes: status (SCT << 8 | SC with CRD/More/DNR bits, as in the CQE
+    without the phase tag), sct, sc, crd, more, dnr, name (the spec's status
+    name), cqe (the whole completion) and op (what was sent).
+    """
+
+    def __init__(self, cqe, op=""):
+        self.cqe = cqe
+        self.status = cqe.status
+        f = spec.status_fields(self.status)
+        self.sct, self.sc, self.crd, self.more, self.dnr = f.sct, f.sc, f.crd, f.more, f.dnr
+        self.name = status_name(self.status)
+        self.op = op
+        super().__init__("%s%s (SCT %#x SC %#04x%s%s)" % (op + ": " if op else "", self.name, self.sct, self.sc,
+                                                          ", DNR" if self.dnr else "", ", M" if self.more else ""))
+
+    @property
+    def code(self):
+        """SCT << 8 | SC: compare with the spec.SC_* constants."""
+        return self.status & 0x7FF
+
+
+def status_name(status):
+    """The spec name of a status (vfn_nvme_status_str)."""
+    return lib.vfn_nvme_status_str(status & 0xFFFF).decode()
+
+
+def opcode_name(admin, opcode):
+    return lib.vfn_nvme_opcode_str(admin, opcode).decode()
+
+
+def _oserror(ret, what):
+    e = -ret
+    return OSError(e, "%s: %s" % (what, os.strerror(e)))  # ETIMEDOUT gives a TimeoutError
+
+
+def _check(ret, what, cqe=None):
+    """Raises for a libvfn return value: NvmeError for -EIO with an error status in @cqe, OSError otherwise."""
+    if ret >= 0:
+        return ret
+    if ret == -_errno.EIO and cqe is not None and cqe.status and cqe.status != spec.SC_HOST_ABORTED:
+        raise NvmeError(cqe, what)
+    raise _oserror(ret, what)
+
+
+def make_sqe(opcode, nsid=0, cdw10=0, cdw11=0, cdw12=0, cdw13=0, cdw14=0, cdw15=0, **kw):
+    """An Sqe from keyword arguments (any field of struct vfn_nvme_sqe)."""
+    sqe = Sqe(opcode=opcode, nsid=nsid, cdw10=cdw10, cdw11=cdw11, cdw12=cdw12, cdw13=cdw13, cdw14=cdw14,
+              cdw15=cdw15)
+    for k, v in kw.items():
+        setattr(sqe, k, v)
+    return sqe
+
+
+class Buffer:
+    """DMA memory usable by every command of a Device (vfn_dev_buf_alloc).
+
+    ``buf.mem`` is a writable memoryview on the memory itself (no copy):
+    ``buf.mem[0:4] = b"abcd"``; ``bytes(buf)`` copies it out.  ``buf.iova``
+    is the device address (VFIO/sim; None on the kernel path).
+    """
+
+    def __init__(self, dev, size):
+        self.dev = dev
+        addr = c_void_p()
+        n = lib.vfn_dev_buf_alloc(dev._h, size, ctypes.byref(addr))
+        _check(n, "buffer of %d bytes" % size)
+        self.addr, self.alloc_len, self.size = addr.value, n, size
+        self._arr = (ctypes.c_char * n).from_address(self.addr)
+        self.mem = memoryview(self._arr).cast("B")[:size]
+
+    @property
+    def iova(self):
+        if self.dev.ctrl is None:
+            return None
+        iova = c_uint64()
+        _check(lib.vfn_iommu_translate(lib.vfn_nvme_ctrl_iommu(self.dev.ctrl), self.addr, ctypes.byref(iova), None),
+               "translate")
+        return iova.value
+
+    def __len__(self):
+        return self.size
+
+    def __bytes__(self):
+        return bytes(self.mem)
+
+    def fill(self, data, offset=0):
+        self.mem[offset:offset + len(data)] = data
+
+    def sub(self, offset, size):
+        """A Buffer for @size bytes at @offset of this one (same memory; freed with this one)."""
+        if offset < 0 or offset + size > self.size:
+            raise ValueError("sub-buffer beyond the buffer")
+        b = object.__new__(Buffer)
+        b.dev, b.addr, b.size, b.alloc_len, b._parent = self.dev, self.addr + offset, size, size, self
+        b._arr = (ctypes.c_char * size).from_address(b.addr)
+        b.mem = memoryview(b._arr).cast("B")
+        return b
+
+    def free(self):
+        if getattr(self, "_parent", None) is not None:
+            return
+        if self.addr:
+            self.mem.release()
+            lib.vfn_dev_buf_free(self.dev._h, self.addr, self.alloc_len)
+            self.addr = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.free()
+
+
+class Sim:
+    """Faults of a simulated controller (<vfn/sim.h>): see docs/sim.md."""
+    DELAY, DROP, STATUS, WRONG_CID, WRONG_PHASE = range(5)
+    _ACTIONS = {"delay": 0, "drop": 1, "status": 2, "wrong_cid": 3, "wrong_phase": 4}
+
+    def __init__(self, dev, handle):
+        self.dev, self._h = dev, handle
+
+    def fault(self, action, opcode=-1, sqid=-1, nth=1, repeat=False, delay_ms=0, status=None, sct=0, sc=0,
+              dnr=False, more=False):
+        """Arms a command fault; action is "delay", "drop", "status", "wrong_cid" or "wrong_phase"
+        (or Sim.DELAY...).  For "status": status=SCT<<8|SC (plus bits) or sct/sc/dnr/more."""
+        act = self._ACTIONS[action] if isinstance(action, str) else action
+        if status is None:
+            status = (sct & 7) << 8 | sc | more << 13 | dnr << 14
+        f = SimFault(action=act, sqid=sqid, opcode=opcode, nth=nth, repeat=repeat, delay_ms=delay_ms, status=status)
+        _check(lib.vfn_sim_fault_add(self._h, ctypes.byref(f)), "sim fault")
+
+    def clear(self):
+        lib.vfn_sim_fault_clear(self._h)
+
+    @property
+    def armed(self):
+        return lib.vfn_sim_fault_armed(self._h)
+
+    def fatal(self):
+        """Sets CSTS.CFS."""
+        lib.vfn_sim_fault_fatal(self._h)
+
+    def never_ready(self, on=True):
+        lib.vfn_sim_fault_never_ready(self._h, on)
+
+    def wedge(self, level):
+        lib.vfn_sim_fault_wedge(self._h, level)
+
+    def remove(self):
+        """Surprise removal: registers read all-ones."""
+        lib.vfn_sim_fault_remove(self._h)
+
+    def event(self, type_, info, lid):
+        """Raises an asynchronous event (AER DW0 = type | info << 8 | lid << 16)."""
+        _check(lib.vfn_sim_event_raise(self._h, type_, info, lid), "sim event")
+
+
+class Device:
+    """A controller opened by any vfn device string: a BDF, /dev/nvmeX or /dev/ngXnY, or sim:...
+
+    timeout_ms: default command timeout; admin_log: entries of the admin
+    command log (VFIO/sim), kept from bring-up on (see cmdlog()).
+    """
+
+    def __init__(self, uri="sim:", timeout_ms=0, admin_log=256, nsid=0):
+        self.uri = uri
+        self._h = None
+        self._ctrl_opts = CtrlOpts(admin_log_entries=admin_log)
+        opts = DevOpts(nsid=nsid, timeout_ms=timeout_ms, ctrl_opts=ctypes.pointer(self._ctrl_opts))
+        h = c_void_p()
+        _check(lib.vfn_dev_open(uri.encode(), ctypes.byref(opts), ctypes.byref(h)), "open %s" % uri)
+        self._h = h.value
+        inf = lib.vfn_dev_get_info(self._h).contents
+        self.info = spec.Record((n, v.decode() if isinstance(v, bytes) else v)
+                                for n, v in ((n, getattr(inf, n)) for n, _ in inf._fields_))
+        self.ctrl = lib.vfn_dev_nvme_ctrl(self._h) if self.info.backend != 1 else None
+        s = lib.vfn_dev_sim(self._h) if self.info.backend == 2 else None
+        self.sim = Sim(self, s) if s else None
+        self._aer = None
+        self.events = []
+        self._id_ctrl = None
+        self._qids = set()
+
+    # ---- lifetime
+    def close(self):
+        if self._h:
+            lib.vfn_dev_close(self._h)
+            self._h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # ---- registers (VFIO/sim)
+    def _need_ctrl(self, what):
+        if self.ctrl is None:
+            raise OSError(_errno.ENOTSUP, "%s: not reachable through the kernel driver (use vfio or sim)" % what)
+
+    def reg32(self, off):
+        self._need_ctrl("registers")
+        return lib.vfn_nvme_reg_read32(self.ctrl, off)
+
+    def reg64(self, off):
+        self._need_ctrl("registers")
+        return lib.vfn_nvme_reg_read64(self.ctrl, off)
+
+    def write_reg32(self, off, val):
+        self._need_ctrl("registers")
+        lib.vfn_nvme_reg_write32(self.ctrl, off, val)
+
+    def write_reg64(self, off, val):
+        self._need_ctrl("registers")
+        lib.vfn_nvme_reg_write64(self.ctrl, off, val)
+
+    @property
+    def cap(self):
+        return spec.cap(self.reg64(spec.REG_CAP))
+
+    @property
+    def vs(self):
+        return spec.vs(self.reg32(spec.REG_VS))
+
+    @property
+    def cc(self):
+        return spec.cc(self.reg32(spec.REG_CC))
+
+    @property
+    def csts(self):
+        return spec.csts(self.reg32(spec.REG_CSTS))
+
+    @property
+    def aqa(self):
+        return spec.aqa(self.reg32(spec.REG_AQA))
+
+    @property
+    def nr_io_queues(self):
+        """I/O SQs granted by Set Features Number of Queues (VFIO/sim)."""
+        self._need_ctrl("queues")
+        return lib.vfn_nvme_ctrl_get_info(self.ctrl).contents.nr_sq
+
+    # ---- commands
+    def admin(self, sqe, buf=None, length=None, timeout_ms=0):
+        """Sends an admin command and waits; returns the Cqe.  @buf: a Buffer, a bytearray (filled in place),
+        bytes (sent) or an int (that many bytes to receive: then returns (cqe, bytes))."""
+        return self._cmd(lib.vfn_dev_admin, True, sqe, buf, length, timeout_ms)
+
+    def admin_raw(self, sqe, timeout_ms=0, check=True):
+        """Sends an admin command without data with its data pointer as given (PRP1 of Create I/O CQ/SQ,
+        say), through the controller (VFIO/sim).  Returns the Cqe; NvmeError on an error status if @check."""
+        self._need_ctrl("raw admin")
+        cqe = Cqe()
+        ret = lib.vfn_nvme_admin_sync(self.ctrl, ctypes.byref(sqe), None, 0, ctypes.byref(cqe), timeout_ms)
+        if ret == -_errno.EIO and not check and cqe.status:
+            return cqe
+        _check(ret, opcode_name(True, sqe.opcode), cqe)
+        return cqe
+
+    def io(self, sqe, buf=None, length=None, timeout_ms=0):
+        """Sends an I/O command on the device's own queue and waits; as admin()."""
+        return self._cmd(lib.vfn_dev_io, False, sqe, buf, length, timeout_ms)
+
+    def _cmd(self, fn, admin, sqe, buf, length, timeout_ms):
+        cqe = Cqe()
+        ret_data = None
+        keep = None
+        if buf is None:
+            ptr, n = None, 0
+        elif isinstance(buf, Buffer):
+            ptr, n = buf.addr, buf.size if length is None else length
+        elif isinstance(buf, int):
+            keep = ctypes.create_string_buffer(buf)
+            ptr, n, ret_data = ctypes.addressof(keep), buf, keep
+        elif isinstance(buf, bytearray):
+            keep = (ctypes.c_char * len(buf)).from_buffer(buf)
+            ptr, n = ctypes.addressof(keep), len(buf) if length is None else length
+        else:
+            keep = ctypes.create_string_buffer(bytes(buf), len(buf))
+            ptr, n = ctypes.addressof(keep), len(buf) if length is None else length
+        ret = fn(self._h, ctypes.byref(sqe), ptr, n, ctypes.byref(cqe), timeout_ms)
+        _check(ret, opcode_name(admin, sqe.opcode), cqe)
+        if ret_data is not None:
+            return cqe, ret_data.raw[:n]
+        return cqe
+
+    def identify(self, cns, nsid=0, cntid=0, cdw11=0):
+        """Identify with @cns: the 4096 raw bytes."""
+        sqe = make_sqe(spec.ADMIN_IDENTIFY, nsid=nsid, cdw10=cns | cntid << 16, cdw11=cdw11)
+        return self.admin(sqe, 4096)[1]
+
+    def identify_ctrl(self):
+        """Identify Controller (CNS 01h), decoded with the spec's field names."""
+        self._id_ctrl = spec.identify_ctrl(self.identify(1))
+        return self._id_ctrl
+
+    @property
+    def id_ctrl(self):
+        """Identify Controller, cached after the first call."""
+        return self._id_ctrl or self.identify_ctrl()
+
+    def identify_ns(self, nsid):
+        """Identify Namespace (CNS 00h), decoded."""
+        return spec.identify_ns(self.identify(0, nsid))
+
+    def ns_list(self, start=0):
+        """Active Namespace ID list (CNS 02h) above @start."""
+        return spec.ns_list(self.identify(2, start))
+
+    def namespace(self, nsid=None):
+        """A Namespace object (default: the one the device's geometry is of)."""
+        return Namespace(self, nsid or self.info.nsid)
+
+    def get_log(self, lid, length, offset=0, nsid=0xFFFFFFFF, rae=False, lsp=0, lsi=0):
+        """Get Log Page: @length bytes from byte @offset (5.14)."""
+        numd = length // 4 - 1
+        sqe = make_sqe(spec.ADMIN_GET_LOG_PAGE, nsid=nsid, cdw10=lid | lsp << 8 | rae << 15 | (numd & 0xFFFF) << 16,
+                       cdw11=numd >> 16 | lsi << 16, cdw12=offset & 0xFFFFFFFF, cdw13=offset >> 32)
+        return self.admin(sqe, length)[1]
+
+    def get_features(self, fid, sel=0, cdw11=0, nsid=0, length=0):
+        """Get Features (5.21): returns DW0 (or (DW0, data) with @length)."""
+        sqe = make_sqe(spec.ADMIN_GET_FEATURES, nsid=nsid, cdw10=fid | sel << 8, cdw11=cdw11)
+        if length:
+            cqe, data = self.admin(sqe, length)
+            return cqe.dw0, data
+        return self.admin(sqe).dw0
+
+    def set_features(self, fid, cdw11=0, save=False, nsid=0, data=None):
+        """Set Features (5.22): returns DW0."""
+        sqe = make_sqe(spec.ADMIN_SET_FEATURES, nsid=nsid, cdw10=fid | save << 31, cdw11=cdw11)
+        return self.admin(sqe, data).dw0
+
+    def abort(self, sqid, cid):
+        """Abort (5.1): True if the controller aborted the command, False if it did not find it."""
+        self._need_ctrl("abort")
+        ret = lib.vfn_nvme_abort(self.ctrl, sqid, cid)
+        if ret == -_errno.ENOENT:
+            return False
+        _check(ret, "Abort")
+        return True
+
+    def reset(self):
+        """Controller reset and re-initialisation (vfn_nvme_ctrl_reset)."""
+        self._need_ctrl("reset")
+        _check(lib.vfn_nvme_ctrl_reset(self.ctrl), "reset")
+
+    @property
+    def failed(self):
+        """0, or the -errno of a failed controller (vfn_nvme_ctrl_failed)."""
+        self._need_ctrl("state")
+        return lib.vfn_nvme_ctrl_failed(self.ctrl)
+
+    def buffer(self, size):
+        return Buffer(self, size)
+
+    def queue(self, depth=32):
+        return AsyncQueue(self, depth)
+
+    def qpair(self, qid=None, entries=64, vector=-1):
+        return QPair(self, qid, entries, vector)
+
+    # ---- asynchronous events
+    def enable_aer(self):
+        """Keeps AERs outstanding; events land in self.events (DW0 values) at poll_admin()/admin commands."""
+        self._need_ctrl("AER")
+
+        def cb(ctrl, dw0, arg):
+            self.events.append(dw0)
+
+        self._aer = AER_CB(cb)
+        _check(lib.vfn_nvme_aer_set_callback(self.ctrl, self._aer, None), "AER")
+
+    def poll_admin(self):
+        self._need_ctrl("admin poll")
+        return _check(lib.vfn_nvme_admin_poll(self.ctrl), "admin poll")
+
+    # ---- command log
+    def cmdlog(self):
+        """The admin command log as text (VFIO/sim; '' when off or on the kernel path)."""
+        if self.ctrl is None:
+            return ""
+        n = lib.vfn_nvme_admin_log_snprint(self.ctrl, None, 0)
+        if n <= 0:
+            return ""
+        b = ctypes.create_string_buffer(n + 1)
+        lib.vfn_nvme_admin_log_snprint(self.ctrl, b, n + 1)
+        return b.value.decode(errors="replace")
+
+    def __repr__(self):
+        return "Device(%r, %s)" % (self.uri, self.info.backend_name)
+
+
+class Namespace:
+    """One namespace of a Device: geometry from Identify Namespace, synchronous I/O."""
+
+    def __init__(self, dev, nsid):
+        self.dev, self.nsid = dev, nsid
+        self.id = dev.identify_ns(nsid)
+        self.lba_size = self.id.lba_size
+        self.nsze = self.id.nsze
+
+    def _rw(self, opcode, slba, nlb, buf, fua=False, **kw):
+        sqe = make_sqe(opcode, nsid=self.nsid, cdw10=slba & 0xFFFFFFFF, cdw11=slba >> 32,
+                       cdw12=((nlb - 1) & 0xFFFF) | fua << 30, **kw)
+        return self.dev.io(sqe, buf, nlb * self.lba_size if buf is not None else None)
+
+    def read(self, slba, nlb=1, buf=None, fua=False):
+        """Reads @nlb blocks: into @buf (a Buffer) and returns the Cqe, or returns the bytes."""
+        if buf is None:
+            return self._rw(spec.CMD_READ, slba, nlb, nlb * self.lba_size, fua)[1]
+        return self._rw(spec.CMD_READ, slba, nlb, buf, fua)
+
+    def write(self, slba, data, fua=False):
+        """Writes @data (bytes/Buffer, a whole number of blocks) at @slba."""
+        nlb = len(data) // self.lba_size
+        return self._rw(spec.CMD_WRITE, slba, nlb, data, fua)
+
+    def compare(self, slba, data):
+        nlb = len(data) // self.lba_size
+        return self._rw(spec.CMD_COMPARE, slba, nlb, data)
+
+    def write_zeroes(self, slba, nlb):
+        return self._rw(spec.CMD_WRITE_ZEROES, slba, nlb, None)
+
+    def flush(self):
+        return self.dev.io(make_sqe(spec.CMD_FLUSH, nsid=self.nsid))
+
+    def deallocate(self, ranges):
+        """Dataset Management, Deallocate, of [(slba, nlb), ...]."""
+        data = b"".join(struct.pack("<IIQ", 0, nlb, slba) for slba, nlb in ranges)
+        return self.dev.io(make_sqe(spec.CMD_DSM, nsid=self.nsid, cdw10=len(ranges) - 1, cdw11=1 << 2), data)
+
+
+class QPair:
+    """A raw I/O queue pair for crafted sequences: you choose every SQE field (the command id too),
+    post SQEs, ring the doorbell when you want, and reap CQEs as the controller wrote them.
+
+    Built on the <vfn/queue.h> primitives (vfn_nvme_cq_alloc/sq_alloc, Create/Delete I/O CQ/SQ);
+    post/ring/reap are done here on the ring memory and doorbells (shadow doorbells included),
+    as the inline functions of queue.h do.  VFIO/sim only.
+    """
+
+    def __init__(self, dev, qid=None, entries=64, vector=-1, create=True):
+        dev._need_ctrl("raw queues")
+        self.dev, self.ctrl = dev, dev.ctrl
+        if qid is None:  # from the top: vfn_dev's own queues take ids from 1 up
+            qid = max(q for q in range(1, dev.nr_io_queues + 1) if q not in dev._qids)
+        self.qid, self.entries, self.vector = qid, entries, vector
+        self.cq, self.sq = CQ(), SQ()
+        _check(lib.vfn_nvme_cq_alloc(self.ctrl, ctypes.byref(self.cq), qid, entries), "CQ alloc")
+        ret = lib.vfn_nvme_sq_alloc(self.ctrl, ctypes.byref(self.sq), qid, entries, ctypes.byref(self.cq))
+        if ret < 0:
+            lib.vfn_nvme_cq_free(self.ctrl, ctypes.byref(self.cq))
+            _check(ret, "SQ alloc")
+        self.created_cq = self.created_sq = False
+        self.next_cid = 0
+        dev._qids.add(qid)
+        if create:
+            self.create()
+
+    def create(self):
+        cqe = Cqe()
+        _check(lib.vfn_nvme_cq_create(self.ctrl, ctypes.byref(self.cq), self.vector, ctypes.byref(cqe)),
+               "Create I/O CQ", cqe)
+        self.created_cq = True
+        _check(lib.vfn_nvme_sq_create(self.ctrl, ctypes.byref(self.sq), 0, ctypes.byref(cqe)), "Create I/O SQ", cqe)
+        self.created_sq = True
+
+    def post(self, sqe, cid=None):
+        """Copies @sqe to the tail slot (cid: @cid, or the next of a counter when sqe.cid is 0) and advances
+        the tail.  No doorbell.  Returns the command id."""
+        if cid is not None:
+            sqe.cid = cid
+        elif not sqe.cid:
+            sqe.cid = self.next_cid
+            self.next_cid = (self.next_cid + 1) & 0xFFFF
+        ctypes.memmove(self.sq.sqes + self.sq.tail * 64, ctypes.byref(sqe), 64)
+        self.sq.tail = (self.sq.tail + 1) % self.sq.entries
+        return sqe.cid
+
+    @staticmethod
+    def _db_write(addr, shadow, val):
+        if shadow:
+            c_uint32.from_address(shadow).value = val
+        c_uint32.from_address(addr).value = val  # x86: stores are not reordered with older stores
+
+    def ring(self, tail=None):
+        """Writes the SQ tail doorbell (the current tail, or any @tail)."""
+        t = self.sq.tail if tail is None else tail
+        self.sq.db_tail = t
+        self._db_write(self.sq.db, self.sq.shadow_db, t)
+
+    def submit(self, sqe, cid=None):
+        cid = self.post(sqe, cid)
+        self.ring()
+        return cid
+
+    def peek(self):
+        """The CQE at the head if its phase tag is current, else None (not consumed)."""
+        addr = self.cq.cqes + self.cq.head * 16
+        if ctypes.c_uint16.from_address(addr + 14).value & 1 != self.cq.phase:
+            return None
+        return Cqe.from_buffer_copy((ctypes.c_char * 16).from_address(addr))
+
+    def reap(self, n=1, timeout_ms=5000, ring=True):
+        """Waits for up to @n CQEs (at least one unless @timeout_ms passes); consumes them and rings the
+        CQ head doorbell.  Returns the list (may be shorter than @n on timeout)."""
+        out, deadline = [], time.monotonic() + timeout_ms / 1000.0
+        while len(out) < n:
+            cqe = self.peek()
+            if cqe is None:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0)
+                continue
+            out.append(cqe)
+            self.sq.head = cqe.sqhd
+            self.cq.head += 1
+            if self.cq.head == self.cq.entries:
+                self.cq.head, self.cq.phase = 0, self.cq.phase ^ 1
+        if out and ring:
+            self.ring_cq()
+        return out
+
+    def ring_cq(self, head=None):
+        h = self.cq.head if head is None else head
+        self.cq.db_head = h
+        self._db_write(self.cq.db, self.cq.shadow_db, h)
+
+    def execute(self, sqe, timeout_ms=5000, check=True):
+        """Submits @sqe, waits for its completion (by command id) and returns it; NvmeError on error status
+        when @check, TimeoutError when nothing came."""
+        cid = self.submit(sqe)
+        deadline = time.monotonic() + timeout_ms / 1000.0
+        while True:
+            got = self.reap(1, max(deadline - time.monotonic(), 0) * 1000)
+            if not got and time.monotonic() < deadline:
+                continue
+            if not got:
+                raise TimeoutError(_errno.ETIMEDOUT, "command %d on queue %d: no completion in %d ms" %
+                                   (cid, self.qid, timeout_ms))
+            if got[0].cid == cid:
+                break
+        if check and got[0].status:
+            raise NvmeError(got[0], opcode_name(False, sqe.opcode))
+        return got[0]
+
+    @staticmethod
+    def set_prp(sqe, buf, length=None, offset=0, page=4096):
+        """Fills PRP1/PRP2 of @sqe for @length bytes of the Buffer @buf from @offset, with a PRP list (kept on
+        the buffer's tail page-aligned area when needed: the buffer must be one page larger)."""
+        length = buf.size - offset if length is None else length
+        base = buf.iova + offset
+        sqe.prp1 = base
+        first = page - (base % page)
+        if length <= first:
+            sqe.prp2 = 0
+        elif length <= first + page:
+            sqe.prp2 = base + first
+        else:
+            pages = [base + first + i * page for i in range((length - first + page - 1) // page)]
+            list_off = buf.alloc_len - page
+            assert list_off >= offset + length and len(pages) <= page // 8, "buffer too small for a PRP list"
+            struct.pack_into("<%dQ" % len(pages), buf._arr, list_off, *pages)
+            sqe.prp2 = buf.iova + list_off
+        return sqe
+
+    def delete(self):
+        cqe = Cqe()
+        if self.created_sq:
+            lib.vfn_nvme_sq_delete(self.ctrl, ctypes.byref(self.sq), ctypes.byref(cqe))
+            self.created_sq = False
+        if self.created_cq:
+            lib.vfn_nvme_cq_delete(self.ctrl, ctypes.byref(self.cq), ctypes.byref(cqe))
+            self.created_cq = False
+
+    def free(self):
+        if self.ctrl is not None:
+            self.delete()
+            lib.vfn_nvme_sq_free(self.ctrl, ctypes.byref(self.sq))
+            lib.vfn_nvme_cq_free(self.ctrl, ctypes.byref(self.cq))
+            self.dev._qids.discard(self.qid)
+            self.ctrl = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.free()
+
+
+class AsyncQueue:
+    """Asynchronous I/O with callbacks on any backend (vfn_dev_queue_*).
+
+    submit(sqe, buf, cb) queues a command; cb(ret, cqe) runs from poll()/wait()
+    (ret 0, or -EIO with the error status in cqe, or -errno).
+    """
+
+    def __init__(self, dev, depth=32):
+        self.dev = dev
+        h = c_void_p()
+        _check(lib.vfn_dev_queue_create(dev._h, depth, ctypes.byref(h)), "queue")
+        self._h = h.value
+        self._pending = {}
+        self._next = 1
+
+        def trampoline(arg, ret, cqe):
+            cb = self._pending.pop(arg)
+            cb(ret, Cqe.from_buffer_copy(cqe.contents))
+
+        self._cb = DEV_CB(trampoline)
+
+    @property
+    def path(self):
+        return lib.vfn_dev_queue_path(self._h).decode()
+
+    @property
+    def inflight(self):
+        return lib.vfn_dev_queue_inflight(self._h)
+
+    def submit(self, sqe, buf, cb):
+        """@buf: a Buffer of the device (or None)."""
+        key = self._next
+        self._next += 1
+        self._pending[key] = cb
+        ret = lib.vfn_dev_submit(self._h, ctypes.byref(sqe), buf.addr if buf else None, buf.size if buf else 0,
+                                 self._cb, key)
+        if ret < 0:
+            del self._pending[key]
+            _check(ret, "submit")
+
+    def poll(self, max_=0):
+        return _check(lib.vfn_dev_poll(self._h, max_), "poll")
+
+    def wait(self, max_=0):
+        return _check(lib.vfn_dev_wait(self._h, max_), "wait")
+
+    def close(self):
+        if self._h:
+            lib.vfn_dev_queue_destroy(self._h)
+            self._h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+__all__ = ["NvmeError", "Device", "Namespace", "Buffer", "QPair", "AsyncQueue", "Sim", "make_sqe", "status_name",
+           "opcode_name"]
