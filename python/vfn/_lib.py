@@ -56,7 +56,8 @@ class DevInfo(ctypes.Structure):
                 ("sn", c_char * 21), ("mn", c_char * 41), ("fr", c_char * 9), ("vid", c_uint16),
                 ("cntlid", c_uint16), ("ver", c_uint32), ("nn", c_uint32), ("nsid", c_uint32),
                 ("nsze", c_uint64), ("ncap", c_uint64), ("lba_size", c_uint32), ("flbas", c_uint8),
-                ("nlbaf", c_uint8), ("ms", c_uint16), ("mset", c_bool), ("max_xfer", c_size_t),
+                ("nlbaf", c_uint8), ("ms", c_uint16), ("mset", c_bool), ("pi_type", c_uint8),
+                ("pi_first", c_bool), ("pif", c_uint8), ("block_size", c_uint32), ("max_xfer", c_size_t),
                 ("max_queues", c_uint32), ("max_qd", c_uint32), ("io", c_bool), ("iommu", c_char * 24)]
 
 
@@ -78,7 +79,7 @@ class CtrlInfo(ctypes.Structure):
                 ("fr", c_char * 9), ("cntlid", c_uint16), ("ver", c_uint32), ("mdts", c_uint8),
                 ("max_xfer", c_size_t), ("nn", c_uint32), ("oacs", c_uint16), ("oncs", c_uint16),
                 ("sgls", c_uint32), ("vwc", c_uint8), ("nr_sq", c_uint16), ("nr_cq", c_uint16),
-                ("shadow_doorbells", c_bool), ("qpair_max_entries", c_uint32)]
+                ("shadow_doorbells", c_bool), ("ctratt", c_uint32), ("qpair_max_entries", c_uint32)]
 
 
 class CQ(ctypes.Structure):
@@ -86,7 +87,7 @@ class CQ(ctypes.Structure):
     _fields_ = [("cqes", c_void_p), ("iova", c_uint64), ("db", c_void_p), ("qid", c_uint16),
                 ("entries", c_uint16), ("head", c_uint16), ("phase", c_uint16), ("vector", c_int),
                 ("efd", c_int), ("shadow_db", c_void_p), ("eventidx", c_void_p), ("db_head", c_uint16),
-                ("unreported", c_uint16), ("mmio_db_writes", c_uint64)]
+                ("unreported", c_uint16), ("mmio_head", c_uint16), ("mmio_db_writes", c_uint64)]
 
 
 class SQ(ctypes.Structure):
@@ -94,7 +95,7 @@ class SQ(ctypes.Structure):
     _fields_ = [("sqes", c_void_p), ("iova", c_uint64), ("db", c_void_p), ("cq", c_void_p),
                 ("qid", c_uint16), ("entries", c_uint16), ("tail", c_uint16), ("head", c_uint16),
                 ("shadow_db", c_void_p), ("eventidx", c_void_p), ("db_tail", c_uint16),
-                ("mmio_db_writes", c_uint64)]
+                ("mmio_tail", c_uint16), ("mmio_db_writes", c_uint64)]
 
 
 class SimFault(ctypes.Structure):
