@@ -275,15 +275,42 @@ else:
     print("%.0f" % ((ir_b - ir_a) / (io_b - io_a)))' "${ra[@]}" "${rb[@]}"
 }
 
+# Instructions per I/O of the whole `vfn perf` loop (the driver, perf's own
+# bookkeeping, the epoll/eventfd wrappers): callgrind collecting only inside
+# perf_loop(), `--irq` so that waiting is a system call and not counted
+# polls; divided by the run's completions.  Extra arguments go to vfn perf.
+loop_cost() { # QD [PERF-ARGS...]
+	local qd=$1 dir base
+	shift
+	dir=$(mktemp -d /tmp/vfn-bench-cg.XXXXXX)
+	base=$dir/loop
+	if ! valgrind --tool=callgrind --toggle-collect=perf_loop --callgrind-out-file="$base" -q \
+		"$opt_build/tools/vfn" perf "$sim_uri" -q "$qd" -s 4096 -w randread -t 2 --irq "$@" \
+		-o json >"$base.json" 2>"$base.err"; then
+		echo "n/a (vfn perf --irq $sim_uri failed)"
+		rm -rf "$dir"; return
+	fi
+	python3 - "$base" "$base.json" <<'PY' || echo "n/a"
+import json, sys
+ir = None
+for line in open(sys.argv[1]):
+    if line.startswith(("totals:", "summary:")):
+        ir = int(line.split()[1])
+n = json.load(open(sys.argv[2]))["completions"]
+print("%.0f" % (ir / n))
+PY
+	rm -rf "$dir"
+}
+
 cost_section() {
-	local c1 c32 m1 m32 t1 t32 why=
+	local c1 c32 m1 m32 t1 t32 l1 l32 n1 n32 why=
 	if ! command -v valgrind >/dev/null; then
 		why="n/a (valgrind not installed)"
 	elif ! "$opt_build/tools/vfn" perf --help 2>/dev/null | grep -q -- --count-driver; then
 		why="n/a (vfn perf not built, or without --count-driver)"
 	fi
 	if [[ -n $why ]]; then
-		c1=$why c32=$why m1=$why m32=$why t1=$why t32=$why
+		c1=$why c32=$why m1=$why m32=$why t1=$why t32=$why l1=$why l32=$why n1=$why n32=$why
 	else
 		c1=$(driver_cost 1)
 		c32=$(driver_cost 32)
@@ -291,15 +318,19 @@ cost_section() {
 		m32=$(driver_cost 32 --map-per-io)
 		t1=$(thread_cost 1)
 		t32=$(thread_cost 32)
+		l1=$(loop_cost 1)
+		l32=$(loop_cost 32)
+		n1=$(loop_cost 1 --no-latency)
+		n32=$(loop_cost 32 --no-latency)
 	fi
 	cat <<EOF
 
-Driver cost on \`$sim_uri\`: the library's own instructions per 4 KiB read, submission + completion (\`vfn perf --count-driver\`, polled, under valgrind callgrind; see docs/benchmarks.md), with each buffer's data pointer built once before the run (the default) and per I/O with \`vfn_rq_map_iova()\` (\`--map-per-io\`).  Secondary: the whole main thread of \`vfn perf --irq\`, perf's loop and the epoll/eventfd wrappers included ((Ir(4 s) - Ir(1 s)) / (I/Os(4 s) - I/Os(1 s))):
+Driver cost on \`$sim_uri\`: the library's own instructions per 4 KiB read, submission + completion (\`vfn perf --count-driver\`, polled, under valgrind callgrind; see docs/benchmarks.md), with each buffer's data pointer built once before the run (the default) and per I/O with \`vfn_rq_map_iova()\` (\`--map-per-io\`).  Secondary: the whole main thread of \`vfn perf --irq\`, perf's loop and the epoll/eventfd wrappers included ((Ir(4 s) - Ir(1 s)) / (I/Os(4 s) - I/Os(1 s))); the whole perf loop alone (callgrind --toggle-collect=perf_loop, --irq, Ir / completions), and the same with --no-latency (no clock reads, no histogram: the difference is the latency bookkeeping):
 
-| workload | driver instructions per I/O | with --map-per-io | main thread per I/O (--irq) |
-| --- | --- | --- | --- |
-| 4k randread QD1 | $c1 | $m1 | $t1 |
-| 4k randread QD32 | $c32 | $m32 | $t32 |
+| workload | driver instructions per I/O | with --map-per-io | main thread per I/O (--irq) | whole perf loop per I/O (--irq) | same, --no-latency |
+| --- | --- | --- | --- | --- | --- |
+| 4k randread QD1 | $c1 | $m1 | $t1 | $l1 | $n1 |
+| 4k randread QD32 | $c32 | $m32 | $t32 | $l32 | $n32 |
 EOF
 }
 
@@ -694,7 +725,7 @@ def main():
            % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), info.get("kernel", "?"), info.get("cpus", "?"),
               QEMU, NVME_OPTS, info.get("runtime", "?"), info.get("warmup", "?"), info.get("rounds", "?")),
            "Host: %s CPUs, %s." % (HOST_CPUS, loads(sys.argv[2])),
-           "libvfn: %s, examples/perf (%s)%s; vfn perf: polled, %s."
+           "libvfn: %s, examples/perf (%s)%s; vfn perf: %s."
            % (LIBVFN_REV, LIBVFN_TYPE, ", latency average/min/max only", VFN_ARGS),
            "", "Each run (latency in µs; vfn perf's p50/p99/p99.9 from its histogram; libvfn perf prints avg/min/max only; doorbells: MMIO writes per command):", "",
            "QEMU's threads over the whole run (start-up and warm-up included; from /proc, -name debug-threads=on): main loop % and vCPU % busy, main-loop CPU µs per I/O (main-loop busy / IOPS).", "",
