@@ -31,6 +31,7 @@ opt_nvme_opts=
 opt_rounds=3
 opt_vs_runtime=5
 opt_vs_warmup=1
+opt_vs_qds="1 32"
 opt_libvfn_only=0
 opt_cost_only=0
 libvfn_build=${LIBVFN_BUILD:-}
@@ -65,6 +66,7 @@ Options:
   --rounds N        libvfn alternation: rounds at each QD (default: 3)
   --vs-runtime SEC  libvfn alternation: measured seconds per run (default: 5)
   --vs-warmup SEC   libvfn alternation: warm-up seconds per run (default: 1)
+  --vs-qd "QD..."   libvfn alternation: queue depths (default: "1 32")
   --libvfn-only     only the libvfn alternation boot (no fio boot, no
                     driver cost section)
   --cost-only       only the driver cost section (no boot)
@@ -104,6 +106,7 @@ parse_args() {
 		--rounds) opt_rounds=${2:?}; shift ;;
 		--vs-runtime) opt_vs_runtime=${2:?}; shift ;;
 		--vs-warmup) opt_vs_warmup=${2:?}; shift ;;
+		--vs-qd) opt_vs_qds=${2:?}; shift ;;
 		--libvfn-only) opt_libvfn_only=1 ;;
 		--cost-only) opt_cost_only=1 ;;
 		-h | --help) usage; exit 0 ;;
@@ -119,6 +122,7 @@ parse_args() {
 	[[ $opt_rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds: not a positive integer: $opt_rounds" 2
 	[[ $opt_vs_runtime =~ ^[1-9][0-9]*$ ]] || die "--vs-runtime: not a positive integer: $opt_vs_runtime" 2
 	[[ $opt_vs_warmup =~ ^[0-9]+$ ]] || die "--vs-warmup: not an integer: $opt_vs_warmup" 2
+	[[ $opt_vs_qds =~ ^[1-9][0-9]*( [1-9][0-9]*)*$ ]] || die "--vs-qd: not a list of queue depths: $opt_vs_qds" 2
 	if [[ -n $libvfn_build ]]; then
 		libvfn_build=$(realpath "$libvfn_build")
 		[[ -x $libvfn_build/examples/perf ]] ||
@@ -541,7 +545,7 @@ run_libvfn_guest() { # OUT LOADLOG
 		--ns-opts logical_block_size=4096,physical_block_size=4096 \
 		--bind vfio --add "$tmp/libvfn-perf" --add "$SCRIPT_DIR/bench-libvfn-guest.sh" \
 		--timeout "$limit" "${qa[@]}" -- \
-		bench-libvfn-guest.sh -t "$opt_vs_runtime" -w "$opt_vs_warmup" -r "$opt_rounds" >"$out" || rc=$?
+		bench-libvfn-guest.sh -t "$opt_vs_runtime" -w "$opt_vs_warmup" -r "$opt_rounds" -q "$opt_vs_qds" >"$out" || rc=$?
 	kill "$sampler" 2>/dev/null || true
 	wait "$sampler" 2>/dev/null || true
 	kill "$monitor" 2>/dev/null || true
