@@ -34,6 +34,7 @@ opt_vs_warmup=1
 opt_vs_qds="1 32"
 opt_libvfn_only=0
 opt_cost_only=0
+opt_libvfn_report=
 libvfn_build=${LIBVFN_BUILD:-}
 sim_uri=${VFN_BENCH_SIM:-sim:nil=1}
 io_timeout=5
@@ -70,6 +71,10 @@ Options:
   --libvfn-only     only the libvfn alternation boot (no fio boot, no
                     driver cost section)
   --cost-only       only the driver cost section (no boot)
+  --libvfn-report FILE
+                    print the libvfn alternation report from FILE, the guest
+                    output an earlier run kept with --keep-raw (FILE.libvfn),
+                    with FILE.load and FILE.cpu if present (no boot)
   -h, --help        show this help
 
 Environment: VFN_BENCH_SIM (default sim:nil=1), VFN_BENCH_PERF_ARGS (extra
@@ -109,6 +114,7 @@ parse_args() {
 		--vs-qd) opt_vs_qds=${2:?}; shift ;;
 		--libvfn-only) opt_libvfn_only=1 ;;
 		--cost-only) opt_cost_only=1 ;;
+		--libvfn-report) opt_libvfn_report=${2:?}; shift ;;
 		-h | --help) usage; exit 0 ;;
 		*) printf '%s: unknown option %s\n' "$PROG" "$1" >&2; usage >&2; exit 2 ;;
 		esac
@@ -127,7 +133,7 @@ parse_args() {
 		libvfn_build=$(realpath "$libvfn_build")
 		[[ -x $libvfn_build/examples/perf ]] ||
 			die "LIBVFN_BUILD=$libvfn_build has no examples/perf (build libvfn with -Dlibnvme=enabled)" 2
-	elif ((opt_libvfn_only)); then
+	elif ((opt_libvfn_only)) && [[ -z $opt_libvfn_report ]]; then
 		die "--libvfn-only needs LIBVFN_BUILD=DIR" 2
 	fi
 }
@@ -699,7 +705,10 @@ def us(ns):
     return "%.1f" % (ns / 1000.0) if ns is not None else ""
 
 def loads(path):
-    s = [l.split() for l in open(path) if l.strip()]
+    try:
+        s = [l.split() for l in open(path) if l.strip()]
+    except OSError:
+        s = []
     if not s:
         return "?"
     one = [float(x[1]) for x in s]
@@ -788,25 +797,39 @@ PY
 
 # The alternation boot and its report, or "libvfn: not measured".
 libvfn_section() {
-	local raw=$tmp/libvfn.out loadlog=$tmp/load.log rc=0 rev nvopts="" vargs
+	local raw=$tmp/libvfn.out loadlog=$tmp/load.log rc=0
 	if [[ -z $libvfn_build ]]; then
 		printf '\nlibvfn: not measured (set LIBVFN_BUILD=DIR to a libvfn build; see docs/benchmarks.md).\n'
 		return 0
 	fi
 	run_libvfn_guest "$raw" "$loadlog" || rc=$?
-	[[ -z $opt_keep_raw ]] || cp "$raw" "$opt_keep_raw.libvfn"
+	if [[ -n $opt_keep_raw ]]; then
+		cp "$raw" "$opt_keep_raw.libvfn"
+		cp "$loadlog" "$opt_keep_raw.libvfn.load" 2>/dev/null || true
+		cp "$tmp/qemu-cpu.log" "$opt_keep_raw.libvfn.cpu" 2>/dev/null || true
+	fi
 	if ((rc != 0)); then
 		echo "$PROG: the libvfn guest run failed (vm.sh exit status $rc); its output:" >&2
 		tail -n 20 "$raw" >&2
 		return 1
 	fi
-	rev=$(git -C "$libvfn_build/.." describe --always --dirty 2>/dev/null || echo "?")
+	printf '\n'
+	libvfn_print_report "$raw" "$loadlog" "$tmp/qemu-cpu.log"
+}
+
+# The alternation report from the guest output RAW, the host load samples
+# and QEMU's thread CPU per run (either file may be missing).
+libvfn_print_report() { # RAW LOADLOG CPULOG
+	local rev="?" btype="?" nvopts="" vargs
+	if [[ -n $libvfn_build ]]; then
+		rev=$(git -C "$libvfn_build/.." describe --always --dirty 2>/dev/null || echo "?")
+		btype=$(libvfn_buildtype)
+	fi
 	[[ -z $opt_nvme_opts ]] || nvopts=", nvme $opt_nvme_opts"
 	vargs="defaults${VFN_BENCH_PERF_ARGS:+ + $VFN_BENCH_PERF_ARGS}${VFN_BENCH_VARIANTS:+; variants $VFN_BENCH_VARIANTS}"
-	printf '\n'
-	report_libvfn "$raw" "$loadlog" "$tmp/qemu-cpu.log" | sed -e "s/@QEMU@/$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')/" \
+	report_libvfn "$1" "$2" "$3" | sed -e "s/@QEMU@/$(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }')/" \
 		-e "s/@CPUS@/$(nproc)/" -e "s|@NVMEOPTS@|$nvopts|" -e "s/@LIBVFNREV@/$rev/" \
-		-e "s/@LIBVFNTYPE@/$(libvfn_buildtype)/" -e "s|@VFNARGS@|${vargs//|/\\|}|"
+		-e "s/@LIBVFNTYPE@/$btype/" -e "s|@VFNARGS@|${vargs//|/\\|}|"
 }
 
 main() {
@@ -814,6 +837,11 @@ main() {
 	parse_args "$@"
 	if ((opt_cost_only)); then
 		cost_section
+		return
+	fi
+	if [[ -n $opt_libvfn_report ]]; then
+		[[ -f $opt_libvfn_report ]] || die "--libvfn-report: no such file: $opt_libvfn_report" 2
+		libvfn_print_report "$opt_libvfn_report" "$opt_libvfn_report.load" "$opt_libvfn_report.cpu"
 		return
 	fi
 	check_tools
