@@ -31,8 +31,10 @@ opt_nvme_opts=
 opt_rounds=3
 opt_vs_runtime=5
 opt_vs_warmup=1
+opt_vs_qds="1 32"
 opt_libvfn_only=0
 opt_cost_only=0
+opt_libvfn_report=
 libvfn_build=${LIBVFN_BUILD:-}
 sim_uri=${VFN_BENCH_SIM:-sim:nil=1}
 io_timeout=5
@@ -65,9 +67,14 @@ Options:
   --rounds N        libvfn alternation: rounds at each QD (default: 3)
   --vs-runtime SEC  libvfn alternation: measured seconds per run (default: 5)
   --vs-warmup SEC   libvfn alternation: warm-up seconds per run (default: 1)
+  --vs-qd "QD..."   libvfn alternation: queue depths (default: "1 32")
   --libvfn-only     only the libvfn alternation boot (no fio boot, no
                     driver cost section)
   --cost-only       only the driver cost section (no boot)
+  --libvfn-report FILE
+                    print the libvfn alternation report from FILE, the guest
+                    output an earlier run kept with --keep-raw (FILE.libvfn),
+                    with FILE.load and FILE.cpu if present (no boot)
   -h, --help        show this help
 
 Environment: VFN_BENCH_SIM (default sim:nil=1), VFN_BENCH_PERF_ARGS (extra
@@ -104,8 +111,10 @@ parse_args() {
 		--rounds) opt_rounds=${2:?}; shift ;;
 		--vs-runtime) opt_vs_runtime=${2:?}; shift ;;
 		--vs-warmup) opt_vs_warmup=${2:?}; shift ;;
+		--vs-qd) opt_vs_qds=${2:?}; shift ;;
 		--libvfn-only) opt_libvfn_only=1 ;;
 		--cost-only) opt_cost_only=1 ;;
+		--libvfn-report) opt_libvfn_report=${2:?}; shift ;;
 		-h | --help) usage; exit 0 ;;
 		*) printf '%s: unknown option %s\n' "$PROG" "$1" >&2; usage >&2; exit 2 ;;
 		esac
@@ -119,11 +128,12 @@ parse_args() {
 	[[ $opt_rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds: not a positive integer: $opt_rounds" 2
 	[[ $opt_vs_runtime =~ ^[1-9][0-9]*$ ]] || die "--vs-runtime: not a positive integer: $opt_vs_runtime" 2
 	[[ $opt_vs_warmup =~ ^[0-9]+$ ]] || die "--vs-warmup: not an integer: $opt_vs_warmup" 2
+	[[ $opt_vs_qds =~ ^[1-9][0-9]*( [1-9][0-9]*)*$ ]] || die "--vs-qd: not a list of queue depths: $opt_vs_qds" 2
 	if [[ -n $libvfn_build ]]; then
 		libvfn_build=$(realpath "$libvfn_build")
 		[[ -x $libvfn_build/examples/perf ]] ||
 			die "LIBVFN_BUILD=$libvfn_build has no examples/perf (build libvfn with -Dlibnvme=enabled)" 2
-	elif ((opt_libvfn_only)); then
+	elif ((opt_libvfn_only)) && [[ -z $opt_libvfn_report ]]; then
 		die "--libvfn-only needs LIBVFN_BUILD=DIR" 2
 	fi
 }
@@ -275,15 +285,42 @@ else:
     print("%.0f" % ((ir_b - ir_a) / (io_b - io_a)))' "${ra[@]}" "${rb[@]}"
 }
 
+# Instructions per I/O of the whole `vfn perf` loop (the driver, perf's own
+# bookkeeping, the epoll/eventfd wrappers): callgrind collecting only inside
+# perf_loop(), `--irq` so that waiting is a system call and not counted
+# polls; divided by the run's completions.  Extra arguments go to vfn perf.
+loop_cost() { # QD [PERF-ARGS...]
+	local qd=$1 dir base
+	shift
+	dir=$(mktemp -d /tmp/vfn-bench-cg.XXXXXX)
+	base=$dir/loop
+	if ! valgrind --tool=callgrind --toggle-collect=perf_loop --callgrind-out-file="$base" -q \
+		"$opt_build/tools/vfn" perf "$sim_uri" -q "$qd" -s 4096 -w randread -t 2 --irq "$@" \
+		-o json >"$base.json" 2>"$base.err"; then
+		echo "n/a (vfn perf --irq $sim_uri failed)"
+		rm -rf "$dir"; return
+	fi
+	python3 - "$base" "$base.json" <<'PY' || echo "n/a"
+import json, sys
+ir = None
+for line in open(sys.argv[1]):
+    if line.startswith(("totals:", "summary:")):
+        ir = int(line.split()[1])
+n = json.load(open(sys.argv[2]))["completions"]
+print("%.0f" % (ir / n))
+PY
+	rm -rf "$dir"
+}
+
 cost_section() {
-	local c1 c32 m1 m32 t1 t32 why=
+	local c1 c32 m1 m32 t1 t32 l1 l32 n1 n32 why=
 	if ! command -v valgrind >/dev/null; then
 		why="n/a (valgrind not installed)"
 	elif ! "$opt_build/tools/vfn" perf --help 2>/dev/null | grep -q -- --count-driver; then
 		why="n/a (vfn perf not built, or without --count-driver)"
 	fi
 	if [[ -n $why ]]; then
-		c1=$why c32=$why m1=$why m32=$why t1=$why t32=$why
+		c1=$why c32=$why m1=$why m32=$why t1=$why t32=$why l1=$why l32=$why n1=$why n32=$why
 	else
 		c1=$(driver_cost 1)
 		c32=$(driver_cost 32)
@@ -291,15 +328,19 @@ cost_section() {
 		m32=$(driver_cost 32 --map-per-io)
 		t1=$(thread_cost 1)
 		t32=$(thread_cost 32)
+		l1=$(loop_cost 1)
+		l32=$(loop_cost 32)
+		n1=$(loop_cost 1 --no-latency)
+		n32=$(loop_cost 32 --no-latency)
 	fi
 	cat <<EOF
 
-Driver cost on \`$sim_uri\`: the library's own instructions per 4 KiB read, submission + completion (\`vfn perf --count-driver\`, polled, under valgrind callgrind; see docs/benchmarks.md), with each buffer's data pointer built once before the run (the default) and per I/O with \`vfn_rq_map_iova()\` (\`--map-per-io\`).  Secondary: the whole main thread of \`vfn perf --irq\`, perf's loop and the epoll/eventfd wrappers included ((Ir(4 s) - Ir(1 s)) / (I/Os(4 s) - I/Os(1 s))):
+Driver cost on \`$sim_uri\`: the library's own instructions per 4 KiB read, submission + completion (\`vfn perf --count-driver\`, polled, under valgrind callgrind; see docs/benchmarks.md), with each buffer's data pointer built once before the run (the default) and per I/O with \`vfn_rq_map_iova()\` (\`--map-per-io\`).  Secondary: the whole main thread of \`vfn perf --irq\`, perf's loop and the epoll/eventfd wrappers included ((Ir(4 s) - Ir(1 s)) / (I/Os(4 s) - I/Os(1 s))); the whole perf loop alone (callgrind --toggle-collect=perf_loop, --irq, Ir / completions), and the same with --no-latency (no clock reads, no histogram: the difference is the latency bookkeeping):
 
-| workload | driver instructions per I/O | with --map-per-io | main thread per I/O (--irq) |
-| --- | --- | --- | --- |
-| 4k randread QD1 | $c1 | $m1 | $t1 |
-| 4k randread QD32 | $c32 | $m32 | $t32 |
+| workload | driver instructions per I/O | with --map-per-io | main thread per I/O (--irq) | whole perf loop per I/O (--irq) | same, --no-latency |
+| --- | --- | --- | --- | --- | --- |
+| 4k randread QD1 | $c1 | $m1 | $t1 | $l1 | $n1 |
+| 4k randread QD32 | $c32 | $m32 | $t32 | $l32 | $n32 |
 EOF
 }
 
@@ -510,7 +551,7 @@ run_libvfn_guest() { # OUT LOADLOG
 		--ns-opts logical_block_size=4096,physical_block_size=4096 \
 		--bind vfio --add "$tmp/libvfn-perf" --add "$SCRIPT_DIR/bench-libvfn-guest.sh" \
 		--timeout "$limit" "${qa[@]}" -- \
-		bench-libvfn-guest.sh -t "$opt_vs_runtime" -w "$opt_vs_warmup" -r "$opt_rounds" >"$out" || rc=$?
+		bench-libvfn-guest.sh -t "$opt_vs_runtime" -w "$opt_vs_warmup" -r "$opt_rounds" -q "$opt_vs_qds" >"$out" || rc=$?
 	kill "$sampler" 2>/dev/null || true
 	wait "$sampler" 2>/dev/null || true
 	kill "$monitor" 2>/dev/null || true
@@ -664,7 +705,10 @@ def us(ns):
     return "%.1f" % (ns / 1000.0) if ns is not None else ""
 
 def loads(path):
-    s = [l.split() for l in open(path) if l.strip()]
+    try:
+        s = [l.split() for l in open(path) if l.strip()]
+    except OSError:
+        s = []
     if not s:
         return "?"
     one = [float(x[1]) for x in s]
@@ -694,7 +738,7 @@ def main():
            % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), info.get("kernel", "?"), info.get("cpus", "?"),
               QEMU, NVME_OPTS, info.get("runtime", "?"), info.get("warmup", "?"), info.get("rounds", "?")),
            "Host: %s CPUs, %s." % (HOST_CPUS, loads(sys.argv[2])),
-           "libvfn: %s, examples/perf (%s)%s; vfn perf: polled, %s."
+           "libvfn: %s, examples/perf (%s)%s; vfn perf: %s."
            % (LIBVFN_REV, LIBVFN_TYPE, ", latency average/min/max only", VFN_ARGS),
            "", "Each run (latency in µs; vfn perf's p50/p99/p99.9 from its histogram; libvfn perf prints avg/min/max only; doorbells: MMIO writes per command):", "",
            "QEMU's threads over the whole run (start-up and warm-up included; from /proc, -name debug-threads=on): main loop % and vCPU % busy, main-loop CPU µs per I/O (main-loop busy / IOPS).", "",
@@ -753,25 +797,39 @@ PY
 
 # The alternation boot and its report, or "libvfn: not measured".
 libvfn_section() {
-	local raw=$tmp/libvfn.out loadlog=$tmp/load.log rc=0 rev nvopts="" vargs
+	local raw=$tmp/libvfn.out loadlog=$tmp/load.log rc=0
 	if [[ -z $libvfn_build ]]; then
 		printf '\nlibvfn: not measured (set LIBVFN_BUILD=DIR to a libvfn build; see docs/benchmarks.md).\n'
 		return 0
 	fi
 	run_libvfn_guest "$raw" "$loadlog" || rc=$?
-	[[ -z $opt_keep_raw ]] || cp "$raw" "$opt_keep_raw.libvfn"
+	if [[ -n $opt_keep_raw ]]; then
+		cp "$raw" "$opt_keep_raw.libvfn"
+		cp "$loadlog" "$opt_keep_raw.libvfn.load" 2>/dev/null || true
+		cp "$tmp/qemu-cpu.log" "$opt_keep_raw.libvfn.cpu" 2>/dev/null || true
+	fi
 	if ((rc != 0)); then
 		echo "$PROG: the libvfn guest run failed (vm.sh exit status $rc); its output:" >&2
 		tail -n 20 "$raw" >&2
 		return 1
 	fi
-	rev=$(git -C "$libvfn_build/.." describe --always --dirty 2>/dev/null || echo "?")
+	printf '\n'
+	libvfn_print_report "$raw" "$loadlog" "$tmp/qemu-cpu.log"
+}
+
+# The alternation report from the guest output RAW, the host load samples
+# and QEMU's thread CPU per run (either file may be missing).
+libvfn_print_report() { # RAW LOADLOG CPULOG
+	local rev="?" btype="?" nvopts="" vargs
+	if [[ -n $libvfn_build ]]; then
+		rev=$(git -C "$libvfn_build/.." describe --always --dirty 2>/dev/null || echo "?")
+		btype=$(libvfn_buildtype)
+	fi
 	[[ -z $opt_nvme_opts ]] || nvopts=", nvme $opt_nvme_opts"
 	vargs="defaults${VFN_BENCH_PERF_ARGS:+ + $VFN_BENCH_PERF_ARGS}${VFN_BENCH_VARIANTS:+; variants $VFN_BENCH_VARIANTS}"
-	printf '\n'
-	report_libvfn "$raw" "$loadlog" "$tmp/qemu-cpu.log" | sed -e "s/@QEMU@/$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')/" \
+	report_libvfn "$1" "$2" "$3" | sed -e "s/@QEMU@/$(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }')/" \
 		-e "s/@CPUS@/$(nproc)/" -e "s|@NVMEOPTS@|$nvopts|" -e "s/@LIBVFNREV@/$rev/" \
-		-e "s/@LIBVFNTYPE@/$(libvfn_buildtype)/" -e "s|@VFNARGS@|${vargs//|/\\|}|"
+		-e "s/@LIBVFNTYPE@/$btype/" -e "s|@VFNARGS@|${vargs//|/\\|}|"
 }
 
 main() {
@@ -779,6 +837,11 @@ main() {
 	parse_args "$@"
 	if ((opt_cost_only)); then
 		cost_section
+		return
+	fi
+	if [[ -n $opt_libvfn_report ]]; then
+		[[ -f $opt_libvfn_report ]] || die "--libvfn-report: no such file: $opt_libvfn_report" 2
+		libvfn_print_report "$opt_libvfn_report" "$opt_libvfn_report.load" "$opt_libvfn_report.cpu"
 		return
 	fi
 	check_tools

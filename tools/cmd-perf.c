@@ -519,7 +519,8 @@ static bool perf_tick(struct perf_job *j, uint64_t now, uint64_t warm_end, uint6
 	return !(j->stopping && perf_all_done(j));
 }
 
-static int perf_loop(struct perf_job *j)
+/* Not inlined: `callgrind --toggle-collect=perf_loop` counts the whole loop (scripts/bench.sh). */
+static __attribute__((noinline)) int perf_loop(struct perf_job *j)
 {
 	uint64_t t0 = perf_clock(j), warm_end = t0 + perf_ticks(j, j->o.warmup_s * 1000000000ull);
 	uint64_t end = warm_end + perf_ticks(j, j->o.time_s * 1000000000ull), drain_end = 0, now = t0;
