@@ -24,13 +24,13 @@ fi
 # stall check wrote again are reported.
 rerung=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
-	t_capture vfn perf "$VFN_BDF" -q 32 --batch 1 -t 1 -o json
+	t_capture vfn perf "$VFN_BDF" -q 32 --batch 1 --shadow-doorbells on --poll -t 1 -o json
 	sub=$(json_field submissions "$T_OUT")
 	done_=$(json_field completions "$T_OUT")
 	if [ "$T_RC" -eq 0 ] && [ -n "$sub" ] && [ "$sub" = "$done_" ] && [ "$sub" -gt 0 ]; then
-		t_result 0 "perf --batch 1 -q 32, run $i: all $sub commands completed"
+		t_result 0 "perf --batch 1 -q 32 (shadow doorbells, polled), run $i: all $sub commands completed"
 	else
-		t_result 1 "perf --batch 1 -q 32, run $i: all commands completed"
+		t_result 1 "perf --batch 1 -q 32 (shadow doorbells, polled), run $i: all commands completed"
 		t_diag "$T_OUT"
 	fi
 	rerung=$((rerung + $(json_field doorbells_rerung "$T_OUT" || echo 0)))
