@@ -76,8 +76,8 @@ export PYTHONHOME=/tmp/py/usr PYTHONPATH=/tmp/py/vfn:/tmp/py/pylib PYTHONDONTWRI
 export LD_LIBRARY_PATH=/vfn/lib:/tmp/py/libs VFN_LIB=/vfn/lib/libvfn.so.0
 cd /tmp/py
 rc=0
-/vfn/bin/python3.11 -m pytest -p no:cacheprovider -rs --device "$VFN_BDF" --junitxml=/tmp/junit.xml \
-	conformance "$@" || rc=$?
+/vfn/bin/python3.11 -m pytest conformance -p no:cacheprovider -rs --device="${VFN_BDF:-0000:00:01.0}" \
+	--junitxml=/tmp/junit.xml "$@" || rc=$?
 echo "--- junit ---"
 cat /tmp/junit.xml
 echo

@@ -149,3 +149,24 @@ def test_cmdlog(dev):
     dev.get_features(spec.FEAT_ARBITRATION)
     log = dev.cmdlog()
     assert "Identify (0x06)" in log and "Get Features (0x0a)" in log.splitlines()[-1]
+
+
+def test_io_qpair_irq_log_inject(dev):
+    """A library queue pair with an interrupt (an eventfd, which the library's own waits read; a polled
+    pair has none); its command log names the Read; driver-side injection completes without sending."""
+    ns = dev.namespace()
+    ns.write(3, b"I" * 4096)
+    with dev.buffer(4096) as buf, dev.io_qpair(entries=8, irq=True) as qp:
+        efd = qp.eventfd
+        assert efd >= 0
+        qp.log_enable(16)
+        cqe = qp.io(vfn.make_sqe(spec.CMD_READ, nsid=1, cdw10=3, cdw12=0), buf)
+        assert cqe.sqid == qp.qid and bytes(buf.mem[:4]) == b"IIII"
+        assert "Read (0x02)" in qp.cmdlog()
+        qp.inject_status(spec.CMD_READ, 1, 0x4281)
+        with pytest.raises(vfn.NvmeError) as e:
+            qp.io(vfn.make_sqe(spec.CMD_READ, nsid=1, cdw10=3, cdw12=0), buf)
+        assert (e.value.sct, e.value.sc, e.value.dnr) == (2, 0x81, True)
+    with dev.io_qpair(entries=8) as polled:
+        assert polled.eventfd == -1
+    assert not dev._pairs

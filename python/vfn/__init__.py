@@ -12,8 +12,8 @@ tree next to this package (build*/libvfn.so), else the system's libvfn.so.0.
 """
 from . import spec
 from ._lib import Cqe, Sqe, lib
-from .device import (AsyncQueue, Buffer, Device, Namespace, NvmeError, QPair, Sim, make_sqe, opcode_name,
+from .device import (AsyncQueue, Buffer, Device, IoQPair, Namespace, NvmeError, QPair, Sim, make_sqe, opcode_name,
                      status_name)
 
-__all__ = ["AsyncQueue", "Buffer", "Cqe", "Device", "Namespace", "NvmeError", "QPair", "Sim", "Sqe", "lib",
+__all__ = ["AsyncQueue", "Buffer", "Cqe", "Device", "IoQPair", "Namespace", "NvmeError", "QPair", "Sim", "Sqe", "lib",
            "make_sqe", "opcode_name", "spec", "status_name"]

@@ -104,6 +104,16 @@ class SimFault(ctypes.Structure):
                 ("repeat", c_bool), ("delay_ms", c_uint32), ("status", c_uint16)]
 
 
+class QpairOpts(ctypes.Structure):
+    """struct vfn_nvme_qpair_opts."""
+    _fields_ = [("entries", c_uint32), ("irq", c_bool), ("timeout_ms", c_uint32)]
+
+
+class IoOpts(ctypes.Structure):
+    """struct vfn_nvme_io_opts."""
+    _fields_ = [("timeout_ms", c_uint32), ("sgl", c_bool)]
+
+
 DEV_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, POINTER(Cqe))
 AER_CB = ctypes.CFUNCTYPE(None, c_void_p, c_uint32, c_void_p)
 
@@ -138,6 +148,16 @@ _PROTOS = {
     "vfn_nvme_reg_write32": (None, [c_void_p, c_uint32, c_uint32]),
     "vfn_nvme_reg_write64": (None, [c_void_p, c_uint32, c_uint64]),
     "vfn_nvme_admin_sync": (c_int, [c_void_p, POINTER(Sqe), c_void_p, c_size_t, POINTER(Cqe), c_uint32]),
+    "vfn_nvme_qpair_create": (c_int, [c_void_p, c_uint16, POINTER(QpairOpts), POINTER(c_void_p)]),
+    "vfn_nvme_qpair_destroy": (None, [c_void_p]),
+    "vfn_nvme_qpair_eventfd": (c_int, [c_void_p]),
+    "vfn_nvme_io_sync": (c_int, [c_void_p, POINTER(Sqe), c_void_p, c_size_t, POINTER(IoOpts), POINTER(Cqe)]),
+    "vfn_nvme_qpair_log_enable": (c_int, [c_void_p, c_uint32]),
+    "vfn_nvme_qpair_log_snprint": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "vfn_nvme_inject_status": (c_int, [c_void_p, c_uint8, c_uint32, c_uint16]),
+    "vfn_nvme_inject_timeout": (c_int, [c_void_p, c_uint8, c_uint32]),
+    "vfn_nvme_inject_clear": (None, [c_void_p]),
+    "vfn_nvme_qpair_check_timeouts": (c_int, [c_void_p, c_uint64]),
     "vfn_nvme_abort": (c_int, [c_void_p, c_uint16, c_uint16]),
     "vfn_nvme_aer_set_callback": (c_int, [c_void_p, AER_CB, c_void_p]),
     "vfn_nvme_admin_poll": (c_int, [c_void_p]),

@@ -7,7 +7,8 @@ import struct
 import time
 
 from . import spec
-from ._lib import (AER_CB, CQ, DEV_CB, SQ, CtrlOpts, Cqe, DevOpts, SimFault, Sqe, c_uint32, c_uint64,
+from ._lib import (AER_CB, CQ, DEV_CB, SQ, CtrlOpts, Cqe, DevOpts, IoOpts, QpairOpts, SimFault, Sqe, c_uint32,
+                   c_uint64,
                    c_void_p, lib)
 
 
@@ -196,10 +197,13 @@ class Device:
         self.events = []
         self._id_ctrl = None
         self._qids = set()
+        self._pairs = []  # IoQPairs: destroyed before the controller closes
 
     # ---- lifetime
     def close(self):
         if self._h:
+            for p in list(self._pairs):
+                p.close()
             lib.vfn_dev_close(self._h)
             self._h = None
 
@@ -375,6 +379,9 @@ class Device:
 
     def buffer(self, size):
         return Buffer(self, size)
+
+    def io_qpair(self, qid=None, entries=64, irq=False, timeout_ms=0):
+        return IoQPair(self, qid, entries, irq, timeout_ms)
 
     def queue(self, depth=32):
         return AsyncQueue(self, depth)
@@ -612,6 +619,77 @@ class QPair:
         self.free()
 
 
+class IoQPair:
+    """A queue pair of the library's I/O layer (vfn_nvme_qpair_create): the library fills command ids
+    and data pointers and tracks timeouts.  irq=True binds MSI-X vector @qid to an eventfd
+    (``eventfd``: read it, or select() on it, to see the interrupts).  Has its own command log and
+    driver-side error injection (works on any controller).  VFIO/sim only."""
+
+    def __init__(self, dev, qid=None, entries=64, irq=False, timeout_ms=0):
+        dev._need_ctrl("queue pairs")
+        # Default: the highest free qid (vfn_dev's own queues take ids from 1 up) whose vector exists.
+        qids = [qid] if qid is not None else [q for q in range(dev.nr_io_queues, 0, -1) if q not in dev._qids]
+        opts = QpairOpts(entries=entries, irq=irq, timeout_ms=timeout_ms)
+        h = c_void_p()
+        for qid in qids:
+            ret = lib.vfn_nvme_qpair_create(dev.ctrl, qid, ctypes.byref(opts), ctypes.byref(h))
+            if ret != -_errno.ENOTSUP or not irq:
+                break
+        _check(ret, "queue pair %d" % qid)
+        self.dev, self.qid, self._h = dev, qid, h.value
+        dev._qids.add(qid)
+        dev._pairs.append(self)
+
+    @property
+    def eventfd(self):
+        """The eventfd of the pair's vector, or -1 when polled.  io() waits on it (and so consumes its
+        count): read or select() it yourself only around commands you do not wait for through io()."""
+        return lib.vfn_nvme_qpair_eventfd(self._h)
+
+    def io(self, sqe, buf=None, length=None, timeout_ms=0):
+        """Sends @sqe with @buf (a Buffer of the device, or None) and waits; returns the Cqe or raises."""
+        cqe = Cqe()
+        opts = IoOpts(timeout_ms=timeout_ms)
+        n = (buf.size if length is None else length) if buf is not None else 0
+        ret = lib.vfn_nvme_io_sync(self._h, ctypes.byref(sqe), buf.addr if buf is not None else None, n,
+                                   ctypes.byref(opts), ctypes.byref(cqe))
+        _check(ret, opcode_name(False, sqe.opcode), cqe)
+        return cqe
+
+    def log_enable(self, entries=256):
+        _check(lib.vfn_nvme_qpair_log_enable(self._h, entries), "command log")
+
+    def cmdlog(self):
+        """This pair's command log as text ('' when off)."""
+        n = lib.vfn_nvme_qpair_log_snprint(self._h, None, 0)
+        if n <= 0:
+            return ""
+        b = ctypes.create_string_buffer(n + 1)
+        lib.vfn_nvme_qpair_log_snprint(self._h, b, n + 1)
+        return b.value.decode(errors="replace")
+
+    def inject_status(self, opcode, count, status):
+        """Driver-side: the next @count commands with @opcode are not sent and complete with @status."""
+        _check(lib.vfn_nvme_inject_status(self._h, opcode, count, status), "inject")
+
+    def inject_clear(self):
+        lib.vfn_nvme_inject_clear(self._h)
+
+    def close(self):
+        if self._h:
+            lib.vfn_nvme_qpair_destroy(self._h)
+            self._h = None
+            self.dev._qids.discard(self.qid)
+            if self in self.dev._pairs:
+                self.dev._pairs.remove(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
 class AsyncQueue:
     """Asynchronous I/O with callbacks on any backend (vfn_dev_queue_*).
 
@@ -670,5 +748,5 @@ class AsyncQueue:
         self.close()
 
 
-__all__ = ["NvmeError", "Device", "Namespace", "Buffer", "QPair", "AsyncQueue", "Sim", "make_sqe", "status_name",
+__all__ = ["NvmeError", "Device", "Namespace", "Buffer", "QPair", "IoQPair", "AsyncQueue", "Sim", "make_sqe", "status_name",
            "opcode_name"]

@@ -182,16 +182,20 @@ def pytest_runtest_makereport(item, call):
         group = item.module.__name__.split(".")[-1] if item.module else "?"
         group = group[5:] if group.startswith("test_") else group
         res = item.config._vfn_results.setdefault(group, collections.Counter())
-        res["passed" if rep.passed else "skipped" if rep.skipped else "failed"] += 1
+        if hasattr(rep, "wasxfail"):
+            res["xfail" if rep.skipped else "xpass"] += 1
+        else:
+            res["passed" if rep.passed else "skipped" if rep.skipped else "failed"] += 1
 
 
 def summary_table(results):
-    rows = ["| group | passed | failed | skipped |", "|---|---:|---:|---:|"]
+    rows = ["| group | passed | failed | skipped | xfail |", "|---|---:|---:|---:|---:|"]
     tot = collections.Counter()
     for g, c in results.items():
-        rows.append("| %s | %d | %d | %d |" % (g, c["passed"], c["failed"], c["skipped"]))
+        rows.append("| %s | %d | %d | %d | %d |" % (g, c["passed"], c["failed"] + c["xpass"], c["skipped"], c["xfail"]))
         tot.update(c)
-    rows.append("| **total** | %d | %d | %d |" % (tot["passed"], tot["failed"], tot["skipped"]))
+    rows.append("| **total** | %d | %d | %d | %d |" % (tot["passed"], tot["failed"] + tot["xpass"], tot["skipped"],
+                                                      tot["xfail"]))
     return "\n".join(rows)
 
 
