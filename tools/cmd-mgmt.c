@@ -490,6 +490,14 @@ static int error_log(struct mg_args *a, struct vfn_dev *dev)
 	return CLI_EXIT_OK;
 }
 
+/* The key nvme-cli puts a device's logs under: the node's name ("nvme0"), else the device string. */
+static const char *dev_key(const char *dev)
+{
+	const char *slash = strrchr(dev, '/');
+
+	return cli_is_path(dev) && slash && slash[1] ? slash + 1 : dev;
+}
+
 /* A firmware revision as nvme-cli shows it: the 8 bytes as a number, and as text. */
 static void frs_str(const char *frs, char *buf, size_t len)
 {
@@ -515,7 +523,7 @@ static int fw_log(struct mg_args *a, struct vfn_dev *dev)
 	if (a->fmt == OUT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
-		json_obj_begin(&j, a->dev);
+		json_obj_begin(&j, dev_key(a->dev));
 		json_u64(&j, "Active Firmware Slot (afi)", fw.afi);
 		for (int i = 0; i < 7; i++) {
 			if (!fw.frs[i][0])
@@ -642,7 +650,7 @@ static int sanitize_log(struct mg_args *a, struct vfn_dev *dev)
 	if (a->fmt == OUT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
-		json_obj_begin(&j, a->dev);
+		json_obj_begin(&j, dev_key(a->dev));
 		json_u64(&j, "sprog", vfn_le16_to_cpu(l.sprog));
 		json_obj_begin(&j, "sstat");
 		json_u64(&j, "global_erased", (sstat >> 8) & 1);
