@@ -498,7 +498,11 @@ static const char *dev_key(const char *dev)
 	return cli_is_path(dev) && slash && slash[1] ? slash + 1 : dev;
 }
 
-/* A firmware revision as nvme-cli shows it: the 8 bytes as a number, and as text. */
+/*
+ * A firmware revision as nvme-cli shows it: the 8 bytes as a little-endian
+ * number, then each byte that is a graphic ASCII character, '.' for any
+ * other (spaces included).
+ */
 static void frs_str(const char *frs, char *buf, size_t len)
 {
 	uint64_t v = 0;
@@ -506,7 +510,9 @@ static void frs_str(const char *frs, char *buf, size_t len)
 
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | (uint8_t)frs[i];
-	out_trim(txt, frs, 8);
+	for (int i = 0; i < 8; i++)
+		txt[i] = frs[i] >= '!' && frs[i] <= '~' ? frs[i] : '.';
+	txt[8] = '\0';
 	snprintf(buf, len, "%llu (%s)", (unsigned long long)v, txt);
 }
 

@@ -26,7 +26,7 @@ t_eq "error-log: phase_tag field" 4 "$(printf '%s' "$T_OUT" | grep -c '"phase_ta
 
 t_capture "$VFN" fw-log sim: -o json
 t_eq "fw-log: afi" 1 "$(json_field 'Active Firmware Slot (afi)' "$T_OUT")"
-t_match "fw-log: slot 1 revision" '"Firmware Rev Slot 1": "[0-9]+ \(1\.0\)"' "$T_OUT"
+t_match "fw-log: slot 1 revision, spaces as '.' (as nvme-cli)" '"Firmware Rev Slot 1": "2314885530819505713 \(1\.0\.\.\.\.\.\)"' "$T_OUT"
 
 t_capture "$VFN" self-test-log sim: -o json
 t_eq "self-test-log: no test running" 0 "$(json_field 'Current Device Self-Test Operation' "$T_OUT")"
