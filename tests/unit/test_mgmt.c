@@ -121,7 +121,7 @@ static void test_smart_log(void **state)
 	uint8_t buf[8 * 512];
 
 	assert_int_equal(vfn_dev_smart_log(c->dev, 0, &before, NULL), 0);
-	assert_int_equal(vfn_le16_to_cpu(*(const vfn_le16 *)(const void *)before.temperature), 308);
+	assert_int_equal(before.temperature[0] | before.temperature[1] << 8, 308);
 	memset(buf, 0x5a, sizeof(buf));
 	for (int i = 0; i < 250; i++)
 		assert_int_equal(vfn_dev_write(c->dev, 1, (uint64_t)i * 8, 8, buf), 0);
