@@ -547,7 +547,7 @@ static int fw_log(struct mg_args *a, struct vfn_dev *dev)
 	printf("afi  : %#x\n", fw.afi);
 	if (a->human)
 		printf("  [2:0] : %u\tActive slot\n  [6:4] : %u\tSlot activated at the next reset (0: none)\n",
-		       fw.afi & 7, (fw.afi >> 4) & 7);
+		       fw.afi & 7u, (fw.afi >> 4) & 7u);
 	for (int i = 0; i < 7; i++) {
 		if (!fw.frs[i][0])
 			continue;
@@ -652,7 +652,7 @@ static int sanitize_log(struct mg_args *a, struct vfn_dev *dev)
 	if (ret)
 		return mg_fail(a, "Get Log Page Sanitize Status", ret, &cqe);
 	sstat = vfn_le16_to_cpu(l.sstat);
-	snprintf(status, sizeof(status), "(%u) %s", sstat & 7, sstat_str(sstat));
+	snprintf(status, sizeof(status), "(%u) %s", sstat & 7u, sstat_str(sstat));
 	if (a->fmt == OUT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
@@ -679,7 +679,7 @@ static int sanitize_log(struct mg_args *a, struct vfn_dev *dev)
 	printf("Sanitize Status                        (SSTAT) :  %#x\n", sstat);
 	if (a->human)
 		printf("\t[2:0]\t%s\n\t[7:3]\tNumber of completed passes: %u\n\t[8]\tGlobal data erased: %u\n",
-		       sstat_str(sstat), (sstat >> 3) & 0x1f, (sstat >> 8) & 1);
+		       sstat_str(sstat), (sstat >> 3) & 0x1fu, (sstat >> 8) & 1u);
 	printf("Sanitize Command Dword 10 Information (SCDW10) :  %#x\n", vfn_le32_to_cpu(l.scdw10));
 	printf("Estimated Time For Overwrite                   :  %u\n", vfn_le32_to_cpu(l.eto));
 	printf("Estimated Time For Block Erase                 :  %u\n", vfn_le32_to_cpu(l.etbe));
