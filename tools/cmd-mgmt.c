@@ -687,6 +687,102 @@ static int sanitize_log(struct mg_args *a, struct vfn_dev *dev)
 	return CLI_EXIT_OK;
 }
 
+static int effects_log(struct mg_args *a, struct vfn_dev *dev)
+{
+	struct vfn_nvme_cmd_effects_log *l = malloc(sizeof(*l));
+	struct vfn_nvme_cqe cqe;
+	char key[96];
+	struct json j;
+	int ret;
+
+	if (!l)
+		return errmsg("%s: out of memory", a->name);
+	ret = vfn_dev_cmd_effects_log(dev, l, &cqe);
+	if (ret) {
+		free(l);
+		return mg_fail(a, "Get Log Page Commands Supported and Effects", ret, &cqe);
+	}
+	if (a->fmt == OUT_JSON) {
+		json_init(&j, stdout);
+		json_arr_begin(&j, NULL);
+		json_obj_begin(&j, NULL);
+		json_u64(&j, "command_set_identifier", a->csi);
+		for (int set = 0; set < 2; set++) {
+			json_obj_begin(&j, set ? "io_cmd_set" : "admin_cmd_set");
+			for (unsigned int op = 0; op < 256; op++) {
+				uint32_t e = vfn_le32_to_cpu(set ? l->iocs[op] : l->acs[op]);
+
+				if (!(e & VFN_NVME_CMD_EFFECTS_CSUPP))
+					continue;
+				snprintf(key, sizeof(key), "%s_%u (%s)", set ? "IOCS" : "ACS", op,
+					 vfn_nvme_opcode_str(!set, (uint8_t)op));
+				json_u64(&j, key, e);
+			}
+			json_obj_end(&j);
+		}
+		json_obj_end(&j);
+		json_arr_end(&j);
+		json_finish(&j);
+		free(l);
+		return CLI_EXIT_OK;
+	}
+	printf("%s Log Page for NVME device:%s\n", "Commands Supported and Effects", a->dev);
+	for (int set = 0; set < 2; set++) {
+		printf("%s Command Set\n", set ? "I/O" : "Admin");
+		for (unsigned int op = 0; op < 256; op++) {
+			uint32_t e = vfn_le32_to_cpu(set ? l->iocs[op] : l->acs[op]);
+
+			if (!(e & VFN_NVME_CMD_EFFECTS_CSUPP))
+				continue;
+			printf("%s%-3u [%-40s] %08x", set ? "IOCS" : "ACS", op, vfn_nvme_opcode_str(!set, (uint8_t)op),
+			       e);
+			if (a->human)
+				printf("%s%s%s%s", e & VFN_NVME_CMD_EFFECTS_LBCC ? " LBCC" : "",
+				       e & VFN_NVME_CMD_EFFECTS_NCC ? " NCC" : "",
+				       e & VFN_NVME_CMD_EFFECTS_NIC ? " NIC" : "",
+				       e & VFN_NVME_CMD_EFFECTS_CCC ? " CCC" : "");
+			printf("\n");
+		}
+	}
+	free(l);
+	return CLI_EXIT_OK;
+}
+
+static int changed_ns_list_log(struct mg_args *a, struct vfn_dev *dev)
+{
+	struct vfn_nvme_ns_list l;
+	struct vfn_nvme_cqe cqe;
+	char key[16], val[16];
+	struct json j;
+	int ret = vfn_dev_changed_ns_log(dev, &l, &cqe);
+
+	if (ret)
+		return mg_fail(a, "Get Log Page Changed Namespace List", ret, &cqe);
+	if (vfn_le32_to_cpu(l.nsid[0]) == 0xffffffff) {
+		printf("more than 1024 namespaces changed\n");
+		return CLI_EXIT_OK;
+	}
+	if (a->fmt == OUT_JSON) {
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		json_str(&j, "Changed Attached Namespace List Log", dev_key(a->dev));
+		json_obj_begin(&j, dev_key(a->dev));
+		for (int i = 0; i < 1024 && l.nsid[i]; i++) {
+			snprintf(key, sizeof(key), "[%4d]", i + 1);
+			snprintf(val, sizeof(val), "%#x", vfn_le32_to_cpu(l.nsid[i]));
+			json_str(&j, key, val);
+		}
+		json_obj_end(&j);
+		json_obj_end(&j);
+		json_finish(&j);
+		return CLI_EXIT_OK;
+	}
+	printf("Changed Attached Namespace List Log for NVME device:%s\n", a->dev);
+	for (int i = 0; i < 1024 && l.nsid[i]; i++)
+		printf("[%4d]:%#x\n", i + 1, vfn_le32_to_cpu(l.nsid[i]));
+	return CLI_EXIT_OK;
+}
+
 static void hexdump(const uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i < len; i += 16) {
@@ -1167,6 +1263,8 @@ static const struct mg_entry mg_cmds[] = {
 	{ "fw-log", fw_log, "", "DEVICE [-o normal|json] [-H]" },
 	{ "self-test-log", self_test_log, "", "DEVICE [-o normal|json] [-H]" },
 	{ "sanitize-log", sanitize_log, "", "DEVICE [-o normal|json] [-H]" },
+	{ "effects-log", effects_log, "", "DEVICE [-o normal|json] [-H]" },
+	{ "changed-ns-list-log", changed_ns_list_log, "", "DEVICE [-o normal|json]" },
 	{ "get-log", get_log, "i=log-id l=log-len L=lpo s=lsp S=lsi r=rae U=uuid-index y=csi b=raw-binary",
 	  "DEVICE -i LID -l LEN [-n NSID] [-L OFFSET] [-s LSP] [-S LSI] [-r] [-U UUID] [-y CSI] [-b]" },
 	{ "get-feature", get_feature, "f=feature-id s=sel l=data-len c=cdw11 U=uuid-index",

@@ -51,6 +51,8 @@ static const struct {
 	{ "fw-log", cmd_mgmt, "Show the Firmware Slot Information log." },
 	{ "self-test-log", cmd_mgmt, "Show the Device Self-test log." },
 	{ "sanitize-log", cmd_mgmt, "Show the Sanitize Status log." },
+	{ "effects-log", cmd_mgmt, "Show the Commands Supported and Effects log." },
+	{ "changed-ns-list-log", cmd_mgmt, "Show the Changed Namespace List log." },
 	{ "get-log", cmd_mgmt, "Read any log page (LSP, LSI, RAE, offset), chunked by the transfer limit." },
 	{ "get-feature", cmd_mgmt, "Get a feature (current, default, saved, supported capabilities)." },
 	{ "set-feature", cmd_mgmt, "Set a feature." },

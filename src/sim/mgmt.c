@@ -506,6 +506,7 @@ void vfn_sim_mgmt_id_ctrl(struct vfn_sim *sim, struct vfn_nvme_id_ctrl *id)
 	/* FRMW: slot 1 read-only, VFN_SIM_FW_SLOTS slots, activation without reset. */
 	id->frmw = (uint8_t)(0x1 | VFN_SIM_FW_SLOTS << 1 | 0x10);
 	id->fwug = VFN_SIM_FWUG_BYTES / 4096;
+	id->lpa |= 0x2;			    /* Commands Supported and Effects log */
 	id->fna = 0x3;			    /* format and secure erase apply to all namespaces */
 	id->edstt = vfn_cpu_to_le16(1);	    /* extended self-test: 1 minute at most */
 	id->dsto = 0x1;			    /* one self-test at a time */
@@ -528,6 +529,36 @@ void vfn_sim_mgmt_id_ns(struct vfn_sim *sim, uint32_t nsid, struct vfn_nvme_id_n
 	}
 }
 
+/* Commands Supported and Effects: what the simulator implements and what each changes. */
+static void log_effects(uint8_t *log)
+{
+	static const uint8_t admin[] = {
+		VFN_NVME_ADMIN_DELETE_SQ,   VFN_NVME_ADMIN_CREATE_SQ,	  VFN_NVME_ADMIN_GET_LOG_PAGE,
+		VFN_NVME_ADMIN_DELETE_CQ,   VFN_NVME_ADMIN_CREATE_CQ,	  VFN_NVME_ADMIN_IDENTIFY,
+		VFN_NVME_ADMIN_ABORT,	    VFN_NVME_ADMIN_SET_FEATURES,  VFN_NVME_ADMIN_GET_FEATURES,
+		VFN_NVME_ADMIN_ASYNC_EVENT, VFN_NVME_ADMIN_DEV_SELF_TEST, VFN_NVME_ADMIN_DBBUF_CONFIG,
+		VFN_NVME_ADMIN_FW_DOWNLOAD,
+	};
+	const uint32_t changes_ns = VFN_NVME_CMD_EFFECTS_CSUPP | VFN_NVME_CMD_EFFECTS_LBCC | VFN_NVME_CMD_EFFECTS_NCC |
+				    VFN_NVME_CMD_EFFECTS_NIC;
+	struct vfn_nvme_cmd_effects_log l;
+
+	memset(&l, 0, sizeof(l));
+	for (size_t i = 0; i < sizeof(admin); i++)
+		l.acs[admin[i]] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP);
+	l.acs[VFN_NVME_ADMIN_FORMAT_NVM] = vfn_cpu_to_le32(changes_ns);
+	l.acs[VFN_NVME_ADMIN_SANITIZE] = vfn_cpu_to_le32(changes_ns);
+	l.acs[VFN_NVME_ADMIN_NS_MGMT] = vfn_cpu_to_le32(changes_ns);
+	l.acs[VFN_NVME_ADMIN_NS_ATTACH] = vfn_cpu_to_le32(changes_ns);
+	l.acs[VFN_NVME_ADMIN_FW_COMMIT] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP | VFN_NVME_CMD_EFFECTS_CCC);
+	l.iocs[VFN_NVME_CMD_FLUSH] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP);
+	l.iocs[VFN_NVME_CMD_READ] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP);
+	l.iocs[VFN_NVME_CMD_WRITE] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP | VFN_NVME_CMD_EFFECTS_LBCC);
+	l.iocs[VFN_NVME_CMD_WRITE_ZEROES] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP | VFN_NVME_CMD_EFFECTS_LBCC);
+	l.iocs[VFN_NVME_CMD_DSM] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP | VFN_NVME_CMD_EFFECTS_LBCC);
+	memcpy(log, &l, sizeof(l));
+}
+
 bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint8_t *log, size_t *len)
 {
 	switch (lid) {
@@ -542,6 +573,10 @@ bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint8_t *log, size_t *le
 	case VFN_NVME_LOG_SANITIZE:
 		log_sanitize(sim, log);
 		*len = sizeof(struct vfn_nvme_sanitize_log);
+		return true;
+	case VFN_NVME_LOG_CMD_EFFECTS:
+		log_effects(log);
+		*len = sizeof(struct vfn_nvme_cmd_effects_log);
 		return true;
 	case VFN_NVME_LOG_CHANGED_NS:
 		for (unsigned int i = 0; i < sim->mgmt.nr_changed; i++) {

@@ -36,6 +36,12 @@ t_capture "$VFN" sanitize-log sim: -o json
 t_eq "sanitize-log: sprog" 65535 "$(json_field sprog "$T_OUT")"
 t_match "sanitize-log: never sanitized" '"status": "\(0\) NVM Subsystem has never been sanitized' "$T_OUT"
 
+t_capture "$VFN" effects-log sim: -o json
+t_match "effects-log: Format NVM changes LBAs, namespaces, inventory" '"ACS_128 \(Format NVM\)": 15' "$T_OUT"
+t_match "effects-log: Write changes LBAs" '"IOCS_1 \(Write\)": 3' "$T_OUT"
+t_capture "$VFN" changed-ns-list-log sim: -o json
+t_eq "changed-ns-list-log: nothing changed yet" "sim:" "$(json_field 'Changed Attached Namespace List Log' "$T_OUT")"
+
 t_capture "$VFN" get-feature sim: -f 4 -s 1 -o json
 t_eq "get-feature temperature threshold, default" 343 "$(json_field value "$T_OUT")"
 t_capture "$VFN" get-feature sim: -f 4 -s 3 -H

@@ -555,6 +555,27 @@ static void test_sim_namespaces(void **state)
 	assert_int_equal(le128(id.unvmcap), 2 * 2048 * 512);
 }
 
+/* Commands Supported and Effects: what the simulator does, and what changes namespaces. */
+static void test_sim_effects(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_cmd_effects_log *l = malloc(sizeof(*l));
+	struct vfn_nvme_id_ctrl id;
+
+	assert_non_null(l);
+	id_ctrl(c, &id);
+	assert_true(id.lpa & 0x2);
+	assert_int_equal(vfn_dev_cmd_effects_log(c->dev, l, NULL), 0);
+	assert_int_equal(vfn_le32_to_cpu(l->acs[VFN_NVME_ADMIN_IDENTIFY]), VFN_NVME_CMD_EFFECTS_CSUPP);
+	assert_int_equal(vfn_le32_to_cpu(l->acs[VFN_NVME_ADMIN_FORMAT_NVM]), 0xf);
+	assert_int_equal(vfn_le32_to_cpu(l->acs[VFN_NVME_ADMIN_FW_COMMIT]), 0x11);
+	assert_int_equal(l->acs[VFN_NVME_ADMIN_SECURITY_SEND], 0);
+	assert_int_equal(vfn_le32_to_cpu(l->iocs[VFN_NVME_CMD_WRITE]), 0x3);
+	assert_int_equal(vfn_le32_to_cpu(l->iocs[VFN_NVME_CMD_READ]), 0x1);
+	assert_int_equal(l->iocs[VFN_NVME_CMD_COMPARE], 0);
+	free(l);
+}
+
 /* ---- the kernel path's rescan, on a handle with a stand-in backend ---- */
 
 static int stub_status; /* what the stand-in admin op answers: 0 or an NVMe status */
@@ -650,6 +671,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sim_self_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_sanitize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_namespaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_effects, setup, teardown),
 		cmocka_unit_test(test_kernel_rescan),
 	};
 
