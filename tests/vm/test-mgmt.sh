@@ -63,6 +63,18 @@ ref=$("$NVME" get-feature "$CTRL" -f 4 -s 1 2>&1)
 got=$("$VFN" get-feature "$CTRL" -f 4 -s 1 2>&1)
 t_eq "get-feature 4 default (SEL 1): vfn = nvme-cli" "$(fval "$ref")" "$(fval "$got")"
 
+# effects-log: the same opcodes and effects (the opcode names are each tool's own)
+acs() { printf '%s\n' "$1" | tr ',{}' '\n\n\n' | sed -n 's/.*"\(ACS\|IOCS\)_\([0-9]*\) ([^)]*)": *\([0-9]*\).*/\1_\2=\3/p' | sort | tr '\n' ' '; }
+ref=$("$NVME" effects-log "$CTRL" -o json 2>&1)
+t_capture "$VFN" effects-log "$CTRL" -o json
+# (nvme-cli 2.3, Debian 12's, prints nothing for effects-log -o json on this controller)
+if [ -n "$(acs "$ref")" ]; then
+	t_eq "effects-log: vfn = nvme-cli (opcode=effects)" "$(acs "$ref")" "$(acs "$T_OUT")"
+else
+	t_skip "effects-log: vfn = nvme-cli" "nvme-cli printed no effects: $(printf '%s' "$ref" | head -c 200)"
+fi
+t_match "effects-log: QEMU lists Identify" "ACS_6=" "$(acs "$T_OUT")"
+
 t_capture "$VFN" list-ctrl "$CTRL" -o json
 t_eq "list-ctrl: one controller in the subsystem" 1 "$(f num_ctrl "$T_OUT")"
 
@@ -79,6 +91,8 @@ t_match "nvme-cli list-ns sees namespace 2" "0x2" "$T_OUT"
 t_err "attach-ns of an attached namespace" 1 "Namespace Already Attached \(status 0x118\)" "$VFN" attach-ns "$CTRL" -n 2
 t_capture "$VFN" detach-ns "$CTRL" -n 2
 t_eq "detach-ns 2: exit status" 0 "$T_RC"
+t_capture "$VFN" changed-ns-list-log "$CTRL" -o json
+t_diag "changed-ns-list-log after attach/detach (the kernel may have read it first): $(printf '%s' "$T_OUT" | tr -d '\n ')"
 i=0
 while [ -e /dev/nvme0n2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 t_ok "after detach-ns: /dev/nvme0n2 gone" test ! -e /dev/nvme0n2
