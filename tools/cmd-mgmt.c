@@ -30,7 +30,8 @@ struct mg_args {
 	uint32_t nsid, log_len, data_len, cdw11, cdw12, ovrpat, timeout_ms;
 	uint64_t lpo, nsze, ncap;
 	uint32_t lid, lsp, lsi, uuid, csi, fid, sel, lbaf, ses, pi, pil, ms, slot, action, stc, sanact, owpass;
-	uint32_t flbas, dps, nmic, entries, xfer;
+	uint32_t flbas, dps, nmic, entries, xfer, host_gen, data_area;
+	bool ctrl_init;
 	uint16_t ctrls[64];
 	unsigned int nr_ctrls;
 };
@@ -142,6 +143,10 @@ enum {
 	O_OVRPAT,
 	O_NO_DEALLOC,
 	O_LOG_ENTRIES,
+	O_OUTPUT_FILE,
+	O_HOST_GENERATE,
+	O_CONTROLLER_INIT,
+	O_DATA_AREA,
 };
 
 static const struct option mg_longs[] = {
@@ -192,6 +197,10 @@ static const struct option mg_longs[] = {
 	{ "ovrpat", required_argument, NULL, O_OVRPAT },
 	{ "no-dealloc", no_argument, NULL, O_NO_DEALLOC },
 	{ "log-entries", required_argument, NULL, O_LOG_ENTRIES },
+	{ "output-file", required_argument, NULL, O_OUTPUT_FILE },
+	{ "host-generate", required_argument, NULL, O_HOST_GENERATE },
+	{ "controller-init", no_argument, NULL, O_CONTROLLER_INIT },
+	{ "data-area", required_argument, NULL, O_DATA_AREA },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -306,6 +315,16 @@ static int mg_opt(struct mg_args *a, int c)
 	case O_NO_DEALLOC:
 		a->ndas = true;
 		return 0;
+	case O_OUTPUT_FILE:
+		a->file = optarg;
+		return 0;
+	case O_HOST_GENERATE:
+		return num32(a, "--host-generate", 1, &a->host_gen);
+	case O_CONTROLLER_INIT:
+		a->ctrl_init = true;
+		return 0;
+	case O_DATA_AREA:
+		return num32(a, "--data-area", 4, &a->data_area);
 	case O_LOG_ENTRIES:
 		if (num(a, "--log-entries", 4096, &v))
 			return -EINVAL;
@@ -780,6 +799,35 @@ static int changed_ns_list_log(struct mg_args *a, struct vfn_dev *dev)
 	printf("Changed Attached Namespace List Log for NVME device:%s\n", a->dev);
 	for (int i = 0; i < 1024 && l.nsid[i]; i++)
 		printf("[%4d]:%#x\n", i + 1, vfn_le32_to_cpu(l.nsid[i]));
+	return CLI_EXIT_OK;
+}
+
+static int telemetry_log(struct mg_args *a, struct vfn_dev *dev)
+{
+	unsigned int da = a->data_area ? a->data_area : 3;
+	struct vfn_nvme_cqe cqe;
+	void *log = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	if (!a->file)
+		return errmsg_usage(a->name, a->usage, "needs the output file (-o FILE)");
+	ret = vfn_dev_telemetry_log(dev, !a->ctrl_init, a->host_gen == 1, da, &log, &len, &cqe);
+	if (ret)
+		return mg_fail(a,
+			       a->ctrl_init ? "Get Log Page Telemetry Controller-Initiated"
+					    : "Get Log Page Telemetry Host-Initiated",
+			       ret, &cqe);
+	f = fopen(a->file, "wb");
+	if (!f || fwrite(log, 1, len, f) != len || fclose(f)) {
+		ret = errno;
+		free(log);
+		return errmsg("%s: cannot write %s: %s", a->name, a->file, strerror(ret));
+	}
+	free(log);
+	printf("Telemetry %s log, data area %u: %zu bytes to %s\n",
+	       a->ctrl_init ? "controller-initiated" : "host-initiated", da, len, a->file);
 	return CLI_EXIT_OK;
 }
 
@@ -1265,6 +1313,8 @@ static const struct mg_entry mg_cmds[] = {
 	{ "sanitize-log", sanitize_log, "", "DEVICE [-o normal|json] [-H]" },
 	{ "effects-log", effects_log, "", "DEVICE [-o normal|json] [-H]" },
 	{ "changed-ns-list-log", changed_ns_list_log, "", "DEVICE [-o normal|json]" },
+	{ "telemetry-log", telemetry_log, "o=output-file g=host-generate c=controller-init d=data-area",
+	  "DEVICE -o FILE [-g 0|1] [-c] [-d 1-4]" },
 	{ "get-log", get_log, "i=log-id l=log-len L=lpo s=lsp S=lsi r=rae U=uuid-index y=csi b=raw-binary",
 	  "DEVICE -i LID -l LEN [-n NSID] [-L OFFSET] [-s LSP] [-S LSI] [-r] [-U UUID] [-y CSI] [-b]" },
 	{ "get-feature", get_feature, "f=feature-id s=sel l=data-len c=cdw11 U=uuid-index",
@@ -1306,9 +1356,11 @@ static void mg_shorts(const struct mg_entry *e, char *buf, size_t len, int map[1
 	size_t n;
 
 	memset(map, 0, 128 * sizeof(map[0]));
-	n = (size_t)snprintf(buf, len, "+o:Hvh");
+	n = (size_t)snprintf(buf, len, "+Hvh");
 	if (!strstr(e->shorts, "n="))
 		n += (size_t)snprintf(buf + n, len - n, "n:");
+	if (!strstr(e->shorts, "o="))
+		n += (size_t)snprintf(buf + n, len - n, "o:");
 	while (*p) {
 		const char *name = p + 2, *end = strchr(name, ' ');
 		size_t nlen = end ? (size_t)(end - name) : strlen(name);

@@ -87,6 +87,16 @@ VFN_API int vfn_dev_cmd_effects_log(struct vfn_dev *dev, struct vfn_nvme_cmd_eff
 				    struct vfn_nvme_cqe *cqe);
 VFN_API int vfn_dev_changed_ns_log(struct vfn_dev *dev, struct vfn_nvme_ns_list *log, struct vfn_nvme_cqe *cqe);
 
+/*
+ * Telemetry: the host-initiated log (@host; @create: new data generated
+ * first, LSP bit 0) or the controller-initiated one, from its header up to
+ * the last block of data area @da (1..4), read in pieces of the transfer
+ * limit.  The log goes to a new buffer *@buf (free() it), its size in bytes
+ * (512 * (last block + 1)) to *@len.  -EINVAL for @da outside 1..4, -ENOMEM.
+ */
+VFN_API int vfn_dev_telemetry_log(struct vfn_dev *dev, bool host, bool create, unsigned int da, void **buf, size_t *len,
+				  struct vfn_nvme_cqe *cqe);
+
 /* Get / Set Features: the feature, its selection and its dwords. */
 struct vfn_feat_args {
 	uint8_t fid;

@@ -559,7 +559,31 @@ static void log_effects(uint8_t *log)
 	memcpy(log, &l, sizeof(l));
 }
 
-bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint8_t *log, size_t *len)
+/*
+ * Telemetry: data areas 1, 2, 3 end at blocks 2, 4, 6 (512 bytes each; no
+ * data area 4); every byte of block b reads (lid << 4 | b), the header
+ * being block 0.  Host-initiated: LSP bit 0 generates new data (HOSTDGN + 1).
+ */
+static size_t log_telemetry(struct vfn_sim *sim, uint8_t lid, uint32_t lsp, uint8_t *log)
+{
+	struct vfn_nvme_telemetry_log h;
+
+	if (lid == VFN_NVME_LOG_TELEMETRY_HOST && (lsp & VFN_NVME_TELEMETRY_LSP_CREATE))
+		sim->mgmt.hostdgn++;
+	for (unsigned int b = 1; b <= 6; b++)
+		memset(log + b * VFN_NVME_TELEMETRY_BLOCK, lid << 4 | b, VFN_NVME_TELEMETRY_BLOCK);
+	memset(&h, 0, sizeof(h));
+	h.lpi = lid;
+	h.dalb1 = vfn_cpu_to_le16(2);
+	h.dalb2 = vfn_cpu_to_le16(4);
+	h.dalb3 = vfn_cpu_to_le16(6);
+	h.dalb4 = vfn_cpu_to_le32(6);
+	h.hostdgn = sim->mgmt.hostdgn;
+	memcpy(log, &h, sizeof(h));
+	return 7 * VFN_NVME_TELEMETRY_BLOCK;
+}
+
+bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint32_t lsp, uint8_t *log, size_t *len)
 {
 	switch (lid) {
 	case VFN_NVME_LOG_FW_SLOT:
@@ -573,6 +597,10 @@ bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint8_t *log, size_t *le
 	case VFN_NVME_LOG_SANITIZE:
 		log_sanitize(sim, log);
 		*len = sizeof(struct vfn_nvme_sanitize_log);
+		return true;
+	case VFN_NVME_LOG_TELEMETRY_HOST:
+	case VFN_NVME_LOG_TELEMETRY_CTRL:
+		*len = log_telemetry(sim, lid, lsp, log);
 		return true;
 	case VFN_NVME_LOG_CMD_EFFECTS:
 		log_effects(log);

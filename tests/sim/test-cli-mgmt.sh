@@ -42,6 +42,16 @@ t_match "effects-log: Write changes LBAs" '"IOCS_1 \(Write\)": 3' "$T_OUT"
 t_capture "$VFN" changed-ns-list-log sim: -o json
 t_eq "changed-ns-list-log: nothing changed yet" "sim:" "$(json_field 'Changed Attached Namespace List Log' "$T_OUT")"
 
+t_capture "$VFN" telemetry-log sim: -o "$T/tele.bin" -g 1
+t_match "telemetry-log -g 1: data area 3 to the file" "^Telemetry host-initiated log, data area 3: 3584 bytes to" "$T_OUT"
+t_eq "telemetry-log: the file holds it" 3584 "$(wc -c <"$T/tele.bin")"
+t_eq "telemetry-log: its first byte is LID 07h" 7 "$(od -An -tu1 -N1 "$T/tele.bin" | tr -d ' ')"
+t_eq "telemetry-log: HOSTDGN 1 after -g 1" 1 "$(od -An -tu1 -j381 -N1 "$T/tele.bin" | tr -d ' ')"
+t_capture "$VFN" telemetry-log sim: -o "$T/tele.bin" -c -d 1
+t_eq "telemetry-log -c -d 1: header and data area 1" 1536 "$(wc -c <"$T/tele.bin")"
+t_eq "telemetry-log -c: LID 08h" 8 "$(od -An -tu1 -N1 "$T/tele.bin" | tr -d ' ')"
+t_err "telemetry-log without a file" 2 "needs the output file" "$VFN" telemetry-log sim:
+
 t_capture "$VFN" get-feature sim: -f 4 -s 1 -o json
 t_eq "get-feature temperature threshold, default" 343 "$(json_field value "$T_OUT")"
 t_capture "$VFN" get-feature sim: -f 4 -s 3 -H

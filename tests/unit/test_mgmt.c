@@ -576,6 +576,48 @@ static void test_sim_effects(void **state)
 	free(l);
 }
 
+/* Telemetry: the header, then the data areas up to the one asked for, in pieces of the transfer limit. */
+static void test_sim_telemetry(void **state)
+{
+	struct ctx *c = *state;
+	const struct vfn_nvme_telemetry_log *h;
+	size_t len = 0, saved = c->dev->info.max_xfer;
+	uint8_t *log = NULL;
+
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, true, 3, (void **)&log, &len, NULL), 0);
+	assert_int_equal(len, 7 * 512);
+	h = (const void *)log;
+	assert_int_equal(h->lpi, VFN_NVME_LOG_TELEMETRY_HOST);
+	assert_int_equal(vfn_le16_to_cpu(h->dalb1), 2);
+	assert_int_equal(vfn_le16_to_cpu(h->dalb3), 6);
+	assert_int_equal(h->hostdgn, 1);
+	for (unsigned int b = 1; b < 7; b++)
+		assert_int_equal(log[b * 512 + 17], 0x70 | b);
+	free(log);
+	/* Not created again: the same generation; after the header, 3 KiB in three 1 KiB commands. */
+	c->dev->info.max_xfer = 1024;
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, false, 3, (void **)&log, &len, NULL), 0);
+	c->dev->info.max_xfer = saved;
+	assert_int_equal(len, 7 * 512);
+	assert_int_equal(((const struct vfn_nvme_telemetry_log *)(const void *)log)->hostdgn, 1);
+	assert_int_equal(log[6 * 512 + 511], 0x76);
+	free(log);
+	assert_logged(c, "cdw10 0x007f0107"); /* the first header: LSP 1, create */
+	assert_int_equal(count(c->log, "cdw10 0x007f0007"), 1);
+	assert_int_equal(count(c->log, "cdw10 0x00ff0007"), 3);
+	assert_logged(c, "cdw10 0x00ff0007 cdw11 0x00000000 cdw12 0x00000a00");
+	/* Data area 1: the header and blocks 1-2. */
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, false, 1, (void **)&log, &len, NULL), 0);
+	assert_int_equal(len, 3 * 512);
+	free(log);
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, false, false, 2, (void **)&log, &len, NULL), 0);
+	assert_int_equal(len, 5 * 512);
+	assert_int_equal(log[0], VFN_NVME_LOG_TELEMETRY_CTRL);
+	assert_int_equal(log[4 * 512], 0x84);
+	free(log);
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, false, 5, (void **)&log, &len, NULL), -EINVAL);
+}
+
 /* ---- the kernel path's rescan, on a handle with a stand-in backend ---- */
 
 static int stub_status; /* what the stand-in admin op answers: 0 or an NVMe status */
@@ -672,6 +714,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sim_sanitize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_namespaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_effects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_telemetry, setup, teardown),
 		cmocka_unit_test(test_kernel_rescan),
 	};
 
