@@ -926,6 +926,67 @@ static const char *feat_name(uint32_t fid)
 	}
 }
 
+/* The fields of the standard features' DW0 (NVMe Base 2.0, 5.27.1), for -H. */
+static const struct {
+	uint8_t fid, hi, lo;
+	const char *name;
+} feat_fields[] = {
+	{ VFN_NVME_FEAT_ARBITRATION, 31, 24, "High Priority Weight (HPW)" },
+	{ VFN_NVME_FEAT_ARBITRATION, 23, 16, "Medium Priority Weight (MPW)" },
+	{ VFN_NVME_FEAT_ARBITRATION, 15, 8, "Low Priority Weight (LPW)" },
+	{ VFN_NVME_FEAT_ARBITRATION, 2, 0, "Arbitration Burst (AB)" },
+	{ VFN_NVME_FEAT_POWER_MGMT, 7, 5, "Workload Hint (WH)" },
+	{ VFN_NVME_FEAT_POWER_MGMT, 4, 0, "Power State (PS)" },
+	{ VFN_NVME_FEAT_TEMP_THRESH, 21, 20, "Threshold Type Select (THSEL)" },
+	{ VFN_NVME_FEAT_TEMP_THRESH, 19, 16, "Threshold Temperature Select (TMPSEL)" },
+	{ VFN_NVME_FEAT_TEMP_THRESH, 15, 0, "Temperature Threshold (TMPTH), K" },
+	{ VFN_NVME_FEAT_ERR_RECOVERY, 16, 16, "Deallocated or Unwritten Logical Block Error Enable (DULBE)" },
+	{ VFN_NVME_FEAT_ERR_RECOVERY, 15, 0, "Time Limited Error Recovery (TLER), 100 ms" },
+	{ VFN_NVME_FEAT_VOLATILE_WC, 0, 0, "Volatile Write Cache Enable (WCE)" },
+	{ VFN_NVME_FEAT_NUM_QUEUES, 31, 16, "Number of I/O Completion Queues Allocated (NCQA), 0's based" },
+	{ VFN_NVME_FEAT_NUM_QUEUES, 15, 0, "Number of I/O Submission Queues Allocated (NSQA), 0's based" },
+	{ VFN_NVME_FEAT_IRQ_COALESCE, 15, 8, "Aggregation Time (TIME), 100 us" },
+	{ VFN_NVME_FEAT_IRQ_COALESCE, 7, 0, "Aggregation Threshold (THR), 0's based" },
+	{ VFN_NVME_FEAT_IRQ_CONFIG, 16, 16, "Coalescing Disable (CD)" },
+	{ VFN_NVME_FEAT_IRQ_CONFIG, 15, 0, "Interrupt Vector (IV)" },
+	{ VFN_NVME_FEAT_WRITE_ATOMIC, 0, 0, "Disable Normal (DN)" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 31, 31, "Discovery Log Page Change Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 14, 14, "Endurance Group Event Aggregate Log Change Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 13, 13, "LBA Status Information Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 12, 12, "Predictable Latency Event Aggregate Log Change Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 11, 11, "Asymmetric Namespace Access Change Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 10, 10, "Telemetry Log Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 9, 9, "Firmware Activation Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 8, 8, "Namespace Attribute Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 7, 0, "SMART / Health Critical Warnings" },
+	{ VFN_NVME_FEAT_AUTO_PST, 0, 0, "Autonomous Power State Transition Enable (APSTE)" },
+	{ VFN_NVME_FEAT_KEEP_ALIVE, 31, 0, "Keep Alive Timeout (KATO), ms" },
+	{ VFN_NVME_FEAT_HCTM, 31, 16, "Thermal Management Temperature 1 (TMT1), K" },
+	{ VFN_NVME_FEAT_HCTM, 15, 0, "Thermal Management Temperature 2 (TMT2), K" },
+	{ VFN_NVME_FEAT_NOPSC, 0, 0, "Non-Operational Power State Permissive Mode Enable (NOPPME)" },
+};
+
+/* -H: the fields of @v for feature @fid (nothing for a feature not in the table). */
+static void feat_decode(struct out *o, uint32_t fid, uint32_t v)
+{
+	for (size_t i = 0; i < sizeof(feat_fields) / sizeof(feat_fields[0]); i++) {
+		unsigned int hi = feat_fields[i].hi, lo = feat_fields[i].lo;
+		uint32_t mask = hi - lo == 31 ? 0xffffffffu : ((1u << (hi - lo + 1)) - 1);
+		uint32_t f = (v >> lo) & mask;
+
+		if (feat_fields[i].fid != fid)
+			continue;
+		if (o->fmt == OUT_JSON)
+			out_u(o, feat_fields[i].name, f);
+		else if (hi == lo)
+			printf("\t[%u]\t%s: %u\n", hi, feat_fields[i].name, f);
+		else
+			printf("\t[%u:%u]\t%s: %u (%#x)\n", hi, lo, feat_fields[i].name, f, f);
+	}
+	if (o->fmt == OUT_NORMAL && fid == VFN_NVME_FEAT_TEMP_THRESH)
+		printf("\t\t= %d °C\n", (int)(v & 0xffff) - 273);
+}
+
 static int get_feature(struct mg_args *a, struct vfn_dev *dev)
 {
 	struct vfn_feat_args f = {
@@ -953,6 +1014,8 @@ static int get_feature(struct mg_args *a, struct vfn_dev *dev)
 		if (a->human && a->sel == VFN_NVME_FEAT_SEL_SUPPORTED)
 			printf("\tsaveable: %u, namespace specific: %u, changeable: %u\n", result & 1,
 			       (result >> 1) & 1, (result >> 2) & 1);
+		else if (a->human)
+			feat_decode(&o, a->fid, result);
 		if (a->data_len)
 			hexdump(buf, a->data_len);
 		return CLI_EXIT_OK;
@@ -961,6 +1024,8 @@ static int get_feature(struct mg_args *a, struct vfn_dev *dev)
 	out_u(&o, "feature_id", a->fid);
 	out_u(&o, "sel", a->sel);
 	out_u(&o, "value", result);
+	if (a->human && a->sel != VFN_NVME_FEAT_SEL_SUPPORTED)
+		feat_decode(&o, a->fid, result);
 	out_end(&o);
 	return CLI_EXIT_OK;
 }

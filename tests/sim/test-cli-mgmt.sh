@@ -56,6 +56,11 @@ t_capture "$VFN" get-feature sim: -f 4 -s 1 -o json
 t_eq "get-feature temperature threshold, default" 343 "$(json_field value "$T_OUT")"
 t_capture "$VFN" get-feature sim: -f 4 -s 3 -H
 t_match "get-feature -s 3 -H: capabilities decoded" "changeable: 1" "$T_OUT"
+t_capture "$VFN" get-feature sim: -f 4 -H
+t_match "get-feature -H: TMPTH decoded" "Temperature Threshold \(TMPTH\), K: 343 \(0x157\)" "$T_OUT"
+t_match "get-feature -H: in Celsius" "= 70 °C" "$T_OUT"
+t_capture "$VFN" get-feature sim: -f 7 -H -o json
+t_match "get-feature 7 -H json: NSQA (64 granted, 0's based)" '"Number of I/O Submission Queues Allocated \(NSQA\), 0.s based": 63' "$T_OUT"
 t_err "set-feature --save on a controller that saves nothing" 1 "Feature Identifier Not Saveable \(status 0x10d\)" \
 	"$VFN" set-feature sim: -f 6 -V 0 -s
 t_capture "$VFN" set-feature sim: -f 6 -V 0
