@@ -32,6 +32,7 @@ struct mg_args {
 	uint32_t lid, lsp, lsi, uuid, csi, fid, sel, lbaf, ses, pi, pil, ms, slot, action, stc, sanact, owpass;
 	uint32_t flbas, dps, nmic, entries, xfer, host_gen, data_area;
 	bool ctrl_init;
+	uint32_t nssf, secp, spsp, tl, size;
 	uint16_t ctrls[64];
 	unsigned int nr_ctrls;
 };
@@ -147,6 +148,13 @@ enum {
 	O_HOST_GENERATE,
 	O_CONTROLLER_INIT,
 	O_DATA_AREA,
+	O_NSSF,
+	O_SECP,
+	O_SPSP,
+	O_TL,
+	O_SIZE,
+	O_AL,
+	O_FILE,
 };
 
 static const struct option mg_longs[] = {
@@ -201,6 +209,13 @@ static const struct option mg_longs[] = {
 	{ "host-generate", required_argument, NULL, O_HOST_GENERATE },
 	{ "controller-init", no_argument, NULL, O_CONTROLLER_INIT },
 	{ "data-area", required_argument, NULL, O_DATA_AREA },
+	{ "nssf", required_argument, NULL, O_NSSF },
+	{ "secp", required_argument, NULL, O_SECP },
+	{ "spsp", required_argument, NULL, O_SPSP },
+	{ "tl", required_argument, NULL, O_TL },
+	{ "size", required_argument, NULL, O_SIZE },
+	{ "al", required_argument, NULL, O_AL },
+	{ "file", required_argument, NULL, O_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -325,6 +340,20 @@ static int mg_opt(struct mg_args *a, int c)
 		return 0;
 	case O_DATA_AREA:
 		return num32(a, "--data-area", 4, &a->data_area);
+	case O_NSSF:
+		return num32(a, "--nssf", 0xff, &a->nssf);
+	case O_SECP:
+		return num32(a, "--secp", 0xff, &a->secp);
+	case O_SPSP:
+		return num32(a, "--spsp", 0xffff, &a->spsp);
+	case O_TL:
+	case O_AL:
+		return num32(a, c == O_TL ? "--tl" : "--al", 1u << 20, &a->tl);
+	case O_SIZE:
+		return num32(a, "--size", 1u << 20, &a->size);
+	case O_FILE:
+		a->file = optarg;
+		return 0;
 	case O_LOG_ENTRIES:
 		if (num(a, "--log-entries", 4096, &v))
 			return -EINVAL;
@@ -828,6 +857,68 @@ static int telemetry_log(struct mg_args *a, struct vfn_dev *dev)
 	free(log);
 	printf("Telemetry %s log, data area %u: %zu bytes to %s\n",
 	       a->ctrl_init ? "controller-initiated" : "host-initiated", da, len, a->file);
+	return CLI_EXIT_OK;
+}
+
+static void hexdump(const uint8_t *p, size_t len);
+
+static int security_send(struct mg_args *a, struct vfn_dev *dev)
+{
+	struct vfn_nvme_cqe cqe;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (a->file) {
+		FILE *f = fopen(a->file, "rb");
+
+		buf = calloc(1, 1u << 20);
+		if (!f || !buf) {
+			ret = errno;
+			free(buf);
+			if (f)
+				fclose(f);
+			return errmsg("%s: cannot read %s: %s", a->name, a->file, strerror(ret));
+		}
+		len = fread(buf, 1, 1u << 20, f);
+		fclose(f);
+	}
+	if (a->tl && a->tl < len)
+		len = a->tl;
+	ret = vfn_dev_security_send(dev, a->nsid, (uint8_t)a->secp, (uint16_t)a->spsp, (uint8_t)a->nssf, buf, len,
+				    &cqe);
+	free(buf);
+	if (ret)
+		return mg_fail(a, "Security Send", ret, &cqe);
+	printf("NVME Security Send Command Success\n");
+	return CLI_EXIT_OK;
+}
+
+static int security_recv(struct mg_args *a, struct vfn_dev *dev)
+{
+	size_t len = a->size ? a->size : a->tl;
+	struct vfn_nvme_cqe cqe;
+	uint8_t *buf;
+	int ret;
+
+	if (!len)
+		return errmsg_usage(a->name, a->usage, "needs the size to receive (-x BYTES)");
+	buf = calloc(1, len);
+	if (!buf)
+		return errmsg("%s: out of memory", a->name);
+	ret = vfn_dev_security_recv(dev, a->nsid, (uint8_t)a->secp, (uint16_t)a->spsp, (uint8_t)a->nssf, buf, len,
+				    &cqe);
+	if (ret) {
+		free(buf);
+		return mg_fail(a, "Security Receive", ret, &cqe);
+	}
+	if (a->raw) {
+		fwrite(buf, 1, len, stdout);
+	} else {
+		printf("NVME Security Receive Command Success\n");
+		hexdump(buf, len);
+	}
+	free(buf);
 	return CLI_EXIT_OK;
 }
 
@@ -1378,6 +1469,10 @@ static const struct mg_entry mg_cmds[] = {
 	{ "sanitize-log", sanitize_log, "", "DEVICE [-o normal|json] [-H]" },
 	{ "effects-log", effects_log, "", "DEVICE [-o normal|json] [-H]" },
 	{ "changed-ns-list-log", changed_ns_list_log, "", "DEVICE [-o normal|json]" },
+	{ "security-send", security_send, "f=file N=nssf p=secp s=spsp t=tl",
+	  "DEVICE [-n NSID] -p SECP -s SPSP [-N NSSF] [-f FILE] [-t TL]" },
+	{ "security-recv", security_recv, "x=size N=nssf p=secp s=spsp t=al b=raw-binary",
+	  "DEVICE [-n NSID] -p SECP -s SPSP [-N NSSF] -x SIZE [-b]" },
 	{ "telemetry-log", telemetry_log, "o=output-file g=host-generate c=controller-init d=data-area",
 	  "DEVICE -o FILE [-g 0|1] [-c] [-d 1-4]" },
 	{ "get-log", get_log, "i=log-id l=log-len L=lpo s=lsp S=lsi r=rae U=uuid-index y=csi b=raw-binary",

@@ -53,6 +53,8 @@ static const struct {
 	{ "sanitize-log", cmd_mgmt, "Show the Sanitize Status log." },
 	{ "effects-log", cmd_mgmt, "Show the Commands Supported and Effects log." },
 	{ "changed-ns-list-log", cmd_mgmt, "Show the Changed Namespace List log." },
+	{ "security-send", cmd_mgmt, "Send data with a security protocol (Security Send)." },
+	{ "security-recv", cmd_mgmt, "Receive data of a security protocol (Security Receive)." },
 	{ "telemetry-log", cmd_mgmt, "Save the host- or controller-initiated telemetry log to a file." },
 	{ "get-log", cmd_mgmt, "Read any log page (LSP, LSI, RAE, offset), chunked by the transfer limit." },
 	{ "get-feature", cmd_mgmt, "Get a feature (current, default, saved, supported capabilities)." },

@@ -161,6 +161,16 @@ VFN_API int vfn_dev_fw_commit(struct vfn_dev *dev, uint8_t fs, uint8_t ca, bool 
 /* Device Self-test code @stc (VFN_NVME_DST_*) on @nsid (0: controller only, 0xffffffff: all namespaces). */
 VFN_API int vfn_dev_self_test(struct vfn_dev *dev, uint32_t nsid, uint8_t stc, struct vfn_nvme_cqe *cqe);
 
+/*
+ * Security Send / Receive of protocol @secp, protocol specific @spsp, NVMe
+ * security specific field @nssf, on @nsid: @len bytes from / into @buf
+ * (CDW11: the transfer / allocation length).
+ */
+VFN_API int vfn_dev_security_send(struct vfn_dev *dev, uint32_t nsid, uint8_t secp, uint16_t spsp, uint8_t nssf,
+				  const void *buf, size_t len, struct vfn_nvme_cqe *cqe);
+VFN_API int vfn_dev_security_recv(struct vfn_dev *dev, uint32_t nsid, uint8_t secp, uint16_t spsp, uint8_t nssf,
+				  void *buf, size_t len, struct vfn_nvme_cqe *cqe);
+
 /* Sanitize CDW10/CDW11. */
 struct vfn_sanitize_args {
 	uint8_t sanact;	 /* VFN_NVME_SANACT_*, 1..4 */

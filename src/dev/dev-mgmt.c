@@ -433,3 +433,29 @@ int vfn_dev_sanitize(struct vfn_dev *dev, const struct vfn_sanitize_args *args, 
 	sqe.cdw11 = vfn_cpu_to_le32(args->ovrpat);
 	return mgmt_admin(dev, &sqe, NULL, 0, cqe, 0);
 }
+
+static int security(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint8_t secp, uint16_t spsp, uint8_t nssf,
+		    const void *buf, size_t len, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = mgmt_sqe(opcode, nsid);
+
+	if ((len && !buf) || len > UINT32_MAX) {
+		log_debug("security: buffer %p of %zu bytes", buf, len);
+		return -EINVAL;
+	}
+	sqe.cdw10 = vfn_cpu_to_le32((uint32_t)secp << 24 | (uint32_t)spsp << 8 | nssf);
+	sqe.cdw11 = vfn_cpu_to_le32((uint32_t)len);
+	return mgmt_admin(dev, &sqe, buf, len, cqe, 0);
+}
+
+int vfn_dev_security_send(struct vfn_dev *dev, uint32_t nsid, uint8_t secp, uint16_t spsp, uint8_t nssf,
+			  const void *buf, size_t len, struct vfn_nvme_cqe *cqe)
+{
+	return security(dev, VFN_NVME_ADMIN_SECURITY_SEND, nsid, secp, spsp, nssf, buf, len, cqe);
+}
+
+int vfn_dev_security_recv(struct vfn_dev *dev, uint32_t nsid, uint8_t secp, uint16_t spsp, uint8_t nssf, void *buf,
+			  size_t len, struct vfn_nvme_cqe *cqe)
+{
+	return security(dev, VFN_NVME_ADMIN_SECURITY_RECV, nsid, secp, spsp, nssf, buf, len, cqe);
+}

@@ -116,6 +116,13 @@ t_err "sanitize off a terminal without --force" 2 "EVERY NAMESPACE'S DATA WILL B
 t_capture "$VFN" sanitize sim: -a 2 --force
 t_match "sanitize --force" "^Sanitize started \(sanact 2\)" "$T_OUT"
 
+# Security: the sim implements no security protocol; the command and its error reach the user.
+t_err "security-recv on the sim" 1 "Security Receive failed on sim:: Invalid Command Opcode" \
+	"$VFN" security-recv sim: -p 0 -s 0 -x 64
+t_err "security-send on the sim" 1 "Security Send failed on sim:: Invalid Command Opcode" \
+	"$VFN" security-send sim: -p 1 -s 1 -f "$T/fw.bin" -t 16
+t_err "security-recv without a size" 2 "needs the size to receive" "$VFN" security-recv sim: -p 0
+
 t_err "an unknown option" 2 "unknown option '--bogus'" "$VFN" smart-log sim: --bogus
 
 t_done

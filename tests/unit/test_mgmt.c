@@ -262,6 +262,13 @@ static void test_command_fields(void **state)
 	assert_int_equal(vfn_dev_ns_attach(c->dev, 2, false, ctrls, 0, NULL), -EINVAL);
 	assert_int_equal(vfn_dev_ns_delete(c->dev, 0, NULL), -EINVAL);
 
+	/* Security: SECP 31:24, SPSP 23:8, NSSF 7:0; CDW11 the length (the sim has no security protocol). */
+	vfn_dev_security_recv(c->dev, 1, 0xea, 0x1234, 0x56, img, 512, NULL);
+	assert_logged(c, "Security Receive (0x82) nsid 1 cdw10 0xea123456 cdw11 0x00000200");
+	vfn_dev_security_send(c->dev, 0, 0x01, 0x0001, 0, img, 64, NULL);
+	assert_logged(c, "Security Send (0x81) nsid 0 cdw10 0x01000100 cdw11 0x00000040");
+	assert_int_equal(vfn_dev_security_send(c->dev, 0, 1, 1, 0, NULL, 64, NULL), -EINVAL);
+
 	vfn_dev_sanitize(c->dev, &s, NULL);
 	assert_logged(c, "cdw10 0x0000033b cdw11 0xdeadbeef");
 	s.sanact = 0;
