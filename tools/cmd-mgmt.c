@@ -396,15 +396,23 @@ static bool mg_confirm(const struct mg_args *a, const char *what)
 	return true;
 }
 
-/* The namespace: -n, else @dflt (0: -n is required). */
-static int mg_nsid(struct mg_args *a, uint32_t dflt, uint32_t *nsid)
+/*
+ * The namespace: -n; else, as nvme-cli, the namespace of a kernel namespace
+ * node (a handle that carries I/O); else @dflt (0: -n is required).
+ */
+static int mg_nsid(struct mg_args *a, struct vfn_dev *dev, uint32_t dflt, uint32_t *nsid)
 {
+	const struct vfn_dev_info *info = vfn_dev_get_info(dev);
+
 	if (a->have_nsid)
 		*nsid = a->nsid;
+	else if (info->backend == VFN_DEV_KERNEL && info->io && info->nsid)
+		*nsid = info->nsid;
 	else if (dflt)
 		*nsid = dflt;
 	else
-		return errmsg_usage(a->name, a->usage, "needs a namespace id (-n NSID)");
+		return errmsg_usage(a->name, a->usage, "needs a namespace id (-n NSID): %s is not a namespace node",
+				    a->dev);
 	return 0;
 }
 
@@ -1165,7 +1173,7 @@ static int format_nvm(struct mg_args *a, struct vfn_dev *dev)
 				     .timeout_ms = a->timeout_ms };
 	struct vfn_nvme_cqe cqe;
 	char what[160];
-	int ret = mg_nsid(a, 0xffffffff, &f.nsid);
+	int ret = mg_nsid(a, dev, 0xffffffff, &f.nsid);
 
 	if (ret)
 		return ret;
@@ -1210,7 +1218,7 @@ static int delete_ns(struct mg_args *a, struct vfn_dev *dev)
 	struct vfn_nvme_cqe cqe;
 	char what[96];
 	uint32_t nsid = 0;
-	int ret = mg_nsid(a, 0, &nsid);
+	int ret = mg_nsid(a, dev, 0, &nsid);
 
 	if (ret)
 		return ret;
@@ -1229,7 +1237,7 @@ static int attach_detach(struct mg_args *a, struct vfn_dev *dev, bool detach)
 	struct vfn_nvme_cqe cqe;
 	uint16_t self;
 	uint32_t nsid = 0;
-	int ret = mg_nsid(a, 0, &nsid);
+	int ret = mg_nsid(a, dev, 0, &nsid);
 
 	if (ret)
 		return ret;
@@ -1296,7 +1304,7 @@ static int ns_descs(struct mg_args *a, struct vfn_dev *dev)
 	uint8_t buf[4096];
 	struct vfn_nvme_cqe cqe;
 	struct out o;
-	int ret = mg_nsid(a, 0, &ia.nsid);
+	int ret = mg_nsid(a, dev, 0, &ia.nsid);
 
 	if (ret)
 		return ret;

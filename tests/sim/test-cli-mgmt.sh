@@ -90,6 +90,9 @@ t_match "detach-ns" "^detach-ns: Success, nsid:1" "$T_OUT"
 t_err "attach-ns to a controller not in the subsystem" 1 "Controller List Invalid \(status 0x11c\)" \
 	"$VFN" attach-ns sim: -n 1 -c 2
 
+t_err "delete-ns without -n on a controller" 2 "needs a namespace id \(-n NSID\): sim: is not a namespace node" \
+	"$VFN" delete-ns sim: --force
+
 t_capture "$VFN" list-ctrl sim: -o json
 t_eq "list-ctrl: num_ctrl" 1 "$(json_field num_ctrl "$T_OUT")"
 t_eq "list-ctrl: ctrl_id" 1 "$(json_field ctrl_id "$T_OUT")"

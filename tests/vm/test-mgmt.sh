@@ -107,6 +107,9 @@ t_capture "$VFN" id-ns "$CTRL" -n 1 -o json
 t_eq "after format: vfn id-ns flbas = nvme-cli" "$(f flbas "$ref")" "$(f flbas "$T_OUT")"
 t_eq "after format: nsze = nvme-cli" "$(f nsze "$ref")" "$(f nsze "$T_OUT")"
 
+# -n from a namespace node, as nvme-cli: ns-descs of /dev/ng0n1 is namespace 1's.
+t_eq "ns-descs /dev/ng0n1 = ns-descs -n 1" "$("$VFN" ns-descs "$CTRL" -n 1 -o json 2>&1)" "$("$VFN" ns-descs /dev/ng0n1 -o json 2>&1)"
+
 # What QEMU 7.2 lacks: a clear status, exit 1.
 t_err "device-self-test on QEMU 7.2" 1 "Device Self-test failed on $CTRL: Invalid Command Opcode" \
 	"$VFN" device-self-test "$CTRL" -s 1
