@@ -583,8 +583,11 @@ static size_t log_telemetry(struct vfn_sim *sim, uint8_t lid, uint32_t lsp, uint
 	return 7 * VFN_NVME_TELEMETRY_BLOCK;
 }
 
-bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint32_t lsp, uint8_t *log, size_t *len)
+bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint32_t cdw10, uint8_t *log, size_t *len)
 {
+	uint8_t lid = cdw10 & 0xff;
+	uint32_t lsp = (cdw10 >> VFN_NVME_LOG_LSP_SHIFT) & 0x7f;
+
 	switch (lid) {
 	case VFN_NVME_LOG_FW_SLOT:
 		log_fw_slot(sim, log);
@@ -612,7 +615,8 @@ bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint32_t lsp, uint8_t *l
 
 			memcpy(log + 4 * i, &v, 4);
 		}
-		sim->mgmt.nr_changed = 0; /* reported: the list starts afresh */
+		if (!(cdw10 & VFN_NVME_LOG_RAE))
+			sim->mgmt.nr_changed = 0; /* reported: the list starts afresh */
 		*len = sizeof(struct vfn_nvme_ns_list);
 		return true;
 	default:

@@ -502,6 +502,10 @@ static void test_sim_namespaces(void **state)
 	assert_int_equal(ns.nsze, 0); /* not allocated: all zeros */
 	id_ctrl(c, &id);
 	assert_int_equal(le128(id.unvmcap), 2048 * 512);
+	/* With RAE the list stays; without, reading it clears it. */
+	struct vfn_log_args rae = { .lid = VFN_NVME_LOG_CHANGED_NS, .rae = true };
+	assert_int_equal(vfn_dev_log_page(c->dev, &rae, &list, sizeof(list), NULL), 0);
+	assert_int_equal(vfn_le32_to_cpu(list.nsid[0]), 2);
 	assert_int_equal(vfn_dev_changed_ns_log(c->dev, &list, NULL), 0);
 	assert_int_equal(vfn_le32_to_cpu(list.nsid[0]), 2);
 	assert_int_equal(list.nsid[1], 0);
