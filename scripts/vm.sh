@@ -58,6 +58,7 @@ opt_smp=${VFN_VM_SMP:-1}
 opt_kernel=debian
 [[ ${VFN_VM_KERNEL:-} == built ]] && opt_kernel=built
 opt_qemu_args=()
+opt_qemu_pre_args=()
 opt_add=()
 opt_modparams=()
 guest_cmd=()
@@ -84,6 +85,8 @@ Options:
   --ns-opts OPTS      add an explicit -device nvme-ns with these options,
                       e.g. logical_block_size=4096,physical_block_size=4096
   --qemu-arg ARG      extra QEMU argument (repeatable)
+  --qemu-pre-arg ARG  extra QEMU argument placed before the NVMe controller,
+                      e.g. an nvme-subsys it joins (repeatable)
   --add FILE          copy FILE to /vfn/bin in the guest (repeatable)
   --modparam MOD:PARAMS
                       insmod parameters, e.g. vfio_iommu_type1:dma_entry_limit=64
@@ -133,7 +136,8 @@ parse_args() {
 		esac
 		case $opt in
 		--build | --bind | --img | --img-size | --nvme-opts | --ns-opts | \
-			--qemu-arg | --add | --modparam | --append | --smp | --timeout | --keep-log | --kernel)
+			--qemu-arg | --add | --modparam | --append | --smp | --timeout | --keep-log | --kernel | \
+			--qemu-pre-arg)
 			(($# >= 2)) || usage_error "option $opt needs an argument"
 			val=$2
 			shift 2
@@ -151,6 +155,7 @@ parse_args() {
 		--nvme-opts) opt_nvme_opts=$val ;;
 		--ns-opts) opt_ns_opts=$val ;;
 		--qemu-arg) opt_qemu_args+=("$val") ;;
+		--qemu-pre-arg) opt_qemu_pre_args+=("$val") ;;
 		--add) opt_add+=("$val") ;;
 		--modparam) opt_modparams+=("$val") ;;
 		--append) opt_append+=" $val" ;;
@@ -734,6 +739,7 @@ build_qemu_cmdline() {
 		-chardev "file,id=console,path=$(qemu_escape "$LOG"),append=on" -serial chardev:console
 		-chardev "file,id=cmdout,path=$(qemu_escape "$TMP/cmdout.fifo")" -serial chardev:cmdout
 		-drive "id=nvm,if=none,$drive")
+	QEMU_CMD+=("${opt_qemu_pre_args[@]}")
 	if [[ -n $opt_ns_opts ]]; then
 		QEMU_CMD+=(-device "nvme,id=nvme0,$opt_nvme_opts"
 			-device "nvme-ns,drive=nvm,bus=nvme0,nsid=1,$opt_ns_opts")

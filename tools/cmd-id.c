@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Identify commands: id-ctrl, id-ns, list-ns.  The data structures are
- * decoded through libnvme's definitions (<nvme/types.h>); the commands go
- * through vfn.
+ * decoded through vfn's own definitions (<vfn/spec.h>, the same the library
+ * and the simulator use); the commands go through vfn.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <nvme/types.h>
+#include <vfn/spec.h>
 
 #include "cli.h"
 #include "id-fields.h"
 
 int cmd_id_ctrl(const struct cli_args *a)
 {
-	struct nvme_id_ctrl id;
+	struct vfn_nvme_id_ctrl id;
 	struct vfn_nvme_cqe cqe = { 0 };
 	struct vfn_dev *dev;
 	uint16_t status;
@@ -46,7 +46,7 @@ static int no_such_ns(struct vfn_dev *dev, const char *bdf, uint32_t nsid)
 }
 
 /* Identify Namespace @nsid into @id; returns the exit status (0, or after a message). */
-static int identify_ns(struct vfn_dev *dev, const struct cli_args *a, uint32_t nsid, struct nvme_id_ns *id)
+static int identify_ns(struct vfn_dev *dev, const struct cli_args *a, uint32_t nsid, struct vfn_nvme_id_ns *id)
 {
 	struct vfn_nvme_cqe cqe = { 0 };
 	uint16_t status;
@@ -63,7 +63,7 @@ static int identify_ns(struct vfn_dev *dev, const struct cli_args *a, uint32_t n
 
 int cmd_id_ns(const struct cli_args *a)
 {
-	struct nvme_id_ns id = { 0 };
+	struct vfn_nvme_id_ns id = { 0 };
 	struct vfn_dev *dev;
 	uint32_t nsid = 0;
 	struct out o;

@@ -30,7 +30,9 @@ struct mg_args {
 	uint32_t nsid, log_len, data_len, cdw11, cdw12, ovrpat, timeout_ms;
 	uint64_t lpo, nsze, ncap;
 	uint32_t lid, lsp, lsi, uuid, csi, fid, sel, lbaf, ses, pi, pil, ms, slot, action, stc, sanact, owpass;
-	uint32_t flbas, dps, nmic, entries, xfer;
+	uint32_t flbas, dps, nmic, entries, xfer, host_gen, data_area;
+	bool ctrl_init;
+	uint32_t nssf, secp, spsp, tl, size;
 	uint16_t ctrls[64];
 	unsigned int nr_ctrls;
 };
@@ -142,6 +144,17 @@ enum {
 	O_OVRPAT,
 	O_NO_DEALLOC,
 	O_LOG_ENTRIES,
+	O_OUTPUT_FILE,
+	O_HOST_GENERATE,
+	O_CONTROLLER_INIT,
+	O_DATA_AREA,
+	O_NSSF,
+	O_SECP,
+	O_SPSP,
+	O_TL,
+	O_SIZE,
+	O_AL,
+	O_FILE,
 };
 
 static const struct option mg_longs[] = {
@@ -192,6 +205,17 @@ static const struct option mg_longs[] = {
 	{ "ovrpat", required_argument, NULL, O_OVRPAT },
 	{ "no-dealloc", no_argument, NULL, O_NO_DEALLOC },
 	{ "log-entries", required_argument, NULL, O_LOG_ENTRIES },
+	{ "output-file", required_argument, NULL, O_OUTPUT_FILE },
+	{ "host-generate", required_argument, NULL, O_HOST_GENERATE },
+	{ "controller-init", no_argument, NULL, O_CONTROLLER_INIT },
+	{ "data-area", required_argument, NULL, O_DATA_AREA },
+	{ "nssf", required_argument, NULL, O_NSSF },
+	{ "secp", required_argument, NULL, O_SECP },
+	{ "spsp", required_argument, NULL, O_SPSP },
+	{ "tl", required_argument, NULL, O_TL },
+	{ "size", required_argument, NULL, O_SIZE },
+	{ "al", required_argument, NULL, O_AL },
+	{ "file", required_argument, NULL, O_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -306,6 +330,30 @@ static int mg_opt(struct mg_args *a, int c)
 	case O_NO_DEALLOC:
 		a->ndas = true;
 		return 0;
+	case O_OUTPUT_FILE:
+		a->file = optarg;
+		return 0;
+	case O_HOST_GENERATE:
+		return num32(a, "--host-generate", 1, &a->host_gen);
+	case O_CONTROLLER_INIT:
+		a->ctrl_init = true;
+		return 0;
+	case O_DATA_AREA:
+		return num32(a, "--data-area", 4, &a->data_area);
+	case O_NSSF:
+		return num32(a, "--nssf", 0xff, &a->nssf);
+	case O_SECP:
+		return num32(a, "--secp", 0xff, &a->secp);
+	case O_SPSP:
+		return num32(a, "--spsp", 0xffff, &a->spsp);
+	case O_TL:
+	case O_AL:
+		return num32(a, c == O_TL ? "--tl" : "--al", 1u << 20, &a->tl);
+	case O_SIZE:
+		return num32(a, "--size", 1u << 20, &a->size);
+	case O_FILE:
+		a->file = optarg;
+		return 0;
 	case O_LOG_ENTRIES:
 		if (num(a, "--log-entries", 4096, &v))
 			return -EINVAL;
@@ -348,15 +396,23 @@ static bool mg_confirm(const struct mg_args *a, const char *what)
 	return true;
 }
 
-/* The namespace: -n, else @dflt (0: -n is required). */
-static int mg_nsid(struct mg_args *a, uint32_t dflt, uint32_t *nsid)
+/*
+ * The namespace: -n; else, as nvme-cli, the namespace of a kernel namespace
+ * node (a handle that carries I/O); else @dflt (0: -n is required).
+ */
+static int mg_nsid(struct mg_args *a, struct vfn_dev *dev, uint32_t dflt, uint32_t *nsid)
 {
+	const struct vfn_dev_info *info = vfn_dev_get_info(dev);
+
 	if (a->have_nsid)
 		*nsid = a->nsid;
+	else if (info->backend == VFN_DEV_KERNEL && info->io && info->nsid)
+		*nsid = info->nsid;
 	else if (dflt)
 		*nsid = dflt;
 	else
-		return errmsg_usage(a->name, a->usage, "needs a namespace id (-n NSID)");
+		return errmsg_usage(a->name, a->usage, "needs a namespace id (-n NSID): %s is not a namespace node",
+				    a->dev);
 	return 0;
 }
 
@@ -490,7 +546,19 @@ static int error_log(struct mg_args *a, struct vfn_dev *dev)
 	return CLI_EXIT_OK;
 }
 
-/* A firmware revision as nvme-cli shows it: the 8 bytes as a number, and as text. */
+/* The key nvme-cli puts a device's logs under: the node's name ("nvme0"), else the device string. */
+static const char *dev_key(const char *dev)
+{
+	const char *slash = strrchr(dev, '/');
+
+	return cli_is_path(dev) && slash && slash[1] ? slash + 1 : dev;
+}
+
+/*
+ * A firmware revision as nvme-cli shows it: the 8 bytes as a little-endian
+ * number, then each byte that is a graphic ASCII character, '.' for any
+ * other (spaces included).
+ */
 static void frs_str(const char *frs, char *buf, size_t len)
 {
 	uint64_t v = 0;
@@ -498,7 +566,9 @@ static void frs_str(const char *frs, char *buf, size_t len)
 
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | (uint8_t)frs[i];
-	out_trim(txt, frs, 8);
+	for (int i = 0; i < 8; i++)
+		txt[i] = frs[i] >= '!' && frs[i] <= '~' ? frs[i] : '.';
+	txt[8] = '\0';
 	snprintf(buf, len, "%llu (%s)", (unsigned long long)v, txt);
 }
 
@@ -515,7 +585,7 @@ static int fw_log(struct mg_args *a, struct vfn_dev *dev)
 	if (a->fmt == OUT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
-		json_obj_begin(&j, a->dev);
+		json_obj_begin(&j, dev_key(a->dev));
 		json_u64(&j, "Active Firmware Slot (afi)", fw.afi);
 		for (int i = 0; i < 7; i++) {
 			if (!fw.frs[i][0])
@@ -533,7 +603,7 @@ static int fw_log(struct mg_args *a, struct vfn_dev *dev)
 	printf("afi  : %#x\n", fw.afi);
 	if (a->human)
 		printf("  [2:0] : %u\tActive slot\n  [6:4] : %u\tSlot activated at the next reset (0: none)\n",
-		       fw.afi & 7, (fw.afi >> 4) & 7);
+		       fw.afi & 7u, (fw.afi >> 4) & 7u);
 	for (int i = 0; i < 7; i++) {
 		if (!fw.frs[i][0])
 			continue;
@@ -638,11 +708,11 @@ static int sanitize_log(struct mg_args *a, struct vfn_dev *dev)
 	if (ret)
 		return mg_fail(a, "Get Log Page Sanitize Status", ret, &cqe);
 	sstat = vfn_le16_to_cpu(l.sstat);
-	snprintf(status, sizeof(status), "(%u) %s", sstat & 7, sstat_str(sstat));
+	snprintf(status, sizeof(status), "(%u) %s", sstat & 7u, sstat_str(sstat));
 	if (a->fmt == OUT_JSON) {
 		json_init(&j, stdout);
 		json_obj_begin(&j, NULL);
-		json_obj_begin(&j, a->dev);
+		json_obj_begin(&j, dev_key(a->dev));
 		json_u64(&j, "sprog", vfn_le16_to_cpu(l.sprog));
 		json_obj_begin(&j, "sstat");
 		json_u64(&j, "global_erased", (sstat >> 8) & 1);
@@ -665,11 +735,198 @@ static int sanitize_log(struct mg_args *a, struct vfn_dev *dev)
 	printf("Sanitize Status                        (SSTAT) :  %#x\n", sstat);
 	if (a->human)
 		printf("\t[2:0]\t%s\n\t[7:3]\tNumber of completed passes: %u\n\t[8]\tGlobal data erased: %u\n",
-		       sstat_str(sstat), (sstat >> 3) & 0x1f, (sstat >> 8) & 1);
+		       sstat_str(sstat), (sstat >> 3) & 0x1fu, (sstat >> 8) & 1u);
 	printf("Sanitize Command Dword 10 Information (SCDW10) :  %#x\n", vfn_le32_to_cpu(l.scdw10));
 	printf("Estimated Time For Overwrite                   :  %u\n", vfn_le32_to_cpu(l.eto));
 	printf("Estimated Time For Block Erase                 :  %u\n", vfn_le32_to_cpu(l.etbe));
 	printf("Estimated Time For Crypto Erase                :  %u\n", vfn_le32_to_cpu(l.etce));
+	return CLI_EXIT_OK;
+}
+
+static int effects_log(struct mg_args *a, struct vfn_dev *dev)
+{
+	struct vfn_nvme_cmd_effects_log *l = malloc(sizeof(*l));
+	struct vfn_nvme_cqe cqe;
+	char key[96];
+	struct json j;
+	int ret;
+
+	if (!l)
+		return errmsg("%s: out of memory", a->name);
+	ret = vfn_dev_cmd_effects_log(dev, l, &cqe);
+	if (ret) {
+		free(l);
+		return mg_fail(a, "Get Log Page Commands Supported and Effects", ret, &cqe);
+	}
+	if (a->fmt == OUT_JSON) {
+		json_init(&j, stdout);
+		json_arr_begin(&j, NULL);
+		json_obj_begin(&j, NULL);
+		json_u64(&j, "command_set_identifier", a->csi);
+		for (int set = 0; set < 2; set++) {
+			json_obj_begin(&j, set ? "io_cmd_set" : "admin_cmd_set");
+			for (unsigned int op = 0; op < 256; op++) {
+				uint32_t e = vfn_le32_to_cpu(set ? l->iocs[op] : l->acs[op]);
+
+				if (!(e & VFN_NVME_CMD_EFFECTS_CSUPP))
+					continue;
+				snprintf(key, sizeof(key), "%s_%u (%s)", set ? "IOCS" : "ACS", op,
+					 vfn_nvme_opcode_str(!set, (uint8_t)op));
+				json_u64(&j, key, e);
+			}
+			json_obj_end(&j);
+		}
+		json_obj_end(&j);
+		json_arr_end(&j);
+		json_finish(&j);
+		free(l);
+		return CLI_EXIT_OK;
+	}
+	printf("%s Log Page for NVME device:%s\n", "Commands Supported and Effects", a->dev);
+	for (int set = 0; set < 2; set++) {
+		printf("%s Command Set\n", set ? "I/O" : "Admin");
+		for (unsigned int op = 0; op < 256; op++) {
+			uint32_t e = vfn_le32_to_cpu(set ? l->iocs[op] : l->acs[op]);
+
+			if (!(e & VFN_NVME_CMD_EFFECTS_CSUPP))
+				continue;
+			printf("%s%-3u [%-40s] %08x", set ? "IOCS" : "ACS", op, vfn_nvme_opcode_str(!set, (uint8_t)op),
+			       e);
+			if (a->human)
+				printf("%s%s%s%s", e & VFN_NVME_CMD_EFFECTS_LBCC ? " LBCC" : "",
+				       e & VFN_NVME_CMD_EFFECTS_NCC ? " NCC" : "",
+				       e & VFN_NVME_CMD_EFFECTS_NIC ? " NIC" : "",
+				       e & VFN_NVME_CMD_EFFECTS_CCC ? " CCC" : "");
+			printf("\n");
+		}
+	}
+	free(l);
+	return CLI_EXIT_OK;
+}
+
+static int changed_ns_list_log(struct mg_args *a, struct vfn_dev *dev)
+{
+	struct vfn_nvme_ns_list l;
+	struct vfn_nvme_cqe cqe;
+	char key[16], val[16];
+	struct json j;
+	int ret = vfn_dev_changed_ns_log(dev, &l, &cqe);
+
+	if (ret)
+		return mg_fail(a, "Get Log Page Changed Namespace List", ret, &cqe);
+	if (vfn_le32_to_cpu(l.nsid[0]) == 0xffffffff) {
+		printf("more than 1024 namespaces changed\n");
+		return CLI_EXIT_OK;
+	}
+	if (a->fmt == OUT_JSON) {
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		json_str(&j, "Changed Attached Namespace List Log", dev_key(a->dev));
+		json_obj_begin(&j, dev_key(a->dev));
+		for (int i = 0; i < 1024 && l.nsid[i]; i++) {
+			snprintf(key, sizeof(key), "[%4d]", i + 1);
+			snprintf(val, sizeof(val), "%#x", vfn_le32_to_cpu(l.nsid[i]));
+			json_str(&j, key, val);
+		}
+		json_obj_end(&j);
+		json_obj_end(&j);
+		json_finish(&j);
+		return CLI_EXIT_OK;
+	}
+	printf("Changed Attached Namespace List Log for NVME device:%s\n", a->dev);
+	for (int i = 0; i < 1024 && l.nsid[i]; i++)
+		printf("[%4d]:%#x\n", i + 1, vfn_le32_to_cpu(l.nsid[i]));
+	return CLI_EXIT_OK;
+}
+
+static int telemetry_log(struct mg_args *a, struct vfn_dev *dev)
+{
+	unsigned int da = a->data_area ? a->data_area : 3;
+	struct vfn_nvme_cqe cqe;
+	void *log = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	if (!a->file)
+		return errmsg_usage(a->name, a->usage, "needs the output file (-o FILE)");
+	ret = vfn_dev_telemetry_log(dev, !a->ctrl_init, a->host_gen == 1, da, &log, &len, &cqe);
+	if (ret)
+		return mg_fail(a,
+			       a->ctrl_init ? "Get Log Page Telemetry Controller-Initiated"
+					    : "Get Log Page Telemetry Host-Initiated",
+			       ret, &cqe);
+	f = fopen(a->file, "wb");
+	if (!f || fwrite(log, 1, len, f) != len || fclose(f)) {
+		ret = errno;
+		free(log);
+		return errmsg("%s: cannot write %s: %s", a->name, a->file, strerror(ret));
+	}
+	free(log);
+	printf("Telemetry %s log, data area %u: %zu bytes to %s\n",
+	       a->ctrl_init ? "controller-initiated" : "host-initiated", da, len, a->file);
+	return CLI_EXIT_OK;
+}
+
+static void hexdump(const uint8_t *p, size_t len);
+
+static int security_send(struct mg_args *a, struct vfn_dev *dev)
+{
+	struct vfn_nvme_cqe cqe;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (a->file) {
+		FILE *f = fopen(a->file, "rb");
+
+		buf = calloc(1, 1u << 20);
+		if (!f || !buf) {
+			ret = errno;
+			free(buf);
+			if (f)
+				fclose(f);
+			return errmsg("%s: cannot read %s: %s", a->name, a->file, strerror(ret));
+		}
+		len = fread(buf, 1, 1u << 20, f);
+		fclose(f);
+	}
+	if (a->tl && a->tl < len)
+		len = a->tl;
+	ret = vfn_dev_security_send(dev, a->nsid, (uint8_t)a->secp, (uint16_t)a->spsp, (uint8_t)a->nssf, buf, len,
+				    &cqe);
+	free(buf);
+	if (ret)
+		return mg_fail(a, "Security Send", ret, &cqe);
+	printf("NVME Security Send Command Success\n");
+	return CLI_EXIT_OK;
+}
+
+static int security_recv(struct mg_args *a, struct vfn_dev *dev)
+{
+	size_t len = a->size ? a->size : a->tl;
+	struct vfn_nvme_cqe cqe;
+	uint8_t *buf;
+	int ret;
+
+	if (!len)
+		return errmsg_usage(a->name, a->usage, "needs the size to receive (-x BYTES)");
+	buf = calloc(1, len);
+	if (!buf)
+		return errmsg("%s: out of memory", a->name);
+	ret = vfn_dev_security_recv(dev, a->nsid, (uint8_t)a->secp, (uint16_t)a->spsp, (uint8_t)a->nssf, buf, len,
+				    &cqe);
+	if (ret) {
+		free(buf);
+		return mg_fail(a, "Security Receive", ret, &cqe);
+	}
+	if (a->raw) {
+		fwrite(buf, 1, len, stdout);
+	} else {
+		printf("NVME Security Receive Command Success\n");
+		hexdump(buf, len);
+	}
+	free(buf);
 	return CLI_EXIT_OK;
 }
 
@@ -768,6 +1025,67 @@ static const char *feat_name(uint32_t fid)
 	}
 }
 
+/* The fields of the standard features' DW0 (NVMe Base 2.0, 5.27.1), for -H. */
+static const struct {
+	uint8_t fid, hi, lo;
+	const char *name;
+} feat_fields[] = {
+	{ VFN_NVME_FEAT_ARBITRATION, 31, 24, "High Priority Weight (HPW)" },
+	{ VFN_NVME_FEAT_ARBITRATION, 23, 16, "Medium Priority Weight (MPW)" },
+	{ VFN_NVME_FEAT_ARBITRATION, 15, 8, "Low Priority Weight (LPW)" },
+	{ VFN_NVME_FEAT_ARBITRATION, 2, 0, "Arbitration Burst (AB)" },
+	{ VFN_NVME_FEAT_POWER_MGMT, 7, 5, "Workload Hint (WH)" },
+	{ VFN_NVME_FEAT_POWER_MGMT, 4, 0, "Power State (PS)" },
+	{ VFN_NVME_FEAT_TEMP_THRESH, 21, 20, "Threshold Type Select (THSEL)" },
+	{ VFN_NVME_FEAT_TEMP_THRESH, 19, 16, "Threshold Temperature Select (TMPSEL)" },
+	{ VFN_NVME_FEAT_TEMP_THRESH, 15, 0, "Temperature Threshold (TMPTH), K" },
+	{ VFN_NVME_FEAT_ERR_RECOVERY, 16, 16, "Deallocated or Unwritten Logical Block Error Enable (DULBE)" },
+	{ VFN_NVME_FEAT_ERR_RECOVERY, 15, 0, "Time Limited Error Recovery (TLER), 100 ms" },
+	{ VFN_NVME_FEAT_VOLATILE_WC, 0, 0, "Volatile Write Cache Enable (WCE)" },
+	{ VFN_NVME_FEAT_NUM_QUEUES, 31, 16, "Number of I/O Completion Queues Allocated (NCQA), 0's based" },
+	{ VFN_NVME_FEAT_NUM_QUEUES, 15, 0, "Number of I/O Submission Queues Allocated (NSQA), 0's based" },
+	{ VFN_NVME_FEAT_IRQ_COALESCE, 15, 8, "Aggregation Time (TIME), 100 us" },
+	{ VFN_NVME_FEAT_IRQ_COALESCE, 7, 0, "Aggregation Threshold (THR), 0's based" },
+	{ VFN_NVME_FEAT_IRQ_CONFIG, 16, 16, "Coalescing Disable (CD)" },
+	{ VFN_NVME_FEAT_IRQ_CONFIG, 15, 0, "Interrupt Vector (IV)" },
+	{ VFN_NVME_FEAT_WRITE_ATOMIC, 0, 0, "Disable Normal (DN)" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 31, 31, "Discovery Log Page Change Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 14, 14, "Endurance Group Event Aggregate Log Change Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 13, 13, "LBA Status Information Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 12, 12, "Predictable Latency Event Aggregate Log Change Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 11, 11, "Asymmetric Namespace Access Change Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 10, 10, "Telemetry Log Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 9, 9, "Firmware Activation Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 8, 8, "Namespace Attribute Notices" },
+	{ VFN_NVME_FEAT_ASYNC_EVENT, 7, 0, "SMART / Health Critical Warnings" },
+	{ VFN_NVME_FEAT_AUTO_PST, 0, 0, "Autonomous Power State Transition Enable (APSTE)" },
+	{ VFN_NVME_FEAT_KEEP_ALIVE, 31, 0, "Keep Alive Timeout (KATO), ms" },
+	{ VFN_NVME_FEAT_HCTM, 31, 16, "Thermal Management Temperature 1 (TMT1), K" },
+	{ VFN_NVME_FEAT_HCTM, 15, 0, "Thermal Management Temperature 2 (TMT2), K" },
+	{ VFN_NVME_FEAT_NOPSC, 0, 0, "Non-Operational Power State Permissive Mode Enable (NOPPME)" },
+};
+
+/* -H: the fields of @v for feature @fid (nothing for a feature not in the table). */
+static void feat_decode(struct out *o, uint32_t fid, uint32_t v)
+{
+	for (size_t i = 0; i < sizeof(feat_fields) / sizeof(feat_fields[0]); i++) {
+		unsigned int hi = feat_fields[i].hi, lo = feat_fields[i].lo;
+		uint32_t mask = hi - lo == 31 ? 0xffffffffu : ((1u << (hi - lo + 1)) - 1);
+		uint32_t f = (v >> lo) & mask;
+
+		if (feat_fields[i].fid != fid)
+			continue;
+		if (o->fmt == OUT_JSON)
+			out_u(o, feat_fields[i].name, f);
+		else if (hi == lo)
+			printf("\t[%u]\t%s: %u\n", hi, feat_fields[i].name, f);
+		else
+			printf("\t[%u:%u]\t%s: %u (%#x)\n", hi, lo, feat_fields[i].name, f, f);
+	}
+	if (o->fmt == OUT_NORMAL && fid == VFN_NVME_FEAT_TEMP_THRESH)
+		printf("\t\t= %d °C\n", (int)(v & 0xffff) - 273);
+}
+
 static int get_feature(struct mg_args *a, struct vfn_dev *dev)
 {
 	struct vfn_feat_args f = {
@@ -795,6 +1113,8 @@ static int get_feature(struct mg_args *a, struct vfn_dev *dev)
 		if (a->human && a->sel == VFN_NVME_FEAT_SEL_SUPPORTED)
 			printf("\tsaveable: %u, namespace specific: %u, changeable: %u\n", result & 1,
 			       (result >> 1) & 1, (result >> 2) & 1);
+		else if (a->human)
+			feat_decode(&o, a->fid, result);
 		if (a->data_len)
 			hexdump(buf, a->data_len);
 		return CLI_EXIT_OK;
@@ -803,6 +1123,8 @@ static int get_feature(struct mg_args *a, struct vfn_dev *dev)
 	out_u(&o, "feature_id", a->fid);
 	out_u(&o, "sel", a->sel);
 	out_u(&o, "value", result);
+	if (a->human && a->sel != VFN_NVME_FEAT_SEL_SUPPORTED)
+		feat_decode(&o, a->fid, result);
 	out_end(&o);
 	return CLI_EXIT_OK;
 }
@@ -851,7 +1173,7 @@ static int format_nvm(struct mg_args *a, struct vfn_dev *dev)
 				     .timeout_ms = a->timeout_ms };
 	struct vfn_nvme_cqe cqe;
 	char what[160];
-	int ret = mg_nsid(a, 0xffffffff, &f.nsid);
+	int ret = mg_nsid(a, dev, 0xffffffff, &f.nsid);
 
 	if (ret)
 		return ret;
@@ -896,7 +1218,7 @@ static int delete_ns(struct mg_args *a, struct vfn_dev *dev)
 	struct vfn_nvme_cqe cqe;
 	char what[96];
 	uint32_t nsid = 0;
-	int ret = mg_nsid(a, 0, &nsid);
+	int ret = mg_nsid(a, dev, 0, &nsid);
 
 	if (ret)
 		return ret;
@@ -915,7 +1237,7 @@ static int attach_detach(struct mg_args *a, struct vfn_dev *dev, bool detach)
 	struct vfn_nvme_cqe cqe;
 	uint16_t self;
 	uint32_t nsid = 0;
-	int ret = mg_nsid(a, 0, &nsid);
+	int ret = mg_nsid(a, dev, 0, &nsid);
 
 	if (ret)
 		return ret;
@@ -982,7 +1304,7 @@ static int ns_descs(struct mg_args *a, struct vfn_dev *dev)
 	uint8_t buf[4096];
 	struct vfn_nvme_cqe cqe;
 	struct out o;
-	int ret = mg_nsid(a, 0, &ia.nsid);
+	int ret = mg_nsid(a, dev, 0, &ia.nsid);
 
 	if (ret)
 		return ret;
@@ -1153,6 +1475,14 @@ static const struct mg_entry mg_cmds[] = {
 	{ "fw-log", fw_log, "", "DEVICE [-o normal|json] [-H]" },
 	{ "self-test-log", self_test_log, "", "DEVICE [-o normal|json] [-H]" },
 	{ "sanitize-log", sanitize_log, "", "DEVICE [-o normal|json] [-H]" },
+	{ "effects-log", effects_log, "", "DEVICE [-o normal|json] [-H]" },
+	{ "changed-ns-list-log", changed_ns_list_log, "", "DEVICE [-o normal|json]" },
+	{ "security-send", security_send, "f=file N=nssf p=secp s=spsp t=tl",
+	  "DEVICE [-n NSID] -p SECP -s SPSP [-N NSSF] [-f FILE] [-t TL]" },
+	{ "security-recv", security_recv, "x=size N=nssf p=secp s=spsp t=al b=raw-binary",
+	  "DEVICE [-n NSID] -p SECP -s SPSP [-N NSSF] -x SIZE [-b]" },
+	{ "telemetry-log", telemetry_log, "o=output-file g=host-generate c=controller-init d=data-area",
+	  "DEVICE -o FILE [-g 0|1] [-c] [-d 1-4]" },
 	{ "get-log", get_log, "i=log-id l=log-len L=lpo s=lsp S=lsi r=rae U=uuid-index y=csi b=raw-binary",
 	  "DEVICE -i LID -l LEN [-n NSID] [-L OFFSET] [-s LSP] [-S LSI] [-r] [-U UUID] [-y CSI] [-b]" },
 	{ "get-feature", get_feature, "f=feature-id s=sel l=data-len c=cdw11 U=uuid-index",
@@ -1194,9 +1524,11 @@ static void mg_shorts(const struct mg_entry *e, char *buf, size_t len, int map[1
 	size_t n;
 
 	memset(map, 0, 128 * sizeof(map[0]));
-	n = (size_t)snprintf(buf, len, "+o:Hvh");
+	n = (size_t)snprintf(buf, len, "+Hvh");
 	if (!strstr(e->shorts, "n="))
 		n += (size_t)snprintf(buf + n, len - n, "n:");
+	if (!strstr(e->shorts, "o="))
+		n += (size_t)snprintf(buf + n, len - n, "o:");
 	while (*p) {
 		const char *name = p + 2, *end = strchr(name, ' ');
 		size_t nlen = end ? (size_t)(end - name) : strlen(name);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include <nvme/types.h>
+#include <vfn/spec.h>
 
 #include "id-fields.h"
 
@@ -8,10 +8,10 @@
 	{                                                                                              \
 #member, offsetof(struct type, member), sizeof(((struct type *)0)->member), kind, bits \
 	}
-#define C(member, kind) FIELD(nvme_id_ctrl, member, kind, NULL)
-#define CB(member, kind) FIELD(nvme_id_ctrl, member, kind, member##_bits)
-#define N(member, kind) FIELD(nvme_id_ns, member, kind, NULL)
-#define NB(member, kind) FIELD(nvme_id_ns, member, kind, member##_bits)
+#define C(member, kind) FIELD(vfn_nvme_id_ctrl, member, kind, NULL)
+#define CB(member, kind) FIELD(vfn_nvme_id_ctrl, member, kind, member##_bits)
+#define N(member, kind) FIELD(vfn_nvme_id_ns, member, kind, NULL)
+#define NB(member, kind) FIELD(vfn_nvme_id_ns, member, kind, member##_bits)
 /* clang-format on */
 
 /* Bit ranges explained with -H (NVMe Base Specification 2.0, Identify). */

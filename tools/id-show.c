@@ -6,14 +6,14 @@
  */
 #include <stdio.h>
 
-#include <nvme/types.h>
+#include <vfn/spec.h>
 
 #include <vfn/nvme.h>
 
 #include "id-fields.h"
 
-_Static_assert(sizeof(struct nvme_id_ctrl) == VFN_NVME_IDENTIFY_DATA_SIZE, "Identify Controller size");
-_Static_assert(sizeof(struct nvme_id_ns) == VFN_NVME_IDENTIFY_DATA_SIZE, "Identify Namespace size");
+_Static_assert(sizeof(struct vfn_nvme_id_ctrl) == VFN_NVME_IDENTIFY_DATA_SIZE, "Identify Controller size");
+_Static_assert(sizeof(struct vfn_nvme_id_ns) == VFN_NVME_IDENTIFY_DATA_SIZE, "Identify Namespace size");
 
 /* Power in watts from MP and its scale (0: 0.01 W units, 1: 0.0001 W units). */
 static void format_power(char *buf, size_t len, unsigned int mp, bool fine)
@@ -24,7 +24,7 @@ static void format_power(char *buf, size_t len, unsigned int mp, bool fine)
 		snprintf(buf, len, "%u.%02uW", mp / 100, mp % 100);
 }
 
-static void show_psd(struct out *o, unsigned int i, const struct nvme_id_psd *p)
+static void show_psd(struct out *o, unsigned int i, const struct vfn_nvme_id_psd *p)
 {
 	unsigned int mp = vfn_le16_to_cpu(p->mp);
 	char power[16];
@@ -55,7 +55,7 @@ static void show_psd(struct out *o, unsigned int i, const struct nvme_id_psd *p)
 	       p->ips >> 6, vfn_le16_to_cpu(p->actp), p->apws);
 }
 
-void id_show_ctrl(struct out *o, const struct nvme_id_ctrl *id)
+void id_show_ctrl(struct out *o, const struct vfn_nvme_id_ctrl *id)
 {
 	/* NPSS is 0's based; the structure holds at most 32 descriptors. */
 	unsigned int nps = id->npss < 32 ? id->npss + 1u : 32u;
@@ -69,7 +69,7 @@ void id_show_ctrl(struct out *o, const struct nvme_id_ctrl *id)
 	out_end(o);
 }
 
-static void show_lbaf(struct out *o, unsigned int i, const struct nvme_lbaf *l, bool in_use)
+static void show_lbaf(struct out *o, unsigned int i, const struct vfn_nvme_lbaf *l, bool in_use)
 {
 	if (o->fmt == OUT_JSON) {
 		out_item_begin(o);
@@ -83,7 +83,7 @@ static void show_lbaf(struct out *o, unsigned int i, const struct nvme_lbaf *l, 
 	       in_use ? " (in use)" : "");
 }
 
-void id_show_ns(struct out *o, uint32_t nsid, const struct nvme_id_ns *id)
+void id_show_ns(struct out *o, uint32_t nsid, const struct vfn_nvme_id_ns *id)
 {
 	/* NLBAF is 0's based; FLBAS bits 6:5 extend the index only past 16 formats. */
 	unsigned int nf = id->nlbaf < 64 ? id->nlbaf + 1u : 64u;

@@ -87,6 +87,16 @@ VFN_API int vfn_dev_cmd_effects_log(struct vfn_dev *dev, struct vfn_nvme_cmd_eff
 				    struct vfn_nvme_cqe *cqe);
 VFN_API int vfn_dev_changed_ns_log(struct vfn_dev *dev, struct vfn_nvme_ns_list *log, struct vfn_nvme_cqe *cqe);
 
+/*
+ * Telemetry: the host-initiated log (@host; @create: new data generated
+ * first, LSP bit 0) or the controller-initiated one, from its header up to
+ * the last block of data area @da (1..4), read in pieces of the transfer
+ * limit.  The log goes to a new buffer *@buf (free() it), its size in bytes
+ * (512 * (last block + 1)) to *@len.  -EINVAL for @da outside 1..4, -ENOMEM.
+ */
+VFN_API int vfn_dev_telemetry_log(struct vfn_dev *dev, bool host, bool create, unsigned int da, void **buf, size_t *len,
+				  struct vfn_nvme_cqe *cqe);
+
 /* Get / Set Features: the feature, its selection and its dwords. */
 struct vfn_feat_args {
 	uint8_t fid;
@@ -150,6 +160,16 @@ VFN_API int vfn_dev_fw_commit(struct vfn_dev *dev, uint8_t fs, uint8_t ca, bool 
 
 /* Device Self-test code @stc (VFN_NVME_DST_*) on @nsid (0: controller only, 0xffffffff: all namespaces). */
 VFN_API int vfn_dev_self_test(struct vfn_dev *dev, uint32_t nsid, uint8_t stc, struct vfn_nvme_cqe *cqe);
+
+/*
+ * Security Send / Receive of protocol @secp, protocol specific @spsp, NVMe
+ * security specific field @nssf, on @nsid: @len bytes from / into @buf
+ * (CDW11: the transfer / allocation length).
+ */
+VFN_API int vfn_dev_security_send(struct vfn_dev *dev, uint32_t nsid, uint8_t secp, uint16_t spsp, uint8_t nssf,
+				  const void *buf, size_t len, struct vfn_nvme_cqe *cqe);
+VFN_API int vfn_dev_security_recv(struct vfn_dev *dev, uint32_t nsid, uint8_t secp, uint16_t spsp, uint8_t nssf,
+				  void *buf, size_t len, struct vfn_nvme_cqe *cqe);
 
 /* Sanitize CDW10/CDW11. */
 struct vfn_sanitize_args {

@@ -521,6 +521,27 @@ struct vfn_nvme_sanitize_log {
 	uint8_t rsvd32[480];
 };
 
+/* Telemetry Host-Initiated (LID 07h) / Controller-Initiated (08h): the 512-byte header; data areas follow. */
+struct vfn_nvme_telemetry_log {
+	uint8_t lpi; /* the log identifier, 07h or 08h */
+	uint8_t rsvd1[4];
+	uint8_t ieee[3];
+	vfn_le16 dalb1; /* last 512-byte block of data area 1 (block 0 is this header) */
+	vfn_le16 dalb2;
+	vfn_le16 dalb3;
+	uint8_t rsvd14[2];
+	vfn_le32 dalb4;
+	uint8_t rsvd20[361];
+	uint8_t hostdgn;   /* host-initiated data generation number */
+	uint8_t ctrlavail; /* controller-initiated data available */
+	uint8_t ctrldgn;   /* controller-initiated data generation number */
+	uint8_t rsnident[128];
+};
+
+/* Get Log Page LSP of the host-initiated telemetry log: create new data. */
+#define VFN_NVME_TELEMETRY_LSP_CREATE 0x1u
+#define VFN_NVME_TELEMETRY_BLOCK 512u
+
 /* Low / high 64 bits of a 128-bit little-endian counter. */
 static inline uint64_t vfn_nvme_le128_lo(const uint8_t *p)
 {
@@ -640,6 +661,11 @@ VFN_SPEC_OFFSET(vfn_nvme_st_result, flba, 16);
 VFN_SPEC_OFFSET(vfn_nvme_st_result, sct, 24);
 VFN_SPEC_SIZE(vfn_nvme_self_test_log, 564);
 VFN_SPEC_OFFSET(vfn_nvme_self_test_log, result, 4);
+VFN_SPEC_SIZE(vfn_nvme_telemetry_log, 512);
+VFN_SPEC_OFFSET(vfn_nvme_telemetry_log, dalb1, 8);
+VFN_SPEC_OFFSET(vfn_nvme_telemetry_log, dalb4, 16);
+VFN_SPEC_OFFSET(vfn_nvme_telemetry_log, hostdgn, 381);
+VFN_SPEC_OFFSET(vfn_nvme_telemetry_log, rsnident, 384);
 VFN_SPEC_SIZE(vfn_nvme_sanitize_log, 512);
 VFN_SPEC_OFFSET(vfn_nvme_sanitize_log, scdw10, 4);
 VFN_SPEC_OFFSET(vfn_nvme_sanitize_log, etcend, 28);

@@ -5,6 +5,7 @@
  * rescan after namespace changes on the kernel path.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -168,6 +169,46 @@ int vfn_dev_cmd_effects_log(struct vfn_dev *dev, struct vfn_nvme_cmd_effects_log
 int vfn_dev_changed_ns_log(struct vfn_dev *dev, struct vfn_nvme_ns_list *log, struct vfn_nvme_cqe *cqe)
 {
 	return whole_log(dev, VFN_NVME_LOG_CHANGED_NS, 0, log, sizeof(*log), cqe);
+}
+
+int vfn_dev_telemetry_log(struct vfn_dev *dev, bool host, bool create, unsigned int da, void **buf, size_t *len,
+			  struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_log_args a = { .lid = host ? VFN_NVME_LOG_TELEMETRY_HOST : VFN_NVME_LOG_TELEMETRY_CTRL };
+	struct vfn_nvme_telemetry_log hdr;
+	uint64_t last;
+	size_t total;
+	uint8_t *log;
+	int ret;
+
+	if (!buf || !len || da < 1 || da > 4) {
+		log_debug("telemetry_log: NULL output or data area %u (1..4)", da);
+		return -EINVAL;
+	}
+	a.lsp = host && create ? VFN_NVME_TELEMETRY_LSP_CREATE : 0;
+	ret = vfn_dev_log_page(dev, &a, &hdr, sizeof(hdr), cqe);
+	if (ret)
+		return ret;
+	last = da == 1	 ? vfn_le16_to_cpu(hdr.dalb1)
+	       : da == 2 ? vfn_le16_to_cpu(hdr.dalb2)
+	       : da == 3 ? vfn_le16_to_cpu(hdr.dalb3)
+			 : vfn_le32_to_cpu(hdr.dalb4);
+	total = (size_t)(last + 1) * VFN_NVME_TELEMETRY_BLOCK;
+	log = malloc(total);
+	if (!log)
+		return -ENOMEM;
+	memcpy(log, &hdr, sizeof(hdr));
+	/* The rest as it was generated with the header: no new data now. */
+	a.lsp = 0;
+	a.offset = sizeof(hdr);
+	ret = total > sizeof(hdr) ? vfn_dev_log_page(dev, &a, log + sizeof(hdr), total - sizeof(hdr), cqe) : 0;
+	if (ret) {
+		free(log);
+		return ret;
+	}
+	*buf = log;
+	*len = total;
+	return 0;
 }
 
 static int feat_cmd(struct vfn_dev *dev, uint8_t opcode, uint32_t cdw10, const struct vfn_feat_args *a,
@@ -391,4 +432,30 @@ int vfn_dev_sanitize(struct vfn_dev *dev, const struct vfn_sanitize_args *args, 
 				    (args->ndas ? VFN_NVME_SANITIZE_NDAS : 0));
 	sqe.cdw11 = vfn_cpu_to_le32(args->ovrpat);
 	return mgmt_admin(dev, &sqe, NULL, 0, cqe, 0);
+}
+
+static int security(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint8_t secp, uint16_t spsp, uint8_t nssf,
+		    const void *buf, size_t len, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = mgmt_sqe(opcode, nsid);
+
+	if ((len && !buf) || len > UINT32_MAX) {
+		log_debug("security: buffer %p of %zu bytes", buf, len);
+		return -EINVAL;
+	}
+	sqe.cdw10 = vfn_cpu_to_le32((uint32_t)secp << 24 | (uint32_t)spsp << 8 | nssf);
+	sqe.cdw11 = vfn_cpu_to_le32((uint32_t)len);
+	return mgmt_admin(dev, &sqe, buf, len, cqe, 0);
+}
+
+int vfn_dev_security_send(struct vfn_dev *dev, uint32_t nsid, uint8_t secp, uint16_t spsp, uint8_t nssf,
+			  const void *buf, size_t len, struct vfn_nvme_cqe *cqe)
+{
+	return security(dev, VFN_NVME_ADMIN_SECURITY_SEND, nsid, secp, spsp, nssf, buf, len, cqe);
+}
+
+int vfn_dev_security_recv(struct vfn_dev *dev, uint32_t nsid, uint8_t secp, uint16_t spsp, uint8_t nssf, void *buf,
+			  size_t len, struct vfn_nvme_cqe *cqe)
+{
+	return security(dev, VFN_NVME_ADMIN_SECURITY_RECV, nsid, secp, spsp, nssf, buf, len, cqe);
 }

@@ -409,7 +409,7 @@ static uint16_t cmd_get_log_page(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 		log_error_info(sim, log, &log_len);
 	else if (lid == VFN_NVME_LOG_SMART)
 		log_smart(sim, log, &log_len);
-	else if (!vfn_sim_mgmt_log(sim, lid, log, &log_len))
+	else if (!vfn_sim_mgmt_log(sim, cdw10, log, &log_len))
 		return VFN_NVME_SC_INVALID_LOG_PAGE;
 	if (len > vfn_sim_max_xfer(sim) || (off & 3) || off >= log_len) {
 		log_debug("sim: Get Log Page 0x%02x: %zu bytes at offset %llu rejected", lid, len,

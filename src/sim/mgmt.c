@@ -506,6 +506,7 @@ void vfn_sim_mgmt_id_ctrl(struct vfn_sim *sim, struct vfn_nvme_id_ctrl *id)
 	/* FRMW: slot 1 read-only, VFN_SIM_FW_SLOTS slots, activation without reset. */
 	id->frmw = (uint8_t)(0x1 | VFN_SIM_FW_SLOTS << 1 | 0x10);
 	id->fwug = VFN_SIM_FWUG_BYTES / 4096;
+	id->lpa |= 0x2;			    /* Commands Supported and Effects log */
 	id->fna = 0x3;			    /* format and secure erase apply to all namespaces */
 	id->edstt = vfn_cpu_to_le16(1);	    /* extended self-test: 1 minute at most */
 	id->dsto = 0x1;			    /* one self-test at a time */
@@ -528,8 +529,65 @@ void vfn_sim_mgmt_id_ns(struct vfn_sim *sim, uint32_t nsid, struct vfn_nvme_id_n
 	}
 }
 
-bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint8_t *log, size_t *len)
+/* Commands Supported and Effects: what the simulator implements and what each changes. */
+static void log_effects(uint8_t *log)
 {
+	static const uint8_t admin[] = {
+		VFN_NVME_ADMIN_DELETE_SQ,   VFN_NVME_ADMIN_CREATE_SQ,	  VFN_NVME_ADMIN_GET_LOG_PAGE,
+		VFN_NVME_ADMIN_DELETE_CQ,   VFN_NVME_ADMIN_CREATE_CQ,	  VFN_NVME_ADMIN_IDENTIFY,
+		VFN_NVME_ADMIN_ABORT,	    VFN_NVME_ADMIN_SET_FEATURES,  VFN_NVME_ADMIN_GET_FEATURES,
+		VFN_NVME_ADMIN_ASYNC_EVENT, VFN_NVME_ADMIN_DEV_SELF_TEST, VFN_NVME_ADMIN_DBBUF_CONFIG,
+		VFN_NVME_ADMIN_FW_DOWNLOAD,
+	};
+	const uint32_t changes_ns = VFN_NVME_CMD_EFFECTS_CSUPP | VFN_NVME_CMD_EFFECTS_LBCC | VFN_NVME_CMD_EFFECTS_NCC |
+				    VFN_NVME_CMD_EFFECTS_NIC;
+	struct vfn_nvme_cmd_effects_log l;
+
+	memset(&l, 0, sizeof(l));
+	for (size_t i = 0; i < sizeof(admin); i++)
+		l.acs[admin[i]] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP);
+	l.acs[VFN_NVME_ADMIN_FORMAT_NVM] = vfn_cpu_to_le32(changes_ns);
+	l.acs[VFN_NVME_ADMIN_SANITIZE] = vfn_cpu_to_le32(changes_ns);
+	l.acs[VFN_NVME_ADMIN_NS_MGMT] = vfn_cpu_to_le32(changes_ns);
+	l.acs[VFN_NVME_ADMIN_NS_ATTACH] = vfn_cpu_to_le32(changes_ns);
+	l.acs[VFN_NVME_ADMIN_FW_COMMIT] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP | VFN_NVME_CMD_EFFECTS_CCC);
+	l.iocs[VFN_NVME_CMD_FLUSH] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP);
+	l.iocs[VFN_NVME_CMD_READ] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP);
+	l.iocs[VFN_NVME_CMD_WRITE] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP | VFN_NVME_CMD_EFFECTS_LBCC);
+	l.iocs[VFN_NVME_CMD_WRITE_ZEROES] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP | VFN_NVME_CMD_EFFECTS_LBCC);
+	l.iocs[VFN_NVME_CMD_DSM] = vfn_cpu_to_le32(VFN_NVME_CMD_EFFECTS_CSUPP | VFN_NVME_CMD_EFFECTS_LBCC);
+	memcpy(log, &l, sizeof(l));
+}
+
+/*
+ * Telemetry: data areas 1, 2, 3 end at blocks 2, 4, 6 (512 bytes each; no
+ * data area 4); every byte of block b reads (lid << 4 | b), the header
+ * being block 0.  Host-initiated: LSP bit 0 generates new data (HOSTDGN + 1).
+ */
+static size_t log_telemetry(struct vfn_sim *sim, uint8_t lid, uint32_t lsp, uint8_t *log)
+{
+	struct vfn_nvme_telemetry_log h;
+
+	if (lid == VFN_NVME_LOG_TELEMETRY_HOST && (lsp & VFN_NVME_TELEMETRY_LSP_CREATE))
+		sim->mgmt.hostdgn++;
+	for (unsigned int b = 1; b <= 6; b++)
+		memset(log + b * VFN_NVME_TELEMETRY_BLOCK, lid << 4 | b, VFN_NVME_TELEMETRY_BLOCK);
+	memset(&h, 0, sizeof(h));
+	h.lpi = lid;
+	h.dalb1 = vfn_cpu_to_le16(2);
+	h.dalb2 = vfn_cpu_to_le16(4);
+	h.dalb3 = vfn_cpu_to_le16(6);
+	h.dalb4 = vfn_cpu_to_le32(6);
+	h.hostdgn = sim->mgmt.hostdgn;
+	memcpy(log, &h, sizeof(h));
+	return 7 * VFN_NVME_TELEMETRY_BLOCK;
+}
+
+bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint32_t cdw10, uint8_t *log, size_t *len)
+{
+	uint8_t lid = cdw10 & 0xff;
+	uint32_t lsp = (cdw10 >> VFN_NVME_LOG_LSP_SHIFT) & 0x7f;
+
 	switch (lid) {
 	case VFN_NVME_LOG_FW_SLOT:
 		log_fw_slot(sim, log);
@@ -543,13 +601,22 @@ bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint8_t *log, size_t *le
 		log_sanitize(sim, log);
 		*len = sizeof(struct vfn_nvme_sanitize_log);
 		return true;
+	case VFN_NVME_LOG_TELEMETRY_HOST:
+	case VFN_NVME_LOG_TELEMETRY_CTRL:
+		*len = log_telemetry(sim, lid, lsp, log);
+		return true;
+	case VFN_NVME_LOG_CMD_EFFECTS:
+		log_effects(log);
+		*len = sizeof(struct vfn_nvme_cmd_effects_log);
+		return true;
 	case VFN_NVME_LOG_CHANGED_NS:
 		for (unsigned int i = 0; i < sim->mgmt.nr_changed; i++) {
 			vfn_le32 v = vfn_cpu_to_le32(sim->mgmt.changed[i]);
 
 			memcpy(log + 4 * i, &v, 4);
 		}
-		sim->mgmt.nr_changed = 0; /* reported: the list starts afresh */
+		if (!(cdw10 & VFN_NVME_LOG_RAE))
+			sim->mgmt.nr_changed = 0; /* reported: the list starts afresh */
 		*len = sizeof(struct vfn_nvme_ns_list);
 		return true;
 	default:

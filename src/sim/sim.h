@@ -183,6 +183,7 @@ struct vfn_sim_mgmt {
 	bool ns_attached[1024];
 	uint32_t changed[1024]; /* Changed Namespace List, 0-terminated */
 	unsigned int nr_changed;
+	uint8_t hostdgn; /* telemetry host-initiated data generation number */
 };
 
 struct vfn_sim {
@@ -320,8 +321,8 @@ void vfn_sim_mgmt_reset(struct vfn_sim *sim);
 /* mgmt.c: Identify Controller / Namespace fields of the management state (FR, OACS, FRMW, formats, ...). */
 void vfn_sim_mgmt_id_ctrl(struct vfn_sim *sim, struct vfn_nvme_id_ctrl *id);
 void vfn_sim_mgmt_id_ns(struct vfn_sim *sim, uint32_t nsid, struct vfn_nvme_id_ns *id);
-/* mgmt.c: log page @lid (firmware slot, self-test, sanitize) into @log (4096 bytes), its size to *@len; false: not mgmt's. */
-bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint8_t lid, uint8_t *log, size_t *len);
+/* mgmt.c: the log page Get Log Page @cdw10 asks for (firmware slot, self-test, sanitize, ...) into @log (4096 bytes), its size to *@len; false: not mgmt's. */
+bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint32_t cdw10, uint8_t *log, size_t *len);
 /* mgmt.c: power-on hours since the simulator started. */
 uint64_t vfn_sim_mgmt_poh(const struct vfn_sim *sim);
 /* mgmt.c: the status a command gets while a sanitize runs (0: let it run). */

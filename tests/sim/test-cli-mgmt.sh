@@ -26,7 +26,7 @@ t_eq "error-log: phase_tag field" 4 "$(printf '%s' "$T_OUT" | grep -c '"phase_ta
 
 t_capture "$VFN" fw-log sim: -o json
 t_eq "fw-log: afi" 1 "$(json_field 'Active Firmware Slot (afi)' "$T_OUT")"
-t_match "fw-log: slot 1 revision" '"Firmware Rev Slot 1": "[0-9]+ \(1\.0\)"' "$T_OUT"
+t_match "fw-log: slot 1 revision, spaces as '.' (as nvme-cli)" '"Firmware Rev Slot 1": "2314885530819505713 \(1\.0\.\.\.\.\.\)"' "$T_OUT"
 
 t_capture "$VFN" self-test-log sim: -o json
 t_eq "self-test-log: no test running" 0 "$(json_field 'Current Device Self-Test Operation' "$T_OUT")"
@@ -36,10 +36,31 @@ t_capture "$VFN" sanitize-log sim: -o json
 t_eq "sanitize-log: sprog" 65535 "$(json_field sprog "$T_OUT")"
 t_match "sanitize-log: never sanitized" '"status": "\(0\) NVM Subsystem has never been sanitized' "$T_OUT"
 
+t_capture "$VFN" effects-log sim: -o json
+t_match "effects-log: Format NVM changes LBAs, namespaces, inventory" '"ACS_128 \(Format NVM\)": 15' "$T_OUT"
+t_match "effects-log: Write changes LBAs" '"IOCS_1 \(Write\)": 3' "$T_OUT"
+t_capture "$VFN" changed-ns-list-log sim: -o json
+t_eq "changed-ns-list-log: nothing changed yet" "sim:" "$(json_field 'Changed Attached Namespace List Log' "$T_OUT")"
+
+t_capture "$VFN" telemetry-log sim: -o "$T/tele.bin" -g 1
+t_match "telemetry-log -g 1: data area 3 to the file" "^Telemetry host-initiated log, data area 3: 3584 bytes to" "$T_OUT"
+t_eq "telemetry-log: the file holds it" 3584 "$(wc -c <"$T/tele.bin")"
+t_eq "telemetry-log: its first byte is LID 07h" 7 "$(od -An -tu1 -N1 "$T/tele.bin" | tr -d ' ')"
+t_eq "telemetry-log: HOSTDGN 1 after -g 1" 1 "$(od -An -tu1 -j381 -N1 "$T/tele.bin" | tr -d ' ')"
+t_capture "$VFN" telemetry-log sim: -o "$T/tele.bin" -c -d 1
+t_eq "telemetry-log -c -d 1: header and data area 1" 1536 "$(wc -c <"$T/tele.bin")"
+t_eq "telemetry-log -c: LID 08h" 8 "$(od -An -tu1 -N1 "$T/tele.bin" | tr -d ' ')"
+t_err "telemetry-log without a file" 2 "needs the output file" "$VFN" telemetry-log sim:
+
 t_capture "$VFN" get-feature sim: -f 4 -s 1 -o json
 t_eq "get-feature temperature threshold, default" 343 "$(json_field value "$T_OUT")"
 t_capture "$VFN" get-feature sim: -f 4 -s 3 -H
 t_match "get-feature -s 3 -H: capabilities decoded" "changeable: 1" "$T_OUT"
+t_capture "$VFN" get-feature sim: -f 4 -H
+t_match "get-feature -H: TMPTH decoded" "Temperature Threshold \(TMPTH\), K: 343 \(0x157\)" "$T_OUT"
+t_match "get-feature -H: in Celsius" "= 70 °C" "$T_OUT"
+t_capture "$VFN" get-feature sim: -f 7 -H -o json
+t_match "get-feature 7 -H json: NSQA (64 granted, 0's based)" '"Number of I/O Submission Queues Allocated \(NSQA\), 0.s based": 63' "$T_OUT"
 t_err "set-feature --save on a controller that saves nothing" 1 "Feature Identifier Not Saveable \(status 0x10d\)" \
 	"$VFN" set-feature sim: -f 6 -V 0 -s
 t_capture "$VFN" set-feature sim: -f 6 -V 0
@@ -69,6 +90,9 @@ t_match "detach-ns" "^detach-ns: Success, nsid:1" "$T_OUT"
 t_err "attach-ns to a controller not in the subsystem" 1 "Controller List Invalid \(status 0x11c\)" \
 	"$VFN" attach-ns sim: -n 1 -c 2
 
+t_err "delete-ns without -n on a controller" 2 "needs a namespace id \(-n NSID\): sim: is not a namespace node" \
+	"$VFN" delete-ns sim: --force
+
 t_capture "$VFN" list-ctrl sim: -o json
 t_eq "list-ctrl: num_ctrl" 1 "$(json_field num_ctrl "$T_OUT")"
 t_eq "list-ctrl: ctrl_id" 1 "$(json_field ctrl_id "$T_OUT")"
@@ -94,6 +118,13 @@ t_err "sanitize off a terminal without --force" 2 "EVERY NAMESPACE'S DATA WILL B
 	"$VFN" sanitize sim: -a 2 </dev/null
 t_capture "$VFN" sanitize sim: -a 2 --force
 t_match "sanitize --force" "^Sanitize started \(sanact 2\)" "$T_OUT"
+
+# Security: the sim implements no security protocol; the command and its error reach the user.
+t_err "security-recv on the sim" 1 "Security Receive failed on sim:: Invalid Command Opcode" \
+	"$VFN" security-recv sim: -p 0 -s 0 -x 64
+t_err "security-send on the sim" 1 "Security Send failed on sim:: Invalid Command Opcode" \
+	"$VFN" security-send sim: -p 1 -s 1 -f "$T/fw.bin" -t 16
+t_err "security-recv without a size" 2 "needs the size to receive" "$VFN" security-recv sim: -p 0
 
 t_err "an unknown option" 2 "unknown option '--bogus'" "$VFN" smart-log sim: --bogus
 

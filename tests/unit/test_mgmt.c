@@ -121,7 +121,7 @@ static void test_smart_log(void **state)
 	uint8_t buf[8 * 512];
 
 	assert_int_equal(vfn_dev_smart_log(c->dev, 0, &before, NULL), 0);
-	assert_int_equal(vfn_le16_to_cpu(*(const vfn_le16 *)(const void *)before.temperature), 308);
+	assert_int_equal(before.temperature[0] | before.temperature[1] << 8, 308);
 	memset(buf, 0x5a, sizeof(buf));
 	for (int i = 0; i < 250; i++)
 		assert_int_equal(vfn_dev_write(c->dev, 1, (uint64_t)i * 8, 8, buf), 0);
@@ -261,6 +261,13 @@ static void test_command_fields(void **state)
 	assert_logged(c, "nsid 2 cdw10 0x00000001");
 	assert_int_equal(vfn_dev_ns_attach(c->dev, 2, false, ctrls, 0, NULL), -EINVAL);
 	assert_int_equal(vfn_dev_ns_delete(c->dev, 0, NULL), -EINVAL);
+
+	/* Security: SECP 31:24, SPSP 23:8, NSSF 7:0; CDW11 the length (the sim has no security protocol). */
+	vfn_dev_security_recv(c->dev, 1, 0xea, 0x1234, 0x56, img, 512, NULL);
+	assert_logged(c, "Security Receive (0x82) nsid 1 cdw10 0xea123456 cdw11 0x00000200");
+	vfn_dev_security_send(c->dev, 0, 0x01, 0x0001, 0, img, 64, NULL);
+	assert_logged(c, "Security Send (0x81) nsid 0 cdw10 0x01000100 cdw11 0x00000040");
+	assert_int_equal(vfn_dev_security_send(c->dev, 0, 1, 1, 0, NULL, 64, NULL), -EINVAL);
 
 	vfn_dev_sanitize(c->dev, &s, NULL);
 	assert_logged(c, "cdw10 0x0000033b cdw11 0xdeadbeef");
@@ -495,6 +502,10 @@ static void test_sim_namespaces(void **state)
 	assert_int_equal(ns.nsze, 0); /* not allocated: all zeros */
 	id_ctrl(c, &id);
 	assert_int_equal(le128(id.unvmcap), 2048 * 512);
+	/* With RAE the list stays; without, reading it clears it. */
+	struct vfn_log_args rae = { .lid = VFN_NVME_LOG_CHANGED_NS, .rae = true };
+	assert_int_equal(vfn_dev_log_page(c->dev, &rae, &list, sizeof(list), NULL), 0);
+	assert_int_equal(vfn_le32_to_cpu(list.nsid[0]), 2);
 	assert_int_equal(vfn_dev_changed_ns_log(c->dev, &list, NULL), 0);
 	assert_int_equal(vfn_le32_to_cpu(list.nsid[0]), 2);
 	assert_int_equal(list.nsid[1], 0);
@@ -553,6 +564,69 @@ static void test_sim_namespaces(void **state)
 	assert_int_equal(vfn_dev_ns_list(c->dev, 0, nsids, 4), 0);
 	id_ctrl(c, &id);
 	assert_int_equal(le128(id.unvmcap), 2 * 2048 * 512);
+}
+
+/* Commands Supported and Effects: what the simulator does, and what changes namespaces. */
+static void test_sim_effects(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_cmd_effects_log *l = malloc(sizeof(*l));
+	struct vfn_nvme_id_ctrl id;
+
+	assert_non_null(l);
+	id_ctrl(c, &id);
+	assert_true(id.lpa & 0x2);
+	assert_int_equal(vfn_dev_cmd_effects_log(c->dev, l, NULL), 0);
+	assert_int_equal(vfn_le32_to_cpu(l->acs[VFN_NVME_ADMIN_IDENTIFY]), VFN_NVME_CMD_EFFECTS_CSUPP);
+	assert_int_equal(vfn_le32_to_cpu(l->acs[VFN_NVME_ADMIN_FORMAT_NVM]), 0xf);
+	assert_int_equal(vfn_le32_to_cpu(l->acs[VFN_NVME_ADMIN_FW_COMMIT]), 0x11);
+	assert_int_equal(l->acs[VFN_NVME_ADMIN_SECURITY_SEND], 0);
+	assert_int_equal(vfn_le32_to_cpu(l->iocs[VFN_NVME_CMD_WRITE]), 0x3);
+	assert_int_equal(vfn_le32_to_cpu(l->iocs[VFN_NVME_CMD_READ]), 0x1);
+	assert_int_equal(l->iocs[VFN_NVME_CMD_COMPARE], 0);
+	free(l);
+}
+
+/* Telemetry: the header, then the data areas up to the one asked for, in pieces of the transfer limit. */
+static void test_sim_telemetry(void **state)
+{
+	struct ctx *c = *state;
+	const struct vfn_nvme_telemetry_log *h;
+	size_t len = 0, saved = c->dev->info.max_xfer;
+	uint8_t *log = NULL;
+
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, true, 3, (void **)&log, &len, NULL), 0);
+	assert_int_equal(len, 7 * 512);
+	h = (const void *)log;
+	assert_int_equal(h->lpi, VFN_NVME_LOG_TELEMETRY_HOST);
+	assert_int_equal(vfn_le16_to_cpu(h->dalb1), 2);
+	assert_int_equal(vfn_le16_to_cpu(h->dalb3), 6);
+	assert_int_equal(h->hostdgn, 1);
+	for (unsigned int b = 1; b < 7; b++)
+		assert_int_equal(log[b * 512 + 17], 0x70 | b);
+	free(log);
+	/* Not created again: the same generation; after the header, 3 KiB in three 1 KiB commands. */
+	c->dev->info.max_xfer = 1024;
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, false, 3, (void **)&log, &len, NULL), 0);
+	c->dev->info.max_xfer = saved;
+	assert_int_equal(len, 7 * 512);
+	assert_int_equal(((const struct vfn_nvme_telemetry_log *)(const void *)log)->hostdgn, 1);
+	assert_int_equal(log[6 * 512 + 511], 0x76);
+	free(log);
+	assert_logged(c, "cdw10 0x007f0107"); /* the first header: LSP 1, create */
+	assert_int_equal(count(c->log, "cdw10 0x007f0007"), 1);
+	assert_int_equal(count(c->log, "cdw10 0x00ff0007"), 3);
+	assert_logged(c, "cdw10 0x00ff0007 cdw11 0x00000000 cdw12 0x00000a00");
+	/* Data area 1: the header and blocks 1-2. */
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, false, 1, (void **)&log, &len, NULL), 0);
+	assert_int_equal(len, 3 * 512);
+	free(log);
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, false, false, 2, (void **)&log, &len, NULL), 0);
+	assert_int_equal(len, 5 * 512);
+	assert_int_equal(log[0], VFN_NVME_LOG_TELEMETRY_CTRL);
+	assert_int_equal(log[4 * 512], 0x84);
+	free(log);
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, false, 5, (void **)&log, &len, NULL), -EINVAL);
 }
 
 /* ---- the kernel path's rescan, on a handle with a stand-in backend ---- */
@@ -650,6 +724,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sim_self_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_sanitize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_namespaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_effects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_telemetry, setup, teardown),
 		cmocka_unit_test(test_kernel_rescan),
 	};
 
