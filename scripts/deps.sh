@@ -5,6 +5,8 @@ set -euo pipefail
 
 build_pkgs=(meson ninja-build gcc g++ clang pkg-config libnvme-dev libjson-c-dev libcmocka-dev)
 guest_pkgs=(qemu-system-x86 busybox-static cpio fio)
+# nvme-cli: the reference client the guest mgmt test compares vfn with
+guest_pkgs+=(nvme-cli)
 tool_pkgs=(python3 binutils valgrind)
 # the Python bindings' tests and tests/conformance (python/, docs/python.md)
 tool_pkgs+=(python3-pytest)
