@@ -163,6 +163,11 @@ for bad in "write sim:lbads=9,ms=8,pi=2 -c 7 -d $_tmp.pd|give them with -M FILE"
 done
 t_capture "$VFN" id-ns sim:lbads=9,ms=16 -n 1 -o json
 t_eq "id-ns sim:lbads=9,ms=16: ms of LBA format 0" 16 "$(json_field ms "$T_OUT")"
+t_capture "$VFN" id-ns sim:lbads=9,ms=16,pi=2,pil=1 -n 1 -H
+t_match "id-ns -H: DPS type" "\[2:0\] : 0x2	Protection Information Type" "$T_OUT"
+t_match "id-ns -H: DPS first bytes" "\[3:3\] : 0x1	Protection information in the first bytes of metadata$" "$T_OUT"
+t_match "id-ns -H: DPC type 3" "\[2:2\] : 0x1	Protection Information Type 3 supported" "$T_OUT"
+t_match "id-ns -H: MC separate buffer" "\[1:1\] : 0x1	Metadata in a separate buffer supported" "$T_OUT"
 # Raw passthrough stays raw: the Read reaches the controller, which (sim) finds no metadata buffer (MPTR 0).
 _err=$("$VFN" io-passthru sim:ms=8 -o 2 -n 1 -l 520 -r 2>&1)
 t_eq "io-passthru on a metadata format: sent, the controller's status" "NVMe status: Data Transfer Error (0x4)" "$_err"
