@@ -183,7 +183,7 @@ static const struct field_bits dps_bits[] = {
 /* clang-format off: field tables, several entries to a line */
 const struct field id_ns_fields[] = {
 	N(nsze, FIELD_HEX),	N(ncap, FIELD_HEX),   N(nuse, FIELD_HEX),     NB(nsfeat, FIELD_HEX),
-	N(nlbaf, FIELD_DEC),	NB(flbas, FIELD_HEX), NB(mc, FIELD_HEX),	      NB(dpc, FIELD_HEX),
+	N(nlbaf, FIELD_DEC),	NB(flbas, FIELD_HEX), NB(mc, FIELD_HEX),      NB(dpc, FIELD_HEX),
 	NB(dps, FIELD_HEX),	N(nmic, FIELD_DEC),   N(rescap, FIELD_HEX),   N(fpi, FIELD_HEX),
 	N(dlfeat, FIELD_DEC),	N(nawun, FIELD_DEC),  N(nawupf, FIELD_DEC),   N(nacwu, FIELD_DEC),
 	N(nabsn, FIELD_DEC),	N(nabo, FIELD_DEC),   N(nabspf, FIELD_DEC),   N(noiob, FIELD_DEC),
