@@ -268,6 +268,34 @@ static const struct io_cmd io_cmds[] = {
 	  "  -m, --app-tag-mask=N      application tag mask (1 bits are compared)\n"
 	  "  -f, --force-unit-access   FUA: to the medium, past any volatile cache\n",
 	  false },
+	{ "compare",
+	  "DEVICE [-n NSID] [-s SLBA] -c NLB [-z DATA_SIZE] -d FILE|- [-y SIZE] [-M FILE] [-p N -r N -a N -m N] [-f]",
+	  ":n:s:c:z:d:y:M:p:r:a:m:fvh",
+	  "Compare NLB+1 blocks at SLBA with FILE (- for stdin): exit 1 on Compare Failure.\n\n"
+	  "  -n, --namespace-id=NSID   namespace (default: the node's, else the first active)\n"
+	  "  -s, --start-block=SLBA    first logical block\n"
+	  "  -c, --block-count=NLB     number of blocks, 0's based (0..65535)\n"
+	  "  -z, --data-size=BYTES     bytes to take from FILE; must hold the blocks\n"
+	  "  -d, --data=FILE           the data (exactly the blocks' size, or -z bytes)\n"
+	  "  -y, --metadata-size=BYTES separate metadata bytes; must hold the blocks'\n"
+	  "  -M, --metadata=FILE       separate metadata (namespace without extended LBAs)\n"
+	  "  -p, --prinfo=N            PRINFO 0..15: 8 PRACT, 4 check guard, 2 app tag, 1 ref tag\n"
+	  "  -r, --ref-tag=N           initial reference tag (32 bits; 48 with the 64-bit guard)\n"
+	  "  -a, --app-tag=N           application tag\n"
+	  "  -m, --app-tag-mask=N      application tag mask (1 bits are compared)\n"
+	  "  -f, --force-unit-access   FUA: from the medium\n",
+	  false },
+	{ "write-zeroes", "DEVICE [-n NSID] [-s SLBA] -c NLB [-p N -r N -a N -m N] [-f]", ":n:s:c:p:r:a:m:fvh",
+	  "Send Write Zeroes over NLB+1 blocks at SLBA.\n\n"
+	  "  -n, --namespace-id=NSID   namespace (default: the node's, else the first active)\n"
+	  "  -s, --start-block=SLBA    first logical block\n"
+	  "  -c, --block-count=NLB     number of blocks, 0's based (0..65535)\n"
+	  "  -p, --prinfo=N            PRINFO 0..15 (8 PRACT: the controller writes PI for the zeroes)\n"
+	  "  -r, --ref-tag=N           initial reference tag\n"
+	  "  -a, --app-tag=N           application tag\n"
+	  "  -m, --app-tag-mask=N      application tag mask\n"
+	  "  -f, --force-unit-access   FUA\n",
+	  false },
 	{ "flush", "DEVICE [-n NSID]", ":n:vh",
 	  "Send Flush: commit volatile write cache contents to the medium.\n\n"
 	  "  -n, --namespace-id=NSID   namespace (default: the node's, else the first active)\n",
@@ -294,7 +322,7 @@ static const char passthru_help[] =
 /* The long options of @cmd. */
 static const struct option *cmd_longs(const struct io_cmd *cmd)
 {
-	return !strcmp(cmd->name, "read") || !strcmp(cmd->name, "write") ? rw_longs : io_longs;
+	return cmd->passthru || !strcmp(cmd->name, "flush") ? io_longs : rw_longs;
 }
 
 /* The long name of option @c of @cmd, e.g. "--opcode". */
@@ -362,8 +390,8 @@ static int io_check(const struct io_cmd *cmd, struct io_args *a, int nargs, char
 		return errmsg_usage(a->name, a->usage, "-r and -w exclude each other"), -EINVAL;
 	if (!cmd->passthru && a->have_nsid && (!a->nsid || a->nsid == 0xffffffff))
 		return errmsg_usage(a->name, a->usage, "-n %u is not a namespace (1..4294967294)", a->nsid), -EINVAL;
-	if (!strcmp(a->name, "write") && !a->file)
-		return errmsg_usage(a->name, a->usage, "write needs data (-d FILE, or -d - for stdin)"), -EINVAL;
+	if ((!strcmp(a->name, "write") || !strcmp(a->name, "compare")) && !a->file)
+		return errmsg_usage(a->name, a->usage, "%s needs data (-d FILE, or -d - for stdin)", a->name), -EINVAL;
 	if (strcmp(a->name, "flush") && !cmd->passthru && !a->nlb)
 		return errmsg_usage(a->name, a->usage, "%s needs a block count (-c NLB, 0's based)", a->name), -EINVAL;
 	return 0;
@@ -454,9 +482,15 @@ struct rw_layout {
 	size_t buf_alloc, meta_alloc; /* what vfn_dev_buf_alloc() gave (0: nothing) */
 };
 
-static void rw_layout(const struct io_args *a, const struct vfn_dev_info *info, struct rw_layout *l)
+static void rw_layout(const struct io_args *a, const struct vfn_dev_info *info, uint8_t opcode, struct rw_layout *l)
 {
 	bool moves = vfn_pi_meta_moves(info->ms, info->pi_type, info->pif, a->prinfo);
+
+	if (opcode == VFN_NVME_CMD_WRITE_ZEROES) {
+		l->host_blk = info->lba_size; /* for the checks; nothing moves */
+		l->len = l->meta_len = 0;
+		return;
+	}
 
 	l->host_blk = moves && info->mset ? info->block_size : info->lba_size;
 	l->len = (size_t)a->nlb * l->host_blk;
@@ -509,12 +543,12 @@ static int check_rw(const struct io_args *a, const struct vfn_dev_info *info, co
 	return check_meta(a, info, l, wr);
 }
 
-/* Reads or writes all the blocks, a transfer limit at a time; 0 or -errno (the status in @cqe). */
-static int rw_blocks(struct vfn_dev *dev, const struct io_args *a, const struct rw_layout *l, bool wr, uint8_t *buf,
-		     uint8_t *meta, struct vfn_nvme_cqe *cqe)
+/* Sends @opcode over all the blocks, a transfer limit at a time; 0 or -errno (the status in @cqe). */
+static int rw_blocks(struct vfn_dev *dev, const struct io_args *a, const struct rw_layout *l, uint8_t opcode,
+		     uint8_t *buf, uint8_t *meta, struct vfn_nvme_cqe *cqe)
 {
 	const struct vfn_dev_info *info = vfn_dev_get_info(dev);
-	uint32_t step = chunk_blocks(info, l->host_blk);
+	uint32_t step = l->len ? chunk_blocks(info, l->host_blk) : IO_MAX_NLB;
 	bool ref_inc = info->pi_type == VFN_PI_TYPE1 || info->pi_type == VFN_PI_TYPE2;
 	int ret = 0;
 
@@ -530,8 +564,9 @@ static int rw_blocks(struct vfn_dev *dev, const struct io_args *a, const struct 
 			.fua = a->fua,
 		};
 
-		ret = vfn_dev_rw(dev, wr ? VFN_NVME_CMD_WRITE : VFN_NVME_CMD_READ, io_nsid(a, dev), a->slba + done, n,
-				 buf + (size_t)done * l->host_blk, (size_t)n * l->host_blk, &o, cqe);
+		ret = vfn_dev_rw(dev, opcode, io_nsid(a, dev), a->slba + done, n,
+				 l->len ? buf + (size_t)done * l->host_blk : NULL, l->len ? (size_t)n * l->host_blk : 0,
+				 &o, cqe);
 	}
 	return ret;
 }
@@ -540,8 +575,11 @@ static int rw_blocks(struct vfn_dev *dev, const struct io_args *a, const struct 
 static int rw_buffers(struct vfn_dev *dev, const struct io_args *a, struct rw_layout *l, bool wr, uint8_t **buf,
 		      uint8_t **meta)
 {
-	ssize_t n = vfn_dev_buf_alloc(dev, l->len, (void **)buf);
+	ssize_t n;
 
+	if (!l->len)
+		return CLI_EXIT_OK; /* Write Zeroes */
+	n = vfn_dev_buf_alloc(dev, l->len, (void **)buf);
 	/* I/O memory: no bounce on vfio/sim, page-aligned for the kernel's limits */
 	if (n < 0)
 		return errmsg("cannot allocate %zu bytes of I/O memory: %s; use fewer blocks", l->len,
@@ -561,9 +599,10 @@ static int rw_buffers(struct vfn_dev *dev, const struct io_args *a, struct rw_la
 	return l->meta_len ? load_file(a->meta_file, *meta, l->meta_len) : CLI_EXIT_OK;
 }
 
-/* read and write, after parsing; exit status. */
-static int run_rw(const struct io_args *a, bool wr)
+/* read, write, compare and write-zeroes, after parsing; exit status. */
+static int run_rw(const struct io_args *a, uint8_t opcode, const char *what)
 {
+	bool wr = opcode != VFN_NVME_CMD_READ;
 	const struct vfn_dev_info *info;
 	struct vfn_nvme_cqe cqe = { 0 };
 	uint16_t status;
@@ -576,16 +615,16 @@ static int run_rw(const struct io_args *a, bool wr)
 		return ret;
 	info = vfn_dev_get_info(dev);
 	memset(&l, 0, sizeof(l));
-	rw_layout(a, info, &l);
+	rw_layout(a, info, opcode, &l);
 	ret = check_rw(a, info, &l, wr);
 	if (!ret)
 		ret = rw_buffers(dev, a, &l, wr, &buf, &meta);
 	if (ret)
 		goto free_bufs;
-	ret = rw_blocks(dev, a, &l, wr, buf, meta, &cqe);
+	ret = rw_blocks(dev, a, &l, opcode, buf, meta, &cqe);
 	status = vfn_nvme_cqe_status(&cqe) & 0x7ff;
 	if (ret)
-		ret = errmsg_admin(a->dev, wr ? "Write" : "Read", ret, ret == -EIO ? &status : NULL);
+		ret = errmsg_admin(a->dev, what, ret, ret == -EIO ? &status : NULL);
 	else if (!wr)
 		ret = store_file(a->file, buf, l.len);
 	if (!ret && !wr && a->meta_file)
@@ -740,5 +779,10 @@ int cmd_io(int argc, char **argv)
 		return run_passthru(&a, !strcmp(a.name, "admin-passthru"));
 	if (!strcmp(a.name, "flush"))
 		return run_flush(&a);
-	return run_rw(&a, !strcmp(a.name, "write"));
+	if (!strcmp(a.name, "compare"))
+		return run_rw(&a, VFN_NVME_CMD_COMPARE, "Compare");
+	if (!strcmp(a.name, "write-zeroes"))
+		return run_rw(&a, VFN_NVME_CMD_WRITE_ZEROES, "Write Zeroes");
+	return !strcmp(a.name, "write") ? run_rw(&a, VFN_NVME_CMD_WRITE, "Write")
+					: run_rw(&a, VFN_NVME_CMD_READ, "Read");
 }

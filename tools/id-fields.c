@@ -159,6 +159,21 @@ static const struct field_bits flbas_bits[] = {
 	{ 0, 0, NULL },
 };
 
+static const struct field_bits mc_bits[] = {
+	{ 1, 1, "Metadata in a separate buffer supported" },
+	{ 0, 0, "Metadata as part of an extended data LBA supported" },
+	{ 0, 0, NULL },
+};
+
+static const struct field_bits dpc_bits[] = {
+	{ 4, 4, "Protection information in the last bytes of metadata supported" },
+	{ 3, 3, "Protection information in the first bytes of metadata supported" },
+	{ 2, 2, "Protection Information Type 3 supported" },
+	{ 1, 1, "Protection Information Type 2 supported" },
+	{ 0, 0, "Protection Information Type 1 supported" },
+	{ 0, 0, NULL },
+};
+
 static const struct field_bits dps_bits[] = {
 	{ 3, 3, "Protection information in the first bytes of metadata" },
 	{ 2, 0, "Protection Information Type (0: disabled)" },
@@ -168,7 +183,7 @@ static const struct field_bits dps_bits[] = {
 /* clang-format off: field tables, several entries to a line */
 const struct field id_ns_fields[] = {
 	N(nsze, FIELD_HEX),	N(ncap, FIELD_HEX),   N(nuse, FIELD_HEX),     NB(nsfeat, FIELD_HEX),
-	N(nlbaf, FIELD_DEC),	NB(flbas, FIELD_HEX), N(mc, FIELD_HEX),	      N(dpc, FIELD_HEX),
+	N(nlbaf, FIELD_DEC),	NB(flbas, FIELD_HEX), NB(mc, FIELD_HEX),      NB(dpc, FIELD_HEX),
 	NB(dps, FIELD_HEX),	N(nmic, FIELD_DEC),   N(rescap, FIELD_HEX),   N(fpi, FIELD_HEX),
 	N(dlfeat, FIELD_DEC),	N(nawun, FIELD_DEC),  N(nawupf, FIELD_DEC),   N(nacwu, FIELD_DEC),
 	N(nabsn, FIELD_DEC),	N(nabo, FIELD_DEC),   N(nabspf, FIELD_DEC),   N(noiob, FIELD_DEC),

@@ -44,6 +44,8 @@ static const struct {
 	{ "read", cmd_io, "Read logical blocks to stdout or a file." },
 	{ "write", cmd_io, "Write logical blocks from a file or stdin." },
 	{ "flush", cmd_io, "Flush a namespace's volatile write cache." },
+	{ "compare", cmd_io, "Compare logical blocks with a file (and metadata, PI)." },
+	{ "write-zeroes", cmd_io, "Write zeroes over logical blocks (PI with PRACT)." },
 	{ "io-passthru", cmd_io, "Send any I/O command; show its completion and data." },
 	{ "admin-passthru", cmd_io, "Send any admin command; show its completion and data." },
 	{ "smart-log", cmd_mgmt, "Show the SMART / Health Information log." },

@@ -539,6 +539,18 @@ VFN_API int vfn_nvme_flush_async(struct vfn_nvme_qpair *qp, uint32_t nsid, vfn_r
 VFN_API int vfn_nvme_write_zeroes_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
 					uint32_t nlb, vfn_rq_cb cb, void *opaque);
 
+/*
+ * Asynchronous Read, Write, Compare or Write Zeroes (@opcode) with the
+ * metadata, PRINFO, tags, FUA and SGL choice of @opts (timeout_ms unused;
+ * may be NULL), laid out and checked as vfn_nvme_read() (-EINVAL before
+ * anything is posted); split as vfn_nvme_read_async(), the pieces advancing
+ * MPTR and the reference tag.  @cb gets the completion (a PI failure: its
+ * status, e.g. VFN_PI_SC_GUARD).
+ */
+VFN_API int vfn_nvme_rw_async(struct vfn_nvme_qpair *qp, uint8_t opcode, const struct vfn_nvme_ns_info *ns,
+			      uint64_t slba, uint32_t nlb, void *buf, const struct vfn_nvme_io_opts *opts, vfn_rq_cb cb,
+			      void *opaque);
+
 /* Asynchronous Dataset Management Deallocate; as vfn_nvme_read_async(). */
 VFN_API int vfn_nvme_dsm_deallocate_async(struct vfn_nvme_qpair *qp, uint32_t nsid,
 					  const struct vfn_nvme_dsm_range *ranges, unsigned int nr, vfn_rq_cb cb,

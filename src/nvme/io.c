@@ -445,7 +445,8 @@ static int io_split_async(struct io_split *s, vfn_rq_cb cb, void *opaque)
 }
 
 static int io_rw_async(struct vfn_nvme_qpair *qp, uint8_t opcode, const struct vfn_nvme_ns_info *ns, uint64_t slba,
-		       uint32_t nlb, void *buf, bool sgl, vfn_rq_cb cb, void *opaque)
+		       uint32_t nlb, void *buf, const struct vfn_nvme_io_opts *opts, bool sgl, vfn_rq_cb cb,
+		       void *opaque)
 {
 	struct io_split s;
 	int ret;
@@ -454,7 +455,7 @@ static int io_rw_async(struct vfn_nvme_qpair *qp, uint8_t opcode, const struct v
 		log_debug("io_async: no callback");
 		return -EINVAL;
 	}
-	ret = io_split_init(&s, qp, opcode, ns, slba, nlb, buf, NULL, sgl);
+	ret = io_split_init(&s, qp, opcode, ns, slba, nlb, buf, opts, sgl);
 	if (ret)
 		return ret;
 	if (nlb <= s.max_blocks)
@@ -465,19 +466,19 @@ static int io_rw_async(struct vfn_nvme_qpair *qp, uint8_t opcode, const struct v
 int vfn_nvme_read_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint32_t nlb,
 			void *buf, bool sgl, vfn_rq_cb cb, void *opaque)
 {
-	return io_rw_async(qp, VFN_NVME_CMD_READ, ns, slba, nlb, buf, sgl, cb, opaque);
+	return io_rw_async(qp, VFN_NVME_CMD_READ, ns, slba, nlb, buf, NULL, sgl, cb, opaque);
 }
 
 int vfn_nvme_write_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint32_t nlb,
 			 const void *buf, bool sgl, vfn_rq_cb cb, void *opaque)
 {
-	return io_rw_async(qp, VFN_NVME_CMD_WRITE, ns, slba, nlb, (void *)buf, sgl, cb, opaque);
+	return io_rw_async(qp, VFN_NVME_CMD_WRITE, ns, slba, nlb, (void *)buf, NULL, sgl, cb, opaque);
 }
 
 int vfn_nvme_write_zeroes_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
 				uint32_t nlb, vfn_rq_cb cb, void *opaque)
 {
-	return io_rw_async(qp, VFN_NVME_CMD_WRITE_ZEROES, ns, slba, nlb, NULL, false, cb, opaque);
+	return io_rw_async(qp, VFN_NVME_CMD_WRITE_ZEROES, ns, slba, nlb, NULL, NULL, false, cb, opaque);
 }
 
 int vfn_nvme_flush_async(struct vfn_nvme_qpair *qp, uint32_t nsid, vfn_rq_cb cb, void *opaque)
@@ -496,4 +497,16 @@ int vfn_nvme_dsm_deallocate_async(struct vfn_nvme_qpair *qp, uint32_t nsid, cons
 	if (ret)
 		return ret;
 	return vfn_nvme_io_async(qp, &sqe, (void *)ranges, nr * sizeof(*ranges), false, cb, opaque);
+}
+
+int vfn_nvme_rw_async(struct vfn_nvme_qpair *qp, uint8_t opcode, const struct vfn_nvme_ns_info *ns, uint64_t slba,
+		      uint32_t nlb, void *buf, const struct vfn_nvme_io_opts *opts, vfn_rq_cb cb, void *opaque)
+{
+	if (opcode != VFN_NVME_CMD_READ && opcode != VFN_NVME_CMD_WRITE && opcode != VFN_NVME_CMD_COMPARE &&
+	    opcode != VFN_NVME_CMD_WRITE_ZEROES) {
+		log_debug("rw_async: opcode 0x%02x is not Read, Write, Compare or Write Zeroes", opcode);
+		return -EINVAL;
+	}
+	return io_rw_async(qp, opcode, ns, slba, nlb, opcode == VFN_NVME_CMD_WRITE_ZEROES ? NULL : buf, opts,
+			   opts && opts->sgl, cb, opaque);
 }

@@ -229,3 +229,35 @@ uint16_t vfn_sim_pi_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint
 	}
 	return sc;
 }
+
+uint16_t vfn_sim_pi_compare(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid, uint64_t slba,
+			    uint64_t nlb)
+{
+	const uint8_t *data = sim->ns_data[nsid - 1] + (slba << sim->opts.lbads);
+	const uint8_t *meta = sim->ns_meta[nsid - 1] + slba * sim->opts.ms;
+	struct pi_cmd c;
+	uint16_t sc;
+
+	pi_cmd_init(sim, sqe, nlb, &c);
+	if (c.prinfo && !sim->opts.pi)
+		return VFN_NVME_SC_INVALID_FIELD;
+	if (c.dlen > vfn_sim_max_xfer(sim))
+		return VFN_NVME_SC_INVALID_FIELD;
+	sc = pi_prinfo_check(sim, &c, slba);
+	if (!sc)
+		sc = vfn_sim_dma_xfer(sim, sqe, false, sim->pi_buf, c.dlen, false);
+	if (!sc && c.moves && !c.fmt.extended)
+		sc = pi_mptr_xfer(sim, sqe, &c, false);
+	if (!sc)
+		sc = pi_verify(&c, sim->pi_buf);
+	for (size_t i = 0; !sc && i < c.nlb; i++) {
+		const uint8_t *m = pi_cmd_meta(&c, i);
+
+		if (memcmp(pi_cmd_data(sim, &c, i), data + i * c.fmt.lba_size, c.fmt.lba_size))
+			sc = 0x285;
+		for (size_t b = 0; !sc && c.moves && b < c.fmt.ms; b++)
+			if ((uint8_t)(m[b] ^ meta[i * c.fmt.ms + b]) != 0xff)
+				sc = 0x285;
+	}
+	return sc;
+}

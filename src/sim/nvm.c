@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* NVM command set over RAM-backed namespaces: Read, Write, Flush, Write Zeroes, DSM. */
+/* NVM command set over RAM-backed namespaces: Read, Write, Compare, Flush, Write Zeroes, DSM. */
 #include <string.h>
 #include <sys/mman.h>
 
@@ -9,6 +9,7 @@
 #define DSM_RANGE_LEN 16
 #define DSM_MAX_RANGES 256
 #define DSM_AD (1u << 2) /* Attribute - Deallocate */
+#define SIM_SC_COMPARE_FAILURE 0x285
 
 /* The namespace bytes of @nlb blocks at @slba, or an LBA Out of Range status. */
 static uint16_t lba_range(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uint64_t nlb, uint8_t **data, size_t *len)
@@ -85,6 +86,28 @@ static uint16_t cmd_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint
 	return VFN_NVME_SC_SUCCESS;
 }
 
+/* Compare: the host's data against the namespace's; Compare Failure (0x285) on a difference. */
+static uint16_t cmd_compare(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid)
+{
+	uint8_t *data;
+	size_t len;
+	uint16_t sc;
+
+	sc = lba_range(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe), &data, &len);
+	if (sc)
+		return sc;
+	if (sim->opts.ms)
+		return vfn_sim_pi_compare(sim, sqe, nsid, cmd_slba(sqe), cmd_nlb(sqe));
+	if (len > vfn_sim_max_xfer(sim)) {
+		log_debug("sim: %zu bytes beyond MDTS", len);
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	sc = vfn_sim_dma_xfer(sim, sqe, false, sim->scratch, len, false);
+	if (!sc && memcmp(sim->scratch, data, len))
+		sc = SIM_SC_COMPARE_FAILURE;
+	return sc;
+}
+
 static uint16_t cmd_write_zeroes(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid)
 {
 	uint8_t *data;
@@ -141,6 +164,7 @@ uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 		return VFN_NVME_SC_SUCCESS;
 	case VFN_NVME_CMD_WRITE:
 	case VFN_NVME_CMD_READ:
+	case VFN_NVME_CMD_COMPARE:
 	case VFN_NVME_CMD_WRITE_ZEROES:
 		/* fall through */
 	case VFN_NVME_CMD_DSM:
@@ -156,6 +180,8 @@ uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 		return cmd_rw(sim, sqe, nsid, true);
 	case VFN_NVME_CMD_READ:
 		return cmd_rw(sim, sqe, nsid, false);
+	case VFN_NVME_CMD_COMPARE:
+		return cmd_compare(sim, sqe, nsid);
 	case VFN_NVME_CMD_WRITE_ZEROES:
 		return cmd_write_zeroes(sim, sqe, nsid);
 	default:

@@ -255,6 +255,9 @@ void vfn_sim_pi_free(struct vfn_sim *sim);
 /* Read / Write of @nlb blocks at @slba (in range) with metadata; the status. */
 uint16_t vfn_sim_pi_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid, uint64_t slba, uint64_t nlb,
 		       bool write);
+/* Compare with metadata: the host's blocks (checked as a write's, PRCHK) against the stored ones; the status. */
+uint16_t vfn_sim_pi_compare(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid, uint64_t slba,
+			    uint64_t nlb);
 /* The metadata of a zeroed / deallocated range: all ones (PI checks off). */
 void vfn_sim_pi_zero(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uint64_t nlb);
 

@@ -202,8 +202,27 @@ for bad in "write sim:lbads=9,ms=8,pi=2 -c 7 -d $_tmp.pd|give them with -M FILE"
 	t_match "vfn ${bad%%|*}: says why" "${bad#*|}" "$(cat "$_tmp.err")"
 	t_eq "vfn ${bad%%|*}: one line" 1 "$(wc -l <"$_tmp.err")"
 done
+# compare and write-zeroes (nvme-cli's): a fresh namespace reads as zeros.
+head -c 4096 /dev/zero >"$_tmp.z"
+t_capture "$VFN" compare sim:lbads=9 -c 7 -d "$_tmp.z"
+t_eq "compare with zeros on a fresh namespace: exit status" 0 "$T_RC"
+_err=$("$VFN" compare sim:lbads=9 -c 7 -d "$_tmp.pd" 2>&1 >/dev/null)
+t_eq "compare with other data: exit status 1" 1 "$?"
+t_eq "compare with other data: one line naming the status" \
+	"vfn: Compare failed on sim:lbads=9: Compare Failure (status 0x285); rerun with -v for the command trace" "$_err"
+t_capture "$VFN" compare sim:lbads=9,ms=8,mset=1,pi=1 -c 0 -d "$_tmp.z" -p 8
+t_eq "compare -p 8 (PRACT) on an 8-byte PI format: data only, equal" 0 "$T_RC"
+t_capture "$VFN" write-zeroes sim:lbads=9,ms=8,pi=1,nsze=70000 -c 65535 -p 8 -f
+t_eq "write-zeroes -c 65535 -p 8 -f (one command, no MDTS): exit status" 0 "$T_RC"
+_err=$("$VFN" write-zeroes sim:lbads=9 -c 0 -p 8 2>&1)
+t_match "write-zeroes -p on a namespace without metadata: refused" "has no metadata" "$_err"
 t_capture "$VFN" id-ns sim:lbads=9,ms=16 -n 1 -o json
 t_eq "id-ns sim:lbads=9,ms=16: ms of LBA format 0" 16 "$(json_field ms "$T_OUT")"
+t_capture "$VFN" id-ns sim:lbads=9,ms=16,pi=2,pil=1 -n 1 -H
+t_match "id-ns -H: DPS type" "\[2:0\] : 0x2	Protection Information Type" "$T_OUT"
+t_match "id-ns -H: DPS first bytes" "\[3:3\] : 0x1	Protection information in the first bytes of metadata$" "$T_OUT"
+t_match "id-ns -H: DPC type 3" "\[2:2\] : 0x1	Protection Information Type 3 supported" "$T_OUT"
+t_match "id-ns -H: MC separate buffer" "\[1:1\] : 0x1	Metadata in a separate buffer supported" "$T_OUT"
 # Raw passthrough stays raw: the Read reaches the controller, which (sim) finds no metadata buffer (MPTR 0).
 _err=$("$VFN" io-passthru sim:ms=8 -o 2 -n 1 -l 520 -r 2>&1)
 t_eq "io-passthru on a metadata format: sent, the controller's status" "NVMe status: Data Transfer Error (0x4)" "$_err"

@@ -417,6 +417,71 @@ static void test_dev_rw(void **state)
 	vfn_dev_close(dev);
 }
 
+struct done {
+	int n;
+	uint16_t status;
+};
+
+static void done_cb(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+{
+	struct done *d = rq->opaque;
+
+	(void)qp;
+	d->n++;
+	d->status = vfn_nvme_cqe_status(cqe) & 0x7ff;
+}
+
+/* Polls @qp until @d has a completion (2 s at most). */
+static void wait_done(struct env *e, struct done *d)
+{
+	vfn_nvme_qpair_submit(e->qp);
+	for (int i = 0; i < 2000000 && !d->n; i++)
+		vfn_nvme_qpair_reap(e->qp, 0);
+	assert_int_equal(d->n, 1);
+}
+
+/* vfn_nvme_rw_async(): split pieces with separate metadata and PI, one callback with the first failure. */
+static void test_rw_async(void **state)
+{
+	struct env e;
+	struct vfn_pi_format f;
+	struct vfn_pi_tags t = { .ref_tag = 300, .app_tag = 3, .app_mask = 0xffff, .prchk = VFN_PI_PRCHK_ALL };
+	struct vfn_nvme_io_opts o = { .prinfo = VFN_PI_PRCHK_ALL, .ref_tag = 300, .app_tag = 3, .app_mask = 0xffff };
+	struct done d = { 0 };
+
+	(void)state;
+	env_open(&e, "sim:lbads=9,ms=8,pi=1,mdts=1");
+	f = env_fmt(&e);
+	assert_int_equal(vfn_pi_generate(&f, e.buf, e.meta, 40, &t), 0);
+	o.meta = e.meta;
+	assert_int_equal(vfn_nvme_rw_async(e.qp, VFN_NVME_CMD_WRITE, &e.ns, 300, 40, e.buf, &o, done_cb, &d), 0);
+	wait_done(&e, &d);
+	assert_int_equal(d.status, 0);
+	d = (struct done){ 0 };
+	o.meta = e.rmeta;
+	assert_int_equal(vfn_nvme_rw_async(e.qp, VFN_NVME_CMD_READ, &e.ns, 300, 40, e.rbuf, &o, done_cb, &d), 0);
+	wait_done(&e, &d);
+	assert_int_equal(d.status, 0);
+	assert_memory_equal(e.rbuf, e.buf, 40 * 512);
+	assert_memory_equal(e.rmeta, e.meta, 40 * 8);
+	/* Compare: equal, then one byte off in the last piece. */
+	d = (struct done){ 0 };
+	o.meta = e.meta;
+	assert_int_equal(vfn_nvme_rw_async(e.qp, VFN_NVME_CMD_COMPARE, &e.ns, 300, 40, e.buf, &o, done_cb, &d), 0);
+	wait_done(&e, &d);
+	assert_int_equal(d.status, 0);
+	e.meta[39 * 8 + 2] ^= 1; /* block 39's app tag */
+	d = (struct done){ 0 };
+	assert_int_equal(vfn_nvme_rw_async(e.qp, VFN_NVME_CMD_COMPARE, &e.ns, 300, 40, e.buf, &o, done_cb, &d), 0);
+	wait_done(&e, &d);
+	assert_int_equal(d.status, VFN_PI_SC_APP_TAG);
+	/* Refused before posting. */
+	o.meta = NULL;
+	assert_int_equal(vfn_nvme_rw_async(e.qp, VFN_NVME_CMD_READ, &e.ns, 300, 40, e.rbuf, &o, done_cb, &d), -EINVAL);
+	assert_int_equal(vfn_nvme_rw_async(e.qp, VFN_NVME_CMD_FLUSH, &e.ns, 300, 1, e.rbuf, &o, done_cb, &d), -EINVAL);
+	env_close(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_extended_split),
 		cmocka_unit_test(test_refused_before_sending),
 		cmocka_unit_test(test_dev_rw),
+		cmocka_unit_test(test_rw_async),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
