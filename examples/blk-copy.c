@@ -159,12 +159,13 @@ static int copier_setup(struct copier *c)
 
 static void copier_teardown(struct copier *c)
 {
+	/* The queues first: what is still in flight may move data until it ends. */
+	vfn_blk_queue_close(c->sq);
+	vfn_blk_queue_close(c->dq);
 	if (c->mem) {
 		vfn_blk_mem_unregister(c->dst, c->mem);
 		vfn_blk_mem_free(c->src, c->mem, c->mem_len);
 	}
-	vfn_blk_queue_close(c->sq);
-	vfn_blk_queue_close(c->dq);
 }
 
 static void *copier_main(void *arg)

@@ -272,9 +272,10 @@ static int pblk_thread_init(struct pblk_thread *t, struct vfn_blk *blk, const st
 
 static void pblk_thread_fini(struct pblk_thread *t)
 {
+	/* The queue first: what is still in flight may move data until it ends. */
+	vfn_blk_queue_close(t->q);
 	if (t->buf)
 		vfn_blk_mem_free(t->blk, t->buf, t->buf_len);
-	vfn_blk_queue_close(t->q);
 	free(t->slots);
 }
 

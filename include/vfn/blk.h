@@ -177,7 +177,8 @@ VFN_API int vfn_blk_discard(struct vfn_blk_queue *q, uint64_t offset, uint64_t l
 /*
  * Hands the queued requests to the device and runs the callbacks of up to
  * @max (0: all) completed pieces; never blocks.  Returns how many requests
- * completed, or -errno.
+ * completed, or -errno: -EBUSY when called from a callback of the same
+ * queue (a callback may queue requests, not reap; nor may it close its queue).
  */
 VFN_API int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max);
 

@@ -105,6 +105,7 @@ struct vfn_blk_queue {
 	const struct blk_ops *ops;
 	uint32_t depth;
 	uint32_t inflight; /* requests */
+	bool polling;	   /* inside vfn_blk_queue_poll(): a callback may not poll again */
 	struct blk_req *reqs;
 	struct blk_req *free;
 	struct vfn_blk_stats stats;

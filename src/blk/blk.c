@@ -289,7 +289,15 @@ void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *st
 
 int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 {
-	return q->ops->poll(q, max);
+	int ret;
+
+	/* A nested reap would consume the CQEs the outer one is walking. */
+	if (vfn_unlikely(q->polling))
+		return -EBUSY;
+	q->polling = true;
+	ret = q->ops->poll(q, max);
+	q->polling = false;
+	return ret;
 }
 
 int vfn_blk_queue_submit(struct vfn_blk_queue *q)

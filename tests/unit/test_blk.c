@@ -439,6 +439,31 @@ static void test_resubmit(void **state)
 	vfn_blk_queue_close(c.q);
 }
 
+static void on_nested_poll(void *arg, int ret, uint16_t status)
+{
+	struct chain *c = arg;
+
+	(void)status;
+	c->calls++;
+	c->err = ret ? ret : vfn_blk_queue_poll(c->q, 0);
+}
+
+/* A callback that polls its own queue is refused (-EBUSY): a nested reap would walk the same completions twice. */
+static void test_poll_from_callback(void **state)
+{
+	struct fixture *f = *state;
+	struct chain c = { .q = f->q, .iov = { f->rbuf, f->bs } };
+	uint64_t deadline = vfn_now_ns() + 10000000000ull;
+
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(vfn_blk_readv(c.q, &c.iov, 1, (uint64_t)i * f->bs, on_nested_poll, &c), 0);
+	while (c.calls < 4 && vfn_now_ns() < deadline)
+		assert_true(vfn_blk_queue_poll(c.q, 0) >= 0);
+	assert_int_equal(c.calls, 4);
+	assert_int_equal(c.err, -EBUSY);
+	assert_int_equal(vfn_blk_queue_poll(c.q, 0), 0); /* nothing left, nothing counted twice */
+}
+
 /* io_uring: memory registered before a queue opens is a fixed buffer of its ring. */
 static void test_fixed(void **state)
 {
@@ -499,8 +524,8 @@ static void test_backend_choice(void **state)
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
 		cmocka_unit_test(test_zeroes_discard), cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_fd), \
-		cmocka_unit_test(test_submit_ready), cmocka_unit_test(test_resubmit), cmocka_unit_test(test_fixed),    \
-		cmocka_unit_test(test_status)
+		cmocka_unit_test(test_submit_ready), cmocka_unit_test(test_resubmit),                                  \
+		cmocka_unit_test(test_poll_from_callback), cmocka_unit_test(test_fixed), cmocka_unit_test(test_status)
 
 int main(void)
 {
