@@ -1316,10 +1316,12 @@ static int ns_descs(struct mg_args *a, struct vfn_dev *dev)
 	if (o.fmt == OUT_NORMAL)
 		printf("NVME Namespace Identification Descriptors NS %u:\n", ia.nsid);
 	for (size_t off = 0; off + 4 <= sizeof(buf);) {
-		const struct vfn_nvme_ns_id_desc *d = (const void *)(buf + off);
+		struct vfn_nvme_ns_id_desc desc; /* copied: a descriptor may start at any byte (NIDL is free) */
+		const struct vfn_nvme_ns_id_desc *d = &desc;
 		const uint8_t *nid = buf + off + 4;
 		char hex[80] = "";
 
+		memcpy(&desc, buf + off, sizeof(desc));
 		if (!d->nidt || off + 4 + d->nidl > sizeof(buf) || d->nidl > 32)
 			break;
 		if (d->nidt == VFN_NVME_NIDT_UUID && d->nidl == 16) {

@@ -52,7 +52,7 @@ static void show_psd(struct out *o, unsigned int i, const struct vfn_nvme_id_psd
 	printf("ps %4u : mp:%s %soperational enlat:%u exlat:%u rrt:%u rrl:%u\n", i, power, (p->flags & 2) ? "non-" : "",
 	       vfn_le32_to_cpu(p->enlat), vfn_le32_to_cpu(p->exlat), p->rrt, p->rrl);
 	printf("          rwt:%u rwl:%u idlp:%u ips:%u actp:%u apws:%u\n", p->rwt, p->rwl, vfn_le16_to_cpu(p->idlp),
-	       p->ips >> 6, vfn_le16_to_cpu(p->actp), p->apws);
+	       (unsigned int)(p->ips >> 6), vfn_le16_to_cpu(p->actp), p->apws);
 }
 
 void id_show_ctrl(struct out *o, const struct vfn_nvme_id_ctrl *id)

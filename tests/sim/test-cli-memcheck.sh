@@ -23,7 +23,7 @@ head -c 8192 /dev/urandom >"$_tmp.pat"
 memcheck() {
 	_name=$1 _want=$2
 	shift 2
-	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--show-leak-kinds=definite,indirect "$VFN" "$@" >/dev/null 2>"$_tmp.vg" <"$_tmp.pat"
 	_rc=$?
 	if [ "$_rc" -eq "$_want" ]; then t_result 0 "memcheck: $_name"; else
@@ -44,7 +44,7 @@ memcheck "vfn flush sim:" 0 flush sim:
 memcheck "vfn admin-passthru sim: Identify" 0 admin-passthru sim: -o 6 --cdw10=1 -l 4096
 memcheck "vfn io-passthru sim: bad opcode" 1 io-passthru sim: -o 0x7f
 memcheck "vfn read sim: usage error" 2 read sim: -c 65536
-memcheck "vfn read sim:ms=8 (metadata: refused)" 1 read sim:ms=8,mset=1 -c 7
+memcheck "vfn read sim:ms=8 (extended LBA: data and metadata)" 0 read sim:ms=8,mset=1 -c 7
 memcheck "vfn perf sim:ms=8 (metadata: refused)" 1 perf sim:ms=8 -t 1
 memcheck "vfn perf sim:nil=1, 2 queues" 0 perf sim:nil=1 -t 1 -q 4 -c 2 -o json
 memcheck "vfn perf sim: --verify" 0 perf sim: -w randrw --verify -t 1 -q 4 -o json
