@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nvme/types.h>
+#include <vfn/spec.h>
 
 #include "id-fields.h"
 #include "json-check.h"
@@ -31,8 +31,8 @@ static void check_text(const char *s, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	union {
-		struct nvme_id_ctrl ctrl;
-		struct nvme_id_ns ns;
+		struct vfn_nvme_id_ctrl ctrl;
+		struct vfn_nvme_id_ns ns;
 		uint8_t raw[4096];
 	} id;
 	uint8_t mode = size ? data[0] : 0;
