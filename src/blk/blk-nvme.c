@@ -228,6 +228,20 @@ static int nvme_post(struct vfn_blk_queue *q, struct blk_req *req, struct vfn_rq
 	return 0;
 }
 
+/*
+ * The end of a submission of @n pieces of which @posted went out: none is
+ * the first refusal's error; otherwise the request waits for those.
+ */
+static int nvme_posted(struct vfn_blk_queue *q, struct blk_req *req, uint32_t posted, uint32_t n)
+{
+	if (!posted)
+		return req->ret ? req->ret : -EIO;
+	req->pieces = posted;
+	if (n > 1)
+		q->stats.split++;
+	return 0;
+}
+
 /* Flush, Write Zeroes, Discard: no data from the caller. */
 static int nvme_submit_nodata(struct vfn_blk_queue *q, enum blk_op op, uint64_t off, uint64_t len, struct blk_req *req)
 {
@@ -266,12 +280,7 @@ static int nvme_submit_nodata(struct vfn_blk_queue *q, enum blk_op op, uint64_t 
 		if (nvme_post(q, req, rq, &sqe, &posted))
 			break;
 	}
-	if (!posted)
-		return req->ret ? req->ret : -EIO;
-	req->pieces = posted;
-	if (n > 1)
-		q->stats.split++;
-	return 0;
+	return nvme_posted(q, req, posted, n);
 }
 
 /* One stretch of a request's memory: mapped (contiguous IOVA from @iova) or not. */
@@ -458,12 +467,7 @@ static int nvme_submit_plan(struct vfn_blk_queue *q, enum blk_op op, const struc
 		if (nvme_post(q, req, rq, &sqe, &posted))
 			break;
 	}
-	if (!posted)
-		return req->ret ? req->ret : -EIO;
-	req->pieces = posted;
-	if (n > 1)
-		q->stats.split++;
-	return 0;
+	return nvme_posted(q, req, posted, n);
 }
 
 /* Read or Write of @len (1..) bytes at byte @off: blk_nvme_sqe() for the hot path. */
