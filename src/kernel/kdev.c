@@ -41,7 +41,8 @@ static int sysfs_subsystem(const char *dir, char *out, size_t len)
 	char link[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "%s/subsystem", dir);
+	if ((size_t)snprintf(link, sizeof(link), "%s/subsystem", dir) >= sizeof(link))
+		return -ENAMETOOLONG;
 	n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
@@ -55,7 +56,8 @@ static bool sysfs_block_is_nvme(const char *dir)
 {
 	char parent[PATH_MAX], class[64];
 
-	snprintf(parent, sizeof(parent), "%s/..", dir);
+	if ((size_t)snprintf(parent, sizeof(parent), "%s/..", dir) >= sizeof(parent))
+		return false;
 	if (sysfs_subsystem(parent, class, sizeof(class)))
 		return false;
 	return !strcmp(class, "nvme") || !strcmp(class, "nvme-subsystem");

@@ -458,7 +458,7 @@ static void test_io_errors(void **state)
 static void test_io_wrap(void **state)
 {
 	struct vfn_nvme_ctrl *ctrl = open_ok("sim:");
-	struct vfn_nvme_cqe cqe;
+	struct vfn_nvme_cqe cqe = { 0 };
 	struct ioq q;
 	struct bufs b;
 	unsigned int done = 0, phase_flips = 0;
