@@ -80,11 +80,11 @@ t_eq "perf QD4: shadow doorbells off on QEMU's controller" off "$(json_field sha
 perf_check "shadow doorbells on" -q 4 --shadow-doorbells on
 t_eq "perf --shadow-doorbells on: on" on "$(json_field shadow_doorbells "$T_OUT")"
 t_eq "perf QD4: polled on QEMU's controller" poll "$(json_field mode "$T_OUT")"
-# From QD 8 on, QEMU's controller is driven with interrupts by default (docs/perf.md); --poll keeps polling.
+# Polled by default at every depth (docs/perf.md); --irq waits on the queue's eventfd.
 perf_check "QD32" -q 32
-t_eq "perf QD32: interrupts on QEMU's controller" irq "$(json_field mode "$T_OUT")"
-perf_check "QD32 --poll" -q 32 --poll
-t_eq "perf QD32 --poll: polled" poll "$(json_field mode "$T_OUT")"
+t_eq "perf QD32: polled by default" poll "$(json_field mode "$T_OUT")"
+perf_check "QD32 --irq" -q 32 --irq
+t_eq "perf QD32 --irq: interrupts" irq "$(json_field mode "$T_OUT")"
 perf_check "irq" -q 4 --irq
 perf_check "randrw on 2 queues" -q 8 -c 2 -w randrw -M 70
 perf_check "no shadow doorbells" -q 4 --no-shadow-doorbells
