@@ -72,6 +72,10 @@ static const struct {
 	{ "fw-commit", cmd_mgmt, "Commit a firmware image to a slot, or activate a slot (asks first)." },
 	{ "device-self-test", cmd_mgmt, "Start or abort a device self-test." },
 	{ "sanitize", cmd_mgmt, "Start a sanitize operation (asks first)." },
+	{ "primary-ctrl-caps", cmd_sriov, "Show the Primary Controller Capabilities (SR-IOV resources)." },
+	{ "list-secondary", cmd_sriov, "List the secondary controllers (SR-IOV): state, VF, resources." },
+	{ "virt-mgmt", cmd_sriov, "Virtualization Management: assign resources, online/offline a secondary." },
+	{ "sriov", cmd_sriov, "Show or set (--numvfs) a PF's VF count in sysfs, and list its VFs." },
 };
 
 static int (*find_own_cmd(const char *name))(int, char **)

@@ -105,10 +105,12 @@ VFN_API void vfn_blk_mem_free(struct vfn_blk *blk, void *buf, size_t len);
 
 /*
  * Registers the caller's memory @buf/@len (page-aligned) for I/O: DMA-mapped
- * once on VFIO/sim; on io_uring recorded and registered with every queue
- * opened afterwards (fixed buffers).  Unregister before freeing it, with no
- * I/O on it in flight.  Errors: -EINVAL (not page-aligned), -EEXIST,
- * -ENOMEM, or the mapping's.
+ * once on VFIO/sim; on io_uring a fixed buffer of every queue, open or
+ * opened later.  Unregistering takes it out of every queue's ring (the
+ * kernel unpins it; I/O from that address afterwards is plain
+ * READV/WRITEV).  Unregister before freeing it, with no I/O on it in
+ * flight.  Errors: -EINVAL (not page-aligned), -EEXIST, -ENOMEM (64
+ * regions already), or the mapping's.
  */
 VFN_API int vfn_blk_mem_register(struct vfn_blk *blk, void *buf, size_t len);
 VFN_API int vfn_blk_mem_unregister(struct vfn_blk *blk, void *buf);

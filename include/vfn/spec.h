@@ -414,6 +414,67 @@ struct vfn_nvme_ns_id_desc {
 	vfn_le16 rsvd2;
 };
 
+/* ---- SR-IOV: Virtualization Enhancements --------------------------------- */
+
+/* Primary Controller Capabilities (CNS 14h). */
+struct vfn_nvme_primary_ctrl_cap {
+	vfn_le16 cntlid; /* the primary controller's id */
+	vfn_le16 portid; /* its port */
+	uint8_t crt;	 /* Controller Resource Types: VFN_NVME_CRT_* */
+	uint8_t rsvd5[27];
+	vfn_le32 vqfrt;	 /* VQ flexible resources total */
+	vfn_le32 vqrfa;	 /* VQ flexible resources assigned to secondaries */
+	vfn_le16 vqrfap; /* VQ flexible resources allocated to the primary */
+	vfn_le16 vqprt;	 /* VQ private resources total */
+	vfn_le16 vqfrsm; /* VQ flexible resources: most per secondary */
+	vfn_le16 vqgran; /* VQ flexible resources: preferred granularity */
+	uint8_t rsvd48[16];
+	vfn_le32 vifrt;	 /* VI flexible resources total */
+	vfn_le32 virfa;	 /* VI flexible resources assigned to secondaries */
+	vfn_le16 virfap; /* VI flexible resources allocated to the primary */
+	vfn_le16 viprt;	 /* VI private resources total */
+	vfn_le16 vifrsm; /* VI flexible resources: most per secondary */
+	vfn_le16 vigran; /* VI flexible resources: preferred granularity */
+	uint8_t rsvd80[4016];
+};
+
+#define VFN_NVME_CRT_VQ (1u << 0) /* VQ resources supported */
+#define VFN_NVME_CRT_VI (1u << 1) /* VI resources supported */
+
+/* Secondary Controller Entry. */
+struct vfn_nvme_secondary_ctrl {
+	vfn_le16 scid; /* secondary controller id */
+	vfn_le16 pcid; /* its primary controller's id */
+	uint8_t scs;   /* Secondary Controller State: bit 0 online */
+	uint8_t rsvd5[3];
+	vfn_le16 vfn; /* virtual function number (1-based; 0: none) */
+	vfn_le16 nvq; /* VQ flexible resources assigned */
+	vfn_le16 nvi; /* VI flexible resources assigned */
+	uint8_t rsvd14[18];
+};
+
+#define VFN_NVME_SCS_ONLINE (1u << 0)
+
+/* Secondary Controller List (CNS 15h): the entries from CDW10.CNTID up. */
+struct vfn_nvme_secondary_ctrl_list {
+	uint8_t numid; /* entries that follow, 0..127 */
+	uint8_t rsvd1[31];
+	struct vfn_nvme_secondary_ctrl sc_entry[127];
+};
+
+/*
+ * Virtualization Management (admin opcode VFN_NVME_ADMIN_VIRT_MGMT, 1Ch):
+ * CDW10 bits 3:0 the action, bits 10:8 the resource type, bits 31:16 the
+ * controller; CDW11 bits 15:0 the number of resources.  DW0 of the
+ * completion: the number of resources modified.
+ */
+#define VFN_NVME_VIRT_MGMT_ACT_PRIMARY_FLEX 0x1	     /* Primary Controller Flexible Allocation */
+#define VFN_NVME_VIRT_MGMT_ACT_SECONDARY_OFFLINE 0x7 /* Secondary Controller Offline */
+#define VFN_NVME_VIRT_MGMT_ACT_SECONDARY_ASSIGN 0x8  /* Secondary Controller Assign */
+#define VFN_NVME_VIRT_MGMT_ACT_SECONDARY_ONLINE 0x9  /* Secondary Controller Online */
+#define VFN_NVME_VIRT_MGMT_RT_VQ 0x0		     /* Virtual Queue resources */
+#define VFN_NVME_VIRT_MGMT_RT_VI 0x1		     /* Virtual Interrupt resources */
+
 /* ---- Log pages ------------------------------------------------------------ */
 
 /* Error Information (LID 01h), one 64-byte entry. */
@@ -669,6 +730,20 @@ VFN_SPEC_OFFSET(vfn_nvme_telemetry_log, rsnident, 384);
 VFN_SPEC_SIZE(vfn_nvme_sanitize_log, 512);
 VFN_SPEC_OFFSET(vfn_nvme_sanitize_log, scdw10, 4);
 VFN_SPEC_OFFSET(vfn_nvme_sanitize_log, etcend, 28);
+VFN_SPEC_SIZE(vfn_nvme_primary_ctrl_cap, 4096);
+VFN_SPEC_OFFSET(vfn_nvme_primary_ctrl_cap, crt, 4);
+VFN_SPEC_OFFSET(vfn_nvme_primary_ctrl_cap, vqfrt, 32);
+VFN_SPEC_OFFSET(vfn_nvme_primary_ctrl_cap, vqrfap, 40);
+VFN_SPEC_OFFSET(vfn_nvme_primary_ctrl_cap, vqgran, 46);
+VFN_SPEC_OFFSET(vfn_nvme_primary_ctrl_cap, vifrt, 64);
+VFN_SPEC_OFFSET(vfn_nvme_primary_ctrl_cap, virfap, 72);
+VFN_SPEC_OFFSET(vfn_nvme_primary_ctrl_cap, vigran, 78);
+VFN_SPEC_SIZE(vfn_nvme_secondary_ctrl, 32);
+VFN_SPEC_OFFSET(vfn_nvme_secondary_ctrl, scs, 4);
+VFN_SPEC_OFFSET(vfn_nvme_secondary_ctrl, vfn, 8);
+VFN_SPEC_OFFSET(vfn_nvme_secondary_ctrl, nvi, 12);
+VFN_SPEC_SIZE(vfn_nvme_secondary_ctrl_list, 4096);
+VFN_SPEC_OFFSET(vfn_nvme_secondary_ctrl_list, sc_entry, 32);
 
 #ifdef __cplusplus
 }

@@ -2,9 +2,11 @@
 """Device, Namespace, Buffer, QPair (raw queues), AsyncQueue, Sim and NvmeError."""
 import ctypes
 import errno as _errno
+import gc
 import os
 import struct
 import time
+import weakref
 
 from . import spec
 from ._lib import (AER_CB, CQ, DEV_CB, SQ, CtrlOpts, Cqe, DevOpts, IoOpts, QpairOpts, SimFault, Sqe, c_uint32,
@@ -68,12 +70,40 @@ def make_sqe(opcode, nsid=0, cdw10=0, cdw11=0, cdw12=0, cdw13=0, cdw14=0, cdw15=
     return sqe
 
 
+_CDATA = ctypes.Array.__mro__[1]  # ctypes' _CData: an object that may hold a raw pointer into a buffer
+
+
+def _views_of(arr):
+    """Every live memoryview on the memory of the ctypes array @arr (slices and casts included): each
+    shares a managed buffer that refers to @arr."""
+    views = []
+    for mbuf in gc.get_referrers(arr):
+        if type(mbuf).__name__ == "managedbuffer":
+            views += [v for v in gc.get_referrers(mbuf) if isinstance(v, memoryview)]
+    return views
+
+
+def _held_by_ctypes(ref):
+    """True if @ref (a referrer of a view) is a ctypes object or its _objects dict (from_buffer keeps the view
+    there and the raw pointer in the object)."""
+    if isinstance(ref, _CDATA):
+        return True
+    return isinstance(ref, dict) and any(isinstance(r, _CDATA) for r in gc.get_referrers(ref))
+
+
 class Buffer:
     """DMA memory usable by every command of a Device (vfn_dev_buf_alloc).
 
     ``buf.mem`` is a writable memoryview on the memory itself (no copy):
     ``buf.mem[0:4] = b"abcd"``; ``bytes(buf)`` copies it out.  ``buf.iova``
     is the device address (VFIO/sim; None on the kernel path).
+
+    ``free()`` releases every memoryview on the memory (``buf.mem``, its
+    slices and casts, those of ``sub()`` buffers) and marks the sub-buffers
+    freed: using any of them afterwards raises ValueError instead of reaching
+    freed memory.  It refuses (BufferError, nothing freed) while a consumer
+    holds a view's buffer (an export, e.g. numpy.frombuffer) or a ctypes
+    object was made from one (from_buffer): release those first.
     """
 
     def __init__(self, dev, size):
@@ -82,11 +112,21 @@ class Buffer:
         n = lib.vfn_dev_buf_alloc(dev._h, size, ctypes.byref(addr))
         _check(n, "buffer of %d bytes" % size)
         self.addr, self.alloc_len, self.size = addr.value, n, size
+        self._parent, self._subs = None, weakref.WeakSet()
         self._arr = (ctypes.c_char * n).from_address(self.addr)
         self.mem = memoryview(self._arr).cast("B")[:size]
 
+    def _live(self):
+        if not self.addr:
+            raise ValueError("Buffer used after free()")
+
+    @property
+    def freed(self):
+        return not self.addr
+
     @property
     def iova(self):
+        self._live()
         if self.dev.ctrl is None:
             return None
         iova = c_uint64()
@@ -98,28 +138,53 @@ class Buffer:
         return self.size
 
     def __bytes__(self):
+        self._live()
         return bytes(self.mem)
 
     def fill(self, data, offset=0):
+        self._live()
         self.mem[offset:offset + len(data)] = data
 
     def sub(self, offset, size):
-        """A Buffer for @size bytes at @offset of this one (same memory; freed with this one)."""
+        """A Buffer for @size bytes at @offset of this one (same memory): freed with its parent (then unusable),
+        or on its own (its views only; the memory stays the parent's)."""
+        self._live()
         if offset < 0 or offset + size > self.size:
             raise ValueError("sub-buffer beyond the buffer")
+        root = self._parent or self
         b = object.__new__(Buffer)
-        b.dev, b.addr, b.size, b.alloc_len, b._parent = self.dev, self.addr + offset, size, size, self
+        b.dev, b.addr, b.size, b.alloc_len, b._parent, b._subs = self.dev, self.addr + offset, size, size, root, None
         b._arr = (ctypes.c_char * size).from_address(b.addr)
         b.mem = memoryview(b._arr).cast("B")
+        root._subs.add(b)
         return b
 
+    def _invalidate(self, bufs):
+        """Releases every view of @bufs' memory, or raises BufferError (a consumer holds one)."""
+        views = [v for b in bufs for v in _views_of(b._arr)]
+        for v in views:
+            if any(_held_by_ctypes(r) for r in gc.get_referrers(v)):
+                raise BufferError("Buffer.free(): a ctypes object was made from a view of it (from_buffer): "
+                                  "delete it first")
+        for v in views:
+            try:
+                v.release()
+            except BufferError as e:
+                raise BufferError("Buffer.free(): a view of it is exported (%s): release the consumer first"
+                                  % e) from None
+        for b in bufs:
+            b.addr, b._arr = None, None
+
     def free(self):
-        if getattr(self, "_parent", None) is not None:
+        """Frees the memory (a sub-buffer: only invalidates it and its views).  Idempotent."""
+        if not self.addr:
             return
-        if self.addr:
-            self.mem.release()
-            lib.vfn_dev_buf_free(self.dev._h, self.addr, self.alloc_len)
-            self.addr = None
+        if self._parent is not None:
+            self._invalidate([self])
+            return
+        addr = self.addr
+        self._invalidate([self] + [b for b in list(self._subs) if b.addr])
+        lib.vfn_dev_buf_free(self.dev._h, addr, self.alloc_len)
 
     def __enter__(self):
         return self
@@ -294,6 +359,7 @@ class Device:
         if buf is None:
             ptr, n = None, 0
         elif isinstance(buf, Buffer):
+            buf._live()
             ptr, n = buf.addr, buf.size if length is None else length
         elif isinstance(buf, int):
             keep = ctypes.create_string_buffer(buf)
@@ -651,6 +717,8 @@ class IoQPair:
         cqe = Cqe()
         opts = IoOpts(timeout_ms=timeout_ms)
         n = (buf.size if length is None else length) if buf is not None else 0
+        if buf is not None:
+            buf._live()
         ret = lib.vfn_nvme_io_sync(self._h, ctypes.byref(sqe), buf.addr if buf is not None else None, n,
                                    ctypes.byref(opts), ctypes.byref(cqe))
         _check(ret, opcode_name(False, sqe.opcode), cqe)
@@ -721,6 +789,8 @@ class AsyncQueue:
 
     def submit(self, sqe, buf, cb):
         """@buf: a Buffer of the device (or None)."""
+        if buf is not None:
+            buf._live()
         key = self._next
         self._next += 1
         self._pending[key] = cb

@@ -90,6 +90,8 @@ struct vfn_blk {
 	uint32_t nr_queues;
 	uint32_t map_gen; /* bumped (atomic) at every unregistration: queues' translation caches go stale */
 	struct blk_region regs[BLK_MAX_REGS];
+	uint32_t reg_gen; /* bumped (atomic, under lock) at every (un)registration: io_uring tables go stale */
+	struct vfn_blk_queue *queues; /* the open queues (under lock) */
 	/* nvme, io_uring_cmd */
 	struct vfn_dev *dev;
 	uint32_t nsid;
@@ -102,6 +104,7 @@ struct vfn_blk {
 
 struct vfn_blk_queue {
 	struct vfn_blk *blk;
+	struct vfn_blk_queue *next_q; /* blk->queues (under blk->lock) */
 	const struct blk_ops *ops;
 	uint32_t depth;
 	uint32_t inflight; /* requests */

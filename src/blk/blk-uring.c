@@ -47,9 +47,23 @@ struct blk_uring {
 	uint32_t pieces;    /* SQEs queued or in flight */
 	void *sq_map, *cq_map;
 	size_t sq_map_len, cq_map_len, sqes_len;
-	void *zero;	  /* BLK_BOUNCE_MAX_LEN zero bytes, for Write Zeroes where fallocate cannot */
-	uint32_t nr_regs; /* registered buffers of this ring (blk->regs as they were at open) */
-	struct blk_region regs[BLK_MAX_REGS];
+	void *zero; /* BLK_BOUNCE_MAX_LEN zero bytes, for Write Zeroes where fallocate cannot */
+	/*
+	 * Fixed buffers: the kernel's table has BLK_MAX_REGS slots, slot i is
+	 * blk->regs[i] when bit i of @slots is set (kept by whoever holds
+	 * blk->lock: registration updates every open ring).  The queue's thread
+	 * looks buffers up in its own copy @fix, redone under the lock when
+	 * blk->reg_gen moved past @gen.
+	 */
+	bool table;	/* the kernel took the (sparse) table */
+	uint64_t slots; /* under blk->lock */
+	uint32_t gen;
+	uint32_t nr_fix;
+	struct blk_fixed {
+		uintptr_t vaddr;
+		size_t len;
+		uint16_t slot;
+	} fix[BLK_MAX_REGS];
 };
 
 static int sys_setup(uint32_t entries, struct io_uring_params *p)
@@ -168,20 +182,58 @@ static void uring_close(struct vfn_blk *blk)
 	close(blk->fd);
 }
 
-/* Memory is registered with each ring at its opening: nothing to do now. */
-static int uring_mem_register(struct vfn_blk *blk, void *buf, size_t len)
+/* Sets slot @slot of @r's table to @buf/@len (NULL, 0: empty).  The caller holds blk->lock. */
+static int ring_slot_set(struct blk_uring *r, int slot, void *buf, size_t len)
 {
-	(void)blk;
-	(void)buf;
-	(void)len;
+	struct iovec iov = { buf, len };
+	struct io_uring_rsrc_update2 up = { .offset = (uint32_t)slot, .data = (uint64_t)(uintptr_t)&iov, .nr = 1 };
+	int ret;
+
+	if (!r->table)
+		return -ENOTSUP;
+	ret = sys_register(r->fd, IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up));
+	if (ret < 0)
+		return -errno;
+	if (buf)
+		r->slots |= 1ull << slot;
+	else
+		r->slots &= ~(1ull << slot);
 	return 0;
 }
 
+static int reg_slot(const struct vfn_blk *blk, const void *buf)
+{
+	for (int i = 0; i < BLK_MAX_REGS; i++)
+		if (blk->regs[i].vaddr == buf)
+			return i;
+	return -1;
+}
+
+/* New memory (blk->regs has it, under blk->lock): a fixed buffer of every open ring. */
+static int uring_mem_register(struct vfn_blk *blk, void *buf, size_t len)
+{
+	int slot = reg_slot(blk, buf);
+
+	for (struct vfn_blk_queue *q = blk->queues; q && slot >= 0; q = q->next_q)
+		if (ring_slot_set(q->ring, slot, buf, len))
+			log_info("blk: io_uring buffer registration failed (%s): plain reads and writes on it",
+				 strerror(errno));
+	return 0;
+}
+
+/*
+ * Memory going away (under blk->lock): out of every ring's table now, so
+ * that no ring keeps its pages pinned nor a later I/O at the same address
+ * names them; the queues' lookups see blk->reg_gen move.
+ */
 static void uring_mem_unregister(struct vfn_blk *blk, void *buf, size_t len)
 {
-	(void)blk;
-	(void)buf;
+	int slot = reg_slot(blk, buf);
+
 	(void)len;
+	for (struct vfn_blk_queue *q = blk->queues; q && slot >= 0; q = q->next_q)
+		if ((q->ring->slots & (1ull << slot)) && ring_slot_set(q->ring, slot, NULL, 0))
+			log_err("blk: io_uring buffer unregistration failed (%s)", strerror(errno));
 }
 
 /* ---- queues ---------------------------------------------------------------- */
@@ -232,22 +284,40 @@ static void ring_unmap(struct blk_uring *r)
 	close(r->fd);
 }
 
-/* Registers blk->regs (the caller holds blk->lock) as the ring's fixed buffers. */
-static int ring_register_buffers(struct blk_uring *r, const struct vfn_blk *blk)
+/*
+ * Sets up the ring's table of BLK_MAX_REGS slots, empty, then fills those
+ * of blk->regs (the caller holds blk->lock).  A kernel that takes no sparse
+ * table (before 5.13) or no pinning (RLIMIT_MEMLOCK): plain reads and writes.
+ */
+static void ring_register_buffers(struct blk_uring *r, const struct vfn_blk *blk)
 {
-	struct iovec iov[BLK_MAX_REGS];
+	struct iovec iov[BLK_MAX_REGS] = { { 0 } };
 
-	for (int i = 0; i < BLK_MAX_REGS; i++) {
-		if (!blk->regs[i].vaddr)
-			continue;
-		iov[r->nr_regs] = (struct iovec){ blk->regs[i].vaddr, blk->regs[i].len };
-		r->regs[r->nr_regs++] = blk->regs[i];
+	if (sys_register(r->fd, IORING_REGISTER_BUFFERS, iov, BLK_MAX_REGS)) {
+		log_info("blk: io_uring buffer table refused (%s): plain reads and writes", strerror(errno));
+		return;
 	}
-	if (r->nr_regs && sys_register(r->fd, IORING_REGISTER_BUFFERS, iov, r->nr_regs)) {
-		log_info("blk: io_uring buffer registration failed (%s): plain reads and writes", strerror(errno));
-		r->nr_regs = 0;
-	}
-	return 0;
+	r->table = true;
+	for (int i = 0; i < BLK_MAX_REGS; i++)
+		if (blk->regs[i].vaddr && ring_slot_set(r, i, blk->regs[i].vaddr, blk->regs[i].len))
+			log_info("blk: io_uring buffer registration failed (%s): plain reads and writes on it",
+				 strerror(errno));
+}
+
+/* The queue's copy of its ring's fixed buffers, after a (un)registration (not per I/O). */
+static __attribute__((noinline, cold)) void ring_fix_sync(struct vfn_blk_queue *q, uint32_t gen)
+{
+	struct blk_uring *r = q->ring;
+	struct vfn_blk *blk = q->blk;
+
+	pthread_mutex_lock(&blk->lock);
+	r->nr_fix = 0;
+	for (int i = 0; i < BLK_MAX_REGS; i++)
+		if (r->slots & (1ull << i))
+			r->fix[r->nr_fix++] =
+				(struct blk_fixed){ (uintptr_t)blk->regs[i].vaddr, blk->regs[i].len, (uint16_t)i };
+	r->gen = gen;
+	pthread_mutex_unlock(&blk->lock);
 }
 
 static int uring_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_opts *o)
@@ -265,8 +335,10 @@ static int uring_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_
 		return ret;
 	}
 	ret = ring_map(r, &p);
-	if (!ret)
-		ret = ring_register_buffers(r, q->blk);
+	if (!ret) {
+		ring_register_buffers(r, q->blk); /* under blk->lock: vfn_blk_queue_open() */
+		r->gen = __atomic_load_n(&q->blk->reg_gen, __ATOMIC_ACQUIRE) - 1; /* synced at the first I/O */
+	}
 	if (!ret && !o->polled) {
 		q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (q->efd < 0 || sys_register(r->fd, IORING_REGISTER_EVENTFD, &q->efd, 1))
@@ -397,13 +469,18 @@ static int uring_poll(struct vfn_blk_queue *q, uint32_t max)
 	return (int)(q->stats.completed - before);
 }
 
-/* The registered buffer holding all @len bytes at @p, or -1. */
-static int uring_fixed(const struct blk_uring *r, const void *p, size_t len)
+/* The fixed buffer slot holding all @len bytes at @p, or -1. */
+static int uring_fixed(struct vfn_blk_queue *q, const void *p, size_t len)
 {
-	for (uint32_t i = 0; i < r->nr_regs; i++)
-		if ((uintptr_t)p - (uintptr_t)r->regs[i].vaddr < r->regs[i].len &&
-		    len <= r->regs[i].len - ((uintptr_t)p - (uintptr_t)r->regs[i].vaddr))
-			return (int)i;
+	struct blk_uring *r = q->ring;
+	uint32_t gen = __atomic_load_n(&q->blk->reg_gen, __ATOMIC_ACQUIRE);
+
+	if (vfn_unlikely(gen != r->gen))
+		ring_fix_sync(q, gen);
+	for (uint32_t i = 0; i < r->nr_fix; i++)
+		if ((uintptr_t)p - r->fix[i].vaddr < r->fix[i].len &&
+		    len <= r->fix[i].len - ((uintptr_t)p - r->fix[i].vaddr))
+			return r->fix[i].slot;
 	return -1;
 }
 
@@ -430,8 +507,8 @@ static int uring_rw(struct vfn_blk_queue *q, enum blk_op op, const struct iovec 
 		fd = q->blk->fd_buf;
 		q->stats.buffered++;
 	}
-	if (iovcnt == 1 && r->nr_regs && fd == q->blk->fd) {
-		fixed = uring_fixed(r, iov->iov_base, iov->iov_len);
+	if (iovcnt == 1 && r->table && fd == q->blk->fd) {
+		fixed = uring_fixed(q, iov->iov_base, iov->iov_len);
 		q->stats.fixed += fixed >= 0;
 	}
 	req->pieces = n;

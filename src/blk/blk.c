@@ -177,9 +177,17 @@ int vfn_blk_mem_register(struct vfn_blk *blk, void *buf, size_t len)
 		if (!blk->regs[i].vaddr && slot < 0)
 			slot = i;
 	}
-	ret = slot < 0 ? -ENOMEM : blk->ops->mem_register(blk, buf, len);
-	if (!ret)
-		blk->regs[slot] = (struct blk_region){ buf, len };
+	if (slot < 0) {
+		pthread_mutex_unlock(&blk->lock);
+		return -ENOMEM;
+	}
+	/* The backend sees the slot filled (io_uring: the ring tables' index). */
+	blk->regs[slot] = (struct blk_region){ buf, len };
+	ret = blk->ops->mem_register(blk, buf, len);
+	if (ret)
+		blk->regs[slot] = (struct blk_region){ NULL, 0 };
+	else
+		__atomic_fetch_add(&blk->reg_gen, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&blk->lock);
 	return ret;
 }
@@ -194,6 +202,7 @@ int vfn_blk_mem_unregister(struct vfn_blk *blk, void *buf)
 			blk->ops->mem_unregister(blk, buf, blk->regs[i].len);
 			__atomic_fetch_add(&blk->map_gen, 1, __ATOMIC_RELAXED);
 			blk->regs[i] = (struct blk_region){ NULL, 0 };
+			__atomic_fetch_add(&blk->reg_gen, 1, __ATOMIC_RELEASE);
 			ret = 0;
 			break;
 		}
@@ -238,8 +247,11 @@ int vfn_blk_queue_open(struct vfn_blk *blk, const struct vfn_blk_queue_opts *opt
 	/* Queue ids, vectors and the controller's admin queue are shared: one opener at a time. */
 	pthread_mutex_lock(&blk->lock);
 	ret = blk->ops->queue_open(q, &o);
-	if (!ret)
+	if (!ret) {
 		blk->nr_queues++;
+		q->next_q = blk->queues;
+		blk->queues = q;
+	}
 	pthread_mutex_unlock(&blk->lock);
 	if (ret) {
 		free(q->reqs);
@@ -266,6 +278,12 @@ void vfn_blk_queue_close(struct vfn_blk_queue *q)
 		log_err("blk: queue closed with %u requests in flight", q->inflight);
 	pthread_mutex_lock(&blk->lock);
 	q->ops->queue_close(q);
+	for (struct vfn_blk_queue **pp = &blk->queues; *pp; pp = &(*pp)->next_q) {
+		if (*pp == q) {
+			*pp = q->next_q;
+			break;
+		}
+	}
 	blk->nr_queues--;
 	pthread_mutex_unlock(&blk->lock);
 	free(q->reqs);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <vfn/pci.h>
+#include <vfn/sriov.h>
 
 #include "pci/pci-priv.h"
 #include "support/log.h"
@@ -692,4 +693,156 @@ int vfn_pci_bind(const char *bdf, const char *driver)
 			return ret;
 	}
 	return probe_with_override(canon, driver);
+}
+
+/* ---- SR-IOV (include/vfn/sriov.h) ------------------------------------------------- */
+
+/* Reads the decimal attribute @attr of PF @bdf; -ENOTSUP if it has none (no SR-IOV capability). */
+static int sriov_read(const char *bdf, const char *attr)
+{
+	char canon[VFN_PCI_BDF_LEN], path[PATH_MAX], buf[ATTR_MAX];
+	unsigned long v;
+	char *end;
+	int ret;
+
+	ret = dev_lookup(bdf, canon);
+	if (ret)
+		return ret;
+	ret = sysfs_path(path, "bus/pci/devices/%s/%s", canon, attr);
+	if (ret)
+		return ret;
+	ret = read_attr(path, buf, sizeof(buf));
+	if (ret == -ENOENT) {
+		log_debug("pci: %s: no %s: not an SR-IOV physical function", canon, attr);
+		return -ENOTSUP;
+	}
+	if (ret < 0)
+		return ret;
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (!buf[0] || *end || errno || v > 0xffff) {
+		log_debug("pci: %s: bad %s '%s'", canon, attr, buf);
+		return -EIO;
+	}
+	return (int)v;
+}
+
+int vfn_pci_sriov_totalvfs(const char *bdf)
+{
+	return sriov_read(bdf, "sriov_totalvfs");
+}
+
+int vfn_pci_sriov_numvfs(const char *bdf)
+{
+	return sriov_read(bdf, "sriov_numvfs");
+}
+
+static int sriov_write_numvfs(const char *canon, unsigned int n)
+{
+	char path[PATH_MAX], buf[16];
+	int ret;
+
+	ret = sysfs_path(path, "bus/pci/devices/%s/sriov_numvfs", canon);
+	if (ret)
+		return ret;
+	snprintf(buf, sizeof(buf), "%u", n);
+	return write_attr(path, buf);
+}
+
+int vfn_pci_sriov_set_numvfs(const char *bdf, unsigned int numvfs)
+{
+	char canon[VFN_PCI_BDF_LEN];
+	int total, cur, ret;
+
+	total = vfn_pci_sriov_totalvfs(bdf);
+	if (total < 0)
+		return total;
+	if (numvfs > (unsigned int)total) {
+		log_debug("pci: %s: %u VFs asked, sriov_totalvfs is %d", bdf, numvfs, total);
+		return -EINVAL;
+	}
+	cur = vfn_pci_sriov_numvfs(bdf);
+	if (cur < 0)
+		return cur;
+	if ((unsigned int)cur == numvfs)
+		return 0;
+	ret = vfn_pci_parse_bdf(bdf, canon);
+	if (ret)
+		return ret;
+	if (cur && numvfs) {
+		ret = sriov_write_numvfs(canon, 0);
+		if (ret)
+			return ret;
+	}
+	return sriov_write_numvfs(canon, numvfs);
+}
+
+/* virtfnN entries. */
+static int virtfn_entry(const struct dirent *d)
+{
+	const char *p = d->d_name;
+
+	if (strncmp(p, "virtfn", 6) || !p[6])
+		return 0;
+	for (p += 6; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
+static int virtfn_order(const struct dirent **a, const struct dirent **b)
+{
+	unsigned long x = strtoul((*a)->d_name + 6, NULL, 10), y = strtoul((*b)->d_name + 6, NULL, 10);
+
+	return x < y ? -1 : x > y;
+}
+
+int vfn_pci_sriov_vfs(const char *bdf, char (*vfs)[VFN_PCI_BDF_LEN], int max)
+{
+	char canon[VFN_PCI_BDF_LEN], path[PATH_MAX], name[VFN_PCI_BDF_LEN + 8];
+	struct dirent **names;
+	int n, ret, count = 0;
+
+	if (max < 0 || (max && !vfs))
+		return -EINVAL;
+	ret = dev_lookup(bdf, canon);
+	if (ret)
+		return ret;
+	ret = sysfs_path(path, "bus/pci/devices/%s", canon);
+	if (ret)
+		return ret;
+	n = scandir(path, &names, virtfn_entry, virtfn_order);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		char link[PATH_MAX];
+
+		if (count < max && !sysfs_path(link, "bus/pci/devices/%s/%s", canon, names[i]->d_name) &&
+		    !read_link_basename(link, name, sizeof(name)) && !vfn_pci_parse_bdf(name, vfs[count]))
+			count++;
+		else if (count >= max)
+			count++;
+		free(names[i]);
+	}
+	free(names);
+	return count;
+}
+
+int vfn_pci_sriov_physfn(const char *bdf, char pf[VFN_PCI_BDF_LEN])
+{
+	char canon[VFN_PCI_BDF_LEN], path[PATH_MAX], name[VFN_PCI_BDF_LEN + 8];
+	int ret;
+
+	if (!pf)
+		return -EINVAL;
+	ret = dev_lookup(bdf, canon);
+	if (ret)
+		return ret;
+	ret = sysfs_path(path, "bus/pci/devices/%s/physfn", canon);
+	if (ret)
+		return ret;
+	ret = read_link_basename(path, name, sizeof(name));
+	if (ret)
+		return ret;
+	return vfn_pci_parse_bdf(name, pf) ? -EIO : 0;
 }

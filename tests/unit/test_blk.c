@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -484,6 +485,68 @@ static void test_fixed(void **state)
 	f->q = q;
 }
 
+/*
+ * io_uring: unregistered memory is no fixed buffer any more.  The ring
+ * pinned the old pages: a write from new memory at the same address must
+ * carry the new bytes (a READ/WRITE_FIXED on the stale index would write
+ * the old ones), and must not count as fixed.  Memory registered after a
+ * queue opened becomes a fixed buffer of that queue too.
+ */
+static void test_fixed_unregister(void **state)
+{
+	struct fixture *f = *state;
+	struct vfn_blk_queue *q = f->q;
+	size_t len = 65536;
+	uint8_t *m, *late;
+	struct vfn_blk_stats s0, s1;
+	struct iovec w, r = { f->rbuf, len };
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_IO_URING)
+		skip();
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	memset(m, 0xaa, len);
+	assert_int_equal(vfn_blk_mem_register(f->blk, m, len), 0);
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 8 }, &f->q), 0);
+	w = (struct iovec){ m, len };
+	vfn_blk_queue_stats(f->q, &s0);
+	assert_int_equal(do_write(f, &w, 1, 512 * 1024, 0), 0);
+	vfn_blk_queue_stats(f->q, &s1);
+	assert_int_equal(s1.fixed - s0.fixed, 1);
+
+	/* unregister, free, and new memory at the same address */
+	assert_int_equal(vfn_blk_mem_unregister(f->blk, m), 0);
+	assert_int_equal(munmap(m, len), 0);
+	assert_true(mmap(m, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) ==
+		    m);
+	memset(m, 0x55, len);
+	vfn_blk_queue_stats(f->q, &s0);
+	assert_int_equal(do_write(f, &w, 1, 512 * 1024, 0), 0);
+	vfn_blk_queue_stats(f->q, &s1);
+	assert_int_equal(s1.fixed - s0.fixed, 0);
+	memset(f->rbuf, 0, len);
+	assert_int_equal(do_read(f, &r, 1, 512 * 1024), 0);
+	assert_memory_equal(f->rbuf, m, len); /* 0x55, not the pinned 0xaa */
+
+	/* registered after the queue opened: a fixed buffer of it */
+	late = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(late != MAP_FAILED);
+	memset(late, 0x33, len);
+	assert_int_equal(vfn_blk_mem_register(f->blk, late, len), 0);
+	w = (struct iovec){ late, len };
+	vfn_blk_queue_stats(f->q, &s0);
+	assert_int_equal(do_write(f, &w, 1, 512 * 1024, 0), 0);
+	vfn_blk_queue_stats(f->q, &s1);
+	assert_int_equal(s1.fixed - s0.fixed, 1);
+	assert_int_equal(do_read(f, &r, 1, 512 * 1024), 0);
+	assert_memory_equal(f->rbuf, late, len);
+	assert_int_equal(vfn_blk_mem_unregister(f->blk, late), 0);
+	munmap(late, len);
+	munmap(m, len);
+	vfn_blk_queue_close(f->q);
+	f->q = q;
+}
+
 /* sim only: an error status reaches the callback as -EIO with the NVMe status. */
 static void test_status(void **state)
 {
@@ -525,7 +588,8 @@ static void test_backend_choice(void **state)
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
 		cmocka_unit_test(test_zeroes_discard), cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_fd), \
 		cmocka_unit_test(test_submit_ready), cmocka_unit_test(test_resubmit),                                  \
-		cmocka_unit_test(test_poll_from_callback), cmocka_unit_test(test_fixed), cmocka_unit_test(test_status)
+		cmocka_unit_test(test_poll_from_callback), cmocka_unit_test(test_fixed),                               \
+		cmocka_unit_test(test_status), cmocka_unit_test(test_fixed_unregister)
 
 int main(void)
 {
