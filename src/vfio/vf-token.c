@@ -104,18 +104,17 @@ int vfio_vf_token_name(const char *bdf, char *buf, size_t len)
 
 int vfn_vfio_set_vf_token(struct vfn_vfio_dev *dev, const uint8_t uuid[16])
 {
-	struct {
-		struct vfio_device_feature hdr;
-		uint8_t uuid[16];
-	} __attribute__((packed, aligned(8))) f;
+	/* struct vfio_device_feature, then the 16-byte UUID as its data */
+	uint64_t buf[(sizeof(struct vfio_device_feature) + 16 + 7) / 8];
+	struct vfio_device_feature *f = (struct vfio_device_feature *)buf;
 
 	if (!dev || !uuid || dev->fd < 0)
 		return -EINVAL;
-	memset(&f, 0, sizeof(f));
-	f.hdr.argsz = sizeof(f);
-	f.hdr.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN;
-	memcpy(f.uuid, uuid, sizeof(f.uuid));
-	if (ioctl(dev->fd, VFIO_DEVICE_FEATURE, &f) < 0) {
+	memset(buf, 0, sizeof(buf));
+	f->argsz = (uint32_t)(sizeof(*f) + 16);
+	f->flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN;
+	memcpy((uint8_t *)buf + sizeof(*f), uuid, 16);
+	if (ioctl(dev->fd, VFIO_DEVICE_FEATURE, f) < 0) {
 		int err = -errno;
 
 		log_err("%s: VFIO_DEVICE_FEATURE_PCI_VF_TOKEN: errno %d (a PF on vfio-pci with enable_sriov=1 only)",
