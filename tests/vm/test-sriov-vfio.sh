@@ -51,4 +51,7 @@ t_err "VFN_VF_TOKEN not a UUID" 1 "VFN_VF_TOKEN='not-a-uuid' is not a UUID" env 
 
 t_capture vfn sriov "$PF" --numvfs 0 -o json
 t_eq "numvfs back to 0" 0 "$(f numvfs "$T_OUT")"
+
+# The whole sequence in one process holding the PF open, then I/O on the VF.
+t_run_cmocka "PF held open" test_vm_sriov "$PF" "$VF"
 t_done
