@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vfn/sriov.h>
+
 #include "cli.h"
 
 int cli_find_nvme(const char *bdf, struct vfn_pci_func *f)
@@ -128,9 +130,31 @@ static int open_bdf(const char *dev, const struct vfn_dev_opts *opts, struct vfn
 	return ret ? errmsg_open(&f, ret) : 0;
 }
 
+/*
+ * $VFN_VF_TOKEN (a UUID): the VF token VFs and SR-IOV PFs are opened with
+ * through VFIO (docs/sriov.md, a PF on vfio-pci).
+ */
+static int cli_vf_token_env(void)
+{
+	const char *s = getenv("VFN_VF_TOKEN");
+	uint8_t uuid[16];
+
+	if (!s || !*s)
+		return 0;
+	if (vfn_vf_token_parse(s, uuid))
+		return errmsg("VFN_VF_TOKEN='%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); fix or unset it",
+			      s);
+	vfn_vf_token_use(uuid);
+	return 0;
+}
+
 int cli_dev_open(const char *dev, const struct vfn_dev_opts *opts, struct vfn_dev **out)
 {
 	int ret;
+
+	ret = cli_vf_token_env();
+	if (ret)
+		return ret;
 
 	if (cli_is_sim(dev)) {
 		ret = vfn_dev_open(dev, opts, out);

@@ -108,6 +108,31 @@ VFN_API int vfn_pci_sriov_vfs(const char *bdf, char (*vfs)[VFN_PCI_BDF_LEN], int
  */
 VFN_API int vfn_pci_sriov_physfn(const char *bdf, char pf[VFN_PCI_BDF_LEN]);
 
+/* ---- VFIO: the VF token (a PF bound to vfio-pci) -------------------------------- */
+
+struct vfn_vfio_dev;
+
+/* Parses a UUID "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex, either case) into @uuid; -EINVAL. */
+VFN_API int vfn_vf_token_parse(const char *s, uint8_t uuid[16]);
+/* Formats @uuid as 36 lower-case characters and a terminator into @out. */
+VFN_API void vfn_vf_token_format(const uint8_t uuid[16], char out[37]);
+
+/*
+ * From now on, VFs and SR-IOV PFs opened through their VFIO group (type1
+ * backend) present the VF token @uuid ("BDF vf_token=UUID"); NULL: none
+ * again.  Process-wide.  Opening a VF whose PF is bound to vfio-pci needs
+ * it; opening the PF with it, while no VF is in use, sets it.  Not passed
+ * on the iommufd/cdev path (see docs/sriov.md).
+ */
+VFN_API void vfn_vf_token_use(const uint8_t uuid[16]);
+
+/*
+ * Sets the VF token of PF @dev (open through VFIO, bound to vfio-pci):
+ * VFIO_DEVICE_FEATURE_PCI_VF_TOKEN.  Returns 0, -EINVAL, or -errno (the
+ * kernel's -ENOTTY/-EINVAL: not an SR-IOV PF on vfio-pci).
+ */
+VFN_API int vfn_vfio_set_vf_token(struct vfn_vfio_dev *dev, const uint8_t uuid[16]);
+
 #ifdef __cplusplus
 }
 #endif

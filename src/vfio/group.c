@@ -197,9 +197,13 @@ unlock:
 /* VFIO_GROUP_GET_DEVICE_FD, with the reason of a failure in the log. */
 static int group_device_fd(struct vfn_vfio_group *grp, const char *bdf)
 {
+	char name[VFN_PCI_BDF_LEN + 48];
 	int fd, ret, drv;
 
-	fd = ioctl(grp->fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	ret = vfio_vf_token_name(bdf, name, sizeof(name));
+	if (ret)
+		return ret;
+	fd = ioctl(grp->fd, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (fd >= 0)
 		return fd;
 	ret = -errno;

@@ -75,4 +75,11 @@ struct vfn_vfio_dev {
  */
 int vfn_vfio_check_driver(const char *bdf);
 
+/*
+ * The name to give VFIO_GROUP_GET_DEVICE_FD for @bdf: "BDF vf_token=UUID"
+ * when vfn_vf_token_use() set a token and @bdf is a VF or an SR-IOV PF,
+ * else the BDF (src/vfio/vf-token.c).
+ */
+int vfio_vf_token_name(const char *bdf, char *buf, size_t len);
+
 #endif

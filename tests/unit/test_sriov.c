@@ -23,6 +23,7 @@
 #include <vfn/sriov.h>
 
 #include "fake-sysfs.h"
+#include "vfio/vfio-priv.h"
 
 #define SIM "sim:sn=SRIOV1,nsze=2048,lbads=9"
 
@@ -209,12 +210,58 @@ static void test_sysfs(void **state)
 	assert_int_equal(vfn_pci_sriov_physfn(PF, pf), -ENOENT);
 }
 
+/* The VF token: UUID text both ways, refusals; the open name is "BDF vf_token=UUID" only for a VF or SR-IOV PF. */
+static void test_vf_token(void **state)
+{
+	uint8_t u[16];
+	char text[37];
+
+	(void)state;
+	assert_int_equal(vfn_vf_token_parse("2C1B6F0A-8d4e-4a57-9f3e-61b2a0c4d5e7", u), 0);
+	assert_int_equal(u[0], 0x2c);
+	assert_int_equal(u[15], 0xe7);
+	vfn_vf_token_format(u, text);
+	assert_string_equal(text, "2c1b6f0a-8d4e-4a57-9f3e-61b2a0c4d5e7");
+	assert_int_equal(vfn_vf_token_parse("2c1b6f0a-8d4e-4a57-9f3e-61b2a0c4d5e", u), -EINVAL);
+	assert_int_equal(vfn_vf_token_parse("2c1b6f0a-8d4e-4a57-9f3e-61b2a0c4d5e7x", u), -EINVAL);
+	assert_int_equal(vfn_vf_token_parse("2c1b6f0a+8d4e-4a57-9f3e-61b2a0c4d5e7", u), -EINVAL);
+	assert_int_equal(vfn_vf_token_parse("2c1b6f0a-8d4e-4a57-9f3e-61b2a0c4d5g7", u), -EINVAL);
+	assert_int_equal(vfn_vf_token_parse(NULL, u), -EINVAL);
+	assert_int_equal(vfn_vfio_set_vf_token(NULL, u), -EINVAL);
+}
+
+static void test_vf_token_name(void **state)
+{
+	static const uint8_t u[16] = { 0x2c, 0x1b, 0x6f, 0x0a, 0x8d, 0x4e, 0x4a, 0x57,
+				       0x9f, 0x3e, 0x61, 0xb2, 0xa0, 0xc4, 0xd5, 0xe7 };
+	char name[96];
+
+	(void)state;
+	vf_link(0, "0000:01:00.1");
+	assert_int_equal(vfio_vf_token_name("0000:01:00.1", name, sizeof(name)), 0);
+	assert_string_equal(name, "0000:01:00.1"); /* no token set */
+	vfn_vf_token_use(u);
+	assert_int_equal(vfio_vf_token_name("0000:01:00.1", name, sizeof(name)), 0);
+	assert_string_equal(name, "0000:01:00.1 vf_token=2c1b6f0a-8d4e-4a57-9f3e-61b2a0c4d5e7");
+	assert_int_equal(vfio_vf_token_name(PF, name, sizeof(name)), 0);
+	assert_string_equal(name, PF " vf_token=2c1b6f0a-8d4e-4a57-9f3e-61b2a0c4d5e7");
+	/* neither a VF nor an SR-IOV PF: vfio-pci would refuse a token */
+	assert_int_equal(vfio_vf_token_name("0000:02:00.0", name, sizeof(name)), 0);
+	assert_string_equal(name, "0000:02:00.0");
+	assert_int_equal(vfio_vf_token_name(PF, name, 20), -ENAMETOOLONG);
+	vfn_vf_token_use(NULL);
+	assert_int_equal(vfio_vf_token_name("0000:01:00.1", name, sizeof(name)), 0);
+	assert_string_equal(name, "0000:01:00.1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dwords),
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test_setup_teardown(test_sysfs, sysfs_setup, fake_sysfs_teardown),
+		cmocka_unit_test(test_vf_token),
+		cmocka_unit_test_setup_teardown(test_vf_token_name, sysfs_setup, fake_sysfs_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
