@@ -396,6 +396,27 @@ static int nvme_plan(struct vfn_blk_queue *q, const struct iovec *iov, int iovcn
 	return (int)pl.n;
 }
 
+/*
+ * The plan when splitting at PRP boundaries needs more commands than the
+ * queue has (many small segments): the whole request through the bounce
+ * buffers, bounce_len bytes per piece.  Returns the pieces or -E2BIG.
+ */
+static int nvme_plan_bounce(struct vfn_blk_queue *q, uint64_t len, uint32_t *bounced)
+{
+	uint32_t n = (uint32_t)((len + q->bounce_len - 1) / q->bounce_len);
+
+	if (!q->bounce_len || n > q->depth || n > q->nr_bounce)
+		return -E2BIG;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t o = (uint64_t)i * q->bounce_len;
+
+		q->plan[i] = (struct blk_piece){ NULL, o, (uint32_t)(len - o < q->bounce_len ? len - o : q->bounce_len),
+						 0,    0, q };
+	}
+	*bounced = n;
+	return (int)n;
+}
+
 /* PRPs of a piece in several chunks (each boundary page-aligned: the plan checked). */
 static void nvme_prp_chunks(struct vfn_blk_queue *q, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe,
 			    const struct iovec *iov, int iovcnt, uint64_t off, uint64_t len)
@@ -498,6 +519,8 @@ static __attribute__((noinline)) int nvme_submit_slow(struct vfn_blk_queue *q, e
 	req->iov = iov;
 	req->iovcnt = iovcnt;
 	n = nvme_plan(q, iov, iovcnt, &bounced);
+	if (n == -E2BIG)
+		n = nvme_plan_bounce(q, len, &bounced);
 	if (n < 0)
 		return n;
 	if ((uint32_t)n > q->qp->rqs.nr_free || bounced > q->nr_bounce_free)
