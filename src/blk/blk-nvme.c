@@ -27,7 +27,7 @@ static size_t nvme_page_size(void)
 
 int vfn_blk_nvme_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk_opts *opts)
 {
-	struct vfn_dev_opts dopts = { .nsid = opts ? opts->nsid : 0 };
+	struct vfn_dev_opts dopts = { .nsid = opts ? opts->nsid : 0, .timeout_ms = opts ? opts->timeout_ms : 0 };
 	char bdf[VFN_PCI_BDF_LEN];
 	const struct vfn_dev_info *info;
 	size_t page = nvme_page_size(), list_max = page / 8 * page;
@@ -55,6 +55,7 @@ int vfn_blk_nvme_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk
 	blk->size = info->nsze * info->lba_size;
 	blk->max_request = info->max_xfer && info->max_xfer < list_max ? info->max_xfer : list_max;
 	blk->buf_align = page;
+	blk->timeout_ms = dopts.timeout_ms ? dopts.timeout_ms : 30000;
 	blk->ops = &vfn_blk_nvme_ops;
 	return 0;
 }
@@ -182,6 +183,13 @@ static int nvme_flush(struct vfn_blk_queue *q)
 {
 	vfn_nvme_qpair_submit(q->qp);
 	return 0;
+}
+
+static int nvme_expire(struct vfn_blk_queue *q)
+{
+	int ret = vfn_nvme_qpair_check_timeouts(q->qp, 0);
+
+	return ret < 0 ? ret : 0;
 }
 
 static bool nvme_ready(const struct vfn_blk_queue *q)
@@ -597,4 +605,5 @@ const struct blk_ops vfn_blk_nvme_ops = {
 	.mem_register = nvme_mem_register,
 	.mem_unregister = nvme_mem_unregister,
 	.close = nvme_close,
+	.expire = nvme_expire,
 };

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <vfn/blk.h>
+#include <vfn/sim.h>
 
 #include "blk/blk-priv.h"
 
@@ -705,6 +706,45 @@ static void test_status(void **state)
 	vfn_nvme_inject_clear(f->q->qp);
 }
 
+/*
+ * A completion the controller never posts (the simulator drops it): closing
+ * the queue is bounded by the handle's command timeout (0.5 s here: Abort,
+ * then expiry), not 30 s, and the request's callback reports it.
+ */
+static void test_close_wedged(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct vfn_sim *sim;
+	struct done d = { 0 };
+	uint8_t *buf;
+	ssize_t len;
+	uint64_t t0, ms;
+
+	(void)state;
+	assert_int_equal(vfn_blk_open("sim:nsze=4096,lbads=9", &(struct vfn_blk_opts){ .timeout_ms = 500 }, &blk), 0);
+	sim = vfn_blk_sim(blk);
+	assert_non_null(sim);
+	assert_int_equal(vfn_blk_queue_open(blk, &(struct vfn_blk_queue_opts){ .depth = 8, .polled = true }, &q), 0);
+	len = vfn_blk_mem_alloc(blk, 4096, (void **)&buf);
+	assert_true(len > 0);
+	assert_int_equal(
+		vfn_sim_fault_add(sim,
+				  &(struct vfn_sim_fault){ .action = VFN_SIM_FAULT_DROP, .sqid = -1, .opcode = 0x02 }),
+		0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, on_done, &d), 0);
+	assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+	t0 = vfn_now_ns();
+	vfn_blk_queue_close(q);
+	ms = (vfn_now_ns() - t0) / 1000000;
+	print_message("queue close on a dropped completion: %llu ms\n", (unsigned long long)ms);
+	assert_true(ms < 3000);
+	assert_int_equal(d.calls, 1);
+	assert_true(d.ret == -ETIMEDOUT || d.ret == -ECANCELED);
+	vfn_blk_mem_free(blk, buf, (size_t)len);
+	vfn_blk_close(blk);
+}
+
 static void test_backend_choice(void **state)
 {
 	struct vfn_blk *blk;
@@ -734,7 +774,8 @@ static void test_backend_choice(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = { BLK_TESTS };
-	const struct CMUnitTest other[] = { cmocka_unit_test(test_backend_choice) };
+	const struct CMUnitTest other[] = { cmocka_unit_test(test_backend_choice),
+					    cmocka_unit_test(test_close_wedged) };
 	int ret = 0;
 
 	ret |= cmocka_run_group_tests_name("blk-sim", tests, setup_sim, teardown);
