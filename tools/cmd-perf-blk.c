@@ -76,7 +76,9 @@ struct pblk_thread {
 	uint64_t rng, next_off, first_off, span;
 	uint64_t nblocks; /* of o->bs in the span */
 	bool measuring, stopping;
-	uint32_t queued; /* requests queued since the last vfn_blk_queue_submit() */
+	uint32_t queued;	  /* requests queued since the last vfn_blk_queue_submit() */
+	struct pblk_slot **retry; /* [qd]: slots whose submission answered -EAGAIN (queue full): after the next poll */
+	uint32_t nr_retry;
 	uint64_t ios, ios_measured, errors;
 	double secs;
 };
@@ -126,6 +128,23 @@ static inline int pblk_submit(struct pblk_slot *s)
 		ret = vfn_blk_writev(t->q, &s->iov, 1, off, 0, pblk_done, s);
 	pblk_cg_toggle(t->o);
 	t->queued += !ret;
+	if (vfn_unlikely(ret == -EAGAIN)) {
+		/* The queue is full (a request of several commands): retried after the next poll. */
+		t->retry[t->nr_retry++] = s;
+		ret = 0;
+	}
+	return ret;
+}
+
+/* Resubmits what found the queue full; those still refused wait for the next poll. */
+static int pblk_retry(struct pblk_thread *t)
+{
+	uint32_t n = t->nr_retry;
+	int ret = 0;
+
+	t->nr_retry = 0;
+	for (uint32_t i = 0; i < n && !ret; i++)
+		ret = pblk_submit(t->retry[i]);
 	return ret;
 }
 
@@ -154,6 +173,11 @@ static int pblk_pass(struct pblk_thread *t, int epfd)
 {
 	int ret;
 
+	if (vfn_unlikely(t->nr_retry) && !t->stopping) {
+		ret = pblk_retry(t); /* the last poll freed room */
+		if (ret)
+			return ret;
+	}
 	if (t->queued) { /* a doorbell only for what was queued since the last one */
 		t->queued = 0;
 		pblk_cg_toggle(t->o);
@@ -263,7 +287,8 @@ static int pblk_thread_init(struct pblk_thread *t, struct vfn_blk *blk, const st
 		return errmsg("cannot allocate I/O memory: %s", strerror((int)-len));
 	t->buf_len = (size_t)len;
 	t->slots = calloc(o->qd, sizeof(*t->slots));
-	if (!t->slots)
+	t->retry = calloc(o->qd, sizeof(*t->retry));
+	if (!t->slots || !t->retry)
 		return errmsg("out of memory");
 	for (uint32_t i = 0; i < o->qd; i++)
 		t->slots[i] = (struct pblk_slot){ t, { t->buf + (size_t)i * o->bs, o->bs } };
@@ -277,6 +302,7 @@ static void pblk_thread_fini(struct pblk_thread *t)
 	if (t->buf)
 		vfn_blk_mem_free(t->blk, t->buf, t->buf_len);
 	free(t->slots);
+	free(t->retry);
 }
 
 static void pblk_report(const struct pblk_opts *o, struct vfn_blk *blk, const struct pblk_thread *t)

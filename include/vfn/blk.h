@@ -48,6 +48,7 @@ extern "C" {
 
 struct vfn_blk;
 struct vfn_blk_queue;
+struct vfn_sim;
 
 /* What carries a handle's I/O. */
 enum vfn_blk_backend {
@@ -61,6 +62,7 @@ struct vfn_blk_opts {
 				the string decides */
 	uint32_t nsid;	     /* nvme: the namespace; 0: the first active */
 	bool buffered;	     /* io_uring: do not use O_DIRECT */
+	uint32_t timeout_ms; /* nvme: command timeout (Abort, then expiry; bounds vfn_blk_queue_close()); 0: 30000 */
 };
 
 /*
@@ -77,6 +79,12 @@ VFN_API void vfn_blk_close(struct vfn_blk *blk);
 /* The backend in use, and its name: "nvme", "io_uring", "io_uring_cmd". */
 VFN_API enum vfn_blk_backend vfn_blk_backend(const struct vfn_blk *blk);
 VFN_API const char *vfn_blk_backend_name(const struct vfn_blk *blk);
+
+/*
+ * The simulator behind a handle opened on "sim:" (borrowed, lives as long as
+ * @blk: its fault API, <vfn/sim.h>), or NULL with errno ENOTSUP otherwise.
+ */
+VFN_API struct vfn_sim *vfn_blk_sim(struct vfn_blk *blk);
 
 /* Capacity in bytes. */
 VFN_API uint64_t vfn_blk_size(const struct vfn_blk *blk);
@@ -132,8 +140,13 @@ struct vfn_blk_queue_opts {
 VFN_API int vfn_blk_queue_open(struct vfn_blk *blk, const struct vfn_blk_queue_opts *opts, struct vfn_blk_queue **out);
 
 /*
- * Closes @q: first waits (up to 30 s) for what is in flight, whose callbacks
- * then run, then frees the queue.  Thread-safe.  NULL is ignored.
+ * Closes @q: first waits for what is in flight, whose callbacks then run,
+ * then frees the queue.  Thread-safe.  NULL is ignored.  On nvme the wait
+ * runs the driver's timeout handling (vfn_nvme_qpair_check_timeouts: Abort
+ * after the handle's timeout, then -ETIMEDOUT and a failed controller) so a
+ * wedged device costs about twice opts->timeout_ms; on io_uring it waits up
+ * to 30 s.  What is still in flight then is logged and its callbacks do not
+ * run.
  */
 VFN_API void vfn_blk_queue_close(struct vfn_blk_queue *q);
 

@@ -315,6 +315,15 @@ VFN_API void vfn_nvme_sq_free(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq);
  */
 VFN_API int vfn_nvme_cq_create(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, int vector, struct vfn_nvme_cqe *cqe);
 
+/*
+ * Routes MSI-X vector @vector of @ctrl to the eventfd @efd (the caller's;
+ * -1: unroutes it), for a raw CQ created with that vector: the controller
+ * then signals @efd at each interrupt.  Do not route a vector that one of
+ * the library's own queue pairs uses (those take vector = their qid).
+ * Returns 0, -ENOTSUP (no such vector), or the VFIO/sim routing's error.
+ */
+VFN_API int vfn_nvme_ctrl_irq_route(struct vfn_nvme_ctrl *ctrl, int vector, int efd);
+
 /* Delete I/O Completion Queue cq->qid.  Returns as vfn_nvme_cq_create(). */
 VFN_API int vfn_nvme_cq_delete(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, struct vfn_nvme_cqe *cqe);
 

@@ -186,6 +186,7 @@ _PROTOS = {
     "vfn_sim_event_raise": (c_int, [c_void_p, c_uint8, c_uint8, c_uint8]),
     "vfn_log_set_level": (None, [c_int]),
     "vfn_now_ns": (c_uint64, []),
+    "vfn_nvme_ctrl_irq_route": (c_int, [c_void_p, c_int, c_int]),
 }
 
 

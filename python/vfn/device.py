@@ -4,6 +4,7 @@ import ctypes
 import errno as _errno
 import gc
 import os
+import select
 import struct
 import time
 import weakref
@@ -452,8 +453,10 @@ class Device:
     def queue(self, depth=32):
         return AsyncQueue(self, depth)
 
-    def qpair(self, qid=None, entries=64, vector=-1):
-        return QPair(self, qid, entries, vector)
+    def qpair(self, qid=None, entries=64, vector=-1, irq=False):
+        """A raw QPair; irq=True: its CQ on MSI-X vector @vector (default: the qid) routed to an eventfd
+        (qp.fd, qp.wait())."""
+        return QPair(self, qid, entries, vector, irq=irq)
 
     # ---- asynchronous events
     def enable_aer(self):
@@ -536,11 +539,26 @@ class QPair:
     as the inline functions of queue.h do.  VFIO/sim only.
     """
 
-    def __init__(self, dev, qid=None, entries=64, vector=-1, create=True):
+    def __init__(self, dev, qid=None, entries=64, vector=-1, create=True, irq=False):
         dev._need_ctrl("raw queues")
         self.dev, self.ctrl = dev, dev.ctrl
         if qid is None:  # from the top: vfn_dev's own queues take ids from 1 up
             qid = max(q for q in range(1, dev.nr_io_queues + 1) if q not in dev._qids)
+        self.fd = -1
+        if irq:  # the CQ's vector on an eventfd of ours (vfn_nvme_ctrl_irq_route)
+            self.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+            # default: vector = qid (as the library's own pairs, which take low qids), else the highest the
+            # function has (ENOTSUP above it)
+            tries = [vector] if vector >= 0 else [qid] + list(range(min(qid, 2048) - 1, 0, -1))
+            for v in tries:
+                ret = lib.vfn_nvme_ctrl_irq_route(self.ctrl, v, self.fd)
+                if ret != -_errno.ENOTSUP or v == tries[-1]:
+                    break
+            if ret < 0:
+                os.close(self.fd)
+                self.fd = -1
+                _check(ret, "routing MSI-X vector %d" % v)
+            vector = v
         self.qid, self.entries, self.vector = qid, entries, vector
         self.cq, self.sq = CQ(), SQ()
         _check(lib.vfn_nvme_cq_alloc(self.ctrl, ctypes.byref(self.cq), qid, entries), "CQ alloc")
@@ -618,6 +636,19 @@ class QPair:
             self.ring_cq()
         return out
 
+    def wait(self, timeout_ms=5000):
+        """Waits for the CQ's interrupt on the eventfd (irq=True) and consumes its count; True if one came.
+        Reap after it (a completion may also be there without a new interrupt: peek first when unsure)."""
+        if self.fd < 0:
+            raise ValueError("QPair opened without irq=True")
+        if not select.select([self.fd], [], [], timeout_ms / 1000.0)[0]:
+            return False
+        try:
+            os.eventfd_read(self.fd)
+        except BlockingIOError:
+            return False
+        return True
+
     def ring_cq(self, head=None):
         h = self.cq.head if head is None else head
         self.cq.db_head = h
@@ -675,6 +706,10 @@ class QPair:
             self.delete()
             lib.vfn_nvme_sq_free(self.ctrl, ctypes.byref(self.sq))
             lib.vfn_nvme_cq_free(self.ctrl, ctypes.byref(self.cq))
+            if self.fd >= 0:
+                lib.vfn_nvme_ctrl_irq_route(self.ctrl, self.vector, -1)
+                os.close(self.fd)
+                self.fd = -1
             self.dev._qids.discard(self.qid)
             self.ctrl = None
 

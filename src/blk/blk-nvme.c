@@ -27,7 +27,7 @@ static size_t nvme_page_size(void)
 
 int vfn_blk_nvme_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk_opts *opts)
 {
-	struct vfn_dev_opts dopts = { .nsid = opts ? opts->nsid : 0 };
+	struct vfn_dev_opts dopts = { .nsid = opts ? opts->nsid : 0, .timeout_ms = opts ? opts->timeout_ms : 0 };
 	char bdf[VFN_PCI_BDF_LEN];
 	const struct vfn_dev_info *info;
 	size_t page = nvme_page_size(), list_max = page / 8 * page;
@@ -55,6 +55,7 @@ int vfn_blk_nvme_open(struct vfn_blk *blk, const char *uri, const struct vfn_blk
 	blk->size = info->nsze * info->lba_size;
 	blk->max_request = info->max_xfer && info->max_xfer < list_max ? info->max_xfer : list_max;
 	blk->buf_align = page;
+	blk->timeout_ms = dopts.timeout_ms ? dopts.timeout_ms : 30000;
 	blk->ops = &vfn_blk_nvme_ops;
 	return 0;
 }
@@ -182,6 +183,13 @@ static int nvme_flush(struct vfn_blk_queue *q)
 {
 	vfn_nvme_qpair_submit(q->qp);
 	return 0;
+}
+
+static int nvme_expire(struct vfn_blk_queue *q)
+{
+	int ret = vfn_nvme_qpair_check_timeouts(q->qp, 0);
+
+	return ret < 0 ? ret : 0;
 }
 
 static bool nvme_ready(const struct vfn_blk_queue *q)
@@ -396,6 +404,27 @@ static int nvme_plan(struct vfn_blk_queue *q, const struct iovec *iov, int iovcn
 	return (int)pl.n;
 }
 
+/*
+ * The plan when splitting at PRP boundaries needs more commands than the
+ * queue has (many small segments): the whole request through the bounce
+ * buffers, bounce_len bytes per piece.  Returns the pieces or -E2BIG.
+ */
+static int nvme_plan_bounce(struct vfn_blk_queue *q, uint64_t len, uint32_t *bounced)
+{
+	uint32_t n = (uint32_t)((len + q->bounce_len - 1) / q->bounce_len);
+
+	if (!q->bounce_len || n > q->depth || n > q->nr_bounce)
+		return -E2BIG;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t o = (uint64_t)i * q->bounce_len;
+
+		q->plan[i] = (struct blk_piece){ NULL, o, (uint32_t)(len - o < q->bounce_len ? len - o : q->bounce_len),
+						 0,    0, q };
+	}
+	*bounced = n;
+	return (int)n;
+}
+
 /* PRPs of a piece in several chunks (each boundary page-aligned: the plan checked). */
 static void nvme_prp_chunks(struct vfn_blk_queue *q, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe,
 			    const struct iovec *iov, int iovcnt, uint64_t off, uint64_t len)
@@ -498,6 +527,8 @@ static __attribute__((noinline)) int nvme_submit_slow(struct vfn_blk_queue *q, e
 	req->iov = iov;
 	req->iovcnt = iovcnt;
 	n = nvme_plan(q, iov, iovcnt, &bounced);
+	if (n == -E2BIG)
+		n = nvme_plan_bounce(q, len, &bounced);
 	if (n < 0)
 		return n;
 	if ((uint32_t)n > q->qp->rqs.nr_free || bounced > q->nr_bounce_free)
@@ -574,4 +605,5 @@ const struct blk_ops vfn_blk_nvme_ops = {
 	.mem_register = nvme_mem_register,
 	.mem_unregister = nvme_mem_unregister,
 	.close = nvme_close,
+	.expire = nvme_expire,
 };

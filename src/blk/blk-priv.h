@@ -76,6 +76,8 @@ struct blk_ops {
 	int (*mem_register)(struct vfn_blk *blk, void *buf, size_t len);
 	void (*mem_unregister)(struct vfn_blk *blk, void *buf, size_t len);
 	void (*close)(struct vfn_blk *blk);
+	/* Optional: times out what the device holds too long (queue close's wait). Returns <0 on error. */
+	int (*expire)(struct vfn_blk_queue *q);
 };
 
 struct vfn_blk {
@@ -86,6 +88,7 @@ struct vfn_blk {
 	uint32_t block_shift;
 	size_t max_request;
 	size_t buf_align;
+	uint32_t timeout_ms;  /* nvme: the command timeout (0: none known) */
 	pthread_mutex_t lock; /* queue ids, vectors, the registered memory table */
 	uint32_t nr_queues;
 	uint32_t map_gen; /* bumped (atomic) at every unregistration: queues' translation caches go stale */

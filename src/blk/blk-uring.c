@@ -35,6 +35,7 @@
 
 #define URING_MAX_IOV 1024	  /* IOV_MAX: segments per READV/WRITEV */
 #define URING_MAX_RW 0x7ffff000ul /* bytes the kernel moves per read/write */
+#define URING_COPY_IOV 64	  /* segments of a split piece that starts or ends inside one */
 
 struct blk_uring {
 	int fd;
@@ -47,7 +48,8 @@ struct blk_uring {
 	uint32_t pieces;    /* SQEs queued or in flight */
 	void *sq_map, *cq_map;
 	size_t sq_map_len, cq_map_len, sqes_len;
-	void *zero; /* BLK_BOUNCE_MAX_LEN zero bytes, for Write Zeroes where fallocate cannot */
+	void *zero;	       /* BLK_BOUNCE_MAX_LEN zero bytes, for Write Zeroes where fallocate cannot */
+	struct iovec *scratch; /* split pieces' segments: URING_COPY_IOV per SQE slot (at the first split) */
 	/*
 	 * Fixed buffers: the kernel's table has BLK_MAX_REGS slots, slot i is
 	 * blk->regs[i] when bit i of @slots is set (kept by whoever holds
@@ -359,6 +361,7 @@ static void uring_queue_close(struct vfn_blk_queue *q)
 {
 	if (q->ring->zero)
 		vfn_mem_free(q->ring->zero, BLK_BOUNCE_MAX_LEN);
+	free(q->ring->scratch);
 	ring_unmap(q->ring);
 	free(q->ring);
 	if (q->efd >= 0)
@@ -494,48 +497,181 @@ static bool uring_aligned(const struct vfn_blk *blk, const struct iovec *iov, in
 	return !(bits & (blk->buf_align - 1));
 }
 
-static int uring_rw(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
-		    uint32_t flags, struct blk_req *req)
+/* Fills @sqe for a read/write of @cnt segments at @iov (a fixed buffer when @fixed >= 0: one segment). */
+static inline void uring_rw_sqe(struct io_uring_sqe *sqe, enum blk_op op, int fd, uint64_t off, uint32_t flags,
+				const struct iovec *iov, int cnt, int fixed, struct blk_req *req)
+{
+	sqe->fd = fd;
+	sqe->off = off;
+	sqe->rw_flags = (flags & VFN_BLK_FUA) ? RWF_DSYNC : 0;
+	sqe->user_data = (uint64_t)(uintptr_t)req;
+	if (fixed >= 0) {
+		sqe->opcode = op == BLK_READ ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED;
+		sqe->addr = (uint64_t)(uintptr_t)iov->iov_base;
+		sqe->len = (uint32_t)iov->iov_len;
+		sqe->buf_index = (uint16_t)fixed;
+	} else {
+		sqe->opcode = op == BLK_READ ? IORING_OP_READV : IORING_OP_WRITEV;
+		sqe->addr = (uint64_t)(uintptr_t)iov;
+		sqe->len = (uint32_t)cnt;
+	}
+}
+
+/* Where a split request stands: segment @i from byte @skip of it. */
+struct uring_cursor {
+	int i;
+	size_t skip;
+};
+
+/*
+ * The next piece of a split read/write from @c (at a block boundary of the
+ * file): at most blk->max_request bytes, ending on a block boundary.  Whole
+ * segments (up to IOV_MAX) are named in the caller's array; a piece that
+ * starts or ends inside a segment gets its segments copied to @scratch
+ * (URING_COPY_IOV of them at most).  Sets *@piov, *@cnt, *@len and moves
+ * @c.  -E2BIG when URING_COPY_IOV segments hold no block boundary.
+ */
+static int uring_cut(const struct vfn_blk *blk, const struct iovec *iov, int iovcnt, struct uring_cursor *c,
+		     struct iovec *scratch, const struct iovec **piov, int *cnt, uint64_t *len)
+{
+	uint64_t bs = blk->block_size, max = blk->max_request, acc = 0, end;
+	int k = 0;
+
+	if (!c->skip) {
+		uint64_t best = 0;
+		int best_j = c->i;
+
+		for (int j = c->i; j < iovcnt && j - c->i < URING_MAX_IOV && acc + iov[j].iov_len <= max; j++) {
+			acc += iov[j].iov_len;
+			if (acc && !(acc & (bs - 1))) {
+				best = acc;
+				best_j = j + 1;
+			}
+		}
+		if (best) {
+			*piov = &iov[c->i];
+			*cnt = best_j - c->i;
+			*len = best;
+			c->i = best_j;
+			return 0;
+		}
+	}
+	/* Copied segments, cut at the last block boundary they reach. */
+	acc = 0;
+	for (int j = c->i; j < iovcnt && k < URING_COPY_IOV && acc < max; j++) {
+		size_t skip = j == c->i ? c->skip : 0, take = iov[j].iov_len - skip;
+
+		if (take > max - acc)
+			take = (size_t)(max - acc);
+		scratch[k++] = (struct iovec){ (uint8_t *)iov[j].iov_base + skip, take };
+		acc += take;
+	}
+	end = acc & ~(bs - 1);
+	if (!end)
+		return -E2BIG;
+	acc = 0;
+	for (int j = 0; j < k; j++) {
+		size_t l = scratch[j].iov_len;
+
+		if (acc + l >= end) {
+			/* this segment holds the end: the cursor moves into it, or past it */
+			scratch[j].iov_len = (size_t)(end - acc);
+			*cnt = j + 1;
+			if (j == 0)
+				c->skip += scratch[0].iov_len;
+			else
+				c->skip = scratch[j].iov_len, c->i += j;
+			if (c->skip == iov[c->i].iov_len) {
+				c->i++;
+				c->skip = 0;
+			}
+			break;
+		}
+		acc += l;
+	}
+	*piov = scratch;
+	*len = end;
+	return 0;
+}
+
+/*
+ * A read/write beyond one SQE (more than IOV_MAX segments, or more than
+ * the kernel moves per call): counted first, then queued piece by piece.
+ */
+static __attribute__((noinline)) int uring_rw_split(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov,
+						    int iovcnt, uint64_t off, uint32_t flags, struct blk_req *req,
+						    int fd)
 {
 	struct blk_uring *r = q->ring;
-	uint32_t n = (uint32_t)((iovcnt + URING_MAX_IOV - 1) / URING_MAX_IOV);
-	int fd = q->blk->fd, fixed = -1;
+	struct iovec tmp[URING_COPY_IOV];
+	struct uring_cursor c = { 0, 0 };
+	const struct iovec *piov;
+	uint32_t n = 0;
+	uint64_t len;
+	bool fixed_any = false;
+	int cnt, ret;
 
+	while (c.i < iovcnt) {
+		ret = uring_cut(q->blk, iov, iovcnt, &c, tmp, &piov, &cnt, &len);
+		if (ret) {
+			log_debug("blk: %d segments with no block boundary within %d of them", iovcnt, URING_COPY_IOV);
+			return ret;
+		}
+		n++;
+		while (c.i < iovcnt && !iov[c.i].iov_len)
+			c.i++;
+	}
 	if (n > r->sq_entries - r->pieces)
 		return n > r->sq_entries ? -E2BIG : -EAGAIN;
+	if (!r->scratch) {
+		/* once per queue, at its first split */
+		r->scratch = calloc((size_t)r->sq_entries * URING_COPY_IOV, sizeof(*r->scratch));
+		if (!r->scratch)
+			return -ENOMEM;
+	}
+	req->pieces = n;
+	c = (struct uring_cursor){ 0, 0 };
+	while (c.i < iovcnt) {
+		/* An SQE slot is reused only once the kernel took its SQE, and the iovecs with it (SUBMIT_STABLE). */
+		struct iovec *sc = r->scratch + (size_t)(r->sq_tail & r->sq_mask) * URING_COPY_IOV;
+		int fixed = -1;
+
+		uring_cut(q->blk, iov, iovcnt, &c, sc, &piov, &cnt, &len);
+		if (cnt == 1 && r->table && fd == q->blk->fd)
+			fixed = uring_fixed(q, piov->iov_base, piov->iov_len);
+		fixed_any |= fixed >= 0;
+		uring_rw_sqe(uring_sqe(r), op, fd, off, flags, piov, cnt, fixed, req);
+		off += len;
+		q->stats.commands++;
+		while (c.i < iovcnt && !iov[c.i].iov_len)
+			c.i++;
+	}
+	q->stats.fixed += fixed_any;
+	q->stats.split += n > 1;
+	return 0;
+}
+
+static int uring_rw(struct vfn_blk_queue *q, enum blk_op op, const struct iovec *iov, int iovcnt, uint64_t off,
+		    uint64_t len, uint32_t flags, struct blk_req *req)
+{
+	struct blk_uring *r = q->ring;
+	int fd = q->blk->fd, fixed = -1;
+
 	if (vfn_unlikely(q->blk->fd_buf != fd && !uring_aligned(q->blk, iov, iovcnt))) {
 		fd = q->blk->fd_buf;
 		q->stats.buffered++;
 	}
+	if (vfn_unlikely(iovcnt > URING_MAX_IOV || len > q->blk->max_request))
+		return uring_rw_split(q, op, iov, iovcnt, off, flags, req, fd);
+	if (r->pieces == r->sq_entries)
+		return -EAGAIN;
 	if (iovcnt == 1 && r->table && fd == q->blk->fd) {
 		fixed = uring_fixed(q, iov->iov_base, iov->iov_len);
 		q->stats.fixed += fixed >= 0;
 	}
-	req->pieces = n;
-	for (int i = 0; i < iovcnt; i += URING_MAX_IOV) {
-		struct io_uring_sqe *sqe = uring_sqe(r);
-		int cnt = iovcnt - i < URING_MAX_IOV ? iovcnt - i : URING_MAX_IOV;
-
-		sqe->fd = fd;
-		sqe->off = off;
-		sqe->rw_flags = (flags & VFN_BLK_FUA) ? RWF_DSYNC : 0;
-		sqe->user_data = (uint64_t)(uintptr_t)req;
-		if (fixed >= 0) {
-			sqe->opcode = op == BLK_READ ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED;
-			sqe->addr = (uint64_t)(uintptr_t)iov->iov_base;
-			sqe->len = (uint32_t)iov->iov_len;
-			sqe->buf_index = (uint16_t)fixed;
-		} else {
-			sqe->opcode = op == BLK_READ ? IORING_OP_READV : IORING_OP_WRITEV;
-			sqe->addr = (uint64_t)(uintptr_t)&iov[i];
-			sqe->len = (uint32_t)cnt;
-		}
-		for (int j = i; j < i + cnt; j++)
-			off += iov[j].iov_len;
-		q->stats.commands++;
-	}
-	if (n > 1)
-		q->stats.split++;
+	req->pieces = 1;
+	uring_rw_sqe(uring_sqe(r), op, fd, off, flags, iov, iovcnt, fixed, req);
+	q->stats.commands++;
 	return 0;
 }
 
@@ -552,7 +688,7 @@ static int uring_submit(struct vfn_blk_queue *q, struct blk_req *req, const stru
 	req->off = off;
 	req->len = len;
 	if (op <= BLK_WRITE)
-		return uring_rw(q, op, iov, iovcnt, off, flags, req);
+		return uring_rw(q, op, iov, iovcnt, off, len, flags, req);
 	if (r->pieces == r->sq_entries)
 		return -EAGAIN;
 	sqe = uring_sqe(r);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <vfn/pci.h>
+#include <vfn/sim.h>
 
 #include "blk/blk-priv.h"
 #include "support/log.h"
@@ -113,6 +114,15 @@ enum vfn_blk_backend vfn_blk_backend(const struct vfn_blk *blk)
 const char *vfn_blk_backend_name(const struct vfn_blk *blk)
 {
 	return backend_names[blk->backend];
+}
+
+struct vfn_sim *vfn_blk_sim(struct vfn_blk *blk)
+{
+	if (!blk || blk->backend != VFN_BLK_NVME || !blk->dev) {
+		errno = ENOTSUP;
+		return NULL;
+	}
+	return vfn_dev_sim(blk->dev);
 }
 
 uint64_t vfn_blk_size(const struct vfn_blk *blk)
@@ -270,10 +280,22 @@ void vfn_blk_queue_close(struct vfn_blk_queue *q)
 	if (!q)
 		return;
 	blk = q->blk;
-	deadline = vfn_now_ns() + (uint64_t)BLK_CLOSE_TIMEOUT_MS * 1000000;
-	while (q->inflight && vfn_now_ns() < deadline)
+	/*
+	 * With the driver's timeouts (nvme): Abort after the timeout, expiry
+	 * after another, and the Abort's own wait: bounded by a few timeouts.
+	 */
+	deadline = vfn_now_ns() + (q->ops->expire && blk->timeout_ms ? (uint64_t)blk->timeout_ms * 4 + 1000
+								     : (uint64_t)BLK_CLOSE_TIMEOUT_MS) *
+					  1000000;
+	for (uint64_t next = 0, now; q->inflight && (now = vfn_now_ns()) < deadline;) {
 		if (q->ops->poll(q, 0) < 0)
 			break;
+		if (q->ops->expire && now >= next) {
+			next = now + 20000000; /* every 20 ms */
+			if (q->ops->expire(q) < 0)
+				break;
+		}
+	}
 	if (q->inflight)
 		log_err("blk: queue closed with %u requests in flight", q->inflight);
 	pthread_mutex_lock(&blk->lock);

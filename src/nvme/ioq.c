@@ -317,6 +317,22 @@ static int qpair_irq_setup(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp
 	return ret;
 }
 
+int vfn_nvme_ctrl_irq_route(struct vfn_nvme_ctrl *ctrl, int vector, int efd)
+{
+	int nvec;
+
+	if (!ctrl || vector < 0)
+		return -EINVAL;
+	nvec = ctrl->hw.ops->irq_count(&ctrl->hw);
+	if (nvec < 0)
+		return nvec;
+	if (vector >= nvec) {
+		log_debug("%s: no MSI-X vector %d (%d vectors)", ctrl->hw.name, vector, nvec);
+		return -ENOTSUP;
+	}
+	return ctrl->hw.ops->irq_enable(&ctrl->hw, (unsigned int)vector, 1, &efd);
+}
+
 static void qpair_irq_teardown(struct vfn_nvme_qpair *qp)
 {
 	struct vfn_nvme_hw *hw = &qp->ctrl->hw;

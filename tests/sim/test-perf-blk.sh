@@ -23,5 +23,8 @@ check nvme 2 "$("$vfn" perf sim:nil=1 -j 2 -q 8 -t 1 -o json)"
 check nvme 2 "$("$vfn" perf sim:nil=1 -j 2 -q 8 -t 1 --irq -w randwrite -o json)"
 check io_uring 2 "$("$vfn" perf "$tmp/f.img" -j 2 -q 8 -t 1 -w randwrite -o json)"
 check io_uring 1 "$("$vfn" perf "$tmp/f.img" -j 1 -q 4 -t 1 -w read --buffered -o json)"
+# requests larger than MDTS (16 KiB under 8 KiB): the queue runs out of
+# commands before contexts and answers -EAGAIN, which perf waits out
+check nvme 1 "$("$vfn" perf "sim:nsze=65536,mdts=1" -j 1 -q 8 -s 16384 -t 1 -o json)"
 # a bad thread count is a usage error
 if "$vfn" perf sim:nil=1 -j 0 -t 1 2>/dev/null; then exit 1; fi

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <vfn/blk.h>
+#include <vfn/sim.h>
 
 #include "blk/blk-priv.h"
 
@@ -547,6 +548,144 @@ static void test_fixed_unregister(void **state)
 	f->q = q;
 }
 
+/*
+ * io_uring: a request beyond what one read/write moves (the kernel stops at
+ * 2 GiB - 4 KiB) and beyond IOV_MAX segments is split.  4 GiB + 8 KiB from
+ * a sparse file: the first and last 4 KiB into buffers of their own (data
+ * checked), the 4 GiB between into 2048 segments over one 2 MiB buffer.
+ */
+static void test_uring_huge(void **state)
+{
+	struct fixture *f = *state;
+	const size_t mid = 2u << 20;
+	const int nmid = 2048;
+	const uint64_t total = (uint64_t)mid * nmid + 8192;
+	char path[300];
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct vfn_blk_stats st;
+	struct iovec *iov = calloc(nmid + 2, sizeof(*iov));
+	uint8_t *a, *b, *m, pat[4096];
+	struct done d = { 0 };
+	int fd;
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_IO_URING || getenv("VFN_TEST_BLK_URI"))
+		skip();
+	snprintf(path, sizeof(path), "%s.huge", f->uri);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)total), 0);
+	memset(pat, 0xa1, sizeof(pat));
+	assert_int_equal(pwrite(fd, pat, sizeof(pat), 0), sizeof(pat));
+	memset(pat, 0xb2, sizeof(pat));
+	assert_int_equal(pwrite(fd, pat, sizeof(pat), (off_t)(total - 4096)), sizeof(pat));
+	close(fd);
+
+	assert_int_equal(vfn_blk_open(path, NULL, &blk), 0);
+	assert_int_equal(vfn_blk_size(blk), total);
+	assert_int_equal(vfn_blk_queue_open(blk, &(struct vfn_blk_queue_opts){ .depth = 8 }, &q), 0);
+	a = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	m = mmap(NULL, mid, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(a != MAP_FAILED && b != MAP_FAILED && m != MAP_FAILED);
+	iov[0] = (struct iovec){ a, 4096 };
+	for (int i = 1; i <= nmid; i++)
+		iov[i] = (struct iovec){ m, mid };
+	iov[nmid + 1] = (struct iovec){ b, 4096 };
+	assert_int_equal(vfn_blk_readv(q, iov, nmid + 2, 0, on_done, &d), 0);
+	{
+		uint64_t deadline = vfn_now_ns() + 60000000000ull;
+
+		while (!d.calls && vfn_now_ns() < deadline)
+			assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+	}
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.ret, 0);
+	memset(pat, 0xa1, sizeof(pat));
+	assert_memory_equal(a, pat, 4096);
+	memset(pat, 0xb2, sizeof(pat));
+	assert_memory_equal(b, pat, 4096);
+	vfn_blk_queue_stats(q, &st);
+	assert_int_equal(st.split, 1);
+	assert_true(st.commands >= 3); /* 2 GiB - 4 KiB per command at most */
+	vfn_blk_queue_close(q);
+	vfn_blk_close(blk);
+	munmap(a, 4096);
+	munmap(b, 4096);
+	munmap(m, mid);
+	free(iov);
+	unlink(path);
+}
+
+/*
+ * io_uring: a request over the max request size is split at block
+ * boundaries, within segments too (the limit lowered to 64 KiB here, as a
+ * device with a small limit would have it): a 256 KiB write in one
+ * segment, read back into three segments whose boundaries are not on
+ * blocks.
+ */
+static void test_uring_split_bytes(void **state)
+{
+	struct fixture *f = *state;
+	size_t saved = f->blk->max_request, len = 256 * 1024;
+	uint32_t bs = f->bs;
+	struct iovec w = { f->buf, len };
+	struct iovec r[3] = { { f->rbuf + 8, 100000 }, { f->rbuf + 200000, 3 * bs }, { f->rbuf + 300000, 0 } };
+	struct vfn_blk_stats s0, s1;
+	uint8_t *got = malloc(len);
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_IO_URING)
+		skip();
+	r[2].iov_len = len - r[0].iov_len - r[1].iov_len;
+	f->blk->max_request = 65536;
+	fill(f->buf, len, 21);
+	memset(f->rbuf, 0, BUF_LEN);
+	vfn_blk_queue_stats(f->q, &s0);
+	assert_int_equal(do_write(f, &w, 1, 1024 * 1024, 0), 0);
+	vfn_blk_queue_stats(f->q, &s1);
+	assert_int_equal(s1.commands - s0.commands, 4);
+	assert_int_equal(s1.split - s0.split, 1);
+	assert_int_equal(do_read(f, r, 3, 1024 * 1024), 0);
+	memcpy(got, r[0].iov_base, r[0].iov_len);
+	memcpy(got + r[0].iov_len, r[1].iov_base, r[1].iov_len);
+	memcpy(got + r[0].iov_len + r[1].iov_len, r[2].iov_base, r[2].iov_len);
+	f->blk->max_request = saved;
+	assert_memory_equal(got, f->buf, len);
+	vfn_blk_queue_stats(f->q, &s0);
+	assert_true(s0.commands - s1.commands >= 4);
+	free(got);
+}
+
+/*
+ * Many small segments (64 x 512 B, none contiguous with the next): one
+ * piece per segment would be more commands than the queue's depth (32);
+ * the request is bounced instead of refused (nvme), data intact.
+ */
+static void test_many_small_segments(void **state)
+{
+	struct fixture *f = *state;
+	struct iovec w[64], r[64];
+	struct vfn_blk_stats s0, s1;
+
+	if (f->bs != 512)
+		skip();
+	fill(f->buf, BUF_LEN, 31);
+	memset(f->rbuf, 0, BUF_LEN);
+	for (int i = 0; i < 64; i++) {
+		w[i] = (struct iovec){ f->buf + (size_t)i * 1024, 512 };
+		r[i] = (struct iovec){ f->rbuf + (size_t)i * 2048 + 512, 512 };
+	}
+	vfn_blk_queue_stats(f->q, &s0);
+	assert_int_equal(do_write(f, w, 64, 400 * 512, 0), 0);
+	assert_int_equal(do_read(f, r, 64, 400 * 512), 0);
+	for (int i = 0; i < 64; i++)
+		assert_memory_equal(r[i].iov_base, w[i].iov_base, 512);
+	vfn_blk_queue_stats(f->q, &s1);
+	assert_int_equal(s1.completed - s0.completed, 2);
+	if (vfn_blk_backend(f->blk) == VFN_BLK_NVME)
+		assert_true(s1.bounced - s0.bounced >= 2);
+}
+
 /* sim only: an error status reaches the callback as -EIO with the NVMe status. */
 static void test_status(void **state)
 {
@@ -565,6 +704,45 @@ static void test_status(void **state)
 		assert_int_equal(d.status, 0x0281);
 	}
 	vfn_nvme_inject_clear(f->q->qp);
+}
+
+/*
+ * A completion the controller never posts (the simulator drops it): closing
+ * the queue is bounded by the handle's command timeout (0.5 s here: Abort,
+ * then expiry), not 30 s, and the request's callback reports it.
+ */
+static void test_close_wedged(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct vfn_sim *sim;
+	struct done d = { 0 };
+	uint8_t *buf;
+	ssize_t len;
+	uint64_t t0, ms;
+
+	(void)state;
+	assert_int_equal(vfn_blk_open("sim:nsze=4096,lbads=9", &(struct vfn_blk_opts){ .timeout_ms = 500 }, &blk), 0);
+	sim = vfn_blk_sim(blk);
+	assert_non_null(sim);
+	assert_int_equal(vfn_blk_queue_open(blk, &(struct vfn_blk_queue_opts){ .depth = 8, .polled = true }, &q), 0);
+	len = vfn_blk_mem_alloc(blk, 4096, (void **)&buf);
+	assert_true(len > 0);
+	assert_int_equal(
+		vfn_sim_fault_add(sim,
+				  &(struct vfn_sim_fault){ .action = VFN_SIM_FAULT_DROP, .sqid = -1, .opcode = 0x02 }),
+		0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, on_done, &d), 0);
+	assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+	t0 = vfn_now_ns();
+	vfn_blk_queue_close(q);
+	ms = (vfn_now_ns() - t0) / 1000000;
+	print_message("queue close on a dropped completion: %llu ms\n", (unsigned long long)ms);
+	assert_true(ms < 3000);
+	assert_int_equal(d.calls, 1);
+	assert_true(d.ret == -ETIMEDOUT || d.ret == -ECANCELED);
+	vfn_blk_mem_free(blk, buf, (size_t)len);
+	vfn_blk_close(blk);
 }
 
 static void test_backend_choice(void **state)
@@ -589,12 +767,15 @@ static void test_backend_choice(void **state)
 		cmocka_unit_test(test_zeroes_discard), cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_fd), \
 		cmocka_unit_test(test_submit_ready), cmocka_unit_test(test_resubmit),                                  \
 		cmocka_unit_test(test_poll_from_callback), cmocka_unit_test(test_fixed),                               \
-		cmocka_unit_test(test_status), cmocka_unit_test(test_fixed_unregister)
+		cmocka_unit_test(test_status), cmocka_unit_test(test_fixed_unregister),                                \
+		cmocka_unit_test(test_uring_huge), cmocka_unit_test(test_uring_split_bytes),                           \
+		cmocka_unit_test(test_many_small_segments)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = { BLK_TESTS };
-	const struct CMUnitTest other[] = { cmocka_unit_test(test_backend_choice) };
+	const struct CMUnitTest other[] = { cmocka_unit_test(test_backend_choice),
+					    cmocka_unit_test(test_close_wedged) };
 	int ret = 0;
 
 	ret |= cmocka_run_group_tests_name("blk-sim", tests, setup_sim, teardown);
