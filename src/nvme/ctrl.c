@@ -332,13 +332,15 @@ static int ctrl_enable(struct vfn_nvme_ctrl *ctrl)
 {
 	uint32_t qsize = ctrl->admin.sq.entries - 1u;
 	uint32_t mps = (uint32_t)__builtin_ctzll(ctrl->page_size) - 12;
+	/* All I/O command sets (CC.CSS 110b) when CAP.CSS offers it: zoned namespaces need it; else NVM only. */
+	uint32_t css = vfn_nvme_cap_css(ctrl->cap) & VFN_NVME_CAP_CSS_CSI ? VFN_NVME_CC_CSS_CSI : VFN_NVME_CC_CSS_NVM;
 	uint32_t cc;
 
 	reg_write32(ctrl, VFN_NVME_REG_AQA, qsize << VFN_NVME_AQA_ASQS_SHIFT | qsize << VFN_NVME_AQA_ACQS_SHIFT);
 	reg_write64(ctrl, VFN_NVME_REG_ASQ, ctrl->admin.sq.iova);
 	reg_write64(ctrl, VFN_NVME_REG_ACQ, ctrl->admin.cq.iova);
 	cc = 6u << VFN_NVME_CC_IOSQES_SHIFT | 4u << VFN_NVME_CC_IOCQES_SHIFT | mps << VFN_NVME_CC_MPS_SHIFT |
-	     VFN_NVME_CC_CSS_NVM << VFN_NVME_CC_CSS_SHIFT | 0u << VFN_NVME_CC_AMS_SHIFT | VFN_NVME_CC_EN;
+	     css << VFN_NVME_CC_CSS_SHIFT | 0u << VFN_NVME_CC_AMS_SHIFT | VFN_NVME_CC_EN;
 	reg_write32(ctrl, VFN_NVME_REG_CC, cc);
 	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, VFN_NVME_CSTS_RDY, true, ctrl->rdy_timeout_ms, "CSTS.RDY=1");
 }

@@ -140,6 +140,11 @@ static void id_ns_desc(struct vfn_sim *sim, uint32_t nsid, uint8_t *id)
 	id[1] = 16;
 	put64(id + 4, h);
 	put64(id + 12, nsid);
+	if (sim->opts.zoned) {
+		id[20] = VFN_NVME_NIDT_CSI;
+		id[21] = 1;
+		id[24] = VFN_NVME_CSI_ZNS;
+	}
 }
 
 static void id_active_list(struct vfn_sim *sim, uint32_t after, uint8_t *id)
@@ -175,10 +180,19 @@ static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe
 		else
 			id_ns_desc(sim, nsid, id);
 		break;
-	case 0x05: /* NVM Command Set Identify Namespace */
-		if (!ns_valid(sim, nsid) || (cdw(sqe->cdw11) >> 24) != 0)
-			return !ns_valid(sim, nsid) ? VFN_NVME_SC_INVALID_NS : VFN_NVME_SC_INVALID_FIELD;
-		id_ns_nvm(sim, id);
+	case 0x05: /* I/O Command Set specific Identify Namespace: NVM, or Zoned on sim:zoned=1 */
+		if (!ns_valid(sim, nsid))
+			return VFN_NVME_SC_INVALID_NS;
+		if ((cdw(sqe->cdw11) >> 24) == VFN_NVME_CSI_ZNS && sim->opts.zoned)
+			vfn_sim_zns_id_ns(sim, (struct vfn_nvme_id_ns_zns *)(void *)id);
+		else if ((cdw(sqe->cdw11) >> 24) == VFN_NVME_CSI_NVM)
+			id_ns_nvm(sim, id);
+		else
+			return VFN_NVME_SC_INVALID_FIELD;
+		break;
+	case VFN_NVME_CNS_CSI_CTRL: /* Zoned: ZASL 0 (MDTS limits Zone Append) */
+		if ((cdw(sqe->cdw11) >> 24) != VFN_NVME_CSI_ZNS || !sim->opts.zoned)
+			return VFN_NVME_SC_INVALID_FIELD;
 		break;
 	case VFN_NVME_CNS_NS_ACTIVE_LIST:
 		if (nsid >= 0xfffffffe)
