@@ -100,6 +100,7 @@ static int zn_id_ns(struct zn_args *a, struct vfn_dev *dev)
 	struct vfn_identify_args ia = { .cns = VFN_NVME_CNS_NS };
 	struct vfn_nvme_id_ns ns;
 	struct vfn_nvme_id_ns_zns id;
+	struct vfn_zns_info zi;
 	struct vfn_nvme_cqe cqe;
 	struct out o;
 	int ret = zn_nsid(a, dev, &ia.nsid);
@@ -114,7 +115,7 @@ static int zn_id_ns(struct zn_args *a, struct vfn_dev *dev)
 	ret = vfn_dev_identify_args(dev, &ia, &id, sizeof(id), &cqe);
 	if (ret)
 		return zn_fail(a, "Identify Namespace (CSI 02h, zoned)", ret, &cqe);
-	out_init(&o, a->fmt, false, 8);
+	out_init(&o, a->fmt, false, 13);
 	out_begin(&o, NULL);
 	if (o.fmt == OUT_NORMAL)
 		printf("ZNS Command Set Identify Namespace:\n");
@@ -128,6 +129,15 @@ static int zn_id_ns(struct zn_args *a, struct vfn_dev *dev)
 	out_u(&o, "zrwafg", vfn_le16_to_cpu(id.zrwafg));
 	out_u(&o, "zrwasz", vfn_le16_to_cpu(id.zrwasz));
 	out_x(&o, "zrwacap", id.zrwacap);
+	/* The geometry as <vfn/zns.h> derives it (zone capacity from a one-zone report). */
+	ret = vfn_dev_zns_info(dev, ia.nsid, &zi, &cqe);
+	if (!ret) {
+		out_u(&o, "zone_size", zi.zsze);
+		out_u(&o, "zone_capacity", zi.zcap);
+		out_u(&o, "nr_zones", zi.nr_zones);
+		out_u(&o, "max_open", zi.mor);
+		out_u(&o, "max_active", zi.mar);
+	}
 	out_list_begin(&o, "lbafe");
 	for (unsigned int i = 0; i <= ns.nlbaf && i < 64; i++) {
 		out_item_begin(&o);

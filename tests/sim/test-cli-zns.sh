@@ -22,6 +22,9 @@ t_capture "$VFN" zns id-ns "$S" -n 1 -o json
 t_eq "id-ns: mor (0's based)" 1 "$(json_field mor "$T_OUT")"
 t_eq "id-ns: mar (0's based)" 2 "$(json_field mar "$T_OUT")"
 t_eq "id-ns: zsze of the format in use" 64 "$(json_field zsze "$T_OUT")"
+t_eq "id-ns: zone_capacity (vfn_dev_zns_info)" 48 "$(json_field zone_capacity "$T_OUT")"
+t_eq "id-ns: nr_zones (vfn_dev_zns_info)" 16 "$(json_field nr_zones "$T_OUT")"
+t_eq "id-ns: max_open as a count" 2 "$(json_field max_open "$T_OUT")"
 
 t_capture "$VFN" zns zone-append "$S" -n 1 -s 0x80 -z 1024 -d /dev/zero -o json
 t_eq "zone-append: exit status" 0 "$T_RC"
