@@ -33,7 +33,7 @@ static uint16_t lba_range(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uin
  * written again); only the partial pages at the two edges are cleared by
  * hand.  Zeroing 1 GiB costs neither 1 GiB of RSS nor the time to write it.
  */
-static void ns_zero(uint8_t *p, size_t len)
+void vfn_sim_ns_zero(uint8_t *p, size_t len)
 {
 	uintptr_t page = vfn_page_size(), begin = (uintptr_t)p, end = begin + len;
 	uintptr_t inner_begin = (begin + page - 1) & ~(page - 1), inner_end = end & ~(page - 1);
@@ -116,7 +116,7 @@ static uint16_t cmd_write_zeroes(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 
 	sc = lba_range(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe), &data, &len);
 	if (!sc) {
-		ns_zero(data, len);
+		vfn_sim_ns_zero(data, len);
 		vfn_sim_pi_zero(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe));
 	}
 	return sc;
@@ -143,7 +143,7 @@ static uint16_t cmd_dsm(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uin
 		sc = lba_range(sim, nsid, vfn_le64_to_cpu(slba), vfn_le32_to_cpu(nlb), &data, &len);
 		if (sc)
 			return sc;
-		ns_zero(data, len);
+		vfn_sim_ns_zero(data, len);
 		vfn_sim_pi_zero(sim, nsid, vfn_le64_to_cpu(slba), vfn_le32_to_cpu(nlb));
 	}
 	return VFN_NVME_SC_SUCCESS;

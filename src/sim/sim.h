@@ -356,6 +356,8 @@ bool vfn_sim_mgmt_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint
 
 /* nvm.c: executes an NVM (or Zoned) command set command; returns its status, DW0 to *@dw0. */
 uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0);
+/* nvm.c: zeroes @len bytes of namespace memory at @p, giving whole pages back (they read as zeros). */
+void vfn_sim_ns_zero(uint8_t *p, size_t len);
 /* nvm.c: Read / Write (per @sqe's opcode) without zone checks; the status. */
 uint16_t vfn_sim_nvm_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid);
 

@@ -170,7 +170,7 @@ static void zone_zero(struct vfn_sim *sim, uint32_t nsid, uint64_t idx)
 	uint64_t slba = zslba(sim, idx);
 	size_t len = (size_t)sim->opts.zsze << sim->opts.lbads;
 
-	memset(sim->ns_data[nsid - 1] + (slba << sim->opts.lbads), 0, len);
+	vfn_sim_ns_zero(sim->ns_data[nsid - 1] + (slba << sim->opts.lbads), len);
 }
 
 /* One Zone Send Action on zone @idx; @all: part of Select All (zones in other states are skipped). */
