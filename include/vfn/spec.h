@@ -45,6 +45,8 @@ extern "C" {
 #define VFN_NVME_CNS_CSI_ALLOCATED_NS_LIST 0x1a /* allocated namespaces of one command set */
 #define VFN_NVME_CNS_CSI_ALLOCATED_NS 0x1b	/* I/O Command Set specific, allocated namespace */
 #define VFN_NVME_CNS_IOCS 0x1c			/* I/O Command Set data structure */
+/* CNS 1Ch returns 512 little-endian 64-bit vectors; bit N of a vector = I/O command set (CSI) N. */
+#define VFN_NVME_IOCS_VECTORS 512
 
 /* Command Set Identifiers (CDW11.CSI of Identify, NIDT 04h descriptor). */
 #define VFN_NVME_CSI_NVM 0x00
@@ -80,6 +82,7 @@ extern "C" {
 #define VFN_NVME_FEAT_HCTM 0x10		 /* Host Controlled Thermal Management */
 #define VFN_NVME_FEAT_NOPSC 0x11	 /* Non-Operational Power State Config */
 #define VFN_NVME_FEAT_HOST_BEHAVIOR 0x16 /* Host Behavior Support */
+#define VFN_NVME_FEAT_IOCS_PROFILE 0x19	 /* I/O Command Set Profile: DW11 bits 8:0 = vector index (CNS 1Ch) */
 #define VFN_NVME_FEAT_WRITE_PROTECT 0x84 /* Namespace Write Protection Config */
 
 /* Get Features CDW10.SEL (bits 10:8). */

@@ -194,6 +194,12 @@ static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe
 		if ((cdw(sqe->cdw11) >> 24) != VFN_NVME_CSI_ZNS || !sim->opts.zoned)
 			return VFN_NVME_SC_INVALID_FIELD;
 		break;
+	case VFN_NVME_CNS_IOCS: /* sim:zoned=1: profile 0 NVM only, profile 1 NVM + Zoned (selected by FID 19h) */
+		if (!sim->opts.zoned)
+			return VFN_NVME_SC_INVALID_FIELD;
+		put64(id, 1ull << VFN_NVME_CSI_NVM);
+		put64(id + 8, 1ull << VFN_NVME_CSI_NVM | 1ull << VFN_NVME_CSI_ZNS);
+		break;
 	case VFN_NVME_CNS_NS_ACTIVE_LIST:
 		if (nsid >= 0xfffffffe)
 			return VFN_NVME_SC_INVALID_NS;
@@ -328,6 +334,8 @@ static uint32_t *feature(struct vfn_sim *sim, uint8_t fid, uint32_t cdw11)
 		return &sim->feat.async_event;
 	case VFN_NVME_FEAT_IRQ_CONFIG:
 		return (cdw11 & 0xffff) < VFN_SIM_NR_VECTORS ? &sim->feat.irq_config[cdw11 & 0xffff] : NULL;
+	case VFN_NVME_FEAT_IOCS_PROFILE:
+		return sim->opts.zoned ? &sim->feat.iocs_profile : NULL;
 	default:
 		return NULL;
 	}
@@ -352,6 +360,14 @@ static uint16_t cmd_set_features(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 	}
 	if (fid == VFN_NVME_FEAT_POWER_MGMT && (cdw11 & 0x1f))
 		return VFN_NVME_SC_INVALID_FIELD; /* only power state 0 */
+	if (fid == VFN_NVME_FEAT_IOCS_PROFILE) {
+		/* Only with CC.CSS 110b and before any I/O queue exists; profiles 0 and 1 (CNS 1Ch). */
+		if (((sim->cc >> VFN_NVME_CC_CSS_SHIFT) & 0x7) != VFN_NVME_CC_CSS_CSI || any_io_queue(sim))
+			return VFN_NVME_SC_CMD_SEQ_ERROR;
+		if ((cdw11 & 0x1ff) > 1)
+			return VFN_NVME_SC_INVALID_FIELD;
+		cdw11 &= 0x1ff;
+	}
 	*f = fid == VFN_NVME_FEAT_VOLATILE_WC ? cdw11 & 1 : cdw11;
 	return VFN_NVME_SC_SUCCESS;
 }

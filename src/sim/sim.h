@@ -141,6 +141,7 @@ struct vfn_sim_features {
 	uint32_t async_event;
 	uint32_t irq_config[VFN_SIM_NR_VECTORS];
 	uint16_t temp_over, temp_under; /* composite temperature thresholds, Kelvin */
+	uint32_t iocs_profile;		/* I/O Command Set Profile (FID 19h): 0 NVM only, 1 NVM + Zoned */
 };
 
 struct vfn_sim_stats {

@@ -366,8 +366,10 @@ bool vfn_sim_zns_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint3
 	default:
 		return false;
 	}
-	if (!sim->opts.zoned || ((sim->cc >> VFN_NVME_CC_CSS_SHIFT) & 0x7) != VFN_NVME_CC_CSS_CSI) {
-		log_debug("sim: zone command 0x%02x without a zoned namespace or CC.CSS 110b", sqe->opcode);
+	if (!sim->opts.zoned || ((sim->cc >> VFN_NVME_CC_CSS_SHIFT) & 0x7) != VFN_NVME_CC_CSS_CSI ||
+	    sim->feat.iocs_profile != 1) {
+		log_debug("sim: zone command 0x%02x without a zoned namespace, CC.CSS 110b or profile 1 (NVM + Zoned)",
+			  sqe->opcode);
 		*status = VFN_NVME_SC_INVALID_OPCODE;
 		return true;
 	}

@@ -25,7 +25,7 @@
 
 struct ctx {
 	struct vfn_dev *dev;
-	uint8_t buf[8192];
+	uint8_t buf[65536]; /* the largest command here: 41 blocks of 512 bytes */
 };
 
 static int setup(void **state)
@@ -86,6 +86,35 @@ static void test_info(void **state)
 	/* CC.CSS 110b: the controller offered all I/O command sets. */
 	assert_int_equal((vfn_nvme_reg_read32(vfn_dev_nvme_ctrl(c->dev), VFN_NVME_REG_CC) >> VFN_NVME_CC_CSS_SHIFT) & 7,
 			 VFN_NVME_CC_CSS_CSI);
+}
+
+/*
+ * The sim's CNS 1Ch offers profile 0 (NVM only) and 1 (NVM + Zoned); zone
+ * commands need 1, so bring-up must select it with Set Features 19h, and again
+ * after a controller reset (which returns the feature to 0).
+ */
+static void test_iocs_profile(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_ctrl *ctrl = vfn_dev_nvme_ctrl(c->dev);
+	struct vfn_nvme_cqe cqe;
+	uint32_t dw0 = 0xdead;
+	uint8_t r[64];
+
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_IOCS_PROFILE, 0, 0, &dw0, NULL, 0), 0);
+	assert_int_equal(dw0, 1);
+	assert_int_equal(vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_IOCS_PROFILE, 0, 2, NULL, NULL, 0), -EIO);
+	/* Back to profile 0 (NVM only): zone commands are unknown opcodes until a reset re-selects 1. */
+	assert_int_equal(vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_IOCS_PROFILE, 0, 0, NULL, NULL, 0), 0);
+	assert_int_equal(
+		status_of(vfn_dev_zone_report(c->dev, 1, 0, VFN_NVME_ZRASF_ALL, true, r, sizeof(r), &cqe), &cqe),
+		VFN_NVME_SC_INVALID_OPCODE);
+	assert_int_equal(vfn_nvme_ctrl_reset(ctrl), 0);
+	dw0 = 0xdead;
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_IOCS_PROFILE, 0, 0, &dw0, NULL, 0), 0);
+	assert_int_equal(dw0, 1);
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, 0, VFN_NVME_ZRASF_ALL, true, r, sizeof(r), &cqe), 0);
+	assert_int_equal(vfn_le64_to_cpu(((struct vfn_nvme_zone_report *)(void *)r)->nr_zones), 1);
 }
 
 static void test_not_zoned(void **state)
@@ -275,6 +304,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iocs_profile, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
