@@ -40,6 +40,10 @@ t_eq "id-ns: nsze = 8 zones x 8192" 65536 "$(json_field nsze "$T_OUT")"
 if [ "$BDF" = "${VFN_BDF:-0000:00:01.0}" ]; then
 	t_capture "$VFN" show-regs "$BDF" -o json
 	t_diag "CC after bring-up: $(printf '%s' "$T_OUT" | tr -d '\n ' | grep -o '"cc":{"value":[0-9]*' | head -n 1)"
+	# Bring-up read CNS 1Ch: QEMU lists NVM + Zoned (0x5) at index 0, so profile 0 stays (no Set Features 19h).
+	t_capture env VFN_LOG=debug "$VFN" zns id-ctrl "$BDF"
+	t_eq "bring-up: I/O Command Set Profile 0 = NVM + Zoned (CNS 1Ch)" 1 \
+		"$(count 'I/O Command Set Profile 0 (command sets 0x5)' "$T_OUT")"
 fi
 
 t_capture "$VFN" zns report-zones "$BDF" -n 1 -o json
