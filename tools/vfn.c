@@ -76,6 +76,7 @@ static const struct {
 	{ "list-secondary", cmd_sriov, "List the secondary controllers (SR-IOV): state, VF, resources." },
 	{ "virt-mgmt", cmd_sriov, "Virtualization Management: assign resources, online/offline a secondary." },
 	{ "sriov", cmd_sriov, "Show or set (--numvfs) a PF's VF count in sysfs, and list its VFs." },
+	{ "zns", cmd_zns, "Zoned namespaces: report-zones, zone-mgmt-send, zone-open/close/finish/reset, zone-append." },
 };
 
 static int (*find_own_cmd(const char *name))(int, char **)

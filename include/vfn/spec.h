@@ -45,6 +45,8 @@ extern "C" {
 #define VFN_NVME_CNS_CSI_ALLOCATED_NS_LIST 0x1a /* allocated namespaces of one command set */
 #define VFN_NVME_CNS_CSI_ALLOCATED_NS 0x1b	/* I/O Command Set specific, allocated namespace */
 #define VFN_NVME_CNS_IOCS 0x1c			/* I/O Command Set data structure */
+/* CNS 1Ch returns 512 little-endian 64-bit vectors; bit N of a vector = I/O command set (CSI) N. */
+#define VFN_NVME_IOCS_VECTORS 512
 
 /* Command Set Identifiers (CDW11.CSI of Identify, NIDT 04h descriptor). */
 #define VFN_NVME_CSI_NVM 0x00
@@ -80,6 +82,7 @@ extern "C" {
 #define VFN_NVME_FEAT_HCTM 0x10		 /* Host Controlled Thermal Management */
 #define VFN_NVME_FEAT_NOPSC 0x11	 /* Non-Operational Power State Config */
 #define VFN_NVME_FEAT_HOST_BEHAVIOR 0x16 /* Host Behavior Support */
+#define VFN_NVME_FEAT_IOCS_PROFILE 0x19	 /* I/O Command Set Profile: DW11 bits 8:0 = vector index (CNS 1Ch) */
 #define VFN_NVME_FEAT_WRITE_PROTECT 0x84 /* Namespace Write Protection Config */
 
 /* Get Features CDW10.SEL (bits 10:8). */
@@ -627,6 +630,130 @@ static inline void vfn_nvme_le128_set(uint8_t *p, uint64_t v)
 	}
 }
 
+/* ---- Zoned Namespace Command Set (CSI 02h; NVMe ZNS Command Set 1.1) ------ */
+
+/* I/O opcodes of the Zoned Namespace Command Set. */
+#define VFN_NVME_CMD_ZONE_MGMT_SEND 0x79
+#define VFN_NVME_CMD_ZONE_MGMT_RECV 0x7a
+#define VFN_NVME_CMD_ZONE_APPEND 0x7d
+
+/* Zone Send Action (Zone Management Send CDW13 bits 7:0). */
+#define VFN_NVME_ZSA_CLOSE 0x01
+#define VFN_NVME_ZSA_FINISH 0x02
+#define VFN_NVME_ZSA_OPEN 0x03
+#define VFN_NVME_ZSA_RESET 0x04
+#define VFN_NVME_ZSA_OFFLINE 0x05
+#define VFN_NVME_ZSA_SET_ZDE 0x10 /* Set Zone Descriptor Extension */
+/* Zone Management Send CDW13 bit 8: Select All (SLBA ignored). */
+#define VFN_NVME_ZSA_SELECT_ALL (1u << 8)
+
+/* Zone Receive Action (Zone Management Receive CDW13 bits 7:0). */
+#define VFN_NVME_ZRA_REPORT 0x00	  /* Report Zones */
+#define VFN_NVME_ZRA_EXTENDED_REPORT 0x01 /* Extended Report Zones (descriptor + extension) */
+/* Reporting options (CDW13 bits 15:8): which zones are listed. */
+#define VFN_NVME_ZRASF_SHIFT 8
+#define VFN_NVME_ZRASF_ALL 0x00
+#define VFN_NVME_ZRASF_EMPTY 0x01
+#define VFN_NVME_ZRASF_IMP_OPEN 0x02
+#define VFN_NVME_ZRASF_EXP_OPEN 0x03
+#define VFN_NVME_ZRASF_CLOSED 0x04
+#define VFN_NVME_ZRASF_FULL 0x05
+#define VFN_NVME_ZRASF_READ_ONLY 0x06
+#define VFN_NVME_ZRASF_OFFLINE 0x07
+/* CDW13 bit 16, Partial Report: NRZONES counts the zones returned, not all that match. */
+#define VFN_NVME_ZRA_PARTIAL (1u << 16)
+
+/* Zone Type (descriptor ZT bits 3:0). */
+#define VFN_NVME_ZT_SEQ_WRITE_REQUIRED 0x2
+
+/* Zone State (descriptor ZS bits 7:4). */
+#define VFN_NVME_ZS_SHIFT 4
+#define VFN_NVME_ZS_EMPTY 0x1
+#define VFN_NVME_ZS_IMP_OPEN 0x2
+#define VFN_NVME_ZS_EXP_OPEN 0x3
+#define VFN_NVME_ZS_CLOSED 0x4
+#define VFN_NVME_ZS_READ_ONLY 0xd
+#define VFN_NVME_ZS_FULL 0xe
+#define VFN_NVME_ZS_OFFLINE 0xf
+
+/* Zone Attributes (descriptor ZA). */
+#define VFN_NVME_ZA_ZFC (1u << 0)  /* Zone Finished by Controller */
+#define VFN_NVME_ZA_FZR (1u << 1)  /* Finish Zone Recommended */
+#define VFN_NVME_ZA_RZR (1u << 2)  /* Reset Zone Recommended */
+#define VFN_NVME_ZA_ZDEV (1u << 7) /* Zone Descriptor Extension Valid */
+
+/* Zone status codes (SCT 1h, SC B8h-BFh). */
+#define VFN_NVME_SC_ZONE_BOUNDARY_ERROR 0x1b8
+#define VFN_NVME_SC_ZONE_FULL 0x1b9
+#define VFN_NVME_SC_ZONE_READ_ONLY 0x1ba
+#define VFN_NVME_SC_ZONE_OFFLINE 0x1bb
+#define VFN_NVME_SC_ZONE_INVALID_WRITE 0x1bc
+#define VFN_NVME_SC_ZONE_TOO_MANY_ACTIVE 0x1bd
+#define VFN_NVME_SC_ZONE_TOO_MANY_OPEN 0x1be
+#define VFN_NVME_SC_ZONE_INVALID_TRANSITION 0x1bf
+
+/* ZNS Identify Namespace ZOC / OZCS bits. */
+#define VFN_NVME_ZOC_VZCAP (1u << 0) /* Variable Zone Capacity */
+#define VFN_NVME_ZOC_ZAE (1u << 1)   /* Zone Active Excursions */
+#define VFN_NVME_OZCS_RAZB (1u << 0) /* Read Across Zone Boundaries */
+
+/* LBA Format Extension of the ZNS Identify Namespace (one per LBA format). */
+struct vfn_nvme_zns_lbafe {
+	vfn_le64 zsze; /* Zone Size, logical blocks */
+	uint8_t zdes;  /* Zone Descriptor Extension Size, 64-byte units */
+	uint8_t rsvd9[7];
+};
+
+/* I/O Command Set specific Identify Namespace for CSI 02h (CNS 05h). */
+struct vfn_nvme_id_ns_zns {
+	vfn_le16 zoc;  /* Zone Operation Characteristics */
+	vfn_le16 ozcs; /* Optional Zoned Command Support */
+	vfn_le32 mar;  /* Maximum Active Resources, 0's based; 0xffffffff: no limit */
+	vfn_le32 mor;  /* Maximum Open Resources, 0's based; 0xffffffff: no limit */
+	vfn_le32 rrl;  /* Reset Recommended Limit, seconds */
+	vfn_le32 frl;  /* Finish Recommended Limit, seconds */
+	vfn_le32 rrl1, rrl2, rrl3;
+	vfn_le32 frl1, frl2, frl3;
+	vfn_le32 numzrwa; /* Number of ZRWA Resources */
+	vfn_le16 zrwafg;  /* ZRWA Flush Granularity */
+	vfn_le16 zrwasz;  /* ZRWA Size */
+	uint8_t zrwacap;  /* ZRWA Capability */
+	uint8_t rsvd53[2763];
+	struct vfn_nvme_zns_lbafe lbafe[64];
+	uint8_t vs[256];
+};
+
+/* I/O Command Set specific Identify Controller for CSI 02h (CNS 06h). */
+struct vfn_nvme_id_ctrl_zns {
+	uint8_t zasl; /* Zone Append Size Limit: 2 ^ zasl minimum pages; 0: MDTS */
+	uint8_t rsvd1[4095];
+};
+
+/* Zone Descriptor (64 bytes; an extension of ZDES x 64 bytes follows it in an extended report). */
+struct vfn_nvme_zone_desc {
+	uint8_t zt;  /* Zone Type, bits 3:0 */
+	uint8_t zs;  /* Zone State, bits 7:4 */
+	uint8_t za;  /* Zone Attributes */
+	uint8_t zai; /* Zone Attributes Information */
+	uint8_t rsvd4[4];
+	vfn_le64 zcap;	/* Zone Capacity, logical blocks */
+	vfn_le64 zslba; /* Zone Start LBA */
+	vfn_le64 wp;	/* Write Pointer */
+	uint8_t rsvd32[32];
+};
+
+/* Report Zones data header; the descriptors follow it. */
+struct vfn_nvme_zone_report {
+	vfn_le64 nr_zones; /* NRZONES */
+	uint8_t rsvd8[56];
+};
+
+/* The zone state of descriptor @d (VFN_NVME_ZS_*). */
+static inline unsigned int vfn_nvme_zone_state(const struct vfn_nvme_zone_desc *d)
+{
+	return d->zs >> VFN_NVME_ZS_SHIFT;
+}
+
 /* ---- Layout checks --------------------------------------------------------- */
 
 /* clang-format off */
@@ -744,6 +871,21 @@ VFN_SPEC_OFFSET(vfn_nvme_secondary_ctrl, vfn, 8);
 VFN_SPEC_OFFSET(vfn_nvme_secondary_ctrl, nvi, 12);
 VFN_SPEC_SIZE(vfn_nvme_secondary_ctrl_list, 4096);
 VFN_SPEC_OFFSET(vfn_nvme_secondary_ctrl_list, sc_entry, 32);
+VFN_SPEC_SIZE(vfn_nvme_zns_lbafe, 16);
+VFN_SPEC_SIZE(vfn_nvme_id_ns_zns, 4096);
+VFN_SPEC_OFFSET(vfn_nvme_id_ns_zns, mar, 4);
+VFN_SPEC_OFFSET(vfn_nvme_id_ns_zns, mor, 8);
+VFN_SPEC_OFFSET(vfn_nvme_id_ns_zns, frl, 16);
+VFN_SPEC_OFFSET(vfn_nvme_id_ns_zns, numzrwa, 44);
+VFN_SPEC_OFFSET(vfn_nvme_id_ns_zns, zrwacap, 52);
+VFN_SPEC_OFFSET(vfn_nvme_id_ns_zns, lbafe, 2816);
+VFN_SPEC_OFFSET(vfn_nvme_id_ns_zns, vs, 3840);
+VFN_SPEC_SIZE(vfn_nvme_id_ctrl_zns, 4096);
+VFN_SPEC_SIZE(vfn_nvme_zone_desc, 64);
+VFN_SPEC_OFFSET(vfn_nvme_zone_desc, zcap, 8);
+VFN_SPEC_OFFSET(vfn_nvme_zone_desc, zslba, 16);
+VFN_SPEC_OFFSET(vfn_nvme_zone_desc, wp, 24);
+VFN_SPEC_SIZE(vfn_nvme_zone_report, 64);
 
 #ifdef __cplusplus
 }

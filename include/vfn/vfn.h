@@ -13,6 +13,7 @@
 #include <vfn/dev.h>
 #include <vfn/spec.h>
 #include <vfn/mgmt.h>
+#include <vfn/zns.h>
 #include <vfn/pi.h>
 #include <vfn/blk.h>
 #include <vfn/sim.h>

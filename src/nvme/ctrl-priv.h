@@ -73,6 +73,8 @@ struct vfn_nvme_ctrl {
 	size_t dbbuf_len;
 	struct vfn_nvme_ctrl_opts opts; /* as opened with (for a reset) */
 	uint8_t aerl;			/* Identify AERL (0's based) */
+	uint16_t iocs_index;		/* I/O Command Set Profile selected at bring-up (CNS 1Ch vector index) */
+	uint64_t iocs_vector;		/* its command sets (bit N = CSI N); 0 when CC.CSS is NVM only */
 	/*
 	 * Recovery state (recovery.c).  failed is atomic and only rises
 	 * (0, -ECANCELED, -EIO, -ENODEV) until a reset succeeds; it is set

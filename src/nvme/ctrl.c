@@ -332,13 +332,15 @@ static int ctrl_enable(struct vfn_nvme_ctrl *ctrl)
 {
 	uint32_t qsize = ctrl->admin.sq.entries - 1u;
 	uint32_t mps = (uint32_t)__builtin_ctzll(ctrl->page_size) - 12;
+	/* All I/O command sets (CC.CSS 110b) when CAP.CSS offers it: zoned namespaces need it; else NVM only. */
+	uint32_t css = vfn_nvme_cap_css(ctrl->cap) & VFN_NVME_CAP_CSS_CSI ? VFN_NVME_CC_CSS_CSI : VFN_NVME_CC_CSS_NVM;
 	uint32_t cc;
 
 	reg_write32(ctrl, VFN_NVME_REG_AQA, qsize << VFN_NVME_AQA_ASQS_SHIFT | qsize << VFN_NVME_AQA_ACQS_SHIFT);
 	reg_write64(ctrl, VFN_NVME_REG_ASQ, ctrl->admin.sq.iova);
 	reg_write64(ctrl, VFN_NVME_REG_ACQ, ctrl->admin.cq.iova);
 	cc = 6u << VFN_NVME_CC_IOSQES_SHIFT | 4u << VFN_NVME_CC_IOCQES_SHIFT | mps << VFN_NVME_CC_MPS_SHIFT |
-	     VFN_NVME_CC_CSS_NVM << VFN_NVME_CC_CSS_SHIFT | 0u << VFN_NVME_CC_AMS_SHIFT | VFN_NVME_CC_EN;
+	     css << VFN_NVME_CC_CSS_SHIFT | 0u << VFN_NVME_CC_AMS_SHIFT | VFN_NVME_CC_EN;
 	reg_write32(ctrl, VFN_NVME_REG_CC, cc);
 	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, VFN_NVME_CSTS_RDY, true, ctrl->rdy_timeout_ms, "CSTS.RDY=1");
 }
@@ -394,6 +396,61 @@ static int ctrl_identify(struct vfn_nvme_ctrl *ctrl)
 	return 0;
 }
 
+/*
+ * With CC.CSS 110b, picks the I/O Command Set Profile: the first CNS 1Ch
+ * vector with NVM and Zoned, else the first with NVM, and selects it with Set
+ * Features 19h when it is not index 0 (the reset default).  A controller
+ * without CNS 1Ch keeps its default (logged, not an error).
+ */
+static int ctrl_select_iocs(struct vfn_nvme_ctrl *ctrl)
+{
+	const uint64_t want = 1ull << VFN_NVME_CSI_NVM | 1ull << VFN_NVME_CSI_ZNS;
+	struct vfn_nvme_sqe sqe = {
+		.opcode = VFN_NVME_ADMIN_IDENTIFY,
+		.cdw10 = vfn_cpu_to_le32(VFN_NVME_CNS_IOCS | (uint32_t)ctrl->info.cntlid << 16),
+	};
+	struct vfn_nvme_cqe cqe = { 0 };
+	uint64_t vec[VFN_NVME_IOCS_VECTORS];
+	int best = -1, ret;
+
+	ctrl->iocs_index = 0;
+	ctrl->iocs_vector = 0;
+	if (!(vfn_nvme_cap_css(ctrl->cap) & VFN_NVME_CAP_CSS_CSI))
+		return 0;
+	ret = vfn_nvme_admin_sync(ctrl, &sqe, vec, sizeof(vec), &cqe, 0);
+	if (ret) {
+		log_debug("%s: no I/O Command Set data structure (CNS 1Ch): %d (status 0x%x); default profile",
+			  ctrl->hw.name, ret, vfn_nvme_cqe_status(&cqe));
+		return 0;
+	}
+	for (int i = 0; i < VFN_NVME_IOCS_VECTORS; i++) {
+		uint64_t v = vfn_le64_to_cpu(vec[i]);
+
+		if ((v & want) == want) {
+			best = i;
+			break;
+		}
+		if (best < 0 && (v & 1ull << VFN_NVME_CSI_NVM))
+			best = i;
+	}
+	if (best < 0) {
+		log_debug("%s: no I/O Command Set vector with NVM; default profile", ctrl->hw.name);
+		return 0;
+	}
+	if (best) {
+		ret = vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_IOCS_PROFILE, 0, (uint32_t)best, NULL, NULL, 0);
+		if (ret) {
+			log_err("%s: Set Features I/O Command Set Profile %d failed: %d", ctrl->hw.name, best, ret);
+			return ret;
+		}
+	}
+	ctrl->iocs_index = (uint16_t)best;
+	ctrl->iocs_vector = vfn_le64_to_cpu(vec[best]);
+	log_debug("%s: I/O Command Set Profile %d (command sets 0x%llx)", ctrl->hw.name, best,
+		  (unsigned long long)ctrl->iocs_vector);
+	return 0;
+}
+
 /* Set Features Number of Queues; stores what the controller granted. */
 static int ctrl_set_nr_queues(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opts *opts)
 {
@@ -423,6 +480,9 @@ static int ctrl_start(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opt
 	if (ret)
 		return ret;
 	ret = ctrl_identify(ctrl);
+	if (ret)
+		return ret;
+	ret = ctrl_select_iocs(ctrl);
 	if (ret)
 		return ret;
 	ret = ctrl_set_nr_queues(ctrl, opts);

@@ -102,6 +102,15 @@ static const char *const sc_cmd_specific[] = {
 	[0x81] = "Invalid Protection Information",
 	[0x82] = "Attempted Write to Read Only Range",
 	[0x83] = "Command Size Limit Exceeded",
+	/* Zoned Namespace Command Set */
+	[0xb8] = "Zone Boundary Error",
+	[0xb9] = "Zone Is Full",
+	[0xba] = "Zone Is Read Only",
+	[0xbb] = "Zone Is Offline",
+	[0xbc] = "Zone Invalid Write",
+	[0xbd] = "Too Many Active Zones",
+	[0xbe] = "Too Many Open Zones",
+	[0xbf] = "Invalid Zone State Transition",
 };
 
 /* Media and Data Integrity Errors (SCT 2h). */
@@ -165,6 +174,9 @@ static const char *const opc_nvm[] = {
 	[VFN_NVME_CMD_DSM] = "Dataset Management",
 	[VFN_NVME_CMD_VERIFY] = "Verify",
 	[VFN_NVME_CMD_COPY] = "Copy",
+	[0x79] = "Zone Management Send",
+	[0x7a] = "Zone Management Receive",
+	[0x7d] = "Zone Append",
 };
 
 static const char *lookup(const char *const *table, size_t n, unsigned int idx)

@@ -140,6 +140,11 @@ static void id_ns_desc(struct vfn_sim *sim, uint32_t nsid, uint8_t *id)
 	id[1] = 16;
 	put64(id + 4, h);
 	put64(id + 12, nsid);
+	if (sim->opts.zoned) {
+		id[20] = VFN_NVME_NIDT_CSI;
+		id[21] = 1;
+		id[24] = VFN_NVME_CSI_ZNS;
+	}
 }
 
 static void id_active_list(struct vfn_sim *sim, uint32_t after, uint8_t *id)
@@ -175,10 +180,25 @@ static uint16_t cmd_identify(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe
 		else
 			id_ns_desc(sim, nsid, id);
 		break;
-	case 0x05: /* NVM Command Set Identify Namespace */
-		if (!ns_valid(sim, nsid) || (cdw(sqe->cdw11) >> 24) != 0)
-			return !ns_valid(sim, nsid) ? VFN_NVME_SC_INVALID_NS : VFN_NVME_SC_INVALID_FIELD;
-		id_ns_nvm(sim, id);
+	case 0x05: /* I/O Command Set specific Identify Namespace: NVM, or Zoned on sim:zoned=1 */
+		if (!ns_valid(sim, nsid))
+			return VFN_NVME_SC_INVALID_NS;
+		if ((cdw(sqe->cdw11) >> 24) == VFN_NVME_CSI_ZNS && sim->opts.zoned)
+			vfn_sim_zns_id_ns(sim, (struct vfn_nvme_id_ns_zns *)(void *)id);
+		else if ((cdw(sqe->cdw11) >> 24) == VFN_NVME_CSI_NVM)
+			id_ns_nvm(sim, id);
+		else
+			return VFN_NVME_SC_INVALID_FIELD;
+		break;
+	case VFN_NVME_CNS_CSI_CTRL: /* Zoned: ZASL 0 (MDTS limits Zone Append) */
+		if ((cdw(sqe->cdw11) >> 24) != VFN_NVME_CSI_ZNS || !sim->opts.zoned)
+			return VFN_NVME_SC_INVALID_FIELD;
+		break;
+	case VFN_NVME_CNS_IOCS: /* sim:zoned=1: profile 0 NVM only, profile 1 NVM + Zoned (selected by FID 19h) */
+		if (!sim->opts.zoned)
+			return VFN_NVME_SC_INVALID_FIELD;
+		put64(id, 1ull << VFN_NVME_CSI_NVM);
+		put64(id + 8, 1ull << VFN_NVME_CSI_NVM | 1ull << VFN_NVME_CSI_ZNS);
 		break;
 	case VFN_NVME_CNS_NS_ACTIVE_LIST:
 		if (nsid >= 0xfffffffe)
@@ -314,6 +334,8 @@ static uint32_t *feature(struct vfn_sim *sim, uint8_t fid, uint32_t cdw11)
 		return &sim->feat.async_event;
 	case VFN_NVME_FEAT_IRQ_CONFIG:
 		return (cdw11 & 0xffff) < VFN_SIM_NR_VECTORS ? &sim->feat.irq_config[cdw11 & 0xffff] : NULL;
+	case VFN_NVME_FEAT_IOCS_PROFILE:
+		return sim->opts.zoned ? &sim->feat.iocs_profile : NULL;
 	default:
 		return NULL;
 	}
@@ -338,6 +360,14 @@ static uint16_t cmd_set_features(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 	}
 	if (fid == VFN_NVME_FEAT_POWER_MGMT && (cdw11 & 0x1f))
 		return VFN_NVME_SC_INVALID_FIELD; /* only power state 0 */
+	if (fid == VFN_NVME_FEAT_IOCS_PROFILE) {
+		/* Only with CC.CSS 110b and before any I/O queue exists; profiles 0 and 1 (CNS 1Ch). */
+		if (((sim->cc >> VFN_NVME_CC_CSS_SHIFT) & 0x7) != VFN_NVME_CC_CSS_CSI || any_io_queue(sim))
+			return VFN_NVME_SC_CMD_SEQ_ERROR;
+		if ((cdw11 & 0x1ff) > 1)
+			return VFN_NVME_SC_INVALID_FIELD;
+		cdw11 &= 0x1ff;
+	}
 	*f = fid == VFN_NVME_FEAT_VOLATILE_WC ? cdw11 & 1 : cdw11;
 	return VFN_NVME_SC_SUCCESS;
 }

@@ -33,7 +33,7 @@ static uint16_t lba_range(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uin
  * written again); only the partial pages at the two edges are cleared by
  * hand.  Zeroing 1 GiB costs neither 1 GiB of RSS nor the time to write it.
  */
-static void ns_zero(uint8_t *p, size_t len)
+void vfn_sim_ns_zero(uint8_t *p, size_t len)
 {
 	uintptr_t page = vfn_page_size(), begin = (uintptr_t)p, end = begin + len;
 	uintptr_t inner_begin = (begin + page - 1) & ~(page - 1), inner_end = end & ~(page - 1);
@@ -116,7 +116,7 @@ static uint16_t cmd_write_zeroes(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 
 	sc = lba_range(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe), &data, &len);
 	if (!sc) {
-		ns_zero(data, len);
+		vfn_sim_ns_zero(data, len);
 		vfn_sim_pi_zero(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe));
 	}
 	return sc;
@@ -143,15 +143,34 @@ static uint16_t cmd_dsm(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uin
 		sc = lba_range(sim, nsid, vfn_le64_to_cpu(slba), vfn_le32_to_cpu(nlb), &data, &len);
 		if (sc)
 			return sc;
-		ns_zero(data, len);
+		vfn_sim_ns_zero(data, len);
 		vfn_sim_pi_zero(sim, nsid, vfn_le64_to_cpu(slba), vfn_le32_to_cpu(nlb));
 	}
 	return VFN_NVME_SC_SUCCESS;
 }
 
-uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
+uint16_t vfn_sim_nvm_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid)
+{
+	return cmd_rw(sim, sqe, nsid, sqe->opcode == VFN_NVME_CMD_WRITE);
+}
+
+/* A write (Write, Write Zeroes) to a zoned namespace: at the write pointer, in the zone's capacity. */
+static uint16_t zoned_write(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid)
+{
+	uint16_t sc = vfn_sim_zns_write_begin(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe));
+
+	if (sc)
+		return sc;
+	sc = sqe->opcode == VFN_NVME_CMD_WRITE ? cmd_rw(sim, sqe, nsid, true) : cmd_write_zeroes(sim, sqe, nsid);
+	if (!sc)
+		vfn_sim_zns_write_end(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe));
+	return sc;
+}
+
+uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0)
 {
 	uint32_t nsid = vfn_le32_to_cpu(sqe->nsid);
+	uint16_t status;
 
 	if (sqe->opcode == VFN_NVME_CMD_FLUSH && nsid == 0xffffffff)
 		return VFN_NVME_SC_SUCCESS;
@@ -159,6 +178,8 @@ uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 		log_debug("sim: I/O opcode 0x%02x for invalid namespace %u", sqe->opcode, nsid);
 		return VFN_NVME_SC_INVALID_NS;
 	}
+	if (vfn_sim_zns_exec(sim, sqe, nsid, dw0, &status))
+		return status;
 	switch (sqe->opcode) {
 	case VFN_NVME_CMD_FLUSH:
 		return VFN_NVME_SC_SUCCESS;
@@ -175,6 +196,8 @@ uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 		log_debug("sim: I/O opcode 0x%02x not supported", sqe->opcode);
 		return VFN_NVME_SC_INVALID_OPCODE;
 	}
+	if (sim->opts.zoned && (sqe->opcode == VFN_NVME_CMD_WRITE || sqe->opcode == VFN_NVME_CMD_WRITE_ZEROES))
+		return zoned_write(sim, sqe, nsid);
 	switch (sqe->opcode) {
 	case VFN_NVME_CMD_WRITE:
 		return cmd_rw(sim, sqe, nsid, true);

@@ -42,6 +42,11 @@ static const struct opt_u64 opt_table[] = {
 	OPT("pi", 0, 3, pi),
 	OPT("pif", 0, 2, pif),
 	OPT("pil", 0, 1, pil),
+	OPT("zoned", 0, 1, zoned),
+	OPT("zsze", 1, UINT64_MAX >> 16, zsze),
+	OPT("zcap", 0, UINT64_MAX >> 16, zcap),
+	OPT("mor", 0, UINT32_MAX, mor),
+	OPT("mar", 0, UINT32_MAX, mar),
 };
 
 static void opts_defaults(struct vfn_sim_opts *o)
@@ -55,6 +60,7 @@ static void opts_defaults(struct vfn_sim_opts *o)
 		.sn = "VFNSIM0001",
 		.mpsmax = 4,
 		.sgls = 1,
+		.zsze = 1024,
 	};
 }
 
@@ -138,6 +144,29 @@ static int opt_item(struct vfn_sim_opts *o, const char *item, size_t len, bool *
 	return -EINVAL;
 }
 
+/* Zone geometry: whole zones, capacity within the size, open limit within the active one. */
+static int zoned_check(struct vfn_sim_opts *o)
+{
+	if (!o->zoned)
+		return 0;
+	if (!o->zcap)
+		o->zcap = o->zsze;
+	if (o->nil || o->ms) {
+		log_debug("sim: zoned=1 needs the data kept (no nil=1) and no metadata (ms=0)");
+		return -EINVAL;
+	}
+	if (o->zsze > o->nsze || o->nsze % o->zsze || o->zcap > o->zsze) {
+		log_debug("sim: zones of %llu blocks (capacity %llu) do not tile a namespace of %llu blocks",
+			  (unsigned long long)o->zsze, (unsigned long long)o->zcap, (unsigned long long)o->nsze);
+		return -EINVAL;
+	}
+	if (o->mar && o->mor > o->mar) {
+		log_debug("sim: mor=%u is over mar=%u", o->mor, o->mar);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int opts_check(struct vfn_sim_opts *o, bool to_given)
 {
 	if (!to_given)
@@ -156,7 +185,7 @@ static int opts_check(struct vfn_sim_opts *o, bool to_given)
 			  o->pif ? 64 : 16);
 		return -EINVAL;
 	}
-	return 0;
+	return zoned_check(o);
 }
 
 int vfn_sim_parse_opts(const char *spec, struct vfn_sim_opts *opts)

@@ -157,7 +157,8 @@ static void cq_post(struct vfn_sim *sim, uint16_t sqid, uint16_t cid, uint32_t d
 		return;
 	}
 	cqe->dw0 = vfn_cpu_to_le32(dw0);
-	cqe->dw1 = 0;
+	cqe->dw1 = vfn_cpu_to_le32(sim->cqe_dw1);
+	sim->cqe_dw1 = 0;
 	cqe->sqhd = vfn_cpu_to_le16(sq->head);
 	cqe->sqid = vfn_cpu_to_le16(sqid);
 	cqe->cid = vfn_cpu_to_le16(cid);
@@ -214,11 +215,12 @@ static uint16_t exec(struct vfn_sim *sim, uint16_t sqid, const struct vfn_nvme_s
 	uint16_t status;
 
 	*dw0 = 0;
+	sim->cqe_dw1 = 0;
 	status = vfn_sim_mgmt_gate(sim, sqid, sqe); /* a sanitize holds most commands off */
 	if (!status && sqid == 0)
 		status = vfn_sim_admin_exec(sim, sqe, dw0);
 	else if (!status)
-		status = vfn_sim_nvm_exec(sim, sqe);
+		status = vfn_sim_nvm_exec(sim, sqe, dw0);
 	if (status && status != VFN_SIM_STATUS_DEFERRED)
 		log_debug("sim: sq %u cid %u %s rejected: %s (0x%x)", sqid, vfn_le16_to_cpu(sqe->cid),
 			  vfn_nvme_opcode_str(sqid == 0, sqe->opcode), vfn_nvme_status_str(status), status);

@@ -176,6 +176,7 @@ static void sim_free(struct vfn_sim *sim)
 		free(sim->ns_data);
 	}
 	vfn_sim_pi_free(sim);
+	vfn_sim_zns_free(sim);
 	free(sim->scratch);
 	vfn_mem_free(sim->regs, VFN_SIM_REGS_LEN);
 	pthread_mutex_destroy(&sim->lock);
@@ -223,6 +224,9 @@ static int sim_alloc_ns(struct vfn_sim *sim)
 		if (n < 0)
 			return (int)n;
 	}
+	n = vfn_sim_zns_alloc(sim);
+	if (n < 0)
+		return (int)n;
 	return vfn_sim_pi_alloc(sim);
 }
 

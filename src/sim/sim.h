@@ -56,6 +56,11 @@ struct vfn_sim_opts {
 	uint32_t sgls;	  /* Identify SGLS bits 1:0 (0: none, 1: any alignment, 2: dword granularity) */
 	uint32_t rtd3e;	  /* Identify RTD3E, microseconds */
 	uint32_t shn_ms;  /* time from CC.SHN to CSTS.SHST complete */
+	bool zoned;	  /* every namespace is zoned (CSI 02h, zns.c) */
+	uint64_t zsze;	  /* zone size, logical blocks */
+	uint64_t zcap;	  /* zone capacity, logical blocks (<= zsze; 0 in the string: zsze) */
+	uint32_t mor;	  /* open zones at most (0: no limit) */
+	uint32_t mar;	  /* active zones at most (0: no limit) */
 };
 
 /*
@@ -136,6 +141,7 @@ struct vfn_sim_features {
 	uint32_t async_event;
 	uint32_t irq_config[VFN_SIM_NR_VECTORS];
 	uint16_t temp_over, temp_under; /* composite temperature thresholds, Kelvin */
+	uint32_t iocs_profile;		/* I/O Command Set Profile (FID 19h): 0 NVM only, 1 NVM + Zoned */
 };
 
 struct vfn_sim_stats {
@@ -151,6 +157,12 @@ struct vfn_sim_stats {
 #define VFN_SIM_FWUG_BYTES 4096	    /* Identify FWUG: download granularity */
 #define VFN_SIM_NR_LBAF 2	    /* LBA formats (Identify NLBAF + 1) */
 #define VFN_SIM_DST_RESULTS 20	    /* self-test log entries */
+
+/* One zone of a zoned namespace (zns.c). */
+struct vfn_sim_zone {
+	uint64_t wp;   /* write pointer */
+	uint8_t state; /* VFN_NVME_ZS_* */
+};
 
 /* Controller management state (mgmt.c), thread only. */
 struct vfn_sim_mgmt {
@@ -239,6 +251,11 @@ struct vfn_sim {
 	bool temp_warning;  /* SMART Critical Warning bit 1: a temperature threshold is crossed */
 	struct vfn_sim_stats stats;
 	struct vfn_sim_mgmt mgmt;
+	uint32_t cqe_dw1; /* DW1 of the completion being posted (Zone Append's ALBA high half), then 0 */
+	/* zoned namespaces (zns.c): nr_zones per namespace, namespace by namespace */
+	struct vfn_sim_zone *zones;
+	uint64_t nr_zones;
+	uint32_t *zns_open, *zns_active; /* per namespace */
 };
 
 #define VFN_SIM_IRQ_CD (1u << 16) /* Interrupt Vector Configuration: Coalescing Disable */
@@ -338,8 +355,25 @@ bool vfn_sim_mgmt_identify(struct vfn_sim *sim, uint8_t cns, uint32_t nsid, uint
 /* mgmt.c: executes a management admin command into *@status; false: not mgmt's. */
 bool vfn_sim_mgmt_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0, uint16_t *status);
 
-/* nvm.c: executes an NVM command set command; returns its status. */
-uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe);
+/* nvm.c: executes an NVM (or Zoned) command set command; returns its status, DW0 to *@dw0. */
+uint16_t vfn_sim_nvm_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t *dw0);
+/* nvm.c: zeroes @len bytes of namespace memory at @p, giving whole pages back (they read as zeros). */
+void vfn_sim_ns_zero(uint8_t *p, size_t len);
+/* nvm.c: Read / Write (per @sqe's opcode) without zone checks; the status. */
+uint16_t vfn_sim_nvm_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid);
+
+/* zns.c: zone state for sim:zoned=1 (0, -EINVAL for too many zones, -ENOMEM); vfn_sim_zns_free() undoes. */
+int vfn_sim_zns_alloc(struct vfn_sim *sim);
+void vfn_sim_zns_free(struct vfn_sim *sim);
+/* zns.c: before a write of @nlb at @slba: state, write pointer and boundary checks, implicit open; a status. */
+uint16_t vfn_sim_zns_write_begin(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uint64_t nlb);
+/* zns.c: after it succeeded: the write pointer advances, a zone at its capacity becomes Full. */
+void vfn_sim_zns_write_end(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uint64_t nlb);
+/* zns.c: Zone Management Send / Receive and Zone Append into *@status; false: not a zone command. */
+bool vfn_sim_zns_exec(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid, uint32_t *dw0,
+		      uint16_t *status);
+/* zns.c: the ZNS Identify Namespace (CNS 05h, CSI 02h) fields. */
+void vfn_sim_zns_id_ns(const struct vfn_sim *sim, struct vfn_nvme_id_ns_zns *id);
 
 /* dma.c: host memory at @iova if @len bytes are mapped contiguously there, else NULL. */
 void *vfn_sim_dma_ptr(struct vfn_sim *sim, uint64_t iova, size_t len);

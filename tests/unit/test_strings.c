@@ -37,6 +37,12 @@ static void test_command_specific_status(void **state)
 	assert_string_equal(vfn_nvme_status_str(VFN_NVME_SC_FEATURE_NOT_SAVEABLE), "Feature Identifier Not Saveable");
 	assert_string_equal(vfn_nvme_status_str(0x12d), "Identifier Unavailable");
 	assert_string_equal(vfn_nvme_status_str(0x180), "Conflicting Attributes");
+	assert_string_equal(vfn_nvme_status_str(0x1b8), "Zone Boundary Error");
+	assert_string_equal(vfn_nvme_status_str(0x1b9 | CRD_M_DNR), "Zone Is Full");
+	assert_string_equal(vfn_nvme_status_str(0x1bc), "Zone Invalid Write");
+	assert_string_equal(vfn_nvme_status_str(0x1bd), "Too Many Active Zones");
+	assert_string_equal(vfn_nvme_status_str(0x1be), "Too Many Open Zones");
+	assert_string_equal(vfn_nvme_status_str(0x1bf), "Invalid Zone State Transition");
 }
 
 static void test_media_and_path_status(void **state)

@@ -1,0 +1,48 @@
+#!/bin/sh
+# `vfn zns` (tools/cmd-zns.c) on the simulator's zoned namespace: the zone
+# geometry in id-ns and report-zones, Zone Append's LBA, zone errors by
+# name, and the usage errors.  Each command opens a fresh simulator, so
+# state across commands is tested in tests/unit/test_zns.c.
+# Usage: test-cli-zns.sh PATH_TO_VFN
+. "$(dirname "$0")/../vm/lib.sh"
+
+VFN=$1
+S="sim:nsze=1024,lbads=9,zoned=1,zsze=64,zcap=48,mor=2,mar=3"
+
+t_capture "$VFN" zns report-zones "$S" -n 1 -o json
+t_eq "report-zones: exit status" 0 "$T_RC"
+t_eq "report-zones: nr_zones" 16 "$(json_field nr_zones "$T_OUT")"
+t_eq "report-zones: 16 descriptors, capacity 48 each" 16 "$(printf '%s' "$T_OUT" | grep -c '"cap": 48')"
+t_match "report-zones: zone 15 starts at 960" '"slba": 960' "$T_OUT"
+t_capture "$VFN" zns report-zones "$S" -n 1 -d 2 -p
+t_match "report-zones -p: NRZONES counts the descriptors returned" '^nr_zones *: 2$' "$T_OUT"
+t_match "report-zones: normal format" '^SLBA: 0x40 *WP: 0x40 *Cap: 0x30 *State: EMPTY' "$T_OUT"
+
+t_capture "$VFN" zns id-ns "$S" -n 1 -o json
+t_eq "id-ns: mor (0's based)" 1 "$(json_field mor "$T_OUT")"
+t_eq "id-ns: mar (0's based)" 2 "$(json_field mar "$T_OUT")"
+t_eq "id-ns: zsze of the format in use" 64 "$(json_field zsze "$T_OUT")"
+t_eq "id-ns: zone_capacity (vfn_dev_zns_info)" 48 "$(json_field zone_capacity "$T_OUT")"
+t_eq "id-ns: nr_zones (vfn_dev_zns_info)" 16 "$(json_field nr_zones "$T_OUT")"
+t_eq "id-ns: max_open as a count" 2 "$(json_field max_open "$T_OUT")"
+
+t_capture "$VFN" zns zone-append "$S" -n 1 -s 0x80 -z 1024 -d /dev/zero -o json
+t_eq "zone-append: exit status" 0 "$T_RC"
+t_eq "zone-append: LBA assigned = the empty zone's start" 128 "$(json_field alba "$T_OUT")"
+t_eq "zone-append: blocks" 2 "$(json_field nlb "$T_OUT")"
+
+t_capture "$VFN" zns zone-open "$S" -n 1 -s 0x40
+t_match "zone-open: success line" '^zone-mgmt-send: Success, action:open zone:0x40 all:0 nsid:1$' "$T_OUT"
+
+t_err "zone-close of an empty zone: error by name" 1 "Invalid Zone State Transition \\(status 0x1bf\\)" \
+	"$VFN" zns zone-close "$S" -n 1 -s 0
+t_err "zone-append beyond the zone capacity: error by name" 1 "Zone Boundary Error \\(status 0x1b8\\)" \
+	"$VFN" zns zone-append "$S" -n 1 -s 0 -z 25088 -d /dev/zero
+t_err "zone command on a namespace that is not zoned" 1 "is not a zoned namespace here" \
+	"$VFN" zns report-zones sim: -n 1
+t_err "a bad zone send action" 2 "up to 5" "$VFN" zns zone-mgmt-send "$S" -n 1 -z 9
+t_err "zone-mgmt-send without an action" 2 "needs a zone send action" "$VFN" zns zone-mgmt-send "$S" -n 1
+t_err "an unknown subcommand" 2 "unknown subcommand 'bogus'" "$VFN" zns bogus "$S"
+t_err "no namespace" 2 "needs a namespace id" "$VFN" zns report-zones "$S"
+
+t_done

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Zoned namespaces (include/vfn/zns.h) on the simulator's zoned namespace
+ * (sim:zoned=1): the geometry from Identify CSI 02h, the zone state
+ * machine and its errors, write pointer checks, Zone Append's LBAs and the
+ * data read back, Report Zones filters and partial reports.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <vfn/vfn.h>
+
+/* 16 zones of 64 blocks of 512 bytes, 48 writable; at most 2 open and 3 active. */
+#define SIM "sim:nsze=1024,lbads=9,zoned=1,zsze=64,zcap=48,mor=2,mar=3"
+#define ZSZE 64
+#define ZCAP 48
+#define NR_ZONES 16
+
+struct ctx {
+	struct vfn_dev *dev;
+	uint8_t buf[65536]; /* the largest command here: 41 blocks of 512 bytes */
+};
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	assert_int_equal(vfn_dev_open(SIM, NULL, &c->dev), 0);
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	vfn_dev_close(c->dev);
+	free(c);
+	return 0;
+}
+
+/* The state of the zone starting at @zslba, from a one-zone report. */
+static unsigned int zstate(struct ctx *c, uint64_t zslba, uint64_t *wp)
+{
+	uint8_t r[128];
+	const struct vfn_nvme_zone_desc *d = (const void *)(r + 64);
+
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, zslba, VFN_NVME_ZRASF_ALL, true, r, sizeof(r), NULL), 0);
+	assert_int_equal(vfn_le64_to_cpu(((const struct vfn_nvme_zone_report *)(const void *)r)->nr_zones), 1);
+	assert_int_equal(vfn_le64_to_cpu(d->zslba), zslba);
+	if (wp)
+		*wp = vfn_le64_to_cpu(d->wp);
+	return vfn_nvme_zone_state(d);
+}
+
+/* The status of a failed command. */
+static uint16_t status_of(int ret, const struct vfn_nvme_cqe *cqe)
+{
+	assert_int_equal(ret, -EIO);
+	return vfn_nvme_status_sc(vfn_nvme_cqe_status(cqe)) | vfn_nvme_status_sct(vfn_nvme_cqe_status(cqe)) << 8;
+}
+
+static void test_info(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_zns_info zi;
+	const struct vfn_nvme_cqe cqe0 = { 0 };
+	struct vfn_nvme_cqe cqe = cqe0;
+
+	assert_int_equal(vfn_dev_zns_info(c->dev, 1, &zi, &cqe), 0);
+	assert_int_equal(zi.nsze, 1024);
+	assert_int_equal(zi.zsze, ZSZE);
+	assert_int_equal(zi.zcap, ZCAP);
+	assert_int_equal(zi.nr_zones, NR_ZONES);
+	assert_int_equal(zi.mor, 2);
+	assert_int_equal(zi.mar, 3);
+	assert_int_equal(zi.lba_size, 512);
+	/* CC.CSS 110b: the controller offered all I/O command sets. */
+	assert_int_equal((vfn_nvme_reg_read32(vfn_dev_nvme_ctrl(c->dev), VFN_NVME_REG_CC) >> VFN_NVME_CC_CSS_SHIFT) & 7,
+			 VFN_NVME_CC_CSS_CSI);
+}
+
+/*
+ * The sim's CNS 1Ch offers profile 0 (NVM only) and 1 (NVM + Zoned); zone
+ * commands need 1, so bring-up must select it with Set Features 19h, and again
+ * after a controller reset (which returns the feature to 0).
+ */
+static void test_iocs_profile(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_ctrl *ctrl = vfn_dev_nvme_ctrl(c->dev);
+	struct vfn_nvme_cqe cqe;
+	uint32_t dw0 = 0xdead;
+	uint8_t r[64];
+
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_IOCS_PROFILE, 0, 0, &dw0, NULL, 0), 0);
+	assert_int_equal(dw0, 1);
+	assert_int_equal(vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_IOCS_PROFILE, 0, 2, NULL, NULL, 0), -EIO);
+	/* Back to profile 0 (NVM only): zone commands are unknown opcodes until a reset re-selects 1. */
+	assert_int_equal(vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_IOCS_PROFILE, 0, 0, NULL, NULL, 0), 0);
+	assert_int_equal(
+		status_of(vfn_dev_zone_report(c->dev, 1, 0, VFN_NVME_ZRASF_ALL, true, r, sizeof(r), &cqe), &cqe),
+		VFN_NVME_SC_INVALID_OPCODE);
+	assert_int_equal(vfn_nvme_ctrl_reset(ctrl), 0);
+	dw0 = 0xdead;
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_IOCS_PROFILE, 0, 0, &dw0, NULL, 0), 0);
+	assert_int_equal(dw0, 1);
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, 0, VFN_NVME_ZRASF_ALL, false, r, sizeof(r), &cqe), 0);
+	assert_int_equal(vfn_le64_to_cpu(((struct vfn_nvme_zone_report *)(void *)r)->nr_zones), NR_ZONES);
+}
+
+static void test_not_zoned(void **state)
+{
+	struct vfn_dev *dev;
+	struct vfn_zns_info zi;
+	struct vfn_nvme_cqe cqe;
+	uint8_t r[64];
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:nsze=1024", NULL, &dev), 0);
+	assert_int_equal(status_of(vfn_dev_zns_info(dev, 1, &zi, &cqe), &cqe), VFN_NVME_SC_INVALID_FIELD);
+	/* Plain sim: NVM only (CC.CSS 000b), zone commands are unknown opcodes. */
+	assert_int_equal((vfn_nvme_reg_read32(vfn_dev_nvme_ctrl(dev), VFN_NVME_REG_CC) >> VFN_NVME_CC_CSS_SHIFT) & 7,
+			 VFN_NVME_CC_CSS_NVM);
+	assert_int_equal(status_of(vfn_dev_zone_report(dev, 1, 0, 0, false, r, sizeof(r), &cqe), &cqe),
+			 VFN_NVME_SC_INVALID_OPCODE);
+	vfn_dev_close(dev);
+	assert_int_equal(vfn_dev_open("sim:nsze=1000,zoned=1,zsze=64", NULL, &dev), -EINVAL);
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,zoned=1,zsze=64,zcap=65", NULL, &dev), -EINVAL);
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,zoned=1,mor=4,mar=3", NULL, &dev), -EINVAL);
+}
+
+static void test_write_pointer(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_cqe cqe;
+	uint64_t wp;
+
+	memset(c->buf, 0xa5, sizeof(c->buf));
+	assert_int_equal(zstate(c, 0, &wp), VFN_NVME_ZS_EMPTY);
+	assert_int_equal(wp, 0);
+	/* Writes go at the write pointer: a write elsewhere is a Zone Invalid Write. */
+	assert_int_equal(vfn_dev_write(c->dev, 1, 0, 8, c->buf), 0);
+	assert_int_equal(zstate(c, 0, &wp), VFN_NVME_ZS_IMP_OPEN);
+	assert_int_equal(wp, 8);
+	assert_int_equal(status_of(vfn_dev_rw(c->dev, VFN_NVME_CMD_WRITE, 1, 4, 1, c->buf, 512, NULL, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_INVALID_WRITE);
+	assert_string_equal(vfn_nvme_status_str(vfn_nvme_cqe_status(&cqe)), "Zone Invalid Write");
+	assert_int_equal(status_of(vfn_dev_rw(c->dev, VFN_NVME_CMD_WRITE, 1, 9, 1, c->buf, 512, NULL, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_INVALID_WRITE);
+	/* Past the capacity: Zone Boundary Error; up to it: the zone is Full. */
+	assert_int_equal(
+		status_of(vfn_dev_rw(c->dev, VFN_NVME_CMD_WRITE, 1, 8, 41, c->buf, 41 * 512, NULL, &cqe), &cqe),
+		VFN_NVME_SC_ZONE_BOUNDARY_ERROR);
+	assert_int_equal(vfn_dev_write(c->dev, 1, 8, 16, c->buf), 0);
+	assert_int_equal(vfn_dev_write(c->dev, 1, 24, 16, c->buf), 0);
+	assert_int_equal(vfn_dev_write(c->dev, 1, 40, 8, c->buf), 0);
+	assert_int_equal(zstate(c, 0, &wp), VFN_NVME_ZS_FULL);
+	assert_int_equal(status_of(vfn_dev_rw(c->dev, VFN_NVME_CMD_WRITE, 1, 48, 1, c->buf, 512, NULL, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_FULL);
+	assert_string_equal(vfn_nvme_status_str(vfn_nvme_cqe_status(&cqe)), "Zone Is Full");
+	assert_int_equal(status_of(vfn_dev_zone_append(c->dev, 1, 0, 1, c->buf, NULL, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_FULL);
+	/* Reset: Empty, write pointer back at the zone start, data zeros. */
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 0, VFN_NVME_ZSA_RESET, false, NULL), 0);
+	assert_int_equal(zstate(c, 0, &wp), VFN_NVME_ZS_EMPTY);
+	assert_int_equal(wp, 0);
+	assert_int_equal(vfn_dev_read(c->dev, 1, 0, 1, c->buf), 0);
+	for (int i = 0; i < 512; i++)
+		assert_int_equal(c->buf[i], 0);
+}
+
+static void test_append(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_cqe cqe;
+	uint64_t alba = 99, wp;
+
+	for (int i = 0; i < 4; i++) {
+		memset(c->buf, 0x10 + i, 4 * 512);
+		assert_int_equal(vfn_dev_zone_append(c->dev, 1, 2 * ZSZE, 4, c->buf, &alba, &cqe), 0);
+		assert_int_equal(alba, 2 * ZSZE + 4 * i);
+	}
+	assert_int_equal(zstate(c, 2 * ZSZE, &wp), VFN_NVME_ZS_IMP_OPEN);
+	assert_int_equal(wp, 2 * ZSZE + 16);
+	assert_int_equal(vfn_dev_read(c->dev, 1, 2 * ZSZE, 16, c->buf), 0);
+	for (int i = 0; i < 16 * 512; i++)
+		assert_int_equal(c->buf[i], 0x10 + i / (4 * 512));
+	/* Append names the zone start: any other LBA is Invalid Field. */
+	assert_int_equal(status_of(vfn_dev_zone_append(c->dev, 1, 2 * ZSZE + 1, 1, c->buf, NULL, &cqe), &cqe),
+			 VFN_NVME_SC_INVALID_FIELD);
+	assert_int_equal(status_of(vfn_dev_zone_append(c->dev, 1, 2 * ZSZE, 33, c->buf, NULL, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_BOUNDARY_ERROR);
+	/* An LBA above 4 Gi blocks would need DW1: the simulator's is 0 here and the API joins both. */
+	assert_int_equal(vfn_le32_to_cpu(cqe.dw1), 0);
+}
+
+static void test_transitions(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_cqe cqe;
+	uint64_t wp;
+
+	/* Explicit open of two zones; a third open exceeds MOR 2. */
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 0, VFN_NVME_ZSA_OPEN, false, NULL), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, ZSZE, VFN_NVME_ZSA_OPEN, false, NULL), 0);
+	assert_int_equal(zstate(c, 0, NULL), VFN_NVME_ZS_EXP_OPEN);
+	assert_int_equal(status_of(vfn_dev_zone_mgmt_send(c->dev, 1, 2 * ZSZE, VFN_NVME_ZSA_OPEN, false, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_TOO_MANY_OPEN);
+	assert_string_equal(vfn_nvme_status_str(vfn_nvme_cqe_status(&cqe)), "Too Many Open Zones");
+	/* Close one: Closed (still active); a write implicitly opens another: 3 active. */
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, ZSZE, VFN_NVME_ZSA_CLOSE, false, NULL), 0);
+	assert_int_equal(zstate(c, ZSZE, NULL), VFN_NVME_ZS_CLOSED);
+	assert_int_equal(vfn_dev_write(c->dev, 1, 2 * ZSZE, 1, c->buf), 0);
+	assert_int_equal(zstate(c, 2 * ZSZE, NULL), VFN_NVME_ZS_IMP_OPEN);
+	/* A fourth active zone is over MAR 3. */
+	assert_int_equal(
+		status_of(vfn_dev_rw(c->dev, VFN_NVME_CMD_WRITE, 1, 3 * ZSZE, 1, c->buf, 512, NULL, &cqe), &cqe),
+		VFN_NVME_SC_ZONE_TOO_MANY_ACTIVE);
+	/* Closing an Empty zone is not a transition; Finish makes a zone Full at its capacity. */
+	assert_int_equal(status_of(vfn_dev_zone_mgmt_send(c->dev, 1, 5 * ZSZE, VFN_NVME_ZSA_CLOSE, false, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_INVALID_TRANSITION);
+	assert_string_equal(vfn_nvme_status_str(vfn_nvme_cqe_status(&cqe)), "Invalid Zone State Transition");
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 2 * ZSZE, VFN_NVME_ZSA_FINISH, false, NULL), 0);
+	assert_int_equal(zstate(c, 2 * ZSZE, &wp), VFN_NVME_ZS_FULL);
+	assert_int_equal(wp, 2 * ZSZE + ZCAP);
+	/* Offline only from Read Only. */
+	assert_int_equal(status_of(vfn_dev_zone_mgmt_send(c->dev, 1, 0, VFN_NVME_ZSA_OFFLINE, false, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_INVALID_TRANSITION);
+	/* Not a zone start. */
+	assert_int_equal(status_of(vfn_dev_zone_mgmt_send(c->dev, 1, 3, VFN_NVME_ZSA_OPEN, false, &cqe), &cqe),
+			 VFN_NVME_SC_INVALID_FIELD);
+	/* Select All: close every open zone, then reset every zone. */
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 0, VFN_NVME_ZSA_CLOSE, true, NULL), 0);
+	assert_int_equal(zstate(c, 0, NULL), VFN_NVME_ZS_CLOSED);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 0, VFN_NVME_ZSA_RESET, true, NULL), 0);
+	for (uint64_t z = 0; z < NR_ZONES; z++)
+		assert_int_equal(zstate(c, z * ZSZE, NULL), VFN_NVME_ZS_EMPTY);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 0, 0x9, false, NULL), -EINVAL);
+}
+
+static void test_report(void **state)
+{
+	struct ctx *c = *state;
+	const struct vfn_nvme_zone_report *h = (const void *)c->buf;
+	const struct vfn_nvme_zone_desc *d = (const void *)(c->buf + 64);
+
+	/* Zones 1 and 4 written (implicitly open), zone 7 finished (Full). */
+	assert_int_equal(vfn_dev_write(c->dev, 1, ZSZE, 2, c->buf), 0);
+	assert_int_equal(vfn_dev_write(c->dev, 1, 4 * ZSZE, 3, c->buf), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 7 * ZSZE, VFN_NVME_ZSA_FINISH, false, NULL), 0);
+
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, 0, VFN_NVME_ZRASF_ALL, false, c->buf, 64 + 64 * NR_ZONES, NULL),
+			 0);
+	assert_int_equal(vfn_le64_to_cpu(h->nr_zones), NR_ZONES);
+	for (int i = 0; i < NR_ZONES; i++) {
+		assert_int_equal(d[i].zt, VFN_NVME_ZT_SEQ_WRITE_REQUIRED);
+		assert_int_equal(vfn_le64_to_cpu(d[i].zslba), (uint64_t)i * ZSZE);
+		assert_int_equal(vfn_le64_to_cpu(d[i].zcap), ZCAP);
+	}
+	assert_int_equal(vfn_le64_to_cpu(d[4].wp), 4 * ZSZE + 3);
+
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, 0, VFN_NVME_ZRASF_IMP_OPEN, false, c->buf, 4096, NULL), 0);
+	assert_int_equal(vfn_le64_to_cpu(h->nr_zones), 2);
+	assert_int_equal(vfn_le64_to_cpu(d[0].zslba), ZSZE);
+	assert_int_equal(vfn_le64_to_cpu(d[1].zslba), 4 * ZSZE);
+	assert_int_equal(vfn_nvme_zone_state(&d[1]), VFN_NVME_ZS_IMP_OPEN);
+
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, 0, VFN_NVME_ZRASF_FULL, false, c->buf, 4096, NULL), 0);
+	assert_int_equal(vfn_le64_to_cpu(h->nr_zones), 1);
+	assert_int_equal(vfn_le64_to_cpu(d[0].zslba), 7 * ZSZE);
+
+	/* From the zone holding LBA 133 (zone 2) on: zones 2..15 but 4 and 7 are Empty. */
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, 2 * ZSZE + 5, VFN_NVME_ZRASF_EMPTY, false, c->buf, 4096, NULL),
+			 0);
+	assert_int_equal(vfn_le64_to_cpu(h->nr_zones), 12);
+	assert_int_equal(vfn_le64_to_cpu(d[0].zslba), 2 * ZSZE);
+
+	/* Room for 2 descriptors: NRZONES counts all matches, or with Partial the 2 returned. */
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, 0, VFN_NVME_ZRASF_ALL, false, c->buf, 64 + 128, NULL), 0);
+	assert_int_equal(vfn_le64_to_cpu(h->nr_zones), NR_ZONES);
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, 0, VFN_NVME_ZRASF_ALL, true, c->buf, 64 + 128, NULL), 0);
+	assert_int_equal(vfn_le64_to_cpu(h->nr_zones), 2);
+
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, 0, 8, false, c->buf, 4096, NULL), -EINVAL);
+	assert_int_equal(vfn_dev_zone_report(c->dev, 1, 0, 0, false, c->buf, 62, NULL), -EINVAL);
+	assert_string_equal(vfn_zone_state_str(VFN_NVME_ZS_EXP_OPEN), "Explicitly Opened");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_info, setup, teardown),
+		cmocka_unit_test(test_not_zoned),
+		cmocka_unit_test_setup_teardown(test_write_pointer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iocs_profile, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
