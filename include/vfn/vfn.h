@@ -16,5 +16,6 @@
 #include <vfn/pi.h>
 #include <vfn/blk.h>
 #include <vfn/sim.h>
+#include <vfn/cmb.h>
 
 #endif /* VFN_VFN_H */

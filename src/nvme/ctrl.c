@@ -8,6 +8,7 @@
 #include <vfn/spec.h>
 #include <vfn/pi.h>
 
+#include "nvme/cmb-priv.h"
 #include "nvme/ctrl-priv.h"
 #include "support/log.h"
 
@@ -563,6 +564,7 @@ void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl)
 	vfn_nvme_dbbuf_fini(ctrl);
 	vfn_nvme_admin_fini(ctrl);
 	ctrl_free_admin_queue(ctrl);
+	vfn_nvme_cmb_fini(ctrl);
 	ctrl->hw.ops->close(&ctrl->hw);
 	pthread_mutex_destroy(&ctrl->recovery_lock);
 	free(ctrl);

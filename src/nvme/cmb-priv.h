@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* The controller's CMB state (cmb.c). */
+#ifndef VFN_SRC_NVME_CMB_PRIV_H
+#define VFN_SRC_NVME_CMB_PRIV_H
+
+#include <vfn/cmb.h>
+
+#include "nvme/cmb-heap.h"
+
+struct vfn_nvme_cmb {
+	struct vfn_nvme_cmb_info info;
+	uint8_t *vaddr; /* the CMB in the BAR mapping */
+	uint64_t addr;	/* its controller (bus) address */
+	uint64_t size;	/* bytes usable (the BAR may be smaller than CMBSZ says) */
+	struct vfn_cmb_heap heap;
+};
+
+/* Frees the CMB state at controller close (the BAR mapping goes with the device). */
+void vfn_nvme_cmb_fini(struct vfn_nvme_ctrl *ctrl);
+
+#endif

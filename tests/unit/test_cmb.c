@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* The CMB allocator (src/nvme/cmb-heap.c) and the CMB API without a CMB. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <vfn/cmb.h>
+#include <vfn/nvme.h>
+
+#include "nvme/cmb-heap.h"
+
+#define MiB (1024ull * 1024)
+
+static void assert_all_free(struct vfn_cmb_heap *h)
+{
+	uint64_t total, largest;
+
+	vfn_cmb_heap_stats(h, &total, &largest);
+	assert_int_equal(total, h->size);
+	assert_int_equal(largest, h->size);
+}
+
+static void test_heap_fit_and_merge(void **state)
+{
+	struct vfn_cmb_heap h;
+	uint64_t a, b, c, d, total, largest;
+
+	(void)state;
+	assert_int_equal(vfn_cmb_heap_init(&h, 64 * 1024 + 100, 4096), 0);
+	assert_int_equal(h.size, 64 * 1024); /* rounded down to the granule */
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 1, &a), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 4097, &b), 0); /* two granules */
+	assert_int_equal(b, 4096);
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 4096, &c), 0);
+	assert_int_equal(c, 3 * 4096);
+	vfn_cmb_heap_stats(&h, &total, &largest);
+	assert_int_equal(total, 12 * 4096);
+	/* Too large: refused, nothing taken. */
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 13 * 4096, &d), -ENOMEM);
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 0, &d), -EINVAL);
+	/* Free the middle piece: a hole of two granules that the next fit reuses. */
+	assert_int_equal(vfn_cmb_heap_free(&h, b), 0);
+	assert_int_equal(vfn_cmb_heap_free(&h, b), -ENOENT);	    /* double free */
+	assert_int_equal(vfn_cmb_heap_free(&h, 4096 * 2), -ENOENT); /* not a piece's start */
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 8192, &d), 0);
+	assert_int_equal(d, 4096);
+	assert_int_equal(vfn_cmb_heap_free(&h, d), 0);
+	/* Freed neighbours merge: everything is one piece again. */
+	assert_int_equal(vfn_cmb_heap_free(&h, a), 0);
+	assert_int_equal(vfn_cmb_heap_free(&h, c), 0);
+	assert_all_free(&h);
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 64 * 1024, &a), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 1, &b), -ENOMEM);
+	assert_int_equal(vfn_cmb_heap_free(&h, a), 0);
+	vfn_cmb_heap_fini(&h);
+	assert_int_equal(vfn_cmb_heap_init(&h, 100, 4096), -EINVAL);
+	assert_int_equal(vfn_cmb_heap_init(&h, MiB, 3000), -EINVAL);
+}
+
+#define THREADS 4
+#define ROUNDS 2000
+
+/* Each thread allocates and frees pieces, checking no one else got the same bytes. */
+static uint8_t owner[256];
+
+static void *heap_worker(void *arg)
+{
+	struct vfn_cmb_heap *h = ((void **)arg)[0];
+	uint8_t me = (uint8_t)(uintptr_t)((void **)arg)[1];
+	uint64_t offs[8];
+	int failures = 0;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		unsigned int n = 1 + (unsigned int)(r % 8);
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (vfn_cmb_heap_alloc(h, 4096 * (1 + (r + i) % 3), &offs[i])) {
+				n = i;
+				break;
+			}
+			if (__atomic_exchange_n(&owner[offs[i] / 4096], me, __ATOMIC_SEQ_CST) != 0)
+				failures++;
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			__atomic_store_n(&owner[offs[i] / 4096], 0, __ATOMIC_SEQ_CST);
+			if (vfn_cmb_heap_free(h, offs[i]))
+				failures++;
+		}
+	}
+	return (void *)(uintptr_t)failures;
+}
+
+static void test_heap_threads(void **state)
+{
+	struct vfn_cmb_heap h;
+	pthread_t t[THREADS];
+	void *args[THREADS][2];
+
+	(void)state;
+	assert_int_equal(vfn_cmb_heap_init(&h, 256 * 4096, 4096), 0);
+	for (int i = 0; i < THREADS; i++) {
+		args[i][0] = &h;
+		args[i][1] = (void *)(uintptr_t)(i + 1);
+		assert_int_equal(pthread_create(&t[i], NULL, heap_worker, args[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		void *ret;
+
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_int_equal((uintptr_t)ret, 0);
+	}
+	assert_all_free(&h);
+	vfn_cmb_heap_fini(&h);
+}
+
+/* The simulator has no CMB: the API says so instead of crashing. */
+static void test_cmb_on_sim(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_cmb_info info;
+	uint64_t addr;
+	size_t len;
+	void *p;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -ENOTSUP);
+	assert_int_equal(vfn_nvme_cmb_enable(ctrl), -ENOTSUP);
+	assert_int_equal(vfn_nvme_cmb_alloc(ctrl, 4096, &p, &addr), -ENOTSUP);
+	assert_int_equal(vfn_nvme_cmb_translate(ctrl, &len, &addr, &len), -ENOENT);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_heap_fit_and_merge),
+		cmocka_unit_test(test_heap_threads),
+		cmocka_unit_test(test_cmb_on_sim),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
