@@ -61,6 +61,8 @@ int cmd_list_ns(const struct cli_args *a);
 int cmd_io(int argc, char **argv);
 /* smart-log, format, fw-commit, ... (cmd-mgmt.c): @argv[0] names which. */
 int cmd_mgmt(int argc, char **argv);
+/* pmr read|write (cmd-pmr.c). */
+int cmd_pmr(int argc, char **argv);
 
 enum cli_parse_result {
 	CLI_PARSE_RUN,	 /* @a is filled in: run the command */

@@ -76,6 +76,54 @@ VFN_API void vfn_nvme_cmb_free(struct vfn_nvme_ctrl *ctrl, void *vaddr);
  */
 VFN_API int vfn_nvme_cmb_translate(struct vfn_nvme_ctrl *ctrl, const void *vaddr, uint64_t *addr, size_t *len);
 
+/* ---- Persistent Memory Region ------------------------------------------- */
+
+/* What PMRCAP says about the PMR. */
+struct vfn_nvme_pmr_info {
+	unsigned int bar;    /* PMRCAP.BIR */
+	bool rds;	     /* read data (controller commands) may be in it */
+	bool wds;	     /* write data may be in it */
+	uint8_t wbm;	     /* PMRCAP.PMRWBM: bit 0 a PMR read, bit 1 a PMRSTS read completes prior writes */
+	uint32_t timeout_ms; /* PMRTO x PMRTU (500 ms or 1 min), the longest PMRSTS.NRDY may stay set */
+	uint64_t size;	     /* bytes: the BAR's size (0 until vfn_nvme_pmr_enable()) */
+};
+
+/*
+ * Reads PMRCAP into @info.  Errors: -ENOTSUP (CAP.PMRS clear), -EINVAL.
+ */
+VFN_API int vfn_nvme_pmr_get_info(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_pmr_info *info);
+
+/*
+ * Maps the PMR's BAR through VFIO, sets PMRCTL.EN and waits until
+ * PMRSTS.NRDY clears, at most the PMRCAP.PMRTO time (at least 500 ms).
+ * Idempotent; the mapping lives until vfn_nvme_ctrl_close().  Errors:
+ * -ENOTSUP (no PMR, or not a VFIO PCI function), -ETIMEDOUT (still not
+ * ready), -EIO (PMRSTS.HSTS not "normal operation", or an ERR code; see the
+ * log), or as vfn_vfio_map_bar().  Thread-safe.
+ */
+VFN_API int vfn_nvme_pmr_enable(struct vfn_nvme_ctrl *ctrl);
+
+/* Clears PMRCTL.EN (the mapping stays, but accesses no longer reach the PMR). */
+VFN_API int vfn_nvme_pmr_disable(struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * The enabled PMR's mapping: *@vaddr (device memory: see docs/cmb.md) and
+ * *@len bytes.  -ENOTSUP if not enabled.
+ */
+VFN_API int vfn_nvme_pmr_map(struct vfn_nvme_ctrl *ctrl, void **vaddr, size_t *len);
+
+/*
+ * Copies @len bytes between @buf and offset @off of the enabled PMR.
+ * vfn_nvme_pmr_write() returns once the bytes are persistent as the spec
+ * has the host make sure of it: a store fence, then the PMRCAP.PMRWBM
+ * barrier (a read of PMRSTS, or else a read of the PMR); then PMRSTS is
+ * checked.  Errors: -EINVAL (beyond the PMR, NULL), -ENOTSUP (not
+ * enabled), -EIO (PMRSTS reports not ready, an error or a health problem
+ * after the write).
+ */
+VFN_API int vfn_nvme_pmr_read(struct vfn_nvme_ctrl *ctrl, uint64_t off, void *buf, size_t len);
+VFN_API int vfn_nvme_pmr_write(struct vfn_nvme_ctrl *ctrl, uint64_t off, const void *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

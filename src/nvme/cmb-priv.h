@@ -15,6 +15,15 @@ struct vfn_nvme_cmb {
 	struct vfn_cmb_heap heap;
 };
 
+struct vfn_nvme_pmr {
+	struct vfn_nvme_pmr_info info;
+	uint8_t *vaddr; /* the BAR mapping */
+	size_t size;
+};
+
+/* Frees the PMR state at controller close. */
+void vfn_nvme_pmr_fini(struct vfn_nvme_ctrl *ctrl);
+
 /* Frees the CMB state at controller close (the BAR mapping goes with the device). */
 void vfn_nvme_cmb_fini(struct vfn_nvme_ctrl *ctrl);
 

@@ -565,6 +565,7 @@ void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl)
 	vfn_nvme_admin_fini(ctrl);
 	ctrl_free_admin_queue(ctrl);
 	vfn_nvme_cmb_fini(ctrl);
+	vfn_nvme_pmr_fini(ctrl);
 	ctrl->hw.ops->close(&ctrl->hw);
 	pthread_mutex_destroy(&ctrl->recovery_lock);
 	free(ctrl);
