@@ -24,6 +24,13 @@ struct vfn_nvme_pmr {
 /* Frees the PMR state at controller close. */
 void vfn_nvme_pmr_fini(struct vfn_nvme_ctrl *ctrl);
 
+/*
+ * After a reset, before CC.EN=1: programs CMBMSC again with the address the
+ * CMB was enabled with, and PMRCTL.EN, for controllers whose reset cleared
+ * them (the queues and buffers placed there keep their addresses).
+ */
+void vfn_nvme_cmb_restore(struct vfn_nvme_ctrl *ctrl);
+
 /* Frees the CMB state at controller close (the BAR mapping goes with the device). */
 void vfn_nvme_cmb_fini(struct vfn_nvme_ctrl *ctrl);
 

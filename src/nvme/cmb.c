@@ -141,6 +141,16 @@ int vfn_nvme_cmb_enable(struct vfn_nvme_ctrl *ctrl)
 	return ret;
 }
 
+void vfn_nvme_cmb_restore(struct vfn_nvme_ctrl *ctrl)
+{
+	struct vfn_nvme_cmb *cmb = ctrl->cmb;
+
+	if (cmb && cmb->info.msc)
+		cmb_write_cmbmsc(ctrl, cmb->addr | VFN_NVME_CMBMSC_CMSE | VFN_NVME_CMBMSC_CRE);
+	if (ctrl->pmr)
+		vfn_mmio_write32((uint8_t *)ctrl->hw.regs + VFN_NVME_REG_PMRCTL, VFN_NVME_PMRCTL_EN);
+}
+
 void vfn_nvme_cmb_fini(struct vfn_nvme_ctrl *ctrl)
 {
 	if (!ctrl->cmb)

@@ -335,6 +335,7 @@ static int ctrl_enable(struct vfn_nvme_ctrl *ctrl)
 	uint32_t mps = (uint32_t)__builtin_ctzll(ctrl->page_size) - 12;
 	uint32_t cc;
 
+	vfn_nvme_cmb_restore(ctrl); /* a reset: CMB/PMR as they were enabled (nothing at open) */
 	reg_write32(ctrl, VFN_NVME_REG_AQA, qsize << VFN_NVME_AQA_ASQS_SHIFT | qsize << VFN_NVME_AQA_ACQS_SHIFT);
 	reg_write64(ctrl, VFN_NVME_REG_ASQ, ctrl->admin.sq.iova);
 	reg_write64(ctrl, VFN_NVME_REG_ACQ, ctrl->admin.cq.iova);

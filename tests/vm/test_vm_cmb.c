@@ -186,6 +186,27 @@ static void test_data_in_cmb(void **state)
 	vfn_nvme_cmb_free(e->ctrl, r);
 }
 
+/* A controller reset re-creates the pair with its SQ where it was, in the CMB, and I/O goes on. */
+static void test_reset_sq_in_cmb(void **state)
+{
+	struct env *e = *state;
+	struct vfn_nvme_qpair_opts opts = { .entries = 16, .sq_cmb = true };
+	struct vfn_nvme_qpair *qp;
+	uint64_t addr, msc;
+	size_t len;
+
+	assert_int_equal(vfn_nvme_qpair_create(e->ctrl, 3, &opts, &qp), 0);
+	write_read(e, qp, 4096, e->hbuf, e->hbuf2, 8192, 0x5eed);
+	msc = vfn_nvme_reg_read64(e->ctrl, VFN_NVME_REG_CMBMSC);
+	assert_int_equal(vfn_nvme_ctrl_reset(e->ctrl), 0);
+	assert_int_equal(vfn_nvme_reg_read64(e->ctrl, VFN_NVME_REG_CMBMSC), msc);
+	assert_int_equal(vfn_nvme_cmb_translate(e->ctrl, qp->sq.sqes, &addr, &len), 0);
+	assert_int_equal(addr, qp->sq.iova);
+	for (uint32_t i = 0; i < 20; i++)
+		write_read(e, qp, 4096 + 16 * i, e->hbuf, e->hbuf2, 8192, 0xa11 + i);
+	vfn_nvme_qpair_destroy(qp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_enable_alloc),
 		cmocka_unit_test(test_sq_in_cmb),
 		cmocka_unit_test(test_data_in_cmb),
+		cmocka_unit_test(test_reset_sq_in_cmb),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
