@@ -162,6 +162,7 @@ struct vfn_nvme_qpair {
 	uint64_t stall_ns;   /* when the first of those looked at the clock */
 	uint64_t rerung;     /* MMIO doorbells written after a stall with the value only the shadow had */
 	bool sq_cmb;	     /* the SQ ring is in the CMB (appended) */
+	bool lists_cmb;	     /* list_mem is in the CMB (appended) */
 };
 
 #define VFN_QP_HOOK_INJECT (1u << 0) /* injection rules armed, or injected completions pending */
@@ -408,6 +409,11 @@ struct vfn_nvme_qpair_opts {
 	 * controller has no CMB or CMBSZ.SQS is clear.
 	 */
 	bool sq_cmb;
+	/*
+	 * Put the requests' PRP lists and SGL segments in the CMB; -ENOTSUP
+	 * if there is none or CMBSZ.LISTS is clear.
+	 */
+	bool lists_cmb;
 };
 
 /*

@@ -289,8 +289,40 @@ static uint32_t qpair_entries(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_
 }
 
 /* Host memory of a pair: the struct, request list memory, tracker, rings. */
+/* The requests' PRP list / SGL segment memory in the CMB (vfn_nvme_qpair_opts.lists_cmb). */
+static int qpair_lists_cmb(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, size_t len, uint64_t *addr)
+{
+	struct vfn_nvme_cmb_info info;
+	int ret = vfn_nvme_cmb_enable(ctrl);
+
+	if (!ret)
+		ret = vfn_nvme_cmb_get_info(ctrl, &info);
+	if (!ret && !info.lists) {
+		log_err("%s: PRP lists in the CMB: CMBSZ.LISTS is clear", ctrl->hw.name);
+		return -ENOTSUP;
+	}
+	if (!ret)
+		ret = vfn_nvme_cmb_alloc(ctrl, len, &qp->list_mem, addr);
+	if (ret) {
+		log_err("%s: no room for the PRP lists in the CMB: %d", ctrl->hw.name, ret);
+		return ret;
+	}
+	qp->lists_cmb = true;
+	qp->list_mem_len = (len + 4095) & ~(size_t)4095;
+	return 0;
+}
+
+static void qpair_free_lists(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp)
+{
+	if (qp->lists_cmb)
+		vfn_nvme_cmb_free(ctrl, qp->list_mem);
+	else
+		vfn_dma_free(ctrl->hw.iommu, qp->list_mem, qp->list_mem_len);
+	qp->list_mem = NULL;
+}
+
 static int qpair_alloc(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entries, struct vfn_nvme_qpair *qp,
-		       bool sq_cmb)
+		       bool sq_cmb, bool lists_cmb)
 {
 	uint32_t list_len;
 	uint64_t list_iova;
@@ -299,10 +331,16 @@ static int qpair_alloc(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entrie
 
 	qp->max_xfer = ctrl->info.max_xfer;
 	list_len = vfn_rq_list_len(ctrl->page_size, &qp->max_xfer);
-	len = vfn_dma_alloc(ctrl->hw.iommu, (size_t)(entries - 1) * list_len, &qp->list_mem, &list_iova);
-	if (len < 0)
-		return (int)len;
-	qp->list_mem_len = (size_t)len;
+	if (lists_cmb) {
+		ret = qpair_lists_cmb(ctrl, qp, (size_t)(entries - 1) * list_len, &list_iova);
+		if (ret)
+			return ret;
+	} else {
+		len = vfn_dma_alloc(ctrl->hw.iommu, (size_t)(entries - 1) * list_len, &qp->list_mem, &list_iova);
+		if (len < 0)
+			return (int)len;
+		qp->list_mem_len = (size_t)len;
+	}
 	ret = vfn_rq_tracker_init(&qp->rqs, entries - 1, qp->list_mem, list_iova, list_len);
 	if (ret)
 		goto free_list;
@@ -323,7 +361,7 @@ free_cq:
 fini_tracker:
 	vfn_rq_tracker_fini(&qp->rqs);
 free_list:
-	vfn_dma_free(ctrl->hw.iommu, qp->list_mem, qp->list_mem_len);
+	qpair_free_lists(ctrl, qp);
 	return ret;
 }
 
@@ -339,7 +377,7 @@ static void qpair_free(struct vfn_nvme_qpair *qp)
 	}
 	vfn_nvme_cq_free(ctrl, &qp->cq);
 	vfn_rq_tracker_fini(&qp->rqs);
-	vfn_dma_free(ctrl->hw.iommu, qp->list_mem, qp->list_mem_len);
+	qpair_free_lists(ctrl, qp);
 }
 
 /* An eventfd routed from MSI-X vector @qid. */
@@ -477,7 +515,7 @@ int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct
 	ret = qpair_link(ctrl, qp, qid);
 	if (ret)
 		goto free_qp;
-	ret = qpair_alloc(ctrl, qid, entries, qp, opts && opts->sq_cmb);
+	ret = qpair_alloc(ctrl, qid, entries, qp, opts && opts->sq_cmb, opts && opts->lists_cmb);
 	if (ret)
 		goto unlink;
 	ret = qpair_start(ctrl, qp, opts && opts->irq);
@@ -521,7 +559,8 @@ static void qpair_retire(struct vfn_nvme_qpair *qp)
 		vfn_nvme_admin_retire(ctrl, qp->sq.sqes,
 				      ioq_ring_len(ctrl, qp->sq.entries, sizeof(struct vfn_nvme_sqe)), -1);
 	vfn_nvme_admin_retire(ctrl, qp->cq.cqes, ioq_ring_len(ctrl, qp->cq.entries, sizeof(struct vfn_nvme_cqe)), -1);
-	vfn_nvme_admin_retire(ctrl, qp->list_mem, qp->list_mem_len, -1);
+	if (!qp->lists_cmb)
+		vfn_nvme_admin_retire(ctrl, qp->list_mem, qp->list_mem_len, -1);
 	vfn_rq_tracker_fini(&qp->rqs);
 }
 

@@ -15,6 +15,11 @@ pmrcap=$(printf '%s' "$regs" | sed 's/.*"pmrcap":{\([^}]*\)}.*/\1/')
 t_match "show-regs json: pmrcap.bir = 4" '"bir":4(,|$)' "$pmrcap"
 t_match "show-regs json: pmrcap.rds = 1" '"rds":1(,|$)' "$pmrcap"
 t_match "show-regs json: pmrcap.wds = 1" '"wds":1(,|$)' "$pmrcap"
+# QEMU 7.2: PMRCAP.CMSS = 1 (PMRMSC writable), PMREBS and PMRSWTP read 0, PMRMSC off until written.
+t_match "show-regs json: pmrcap.cmss = 1" '"cmss":1(,|$)' "$pmrcap"
+t_match "show-regs json: pmrebs = 0" '"pmrebs":\{"value":0,"pmrszu":0,"rbb":0,"pmrwbz":0\}' "$regs"
+t_match "show-regs json: pmrswtp = 0" '"pmrswtp":\{"value":0,"pmrswtu":0,"pmrswtv":0\}' "$regs"
+t_match "show-regs json: pmrmsc.cmse = 0" '"pmrmsc":\{"value":0,"cmse":0,"cba":0\}' "$regs"
 
 # What the host put in the backing file before the boot.
 t_capture vfn pmr read "$B" --length 16

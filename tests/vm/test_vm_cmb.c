@@ -186,6 +186,39 @@ static void test_data_in_cmb(void **state)
 	vfn_nvme_cmb_free(e->ctrl, r);
 }
 
+/*
+ * PRP lists in the CMB: 64 KiB transfers (16 pages: PRP1 + a list of 15)
+ * whose list the controller reads from the CMB; with data in host memory,
+ * then with the SQ, the lists and the data all in the CMB.
+ */
+static void test_lists_in_cmb(void **state)
+{
+	struct env *e = *state;
+	struct vfn_nvme_qpair_opts opts = { .entries = 8, .lists_cmb = true };
+	struct vfn_nvme_qpair *qp;
+	uint64_t addr, wa, ra;
+	uint8_t *w, *r;
+	size_t len;
+
+	assert_int_equal(vfn_nvme_qpair_create(e->ctrl, 4, &opts, &qp), 0);
+	assert_true(qp->lists_cmb);
+	assert_int_equal(vfn_nvme_cmb_translate(e->ctrl, qp->list_mem, &addr, &len), 0);
+	assert_true(e->len >= 65536);
+	for (uint32_t i = 0; i < 10; i++)
+		write_read(e, qp, 8192 + 128 * i, e->hbuf, e->hbuf2, 65536, 0x11570000 + i);
+	vfn_nvme_qpair_destroy(qp);
+
+	opts.sq_cmb = true;
+	assert_int_equal(vfn_nvme_cmb_alloc(e->ctrl, 65536, (void **)&w, &wa), 0);
+	assert_int_equal(vfn_nvme_cmb_alloc(e->ctrl, 65536, (void **)&r, &ra), 0);
+	assert_int_equal(vfn_nvme_qpair_create(e->ctrl, 4, &opts, &qp), 0);
+	for (uint32_t i = 0; i < 10; i++)
+		write_read(e, qp, 16384 + 128 * i, w, r, 65536, 0xa1100000 + i);
+	vfn_nvme_qpair_destroy(qp);
+	vfn_nvme_cmb_free(e->ctrl, w);
+	vfn_nvme_cmb_free(e->ctrl, r);
+}
+
 /* A controller reset re-creates the pair with its SQ where it was, in the CMB, and I/O goes on. */
 static void test_reset_sq_in_cmb(void **state)
 {
@@ -215,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_sq_in_cmb),
 		cmocka_unit_test(test_data_in_cmb),
 		cmocka_unit_test(test_reset_sq_in_cmb),
+		cmocka_unit_test(test_lists_in_cmb),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
