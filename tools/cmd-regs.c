@@ -171,6 +171,29 @@ static void show_pmr(struct out *o, uint32_t cap, uint32_t ctl, uint32_t sts)
 	out_reg_end(o);
 }
 
+static void show_pmr_rates(struct out *o, uint32_t ebs, uint32_t swtp, uint64_t msc)
+{
+	static const char *const ebu[4] = { "bytes", "KiB", "MiB", "GiB" };
+	static const char *const swu[4] = { "bytes/s", "KiB/s", "MiB/s", "GiB/s" };
+	uint32_t szu = bits(ebs, 0, 4), swtu = bits(swtp, 0, 4);
+
+	out_reg_begin(o, "pmrebs", ebs, 8);
+	out_reg_field(o, "pmrszu", szu, "size unit %s", szu < 4 ? ebu[szu] : "reserved");
+	out_reg_field(o, "rbb", bits(ebs, 4, 1), "read bypass behavior: %s", yes_no(bits(ebs, 4, 1)));
+	out_reg_field(o, "pmrwbz", bits(ebs, 8, 24), "elasticity buffer %u %s", bits(ebs, 8, 24),
+		      szu < 4 ? ebu[szu] : "reserved units");
+	out_reg_end(o);
+	out_reg_begin(o, "pmrswtp", swtp, 8);
+	out_reg_field(o, "pmrswtu", swtu, "throughput unit %s", swtu < 4 ? swu[swtu] : "reserved");
+	out_reg_field(o, "pmrswtv", bits(swtp, 8, 24), "sustained write throughput %u %s", bits(swtp, 8, 24),
+		      swtu < 4 ? swu[swtu] : "reserved units");
+	out_reg_end(o);
+	out_reg_begin(o, "pmrmsc", msc, 16);
+	out_reg_field(o, "cmse", bits(msc, 1, 1), "controller memory space enabled: %s", yes_no(bits(msc, 1, 1)));
+	out_reg_field(o, "cba", msc >> 12, "controller base address 0x%llx", (unsigned long long)(msc & ~0xfffull));
+	out_reg_end(o);
+}
+
 /* The kernel path has no registers to show: says so, with the BDF to bind. */
 static int no_regs(const char *dev)
 {
@@ -216,6 +239,10 @@ int cmd_show_regs(const struct cli_args *a)
 	show_cmbmsc(&o, vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_CMBMSC), vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBSTS));
 	show_pmr(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRCAP), vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRCTL),
 		 vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRSTS));
+	show_pmr_rates(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMREBS),
+		       vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRSWTP),
+		       (uint64_t)vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRMSCU) << 32 |
+			       vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRMSCL));
 	out_end(&o);
 	vfn_dev_close(dev);
 	return CLI_EXIT_OK;
