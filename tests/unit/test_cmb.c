@@ -13,6 +13,7 @@
 #include <vfn/nvme.h>
 
 #include "nvme/cmb-heap.h"
+#include "nvme/ctrl-priv.h"
 
 #define MiB (1024ull * 1024)
 
@@ -138,12 +139,75 @@ static void test_cmb_on_sim(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+static void put32(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint32_t v)
+{
+	vfn_mmio_write32((uint8_t *)ctrl->hw.regs + off, v);
+}
+
+/*
+ * CMBLOC/CMBSZ decoded by vfn_nvme_cmb_get_info(), with the register values
+ * put into the simulator's register file (it has no CMB of its own): first
+ * what QEMU 7.2 shows for cmb_size_mb=16, then a 1.4 controller (CAP.CMBS)
+ * whose CMBMSC.CRE the call must set.
+ */
+static void test_cmb_regs_decode(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_cmb_info info;
+	uint64_t cap;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	cap = ctrl->cap;
+
+	/* BIR 2, OFST 0; SZ 16 x SZU 1 MiB, SQS LISTS RDS WDS (QEMU 7.2, legacy-cmb). */
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 0x2);
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 16u << 12 | 2u << 8 | 0x1d);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
+	assert_int_equal(info.size, 16 * MiB);
+	assert_int_equal(info.offset, 0);
+	assert_int_equal(info.bar, 2);
+	assert_true(info.sqs);
+	assert_false(info.cqs);
+	assert_true(info.lists);
+	assert_true(info.rds);
+	assert_true(info.wds);
+	assert_false(info.msc);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBMSC), 0);
+
+	/* BIR 4 at OFST 3 x 64 KiB, 5 x 64 KiB, CQS only; CAP.CMBS: CRE gets set. */
+	ctrl->cap = cap | 1ull << 57;
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 3u << 12 | 4);
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 5u << 12 | 1u << 8 | 0x2);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
+	assert_int_equal(info.size, 5 * 65536);
+	assert_int_equal(info.offset, 3 * 65536);
+	assert_int_equal(info.bar, 4);
+	assert_false(info.sqs);
+	assert_true(info.cqs);
+	assert_false(info.lists);
+	assert_false(info.rds);
+	assert_false(info.wds);
+	assert_true(info.msc);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBMSC), VFN_NVME_CMBMSC_CRE);
+
+	/* CMBSZ 0: no CMB. */
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 0);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -ENOTSUP);
+
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 0);
+	put32(ctrl, VFN_NVME_REG_CMBMSC, 0);
+	ctrl->cap = cap;
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_heap_fit_and_merge),
 		cmocka_unit_test(test_heap_threads),
 		cmocka_unit_test(test_cmb_on_sim),
+		cmocka_unit_test(test_cmb_regs_decode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
