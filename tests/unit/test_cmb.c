@@ -201,13 +201,67 @@ static void test_cmb_regs_decode(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+/*
+ * PMRCAP decoded by vfn_nvme_pmr_get_info() on values put into the
+ * simulator's register file; the simulator has no PMR BAR, so enabling
+ * and the accessors say -ENOTSUP and PMRCTL stays 0.
+ */
+static void test_pmr_regs_decode(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_pmr_info info;
+	uint8_t buf[16] = { 0 };
+	size_t len;
+	uint64_t cap;
+	void *p;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	cap = ctrl->cap;
+	assert_int_equal(vfn_nvme_pmr_get_info(ctrl, &info), -ENOTSUP); /* CAP.PMRS clear */
+	assert_int_equal(vfn_nvme_pmr_enable(ctrl), -ENOTSUP);
+
+	/* QEMU 7.2's PMRCAP: RDS, WDS, BIR 4, PMRWBM 2 (a PMRSTS read), CMSS. */
+	ctrl->cap = cap | 1ull << 56;
+	put32(ctrl, VFN_NVME_REG_PMRCAP, 0x8 | 0x10 | 4u << 5 | 2u << 10 | 1u << 24);
+	assert_int_equal(vfn_nvme_pmr_get_info(ctrl, &info), 0);
+	assert_int_equal(info.bar, 4);
+	assert_true(info.rds);
+	assert_true(info.wds);
+	assert_int_equal(info.wbm, 2);
+	assert_int_equal(info.timeout_ms, 0);
+	assert_int_equal(info.size, 0);
+
+	/* PMRTO 3 in minutes (PMRTU 1); then 7 x 500 ms; BIR 2, no RDS/WDS, PMRWBM 1. */
+	put32(ctrl, VFN_NVME_REG_PMRCAP, 3u << 16 | 1u << 8 | 2u << 5 | 1u << 10);
+	assert_int_equal(vfn_nvme_pmr_get_info(ctrl, &info), 0);
+	assert_int_equal(info.timeout_ms, 180000);
+	assert_int_equal(info.bar, 2);
+	assert_false(info.rds);
+	assert_false(info.wds);
+	assert_int_equal(info.wbm, 1);
+	put32(ctrl, VFN_NVME_REG_PMRCAP, 7u << 16);
+	assert_int_equal(vfn_nvme_pmr_get_info(ctrl, &info), 0);
+	assert_int_equal(info.timeout_ms, 3500);
+
+	/* No BAR to map on the simulator: not enabled, nothing written to PMRCTL. */
+	assert_int_equal(vfn_nvme_pmr_enable(ctrl), -ENOTSUP);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRCTL), 0);
+	assert_int_equal(vfn_nvme_pmr_map(ctrl, &p, &len), -ENOTSUP);
+	assert_int_equal(vfn_nvme_pmr_read(ctrl, 0, buf, sizeof(buf)), -ENOTSUP);
+	assert_int_equal(vfn_nvme_pmr_write(ctrl, 0, buf, sizeof(buf)), -ENOTSUP);
+
+	put32(ctrl, VFN_NVME_REG_PMRCAP, 0);
+	ctrl->cap = cap;
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_heap_fit_and_merge),
-		cmocka_unit_test(test_heap_threads),
-		cmocka_unit_test(test_cmb_on_sim),
-		cmocka_unit_test(test_cmb_regs_decode),
+		cmocka_unit_test(test_heap_fit_and_merge), cmocka_unit_test(test_heap_threads),
+		cmocka_unit_test(test_cmb_on_sim),	   cmocka_unit_test(test_cmb_regs_decode),
+		cmocka_unit_test(test_pmr_regs_decode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
