@@ -65,6 +65,8 @@ int cmd_mgmt(int argc, char **argv);
 int cmd_sriov(int argc, char **argv);
 /* zns SUBCOMMAND (cmd-zns.c): @argv[0] is "zns", @argv[1] the subcommand. */
 int cmd_zns(int argc, char **argv);
+/* pmr read|write (cmd-pmr.c). */
+int cmd_pmr(int argc, char **argv);
 
 enum cli_parse_result {
 	CLI_PARSE_RUN,	 /* @a is filled in: run the command */

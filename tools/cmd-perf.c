@@ -50,6 +50,7 @@
 	" [--warmup SEC] [-n NSID] [--irq|--poll] [--batch N] [--shadow-doorbells auto|on|off] [--no-shadow-doorbells]" \
 	" [--clock tsc|monotonic]"                                                                                      \
 	" [--cq-head lazy|reap] [--no-latency] [--count-driver] [--map-per-io] [--cmdlog N] [--verify]"                 \
+	" [--cmb sq|data]"                                                                                              \
 	" [-o normal|json]"
 #define PERF_DRAIN_NS 10000000000ull /* in-flight commands must complete within 10 s after the run */
 #define PERF_IDLE_CHECK 1024u	     /* empty polls between clock reads */
@@ -77,6 +78,14 @@ enum perf_shadow {
 	PERF_SHADOW_OFF
 };
 
+enum perf_cmb {
+	PERF_CMB_OFF,
+	PERF_CMB_SQ,
+	PERF_CMB_DATA
+};
+
+static const char *const perf_cmb_names[] = { "off", "sq", "data" };
+
 struct perf_opts {
 	const char *dev;
 	enum perf_rw rw;
@@ -100,6 +109,7 @@ struct perf_opts {
 	bool cq_head_reap; /* --cq-head reap: CQ head doorbell after every reap that consumed something */
 	bool no_latency;   /* --no-latency: no clock reads per batch, no histogram */
 	enum out_fmt fmt;
+	enum perf_cmb cmb; /* --cmb: the SQs or the data buffers in the controller memory buffer */
 };
 
 struct perf_job;
@@ -132,6 +142,7 @@ struct perf_queue {
 	uint32_t nr_ready;
 	void *mem;
 	size_t mem_len;
+	bool cmb;	   /* mem is in the controller memory buffer (--cmb data) */
 	uint64_t rng;	   /* xorshift64 state */
 	uint64_t next_lba; /* sequential workloads */
 	uint64_t submitted;
@@ -577,7 +588,14 @@ static int perf_queue_mem(struct perf_job *j, struct perf_queue *q)
 	uint64_t iova = 0;
 	ssize_t len;
 
-	if (j->ctrl)
+	if (j->ctrl && j->o.cmb == PERF_CMB_DATA) {
+		/* In the CMB: the addresses are the controller's, nothing is IOMMU-mapped. */
+		len = vfn_nvme_cmb_alloc(j->ctrl, stride * j->o.qd, &q->mem, &iova);
+		if (!len) {
+			len = (ssize_t)(stride * j->o.qd);
+			q->cmb = true;
+		}
+	} else if (j->ctrl)
 		len = vfn_dma_alloc(vfn_nvme_ctrl_iommu(j->ctrl), stride * j->o.qd, &q->mem, &iova);
 	else
 		len = vfn_dev_buf_alloc(j->dev, stride * j->o.qd, &q->mem);
@@ -618,7 +636,7 @@ static int perf_queue_premap(struct perf_job *j, struct perf_queue *q)
 
 static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qid)
 {
-	struct vfn_nvme_qpair_opts qo = { .irq = j->o.irq };
+	struct vfn_nvme_qpair_opts qo = { .irq = j->o.irq, .sq_cmb = j->o.cmb == PERF_CMB_SQ };
 	struct epoll_event ev = { .events = EPOLLIN };
 	int ret;
 
@@ -655,7 +673,9 @@ static void perf_queue_fini(struct perf_job *j, struct perf_queue *q)
 		vfn_nvme_qpair_log_dump(q->qp, stderr);
 	vfn_nvme_qpair_destroy(q->qp);
 	vfn_dev_queue_destroy(q->dq);
-	if (q->mem && j->ctrl)
+	if (q->mem && q->cmb)
+		vfn_nvme_cmb_free(j->ctrl, q->mem);
+	else if (q->mem && j->ctrl)
 		vfn_dma_free(vfn_nvme_ctrl_iommu(j->ctrl), q->mem, q->mem_len);
 	else if (q->mem)
 		vfn_dev_buf_free(j->dev, q->mem, q->mem_len);
@@ -705,6 +725,27 @@ static int perf_limits_ctrl(struct perf_job *j, struct perf_limits *l)
 		return errmsg("namespace %u does not exist on %s; see `vfn list-ns`", j->o.nsid, j->o.dev);
 	if (ret)
 		return errmsg_admin(j->o.dev, "Identify Namespace", ret, NULL);
+	if (j->o.cmb) {
+		struct vfn_nvme_cmb_info cmb;
+
+		ret = vfn_nvme_cmb_enable(j->ctrl);
+		if (!ret)
+			ret = vfn_nvme_cmb_get_info(j->ctrl, &cmb);
+		if (ret == -ENOTSUP)
+			return errmsg(
+				"%s has no controller memory buffer for --cmb (CMBSZ is 0); with QEMU add cmb_size_mb=N to -device nvme",
+				j->o.dev);
+		if (ret)
+			return errmsg("%s: enabling the controller memory buffer failed (%s); see `vfn show-regs %s`",
+				      j->o.dev, strerror(-ret), j->o.dev);
+		if (j->o.cmb == PERF_CMB_SQ && !cmb.sqs)
+			return errmsg("%s's controller memory buffer takes no SQs (CMBSZ.SQS is 0); try --cmb data",
+				      j->o.dev);
+		if (j->o.cmb == PERF_CMB_DATA && !(cmb.rds && cmb.wds))
+			return errmsg(
+				"%s's controller memory buffer takes no read or write data (CMBSZ.RDS/WDS); try --cmb sq",
+				j->o.dev);
+	}
 	l->max_xfer = info->max_xfer;
 	l->max_qd = vfn_nvme_cap_mqes(vfn_nvme_reg_read64(j->ctrl, VFN_NVME_REG_CAP));
 	l->max_queues = info->nr_sq < info->nr_cq ? info->nr_sq : info->nr_cq;
@@ -723,9 +764,9 @@ static int perf_limits_kernel(struct perf_job *j, struct perf_limits *l)
 		return errmsg("%s is namespace %u; drop -n %u or use that namespace's node", j->o.dev, i->nsid,
 			      j->o.nsid);
 	if (j->o.mode != PERF_MODE_AUTO || j->o.shadow != PERF_SHADOW_AUTO || j->o.count_driver || j->o.map_per_io ||
-	    j->o.cmdlog || j->o.cq_head_reap)
+	    j->o.cmdlog || j->o.cq_head_reap || j->o.cmb)
 		return errmsg(
-			"--irq, --poll, --[no-]shadow-doorbells, --count-driver, --map-per-io, --cmdlog and --cq-head are for vfio and sim queues; the kernel"
+			"--irq, --poll, --[no-]shadow-doorbells, --count-driver, --map-per-io, --cmdlog, --cq-head and --cmb are for vfio and sim queues; the kernel"
 			" driver owns the"
 			" queues of %s",
 			j->o.dev);
@@ -956,6 +997,7 @@ static void perf_print_json(const struct perf_job *j, const struct perf_result *
 		json_u64(&js, "verify_errors", j->verify_errors);
 	}
 	json_str(&js, "shadow_doorbells", perf_shadow(j));
+	json_str(&js, "cmb", perf_cmb_names[j->o.cmb]);
 	json_u64(&js, "sq_mmio_doorbells", r->sq_mmio);
 	json_u64(&js, "cq_mmio_doorbells", r->cq_mmio);
 	json_u64(&js, "doorbells_rerung", r->rerung);
@@ -1012,7 +1054,8 @@ enum {
 	OPT_CMDLOG,
 	OPT_VERIFY,
 	OPT_CQ_HEAD,
-	OPT_NO_LATENCY
+	OPT_NO_LATENCY,
+	OPT_CMB
 };
 
 static const struct option perf_longopts[] = {
@@ -1036,6 +1079,7 @@ static const struct option perf_longopts[] = {
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "cq-head", required_argument, NULL, OPT_CQ_HEAD },
 	{ "no-latency", no_argument, NULL, OPT_NO_LATENCY },
+	{ "cmb", required_argument, NULL, OPT_CMB },
 	{ "output-format", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -1081,6 +1125,8 @@ static void perf_help(void)
 	       "      --verify              write a pattern stamped with LBA, seed and generation in every\n"
 	       "                            block and check every read of a block this run wrote; a\n"
 	       "                            mismatch fails the run (not with -w read or randread)\n"
+	       "      --cmb=WHAT            put the I/O SQs (sq) or the data buffers (data) in the\n"
+	       "                            controller memory buffer (docs/cmb.md)\n"
 	       "  -o, --output-format=FMT   normal (default) or json\n"
 	       "  -v, --verbose             show the library's debug trace on stderr\n"
 	       "  -h, --help                show this help\n",
@@ -1196,6 +1242,14 @@ static int perf_opt_other(struct perf_opts *o, int c, const char *arg, char **ar
 		if (strcmp(arg, "lazy") && strcmp(arg, "reap"))
 			return perf_bad("unknown CQ head policy (--cq-head)", arg);
 		o->cq_head_reap = arg[0] == 'r';
+		return 0;
+	case OPT_CMB:
+		if (!strcmp(arg, "sq"))
+			o->cmb = PERF_CMB_SQ;
+		else if (!strcmp(arg, "data"))
+			o->cmb = PERF_CMB_DATA;
+		else
+			return perf_bad("--cmb must be sq or data", arg);
 		return 0;
 	case OPT_SHADOW:
 		if (!strcmp(arg, "auto"))

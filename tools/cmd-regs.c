@@ -5,6 +5,8 @@
  */
 #include <stdio.h>
 
+#include <vfn/cmb.h>
+
 #include "cli.h"
 
 static const char *yes_no(uint64_t bit)
@@ -117,7 +119,78 @@ static void show_cmb(struct out *o, uint32_t cmbloc, uint32_t cmbsz)
 	out_reg_field(o, "rds", bits(cmbsz, 3, 1), "read data: %s", yes_no(cmbsz & 8));
 	out_reg_field(o, "wds", bits(cmbsz, 4, 1), "write data: %s", yes_no(cmbsz & 16));
 	out_reg_field(o, "szu", bits(cmbsz, 8, 4), "size unit %s", unit ? unit : "reserved");
-	out_reg_field(o, "sz", bits(cmbsz, 12, 20), "%u size units", bits(cmbsz, 12, 20));
+	out_reg_field(o, "sz", bits(cmbsz, 12, 20), "%u size units = %llu bytes", bits(cmbsz, 12, 20),
+		      (unsigned long long)bits(cmbsz, 12, 20) * (4096ull << (4 * bits(cmbsz, 8, 4))));
+	out_reg_end(o);
+}
+
+static void show_cmbmsc(struct out *o, uint64_t msc, uint32_t sts)
+{
+	out_reg_begin(o, "cmbmsc", msc, 16);
+	out_reg_field(o, "cre", msc & VFN_NVME_CMBMSC_CRE, "CMBLOC/CMBSZ enabled: %s",
+		      yes_no(msc & VFN_NVME_CMBMSC_CRE));
+	out_reg_field(o, "cmse", !!(msc & VFN_NVME_CMBMSC_CMSE), "controller memory space enabled: %s",
+		      yes_no(msc & VFN_NVME_CMBMSC_CMSE));
+	out_reg_field(o, "cba", msc >> 12, "controller base address 0x%llx", (unsigned long long)(msc & ~0xfffull));
+	out_reg_end(o);
+	out_reg_begin(o, "cmbsts", sts, 8);
+	out_reg_field(o, "cbai", sts & VFN_NVME_CMBSTS_CBAI, "controller base address invalid: %s",
+		      yes_no(sts & VFN_NVME_CMBSTS_CBAI));
+	out_reg_end(o);
+}
+
+static void show_pmr(struct out *o, uint32_t cap, uint32_t ctl, uint32_t sts)
+{
+	static const char *const tu[4] = { "500 ms", "minutes", "reserved", "reserved" };
+	uint32_t hsts = bits(sts, VFN_NVME_PMRSTS_HSTS_SHIFT, 3);
+
+	out_reg_begin(o, "pmrcap", cap, 8);
+	out_reg_field(o, "rds", bits(cap, 3, 1), "read data: %s", yes_no(cap & 8));
+	out_reg_field(o, "wds", bits(cap, 4, 1), "write data: %s", yes_no(cap & 16));
+	out_reg_field(o, "bir", bits(cap, 5, 3), "in BAR%u", bits(cap, 5, 3));
+	out_reg_field(o, "pmrtu", bits(cap, 8, 2), "time unit %s", tu[bits(cap, 8, 2)]);
+	out_reg_field(o, "pmrwbm", bits(cap, 10, 4), "write barrier: read of PMRSTS %s, CMB/PMR read %s",
+		      yes_no(bits(cap, 11, 1)), yes_no(bits(cap, 10, 1)));
+	out_reg_field(o, "pmrto", bits(cap, 16, 8), "%u time units to ready", bits(cap, 16, 8));
+	out_reg_field(o, "cmss", bits(cap, 24, 1), "controller memory space supported: %s", yes_no(bits(cap, 24, 1)));
+	out_reg_end(o);
+	out_reg_begin(o, "pmrctl", ctl, 8);
+	out_reg_field(o, "en", ctl & VFN_NVME_PMRCTL_EN, "enabled: %s", yes_no(ctl & VFN_NVME_PMRCTL_EN));
+	out_reg_end(o);
+	out_reg_begin(o, "pmrsts", sts, 8);
+	out_reg_field(o, "err", bits(sts, 0, 8), "error %u", bits(sts, 0, 8));
+	out_reg_field(o, "nrdy", bits(sts, 8, 1), "not ready: %s", yes_no(sts & VFN_NVME_PMRSTS_NRDY));
+	out_reg_field(o, "hsts", hsts, "%s",
+		      hsts == 0	  ? "normal operation"
+		      : hsts == 1 ? "restore error"
+		      : hsts == 2 ? "read only"
+		      : hsts == 3 ? "unreliable"
+				  : "reserved");
+	out_reg_field(o, "cbai", bits(sts, 12, 1), "controller base address invalid: %s",
+		      yes_no(sts & VFN_NVME_PMRSTS_CBAI));
+	out_reg_end(o);
+}
+
+static void show_pmr_rates(struct out *o, uint32_t ebs, uint32_t swtp, uint64_t msc)
+{
+	static const char *const ebu[4] = { "bytes", "KiB", "MiB", "GiB" };
+	static const char *const swu[4] = { "bytes/s", "KiB/s", "MiB/s", "GiB/s" };
+	uint32_t szu = bits(ebs, 0, 4), swtu = bits(swtp, 0, 4);
+
+	out_reg_begin(o, "pmrebs", ebs, 8);
+	out_reg_field(o, "pmrszu", szu, "size unit %s", szu < 4 ? ebu[szu] : "reserved");
+	out_reg_field(o, "rbb", bits(ebs, 4, 1), "read bypass behavior: %s", yes_no(bits(ebs, 4, 1)));
+	out_reg_field(o, "pmrwbz", bits(ebs, 8, 24), "elasticity buffer %u %s", bits(ebs, 8, 24),
+		      szu < 4 ? ebu[szu] : "reserved units");
+	out_reg_end(o);
+	out_reg_begin(o, "pmrswtp", swtp, 8);
+	out_reg_field(o, "pmrswtu", swtu, "throughput unit %s", swtu < 4 ? swu[swtu] : "reserved");
+	out_reg_field(o, "pmrswtv", bits(swtp, 8, 24), "sustained write throughput %u %s", bits(swtp, 8, 24),
+		      swtu < 4 ? swu[swtu] : "reserved units");
+	out_reg_end(o);
+	out_reg_begin(o, "pmrmsc", msc, 16);
+	out_reg_field(o, "cmse", bits(msc, 1, 1), "controller memory space enabled: %s", yes_no(bits(msc, 1, 1)));
+	out_reg_field(o, "cba", msc >> 12, "controller base address 0x%llx", (unsigned long long)(msc & ~0xfffull));
 	out_reg_end(o);
 }
 
@@ -145,6 +218,8 @@ int cmd_show_regs(const struct cli_args *a)
 		return no_regs(a->bdf);
 	}
 	ctrl = vfn_dev_nvme_ctrl(dev);
+	/* A 1.4 controller reads CMBLOC/CMBSZ as 0 until CMBMSC.CRE is set: this sets it. */
+	(void)vfn_nvme_cmb_get_info(ctrl, &(struct vfn_nvme_cmb_info){ 0 });
 	out_init(&o, a->fmt, false, 8);
 	out_begin(&o, NULL);
 	show_cap(&o, vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_CAP));
@@ -161,6 +236,13 @@ int cmd_show_regs(const struct cli_args *a)
 	out_reg_begin(&o, "acq", vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_ACQ), 16);
 	out_reg_end(&o);
 	show_cmb(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBLOC), vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBSZ));
+	show_cmbmsc(&o, vfn_nvme_reg_read64(ctrl, VFN_NVME_REG_CMBMSC), vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBSTS));
+	show_pmr(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRCAP), vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRCTL),
+		 vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRSTS));
+	show_pmr_rates(&o, vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMREBS),
+		       vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRSWTP),
+		       (uint64_t)vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRMSCU) << 32 |
+			       vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRMSCL));
 	out_end(&o);
 	vfn_dev_close(dev);
 	return CLI_EXIT_OK;

@@ -77,6 +77,7 @@ static const struct {
 	{ "virt-mgmt", cmd_sriov, "Virtualization Management: assign resources, online/offline a secondary." },
 	{ "sriov", cmd_sriov, "Show or set (--numvfs) a PF's VF count in sysfs, and list its VFs." },
 	{ "zns", cmd_zns, "Zoned namespaces: report-zones, zone-mgmt-send, zone-open/close/finish/reset, zone-append." },
+	{ "pmr", cmd_pmr, "Read or write the controller's persistent memory region (PMR)." },
 };
 
 static int (*find_own_cmd(const char *name))(int, char **)

@@ -40,6 +40,23 @@ extern "C" {
 #define VFN_NVME_REG_PMRCAP 0xe00 /* Persistent Memory Region Capabilities */
 #define VFN_NVME_REG_DBS 0x1000	  /* first doorbell (SQ0TDBL) */
 
+/* CMB and PMR registers (docs/cmb.md) and their bits. */
+#define VFN_NVME_REG_CMBMSC 0x50	/* Controller Memory Buffer Memory Space Control, 64-bit */
+#define VFN_NVME_REG_CMBSTS 0x58	/* Controller Memory Buffer Status */
+#define VFN_NVME_REG_PMRCTL 0xe04	/* Persistent Memory Region Control */
+#define VFN_NVME_REG_PMRSTS 0xe08	/* Persistent Memory Region Status */
+#define VFN_NVME_REG_PMREBS 0xe0c	/* Persistent Memory Region Elasticity Buffer Size */
+#define VFN_NVME_REG_PMRSWTP 0xe10	/* Persistent Memory Region Sustained Write Throughput */
+#define VFN_NVME_REG_PMRMSCL 0xe14	/* Persistent Memory Region Memory Space Control, low */
+#define VFN_NVME_REG_PMRMSCU 0xe18	/* Persistent Memory Region Memory Space Control, high */
+#define VFN_NVME_CMBMSC_CRE (1u << 0)	/* capability registers (CMBLOC, CMBSZ) enabled */
+#define VFN_NVME_CMBMSC_CMSE (1u << 1)	/* controller memory space enabled (CBA valid) */
+#define VFN_NVME_CMBSTS_CBAI (1u << 0)	/* controller base address invalid */
+#define VFN_NVME_PMRCTL_EN (1u << 0)	/* PMR enabled */
+#define VFN_NVME_PMRSTS_NRDY (1u << 8)	/* PMR not ready */
+#define VFN_NVME_PMRSTS_HSTS_SHIFT 9	/* health status, 3 bits */
+#define VFN_NVME_PMRSTS_CBAI (1u << 12) /* controller base address invalid */
+
 /* CAP fields */
 static inline uint32_t vfn_nvme_cap_mqes(uint64_t cap)
 {

@@ -161,6 +161,8 @@ struct vfn_nvme_qpair {
 	uint32_t idle_reaps; /* empty reaps in a row with a doorbell value the MMIO register never got */
 	uint64_t stall_ns;   /* when the first of those looked at the clock */
 	uint64_t rerung;     /* MMIO doorbells written after a stall with the value only the shadow had */
+	bool sq_cmb;	     /* the SQ ring is in the CMB (appended) */
+	bool lists_cmb;	     /* list_mem is in the CMB (appended) */
 };
 
 #define VFN_QP_HOOK_INJECT (1u << 0) /* injection rules armed, or injected completions pending */
@@ -401,6 +403,17 @@ struct vfn_nvme_qpair_opts {
 	uint32_t entries;    /* SQ and CQ entries, 2..info->qpair_max_entries; 0: 256 (capped) */
 	bool irq;	     /* one MSI-X vector (= qid) on an eventfd; false: polled */
 	uint32_t timeout_ms; /* default for the synchronous helpers; 0: 30000 */
+	/*
+	 * Put the SQ ring in the Controller Memory Buffer (vfn/cmb.h), which
+	 * vfn_nvme_cmb_enable() is called for here; -ENOTSUP if the
+	 * controller has no CMB or CMBSZ.SQS is clear.
+	 */
+	bool sq_cmb;
+	/*
+	 * Put the requests' PRP lists and SGL segments in the CMB; -ENOTSUP
+	 * if there is none or CMBSZ.LISTS is clear.
+	 */
+	bool lists_cmb;
 };
 
 /*

@@ -18,5 +18,6 @@
 #include <vfn/blk.h>
 #include <vfn/sim.h>
 #include <vfn/sriov.h>
+#include <vfn/cmb.h>
 
 #endif /* VFN_VFN_H */

@@ -106,7 +106,8 @@ class SimFault(ctypes.Structure):
 
 class QpairOpts(ctypes.Structure):
     """struct vfn_nvme_qpair_opts."""
-    _fields_ = [("entries", c_uint32), ("irq", c_bool), ("timeout_ms", c_uint32)]
+    _fields_ = [("entries", c_uint32), ("irq", c_bool), ("timeout_ms", c_uint32), ("sq_cmb", c_bool),
+                ("lists_cmb", c_bool)]
 
 
 class IoOpts(ctypes.Structure):

@@ -88,6 +88,8 @@ struct vfn_nvme_ctrl {
 	bool quiesced;		       /* under recovery_lock: stopped since the last bring-up */
 	bool dma_off;		       /* under recovery_lock: bus mastering turned off by a quiesce */
 	struct vfn_nvme_qpair *qpairs; /* queue pairs, linked by ctrl_next; under admin.lock */
+	struct vfn_nvme_cmb *cmb;      /* CMB once enabled (vfn_nvme_cmb_enable), NULL before */
+	struct vfn_nvme_pmr *pmr;      /* PMR once enabled (vfn_nvme_pmr_enable), NULL before */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <vfn/spec.h>
 #include <vfn/pi.h>
 
+#include "nvme/cmb-priv.h"
 #include "nvme/ctrl-priv.h"
 #include "support/log.h"
 
@@ -336,6 +337,7 @@ static int ctrl_enable(struct vfn_nvme_ctrl *ctrl)
 	uint32_t css = vfn_nvme_cap_css(ctrl->cap) & VFN_NVME_CAP_CSS_CSI ? VFN_NVME_CC_CSS_CSI : VFN_NVME_CC_CSS_NVM;
 	uint32_t cc;
 
+	vfn_nvme_cmb_restore(ctrl); /* a reset: CMB/PMR as they were enabled (nothing at open) */
 	reg_write32(ctrl, VFN_NVME_REG_AQA, qsize << VFN_NVME_AQA_ASQS_SHIFT | qsize << VFN_NVME_AQA_ACQS_SHIFT);
 	reg_write64(ctrl, VFN_NVME_REG_ASQ, ctrl->admin.sq.iova);
 	reg_write64(ctrl, VFN_NVME_REG_ACQ, ctrl->admin.cq.iova);
@@ -623,6 +625,8 @@ void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl)
 	vfn_nvme_dbbuf_fini(ctrl);
 	vfn_nvme_admin_fini(ctrl);
 	ctrl_free_admin_queue(ctrl);
+	vfn_nvme_cmb_fini(ctrl);
+	vfn_nvme_pmr_fini(ctrl);
 	ctrl->hw.ops->close(&ctrl->hw);
 	pthread_mutex_destroy(&ctrl->recovery_lock);
 	free(ctrl);

@@ -43,6 +43,36 @@ static int hw_vfio_bus_master(struct vfn_nvme_hw *hw, bool on)
 	return vfn_vfio_set_bus_master(hw_dev(hw), on);
 }
 
+/* PCI config space: BAR registers from 0x10, 4 bytes apart. */
+#define PCI_CFG_BAR0 0x10
+
+static int hw_vfio_map_bar(struct vfn_nvme_hw *hw, unsigned int bar, void **addr, size_t *len, uint64_t *bus)
+{
+	struct vfn_vfio_dev *dev = hw_dev(hw);
+	uint32_t lo, hi = 0;
+	int ret;
+
+	if (bar > 5)
+		return -EINVAL;
+	ret = vfn_vfio_cfg_read32(dev, PCI_CFG_BAR0 + 4 * bar, &lo);
+	if (ret)
+		return ret;
+	if (lo & 1) /* an I/O space BAR */
+		return -ENOTSUP;
+	if (((lo >> 1) & 3) == 2) { /* 64-bit: the next register holds the high half */
+		if (bar == 5)
+			return -EINVAL;
+		ret = vfn_vfio_cfg_read32(dev, PCI_CFG_BAR0 + 4 * (bar + 1), &hi);
+		if (ret)
+			return ret;
+	}
+	ret = vfn_vfio_map_bar(dev, bar, addr, len);
+	if (ret)
+		return ret;
+	*bus = (uint64_t)hi << 32 | (lo & ~0xfu);
+	return 0;
+}
+
 static void hw_vfio_close(struct vfn_nvme_hw *hw)
 {
 	struct vfn_vfio_dev *dev = hw_dev(hw);
@@ -63,6 +93,7 @@ static const struct vfn_nvme_hw_ops hw_vfio_ops = {
 	.reset = hw_vfio_reset,
 	.bus_master = hw_vfio_bus_master,
 	.close = hw_vfio_close,
+	.map_bar = hw_vfio_map_bar,
 };
 
 static int hw_vfio_check_class(struct vfn_vfio_dev *dev)

@@ -37,6 +37,12 @@ struct vfn_nvme_hw_ops {
 	int (*bus_master)(struct vfn_nvme_hw *hw, bool on);
 	/* Release everything; @hw itself is freed by the caller. */
 	void (*close)(struct vfn_nvme_hw *hw);
+	/*
+	 * Maps BAR @bar (kept until close) and gives its bus address (the
+	 * address programmed in its PCI BAR register).  NULL: no BARs besides
+	 * the register window (the simulator).
+	 */
+	int (*map_bar)(struct vfn_nvme_hw *hw, unsigned int bar, void **addr, size_t *len, uint64_t *bus);
 };
 
 struct vfn_nvme_hw {

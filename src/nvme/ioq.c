@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <vfn/cmb.h>
 #include <vfn/queue.h>
 #include <vfn/rq.h>
 
@@ -105,6 +106,47 @@ int vfn_nvme_sq_alloc(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, uint16_t qi
 	*sq = (struct vfn_sq){
 		.sqes = mem,
 		.iova = iova,
+		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, false),
+		.cq = cq,
+		.qid = qid,
+		.entries = (uint16_t)entries,
+	};
+	vfn_nvme_dbbuf_slots(ctrl, qid, false, &sq->shadow_db, &sq->eventidx);
+	return 0;
+}
+
+/* The SQ ring in the CMB (vfn_nvme_qpair_opts.sq_cmb): no IOMMU mapping, the CMB address. */
+static int ioq_sq_alloc_cmb(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, uint16_t qid, uint32_t entries,
+			    struct vfn_cq *cq)
+{
+	struct vfn_nvme_cmb_info info;
+	uint64_t addr;
+	void *mem;
+	int ret;
+
+	ret = ioq_check(ctrl, sq, qid, entries, false);
+	if (ret)
+		return ret;
+	ret = vfn_nvme_cmb_enable(ctrl);
+	if (!ret)
+		ret = vfn_nvme_cmb_get_info(ctrl, &info);
+	if (ret) {
+		log_err("%s: SQ %u in the CMB: the controller has no usable CMB (%d)", ctrl->hw.name, qid, ret);
+		return ret;
+	}
+	if (!info.sqs) {
+		log_err("%s: SQ %u in the CMB: CMBSZ.SQS is clear", ctrl->hw.name, qid);
+		return -ENOTSUP;
+	}
+	ret = vfn_nvme_cmb_alloc(ctrl, ioq_ring_len(ctrl, entries, sizeof(struct vfn_nvme_sqe)), &mem, &addr);
+	if (ret) {
+		log_err("%s: no room for SQ %u in the CMB: %d", ctrl->hw.name, qid, ret);
+		return ret;
+	}
+	memset(mem, 0, (size_t)entries * sizeof(struct vfn_nvme_sqe));
+	*sq = (struct vfn_sq){
+		.sqes = mem,
+		.iova = addr,
 		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, false),
 		.cq = cq,
 		.qid = qid,
@@ -247,7 +289,40 @@ static uint32_t qpair_entries(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_
 }
 
 /* Host memory of a pair: the struct, request list memory, tracker, rings. */
-static int qpair_alloc(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entries, struct vfn_nvme_qpair *qp)
+/* The requests' PRP list / SGL segment memory in the CMB (vfn_nvme_qpair_opts.lists_cmb). */
+static int qpair_lists_cmb(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, size_t len, uint64_t *addr)
+{
+	struct vfn_nvme_cmb_info info;
+	int ret = vfn_nvme_cmb_enable(ctrl);
+
+	if (!ret)
+		ret = vfn_nvme_cmb_get_info(ctrl, &info);
+	if (!ret && !info.lists) {
+		log_err("%s: PRP lists in the CMB: CMBSZ.LISTS is clear", ctrl->hw.name);
+		return -ENOTSUP;
+	}
+	if (!ret)
+		ret = vfn_nvme_cmb_alloc(ctrl, len, &qp->list_mem, addr);
+	if (ret) {
+		log_err("%s: no room for the PRP lists in the CMB: %d", ctrl->hw.name, ret);
+		return ret;
+	}
+	qp->lists_cmb = true;
+	qp->list_mem_len = (len + 4095) & ~(size_t)4095;
+	return 0;
+}
+
+static void qpair_free_lists(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp)
+{
+	if (qp->lists_cmb)
+		vfn_nvme_cmb_free(ctrl, qp->list_mem);
+	else
+		vfn_dma_free(ctrl->hw.iommu, qp->list_mem, qp->list_mem_len);
+	qp->list_mem = NULL;
+}
+
+static int qpair_alloc(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entries, struct vfn_nvme_qpair *qp,
+		       bool sq_cmb, bool lists_cmb)
 {
 	uint32_t list_len;
 	uint64_t list_iova;
@@ -256,19 +331,29 @@ static int qpair_alloc(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entrie
 
 	qp->max_xfer = ctrl->info.max_xfer;
 	list_len = vfn_rq_list_len(ctrl->page_size, &qp->max_xfer);
-	len = vfn_dma_alloc(ctrl->hw.iommu, (size_t)(entries - 1) * list_len, &qp->list_mem, &list_iova);
-	if (len < 0)
-		return (int)len;
-	qp->list_mem_len = (size_t)len;
+	if (lists_cmb) {
+		ret = qpair_lists_cmb(ctrl, qp, (size_t)(entries - 1) * list_len, &list_iova);
+		if (ret)
+			return ret;
+	} else {
+		len = vfn_dma_alloc(ctrl->hw.iommu, (size_t)(entries - 1) * list_len, &qp->list_mem, &list_iova);
+		if (len < 0)
+			return (int)len;
+		qp->list_mem_len = (size_t)len;
+	}
 	ret = vfn_rq_tracker_init(&qp->rqs, entries - 1, qp->list_mem, list_iova, list_len);
 	if (ret)
 		goto free_list;
 	ret = vfn_nvme_cq_alloc(ctrl, &qp->cq, qid, entries);
 	if (ret)
 		goto fini_tracker;
-	ret = vfn_nvme_sq_alloc(ctrl, &qp->sq, qid, entries, &qp->cq);
+	if (sq_cmb)
+		ret = ioq_sq_alloc_cmb(ctrl, &qp->sq, qid, entries, &qp->cq);
+	else
+		ret = vfn_nvme_sq_alloc(ctrl, &qp->sq, qid, entries, &qp->cq);
 	if (ret)
 		goto free_cq;
+	qp->sq_cmb = sq_cmb;
 	return 0;
 
 free_cq:
@@ -276,7 +361,7 @@ free_cq:
 fini_tracker:
 	vfn_rq_tracker_fini(&qp->rqs);
 free_list:
-	vfn_dma_free(ctrl->hw.iommu, qp->list_mem, qp->list_mem_len);
+	qpair_free_lists(ctrl, qp);
 	return ret;
 }
 
@@ -284,10 +369,15 @@ static void qpair_free(struct vfn_nvme_qpair *qp)
 {
 	struct vfn_nvme_ctrl *ctrl = qp->ctrl;
 
-	vfn_nvme_sq_free(ctrl, &qp->sq);
+	if (qp->sq_cmb) {
+		vfn_nvme_cmb_free(ctrl, qp->sq.sqes);
+		qp->sq.sqes = NULL;
+	} else {
+		vfn_nvme_sq_free(ctrl, &qp->sq);
+	}
 	vfn_nvme_cq_free(ctrl, &qp->cq);
 	vfn_rq_tracker_fini(&qp->rqs);
-	vfn_dma_free(ctrl->hw.iommu, qp->list_mem, qp->list_mem_len);
+	qpair_free_lists(ctrl, qp);
 }
 
 /* An eventfd routed from MSI-X vector @qid. */
@@ -441,7 +531,7 @@ int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct
 	ret = qpair_link(ctrl, qp, qid);
 	if (ret)
 		goto free_qp;
-	ret = qpair_alloc(ctrl, qid, entries, qp);
+	ret = qpair_alloc(ctrl, qid, entries, qp, opts && opts->sq_cmb, opts && opts->lists_cmb);
 	if (ret)
 		goto unlink;
 	ret = qpair_start(ctrl, qp, opts && opts->irq);
@@ -480,9 +570,13 @@ static void qpair_retire(struct vfn_nvme_qpair *qp)
 
 	log_err("%s: queue pair %u not deleted: its memory stays mapped until the controller is disabled",
 		ctrl->hw.name, qp->sq.qid);
-	vfn_nvme_admin_retire(ctrl, qp->sq.sqes, ioq_ring_len(ctrl, qp->sq.entries, sizeof(struct vfn_nvme_sqe)), -1);
+	/* A CMB ring stays allocated (never freed): the controller may still read it. */
+	if (!qp->sq_cmb)
+		vfn_nvme_admin_retire(ctrl, qp->sq.sqes,
+				      ioq_ring_len(ctrl, qp->sq.entries, sizeof(struct vfn_nvme_sqe)), -1);
 	vfn_nvme_admin_retire(ctrl, qp->cq.cqes, ioq_ring_len(ctrl, qp->cq.entries, sizeof(struct vfn_nvme_cqe)), -1);
-	vfn_nvme_admin_retire(ctrl, qp->list_mem, qp->list_mem_len, -1);
+	if (!qp->lists_cmb)
+		vfn_nvme_admin_retire(ctrl, qp->list_mem, qp->list_mem_len, -1);
 	vfn_rq_tracker_fini(&qp->rqs);
 }
 

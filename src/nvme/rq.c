@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <vfn/cmb.h>
+
 #include "nvme/ctrl-priv.h"
 #include "nvme/prp.h"
 #include "nvme/rq-priv.h"
@@ -92,12 +94,20 @@ static int rq_prp_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_
 	return 0;
 }
 
+/* The device address of @buf: DMA-mapped host memory, or else the controller's CMB. */
+static int rq_translate(struct vfn_nvme_qpair *qp, const void *buf, uint64_t *iova, size_t *mapped)
+{
+	if (vfn_likely(!vfn_iommu_translate(qp->iommu, buf, iova, mapped)))
+		return 0;
+	return qp->ctrl ? vfn_nvme_cmb_translate(qp->ctrl, buf, iova, mapped) : -EFAULT;
+}
+
 static int rq_map_prp(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, void *buf, size_t len)
 {
 	uint64_t iova;
 	size_t mapped;
 
-	if (vfn_iommu_translate(qp->iommu, buf, &iova, &mapped)) {
+	if (rq_translate(qp, buf, &iova, &mapped)) {
 		log_debug("rq: buffer %p is not DMA-mapped", buf);
 		return -EFAULT;
 	}
@@ -132,7 +142,7 @@ static int rq_sgl_blocks(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const uin
 		uint64_t iova;
 		size_t mapped, chunk;
 
-		if (vfn_iommu_translate(qp->iommu, buf, &iova, &mapped)) {
+		if (rq_translate(qp, buf, &iova, &mapped)) {
 			log_debug("rq: buffer %p is not DMA-mapped", (const void *)buf);
 			return -EFAULT;
 		}

@@ -35,6 +35,9 @@ def test_pi_settings_consistent(dev):
 @pytest.mark.needs("cmb")
 def test_cmb_size_nonzero(ctrl):
     """3.1.12 / 3.1.13: a controller with a CMB reports CMBSZ.SZ != 0 and CMBLOC.BIR a valid BAR."""
+    if ctrl.cap.cmbs:
+        # NVMe 1.4 (CAP.CMBS): CMBLOC and CMBSZ read 0 until CMBMSC.CRE (bit 0 of 50h) is set.
+        ctrl.write_reg32(0x50, ctrl.reg32(0x50) | 1)
     cmbsz = ctrl.reg32(spec.REG_CMBSZ)
     assert cmbsz >> 12 != 0
     assert ctrl.reg32(spec.REG_CMBLOC) & 7 <= 5

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/* The CMB allocator (src/nvme/cmb-heap.c) and the CMB API without a CMB. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <vfn/cmb.h>
+#include <vfn/nvme.h>
+
+#include "nvme/cmb-heap.h"
+#include "nvme/ctrl-priv.h"
+
+#define MiB (1024ull * 1024)
+
+static void assert_all_free(struct vfn_cmb_heap *h)
+{
+	uint64_t total, largest;
+
+	vfn_cmb_heap_stats(h, &total, &largest);
+	assert_int_equal(total, h->size);
+	assert_int_equal(largest, h->size);
+}
+
+static void test_heap_fit_and_merge(void **state)
+{
+	struct vfn_cmb_heap h;
+	uint64_t a, b, c, d, total, largest;
+
+	(void)state;
+	assert_int_equal(vfn_cmb_heap_init(&h, 64 * 1024 + 100, 4096), 0);
+	assert_int_equal(h.size, 64 * 1024); /* rounded down to the granule */
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 1, &a), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 4097, &b), 0); /* two granules */
+	assert_int_equal(b, 4096);
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 4096, &c), 0);
+	assert_int_equal(c, 3 * 4096);
+	vfn_cmb_heap_stats(&h, &total, &largest);
+	assert_int_equal(total, 12 * 4096);
+	/* Too large: refused, nothing taken. */
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 13 * 4096, &d), -ENOMEM);
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 0, &d), -EINVAL);
+	/* Free the middle piece: a hole of two granules that the next fit reuses. */
+	assert_int_equal(vfn_cmb_heap_free(&h, b), 0);
+	assert_int_equal(vfn_cmb_heap_free(&h, b), -ENOENT);	    /* double free */
+	assert_int_equal(vfn_cmb_heap_free(&h, 4096 * 2), -ENOENT); /* not a piece's start */
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 8192, &d), 0);
+	assert_int_equal(d, 4096);
+	assert_int_equal(vfn_cmb_heap_free(&h, d), 0);
+	/* Freed neighbours merge: everything is one piece again. */
+	assert_int_equal(vfn_cmb_heap_free(&h, a), 0);
+	assert_int_equal(vfn_cmb_heap_free(&h, c), 0);
+	assert_all_free(&h);
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 64 * 1024, &a), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(vfn_cmb_heap_alloc(&h, 1, &b), -ENOMEM);
+	assert_int_equal(vfn_cmb_heap_free(&h, a), 0);
+	vfn_cmb_heap_fini(&h);
+	assert_int_equal(vfn_cmb_heap_init(&h, 100, 4096), -EINVAL);
+	assert_int_equal(vfn_cmb_heap_init(&h, MiB, 3000), -EINVAL);
+}
+
+#define THREADS 4
+#define ROUNDS 2000
+
+/* Each thread allocates and frees pieces, checking no one else got the same bytes. */
+static uint8_t owner[256];
+
+static void *heap_worker(void *arg)
+{
+	struct vfn_cmb_heap *h = ((void **)arg)[0];
+	uint8_t me = (uint8_t)(uintptr_t)((void **)arg)[1];
+	uint64_t offs[8];
+	int failures = 0;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		unsigned int n = 1 + (unsigned int)(r % 8);
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (vfn_cmb_heap_alloc(h, 4096 * (1 + (r + i) % 3), &offs[i])) {
+				n = i;
+				break;
+			}
+			if (__atomic_exchange_n(&owner[offs[i] / 4096], me, __ATOMIC_SEQ_CST) != 0)
+				failures++;
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			__atomic_store_n(&owner[offs[i] / 4096], 0, __ATOMIC_SEQ_CST);
+			if (vfn_cmb_heap_free(h, offs[i]))
+				failures++;
+		}
+	}
+	return (void *)(uintptr_t)failures;
+}
+
+static void test_heap_threads(void **state)
+{
+	struct vfn_cmb_heap h;
+	pthread_t t[THREADS];
+	void *args[THREADS][2];
+
+	(void)state;
+	assert_int_equal(vfn_cmb_heap_init(&h, 256 * 4096, 4096), 0);
+	for (int i = 0; i < THREADS; i++) {
+		args[i][0] = &h;
+		args[i][1] = (void *)(uintptr_t)(i + 1);
+		assert_int_equal(pthread_create(&t[i], NULL, heap_worker, args[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		void *ret;
+
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_int_equal((uintptr_t)ret, 0);
+	}
+	assert_all_free(&h);
+	vfn_cmb_heap_fini(&h);
+}
+
+/* The simulator has no CMB: the API says so instead of crashing. */
+static void test_cmb_on_sim(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_cmb_info info;
+	uint64_t addr;
+	size_t len;
+	void *p;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -ENOTSUP);
+	assert_int_equal(vfn_nvme_cmb_enable(ctrl), -ENOTSUP);
+	assert_int_equal(vfn_nvme_cmb_alloc(ctrl, 4096, &p, &addr), -ENOTSUP);
+	assert_int_equal(vfn_nvme_cmb_translate(ctrl, &len, &addr, &len), -ENOENT);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+static void put32(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint32_t v)
+{
+	vfn_mmio_write32((uint8_t *)ctrl->hw.regs + off, v);
+}
+
+/*
+ * CMBLOC/CMBSZ decoded by vfn_nvme_cmb_get_info(), with the register values
+ * put into the simulator's register file (it has no CMB of its own): first
+ * what QEMU 7.2 shows for cmb_size_mb=16, then a 1.4 controller (CAP.CMBS)
+ * whose CMBMSC.CRE the call must set.
+ */
+static void test_cmb_regs_decode(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_cmb_info info;
+	uint64_t cap;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	cap = ctrl->cap;
+
+	/* BIR 2, OFST 0; SZ 16 x SZU 1 MiB, SQS LISTS RDS WDS (QEMU 7.2, legacy-cmb). */
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 0x2);
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 16u << 12 | 2u << 8 | 0x1d);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
+	assert_int_equal(info.size, 16 * MiB);
+	assert_int_equal(info.offset, 0);
+	assert_int_equal(info.bar, 2);
+	assert_true(info.sqs);
+	assert_false(info.cqs);
+	assert_true(info.lists);
+	assert_true(info.rds);
+	assert_true(info.wds);
+	assert_false(info.msc);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBMSC), 0);
+
+	/* BIR 4 at OFST 3 x 64 KiB, 5 x 64 KiB, CQS only; CAP.CMBS: CRE gets set. */
+	ctrl->cap = cap | 1ull << 57;
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 3u << 12 | 4);
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 5u << 12 | 1u << 8 | 0x2);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
+	assert_int_equal(info.size, 5 * 65536);
+	assert_int_equal(info.offset, 3 * 65536);
+	assert_int_equal(info.bar, 4);
+	assert_false(info.sqs);
+	assert_true(info.cqs);
+	assert_false(info.lists);
+	assert_false(info.rds);
+	assert_false(info.wds);
+	assert_true(info.msc);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBMSC), VFN_NVME_CMBMSC_CRE);
+
+	/* CMBSZ 0: no CMB. */
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 0);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -ENOTSUP);
+
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 0);
+	put32(ctrl, VFN_NVME_REG_CMBMSC, 0);
+	ctrl->cap = cap;
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/*
+ * PMRCAP decoded by vfn_nvme_pmr_get_info() on values put into the
+ * simulator's register file; the simulator has no PMR BAR, so enabling
+ * and the accessors say -ENOTSUP and PMRCTL stays 0.
+ */
+static void test_pmr_regs_decode(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_pmr_info info;
+	uint8_t buf[16] = { 0 };
+	size_t len;
+	uint64_t cap;
+	void *p;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	cap = ctrl->cap;
+	assert_int_equal(vfn_nvme_pmr_get_info(ctrl, &info), -ENOTSUP); /* CAP.PMRS clear */
+	assert_int_equal(vfn_nvme_pmr_enable(ctrl), -ENOTSUP);
+
+	/* QEMU 7.2's PMRCAP: RDS, WDS, BIR 4, PMRWBM 2 (a PMRSTS read), CMSS. */
+	ctrl->cap = cap | 1ull << 56;
+	put32(ctrl, VFN_NVME_REG_PMRCAP, 0x8 | 0x10 | 4u << 5 | 2u << 10 | 1u << 24);
+	assert_int_equal(vfn_nvme_pmr_get_info(ctrl, &info), 0);
+	assert_int_equal(info.bar, 4);
+	assert_true(info.rds);
+	assert_true(info.wds);
+	assert_int_equal(info.wbm, 2);
+	assert_int_equal(info.timeout_ms, 0);
+	assert_int_equal(info.size, 0);
+
+	/* PMRTO 3 in minutes (PMRTU 1); then 7 x 500 ms; BIR 2, no RDS/WDS, PMRWBM 1. */
+	put32(ctrl, VFN_NVME_REG_PMRCAP, 3u << 16 | 1u << 8 | 2u << 5 | 1u << 10);
+	assert_int_equal(vfn_nvme_pmr_get_info(ctrl, &info), 0);
+	assert_int_equal(info.timeout_ms, 180000);
+	assert_int_equal(info.bar, 2);
+	assert_false(info.rds);
+	assert_false(info.wds);
+	assert_int_equal(info.wbm, 1);
+	put32(ctrl, VFN_NVME_REG_PMRCAP, 7u << 16);
+	assert_int_equal(vfn_nvme_pmr_get_info(ctrl, &info), 0);
+	assert_int_equal(info.timeout_ms, 3500);
+
+	/* No BAR to map on the simulator: not enabled, nothing written to PMRCTL. */
+	assert_int_equal(vfn_nvme_pmr_enable(ctrl), -ENOTSUP);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_PMRCTL), 0);
+	assert_int_equal(vfn_nvme_pmr_map(ctrl, &p, &len), -ENOTSUP);
+	assert_int_equal(vfn_nvme_pmr_read(ctrl, 0, buf, sizeof(buf)), -ENOTSUP);
+	assert_int_equal(vfn_nvme_pmr_write(ctrl, 0, buf, sizeof(buf)), -ENOTSUP);
+
+	put32(ctrl, VFN_NVME_REG_PMRCAP, 0);
+	ctrl->cap = cap;
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_heap_fit_and_merge), cmocka_unit_test(test_heap_threads),
+		cmocka_unit_test(test_cmb_on_sim),	   cmocka_unit_test(test_cmb_regs_decode),
+		cmocka_unit_test(test_pmr_regs_decode),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
