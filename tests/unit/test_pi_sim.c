@@ -482,6 +482,63 @@ static void test_rw_async(void **state)
 	env_close(&e);
 }
 
+/* Write Zeroes with PRACT=1: the simulator writes valid PI for the zeroed
+ * blocks (reads with PRCHK all succeed, the tuples carry the command's tags);
+ * PRACT=0 leaves the escape values; type 1 checks the ILBRT. */
+static void test_write_zeroes_pract(void **state)
+{
+	static const char *specs[] = { "sim:lbads=9,ms=8,pi=1", "sim:lbads=12,ms=16,mset=1,pi=2,pif=2",
+				       "sim:lbads=9,ms=16,pi=3" };
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+		struct env e;
+		struct vfn_nvme_io_opts o = {
+			.prinfo = VFN_PI_PRACT, .ref_tag = 64, .app_tag = 0x5a5a, .app_mask = 0xffff
+		};
+		struct vfn_pi_tags t = { .ref_tag = 64, .app_tag = 0x5a5a, .app_mask = 0xffff };
+		struct vfn_pi_format f;
+		struct vfn_nvme_cqe c;
+
+		env_open(&e, specs[k]);
+		f = env_fmt(&e);
+		t.prchk = e.ns.pi_type == VFN_PI_TYPE3 ? VFN_PI_PRCHK_GUARD | VFN_PI_PRCHK_APP : VFN_PI_PRCHK_ALL;
+		struct vfn_nvme_io_opts w = { .meta = e.ns.mset ? NULL : e.meta };
+
+		assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 64, 8, e.buf, &w, &c), 0);
+		assert_int_equal(vfn_nvme_write_zeroes(e.qp, &e.ns, 64, 8, &o, &c), 0);
+		/* Read everything back (PRACT=0) and verify the tuples here. */
+		o = (struct vfn_nvme_io_opts){ .prinfo = (uint8_t)t.prchk,
+					       .ref_tag = 64,
+					       .app_tag = 0x5a5a,
+					       .app_mask = 0xffff,
+					       .meta = e.ns.mset ? NULL : e.rmeta };
+		memset(e.rbuf, 0xee, 8 * e.ns.block_size);
+		memset(e.rmeta, 0xee, 8 * e.ns.ms);
+		assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 64, 8, e.rbuf, &o, &c), 0);
+		assert_int_equal(vfn_pi_verify(&f, e.rbuf, e.rmeta, 8, &t, NULL), 0);
+		for (size_t i = 0; i < 8; i++) {
+			const uint8_t *blk = e.rbuf + i * (e.ns.mset ? e.ns.block_size : e.ns.lba_size);
+
+			for (size_t b = 0; b < e.ns.lba_size; b++)
+				assert_int_equal(blk[b], 0);
+		}
+		/* The tuple is real, not the escape: a wrong app tag fails. */
+		o.app_tag = 0x1111;
+		if (t.prchk & VFN_PI_PRCHK_APP) {
+			assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 64, 8, e.rbuf, &o, &c), -EIO);
+			assert_int_equal(STATUS(c), VFN_PI_SC_APP_TAG);
+		}
+		/* Type 1: an ILBRT other than the SLBA's low bits is Invalid PI. */
+		if (e.ns.pi_type == VFN_PI_TYPE1) {
+			o = (struct vfn_nvme_io_opts){ .prinfo = VFN_PI_PRACT | VFN_PI_PRCHK_REF, .ref_tag = 1 };
+			assert_int_equal(vfn_nvme_write_zeroes(e.qp, &e.ns, 64, 8, &o, &c), -EIO);
+			assert_int_equal(STATUS(c), VFN_PI_SC_INVALID_PI);
+		}
+		env_close(&e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_refused_before_sending),
 		cmocka_unit_test(test_dev_rw),
 		cmocka_unit_test(test_rw_async),
+		cmocka_unit_test(test_write_zeroes_pract),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
