@@ -523,9 +523,11 @@ VFN_API int vfn_nvme_dsm_deallocate(struct vfn_nvme_qpair *qp, uint32_t nsid, co
  * request that stands for them are taken at once or not at all, and @cb is
  * called once, when the last piece completes, with that extra request and
  * the first failing piece's completion (or the last piece's).
- * Returns 0, -EBUSY (not enough free requests or SQ slots: nothing posted),
- * -EINVAL (@nlb 0, no @cb), -ENOTSUP (@ns formatted with metadata, as
- * vfn_nvme_read()), or as vfn_rq_map() (nothing posted).
+ * Returns 0, -EBUSY (not enough free requests or SQ slots now: nothing
+ * posted, retry after reaping), -EINVAL (@nlb 0, no @cb, a namespace whose
+ * metadata needs vfn_nvme_rw_async()'s buffer, or more pieces than the
+ * queue has requests or SQ slots at all: it would never fit), or as
+ * vfn_rq_map() (nothing posted).
  */
 VFN_API int vfn_nvme_read_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
 				uint32_t nlb, void *buf, bool sgl, vfn_rq_cb cb, void *opaque);

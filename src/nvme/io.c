@@ -426,6 +426,12 @@ static int io_split_async(struct io_split *s, vfn_rq_cb cb, void *opaque)
 	struct vfn_rq *parent;
 	int ret;
 
+	if (pieces >= qp->rqs.nr || pieces >= qp->sq.entries) {
+		/* Never fits, however many complete: -EBUSY would have the caller retry forever. */
+		log_debug("io_async: %llu pieces of %u blocks need more than the queue's %u requests / %u slots",
+			  (unsigned long long)pieces, s->max_blocks, qp->rqs.nr, qp->sq.entries);
+		return -EINVAL;
+	}
 	if (pieces >= qp->rqs.nr_free || pieces > vfn_sq_space(&qp->sq))
 		return -EBUSY;
 	parent = vfn_rq_alloc(qp);

@@ -539,6 +539,29 @@ static void test_write_zeroes_pract(void **state)
 	}
 }
 
+/* A split that needs more requests than the queue has at all is -EINVAL,
+ * not -EBUSY (which a caller retries after reaping: forever). */
+static void test_async_split_never_fits(void **state)
+{
+	struct env e;
+	struct done d = { 0 };
+	uint32_t per = 16; /* mdts=1: 8 KiB of 512-byte blocks */
+
+	(void)state;
+	env_open(&e, "sim:lbads=9,mdts=1");
+	assert_int_equal(vfn_nvme_read_async(e.qp, &e.ns, 0, per * e.qp->rqs.nr, e.rbuf, false, done_cb, &d), -EINVAL);
+	assert_int_equal(vfn_nvme_write_zeroes_async(e.qp, &e.ns, 0, 65536u * e.qp->rqs.nr, done_cb, &d), -EINVAL);
+	/* The most that fits: every request but the one standing for the pieces. */
+	uint32_t nlb = per * (e.qp->rqs.nr - 1);
+
+	if ((size_t)nlb * 512 <= ENV_LEN) {
+		assert_int_equal(vfn_nvme_read_async(e.qp, &e.ns, 0, nlb, e.rbuf, false, done_cb, &d), 0);
+		wait_done(&e, &d);
+		assert_int_equal(d.status, 0);
+	}
+	env_close(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_dev_rw),
 		cmocka_unit_test(test_rw_async),
 		cmocka_unit_test(test_write_zeroes_pract),
+		cmocka_unit_test(test_async_split_never_fits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
