@@ -269,4 +269,11 @@ t_capture env VFN_SYSFS_ROOT="$_sys" VFN_TEST_SYSFS_ROOT="$_sys" "$VFN" list
 t_eq "list: VFN_SYSFS_ROOT moves nothing in the shipped vfn" 0 "$(printf '%s\n' "$T_OUT" | grep -c '^10000:e1:00\.0')"
 rm -rf "$_sys"
 
+# id-ns -H: the guard format of each LBA format (ELBAF PIF, from Identify CNS 05h).
+t_capture "$VFN" id-ns sim:lbads=12,ms=16,mset=1,pi=1,pif=2 -n 1 -H
+t_match "id-ns -H: PIF of the format in use" "^elbaf  0 : pif:2 \(64b Guard\) sts:0 \(in use\)$" "$T_OUT"
+t_match "id-ns -H: PIF of the other format" "^elbaf  1 : pif:0 \(16b Guard\) sts:0$" "$T_OUT"
+t_capture "$VFN" id-ns sim:lbads=12,ms=16,mset=1,pi=1,pif=2 -n 1 -o json
+t_eq "id-ns -o json: no elbaf lines" 0 "$(printf '%s\n' "$T_OUT" | grep -c elbaf)"
+
 t_done
