@@ -189,7 +189,8 @@ struct vfn_dev_rw_opts {
 			      info->ms bytes; from vfn_dev_buf_alloc() on vfio/sim */
 	size_t meta_len;   /* bytes at @meta */
 	uint8_t prinfo;	   /* PRINFO: VFN_PI_PRACT | VFN_PI_PRCHK_* (CDW12 bits 29:26) */
-	uint64_t ref_tag;  /* initial reference tag: CDW14, bits 47:32 in CDW3 (64-bit guard) */
+	uint64_t ref_tag;  /* initial reference tag: CDW14, bits 47:32 in CDW3 (64-bit guard);
+			      wider than 32 (48) bits on a PI namespace: -EINVAL */
 	uint16_t app_tag;  /* CDW15 bits 15:0 */
 	uint16_t app_mask; /* CDW15 bits 31:16 */
 	bool fua;	   /* Force Unit Access (CDW12 bit 30) */

@@ -446,7 +446,8 @@ struct vfn_nvme_io_opts {
 	size_t buf_len;	   /* bytes at the data buffer; 0: not checked */
 	uint8_t prinfo;	   /* PRINFO: VFN_PI_PRACT | VFN_PI_PRCHK_* (CDW12 bits 29:26) */
 	uint64_t ref_tag;  /* initial reference tag (CDW14; bits 47:32 in CDW3 with the
-			     64-bit guard); advanced per split piece for PI types 1/2 */
+			     64-bit guard); advanced per split piece for PI types 1/2,
+			     wrapping; wider than 32 (48) bits on a PI namespace: -EINVAL */
 	uint16_t app_tag;  /* CDW15 bits 15:0 */
 	uint16_t app_mask; /* CDW15 bits 31:16 */
 	bool fua;	   /* Force Unit Access (CDW12 bit 30) */

@@ -401,6 +401,11 @@ static int dev_rw_sizes(const struct vfn_dev *dev, uint8_t opcode, uint32_t nlb,
 		log_debug("%s: PRINFO 0x%x on namespace %u with PI type %u", in->name, prinfo, in->nsid, in->pi_type);
 		return -EINVAL;
 	}
+	if (o && in->pi_type && o->ref_tag > (in->pif == VFN_PI_PIF_64 ? 0xffffffffffffULL : 0xffffffffULL)) {
+		log_debug("%s: reference tag 0x%llx does not fit namespace %u's %u-bit tags", in->name,
+			  (unsigned long long)o->ref_tag, in->nsid, in->pif == VFN_PI_PIF_64 ? 48 : 32);
+		return -EINVAL;
+	}
 	*len = data ? (size_t)nlb * (moves && in->mset ? in->block_size : in->lba_size) : 0;
 	*meta_len = moves && !in->mset ? (size_t)nlb * in->ms : 0;
 	if ((o && o->meta) != (*meta_len != 0) || (o && o->meta_len < *meta_len)) {

@@ -276,4 +276,13 @@ t_match "id-ns -H: PIF of the other format" "^elbaf  1 : pif:0 \(16b Guard\) sts
 t_capture "$VFN" id-ns sim:lbads=12,ms=16,mset=1,pi=1,pif=2 -n 1 -o json
 t_eq "id-ns -o json: no elbaf lines" 0 "$(printf '%s\n' "$T_OUT" | grep -c elbaf)"
 
+# -r: a reference tag wider than the format's is refused; split pieces wrap the 32-bit tag (type 2, 16-block pieces).
+_d=$(mktemp); head -c 20480 /dev/zero > "$_d"
+t_capture "$VFN" write sim:lbads=9,ms=8,pi=1 -s 0 -c 0 -z 512 -d "$_d" -p 8 -r 0x100000000
+t_eq "write -r 0x100000000 on a 16b Guard format: exit status" 1 "$T_RC"
+t_match "write -r 0x100000000: names the 32-bit tag" "does not fit the 32-bit reference tag" "$T_OUT"
+t_capture "$VFN" write sim:lbads=9,ms=8,pi=2,mdts=1 -s 0 -c 39 -z 20480 -d "$_d" -p 8 -r 0xfffffff8
+t_eq "write -c 39 -r 0xfffffff8 -p 8 across the tag's wrap: exit status" 0 "$T_RC"
+rm -f "$_d"
+
 t_done

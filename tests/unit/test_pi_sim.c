@@ -331,6 +331,9 @@ static void test_refused_before_sending(void **state)
 	/* PRACT with an 8-byte tuple moves no metadata: a buffer is a mistake. */
 	o.prinfo = VFN_PI_PRACT;
 	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 1, e.buf, &o, &c), -EINVAL);
+	/* A reference tag wider than the format's 32 bits (was silently cut to 5: it "matched" LBA 5). */
+	o = (struct vfn_nvme_io_opts){ .prinfo = VFN_PI_PRACT | VFN_PI_PRCHK_REF, .ref_tag = 0x100000005ULL };
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 1, e.buf, &o, &c), -EINVAL);
 	/* Nothing of the above reached the namespace. */
 	o = (struct vfn_nvme_io_opts){ .prinfo = VFN_PI_PRACT };
 	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 5, 1, e.rbuf, &o, &c), 0);
@@ -392,6 +395,10 @@ static void test_dev_rw(void **state)
 	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, NULL, &c), -EINVAL);
 	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_FLUSH, 1, 3, 16, rbuf, 65536, NULL, &c), -EINVAL);
 	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 0, rbuf, 65536, NULL, &c), -EINVAL);
+	/* A reference tag wider than the 64-bit guard's 48 bits. */
+	o.meta_len = 4096;
+	o.ref_tag = 0x1000000000000ULL | t.ref_tag;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, &o, &c), -EINVAL);
 	/* PRACT with metadata that is only the tuple: none moves, a buffer for it is refused. */
 	o = (struct vfn_dev_rw_opts){ .prinfo = VFN_PI_PRACT, .ref_tag = 77, .meta = meta, .meta_len = 4096 };
 	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 40, 1, buf, 512, &o, &c), -EINVAL);
