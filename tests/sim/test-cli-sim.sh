@@ -285,4 +285,18 @@ t_capture "$VFN" write sim:lbads=9,ms=8,pi=2,mdts=1 -s 0 -c 39 -z 20480 -d "$_d"
 t_eq "write -c 39 -r 0xfffffff8 -p 8 across the tag's wrap: exit status" 0 "$T_RC"
 rm -f "$_d"
 
+# perf --pi: PRACT writes and PRACT+PRCHK reads on a separate-metadata namespace (a command without
+# PRACT would move metadata through MPTR 0 and fail); --verify checks the data came back.
+t_capture "$VFN" perf sim:lbads=9,ms=8,pi=1,nsze=4096 --pi -w randrw -q 8 -t 1 --verify -o json
+t_eq "perf --pi type 1: exit status" 0 "$T_RC"
+t_eq "perf --pi type 1: no error completions" 0 "$(json_field errors "$T_OUT")"
+t_eq "perf --pi type 1: no verify errors" 0 "$(json_field verify_errors "$T_OUT")"
+t_eq "perf --pi type 1: pi_type" 1 "$(json_field pi_type "$T_OUT")"
+t_capture "$VFN" perf sim:lbads=12,ms=16,mset=1,pi=3,pif=2,nsze=4096 --pi -w randrw -q 4 -t 1 --verify -o json
+t_eq "perf --pi type 3, 64b guard, extended: no error completions" 0 "$(json_field errors "$T_OUT")"
+t_capture "$VFN" perf sim:lbads=9,ms=16,pi=1 --pi -t 1
+t_match "perf --pi with metadata beyond the tuple: refused, names why" "needs metadata that is only the 8-byte PI tuple" "$T_OUT"
+t_capture "$VFN" perf sim: --pi -t 1
+t_match "perf --pi without PI: refused" "needs a namespace formatted with protection information" "$T_OUT"
+
 t_done
