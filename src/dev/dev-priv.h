@@ -125,6 +125,13 @@ struct vfn_dev_queue {
  * kernel path), with @irq its vector (= the queue id) on an eventfd; and
  * its removal, which gives the id back.
  */
+/*
+ * Identify the handle's namespace again and decode its geometry into
+ * dev->info (after Format NVM, Namespace Management or Attachment changed
+ * it); a namespace no longer active leaves nsze and lba_size 0, so I/O
+ * through the handle is -EINVAL.  0 or the Identify's -errno.
+ */
+int vfn_dev_refresh_ns(struct vfn_dev *dev);
 int vfn_dev_ctrl_qpair_open(struct vfn_dev *dev, uint32_t depth, bool irq, struct vfn_nvme_qpair **qp, uint16_t *qid);
 void vfn_dev_ctrl_qpair_close(struct vfn_dev *dev, struct vfn_nvme_qpair *qp, uint16_t qid);
 

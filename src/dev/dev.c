@@ -116,6 +116,32 @@ static int dev_pick_nsid(struct vfn_dev *dev, const struct vfn_dev_opts *opts, u
 	return 0;
 }
 
+int vfn_dev_refresh_ns(struct vfn_dev *dev)
+{
+	struct vfn_nvme_id_ns *id;
+	uint8_t *nvm;
+	int ret;
+
+	if (!dev->info.nsid)
+		return 0;
+	id = malloc(sizeof(*id));
+	nvm = malloc(VFN_NVME_IDENTIFY_DATA_SIZE);
+	if (!id || !nvm) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = vfn_dev_identify(dev, VFN_NVME_CNS_NS, dev->info.nsid, id, NULL);
+	if (ret)
+		memset(id, 0, sizeof(*id)); /* gone (deleted, detached) or unreadable: no I/O until known again */
+	dev_decode_ns(&dev->info, id, !ret && dev_get_nvm(dev, dev->info.nsid, nvm) ? nvm : NULL);
+	if (!dev->info.nsze || !dev->info.lba_size)
+		log_info("%s: namespace %u is not active after the change", dev->info.name, dev->info.nsid);
+out:
+	free(id);
+	free(nvm);
+	return ret;
+}
+
 static int dev_identify_all(struct vfn_dev *dev, const struct vfn_dev_opts *opts)
 {
 	union {

@@ -16,6 +16,7 @@
 
 #include <vfn/dev.h>
 #include <vfn/iommu.h>
+#include <vfn/mgmt.h>
 #include <vfn/nvme.h>
 #include <vfn/pi.h>
 #include <vfn/rq.h>
@@ -569,6 +570,48 @@ static void test_async_split_never_fits(void **state)
 	env_close(&e);
 }
 
+/* Format NVM through the handle changes its geometry: vfn_dev_get_info()
+ * and vfn_dev_read/rw size the next transfer by the new format (was: the
+ * old 512 + 8, so a read of one 4096-byte block sent 512 bytes' worth of
+ * buffer for 4096 bytes of data). */
+static void test_dev_format_refresh(void **state)
+{
+	struct vfn_format_args fa = { .nsid = 0xffffffff, .lbaf = 1 };
+	const struct vfn_dev_info *info;
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,ms=8,pi=1,nsze=1024", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 8192, (void **)&buf), 8192);
+	info = vfn_dev_get_info(dev);
+	assert_int_equal(info->lba_size, 512);
+	assert_int_equal(info->ms, 8);
+	assert_int_equal(vfn_dev_format(dev, &fa, &c), 0);
+	info = vfn_dev_get_info(dev);
+	assert_int_equal(info->lba_size, 4096);
+	assert_int_equal(info->ms, 0);
+	assert_int_equal(info->pi_type, 0);
+	assert_int_equal(info->block_size, 4096);
+	assert_int_equal(info->nsze, 128);
+	memset(buf, 0xa5, 8192);
+	assert_int_equal(vfn_dev_write(dev, 1, 0, 2, buf), 0);
+	memset(buf, 0, 8192);
+	assert_int_equal(vfn_dev_read(dev, 1, 0, 2, buf), 0);
+	assert_int_equal(buf[8191], 0xa5);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 0, 2, buf, 8191, NULL, &c), -EINVAL);
+	/* Back to 512 + 8 with PI: the handle wants metadata again. */
+	fa.lbaf = 0;
+	fa.pi = 1;
+	assert_int_equal(vfn_dev_format(dev, &fa, &c), 0);
+	assert_int_equal(info->lba_size, 512);
+	assert_int_equal(info->ms, 8);
+	assert_int_equal(info->pi_type, 1);
+	assert_int_equal(vfn_dev_read(dev, 1, 0, 1, buf), -ENOTSUP);
+	vfn_dev_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -584,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_rw_async),
 		cmocka_unit_test(test_write_zeroes_pract),
 		cmocka_unit_test(test_async_split_never_fits),
+		cmocka_unit_test(test_dev_format_refresh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
