@@ -171,6 +171,9 @@ int vfn_dev_changed_ns_log(struct vfn_dev *dev, struct vfn_nvme_ns_list *log, st
 	return whole_log(dev, VFN_NVME_LOG_CHANGED_NS, 0, log, sizeof(*log), cqe);
 }
 
+/* 2^22 blocks of 512 bytes: 2 GiB of telemetry, far beyond what any controller reports. */
+#define TELEMETRY_MAX_BLOCKS (1ull << 22)
+
 int vfn_dev_telemetry_log(struct vfn_dev *dev, bool host, bool create, unsigned int da, void **buf, size_t *len,
 			  struct vfn_nvme_cqe *cqe)
 {
@@ -193,6 +196,16 @@ int vfn_dev_telemetry_log(struct vfn_dev *dev, bool host, bool create, unsigned 
 	       : da == 2 ? vfn_le16_to_cpu(hdr.dalb2)
 	       : da == 3 ? vfn_le16_to_cpu(hdr.dalb3)
 			 : vfn_le32_to_cpu(hdr.dalb4);
+	/* The data areas end in order (DALB1 <= DALB2 <= DALB3 <= DALB4); a header that says otherwise, or a
+	 * log beyond what a size_t and a sane allocation hold, is the controller's error, not a size. */
+	if ((da >= 2 && vfn_le16_to_cpu(hdr.dalb2) < vfn_le16_to_cpu(hdr.dalb1)) ||
+	    (da >= 3 && vfn_le16_to_cpu(hdr.dalb3) < vfn_le16_to_cpu(hdr.dalb2)) ||
+	    (da >= 4 && vfn_le32_to_cpu(hdr.dalb4) < vfn_le16_to_cpu(hdr.dalb3)) || last >= TELEMETRY_MAX_BLOCKS) {
+		log_err("telemetry_log: the controller's header is inconsistent (DALB1-4 %u %u %u %u, data area %u)",
+			vfn_le16_to_cpu(hdr.dalb1), vfn_le16_to_cpu(hdr.dalb2), vfn_le16_to_cpu(hdr.dalb3),
+			vfn_le32_to_cpu(hdr.dalb4), da);
+		return -EPROTO;
+	}
 	total = (size_t)(last + 1) * VFN_NVME_TELEMETRY_BLOCK;
 	log = malloc(total);
 	if (!log)
