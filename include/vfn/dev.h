@@ -277,6 +277,18 @@ VFN_API int vfn_dev_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *s
 			   vfn_dev_cb cb, void *arg);
 
 /*
+ * vfn_dev_submit() with a separate metadata buffer of @meta_len bytes at
+ * @meta (both NULL/0 or both set), for a namespace formatted with separate
+ * metadata (vfn_dev_info ms, !mset): VFIO/sim put its IOVA in MPTR (one
+ * contiguous buffer from vfn_dev_buf_alloc(), else -EFAULT); the kernel
+ * path passes it as the command's metadata/metadata_len (io_uring, or the
+ * ioctl fallback).  PRINFO and the tags are the caller's, in @sqe (CDW12
+ * bits 29:26, CDW3/14/15; see <vfn/pi.h>).  Returns as vfn_dev_submit().
+ */
+VFN_API int vfn_dev_submit_meta(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+				void *meta, size_t meta_len, vfn_dev_cb cb, void *arg);
+
+/*
  * Hands the queued commands to the device and reaps up to @max (0: all)
  * completions, calling their callbacks; does not wait.  (On io_uring the
  * kernel may take only part of a batch: the rest goes with the next poll.)

@@ -25,8 +25,9 @@ struct vfn_dev_ops {
 		       size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
 	int (*queue_create)(struct vfn_dev_queue *q);
 	void (*queue_destroy)(struct vfn_dev_queue *q);
-	int (*submit)(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
-		      void *arg);
+	/* @meta/@meta_len: a separate metadata buffer (MPTR / the command's metadata), NULL/0: none */
+	int (*submit)(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+		      size_t meta_len, vfn_dev_cb cb, void *arg);
 	int (*poll)(struct vfn_dev_queue *q, uint32_t max, bool wait);
 	ssize_t (*buf_alloc)(struct vfn_dev *dev, size_t len, void **buf);
 	void (*buf_free)(struct vfn_dev *dev, void *buf, size_t len);

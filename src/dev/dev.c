@@ -653,7 +653,19 @@ int vfn_dev_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void
 		log_debug("dev_submit: NULL %s", !sqe ? "sqe" : !cb ? "callback" : "buffer with a length");
 		return -EINVAL;
 	}
-	return q->ops->submit(q, sqe, buf, len, cb, arg);
+	return q->ops->submit(q, sqe, buf, len, NULL, 0, cb, arg);
+}
+
+int vfn_dev_submit_meta(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			size_t meta_len, vfn_dev_cb cb, void *arg)
+{
+	if (vfn_unlikely(q->inflight >= q->depth))
+		return -EBUSY;
+	if (vfn_unlikely(!sqe || !cb || (len && !buf) || (meta_len && !meta) || (!meta_len && meta))) {
+		log_debug("dev_submit_meta: NULL %s", !sqe ? "sqe" : !cb ? "callback" : "buffer with a length");
+		return -EINVAL;
+	}
+	return q->ops->submit(q, sqe, buf, len, meta, meta_len, cb, arg);
 }
 
 int vfn_dev_poll(struct vfn_dev_queue *q, uint32_t max)
@@ -682,10 +694,10 @@ const char *vfn_dev_queue_path(const struct vfn_dev_queue *q)
 
 /* ---- queues of a closed handle ------------------------------------------- */
 
-static int orphan_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
-			 void *arg)
+static int orphan_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			 size_t meta_len, vfn_dev_cb cb, void *arg)
 {
-	(void)q, (void)sqe, (void)buf, (void)len, (void)cb, (void)arg;
+	(void)q, (void)sqe, (void)buf, (void)len, (void)meta, (void)meta_len, (void)cb, (void)arg;
 	log_debug("dev_submit: the queue's device was closed");
 	return -ENODEV;
 }

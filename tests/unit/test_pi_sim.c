@@ -609,6 +609,86 @@ static void test_dev_format_refresh(void **state)
 	assert_int_equal(info->ms, 8);
 	assert_int_equal(info->pi_type, 1);
 	assert_int_equal(vfn_dev_read(dev, 1, 0, 1, buf), -ENOTSUP);
+	vfn_dev_buf_free(dev, buf, 8192);
+	vfn_dev_close(dev);
+}
+
+/* vfn_dev_submit_meta(): asynchronous dev-queue I/O with a separate metadata
+ * buffer and PI checked by the controller; a wrong ref tag is 0x284. */
+struct sm_done {
+	int n, ret;
+	uint16_t status;
+};
+
+static void sm_cb(void *arg, int ret, const struct vfn_nvme_cqe *cqe)
+{
+	struct sm_done *d = arg;
+
+	d->n++;
+	d->ret = ret;
+	d->status = vfn_nvme_cqe_status(cqe) & 0x7ff;
+}
+
+static void sm_run(struct vfn_dev_queue *q, struct vfn_nvme_sqe *sqe, void *buf, void *meta, struct sm_done *d)
+{
+	*d = (struct sm_done){ 0 };
+	assert_int_equal(vfn_dev_submit_meta(q, sqe, buf, 8 * 512, meta, 8 * 8, sm_cb, d), 0);
+	assert_true(vfn_dev_wait(q, 0) >= 1);
+	assert_int_equal(d->n, 1);
+}
+
+static void test_dev_submit_meta(void **state)
+{
+	struct vfn_pi_format f = { 512, 8, 1, VFN_PI_PIF_16, false, false };
+	struct vfn_pi_tags t = { 16, 0x42, 0xffff, VFN_PI_PRCHK_ALL };
+	struct vfn_dev *dev = NULL;
+	struct vfn_dev_queue *q = NULL;
+	uint8_t *buf, *meta, *rbuf, *rmeta, heap[64];
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_WRITE, .nsid = vfn_cpu_to_le32(1) };
+	struct sm_done d;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,ms=8,pi=1", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_queue_create(dev, 8, &q), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 8192, (void **)&buf), 8192);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&meta), 4096);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 8192, (void **)&rbuf), 8192);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&rmeta), 4096);
+	for (int i = 0; i < 8 * 512; i++)
+		buf[i] = (uint8_t)(i * 5 + 1);
+	assert_int_equal(vfn_pi_generate(&f, buf, meta, 8, &t), 0);
+	sqe.cdw10 = vfn_cpu_to_le32(16);
+	sqe.cdw12 = vfn_cpu_to_le32(7 | (uint32_t)VFN_PI_PRCHK_ALL << VFN_PI_PRINFO_SHIFT);
+	sqe.cdw14 = vfn_cpu_to_le32(16);
+	sqe.cdw15 = vfn_cpu_to_le32(0xffffu << 16 | 0x42);
+	sm_run(q, &sqe, buf, meta, &d);
+	assert_int_equal(d.ret, 0);
+	sqe.opcode = VFN_NVME_CMD_READ;
+	sm_run(q, &sqe, rbuf, rmeta, &d);
+	assert_int_equal(d.ret, 0);
+	assert_memory_equal(rbuf, buf, 8 * 512);
+	assert_memory_equal(rmeta, meta, 8 * 8);
+	sqe.cdw14 = vfn_cpu_to_le32(17);
+	sqe.cdw12 = vfn_cpu_to_le32(7 | (uint32_t)(VFN_PI_PRCHK_GUARD | VFN_PI_PRCHK_APP) << VFN_PI_PRINFO_SHIFT);
+	rmeta[8 * 3 + 7] ^= 1; /* nothing: the controller's copy is checked, not ours */
+	sm_run(q, &sqe, rbuf, rmeta, &d);
+	assert_int_equal(d.ret, 0);
+	meta[8 * 3 + 7] ^= 1; /* block 3's ref tag, written with PRCHK REF: 0x284 */
+	sqe.opcode = VFN_NVME_CMD_WRITE;
+	sqe.cdw14 = vfn_cpu_to_le32(16);
+	sqe.cdw12 = vfn_cpu_to_le32(7 | (uint32_t)VFN_PI_PRCHK_ALL << VFN_PI_PRINFO_SHIFT);
+	sm_run(q, &sqe, buf, meta, &d);
+	assert_int_equal(d.ret, -EIO);
+	assert_int_equal(d.status, VFN_PI_SC_REF_TAG);
+	/* Refused before posting. */
+	assert_int_equal(vfn_dev_submit_meta(q, &sqe, buf, 4096, heap, sizeof(heap), sm_cb, &d), -EFAULT);
+	assert_int_equal(vfn_dev_submit_meta(q, &sqe, buf, 4096, NULL, 64, sm_cb, &d), -EINVAL);
+	assert_int_equal(vfn_dev_submit_meta(q, &sqe, buf, 4096, meta + 4096 - 8, 64, sm_cb, &d), -EFAULT);
+	vfn_dev_queue_destroy(q);
+	vfn_dev_buf_free(dev, buf, 8192);
+	vfn_dev_buf_free(dev, meta, 4096);
+	vfn_dev_buf_free(dev, rbuf, 8192);
+	vfn_dev_buf_free(dev, rmeta, 4096);
 	vfn_dev_close(dev);
 }
 
@@ -628,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_write_zeroes_pract),
 		cmocka_unit_test(test_async_split_never_fits),
 		cmocka_unit_test(test_dev_format_refresh),
+		cmocka_unit_test(test_dev_submit_meta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
