@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <vfn/mgmt.h>
+#include <vfn/pi.h>
 #include <vfn/spec.h>
 
 #include "cli.h"
@@ -61,6 +63,39 @@ static int identify_ns(struct vfn_dev *dev, const struct cli_args *a, uint32_t n
 	return CLI_EXIT_OK;
 }
 
+/*
+ * -H: the guard format of each LBA format (Identify CNS 05h, CSI 00h,
+ * ELBAF bits 8:7 PIF, 6:0 STS) when the controller reports it (CTRATT bit
+ * 15, ELBAS); otherwise every format has the 16-bit guard.
+ */
+static void show_ns_pif(struct vfn_dev *dev, uint32_t nsid, const struct vfn_nvme_id_ns *id)
+{
+	static const char *const pif_names[] = { "16b Guard", "32b Guard", "64b Guard", "Reserved" };
+	unsigned int nf = id->nlbaf < 64 ? id->nlbaf + 1u : 64u;
+	unsigned int cur = (id->flbas & 0xfu) | (nf > 16 ? ((id->flbas >> 5) & 3u) << 4 : 0);
+	struct vfn_identify_args args = { .cns = VFN_PI_CNS_NS_NVM, .csi = 0, .nsid = nsid };
+	struct vfn_nvme_id_ns_nvm *nvm = malloc(sizeof(*nvm));
+	struct vfn_nvme_id_ctrl *ctrl = malloc(sizeof(*ctrl));
+	bool elbas = false;
+
+	if (nvm && ctrl && !vfn_dev_identify(dev, VFN_NVME_CNS_CTRL, 0, ctrl, NULL))
+		elbas = vfn_le32_to_cpu(ctrl->ctratt) & VFN_PI_CTRATT_ELBAS;
+	if (elbas && vfn_dev_identify_args(dev, &args, nvm, sizeof(*nvm), NULL))
+		elbas = false;
+	if (!elbas) {
+		printf("elbaf    : not reported (CTRATT.ELBAS 0): every format has the 16b Guard\n");
+	} else {
+		for (unsigned int i = 0; i < nf; i++) {
+			uint32_t e = vfn_le32_to_cpu(nvm->elbaf[i]);
+
+			printf("elbaf %2u : pif:%u (%s) sts:%u%s\n", i, (e >> 7) & 3, pif_names[(e >> 7) & 3], e & 0x7f,
+			       i == cur ? " (in use)" : "");
+		}
+	}
+	free(nvm);
+	free(ctrl);
+}
+
 int cmd_id_ns(const struct cli_args *a)
 {
 	struct vfn_nvme_id_ns id = { 0 };
@@ -74,11 +109,15 @@ int cmd_id_ns(const struct cli_args *a)
 	ret = cli_nsid(a, dev, &nsid);
 	if (!ret)
 		ret = identify_ns(dev, a, nsid, &id);
-	vfn_dev_close(dev);
-	if (ret)
+	if (ret) {
+		vfn_dev_close(dev);
 		return ret;
+	}
 	out_init(&o, a->fmt, a->human, 10);
 	id_show_ns(&o, nsid, &id);
+	if (a->human && a->fmt != OUT_JSON)
+		show_ns_pif(dev, nsid, &id);
+	vfn_dev_close(dev);
 	return CLI_EXIT_OK;
 }
 

@@ -514,6 +514,10 @@ static int check_meta(const struct io_args *a, const struct vfn_dev_info *info, 
 	if (a->prinfo && !info->pi_type)
 		return errmsg("namespace %u of %s has no protection information (DPS type 0); drop -p", info->nsid,
 			      a->dev);
+	if (info->pi_type && info->pif != VFN_PI_PIF_64 && a->ref_tag > 0xffffffffULL)
+		return errmsg("-r 0x%llx does not fit the 32-bit reference tag of namespace %u of %s (16b Guard "
+			      "format); use a tag below 0x100000000",
+			      (unsigned long long)a->ref_tag, info->nsid, a->dev);
 	if (a->meta_file && !l->meta_len)
 		return errmsg("namespace %u of %s moves no separate metadata here (%s); drop -M", info->nsid, a->dev,
 			      info->mset ? "extended LBA: the metadata is in -d's data" : "PRACT: the controller's PI");
@@ -550,6 +554,7 @@ static int rw_blocks(struct vfn_dev *dev, const struct io_args *a, const struct 
 	const struct vfn_dev_info *info = vfn_dev_get_info(dev);
 	uint32_t step = l->len ? chunk_blocks(info, l->host_blk) : IO_MAX_NLB;
 	bool ref_inc = info->pi_type == VFN_PI_TYPE1 || info->pi_type == VFN_PI_TYPE2;
+	uint64_t ref_mask = info->pif == VFN_PI_PIF_64 ? 0xffffffffffffULL : 0xffffffffULL;
 	int ret = 0;
 
 	for (uint32_t done = 0; done < a->nlb && !ret; done += step) {
@@ -558,7 +563,8 @@ static int rw_blocks(struct vfn_dev *dev, const struct io_args *a, const struct 
 			.meta = l->meta_len ? meta + (size_t)done * info->ms : NULL,
 			.meta_len = l->meta_len ? (size_t)n * info->ms : 0,
 			.prinfo = a->prinfo,
-			.ref_tag = a->ref_tag + (ref_inc ? done : 0),
+			.ref_tag =
+				(a->ref_tag + (ref_inc ? done : 0)) & ref_mask, /* the tag wraps, as the controller's */
 			.app_tag = a->app_tag,
 			.app_mask = a->app_mask,
 			.fua = a->fua,

@@ -50,7 +50,7 @@
 	" [--warmup SEC] [-n NSID] [--irq|--poll] [--batch N] [--shadow-doorbells auto|on|off] [--no-shadow-doorbells]" \
 	" [--clock tsc|monotonic]"                                                                                      \
 	" [--cq-head lazy|reap] [--no-latency] [--count-driver] [--map-per-io] [--cmdlog N] [--verify]"                 \
-	" [--cmb sq|data]"                                                                                              \
+	" [--cmb sq|data] [--pi]"                                                                                       \
 	" [-o normal|json]"
 #define PERF_DRAIN_NS 10000000000ull /* in-flight commands must complete within 10 s after the run */
 #define PERF_IDLE_CHECK 1024u	     /* empty polls between clock reads */
@@ -108,6 +108,7 @@ struct perf_opts {
 	bool verify;	   /* pattern in every write, every read checked */
 	bool cq_head_reap; /* --cq-head reap: CQ head doorbell after every reap that consumed something */
 	bool no_latency;   /* --no-latency: no clock reads per batch, no histogram */
+	bool pi;	   /* --pi: PRACT writes (the controller generates PI), PRACT + PRCHK reads */
 	enum out_fmt fmt;
 	enum perf_cmb cmb; /* --cmb: the SQs or the data buffers in the controller memory buffer */
 };
@@ -175,6 +176,9 @@ struct perf_job {
 	uint64_t verified;	/* blocks read back and checked */
 	uint64_t verify_errors; /* of them, blocks that did not match */
 	struct verify_mismatch first_mismatch;
+	/* --pi: CDW12 bits of writes and reads, the ref tag's width */
+	uint32_t pi_wr_cdw12, pi_rd_cdw12;
+	uint64_t pi_ref_mask;
 };
 
 /* ---- --count-driver ------------------------------------------------------ */
@@ -324,6 +328,51 @@ static void perf_verify_done(struct perf_slot *s, bool ok)
 static void perf_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe);
 static void perf_kdone(void *arg, int ret, const struct vfn_nvme_cqe *cqe);
 
+/* ---- --pi ------------------------------------------------------------- */
+
+#define PERF_PI_APP_TAG 0x5646 /* "VF" */
+
+/*
+ * --pi: PRINFO and tags of one command: a write has PRACT (the controller
+ * generates the tuple: guard, app tag, ref tag = the LBA's low 32/48 bits
+ * incremented per block), a read PRACT and PRCHK (the controller verifies
+ * and strips it; a failure is a 0x282/0x283/0x284 completion, counted as
+ * an error).  No metadata moves (the format's metadata is the tuple only).
+ */
+static inline void perf_pi_prep(const struct perf_job *j, struct vfn_nvme_sqe *sqe)
+{
+	uint64_t lba = vfn_le32_to_cpu(sqe->cdw10) | (uint64_t)vfn_le32_to_cpu(sqe->cdw11) << 32;
+	uint64_t ref = lba & j->pi_ref_mask;
+
+	sqe->cdw12 |= vfn_cpu_to_le32(sqe->opcode == VFN_NVME_CMD_WRITE ? j->pi_wr_cdw12 : j->pi_rd_cdw12);
+	sqe->cdw14 = vfn_cpu_to_le32((uint32_t)ref);
+	sqe->cdw3 = vfn_cpu_to_le32(j->ns.pif == VFN_PI_PIF_64 ? (uint32_t)(ref >> 32) : 0);
+	sqe->cdw15 = vfn_cpu_to_le32(0xffffu << 16 | PERF_PI_APP_TAG);
+}
+
+/* --pi against the namespace: PI on, metadata only the tuple; the exit status, or 0. */
+static int perf_pi_setup(struct perf_job *j)
+{
+	size_t tuple = vfn_pi_tuple_size(j->ns.pif);
+	uint8_t chk = VFN_PI_PRCHK_GUARD | VFN_PI_PRCHK_APP;
+
+	if (!j->ns.ms || !j->ns.pi_type)
+		return errmsg("--pi needs a namespace formatted with protection information; namespace %u of %s has"
+			      " %u bytes of metadata and PI type %u (vfn format --pi)",
+			      j->ns.nsid, j->o.dev, j->ns.ms, j->ns.pi_type);
+	if (!tuple || j->ns.ms != tuple)
+		return errmsg("--pi has the controller insert and strip PI (PRACT), which needs metadata that is only"
+			      " the %zu-byte PI tuple; namespace %u of %s has %u bytes (PIF %u): use vfn read/write"
+			      " -M with software PI there",
+			      tuple ? tuple : (size_t)8, j->ns.nsid, j->o.dev, j->ns.ms, j->ns.pif);
+	if (j->ns.pi_type != VFN_PI_TYPE3)
+		chk |= VFN_PI_PRCHK_REF; /* type 3 has no reference tag to check */
+	j->pi_wr_cdw12 = (uint32_t)VFN_PI_PRACT << VFN_PI_PRINFO_SHIFT;
+	j->pi_rd_cdw12 = (uint32_t)(VFN_PI_PRACT | chk) << VFN_PI_PRINFO_SHIFT;
+	j->pi_ref_mask = j->ns.pif == VFN_PI_PIF_64 ? 0xffffffffffffULL : 0xffffffffULL;
+	return 0;
+}
+
 /* Posts one I/O for @s (a free request is always there: QD = requests). */
 static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t now)
 {
@@ -341,6 +390,8 @@ static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t 
 
 	if (vfn_unlikely(j->o.verify))
 		perf_verify_prep(s, &sqe, lba);
+	if (j->o.pi)
+		perf_pi_prep(j, &sqe);
 	if (q->dq) {
 		s->t_submit = now;
 		return vfn_dev_submit(q->dq, &sqe, s->buf, j->o.bs, perf_kdone, s);
@@ -818,8 +869,13 @@ static int perf_check_device(struct perf_job *j)
 
 	if (ret)
 		return ret;
-	if (j->ns.ms)
+	if (j->o.pi) {
+		ret = perf_pi_setup(j);
+		if (ret)
+			return ret;
+	} else if (j->ns.ms) {
 		return errmsg_metadata(j->o.dev, j->ns.nsid, j->ns.ms, j->ns.flbas, j->ns.mset);
+	}
 	if (j->o.bs % j->ns.lba_size)
 		return errmsg("block size %u is not a multiple of the %u-byte LBA size; pick another -s", j->o.bs,
 			      j->ns.lba_size);
@@ -990,6 +1046,8 @@ static void perf_print_json(const struct perf_job *j, const struct perf_result *
 	json_u64(&js, "submissions", r->submitted);
 	json_u64(&js, "completions", r->completed);
 	json_u64(&js, "errors", j->errors);
+	if (j->o.pi)
+		json_u64(&js, "pi_type", j->ns.pi_type);
 	if (j->o.verify) {
 		json_u64(&js, "verify_seed", j->vseed);
 		json_u64(&js, "verify_slots", j->nr_slots);
@@ -1055,7 +1113,8 @@ enum {
 	OPT_VERIFY,
 	OPT_CQ_HEAD,
 	OPT_NO_LATENCY,
-	OPT_CMB
+	OPT_CMB,
+	OPT_PI
 };
 
 static const struct option perf_longopts[] = {
@@ -1080,6 +1139,7 @@ static const struct option perf_longopts[] = {
 	{ "cq-head", required_argument, NULL, OPT_CQ_HEAD },
 	{ "no-latency", no_argument, NULL, OPT_NO_LATENCY },
 	{ "cmb", required_argument, NULL, OPT_CMB },
+	{ "pi", no_argument, NULL, OPT_PI },
 	{ "output-format", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -1127,6 +1187,9 @@ static void perf_help(void)
 	       "                            mismatch fails the run (not with -w read or randread)\n"
 	       "      --cmb=WHAT            put the I/O SQs (sq) or the data buffers (data) in the\n"
 	       "                            controller memory buffer (docs/cmb.md)\n"
+	       "      --pi                  end-to-end protection on a namespace with PI whose metadata is\n"
+	       "                            the tuple only: writes with PRACT (the controller generates PI,\n"
+	       "                            ref tag = LBA), reads with PRACT and PRCHK (it verifies them)\n"
 	       "  -o, --output-format=FMT   normal (default) or json\n"
 	       "  -v, --verbose             show the library's debug trace on stderr\n"
 	       "  -h, --help                show this help\n",
@@ -1218,6 +1281,9 @@ static int perf_opt(struct perf_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_NO_LATENCY:
 		o->no_latency = true;
+		return 0;
+	case OPT_PI:
+		o->pi = true;
 		return 0;
 	default:
 		return -1;

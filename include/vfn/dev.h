@@ -189,7 +189,8 @@ struct vfn_dev_rw_opts {
 			      info->ms bytes; from vfn_dev_buf_alloc() on vfio/sim */
 	size_t meta_len;   /* bytes at @meta */
 	uint8_t prinfo;	   /* PRINFO: VFN_PI_PRACT | VFN_PI_PRCHK_* (CDW12 bits 29:26) */
-	uint64_t ref_tag;  /* initial reference tag: CDW14, bits 47:32 in CDW3 (64-bit guard) */
+	uint64_t ref_tag;  /* initial reference tag: CDW14, bits 47:32 in CDW3 (64-bit guard);
+			      wider than 32 (48) bits on a PI namespace: -EINVAL */
 	uint16_t app_tag;  /* CDW15 bits 15:0 */
 	uint16_t app_mask; /* CDW15 bits 31:16 */
 	bool fua;	   /* Force Unit Access (CDW12 bit 30) */
@@ -274,6 +275,18 @@ VFN_API void vfn_dev_queue_destroy(struct vfn_dev_queue *q);
  */
 VFN_API int vfn_dev_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			   vfn_dev_cb cb, void *arg);
+
+/*
+ * vfn_dev_submit() with a separate metadata buffer of @meta_len bytes at
+ * @meta (both NULL/0 or both set), for a namespace formatted with separate
+ * metadata (vfn_dev_info ms, !mset): VFIO/sim put its IOVA in MPTR (one
+ * contiguous buffer from vfn_dev_buf_alloc(), else -EFAULT); the kernel
+ * path passes it as the command's metadata/metadata_len (io_uring, or the
+ * ioctl fallback).  PRINFO and the tags are the caller's, in @sqe (CDW12
+ * bits 29:26, CDW3/14/15; see <vfn/pi.h>).  Returns as vfn_dev_submit().
+ */
+VFN_API int vfn_dev_submit_meta(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+				void *meta, size_t meta_len, vfn_dev_cb cb, void *arg);
 
 /*
  * Hands the queued commands to the device and reaps up to @max (0: all)

@@ -92,7 +92,10 @@ VFN_API int vfn_dev_changed_ns_log(struct vfn_dev *dev, struct vfn_nvme_ns_list 
  * first, LSP bit 0) or the controller-initiated one, from its header up to
  * the last block of data area @da (1..4), read in pieces of the transfer
  * limit.  The log goes to a new buffer *@buf (free() it), its size in bytes
- * (512 * (last block + 1)) to *@len.  -EINVAL for @da outside 1..4, -ENOMEM.
+ * (512 * (last block + 1)) to *@len.  -EINVAL for @da outside 1..4, -ENOMEM;
+ * -EPROTO, nothing allocated, when the header's data area last blocks up
+ * to @da are not in order (DALB1 <= DALB2 <= DALB3 <= DALB4) or the log
+ * would exceed 2 GiB (a controller's garbage, not a size to allocate).
  */
 VFN_API int vfn_dev_telemetry_log(struct vfn_dev *dev, bool host, bool create, unsigned int da, void **buf, size_t *len,
 				  struct vfn_nvme_cqe *cqe);

@@ -459,7 +459,8 @@ struct vfn_nvme_io_opts {
 	size_t buf_len;	   /* bytes at the data buffer; 0: not checked */
 	uint8_t prinfo;	   /* PRINFO: VFN_PI_PRACT | VFN_PI_PRCHK_* (CDW12 bits 29:26) */
 	uint64_t ref_tag;  /* initial reference tag (CDW14; bits 47:32 in CDW3 with the
-			     64-bit guard); advanced per split piece for PI types 1/2 */
+			     64-bit guard); advanced per split piece for PI types 1/2,
+			     wrapping; wider than 32 (48) bits on a PI namespace: -EINVAL */
 	uint16_t app_tag;  /* CDW15 bits 15:0 */
 	uint16_t app_mask; /* CDW15 bits 31:16 */
 	bool fua;	   /* Force Unit Access (CDW12 bit 30) */
@@ -536,9 +537,11 @@ VFN_API int vfn_nvme_dsm_deallocate(struct vfn_nvme_qpair *qp, uint32_t nsid, co
  * request that stands for them are taken at once or not at all, and @cb is
  * called once, when the last piece completes, with that extra request and
  * the first failing piece's completion (or the last piece's).
- * Returns 0, -EBUSY (not enough free requests or SQ slots: nothing posted),
- * -EINVAL (@nlb 0, no @cb), -ENOTSUP (@ns formatted with metadata, as
- * vfn_nvme_read()), or as vfn_rq_map() (nothing posted).
+ * Returns 0, -EBUSY (not enough free requests or SQ slots now: nothing
+ * posted, retry after reaping), -EINVAL (@nlb 0, no @cb, a namespace whose
+ * metadata needs vfn_nvme_rw_async()'s buffer, or more pieces than the
+ * queue has requests or SQ slots at all: it would never fit), or as
+ * vfn_rq_map() (nothing posted).
  */
 VFN_API int vfn_nvme_read_async(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba,
 				uint32_t nlb, void *buf, bool sgl, vfn_rq_cb cb, void *opaque);

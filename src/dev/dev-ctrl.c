@@ -365,14 +365,23 @@ static void ctrl_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct
 	c.cb(c.arg, vfn_unlikely(rq->err) ? rq->err : vfn_dev_cqe_ret(cqe), cqe);
 }
 
-static int ctrl_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
-		       void *arg)
+static int ctrl_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+		       size_t meta_len, vfn_dev_cb cb, void *arg)
 {
 	struct vfn_nvme_sqe s = *sqe;
-	struct vfn_rq *rq = vfn_rq_alloc(q->qp);
+	struct vfn_rq *rq;
+	uint64_t miova = 0;
+	size_t mapped = 0;
 	int ret;
 
-	s.mptr = 0; /* ours, as on the kernel path */
+	/* MPTR is ours, as on the kernel path: the metadata buffer's IOVA (one contiguous mapping). */
+	if (meta_len && (vfn_iommu_translate(q->dev->iommu, meta, &miova, &mapped) || mapped < meta_len)) {
+		log_debug("dev_submit_meta: metadata %p: not %zu bytes of one vfn_dev_buf_alloc() buffer", meta,
+			  meta_len);
+		return -EFAULT;
+	}
+	s.mptr = vfn_cpu_to_le64(miova);
+	rq = vfn_rq_alloc(q->qp);
 	if (vfn_unlikely(!rq))
 		return -EBUSY;
 	rq->cb = ctrl_done;

@@ -231,29 +231,30 @@ static void kernel_queue_destroy(struct vfn_dev_queue *q)
 
 /* The ioctl fallback: runs the command now, keeps its completion for poll. */
 static int kernel_sync_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
-			      vfn_dev_cb cb, void *arg)
+			      void *meta, size_t meta_len, vfn_dev_cb cb, void *arg)
 {
 	struct vfn_dev_done *d = &q->done[(q->done_head + q->inflight) % q->depth];
 
 	d->ctx = (struct vfn_dev_ctx){ cb, arg };
 	memset(&d->cqe, 0, sizeof(d->cqe));
-	d->ret = kernel_sync(q->dev, false, sqe, buf, len, &d->cqe, q->dev->timeout_ms);
+	d->ret = meta_len ? kernel_io_meta(q->dev, sqe, buf, len, meta, meta_len, &d->cqe, q->dev->timeout_ms)
+			  : kernel_sync(q->dev, false, sqe, buf, len, &d->cqe, q->dev->timeout_ms);
 	if (!vfn_dev_completed(d->ret, &d->cqe))
 		d->cqe.sfp = vfn_cpu_to_le16((uint16_t)(VFN_NVME_SC_HOST_ABORTED << 1));
 	q->inflight++;
 	return 0;
 }
 
-static int kernel_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
-			 void *arg)
+static int kernel_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			 size_t meta_len, vfn_dev_cb cb, void *arg)
 {
 	uint32_t slot;
 	int ret;
 
 	if (!q->ring)
-		return kernel_sync_submit(q, sqe, buf, len, cb, arg);
+		return kernel_sync_submit(q, sqe, buf, len, meta, meta_len, cb, arg);
 	slot = q->free_slots[q->nr_free - 1];
-	ret = vfn_kring_submit(q->ring, sqe, buf, len, slot);
+	ret = vfn_kring_submit_meta(q->ring, sqe, buf, len, meta, meta_len, slot);
 	if (vfn_unlikely(ret))
 		return ret;
 	q->nr_free--;

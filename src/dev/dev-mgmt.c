@@ -171,6 +171,9 @@ int vfn_dev_changed_ns_log(struct vfn_dev *dev, struct vfn_nvme_ns_list *log, st
 	return whole_log(dev, VFN_NVME_LOG_CHANGED_NS, 0, log, sizeof(*log), cqe);
 }
 
+/* 2^22 blocks of 512 bytes: 2 GiB of telemetry, far beyond what any controller reports. */
+#define TELEMETRY_MAX_BLOCKS (1ull << 22)
+
 int vfn_dev_telemetry_log(struct vfn_dev *dev, bool host, bool create, unsigned int da, void **buf, size_t *len,
 			  struct vfn_nvme_cqe *cqe)
 {
@@ -193,6 +196,16 @@ int vfn_dev_telemetry_log(struct vfn_dev *dev, bool host, bool create, unsigned 
 	       : da == 2 ? vfn_le16_to_cpu(hdr.dalb2)
 	       : da == 3 ? vfn_le16_to_cpu(hdr.dalb3)
 			 : vfn_le32_to_cpu(hdr.dalb4);
+	/* The data areas end in order (DALB1 <= DALB2 <= DALB3 <= DALB4); a header that says otherwise, or a
+	 * log beyond what a size_t and a sane allocation hold, is the controller's error, not a size. */
+	if ((da >= 2 && vfn_le16_to_cpu(hdr.dalb2) < vfn_le16_to_cpu(hdr.dalb1)) ||
+	    (da >= 3 && vfn_le16_to_cpu(hdr.dalb3) < vfn_le16_to_cpu(hdr.dalb2)) ||
+	    (da >= 4 && vfn_le32_to_cpu(hdr.dalb4) < vfn_le16_to_cpu(hdr.dalb3)) || last >= TELEMETRY_MAX_BLOCKS) {
+		log_err("telemetry_log: the controller's header is inconsistent (DALB1-4 %u %u %u %u, data area %u)",
+			vfn_le16_to_cpu(hdr.dalb1), vfn_le16_to_cpu(hdr.dalb2), vfn_le16_to_cpu(hdr.dalb3),
+			vfn_le32_to_cpu(hdr.dalb4), da);
+		return -EPROTO;
+	}
 	total = (size_t)(last + 1) * VFN_NVME_TELEMETRY_BLOCK;
 	log = malloc(total);
 	if (!log)
@@ -273,8 +286,10 @@ int vfn_dev_format(struct vfn_dev *dev, const struct vfn_format_args *args, stru
 		(uint32_t)args->pi << VFN_NVME_FORMAT_PI_SHIFT | (args->pil ? VFN_NVME_FORMAT_PIL : 0) |
 		(uint32_t)args->ses << VFN_NVME_FORMAT_SES_SHIFT);
 	ret = mgmt_admin(dev, &sqe, NULL, 0, cqe, args->timeout_ms);
-	if (!ret)
+	if (!ret) {
 		mgmt_rescan(dev);
+		vfn_dev_refresh_ns(dev); /* the handle's geometry (block size, metadata, PI) changed */
+	}
 	return ret;
 }
 
@@ -312,8 +327,11 @@ int vfn_dev_ns_delete(struct vfn_dev *dev, uint32_t nsid, struct vfn_nvme_cqe *c
 	}
 	sqe.cdw10 = vfn_cpu_to_le32(VFN_NVME_NS_MGMT_DELETE);
 	ret = mgmt_admin(dev, &sqe, NULL, 0, cqe, 0);
-	if (!ret)
+	if (!ret) {
 		mgmt_rescan(dev);
+		if (nsid == dev->info.nsid || nsid == 0xffffffff)
+			vfn_dev_refresh_ns(dev); /* the handle's namespace is gone */
+	}
 	return ret;
 }
 
@@ -334,8 +352,11 @@ int vfn_dev_ns_attach(struct vfn_dev *dev, uint32_t nsid, bool detach, const uin
 		list.identifier[i] = vfn_cpu_to_le16(cntlids[i]);
 	sqe.cdw10 = vfn_cpu_to_le32(detach ? VFN_NVME_NS_DETACH : VFN_NVME_NS_ATTACH);
 	ret = mgmt_admin(dev, &sqe, &list, sizeof(list), cqe, 0);
-	if (!ret)
+	if (!ret) {
 		mgmt_rescan(dev);
+		if (nsid == dev->info.nsid)
+			vfn_dev_refresh_ns(dev);
+	}
 	return ret;
 }
 

@@ -25,8 +25,9 @@ struct vfn_dev_ops {
 		       size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
 	int (*queue_create)(struct vfn_dev_queue *q);
 	void (*queue_destroy)(struct vfn_dev_queue *q);
-	int (*submit)(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
-		      void *arg);
+	/* @meta/@meta_len: a separate metadata buffer (MPTR / the command's metadata), NULL/0: none */
+	int (*submit)(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+		      size_t meta_len, vfn_dev_cb cb, void *arg);
 	int (*poll)(struct vfn_dev_queue *q, uint32_t max, bool wait);
 	ssize_t (*buf_alloc)(struct vfn_dev *dev, size_t len, void **buf);
 	void (*buf_free)(struct vfn_dev *dev, void *buf, size_t len);
@@ -125,6 +126,13 @@ struct vfn_dev_queue {
  * kernel path), with @irq its vector (= the queue id) on an eventfd; and
  * its removal, which gives the id back.
  */
+/*
+ * Identify the handle's namespace again and decode its geometry into
+ * dev->info (after Format NVM, Namespace Management or Attachment changed
+ * it); a namespace no longer active leaves nsze and lba_size 0, so I/O
+ * through the handle is -EINVAL.  0 or the Identify's -errno.
+ */
+int vfn_dev_refresh_ns(struct vfn_dev *dev);
 int vfn_dev_ctrl_qpair_open(struct vfn_dev *dev, uint32_t depth, bool irq, struct vfn_nvme_qpair **qp, uint16_t *qid);
 void vfn_dev_ctrl_qpair_close(struct vfn_dev *dev, struct vfn_nvme_qpair *qp, uint16_t qid);
 

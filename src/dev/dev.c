@@ -116,6 +116,32 @@ static int dev_pick_nsid(struct vfn_dev *dev, const struct vfn_dev_opts *opts, u
 	return 0;
 }
 
+int vfn_dev_refresh_ns(struct vfn_dev *dev)
+{
+	struct vfn_nvme_id_ns *id;
+	uint8_t *nvm;
+	int ret;
+
+	if (!dev->info.nsid)
+		return 0;
+	id = malloc(sizeof(*id));
+	nvm = malloc(VFN_NVME_IDENTIFY_DATA_SIZE);
+	if (!id || !nvm) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = vfn_dev_identify(dev, VFN_NVME_CNS_NS, dev->info.nsid, id, NULL);
+	if (ret)
+		memset(id, 0, sizeof(*id)); /* gone (deleted, detached) or unreadable: no I/O until known again */
+	dev_decode_ns(&dev->info, id, !ret && dev_get_nvm(dev, dev->info.nsid, nvm) ? nvm : NULL);
+	if (!dev->info.nsze || !dev->info.lba_size)
+		log_info("%s: namespace %u is not active after the change", dev->info.name, dev->info.nsid);
+out:
+	free(id);
+	free(nvm);
+	return ret;
+}
+
 static int dev_identify_all(struct vfn_dev *dev, const struct vfn_dev_opts *opts)
 {
 	union {
@@ -401,6 +427,11 @@ static int dev_rw_sizes(const struct vfn_dev *dev, uint8_t opcode, uint32_t nlb,
 		log_debug("%s: PRINFO 0x%x on namespace %u with PI type %u", in->name, prinfo, in->nsid, in->pi_type);
 		return -EINVAL;
 	}
+	if (o && in->pi_type && o->ref_tag > (in->pif == VFN_PI_PIF_64 ? 0xffffffffffffULL : 0xffffffffULL)) {
+		log_debug("%s: reference tag 0x%llx does not fit namespace %u's %u-bit tags", in->name,
+			  (unsigned long long)o->ref_tag, in->nsid, in->pif == VFN_PI_PIF_64 ? 48 : 32);
+		return -EINVAL;
+	}
 	*len = data ? (size_t)nlb * (moves && in->mset ? in->block_size : in->lba_size) : 0;
 	*meta_len = moves && !in->mset ? (size_t)nlb * in->ms : 0;
 	if ((o && o->meta) != (*meta_len != 0) || (o && o->meta_len < *meta_len)) {
@@ -622,7 +653,19 @@ int vfn_dev_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void
 		log_debug("dev_submit: NULL %s", !sqe ? "sqe" : !cb ? "callback" : "buffer with a length");
 		return -EINVAL;
 	}
-	return q->ops->submit(q, sqe, buf, len, cb, arg);
+	return q->ops->submit(q, sqe, buf, len, NULL, 0, cb, arg);
+}
+
+int vfn_dev_submit_meta(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			size_t meta_len, vfn_dev_cb cb, void *arg)
+{
+	if (vfn_unlikely(q->inflight >= q->depth))
+		return -EBUSY;
+	if (vfn_unlikely(!sqe || !cb || (len && !buf) || (meta_len && !meta) || (!meta_len && meta))) {
+		log_debug("dev_submit_meta: NULL %s", !sqe ? "sqe" : !cb ? "callback" : "buffer with a length");
+		return -EINVAL;
+	}
+	return q->ops->submit(q, sqe, buf, len, meta, meta_len, cb, arg);
 }
 
 int vfn_dev_poll(struct vfn_dev_queue *q, uint32_t max)
@@ -651,10 +694,10 @@ const char *vfn_dev_queue_path(const struct vfn_dev_queue *q)
 
 /* ---- queues of a closed handle ------------------------------------------- */
 
-static int orphan_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, vfn_dev_cb cb,
-			 void *arg)
+static int orphan_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			 size_t meta_len, vfn_dev_cb cb, void *arg)
 {
-	(void)q, (void)sqe, (void)buf, (void)len, (void)cb, (void)arg;
+	(void)q, (void)sqe, (void)buf, (void)len, (void)meta, (void)meta_len, (void)cb, (void)arg;
 	log_debug("dev_submit: the queue's device was closed");
 	return -ENODEV;
 }

@@ -249,6 +249,11 @@ static int io_split_meta(struct io_split *s, const struct vfn_nvme_ns_info *ns, 
 		log_debug("io: PRINFO 0x%x on namespace %u with PI type %u", prinfo, ns->nsid, ns->pi_type);
 		return -EINVAL;
 	}
+	if (opts && ns->pi_type && opts->ref_tag > (ns->pif == VFN_PI_PIF_64 ? 0xffffffffffffULL : 0xffffffffULL)) {
+		log_debug("io: reference tag 0x%llx does not fit namespace %u's %u-bit tags",
+			  (unsigned long long)opts->ref_tag, ns->nsid, ns->pif == VFN_PI_PIF_64 ? 48 : 32);
+		return -EINVAL;
+	}
 	if (opts && opts->meta && (!moves || ns->mset)) {
 		log_debug("io: a metadata buffer, but namespace %u moves none here (ms %u%s)", ns->nsid, ns->ms,
 			  ns->mset ? ", extended LBA" : "");
@@ -426,6 +431,12 @@ static int io_split_async(struct io_split *s, vfn_rq_cb cb, void *opaque)
 	struct vfn_rq *parent;
 	int ret;
 
+	if (pieces >= qp->rqs.nr || pieces >= qp->sq.entries) {
+		/* Never fits, however many complete: -EBUSY would have the caller retry forever. */
+		log_debug("io_async: %llu pieces of %u blocks need more than the queue's %u requests / %u slots",
+			  (unsigned long long)pieces, s->max_blocks, qp->rqs.nr, qp->sq.entries);
+		return -EINVAL;
+	}
 	if (pieces >= qp->rqs.nr_free || pieces > vfn_sq_space(&qp->sq))
 		return -EBUSY;
 	parent = vfn_rq_alloc(qp);

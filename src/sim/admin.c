@@ -102,10 +102,12 @@ static void id_ns_metadata(struct vfn_sim *sim, uint8_t *id)
 	put16(id + 128, (uint16_t)sim->opts.ms);
 	id[26] |= sim->opts.mset ? 0x10 : 0;
 	id[27] = sim->opts.mset ? 0x1 : 0x2; /* MC: extended LBAs, or a separate buffer */
+	/* DPC: types 1-3, first and last bytes (Format NVM can select them when the metadata holds a
+	 * tuple); DPS: the type in use and where. */
+	if (sim->opts.ms >= 8 + 8 * (sim->opts.pif == 2))
+		id[28] = 0x1f;
 	if (!sim->opts.pi)
 		return;
-	/* DPC: types 1-3, first and last bytes; DPS: the type and where. */
-	id[28] = 0x1f;
 	id[29] = (uint8_t)(sim->opts.pi | (sim->opts.pil ? 0x8 : 0));
 }
 

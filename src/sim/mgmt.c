@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <vfn/pi.h>
 #include <vfn/spec.h>
 
 #include "sim/sim.h"
@@ -460,7 +461,11 @@ static uint16_t cmd_format(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 
 	if (nsid != 0xffffffff && !vfn_sim_ns_active(sim, nsid))
 		return VFN_NVME_SC_INVALID_NS;
-	if (lbaf >= VFN_SIM_NR_LBAF || pi || ses > VFN_NVME_FORMAT_SES_CRYPTO || (mset && !m->lbaf[lbaf].ms))
+	/* PI types 1-3 (DPC) on a format whose metadata holds the tuple of the sim's guard format. */
+	if (lbaf >= VFN_SIM_NR_LBAF || pi > VFN_PI_TYPE3 || ses > VFN_NVME_FORMAT_SES_CRYPTO ||
+	    (mset && !m->lbaf[lbaf].ms) ||
+	    (pi && (!vfn_pi_tuple_size((uint8_t)sim->opts.pif) ||
+		    m->lbaf[lbaf].ms < vfn_pi_tuple_size((uint8_t)sim->opts.pif))))
 		return VFN_NVME_SC_INVALID_FORMAT;
 	if (m->dst_op && (m->dst_nsid == nsid || m->dst_nsid == 0xffffffff))
 		dst_record(sim, VFN_NVME_DST_RES_FORMAT);
@@ -469,6 +474,8 @@ static uint16_t cmd_format(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	sim->opts.lbads = m->lbaf[lbaf].ds;
 	sim->opts.ms = m->lbaf[lbaf].ms;
 	sim->opts.mset = mset;
+	sim->opts.pi = pi;
+	sim->opts.pil = cdw10 & VFN_NVME_FORMAT_PIL;
 	sim->opts.nsze = m->ns_bytes >> sim->opts.lbads;
 	for (uint32_t i = 0; i < sim->opts.nn; i++)
 		m->ns_size[i] = m->ns_size[i] >> sim->opts.lbads << sim->opts.lbads;

@@ -261,3 +261,52 @@ uint16_t vfn_sim_pi_compare(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe,
 	}
 	return sc;
 }
+
+/*
+ * Write Zeroes on a namespace with metadata: the data is zeroed by the
+ * caller.  PRACT=1 on a PI namespace writes valid PI for each zeroed block
+ * (the guard over the zeroes and the zeroed metadata before the tuple, the
+ * app tag of CDW15, the ref tag of CDW14/CDW3 incremented for types 1 and
+ * 2), so that a later read with PRCHK succeeds.  PRACT=0 leaves metadata
+ * that reads as all ones (the tuple's escape values: no checking).
+ */
+uint16_t vfn_sim_pi_write_zeroes(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid, uint64_t slba,
+				 uint64_t nlb)
+{
+	const struct vfn_sim_opts *o = &sim->opts;
+	struct pi_cmd c;
+	uint16_t sc;
+
+	pi_cmd_init(sim, sqe, 1, &c);
+	if (c.prinfo && !o->pi) {
+		log_debug("sim: PRINFO 0x%x on a namespace without PI", c.prinfo);
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	sc = pi_prinfo_check(sim, &c, slba);
+	if (sc)
+		return sc;
+	vfn_sim_pi_zero(sim, nsid, slba, nlb);
+	if (!o->pi || !(c.prinfo & VFN_PI_PRACT))
+		return VFN_NVME_SC_SUCCESS;
+
+	/* One zeroed block's metadata with its tuple; only the ref tag changes per block. */
+	struct vfn_pi_format f = { 1u << o->lbads, (uint16_t)o->ms, (uint8_t)o->pi, (uint8_t)o->pif, o->pil, false };
+	size_t tsz = vfn_pi_tuple_size(f.pif), pil = f.pi_first ? 0 : f.ms - tsz;
+	size_t roff = pil + (f.pif == VFN_PI_PIF_16 ? 4 : 10), rlen = f.pif == VFN_PI_PIF_16 ? 4 : 6;
+	uint8_t *meta = sim->ns_meta[nsid - 1] + slba * f.ms;
+	uint64_t ref = c.tags.ref_tag;
+
+	memset(sim->pi_buf, 0, f.lba_size);
+	memset(sim->pi_mbuf, 0, f.ms);
+	vfn_pi_generate(&f, sim->pi_buf, sim->pi_mbuf, 1, &c.tags);
+	for (uint64_t i = 0; i < nlb; i++, ref += o->pi != VFN_PI_TYPE3) {
+		uint8_t *m = meta + i * f.ms;
+		uint64_t r = ref;
+
+		for (size_t b = rlen; b-- > 0; r >>= 8)
+			sim->pi_mbuf[roff + b] = (uint8_t)r;
+		for (size_t b = 0; b < f.ms; b++)
+			m[b] = (uint8_t)~sim->pi_mbuf[b];
+	}
+	return VFN_NVME_SC_SUCCESS;
+}

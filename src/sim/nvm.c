@@ -115,10 +115,10 @@ static uint16_t cmd_write_zeroes(struct vfn_sim *sim, const struct vfn_nvme_sqe 
 	uint16_t sc;
 
 	sc = lba_range(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe), &data, &len);
-	if (!sc) {
+	if (!sc && sim->opts.ms)
+		sc = vfn_sim_pi_write_zeroes(sim, sqe, nsid, cmd_slba(sqe), cmd_nlb(sqe));
+	if (!sc)
 		vfn_sim_ns_zero(data, len);
-		vfn_sim_pi_zero(sim, nsid, cmd_slba(sqe), cmd_nlb(sqe));
-	}
 	return sc;
 }
 

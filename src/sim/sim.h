@@ -277,6 +277,9 @@ uint16_t vfn_sim_pi_compare(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe,
 			    uint64_t nlb);
 /* The metadata of a zeroed / deallocated range: all ones (PI checks off). */
 void vfn_sim_pi_zero(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uint64_t nlb);
+/* Write Zeroes' metadata: PRINFO checked; PRACT=1 writes each block's PI over its zeroes. */
+uint16_t vfn_sim_pi_write_zeroes(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid, uint64_t slba,
+				 uint64_t nlb);
 
 /* regs.c: one pass of the controller; true if anything happened. */
 bool vfn_sim_step(struct vfn_sim *sim);

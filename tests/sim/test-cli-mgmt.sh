@@ -77,6 +77,11 @@ t_capture "$VFN" format sim: -n 1 -l 1 --force
 t_eq "format --force: exit status" 0 "$T_RC"
 t_match "format --force: says so" "^Success formatting namespace:1" "$T_OUT"
 t_err "format to a format the controller lacks" 1 "Invalid Format \(status 0x10a\)" "$VFN" format sim: -l 3 --force
+# A format with metadata and a PI type (issue 12): -l 0 of 512 + 16, type 2, PI in the first bytes, extended.
+t_capture "$VFN" format sim:lbads=9,ms=16 -n 1 -l 0 -i 2 -p 1 -m 1 --force
+t_eq "format -l 0 -i 2 -p 1 -m 1 (metadata + PI): exit status" 0 "$T_RC"
+t_err "format -i 1 on a format without metadata" 1 "Invalid Format \(status 0x10a\)" "$VFN" format sim:lbads=9,ms=16 -l 1 -i 1 --force
+t_err "format -i 1 with the 64b guard and 8 bytes of metadata" 1 "Invalid Format \(status 0x10a\)" "$VFN" format sim:lbads=9,ms=8,pif=2 -l 0 -i 1 --force
 
 t_err "delete-ns off a terminal without --force" 2 "delete namespace 2 and all its data; .*add --force" \
 	"$VFN" delete-ns sim:nn=2 -n 2 </dev/null

@@ -269,4 +269,34 @@ t_capture env VFN_SYSFS_ROOT="$_sys" VFN_TEST_SYSFS_ROOT="$_sys" "$VFN" list
 t_eq "list: VFN_SYSFS_ROOT moves nothing in the shipped vfn" 0 "$(printf '%s\n' "$T_OUT" | grep -c '^10000:e1:00\.0')"
 rm -rf "$_sys"
 
+# id-ns -H: the guard format of each LBA format (ELBAF PIF, from Identify CNS 05h).
+t_capture "$VFN" id-ns sim:lbads=12,ms=16,mset=1,pi=1,pif=2 -n 1 -H
+t_match "id-ns -H: PIF of the format in use" "^elbaf  0 : pif:2 \(64b Guard\) sts:0 \(in use\)$" "$T_OUT"
+t_match "id-ns -H: PIF of the other format" "^elbaf  1 : pif:0 \(16b Guard\) sts:0$" "$T_OUT"
+t_capture "$VFN" id-ns sim:lbads=12,ms=16,mset=1,pi=1,pif=2 -n 1 -o json
+t_eq "id-ns -o json: no elbaf lines" 0 "$(printf '%s\n' "$T_OUT" | grep -c elbaf)"
+
+# -r: a reference tag wider than the format's is refused; split pieces wrap the 32-bit tag (type 2, 16-block pieces).
+_d=$(mktemp); head -c 20480 /dev/zero > "$_d"
+t_capture "$VFN" write sim:lbads=9,ms=8,pi=1 -s 0 -c 0 -z 512 -d "$_d" -p 8 -r 0x100000000
+t_eq "write -r 0x100000000 on a 16b Guard format: exit status" 1 "$T_RC"
+t_match "write -r 0x100000000: names the 32-bit tag" "does not fit the 32-bit reference tag" "$T_OUT"
+t_capture "$VFN" write sim:lbads=9,ms=8,pi=2,mdts=1 -s 0 -c 39 -z 20480 -d "$_d" -p 8 -r 0xfffffff8
+t_eq "write -c 39 -r 0xfffffff8 -p 8 across the tag's wrap: exit status" 0 "$T_RC"
+rm -f "$_d"
+
+# perf --pi: PRACT writes and PRACT+PRCHK reads on a separate-metadata namespace (a command without
+# PRACT would move metadata through MPTR 0 and fail); --verify checks the data came back.
+t_capture "$VFN" perf sim:lbads=9,ms=8,pi=1,nsze=4096 --pi -w randrw -q 8 -t 1 --verify -o json
+t_eq "perf --pi type 1: exit status" 0 "$T_RC"
+t_eq "perf --pi type 1: no error completions" 0 "$(json_field errors "$T_OUT")"
+t_eq "perf --pi type 1: no verify errors" 0 "$(json_field verify_errors "$T_OUT")"
+t_eq "perf --pi type 1: pi_type" 1 "$(json_field pi_type "$T_OUT")"
+t_capture "$VFN" perf sim:lbads=12,ms=16,mset=1,pi=3,pif=2,nsze=4096 --pi -w randrw -q 4 -t 1 --verify -o json
+t_eq "perf --pi type 3, 64b guard, extended: no error completions" 0 "$(json_field errors "$T_OUT")"
+t_capture "$VFN" perf sim:lbads=9,ms=16,pi=1 --pi -t 1
+t_match "perf --pi with metadata beyond the tuple: refused, names why" "needs metadata that is only the 8-byte PI tuple" "$T_OUT"
+t_capture "$VFN" perf sim: --pi -t 1
+t_match "perf --pi without PI: refused" "needs a namespace formatted with protection information" "$T_OUT"
+
 t_done

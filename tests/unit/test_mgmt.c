@@ -629,6 +629,57 @@ static void test_sim_telemetry(void **state)
 	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, false, 5, (void **)&log, &len, NULL), -EINVAL);
 }
 
+/* A controller whose telemetry header lies: data area last blocks that go
+ * down (DALB3 < DALB1), or a DALB4 of 2 TiB, are refused before a buffer
+ * is allocated for them (was: malloc(2 TiB) and 4 billion reads asked). */
+static const struct vfn_dev_ops *tel_real;
+static uint16_t tel_dalb1, tel_dalb3;
+static uint32_t tel_dalb4;
+
+static int tel_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		     struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	int ret = tel_real->admin(dev, sqe, buf, len, cqe, timeout_ms);
+
+	if (!ret && sqe->opcode == VFN_NVME_ADMIN_GET_LOG_PAGE && !sqe->cdw12 && len >= 512) {
+		struct vfn_nvme_telemetry_log *h = buf;
+
+		h->dalb1 = vfn_cpu_to_le16(tel_dalb1);
+		h->dalb3 = vfn_cpu_to_le16(tel_dalb3);
+		h->dalb4 = vfn_cpu_to_le32(tel_dalb4);
+	}
+	return ret;
+}
+
+static void test_telemetry_garbage_header(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_dev_ops ops;
+	size_t len = 0;
+	void *log = NULL;
+
+	tel_real = c->dev->ops;
+	ops = *tel_real;
+	ops.admin = tel_admin;
+	c->dev->ops = &ops;
+	tel_dalb1 = 6;
+	tel_dalb3 = 2;
+	tel_dalb4 = 6;
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, false, 3, &log, &len, NULL), -EPROTO);
+	assert_null(log);
+	tel_dalb1 = 2;
+	tel_dalb3 = 6;
+	tel_dalb4 = 0xffffffffu;
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, false, 4, &log, &len, NULL), -EPROTO);
+	assert_null(log);
+	/* Sane values still read. */
+	tel_dalb4 = 6;
+	assert_int_equal(vfn_dev_telemetry_log(c->dev, true, false, 3, &log, &len, NULL), 0);
+	assert_int_equal(len, 7 * 512);
+	free(log);
+	c->dev->ops = tel_real;
+}
+
 /* ---- the kernel path's rescan, on a handle with a stand-in backend ---- */
 
 static int stub_status; /* what the stand-in admin op answers: 0 or an NVMe status */
@@ -726,6 +777,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sim_namespaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_effects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_telemetry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_telemetry_garbage_header, setup, teardown),
 		cmocka_unit_test(test_kernel_rescan),
 	};
 

@@ -16,6 +16,7 @@
 
 #include <vfn/dev.h>
 #include <vfn/iommu.h>
+#include <vfn/mgmt.h>
 #include <vfn/nvme.h>
 #include <vfn/pi.h>
 #include <vfn/rq.h>
@@ -331,6 +332,9 @@ static void test_refused_before_sending(void **state)
 	/* PRACT with an 8-byte tuple moves no metadata: a buffer is a mistake. */
 	o.prinfo = VFN_PI_PRACT;
 	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 1, e.buf, &o, &c), -EINVAL);
+	/* A reference tag wider than the format's 32 bits (was silently cut to 5: it "matched" LBA 5). */
+	o = (struct vfn_nvme_io_opts){ .prinfo = VFN_PI_PRACT | VFN_PI_PRCHK_REF, .ref_tag = 0x100000005ULL };
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 5, 1, e.buf, &o, &c), -EINVAL);
 	/* Nothing of the above reached the namespace. */
 	o = (struct vfn_nvme_io_opts){ .prinfo = VFN_PI_PRACT };
 	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 5, 1, e.rbuf, &o, &c), 0);
@@ -392,6 +396,10 @@ static void test_dev_rw(void **state)
 	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, NULL, &c), -EINVAL);
 	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_FLUSH, 1, 3, 16, rbuf, 65536, NULL, &c), -EINVAL);
 	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 0, rbuf, 65536, NULL, &c), -EINVAL);
+	/* A reference tag wider than the 64-bit guard's 48 bits. */
+	o.meta_len = 4096;
+	o.ref_tag = 0x1000000000000ULL | t.ref_tag;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 3, 16, rbuf, 65536, &o, &c), -EINVAL);
 	/* PRACT with metadata that is only the tuple: none moves, a buffer for it is refused. */
 	o = (struct vfn_dev_rw_opts){ .prinfo = VFN_PI_PRACT, .ref_tag = 77, .meta = meta, .meta_len = 4096 };
 	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 40, 1, buf, 512, &o, &c), -EINVAL);
@@ -482,6 +490,208 @@ static void test_rw_async(void **state)
 	env_close(&e);
 }
 
+/* Write Zeroes with PRACT=1: the simulator writes valid PI for the zeroed
+ * blocks (reads with PRCHK all succeed, the tuples carry the command's tags);
+ * PRACT=0 leaves the escape values; type 1 checks the ILBRT. */
+static void test_write_zeroes_pract(void **state)
+{
+	static const char *specs[] = { "sim:lbads=9,ms=8,pi=1", "sim:lbads=12,ms=16,mset=1,pi=2,pif=2",
+				       "sim:lbads=9,ms=16,pi=3" };
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+		struct env e;
+		struct vfn_nvme_io_opts o = {
+			.prinfo = VFN_PI_PRACT, .ref_tag = 64, .app_tag = 0x5a5a, .app_mask = 0xffff
+		};
+		struct vfn_pi_tags t = { .ref_tag = 64, .app_tag = 0x5a5a, .app_mask = 0xffff };
+		struct vfn_pi_format f;
+		struct vfn_nvme_cqe c;
+
+		env_open(&e, specs[k]);
+		f = env_fmt(&e);
+		t.prchk = e.ns.pi_type == VFN_PI_TYPE3 ? VFN_PI_PRCHK_GUARD | VFN_PI_PRCHK_APP : VFN_PI_PRCHK_ALL;
+		struct vfn_nvme_io_opts w = { .meta = e.ns.mset ? NULL : e.meta };
+
+		assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 64, 8, e.buf, &w, &c), 0);
+		assert_int_equal(vfn_nvme_write_zeroes(e.qp, &e.ns, 64, 8, &o, &c), 0);
+		/* Read everything back (PRACT=0) and verify the tuples here. */
+		o = (struct vfn_nvme_io_opts){ .prinfo = (uint8_t)t.prchk,
+					       .ref_tag = 64,
+					       .app_tag = 0x5a5a,
+					       .app_mask = 0xffff,
+					       .meta = e.ns.mset ? NULL : e.rmeta };
+		memset(e.rbuf, 0xee, 8 * e.ns.block_size);
+		memset(e.rmeta, 0xee, 8 * e.ns.ms);
+		assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 64, 8, e.rbuf, &o, &c), 0);
+		assert_int_equal(vfn_pi_verify(&f, e.rbuf, e.rmeta, 8, &t, NULL), 0);
+		for (size_t i = 0; i < 8; i++) {
+			const uint8_t *blk = e.rbuf + i * (e.ns.mset ? e.ns.block_size : e.ns.lba_size);
+
+			for (size_t b = 0; b < e.ns.lba_size; b++)
+				assert_int_equal(blk[b], 0);
+		}
+		/* The tuple is real, not the escape: a wrong app tag fails. */
+		o.app_tag = 0x1111;
+		if (t.prchk & VFN_PI_PRCHK_APP) {
+			assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 64, 8, e.rbuf, &o, &c), -EIO);
+			assert_int_equal(STATUS(c), VFN_PI_SC_APP_TAG);
+		}
+		/* Type 1: an ILBRT other than the SLBA's low bits is Invalid PI. */
+		if (e.ns.pi_type == VFN_PI_TYPE1) {
+			o = (struct vfn_nvme_io_opts){ .prinfo = VFN_PI_PRACT | VFN_PI_PRCHK_REF, .ref_tag = 1 };
+			assert_int_equal(vfn_nvme_write_zeroes(e.qp, &e.ns, 64, 8, &o, &c), -EIO);
+			assert_int_equal(STATUS(c), VFN_PI_SC_INVALID_PI);
+		}
+		env_close(&e);
+	}
+}
+
+/* A split that needs more requests than the queue has at all is -EINVAL,
+ * not -EBUSY (which a caller retries after reaping: forever). */
+static void test_async_split_never_fits(void **state)
+{
+	struct env e;
+	struct done d = { 0 };
+	uint32_t per = 16; /* mdts=1: 8 KiB of 512-byte blocks */
+
+	(void)state;
+	env_open(&e, "sim:lbads=9,mdts=1");
+	assert_int_equal(vfn_nvme_read_async(e.qp, &e.ns, 0, per * e.qp->rqs.nr, e.rbuf, false, done_cb, &d), -EINVAL);
+	assert_int_equal(vfn_nvme_write_zeroes_async(e.qp, &e.ns, 0, 65536u * e.qp->rqs.nr, done_cb, &d), -EINVAL);
+	/* The most that fits: every request but the one standing for the pieces. */
+	uint32_t nlb = per * (e.qp->rqs.nr - 1);
+
+	if ((size_t)nlb * 512 <= ENV_LEN) {
+		assert_int_equal(vfn_nvme_read_async(e.qp, &e.ns, 0, nlb, e.rbuf, false, done_cb, &d), 0);
+		wait_done(&e, &d);
+		assert_int_equal(d.status, 0);
+	}
+	env_close(&e);
+}
+
+/* Format NVM through the handle changes its geometry: vfn_dev_get_info()
+ * and vfn_dev_read/rw size the next transfer by the new format (was: the
+ * old 512 + 8, so a read of one 4096-byte block sent 512 bytes' worth of
+ * buffer for 4096 bytes of data). */
+static void test_dev_format_refresh(void **state)
+{
+	struct vfn_format_args fa = { .nsid = 0xffffffff, .lbaf = 1 };
+	const struct vfn_dev_info *info;
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,ms=8,pi=1,nsze=1024", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 8192, (void **)&buf), 8192);
+	info = vfn_dev_get_info(dev);
+	assert_int_equal(info->lba_size, 512);
+	assert_int_equal(info->ms, 8);
+	assert_int_equal(vfn_dev_format(dev, &fa, &c), 0);
+	info = vfn_dev_get_info(dev);
+	assert_int_equal(info->lba_size, 4096);
+	assert_int_equal(info->ms, 0);
+	assert_int_equal(info->pi_type, 0);
+	assert_int_equal(info->block_size, 4096);
+	assert_int_equal(info->nsze, 128);
+	memset(buf, 0xa5, 8192);
+	assert_int_equal(vfn_dev_write(dev, 1, 0, 2, buf), 0);
+	memset(buf, 0, 8192);
+	assert_int_equal(vfn_dev_read(dev, 1, 0, 2, buf), 0);
+	assert_int_equal(buf[8191], 0xa5);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 0, 2, buf, 8191, NULL, &c), -EINVAL);
+	/* Back to 512 + 8 with PI: the handle wants metadata again. */
+	fa.lbaf = 0;
+	fa.pi = 1;
+	assert_int_equal(vfn_dev_format(dev, &fa, &c), 0);
+	assert_int_equal(info->lba_size, 512);
+	assert_int_equal(info->ms, 8);
+	assert_int_equal(info->pi_type, 1);
+	assert_int_equal(vfn_dev_read(dev, 1, 0, 1, buf), -ENOTSUP);
+	vfn_dev_buf_free(dev, buf, 8192);
+	vfn_dev_close(dev);
+}
+
+/* vfn_dev_submit_meta(): asynchronous dev-queue I/O with a separate metadata
+ * buffer and PI checked by the controller; a wrong ref tag is 0x284. */
+struct sm_done {
+	int n, ret;
+	uint16_t status;
+};
+
+static void sm_cb(void *arg, int ret, const struct vfn_nvme_cqe *cqe)
+{
+	struct sm_done *d = arg;
+
+	d->n++;
+	d->ret = ret;
+	d->status = vfn_nvme_cqe_status(cqe) & 0x7ff;
+}
+
+static void sm_run(struct vfn_dev_queue *q, struct vfn_nvme_sqe *sqe, void *buf, void *meta, struct sm_done *d)
+{
+	*d = (struct sm_done){ 0 };
+	assert_int_equal(vfn_dev_submit_meta(q, sqe, buf, 8 * 512, meta, 8 * 8, sm_cb, d), 0);
+	assert_true(vfn_dev_wait(q, 0) >= 1);
+	assert_int_equal(d->n, 1);
+}
+
+static void test_dev_submit_meta(void **state)
+{
+	struct vfn_pi_format f = { 512, 8, 1, VFN_PI_PIF_16, false, false };
+	struct vfn_pi_tags t = { 16, 0x42, 0xffff, VFN_PI_PRCHK_ALL };
+	struct vfn_dev *dev = NULL;
+	struct vfn_dev_queue *q = NULL;
+	uint8_t *buf, *meta, *rbuf, *rmeta, heap[64];
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_WRITE, .nsid = vfn_cpu_to_le32(1) };
+	struct sm_done d;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,ms=8,pi=1", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_queue_create(dev, 8, &q), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 8192, (void **)&buf), 8192);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&meta), 4096);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 8192, (void **)&rbuf), 8192);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&rmeta), 4096);
+	for (int i = 0; i < 8 * 512; i++)
+		buf[i] = (uint8_t)(i * 5 + 1);
+	assert_int_equal(vfn_pi_generate(&f, buf, meta, 8, &t), 0);
+	sqe.cdw10 = vfn_cpu_to_le32(16);
+	sqe.cdw12 = vfn_cpu_to_le32(7 | (uint32_t)VFN_PI_PRCHK_ALL << VFN_PI_PRINFO_SHIFT);
+	sqe.cdw14 = vfn_cpu_to_le32(16);
+	sqe.cdw15 = vfn_cpu_to_le32(0xffffu << 16 | 0x42);
+	sm_run(q, &sqe, buf, meta, &d);
+	assert_int_equal(d.ret, 0);
+	sqe.opcode = VFN_NVME_CMD_READ;
+	sm_run(q, &sqe, rbuf, rmeta, &d);
+	assert_int_equal(d.ret, 0);
+	assert_memory_equal(rbuf, buf, 8 * 512);
+	assert_memory_equal(rmeta, meta, 8 * 8);
+	sqe.cdw14 = vfn_cpu_to_le32(17);
+	sqe.cdw12 = vfn_cpu_to_le32(7 | (uint32_t)(VFN_PI_PRCHK_GUARD | VFN_PI_PRCHK_APP) << VFN_PI_PRINFO_SHIFT);
+	rmeta[8 * 3 + 7] ^= 1; /* nothing: the controller's copy is checked, not ours */
+	sm_run(q, &sqe, rbuf, rmeta, &d);
+	assert_int_equal(d.ret, 0);
+	meta[8 * 3 + 7] ^= 1; /* block 3's ref tag, written with PRCHK REF: 0x284 */
+	sqe.opcode = VFN_NVME_CMD_WRITE;
+	sqe.cdw14 = vfn_cpu_to_le32(16);
+	sqe.cdw12 = vfn_cpu_to_le32(7 | (uint32_t)VFN_PI_PRCHK_ALL << VFN_PI_PRINFO_SHIFT);
+	sm_run(q, &sqe, buf, meta, &d);
+	assert_int_equal(d.ret, -EIO);
+	assert_int_equal(d.status, VFN_PI_SC_REF_TAG);
+	/* Refused before posting. */
+	assert_int_equal(vfn_dev_submit_meta(q, &sqe, buf, 4096, heap, sizeof(heap), sm_cb, &d), -EFAULT);
+	assert_int_equal(vfn_dev_submit_meta(q, &sqe, buf, 4096, NULL, 64, sm_cb, &d), -EINVAL);
+	assert_int_equal(vfn_dev_submit_meta(q, &sqe, buf, 4096, meta + 4096 - 8, 64, sm_cb, &d), -EFAULT);
+	vfn_dev_queue_destroy(q);
+	vfn_dev_buf_free(dev, buf, 8192);
+	vfn_dev_buf_free(dev, meta, 4096);
+	vfn_dev_buf_free(dev, rbuf, 8192);
+	vfn_dev_buf_free(dev, rmeta, 4096);
+	vfn_dev_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +705,10 @@ int main(void)
 		cmocka_unit_test(test_refused_before_sending),
 		cmocka_unit_test(test_dev_rw),
 		cmocka_unit_test(test_rw_async),
+		cmocka_unit_test(test_write_zeroes_pract),
+		cmocka_unit_test(test_async_split_never_fits),
+		cmocka_unit_test(test_dev_format_refresh),
+		cmocka_unit_test(test_dev_submit_meta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

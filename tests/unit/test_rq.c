@@ -679,8 +679,14 @@ static void test_async_split_all_or_nothing(void **state)
 	struct vfn_nvme_ns_info ns = { .nsid = 1, .nsze = 1 << 20, .lba_size = PAGE };
 
 	qp->max_xfer = 4 * PAGE;
-	/* Three pieces and a parent do not fit in three requests. */
-	assert_int_equal(vfn_nvme_write_async(qp, &ns, 0, 12, m->buf, false, split_cb, NULL), -EBUSY);
+	/* Three pieces and a parent never fit in three requests: -EINVAL, not a -EBUSY to retry forever. */
+	assert_int_equal(vfn_nvme_write_async(qp, &ns, 0, 12, m->buf, false, split_cb, NULL), -EINVAL);
+	/* Two pieces and a parent fit, but not while a request is taken: -EBUSY. */
+	struct vfn_rq *busy = vfn_rq_alloc(qp);
+
+	assert_non_null(busy);
+	assert_int_equal(vfn_nvme_write_async(qp, &ns, 0, 8, m->buf, false, split_cb, NULL), -EBUSY);
+	vfn_rq_free(qp, busy);
 	/* The second piece is not mapped: the first is taken back from the SQ. */
 	assert_int_equal(vfn_nvme_write_async(qp, &ns, 0, 8, m->buf + 4 * PAGE, false, split_cb, NULL), -EFAULT);
 	assert_int_equal(qp->sq.tail, 0);

@@ -211,9 +211,9 @@ static void test_async_split_beyond_mdts(void **state)
 	assert_int_equal(status, 0);
 	assert_int_equal(qp->rqs.nr_free, 7);
 	assert_memory_equal(e->wbuf + 512, e->rbuf + 512, len);
-	/* More pieces than requests: refused whole. */
+	/* More pieces than the queue has requests at all: refused whole, -EINVAL (never fits; -EBUSY is retried). */
 	assert_int_equal(vfn_nvme_read_async(qp, &e->ns, 0, 7 * e->mdts_blocks, e->rbuf, false, split_done_cb, &status),
-			 -EBUSY);
+			 -EINVAL);
 	assert_int_equal(qp->rqs.nr_free, 7);
 	vfn_nvme_qpair_destroy(qp);
 }
