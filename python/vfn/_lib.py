@@ -106,7 +106,8 @@ class SimFault(ctypes.Structure):
 
 class QpairOpts(ctypes.Structure):
     """struct vfn_nvme_qpair_opts."""
-    _fields_ = [("entries", c_uint32), ("irq", c_bool), ("timeout_ms", c_uint32)]
+    _fields_ = [("entries", c_uint32), ("irq", c_bool), ("timeout_ms", c_uint32), ("vector_set", c_bool),
+                ("vector", c_uint16)]
 
 
 class IoOpts(ctypes.Structure):

@@ -86,6 +86,17 @@ struct vfn_nvme_ctrl {
 	bool quiesced;		       /* under recovery_lock: stopped since the last bring-up */
 	bool dma_off;		       /* under recovery_lock: bus mastering turned off by a quiesce */
 	struct vfn_nvme_qpair *qpairs; /* queue pairs, linked by ctrl_next; under admin.lock */
+	/*
+	 * I/O interrupt vectors in use (ioq.c), under admin.lock: one eventfd
+	 * per vector, shared by every queue pair whose CQ uses it.
+	 */
+	struct vfn_nvme_irqvec *vecs;
+	unsigned int nr_vecs;
+};
+
+struct vfn_nvme_irqvec {
+	int efd;	   /* routed eventfd, -1 while no pair uses the vector */
+	unsigned int refs; /* queue pairs using it */
 };
 
 /*

@@ -565,6 +565,7 @@ void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl)
 	ctrl_free_admin_queue(ctrl);
 	ctrl->hw.ops->close(&ctrl->hw);
 	pthread_mutex_destroy(&ctrl->recovery_lock);
+	free(ctrl->vecs);
 	free(ctrl);
 }
 

@@ -290,44 +290,81 @@ static void qpair_free(struct vfn_nvme_qpair *qp)
 	vfn_dma_free(ctrl->hw.iommu, qp->list_mem, qp->list_mem_len);
 }
 
-/* An eventfd routed from MSI-X vector @qid. */
-static int qpair_irq_setup(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, uint16_t qid)
+/*
+ * The eventfd of MSI-X vector @vector for @qp: the one already routed if
+ * another pair uses the vector (shared), else a new one routed now.
+ */
+static int qpair_irq_setup(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, unsigned int vector)
 {
 	int nvec = ctrl->hw.ops->irq_count(&ctrl->hw);
-	int ret;
+	struct vfn_nvme_irqvec *v;
+	int ret = 0;
 
 	if (nvec < 0)
 		return nvec;
-	if (qid >= nvec) {
-		log_debug("%s: no MSI-X vector %u (%d vectors)", ctrl->hw.name, qid, nvec);
+	if (vector >= (unsigned int)nvec) {
+		log_debug("%s: no MSI-X vector %u (%d vectors)", ctrl->hw.name, vector, nvec);
 		return -ENOTSUP;
 	}
-	qp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (qp->efd < 0) {
-		ret = -errno;
-		log_err("%s: eventfd for vector %u failed: %d", ctrl->hw.name, qid, ret);
-		return ret;
+	pthread_mutex_lock(&ctrl->admin.lock);
+	if (!ctrl->vecs) {
+		ctrl->vecs = calloc((size_t)nvec, sizeof(*ctrl->vecs));
+		if (!ctrl->vecs) {
+			ret = -ENOMEM;
+			goto unlock;
+		}
+		for (int i = 0; i < nvec; i++)
+			ctrl->vecs[i].efd = -1;
+		ctrl->nr_vecs = (unsigned int)nvec;
 	}
-	ret = ctrl->hw.ops->irq_enable(&ctrl->hw, qid, 1, &qp->efd);
-	if (ret) {
-		log_err("%s: routing vector %u failed: %d", ctrl->hw.name, qid, ret);
-		close(qp->efd);
-		qp->efd = -1;
+	if (vector >= ctrl->nr_vecs) {
+		ret = -ENOTSUP;
+		goto unlock;
 	}
+	v = &ctrl->vecs[vector];
+	if (!v->refs) {
+		v->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (v->efd < 0) {
+			ret = -errno;
+			log_err("%s: eventfd for vector %u failed: %d", ctrl->hw.name, vector, ret);
+			goto unlock;
+		}
+		ret = ctrl->hw.ops->irq_enable(&ctrl->hw, vector, 1, &v->efd);
+		if (ret) {
+			log_err("%s: routing vector %u failed: %d", ctrl->hw.name, vector, ret);
+			close(v->efd);
+			v->efd = -1;
+			goto unlock;
+		}
+	}
+	v->refs++;
+	qp->efd = v->efd;
+	qp->vector = (int)vector;
+unlock:
+	pthread_mutex_unlock(&ctrl->admin.lock);
 	return ret;
 }
 
+/* Drops @qp's use of its vector; the last user unroutes it and closes the eventfd. */
 static void qpair_irq_teardown(struct vfn_nvme_qpair *qp)
 {
-	struct vfn_nvme_hw *hw = &qp->ctrl->hw;
+	struct vfn_nvme_ctrl *ctrl = qp->ctrl;
+	struct vfn_nvme_irqvec *v;
 	int unrouted = -1;
 
-	if (qp->efd < 0)
+	if (qp->efd < 0 || qp->vector < 0)
 		return;
-	if (hw->ops->irq_enable(hw, qp->cq.qid, 1, &unrouted))
-		log_err("%s: unrouting vector %u failed", hw->name, qp->cq.qid);
-	close(qp->efd);
+	pthread_mutex_lock(&ctrl->admin.lock);
+	v = &ctrl->vecs[qp->vector];
+	if (!--v->refs) {
+		if (ctrl->hw.ops->irq_enable(&ctrl->hw, (unsigned int)qp->vector, 1, &unrouted))
+			log_err("%s: unrouting vector %d failed", ctrl->hw.name, qp->vector);
+		close(v->efd);
+		v->efd = -1;
+	}
+	pthread_mutex_unlock(&ctrl->admin.lock);
 	qp->efd = -1;
+	qp->vector = -1;
 }
 
 /* SGLS bits 1:0: 01b any alignment, 10b dword alignment and granularity, 00b/11b none. */
@@ -361,16 +398,17 @@ static int qpair_link(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, uin
 }
 
 /* The device side: vector, then CQ, then SQ. */
-static int qpair_start(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, bool irq)
+static int qpair_start(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, const struct vfn_nvme_qpair_opts *opts)
 {
+	bool irq = opts && opts->irq;
 	int ret;
 
 	if (irq) {
-		ret = qpair_irq_setup(ctrl, qp, qp->cq.qid);
+		ret = qpair_irq_setup(ctrl, qp, opts->vector_set ? opts->vector : qp->cq.qid);
 		if (ret)
 			return ret;
 	}
-	ret = vfn_nvme_cq_create(ctrl, &qp->cq, irq ? qp->cq.qid : -1, NULL);
+	ret = vfn_nvme_cq_create(ctrl, &qp->cq, qp->vector, NULL);
 	if (ret)
 		goto teardown_irq;
 	ret = vfn_nvme_sq_create(ctrl, &qp->sq, 0, NULL);
@@ -420,6 +458,7 @@ int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct
 	qp->page_size = ctrl->page_size;
 	qpair_sgl_caps(qp, ctrl->info.sgls);
 	qp->efd = -1;
+	qp->vector = -1;
 	qp->timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : QPAIR_TIMEOUT_MS_DEFAULT;
 	/* A qid in use is refused before anything (vector, queues) is touched. */
 	ret = qpair_link(ctrl, qp, qid);
@@ -428,7 +467,7 @@ int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct
 	ret = qpair_alloc(ctrl, qid, entries, qp);
 	if (ret)
 		goto unlink;
-	ret = qpair_start(ctrl, qp, opts && opts->irq);
+	ret = qpair_start(ctrl, qp, opts);
 	if (ret)
 		goto free_mem;
 	*out = qp;

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Interrupt modes on the simulator: several queue pairs sharing one
+ * MSI-X vector (one eventfd), more pairs than vectors in use.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <vfn/nvme.h>
+#include <vfn/rq.h>
+#include "nvme/ctrl-priv.h"
+#include "sim/sim.h"
+
+#define NR_PAIRS 4
+#define NR_IO_VECS 2 /* vectors 1 and 2 for 4 pairs: as QEMU's msix_qsize=3 */
+#define BUF_LEN 4096
+
+static void done_cb(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
+{
+	int *count = rq->opaque;
+
+	(void)qp;
+	if (!(vfn_le16_to_cpu(cqe->sfp) >> 1))
+		(*count)++;
+}
+
+/* The eventfd @efd fires within a second; its count is consumed. */
+static void assert_fires(int efd)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	uint64_t n = 0;
+
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	assert_int_equal(read(efd, &n, sizeof(n)), (ssize_t)sizeof(n));
+	assert_true(n >= 1);
+}
+
+static void test_shared_vector(void **state)
+{
+	struct vfn_nvme_qpair *qp[NR_PAIRS + 1] = { 0 };
+	struct vfn_nvme_ns_info ns;
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_sim *sim;
+	int done[NR_PAIRS + 1] = { 0 };
+	uint64_t iova;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	sim = vfn_sim_from_hw(&ctrl->hw);
+	assert_non_null(sim);
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), BUF_LEN, (void **)&buf, &iova), BUF_LEN);
+	memset(buf, 0x5a, BUF_LEN);
+	for (uint16_t q = 1; q <= NR_PAIRS; q++) {
+		struct vfn_nvme_qpair_opts o = {
+			.entries = 16, .irq = true, .vector_set = true, .vector = (uint16_t)(1 + (q - 1) % NR_IO_VECS)
+		};
+
+		assert_int_equal(vfn_nvme_qpair_create(ctrl, q, &o, &qp[q]), 0);
+		assert_int_equal(qp[q]->vector, 1 + (q - 1) % NR_IO_VECS);
+		assert_int_equal(qp[q]->cq.vector, 1 + (q - 1) % NR_IO_VECS);
+	}
+	/* Pairs on one vector share its eventfd; the two vectors have their own. */
+	assert_int_equal(vfn_nvme_qpair_eventfd(qp[1]), vfn_nvme_qpair_eventfd(qp[3]));
+	assert_int_equal(vfn_nvme_qpair_eventfd(qp[2]), vfn_nvme_qpair_eventfd(qp[4]));
+	assert_int_not_equal(vfn_nvme_qpair_eventfd(qp[1]), vfn_nvme_qpair_eventfd(qp[2]));
+	assert_true(sim->efds[1] >= 0 && sim->efds[2] >= 0);
+	assert_int_equal(sim->efds[3], -1);
+	assert_int_equal(sim->efds[4], -1);
+
+	/* A command on each pair: its vector's eventfd fires, every completion arrives. */
+	for (uint16_t q = 1; q <= NR_PAIRS; q++) {
+		assert_int_equal(vfn_nvme_write_async(qp[q], &ns, q, 1, buf, false, done_cb, &done[q]), 0);
+		vfn_nvme_qpair_submit(qp[q]);
+		assert_fires(vfn_nvme_qpair_eventfd(qp[q]));
+		for (int i = 0; i < 1000 && !done[q]; i++)
+			vfn_nvme_qpair_reap(qp[q], 0);
+		assert_int_equal(done[q], 1);
+	}
+	/* Synchronous I/O waits on the shared eventfd too. */
+	for (int round = 0; round < 8; round++)
+		for (uint16_t q = 1; q <= NR_PAIRS; q++)
+			assert_int_equal(vfn_nvme_read(qp[q], &ns, q, 1, buf, NULL, NULL), 0);
+
+	/* The vector stays routed while a pair uses it, unrouted after the last. */
+	vfn_nvme_qpair_destroy(qp[1]);
+	assert_true(sim->efds[1] >= 0);
+	assert_int_equal(vfn_nvme_write_async(qp[3], &ns, 9, 1, buf, false, done_cb, &done[3]), 0);
+	vfn_nvme_qpair_submit(qp[3]);
+	assert_fires(vfn_nvme_qpair_eventfd(qp[3]));
+	for (int i = 0; i < 1000 && done[3] < 2; i++)
+		vfn_nvme_qpair_reap(qp[3], 0);
+	assert_int_equal(done[3], 2);
+	vfn_nvme_qpair_destroy(qp[3]);
+	assert_int_equal(sim->efds[1], -1);
+	assert_true(sim->efds[2] >= 0);
+	vfn_nvme_qpair_destroy(qp[2]);
+	vfn_nvme_qpair_destroy(qp[4]);
+	assert_int_equal(sim->efds[2], -1);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), buf, BUF_LEN);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/* A vector beyond the controller's is refused, nothing left behind. */
+static void test_vector_beyond(void **state)
+{
+	struct vfn_nvme_qpair_opts o = { .irq = true, .vector_set = true, .vector = VFN_SIM_NR_VECTORS };
+	struct vfn_nvme_qpair *qp = NULL;
+	struct vfn_nvme_ctrl *ctrl;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), -ENOTSUP);
+	assert_null(qp);
+	o.vector = 0; /* the admin vector may be shared too */
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	assert_int_equal(qp->cq.vector, 0);
+	vfn_nvme_qpair_destroy(qp);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shared_vector),
+		cmocka_unit_test(test_vector_beyond),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
