@@ -390,6 +390,10 @@ struct vfn_nvme_ctrl_opts {
 				       entries from the first command of
 				       bring-up on (see
 				       vfn_nvme_admin_log_enable()); 0: off */
+	/* Appended: */
+	bool admin_irq; /* admin completions waited for on MSI-X vector 0's
+			   eventfd instead of sleeping between polls (the
+			   vector is shared with I/O pairs placed on it) */
 };
 
 /* What Identify Controller said, decoded once at bring-up. */

@@ -64,7 +64,8 @@ class DevInfo(ctypes.Structure):
 class CtrlOpts(ctypes.Structure):
     """struct vfn_nvme_ctrl_opts."""
     _fields_ = [("aq_entries", c_uint16), ("timeout_ms", c_uint32), ("nr_io_queues", c_uint16),
-                ("iommu", c_void_p), ("no_shadow_doorbells", c_bool), ("admin_log_entries", c_uint32)]
+                ("iommu", c_void_p), ("no_shadow_doorbells", c_bool), ("admin_log_entries", c_uint32),
+                ("admin_irq", c_bool)]
 
 
 class DevOpts(ctypes.Structure):

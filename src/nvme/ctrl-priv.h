@@ -92,12 +92,24 @@ struct vfn_nvme_ctrl {
 	 */
 	struct vfn_nvme_irqvec *vecs;
 	unsigned int nr_vecs;
+	int admin_efd;		  /* vector 0's eventfd with opts.admin_irq, else -1 */
+	uint64_t admin_irq_wakes; /* admin waits the vector-0 eventfd woke */
 };
 
 struct vfn_nvme_irqvec {
 	int efd;	   /* routed eventfd, -1 while no pair uses the vector */
-	unsigned int refs; /* queue pairs using it */
+	unsigned int refs; /* queue pairs (and the admin queue) using it */
 };
+
+/*
+ * Takes a reference on MSI-X vector @vector: the first routes it to a new
+ * eventfd, the others share that eventfd (*@efd, owned by the controller).
+ * -ENOTSUP beyond the controller's vectors, -ENOMEM, or the routing error.
+ */
+int vfn_nvme_irqvec_get(struct vfn_nvme_ctrl *ctrl, unsigned int vector, int *efd);
+
+/* Drops a reference taken by vfn_nvme_irqvec_get(); the last unroutes the vector. */
+void vfn_nvme_irqvec_put(struct vfn_nvme_ctrl *ctrl, unsigned int vector);
 
 /*
  * Brings up the controller behind the already opened @hw, as

@@ -431,6 +431,15 @@ static int ctrl_start(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opt
 	return vfn_nvme_dbbuf_init(ctrl, opts);
 }
 
+/* Gives back vector 0 if the admin queue took it (opts.admin_irq). */
+static void ctrl_admin_irq_fini(struct vfn_nvme_ctrl *ctrl)
+{
+	if (ctrl->admin_efd < 0)
+		return;
+	vfn_nvme_irqvec_put(ctrl, 0);
+	ctrl->admin_efd = -1;
+}
+
 int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **out)
 {
 	struct vfn_nvme_ctrl *ctrl;
@@ -444,6 +453,7 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 		free(ctrl);
 		return ret;
 	}
+	ctrl->admin_efd = -1;
 	ctrl->hw = *hw;
 	if (opts)
 		ctrl->opts = *opts;
@@ -461,6 +471,11 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 	ret = vfn_nvme_admin_init(ctrl);
 	if (ret)
 		goto err_free_admin_queue;
+	if (opts && opts->admin_irq) {
+		ret = vfn_nvme_irqvec_get(ctrl, 0, &ctrl->admin_efd);
+		if (ret)
+			goto err_quiesce;
+	}
 	ret = ctrl_start(ctrl, opts);
 	if (ret)
 		goto err_quiesce;
@@ -469,6 +484,7 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 
 err_quiesce:
 	vfn_nvme_ctrl_quiesce(ctrl);
+	ctrl_admin_irq_fini(ctrl);
 	vfn_nvme_dbbuf_fini(ctrl);
 	vfn_nvme_admin_fini(ctrl);
 err_free_admin_queue:
@@ -560,6 +576,7 @@ void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl)
 	ctrl_shutdown(ctrl);
 	/* Nothing is freed before the controller's DMA has stopped. */
 	vfn_nvme_ctrl_quiesce(ctrl);
+	ctrl_admin_irq_fini(ctrl);
 	vfn_nvme_dbbuf_fini(ctrl);
 	vfn_nvme_admin_fini(ctrl);
 	ctrl_free_admin_queue(ctrl);

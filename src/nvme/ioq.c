@@ -290,11 +290,7 @@ static void qpair_free(struct vfn_nvme_qpair *qp)
 	vfn_dma_free(ctrl->hw.iommu, qp->list_mem, qp->list_mem_len);
 }
 
-/*
- * The eventfd of MSI-X vector @vector for @qp: the one already routed if
- * another pair uses the vector (shared), else a new one routed now.
- */
-static int qpair_irq_setup(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, unsigned int vector)
+int vfn_nvme_irqvec_get(struct vfn_nvme_ctrl *ctrl, unsigned int vector, int *efd)
 {
 	int nvec = ctrl->hw.ops->irq_count(&ctrl->hw);
 	struct vfn_nvme_irqvec *v;
@@ -338,31 +334,46 @@ static int qpair_irq_setup(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp
 		}
 	}
 	v->refs++;
-	qp->efd = v->efd;
-	qp->vector = (int)vector;
+	*efd = v->efd;
 unlock:
 	pthread_mutex_unlock(&ctrl->admin.lock);
+	return ret;
+}
+
+void vfn_nvme_irqvec_put(struct vfn_nvme_ctrl *ctrl, unsigned int vector)
+{
+	struct vfn_nvme_irqvec *v;
+	int unrouted = -1;
+
+	pthread_mutex_lock(&ctrl->admin.lock);
+	if (vector < ctrl->nr_vecs && ctrl->vecs[vector].refs) {
+		v = &ctrl->vecs[vector];
+		if (!--v->refs) {
+			if (ctrl->hw.ops->irq_enable(&ctrl->hw, vector, 1, &unrouted))
+				log_err("%s: unrouting vector %u failed", ctrl->hw.name, vector);
+			close(v->efd);
+			v->efd = -1;
+		}
+	}
+	pthread_mutex_unlock(&ctrl->admin.lock);
+}
+
+/* The eventfd of MSI-X vector @vector for @qp, shared with the other pairs on it. */
+static int qpair_irq_setup(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, unsigned int vector)
+{
+	int ret = vfn_nvme_irqvec_get(ctrl, vector, &qp->efd);
+
+	if (!ret)
+		qp->vector = (int)vector;
 	return ret;
 }
 
 /* Drops @qp's use of its vector; the last user unroutes it and closes the eventfd. */
 static void qpair_irq_teardown(struct vfn_nvme_qpair *qp)
 {
-	struct vfn_nvme_ctrl *ctrl = qp->ctrl;
-	struct vfn_nvme_irqvec *v;
-	int unrouted = -1;
-
 	if (qp->efd < 0 || qp->vector < 0)
 		return;
-	pthread_mutex_lock(&ctrl->admin.lock);
-	v = &ctrl->vecs[qp->vector];
-	if (!--v->refs) {
-		if (ctrl->hw.ops->irq_enable(&ctrl->hw, (unsigned int)qp->vector, 1, &unrouted))
-			log_err("%s: unrouting vector %d failed", ctrl->hw.name, qp->vector);
-		close(v->efd);
-		v->efd = -1;
-	}
-	pthread_mutex_unlock(&ctrl->admin.lock);
+	vfn_nvme_irqvec_put(qp->ctrl, (unsigned int)qp->vector);
 	qp->efd = -1;
 	qp->vector = -1;
 }

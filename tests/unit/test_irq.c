@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <vfn/nvme.h>
 #include <vfn/rq.h>
+#include <vfn/sim.h>
 #include "nvme/ctrl-priv.h"
 #include "sim/sim.h"
 
@@ -127,11 +128,72 @@ static void test_vector_beyond(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+/* Opens sim: (with @admin_irq or not) and times a Get Features the controller holds back 50 ms. */
+static void admin_delayed(bool admin_irq, uint64_t *wakes, int *efd0)
+{
+	struct vfn_nvme_ctrl_opts opts = { .admin_irq = admin_irq };
+	struct vfn_sim_fault f = {
+		.action = VFN_SIM_FAULT_DELAY, .sqid = 0, .opcode = VFN_NVME_ADMIN_GET_FEATURES, .delay_ms = 50
+	};
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_sim *sim;
+	uint32_t dw0 = 0;
+
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", &opts, &ctrl), 0);
+	sim = vfn_sim_from_hw(&ctrl->hw);
+	*efd0 = sim->efds[0];
+	assert_int_equal(vfn_sim_fault_add(sim, &f), 0);
+	ctrl->admin_irq_wakes = 0;
+	assert_int_equal(vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_NUM_QUEUES, 0, 0, &dw0, NULL, 0), 0);
+	assert_true(dw0 != 0);
+	*wakes = ctrl->admin_irq_wakes;
+	assert_int_equal(ctrl->admin_efd >= 0, admin_irq);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/* opts.admin_irq: vector 0 routed, a slow admin command wakes the waiter through it. */
+static void test_admin_irq(void **state)
+{
+	uint64_t wakes;
+	int efd0;
+
+	(void)state;
+	admin_delayed(true, &wakes, &efd0);
+	assert_true(efd0 >= 0);
+	assert_int_equal(wakes, 1);
+	admin_delayed(false, &wakes, &efd0);
+	assert_int_equal(efd0, -1);
+	assert_int_equal(wakes, 0);
+}
+
+/* The admin vector shared with an I/O pair: the pair's destruction leaves it routed. */
+static void test_admin_vector_shared(void **state)
+{
+	struct vfn_nvme_ctrl_opts opts = { .admin_irq = true };
+	struct vfn_nvme_qpair_opts o = { .irq = true, .vector_set = true, .vector = 0 };
+	struct vfn_nvme_qpair *qp;
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_sim *sim;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", &opts, &ctrl), 0);
+	sim = vfn_sim_from_hw(&ctrl->hw);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	assert_int_equal(vfn_nvme_qpair_eventfd(qp), ctrl->admin_efd);
+	assert_int_equal(ctrl->vecs[0].refs, 2);
+	vfn_nvme_qpair_destroy(qp);
+	assert_int_equal(ctrl->vecs[0].refs, 1);
+	assert_true(sim->efds[0] >= 0);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_vector),
 		cmocka_unit_test(test_vector_beyond),
+		cmocka_unit_test(test_admin_irq),
+		cmocka_unit_test(test_admin_vector_shared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
