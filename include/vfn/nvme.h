@@ -391,10 +391,24 @@ struct vfn_nvme_ctrl_opts {
 				       bring-up on (see
 				       vfn_nvme_admin_log_enable()); 0: off */
 	/* Appended: */
-	bool admin_irq; /* admin completions waited for on MSI-X vector 0's
+	bool admin_irq;	  /* admin completions waited for on MSI-X vector 0's
 			   eventfd instead of sleeping between polls (the
 			   vector is shared with I/O pairs placed on it) */
+	uint8_t irq_mode; /* VFN_NVME_IRQ_*: the interrupt type (VFIO devices) */
 };
+
+/*
+ * Interrupt types for vfn_nvme_ctrl_opts.irq_mode.  AUTO: MSI-X if the
+ * function has it, else MSI, else INTx.  MSI and INTx offer few vectors
+ * (INTx one: vector 0), so I/O pairs then share them (qpair opts
+ * vector_set/vector); INTx is level-triggered and masked each time it
+ * fires: a caller polling a pair's eventfd itself calls
+ * vfn_nvme_qpair_irq_ack() after reading it.  The simulator has MSI-X only.
+ */
+#define VFN_NVME_IRQ_AUTO 0
+#define VFN_NVME_IRQ_MSIX 1
+#define VFN_NVME_IRQ_MSI 2
+#define VFN_NVME_IRQ_INTX 3
 
 /* What Identify Controller said, decoded once at bring-up. */
 struct vfn_nvme_ctrl_info {

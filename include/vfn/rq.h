@@ -443,6 +443,14 @@ VFN_API void vfn_nvme_qpair_destroy(struct vfn_nvme_qpair *qp);
  */
 VFN_API int vfn_nvme_qpair_eventfd(const struct vfn_nvme_qpair *qp);
 
+/*
+ * After reading the pair's eventfd in the caller's own loop: re-arms the
+ * interrupt when it is level-triggered (INTx, which VFIO masks each time it
+ * fires: one syscall); nothing with MSI/MSI-X or a polled pair.  The
+ * library's own waits do this themselves.
+ */
+VFN_API void vfn_nvme_qpair_irq_ack(struct vfn_nvme_qpair *qp);
+
 /* ---- NVM command helpers ------------------------------------------------ */
 
 struct vfn_nvme_io_opts {

@@ -339,8 +339,10 @@ static void admin_sleep_irq(struct vfn_nvme_ctrl *ctrl, uint64_t deadline)
 
 	if (ms > ADMIN_IRQ_CHECK_MS)
 		ms = ADMIN_IRQ_CHECK_MS;
-	if (poll(&pfd, 1, ms) > 0 && read(ctrl->admin_efd, &count, sizeof(count)) == sizeof(count))
+	if (poll(&pfd, 1, ms) > 0 && read(ctrl->admin_efd, &count, sizeof(count)) == sizeof(count)) {
 		__atomic_add_fetch(&ctrl->admin_irq_wakes, 1, __ATOMIC_RELAXED);
+		vfn_nvme_ctrl_irq_ack(ctrl);
+	}
 }
 
 /*

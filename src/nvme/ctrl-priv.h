@@ -94,7 +94,11 @@ struct vfn_nvme_ctrl {
 	unsigned int nr_vecs;
 	int admin_efd;		  /* vector 0's eventfd with opts.admin_irq, else -1 */
 	uint64_t admin_irq_wakes; /* admin waits the vector-0 eventfd woke */
+	bool irq_level;		  /* INTx: re-arm (hw irq_unmask) after each eventfd read */
 };
+
+/* Re-arms a level-triggered interrupt (INTx) after its eventfd was read; no-op otherwise. */
+void vfn_nvme_ctrl_irq_ack(struct vfn_nvme_ctrl *ctrl);
 
 struct vfn_nvme_irqvec {
 	int efd;	   /* routed eventfd, -1 while no pair uses the vector */

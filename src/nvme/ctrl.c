@@ -431,6 +431,53 @@ static int ctrl_start(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opt
 	return vfn_nvme_dbbuf_init(ctrl, opts);
 }
 
+void vfn_nvme_ctrl_irq_ack(struct vfn_nvme_ctrl *ctrl)
+{
+	if (ctrl && ctrl->irq_level && ctrl->hw.ops->irq_unmask)
+		ctrl->hw.ops->irq_unmask(&ctrl->hw);
+}
+
+static const char *const irq_mode_names[] = { "auto", "MSI-X", "MSI", "INTx" };
+
+/* Picks the interrupt type as opts.irq_mode asks (VFIO indexes: INTx 0, MSI 1, MSI-X 2). */
+static int ctrl_irq_mode(struct vfn_nvme_ctrl *ctrl, uint8_t mode)
+{
+	static const unsigned int index[] = { 2, 2, 1, 0 };
+	const struct vfn_nvme_hw_ops *ops = ctrl->hw.ops;
+	int ret;
+
+	if (mode > VFN_NVME_IRQ_INTX) {
+		log_err("%s: interrupt mode %u unknown", ctrl->hw.name, mode);
+		return -EINVAL;
+	}
+	if (!ops->irq_set_mode) {
+		if (mode == VFN_NVME_IRQ_MSI || mode == VFN_NVME_IRQ_INTX) {
+			log_err("%s: %s interrupts not offered (MSI-X only)", ctrl->hw.name, irq_mode_names[mode]);
+			return -ENOTSUP;
+		}
+		return 0;
+	}
+	if (mode == VFN_NVME_IRQ_AUTO) {
+		/* The first type the function has, MSI-X first. */
+		for (unsigned int m = VFN_NVME_IRQ_MSIX; m <= VFN_NVME_IRQ_INTX; m++) {
+			if (!ops->irq_set_mode(&ctrl->hw, index[m])) {
+				ctrl->irq_level = m == VFN_NVME_IRQ_INTX;
+				if (m != VFN_NVME_IRQ_MSIX)
+					log_info("%s: no MSI-X: %s interrupts", ctrl->hw.name, irq_mode_names[m]);
+				return 0;
+			}
+		}
+		return 0; /* none at all: pairs with interrupts are refused (-ENOTSUP) */
+	}
+	ret = ops->irq_set_mode(&ctrl->hw, index[mode]);
+	if (ret) {
+		log_err("%s: cannot use %s interrupts: %d", ctrl->hw.name, irq_mode_names[mode], ret);
+		return ret;
+	}
+	ctrl->irq_level = mode == VFN_NVME_IRQ_INTX;
+	return 0;
+}
+
 /* Gives back vector 0 if the admin queue took it (opts.admin_irq). */
 static void ctrl_admin_irq_fini(struct vfn_nvme_ctrl *ctrl)
 {
@@ -460,6 +507,9 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 	ctrl->admin_timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : CTRL_ADMIN_TIMEOUT_MS_DEFAULT;
 
 	ret = ctrl_read_cap(ctrl);
+	if (ret)
+		goto err_free_ctrl;
+	ret = ctrl_irq_mode(ctrl, opts ? opts->irq_mode : VFN_NVME_IRQ_AUTO);
 	if (ret)
 		goto err_free_ctrl;
 	ret = ctrl_disable(ctrl);

@@ -37,6 +37,10 @@ struct vfn_nvme_hw_ops {
 	int (*bus_master)(struct vfn_nvme_hw *hw, bool on);
 	/* Release everything; @hw itself is freed by the caller. */
 	void (*close)(struct vfn_nvme_hw *hw);
+	/* Appended, may be NULL (MSI-X only): the interrupt type (enum vfn_vfio_irq_index) irq_* use. */
+	int (*irq_set_mode)(struct vfn_nvme_hw *hw, unsigned int index);
+	/* May be NULL: re-arms a level interrupt (INTx) after its eventfd was read. */
+	int (*irq_unmask)(struct vfn_nvme_hw *hw);
 };
 
 struct vfn_nvme_hw {

@@ -583,6 +583,12 @@ int vfn_nvme_qpair_restart(struct vfn_nvme_qpair *qp)
 	return vfn_nvme_sq_create(qp->ctrl, &qp->sq, (uint8_t)qp->qprio, NULL);
 }
 
+void vfn_nvme_qpair_irq_ack(struct vfn_nvme_qpair *qp)
+{
+	if (qp)
+		vfn_nvme_ctrl_irq_ack(qp->ctrl);
+}
+
 int vfn_nvme_qpair_eventfd(const struct vfn_nvme_qpair *qp)
 {
 	return qp ? qp->efd : -1;
