@@ -598,6 +598,17 @@ VFN_API int vfn_nvme_abort(struct vfn_nvme_ctrl *ctrl, uint16_t sqid, uint16_t c
 VFN_API int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl);
 
 /*
+ * As vfn_nvme_ctrl_reset(), with a function-level reset (VFIO_DEVICE_RESET;
+ * the simulator restarts from power-on) between stopping and re-creating:
+ * the interrupt vectors in use are then switched off and routed to their
+ * eventfds again (the function's vector table rewritten), so pairs with
+ * interrupts keep working.  Errors as vfn_nvme_ctrl_reset(), and -ENOTSUP
+ * (the device offers no reset; the controller stays failed until a
+ * vfn_nvme_ctrl_reset()) or the error of the reset or re-routing.
+ */
+VFN_API int vfn_nvme_ctrl_reset_function(struct vfn_nvme_ctrl *ctrl);
+
+/*
  * The controller's failure state: 0, -ECANCELED (failed — CSTS.CFS seen, a
  * timeout escalated — or a reset under way), -EIO (a reset failed) or
  * -ENODEV (device gone), as the last check found it (see
