@@ -135,6 +135,7 @@ static inline uint32_t vfn_nvme_vs_ter(uint32_t vs)
 #define VFN_NVME_CSTS_SHST_OCCURRING (1u << VFN_NVME_CSTS_SHST_SHIFT)
 #define VFN_NVME_CSTS_SHST_COMPLETE (2u << VFN_NVME_CSTS_SHST_SHIFT)
 #define VFN_NVME_CSTS_NSSRO (1u << 4)
+#define VFN_NVME_NSSR_RESET 0x4E564D65u /* "NVMe": the value NSSR takes to reset the NVM subsystem */
 #define VFN_NVME_CSTS_PP (1u << 5)
 
 /* AQA fields (0's based sizes) */
@@ -607,6 +608,17 @@ VFN_API int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl);
  * vfn_nvme_ctrl_reset()) or the error of the reset or re-routing.
  */
 VFN_API int vfn_nvme_ctrl_reset_function(struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * As vfn_nvme_ctrl_reset_function(), with an NVM Subsystem Reset instead:
+ * NSSR written with VFN_NVME_NSSR_RESET, CSTS.NSSRO waited for (CAP.TO)
+ * and cleared, the vectors routed again, everything re-created.  Every
+ * controller of the subsystem is reset; on real hardware the PCIe link may
+ * go down (then -ENODEV).  Errors as vfn_nvme_ctrl_reset(), and
+ * -EOPNOTSUPP when CAP.NSSRS is 0 (QEMU 7.2; nothing done),
+ * -ETIMEDOUT when NSSRO never rose (the controller stays failed).
+ */
+VFN_API int vfn_nvme_ctrl_reset_subsystem(struct vfn_nvme_ctrl *ctrl);
 
 /*
  * The controller's failure state: 0, -ECANCELED (failed — CSTS.CFS seen, a

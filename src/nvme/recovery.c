@@ -438,6 +438,35 @@ static int ctrl_between_flr(struct vfn_nvme_ctrl *ctrl)
 	return ctrl_irq_reroute(ctrl);
 }
 
+/* NSSR between quiescing and re-creating (vfn_nvme_ctrl_reset_subsystem()). */
+static int ctrl_between_nssr(struct vfn_nvme_ctrl *ctrl)
+{
+	uint8_t *regs = ctrl->hw.regs;
+	uint64_t deadline = vfn_now_ns() + (uint64_t)ctrl->rdy_timeout_ms * 1000000;
+	uint32_t csts;
+
+	vfn_mmio_write32(regs + VFN_NVME_REG_NSSR, VFN_NVME_NSSR_RESET);
+	for (;;) {
+		struct timespec ts = { 0, 1000000 };
+
+		csts = vfn_mmio_read32(regs + VFN_NVME_REG_CSTS);
+		if (csts == UINT32_MAX) {
+			log_err("%s: device gone after the NVM subsystem reset (link down?)", ctrl->hw.name);
+			return -ENODEV;
+		}
+		if (csts & VFN_NVME_CSTS_NSSRO)
+			break;
+		if (vfn_now_ns() > deadline) {
+			log_err("%s: CSTS.NSSRO did not rise within CAP.TO after the NVM subsystem reset",
+				ctrl->hw.name);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&ts, NULL);
+	}
+	vfn_mmio_write32(regs + VFN_NVME_REG_CSTS, VFN_NVME_CSTS_NSSRO); /* W1C */
+	return ctrl_irq_reroute(ctrl);
+}
+
 static int ctrl_reset_with(struct vfn_nvme_ctrl *ctrl, const char *what, int (*between)(struct vfn_nvme_ctrl *))
 {
 	int ret;
@@ -475,6 +504,27 @@ int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl)
 		return -EBUSY;
 	}
 	ret = ctrl_reset_with(ctrl, "controller reset", NULL);
+	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+int vfn_nvme_ctrl_reset_subsystem(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret;
+
+	if (!ctrl) {
+		log_debug("ctrl_reset_subsystem: NULL controller");
+		return -EINVAL;
+	}
+	if (!vfn_nvme_cap_nssrs(ctrl->cap)) {
+		log_err("%s: no NVM subsystem reset (CAP.NSSRS is 0)", ctrl->hw.name);
+		return -EOPNOTSUPP;
+	}
+	if (__atomic_exchange_n(&ctrl->resetting, 1, __ATOMIC_ACQ_REL)) {
+		log_debug("%s: reset refused: a reset is running", ctrl->hw.name);
+		return -EBUSY;
+	}
+	ret = ctrl_reset_with(ctrl, "NVM subsystem reset", ctrl_between_nssr);
 	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
 	return ret;
 }

@@ -32,7 +32,7 @@ static void reg_assert(struct vfn_sim *sim, uint32_t off, uint32_t v)
 
 static uint64_t sim_cap(const struct vfn_sim *sim)
 {
-	return (uint64_t)sim->opts.mqes | 1ull << 16 /* CQR */ | (uint64_t)sim->opts.to << 24 |
+	return (uint64_t)sim->opts.mqes | 1ull << 16 /* CQR */ | (uint64_t)sim->opts.to << 24 | 1ull << 36 /* NSSRS */ |
 	       (uint64_t)VFN_NVME_CAP_CSS_NVM << 37 | (uint64_t)sim->opts.mpsmax << 52;
 }
 
@@ -146,10 +146,34 @@ static void sim_cc_changed(struct vfn_sim *sim, uint32_t old, uint32_t cc)
 	}
 }
 
+/*
+ * NSSR: "NVMe" (4E564D65h) resets the NVM subsystem: the controller as at
+ * CC.EN 1 -> 0, CC cleared, CSTS.NSSRO set.  Other values are ignored; the
+ * register reads 0.  (NSSRO is cleared at the next reset or enable here:
+ * the register window cannot tell its W1C write from a rewrite.)
+ */
+static bool sim_nssr_step(struct vfn_sim *sim)
+{
+	uint32_t nssr = reg_load(sim, VFN_NVME_REG_NSSR);
+
+	if (!nssr)
+		return false;
+	reg_store(sim, VFN_NVME_REG_NSSR, 0);
+	if (nssr != VFN_NVME_NSSR_RESET)
+		return false;
+	log_debug("sim: NVM subsystem reset");
+	vfn_sim_ctrl_reset(sim);
+	sim->cc = 0;
+	reg_store(sim, VFN_NVME_REG_CC, 0);
+	sim->csts = VFN_NVME_CSTS_NSSRO;
+	__atomic_add_fetch(&sim->nr_nssr, 1, __ATOMIC_RELEASE);
+	return true;
+}
+
 static bool sim_regs_step(struct vfn_sim *sim)
 {
+	bool did = sim_nssr_step(sim);
 	uint32_t cc = reg_load(sim, VFN_NVME_REG_CC);
-	bool did = false;
 
 	if (cc != sim->cc) {
 		uint32_t old = sim->cc;

@@ -203,6 +203,7 @@ struct vfn_sim {
 	int stop;		      /* atomic: the thread exits */
 	uint64_t gen;		      /* atomic: controller steps done */
 	int efds[VFN_SIM_NR_VECTORS]; /* atomic: eventfd per vector, -1 unrouted */
+	uint32_t nr_nssr;	      /* NVM subsystem resets done (tests) */
 
 	/* Shared with the test thread, under lock. */
 	pthread_mutex_t lock;

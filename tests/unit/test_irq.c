@@ -212,12 +212,76 @@ static void test_irq_mode_sim(void **state)
 	assert_null(ctrl);
 }
 
+/* A write on @qp that raises its vector's eventfd, reaped. */
+static void irq_write(struct vfn_nvme_qpair *qp, struct vfn_nvme_ns_info *ns, uint64_t slba, void *buf)
+{
+	int done = 0;
+
+	assert_int_equal(vfn_nvme_write_async(qp, ns, slba, 1, buf, false, done_cb, &done), 0);
+	vfn_nvme_qpair_submit(qp);
+	assert_fires(vfn_nvme_qpair_eventfd(qp));
+	for (int i = 0; i < 100000 && !done; i++)
+		vfn_nvme_qpair_reap(qp, 0);
+	assert_int_equal(done, 1);
+}
+
+/*
+ * Function-level and NVM subsystem resets on the simulator (CAP.NSSRS):
+ * the subsystem really reset (its count), data kept, interrupt-driven I/O
+ * on the re-created pairs; no NSSRS: -EOPNOTSUPP, nothing done.
+ */
+static void test_resets_sim(void **state)
+{
+	struct vfn_nvme_qpair_opts o = { .entries = 16, .irq = true };
+	struct vfn_nvme_qpair *qp;
+	struct vfn_nvme_ns_info ns;
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_sim *sim;
+	uint8_t *buf, *rb;
+	uint64_t iova;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	sim = vfn_sim_from_hw(&ctrl->hw);
+	assert_true(vfn_nvme_cap_nssrs(ctrl->cap));
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	assert_int_equal(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), BUF_LEN, (void **)&buf, &iova), BUF_LEN);
+	assert_int_equal(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), BUF_LEN, (void **)&rb, &iova), BUF_LEN);
+	for (int round = 0; round < 2; round++) {
+		memset(buf, 0x11 * (round + 1), ns.lba_size);
+		irq_write(qp, &ns, 50 + (uint64_t)round, buf);
+		if (round) {
+			assert_int_equal(__atomic_load_n(&sim->nr_nssr, __ATOMIC_ACQUIRE), 0);
+			assert_int_equal(vfn_nvme_ctrl_reset_subsystem(ctrl), 0);
+			assert_int_equal(__atomic_load_n(&sim->nr_nssr, __ATOMIC_ACQUIRE), 1);
+		} else {
+			assert_int_equal(vfn_nvme_ctrl_reset_function(ctrl), 0);
+		}
+		assert_int_equal(vfn_nvme_ctrl_failed(ctrl), 0);
+		assert_true(sim->efds[1] >= 0);
+		memset(rb, 0, ns.lba_size);
+		assert_int_equal(vfn_nvme_read(qp, &ns, 50 + (uint64_t)round, 1, rb, NULL, NULL), 0);
+		assert_memory_equal(rb, buf, ns.lba_size);
+		irq_write(qp, &ns, 60, buf);
+	}
+	ctrl->cap &= ~(1ull << 36); /* as QEMU 7.2: CAP.NSSRS 0 */
+	assert_int_equal(vfn_nvme_ctrl_reset_subsystem(ctrl), -EOPNOTSUPP);
+	assert_int_equal(__atomic_load_n(&sim->nr_nssr, __ATOMIC_ACQUIRE), 1);
+	assert_int_equal(vfn_nvme_ctrl_failed(ctrl), 0);
+	irq_write(qp, &ns, 61, buf);
+	vfn_nvme_qpair_destroy(qp);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), buf, BUF_LEN);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), rb, BUF_LEN);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_vector), cmocka_unit_test(test_vector_beyond),
 		cmocka_unit_test(test_admin_irq),     cmocka_unit_test(test_admin_vector_shared),
-		cmocka_unit_test(test_irq_mode_sim),
+		cmocka_unit_test(test_irq_mode_sim),  cmocka_unit_test(test_resets_sim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
