@@ -61,6 +61,8 @@ int cmd_list_ns(const struct cli_args *a);
 int cmd_io(int argc, char **argv);
 /* smart-log, format, fw-commit, ... (cmd-mgmt.c): @argv[0] names which. */
 int cmd_mgmt(int argc, char **argv);
+/* reset --controller|--function|--subsystem (cmd-reset.c). */
+int cmd_reset(int argc, char **argv);
 
 enum cli_parse_result {
 	CLI_PARSE_RUN,	 /* @a is filled in: run the command */

@@ -72,6 +72,7 @@ static const struct {
 	{ "fw-commit", cmd_mgmt, "Commit a firmware image to a slot, or activate a slot (asks first)." },
 	{ "device-self-test", cmd_mgmt, "Start or abort a device self-test." },
 	{ "sanitize", cmd_mgmt, "Start a sanitize operation (asks first)." },
+	{ "reset", cmd_reset, "Reset a controller: --controller, --function (FLR) or --subsystem (NSSR)." },
 };
 
 static int (*find_own_cmd(const char *name))(int, char **)
