@@ -396,7 +396,14 @@ struct vfn_nvme_ctrl_opts {
 			   eventfd instead of sleeping between polls (the
 			   vector is shared with I/O pairs placed on it) */
 	uint8_t irq_mode; /* VFN_NVME_IRQ_*: the interrupt type (VFIO devices) */
+	uint8_t ams;	  /* CC.AMS at enable: VFN_NVME_AMS_RR (0) or VFN_NVME_AMS_WRR
+			     (weighted round robin with urgent priority, needs CAP.AMS
+			     bit 17: else the open fails with -ENOTSUP) */
 };
+
+#define VFN_NVME_AMS_RR 0
+#define VFN_NVME_AMS_WRR 1
+#define VFN_NVME_CAP_AMS_WRR (1ull << 17) /* CAP.AMS: weighted round robin with urgent priority */
 
 /*
  * Interrupt types for vfn_nvme_ctrl_opts.irq_mode.  AUTO: MSI-X if the
@@ -619,6 +626,17 @@ VFN_API int vfn_nvme_ctrl_reset_function(struct vfn_nvme_ctrl *ctrl);
  * -ETIMEDOUT when NSSRO never rose (the controller stays failed).
  */
 VFN_API int vfn_nvme_ctrl_reset_subsystem(struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * The Arbitration feature (FID 01h): Arbitration Burst @ab (2^ab commands,
+ * 7: no limit) and the low/medium/high priority weights (0's based: @hpw 3
+ * means 4 commands per round).  Weights matter only with CC.AMS weighted
+ * round robin (ctrl opts ams).  Returns as vfn_nvme_set_features().
+ */
+VFN_API int vfn_nvme_set_arbitration(struct vfn_nvme_ctrl *ctrl, uint8_t ab, uint8_t lpw, uint8_t mpw, uint8_t hpw);
+
+/* Reads the Arbitration feature into the non-NULL pointers; as vfn_nvme_get_features(). */
+VFN_API int vfn_nvme_get_arbitration(struct vfn_nvme_ctrl *ctrl, uint8_t *ab, uint8_t *lpw, uint8_t *mpw, uint8_t *hpw);
 
 /*
  * The controller's failure state: 0, -ECANCELED (failed — CSTS.CFS seen, a

@@ -406,6 +406,8 @@ struct vfn_nvme_qpair_opts {
 	bool vector_set; /* with irq: use @vector instead of vector qid */
 	uint16_t vector; /* with irq and vector_set: MSI-X vector 0..count-1; pairs given the same
 			    vector share it (one eventfd, one CQ interrupt vector, IV) */
+	uint8_t qprio;	 /* SQ priority at Create I/O SQ (QPRIO): 0 urgent, 1 high, 2 medium,
+			    3 low; used under weighted round robin (ctrl opts ams) */
 };
 
 /*

@@ -65,7 +65,7 @@ class CtrlOpts(ctypes.Structure):
     """struct vfn_nvme_ctrl_opts."""
     _fields_ = [("aq_entries", c_uint16), ("timeout_ms", c_uint32), ("nr_io_queues", c_uint16),
                 ("iommu", c_void_p), ("no_shadow_doorbells", c_bool), ("admin_log_entries", c_uint32),
-                ("admin_irq", c_bool), ("irq_mode", c_uint8)]
+                ("admin_irq", c_bool), ("irq_mode", c_uint8), ("ams", c_uint8)]
 
 
 class DevOpts(ctypes.Structure):
@@ -108,7 +108,7 @@ class SimFault(ctypes.Structure):
 class QpairOpts(ctypes.Structure):
     """struct vfn_nvme_qpair_opts."""
     _fields_ = [("entries", c_uint32), ("irq", c_bool), ("timeout_ms", c_uint32), ("vector_set", c_bool),
-                ("vector", c_uint16)]
+                ("vector", c_uint16), ("qprio", c_uint8)]
 
 
 class IoOpts(ctypes.Structure):

@@ -338,7 +338,8 @@ static int ctrl_enable(struct vfn_nvme_ctrl *ctrl)
 	reg_write64(ctrl, VFN_NVME_REG_ASQ, ctrl->admin.sq.iova);
 	reg_write64(ctrl, VFN_NVME_REG_ACQ, ctrl->admin.cq.iova);
 	cc = 6u << VFN_NVME_CC_IOSQES_SHIFT | 4u << VFN_NVME_CC_IOCQES_SHIFT | mps << VFN_NVME_CC_MPS_SHIFT |
-	     VFN_NVME_CC_CSS_NVM << VFN_NVME_CC_CSS_SHIFT | 0u << VFN_NVME_CC_AMS_SHIFT | VFN_NVME_CC_EN;
+	     VFN_NVME_CC_CSS_NVM << VFN_NVME_CC_CSS_SHIFT | (uint32_t)ctrl->opts.ams << VFN_NVME_CC_AMS_SHIFT |
+	     VFN_NVME_CC_EN;
 	reg_write32(ctrl, VFN_NVME_REG_CC, cc);
 	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, VFN_NVME_CSTS_RDY, true, ctrl->rdy_timeout_ms, "CSTS.RDY=1");
 }
@@ -512,6 +513,13 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 	ret = ctrl_irq_mode(ctrl, opts ? opts->irq_mode : VFN_NVME_IRQ_AUTO);
 	if (ret)
 		goto err_free_ctrl;
+	if (ctrl->opts.ams > VFN_NVME_AMS_WRR ||
+	    (ctrl->opts.ams == VFN_NVME_AMS_WRR && !(ctrl->cap & VFN_NVME_CAP_AMS_WRR))) {
+		log_err("%s: arbitration mechanism %u not offered (CAP.AMS %#llx)", ctrl->hw.name, ctrl->opts.ams,
+			(unsigned long long)((ctrl->cap >> 17) & 3));
+		ret = -ENOTSUP;
+		goto err_free_ctrl;
+	}
 	ret = ctrl_disable(ctrl);
 	if (ret)
 		goto err_free_ctrl;

@@ -204,6 +204,33 @@ int vfn_nvme_sq_delete(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, struct vfn
 	return ioq_delete(ctrl, VFN_NVME_ADMIN_DELETE_SQ, sq->qid, cqe);
 }
 
+int vfn_nvme_set_arbitration(struct vfn_nvme_ctrl *ctrl, uint8_t ab, uint8_t lpw, uint8_t mpw, uint8_t hpw)
+{
+	if (ab > 7)
+		return -EINVAL;
+	return vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_ARBITRATION, 0,
+				     ab | (uint32_t)lpw << 8 | (uint32_t)mpw << 16 | (uint32_t)hpw << 24, NULL, NULL,
+				     0);
+}
+
+int vfn_nvme_get_arbitration(struct vfn_nvme_ctrl *ctrl, uint8_t *ab, uint8_t *lpw, uint8_t *mpw, uint8_t *hpw)
+{
+	uint32_t dw0 = 0;
+	int ret = vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_ARBITRATION, 0, 0, &dw0, NULL, 0);
+
+	if (ret)
+		return ret;
+	if (ab)
+		*ab = dw0 & 7;
+	if (lpw)
+		*lpw = (uint8_t)(dw0 >> 8);
+	if (mpw)
+		*mpw = (uint8_t)(dw0 >> 16);
+	if (hpw)
+		*hpw = (uint8_t)(dw0 >> 24);
+	return 0;
+}
+
 int vfn_nvme_set_irq_coalescing(struct vfn_nvme_ctrl *ctrl, uint8_t thr, uint8_t time_100us)
 {
 	return vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_IRQ_COALESCE, 0, (uint32_t)time_100us << 8 | thr, NULL, NULL,
@@ -422,7 +449,7 @@ static int qpair_start(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, co
 	ret = vfn_nvme_cq_create(ctrl, &qp->cq, qp->vector, NULL);
 	if (ret)
 		goto teardown_irq;
-	ret = vfn_nvme_sq_create(ctrl, &qp->sq, 0, NULL);
+	ret = vfn_nvme_sq_create(ctrl, &qp->sq, (uint8_t)qp->qprio, NULL);
 	if (ret)
 		goto delete_cq;
 	return 0;
@@ -470,6 +497,7 @@ int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct
 	qpair_sgl_caps(qp, ctrl->info.sgls);
 	qp->efd = -1;
 	qp->vector = -1;
+	qp->qprio = opts ? opts->qprio : 0;
 	qp->timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : QPAIR_TIMEOUT_MS_DEFAULT;
 	/* A qid in use is refused before anything (vector, queues) is touched. */
 	ret = qpair_link(ctrl, qp, qid);

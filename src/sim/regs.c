@@ -32,7 +32,8 @@ static void reg_assert(struct vfn_sim *sim, uint32_t off, uint32_t v)
 
 static uint64_t sim_cap(const struct vfn_sim *sim)
 {
-	return (uint64_t)sim->opts.mqes | 1ull << 16 /* CQR */ | (uint64_t)sim->opts.to << 24 | 1ull << 36 /* NSSRS */ |
+	return (uint64_t)sim->opts.mqes | 1ull << 16 /* CQR */ | (uint64_t)sim->opts.to << 24 |
+	       1ull << 17 /* AMS: weighted round robin with urgent */ | 1ull << 36 /* NSSRS */ |
 	       (uint64_t)VFN_NVME_CAP_CSS_NVM << 37 | (uint64_t)sim->opts.mpsmax << 52;
 }
 
@@ -87,8 +88,8 @@ static bool sim_enable_ok(struct vfn_sim *sim, uint32_t cc)
 	uint32_t mps = (cc >> VFN_NVME_CC_MPS_SHIFT) & 0xf, css = (cc >> VFN_NVME_CC_CSS_SHIFT) & 0x7;
 	uint32_t asqs = (aqa & 0xfff) + 1, acqs = ((aqa >> 16) & 0xfff) + 1;
 
-	if (mps > sim->opts.mpsmax || css != VFN_NVME_CC_CSS_NVM || asqs < 2 || acqs < 2 || (asq & 0xfff) ||
-	    (acq & 0xfff) || !asq || !acq) {
+	if (mps > sim->opts.mpsmax || css != VFN_NVME_CC_CSS_NVM || ((cc >> VFN_NVME_CC_AMS_SHIFT) & 7) > 1 ||
+	    asqs < 2 || acqs < 2 || (asq & 0xfff) || (acq & 0xfff) || !asq || !acq) {
 		log_debug("sim: bad enable: CC 0x%x AQA 0x%x ASQ %#llx ACQ %#llx", cc, aqa, (unsigned long long)asq,
 			  (unsigned long long)acq);
 		return false;

@@ -276,12 +276,76 @@ static void test_resets_sim(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+/*
+ * Weighted round robin with urgent priority (CC.AMS 001b) on the
+ * simulator: with HPW 3 and LPW 0 and all commands queued before the
+ * controller looks, the urgent SQ's commands are fetched first, then per
+ * round 4 from the high SQ for 1 from the low one.
+ */
+static void test_wrr(void **state)
+{
+	struct vfn_nvme_ctrl_opts copts = { .ams = VFN_NVME_AMS_WRR };
+	static const uint8_t prio[4] = { 0, 3, 1, 0 }; /* qid 1 low, 2 high, 3 urgent */
+	static const unsigned int count[4] = { 0, 8, 8, 3 };
+	static const uint16_t want[19] = { 3, 3, 3, 2, 2, 2, 2, 1, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1 };
+	struct vfn_nvme_qpair *qp[4] = { 0 };
+	uint8_t ab, lpw, mpw, hpw;
+	struct vfn_nvme_ns_info ns;
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_sim *sim;
+	int done = 0;
+	uint32_t n0;
+	uint64_t iova;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", &copts, &ctrl), 0);
+	sim = vfn_sim_from_hw(&ctrl->hw);
+	assert_true(ctrl->cap & VFN_NVME_CAP_AMS_WRR);
+	assert_int_equal(vfn_nvme_set_arbitration(ctrl, 7, 0, 1, 3), 0);
+	assert_int_equal(vfn_nvme_get_arbitration(ctrl, &ab, &lpw, &mpw, &hpw), 0);
+	assert_int_equal(ab, 7);
+	assert_int_equal(lpw, 0);
+	assert_int_equal(mpw, 1);
+	assert_int_equal(hpw, 3);
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), BUF_LEN, (void **)&buf, &iova), BUF_LEN);
+	for (uint16_t q = 1; q <= 3; q++) {
+		struct vfn_nvme_qpair_opts o = { .entries = 32, .qprio = prio[q] };
+
+		assert_int_equal(vfn_nvme_qpair_create(ctrl, q, &o, &qp[q]), 0);
+		assert_int_equal(sim->sqs[q].qprio, prio[q]);
+	}
+	n0 = __atomic_load_n(&sim->nr_fetched, __ATOMIC_ACQUIRE);
+	vfn_sim_bus_master(sim, false); /* everything queued before the controller looks */
+	for (uint16_t q = 1; q <= 3; q++) {
+		for (unsigned int i = 0; i < count[q]; i++)
+			assert_int_equal(vfn_nvme_write_async(qp[q], &ns, i, 1, buf, false, done_cb, &done), 0);
+		vfn_nvme_qpair_submit(qp[q]);
+	}
+	vfn_sim_bus_master(sim, true);
+	for (int i = 0; i < 1000000 && done < 19; i++)
+		for (uint16_t q = 1; q <= 3; q++)
+			vfn_nvme_qpair_reap(qp[q], 0);
+	assert_int_equal(done, 19);
+	assert_int_equal(__atomic_load_n(&sim->nr_fetched, __ATOMIC_ACQUIRE) - n0, 19);
+	for (unsigned int i = 0; i < 19; i++)
+		assert_int_equal(sim->fetch_log[(n0 + i) % 256], want[i]);
+	for (uint16_t q = 1; q <= 3; q++)
+		vfn_nvme_qpair_destroy(qp[q]);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), buf, BUF_LEN);
+	vfn_nvme_ctrl_close(ctrl);
+	copts.ams = 2; /* vendor specific: not offered */
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", &copts, &ctrl), -ENOTSUP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_vector), cmocka_unit_test(test_vector_beyond),
 		cmocka_unit_test(test_admin_irq),     cmocka_unit_test(test_admin_vector_shared),
 		cmocka_unit_test(test_irq_mode_sim),  cmocka_unit_test(test_resets_sim),
+		cmocka_unit_test(test_wrr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
