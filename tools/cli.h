@@ -67,6 +67,8 @@ int cmd_sriov(int argc, char **argv);
 int cmd_zns(int argc, char **argv);
 /* pmr read|write (cmd-pmr.c). */
 int cmd_pmr(int argc, char **argv);
+/* reset --controller|--function|--subsystem (cmd-reset.c). */
+int cmd_reset(int argc, char **argv);
 
 enum cli_parse_result {
 	CLI_PARSE_RUN,	 /* @a is filled in: run the command */

@@ -78,6 +78,7 @@ static const struct {
 	{ "sriov", cmd_sriov, "Show or set (--numvfs) a PF's VF count in sysfs, and list its VFs." },
 	{ "zns", cmd_zns, "Zoned namespaces: report-zones, zone-mgmt-send, zone-open/close/finish/reset, zone-append." },
 	{ "pmr", cmd_pmr, "Read or write the controller's persistent memory region (PMR)." },
+	{ "reset", cmd_reset, "Reset a controller: --controller, --function (FLR) or --subsystem (NSSR)." },
 };
 
 static int (*find_own_cmd(const char *name))(int, char **)

@@ -152,6 +152,7 @@ static inline uint32_t vfn_nvme_vs_ter(uint32_t vs)
 #define VFN_NVME_CSTS_SHST_OCCURRING (1u << VFN_NVME_CSTS_SHST_SHIFT)
 #define VFN_NVME_CSTS_SHST_COMPLETE (2u << VFN_NVME_CSTS_SHST_SHIFT)
 #define VFN_NVME_CSTS_NSSRO (1u << 4)
+#define VFN_NVME_NSSR_RESET 0x4E564D65u /* "NVMe": the value NSSR takes to reset the NVM subsystem */
 #define VFN_NVME_CSTS_PP (1u << 5)
 
 /* AQA fields (0's based sizes) */
@@ -407,7 +408,32 @@ struct vfn_nvme_ctrl_opts {
 				       entries from the first command of
 				       bring-up on (see
 				       vfn_nvme_admin_log_enable()); 0: off */
+	/* Appended: */
+	bool admin_irq;	  /* admin completions waited for on MSI-X vector 0's
+			   eventfd instead of sleeping between polls (the
+			   vector is shared with I/O pairs placed on it) */
+	uint8_t irq_mode; /* VFN_NVME_IRQ_*: the interrupt type (VFIO devices) */
+	uint8_t ams;	  /* CC.AMS at enable: VFN_NVME_AMS_RR (0) or VFN_NVME_AMS_WRR
+			     (weighted round robin with urgent priority, needs CAP.AMS
+			     bit 17: else the open fails with -ENOTSUP) */
 };
+
+#define VFN_NVME_AMS_RR 0
+#define VFN_NVME_AMS_WRR 1
+#define VFN_NVME_CAP_AMS_WRR (1ull << 17) /* CAP.AMS: weighted round robin with urgent priority */
+
+/*
+ * Interrupt types for vfn_nvme_ctrl_opts.irq_mode.  AUTO: MSI-X if the
+ * function has it, else MSI, else INTx.  MSI and INTx offer few vectors
+ * (INTx one: vector 0), so I/O pairs then share them (qpair opts
+ * vector_set/vector); INTx is level-triggered and masked each time it
+ * fires: a caller polling a pair's eventfd itself calls
+ * vfn_nvme_qpair_irq_ack() after reading it.  The simulator has MSI-X only.
+ */
+#define VFN_NVME_IRQ_AUTO 0
+#define VFN_NVME_IRQ_MSIX 1
+#define VFN_NVME_IRQ_MSI 2
+#define VFN_NVME_IRQ_INTX 3
 
 /* What Identify Controller said, decoded once at bring-up. */
 struct vfn_nvme_ctrl_info {
@@ -595,6 +621,39 @@ VFN_API int vfn_nvme_abort(struct vfn_nvme_ctrl *ctrl, uint16_t sqid, uint16_t c
  * the controller closed, or the reset tried again.
  */
 VFN_API int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * As vfn_nvme_ctrl_reset(), with a function-level reset (VFIO_DEVICE_RESET;
+ * the simulator restarts from power-on) between stopping and re-creating:
+ * the interrupt vectors in use are then switched off and routed to their
+ * eventfds again (the function's vector table rewritten), so pairs with
+ * interrupts keep working.  Errors as vfn_nvme_ctrl_reset(), and -ENOTSUP
+ * (the device offers no reset; the controller stays failed until a
+ * vfn_nvme_ctrl_reset()) or the error of the reset or re-routing.
+ */
+VFN_API int vfn_nvme_ctrl_reset_function(struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * As vfn_nvme_ctrl_reset_function(), with an NVM Subsystem Reset instead:
+ * NSSR written with VFN_NVME_NSSR_RESET, CSTS.NSSRO waited for (CAP.TO)
+ * and cleared, the vectors routed again, everything re-created.  Every
+ * controller of the subsystem is reset; on real hardware the PCIe link may
+ * go down (then -ENODEV).  Errors as vfn_nvme_ctrl_reset(), and
+ * -EOPNOTSUPP when CAP.NSSRS is 0 (QEMU 7.2; nothing done),
+ * -ETIMEDOUT when NSSRO never rose (the controller stays failed).
+ */
+VFN_API int vfn_nvme_ctrl_reset_subsystem(struct vfn_nvme_ctrl *ctrl);
+
+/*
+ * The Arbitration feature (FID 01h): Arbitration Burst @ab (2^ab commands,
+ * 7: no limit) and the low/medium/high priority weights (0's based: @hpw 3
+ * means 4 commands per round).  Weights matter only with CC.AMS weighted
+ * round robin (ctrl opts ams).  Returns as vfn_nvme_set_features().
+ */
+VFN_API int vfn_nvme_set_arbitration(struct vfn_nvme_ctrl *ctrl, uint8_t ab, uint8_t lpw, uint8_t mpw, uint8_t hpw);
+
+/* Reads the Arbitration feature into the non-NULL pointers; as vfn_nvme_get_features(). */
+VFN_API int vfn_nvme_get_arbitration(struct vfn_nvme_ctrl *ctrl, uint8_t *ab, uint8_t *lpw, uint8_t *mpw, uint8_t *hpw);
 
 /*
  * The controller's failure state: 0, -ECANCELED (failed — CSTS.CFS seen, a

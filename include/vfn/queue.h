@@ -320,7 +320,8 @@ VFN_API int vfn_nvme_cq_create(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, in
  * -1: unroutes it), for a raw CQ created with that vector: the controller
  * then signals @efd at each interrupt.  Do not route a vector that one of
  * the library's own queue pairs uses (those take vector = their qid).
- * Returns 0, -ENOTSUP (no such vector), or the VFIO/sim routing's error.
+ * Returns 0, -ENOTSUP (no such vector), -EBUSY (the vector serves the
+ * library's own queue pairs or admin queue), or the VFIO/sim routing's error.
  */
 VFN_API int vfn_nvme_ctrl_irq_route(struct vfn_nvme_ctrl *ctrl, int vector, int efd);
 

@@ -160,6 +160,7 @@ struct vfn_nvme_qpair {
 	/* The stall check of vfn_nvme_qpair_reap() (appended: the layout above is unchanged). */
 	uint32_t idle_reaps; /* empty reaps in a row with a doorbell value the MMIO register never got */
 	uint64_t stall_ns;   /* when the first of those looked at the clock */
+	int vector;	     /* MSI-X vector the pair's eventfd is routed from, -1 when polled (appended) */
 	uint64_t rerung;     /* MMIO doorbells written after a stall with the value only the shadow had */
 	bool sq_cmb;	     /* the SQ ring is in the CMB (appended) */
 	bool lists_cmb;	     /* list_mem is in the CMB (appended) */
@@ -414,16 +415,26 @@ struct vfn_nvme_qpair_opts {
 	 * if there is none or CMBSZ.LISTS is clear.
 	 */
 	bool lists_cmb;
+	/* Appended: */
+	bool vector_set; /* with irq: use @vector instead of vector qid */
+	uint16_t vector; /* with irq and vector_set: MSI-X vector 0..count-1; pairs given the same
+			    vector share it (one eventfd, one CQ interrupt vector, IV) */
+	uint8_t qprio;	 /* SQ priority at Create I/O SQ (QPRIO): 0 urgent, 1 high, 2 medium,
+			    3 low; used under weighted round robin (ctrl opts ams) */
 };
 
 /*
  * Creates I/O CQ and SQ @qid (1..info->nr_sq/nr_cq) and their request
  * tracker; with opts->irq also an eventfd (EFD_NONBLOCK|EFD_CLOEXEC) bound
- * to MSI-X vector @qid.  @opts may be NULL.  The pair is owned by the
+ * to MSI-X vector @qid (opts->vector with opts->vector_set).  Pairs on the
+ * same vector share its eventfd: a wait on one pair may consume a signal
+ * meant for another, whose own wait then finds its completion on its next
+ * reap (vfn_rq_wait() reaps before it sleeps).  This allows more queue
+ * pairs than vectors.  @opts may be NULL.  The pair is owned by the
  * caller: vfn_nvme_qpair_destroy() it before closing @ctrl.
  * Errors: -EINVAL (bad qid or entries), -EBUSY (a pair with @qid exists:
  * refused before anything, its vector and queues untouched), -ENOTSUP (irq
- * but no vector @qid), -EIO (the controller refused a Create command, see
+ * but no such vector), -EIO (the controller refused a Create command, see
  * the log, or it failed), -ENODEV, -ENOMEM, or as vfn_dma_alloc().
  * Nothing stays behind on failure.
  */
@@ -446,6 +457,14 @@ VFN_API void vfn_nvme_qpair_destroy(struct vfn_nvme_qpair *qp);
  * loop; read it to reset the count), or -1 for a polled queue.  Owned by @qp.
  */
 VFN_API int vfn_nvme_qpair_eventfd(const struct vfn_nvme_qpair *qp);
+
+/*
+ * After reading the pair's eventfd in the caller's own loop: re-arms the
+ * interrupt when it is level-triggered (INTx, which VFIO masks each time it
+ * fires: one syscall); nothing with MSI/MSI-X or a polled pair.  The
+ * library's own waits do this themselves.
+ */
+VFN_API void vfn_nvme_qpair_irq_ack(struct vfn_nvme_qpair *qp);
 
 /* ---- NVM command helpers ------------------------------------------------ */
 

@@ -160,6 +160,26 @@ VFN_API int vfn_vfio_irq_enable(struct vfn_vfio_dev *dev, unsigned int start, un
 VFN_API int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev);
 
 /*
+ * Chooses the interrupt type vfn_vfio_irq_enable()/_disable() work on:
+ * VFN_VFIO_IRQ_MSIX (the default), VFN_VFIO_IRQ_MSI or VFN_VFIO_IRQ_INTX
+ * (one vector, 0, masked by VFIO each time it fires: see
+ * vfn_vfio_irq_unmask()).  Returns 0, -EINVAL, -EBUSY (interrupts of the
+ * current type are on: vfn_vfio_irq_disable() first), -ENOTSUP (the device
+ * has none of that type), or -errno from VFIO_DEVICE_GET_IRQ_INFO.
+ */
+VFN_API int vfn_vfio_irq_set_mode(struct vfn_vfio_dev *dev, unsigned int index);
+
+/* The interrupt type in use (enum vfn_vfio_irq_index), or -EINVAL. */
+VFN_API int vfn_vfio_irq_mode(const struct vfn_vfio_dev *dev);
+
+/*
+ * In INTx mode, unmasks the line VFIO masked when it fired (call after
+ * reading its eventfd); 0 and nothing done in the other modes or while
+ * off.  -errno from VFIO_DEVICE_SET_IRQS.
+ */
+VFN_API int vfn_vfio_irq_unmask(struct vfn_vfio_dev *dev);
+
+/*
  * Resets the function (VFIO_DEVICE_RESET: FLR or whatever the kernel has).
  * -ENOTSUP if the device offers no reset.
  */

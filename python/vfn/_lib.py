@@ -64,7 +64,8 @@ class DevInfo(ctypes.Structure):
 class CtrlOpts(ctypes.Structure):
     """struct vfn_nvme_ctrl_opts."""
     _fields_ = [("aq_entries", c_uint16), ("timeout_ms", c_uint32), ("nr_io_queues", c_uint16),
-                ("iommu", c_void_p), ("no_shadow_doorbells", c_bool), ("admin_log_entries", c_uint32)]
+                ("iommu", c_void_p), ("no_shadow_doorbells", c_bool), ("admin_log_entries", c_uint32),
+                ("admin_irq", c_bool), ("irq_mode", c_uint8), ("ams", c_uint8)]
 
 
 class DevOpts(ctypes.Structure):
@@ -107,7 +108,7 @@ class SimFault(ctypes.Structure):
 class QpairOpts(ctypes.Structure):
     """struct vfn_nvme_qpair_opts."""
     _fields_ = [("entries", c_uint32), ("irq", c_bool), ("timeout_ms", c_uint32), ("sq_cmb", c_bool),
-                ("lists_cmb", c_bool)]
+                ("lists_cmb", c_bool), ("vector_set", c_bool), ("vector", c_uint16), ("qprio", c_uint8)]
 
 
 class IoOpts(ctypes.Structure):

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Synchronous admin commands on the polled admin queue. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <vfn/spec.h>
 #include <vfn/pi.h>
@@ -13,7 +15,8 @@
 #include "nvme/prp.h"
 #include "support/log.h"
 
-#define ADMIN_SPIN_POLLS 64 /* CQ polls before the first sleep */
+#define ADMIN_SPIN_POLLS 64   /* CQ polls before the first sleep */
+#define ADMIN_IRQ_CHECK_MS 10 /* longest eventfd sleep between CSTS checks (opts.admin_irq) */
 #define ADMIN_SLEEP_MIN_NS 10000
 #define ADMIN_SLEEP_MAX_NS 1000000
 #define ADMIN_NR_CIDS 65536
@@ -324,7 +327,28 @@ static bool admin_reap(struct vfn_nvme_ctrl *ctrl, int32_t cid, struct vfn_nvme_
 	return found;
 }
 
-/* Polls for @cid's completion: spins briefly, then sleeps with backoff, checking CSTS. */
+/*
+ * Sleeps on vector 0's eventfd (opts.admin_irq) until it fires, @deadline
+ * passes or ADMIN_IRQ_CHECK_MS (CSTS is checked that often), and resets it.
+ */
+static void admin_sleep_irq(struct vfn_nvme_ctrl *ctrl, uint64_t deadline)
+{
+	struct pollfd pfd = { .fd = ctrl->admin_efd, .events = POLLIN };
+	uint64_t now = vfn_now_ns(), count;
+	int ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+
+	if (ms > ADMIN_IRQ_CHECK_MS)
+		ms = ADMIN_IRQ_CHECK_MS;
+	if (poll(&pfd, 1, ms) > 0 && read(ctrl->admin_efd, &count, sizeof(count)) == sizeof(count)) {
+		__atomic_add_fetch(&ctrl->admin_irq_wakes, 1, __ATOMIC_RELAXED);
+		vfn_nvme_ctrl_irq_ack(ctrl);
+	}
+}
+
+/*
+ * Polls for @cid's completion: spins briefly, then sleeps (with backoff, or
+ * on the admin vector's eventfd), checking CSTS.
+ */
 static int admin_wait(struct vfn_nvme_ctrl *ctrl, uint16_t cid, struct vfn_nvme_cqe *out, uint32_t timeout_ms)
 {
 	uint64_t deadline = vfn_now_ns() + (uint64_t)timeout_ms * 1000000;
@@ -347,6 +371,10 @@ static int admin_wait(struct vfn_nvme_ctrl *ctrl, uint16_t cid, struct vfn_nvme_
 			return ret;
 		if (expired)
 			return -ETIMEDOUT;
+		if (ctrl->admin_efd >= 0) {
+			admin_sleep_irq(ctrl, deadline);
+			continue;
+		}
 		nanosleep(&ts, NULL);
 		if (sleep_ns < ADMIN_SLEEP_MAX_NS)
 			sleep_ns *= 2;

@@ -90,7 +90,34 @@ struct vfn_nvme_ctrl {
 	struct vfn_nvme_qpair *qpairs; /* queue pairs, linked by ctrl_next; under admin.lock */
 	struct vfn_nvme_cmb *cmb;      /* CMB once enabled (vfn_nvme_cmb_enable), NULL before */
 	struct vfn_nvme_pmr *pmr;      /* PMR once enabled (vfn_nvme_pmr_enable), NULL before */
+	/*
+	 * I/O interrupt vectors in use (ioq.c), under admin.lock: one eventfd
+	 * per vector, shared by every queue pair whose CQ uses it.
+	 */
+	struct vfn_nvme_irqvec *vecs;
+	unsigned int nr_vecs;
+	int admin_efd;		  /* vector 0's eventfd with opts.admin_irq, else -1 */
+	uint64_t admin_irq_wakes; /* admin waits the vector-0 eventfd woke */
+	bool irq_level;		  /* INTx: re-arm (hw irq_unmask) after each eventfd read */
 };
+
+/* Re-arms a level-triggered interrupt (INTx) after its eventfd was read; no-op otherwise. */
+void vfn_nvme_ctrl_irq_ack(struct vfn_nvme_ctrl *ctrl);
+
+struct vfn_nvme_irqvec {
+	int efd;	   /* routed eventfd, -1 while no pair uses the vector */
+	unsigned int refs; /* queue pairs (and the admin queue) using it */
+};
+
+/*
+ * Takes a reference on MSI-X vector @vector: the first routes it to a new
+ * eventfd, the others share that eventfd (*@efd, owned by the controller).
+ * -ENOTSUP beyond the controller's vectors, -ENOMEM, or the routing error.
+ */
+int vfn_nvme_irqvec_get(struct vfn_nvme_ctrl *ctrl, unsigned int vector, int *efd);
+
+/* Drops a reference taken by vfn_nvme_irqvec_get(); the last unroutes the vector. */
+void vfn_nvme_irqvec_put(struct vfn_nvme_ctrl *ctrl, unsigned int vector);
 
 /*
  * Brings up the controller behind the already opened @hw, as

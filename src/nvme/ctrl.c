@@ -342,7 +342,7 @@ static int ctrl_enable(struct vfn_nvme_ctrl *ctrl)
 	reg_write64(ctrl, VFN_NVME_REG_ASQ, ctrl->admin.sq.iova);
 	reg_write64(ctrl, VFN_NVME_REG_ACQ, ctrl->admin.cq.iova);
 	cc = 6u << VFN_NVME_CC_IOSQES_SHIFT | 4u << VFN_NVME_CC_IOCQES_SHIFT | mps << VFN_NVME_CC_MPS_SHIFT |
-	     css << VFN_NVME_CC_CSS_SHIFT | 0u << VFN_NVME_CC_AMS_SHIFT | VFN_NVME_CC_EN;
+	     css << VFN_NVME_CC_CSS_SHIFT | (uint32_t)ctrl->opts.ams << VFN_NVME_CC_AMS_SHIFT | VFN_NVME_CC_EN;
 	reg_write32(ctrl, VFN_NVME_REG_CC, cc);
 	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, VFN_NVME_CSTS_RDY, true, ctrl->rdy_timeout_ms, "CSTS.RDY=1");
 }
@@ -493,6 +493,62 @@ static int ctrl_start(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_ctrl_opt
 	return vfn_nvme_dbbuf_init(ctrl, opts);
 }
 
+void vfn_nvme_ctrl_irq_ack(struct vfn_nvme_ctrl *ctrl)
+{
+	if (ctrl && ctrl->irq_level && ctrl->hw.ops->irq_unmask)
+		ctrl->hw.ops->irq_unmask(&ctrl->hw);
+}
+
+static const char *const irq_mode_names[] = { "auto", "MSI-X", "MSI", "INTx" };
+
+/* Picks the interrupt type as opts.irq_mode asks (VFIO indexes: INTx 0, MSI 1, MSI-X 2). */
+static int ctrl_irq_mode(struct vfn_nvme_ctrl *ctrl, uint8_t mode)
+{
+	static const unsigned int index[] = { 2, 2, 1, 0 };
+	const struct vfn_nvme_hw_ops *ops = ctrl->hw.ops;
+	int ret;
+
+	if (mode > VFN_NVME_IRQ_INTX) {
+		log_err("%s: interrupt mode %u unknown", ctrl->hw.name, mode);
+		return -EINVAL;
+	}
+	if (!ops->irq_set_mode) {
+		if (mode == VFN_NVME_IRQ_MSI || mode == VFN_NVME_IRQ_INTX) {
+			log_err("%s: %s interrupts not offered (MSI-X only)", ctrl->hw.name, irq_mode_names[mode]);
+			return -ENOTSUP;
+		}
+		return 0;
+	}
+	if (mode == VFN_NVME_IRQ_AUTO) {
+		/* The first type the function has, MSI-X first. */
+		for (unsigned int m = VFN_NVME_IRQ_MSIX; m <= VFN_NVME_IRQ_INTX; m++) {
+			if (!ops->irq_set_mode(&ctrl->hw, index[m])) {
+				ctrl->irq_level = m == VFN_NVME_IRQ_INTX;
+				if (m != VFN_NVME_IRQ_MSIX)
+					log_info("%s: no MSI-X: %s interrupts", ctrl->hw.name, irq_mode_names[m]);
+				return 0;
+			}
+		}
+		return 0; /* none at all: pairs with interrupts are refused (-ENOTSUP) */
+	}
+	ret = ops->irq_set_mode(&ctrl->hw, index[mode]);
+	if (ret) {
+		log_err("%s: cannot use %s interrupts: %d", ctrl->hw.name, irq_mode_names[mode], ret);
+		return ret;
+	}
+	ctrl->irq_level = mode == VFN_NVME_IRQ_INTX;
+	return 0;
+}
+
+/* Gives back vector 0 if the admin queue took it (opts.admin_irq). */
+static void ctrl_admin_irq_fini(struct vfn_nvme_ctrl *ctrl)
+{
+	if (ctrl->admin_efd < 0)
+		return;
+	vfn_nvme_irqvec_put(ctrl, 0);
+	ctrl->admin_efd = -1;
+}
+
 int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opts *opts, struct vfn_nvme_ctrl **out)
 {
 	struct vfn_nvme_ctrl *ctrl;
@@ -506,6 +562,7 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 		free(ctrl);
 		return ret;
 	}
+	ctrl->admin_efd = -1;
 	ctrl->hw = *hw;
 	if (opts)
 		ctrl->opts = *opts;
@@ -514,6 +571,16 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 	ret = ctrl_read_cap(ctrl);
 	if (ret)
 		goto err_free_ctrl;
+	ret = ctrl_irq_mode(ctrl, opts ? opts->irq_mode : VFN_NVME_IRQ_AUTO);
+	if (ret)
+		goto err_free_ctrl;
+	if (ctrl->opts.ams > VFN_NVME_AMS_WRR ||
+	    (ctrl->opts.ams == VFN_NVME_AMS_WRR && !(ctrl->cap & VFN_NVME_CAP_AMS_WRR))) {
+		log_err("%s: arbitration mechanism %u not offered (CAP.AMS %#llx)", ctrl->hw.name, ctrl->opts.ams,
+			(unsigned long long)((ctrl->cap >> 17) & 3));
+		ret = -ENOTSUP;
+		goto err_free_ctrl;
+	}
 	ret = ctrl_disable(ctrl);
 	if (ret)
 		goto err_free_ctrl;
@@ -523,6 +590,11 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 	ret = vfn_nvme_admin_init(ctrl);
 	if (ret)
 		goto err_free_admin_queue;
+	if (opts && opts->admin_irq) {
+		ret = vfn_nvme_irqvec_get(ctrl, 0, &ctrl->admin_efd);
+		if (ret)
+			goto err_quiesce;
+	}
 	ret = ctrl_start(ctrl, opts);
 	if (ret)
 		goto err_quiesce;
@@ -531,6 +603,7 @@ int vfn_nvme_ctrl_open_hw(struct vfn_nvme_hw *hw, const struct vfn_nvme_ctrl_opt
 
 err_quiesce:
 	vfn_nvme_ctrl_quiesce(ctrl);
+	ctrl_admin_irq_fini(ctrl);
 	vfn_nvme_dbbuf_fini(ctrl);
 	vfn_nvme_admin_fini(ctrl);
 err_free_admin_queue:
@@ -622,6 +695,7 @@ void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl)
 	ctrl_shutdown(ctrl);
 	/* Nothing is freed before the controller's DMA has stopped. */
 	vfn_nvme_ctrl_quiesce(ctrl);
+	ctrl_admin_irq_fini(ctrl);
 	vfn_nvme_dbbuf_fini(ctrl);
 	vfn_nvme_admin_fini(ctrl);
 	ctrl_free_admin_queue(ctrl);
@@ -629,6 +703,7 @@ void vfn_nvme_ctrl_close(struct vfn_nvme_ctrl *ctrl)
 	vfn_nvme_pmr_fini(ctrl);
 	ctrl->hw.ops->close(&ctrl->hw);
 	pthread_mutex_destroy(&ctrl->recovery_lock);
+	free(ctrl->vecs);
 	free(ctrl);
 }
 

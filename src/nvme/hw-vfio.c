@@ -20,12 +20,22 @@ static struct vfn_vfio_dev *hw_dev(struct vfn_nvme_hw *hw)
 
 static int hw_vfio_irq_count(struct vfn_nvme_hw *hw)
 {
-	return vfn_vfio_irq_count(hw_dev(hw), VFN_VFIO_IRQ_MSIX);
+	return vfn_vfio_irq_count(hw_dev(hw), (unsigned int)vfn_vfio_irq_mode(hw_dev(hw)));
 }
 
 static int hw_vfio_irq_enable(struct vfn_nvme_hw *hw, unsigned int start, unsigned int count, const int *efds)
 {
 	return vfn_vfio_irq_enable(hw_dev(hw), start, count, efds);
+}
+
+static int hw_vfio_irq_set_mode(struct vfn_nvme_hw *hw, unsigned int index)
+{
+	return vfn_vfio_irq_set_mode(hw_dev(hw), index);
+}
+
+static int hw_vfio_irq_unmask(struct vfn_nvme_hw *hw)
+{
+	return vfn_vfio_irq_unmask(hw_dev(hw));
 }
 
 static int hw_vfio_irq_disable(struct vfn_nvme_hw *hw)
@@ -90,6 +100,8 @@ static const struct vfn_nvme_hw_ops hw_vfio_ops = {
 	.irq_count = hw_vfio_irq_count,
 	.irq_enable = hw_vfio_irq_enable,
 	.irq_disable = hw_vfio_irq_disable,
+	.irq_set_mode = hw_vfio_irq_set_mode,
+	.irq_unmask = hw_vfio_irq_unmask,
 	.reset = hw_vfio_reset,
 	.bus_master = hw_vfio_bus_master,
 	.close = hw_vfio_close,

@@ -43,6 +43,10 @@ struct vfn_nvme_hw_ops {
 	 * the register window (the simulator).
 	 */
 	int (*map_bar)(struct vfn_nvme_hw *hw, unsigned int bar, void **addr, size_t *len, uint64_t *bus);
+	/* Appended, may be NULL (MSI-X only): the interrupt type (enum vfn_vfio_irq_index) irq_* use. */
+	int (*irq_set_mode)(struct vfn_nvme_hw *hw, unsigned int index);
+	/* May be NULL: re-arms a level interrupt (INTx) after its eventfd was read. */
+	int (*irq_unmask)(struct vfn_nvme_hw *hw);
 };
 
 struct vfn_nvme_hw {

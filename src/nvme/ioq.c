@@ -246,6 +246,33 @@ int vfn_nvme_sq_delete(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, struct vfn
 	return ioq_delete(ctrl, VFN_NVME_ADMIN_DELETE_SQ, sq->qid, cqe);
 }
 
+int vfn_nvme_set_arbitration(struct vfn_nvme_ctrl *ctrl, uint8_t ab, uint8_t lpw, uint8_t mpw, uint8_t hpw)
+{
+	if (ab > 7)
+		return -EINVAL;
+	return vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_ARBITRATION, 0,
+				     ab | (uint32_t)lpw << 8 | (uint32_t)mpw << 16 | (uint32_t)hpw << 24, NULL, NULL,
+				     0);
+}
+
+int vfn_nvme_get_arbitration(struct vfn_nvme_ctrl *ctrl, uint8_t *ab, uint8_t *lpw, uint8_t *mpw, uint8_t *hpw)
+{
+	uint32_t dw0 = 0;
+	int ret = vfn_nvme_get_features(ctrl, VFN_NVME_FEAT_ARBITRATION, 0, 0, &dw0, NULL, 0);
+
+	if (ret)
+		return ret;
+	if (ab)
+		*ab = dw0 & 7;
+	if (lpw)
+		*lpw = (uint8_t)(dw0 >> 8);
+	if (mpw)
+		*mpw = (uint8_t)(dw0 >> 16);
+	if (hpw)
+		*hpw = (uint8_t)(dw0 >> 24);
+	return 0;
+}
+
 int vfn_nvme_set_irq_coalescing(struct vfn_nvme_ctrl *ctrl, uint8_t thr, uint8_t time_100us)
 {
 	return vfn_nvme_set_features(ctrl, VFN_NVME_FEAT_IRQ_COALESCE, 0, (uint32_t)time_100us << 8 | thr, NULL, NULL,
@@ -380,36 +407,59 @@ static void qpair_free(struct vfn_nvme_qpair *qp)
 	qpair_free_lists(ctrl, qp);
 }
 
-/* An eventfd routed from MSI-X vector @qid. */
-static int qpair_irq_setup(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, uint16_t qid)
+int vfn_nvme_irqvec_get(struct vfn_nvme_ctrl *ctrl, unsigned int vector, int *efd)
 {
 	int nvec = ctrl->hw.ops->irq_count(&ctrl->hw);
-	int ret;
+	struct vfn_nvme_irqvec *v;
+	int ret = 0;
 
 	if (nvec < 0)
 		return nvec;
-	if (qid >= nvec) {
-		log_debug("%s: no MSI-X vector %u (%d vectors)", ctrl->hw.name, qid, nvec);
+	if (vector >= (unsigned int)nvec) {
+		log_debug("%s: no MSI-X vector %u (%d vectors)", ctrl->hw.name, vector, nvec);
 		return -ENOTSUP;
 	}
-	qp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (qp->efd < 0) {
-		ret = -errno;
-		log_err("%s: eventfd for vector %u failed: %d", ctrl->hw.name, qid, ret);
-		return ret;
+	pthread_mutex_lock(&ctrl->admin.lock);
+	if (!ctrl->vecs) {
+		ctrl->vecs = calloc((size_t)nvec, sizeof(*ctrl->vecs));
+		if (!ctrl->vecs) {
+			ret = -ENOMEM;
+			goto unlock;
+		}
+		for (int i = 0; i < nvec; i++)
+			ctrl->vecs[i].efd = -1;
+		ctrl->nr_vecs = (unsigned int)nvec;
 	}
-	ret = ctrl->hw.ops->irq_enable(&ctrl->hw, qid, 1, &qp->efd);
-	if (ret) {
-		log_err("%s: routing vector %u failed: %d", ctrl->hw.name, qid, ret);
-		close(qp->efd);
-		qp->efd = -1;
+	if (vector >= ctrl->nr_vecs) {
+		ret = -ENOTSUP;
+		goto unlock;
 	}
+	v = &ctrl->vecs[vector];
+	if (!v->refs) {
+		v->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (v->efd < 0) {
+			ret = -errno;
+			log_err("%s: eventfd for vector %u failed: %d", ctrl->hw.name, vector, ret);
+			goto unlock;
+		}
+		ret = ctrl->hw.ops->irq_enable(&ctrl->hw, vector, 1, &v->efd);
+		if (ret) {
+			log_err("%s: routing vector %u failed: %d", ctrl->hw.name, vector, ret);
+			close(v->efd);
+			v->efd = -1;
+			goto unlock;
+		}
+	}
+	v->refs++;
+	*efd = v->efd;
+unlock:
+	pthread_mutex_unlock(&ctrl->admin.lock);
 	return ret;
 }
 
 int vfn_nvme_ctrl_irq_route(struct vfn_nvme_ctrl *ctrl, int vector, int efd)
 {
-	int nvec;
+	int nvec, ret;
 
 	if (!ctrl || vector < 0)
 		return -EINVAL;
@@ -420,20 +470,54 @@ int vfn_nvme_ctrl_irq_route(struct vfn_nvme_ctrl *ctrl, int vector, int efd)
 		log_debug("%s: no MSI-X vector %d (%d vectors)", ctrl->hw.name, vector, nvec);
 		return -ENOTSUP;
 	}
-	return ctrl->hw.ops->irq_enable(&ctrl->hw, (unsigned int)vector, 1, &efd);
+	/* A vector the library's own pairs (or admin queue) use stays theirs. */
+	pthread_mutex_lock(&ctrl->admin.lock);
+	if ((unsigned int)vector < ctrl->nr_vecs && ctrl->vecs[vector].refs) {
+		pthread_mutex_unlock(&ctrl->admin.lock);
+		log_debug("%s: MSI-X vector %d is in use by the library's queues", ctrl->hw.name, vector);
+		return -EBUSY;
+	}
+	ret = ctrl->hw.ops->irq_enable(&ctrl->hw, (unsigned int)vector, 1, &efd);
+	pthread_mutex_unlock(&ctrl->admin.lock);
+	return ret;
 }
 
-static void qpair_irq_teardown(struct vfn_nvme_qpair *qp)
+void vfn_nvme_irqvec_put(struct vfn_nvme_ctrl *ctrl, unsigned int vector)
 {
-	struct vfn_nvme_hw *hw = &qp->ctrl->hw;
+	struct vfn_nvme_irqvec *v;
 	int unrouted = -1;
 
-	if (qp->efd < 0)
+	pthread_mutex_lock(&ctrl->admin.lock);
+	if (vector < ctrl->nr_vecs && ctrl->vecs[vector].refs) {
+		v = &ctrl->vecs[vector];
+		if (!--v->refs) {
+			if (ctrl->hw.ops->irq_enable(&ctrl->hw, vector, 1, &unrouted))
+				log_err("%s: unrouting vector %u failed", ctrl->hw.name, vector);
+			close(v->efd);
+			v->efd = -1;
+		}
+	}
+	pthread_mutex_unlock(&ctrl->admin.lock);
+}
+
+/* The eventfd of MSI-X vector @vector for @qp, shared with the other pairs on it. */
+static int qpair_irq_setup(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, unsigned int vector)
+{
+	int ret = vfn_nvme_irqvec_get(ctrl, vector, &qp->efd);
+
+	if (!ret)
+		qp->vector = (int)vector;
+	return ret;
+}
+
+/* Drops @qp's use of its vector; the last user unroutes it and closes the eventfd. */
+static void qpair_irq_teardown(struct vfn_nvme_qpair *qp)
+{
+	if (qp->efd < 0 || qp->vector < 0)
 		return;
-	if (hw->ops->irq_enable(hw, qp->cq.qid, 1, &unrouted))
-		log_err("%s: unrouting vector %u failed", hw->name, qp->cq.qid);
-	close(qp->efd);
+	vfn_nvme_irqvec_put(qp->ctrl, (unsigned int)qp->vector);
 	qp->efd = -1;
+	qp->vector = -1;
 }
 
 /* SGLS bits 1:0: 01b any alignment, 10b dword alignment and granularity, 00b/11b none. */
@@ -467,19 +551,20 @@ static int qpair_link(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, uin
 }
 
 /* The device side: vector, then CQ, then SQ. */
-static int qpair_start(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, bool irq)
+static int qpair_start(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, const struct vfn_nvme_qpair_opts *opts)
 {
+	bool irq = opts && opts->irq;
 	int ret;
 
 	if (irq) {
-		ret = qpair_irq_setup(ctrl, qp, qp->cq.qid);
+		ret = qpair_irq_setup(ctrl, qp, opts->vector_set ? opts->vector : qp->cq.qid);
 		if (ret)
 			return ret;
 	}
-	ret = vfn_nvme_cq_create(ctrl, &qp->cq, irq ? qp->cq.qid : -1, NULL);
+	ret = vfn_nvme_cq_create(ctrl, &qp->cq, qp->vector, NULL);
 	if (ret)
 		goto teardown_irq;
-	ret = vfn_nvme_sq_create(ctrl, &qp->sq, 0, NULL);
+	ret = vfn_nvme_sq_create(ctrl, &qp->sq, (uint8_t)qp->qprio, NULL);
 	if (ret)
 		goto delete_cq;
 	return 0;
@@ -526,6 +611,8 @@ int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct
 	qp->page_size = ctrl->page_size;
 	qpair_sgl_caps(qp, ctrl->info.sgls);
 	qp->efd = -1;
+	qp->vector = -1;
+	qp->qprio = opts ? opts->qprio : 0;
 	qp->timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : QPAIR_TIMEOUT_MS_DEFAULT;
 	/* A qid in use is refused before anything (vector, queues) is touched. */
 	ret = qpair_link(ctrl, qp, qid);
@@ -534,7 +621,7 @@ int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct
 	ret = qpair_alloc(ctrl, qid, entries, qp, opts && opts->sq_cmb, opts && opts->lists_cmb);
 	if (ret)
 		goto unlink;
-	ret = qpair_start(ctrl, qp, opts && opts->irq);
+	ret = qpair_start(ctrl, qp, opts);
 	if (ret)
 		goto free_mem;
 	*out = qp;
@@ -641,6 +728,12 @@ int vfn_nvme_qpair_restart(struct vfn_nvme_qpair *qp)
 	if (ret)
 		return ret;
 	return vfn_nvme_sq_create(qp->ctrl, &qp->sq, (uint8_t)qp->qprio, NULL);
+}
+
+void vfn_nvme_qpair_irq_ack(struct vfn_nvme_qpair *qp)
+{
+	if (qp)
+		vfn_nvme_ctrl_irq_ack(qp->ctrl);
 }
 
 int vfn_nvme_qpair_eventfd(const struct vfn_nvme_qpair *qp)

@@ -398,12 +398,83 @@ static void ctrl_mark_live(struct vfn_nvme_ctrl *ctrl)
 	__atomic_store_n(&ctrl->failed, 0, __ATOMIC_RELEASE);
 }
 
-static int ctrl_reset(struct vfn_nvme_ctrl *ctrl)
+/*
+ * Routes every vector in use to its eventfd again, MSI-X (or MSI/INTx)
+ * switched off and on first so that the kernel rewrites the function's
+ * vector table whatever a reset left in it.
+ */
+static int ctrl_irq_reroute(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&ctrl->admin.lock);
+	for (unsigned int v = 0; v < ctrl->nr_vecs; v++) {
+		if (!ctrl->vecs[v].refs)
+			continue;
+		if (!ret) /* the first vector in use: off, then on with it below */
+			ret = ctrl->hw.ops->irq_disable(&ctrl->hw) ? -EIO : 1;
+		if (ret < 0)
+			break;
+		if (ctrl->hw.ops->irq_enable(&ctrl->hw, v, 1, &ctrl->vecs[v].efd)) {
+			ret = -EIO;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ctrl->admin.lock);
+	if (ret < 0)
+		log_err("%s: re-routing interrupt vectors after the reset failed", ctrl->hw.name);
+	return ret < 0 ? ret : 0;
+}
+
+/* The function-level reset between quiescing and re-creating (vfn_nvme_ctrl_reset_function()). */
+static int ctrl_between_flr(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret = ctrl->hw.ops->reset(&ctrl->hw);
+
+	if (ret) {
+		log_err("%s: function-level reset failed: %d", ctrl->hw.name, ret);
+		return ret;
+	}
+	return ctrl_irq_reroute(ctrl);
+}
+
+/* NSSR between quiescing and re-creating (vfn_nvme_ctrl_reset_subsystem()). */
+static int ctrl_between_nssr(struct vfn_nvme_ctrl *ctrl)
+{
+	uint8_t *regs = ctrl->hw.regs;
+	uint64_t deadline = vfn_now_ns() + (uint64_t)ctrl->rdy_timeout_ms * 1000000;
+	uint32_t csts;
+
+	vfn_mmio_write32(regs + VFN_NVME_REG_NSSR, VFN_NVME_NSSR_RESET);
+	for (;;) {
+		struct timespec ts = { 0, 1000000 };
+
+		csts = vfn_mmio_read32(regs + VFN_NVME_REG_CSTS);
+		if (csts == UINT32_MAX) {
+			log_err("%s: device gone after the NVM subsystem reset (link down?)", ctrl->hw.name);
+			return -ENODEV;
+		}
+		if (csts & VFN_NVME_CSTS_NSSRO)
+			break;
+		if (vfn_now_ns() > deadline) {
+			log_err("%s: CSTS.NSSRO did not rise within CAP.TO after the NVM subsystem reset",
+				ctrl->hw.name);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&ts, NULL);
+	}
+	vfn_mmio_write32(regs + VFN_NVME_REG_CSTS, VFN_NVME_CSTS_NSSRO); /* W1C */
+	return ctrl_irq_reroute(ctrl);
+}
+
+static int ctrl_reset_with(struct vfn_nvme_ctrl *ctrl, const char *what, int (*between)(struct vfn_nvme_ctrl *))
 {
 	int ret;
 
-	log_info("%s: controller reset", ctrl->hw.name);
+	log_info("%s: %s", ctrl->hw.name, what);
 	ret = ctrl_stop(ctrl, -ECANCELED);
+	if (!ret && between)
+		ret = between(ctrl);
 	if (!ret) {
 		ret = ctrl_recreate(ctrl);
 		if (ret)
@@ -432,7 +503,45 @@ int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl)
 		log_debug("%s: reset refused: a reset is running (called from one of its callbacks?)", ctrl->hw.name);
 		return -EBUSY;
 	}
-	ret = ctrl_reset(ctrl);
+	ret = ctrl_reset_with(ctrl, "controller reset", NULL);
+	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+int vfn_nvme_ctrl_reset_subsystem(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret;
+
+	if (!ctrl) {
+		log_debug("ctrl_reset_subsystem: NULL controller");
+		return -EINVAL;
+	}
+	if (!vfn_nvme_cap_nssrs(ctrl->cap)) {
+		log_err("%s: no NVM subsystem reset (CAP.NSSRS is 0)", ctrl->hw.name);
+		return -EOPNOTSUPP;
+	}
+	if (__atomic_exchange_n(&ctrl->resetting, 1, __ATOMIC_ACQ_REL)) {
+		log_debug("%s: reset refused: a reset is running", ctrl->hw.name);
+		return -EBUSY;
+	}
+	ret = ctrl_reset_with(ctrl, "NVM subsystem reset", ctrl_between_nssr);
+	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+int vfn_nvme_ctrl_reset_function(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret;
+
+	if (!ctrl) {
+		log_debug("ctrl_reset_function: NULL controller");
+		return -EINVAL;
+	}
+	if (__atomic_exchange_n(&ctrl->resetting, 1, __ATOMIC_ACQ_REL)) {
+		log_debug("%s: reset refused: a reset is running", ctrl->hw.name);
+		return -EBUSY;
+	}
+	ret = ctrl_reset_with(ctrl, "function-level reset", ctrl_between_flr);
 	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
 	return ret;
 }

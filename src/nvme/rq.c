@@ -398,8 +398,11 @@ static void rq_sleep_irq(struct vfn_nvme_qpair *qp, uint64_t deadline)
 	struct pollfd pfd = { .fd = qp->efd, .events = POLLIN };
 	int ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
 
-	if (poll(&pfd, 1, ms) > 0 && read(qp->efd, &count, sizeof(count)) < 0)
-		log_debug("CQ %u: eventfd read failed", qp->cq.qid);
+	if (poll(&pfd, 1, ms) > 0) {
+		if (read(qp->efd, &count, sizeof(count)) < 0)
+			log_debug("CQ %u: eventfd read failed", qp->cq.qid);
+		vfn_nvme_ctrl_irq_ack(qp->ctrl);
+	}
 }
 
 /*

@@ -81,6 +81,7 @@ uint16_t vfn_sim_create_sq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	sim->sqs[qid] = (struct vfn_sim_sq){
 		.valid = true, .iova = vfn_le64_to_cpu(sqe->dptr.prp1), .size = qsize + 1, .cqid = (uint16_t)cqid
 	};
+	sim->sqs[qid].qprio = (uint8_t)((cdw11 >> 1) & 3);
 	vfn_sim_dbbuf_init(sim, (uint16_t)qid, false);
 	sim->cqs[cqid].nr_sqs++;
 	return VFN_NVME_SC_SUCCESS;

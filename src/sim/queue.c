@@ -305,7 +305,7 @@ static void run_cmd(struct vfn_sim *sim, uint16_t sqid, const struct vfn_nvme_sq
 }
 
 /* Fetches and runs what the host queued on @sqid, while its CQ has room. */
-static bool sq_step(struct vfn_sim *sim, uint16_t sqid)
+static bool sq_step(struct vfn_sim *sim, uint16_t sqid, unsigned int max)
 {
 	struct vfn_sim_sq *sq = &sim->sqs[sqid];
 	uint32_t tail = doorbell_load(sim, sqid, false);
@@ -319,7 +319,7 @@ static bool sq_step(struct vfn_sim *sim, uint16_t sqid)
 		sq->db_seen = tail;
 		eventidx_store(sim, sqid, false, tail);
 	}
-	while (sq->head != tail && n < SQ_BURST && sq->valid && vfn_sim_cq_has_room(sim, sqid)) {
+	while (sq->head != tail && n < max && sq->valid && vfn_sim_cq_has_room(sim, sqid)) {
 		struct vfn_nvme_sqe *p = vfn_sim_dma_ptr(sim, sq->iova + (uint64_t)sq->head * sizeof(*p), sizeof(*p));
 		struct vfn_nvme_sqe sqe;
 
@@ -330,6 +330,8 @@ static bool sq_step(struct vfn_sim *sim, uint16_t sqid)
 		sqe = *p;
 		if (++sq->head == sq->size)
 			sq->head = 0;
+		if (sqid)
+			sim->fetch_log[sim->nr_fetched++ % 256] = sqid;
 		run_cmd(sim, sqid, &sqe);
 		n++;
 	}
@@ -375,6 +377,32 @@ static bool delayed_step(struct vfn_sim *sim)
 	return did;
 }
 
+/*
+ * One round of weighted round robin with urgent priority (CC.AMS 001b):
+ * the admin SQ, then urgent SQs (QPRIO 0) as strict priority, then each
+ * high, medium and low SQ for its class's weight + 1 commands (Arbitration
+ * feature HPW/MPW/LPW), at most 2^AB at a time (AB 7: no limit).
+ */
+static bool wrr_step(struct vfn_sim *sim)
+{
+	uint32_t arb = sim->feat.arbitration, ab = arb & 7;
+	unsigned int burst = ab == 7 ? SQ_BURST : 1u << ab;
+	unsigned int weight[4] = { SQ_BURST, ((arb >> 24) & 0xff) + 1, ((arb >> 16) & 0xff) + 1,
+				   ((arb >> 8) & 0xff) + 1 };
+	bool did = false;
+
+	if (sim->sqs[0].valid)
+		did |= sq_step(sim, 0, SQ_BURST);
+	for (unsigned int prio = 0; prio < 4; prio++) {
+		unsigned int max = prio && weight[prio] > burst ? burst : weight[prio];
+
+		for (uint16_t q = 1; q <= VFN_SIM_NR_IO_QUEUES; q++)
+			if (sim->sqs[q].valid && sim->sqs[q].qprio == prio)
+				did |= sq_step(sim, q, max);
+	}
+	return did;
+}
+
 bool vfn_sim_queues_step(struct vfn_sim *sim)
 {
 	bool did = false;
@@ -384,8 +412,10 @@ bool vfn_sim_queues_step(struct vfn_sim *sim)
 			did |= cq_step(sim, q);
 	if (sim->nr_delayed)
 		did |= delayed_step(sim);
+	if (((sim->cc >> VFN_NVME_CC_AMS_SHIFT) & 7) == 1)
+		return wrr_step(sim) || did;
 	for (uint16_t q = 0; q <= VFN_SIM_NR_IO_QUEUES; q++)
 		if (sim->sqs[q].valid)
-			did |= sq_step(sim, q);
+			did |= sq_step(sim, q, SQ_BURST);
 	return did;
 }

@@ -33,6 +33,7 @@ static void reg_assert(struct vfn_sim *sim, uint32_t off, uint32_t v)
 static uint64_t sim_cap(const struct vfn_sim *sim)
 {
 	return (uint64_t)sim->opts.mqes | 1ull << 16 /* CQR */ | (uint64_t)sim->opts.to << 24 |
+	       1ull << 17 /* AMS: weighted round robin with urgent */ | 1ull << 36 /* NSSRS */ |
 	       (uint64_t)(VFN_NVME_CAP_CSS_NVM | (sim->opts.zoned ? VFN_NVME_CAP_CSS_CSI : 0)) << 37 |
 	       (uint64_t)sim->opts.mpsmax << 52;
 }
@@ -89,8 +90,9 @@ static bool sim_enable_ok(struct vfn_sim *sim, uint32_t cc)
 	uint32_t asqs = (aqa & 0xfff) + 1, acqs = ((aqa >> 16) & 0xfff) + 1;
 
 	if (mps > sim->opts.mpsmax ||
-	    (css != VFN_NVME_CC_CSS_NVM && !(css == VFN_NVME_CC_CSS_CSI && sim->opts.zoned)) || asqs < 2 || acqs < 2 ||
-	    (asq & 0xfff) || (acq & 0xfff) || !asq || !acq) {
+	    (css != VFN_NVME_CC_CSS_NVM && !(css == VFN_NVME_CC_CSS_CSI && sim->opts.zoned)) ||
+	    ((cc >> VFN_NVME_CC_AMS_SHIFT) & 7) > 1 || asqs < 2 || acqs < 2 || (asq & 0xfff) || (acq & 0xfff) || !asq ||
+	    !acq) {
 		log_debug("sim: bad enable: CC 0x%x AQA 0x%x ASQ %#llx ACQ %#llx", cc, aqa, (unsigned long long)asq,
 			  (unsigned long long)acq);
 		return false;
@@ -148,10 +150,34 @@ static void sim_cc_changed(struct vfn_sim *sim, uint32_t old, uint32_t cc)
 	}
 }
 
+/*
+ * NSSR: "NVMe" (4E564D65h) resets the NVM subsystem: the controller as at
+ * CC.EN 1 -> 0, CC cleared, CSTS.NSSRO set.  Other values are ignored; the
+ * register reads 0.  (NSSRO is cleared at the next reset or enable here:
+ * the register window cannot tell its W1C write from a rewrite.)
+ */
+static bool sim_nssr_step(struct vfn_sim *sim)
+{
+	uint32_t nssr = reg_load(sim, VFN_NVME_REG_NSSR);
+
+	if (!nssr)
+		return false;
+	reg_store(sim, VFN_NVME_REG_NSSR, 0);
+	if (nssr != VFN_NVME_NSSR_RESET)
+		return false;
+	log_debug("sim: NVM subsystem reset");
+	vfn_sim_ctrl_reset(sim);
+	sim->cc = 0;
+	reg_store(sim, VFN_NVME_REG_CC, 0);
+	sim->csts = VFN_NVME_CSTS_NSSRO;
+	__atomic_add_fetch(&sim->nr_nssr, 1, __ATOMIC_RELEASE);
+	return true;
+}
+
 static bool sim_regs_step(struct vfn_sim *sim)
 {
+	bool did = sim_nssr_step(sim);
 	uint32_t cc = reg_load(sim, VFN_NVME_REG_CC);
-	bool did = false;
 
 	if (cc != sim->cc) {
 		uint32_t old = sim->cc;

@@ -99,6 +99,7 @@ struct vfn_sim_sq {
 	uint32_t head; /* next entry to fetch */
 	uint16_t cqid;
 	uint32_t db_seen; /* last tail doorbell value read */
+	uint8_t qprio;	  /* QPRIO at creation: 0 urgent .. 3 low (weighted round robin) */
 };
 
 struct vfn_sim_cq {
@@ -215,6 +216,10 @@ struct vfn_sim {
 	int stop;		      /* atomic: the thread exits */
 	uint64_t gen;		      /* atomic: controller steps done */
 	int efds[VFN_SIM_NR_VECTORS]; /* atomic: eventfd per vector, -1 unrouted */
+	uint32_t nr_nssr;	      /* NVM subsystem resets done (tests) */
+	/* The I/O SQ of each command fetched, in order (tests of arbitration); a ring. */
+	uint16_t fetch_log[256];
+	uint32_t nr_fetched;
 
 	/* Shared with the test thread, under lock. */
 	pthread_mutex_t lock;

@@ -59,6 +59,7 @@ static int read_msix_count(struct vfn_vfio_dev *dev)
 {
 	int ret;
 
+	dev->irq_index = VFIO_PCI_MSIX_IRQ_INDEX;
 	if (dev->num_irqs <= VFIO_PCI_MSIX_IRQ_INDEX)
 		return 0;
 	ret = vfn_vfio_irq_count(dev, VFIO_PCI_MSIX_IRQ_INDEX);
@@ -437,9 +438,23 @@ int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index)
 	return info.count > INT32_MAX ? INT32_MAX : (int)info.count;
 }
 
+static const char *irq_index_name(unsigned int index)
+{
+	switch (index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		return "INTx";
+	case VFIO_PCI_MSI_IRQ_INDEX:
+		return "MSI";
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		return "MSI-X";
+	default:
+		return "?";
+	}
+}
+
 /*
- * VFIO_DEVICE_SET_IRQS routing MSI-X vectors @start..@start+@count-1 to
- * @efds; NULL @efds means "unrouted" for all of them.
+ * VFIO_DEVICE_SET_IRQS routing vectors @start..@start+@count-1 of the
+ * device's interrupt type to @efds; NULL @efds means "unrouted" for all.
  */
 static int msix_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds)
 {
@@ -453,7 +468,7 @@ static int msix_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int c
 		return -ENOMEM;
 	set->argsz = (uint32_t)argsz;
 	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	set->index = dev->irq_index;
 	set->start = start;
 	set->count = count;
 	fds = (int32_t *)set->data;
@@ -462,7 +477,8 @@ static int msix_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int c
 
 	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set)) {
 		ret = -errno;
-		log_err("%s: VFIO_DEVICE_SET_IRQS (MSI-X %u+%u) failed: errno %d", dev->bdf, start, count, -ret);
+		log_err("%s: VFIO_DEVICE_SET_IRQS (%s %u+%u) failed: errno %d", dev->bdf,
+			irq_index_name(dev->irq_index), start, count, -ret);
 	}
 	free(set);
 	return ret;
@@ -477,8 +493,8 @@ int vfn_vfio_irq_enable(struct vfn_vfio_dev *dev, unsigned int start, unsigned i
 		return -EINVAL;
 	}
 	if (start >= dev->msix_count || count > dev->msix_count - start) {
-		log_debug("%s: MSI-X vectors %u+%u beyond the %u the device has", dev->bdf, start, count,
-			  dev->msix_count);
+		log_debug("%s: %s vectors %u+%u beyond the %u the device has", dev->bdf, irq_index_name(dev->irq_index),
+			  start, count, dev->msix_count);
 		return -EINVAL;
 	}
 	if (!dev->msix_enabled) {
@@ -496,7 +512,6 @@ int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev)
 	struct vfio_irq_set set = {
 		.argsz = sizeof(set),
 		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-		.index = VFIO_PCI_MSIX_IRQ_INDEX,
 	};
 	int ret;
 
@@ -506,12 +521,66 @@ int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev)
 	}
 	if (!dev->msix_enabled)
 		return 0;
+	set.index = dev->irq_index;
 	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, &set)) {
 		ret = -errno;
-		log_err("%s: disabling MSI-X failed: errno %d", dev->bdf, -ret);
+		log_err("%s: disabling %s failed: errno %d", dev->bdf, irq_index_name(dev->irq_index), -ret);
 		return ret;
 	}
 	dev->msix_enabled = false;
+	return 0;
+}
+
+int vfn_vfio_irq_set_mode(struct vfn_vfio_dev *dev, unsigned int index)
+{
+	int n;
+
+	if (!dev || index > VFIO_PCI_MSIX_IRQ_INDEX) {
+		log_debug("vfio_irq_set_mode: NULL device or index %u not INTx/MSI/MSI-X", index);
+		return -EINVAL;
+	}
+	if (dev->msix_enabled) {
+		log_err("%s: %s is on: disable it before switching interrupt type", dev->bdf,
+			irq_index_name(dev->irq_index));
+		return -EBUSY;
+	}
+	n = vfn_vfio_irq_count(dev, index);
+	if (n < 0)
+		return n;
+	if (!n) {
+		log_debug("%s: no %s interrupt", dev->bdf, irq_index_name(index));
+		return -ENOTSUP;
+	}
+	dev->irq_index = index;
+	dev->msix_count = (unsigned int)n;
+	return 0;
+}
+
+int vfn_vfio_irq_mode(const struct vfn_vfio_dev *dev)
+{
+	return dev ? (int)dev->irq_index : -EINVAL;
+}
+
+int vfn_vfio_irq_unmask(struct vfn_vfio_dev *dev)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+		.index = VFIO_PCI_INTX_IRQ_INDEX,
+		.start = 0,
+		.count = 1,
+	};
+
+	if (!dev)
+		return -EINVAL;
+	if (dev->irq_index != VFIO_PCI_INTX_IRQ_INDEX || !dev->msix_enabled)
+		return 0;
+	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, &set)) {
+		int ret = -errno;
+
+		log_err("%s: unmasking INTx failed: errno %d", dev->bdf, -ret);
+		return ret;
+	}
 	return 0;
 }
 

@@ -66,6 +66,12 @@ struct vfn_vfio_dev {
 	 * calls can route any range without turning it off and on again.
 	 */
 	bool msix_enabled;
+	/*
+	 * Appended: the interrupt type vfn_vfio_irq_enable() routes
+	 * (VFIO_PCI_*_IRQ_INDEX, MSI-X unless vfn_vfio_irq_set_mode() chose
+	 * another); msix_count and msix_enabled then describe that type.
+	 */
+	unsigned int irq_index;
 };
 
 /*

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfn reset DEVICE --controller|--function|--subsystem: a controller reset
+ * (CC.EN 1 -> 0 -> 1), a function-level reset through VFIO or an NVM
+ * Subsystem Reset (NSSR), each with the controller brought up again.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <vfn/dev.h>
+#include <vfn/nvme.h>
+
+#include "cli.h"
+#include "errmsg.h"
+
+static const char reset_usage[] = "DEVICE [--controller|--function|--subsystem]";
+
+static void reset_help(void)
+{
+	printf("usage: vfn reset %s\n\n"
+	       "Reset a controller driven by vfn (vfio-pci or sim:) and bring it up again.\n\n"
+	       "  -c, --controller  controller reset: CC.EN 1 -> 0 -> 1 (the default)\n"
+	       "  -f, --function    function-level reset through VFIO (VFIO_DEVICE_RESET);\n"
+	       "                    interrupt vectors are routed again afterwards\n"
+	       "  -s, --subsystem   NVM Subsystem Reset (NSSR); needs CAP.NSSRS (QEMU 7.2 has none)\n"
+	       "  -h, --help        this help\n",
+	       reset_usage);
+}
+
+/* The one-line cause and fix of a failed reset of kind @kind ('c', 'f', 's'). */
+static int reset_error(const char *dev, int kind, int err)
+{
+	if (kind == 's' && err == -EOPNOTSUPP)
+		return errmsg("%s: NVM subsystem reset not supported (CAP.NSSRS is 0): use --controller or --function",
+			      dev);
+	if (kind == 'f' && err == -ENOTSUP)
+		return errmsg("%s: the device offers no function-level reset (VFIO reports none): use --controller",
+			      dev);
+	return errmsg("%s: %s reset failed: %s; the controller stays failed: try `vfn reset %s --function`", dev,
+		      kind == 'c'   ? "controller"
+		      : kind == 'f' ? "function-level"
+				    : "NVM subsystem",
+		      strerror(-err), dev);
+}
+
+int cmd_reset(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "controller", no_argument, NULL, 'c' },
+		{ "function", no_argument, NULL, 'f' },
+		{ "subsystem", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dev = NULL;
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_dev *d;
+	int kind = 0, c, ret;
+
+	optind = 1;
+	opterr = 0;
+	for (;;) {
+		c = getopt_long(argc, argv, "-cfsh", longs, NULL);
+		if (c == -1)
+			break;
+		switch (c) {
+		case 1:
+			if (dev)
+				return errmsg_usage("reset", reset_usage, "unexpected argument '%s'", optarg);
+			dev = optarg;
+			break;
+		case 'c':
+		case 'f':
+		case 's':
+			if (kind && kind != c)
+				return errmsg_usage("reset", reset_usage,
+						    "one of --controller, --function, --subsystem");
+			kind = c;
+			break;
+		case 'h':
+			reset_help();
+			return CLI_EXIT_OK;
+		default:
+			return errmsg_usage("reset", reset_usage, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!dev)
+		return errmsg_usage("reset", reset_usage, "no DEVICE");
+	if (!kind)
+		kind = 'c';
+	ret = cli_dev_open(dev, NULL, &d);
+	if (ret)
+		return ret;
+	ctrl = vfn_dev_nvme_ctrl(d);
+	if (!ctrl) {
+		vfn_dev_close(d);
+		return errmsg("%s: the kernel nvme driver owns it: reset it with `nvme reset`, or `vfn bind` it first",
+			      dev);
+	}
+	ret = kind == 'c'   ? vfn_nvme_ctrl_reset(ctrl)
+	      : kind == 'f' ? vfn_nvme_ctrl_reset_function(ctrl)
+			    : vfn_nvme_ctrl_reset_subsystem(ctrl);
+	if (ret) {
+		ret = reset_error(dev, kind, ret);
+		vfn_dev_close(d);
+		return ret;
+	}
+	printf("%s: %s reset done, controller ready\n", dev,
+	       kind == 'c'   ? "controller"
+	       : kind == 'f' ? "function-level"
+			     : "NVM subsystem");
+	vfn_dev_close(d);
+	return CLI_EXIT_OK;
+}
