@@ -11,6 +11,7 @@
 #include <vfn/pci.h>
 #include <vfn/sim.h>
 
+#include "blk/blk-nvme-fast.h"
 #include "blk/blk-priv.h"
 #include "support/log.h"
 
@@ -325,6 +326,8 @@ uint32_t vfn_blk_queue_inflight(const struct vfn_blk_queue *q)
 void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *stats)
 {
 	*stats = q->stats;
+	/* A fast-path request (blk-nvme-fast.h) is one command, counted as a request only. */
+	stats->commands += q->stats.requests - q->slow_requests;
 }
 
 int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
@@ -370,7 +373,8 @@ static inline __attribute__((always_inline)) int blk_queue(struct vfn_blk_queue 
 	struct blk_req *req = q->free;
 	int ret;
 
-	if (vfn_unlikely(!req))
+	/* Fast-path requests (blk-nvme-fast.h) take no context but count in inflight. */
+	if (vfn_unlikely(!req || q->inflight >= q->depth))
 		return -EAGAIN;
 	q->free = req->next;
 	req->cb = cb;
@@ -387,6 +391,7 @@ static inline __attribute__((always_inline)) int blk_queue(struct vfn_blk_queue 
 	}
 	q->inflight++;
 	q->stats.requests++;
+	q->slow_requests++;
 	return 0;
 }
 
@@ -424,12 +429,25 @@ static inline __attribute__((always_inline)) int blk_rw(struct vfn_blk_queue *q,
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,
 		  void *arg)
 {
+	if (vfn_likely(q->fast && iovcnt == 1 && iov)) {
+		int ret = blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg);
+
+		if (vfn_likely(ret != BLK_SLOW))
+			return ret;
+	}
 	return blk_rw(q, BLK_READ, iov, iovcnt, offset, 0, cb, arg);
 }
 
 int vfn_blk_writev(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, uint32_t flags,
 		   vfn_blk_cb cb, void *arg)
 {
+	/* VFN_BLK_FUA is bit 0, the command's FUA bit 30 */
+	if (vfn_likely(q->fast && iovcnt == 1 && iov && !(flags & ~VFN_BLK_FUA))) {
+		int ret = blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg);
+
+		if (vfn_likely(ret != BLK_SLOW))
+			return ret;
+	}
 	return blk_rw(q, BLK_WRITE, iov, iovcnt, offset, flags, cb, arg);
 }
 
