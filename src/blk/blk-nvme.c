@@ -133,14 +133,14 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	if (ret)
 		goto free_bounce;
 	q->efd = vfn_nvme_qpair_eventfd(q->qp);
-	/* The fast path's copies (blk-nvme-fast.h); it assumes 4 KiB memory pages and stays within max_xfer. */
+	/* The fast path's copies (blk-nvme-fast.h): it moves at most 8 KiB, in 4 KiB memory pages. */
 	q->size = q->blk->size;
-	q->block_mask = q->blk->block_size - 1;
-	q->max_request = q->blk->max_request < q->qp->max_xfer ? q->blk->max_request : q->qp->max_xfer;
+	q->block_mask = (q->blk->block_size - 1) | (1ull << 63);
 	q->block_shift = q->blk->block_shift;
 	q->nsid = q->blk->nsid;
 	q->map_gen = &q->blk->map_gen;
-	q->fast = q->qp->page_size == 4096 && q->qp->rqs.nr >= q->depth + 1;
+	q->fast = q->qp->page_size == 4096 && q->qp->rqs.nr >= q->depth + 1 && q->blk->max_request >= 8192 &&
+		  q->qp->max_xfer >= 8192;
 	return 0;
 
 free_bounce:

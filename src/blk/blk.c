@@ -426,29 +426,39 @@ static inline __attribute__((always_inline)) int blk_rw(struct vfn_blk_queue *q,
 	return blk_queue(q, op, iov, iovcnt, off, len, flags, cb, arg);
 }
 
+/* The general path of a read/write: checks, a request context, the backend (the public signatures: tail calls). */
+static __attribute__((noinline)) int blk_readv_slow(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt,
+						    uint64_t off, vfn_blk_cb cb, void *arg)
+{
+	return blk_rw(q, BLK_READ, iov, iovcnt, off, 0, cb, arg);
+}
+
+static __attribute__((noinline)) int blk_writev_slow(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt,
+						     uint64_t off, uint32_t flags, vfn_blk_cb cb, void *arg)
+{
+	return blk_rw(q, BLK_WRITE, iov, iovcnt, off, flags, cb, arg);
+}
+
+/*
+ * The fast path (blk-nvme-fast.h) needs no callee-saved register: what it
+ * does not take tail-calls the general path with the arguments unchanged.
+ */
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,
 		  void *arg)
 {
-	if (vfn_likely(q->fast && iovcnt == 1 && iov)) {
-		int ret = blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg);
-
-		if (vfn_likely(ret != BLK_SLOW))
-			return ret;
-	}
-	return blk_rw(q, BLK_READ, iov, iovcnt, offset, 0, cb, arg);
+	if (vfn_likely(q->fast && iovcnt == 1 && iov && blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg)))
+		return 0;
+	return blk_readv_slow(q, iov, iovcnt, offset, cb, arg);
 }
 
 int vfn_blk_writev(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, uint32_t flags,
 		   vfn_blk_cb cb, void *arg)
 {
 	/* VFN_BLK_FUA is bit 0, the command's FUA bit 30 */
-	if (vfn_likely(q->fast && iovcnt == 1 && iov && !(flags & ~VFN_BLK_FUA))) {
-		int ret = blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg);
-
-		if (vfn_likely(ret != BLK_SLOW))
-			return ret;
-	}
-	return blk_rw(q, BLK_WRITE, iov, iovcnt, offset, flags, cb, arg);
+	if (vfn_likely(q->fast && iovcnt == 1 && iov && !(flags & ~VFN_BLK_FUA) &&
+		       blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg)))
+		return 0;
+	return blk_writev_slow(q, iov, iovcnt, offset, flags, cb, arg);
 }
 
 int vfn_blk_flush(struct vfn_blk_queue *q, vfn_blk_cb cb, void *arg)
