@@ -338,13 +338,25 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 	if (vfn_unlikely(q->polling))
 		return -EBUSY;
 	q->polling = true;
-	ret = q->ops->poll(q, max);
+	if (vfn_likely(q->fast)) { /* nvme: the pair directly (nvme_poll) */
+		uint64_t before = q->stats.completed;
+
+		vfn_nvme_qpair_submit(q->qp);
+		vfn_nvme_qpair_reap(q->qp, (int)max);
+		ret = (int)(q->stats.completed - before);
+	} else {
+		ret = q->ops->poll(q, max);
+	}
 	q->polling = false;
 	return ret;
 }
 
 int vfn_blk_queue_submit(struct vfn_blk_queue *q)
 {
+	if (vfn_likely(q->fast)) { /* nvme: the doorbell directly (nvme_flush) */
+		vfn_nvme_qpair_submit(q->qp);
+		return 0;
+	}
 	return q->ops->flush(q);
 }
 
