@@ -22,7 +22,7 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 {
 	struct vfn_nvme_qpair *qp = q->qp;
 	uint64_t len = iov->iov_len, iova, slba, page_left;
-	uintptr_t d = (uintptr_t)iov->iov_base - q->c_va;
+	uintptr_t va = (uintptr_t)iov->iov_base;
 	struct vfn_nvme_sqe *sqe;
 	struct vfn_rq *rq;
 	uint16_t tail, next;
@@ -30,14 +30,15 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	/*
 	 * Whole blocks within the device (block_mask has bit 63 too: off + len
 	 * cannot wrap), room for a request and a command, no hooks, and the
-	 * cached mapping holds the buffer.  The error cases are the general
+	 * cached mapping holds the buffer (an end that wraps lands below
+	 * c_va, so the difference is huge).  The error cases are the general
 	 * path's.
 	 */
 	if (vfn_unlikely(((off | len) & q->block_mask) || off + len > q->size || q->inflight >= q->depth ||
-			 !qp->rqs.free || qp->hooks || d >= q->c_len || len > q->c_len - d ||
+			 !qp->rqs.free || qp->hooks || va < q->c_va || va + len - q->c_va > q->c_len ||
 			 q->c_gen != __atomic_load_n(q->map_gen, __ATOMIC_RELAXED)))
 		return false;
-	iova = q->c_iova + d;
+	iova = va + q->c_delta;
 	/*
 	 * 1 byte to two memory pages (4 KiB: the fast path needs the pair's
 	 * to be; max_request is at least 8 KiB then), dword-aligned; a PRP

@@ -584,6 +584,7 @@ static inline bool nvme_iova(struct vfn_blk_queue *q, const void *va, size_t len
 	q->c_va = (uintptr_t)va;
 	q->c_len = mapped;
 	q->c_iova = *iova;
+	q->c_delta = *iova - (uintptr_t)va;
 	q->c_gen = gen;
 	return len <= mapped;
 }

@@ -130,7 +130,8 @@ struct vfn_blk_queue {
 	uintptr_t c_va;		  /* the last mapping translated: from c_va, c_len bytes at c_iova */
 	size_t c_len;
 	uint64_t c_iova;
-	uint32_t c_gen; /* blk->map_gen when it was */
+	uint32_t c_gen;	  /* blk->map_gen when it was */
+	uint64_t c_delta; /* c_iova - c_va: the IOVA of an address in the mapping */
 	/* io_uring_cmd */
 	struct vfn_dev_queue *dq;
 	struct vfn_nvme_dsm_range *ranges; /* [depth + 1]: a discard piece's range */
