@@ -81,8 +81,7 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	rq->deadline_ns = 0;
 	rq->cb = blk_nvme_fast_done;
 	rq->opaque = q;
-	q->inflight++;
-	q->stats.requests++;
+	q->inflight++; /* stats.requests is completed + inflight (vfn_blk_queue_stats) */
 	return true;
 }
 

@@ -327,7 +327,9 @@ void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *st
 {
 	*stats = q->stats;
 	/* A fast-path request (blk-nvme-fast.h) is one command, counted as a request only. */
-	stats->commands += q->stats.requests - q->slow_requests;
+	/* Every accepted request is in flight or completed: no counter of its own. */
+	stats->requests = q->stats.completed + q->inflight;
+	stats->commands += stats->requests - q->slow_requests;
 }
 
 int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
@@ -402,7 +404,6 @@ static inline __attribute__((always_inline)) int blk_queue(struct vfn_blk_queue 
 		return ret;
 	}
 	q->inflight++;
-	q->stats.requests++;
 	q->slow_requests++;
 	return 0;
 }
