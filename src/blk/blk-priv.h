@@ -130,7 +130,8 @@ struct vfn_blk_queue {
 	uintptr_t c_va;		  /* the last mapping translated: from c_va, c_len bytes at c_iova */
 	size_t c_len;
 	uint64_t c_iova;
-	uint32_t c_gen; /* blk->map_gen when it was */
+	uint32_t c_gen;	  /* blk->map_gen when it was */
+	uint64_t c_delta; /* c_iova - c_va: the IOVA of an address in the mapping */
 	/* io_uring_cmd */
 	struct vfn_dev_queue *dq;
 	struct vfn_nvme_dsm_range *ranges; /* [depth + 1]: a discard piece's range */
@@ -139,6 +140,22 @@ struct vfn_blk_queue {
 	/* io_uring */
 	struct blk_uring *ring;
 	int efd;
+	/* nvme fast path (blk_nvme_fast_rw): copies of what is fixed at queue open */
+	bool fast;		 /* an nvme queue: one-command requests skip the planner */
+	uint64_t size;		 /* blk->size */
+	uint64_t block_mask;	 /* blk->block_size - 1 */
+	uint64_t max_request;	 /* blk->max_request */
+	uint32_t block_shift;	 /* blk->block_shift */
+	uint32_t nsid;		 /* blk->nsid */
+	const uint32_t *map_gen; /* &blk->map_gen */
+	struct blk_fast_cb *cbs; /* [depth + 1], by cid: a fast request's callback */
+	uint64_t slow_requests;	 /* requests that went through ops->submit (stats.commands counts their pieces) */
+};
+
+/* The callback of a one-command request (no struct blk_req). */
+struct blk_fast_cb {
+	vfn_blk_cb cb;
+	void *arg;
 };
 
 extern const struct blk_ops vfn_blk_nvme_ops;

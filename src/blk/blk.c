@@ -11,6 +11,7 @@
 #include <vfn/pci.h>
 #include <vfn/sim.h>
 
+#include "blk/blk-nvme-fast.h"
 #include "blk/blk-priv.h"
 #include "support/log.h"
 
@@ -325,6 +326,10 @@ uint32_t vfn_blk_queue_inflight(const struct vfn_blk_queue *q)
 void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *stats)
 {
 	*stats = q->stats;
+	/* A fast-path request (blk-nvme-fast.h) is one command, counted as a request only. */
+	/* Every accepted request is in flight or completed: no counter of its own. */
+	stats->requests = q->stats.completed + q->inflight;
+	stats->commands += stats->requests - q->slow_requests;
 }
 
 int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
@@ -335,13 +340,25 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 	if (vfn_unlikely(q->polling))
 		return -EBUSY;
 	q->polling = true;
-	ret = q->ops->poll(q, max);
+	if (vfn_likely(q->fast)) { /* nvme: the pair directly (nvme_poll) */
+		uint64_t before = q->stats.completed;
+
+		vfn_nvme_qpair_submit(q->qp);
+		vfn_nvme_qpair_reap(q->qp, (int)max);
+		ret = (int)(q->stats.completed - before);
+	} else {
+		ret = q->ops->poll(q, max);
+	}
 	q->polling = false;
 	return ret;
 }
 
 int vfn_blk_queue_submit(struct vfn_blk_queue *q)
 {
+	if (vfn_likely(q->fast)) { /* nvme: the doorbell directly (nvme_flush) */
+		vfn_nvme_qpair_submit(q->qp);
+		return 0;
+	}
 	return q->ops->flush(q);
 }
 
@@ -370,7 +387,8 @@ static inline __attribute__((always_inline)) int blk_queue(struct vfn_blk_queue 
 	struct blk_req *req = q->free;
 	int ret;
 
-	if (vfn_unlikely(!req))
+	/* Fast-path requests (blk-nvme-fast.h) take no context but count in inflight. */
+	if (vfn_unlikely(!req || q->inflight >= q->depth))
 		return -EAGAIN;
 	q->free = req->next;
 	req->cb = cb;
@@ -386,7 +404,7 @@ static inline __attribute__((always_inline)) int blk_queue(struct vfn_blk_queue 
 		return ret;
 	}
 	q->inflight++;
-	q->stats.requests++;
+	q->slow_requests++;
 	return 0;
 }
 
@@ -421,16 +439,39 @@ static inline __attribute__((always_inline)) int blk_rw(struct vfn_blk_queue *q,
 	return blk_queue(q, op, iov, iovcnt, off, len, flags, cb, arg);
 }
 
+/* The general path of a read/write: checks, a request context, the backend (the public signatures: tail calls). */
+static __attribute__((noinline)) int blk_readv_slow(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt,
+						    uint64_t off, vfn_blk_cb cb, void *arg)
+{
+	return blk_rw(q, BLK_READ, iov, iovcnt, off, 0, cb, arg);
+}
+
+static __attribute__((noinline)) int blk_writev_slow(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt,
+						     uint64_t off, uint32_t flags, vfn_blk_cb cb, void *arg)
+{
+	return blk_rw(q, BLK_WRITE, iov, iovcnt, off, flags, cb, arg);
+}
+
+/*
+ * The fast path (blk-nvme-fast.h) needs no callee-saved register: what it
+ * does not take tail-calls the general path with the arguments unchanged.
+ */
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,
 		  void *arg)
 {
-	return blk_rw(q, BLK_READ, iov, iovcnt, offset, 0, cb, arg);
+	if (vfn_likely(q->fast && iovcnt == 1 && iov && blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg)))
+		return 0;
+	return blk_readv_slow(q, iov, iovcnt, offset, cb, arg);
 }
 
 int vfn_blk_writev(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, uint32_t flags,
 		   vfn_blk_cb cb, void *arg)
 {
-	return blk_rw(q, BLK_WRITE, iov, iovcnt, offset, flags, cb, arg);
+	/* VFN_BLK_FUA is bit 0, the command's FUA bit 30 */
+	if (vfn_likely(q->fast && iovcnt == 1 && iov && !(flags & ~VFN_BLK_FUA) &&
+		       blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg)))
+		return 0;
+	return blk_writev_slow(q, iov, iovcnt, offset, flags, cb, arg);
 }
 
 int vfn_blk_flush(struct vfn_blk_queue *q, vfn_blk_cb cb, void *arg)

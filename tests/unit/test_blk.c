@@ -6,6 +6,7 @@
  * a device of the caller's (a guest's /dev/nvme0n1, a BDF): it must be
  * scratch, its first 1 MiB is overwritten.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -761,6 +762,98 @@ static void test_backend_choice(void **state)
 	vfn_blk_close(blk);
 }
 
+/* The last command posted on @q's pair (nvme backend). */
+static const struct vfn_nvme_sqe *last_sqe(struct vfn_blk_queue *q)
+{
+	struct vfn_sq *sq = &q->qp->sq;
+
+	return &sq->sqes[sq->tail ? sq->tail - 1 : sq->entries - 1];
+}
+
+/*
+ * nvme: one segment of registered memory within two pages takes the fast
+ * path (blk-nvme-fast.h: no request context, so q->slow_requests stays)
+ * once the queue translated its mapping,
+ * with the command's fields right; anything else the general path.
+ */
+static void test_fast_path(void **state)
+{
+	struct fixture *f = *state;
+	struct vfn_blk_queue *q = f->q;
+	uint64_t slow, base = 512 * (uint64_t)f->bs;
+	uint8_t *rbuf = f->buf + 65536; /* the same mapping: the queue caches one */
+	struct iovec w = { f->buf, 4096 }, r = { rbuf, 4096 };
+	struct vfn_blk_stats s0, s1;
+	const struct vfn_nvme_sqe *sqe;
+	struct done d = { 0 };
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
+		return;
+	assert_true(q->fast);
+	fill(f->buf, 65536, 9);
+	memset(rbuf, 0xee, 65536);
+	/*
+	 * The first I/O of a mapping translates it (the general path); the
+	 * queue then caches it from that address on.
+	 */
+	slow = q->slow_requests;
+	assert_int_equal(do_read(f, &(struct iovec){ f->buf, 4096 }, 1, 0), 0);
+	assert_int_equal(q->slow_requests, slow + 1);
+	slow = q->slow_requests;
+	memset(rbuf, 0xee, 65536);
+	vfn_blk_queue_stats(q, &s0);
+	/* 4 KiB FUA write: one page, PRP1 only, FUA set, NLB 0's based */
+	assert_int_equal(vfn_blk_writev(q, &w, 1, base, VFN_BLK_FUA, on_done, &d), 0);
+	sqe = last_sqe(q);
+	assert_int_equal(sqe->opcode, NVME_CMD_WRITE);
+	assert_int_equal(le32toh(sqe->cdw12), (1u << 30) | (4096 / f->bs - 1));
+	assert_int_equal(le32toh(sqe->cdw10), 512);
+	assert_int_equal(le32toh(sqe->cdw11), 0);
+	assert_int_equal(le32toh(sqe->nsid), f->blk->nsid);
+	assert_int_equal(le64toh(sqe->dptr.prp2), 0);
+	wait_done(q, &d);
+	assert_int_equal(d.ret, 0);
+	assert_int_equal(q->slow_requests, slow);
+	assert_int_equal(do_read(f, &r, 1, base), 0);
+	assert_memory_equal(f->buf, rbuf, 4096);
+	/* 6 KiB from the middle of a page: two pages, PRP2 the next page's address */
+	w = (struct iovec){ f->buf + 10240, 6144 };
+	r = (struct iovec){ rbuf + 10240, 6144 };
+	d.calls = 0;
+	assert_int_equal(vfn_blk_writev(q, &w, 1, base + 8 * f->bs, 0, on_done, &d), 0);
+	sqe = last_sqe(q);
+	assert_int_equal(le64toh(sqe->dptr.prp2) - le64toh(sqe->dptr.prp1), 2048);
+	assert_int_equal(le64toh(sqe->dptr.prp2) & 4095, 0);
+	assert_int_equal(le32toh(sqe->cdw12), 6144 / f->bs - 1);
+	wait_done(q, &d);
+	assert_int_equal(d.ret, 0);
+	assert_int_equal(do_read(f, &r, 1, base + 8 * f->bs), 0);
+	assert_memory_equal(f->buf + 10240, rbuf + 10240, 6144);
+	assert_int_equal(q->slow_requests, slow);
+	vfn_blk_queue_stats(q, &s1);
+	assert_int_equal(s1.requests - s0.requests, 4);
+	assert_int_equal(s1.commands - s0.commands, 4);
+	assert_int_equal(s1.completed - s0.completed, 4);
+	/* three pages (a PRP list), a buffer not dword-aligned: the general path, same data */
+	w = (struct iovec){ f->buf + 20480 + 2048, 7168 };
+	r = (struct iovec){ rbuf + 20480 + 2048, 7168 };
+	assert_int_equal(do_write(f, &w, 1, base + 32 * f->bs, 0), 0);
+	assert_int_equal(do_read(f, &r, 1, base + 32 * f->bs), 0);
+	assert_memory_equal(w.iov_base, r.iov_base, 7168);
+	assert_int_equal(q->slow_requests, slow + 2);
+	w = (struct iovec){ f->buf + 40962, 4096 };
+	r = (struct iovec){ rbuf + 40962, 4096 };
+	assert_int_equal(do_write(f, &w, 1, base + 64 * f->bs, 0), 0);
+	assert_int_equal(do_read(f, &r, 1, base + 64 * f->bs), 0);
+	assert_memory_equal(w.iov_base, r.iov_base, 4096);
+	assert_int_equal(q->slow_requests, slow + 4);
+	/* refused requests come from the general path's checks */
+	r = (struct iovec){ rbuf, 4096 };
+	assert_int_equal(vfn_blk_readv(q, &r, 1, vfn_blk_size(f->blk), on_done, &d), -EINVAL);
+	assert_int_equal(vfn_blk_readv(q, &r, 1, 1ull << 63, on_done, &d), -EINVAL);
+	assert_int_equal(vfn_blk_readv(q, &r, 1, 100, on_done, &d), -EINVAL);
+}
+
 #define BLK_TESTS                                                                                                      \
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
@@ -769,7 +862,7 @@ static void test_backend_choice(void **state)
 		cmocka_unit_test(test_poll_from_callback), cmocka_unit_test(test_fixed),                               \
 		cmocka_unit_test(test_status), cmocka_unit_test(test_fixed_unregister),                                \
 		cmocka_unit_test(test_uring_huge), cmocka_unit_test(test_uring_split_bytes),                           \
-		cmocka_unit_test(test_many_small_segments)
+		cmocka_unit_test(test_many_small_segments), cmocka_unit_test(test_fast_path)
 
 int main(void)
 {
