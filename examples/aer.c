@@ -6,7 +6,9 @@
  * makes an event happen and prints it decoded: on the simulator the event is
  * raised through its fault API (<vfn/sim.h>): a SMART / Health "temperature
  * threshold" event then a Notice "namespace attribute changed"; on another
- * controller the example waits up to 10 s for whatever it reports.  For
+ * controller it sets the over-temperature threshold (Set Features 04h) one
+ * kelvin below the Composite Temperature of the SMART log, which makes the
+ * controller report a temperature event, and restores the threshold.  For
  * each event the log page it names is read with RAE=0, as the spec asks
  * before that event type is reported again.
  *
@@ -110,8 +112,22 @@ int main(int argc, char **argv)
 			return fail("raise event", ret);
 		wait_events(ctrl, 2, 5000);
 	} else {
-		printf("waiting 10 s for an asynchronous event\n");
+		uint32_t old;
+		unsigned int temp;
+
+		ret = vfn_dev_get_log(dev, 0x02, 0xffffffff, 0, log, 512);
+		if (!ret)
+			ret = vfn_dev_get_features(dev, 0x04, 0, 0, &old, NULL, 0);
+		if (ret)
+			return fail("SMART log / Temperature Threshold", ret);
+		temp = (unsigned int)(log[1] | log[2] << 8); /* Composite Temperature, kelvin */
+		printf("composite temperature %u K, over-temperature threshold %u K: setting it to %u K\n", temp,
+		       old & 0xffff, temp - 1);
+		ret = vfn_dev_set_features(dev, 0x04, 0, (temp - 1) & 0xffff, NULL, NULL, 0);
+		if (ret)
+			return fail("Set Features Temperature Threshold", ret);
 		wait_events(ctrl, 1, 10000);
+		vfn_dev_set_features(dev, 0x04, 0, old & 0xffff, NULL, NULL, 0);
 	}
 	if (!nr_events)
 		return fail("no asynchronous event", -ETIMEDOUT);
