@@ -6,7 +6,8 @@
  * makes an event happen and prints it decoded: on the simulator the event is
  * raised through its fault API (<vfn/sim.h>): a SMART / Health "temperature
  * threshold" event then a Notice "namespace attribute changed"; on another
- * controller it sets the over-temperature threshold (Set Features 04h) one
+ * controller it enables temperature warnings (Asynchronous Event
+ * Configuration bit 1) and sets the over-temperature threshold (04h) one
  * kelvin below the Composite Temperature of the SMART log, which makes the
  * controller report a temperature event, and restores the threshold.  For
  * each event the log page it names is read with RAE=0, as the spec asks
@@ -112,10 +113,15 @@ int main(int argc, char **argv)
 			return fail("raise event", ret);
 		wait_events(ctrl, 2, 5000);
 	} else {
-		uint32_t old;
+		uint32_t old, aec;
 		unsigned int temp;
 
-		ret = vfn_dev_get_log(dev, 0x02, 0xffffffff, 0, log, 512);
+		/* Asynchronous Event Configuration (0Bh) bit 1: report temperature warnings. */
+		ret = vfn_dev_get_features(dev, 0x0b, 0, 0, &aec, NULL, 0);
+		if (!ret)
+			ret = vfn_dev_set_features(dev, 0x0b, 0, aec | 0x2, NULL, NULL, 0);
+		if (!ret)
+			ret = vfn_dev_get_log(dev, 0x02, 0xffffffff, 0, log, 512);
 		if (!ret)
 			ret = vfn_dev_get_features(dev, 0x04, 0, 0, &old, NULL, 0);
 		if (ret)
@@ -128,6 +134,7 @@ int main(int argc, char **argv)
 			return fail("Set Features Temperature Threshold", ret);
 		wait_events(ctrl, 1, 10000);
 		vfn_dev_set_features(dev, 0x04, 0, old & 0xffff, NULL, NULL, 0);
+		vfn_dev_set_features(dev, 0x0b, 0, aec, NULL, NULL, 0);
 	}
 	if (!nr_events)
 		return fail("no asynchronous event", -ETIMEDOUT);
