@@ -24,3 +24,17 @@ def test_raw_queue_example():
     assert "cid 0x0202: Successful Completion, sq head 2" in out  # the second batch wrapped the ring
     assert "data: b'raw!raw!'" in out
     assert "Invalid Command Opcode (SCT 0, SC 0x1, DNR 1)" in out
+
+
+def test_irq_loop_example():
+    out = run("irq_loop.py")
+    assert "16 writes completed via interrupts" in out
+    assert "16 reads completed via interrupts" in out
+    assert "data verified: 16 blocks of 4096 bytes" in out
+
+
+def test_aer_example():
+    out = run("aer.py")
+    assert "event: dw0 0x00020101 type 1 (SMART / Health Status) info 0x01 (Temperature Threshold) log page 0x02" in out
+    assert "event: dw0 0x00040002 type 2 (Notice) info 0x00 (Namespace Attribute Changed) log page 0x04" in out
+    assert out.count("read, event cleared") == 2

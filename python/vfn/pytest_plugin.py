@@ -13,6 +13,9 @@ Fixtures: dev (a fresh vfn.Device per test), ctrl (dev, needing register
 Marker:   @pytest.mark.needs("ns_mgmt", "pi", ...) skips a test, saying
           which capability field lacks it, when the controller lacks one
           (see CAPABILITIES).
+Marker:   @pytest.mark.sim_opts("ms=8,pi=1") appends simulator options to
+          --device when it is sim:... (a group needing a PI namespace or
+          several namespace slots); other devices are used as given.
 On failure the admin command log of the test's device is added to the report.
 """
 import collections
@@ -100,7 +103,19 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "needs(*caps): skip unless the controller has every capability named "
                             "(%s)" % ", ".join(sorted(CAPABILITIES)))
+    config.addinivalue_line("markers", "sim_opts(opts): on --device sim:..., open the simulator with these "
+                            "options appended (e.g. \"ms=8,pi=1\"); other devices as given")
     config._vfn_results = collections.OrderedDict()
+
+
+def with_sim_opts(uri, node):
+    """@uri with the options of @node's sim_opts markers appended when it is a sim: string."""
+    if not uri.startswith("sim:"):
+        return uri
+    for mark in node.iter_markers("sim_opts"):
+        for extra in mark.args:
+            uri = uri + ("" if uri.endswith((":", ",")) else ",") + extra
+    return uri
 
 
 @pytest.fixture
@@ -111,7 +126,7 @@ def device_string(request):
 @pytest.fixture
 def dev(request, device_string):
     """A fresh vfn.Device on --device for each test (closed after it)."""
-    d = vfn.Device(device_string, timeout_ms=request.config.getoption("--vfn-timeout"))
+    d = vfn.Device(with_sim_opts(device_string, request.node), timeout_ms=request.config.getoption("--vfn-timeout"))
     request.node._vfn_dev = d
     for mark in request.node.iter_markers("needs"):
         for cap in mark.args:
