@@ -51,6 +51,11 @@ int vfn_nvme_cmb_get_info(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_cmb_info *
 	sz = cmb_reg32(ctrl, VFN_NVME_REG_CMBSZ);
 	if (!sz || sz == UINT32_MAX)
 		return -ENOTSUP;
+	/* SZU 7..15 are reserved: 4 KiB << 28 and up, whose products wrap around 64 bits. */
+	if (((sz >> 8) & 0xf) > 6) {
+		log_err("%s: CMBSZ 0x%08x has a reserved size unit (SZU %u)", ctrl->hw.name, sz, (sz >> 8) & 0xf);
+		return -EPROTO;
+	}
 	unit = 4096ull << (4 * ((sz >> 8) & 0xf));
 	*info = (struct vfn_nvme_cmb_info){
 		.size = unit * (sz >> 12),

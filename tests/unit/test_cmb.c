@@ -191,6 +191,18 @@ static void test_cmb_regs_decode(void **state)
 	assert_true(info.msc);
 	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBMSC), VFN_NVME_CMBMSC_CRE);
 
+	/* SZU 15 / 13 (reserved): 4 KiB << 60 wrapped to a 0-byte unit; SZU 7 a 1 TiB one. */
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 16u << 12 | 15u << 8 | 0x1);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 16u << 12 | 13u << 8 | 0x1);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 16u << 12 | 7u << 8 | 0x1);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	/* SZU 6 (64 GiB), the largest defined unit, still decodes. */
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 2u << 12 | 6u << 8 | 0x1);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
+	assert_int_equal(info.size, 2ull << 36);
+
 	/* CMBSZ 0: no CMB. */
 	put32(ctrl, VFN_NVME_REG_CMBSZ, 0);
 	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -ENOTSUP);
