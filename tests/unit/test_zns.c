@@ -17,6 +17,8 @@
 
 #include <vfn/vfn.h>
 
+#include "sim/sim.h"
+
 /* 16 zones of 64 blocks of 512 bytes, 48 writable; at most 2 open and 3 active. */
 #define SIM "sim:nsze=1024,lbads=9,zoned=1,zsze=64,zcap=48,mor=2,mar=3"
 #define ZSZE 64
@@ -86,6 +88,28 @@ static void test_info(void **state)
 	/* CC.CSS 110b: the controller offered all I/O command sets. */
 	assert_int_equal((vfn_nvme_reg_read32(vfn_dev_nvme_ctrl(c->dev), VFN_NVME_REG_CC) >> VFN_NVME_CC_CSS_SHIFT) & 7,
 			 VFN_NVME_CC_CSS_CSI);
+}
+
+/*
+ * A controller whose Identify Namespace gives the LBA format a data size
+ * (LBADS) of 40 or 3: -EPROTO, not a shift by 40 (undefined, UBSan) or a
+ * block size of 8 bytes.  The value is put into the simulator's LBA format.
+ */
+static void test_info_bad_lbads(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_sim *sim = vfn_dev_sim(c->dev);
+	struct vfn_zns_info zi;
+
+	assert_non_null(sim);
+	assert_int_equal(vfn_dev_zns_info(c->dev, 1, &zi, NULL), 0);
+	sim->mgmt.lbaf[0].ds = 40;
+	assert_int_equal(vfn_dev_zns_info(c->dev, 1, &zi, NULL), -EPROTO);
+	sim->mgmt.lbaf[0].ds = 3;
+	assert_int_equal(vfn_dev_zns_info(c->dev, 1, &zi, NULL), -EPROTO);
+	sim->mgmt.lbaf[0].ds = 9;
+	assert_int_equal(vfn_dev_zns_info(c->dev, 1, &zi, NULL), 0);
+	assert_int_equal(zi.lba_size, 512);
 }
 
 /*
@@ -305,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iocs_profile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_info_bad_lbads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
