@@ -195,7 +195,9 @@ void vfn_nvme_cmb_free(struct vfn_nvme_ctrl *ctrl, void *vaddr)
 	struct vfn_nvme_cmb *cmb = cmb_get(ctrl);
 	uint8_t *p = vaddr;
 
-	if (!vaddr || !cmb || p < cmb->vaddr || p >= cmb->vaddr + cmb->size ||
+	if (!vaddr)
+		return;
+	if (!cmb || p < cmb->vaddr || p >= cmb->vaddr + cmb->size ||
 	    vfn_cmb_heap_free(&cmb->heap, (uint64_t)(p - cmb->vaddr)))
 		log_err("cmb: %p was not allocated from the CMB", vaddr);
 }
