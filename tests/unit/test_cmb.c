@@ -13,6 +13,7 @@
 
 #include <vfn/cmb.h>
 #include <vfn/nvme.h>
+#include <vfn/support.h>
 
 #include "nvme/cmb-heap.h"
 #include "nvme/ctrl-priv.h"
@@ -172,8 +173,10 @@ static void test_cmb_free_null(void **state)
 
 	(void)state;
 	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	vfn_log_set_level(VFN_LOG_ERR); /* the default is no log at all */
 	assert_int_equal(stderr_of_free(ctrl, NULL), 0);
 	assert_true(stderr_of_free(ctrl, &x) > 0);
+	vfn_log_set_level(VFN_LOG_NONE);
 	vfn_nvme_ctrl_close(ctrl);
 }
 
