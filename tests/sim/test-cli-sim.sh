@@ -310,4 +310,7 @@ rm -f "$T_BIG"
 t_capture "$VFN" pmr write sim: --input /
 t_match "pmr write --input of a directory: refused, names the cause" "cannot read /: Is a directory" "$T_OUT"
 
+# vfn sriov takes a PF's PCI address only: sim: / a node is named as such, not offered back as a fix.
+t_err "sriov sim:" 2 "'sim:' is not a PCI address; .vfn sriov. takes a physical function's" "$VFN" sriov sim:
+
 t_done
