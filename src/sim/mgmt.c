@@ -467,6 +467,15 @@ static uint16_t cmd_format(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	    (pi && (!vfn_pi_tuple_size((uint8_t)sim->opts.pif) ||
 		    m->lbaf[lbaf].ms < vfn_pi_tuple_size((uint8_t)sim->opts.pif))))
 		return VFN_NVME_SC_INVALID_FORMAT;
+	/*
+	 * Zones are zsze blocks over a fixed zone table: another block size would
+	 * leave the table describing bytes beyond the namespace (a reset zeroed them).
+	 */
+	if (sim->opts.zoned && m->lbaf[lbaf].ds != sim->opts.lbads) {
+		log_debug("sim: zoned namespace: Format NVM to %u-byte blocks from %u-byte ones not supported",
+			  1u << m->lbaf[lbaf].ds, 1u << sim->opts.lbads);
+		return VFN_NVME_SC_INVALID_FORMAT;
+	}
 	if (m->dst_op && (m->dst_nsid == nsid || m->dst_nsid == 0xffffffff))
 		dst_record(sim, VFN_NVME_DST_RES_FORMAT);
 	/* FNA bit 0: a format applies to every namespace. */
@@ -480,6 +489,7 @@ static uint16_t cmd_format(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	for (uint32_t i = 0; i < sim->opts.nn; i++)
 		m->ns_size[i] = m->ns_size[i] >> sim->opts.lbads << sim->opts.lbads;
 	erase_all(sim);
+	vfn_sim_zns_format(sim);
 	return VFN_NVME_SC_SUCCESS;
 }
 

@@ -91,6 +91,40 @@ static void test_info(void **state)
 }
 
 /*
+ * Format NVM of the zoned namespace: every zone Empty at its start again
+ * (it kept an implicitly opened zone with its write pointer over erased
+ * data); to 4096-byte blocks it is Invalid Format (the zone table stayed 16
+ * zones of 64 blocks, 4 MiB over a 512 KiB namespace, and a zone reset
+ * zeroed memory beyond it).
+ */
+static void test_format(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_format_args fa = { .nsid = 1, .lbaf = 0 };
+	struct vfn_nvme_cqe cqe;
+	uint64_t wp;
+
+	assert_int_equal(vfn_dev_write(c->dev, 1, 0, 4, c->buf), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, ZSZE, VFN_NVME_ZSA_OPEN, false, NULL), 0);
+	assert_int_equal(zstate(c, 0, &wp), VFN_NVME_ZS_IMP_OPEN);
+	assert_int_equal(vfn_dev_format(c->dev, &fa, NULL), 0);
+	assert_int_equal(zstate(c, 0, &wp), VFN_NVME_ZS_EMPTY);
+	assert_int_equal(wp, 0);
+	assert_int_equal(zstate(c, ZSZE, NULL), VFN_NVME_ZS_EMPTY);
+	/* MOR 2 / MAR 3 are all free again: two explicit opens, one closed, a write: 3 active. */
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 2 * ZSZE, VFN_NVME_ZSA_OPEN, false, NULL), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 3 * ZSZE, VFN_NVME_ZSA_OPEN, false, NULL), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 3 * ZSZE, VFN_NVME_ZSA_CLOSE, false, NULL), 0);
+	assert_int_equal(vfn_dev_write(c->dev, 1, 4 * ZSZE, 1, c->buf), 0);
+
+	fa.lbaf = 1; /* 4096-byte blocks */
+	assert_int_equal(status_of(vfn_dev_format(c->dev, &fa, &cqe), &cqe), VFN_NVME_SC_INVALID_FORMAT);
+	assert_int_equal(vfn_dev_get_info(c->dev)->lba_size, 512);
+	assert_int_equal(zstate(c, 4 * ZSZE, &wp), VFN_NVME_ZS_IMP_OPEN);
+	assert_int_equal(wp, 4 * ZSZE + 1);
+}
+
+/*
  * A controller whose Identify Namespace gives the LBA format a data size
  * (LBADS) of 40 or 3: -EPROTO, not a shift by 40 (undefined, UBSan) or a
  * block size of 8 bytes.  The value is put into the simulator's LBA format.
@@ -330,6 +364,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iocs_profile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info_bad_lbads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_format, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
