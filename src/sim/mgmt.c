@@ -111,6 +111,7 @@ static void erase_all(struct vfn_sim *sim)
 {
 	for (uint32_t i = 0; i < sim->opts.nn; i++)
 		erase_ns(sim, i);
+	vfn_sim_zns_format(sim); /* erased zones are Empty (Format NVM, Sanitize) */
 }
 
 /* ---- Device Self-test ----------------------------------------------------- */
@@ -489,7 +490,6 @@ static uint16_t cmd_format(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	for (uint32_t i = 0; i < sim->opts.nn; i++)
 		m->ns_size[i] = m->ns_size[i] >> sim->opts.lbads << sim->opts.lbads;
 	erase_all(sim);
-	vfn_sim_zns_format(sim);
 	return VFN_NVME_SC_SUCCESS;
 }
 

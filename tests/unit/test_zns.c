@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -122,6 +123,31 @@ static void test_format(void **state)
 	assert_int_equal(vfn_dev_get_info(c->dev)->lba_size, 512);
 	assert_int_equal(zstate(c, 4 * ZSZE, &wp), VFN_NVME_ZS_IMP_OPEN);
 	assert_int_equal(wp, 4 * ZSZE + 1);
+}
+
+/* A completed Sanitize (Block Erase) leaves every zone Empty: it kept open zones over erased data. */
+static void test_sanitize(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_sanitize_args s = { .sanact = VFN_NVME_SANACT_BLOCK_ERASE };
+	struct vfn_nvme_sanitize_log log;
+	uint64_t wp;
+	int i;
+
+	assert_int_equal(vfn_dev_write(c->dev, 1, ZSZE, 3, c->buf), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 2 * ZSZE, VFN_NVME_ZSA_FINISH, false, NULL), 0);
+	assert_int_equal(vfn_dev_sanitize(c->dev, &s, NULL), 0);
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(vfn_dev_sanitize_log(c->dev, &log, NULL), 0);
+		if ((vfn_le16_to_cpu(log.sstat) & 0x7) != VFN_NVME_SSTAT_IN_PROGRESS)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
+	}
+	assert_int_equal(vfn_le16_to_cpu(log.sstat) & 0x7, VFN_NVME_SSTAT_COMPLETED);
+	assert_int_equal(zstate(c, ZSZE, &wp), VFN_NVME_ZS_EMPTY);
+	assert_int_equal(wp, ZSZE);
+	assert_int_equal(zstate(c, 2 * ZSZE, &wp), VFN_NVME_ZS_EMPTY);
+	assert_int_equal(wp, 2 * ZSZE);
 }
 
 /*
@@ -365,6 +391,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_iocs_profile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info_bad_lbads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sanitize, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
