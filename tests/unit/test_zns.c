@@ -125,6 +125,20 @@ static void test_format(void **state)
 	assert_int_equal(wp, 4 * ZSZE + 1);
 }
 
+/* mar=2 without mor: Identify says MOR 2 (MOR may not be over MAR; it said no limit, FFFFFFFFh). */
+static void test_mor_under_mar(void **state)
+{
+	struct vfn_dev *dev;
+	struct vfn_zns_info zi;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,lbads=9,zoned=1,zsze=64,mar=2", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_zns_info(dev, 1, &zi, NULL), 0);
+	assert_int_equal(zi.mar, 2);
+	assert_int_equal(zi.mor, 2);
+	vfn_dev_close(dev);
+}
+
 /* A completed Sanitize (Block Erase) leaves every zone Empty: it kept open zones over erased data. */
 static void test_sanitize(void **state)
 {
@@ -392,6 +406,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_info_bad_lbads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sanitize, setup, teardown),
+		cmocka_unit_test(test_mor_under_mar),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
