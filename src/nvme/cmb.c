@@ -56,6 +56,11 @@ int vfn_nvme_cmb_get_info(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_cmb_info *
 		log_err("%s: CMBSZ 0x%08x has a reserved size unit (SZU %u)", ctrl->hw.name, sz, (sz >> 8) & 0xf);
 		return -EPROTO;
 	}
+	/* CMBLOC.BIR 1 (the upper half of a 64-bit BAR0), 6 and 7 are reserved. */
+	if ((loc & 7) == 1 || (loc & 7) > 5) {
+		log_err("%s: CMBLOC 0x%08x names a reserved BAR (BIR %u)", ctrl->hw.name, loc, loc & 7);
+		return -EPROTO;
+	}
 	unit = 4096ull << (4 * ((sz >> 8) & 0xf));
 	*info = (struct vfn_nvme_cmb_info){
 		.size = unit * (sz >> 12),

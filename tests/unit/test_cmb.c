@@ -244,6 +244,17 @@ static void test_cmb_regs_decode(void **state)
 	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
 	assert_int_equal(info.size, 2ull << 36);
 
+	/* CMBLOC.BIR 1, 6, 7 (reserved): -EPROTO, not a BAR number handed to the mapping. */
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 1);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 6);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 7);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 5);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
+	assert_int_equal(info.bar, 5);
+
 	/* CMBSZ 0: no CMB. */
 	put32(ctrl, VFN_NVME_REG_CMBSZ, 0);
 	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -ENOTSUP);
