@@ -56,6 +56,18 @@ static int pmr_slurp(const char *path, uint8_t **out, size_t *len)
 		return errmsg("out of memory");
 	}
 	n = fread(buf, 1, PMR_MAX_INPUT, f);
+	/* A read error (a directory: EISDIR) or more than fits: refuse, do not write a part. */
+	if (ferror(f) || (n == PMR_MAX_INPUT && fgetc(f) != EOF)) {
+		int err = ferror(f) ? errno : 0;
+
+		if (f != stdin)
+			fclose(f);
+		free(buf);
+		if (err)
+			return errmsg("cannot read %s: %s; give a readable file with --input", path, strerror(err));
+		return errmsg("%s is over the %u MiB the PMR write takes; write it in pieces with --offset", path,
+			      PMR_MAX_INPUT >> 20);
+	}
 	if (f != stdin)
 		fclose(f);
 	*out = buf;

@@ -207,8 +207,12 @@ static int sriov_cmd(struct sr_args *a)
 	int total, cur, n, ret;
 	struct out o;
 
-	if (vfn_pci_parse_bdf(a->dev, bdf))
-		return errmsg_bad_bdf(a->dev);
+	/* Only a PCI function has SR-IOV in sysfs: not a device node, not sim: (errmsg_bad_bdf offers those). */
+	if (vfn_pci_parse_bdf(a->dev, bdf)) {
+		errmsg("'%s' is not a PCI address; `vfn sriov` takes a physical function's, e.g. 0000:01:00.0 (see `vfn list`)",
+		       a->dev);
+		return CLI_EXIT_USAGE;
+	}
 	total = vfn_pci_sriov_totalvfs(bdf);
 	if (total < 0)
 		return sr_sysfs_fail(bdf, "sriov_totalvfs", total);

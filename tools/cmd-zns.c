@@ -278,6 +278,14 @@ static int zn_read_data(const char *path, uint8_t *buf, size_t len)
 	if (!f)
 		return -errno;
 	n = fread(buf, 1, len, f);
+	/* A read error (a directory: EISDIR) is not a short file to pad with zeros. */
+	if (ferror(f)) {
+		int err = errno ? errno : EIO;
+
+		if (f != stdin)
+			fclose(f);
+		return -err;
+	}
 	if (f != stdin)
 		fclose(f);
 	memset(buf + n, 0, len - n);

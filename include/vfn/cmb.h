@@ -42,7 +42,8 @@ struct vfn_nvme_cmb_info {
 /*
  * Reads CMBLOC and CMBSZ into @info.  On a 1.4+ controller (CAP.CMBS)
  * first sets CMBMSC.CRE, without which those registers read 0.
- * Errors: -ENOTSUP (no CMB: CAP.CMBS clear and CMBSZ 0), -EINVAL (NULL).
+ * Errors: -ENOTSUP (no CMB: CAP.CMBS clear and CMBSZ 0), -EINVAL (NULL),
+ * -EPROTO (CMBSZ.SZU a reserved value, 7..15, or CMBLOC.BIR 1, 6 or 7).
  */
 VFN_API int vfn_nvme_cmb_get_info(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_cmb_info *info);
 

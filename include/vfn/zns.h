@@ -48,7 +48,8 @@ struct vfn_zns_info {
  * (CNS 06h, CSI 02h) and a one-zone report for the capacity.  A namespace
  * that is not zoned fails its CSI 02h Identify: -EIO with the controller's
  * status (usually Invalid Field in Command), or -ENOTSUP when it answers
- * with a zone size of 0.
+ * with a zone size of 0; -EPROTO when its LBA format's data size is not
+ * 2^9..2^31 bytes.
  */
 VFN_API int vfn_dev_zns_info(struct vfn_dev *dev, uint32_t nsid, struct vfn_zns_info *info, struct vfn_nvme_cqe *cqe);
 

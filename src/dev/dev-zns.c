@@ -52,6 +52,12 @@ int vfn_dev_zns_info(struct vfn_dev *dev, uint32_t nsid, struct vfn_zns_info *in
 	if (ret)
 		goto out;
 	lbaf = vfn_nvme_flbas_index(ns->flbas);
+	if (ns->lbaf[lbaf].ds < 9 || ns->lbaf[lbaf].ds > 31) {
+		log_err("zns: namespace %u: LBA format %u has a data size of 2^%u bytes (9..31)", nsid, lbaf,
+			ns->lbaf[lbaf].ds);
+		ret = -EPROTO;
+		goto out;
+	}
 	*info = (struct vfn_zns_info){
 		.nsze = vfn_le64_to_cpu(ns->nsze),
 		.zsze = vfn_le64_to_cpu(zns->lbafe[lbaf].zsze),

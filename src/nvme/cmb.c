@@ -51,6 +51,16 @@ int vfn_nvme_cmb_get_info(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_cmb_info *
 	sz = cmb_reg32(ctrl, VFN_NVME_REG_CMBSZ);
 	if (!sz || sz == UINT32_MAX)
 		return -ENOTSUP;
+	/* SZU 7..15 are reserved: 4 KiB << 28 and up, whose products wrap around 64 bits. */
+	if (((sz >> 8) & 0xf) > 6) {
+		log_err("%s: CMBSZ 0x%08x has a reserved size unit (SZU %u)", ctrl->hw.name, sz, (sz >> 8) & 0xf);
+		return -EPROTO;
+	}
+	/* CMBLOC.BIR 1 (the upper half of a 64-bit BAR0), 6 and 7 are reserved. */
+	if ((loc & 7) == 1 || (loc & 7) > 5) {
+		log_err("%s: CMBLOC 0x%08x names a reserved BAR (BIR %u)", ctrl->hw.name, loc, loc & 7);
+		return -EPROTO;
+	}
 	unit = 4096ull << (4 * ((sz >> 8) & 0xf));
 	*info = (struct vfn_nvme_cmb_info){
 		.size = unit * (sz >> 12),
@@ -190,7 +200,9 @@ void vfn_nvme_cmb_free(struct vfn_nvme_ctrl *ctrl, void *vaddr)
 	struct vfn_nvme_cmb *cmb = cmb_get(ctrl);
 	uint8_t *p = vaddr;
 
-	if (!vaddr || !cmb || p < cmb->vaddr || p >= cmb->vaddr + cmb->size ||
+	if (!vaddr)
+		return;
+	if (!cmb || p < cmb->vaddr || p >= cmb->vaddr + cmb->size ||
 	    vfn_cmb_heap_free(&cmb->heap, (uint64_t)(p - cmb->vaddr)))
 		log_err("cmb: %p was not allocated from the CMB", vaddr);
 }

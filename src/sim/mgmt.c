@@ -111,6 +111,7 @@ static void erase_all(struct vfn_sim *sim)
 {
 	for (uint32_t i = 0; i < sim->opts.nn; i++)
 		erase_ns(sim, i);
+	vfn_sim_zns_format(sim); /* erased zones are Empty (Format NVM, Sanitize) */
 }
 
 /* ---- Device Self-test ----------------------------------------------------- */
@@ -467,6 +468,15 @@ static uint16_t cmd_format(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	    (pi && (!vfn_pi_tuple_size((uint8_t)sim->opts.pif) ||
 		    m->lbaf[lbaf].ms < vfn_pi_tuple_size((uint8_t)sim->opts.pif))))
 		return VFN_NVME_SC_INVALID_FORMAT;
+	/*
+	 * Zones are zsze blocks over a fixed zone table: another block size would
+	 * leave the table describing bytes beyond the namespace (a reset zeroed them).
+	 */
+	if (sim->opts.zoned && m->lbaf[lbaf].ds != sim->opts.lbads) {
+		log_debug("sim: zoned namespace: Format NVM to %u-byte blocks from %u-byte ones not supported",
+			  1u << m->lbaf[lbaf].ds, 1u << sim->opts.lbads);
+		return VFN_NVME_SC_INVALID_FORMAT;
+	}
 	if (m->dst_op && (m->dst_nsid == nsid || m->dst_nsid == 0xffffffff))
 		dst_record(sim, VFN_NVME_DST_RES_FORMAT);
 	/* FNA bit 0: a format applies to every namespace. */

@@ -160,6 +160,9 @@ static int zoned_check(struct vfn_sim_opts *o)
 			  (unsigned long long)o->zsze, (unsigned long long)o->zcap, (unsigned long long)o->nsze);
 		return -EINVAL;
 	}
+	/* MOR is at most MAR (ZNS Identify Namespace): no open limit under an active one is that limit. */
+	if (o->mar && !o->mor)
+		o->mor = o->mar;
 	if (o->mar && o->mor > o->mar) {
 		log_debug("sim: mor=%u is over mar=%u", o->mor, o->mar);
 		return -EINVAL;

@@ -373,6 +373,8 @@ uint16_t vfn_sim_nvm_rw(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uin
 /* zns.c: zone state for sim:zoned=1 (0, -EINVAL for too many zones, -ENOMEM); vfn_sim_zns_free() undoes. */
 int vfn_sim_zns_alloc(struct vfn_sim *sim);
 void vfn_sim_zns_free(struct vfn_sim *sim);
+/* zns.c: every zone Empty at its start again, no open or active zone (after Format NVM, Sanitize). */
+void vfn_sim_zns_format(struct vfn_sim *sim);
 /* zns.c: before a write of @nlb at @slba: state, write pointer and boundary checks, implicit open; a status. */
 uint16_t vfn_sim_zns_write_begin(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, uint64_t nlb);
 /* zns.c: after it succeeded: the write pointer advances, a zone at its capacity becomes Full. */

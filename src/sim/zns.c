@@ -52,6 +52,18 @@ void vfn_sim_zns_free(struct vfn_sim *sim)
 	sim->zns_open = sim->zns_active = NULL;
 }
 
+void vfn_sim_zns_format(struct vfn_sim *sim)
+{
+	if (!sim->zones)
+		return;
+	for (uint64_t i = 0; i < sim->nr_zones * sim->opts.nn; i++) {
+		sim->zones[i].state = VFN_NVME_ZS_EMPTY;
+		sim->zones[i].wp = (i % sim->nr_zones) * sim->opts.zsze;
+	}
+	memset(sim->zns_open, 0, sim->opts.nn * sizeof(*sim->zns_open));
+	memset(sim->zns_active, 0, sim->opts.nn * sizeof(*sim->zns_active));
+}
+
 /* Zone @idx of namespace @nsid. */
 static struct vfn_sim_zone *zone_at(struct vfn_sim *sim, uint32_t nsid, uint64_t idx)
 {

@@ -299,4 +299,18 @@ t_match "perf --pi with metadata beyond the tuple: refused, names why" "needs me
 t_capture "$VFN" perf sim: --pi -t 1
 t_match "perf --pi without PI: refused" "needs a namespace formatted with protection information" "$T_OUT"
 
+# pmr write --input: a file over the 64 MiB limit, or a directory, is refused before anything is written
+# (it was cut to its first 64 MiB / 0 bytes and written).
+T_BIG=$(mktemp)
+truncate -s $((64 * 1024 * 1024 + 1)) "$T_BIG"
+t_capture "$VFN" pmr write sim: --input "$T_BIG"
+t_eq "pmr write --input over 64 MiB: exit status" 1 "$T_RC"
+t_match "pmr write --input over 64 MiB: refused, names the limit" "is over the 64 MiB the PMR write takes" "$T_OUT"
+rm -f "$T_BIG"
+t_capture "$VFN" pmr write sim: --input /
+t_match "pmr write --input of a directory: refused, names the cause" "cannot read /: Is a directory" "$T_OUT"
+
+# vfn sriov takes a PF's PCI address only: sim: / a node is named as such, not offered back as a fix.
+t_err "sriov sim:" 2 "'sim:' is not a PCI address; .vfn sriov. takes a physical function's" "$VFN" sriov sim:
+
 t_done

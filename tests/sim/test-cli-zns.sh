@@ -45,4 +45,7 @@ t_err "zone-mgmt-send without an action" 2 "needs a zone send action" "$VFN" zns
 t_err "an unknown subcommand" 2 "unknown subcommand 'bogus'" "$VFN" zns bogus "$S"
 t_err "no namespace" 2 "needs a namespace id" "$VFN" zns report-zones "$S"
 
+# A data file that cannot be read (a directory) is an error, not a zero-filled append.
+t_err "zone-append -d of a directory" 1 "cannot read /: Is a directory" "$VFN" zns zone-append "$S" -n 1 -s 0 -z 512 -d /
+
 t_done

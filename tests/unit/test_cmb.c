@@ -6,11 +6,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <vfn/cmb.h>
 #include <vfn/nvme.h>
+#include <vfn/support.h>
 
 #include "nvme/cmb-heap.h"
 #include "nvme/ctrl-priv.h"
@@ -139,6 +142,44 @@ static void test_cmb_on_sim(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+/*
+ * vfn_nvme_cmb_free(NULL) is ignored as the header says: nothing on stderr
+ * (it logged "(nil) was not allocated from the CMB"); a foreign pointer is
+ * still reported.
+ */
+static size_t stderr_of_free(struct vfn_nvme_ctrl *ctrl, void *p)
+{
+	FILE *f = tmpfile();
+	int saved = dup(2);
+	long n;
+
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_int_equal(dup2(fileno(f), 2), 2);
+	vfn_nvme_cmb_free(ctrl, p);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	n = ftell(f) > 0 ? ftell(f) : lseek(fileno(f), 0, SEEK_END);
+	fclose(f);
+	return (size_t)n;
+}
+
+static void test_cmb_free_null(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl;
+	int x;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	vfn_log_set_level(VFN_LOG_ERR); /* the default is no log at all */
+	assert_int_equal(stderr_of_free(ctrl, NULL), 0);
+	assert_true(stderr_of_free(ctrl, &x) > 0);
+	vfn_log_set_level(VFN_LOG_NONE);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 static void put32(struct vfn_nvme_ctrl *ctrl, uint32_t off, uint32_t v)
 {
 	vfn_mmio_write32((uint8_t *)ctrl->hw.regs + off, v);
@@ -190,6 +231,29 @@ static void test_cmb_regs_decode(void **state)
 	assert_false(info.wds);
 	assert_true(info.msc);
 	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CMBMSC), VFN_NVME_CMBMSC_CRE);
+
+	/* SZU 15 / 13 (reserved): 4 KiB << 60 wrapped to a 0-byte unit; SZU 7 a 1 TiB one. */
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 16u << 12 | 15u << 8 | 0x1);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 16u << 12 | 13u << 8 | 0x1);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 16u << 12 | 7u << 8 | 0x1);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	/* SZU 6 (64 GiB), the largest defined unit, still decodes. */
+	put32(ctrl, VFN_NVME_REG_CMBSZ, 2u << 12 | 6u << 8 | 0x1);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
+	assert_int_equal(info.size, 2ull << 36);
+
+	/* CMBLOC.BIR 1, 6, 7 (reserved): -EPROTO, not a BAR number handed to the mapping. */
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 1);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 6);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 7);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), -EPROTO);
+	put32(ctrl, VFN_NVME_REG_CMBLOC, 5);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
+	assert_int_equal(info.bar, 5);
 
 	/* CMBSZ 0: no CMB. */
 	put32(ctrl, VFN_NVME_REG_CMBSZ, 0);
@@ -261,7 +325,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_heap_fit_and_merge), cmocka_unit_test(test_heap_threads),
 		cmocka_unit_test(test_cmb_on_sim),	   cmocka_unit_test(test_cmb_regs_decode),
-		cmocka_unit_test(test_pmr_regs_decode),
+		cmocka_unit_test(test_pmr_regs_decode),	   cmocka_unit_test(test_cmb_free_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

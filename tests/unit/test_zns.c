@@ -12,10 +12,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include <vfn/vfn.h>
+
+#include "sim/sim.h"
 
 /* 16 zones of 64 blocks of 512 bytes, 48 writable; at most 2 open and 3 active. */
 #define SIM "sim:nsze=1024,lbads=9,zoned=1,zsze=64,zcap=48,mor=2,mar=3"
@@ -86,6 +89,101 @@ static void test_info(void **state)
 	/* CC.CSS 110b: the controller offered all I/O command sets. */
 	assert_int_equal((vfn_nvme_reg_read32(vfn_dev_nvme_ctrl(c->dev), VFN_NVME_REG_CC) >> VFN_NVME_CC_CSS_SHIFT) & 7,
 			 VFN_NVME_CC_CSS_CSI);
+}
+
+/*
+ * Format NVM of the zoned namespace: every zone Empty at its start again
+ * (it kept an implicitly opened zone with its write pointer over erased
+ * data); to 4096-byte blocks it is Invalid Format (the zone table stayed 16
+ * zones of 64 blocks, 4 MiB over a 512 KiB namespace, and a zone reset
+ * zeroed memory beyond it).
+ */
+static void test_format(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_format_args fa = { .nsid = 1, .lbaf = 0 };
+	struct vfn_nvme_cqe cqe;
+	uint64_t wp;
+
+	assert_int_equal(vfn_dev_write(c->dev, 1, 0, 4, c->buf), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, ZSZE, VFN_NVME_ZSA_OPEN, false, NULL), 0);
+	assert_int_equal(zstate(c, 0, &wp), VFN_NVME_ZS_IMP_OPEN);
+	assert_int_equal(vfn_dev_format(c->dev, &fa, NULL), 0);
+	assert_int_equal(zstate(c, 0, &wp), VFN_NVME_ZS_EMPTY);
+	assert_int_equal(wp, 0);
+	assert_int_equal(zstate(c, ZSZE, NULL), VFN_NVME_ZS_EMPTY);
+	/* MOR 2 / MAR 3 are all free again: two explicit opens, one closed, a write: 3 active. */
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 2 * ZSZE, VFN_NVME_ZSA_OPEN, false, NULL), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 3 * ZSZE, VFN_NVME_ZSA_OPEN, false, NULL), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 3 * ZSZE, VFN_NVME_ZSA_CLOSE, false, NULL), 0);
+	assert_int_equal(vfn_dev_write(c->dev, 1, 4 * ZSZE, 1, c->buf), 0);
+
+	fa.lbaf = 1; /* 4096-byte blocks */
+	assert_int_equal(status_of(vfn_dev_format(c->dev, &fa, &cqe), &cqe), VFN_NVME_SC_INVALID_FORMAT);
+	assert_int_equal(vfn_dev_get_info(c->dev)->lba_size, 512);
+	assert_int_equal(zstate(c, 4 * ZSZE, &wp), VFN_NVME_ZS_IMP_OPEN);
+	assert_int_equal(wp, 4 * ZSZE + 1);
+}
+
+/* mar=2 without mor: Identify says MOR 2 (MOR may not be over MAR; it said no limit, FFFFFFFFh). */
+static void test_mor_under_mar(void **state)
+{
+	struct vfn_dev *dev;
+	struct vfn_zns_info zi;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,lbads=9,zoned=1,zsze=64,mar=2", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_zns_info(dev, 1, &zi, NULL), 0);
+	assert_int_equal(zi.mar, 2);
+	assert_int_equal(zi.mor, 2);
+	vfn_dev_close(dev);
+}
+
+/* A completed Sanitize (Block Erase) leaves every zone Empty: it kept open zones over erased data. */
+static void test_sanitize(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_sanitize_args s = { .sanact = VFN_NVME_SANACT_BLOCK_ERASE };
+	struct vfn_nvme_sanitize_log log;
+	uint64_t wp;
+	int i;
+
+	assert_int_equal(vfn_dev_write(c->dev, 1, ZSZE, 3, c->buf), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 2 * ZSZE, VFN_NVME_ZSA_FINISH, false, NULL), 0);
+	assert_int_equal(vfn_dev_sanitize(c->dev, &s, NULL), 0);
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(vfn_dev_sanitize_log(c->dev, &log, NULL), 0);
+		if ((vfn_le16_to_cpu(log.sstat) & 0x7) != VFN_NVME_SSTAT_IN_PROGRESS)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
+	}
+	assert_int_equal(vfn_le16_to_cpu(log.sstat) & 0x7, VFN_NVME_SSTAT_COMPLETED);
+	assert_int_equal(zstate(c, ZSZE, &wp), VFN_NVME_ZS_EMPTY);
+	assert_int_equal(wp, ZSZE);
+	assert_int_equal(zstate(c, 2 * ZSZE, &wp), VFN_NVME_ZS_EMPTY);
+	assert_int_equal(wp, 2 * ZSZE);
+}
+
+/*
+ * A controller whose Identify Namespace gives the LBA format a data size
+ * (LBADS) of 40 or 3: -EPROTO, not a shift by 40 (undefined, UBSan) or a
+ * block size of 8 bytes.  The value is put into the simulator's LBA format.
+ */
+static void test_info_bad_lbads(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_sim *sim = vfn_dev_sim(c->dev);
+	struct vfn_zns_info zi;
+
+	assert_non_null(sim);
+	assert_int_equal(vfn_dev_zns_info(c->dev, 1, &zi, NULL), 0);
+	sim->mgmt.lbaf[0].ds = 40;
+	assert_int_equal(vfn_dev_zns_info(c->dev, 1, &zi, NULL), -EPROTO);
+	sim->mgmt.lbaf[0].ds = 3;
+	assert_int_equal(vfn_dev_zns_info(c->dev, 1, &zi, NULL), -EPROTO);
+	sim->mgmt.lbaf[0].ds = 9;
+	assert_int_equal(vfn_dev_zns_info(c->dev, 1, &zi, NULL), 0);
+	assert_int_equal(zi.lba_size, 512);
 }
 
 /*
@@ -305,6 +403,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iocs_profile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_info_bad_lbads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sanitize, setup, teardown),
+		cmocka_unit_test(test_mor_under_mar),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
