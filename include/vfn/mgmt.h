@@ -225,6 +225,17 @@ struct vfn_sanitize_args {
 /* Sanitize per @args (it runs in the background: read its progress with vfn_dev_sanitize_log()). */
 VFN_API int vfn_dev_sanitize(struct vfn_dev *dev, const struct vfn_sanitize_args *args, struct vfn_nvme_cqe *cqe);
 
+/*
+ * A vfn_dev over @ctrl, a controller (VFIO or sim) the caller opened with
+ * vfn_nvme_ctrl_open() and keeps owning, so that every vfn_dev_* helper of
+ * this header works on it.  Admin commands only: vfn_dev_io() and queues
+ * answer -ENOTSUP (no queue id of the caller's is taken).  The handle reads
+ * Identify at once (info: limits, the first active namespace, if any).
+ * vfn_dev_close() frees the handle and leaves @ctrl open; close it before
+ * @ctrl.  -EINVAL for NULL, -ENOMEM, or Identify's error.
+ */
+VFN_API int vfn_dev_from_ctrl(struct vfn_nvme_ctrl *ctrl, struct vfn_dev **out);
+
 #ifdef __cplusplus
 }
 #endif

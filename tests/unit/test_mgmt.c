@@ -856,6 +856,51 @@ static void test_sim_ana_log(void **state)
 	assert_int_equal(vfn_dev_ana_log(c->dev, false, buf, 8, NULL), -EINVAL);
 }
 
+/* vfn_dev_from_ctrl(): the mgmt helpers on a controller the caller opened, which stays open after. */
+static void test_dev_from_ctrl(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = NULL;
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_fw_slot_log fw;
+	struct vfn_nvme_smart_log smart;
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_READ };
+	uint8_t *log = NULL, *id;
+	size_t len = 0;
+	uint8_t buf[512];
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:sn=BORROW1,nn=2,nsze=1024,mdts=1", NULL, &ctrl), 0);
+	assert_int_equal(vfn_dev_from_ctrl(NULL, &dev), -EINVAL);
+	assert_int_equal(vfn_dev_from_ctrl(ctrl, &dev), 0);
+	assert_ptr_equal(vfn_dev_nvme_ctrl(dev), ctrl);
+	assert_int_equal(vfn_dev_get_info(dev)->backend, VFN_DEV_SIM);
+	assert_string_equal(vfn_dev_get_info(dev)->sn, "BORROW1");
+	assert_int_equal(vfn_dev_get_info(dev)->nsid, 1);
+	assert_int_equal(vfn_dev_get_info(dev)->nsze, 1024);
+	assert_int_equal(vfn_dev_get_info(dev)->max_xfer, 8192); /* MDTS 1: 2 pages */
+	assert_int_equal(vfn_dev_get_info(dev)->max_queues, 0);
+
+	assert_int_equal(vfn_dev_fw_slot_log(dev, &fw, NULL), 0);
+	assert_int_equal(fw.afi & 7, 1);
+	assert_memory_equal(fw.frs[0], "1.0     ", 8);
+	assert_int_equal(vfn_dev_smart_log(dev, 0xffffffff, &smart, NULL), 0);
+	assert_true((smart.temperature[0] | smart.temperature[1] << 8) > 273);
+	assert_int_equal(vfn_dev_persistent_event_log(dev, (void **)&log, &len, NULL), 0);
+	assert_int_equal(len, 576);
+	free(log);
+	/* Admin only: no I/O through the borrowed handle. */
+	assert_int_equal(vfn_dev_io(dev, &sqe, buf, sizeof(buf), NULL, 0), -ENOTSUP);
+	vfn_dev_close(dev);
+
+	/* The controller is the caller's still: Identify on it works. */
+	id = calloc(1, 4096);
+	assert_non_null(id);
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, NULL), 0);
+	assert_memory_equal(((const struct vfn_nvme_id_ctrl *)(const void *)id)->sn, "BORROW1", 7);
+	free(id);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -875,6 +920,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_telemetry_garbage_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_persistent_event_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_ana_log, setup, teardown),
+		cmocka_unit_test(test_dev_from_ctrl),
 		cmocka_unit_test(test_kernel_rescan),
 	};
 
