@@ -100,6 +100,21 @@ t_match "list-ns: namespace 1 only" '^\{"nsid_list":\[\{"nsid":1\}\]\}$' "$(prin
 t_capture "$VFN" list-ctrl "$CTRL" -o json
 t_eq "list-ctrl: one controller in the subsystem" 1 "$(f num_ctrl "$T_OUT")"
 
+# Persistent event and ANA logs: where QEMU serves them, vfn's fields = nvme-cli's; where it does not,
+# both say so and vfn names the status.
+for lg in persistent-event-log:total_num_of_events:'Persistent Event' ana-log:ngrps:'Asymmetric Namespace Access'; do
+	cmd=${lg%%:*}; rest=${lg#*:}; key=${rest%%:*}; what=${rest#*:}
+	ref=$("$NVME" "$cmd" "$CTRL" -o json 2>&1)
+	t_capture "$VFN" "$cmd" "$CTRL" -o json
+	if [ -n "$(f "$key" "$ref")" ]; then
+		t_eq "$cmd $key: vfn = nvme-cli" "$(f "$key" "$ref")" "$(f "$key" "$T_OUT")"
+	else
+		t_diag "nvme-cli $cmd on QEMU 7.2: $(printf '%s' "$ref" | head -c 200)"
+		t_eq "$cmd on QEMU 7.2: exit status 1" 1 "$T_RC"
+		t_match "$cmd on QEMU 7.2: the status named" "Get Log Page $what failed on $CTRL: Invalid (Log Page|Field)" "$T_OUT"
+	fi
+done
+
 # Attach namespace 2: the rescan makes /dev/nvme0n2 appear.
 t_ok "namespace 2 starts detached: no /dev/nvme0n2" test ! -e /dev/nvme0n2
 t_capture "$VFN" attach-ns "$CTRL" -n 2
