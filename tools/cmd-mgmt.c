@@ -10,6 +10,7 @@
  * ask on a terminal; elsewhere they need --force.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct mg_args {
 	uint32_t lid, lsp, lsi, uuid, csi, fid, sel, lbaf, ses, pi, pil, ms, slot, action, stc, sanact, owpass;
 	uint32_t flbas, dps, nmic, entries, xfer, host_gen, data_area;
 	bool ctrl_init;
+	bool groups_only;
 	uint32_t nssf, secp, spsp, tl, size;
 	uint16_t ctrls[64];
 	unsigned int nr_ctrls;
@@ -155,6 +157,7 @@ enum {
 	O_SIZE,
 	O_AL,
 	O_FILE,
+	O_GROUPS_ONLY,
 };
 
 static const struct option mg_longs[] = {
@@ -216,6 +219,7 @@ static const struct option mg_longs[] = {
 	{ "size", required_argument, NULL, O_SIZE },
 	{ "al", required_argument, NULL, O_AL },
 	{ "file", required_argument, NULL, O_FILE },
+	{ "groups", no_argument, NULL, O_GROUPS_ONLY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -353,6 +357,9 @@ static int mg_opt(struct mg_args *a, int c)
 		return num32(a, "--size", 1u << 20, &a->size);
 	case O_FILE:
 		a->file = optarg;
+		return 0;
+	case O_GROUPS_ONLY:
+		a->groups_only = true;
 		return 0;
 	case O_LOG_ENTRIES:
 		if (num(a, "--log-entries", 4096, &v))
@@ -836,6 +843,199 @@ static int changed_ns_list_log(struct mg_args *a, struct vfn_dev *dev)
 	printf("Changed Attached Namespace List Log for NVME device:%s\n", a->dev);
 	for (int i = 0; i < 1024 && l.nsid[i]; i++)
 		printf("[%4d]:%#x\n", i + 1, vfn_le32_to_cpu(l.nsid[i]));
+	return CLI_EXIT_OK;
+}
+
+/* A fixed-width spec string (not NUL-terminated), its padding spaces trimmed, into @buf. */
+static const char *spec_str(char *buf, size_t size, const char *s, size_t len)
+{
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\0'))
+		len--;
+	snprintf(buf, size, "%.*s", (int)len, s);
+	return buf;
+}
+
+static int persistent_event_log(struct mg_args *a, struct vfn_dev *dev)
+{
+	const struct vfn_nvme_pel_hdr *h;
+	const struct vfn_nvme_pel_event *e;
+	struct vfn_nvme_cqe cqe;
+	char sn[21], mn[41], nqn[257];
+	uint8_t *log = NULL;
+	size_t len = 0, off;
+	struct json j;
+	uint32_t tnev;
+	int ret = vfn_dev_persistent_event_log(dev, (void **)&log, &len, &cqe);
+
+	if (ret == -EPROTO)
+		return errmsg("%s: the controller's Persistent Event Log header gives no valid length (TLL)", a->name);
+	if (ret)
+		return mg_fail(a, "Get Log Page Persistent Event", ret, &cqe);
+	h = (const void *)log;
+	tnev = vfn_le32_to_cpu(h->tnev);
+	spec_str(sn, sizeof(sn), h->sn, sizeof(h->sn));
+	spec_str(mn, sizeof(mn), h->mn, sizeof(h->mn));
+	spec_str(nqn, sizeof(nqn), h->subnqn, sizeof(h->subnqn));
+	if (a->fmt == OUT_JSON) {
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		json_u64(&j, "log_id", h->lid);
+		json_u64(&j, "total_num_of_events", tnev);
+		json_u64(&j, "total_log_len", vfn_le64_to_cpu(h->tll));
+		json_u64(&j, "log_revision", h->lrv);
+		json_u64(&j, "log_header_len", vfn_le16_to_cpu(h->lhl));
+		json_u64(&j, "timestamp", vfn_le64_to_cpu(h->ts));
+		json_u64(&j, "power_on_hours", vfn_nvme_le128_lo(h->poh));
+		json_u64(&j, "power_cycle_count", vfn_le64_to_cpu(h->pcc));
+		json_u64(&j, "pci_vid", vfn_le16_to_cpu(h->vid));
+		json_u64(&j, "pci_ssvid", vfn_le16_to_cpu(h->ssvid));
+		json_str(&j, "sn", sn);
+		json_str(&j, "mn", mn);
+		json_str(&j, "subnqn", nqn);
+		json_u64(&j, "gen_number", vfn_le16_to_cpu(h->gen));
+		json_u64(&j, "rci", vfn_le32_to_cpu(h->rci));
+		json_arr_begin(&j, "list_of_event_entries");
+		off = sizeof(*h);
+		for (uint32_t i = 0; i < tnev && (e = vfn_nvme_pel_next(log, len, &off)); i++) {
+			json_obj_begin(&j, NULL);
+			json_u64(&j, "event_number", i);
+			json_str(&j, "event_type", vfn_nvme_pel_type_str(e->etype));
+			json_u64(&j, "event_type_rev", e->etype_rev);
+			json_u64(&j, "event_header_len", e->ehl);
+			json_u64(&j, "event_header_additional_info", e->ehai);
+			json_u64(&j, "ctrl_id", vfn_le16_to_cpu(e->cntlid));
+			json_u64(&j, "event_time_stamp", vfn_le64_to_cpu(e->ets));
+			json_u64(&j, "port_id", vfn_le16_to_cpu(e->pelpid));
+			json_u64(&j, "vu_info_len", vfn_le16_to_cpu(e->vsil));
+			json_u64(&j, "event_len", vfn_le16_to_cpu(e->el));
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_finish(&j);
+		free(log);
+		return CLI_EXIT_OK;
+	}
+	printf("Persistent Event Log for device: %s\n", a->dev);
+	printf("Log Identifier: %u\n", h->lid);
+	printf("Total Number of Events: %u\n", tnev);
+	printf("Total Log Length : %" PRIu64 "\n", vfn_le64_to_cpu(h->tll));
+	printf("Log Revision: %u\n", h->lrv);
+	printf("Log Header Length: %u\n", vfn_le16_to_cpu(h->lhl));
+	printf("Timestamp: %" PRIu64 "\n", vfn_le64_to_cpu(h->ts));
+	printf("Power On Hours (POH): %" PRIu64 "\n", vfn_nvme_le128_lo(h->poh));
+	printf("Power Cycle Count: %" PRIu64 "\n", vfn_le64_to_cpu(h->pcc));
+	printf("PCI Vendor ID (VID): %u\n", vfn_le16_to_cpu(h->vid));
+	printf("PCI Subsystem Vendor ID (SSVID): %u\n", vfn_le16_to_cpu(h->ssvid));
+	printf("Serial Number (SN): %s\n", sn);
+	printf("Model Number (MN): %s\n", mn);
+	printf("NVM Subsystem NVMe Qualified Name (SUBNQN): %s\n", nqn);
+	printf("Generation Number: %u\n", vfn_le16_to_cpu(h->gen));
+	printf("Reporting Context Information (RCI): %u\n", vfn_le32_to_cpu(h->rci));
+	if (a->human) {
+		printf("Supported Events Bitmap:\n");
+		for (unsigned int t = 0; t < 256; t++)
+			if (h->seb[t / 8] & (1u << (t % 8)))
+				printf("\t%#04x\t%s\n", t, vfn_nvme_pel_type_str((uint8_t)t));
+	}
+	printf("\nPersistent Event Entries:\n");
+	off = sizeof(*h);
+	for (uint32_t i = 0; i < tnev && (e = vfn_nvme_pel_next(log, len, &off)); i++) {
+		printf("Event Number: %u\n", i);
+		printf("Event Type: %s (%#04x)\n", vfn_nvme_pel_type_str(e->etype), e->etype);
+		printf("Event Type Revision: %u\n", e->etype_rev);
+		printf("Event Header Length: %u\n", e->ehl);
+		printf("Controller Identifier: %u\n", vfn_le16_to_cpu(e->cntlid));
+		printf("Event Timestamp: %" PRIu64 "\n", vfn_le64_to_cpu(e->ets));
+		printf("Port Identifier: %u\n", vfn_le16_to_cpu(e->pelpid));
+		printf("Vendor Specific Information Length: %u\n", vfn_le16_to_cpu(e->vsil));
+		printf("Event Length: %u\n\n", vfn_le16_to_cpu(e->el));
+	}
+	free(log);
+	return CLI_EXIT_OK;
+}
+
+static int ana_log(struct mg_args *a, struct vfn_dev *dev)
+{
+	struct vfn_identify_args ia = { .cns = VFN_NVME_CNS_CTRL };
+	const struct vfn_nvme_ana_log *h;
+	const struct vfn_nvme_ana_group *g;
+	struct vfn_nvme_id_ctrl id;
+	struct vfn_nvme_cqe cqe;
+	size_t len, off;
+	uint8_t *log;
+	struct json j;
+	uint16_t ngrps;
+	int ret = vfn_dev_identify_args(dev, &ia, &id, sizeof(id), &cqe);
+
+	if (ret)
+		return mg_fail(a, "Identify Controller", ret, &cqe);
+	/* As nvme-cli sizes it: the header, NANAGRPID groups and (without --groups) NN namespace ids. */
+	len = sizeof(*h) + (size_t)(vfn_le32_to_cpu(id.nanagrpid) ? vfn_le32_to_cpu(id.nanagrpid) : 1) * sizeof(*g) +
+	      (a->groups_only ? 0 : 4 * (size_t)vfn_le32_to_cpu(id.nn));
+	if (len > (1u << 24))
+		len = 1u << 24;
+	log = calloc(1, len);
+	if (!log)
+		return errmsg("%s: out of memory", a->name);
+	ret = vfn_dev_ana_log(dev, a->groups_only, log, len, &cqe);
+	if (ret) {
+		free(log);
+		return mg_fail(a, "Get Log Page Asymmetric Namespace Access", ret, &cqe);
+	}
+	h = (const void *)log;
+	ngrps = vfn_le16_to_cpu(h->ngrps);
+	if (a->fmt == OUT_JSON) {
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		json_str(&j, "Asymmetric Namespace Access Log for NVMe device", dev_key(a->dev));
+		json_u64(&j, "chgcnt", vfn_le64_to_cpu(h->chgcnt));
+		json_u64(&j, "ngrps", ngrps);
+		json_arr_begin(&j, "ANA DESC LIST ");
+		off = sizeof(*h);
+		for (unsigned int i = 0; i < ngrps && (g = vfn_nvme_ana_next(log, len, a->groups_only, &off)); i++) {
+			vfn_le32 v;
+
+			json_obj_begin(&j, NULL);
+			json_u64(&j, "grpid", vfn_le32_to_cpu(g->grpid));
+			json_u64(&j, "nnsids", vfn_le32_to_cpu(g->nnsids));
+			json_u64(&j, "chgcnt", vfn_le64_to_cpu(g->chgcnt));
+			json_str(&j, "state", vfn_nvme_ana_state_str(g->state));
+			json_arr_begin(&j, "NSIDS");
+			for (uint32_t k = 0; !a->groups_only && k < vfn_le32_to_cpu(g->nnsids); k++) {
+				memcpy(&v, (const uint8_t *)(g + 1) + 4 * k, 4);
+				json_obj_begin(&j, NULL);
+				json_u64(&j, "nsid", vfn_le32_to_cpu(v));
+				json_obj_end(&j);
+			}
+			json_arr_end(&j);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_finish(&j);
+		free(log);
+		return CLI_EXIT_OK;
+	}
+	printf("Asymmetric Namespace Access Log for NVMe device: %s\n", a->dev);
+	printf("ANA LOG HEADER :-\n");
+	printf("chgcnt\t:\t%" PRIu64 "\n", vfn_le64_to_cpu(h->chgcnt));
+	printf("ngrps\t:\t%u\n", ngrps);
+	printf("ANA Log Desc :-\n");
+	off = sizeof(*h);
+	for (unsigned int i = 0; i < ngrps && (g = vfn_nvme_ana_next(log, len, a->groups_only, &off)); i++) {
+		vfn_le32 v;
+
+		printf("grpid\t:\t%u\n", vfn_le32_to_cpu(g->grpid));
+		printf("nnsids\t:\t%u\n", vfn_le32_to_cpu(g->nnsids));
+		printf("chgcnt\t:\t%" PRIu64 "\n", vfn_le64_to_cpu(g->chgcnt));
+		printf("state\t:\t%s\n", vfn_nvme_ana_state_str(g->state));
+		for (uint32_t k = 0; !a->groups_only && k < vfn_le32_to_cpu(g->nnsids); k++) {
+			memcpy(&v, (const uint8_t *)(g + 1) + 4 * k, 4);
+			printf("\t%u\n", vfn_le32_to_cpu(v));
+		}
+	}
+	free(log);
 	return CLI_EXIT_OK;
 }
 
@@ -1479,6 +1679,8 @@ static const struct mg_entry mg_cmds[] = {
 	{ "sanitize-log", sanitize_log, "", "DEVICE [-o normal|json] [-H]" },
 	{ "effects-log", effects_log, "", "DEVICE [-o normal|json] [-H]" },
 	{ "changed-ns-list-log", changed_ns_list_log, "", "DEVICE [-o normal|json]" },
+	{ "persistent-event-log", persistent_event_log, "", "DEVICE [-o normal|json] [-H]" },
+	{ "ana-log", ana_log, "g=groups", "DEVICE [-g] [-o normal|json]" },
 	{ "security-send", security_send, "f=file N=nssf p=secp s=spsp t=tl",
 	  "DEVICE [-n NSID] -p SECP -s SPSP [-N NSSF] [-f FILE] [-t TL]" },
 	{ "security-recv", security_recv, "x=size N=nssf p=secp s=spsp t=al b=raw-binary",

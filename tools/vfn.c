@@ -79,6 +79,8 @@ static const struct {
 	{ "zns", cmd_zns, "Zoned namespaces: report-zones, zone-mgmt-send, zone-open/close/finish/reset, zone-append." },
 	{ "pmr", cmd_pmr, "Read or write the controller's persistent memory region (PMR)." },
 	{ "reset", cmd_reset, "Reset a controller: --controller, --function (FLR) or --subsystem (NSSR)." },
+	{ "persistent-event-log", cmd_mgmt, "Show the Persistent Event Log (establish a context, read, release)." },
+	{ "ana-log", cmd_mgmt, "Show the Asymmetric Namespace Access log: groups, states, namespaces." },
 };
 
 static int (*find_own_cmd(const char *name))(int, char **)

@@ -100,6 +100,44 @@ VFN_API int vfn_dev_changed_ns_log(struct vfn_dev *dev, struct vfn_nvme_ns_list 
 VFN_API int vfn_dev_telemetry_log(struct vfn_dev *dev, bool host, bool create, unsigned int da, void **buf, size_t *len,
 				  struct vfn_nvme_cqe *cqe);
 
+/*
+ * Persistent Event Log: establishes a reporting context (reading the
+ * 512-byte header, LSP 01h), reads the rest of its TLL bytes within it in
+ * pieces of the transfer limit (LSP 00h), then releases the context (LSP
+ * 02h, also after a failed read).  The log goes to a new buffer *@buf
+ * (free() it), its size to *@len.  -EPROTO, nothing allocated, for a TLL
+ * below the header's size or above 2 GiB; -ENOMEM.
+ */
+VFN_API int vfn_dev_persistent_event_log(struct vfn_dev *dev, void **buf, size_t *len, struct vfn_nvme_cqe *cqe);
+
+/*
+ * The event at *@off (start at sizeof(struct vfn_nvme_pel_hdr)) of the
+ * persistent event log @log of @len bytes, *@off advanced past it (header
+ * EHL + 3 bytes and EL data bytes); NULL at the end or when the event runs
+ * past @len.  Its data is at (uint8_t *)event + event->ehl + 3.
+ */
+VFN_API const struct vfn_nvme_pel_event *vfn_nvme_pel_next(const void *log, size_t len, size_t *off);
+
+/* The name of persistent event type @etype ("Firmware Commit", ...; "Reserved" when unknown). */
+VFN_API const char *vfn_nvme_pel_type_str(uint8_t etype);
+
+/*
+ * ANA log (LID 0Ch; @rgo: Return Groups Only, no namespace ids): @len bytes
+ * (a multiple of 4, at least the 16-byte header) into @buf, chunked as
+ * vfn_dev_log_page().
+ */
+VFN_API int vfn_dev_ana_log(struct vfn_dev *dev, bool rgo, void *buf, size_t len, struct vfn_nvme_cqe *cqe);
+
+/*
+ * The group descriptor at *@off (start at sizeof(struct vfn_nvme_ana_log))
+ * of the ANA log @log of @len bytes, *@off advanced past it and its NNSIDS
+ * ids (none when @rgo); NULL when it runs past @len.  Call NGRPS times.
+ */
+VFN_API const struct vfn_nvme_ana_group *vfn_nvme_ana_next(const void *log, size_t len, bool rgo, size_t *off);
+
+/* The name of ANA state @state ("optimized", ...). */
+VFN_API const char *vfn_nvme_ana_state_str(uint8_t state);
+
 /* Get / Set Features: the feature, its selection and its dwords. */
 struct vfn_feat_args {
 	uint8_t fid;
@@ -186,6 +224,17 @@ struct vfn_sanitize_args {
 
 /* Sanitize per @args (it runs in the background: read its progress with vfn_dev_sanitize_log()). */
 VFN_API int vfn_dev_sanitize(struct vfn_dev *dev, const struct vfn_sanitize_args *args, struct vfn_nvme_cqe *cqe);
+
+/*
+ * A vfn_dev over @ctrl, a controller (VFIO or sim) the caller opened with
+ * vfn_nvme_ctrl_open() and keeps owning, so that every vfn_dev_* helper of
+ * this header works on it.  Admin commands only: vfn_dev_io() and queues
+ * answer -ENOTSUP (no queue id of the caller's is taken).  The handle reads
+ * Identify at once (info: limits, the first active namespace, if any).
+ * vfn_dev_close() frees the handle and leaves @ctrl open; close it before
+ * @ctrl.  -EINVAL for NULL, -ENOMEM, or Identify's error.
+ */
+VFN_API int vfn_dev_from_ctrl(struct vfn_nvme_ctrl *ctrl, struct vfn_dev **out);
 
 #ifdef __cplusplus
 }

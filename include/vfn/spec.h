@@ -606,6 +606,90 @@ struct vfn_nvme_telemetry_log {
 #define VFN_NVME_TELEMETRY_LSP_CREATE 0x1u
 #define VFN_NVME_TELEMETRY_BLOCK 512u
 
+/* Persistent Event Log (LID 0Dh): Get Log Page LSP bits 1:0, the context action. */
+#define VFN_NVME_PEL_READ 0x0	   /* read within the established context */
+#define VFN_NVME_PEL_ESTABLISH 0x1 /* establish a context and read */
+#define VFN_NVME_PEL_RELEASE 0x2   /* release the context */
+
+/* Persistent Event Log header (512 bytes); events follow, each a struct vfn_nvme_pel_event and its data. */
+struct __attribute__((packed)) vfn_nvme_pel_hdr {
+	uint8_t lid; /* 0Dh */
+	uint8_t rsvd1[3];
+	vfn_le32 tnev; /* total number of events */
+	vfn_le64 tll;  /* total log length in bytes, this header included */
+	uint8_t lrv;   /* log revision */
+	uint8_t rsvd17;
+	vfn_le16 lhl; /* log header length */
+	vfn_le64 ts;  /* timestamp */
+	uint8_t poh[16];
+	vfn_le64 pcc; /* power cycle count */
+	vfn_le16 vid;
+	vfn_le16 ssvid;
+	char sn[20];
+	char mn[40];
+	char subnqn[256];
+	vfn_le16 gen; /* generation number */
+	vfn_le32 rci; /* reporting context information */
+	uint8_t rsvd378[102];
+	uint8_t seb[32]; /* supported events bitmap, bit n: event type n */
+};
+
+/* Persistent Event Log event header (24 bytes): EHL + 3 header bytes, then EL bytes (VSIL vendor bytes first). */
+struct __attribute__((packed)) vfn_nvme_pel_event {
+	uint8_t etype;
+	uint8_t etype_rev;
+	uint8_t ehl; /* event header length after byte 2 */
+	uint8_t ehai;
+	vfn_le16 cntlid;
+	vfn_le64 ets; /* event timestamp */
+	vfn_le16 pelpid;
+	uint8_t rsvd16[4];
+	vfn_le16 vsil; /* vendor specific information length */
+	vfn_le16 el;   /* event length: vendor information + event data */
+};
+
+/* Persistent event types. */
+#define VFN_NVME_PEL_SMART_SNAPSHOT 0x01
+#define VFN_NVME_PEL_FW_COMMIT 0x02
+#define VFN_NVME_PEL_TIMESTAMP_CHANGE 0x03
+#define VFN_NVME_PEL_POWER_ON_RESET 0x04
+#define VFN_NVME_PEL_HW_ERROR 0x05
+#define VFN_NVME_PEL_CHANGE_NS 0x06
+#define VFN_NVME_PEL_FORMAT_START 0x07
+#define VFN_NVME_PEL_FORMAT_COMPLETION 0x08
+#define VFN_NVME_PEL_SANITIZE_START 0x09
+#define VFN_NVME_PEL_SANITIZE_COMPLETION 0x0a
+#define VFN_NVME_PEL_SET_FEATURE 0x0b
+#define VFN_NVME_PEL_TELEMETRY_CREATE 0x0c
+#define VFN_NVME_PEL_THERMAL_EXCURSION 0x0d
+#define VFN_NVME_PEL_VENDOR 0xde
+#define VFN_NVME_PEL_TCG 0xdf
+
+/* Asymmetric Namespace Access log (LID 0Ch) header (16 bytes); NGRPS group descriptors follow. */
+struct vfn_nvme_ana_log {
+	vfn_le64 chgcnt;
+	vfn_le16 ngrps;
+	uint8_t rsvd10[6];
+};
+
+/* ANA group descriptor (32 bytes), followed by NNSIDS namespace ids (vfn_le32 each). */
+struct vfn_nvme_ana_group {
+	vfn_le32 grpid;
+	vfn_le32 nnsids;
+	vfn_le64 chgcnt;
+	uint8_t state; /* bits 3:0: VFN_NVME_ANA_* */
+	uint8_t rsvd17[15];
+};
+
+/* ANA log LSP bit 0: Return Groups Only (no namespace ids). */
+#define VFN_NVME_ANA_LSP_RGO 0x1
+/* ANA states. */
+#define VFN_NVME_ANA_OPTIMIZED 0x1
+#define VFN_NVME_ANA_NON_OPTIMIZED 0x2
+#define VFN_NVME_ANA_INACCESSIBLE 0x3
+#define VFN_NVME_ANA_PERSISTENT_LOSS 0x4
+#define VFN_NVME_ANA_CHANGE 0xf
+
 /* Low / high 64 bits of a 128-bit little-endian counter. */
 static inline uint64_t vfn_nvme_le128_lo(const uint8_t *p)
 {
@@ -871,6 +955,26 @@ VFN_SPEC_OFFSET(vfn_nvme_secondary_ctrl, vfn, 8);
 VFN_SPEC_OFFSET(vfn_nvme_secondary_ctrl, nvi, 12);
 VFN_SPEC_SIZE(vfn_nvme_secondary_ctrl_list, 4096);
 VFN_SPEC_OFFSET(vfn_nvme_secondary_ctrl_list, sc_entry, 32);
+VFN_SPEC_SIZE(vfn_nvme_pel_hdr, 512);
+VFN_SPEC_OFFSET(vfn_nvme_pel_hdr, tnev, 4);
+VFN_SPEC_OFFSET(vfn_nvme_pel_hdr, tll, 8);
+VFN_SPEC_OFFSET(vfn_nvme_pel_hdr, lhl, 18);
+VFN_SPEC_OFFSET(vfn_nvme_pel_hdr, poh, 28);
+VFN_SPEC_OFFSET(vfn_nvme_pel_hdr, pcc, 44);
+VFN_SPEC_OFFSET(vfn_nvme_pel_hdr, sn, 56);
+VFN_SPEC_OFFSET(vfn_nvme_pel_hdr, subnqn, 116);
+VFN_SPEC_OFFSET(vfn_nvme_pel_hdr, gen, 372);
+VFN_SPEC_OFFSET(vfn_nvme_pel_hdr, rci, 374);
+VFN_SPEC_OFFSET(vfn_nvme_pel_hdr, seb, 480);
+VFN_SPEC_SIZE(vfn_nvme_pel_event, 24);
+VFN_SPEC_OFFSET(vfn_nvme_pel_event, ets, 6);
+VFN_SPEC_OFFSET(vfn_nvme_pel_event, pelpid, 14);
+VFN_SPEC_OFFSET(vfn_nvme_pel_event, vsil, 20);
+VFN_SPEC_OFFSET(vfn_nvme_pel_event, el, 22);
+VFN_SPEC_SIZE(vfn_nvme_ana_log, 16);
+VFN_SPEC_SIZE(vfn_nvme_ana_group, 32);
+VFN_SPEC_OFFSET(vfn_nvme_ana_group, chgcnt, 8);
+VFN_SPEC_OFFSET(vfn_nvme_ana_group, state, 16);
 VFN_SPEC_SIZE(vfn_nvme_zns_lbafe, 16);
 VFN_SPEC_SIZE(vfn_nvme_id_ns_zns, 4096);
 VFN_SPEC_OFFSET(vfn_nvme_id_ns_zns, mar, 4);

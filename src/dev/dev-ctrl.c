@@ -159,6 +159,78 @@ static void ctrl_limits(struct vfn_dev *dev)
 	dev->info.io = dev->nr_qids > 0;
 }
 
+/*
+ * A handle over a controller its caller opened and keeps (vfn_dev_from_ctrl()):
+ * admin commands only (no queue id of the caller's is taken: max_queues 0),
+ * and closing it leaves the controller open.
+ */
+static void borrowed_limits(struct vfn_dev *dev)
+{
+	dev->info.max_xfer = vfn_nvme_ctrl_get_info(dev->ctrl)->max_xfer;
+	dev->info.max_queues = 0;
+	dev->info.max_qd = 0;
+	dev->info.io = false;
+}
+
+static void borrowed_close(struct vfn_dev *dev)
+{
+	/* The controller stays live: a kept bounce buffer may still be written, so it is left allocated. */
+	if (dev->kept)
+		log_info("%s: leaving bounce buffers of commands that never completed allocated", dev->info.name);
+	vfn_iommu_put(dev->iommu);
+}
+
+static int borrowed_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		       struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	log_info("%s: a handle from vfn_dev_from_ctrl() sends admin commands only", dev->info.name);
+	return -ENOTSUP;
+}
+
+static int borrowed_io_meta(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			    size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+{
+	return borrowed_io(dev, sqe, buf, len, cqe, timeout_ms);
+}
+
+static int borrowed_queue_create(struct vfn_dev_queue *q)
+{
+	return -ENOTSUP;
+}
+
+static int ctrl_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		      struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
+static ssize_t ctrl_buf_alloc(struct vfn_dev *dev, size_t len, void **buf);
+static void ctrl_buf_free(struct vfn_dev *dev, void *buf, size_t len);
+static void ctrl_queue_destroy(struct vfn_dev_queue *q);
+static int ctrl_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+		       size_t meta_len, vfn_dev_cb cb, void *arg);
+static int ctrl_poll(struct vfn_dev_queue *q, uint32_t max, bool wait);
+
+static const struct vfn_dev_ops borrowed_ops = {
+	.io_meta = borrowed_io_meta,
+	.admin = ctrl_admin,
+	.io = borrowed_io,
+	.queue_create = borrowed_queue_create,
+	.queue_destroy = ctrl_queue_destroy,
+	.submit = ctrl_submit,
+	.poll = ctrl_poll,
+	.buf_alloc = ctrl_buf_alloc,
+	.buf_free = ctrl_buf_free,
+	.limits = borrowed_limits,
+	.close = borrowed_close,
+};
+
+void vfn_dev_ctrl_borrow(struct vfn_dev *dev, struct vfn_nvme_ctrl *ctrl)
+{
+	dev->ops = &borrowed_ops;
+	dev->ctrl = ctrl;
+	dev->nr_qids = 0;
+	dev->iommu = vfn_nvme_ctrl_iommu(ctrl);
+	vfn_iommu_get(dev->iommu);
+	snprintf(dev->info.iommu, sizeof(dev->info.iommu), "%s", vfn_iommu_backend_name(dev->iommu));
+}
+
 /* ---- queue ids ------------------------------------------------------------- */
 
 static int qid_get(struct vfn_dev *dev, uint16_t *qid)

@@ -5,6 +5,7 @@
  * rescan after namespace changes on the kernel path.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -222,6 +223,166 @@ int vfn_dev_telemetry_log(struct vfn_dev *dev, bool host, bool create, unsigned 
 	*buf = log;
 	*len = total;
 	return 0;
+}
+
+#define PEL_MAX_LEN (1ull << 31)
+
+int vfn_dev_persistent_event_log(struct vfn_dev *dev, void **buf, size_t *len, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_log_args a = { .lid = VFN_NVME_LOG_PERSISTENT_EVENT, .lsp = VFN_NVME_PEL_ESTABLISH };
+	struct vfn_log_args rel = { .lid = VFN_NVME_LOG_PERSISTENT_EVENT, .lsp = VFN_NVME_PEL_RELEASE };
+	struct vfn_nvme_pel_hdr hdr;
+	size_t first;
+	uint64_t tll;
+	uint8_t *log;
+	int ret;
+
+	if (!buf || !len)
+		return -EINVAL;
+	/* One command establishes the context (a command per piece would establish it again each time). */
+	first = dev->info.max_xfer && dev->info.max_xfer < sizeof(hdr) ? dev->info.max_xfer & ~(size_t)3 : sizeof(hdr);
+	if (!first)
+		return -EINVAL;
+	ret = vfn_dev_log_page(dev, &a, &hdr, first, cqe);
+	if (ret)
+		return ret;
+	a.lsp = VFN_NVME_PEL_READ;
+	a.offset = first;
+	ret = first < sizeof(hdr) ? vfn_dev_log_page(dev, &a, (uint8_t *)&hdr + first, sizeof(hdr) - first, cqe) : 0;
+	if (ret)
+		goto release;
+	tll = vfn_le64_to_cpu(hdr.tll);
+	if (tll < sizeof(hdr) || tll > PEL_MAX_LEN) {
+		log_err("persistent_event_log: the controller's TLL %" PRIu64 " is not a log length", tll);
+		ret = -EPROTO;
+		goto release;
+	}
+	tll &= ~3ull; /* Get Log Page moves dwords */
+	log = malloc(tll);
+	if (!log) {
+		ret = -ENOMEM;
+		goto release;
+	}
+	memcpy(log, &hdr, sizeof(hdr));
+	a.offset = sizeof(hdr);
+	ret = tll > sizeof(hdr) ? vfn_dev_log_page(dev, &a, log + sizeof(hdr), tll - sizeof(hdr), cqe) : 0;
+	if (ret) {
+		free(log);
+		goto release;
+	}
+	*buf = log;
+	*len = tll;
+release:
+	/* The release reads the header again; its status matters only when all else went well. */
+	{
+		struct vfn_nvme_cqe rcqe;
+		int r = vfn_dev_log_page(dev, &rel, &hdr, first, ret ? &rcqe : cqe);
+
+		if (!ret && r) {
+			free(*buf);
+			*buf = NULL;
+			*len = 0;
+			ret = r;
+		}
+	}
+	return ret;
+}
+
+const struct vfn_nvme_pel_event *vfn_nvme_pel_next(const void *log, size_t len, size_t *off)
+{
+	const struct vfn_nvme_pel_event *e;
+	size_t end;
+
+	if (!log || !off || *off < sizeof(struct vfn_nvme_pel_hdr) || *off >= len ||
+	    len - *off < sizeof(struct vfn_nvme_pel_event))
+		return NULL;
+	e = (const struct vfn_nvme_pel_event *)((const uint8_t *)log + *off);
+	end = *off + 3 + e->ehl + vfn_le16_to_cpu(e->el);
+	if (e->ehl + 3u < sizeof(*e) || end > len)
+		return NULL;
+	*off = end;
+	return e;
+}
+
+const char *vfn_nvme_pel_type_str(uint8_t etype)
+{
+	switch (etype) {
+	case VFN_NVME_PEL_SMART_SNAPSHOT:
+		return "SMART Health Log Snapshot";
+	case VFN_NVME_PEL_FW_COMMIT:
+		return "Firmware Commit";
+	case VFN_NVME_PEL_TIMESTAMP_CHANGE:
+		return "Timestamp Change";
+	case VFN_NVME_PEL_POWER_ON_RESET:
+		return "Power-on or Reset";
+	case VFN_NVME_PEL_HW_ERROR:
+		return "NVM Subsystem Hardware Error";
+	case VFN_NVME_PEL_CHANGE_NS:
+		return "Change Namespace";
+	case VFN_NVME_PEL_FORMAT_START:
+		return "Format NVM Start";
+	case VFN_NVME_PEL_FORMAT_COMPLETION:
+		return "Format NVM Completion";
+	case VFN_NVME_PEL_SANITIZE_START:
+		return "Sanitize Start";
+	case VFN_NVME_PEL_SANITIZE_COMPLETION:
+		return "Sanitize Completion";
+	case VFN_NVME_PEL_SET_FEATURE:
+		return "Set Feature";
+	case VFN_NVME_PEL_TELEMETRY_CREATE:
+		return "Telemetry Log Create";
+	case VFN_NVME_PEL_THERMAL_EXCURSION:
+		return "Thermal Excursion";
+	case VFN_NVME_PEL_VENDOR:
+		return "Vendor Specific";
+	case VFN_NVME_PEL_TCG:
+		return "TCG Defined";
+	default:
+		return "Reserved";
+	}
+}
+
+int vfn_dev_ana_log(struct vfn_dev *dev, bool rgo, void *buf, size_t len, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_log_args a = { .lid = VFN_NVME_LOG_ANA, .lsp = rgo ? VFN_NVME_ANA_LSP_RGO : 0 };
+
+	if (!buf || len < sizeof(struct vfn_nvme_ana_log))
+		return -EINVAL;
+	return vfn_dev_log_page(dev, &a, buf, len, cqe);
+}
+
+const struct vfn_nvme_ana_group *vfn_nvme_ana_next(const void *log, size_t len, bool rgo, size_t *off)
+{
+	const struct vfn_nvme_ana_group *g;
+	uint64_t end;
+
+	if (!log || !off || *off < sizeof(struct vfn_nvme_ana_log) || *off >= len ||
+	    len - *off < sizeof(struct vfn_nvme_ana_group))
+		return NULL;
+	g = (const struct vfn_nvme_ana_group *)((const uint8_t *)log + *off);
+	end = *off + sizeof(*g) + (rgo ? 0 : 4ull * vfn_le32_to_cpu(g->nnsids));
+	if (end > len)
+		return NULL;
+	*off = (size_t)end;
+	return g;
+}
+
+const char *vfn_nvme_ana_state_str(uint8_t state)
+{
+	switch (state & 0xf) {
+	case VFN_NVME_ANA_OPTIMIZED:
+		return "optimized";
+	case VFN_NVME_ANA_NON_OPTIMIZED:
+		return "non-optimized";
+	case VFN_NVME_ANA_INACCESSIBLE:
+		return "inaccessible";
+	case VFN_NVME_ANA_PERSISTENT_LOSS:
+		return "persistent-loss";
+	case VFN_NVME_ANA_CHANGE:
+		return "change";
+	default:
+		return "reserved";
+	}
 }
 
 static int feat_cmd(struct vfn_dev *dev, uint8_t opcode, uint32_t cdw10, const struct vfn_feat_args *a,

@@ -133,6 +133,8 @@ struct vfn_dev_queue {
  * through the handle is -EINVAL.  0 or the Identify's -errno.
  */
 int vfn_dev_refresh_ns(struct vfn_dev *dev);
+/* Makes @dev an admin-only handle over @ctrl, which it does not own (vfn_dev_from_ctrl()). */
+void vfn_dev_ctrl_borrow(struct vfn_dev *dev, struct vfn_nvme_ctrl *ctrl);
 int vfn_dev_ctrl_qpair_open(struct vfn_dev *dev, uint32_t depth, bool irq, struct vfn_nvme_qpair **qp, uint16_t *qid);
 void vfn_dev_ctrl_qpair_close(struct vfn_dev *dev, struct vfn_nvme_qpair *qp, uint16_t qid);
 

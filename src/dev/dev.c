@@ -12,6 +12,8 @@
 
 #include <vfn/spec.h>
 #include <vfn/pi.h>
+#include <vfn/mgmt.h>
+#include <vfn/sim.h>
 
 #include "dev/dev-priv.h"
 #include "nvme/pi-priv.h"
@@ -277,6 +279,32 @@ int vfn_dev_open(const char *uri, const struct vfn_dev_opts *opts, struct vfn_de
 	if (ret)
 		return ret;
 	return dev_open_with(b, uri, opts, out);
+}
+
+int vfn_dev_from_ctrl(struct vfn_nvme_ctrl *ctrl, struct vfn_dev **out)
+{
+	struct vfn_dev *dev;
+	int ret;
+
+	if (!ctrl || !out)
+		return -EINVAL;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->info.backend = vfn_nvme_ctrl_sim(ctrl) ? VFN_DEV_SIM : VFN_DEV_VFIO;
+	snprintf(dev->info.backend_name, sizeof(dev->info.backend_name), "%s",
+		 dev->info.backend == VFN_DEV_SIM ? "sim" : "vfio");
+	snprintf(dev->info.name, sizeof(dev->info.name), "ctrl(%s)", vfn_nvme_ctrl_get_info(ctrl)->sn);
+	vfn_dev_ctrl_borrow(dev, ctrl);
+	ret = dev_identify_all(dev, NULL);
+	if (ret) {
+		dev->ops->close(dev);
+		free(dev);
+		return ret;
+	}
+	dev->ops->limits(dev);
+	*out = dev;
+	return 0;
 }
 
 /*

@@ -600,6 +600,86 @@ static size_t log_telemetry(struct vfn_sim *sim, uint8_t lid, uint32_t lsp, uint
 	return 7 * VFN_NVME_TELEMETRY_BLOCK;
 }
 
+/*
+ * Persistent Event Log: a fixed two events, Power-on or Reset (data: the
+ * active firmware revision, 8 bytes) then Timestamp Change (data: the
+ * previous timestamp, 0).  LSP 01h establishes a context (GEN counts
+ * them), 02h releases it.
+ */
+static size_t log_pel(struct vfn_sim *sim, uint32_t lsp, uint8_t *log)
+{
+	static const uint8_t types[] = { VFN_NVME_PEL_POWER_ON_RESET, VFN_NVME_PEL_TIMESTAMP_CHANGE };
+	struct vfn_nvme_pel_hdr h;
+	size_t off = sizeof(h);
+
+	switch (lsp & 3) {
+	case VFN_NVME_PEL_ESTABLISH:
+		sim->mgmt.pel_gen++;
+		sim->mgmt.pel_ctx = true;
+		break;
+	case VFN_NVME_PEL_RELEASE:
+		sim->mgmt.pel_ctx = false;
+		break;
+	default:
+		break;
+	}
+	for (unsigned int i = 0; i < sizeof(types); i++) {
+		struct vfn_nvme_pel_event e;
+
+		memset(&e, 0, sizeof(e));
+		e.etype = types[i];
+		e.ehl = sizeof(e) - 3;
+		e.cntlid = vfn_cpu_to_le16(0);
+		e.ets = vfn_cpu_to_le64(1000u * (i + 1));
+		e.el = vfn_cpu_to_le16(8);
+		memcpy(log + off, &e, sizeof(e));
+		if (types[i] == VFN_NVME_PEL_POWER_ON_RESET)
+			memcpy(log + off + sizeof(e), sim->mgmt.fw_slot[sim->mgmt.fw_active - 1], 8);
+		off += sizeof(e) + 8;
+	}
+	memset(&h, 0, sizeof(h));
+	h.lid = VFN_NVME_LOG_PERSISTENT_EVENT;
+	h.tnev = vfn_cpu_to_le32(sizeof(types));
+	h.tll = vfn_cpu_to_le64(off);
+	h.lhl = vfn_cpu_to_le16(sizeof(h));
+	h.gen = vfn_cpu_to_le16(sim->mgmt.pel_gen);
+	h.seb[0] = 1u << VFN_NVME_PEL_TIMESTAMP_CHANGE | 1u << VFN_NVME_PEL_POWER_ON_RESET;
+	memcpy(log, &h, sizeof(h));
+	return off;
+}
+
+/*
+ * ANA log: one group (ANAGRPID 1, optimized, CHGCNT 1) holding the attached
+ * namespaces (none listed with RGO, LSP bit 0).
+ */
+static size_t log_ana(struct vfn_sim *sim, uint32_t lsp, uint8_t *log)
+{
+	struct vfn_nvme_ana_log h = { .chgcnt = vfn_cpu_to_le64(1), .ngrps = vfn_cpu_to_le16(1) };
+	struct vfn_nvme_ana_group g;
+	size_t off = sizeof(h) + sizeof(g);
+	uint32_t n = 0;
+
+	for (uint32_t nsid = 1; nsid <= sim->opts.nn && off + 4 <= 4096; nsid++) {
+		vfn_le32 v = vfn_cpu_to_le32(nsid);
+
+		if (!vfn_sim_ns_active(sim, nsid))
+			continue;
+		n++;
+		if (!(lsp & VFN_NVME_ANA_LSP_RGO)) {
+			memcpy(log + off, &v, 4);
+			off += 4;
+		}
+	}
+	memset(&g, 0, sizeof(g));
+	g.grpid = vfn_cpu_to_le32(1);
+	g.nnsids = vfn_cpu_to_le32(lsp & VFN_NVME_ANA_LSP_RGO ? 0 : n);
+	g.chgcnt = vfn_cpu_to_le64(1);
+	g.state = VFN_NVME_ANA_OPTIMIZED;
+	memcpy(log, &h, sizeof(h));
+	memcpy(log + sizeof(h), &g, sizeof(g));
+	return off;
+}
+
 bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint32_t cdw10, uint8_t *log, size_t *len)
 {
 	uint8_t lid = cdw10 & 0xff;
@@ -621,6 +701,12 @@ bool vfn_sim_mgmt_log(struct vfn_sim *sim, uint32_t cdw10, uint8_t *log, size_t 
 	case VFN_NVME_LOG_TELEMETRY_HOST:
 	case VFN_NVME_LOG_TELEMETRY_CTRL:
 		*len = log_telemetry(sim, lid, lsp, log);
+		return true;
+	case VFN_NVME_LOG_PERSISTENT_EVENT:
+		*len = log_pel(sim, lsp, log);
+		return true;
+	case VFN_NVME_LOG_ANA:
+		*len = log_ana(sim, lsp, log);
 		return true;
 	case VFN_NVME_LOG_CMD_EFFECTS:
 		log_effects(log);

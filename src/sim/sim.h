@@ -196,7 +196,9 @@ struct vfn_sim_mgmt {
 	bool ns_attached[1024];
 	uint32_t changed[1024]; /* Changed Namespace List, 0-terminated */
 	unsigned int nr_changed;
-	uint8_t hostdgn; /* telemetry host-initiated data generation number */
+	uint8_t hostdgn;  /* telemetry host-initiated data generation number */
+	uint16_t pel_gen; /* persistent event log: contexts established */
+	bool pel_ctx;	  /* a persistent event log context is established */
 };
 
 struct vfn_sim {

@@ -131,6 +131,22 @@ t_err "security-send on the sim" 1 "Security Send failed on sim:: Invalid Comman
 	"$VFN" security-send sim: -p 1 -s 1 -f "$T/fw.bin" -t 16
 t_err "security-recv without a size" 2 "needs the size to receive" "$VFN" security-recv sim: -p 0
 
+# Persistent Event Log and ANA log, named and keyed as nvme-cli's.
+t_capture "$VFN" persistent-event-log sim: -o json
+t_eq "persistent-event-log: total_num_of_events" 2 "$(json_field total_num_of_events "$T_OUT")"
+t_eq "persistent-event-log: total_log_len" 576 "$(json_field total_log_len "$T_OUT")"
+t_eq "persistent-event-log: the first event" "Power-on or Reset" "$(json_field event_type "$T_OUT")"
+t_match "persistent-event-log: the second event" '"event_type": "Timestamp Change"' "$T_OUT"
+t_capture "$VFN" persistent-event-log sim: -H
+t_match "persistent-event-log -H: supported events" "0x03	Timestamp Change" "$T_OUT"
+t_match "persistent-event-log: normal output" "Event Type: Power-on or Reset \(0x04\)" "$T_OUT"
+t_capture "$VFN" ana-log sim:nn=3 -o json
+t_eq "ana-log: ngrps" 1 "$(json_field ngrps "$T_OUT")"
+t_eq "ana-log: group 1 optimized" optimized "$(json_field state "$T_OUT")"
+t_eq "ana-log: its namespaces" 3 "$(printf '%s' "$T_OUT" | grep -c '"nsid"')"
+t_capture "$VFN" ana-log sim:nn=3 -g -o json
+t_eq "ana-log -g: no namespace ids" 0 "$(printf '%s' "$T_OUT" | grep -c '"nsid"')"
+
 t_err "an unknown option" 2 "unknown option '--bogus'" "$VFN" smart-log sim: --bogus
 
 t_done

@@ -761,6 +761,146 @@ static void test_kernel_rescan(void **state)
 	close(kdev.fd);
 }
 
+/* Persistent Event Log: establish, read in pieces within the context, release; the events decoded. */
+static void test_sim_persistent_event_log(void **state)
+{
+	struct ctx *c = *state;
+	const struct vfn_nvme_pel_hdr *h;
+	const struct vfn_nvme_pel_event *e;
+	size_t len = 0, off, saved = c->dev->info.max_xfer;
+	uint8_t *log = NULL;
+
+	c->dev->info.max_xfer = 32;
+	assert_int_equal(vfn_dev_persistent_event_log(c->dev, (void **)&log, &len, NULL), 0);
+	c->dev->info.max_xfer = saved;
+	assert_int_equal(len, 512 + 2 * (24 + 8));
+	h = (const void *)log;
+	assert_int_equal(h->lid, VFN_NVME_LOG_PERSISTENT_EVENT);
+	assert_int_equal(vfn_le32_to_cpu(h->tnev), 2);
+	assert_int_equal(vfn_le64_to_cpu(h->tll), 576);
+	assert_int_equal(vfn_le16_to_cpu(h->gen), 1);
+	assert_int_equal(h->seb[0], 0x18);
+	/* One command of 8 dwords with LSP 01h (establish), the other 15 of the header and the 64 event bytes
+	 * in reads of 8 dwords with LSP 0, one 8-dword release with LSP 02h. */
+	assert_int_equal(count(cmdlog(c), "cdw10 0x0007010d"), 1);
+	assert_int_equal(count(c->log, "cdw10 0x0007000d"), 15 + 2);
+	assert_logged(c, "cdw10 0x0007000d cdw11 0x00000000 cdw12 0x00000220");
+	assert_int_equal(count(c->log, "cdw10 0x0007020d"), 1);
+
+	off = sizeof(*h);
+	e = vfn_nvme_pel_next(log, len, &off);
+	assert_non_null(e);
+	assert_int_equal(e->etype, VFN_NVME_PEL_POWER_ON_RESET);
+	assert_string_equal(vfn_nvme_pel_type_str(e->etype), "Power-on or Reset");
+	assert_int_equal(vfn_le64_to_cpu(e->ets), 1000);
+	assert_int_equal(vfn_le16_to_cpu(e->el), 8);
+	assert_memory_equal((const uint8_t *)e + e->ehl + 3, "1.0     ", 8);
+	e = vfn_nvme_pel_next(log, len, &off);
+	assert_non_null(e);
+	assert_string_equal(vfn_nvme_pel_type_str(e->etype), "Timestamp Change");
+	assert_int_equal(off, 576);
+	assert_null(vfn_nvme_pel_next(log, len, &off));
+	/* An event running past the buffer is not returned. */
+	off = sizeof(*h);
+	assert_null(vfn_nvme_pel_next(log, 512 + 30, &off));
+	assert_int_equal(off, 512);
+	free(log);
+
+	/* A second context: GEN counts it. */
+	assert_int_equal(vfn_dev_persistent_event_log(c->dev, (void **)&log, &len, NULL), 0);
+	assert_int_equal(vfn_le16_to_cpu(((const struct vfn_nvme_pel_hdr *)(const void *)log)->gen), 2);
+	free(log);
+	assert_int_equal(vfn_dev_persistent_event_log(c->dev, NULL, &len, NULL), -EINVAL);
+}
+
+/* ANA log: one optimized group with the attached namespaces; RGO leaves the ids out. */
+static void test_sim_ana_log(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t buf[256];
+	const struct vfn_nvme_ana_log *h = (const void *)buf;
+	const struct vfn_nvme_ana_group *g;
+	vfn_le32 ids[2];
+	size_t off = sizeof(*h);
+	uint16_t me = vfn_dev_get_info(c->dev)->cntlid;
+
+	memset(buf, 0xee, sizeof(buf));
+	assert_int_equal(vfn_dev_ana_log(c->dev, false, buf, sizeof(buf), NULL), 0);
+	assert_int_equal(vfn_le64_to_cpu(h->chgcnt), 1);
+	assert_int_equal(vfn_le16_to_cpu(h->ngrps), 1);
+	g = vfn_nvme_ana_next(buf, sizeof(buf), false, &off);
+	assert_non_null(g);
+	assert_int_equal(vfn_le32_to_cpu(g->grpid), 1);
+	assert_int_equal(vfn_le32_to_cpu(g->nnsids), 2);
+	assert_int_equal(g->state, VFN_NVME_ANA_OPTIMIZED);
+	assert_string_equal(vfn_nvme_ana_state_str(g->state), "optimized");
+	memcpy(ids, g + 1, sizeof(ids));
+	assert_int_equal(vfn_le32_to_cpu(ids[0]), 1);
+	assert_int_equal(vfn_le32_to_cpu(ids[1]), 2);
+	assert_int_equal(off, 16 + 32 + 8);
+	assert_logged(c, "cdw10 0x003f000c");
+
+	/* Namespace 2 detached: one id left. */
+	assert_int_equal(vfn_dev_ns_attach(c->dev, 2, true, &me, 1, NULL), 0);
+	assert_int_equal(vfn_dev_ana_log(c->dev, false, buf, sizeof(buf), NULL), 0);
+	off = sizeof(*h);
+	g = vfn_nvme_ana_next(buf, sizeof(buf), false, &off);
+	assert_int_equal(vfn_le32_to_cpu(g->nnsids), 1);
+
+	assert_int_equal(vfn_dev_ana_log(c->dev, true, buf, 48, NULL), 0);
+	assert_logged(c, "cdw10 0x000b010c");
+	off = sizeof(*h);
+	g = vfn_nvme_ana_next(buf, 48, true, &off);
+	assert_non_null(g);
+	assert_int_equal(vfn_le32_to_cpu(g->nnsids), 0);
+	assert_int_equal(vfn_dev_ana_log(c->dev, false, buf, 8, NULL), -EINVAL);
+}
+
+/* vfn_dev_from_ctrl(): the mgmt helpers on a controller the caller opened, which stays open after. */
+static void test_dev_from_ctrl(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl = NULL;
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_fw_slot_log fw;
+	struct vfn_nvme_smart_log smart;
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_READ };
+	uint8_t *log = NULL, *id;
+	size_t len = 0;
+	uint8_t buf[512];
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:sn=BORROW1,nn=2,nsze=1024,mdts=1", NULL, &ctrl), 0);
+	assert_int_equal(vfn_dev_from_ctrl(NULL, &dev), -EINVAL);
+	assert_int_equal(vfn_dev_from_ctrl(ctrl, &dev), 0);
+	assert_ptr_equal(vfn_dev_nvme_ctrl(dev), ctrl);
+	assert_int_equal(vfn_dev_get_info(dev)->backend, VFN_DEV_SIM);
+	assert_string_equal(vfn_dev_get_info(dev)->sn, "BORROW1");
+	assert_int_equal(vfn_dev_get_info(dev)->nsid, 1);
+	assert_int_equal(vfn_dev_get_info(dev)->nsze, 1024);
+	assert_int_equal(vfn_dev_get_info(dev)->max_xfer, 8192); /* MDTS 1: 2 pages */
+	assert_int_equal(vfn_dev_get_info(dev)->max_queues, 0);
+
+	assert_int_equal(vfn_dev_fw_slot_log(dev, &fw, NULL), 0);
+	assert_int_equal(fw.afi & 7, 1);
+	assert_memory_equal(fw.frs[0], "1.0     ", 8);
+	assert_int_equal(vfn_dev_smart_log(dev, 0xffffffff, &smart, NULL), 0);
+	assert_true((smart.temperature[0] | smart.temperature[1] << 8) > 273);
+	assert_int_equal(vfn_dev_persistent_event_log(dev, (void **)&log, &len, NULL), 0);
+	assert_int_equal(len, 576);
+	free(log);
+	/* Admin only: no I/O through the borrowed handle. */
+	assert_int_equal(vfn_dev_io(dev, &sqe, buf, sizeof(buf), NULL, 0), -ENOTSUP);
+	vfn_dev_close(dev);
+
+	/* The controller is the caller's still: Identify on it works. */
+	id = calloc(1, 4096);
+	assert_non_null(id);
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, NULL), 0);
+	assert_memory_equal(((const struct vfn_nvme_id_ctrl *)(const void *)id)->sn, "BORROW1", 7);
+	free(id);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -778,6 +918,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sim_effects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_telemetry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry_garbage_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_persistent_event_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_ana_log, setup, teardown),
+		cmocka_unit_test(test_dev_from_ctrl),
 		cmocka_unit_test(test_kernel_rescan),
 	};
 

@@ -75,8 +75,45 @@ else
 fi
 t_match "effects-log: QEMU lists Identify" "ACS_6=" "$(acs "$T_OUT")"
 
+# id-ns and list-ns: every field nvme-cli 2.3 prints, the same key and value.
+IDNS_KEYS="nsze ncap nuse nsfeat nlbaf flbas mc dpc dps nmic rescap fpi dlfeat nawun nawupf nacwu nabsn nabo nabspf
+noiob nvmcap nsattr nvmsetid npwg npwa npdg npda nows mssrl mcl msrc nulbaf anagrpid endgid eui64 nguid"
+# the "lbafs" array, whitespace dropped: [{"ms":0,"ds":9,"rp":0},...]
+lbafs() { printf '%s' "$1" | tr -d ' \n\t' | sed -n 's/.*"lbafs":\(\[[^]]*\]\).*/\1/p'; }
+# "id-ns <what>" REF VFN: each key and the LBA formats
+idns_cmp() {
+	for k in $IDNS_KEYS; do
+		t_eq "$1 $k: vfn = nvme-cli" "$(f "$k" "$2")" "$(f "$k" "$3")"
+	done
+	t_match "$1: nvme-cli lists LBA formats" '^\[\{"ms"' "$(lbafs "$2")"
+	t_eq "$1 lbafs: vfn = nvme-cli" "$(lbafs "$2")" "$(lbafs "$3")"
+}
+ref=$("$NVME" id-ns "$CTRL" -n 1 -o json 2>&1)
+t_capture "$VFN" id-ns "$CTRL" -n 1 -o json
+idns_cmp "id-ns 1" "$ref" "$T_OUT"
+ref_ls=$("$NVME" list-ns "$CTRL" -o json 2>&1)
+t_capture "$VFN" list-ns "$CTRL" -o json
+t_eq "list-ns -o json: vfn = nvme-cli (whitespace aside)" "$(printf '%s' "$ref_ls" | tr -d ' \n\t')" \
+	"$(printf '%s' "$T_OUT" | tr -d ' \n\t')"
+t_match "list-ns: namespace 1 only" '^\{"nsid_list":\[\{"nsid":1\}\]\}$' "$(printf '%s' "$T_OUT" | tr -d ' \n\t')"
+
 t_capture "$VFN" list-ctrl "$CTRL" -o json
 t_eq "list-ctrl: one controller in the subsystem" 1 "$(f num_ctrl "$T_OUT")"
+
+# Persistent event and ANA logs: where QEMU serves them, vfn's fields = nvme-cli's; where it does not,
+# both say so and vfn names the status.
+for lg in persistent-event-log:total_num_of_events:'Persistent Event' ana-log:ngrps:'Asymmetric Namespace Access'; do
+	cmd=${lg%%:*}; rest=${lg#*:}; key=${rest%%:*}; what=${rest#*:}
+	ref=$("$NVME" "$cmd" "$CTRL" -o json 2>&1)
+	t_capture "$VFN" "$cmd" "$CTRL" -o json
+	if [ -n "$(f "$key" "$ref")" ]; then
+		t_eq "$cmd $key: vfn = nvme-cli" "$(f "$key" "$ref")" "$(f "$key" "$T_OUT")"
+	else
+		t_diag "nvme-cli $cmd on QEMU 7.2: $(printf '%s' "$ref" | head -c 200)"
+		t_eq "$cmd on QEMU 7.2: exit status 1" 1 "$T_RC"
+		t_match "$cmd on QEMU 7.2: the status named" "Get Log Page $what failed on $CTRL: Invalid (Log Page|Field)" "$T_OUT"
+	fi
+done
 
 # Attach namespace 2: the rescan makes /dev/nvme0n2 appear.
 t_ok "namespace 2 starts detached: no /dev/nvme0n2" test ! -e /dev/nvme0n2
@@ -106,6 +143,8 @@ t_eq "after format: nvme-cli id-ns flbas" 4 "$(f flbas "$ref")"
 t_capture "$VFN" id-ns "$CTRL" -n 1 -o json
 t_eq "after format: vfn id-ns flbas = nvme-cli" "$(f flbas "$ref")" "$(f flbas "$T_OUT")"
 t_eq "after format: nsze = nvme-cli" "$(f nsze "$ref")" "$(f nsze "$T_OUT")"
+idns_cmp "id-ns 1 after format" "$ref" "$T_OUT"
+ref_idns=$ref
 
 # -n from a namespace node, as nvme-cli: ns-descs of /dev/ng0n1 is namespace 1's.
 t_eq "ns-descs /dev/ng0n1 = ns-descs -n 1" "$("$VFN" ns-descs "$CTRL" -n 1 -o json 2>&1)" "$("$VFN" ns-descs /dev/ng0n1 -o json 2>&1)"
@@ -127,6 +166,12 @@ t_eq "vfn bind: exit status" 0 "$T_RC"
 t_capture "$VFN" smart-log "$VFN_BDF" -o json
 t_eq "VFIO smart-log temperature = nvme-cli's on the kernel path" "$ref_temp" "$(f temperature "$T_OUT")"
 t_match "VFIO smart-log: host_read_commands counted" '^[0-9]+$' "$(f host_read_commands "$T_OUT")"
+# id-ns and list-ns over VFIO: the same as nvme-cli on the kernel path.
+t_capture "$VFN" id-ns "$VFN_BDF" -n 1 -o json
+idns_cmp "VFIO id-ns 1" "$ref_idns" "$T_OUT"
+t_capture "$VFN" list-ns "$VFN_BDF" -o json
+t_eq "VFIO list-ns -o json = nvme-cli's on the kernel path" "$(printf '%s' "$ref_ls" | tr -d ' \n\t')" \
+	"$(printf '%s' "$T_OUT" | tr -d ' \n\t')"
 t_capture "$VFN" attach-ns "$VFN_BDF" -n 2
 t_eq "VFIO attach-ns 2: exit status" 0 "$T_RC"
 t_capture "$VFN" list-ns "$VFN_BDF" -o json
