@@ -247,8 +247,8 @@ VFN_API void vfn_dev_buf_free(struct vfn_dev *dev, void *buf, size_t len);
  * an I/O queue pair on VFIO/sim; an io_uring passthrough ring on
  * /dev/ngXnY, or synchronous ioctls when the kernel has no io_uring
  * passthrough or the node is a block device.  Errors: -EINVAL, -ENOTSUP
- * (kernel controller node), -EBUSY (no queue id left), -ENOMEM, or the
- * backend's.  Destroy with vfn_dev_queue_destroy() before vfn_dev_close().
+ * (kernel controller node; a vfn_dev_from_ctrl() handle: max_qd 0),
+ * -EBUSY (no queue id left), -ENOMEM, or the backend's.  Destroy with vfn_dev_queue_destroy() before vfn_dev_close().
  */
 VFN_API int vfn_dev_queue_create(struct vfn_dev *dev, uint32_t depth, struct vfn_dev_queue **out);
 

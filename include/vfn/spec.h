@@ -665,15 +665,19 @@ struct __attribute__((packed)) vfn_nvme_pel_event {
 #define VFN_NVME_PEL_VENDOR 0xde
 #define VFN_NVME_PEL_TCG 0xdf
 
-/* Asymmetric Namespace Access log (LID 0Ch) header (16 bytes); NGRPS group descriptors follow. */
-struct vfn_nvme_ana_log {
+/*
+ * Asymmetric Namespace Access log (LID 0Ch) header (16 bytes); NGRPS group
+ * descriptors follow.  Packed: a group descriptor follows its NNSIDS 4-byte
+ * ids, so it starts on any 4-byte boundary, not on an 8-byte one.
+ */
+struct __attribute__((packed)) vfn_nvme_ana_log {
 	vfn_le64 chgcnt;
 	vfn_le16 ngrps;
 	uint8_t rsvd10[6];
 };
 
 /* ANA group descriptor (32 bytes), followed by NNSIDS namespace ids (vfn_le32 each). */
-struct vfn_nvme_ana_group {
+struct __attribute__((packed)) vfn_nvme_ana_group {
 	vfn_le32 grpid;
 	vfn_le32 nnsids;
 	vfn_le64 chgcnt;

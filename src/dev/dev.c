@@ -627,6 +627,11 @@ int vfn_dev_queue_create(struct vfn_dev *dev, uint32_t depth, struct vfn_dev_que
 	struct vfn_dev_queue *q;
 	int ret;
 
+	if (!dev->info.max_qd) {
+		/* vfn_dev_from_ctrl(): admin commands only, as documented. */
+		log_err("%s: this handle sends admin commands only: it has no I/O queues", dev->info.name);
+		return -ENOTSUP;
+	}
 	if (!out || !depth || depth > dev->info.max_qd) {
 		log_err("%s: queue depth %u out of 1..%u", dev->info.name, depth, dev->info.max_qd);
 		return -EINVAL;

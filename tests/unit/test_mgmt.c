@@ -856,6 +856,88 @@ static void test_sim_ana_log(void **state)
 	assert_int_equal(vfn_dev_ana_log(c->dev, false, buf, 8, NULL), -EINVAL);
 }
 
+/*
+ * ANA group descriptors start at any 4-byte offset (16 + 32 * n + 4 * NNSIDS):
+ * a group after one with an odd NNSIDS is not 8-byte aligned, so the group
+ * struct must not ask for 8 (UBSan: member access within misaligned address).
+ * Garbage groups (NNSIDS running past the buffer) end the walk.
+ */
+static void test_ana_next_unaligned(void **state)
+{
+	uint64_t mem[16]; /* 128 bytes, 8-byte aligned */
+	uint8_t *buf = (uint8_t *)mem;
+	struct vfn_nvme_ana_log h = { .chgcnt = vfn_cpu_to_le64(9), .ngrps = vfn_cpu_to_le16(3) };
+	struct vfn_nvme_ana_group g;
+	const struct vfn_nvme_ana_group *r;
+	vfn_le32 id = vfn_cpu_to_le32(7);
+	size_t off = sizeof(h);
+
+	(void)state;
+	assert_true(_Alignof(struct vfn_nvme_ana_group) <= 4);
+	assert_true(_Alignof(struct vfn_nvme_ana_log) <= 4);
+	memset(mem, 0, sizeof(mem));
+	memcpy(buf, &h, sizeof(h));
+	memset(&g, 0, sizeof(g));
+	g.grpid = vfn_cpu_to_le32(1);
+	g.nnsids = vfn_cpu_to_le32(1);
+	g.state = VFN_NVME_ANA_OPTIMIZED;
+	memcpy(buf + 16, &g, sizeof(g));
+	memcpy(buf + 48, &id, 4);
+	g.grpid = vfn_cpu_to_le32(2);
+	g.nnsids = vfn_cpu_to_le32(0);
+	g.chgcnt = vfn_cpu_to_le64(0x1122334455667788ull);
+	g.state = VFN_NVME_ANA_INACCESSIBLE;
+	memcpy(buf + 52, &g, sizeof(g)); /* 52: 4 mod 8 */
+	g.grpid = vfn_cpu_to_le32(3);
+	g.nnsids = vfn_cpu_to_le32(0xffffffffu); /* garbage: 16 GiB of ids */
+	memcpy(buf + 84, &g, sizeof(g));
+
+	r = vfn_nvme_ana_next(buf, 116, false, &off);
+	assert_non_null(r);
+	assert_int_equal(vfn_le32_to_cpu(r->grpid), 1);
+	assert_int_equal(off, 52);
+	r = vfn_nvme_ana_next(buf, 116, false, &off);
+	assert_non_null(r);
+	assert_ptr_equal(r, buf + 52);
+	assert_int_equal(vfn_le32_to_cpu(r->grpid), 2);
+	assert_true(vfn_le64_to_cpu(r->chgcnt) == 0x1122334455667788ull);
+	assert_string_equal(vfn_nvme_ana_state_str(r->state), "inaccessible");
+	assert_int_equal(off, 84);
+	assert_null(vfn_nvme_ana_next(buf, 116, false, &off));
+	assert_int_equal(off, 84);
+	/* With RGO the ids are not there: the same group is 32 bytes. */
+	r = vfn_nvme_ana_next(buf, 116, true, &off);
+	assert_non_null(r);
+	assert_int_equal(off, 116);
+	assert_null(vfn_nvme_ana_next(buf, 116, true, &off));
+}
+
+/* Persistent event iterator over garbage: EHL 0 (a header shorter than its own fields) ends the walk. */
+static void test_pel_next_garbage(void **state)
+{
+	uint8_t *log = calloc(1, 512 + 64);
+	struct vfn_nvme_pel_event e;
+	size_t off = 512;
+
+	(void)state;
+	assert_non_null(log);
+	memset(&e, 0, sizeof(e));
+	e.ehl = 0;
+	memcpy(log + 512, &e, sizeof(e));
+	assert_null(vfn_nvme_pel_next(log, 512 + 64, &off));
+	assert_int_equal(off, 512);
+	e.ehl = 21;
+	e.el = vfn_cpu_to_le16(0xffff);
+	memcpy(log + 512, &e, sizeof(e));
+	assert_null(vfn_nvme_pel_next(log, 512 + 64, &off));
+	e.el = vfn_cpu_to_le16(40);
+	memcpy(log + 512, &e, sizeof(e));
+	assert_non_null(vfn_nvme_pel_next(log, 512 + 64, &off));
+	assert_int_equal(off, 576);
+	assert_null(vfn_nvme_pel_next(log, 512 + 64, &off));
+	free(log);
+}
+
 /* vfn_dev_from_ctrl(): the mgmt helpers on a controller the caller opened, which stays open after. */
 static void test_dev_from_ctrl(void **state)
 {
@@ -890,6 +972,13 @@ static void test_dev_from_ctrl(void **state)
 	free(log);
 	/* Admin only: no I/O through the borrowed handle. */
 	assert_int_equal(vfn_dev_io(dev, &sqe, buf, sizeof(buf), NULL, 0), -ENOTSUP);
+	{
+		struct vfn_dev_queue *q = NULL;
+
+		/* Queues too, as documented (not -EINVAL for a depth out of 1..0). */
+		assert_int_equal(vfn_dev_queue_create(dev, 1, &q), -ENOTSUP);
+		assert_null(q);
+	}
 	vfn_dev_close(dev);
 
 	/* The controller is the caller's still: Identify on it works. */
@@ -921,6 +1010,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sim_persistent_event_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_ana_log, setup, teardown),
 		cmocka_unit_test(test_dev_from_ctrl),
+		cmocka_unit_test(test_ana_next_unaligned),
+		cmocka_unit_test(test_pel_next_garbage),
 		cmocka_unit_test(test_kernel_rescan),
 	};
 
