@@ -49,19 +49,22 @@ static void check_same(const struct vfn_sim_opts *a, const struct vfn_sim_opts *
 	assert(a->never_ready == b->never_ready && a->ms == b->ms && a->mset == b->mset);
 	assert(a->mpsmax == b->mpsmax && a->sgls == b->sgls && a->rtd3e == b->rtd3e && a->shn_ms == b->shn_ms);
 	assert(a->pi == b->pi && a->pif == b->pif && a->pil == b->pil);
+	assert(a->zoned == b->zoned && a->zsze == b->zsze && a->zcap == b->zcap && a->mor == b->mor &&
+	       a->mar == b->mar);
 }
 
 /* Prints @o as a device string with every option and checks it parses to @o again. */
 static void check_round_trip(const struct vfn_sim_opts *o)
 {
 	struct vfn_sim_opts again;
-	char spec[256];
+	char spec[512];
 	int n = snprintf(spec, sizeof(spec),
 			 "sim:nsze=%llu,lbads=%u,nn=%u,mqes=%u,mdts=%u,sn=%s,nil=%d,ttr_ms=%u,to=%u,never_ready=%d,"
-			 "ms=%u,mset=%d,mpsmax=%u,sgls=%u,rtd3e=%u,shn_ms=%u,pi=%u,pif=%u,pil=%d",
+			 "ms=%u,mset=%d,mpsmax=%u,sgls=%u,rtd3e=%u,shn_ms=%u,pi=%u,pif=%u,pil=%d,zoned=%d,zsze=%llu,"
+			 "zcap=%llu,mor=%u,mar=%u",
 			 (unsigned long long)o->nsze, o->lbads, o->nn, o->mqes, o->mdts, o->sn, o->nil, o->ttr_ms,
 			 o->to, o->never_ready, o->ms, o->mset, o->mpsmax, o->sgls, o->rtd3e, o->shn_ms, o->pi, o->pif,
-			 o->pil);
+			 o->pil, o->zoned, (unsigned long long)o->zsze, (unsigned long long)o->zcap, o->mor, o->mar);
 
 	assert(n > 0 && (size_t)n < sizeof(spec));
 	memset(&again, 0x5a, sizeof(again));
@@ -143,6 +146,16 @@ static void model_item(struct vfn_sim_opts *o, const char *item, size_t len, boo
 		o->pil = v;
 	else if (key_is(item, klen, "to"))
 		o->to = (uint32_t)v, *to_given = true;
+	else if (key_is(item, klen, "zoned"))
+		o->zoned = v;
+	else if (key_is(item, klen, "zsze"))
+		o->zsze = v;
+	else if (key_is(item, klen, "zcap"))
+		o->zcap = v;
+	else if (key_is(item, klen, "mor"))
+		o->mor = (uint32_t)v;
+	else if (key_is(item, klen, "mar"))
+		o->mar = (uint32_t)v;
 	else
 		assert(!"accepted an unknown key");
 }
@@ -150,9 +163,15 @@ static void model_item(struct vfn_sim_opts *o, const char *item, size_t len, boo
 /* The options an accepted string must give: the defaults, then each item in order. */
 static void check_model(const char *spec, const struct vfn_sim_opts *got)
 {
-	struct vfn_sim_opts o = {
-		.nsze = 8192, .lbads = 12, .nn = 1, .mqes = 1023, .mdts = 5, .sn = "VFNSIM0001", .mpsmax = 4, .sgls = 1
-	};
+	struct vfn_sim_opts o = { .nsze = 8192,
+				  .lbads = 12,
+				  .nn = 1,
+				  .mqes = 1023,
+				  .mdts = 5,
+				  .sn = "VFNSIM0001",
+				  .mpsmax = 4,
+				  .sgls = 1,
+				  .zsze = 1024 };
 	const char *p = spec + 4;
 	bool to_given = false;
 
@@ -167,6 +186,11 @@ static void check_model(const char *spec, const struct vfn_sim_opts *got)
 	}
 	if (!to_given)
 		o.to = o.ttr_ms / 500 + 1;
+	/* Zoned: capacity defaults to the zone size, the open limit to the active one. */
+	if (o.zoned && !o.zcap)
+		o.zcap = o.zsze;
+	if (o.zoned && o.mar && !o.mor)
+		o.mor = o.mar;
 	check_same(got, &o);
 }
 

@@ -164,7 +164,7 @@ static int zn_report(struct zn_args *a, struct vfn_dev *dev)
 	const struct vfn_nvme_zone_desc *d;
 	uint64_t nr;
 	size_t len, max = info->max_xfer ? info->max_xfer : (1u << 20);
-	uint32_t nsid;
+	uint32_t nsid = 0;
 	uint8_t *buf;
 	struct out o;
 	int ret = zn_nsid(a, dev, &nsid);
@@ -240,7 +240,7 @@ static int zn_send(struct zn_args *a, struct vfn_dev *dev)
 {
 	struct vfn_nvme_cqe cqe;
 	char what[64];
-	uint32_t nsid;
+	uint32_t nsid = 0;
 	struct out o;
 	int ret = zn_nsid(a, dev, &nsid);
 
@@ -297,7 +297,7 @@ static int zn_append(struct zn_args *a, struct vfn_dev *dev)
 	const struct vfn_dev_info *info = vfn_dev_get_info(dev);
 	struct vfn_nvme_cqe cqe;
 	uint64_t alba = 0;
-	uint32_t nsid, nlb;
+	uint32_t nsid = 0, nlb;
 	uint8_t *buf;
 	struct out o;
 	int ret = zn_nsid(a, dev, &nsid);

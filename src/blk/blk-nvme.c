@@ -436,10 +436,15 @@ static int nvme_plan(struct vfn_blk_queue *q, const struct iovec *iov, int iovcn
  */
 static int nvme_plan_bounce(struct vfn_blk_queue *q, uint64_t len, uint32_t *bounced)
 {
-	uint32_t n = (uint32_t)((len + q->bounce_len - 1) / q->bounce_len);
+	uint64_t pieces;
+	uint32_t n;
 
-	if (!q->bounce_len || n > q->depth || n > q->nr_bounce)
+	if (!q->bounce_len)
 		return -E2BIG;
+	pieces = (len + q->bounce_len - 1) / q->bounce_len;
+	if (pieces > q->depth || pieces > q->nr_bounce)
+		return -E2BIG;
+	n = (uint32_t)pieces;
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t o = (uint64_t)i * q->bounce_len;
 

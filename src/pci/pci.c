@@ -700,7 +700,7 @@ int vfn_pci_bind(const char *bdf, const char *driver)
 /* Reads the decimal attribute @attr of PF @bdf; -ENOTSUP if it has none (no SR-IOV capability). */
 static int sriov_read(const char *bdf, const char *attr)
 {
-	char canon[VFN_PCI_BDF_LEN], path[PATH_MAX], buf[ATTR_MAX];
+	char canon[VFN_PCI_BDF_LEN], path[PATH_MAX], buf[ATTR_MAX] = "";
 	unsigned long v;
 	char *end;
 	int ret;
@@ -799,7 +799,7 @@ static int virtfn_order(const struct dirent **a, const struct dirent **b)
 
 int vfn_pci_sriov_vfs(const char *bdf, char (*vfs)[VFN_PCI_BDF_LEN], int max)
 {
-	char canon[VFN_PCI_BDF_LEN], path[PATH_MAX], name[VFN_PCI_BDF_LEN + 8];
+	char canon[VFN_PCI_BDF_LEN], path[PATH_MAX], name[VFN_PCI_BDF_LEN + 8] = "";
 	struct dirent **names;
 	int n, ret, count = 0;
 
@@ -830,7 +830,7 @@ int vfn_pci_sriov_vfs(const char *bdf, char (*vfs)[VFN_PCI_BDF_LEN], int max)
 
 int vfn_pci_sriov_physfn(const char *bdf, char pf[VFN_PCI_BDF_LEN])
 {
-	char canon[VFN_PCI_BDF_LEN], path[PATH_MAX], name[VFN_PCI_BDF_LEN + 8];
+	char canon[VFN_PCI_BDF_LEN], path[PATH_MAX], name[VFN_PCI_BDF_LEN + 8] = "";
 	int ret;
 
 	if (!pf)

@@ -565,13 +565,15 @@ static void test_uring_huge(void **state)
 	struct vfn_blk *blk;
 	struct vfn_blk_queue *q;
 	struct vfn_blk_stats st;
-	struct iovec *iov = calloc(nmid + 2, sizeof(*iov));
+	struct iovec *iov;
 	uint8_t *a, *b, *m, pat[4096];
 	struct done d = { 0 };
 	int fd;
 
 	if (vfn_blk_backend(f->blk) != VFN_BLK_IO_URING || getenv("VFN_TEST_BLK_URI"))
 		skip();
+	iov = calloc(nmid + 2, sizeof(*iov));
+	assert_non_null(iov);
 	snprintf(path, sizeof(path), "%s.huge", f->uri);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
@@ -633,10 +635,12 @@ static void test_uring_split_bytes(void **state)
 	struct iovec w = { f->buf, len };
 	struct iovec r[3] = { { f->rbuf + 8, 100000 }, { f->rbuf + 200000, 3 * bs }, { f->rbuf + 300000, 0 } };
 	struct vfn_blk_stats s0, s1;
-	uint8_t *got = malloc(len);
+	uint8_t *got;
 
 	if (vfn_blk_backend(f->blk) != VFN_BLK_IO_URING)
 		skip();
+	got = malloc(len);
+	assert_non_null(got);
 	r[2].iov_len = len - r[0].iov_len - r[1].iov_len;
 	f->blk->max_request = 65536;
 	fill(f->buf, len, 21);
