@@ -51,6 +51,7 @@ static void check_same(const struct vfn_sim_opts *a, const struct vfn_sim_opts *
 	assert(a->pi == b->pi && a->pif == b->pif && a->pil == b->pil);
 	assert(a->zoned == b->zoned && a->zsze == b->zsze && a->zcap == b->zcap && a->mor == b->mor &&
 	       a->mar == b->mar);
+	assert(a->shadow_miss == b->shadow_miss);
 }
 
 /* Prints @o as a device string with every option and checks it parses to @o again. */
@@ -61,10 +62,11 @@ static void check_round_trip(const struct vfn_sim_opts *o)
 	int n = snprintf(spec, sizeof(spec),
 			 "sim:nsze=%llu,lbads=%u,nn=%u,mqes=%u,mdts=%u,sn=%s,nil=%d,ttr_ms=%u,to=%u,never_ready=%d,"
 			 "ms=%u,mset=%d,mpsmax=%u,sgls=%u,rtd3e=%u,shn_ms=%u,pi=%u,pif=%u,pil=%d,zoned=%d,zsze=%llu,"
-			 "zcap=%llu,mor=%u,mar=%u",
+			 "zcap=%llu,mor=%u,mar=%u,shadow_miss=%d",
 			 (unsigned long long)o->nsze, o->lbads, o->nn, o->mqes, o->mdts, o->sn, o->nil, o->ttr_ms,
 			 o->to, o->never_ready, o->ms, o->mset, o->mpsmax, o->sgls, o->rtd3e, o->shn_ms, o->pi, o->pif,
-			 o->pil, o->zoned, (unsigned long long)o->zsze, (unsigned long long)o->zcap, o->mor, o->mar);
+			 o->pil, o->zoned, (unsigned long long)o->zsze, (unsigned long long)o->zcap, o->mor, o->mar,
+			 o->shadow_miss);
 
 	assert(n > 0 && (size_t)n < sizeof(spec));
 	memset(&again, 0x5a, sizeof(again));
@@ -156,6 +158,8 @@ static void model_item(struct vfn_sim_opts *o, const char *item, size_t len, boo
 		o->mor = (uint32_t)v;
 	else if (key_is(item, klen, "mar"))
 		o->mar = (uint32_t)v;
+	else if (key_is(item, klen, "shadow_miss"))
+		o->shadow_miss = v;
 	else
 		assert(!"accepted an unknown key");
 }

@@ -196,7 +196,15 @@ static int pblk_pass(struct pblk_thread *t, int epfd)
 	} else if (!vfn_blk_queue_ready(t->q)) {
 		if (t->o->count_driver)
 			sched_yield(); /* under valgrind, let the simulator's thread run */
-		return 0;
+		if (vfn_blk_backend(t->blk) != VFN_BLK_NVME)
+			return 0;
+		/*
+		 * An nvme queue is polled anyway, uncounted (the loop is
+		 * idle): the empty poll is what notices a controller that
+		 * missed a shadow doorbell (vfn_blk_queue_ready()).
+		 */
+		ret = vfn_blk_queue_poll(t->q, 0);
+		return ret < 0 ? ret : 0;
 	}
 	pblk_cg_toggle(t->o);
 	ret = vfn_blk_queue_poll(t->q, 0);

@@ -203,7 +203,14 @@ VFN_API int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max);
  */
 VFN_API int vfn_blk_queue_submit(struct vfn_blk_queue *q);
 
-/* True when completions are waiting for vfn_blk_queue_poll() (no system call). */
+/*
+ * True when completions are waiting for vfn_blk_queue_poll() (no system
+ * call).  A polled nvme queue must still be polled now and then while
+ * nothing is ready: the empty poll is where a controller that missed a
+ * shadow doorbell update is noticed and rung over MMIO
+ * (vfn_nvme_qpair_reap()); a loop that polls only when this is true can
+ * wait for ever on such a controller (QEMU 7.2 is one).
+ */
 VFN_API bool vfn_blk_queue_ready(const struct vfn_blk_queue *q);
 
 /* Requests queued or in flight. */

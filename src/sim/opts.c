@@ -47,6 +47,7 @@ static const struct opt_u64 opt_table[] = {
 	OPT("zcap", 0, UINT64_MAX >> 16, zcap),
 	OPT("mor", 0, UINT32_MAX, mor),
 	OPT("mar", 0, UINT32_MAX, mar),
+	OPT("shadow_miss", 0, 1, shadow_miss),
 };
 
 static void opts_defaults(struct vfn_sim_opts *o)

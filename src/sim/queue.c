@@ -319,6 +319,15 @@ static bool sq_step(struct vfn_sim *sim, uint16_t sqid, unsigned int max)
 		sq->db_seen = tail;
 		eventidx_store(sim, sqid, false, tail);
 	}
+	/*
+	 * shadow_miss: EventIdx follows the shadow tail, as above, but the
+	 * SQEs are fetched only up to the tail the MMIO doorbell announced.
+	 */
+	if (sim->opts.shadow_miss && sqid && sim->dbbuf_dbs) {
+		tail = le32toh(__atomic_load_n(doorbell(sim, sqid, false), __ATOMIC_ACQUIRE));
+		if (tail >= sq->size)
+			return false; /* not a value the host wrote: nothing announced yet */
+	}
 	while (sq->head != tail && n < max && sq->valid && vfn_sim_cq_has_room(sim, sqid)) {
 		struct vfn_nvme_sqe *p = vfn_sim_dma_ptr(sim, sq->iova + (uint64_t)sq->head * sizeof(*p), sizeof(*p));
 		struct vfn_nvme_sqe sqe;

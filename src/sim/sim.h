@@ -61,6 +61,7 @@ struct vfn_sim_opts {
 	uint64_t zcap;	  /* zone capacity, logical blocks (<= zsze; 0 in the string: zsze) */
 	uint32_t mor;	  /* open zones at most (0: no limit) */
 	uint32_t mar;	  /* active zones at most (0: no limit) */
+	bool shadow_miss; /* I/O SQ tails in shadow doorbells are missed: fetched up to the MMIO doorbell only */
 };
 
 /*

@@ -33,7 +33,8 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 		t_result 1 "perf --batch 1 -q 32 (shadow doorbells, polled), run $i: all commands completed"
 		t_diag "$T_OUT"
 	fi
-	rerung=$((rerung + $(json_field doorbells_rerung "$T_OUT" || echo 0)))
+	r=$(json_field doorbells_rerung "$T_OUT")
+	rerung=$((rerung + ${r:-0}))
 done
 t_diag "doorbells re-rung after a stall over the 10 runs: $rerung"
 

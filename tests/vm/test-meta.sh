@@ -63,7 +63,8 @@ NSZE=$(json_field nsze "$T_OUT")
 t_eq "id-ns $B: LBA format in use" "$VFN_TEST_LBAF" "$(lbaf_of "$T_OUT")"
 t_eq "id-ns $B: MSET" "$VFN_TEST_MSET" "$(mset_of "$T_OUT")"
 t_capture vfn id-ns "$B" -n 1 -o json
-t_eq "id-ns $B: DPS type" "$PI" "$(($(json_field dps "$T_OUT") & 7))"
+dps=$(json_field dps "$T_OUT")
+t_eq "id-ns $B: DPS type" "$PI" "$([ -n "$dps" ] && echo $((dps & 7)) || echo none)"
 # Raw passthrough goes as given: a Read of one block with room for its data and metadata.
 if [ "$VFN_TEST_MSET" = 1 ]; then
 	t_capture vfn io-passthru "$B" -o 2 -n 1 -l $((VFN_TEST_LBA_SIZE + VFN_TEST_MS)) -r -b
