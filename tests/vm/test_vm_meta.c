@@ -15,6 +15,7 @@
  *   VFN_TEST_LBA_SIZE  its data size
  *   VFN_TEST_PI        PI type 0..3 (unset: 0); VFN_TEST_PIF guard format
  *   VFN_TEST_NSID      the namespace (unset: 1; a kernel node: the node's)
+ *   VFN_TEST_SHARED    set: one bring-up per group of tests (three TAP plans)
  *   VFN_TEST_OTHER_NSID  a namespace without metadata on the same controller
  *                      (vfio/sim): a handle opened for it reads and writes
  *                      VFN_TEST_NSID by VFN_TEST_NSID's geometry
@@ -81,11 +82,27 @@ struct env {
 	uint8_t *buf, *meta, *rbuf, *rmeta;
 };
 
+/* The controller the nvme group's tests share (one bring-up for them all), or NULL. */
+static struct env *g_env;
+
+static void fill(struct env *e)
+{
+	for (size_t i = 0; i < BUF_LEN; i++) {
+		e->buf[i] = (uint8_t)(i * 13 + (i >> 8));
+		e->meta[i] = (uint8_t)(i * 5 + 1);
+	}
+}
+
 static void env_open(struct env *e)
 {
 	struct vfn_iommu *mmu;
 	uint64_t iova;
 
+	if (g_env) {
+		*e = *g_env;
+		fill(e);
+		return;
+	}
 	memset(e, 0, sizeof(*e));
 	assert_int_equal(vfn_nvme_ctrl_open(env_str("VFN_BDF"), NULL, &e->ctrl), 0);
 	assert_int_equal(vfn_nvme_ns_get_info(e->ctrl, g_nsid, &e->ns), 0);
@@ -108,15 +125,16 @@ static void env_open(struct env *e)
 	assert_int_equal(vfn_dma_alloc(mmu, BUF_LEN, (void **)&e->meta, &iova), BUF_LEN);
 	assert_int_equal(vfn_dma_alloc(mmu, BUF_LEN, (void **)&e->rbuf, &iova), BUF_LEN);
 	assert_int_equal(vfn_dma_alloc(mmu, BUF_LEN, (void **)&e->rmeta, &iova), BUF_LEN);
-	for (size_t i = 0; i < BUF_LEN; i++) {
-		e->buf[i] = (uint8_t)(i * 13 + (i >> 8));
-		e->meta[i] = (uint8_t)(i * 5 + 1);
-	}
+	fill(e);
 }
 
 static void env_close(struct env *e)
 {
-	struct vfn_iommu *mmu = vfn_nvme_ctrl_iommu(e->ctrl);
+	struct vfn_iommu *mmu;
+
+	if (g_env)
+		return;
+	mmu = vfn_nvme_ctrl_iommu(e->ctrl);
 
 	vfn_dma_free(mmu, e->buf, BUF_LEN);
 	vfn_dma_free(mmu, e->meta, BUF_LEN);
@@ -240,6 +258,9 @@ static void test_nvme_refused(void **state)
 	env_close(&e);
 }
 
+/* The handle the dev group's tests share, or NULL. */
+static struct vfn_dev *g_dev;
+
 /* The device handle for the namespace under test (a kernel node: its own). */
 static struct vfn_dev *dev_open(void)
 {
@@ -247,9 +268,53 @@ static struct vfn_dev *dev_open(void)
 	struct vfn_dev_opts o = { .nsid = strchr(uri, '/') ? 0 : g_nsid };
 	struct vfn_dev *dev = NULL;
 
+	if (g_dev)
+		return g_dev;
 	assert_int_equal(vfn_dev_open(uri, &o, &dev), 0);
 	assert_int_equal(vfn_dev_get_info(dev)->nsid, g_nsid);
 	return dev;
+}
+
+static void dev_close(struct vfn_dev *dev)
+{
+	if (dev != g_dev)
+		vfn_dev_close(dev);
+}
+
+/* Group setups: one bring-up for the tests of a group (many namespaces in a boot). */
+static int nvme_group_setup(void **state)
+{
+	static struct env e;
+
+	(void)state;
+	env_open(&e);
+	g_env = &e;
+	return 0;
+}
+
+static int nvme_group_teardown(void **state)
+{
+	struct env *e = g_env;
+
+	(void)state;
+	g_env = NULL;
+	env_close(e);
+	return 0;
+}
+
+static int dev_group_setup(void **state)
+{
+	(void)state;
+	g_dev = dev_open();
+	return 0;
+}
+
+static int dev_group_teardown(void **state)
+{
+	(void)state;
+	vfn_dev_close(g_dev);
+	g_dev = NULL;
+	return 0;
 }
 
 /* The device handle: the geometry says so, vfn_dev_read/write refuse, vfn_dev_flush works. */
@@ -275,7 +340,7 @@ static void test_dev_refuses(void **state)
 	assert_memory_equal(buf, pattern, BUF_LEN);
 	assert_int_equal(vfn_dev_flush(dev, g_nsid), 0);
 	vfn_dev_buf_free(dev, buf, BUF_LEN);
-	vfn_dev_close(dev);
+	dev_close(dev);
 }
 
 /*
@@ -345,7 +410,7 @@ static void test_dev_rw_meta(void **state)
 	vfn_dev_buf_free(dev, rbuf, BUF_LEN);
 	vfn_dev_buf_free(dev, meta, 4096);
 	vfn_dev_buf_free(dev, rmeta, 4096);
-	vfn_dev_close(dev);
+	dev_close(dev);
 }
 
 /*
@@ -438,7 +503,7 @@ static void test_dev_submit_meta(void **state)
 	vfn_dev_buf_free(dev, rbuf, BUF_LEN);
 	vfn_dev_buf_free(dev, meta, 4096);
 	vfn_dev_buf_free(dev, rmeta, 4096);
-	vfn_dev_close(dev);
+	dev_close(dev);
 }
 
 /*
@@ -522,23 +587,43 @@ int main(void)
 	bool nvme = bdf && !strchr(bdf, '/'); /* a kernel node has no vfn_nvme_ctrl */
 	bool pi = env_num_or("VFN_TEST_PI", 0), sep = !env_num_or("VFN_TEST_MSET", 0);
 	/* Only what applies here: meson's TAP reading counts a skip as a failure. */
-	struct CMUnitTest tests[8];
-	size_t n = 0;
+	struct CMUnitTest nt[4], dt[3], ot[1];
+	size_t n = 0, d = 0;
+	int ret = 0;
 
 	g_nsid = (uint32_t)env_num_or("VFN_TEST_NSID", 1);
-
-	if (nvme)
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_roundtrip);
+	/* Three groups, one bring-up each: the controller, the device handle, a handle for another namespace. */
 	if (nvme && sep)
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_refused);
+		nt[n++] =
+			(struct CMUnitTest)cmocka_unit_test(test_nvme_refused); /* first: its log holds nothing else */
+	if (nvme)
+		nt[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_roundtrip);
 	if (nvme && pi) {
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_pract);
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_pi_errors);
+		nt[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_pract);
+		nt[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_pi_errors);
 	}
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_dev_refuses);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_dev_rw_meta);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_dev_submit_meta);
+	dt[d++] = (struct CMUnitTest)cmocka_unit_test(test_dev_refuses);
+	dt[d++] = (struct CMUnitTest)cmocka_unit_test(test_dev_rw_meta);
+	dt[d++] = (struct CMUnitTest)cmocka_unit_test(test_dev_submit_meta);
+	ot[0] = (struct CMUnitTest)cmocka_unit_test(test_dev_other_ns);
+	if (!getenv("VFN_TEST_SHARED")) {
+		/* One TAP plan (meson reads one): every test brings up its own controller or handle. */
+		struct CMUnitTest all[8];
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			all[k++] = nt[i];
+		for (size_t i = 0; i < d; i++)
+			all[k++] = dt[i];
+		if (nvme && getenv("VFN_TEST_OTHER_NSID"))
+			all[k++] = ot[0];
+		return _cmocka_run_group_tests("meta", all, k, NULL, NULL);
+	}
+	/* VFN_TEST_SHARED (the matrix: many namespaces a boot): a plan per group. */
+	if (n)
+		ret |= _cmocka_run_group_tests("meta_nvme", nt, n, nvme_group_setup, nvme_group_teardown);
+	ret |= _cmocka_run_group_tests("meta_dev", dt, d, dev_group_setup, dev_group_teardown);
 	if (nvme && getenv("VFN_TEST_OTHER_NSID"))
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_dev_other_ns);
-	return _cmocka_run_group_tests("meta", tests, n, NULL, NULL);
+		ret |= _cmocka_run_group_tests("meta_other", ot, 1, NULL, NULL);
+	return ret;
 }
