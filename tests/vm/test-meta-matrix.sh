@@ -38,8 +38,8 @@ cfg() {
 	TUPLE=8
 	[ "$PIF" = 2 ] && TUPLE=16
 	NAME="ns$NSID lbads=$LBADS ms=$MS mset=$MSET pi=$PI pif=$PIF pil=$PIL"
-	export VFN_TEST_NSID=$NSID VFN_TEST_MS=$MS VFN_TEST_MSET=$MSET VFN_TEST_LBAF=$LBAF \
-		VFN_TEST_LBA_SIZE=$LBA VFN_TEST_PI=$PI VFN_TEST_PIF=$PIF VFN_TEST_PIL=$PIL
+	export VFN_TEST_NSID="$NSID" VFN_TEST_MS="$MS" VFN_TEST_MSET="$MSET" VFN_TEST_LBAF="$LBAF" \
+		VFN_TEST_LBA_SIZE="$LBA" VFN_TEST_PI="$PI" VFN_TEST_PIF="$PIF" VFN_TEST_PIL="$PIL"
 }
 
 # t_rc NAME STATUS: the last t_capture exited STATUS; else its output as diagnostics.
