@@ -51,6 +51,8 @@ opt_img=
 opt_img_size=64M
 opt_nvme_opts="serial=$DEFAULT_SERIAL"
 opt_ns_opts=
+opt_ns_extra=()
+opt_ns_img_size=1M
 opt_timeout=240
 opt_keep_log=
 opt_append=
@@ -84,6 +86,9 @@ Options:
   --nvme-opts OPTS    extra -device nvme options (default: serial=$DEFAULT_SERIAL)
   --ns-opts OPTS      add an explicit -device nvme-ns with these options,
                       e.g. logical_block_size=4096,physical_block_size=4096
+  --ns OPTS           one more namespace (nsid 2, 3, ... in order) on its own
+                      temporary raw image: -device nvme-ns,OPTS (repeatable)
+  --ns-img-size SIZE  size of each --ns image (default: 1M)
   --qemu-arg ARG      extra QEMU argument (repeatable)
   --qemu-pre-arg ARG  extra QEMU argument placed before the NVMe controller,
                       e.g. an nvme-subsys it joins (repeatable)
@@ -137,7 +142,7 @@ parse_args() {
 		case $opt in
 		--build | --bind | --img | --img-size | --nvme-opts | --ns-opts | \
 			--qemu-arg | --add | --modparam | --append | --smp | --timeout | --keep-log | --kernel | \
-			--qemu-pre-arg)
+			--qemu-pre-arg | --ns | --ns-img-size)
 			(($# >= 2)) || usage_error "option $opt needs an argument"
 			val=$2
 			shift 2
@@ -154,6 +159,8 @@ parse_args() {
 		--null) opt_drive=null ;;
 		--nvme-opts) opt_nvme_opts=$val ;;
 		--ns-opts) opt_ns_opts=$val ;;
+		--ns) opt_ns_extra+=("$val") ;;
+		--ns-img-size) opt_ns_img_size=$val ;;
 		--qemu-arg) opt_qemu_args+=("$val") ;;
 		--qemu-pre-arg) opt_qemu_pre_args+=("$val") ;;
 		--add) opt_add+=("$val") ;;
@@ -746,6 +753,14 @@ build_qemu_cmdline() {
 	else
 		QEMU_CMD+=(-device "nvme,id=nvme0,drive=nvm,$opt_nvme_opts")
 	fi
+	# --ns: namespaces 2, 3, ... each on its own sparse image.
+	local i
+	for i in "${!opt_ns_extra[@]}"; do
+		truncate -s "$opt_ns_img_size" "$TMP/ns$((i + 2)).img" 2>/dev/null ||
+			usage_error "--ns-img-size: bad size: $opt_ns_img_size"
+		QEMU_CMD+=(-drive "id=ns$((i + 2)),if=none,file=$(qemu_escape "$TMP/ns$((i + 2)).img"),format=raw,cache=unsafe"
+			-device "nvme-ns,drive=ns$((i + 2)),bus=nvme0,nsid=$((i + 2)),${opt_ns_extra[i]}")
+	done
 	QEMU_CMD+=("${opt_qemu_args[@]}")
 }
 

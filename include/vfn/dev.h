@@ -177,7 +177,12 @@ VFN_API int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void
  * Returns as vfn_dev_io(); -EINVAL for a bad @nlb or a too large transfer;
  * -ENOTSUP, sending nothing, when the namespace is formatted with metadata
  * (info->ms != 0: these do not size or carry metadata; vfn_dev_rw() does,
- * and vfn_dev_io() sends such commands as given).
+ * and vfn_dev_io() sends such commands as given).  An @nsid other than
+ * info->nsid goes by its own geometry (block size, metadata, PI), read with
+ * Identify Namespace at its first use and kept until a format or namespace
+ * change through the handle; a namespace that is not active is sent as
+ * info->nsid's and the controller answers for it.  The same holds for
+ * vfn_dev_rw().
  */
 VFN_API int vfn_dev_read(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf);
 VFN_API int vfn_dev_write(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, const void *buf);

@@ -30,6 +30,7 @@ static struct vfn_nvme_sqe mgmt_sqe(uint8_t opcode, uint32_t nsid)
  */
 static void mgmt_rescan(struct vfn_dev *dev)
 {
+	vfn_dev_forget_other_ns(dev); /* formats of other namespaces may have changed too */
 	if (!dev->kdev || dev->kdev->kind != VFN_KDEV_CTRL)
 		return;
 	if (ioctl(dev->kdev->fd, NVME_IOCTL_RESCAN) < 0)

@@ -84,6 +84,10 @@ struct vfn_dev {
 	/* kernel */
 	struct vfn_kdev *kdev;
 	uintptr_t kalign; /* buffer address mask the kernel maps without bouncing */
+	/* Geometry of namespaces other than info.nsid that Read/Write went to
+	 * (dev->info with their namespace fields; nsid 0: a free slot). */
+	struct vfn_dev_info other_ns[4];
+	unsigned int other_next; /* the slot the next one replaces */
 };
 
 /* The callback and argument of one command in flight. */
@@ -133,6 +137,16 @@ struct vfn_dev_queue {
  * through the handle is -EINVAL.  0 or the Identify's -errno.
  */
 int vfn_dev_refresh_ns(struct vfn_dev *dev);
+/*
+ * The geometry Read/Write/Compare/Write Zeroes of @nsid go by: dev->info
+ * for the handle's own namespace; for another one, its own (Identify
+ * Namespace once, kept in dev->other_ns until a namespace change through
+ * the handle); dev->info when that namespace is not active (the controller
+ * then answers for it).
+ */
+const struct vfn_dev_info *vfn_dev_ns_geometry(struct vfn_dev *dev, uint32_t nsid);
+/* Forgets the kept geometry of other namespaces (after a format or namespace change). */
+void vfn_dev_forget_other_ns(struct vfn_dev *dev);
 /* Makes @dev an admin-only handle over @ctrl, which it does not own (vfn_dev_from_ctrl()). */
 void vfn_dev_ctrl_borrow(struct vfn_dev *dev, struct vfn_nvme_ctrl *ctrl);
 int vfn_dev_ctrl_qpair_open(struct vfn_dev *dev, uint32_t depth, bool irq, struct vfn_nvme_qpair **qp, uint16_t *qid);

@@ -124,6 +124,7 @@ int vfn_dev_refresh_ns(struct vfn_dev *dev)
 	uint8_t *nvm;
 	int ret;
 
+	vfn_dev_forget_other_ns(dev);
 	if (!dev->info.nsid)
 		return 0;
 	id = malloc(sizeof(*id));
@@ -142,6 +143,44 @@ out:
 	free(id);
 	free(nvm);
 	return ret;
+}
+
+void vfn_dev_forget_other_ns(struct vfn_dev *dev)
+{
+	memset(dev->other_ns, 0, sizeof(dev->other_ns));
+	dev->other_next = 0;
+}
+
+const struct vfn_dev_info *vfn_dev_ns_geometry(struct vfn_dev *dev, uint32_t nsid)
+{
+	const unsigned int nslots = sizeof(dev->other_ns) / sizeof(dev->other_ns[0]);
+	struct vfn_dev_info *g;
+	struct vfn_nvme_id_ns *id;
+	uint8_t *nvm;
+	int ret;
+
+	if (nsid == dev->info.nsid || !nsid || nsid == 0xffffffff)
+		return &dev->info;
+	for (unsigned int i = 0; i < nslots; i++)
+		if (dev->other_ns[i].nsid == nsid)
+			return &dev->other_ns[i];
+	id = malloc(sizeof(*id));
+	nvm = malloc(VFN_NVME_IDENTIFY_DATA_SIZE);
+	ret = id && nvm ? vfn_dev_identify(dev, VFN_NVME_CNS_NS, nsid, id, NULL) : -ENOMEM;
+	g = &dev->other_ns[dev->other_next];
+	if (!ret && id->nsze && id->lbaf[vfn_nvme_flbas_index(id->flbas)].ds >= 9) {
+		*g = dev->info;
+		g->nsid = nsid;
+		dev_decode_ns(g, id, dev_get_nvm(dev, nsid, nvm) ? nvm : NULL);
+		dev->other_next = (dev->other_next + 1) % nslots;
+	} else {
+		log_debug("%s: namespace %u: no geometry (%s); sized as namespace %u", dev->info.name, nsid,
+			  ret ? strerror(-ret) : "not active", dev->info.nsid);
+		g = &dev->info;
+	}
+	free(id);
+	free(nvm);
+	return g;
 }
 
 static int dev_identify_all(struct vfn_dev *dev, const struct vfn_dev_opts *opts)
@@ -414,30 +453,33 @@ static int dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t s
 		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
 		.cdw12 = vfn_cpu_to_le32(nlb - 1),
 	};
-	size_t len = (size_t)nlb * dev->info.lba_size;
+	const struct vfn_dev_info *in;
+	size_t len;
 
-	if (!nlb || nlb > DEV_MAX_NLB || !dev->info.lba_size) {
-		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", dev->info.name, nlb, DEV_MAX_NLB);
+	if (!dev)
+		return -EINVAL;
+	in = vfn_dev_ns_geometry(dev, nsid);
+	len = (size_t)nlb * in->lba_size;
+	if (!nlb || nlb > DEV_MAX_NLB || !in->lba_size) {
+		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", in->name, nlb, DEV_MAX_NLB);
 		return -EINVAL;
 	}
-	if (dev->info.ms) {
+	if (in->ms) {
 		log_debug("%s: namespace %u has %u bytes of metadata per block (LBA format %u%s): not supported",
-			  dev->info.name, dev->info.nsid, dev->info.ms, dev->info.flbas,
-			  dev->info.mset ? ", extended LBA" : "");
+			  in->name, in->nsid, in->ms, in->flbas, in->mset ? ", extended LBA" : "");
 		return -ENOTSUP;
 	}
-	if (dev->info.max_xfer && len > dev->info.max_xfer) {
-		log_debug("%s: %zu bytes exceed the %zu-byte transfer limit", dev->info.name, len, dev->info.max_xfer);
+	if (in->max_xfer && len > in->max_xfer) {
+		log_debug("%s: %zu bytes exceed the %zu-byte transfer limit", in->name, len, in->max_xfer);
 		return -EINVAL;
 	}
 	return vfn_dev_io(dev, &sqe, buf, len, NULL, 0);
 }
 
 /* The sizes one vfn_dev_rw() moves, or -EINVAL. */
-static int dev_rw_sizes(const struct vfn_dev *dev, uint8_t opcode, uint32_t nlb, const struct vfn_dev_rw_opts *o,
+static int dev_rw_sizes(const struct vfn_dev_info *in, uint8_t opcode, uint32_t nlb, const struct vfn_dev_rw_opts *o,
 			size_t *len, size_t *meta_len)
 {
-	const struct vfn_dev_info *in = &dev->info;
 	uint8_t prinfo = o ? o->prinfo : 0;
 	bool data = opcode != VFN_NVME_CMD_WRITE_ZEROES;
 	bool moves = data && vfn_pi_meta_moves(in->ms, in->pi_type, in->pif, prinfo);
@@ -479,7 +521,8 @@ int vfn_dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t slba
 {
 	struct vfn_nvme_cqe c = { 0 };
 	size_t need, meta_len;
-	int ret = dev ? dev_rw_sizes(dev, opcode, nlb, opts, &need, &meta_len) : -EINVAL;
+	const struct vfn_dev_info *in = dev ? vfn_dev_ns_geometry(dev, nsid) : NULL;
+	int ret = in ? dev_rw_sizes(in, opcode, nlb, opts, &need, &meta_len) : -EINVAL;
 	uint64_t ref = opts ? opts->ref_tag : 0;
 
 	if (!ret && len < need) {
@@ -491,7 +534,7 @@ int vfn_dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t slba
 	struct vfn_nvme_sqe sqe = {
 		.opcode = opcode,
 		.nsid = vfn_cpu_to_le32(nsid),
-		.cdw3 = vfn_cpu_to_le32(dev->info.pif == VFN_PI_PIF_64 ? (uint32_t)(ref >> 32) & 0xffff : 0),
+		.cdw3 = vfn_cpu_to_le32(in->pif == VFN_PI_PIF_64 ? (uint32_t)(ref >> 32) & 0xffff : 0),
 		.cdw10 = vfn_cpu_to_le32((uint32_t)slba),
 		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
 		.cdw12 = vfn_cpu_to_le32((nlb - 1) | (opts ? (uint32_t)opts->prinfo << VFN_PI_PRINFO_SHIFT : 0) |

@@ -613,6 +613,44 @@ static void test_dev_format_refresh(void **state)
 	vfn_dev_close(dev);
 }
 
+/*
+ * A handle's Read/Write to another namespace go by that namespace's
+ * geometry, looked up once and kept (the guest matrix, meta-matrix-*,
+ * proves it against QEMU namespaces of different formats: the simulator
+ * formats all its namespaces alike).  A format through the handle makes it
+ * look again; an inactive namespace is left to the controller to refuse.
+ */
+static void test_dev_other_ns_geometry(void **state)
+{
+	struct vfn_format_args fa = { .nsid = 0xffffffff, .lbaf = 1 };
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,ms=8,pi=1,nsze=1024,nn=2", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_get_info(dev)->nsid, 1);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 16384, (void **)&buf), 16384);
+	assert_int_equal(vfn_dev_read(dev, 2, 0, 1, buf), -ENOTSUP); /* namespace 2's geometry is now kept */
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 2, 0, 1, buf, 512, NULL, &c),
+			 -EINVAL);			   /* no metadata buffer */
+	assert_int_equal(vfn_dev_format(dev, &fa, &c), 0); /* every namespace: 4096, no metadata */
+	memset(buf, 0x6c, 16384);
+	assert_int_equal(vfn_dev_write(dev, 2, 0, 2, buf), 0);
+	memset(buf, 0, 16384);
+	assert_int_equal(vfn_dev_read(dev, 2, 0, 2, buf), 0);
+	assert_int_equal(buf[0], 0x6c);
+	assert_int_equal(buf[8191], 0x6c);
+	assert_int_equal(buf[8192], 0);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 2, 0, 2, buf, 8192, NULL, &c), 0);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 2, 0, 2, buf, 8191, NULL, &c), -EINVAL);
+	/* Namespace 5 does not exist: sent as the handle's, Invalid Namespace (0x0b) from the controller. */
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 5, 0, 1, buf, 4096, NULL, &c), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&c) & 0x7ff, 0x0b);
+	vfn_dev_buf_free(dev, buf, 16384);
+	vfn_dev_close(dev);
+}
+
 /* vfn_dev_submit_meta(): asynchronous dev-queue I/O with a separate metadata
  * buffer and PI checked by the controller; a wrong ref tag is 0x284. */
 struct sm_done {
@@ -708,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_write_zeroes_pract),
 		cmocka_unit_test(test_async_split_never_fits),
 		cmocka_unit_test(test_dev_format_refresh),
+		cmocka_unit_test(test_dev_other_ns_geometry),
 		cmocka_unit_test(test_dev_submit_meta),
 	};
 

@@ -14,6 +14,11 @@
  *   VFN_TEST_LBAF      the LBA format in use
  *   VFN_TEST_LBA_SIZE  its data size
  *   VFN_TEST_PI        PI type 0..3 (unset: 0); VFN_TEST_PIF guard format
+ *   VFN_TEST_NSID      the namespace (unset: 1; a kernel node: the node's)
+ *   VFN_TEST_SHARED    set: one bring-up per group of tests (three TAP plans)
+ *   VFN_TEST_OTHER_NSID  a namespace without metadata on the same controller
+ *                      (vfio/sim): a handle opened for it reads and writes
+ *                      VFN_TEST_NSID by VFN_TEST_NSID's geometry
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -31,6 +36,8 @@
 #include <vfn/pi.h>
 
 #define BUF_LEN (64 * 1024)
+
+static uint32_t g_nsid = 1; /* the namespace under test */
 
 static const char *env_str(const char *name)
 {
@@ -75,14 +82,30 @@ struct env {
 	uint8_t *buf, *meta, *rbuf, *rmeta;
 };
 
+/* The controller the nvme group's tests share (one bring-up for them all), or NULL. */
+static struct env *g_env;
+
+static void fill(struct env *e)
+{
+	for (size_t i = 0; i < BUF_LEN; i++) {
+		e->buf[i] = (uint8_t)(i * 13 + (i >> 8));
+		e->meta[i] = (uint8_t)(i * 5 + 1);
+	}
+}
+
 static void env_open(struct env *e)
 {
 	struct vfn_iommu *mmu;
 	uint64_t iova;
 
+	if (g_env) {
+		*e = *g_env;
+		fill(e);
+		return;
+	}
 	memset(e, 0, sizeof(*e));
 	assert_int_equal(vfn_nvme_ctrl_open(env_str("VFN_BDF"), NULL, &e->ctrl), 0);
-	assert_int_equal(vfn_nvme_ns_get_info(e->ctrl, 1, &e->ns), 0);
+	assert_int_equal(vfn_nvme_ns_get_info(e->ctrl, g_nsid, &e->ns), 0);
 	assert_int_equal(e->ns.ms, env_num("VFN_TEST_MS"));
 	assert_int_equal(e->ns.mset, env_num("VFN_TEST_MSET"));
 	assert_int_equal(e->ns.flbas, env_num("VFN_TEST_LBAF"));
@@ -90,6 +113,8 @@ static void env_open(struct env *e)
 	assert_int_equal(e->ns.pi_type, env_num_or("VFN_TEST_PI", 0));
 	assert_int_equal(e->ns.pif, env_num_or("VFN_TEST_PIF", 0));
 	assert_int_equal(e->ns.block_size, e->ns.lba_size + e->ns.ms);
+	if (getenv("VFN_TEST_PIL"))
+		assert_int_equal(e->ns.pi_first, e->ns.pi_type && env_num("VFN_TEST_PIL"));
 	e->fmt = (struct vfn_pi_format){
 		e->ns.lba_size, e->ns.ms, e->ns.pi_type, e->ns.pif, e->ns.pi_first, e->ns.mset
 	};
@@ -100,15 +125,16 @@ static void env_open(struct env *e)
 	assert_int_equal(vfn_dma_alloc(mmu, BUF_LEN, (void **)&e->meta, &iova), BUF_LEN);
 	assert_int_equal(vfn_dma_alloc(mmu, BUF_LEN, (void **)&e->rbuf, &iova), BUF_LEN);
 	assert_int_equal(vfn_dma_alloc(mmu, BUF_LEN, (void **)&e->rmeta, &iova), BUF_LEN);
-	for (size_t i = 0; i < BUF_LEN; i++) {
-		e->buf[i] = (uint8_t)(i * 13 + (i >> 8));
-		e->meta[i] = (uint8_t)(i * 5 + 1);
-	}
+	fill(e);
 }
 
 static void env_close(struct env *e)
 {
-	struct vfn_iommu *mmu = vfn_nvme_ctrl_iommu(e->ctrl);
+	struct vfn_iommu *mmu;
+
+	if (g_env)
+		return;
+	mmu = vfn_nvme_ctrl_iommu(e->ctrl);
 
 	vfn_dma_free(mmu, e->buf, BUF_LEN);
 	vfn_dma_free(mmu, e->meta, BUF_LEN);
@@ -232,17 +258,75 @@ static void test_nvme_refused(void **state)
 	env_close(&e);
 }
 
+/* The handle the dev group's tests share, or NULL. */
+static struct vfn_dev *g_dev;
+
+/* The device handle for the namespace under test (a kernel node: its own). */
+static struct vfn_dev *dev_open(void)
+{
+	const char *uri = env_str("VFN_BDF");
+	struct vfn_dev_opts o = { .nsid = strchr(uri, '/') ? 0 : g_nsid };
+	struct vfn_dev *dev = NULL;
+
+	if (g_dev)
+		return g_dev;
+	assert_int_equal(vfn_dev_open(uri, &o, &dev), 0);
+	assert_int_equal(vfn_dev_get_info(dev)->nsid, g_nsid);
+	return dev;
+}
+
+static void dev_close(struct vfn_dev *dev)
+{
+	if (dev != g_dev)
+		vfn_dev_close(dev);
+}
+
+/* Group setups: one bring-up for the tests of a group (many namespaces in a boot). */
+static int nvme_group_setup(void **state)
+{
+	static struct env e;
+
+	(void)state;
+	env_open(&e);
+	g_env = &e;
+	return 0;
+}
+
+static int nvme_group_teardown(void **state)
+{
+	struct env *e = g_env;
+
+	(void)state;
+	g_env = NULL;
+	env_close(e);
+	return 0;
+}
+
+static int dev_group_setup(void **state)
+{
+	(void)state;
+	g_dev = dev_open();
+	return 0;
+}
+
+static int dev_group_teardown(void **state)
+{
+	(void)state;
+	vfn_dev_close(g_dev);
+	g_dev = NULL;
+	return 0;
+}
+
 /* The device handle: the geometry says so, vfn_dev_read/write refuse, vfn_dev_flush works. */
 static void test_dev_refuses(void **state)
 {
 	const struct vfn_dev_info *info;
-	struct vfn_dev *dev = NULL;
+	struct vfn_dev *dev = dev_open();
 	uint8_t pattern[BUF_LEN];
 	void *buf;
 
-	assert_int_equal(vfn_dev_open(env_str("VFN_BDF"), NULL, &dev), 0);
 	info = vfn_dev_get_info(dev);
-	assert_int_equal(info->nsid, 1);
+	assert_int_equal(info->nsid, g_nsid);
 	assert_int_equal(info->ms, env_num("VFN_TEST_MS"));
 	assert_int_equal(info->mset, env_num("VFN_TEST_MSET"));
 	assert_int_equal(info->flbas, env_num("VFN_TEST_LBAF"));
@@ -250,13 +334,13 @@ static void test_dev_refuses(void **state)
 	assert_int_equal(vfn_dev_buf_alloc(dev, BUF_LEN, &buf), BUF_LEN);
 	memset(buf, 0x5a, BUF_LEN);
 	memcpy(pattern, buf, BUF_LEN);
-	assert_int_equal(vfn_dev_read(dev, 1, 0, 8, buf), -ENOTSUP);
-	assert_int_equal(vfn_dev_read(dev, 1, 0, 1, buf), -ENOTSUP);
-	assert_int_equal(vfn_dev_write(dev, 1, 0, 8, buf), -ENOTSUP);
+	assert_int_equal(vfn_dev_read(dev, g_nsid, 0, 8, buf), -ENOTSUP);
+	assert_int_equal(vfn_dev_read(dev, g_nsid, 0, 1, buf), -ENOTSUP);
+	assert_int_equal(vfn_dev_write(dev, g_nsid, 0, 8, buf), -ENOTSUP);
 	assert_memory_equal(buf, pattern, BUF_LEN);
-	assert_int_equal(vfn_dev_flush(dev, 1), 0);
+	assert_int_equal(vfn_dev_flush(dev, g_nsid), 0);
 	vfn_dev_buf_free(dev, buf, BUF_LEN);
-	vfn_dev_close(dev);
+	dev_close(dev);
 }
 
 /*
@@ -269,12 +353,11 @@ static void test_dev_refuses(void **state)
 static void test_dev_rw_meta(void **state)
 {
 	const struct vfn_dev_info *info;
-	struct vfn_dev *dev = NULL;
+	struct vfn_dev *dev = dev_open();
 	struct vfn_nvme_cqe c;
 	uint8_t *buf, *meta, *rbuf, *rmeta;
 	uint8_t chk = 0;
 
-	assert_int_equal(vfn_dev_open(env_str("VFN_BDF"), NULL, &dev), 0);
 	info = vfn_dev_get_info(dev);
 	assert_int_equal(info->pi_type, env_num_or("VFN_TEST_PI", 0));
 	assert_int_equal(info->pif, env_num_or("VFN_TEST_PIF", 0));
@@ -302,16 +385,16 @@ static void test_dev_rw_meta(void **state)
 				     .app_tag = 0x5a5a,
 				     .app_mask = 0xffff };
 
-	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 40, NLB, buf, dlen, &o, &c), 0);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, g_nsid, 40, NLB, buf, dlen, &o, &c), 0);
 	o.meta = mlen ? rmeta : NULL;
-	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 40, NLB, rbuf, dlen, &o, &c), 0);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, g_nsid, 40, NLB, rbuf, dlen, &o, &c), 0);
 	assert_memory_equal(rbuf, buf, dlen);
 	if (mlen)
 		assert_memory_equal(rmeta, meta, mlen);
 	if (info->pi_type == VFN_PI_TYPE1 || info->pi_type == VFN_PI_TYPE2) {
 		o.prinfo = VFN_PI_PRCHK_REF;
 		o.ref_tag = 41;
-		assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 40, NLB, rbuf, dlen, &o, &c), -EIO);
+		assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, g_nsid, 40, NLB, rbuf, dlen, &o, &c), -EIO);
 		assert_int_equal(vfn_nvme_cqe_status(&c) & 0x7ff,
 				 info->pi_type == VFN_PI_TYPE1 ? VFN_PI_SC_INVALID_PI : VFN_PI_SC_REF_TAG);
 	}
@@ -320,14 +403,14 @@ static void test_dev_rw_meta(void **state)
 					      .meta_len = mlen,
 					      .prinfo = VFN_PI_PRCHK_GUARD };
 		buf[(info->mset ? info->block_size : info->lba_size) + 7] ^= 0x80; /* block 1's data */
-		assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, 1, 40, NLB, buf, dlen, &o, &c), -EIO);
+		assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, g_nsid, 40, NLB, buf, dlen, &o, &c), -EIO);
 		assert_int_equal(vfn_nvme_cqe_status(&c) & 0x7ff, VFN_PI_SC_GUARD);
 	}
 	vfn_dev_buf_free(dev, buf, BUF_LEN);
 	vfn_dev_buf_free(dev, rbuf, BUF_LEN);
 	vfn_dev_buf_free(dev, meta, 4096);
 	vfn_dev_buf_free(dev, rmeta, 4096);
-	vfn_dev_close(dev);
+	dev_close(dev);
 }
 
 /*
@@ -356,7 +439,7 @@ static void q_run(struct vfn_dev_queue *q, uint8_t opcode, uint8_t prinfo, void 
 {
 	struct vfn_nvme_sqe sqe = {
 		.opcode = opcode,
-		.nsid = vfn_cpu_to_le32(1),
+		.nsid = vfn_cpu_to_le32(g_nsid),
 		.cdw10 = vfn_cpu_to_le32(48),
 		.cdw12 = vfn_cpu_to_le32((NLB - 1) | (uint32_t)prinfo << VFN_PI_PRINFO_SHIFT),
 		.cdw14 = vfn_cpu_to_le32(48),
@@ -373,13 +456,12 @@ static void test_dev_submit_meta(void **state)
 {
 	const struct vfn_dev_info *info;
 	struct vfn_dev_queue *q = NULL;
-	struct vfn_dev *dev = NULL;
+	struct vfn_dev *dev = dev_open();
 	uint8_t *buf, *meta, *rbuf, *rmeta;
 	uint8_t chk = 0;
 	struct q_done d;
 
 	(void)state;
-	assert_int_equal(vfn_dev_open(env_str("VFN_BDF"), NULL, &dev), 0);
 	info = vfn_dev_get_info(dev);
 	assert_int_equal(vfn_dev_queue_create(dev, 4, &q), 0);
 
@@ -421,6 +503,81 @@ static void test_dev_submit_meta(void **state)
 	vfn_dev_buf_free(dev, rbuf, BUF_LEN);
 	vfn_dev_buf_free(dev, meta, 4096);
 	vfn_dev_buf_free(dev, rmeta, 4096);
+	dev_close(dev);
+}
+
+/*
+ * A handle opened for another namespace (VFN_TEST_OTHER_NSID, formatted
+ * without metadata) reaches this one by this one's geometry: vfn_dev_read
+ * and vfn_dev_write refuse it (it has metadata) and leave the buffer alone;
+ * vfn_dev_rw() moves its blocks with their metadata (software PI checked
+ * by the controller) and reads them back equal, nothing past them touched.
+ */
+static void test_dev_other_ns(void **state)
+{
+	uint32_t other = (uint32_t)env_num("VFN_TEST_OTHER_NSID");
+	struct vfn_dev_opts oo = { .nsid = other };
+	struct vfn_pi_format f = { (uint32_t)env_num("VFN_TEST_LBA_SIZE"),
+				   (uint16_t)env_num("VFN_TEST_MS"),
+				   (uint8_t)env_num_or("VFN_TEST_PI", 0),
+				   (uint8_t)env_num_or("VFN_TEST_PIF", 0),
+				   env_num_or("VFN_TEST_PI", 0) && env_num_or("VFN_TEST_PIL", 0),
+				   env_num("VFN_TEST_MSET") != 0 };
+	struct vfn_pi_tags t = { 64, 0x3c3c, 0xffff, VFN_PI_PRCHK_ALL };
+	size_t dlen = NLB * (f.extended ? f.lba_size + f.ms : f.lba_size), mlen = f.extended ? 0 : NLB * f.ms;
+	const struct vfn_dev_info *info;
+	uint8_t *buf, *meta, *rbuf, *rmeta;
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint8_t chk = 0;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open(env_str("VFN_BDF"), &oo, &dev), 0);
+	info = vfn_dev_get_info(dev);
+	assert_int_equal(info->nsid, other);
+	assert_int_equal(info->ms, 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, BUF_LEN, (void **)&buf), BUF_LEN);
+	assert_int_equal(vfn_dev_buf_alloc(dev, BUF_LEN, (void **)&rbuf), BUF_LEN);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&meta), 4096);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&rmeta), 4096);
+	for (size_t i = 0; i < BUF_LEN; i++)
+		buf[i] = (uint8_t)(i * 7 + 9);
+	memset(meta, 0x96, 4096);
+	memset(rbuf, 0xee, BUF_LEN);
+	memset(rmeta, 0xee, 4096);
+	assert_int_equal(vfn_dev_read(dev, g_nsid, 64, 1, rbuf), -ENOTSUP);
+	assert_int_equal(vfn_dev_write(dev, g_nsid, 64, 1, buf), -ENOTSUP);
+	for (size_t i = 0; i < BUF_LEN; i++)
+		assert_int_equal(rbuf[i], 0xee);
+	if (f.pi_type) {
+		chk = f.pi_type == VFN_PI_TYPE3 ? VFN_PI_PRCHK_GUARD | VFN_PI_PRCHK_APP : VFN_PI_PRCHK_ALL;
+		assert_int_equal(vfn_pi_generate(&f, buf, meta, NLB, &t), 0);
+	}
+	struct vfn_dev_rw_opts o = { .meta = mlen ? meta : NULL,
+				     .meta_len = mlen,
+				     .prinfo = chk,
+				     .ref_tag = 64,
+				     .app_tag = 0x3c3c,
+				     .app_mask = 0xffff };
+
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_WRITE, g_nsid, 64, NLB, buf, dlen, &o, &c), 0);
+	o.meta = mlen ? rmeta : NULL;
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, g_nsid, 64, NLB, rbuf, dlen, &o, &c), 0);
+	assert_memory_equal(rbuf, buf, dlen);
+	for (size_t i = dlen; i < BUF_LEN; i++)
+		assert_int_equal(rbuf[i], 0xee);
+	if (mlen)
+		assert_memory_equal(rmeta, meta, mlen);
+	for (size_t i = mlen; i < 4096; i++)
+		assert_int_equal(rmeta[i], 0xee);
+	/* The handle's own namespace still goes by its own geometry. */
+	assert_int_equal(vfn_dev_write(dev, other, 64, NLB, buf), 0);
+	assert_int_equal(vfn_dev_read(dev, other, 64, NLB, rbuf), 0);
+	assert_memory_equal(rbuf, buf, NLB * info->lba_size);
+	vfn_dev_buf_free(dev, buf, BUF_LEN);
+	vfn_dev_buf_free(dev, rbuf, BUF_LEN);
+	vfn_dev_buf_free(dev, meta, 4096);
+	vfn_dev_buf_free(dev, rmeta, 4096);
 	vfn_dev_close(dev);
 }
 
@@ -430,19 +587,43 @@ int main(void)
 	bool nvme = bdf && !strchr(bdf, '/'); /* a kernel node has no vfn_nvme_ctrl */
 	bool pi = env_num_or("VFN_TEST_PI", 0), sep = !env_num_or("VFN_TEST_MSET", 0);
 	/* Only what applies here: meson's TAP reading counts a skip as a failure. */
-	struct CMUnitTest tests[7];
-	size_t n = 0;
+	struct CMUnitTest nt[4], dt[3], ot[1];
+	size_t n = 0, d = 0;
+	int ret = 0;
 
-	if (nvme)
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_roundtrip);
+	g_nsid = (uint32_t)env_num_or("VFN_TEST_NSID", 1);
+	/* Three groups, one bring-up each: the controller, the device handle, a handle for another namespace. */
 	if (nvme && sep)
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_refused);
+		nt[n++] =
+			(struct CMUnitTest)cmocka_unit_test(test_nvme_refused); /* first: its log holds nothing else */
+	if (nvme)
+		nt[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_roundtrip);
 	if (nvme && pi) {
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_pract);
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_pi_errors);
+		nt[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_pract);
+		nt[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_pi_errors);
 	}
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_dev_refuses);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_dev_rw_meta);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_dev_submit_meta);
-	return _cmocka_run_group_tests("meta", tests, n, NULL, NULL);
+	dt[d++] = (struct CMUnitTest)cmocka_unit_test(test_dev_refuses);
+	dt[d++] = (struct CMUnitTest)cmocka_unit_test(test_dev_rw_meta);
+	dt[d++] = (struct CMUnitTest)cmocka_unit_test(test_dev_submit_meta);
+	ot[0] = (struct CMUnitTest)cmocka_unit_test(test_dev_other_ns);
+	if (!getenv("VFN_TEST_SHARED")) {
+		/* One TAP plan (meson reads one): every test brings up its own controller or handle. */
+		struct CMUnitTest all[8];
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			all[k++] = nt[i];
+		for (size_t i = 0; i < d; i++)
+			all[k++] = dt[i];
+		if (nvme && getenv("VFN_TEST_OTHER_NSID"))
+			all[k++] = ot[0];
+		return _cmocka_run_group_tests("meta", all, k, NULL, NULL);
+	}
+	/* VFN_TEST_SHARED (the matrix: many namespaces a boot): a plan per group. */
+	if (n)
+		ret |= _cmocka_run_group_tests("meta_nvme", nt, n, nvme_group_setup, nvme_group_teardown);
+	ret |= _cmocka_run_group_tests("meta_dev", dt, d, dev_group_setup, dev_group_teardown);
+	if (nvme && getenv("VFN_TEST_OTHER_NSID"))
+		ret |= _cmocka_run_group_tests("meta_other", ot, 1, NULL, NULL);
+	return ret;
 }
