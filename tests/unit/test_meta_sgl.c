@@ -345,6 +345,20 @@ static void test_rw_async(void **state)
 	assert_int_equal(done, 1);
 	assert_memory_equal(smeta, e.meta + 8, 256);
 	assert_memory_equal(e.rbuf, e.buf, 32 * 512);
+	/* Compare reads the metadata through the SGL too: equal, then one byte off (Compare Failure). */
+	done = 0;
+	assert_int_equal(vfn_nvme_rw_async(e.qp, VFN_NVME_CMD_COMPARE, &e.ns, 200, 32, e.buf, &o, rw_cb, &done), 0);
+	vfn_nvme_qpair_submit(e.qp);
+	while (!done)
+		vfn_nvme_qpair_reap(e.qp, 0);
+	assert_int_equal(done, 1);
+	smeta[150] ^= 0x20;
+	done = 0;
+	assert_int_equal(vfn_nvme_rw_async(e.qp, VFN_NVME_CMD_COMPARE, &e.ns, 200, 32, e.buf, &o, rw_cb, &done), 0);
+	vfn_nvme_qpair_submit(e.qp);
+	while (!done)
+		vfn_nvme_qpair_reap(e.qp, 0);
+	assert_int_equal(done, 1 + 0x285);
 	split_unmap(e.mmu, &sm);
 	env_close(&e);
 }
@@ -498,6 +512,99 @@ static void test_sim_statuses(void **state)
 	env_close(&e);
 }
 
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return rnd_state * 0x2545f4914f6cdd1dull;
+}
+
+/* A random descriptor address: in the descriptor area or the metadata buffer, 0, or anything. */
+static uint64_t rnd_desc_addr(const struct env *e, uint64_t descs_iova, size_t area)
+{
+	switch (rnd() % 4) {
+	case 0:
+		return rnd();
+	case 1:
+		return 0;
+	case 2:
+		return e->meta_iova + rnd() % area;
+	default:
+		return descs_iova + rnd() % area;
+	}
+}
+
+/*
+ * A hostile host: 3000 Reads and Writes whose MPTR (PSDT 10b) points at
+ * random descriptors (any type, subtype and length, addresses in the
+ * descriptor area, in the metadata buffer, 0 or anywhere), at any
+ * alignment.  Each completes, with success or one of the statuses the
+ * simulator documents; a clean round trip through a metadata SGL works
+ * after.
+ */
+static void test_hostile_mptr(void **state)
+{
+	const size_t area = 32768;
+	unsigned int ok = 0, bad = 0;
+	struct vfn_nvme_io_opts o = { .sgl = true };
+	struct vfn_nvme_cqe c;
+	uint64_t descs_iova;
+	uint8_t *descs;
+	struct env e;
+
+	(void)state;
+	env_open(&e, SIM_SGL);
+	descs = e.meta + area;
+	descs_iova = e.meta_iova + area;
+	for (int i = 0; i < 3000; i++) {
+		uint32_t nlb = 1 + (uint32_t)(rnd() % 16);
+		struct vfn_nvme_sqe sqe = rw_sqe(rnd() % 2 ? VFN_NVME_CMD_READ : VFN_NVME_CMD_WRITE, rnd() % 64, nlb);
+		struct vfn_rq *rq = vfn_rq_alloc(e.qp);
+		uint64_t r = rnd(), mptr;
+		uint16_t sc;
+
+		for (size_t off = 0; i % 64 == 0 && off < area; off += 16) {
+			uint32_t len = rnd() % 2 ? (uint32_t)(rnd() % 8) * 16 : (uint32_t)(rnd() % 256);
+
+			put_desc(descs + off, (unsigned int)(rnd() % 5), rnd_desc_addr(&e, descs_iova, area),
+				 rnd() % 16 ? len : (uint32_t)rnd());
+			if (rnd() % 8 == 0)
+				descs[off + 15] |= (uint8_t)(rnd() % 16); /* a subtype */
+		}
+		if (r % 4 == 0)
+			mptr = rnd();
+		else if (r % 4 == 1)
+			mptr = descs_iova + rnd() % area;
+		else
+			mptr = descs_iova + (rnd() % (area / 16)) * 16;
+		assert_non_null(rq);
+		assert_int_equal(vfn_rq_map(e.qp, rq, &sqe, e.buf, nlb * 512, true), 0);
+		sqe.flags = (uint8_t)((sqe.flags & ~0xc0u) | VFN_NVME_SQE_PSDT_SGL_MPTR_SGL);
+		sqe.mptr = vfn_cpu_to_le64(mptr);
+		sc = run_rq(&e, rq, &sqe);
+		if (!sc) {
+			ok++;
+			continue;
+		}
+		bad++;
+		assert_true(sc == VFN_NVME_SC_INVALID_FIELD || sc == VFN_NVME_SC_DATA_XFER_ERROR ||
+			    sc == VFN_NVME_SC_SGL_INVALID_LAST || sc == VFN_NVME_SC_SGL_INVALID_COUNT ||
+			    sc == VFN_NVME_SC_SGL_INVALID_METADATA || sc == VFN_NVME_SC_SGL_INVALID_TYPE);
+	}
+	print_message("# hostile MPTR SGLs: %u succeeded, %u failed with an SGL status\n", ok, bad);
+	assert_true(ok > 0 && bad > 0);
+
+	o.meta = e.meta;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 500, 16, e.buf, &o, &c), 0);
+	o.meta = e.rmeta;
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 500, 16, e.rbuf, &o, &c), 0);
+	assert_memory_equal(e.rmeta, e.meta, 16 * 8);
+	env_close(&e);
+}
+
 /* The sim option: reported in SGLS bit 19, refused without SGL support. */
 static void test_sim_option(void **state)
 {
@@ -596,7 +703,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rq_layout),  cmocka_unit_test(test_rw_split), cmocka_unit_test(test_rw_async),
 		cmocka_unit_test(test_pi),	   cmocka_unit_test(test_no_bit),   cmocka_unit_test(test_sim_statuses),
-		cmocka_unit_test(test_sim_option), cmocka_unit_test(test_dev),
+		cmocka_unit_test(test_sim_option), cmocka_unit_test(test_dev),	    cmocka_unit_test(test_hostile_mptr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
