@@ -105,11 +105,13 @@ static const struct field_bits vwc_bits[] = {
 };
 
 static const struct field_bits sgls_bits[] = {
-	{ 20, 20, "Transport SGL Data Block" },
-	{ 19, 19, "Offset in SGL addresses" },
-	{ 18, 18, "MPTR with a single SGL descriptor" },
+	{ 21, 21, "Transport SGL Data Block" },
+	{ 20, 20, "Offset in SGL addresses" },
+	{ 19, 19, "MPTR with a single SGL descriptor (metadata SGLs)" },
+	{ 18, 18, "SGL longer than the data transferred" },
 	{ 17, 17, "Byte-aligned contiguous physical buffer of metadata" },
 	{ 16, 16, "SGL Bit Bucket descriptor" },
+	{ 15, 8, "SGL Descriptor Threshold" },
 	{ 2, 2, "Keyed SGL Data Block descriptor" },
 	{ 1, 0, "SGL support (0: none, 1: byte aligned, 2: dword aligned)" },
 	{ 0, 0, NULL },

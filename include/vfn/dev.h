@@ -191,7 +191,9 @@ VFN_API int vfn_dev_flush(struct vfn_dev *dev, uint32_t nsid);
 /* Metadata and end-to-end protection of one vfn_dev_rw() (constants in vfn/pi.h). */
 struct vfn_dev_rw_opts {
 	void *meta;	   /* separate metadata (info->mset false, metadata moving): nlb x
-			      info->ms bytes; from vfn_dev_buf_alloc() on vfio/sim */
+			      info->ms bytes; from vfn_dev_buf_alloc() on vfio/sim (or
+			      mapped memory across mappings: then the data and metadata
+			      go as SGLs if the controller takes metadata SGLs) */
 	size_t meta_len;   /* bytes at @meta */
 	uint8_t prinfo;	   /* PRINFO: VFN_PI_PRACT | VFN_PI_PRCHK_* (CDW12 bits 29:26) */
 	uint64_t ref_tag;  /* initial reference tag: CDW14, bits 47:32 in CDW3 (64-bit guard);
@@ -285,7 +287,10 @@ VFN_API int vfn_dev_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *s
  * vfn_dev_submit() with a separate metadata buffer of @meta_len bytes at
  * @meta (both NULL/0 or both set), for a namespace formatted with separate
  * metadata (vfn_dev_info ms, !mset): VFIO/sim put its IOVA in MPTR (one
- * contiguous buffer from vfn_dev_buf_alloc(), else -EFAULT); the kernel
+ * contiguous buffer from vfn_dev_buf_alloc()), or, for mapped memory that
+ * crosses mappings, describe data and metadata with SGLs (MPTR an SGL,
+ * PSDT 10b) when the controller reports SGLs and SGLS bit 19, else
+ * -EFAULT; the kernel
  * path passes it as the command's metadata/metadata_len (io_uring, or the
  * ioctl fallback).  PRINFO and the tags are the caller's, in @sqe (CDW12
  * bits 29:26, CDW3/14/15; see <vfn/pi.h>).  Returns as vfn_dev_submit().

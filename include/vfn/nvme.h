@@ -203,6 +203,16 @@ struct vfn_nvme_sqe {
 #define VFN_NVME_SQE_PSDT_SGL_MPTR_CONTIG (1u << 6)
 #define VFN_NVME_SQE_PSDT_SGL_MPTR_SGL (2u << 6)
 
+/*
+ * Identify Controller SGLS (bytes 539:536) bits beyond SGL support (1:0):
+ * bit 17, MPTR may address a byte-aligned contiguous metadata buffer with
+ * PSDT 01b; bit 19, MPTR may hold the address of an SGL segment of exactly
+ * one qword-aligned SGL descriptor (PSDT 10b, "SGLs for data, MPTR an
+ * SGL").
+ */
+#define VFN_NVME_SGLS_MPTR_CONTIG (1u << 17)
+#define VFN_NVME_SGLS_MPTR_SGL (1u << 19)
+
 /* Completion Queue Entry (16 bytes). */
 struct vfn_nvme_cqe {
 	vfn_le32 dw0; /* command specific */

@@ -164,6 +164,7 @@ struct vfn_nvme_qpair {
 	uint64_t rerung;     /* MMIO doorbells written after a stall with the value only the shadow had */
 	bool sq_cmb;	     /* the SQ ring is in the CMB (appended) */
 	bool lists_cmb;	     /* list_mem is in the CMB (appended) */
+	bool sgl_mptr;	     /* SGLS bit 19: MPTR may hold an SGL descriptor (PSDT 10b) (appended) */
 };
 
 #define VFN_QP_HOOK_INJECT (1u << 0) /* injection rules armed, or injected completions pending */
@@ -312,6 +313,25 @@ static inline void vfn_nvme_qpair_submit(struct vfn_nvme_qpair *qp)
  */
 VFN_API int vfn_rq_map(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 		       bool sgl);
+
+/*
+ * Fills @sqe's metadata pointer for @len bytes of separate metadata at
+ * @meta (DMA-mapped), after vfn_rq_map() filled the data pointer.  Without
+ * @sgl, MPTR is the IOVA of @meta, which must lie in one mapping (PSDT 10b
+ * goes back to 01b).  With @sgl the data pointer must be an SGL
+ * (vfn_rq_map() with sgl): PSDT becomes 10b and MPTR addresses one SGL
+ * descriptor in @rq's segment memory, placed after the data's descriptors:
+ * a Data Block when @meta lies in one mapping, else a Last Segment
+ * descriptor listing one Data Block per mapping crossed (there too).  @len 0
+ * clears MPTR.  No allocation, no syscall.  Errors: -EINVAL (NULL
+ * argument, @len beyond qp->max_xfer, @sgl without an SGL data pointer or
+ * segment memory, @meta across mappings without @sgl, a piece not dword
+ * aligned and sized under SGLS 10b), -EFAULT (@meta not mapped), -ENOTSUP
+ * (@sgl but the controller does not report SGLS bit 19, qp->sgl_mptr),
+ * -E2BIG (data and metadata descriptors do not fit the segment memory).
+ */
+VFN_API int vfn_rq_map_meta(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, void *meta,
+			    size_t len, bool sgl);
 
 /*
  * vfn_rq_map_iova() for everything but one dword-aligned piece within a
@@ -472,8 +492,8 @@ struct vfn_nvme_io_opts {
 	uint32_t timeout_ms; /* per command (synchronous helpers); 0: qp->timeout_ms */
 	bool sgl;	     /* describe the data with SGLs instead of PRPs */
 	/* Metadata and protection information (vfn/pi.h), for namespaces with ns->ms != 0: */
-	void *meta;	   /* separate metadata (ns->mset false): nlb x ns->ms bytes in one
-			     IOVA-contiguous DMA mapping, sent as MPTR; NULL for none */
+	void *meta;	   /* separate metadata (ns->mset false): nlb x ns->ms bytes, DMA-mapped,
+			     sent by MPTR (in one mapping, or as an SGL: @meta_sgl); NULL for none */
 	size_t meta_len;   /* bytes at @meta; 0: not checked beyond its mapping */
 	size_t buf_len;	   /* bytes at the data buffer; 0: not checked */
 	uint8_t prinfo;	   /* PRINFO: VFN_PI_PRACT | VFN_PI_PRCHK_* (CDW12 bits 29:26) */
@@ -483,7 +503,21 @@ struct vfn_nvme_io_opts {
 	uint16_t app_tag;  /* CDW15 bits 15:0 */
 	uint16_t app_mask; /* CDW15 bits 31:16 */
 	bool fua;	   /* Force Unit Access (CDW12 bit 30) */
+	/*
+	 * How separate metadata goes when @sgl is set (appended):
+	 * VFN_NVME_META_SGL_AUTO (0) as an SGL (PSDT 10b) when the controller
+	 * reports SGLS bit 19 (qp->sgl_mptr), else as a contiguous buffer
+	 * (PSDT 01b); _OFF always contiguous; _FORCE an SGL even when the
+	 * controller does not report the bit (testing a controller that
+	 * parses it anyway; -EINVAL without @sgl).  A contiguous metadata
+	 * buffer must lie in one mapping; an SGL one may span mappings.
+	 */
+	uint8_t meta_sgl;
 };
+
+#define VFN_NVME_META_SGL_AUTO 0
+#define VFN_NVME_META_SGL_OFF 1
+#define VFN_NVME_META_SGL_FORCE 2
 
 /* Dataset Management range (16 bytes, wire format). */
 struct vfn_nvme_dsm_range {
@@ -513,6 +547,21 @@ VFN_API int vfn_nvme_io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe
 			     const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);
 
 /*
+ * vfn_nvme_io_sync() with @meta_len bytes of separate metadata at @meta
+ * (DMA-mapped; NULL/0: none): vfn fills MPTR too, as an SGL or a contiguous
+ * buffer as opts->sgl and opts->meta_sgl choose (see vfn_nvme_io_opts and
+ * vfn_rq_map_meta(); opts->meta and meta_len are not used here).  Returns
+ * as vfn_nvme_io_sync(); before anything is sent also -EINVAL (@meta and
+ * @meta_len not both set, _FORCE without opts->sgl, a contiguous metadata
+ * buffer across mappings) or -ENOTSUP (opts->sgl, metadata across mappings
+ * and a controller without metadata SGLs under _AUTO), or as
+ * vfn_rq_map_meta().
+ */
+VFN_API int vfn_nvme_io_sync_meta(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+				  void *meta, size_t meta_len, const struct vfn_nvme_io_opts *opts,
+				  struct vfn_nvme_cqe *cqe);
+
+/*
  * Read / Write @nlb logical blocks from @slba of namespace @ns into / from
  * @buf (DMA-mapped).  @buf holds @nlb * ns->lba_size bytes, or, on an
  * extended-LBA namespace (ns->mset) whose metadata moves, @nlb *
@@ -523,10 +572,16 @@ VFN_API int vfn_nvme_io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe
  * qp->max_xfer are split into several commands (metadata pointer and, for
  * PI types 1/2, reference tag advanced per piece), posted together as far as
  * requests allow.  On an error status (e.g. VFN_PI_SC_GUARD) the first
- * failing completion is in @cqe.  Returns 0, -EINVAL before anything is sent
- * (@nlb 0, the range wraps, a metadata buffer missing, not mapped in one
- * piece or shorter than needed, opts->buf_len short, PRINFO on a namespace
- * without PI, metadata given without metadata), or as vfn_nvme_io_sync().
+ * failing completion is in @cqe.  The metadata buffer goes as one
+ * contiguous buffer, or with opts->sgl as an SGL when the controller
+ * supports metadata SGLs (opts->meta_sgl): then it may span mappings, each
+ * piece of a split transfer getting its own descriptors.  Returns 0,
+ * -EINVAL before anything is sent (@nlb 0, the range wraps, a metadata
+ * buffer missing, not mapped (in one piece when contiguous) or shorter
+ * than needed, opts->buf_len short, PRINFO on a namespace without PI,
+ * metadata given without metadata, _FORCE without opts->sgl), -ENOTSUP
+ * (opts->sgl, metadata across mappings, the controller without metadata
+ * SGLs), or as vfn_nvme_io_sync().
  */
 VFN_API int vfn_nvme_read(struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns, uint64_t slba, uint64_t nlb,
 			  void *buf, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe);

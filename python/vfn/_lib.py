@@ -115,7 +115,7 @@ class IoOpts(ctypes.Structure):
     """struct vfn_nvme_io_opts."""
     _fields_ = [("timeout_ms", c_uint32), ("sgl", c_bool), ("meta", c_void_p), ("meta_len", c_size_t),
                 ("buf_len", c_size_t), ("prinfo", c_uint8), ("ref_tag", c_uint64), ("app_tag", c_uint16),
-                ("app_mask", c_uint16), ("fua", c_bool)]
+                ("app_mask", c_uint16), ("fua", c_bool), ("meta_sgl", c_uint8)]
 
 
 DEV_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, POINTER(Cqe))

@@ -317,8 +317,17 @@ static bool io_never_sent(int ret)
  * request of the pair is ever kept: a pair whose requests are all given up
  * on answers -EBUSY, a failed one its error, both before sending.
  */
-static int ctrl_io_bounce(struct vfn_dev *dev, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
-			  const struct vfn_nvme_io_opts *io, struct vfn_nvme_cqe *cqe)
+/* One synchronous command on the handle's queue pair, with separate metadata when @meta_len. */
+static int ctrl_sync(struct vfn_dev *dev, struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta, size_t meta_len,
+		     const struct vfn_nvme_io_opts *io, struct vfn_nvme_cqe *cqe)
+{
+	if (meta_len)
+		return vfn_nvme_io_sync_meta(dev->sync_qp, sqe, buf, len, meta, meta_len, io, cqe);
+	return vfn_nvme_io_sync(dev->sync_qp, sqe, buf, len, io, cqe);
+}
+
+static int ctrl_io_bounce(struct vfn_dev *dev, struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			  size_t meta_len, const struct vfn_nvme_io_opts *io, struct vfn_nvme_cqe *cqe)
 {
 	struct vfn_dev_bounce *keep = malloc(sizeof(*keep));
 	uint64_t iova;
@@ -334,7 +343,7 @@ static int ctrl_io_bounce(struct vfn_dev *dev, struct vfn_nvme_sqe *sqe, void *b
 	}
 	keep->len = (size_t)blen;
 	memcpy(keep->vaddr, buf, len);
-	ret = vfn_nvme_io_sync(dev->sync_qp, sqe, keep->vaddr, len, io, cqe);
+	ret = ctrl_sync(dev, sqe, keep->vaddr, len, meta, meta_len, io, cqe);
 	if (vfn_dev_completed(ret, cqe) && (sqe->opcode & VFN_NVME_XFER_FROM_DEV))
 		memcpy(buf, keep->vaddr, len);
 	if (vfn_dev_completed(ret, cqe) || io_never_sent(ret) || sync_qp_idle(dev)) {
@@ -358,16 +367,30 @@ static bool ctrl_mapped(struct vfn_dev *dev, const void *buf, size_t len)
 	return !vfn_iommu_translate(dev->iommu, buf, &iova, &mapped) && mapped >= len;
 }
 
-/* One synchronous command on the handle's queue; @mptr: the metadata's IOVA (0: none). */
-static int ctrl_io_mptr(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, uint64_t mptr,
-			struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
+/*
+ * Whether @meta_len bytes of metadata at @meta go with SGLs (data and
+ * metadata): only when they do not lie in one mapping and @qp's controller
+ * takes data SGLs and metadata SGLs (SGLS bit 19).
+ */
+static bool ctrl_meta_sgl(struct vfn_dev *dev, struct vfn_nvme_qpair *qp, const void *meta, size_t meta_len)
+{
+	return meta_len && !ctrl_mapped(dev, meta, meta_len) && qp->sgl && qp->sgl_mptr;
+}
+
+/*
+ * One synchronous command on the handle's queue with @meta_len bytes of
+ * metadata at @meta (NULL/0: none): MPTR is ours, as on the kernel path
+ * (vfn fills it and the data pointer).
+ */
+static int ctrl_io_mptr(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
 {
 	struct vfn_nvme_io_opts io = { .timeout_ms = timeout_ms };
 	struct vfn_nvme_sqe s = *sqe;
 	uint16_t qid;
 	int ret;
 
-	s.mptr = vfn_cpu_to_le64(mptr); /* ours, as on the kernel path; vfn_rq_map() fills the data pointer */
+	s.mptr = 0;
 	if (!dev->sync_qp) {
 		ret = qpair_get(dev, dev->info.max_qd < 31 ? dev->info.max_qd : 31, &dev->sync_qp, &qid);
 		if (ret)
@@ -379,10 +402,17 @@ static int ctrl_io_mptr(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, voi
 		log_debug("%s: %zu bytes beyond the transfer limit %zu", dev->info.name, len, dev->sync_qp->max_xfer);
 		return -EINVAL;
 	}
+	if (meta_len && !ctrl_mapped(dev, meta, meta_len) && !ctrl_meta_sgl(dev, dev->sync_qp, meta, meta_len)) {
+		log_debug("%s: metadata buffer %p (%zu bytes) is not one DMA mapping (vfn_dev_buf_alloc()), and the "
+			  "controller takes no metadata SGLs",
+			  dev->info.name, meta, meta_len);
+		return -EINVAL;
+	}
+	io.sgl = ctrl_meta_sgl(dev, dev->sync_qp, meta, meta_len); /* data and metadata by SGLs */
 	if (len && !ctrl_mapped(dev, buf, len))
-		ret = ctrl_io_bounce(dev, &s, buf, len, &io, cqe);
+		ret = ctrl_io_bounce(dev, &s, buf, len, meta, meta_len, &io, cqe);
 	else
-		ret = vfn_nvme_io_sync(dev->sync_qp, &s, buf, len, &io, cqe);
+		ret = ctrl_sync(dev, &s, buf, len, meta, meta_len, &io, cqe);
 	/* Late completions reaped meanwhile may have released the kept buffers' commands. */
 	if (dev->kept && sync_qp_idle(dev))
 		bounce_free_kept(dev);
@@ -444,13 +474,21 @@ static int ctrl_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, 
 	struct vfn_rq *rq;
 	uint64_t miova = 0;
 	size_t mapped = 0;
+	bool msgl = false;
 	int ret;
 
-	/* MPTR is ours, as on the kernel path: the metadata buffer's IOVA (one contiguous mapping). */
+	/*
+	 * MPTR is ours, as on the kernel path: the metadata buffer's IOVA (one
+	 * contiguous mapping), or, across mappings, an SGL (and the data too)
+	 * when the controller takes metadata SGLs.
+	 */
 	if (meta_len && (vfn_iommu_translate(q->dev->iommu, meta, &miova, &mapped) || mapped < meta_len)) {
-		log_debug("dev_submit_meta: metadata %p: not %zu bytes of one vfn_dev_buf_alloc() buffer", meta,
-			  meta_len);
-		return -EFAULT;
+		msgl = q->qp->sgl && q->qp->sgl_mptr;
+		if (!msgl) {
+			log_debug("dev_submit_meta: metadata %p: not %zu bytes of one vfn_dev_buf_alloc() buffer", meta,
+				  meta_len);
+			return -EFAULT;
+		}
 	}
 	s.mptr = vfn_cpu_to_le64(miova);
 	rq = vfn_rq_alloc(q->qp);
@@ -459,7 +497,9 @@ static int ctrl_submit(struct vfn_dev_queue *q, const struct vfn_nvme_sqe *sqe, 
 	rq->cb = ctrl_done;
 	rq->opaque = q;
 	q->ctx[rq->cid] = (struct vfn_dev_ctx){ cb, arg };
-	ret = vfn_rq_map(q->qp, rq, &s, buf, len, false);
+	ret = vfn_rq_map(q->qp, rq, &s, buf, len, msgl);
+	if (vfn_unlikely(msgl) && !ret)
+		ret = vfn_rq_map_meta(q->qp, rq, &s, meta, meta_len, true);
 	if (vfn_likely(!ret))
 		ret = vfn_rq_post(q->qp, rq, &s);
 	if (vfn_unlikely(ret)) {
@@ -497,22 +537,18 @@ static int ctrl_poll(struct vfn_dev_queue *q, uint32_t max, bool wait)
 static int ctrl_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
 		   uint32_t timeout_ms)
 {
-	return ctrl_io_mptr(dev, sqe, buf, len, 0, cqe, timeout_ms);
+	return ctrl_io_mptr(dev, sqe, buf, len, NULL, 0, cqe, timeout_ms);
 }
 
-/* The metadata goes by MPTR: one buffer the controller can reach (vfn_dev_buf_alloc()), no bounce. */
+/*
+ * The metadata goes by MPTR, never bounced: one buffer the controller can
+ * reach (vfn_dev_buf_alloc()), or mapped memory across mappings as an SGL
+ * when the controller takes metadata SGLs.
+ */
 static int ctrl_io_meta(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
 			size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
 {
-	size_t mapped;
-	uint64_t iova;
-
-	if (vfn_iommu_translate(dev->iommu, meta, &iova, &mapped) || mapped < meta_len) {
-		log_debug("%s: metadata buffer %p (%zu bytes) is not one DMA mapping (vfn_dev_buf_alloc())",
-			  dev->info.name, meta, meta_len);
-		return -EINVAL;
-	}
-	return ctrl_io_mptr(dev, sqe, buf, len, iova, cqe, timeout_ms);
+	return ctrl_io_mptr(dev, sqe, buf, len, meta, meta_len, cqe, timeout_ms);
 }
 
 static const struct vfn_dev_ops ctrl_ops = {

@@ -47,27 +47,72 @@ free_rq:
 	return ret;
 }
 
-int vfn_nvme_io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
-		     const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
+/*
+ * Whether separate metadata of @len bytes at @meta goes as an SGL under
+ * @opts (see vfn_nvme_io_opts meta_sgl): 1 yes, 0 contiguous, or -EINVAL
+ * (_FORCE without SGL data, or contiguous across mappings) / -ENOTSUP
+ * (across mappings, _AUTO with SGL data, no metadata SGLs) before anything
+ * is sent.
+ */
+static int io_meta_sgl(struct vfn_nvme_qpair *qp, const void *meta, size_t len, const struct vfn_nvme_io_opts *opts)
+{
+	uint8_t mode = opts ? opts->meta_sgl : VFN_NVME_META_SGL_AUTO;
+	bool sgl = opts && opts->sgl;
+	uint64_t iova;
+	size_t mapped;
+
+	if (mode > VFN_NVME_META_SGL_FORCE || (mode == VFN_NVME_META_SGL_FORCE && !sgl)) {
+		log_debug("io: metadata SGL policy %u with%s SGL data", mode, sgl ? "" : "out");
+		return -EINVAL;
+	}
+	if (sgl && (mode == VFN_NVME_META_SGL_FORCE || (mode == VFN_NVME_META_SGL_AUTO && qp->sgl_mptr)))
+		return 1;
+	if (!vfn_iommu_translate(qp->iommu, meta, &iova, &mapped) && mapped >= len)
+		return 0;
+	log_debug("io: metadata buffer %p: not one DMA mapping of %zu bytes%s", meta, len,
+		  sgl && mode == VFN_NVME_META_SGL_AUTO ? ", and the controller has no metadata SGLs" : "");
+	return sgl && mode == VFN_NVME_META_SGL_AUTO ? -ENOTSUP : -EINVAL;
+}
+
+/* Takes a request, fills the data and metadata pointers (@meta_sgl: 1 SGL, 0 contiguous, < 0 none) and posts. */
+static int io_post_meta(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len, bool sgl,
+			const void *meta, size_t meta_len, int meta_sgl, vfn_rq_cb cb, void *opaque,
+			struct vfn_rq **out)
+{
+	struct vfn_rq *rq = vfn_rq_alloc(qp);
+	int ret;
+
+	if (!rq)
+		return -EBUSY;
+	ret = vfn_rq_map(qp, rq, sqe, buf, len, sgl);
+	if (!ret && meta_sgl > 0)
+		ret = vfn_rq_map_meta_sgl(qp, rq, sqe, meta, meta_len);
+	else if (!ret && meta_sgl == 0)
+		ret = vfn_rq_map_meta_contig(qp, sqe, meta, meta_len);
+	if (!ret) {
+		rq->cb = cb;
+		rq->opaque = opaque;
+		ret = vfn_rq_post(qp, rq, sqe);
+	}
+	if (ret) {
+		vfn_rq_free(qp, rq);
+		return ret;
+	}
+	if (out)
+		*out = rq;
+	return 0;
+}
+
+static int io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len, const void *meta,
+		   size_t meta_len, int meta_sgl, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
 {
 	struct vfn_nvme_cqe c;
 	struct vfn_rq *rq;
 	int ret;
 
-	if (!qp || !sqe) {
-		log_debug("io_sync: NULL %s", qp ? "sqe" : "queue pair");
-		return -EINVAL;
-	}
-	rq = vfn_rq_alloc(qp);
-	if (!rq)
-		return -EBUSY;
-	ret = vfn_rq_map(qp, rq, sqe, buf, len, opts && opts->sgl);
-	if (!ret)
-		ret = vfn_rq_post(qp, rq, sqe);
-	if (ret) {
-		vfn_rq_free(qp, rq);
+	ret = io_post_meta(qp, sqe, buf, len, opts && opts->sgl, meta, meta_len, meta_sgl, NULL, NULL, &rq);
+	if (ret)
 		return ret;
-	}
 	vfn_nvme_qpair_submit(qp);
 	ret = vfn_rq_wait(qp, rq, io_timeout(opts));
 	if (ret)
@@ -77,6 +122,37 @@ int vfn_nvme_io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *
 	if (cqe)
 		*cqe = c;
 	return vfn_nvme_status_to_errno(vfn_nvme_cqe_status(&c));
+}
+
+int vfn_nvme_io_sync(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len,
+		     const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	if (!qp || !sqe) {
+		log_debug("io_sync: NULL %s", qp ? "sqe" : "queue pair");
+		return -EINVAL;
+	}
+	return io_sync(qp, sqe, buf, len, NULL, 0, -1, opts, cqe);
+}
+
+int vfn_nvme_io_sync_meta(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
+			  size_t meta_len, const struct vfn_nvme_io_opts *opts, struct vfn_nvme_cqe *cqe)
+{
+	int meta_sgl = -1;
+
+	if (!qp || !sqe || !meta != !meta_len) {
+		log_debug("io_sync_meta: NULL %s", !qp ? "queue pair" : !sqe ? "sqe" : "metadata or length");
+		return -EINVAL;
+	}
+	if (meta_len > qp->max_xfer) {
+		log_debug("io_sync_meta: %zu bytes of metadata beyond the transfer limit %zu", meta_len, qp->max_xfer);
+		return -EINVAL;
+	}
+	if (meta_len) {
+		meta_sgl = io_meta_sgl(qp, meta, meta_len, opts);
+		if (meta_sgl < 0)
+			return meta_sgl;
+	}
+	return io_sync(qp, sqe, buf, len, meta, meta_len, meta_sgl, opts, cqe);
 }
 
 /* ---- Split transfers ---------------------------------------------------- */
@@ -90,7 +166,8 @@ struct io_split {
 	uint8_t *buf;	     /* NULL for commands without data */
 	uint32_t lba_size;   /* bytes per block in @buf (data, + metadata if interleaved) */
 	uint32_t max_blocks; /* per command */
-	uint64_t meta_iova;  /* separate metadata of the next piece; 0: none */
+	uint64_t meta_iova;  /* separate metadata of the next piece, contiguous; 0: none */
+	uint8_t *meta;	     /* ... as an SGL (PSDT 10b): its address; NULL: none */
 	uint32_t meta_size;  /* its bytes per block */
 	uint32_t cdw12;	     /* PRINFO, FUA */
 	uint32_t cdw15;	     /* app tag, mask */
@@ -132,7 +209,11 @@ static int io_split_post(struct io_split *s, vfn_rq_cb cb, void *opaque)
 	};
 	int ret;
 
-	ret = vfn_nvme_io_async(s->qp, &sqe, s->buf, len, s->sgl, cb, opaque);
+	if (vfn_unlikely(s->meta))
+		ret = io_post_meta(s->qp, &sqe, s->buf, len, s->sgl, s->meta, (size_t)n * s->meta_size, 1, cb, opaque,
+				   NULL);
+	else
+		ret = vfn_nvme_io_async(s->qp, &sqe, s->buf, len, s->sgl, cb, opaque);
 	if (ret)
 		return ret;
 	s->pending++;
@@ -142,6 +223,8 @@ static int io_split_post(struct io_split *s, vfn_rq_cb cb, void *opaque)
 		s->ref_tag += n;
 	if (s->meta_iova)
 		s->meta_iova += (uint64_t)n * s->meta_size;
+	if (s->meta)
+		s->meta += (size_t)n * s->meta_size;
 	if (s->buf)
 		s->buf += len;
 	return 0;
@@ -237,6 +320,27 @@ static int io_check_range(const struct vfn_nvme_ns_info *ns, uint64_t slba, uint
 	return 0;
 }
 
+/*
+ * The metadata of a transfer that goes as an SGL: every byte of it must be
+ * DMA-mapped (checked before anything is sent; each piece's descriptors
+ * are made when it is posted).
+ */
+static int io_meta_mapped(struct io_split *s, uint8_t *meta, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		uint64_t iova;
+		size_t mapped;
+
+		if (vfn_iommu_translate(s->qp->iommu, meta + off, &iova, &mapped) || !mapped) {
+			log_debug("io: metadata buffer %p: byte %zu of %zu not DMA-mapped", (void *)meta, off, len);
+			return -EINVAL;
+		}
+		off += mapped < len - off ? mapped : len - off;
+	}
+	s->meta = meta;
+	return 0;
+}
+
 /* PRINFO and the metadata buffer of @opts checked against @ns; what @s carries set. */
 static int io_split_meta(struct io_split *s, const struct vfn_nvme_ns_info *ns, uint64_t nlb, bool data,
 			 const struct vfn_nvme_io_opts *opts)
@@ -244,6 +348,7 @@ static int io_split_meta(struct io_split *s, const struct vfn_nvme_ns_info *ns, 
 	uint8_t prinfo = opts ? opts->prinfo : 0;
 	bool moves = data && vfn_pi_meta_moves(ns->ms, ns->pi_type, ns->pif, prinfo);
 	size_t need = (size_t)nlb * ns->ms, mapped;
+	int msgl;
 
 	if ((prinfo & ~0xfu) || (prinfo && !ns->pi_type)) {
 		log_debug("io: PRINFO 0x%x on namespace %u with PI type %u", prinfo, ns->nsid, ns->pi_type);
@@ -274,11 +379,16 @@ static int io_split_meta(struct io_split *s, const struct vfn_nvme_ns_info *ns, 
 			  opts && opts->meta ? opts->meta_len : 0);
 		return -EINVAL;
 	}
+	msgl = io_meta_sgl(s->qp, opts->meta, need, opts);
+	if (msgl < 0)
+		return msgl;
+	s->meta_size = ns->ms;
+	if (msgl)
+		return io_meta_mapped(s, opts->meta, need);
 	if (vfn_iommu_translate(s->qp->iommu, opts->meta, &s->meta_iova, &mapped) || mapped < need) {
 		log_debug("io: metadata buffer %p: not one DMA mapping of %zu bytes", opts->meta, need);
 		return -EINVAL;
 	}
-	s->meta_size = ns->ms;
 	return 0;
 }
 

@@ -520,11 +520,15 @@ static void qpair_irq_teardown(struct vfn_nvme_qpair *qp)
 	qp->vector = -1;
 }
 
-/* SGLS bits 1:0: 01b any alignment, 10b dword alignment and granularity, 00b/11b none. */
+/*
+ * SGLS bits 1:0: 01b any alignment, 10b dword alignment and granularity,
+ * 00b/11b none; bit 19: MPTR may hold an SGL (only with SGLs at all).
+ */
 static void qpair_sgl_caps(struct vfn_nvme_qpair *qp, uint32_t sgls)
 {
 	qp->sgl = (sgls & 0x3) == 1 || (sgls & 0x3) == 2;
 	qp->sgl_dword = (sgls & 0x3) == 2;
+	qp->sgl_mptr = qp->sgl && (sgls & VFN_NVME_SGLS_MPTR_SGL);
 }
 
 /* Reserves @qid for @qp (linked first on the controller's list); -EBUSY if a pair has it. */

@@ -39,4 +39,14 @@ uint32_t vfn_rq_list_len(size_t page_size, size_t *max_xfer);
  */
 int vfn_rq_wait_cond(struct vfn_nvme_qpair *qp, bool (*cond)(const void *arg), const void *arg, uint32_t timeout_ms);
 
+/*
+ * vfn_rq_map_meta() with @sgl, without its argument checks and whatever
+ * the controller reports (the _FORCE policy of vfn_nvme_io_opts).
+ */
+int vfn_rq_map_meta_sgl(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, const void *meta,
+			size_t len);
+
+/* vfn_rq_map_meta() without @sgl, without its argument checks. */
+int vfn_rq_map_meta_contig(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, const void *meta, size_t len);
+
 #endif

@@ -132,11 +132,11 @@ int vfn_rq_map_iova_list(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vf
 	return rq_prp_iova(qp, rq, sqe, iova, len);
 }
 
-/* Data Block descriptors for @len bytes at @buf, one per mapping crossed, in @rq's segment. */
-static int rq_sgl_blocks(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const uint8_t *buf, size_t len, size_t *nr)
+/* Data Block descriptors for @len bytes at @buf, one per mapping crossed, in @descs (room for @max). */
+static int rq_sgl_blocks(struct vfn_nvme_qpair *qp, struct vfn_nvme_sgl_desc *descs, size_t max, const uint8_t *buf,
+			 size_t len, size_t *nr)
 {
-	struct vfn_nvme_sgl_desc *descs = rq->list;
-	size_t max = rq->list_len / sizeof(*descs), n = 0;
+	size_t n = 0;
 
 	while (len) {
 		uint64_t iova;
@@ -179,7 +179,7 @@ static int rq_map_sgl(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_n
 		log_debug("rq: request %u has no segment memory", rq->cid);
 		return -EINVAL;
 	}
-	ret = rq_sgl_blocks(qp, rq, buf, len, &nr);
+	ret = rq_sgl_blocks(qp, rq->list, rq->list_len / sizeof(*dptr), buf, len, &nr);
 	if (ret)
 		return ret;
 	if (nr == 1) {
@@ -209,6 +209,108 @@ int vfn_rq_map(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe
 		return -EINVAL;
 	}
 	return sgl ? rq_map_sgl(qp, rq, sqe, buf, len) : rq_map_prp(qp, rq, sqe, buf, len);
+}
+
+/* Descriptors of @rq's segment memory that @sqe's data SGL uses (built by rq_map_sgl()). */
+static size_t rq_sgl_used(const struct vfn_rq *rq, const struct vfn_nvme_sqe *sqe)
+{
+	const struct vfn_nvme_sgl_desc *d = &sqe->dptr.sgl;
+
+	if ((d->type >> 4) == VFN_NVME_SGL_TYPE_LAST_SEGMENT && vfn_le64_to_cpu(d->addr) == rq->list_iova)
+		return vfn_le32_to_cpu(d->length) / sizeof(*d);
+	return 0;
+}
+
+static bool rq_psdt_sgl(const struct vfn_nvme_sqe *sqe)
+{
+	unsigned int psdt = sqe->flags & 0xc0u;
+
+	return psdt == VFN_NVME_SQE_PSDT_SGL_MPTR_CONTIG || psdt == VFN_NVME_SQE_PSDT_SGL_MPTR_SGL;
+}
+
+/*
+ * MPTR as an SGL (PSDT 10b): the one descriptor MPTR addresses sits in
+ * @rq's segment right after the data's descriptors (16-byte aligned, as
+ * the list memory is); when @meta crosses mappings it is a Last Segment
+ * descriptor for the Data Blocks that follow it.
+ */
+int vfn_rq_map_meta_sgl(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, const void *meta,
+			size_t len)
+{
+	struct vfn_nvme_sgl_desc *descs = rq->list;
+	size_t max = rq->list_len / sizeof(*descs), first, nr;
+	int ret;
+
+	if (!rq_psdt_sgl(sqe) || !descs) {
+		log_debug("rq: a metadata SGL needs an SGL data pointer and segment memory (cid %u)", rq->cid);
+		return -EINVAL;
+	}
+	first = rq_sgl_used(rq, sqe);
+	if (first + 1 >= max) {
+		log_debug("rq: no room for metadata descriptors after %zu data descriptors", first);
+		return -E2BIG;
+	}
+	ret = rq_sgl_blocks(qp, descs + first + 1, max - first - 1, meta, len, &nr);
+	if (ret)
+		return ret;
+	if (nr == 1) {
+		descs[first] = descs[first + 1];
+	} else {
+		memset(&descs[first], 0, sizeof(descs[first]));
+		descs[first].addr = vfn_cpu_to_le64(rq->list_iova + (first + 1) * sizeof(*descs));
+		descs[first].length = vfn_cpu_to_le32((uint32_t)(nr * sizeof(*descs)));
+		descs[first].type = VFN_NVME_SGL_TYPE_LAST_SEGMENT << 4;
+	}
+	sqe->mptr = vfn_cpu_to_le64(rq->list_iova + first * sizeof(*descs));
+	sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | VFN_NVME_SQE_PSDT_SGL_MPTR_SGL);
+	return 0;
+}
+
+/* MPTR as the IOVA of a contiguous buffer (one mapping); PSDT 10b becomes 01b. */
+int vfn_rq_map_meta_contig(struct vfn_nvme_qpair *qp, struct vfn_nvme_sqe *sqe, const void *meta, size_t len)
+{
+	uint64_t iova;
+	size_t mapped;
+
+	if (rq_translate(qp, meta, &iova, &mapped)) {
+		log_debug("rq: metadata buffer %p is not DMA-mapped", meta);
+		return -EFAULT;
+	}
+	if (mapped < len) {
+		log_debug("rq: %zu bytes of metadata at %p span mappings (%zu in the first): use an SGL", len, meta,
+			  mapped);
+		return -EINVAL;
+	}
+	sqe->mptr = vfn_cpu_to_le64(iova);
+	if ((sqe->flags & 0xc0u) == VFN_NVME_SQE_PSDT_SGL_MPTR_SGL)
+		sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | VFN_NVME_SQE_PSDT_SGL_MPTR_CONTIG);
+	return 0;
+}
+
+int vfn_rq_map_meta(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe, void *meta, size_t len,
+		    bool sgl)
+{
+	if (!qp || !rq || !sqe || (len && !meta)) {
+		log_debug("rq_map_meta: NULL argument");
+		return -EINVAL;
+	}
+	if (!len) {
+		sqe->mptr = 0;
+		if ((sqe->flags & 0xc0u) == VFN_NVME_SQE_PSDT_SGL_MPTR_SGL)
+			sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | VFN_NVME_SQE_PSDT_SGL_MPTR_CONTIG);
+		return 0;
+	}
+	if (len > qp->max_xfer) {
+		log_debug("rq_map_meta: %zu bytes beyond the queue's transfer limit %zu", len, qp->max_xfer);
+		return -EINVAL;
+	}
+	if (!sgl)
+		return vfn_rq_map_meta_contig(qp, sqe, meta, len);
+	if (!qp->sgl_mptr) {
+		log_debug("rq_map_meta: the controller reports no metadata SGLs (SGLS bit 19)");
+		return -ENOTSUP;
+	}
+	return vfn_rq_map_meta_sgl(qp, rq, sqe, meta, len);
 }
 
 __attribute__((noinline, cold)) void vfn_nvme_qpair_cq_ring(struct vfn_nvme_qpair *qp)

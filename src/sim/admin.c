@@ -81,9 +81,10 @@ static void id_ctrl(struct vfn_sim *sim, uint8_t *id)
 	put32(id + 516, sim->opts.nn);
 	/* ONCS: DSM, Write Zeroes, Save field / Select field (SEL) of Get/Set Features */
 	put16(id + 520, 1u << 2 | 1u << 3 | 1u << 4);
-	id[525] = 0x7;			 /* VWC present, Flush of all namespaces */
-	put32(id + 536, sim->opts.sgls); /* SGLS bits 1:0 */
-	put32(id + 96, 1u << 15);	 /* CTRATT: ELBAS (the guard format is in CNS 05h) */
+	id[525] = 0x7; /* VWC present, Flush of all namespaces */
+	/* SGLS bits 1:0, and bit 19 (MPTR holding an SGL) */
+	put32(id + 536, sim->opts.sgls | (sim->opts.mptr_sgl ? VFN_NVME_SGLS_MPTR_SGL : 0));
+	put32(id + 96, 1u << 15); /* CTRATT: ELBAS (the guard format is in CNS 05h) */
 	snprintf((char *)id + 768, 256, "nqn.2026-11.io.vfn:sim:%s", sim->opts.sn);
 	put16(id + 2048, 2500); /* PSD0 MP: 25 W */
 	vfn_sim_mgmt_id_ctrl(sim, (struct vfn_nvme_id_ctrl *)(void *)id);

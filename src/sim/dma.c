@@ -176,9 +176,10 @@ static uint16_t sgl_segment(struct xfer *x, const struct vfn_nvme_sgl_desc *seg,
 	return VFN_NVME_SC_SUCCESS;
 }
 
-static uint16_t sgl_walk(struct xfer *x, const struct vfn_nvme_sqe *sqe)
+/* The SGL starting at descriptor @first (the SQE's data pointer, or the one MPTR addresses). */
+static uint16_t sgl_walk(struct xfer *x, const struct vfn_nvme_sgl_desc *first)
 {
-	struct vfn_nvme_sgl_desc d = sqe->dptr.sgl;
+	struct vfn_nvme_sgl_desc d = *first;
 	unsigned int segments = 0;
 	bool more = true;
 	uint16_t sc;
@@ -211,9 +212,50 @@ uint16_t vfn_sim_dma_xfer(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, b
 		return VFN_NVME_SC_SUCCESS;
 	if (psdt == VFN_NVME_SQE_PSDT_PRP)
 		return prp_walk(&x, sqe);
-	if (admin || psdt == 0xc0) {
-		log_debug("sim: PSDT %u not accepted for %s command", psdt >> 6, admin ? "an admin" : "this");
+	if (admin || psdt == 0xc0 || (psdt == VFN_NVME_SQE_PSDT_SGL_MPTR_SGL && !sim->opts.mptr_sgl)) {
+		log_debug("sim: PSDT %u not accepted for %s command%s", psdt >> 6, admin ? "an admin" : "this",
+			  psdt == VFN_NVME_SQE_PSDT_SGL_MPTR_SGL ? " (no metadata SGLs: sim option mptr_sgl)" : "");
 		return VFN_NVME_SC_INVALID_FIELD;
 	}
-	return sgl_walk(&x, sqe);
+	return sgl_walk(&x, &sqe->dptr.sgl);
+}
+
+uint16_t vfn_sim_dma_xfer_meta(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint8_t *buf, size_t len,
+			       bool to_host)
+{
+	struct xfer x = { .sim = sim, .buf = buf, .len = len, .to_host = to_host };
+	uint64_t mptr = vfn_le64_to_cpu(sqe->mptr);
+	struct vfn_nvme_sgl_desc d;
+	const void *p;
+	uint16_t sc;
+
+	if (!len)
+		return VFN_NVME_SC_SUCCESS;
+	if ((sqe->flags & 0xc0) != VFN_NVME_SQE_PSDT_SGL_MPTR_SGL) {
+		/* PRPs or PSDT 01b: one contiguous buffer (byte aligned: SGLS bit 17 is not reported, nor checked). */
+		p = vfn_sim_dma_ptr(sim, mptr, len);
+		if (!p) {
+			log_debug("sim: MPTR 0x%llx: %zu bytes not mapped", (unsigned long long)mptr, len);
+			return VFN_NVME_SC_DATA_XFER_ERROR;
+		}
+		return xfer_seg(&x, mptr, len);
+	}
+	/* PSDT 10b: MPTR is a segment of exactly one qword-aligned descriptor. */
+	if (!sim->opts.mptr_sgl) {
+		log_debug("sim: PSDT 2 without metadata SGLs (sim option mptr_sgl)");
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	if (mptr & 0xf) {
+		log_debug("sim: metadata SGL segment at MPTR 0x%llx is not qword aligned", (unsigned long long)mptr);
+		return VFN_NVME_SC_INVALID_FIELD;
+	}
+	p = vfn_sim_dma_ptr(sim, mptr, sizeof(d));
+	if (!p) {
+		log_debug("sim: metadata SGL segment at MPTR 0x%llx not mapped", (unsigned long long)mptr);
+		return VFN_NVME_SC_DATA_XFER_ERROR;
+	}
+	memcpy(&d, p, sizeof(d)); /* host memory: copied out, never read in place */
+	sc = sgl_walk(&x, &d);
+	/* The lengths of the metadata's SGL not matching its transfer: Metadata SGL Length Invalid. */
+	return sc == VFN_NVME_SC_SGL_INVALID_DATA ? VFN_NVME_SC_SGL_INVALID_METADATA : sc;
 }

@@ -9,10 +9,11 @@
  *
  * A command moves the host's data (interleaved with its metadata on an
  * extended-LBA format) through the data pointer, and separate metadata
- * through MPTR (one contiguous buffer).  PRINFO (CDW12 29:26): PRACT=1 makes
- * the controller generate the PI on writes (the metadata is only the tuple:
- * none moves; larger: the host's other bytes are kept) and, on reads, not
- * return a metadata area that is only the tuple; PRCHK asks for the guard,
+ * through MPTR (one contiguous buffer, or with PSDT 10b and sim option
+ * mptr_sgl the SGL whose one descriptor MPTR addresses).  PRINFO (CDW12
+ * 29:26): PRACT=1 makes the controller generate the PI on writes (the
+ * metadata is only the tuple: none moves; larger: the host's other bytes
+ * are kept) and, on reads, not return a metadata area that is only the tuple; PRCHK asks for the guard,
  * app tag (CDW15 under its mask) and ref tag (CDW14, and CDW3 bits 15:0 as
  * bits 47:32 with the 64-bit guard) to be checked: on writes when PRACT=0,
  * on every read.  Failures: 0x282/0x283/0x284; an initial ref tag not the
@@ -105,22 +106,10 @@ static uint8_t *pi_cmd_data(struct vfn_sim *sim, const struct pi_cmd *c, size_t 
 	return sim->pi_buf + i * (c->fmt.lba_size + (c->fmt.extended ? c->fmt.ms : 0));
 }
 
-/* Separate metadata over MPTR, one contiguous buffer. */
+/* Separate metadata over MPTR: one contiguous buffer, or an SGL (PSDT 10b). */
 static uint16_t pi_mptr_xfer(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, const struct pi_cmd *c, bool to_host)
 {
-	size_t len = c->nlb * c->fmt.ms;
-	uint8_t *p = vfn_sim_dma_ptr(sim, vfn_le64_to_cpu(sqe->mptr), len);
-
-	if (!p) {
-		log_debug("sim: MPTR 0x%llx: %zu bytes not mapped", (unsigned long long)vfn_le64_to_cpu(sqe->mptr),
-			  len);
-		return VFN_NVME_SC_DATA_XFER_ERROR;
-	}
-	if (to_host)
-		memcpy(p, sim->pi_mbuf, len);
-	else
-		memcpy(sim->pi_mbuf, p, len);
-	return VFN_NVME_SC_SUCCESS;
+	return vfn_sim_dma_xfer_meta(sim, sqe, sim->pi_mbuf, c->nlb * c->fmt.ms, to_host);
 }
 
 /* PRINFO fields that no data can satisfy (as QEMU's controller judges them). */

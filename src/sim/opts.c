@@ -48,6 +48,7 @@ static const struct opt_u64 opt_table[] = {
 	OPT("mor", 0, UINT32_MAX, mor),
 	OPT("mar", 0, UINT32_MAX, mar),
 	OPT("shadow_miss", 0, 1, shadow_miss),
+	OPT("mptr_sgl", 0, 1, mptr_sgl),
 };
 
 static void opts_defaults(struct vfn_sim_opts *o)
@@ -178,6 +179,10 @@ static int opts_check(struct vfn_sim_opts *o, bool to_given)
 	if (!o->nil && o->nsze > SIM_NS_MAX_BYTES >> o->lbads) {
 		log_debug("sim: namespace of %llu blocks of %u bytes is over the %llu byte limit (nil=1 lifts it)",
 			  (unsigned long long)o->nsze, 1u << o->lbads, SIM_NS_MAX_BYTES);
+		return -EINVAL;
+	}
+	if (o->mptr_sgl && !o->sgls) {
+		log_debug("sim: mptr_sgl=1 (metadata SGLs) needs SGL support (sgls=1 or 2)");
 		return -EINVAL;
 	}
 	if (o->pif == 1) {

@@ -62,6 +62,7 @@ struct vfn_sim_opts {
 	uint32_t mor;	  /* open zones at most (0: no limit) */
 	uint32_t mar;	  /* active zones at most (0: no limit) */
 	bool shadow_miss; /* I/O SQ tails in shadow doorbells are missed: fetched up to the MMIO doorbell only */
+	bool mptr_sgl;	  /* Identify SGLS bit 19: MPTR may hold an SGL (PSDT 10b accepted; needs sgls >= 1) */
 };
 
 /*
@@ -398,6 +399,15 @@ void *vfn_sim_dma_ptr(struct vfn_sim *sim, uint64_t iova, size_t len);
  */
 uint16_t vfn_sim_dma_xfer(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, bool admin, uint8_t *buf, size_t len,
 			  bool to_host);
+/*
+ * dma.c: moves @len bytes of separate metadata between @buf and MPTR: a
+ * contiguous buffer, or with PSDT 10b (sim option mptr_sgl) the SGL whose
+ * one descriptor MPTR addresses (qword aligned, else Invalid Field).
+ * Returns Data Transfer Error (unmapped memory), the SGL statuses, with
+ * Metadata SGL Length Invalid (0x10) for lengths not matching @len.
+ */
+uint16_t vfn_sim_dma_xfer_meta(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint8_t *buf, size_t len,
+			       bool to_host);
 
 /* fault.c: what to do with a fetched command. */
 enum vfn_sim_verdict {

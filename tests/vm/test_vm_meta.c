@@ -29,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -581,13 +583,134 @@ static void test_dev_other_ns(void **state)
 	vfn_dev_close(dev);
 }
 
+/*
+ * Separate metadata as an SGL (PSDT 10b, MPTR addressing one descriptor):
+ * SGLS is printed; with SGL data and metadata in one mapping the library
+ * picks what the controller reports (QEMU 7.2 does not report SGLS bit 19:
+ * a contiguous MPTR) and the round trip compares.  Metadata in two
+ * mappings (IOVAs apart), forced as an SGL (QEMU parses MPTR SGLs without
+ * reporting them), is written through a Last Segment descriptor and read
+ * back through a contiguous buffer and through the SGL again, equal; a
+ * descriptor short of the metadata fails (0x10; QEMU 7.2 without PI 0x281).
+ * The simulator without its mptr_sgl option answers the forced SGL with
+ * Invalid Field instead.
+ */
+/* A Read of NLB blocks at LBA 72 whose MPTR SGL is a Data Block 8 bytes short of @mlen: the status. */
+static uint16_t meta_sgl_short(struct env *e, size_t mlen)
+{
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_READ,
+				    .nsid = vfn_cpu_to_le32(1),
+				    .cdw10 = vfn_cpu_to_le32(72),
+				    .cdw12 = vfn_cpu_to_le32(NLB - 1) };
+	struct vfn_iommu *mmu = vfn_nvme_ctrl_iommu(e->ctrl);
+	struct vfn_nvme_sgl_desc d = { 0 };
+	struct vfn_rq *rq = vfn_rq_alloc(e->qp);
+	uint64_t seg, miova;
+	uint16_t sc;
+
+	assert_non_null(rq);
+	assert_int_equal(vfn_iommu_translate(mmu, e->meta + 8192, &seg, NULL), 0);
+	assert_int_equal(vfn_iommu_translate(mmu, e->rmeta, &miova, NULL), 0);
+	d.addr = vfn_cpu_to_le64(miova);
+	d.length = vfn_cpu_to_le32((uint32_t)mlen - 8);
+	memcpy(e->meta + 8192, &d, sizeof(d));
+	assert_int_equal(vfn_rq_map(e->qp, rq, &sqe, e->rbuf, NLB * e->ns.lba_size, true), 0);
+	sqe.flags = (uint8_t)((sqe.flags & ~0xc0u) | VFN_NVME_SQE_PSDT_SGL_MPTR_SGL);
+	sqe.mptr = vfn_cpu_to_le64(seg);
+	assert_int_equal(vfn_rq_post(e->qp, rq, &sqe), 0);
+	vfn_nvme_qpair_submit(e->qp);
+	assert_int_equal(vfn_rq_wait(e->qp, rq, 0), 0);
+	sc = STATUS(rq->cqe);
+	vfn_rq_free(e->qp, rq);
+	return sc;
+}
+
+static void test_nvme_meta_sgl(void **state)
+{
+	struct vfn_nvme_io_opts o = { .sgl = true };
+	long page = sysconf(_SC_PAGESIZE);
+	bool sim = !strncmp(env_str("VFN_BDF"), "sim:", 4);
+	size_t mlen, before = 20;
+	uint16_t sc;
+	uint64_t iova[2], giova;
+	struct vfn_iommu *mmu;
+	struct vfn_nvme_cqe c;
+	uint8_t *p, *smeta;
+	void *gap;
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	mlen = NLB * e.ns.ms;
+	print_message("# SGLS 0x%x: SGLs %s, metadata SGLs (bit 19) %s\n", vfn_nvme_ctrl_get_info(e.ctrl)->sgls,
+		      e.qp->sgl ? "yes" : "no", e.qp->sgl_mptr ? "reported" : "not reported");
+	assert_true(e.qp->sgl);
+	assert_int_equal(e.qp->sgl_mptr, !!(vfn_nvme_ctrl_get_info(e.ctrl)->sgls & VFN_NVME_SGLS_MPTR_SGL));
+	o.meta = e.meta;
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 64, NLB, e.buf, &o, &c), 0);
+	o.meta = e.rmeta;
+	memset(e.rmeta, 0, mlen);
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 64, NLB, e.rbuf, &o, &c), 0);
+	assert_memory_equal(e.rbuf, e.buf, NLB * e.ns.lba_size);
+	assert_memory_equal(e.rmeta, e.meta, mlen);
+
+	/* Two pages mapped apart: the metadata crosses from one to the other. */
+	mmu = vfn_nvme_ctrl_iommu(e.ctrl);
+	p = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(vfn_iommu_map(mmu, p, (size_t)page, &iova[0]), 0);
+	assert_int_equal(vfn_dma_alloc(mmu, (size_t)page, &gap, &giova), page);
+	assert_int_equal(vfn_iommu_map(mmu, p + page, (size_t)page, &iova[1]), 0);
+	assert_true(iova[0] + (uint64_t)page != iova[1]);
+	smeta = p + page - before;
+	for (size_t i = 0; i < mlen; i++)
+		smeta[i] = (uint8_t)(0xc3 ^ (i * 29));
+	o = (struct vfn_nvme_io_opts){ .sgl = true, .meta = smeta, .meta_sgl = VFN_NVME_META_SGL_FORCE };
+	if (sim && !e.qp->sgl_mptr) {
+		assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 72, NLB, e.buf, &o, &c), -EIO);
+		assert_int_equal(STATUS(c), VFN_NVME_SC_INVALID_FIELD);
+		goto out;
+	}
+	assert_int_equal(vfn_nvme_write(e.qp, &e.ns, 72, NLB, e.buf, &o, &c), 0);
+	o = (struct vfn_nvme_io_opts){ .meta = e.rmeta };
+	memset(e.rmeta, 0, mlen);
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 72, NLB, e.rbuf, &o, &c), 0);
+	assert_memory_equal(e.rmeta, smeta, mlen);
+	assert_memory_equal(e.rbuf, e.buf, NLB * e.ns.lba_size);
+	memcpy(e.meta, smeta, mlen);
+	memset(smeta, 0, mlen);
+	o = (struct vfn_nvme_io_opts){ .sgl = true, .meta = smeta, .meta_sgl = VFN_NVME_META_SGL_FORCE };
+	assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 72, NLB, e.rbuf, &o, &c), 0);
+	assert_memory_equal(smeta, e.meta, mlen);
+	if (!e.qp->sgl_mptr) {
+		/* Not reported: under _AUTO such metadata is -ENOTSUP, nothing sent. */
+		o.meta_sgl = VFN_NVME_META_SGL_AUTO;
+		assert_int_equal(vfn_nvme_read(e.qp, &e.ns, 72, NLB, e.rbuf, &o, &c), -ENOTSUP);
+	}
+	/*
+	 * A metadata SGL 8 bytes short of the metadata: Metadata SGL Length
+	 * Invalid (0x10), except that QEMU 7.2 on a namespace without PI maps
+	 * the metadata only after the data moved and reports the failure as
+	 * its block layer error: Unrecovered Read Error (0x281).
+	 */
+	sc = meta_sgl_short(&e, mlen);
+	print_message("# a metadata SGL 8 bytes short: status 0x%x\n", sc);
+	assert_int_equal(sc, !sim && !e.ns.pi_type ? 0x281 : VFN_NVME_SC_SGL_INVALID_METADATA);
+out:
+	assert_int_equal(vfn_iommu_unmap(mmu, p), 0);
+	assert_int_equal(vfn_iommu_unmap(mmu, p + page), 0);
+	vfn_dma_free(mmu, gap, (size_t)page);
+	munmap(p, 2 * (size_t)page);
+	env_close(&e);
+}
+
 int main(void)
 {
 	const char *bdf = getenv("VFN_BDF");
 	bool nvme = bdf && !strchr(bdf, '/'); /* a kernel node has no vfn_nvme_ctrl */
 	bool pi = env_num_or("VFN_TEST_PI", 0), sep = !env_num_or("VFN_TEST_MSET", 0);
 	/* Only what applies here: meson's TAP reading counts a skip as a failure. */
-	struct CMUnitTest nt[4], dt[3], ot[1];
+	struct CMUnitTest nt[5], dt[3], ot[1];
 	size_t n = 0, d = 0;
 	int ret = 0;
 
@@ -596,6 +719,8 @@ int main(void)
 	if (nvme && sep)
 		nt[n++] =
 			(struct CMUnitTest)cmocka_unit_test(test_nvme_refused); /* first: its log holds nothing else */
+	if (nvme && sep)
+		nt[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_meta_sgl);
 	if (nvme)
 		nt[n++] = (struct CMUnitTest)cmocka_unit_test(test_nvme_roundtrip);
 	if (nvme && pi) {
@@ -608,7 +733,7 @@ int main(void)
 	ot[0] = (struct CMUnitTest)cmocka_unit_test(test_dev_other_ns);
 	if (!getenv("VFN_TEST_SHARED")) {
 		/* One TAP plan (meson reads one): every test brings up its own controller or handle. */
-		struct CMUnitTest all[8];
+		struct CMUnitTest all[9];
 		size_t k = 0;
 
 		for (size_t i = 0; i < n; i++)
