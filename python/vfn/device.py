@@ -230,8 +230,9 @@ class CmbBuffer(Buffer):
     def iova(self):
         """The controller address of the memory (vfn_nvme_cmb_translate)."""
         self._live()
-        addr = c_uint64()
-        _check(lib.vfn_nvme_cmb_translate(self.dev.ctrl, self.addr, ctypes.byref(addr), None), "CMB translate")
+        addr, left = c_uint64(), ctypes.c_size_t()  # both stored: @len is not optional here
+        _check(lib.vfn_nvme_cmb_translate(self.dev.ctrl, self.addr, ctypes.byref(addr), ctypes.byref(left)),
+               "CMB translate")
         return addr.value
 
     def _release(self, addr):
