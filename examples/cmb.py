@@ -48,7 +48,8 @@ with vfn.Device(uri) as dev:
                     for b in range(NLB))
     with dev.io_qpair(entries=16, sq_cmb=True) as qp, dev.cmb_buffer(NLB * bs) as w, \
             dev.cmb_buffer(NLB * bs) as r:
-        print("queue pair %d: SQ of 16 entries in the CMB" % qp.qid)
+        print("queue pair %d: SQ of %d entries in the CMB at controller address %#x" %
+              (qp.qid, qp.sq.entries, qp.sq.iova))
         print("data buffers in the CMB at %#x (write) and %#x (read), %d blocks of %d bytes" %
               (w.iova, r.iova, NLB, bs))
         w.mem[:] = data  # one copy into the CMB through the memoryview

@@ -64,3 +64,14 @@ def test_cmb_register_decoders():
     assert (msc.cre, msc.cmse, msc.cba) == (1, 1, 0xFD000000)
     assert spec.cmbmsc(0x1_0000_0000_2001).cba == 0x1_0000_0000_2000
     assert spec.cmbsts(1).cbai == 1
+
+
+def test_io_qpair_sq_view(dev):
+    """IoQPair.sq: the pair's struct vfn_sq (its ring address, size and qid), unusable after close()."""
+    qp = dev.io_qpair(entries=16)
+    assert (qp.sq.entries, qp.sq.qid) == (16, qp.qid)
+    assert qp.sq.iova != 0 and qp.sq.iova % 4096 == 0
+    qp.close()
+    with pytest.raises(ValueError):
+        qp.sq
+

@@ -37,3 +37,16 @@ def test_layout(tmp_path):
     got = [int(x) for x in subprocess.run([str(tmp_path / "l")], check=True, capture_output=True,
                                           text=True).stdout.split()]
     assert got == expect
+
+
+def test_qpair_starts_with_its_sq(tmp_path):
+    """IoQPair.sq reads struct vfn_sq at the start of struct vfn_nvme_qpair: it must stay the first member."""
+    cc = os.environ.get("CC", "cc").split()[0]
+    if not shutil.which(cc):
+        pytest.skip("no C compiler (%s) to compare the layouts with" % cc)
+    (tmp_path / "q.c").write_text("#include <stddef.h>\n#include <vfn/vfn.h>\n"
+                                  "_Static_assert(offsetof(struct vfn_nvme_qpair, sq) == 0, \"sq first\");\n"
+                                  "int main(void) { return 0; }\n")
+    subprocess.run([cc, "-std=gnu11", "-I", os.path.join(SRC, "include"), "-o", str(tmp_path / "q"),
+                    str(tmp_path / "q.c")], check=True)
+

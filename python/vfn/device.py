@@ -851,6 +851,14 @@ class IoQPair:
         dev._pairs.append(self)
 
     @property
+    def sq(self):
+        """The pair's SQ (struct vfn_sq, the first member of struct vfn_nvme_qpair), live: read ``iova`` (a CMB
+        address with sq_cmb=True), ``entries``, ``qid``, ``tail``, ``head``; post through io(), not through it."""
+        if not self._h:
+            raise ValueError("IoQPair used after close()")
+        return SQ.from_address(self._h)
+
+    @property
     def eventfd(self):
         """The eventfd of the pair's vector, or -1 when polled.  io() waits on it (and so consumes its
         count): read or select() it yourself only around commands you do not wait for through io()."""

@@ -86,10 +86,14 @@ def test_cmb_host_access_and_allocation(ctrl):
 @pytest.mark.needs("cmb_sq", "io")
 def test_io_sq_in_cmb(ctrl, ns, buf):
     """4.7 (CMBSZ.SQS): an I/O submission queue in the CMB: 24 Write/Read pairs through an 8-entry SQ (six
-    laps of the ring) read back what was written; while the pair lives its ring holds CMB space."""
+    laps of the ring) read back what was written; the ring's address is in the CMB, and holds CMB space
+    while the pair lives."""
     info = ctrl.cmb_enable()
     bs = ns.lba_size
     with ctrl.io_qpair(entries=8, sq_cmb=True) as qp:
+        if info.msc:
+            cba = spec.cmbmsc(ctrl.reg64(spec.REG_CMBMSC)).cba
+            assert cba <= qp.sq.iova < cba + info.size and qp.sq.entries == 8
         with pytest.raises(OSError) as e:  # the ring took a piece: the whole CMB is no longer free
             ctrl.cmb_buffer(info.size)
         assert e.value.errno == errno.ENOMEM

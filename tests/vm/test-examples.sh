@@ -65,7 +65,13 @@ if [ -x /vfn/bin/python3 ] && [ -f /vfn/bin/pybundle-examples.zip ]; then
 		t_match "cmb.py: CMB of cmb_size_mb=$MB MiB in BAR2" \
 			"^CMB: $((MB * 1048576)) bytes \($MB MiB\) in BAR2 at offset 0x0, NVMe 1.4 CMBMSC scheme\$" "$T_OUT"
 		t_match "cmb.py: CMBMSC CRE 1, CMSE 1, CBAI 0" '^enabled: CMBMSC CRE 1, CMSE 1, CBA 0x[0-9a-f]+, CMBSTS.CBAI 0$' "$T_OUT"
-		t_match "cmb.py: an SQ in the CMB" '^queue pair [0-9]+: SQ of 16 entries in the CMB$' "$T_OUT"
+		cba=$(printf '%s\n' "$T_OUT" | sed -n 's/.*CBA \(0x[0-9a-f]*\), CMBSTS.*/\1/p')
+		sq=$(printf '%s\n' "$T_OUT" | sed -n 's/^queue pair [0-9]*: SQ of 16 entries in the CMB at controller address \(0x[0-9a-f]*\)$/\1/p')
+		if [ -n "$cba" ] && [ -n "$sq" ] && [ $((sq)) -ge $((cba)) ] && [ $((sq)) -lt $((cba + MB * 1048576)) ]; then
+			t_result 0 "cmb.py: the SQ ($sq) lies in the CMB [$cba, +$MB MiB)"
+		else
+			t_result 1 "cmb.py: the SQ (${sq:-?}) lies in the CMB [${cba:-?}, +$MB MiB)"
+		fi
 		t_match "cmb.py: written from a CmbBuffer, read back into one equal" \
 			'^wrote LBA 8-15 from the CMB, read them back into the CMB: 4096 bytes equal$' "$T_OUT"
 		t_match "cmb.py: read back into host memory equal" \
