@@ -970,5 +970,5 @@ class AsyncQueue:
         self.close()
 
 
-__all__ = ["NvmeError", "Device", "Namespace", "Buffer", "CmbBuffer", "QPair", "IoQPair", "AsyncQueue", "Sim", "make_sqe", "status_name",
-           "opcode_name"]
+__all__ = ["NvmeError", "Device", "Namespace", "Buffer", "CmbBuffer", "QPair", "IoQPair", "AsyncQueue", "Sim",
+           "make_sqe", "status_name", "opcode_name"]
