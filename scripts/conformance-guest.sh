@@ -38,33 +38,9 @@ py=/usr/bin/python3.11
 tmp=$(mktemp -d /tmp/vfn-conformance.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-# The bundle: paths inside it are where the guest finds them under /tmp/py.
-/usr/bin/python3 - "$tmp/pybundle.zip" "$root" <<'PY'
-import os, sys, zipfile
-out, root = sys.argv[1], sys.argv[2]
-skip_dirs = {"test", "tests", "idlelib", "tkinter", "ensurepip", "lib2to3", "turtledemo", "__pycache__",
-             "pydoc_data", "config-3.11-x86_64-linux-gnu", "distutils", "sqlite3", "venv"}
-skip_so = ("_test", "xx", "_curses", "_dbm", "_sqlite3", "_tkinter", "readline", "nis", "ossaudiodev", "audioop")
-with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-    def tree(src, dst, keep_tests=False):
-        for d, dirs, files in os.walk(src):
-            dirs[:] = [x for x in dirs if x == "tests" and keep_tests or x not in skip_dirs]
-            for f in files:
-                if f.endswith(".pyc"):
-                    continue
-                if f.endswith(".so") and os.path.basename(f).startswith(skip_so):
-                    continue
-                p = os.path.join(d, f)
-                z.write(p, os.path.join(dst, os.path.relpath(p, src)))
-    tree("/usr/lib/python3.11", "usr/lib/python3.11")
-    dp = "/usr/lib/python3/dist-packages"
-    for name in ("_pytest", "pytest", "pluggy", "iniconfig", "packaging", "attr", "attrs", "py"):
-        tree(os.path.join(dp, name), os.path.join("pylib", name))
-    z.write(os.path.join(dp, "py.py"), "pylib/py.py")
-    z.write(os.path.realpath("/lib/x86_64-linux-gnu/libffi.so.8"), "libs/libffi.so.8")
-    tree(os.path.join(root, "python/vfn"), "vfn/vfn")
-    tree(os.path.join(root, "tests/conformance"), "conformance", keep_tests=True)
-PY
+# The bundle (scripts/pybundle.py): the interpreter's standard library,
+# libffi, pytest, the vfn package (python/vfn) and the suite (conformance/).
+/usr/bin/python3 scripts/pybundle.py "$tmp/pybundle.zip" "$root" --pytest --conformance
 
 cat >"$tmp/conformance-guest-run.sh" <<'EOF'
 #!/bin/sh
@@ -72,7 +48,7 @@ cat >"$tmp/conformance-guest-run.sh" <<'EOF'
 set -e
 mkdir -p /tmp/py
 unzip -q /vfn/bin/pybundle.zip -d /tmp/py
-export PYTHONHOME=/tmp/py/usr PYTHONPATH=/tmp/py/vfn:/tmp/py/pylib PYTHONDONTWRITEBYTECODE=1
+export PYTHONHOME=/tmp/py/usr PYTHONPATH=/tmp/py/python:/tmp/py/pylib PYTHONDONTWRITEBYTECODE=1
 export LD_LIBRARY_PATH=/vfn/lib:/tmp/py/libs VFN_LIB=/vfn/lib/libvfn.so.0
 cd /tmp/py
 rc=0

@@ -38,3 +38,13 @@ def test_aer_example():
     assert "event: dw0 0x00020101 type 1 (SMART / Health Status) info 0x01 (Temperature Threshold) log page 0x02" in out
     assert "event: dw0 0x00040002 type 2 (Notice) info 0x00 (Namespace Attribute Changed) log page 0x04" in out
     assert out.count("read, event cleared") == 2
+
+
+def test_cmb_example_without_cmb():
+    """examples/cmb.py on the simulator (no CMB): one line naming the reason, exit 1; the CMB itself is
+    exercised in the guest (meson test examples, QEMU with cmb_size_mb=16)."""
+    p = subprocess.run([sys.executable, os.path.join(EX, "cmb.py"), "sim:sn=EXAMPLE1"], capture_output=True,
+                       text=True)
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr == ("cmb.py: sim:sn=EXAMPLE1 has no Controller Memory Buffer (CAP.CMBS = 0, CMBSZ = 0): "
+                        "try QEMU's -device nvme,cmb_size_mb=16\n")

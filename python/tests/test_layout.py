@@ -12,7 +12,8 @@ from vfn import _lib
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STRUCTS = {"Sqe": "vfn_nvme_sqe", "Cqe": "vfn_nvme_cqe", "DevInfo": "vfn_dev_info", "CtrlOpts": "vfn_nvme_ctrl_opts",
            "DevOpts": "vfn_dev_opts", "CtrlInfo": "vfn_nvme_ctrl_info", "CQ": "vfn_cq", "SQ": "vfn_sq",
-           "SimFault": "vfn_sim_fault", "QpairOpts": "vfn_nvme_qpair_opts", "IoOpts": "vfn_nvme_io_opts"}
+           "SimFault": "vfn_sim_fault", "QpairOpts": "vfn_nvme_qpair_opts", "IoOpts": "vfn_nvme_io_opts",
+           "CmbInfo": "vfn_nvme_cmb_info"}
 C_NAMES = {("Sqe", "prp1"): "dptr.prp1", ("Sqe", "prp2"): "dptr.prp2"}
 
 
@@ -36,3 +37,16 @@ def test_layout(tmp_path):
     got = [int(x) for x in subprocess.run([str(tmp_path / "l")], check=True, capture_output=True,
                                           text=True).stdout.split()]
     assert got == expect
+
+
+def test_qpair_starts_with_its_sq(tmp_path):
+    """IoQPair.sq reads struct vfn_sq at the start of struct vfn_nvme_qpair: it must stay the first member."""
+    cc = os.environ.get("CC", "cc").split()[0]
+    if not shutil.which(cc):
+        pytest.skip("no C compiler (%s) to compare the layouts with" % cc)
+    (tmp_path / "q.c").write_text("#include <stddef.h>\n#include <vfn/vfn.h>\n"
+                                  "_Static_assert(offsetof(struct vfn_nvme_qpair, sq) == 0, \"sq first\");\n"
+                                  "int main(void) { return 0; }\n")
+    subprocess.run([cc, "-std=gnu11", "-I", os.path.join(SRC, "include"), "-o", str(tmp_path / "q"),
+                    str(tmp_path / "q.c")], check=True)
+

@@ -14,6 +14,7 @@ from . import spec
 from ._lib import Cqe, Sqe, lib
 from .device import (AsyncQueue, Buffer, Device, IoQPair, Namespace, NvmeError, QPair, Sim, make_sqe, opcode_name,
                      status_name)
+from .device import CmbBuffer
 
 __all__ = ["AsyncQueue", "Buffer", "Cqe", "Device", "IoQPair", "Namespace", "NvmeError", "QPair", "Sim", "Sqe", "lib",
-           "make_sqe", "opcode_name", "spec", "status_name"]
+           "make_sqe", "opcode_name", "spec", "status_name", "CmbBuffer"]

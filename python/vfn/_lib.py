@@ -118,6 +118,12 @@ class IoOpts(ctypes.Structure):
                 ("app_mask", c_uint16), ("fua", c_bool), ("meta_sgl", c_uint8)]
 
 
+class CmbInfo(ctypes.Structure):
+    """struct vfn_nvme_cmb_info."""
+    _fields_ = [("size", c_uint64), ("offset", c_uint64), ("bar", ctypes.c_uint), ("sqs", c_bool), ("cqs", c_bool),
+                ("lists", c_bool), ("rds", c_bool), ("wds", c_bool), ("msc", c_bool)]
+
+
 DEV_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, POINTER(Cqe))
 AER_CB = ctypes.CFUNCTYPE(None, c_void_p, c_uint32, c_void_p)
 
@@ -189,6 +195,11 @@ _PROTOS = {
     "vfn_log_set_level": (None, [c_int]),
     "vfn_now_ns": (c_uint64, []),
     "vfn_nvme_ctrl_irq_route": (c_int, [c_void_p, c_int, c_int]),
+    "vfn_nvme_cmb_get_info": (c_int, [c_void_p, POINTER(CmbInfo)]),
+    "vfn_nvme_cmb_enable": (c_int, [c_void_p]),
+    "vfn_nvme_cmb_alloc": (c_int, [c_void_p, c_size_t, POINTER(c_void_p), POINTER(c_uint64)]),
+    "vfn_nvme_cmb_free": (None, [c_void_p, c_void_p]),
+    "vfn_nvme_cmb_translate": (c_int, [c_void_p, c_void_p, POINTER(c_uint64), POINTER(c_size_t)]),
 }
 
 

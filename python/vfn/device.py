@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Device, Namespace, Buffer, QPair (raw queues), AsyncQueue, Sim and NvmeError."""
+"""Device, Namespace, Buffer, CmbBuffer, QPair (raw queues), AsyncQueue, Sim and NvmeError."""
 import ctypes
 import errno as _errno
 import gc
@@ -13,6 +13,7 @@ from . import spec
 from ._lib import (AER_CB, CQ, DEV_CB, SQ, CtrlOpts, Cqe, DevOpts, IoOpts, QpairOpts, SimFault, Sqe, c_uint32,
                    c_uint64,
                    c_void_p, lib)
+from ._lib import CmbInfo
 
 
 class NvmeError(Exception):
@@ -153,7 +154,7 @@ class Buffer:
         if offset < 0 or offset + size > self.size:
             raise ValueError("sub-buffer beyond the buffer")
         root = self._parent or self
-        b = object.__new__(Buffer)
+        b = object.__new__(type(self))  # a CmbBuffer's sub-buffer is CMB memory too
         b.dev, b.addr, b.size, b.alloc_len, b._parent, b._subs = self.dev, self.addr + offset, size, size, root, None
         b._arr = (ctypes.c_char * size).from_address(b.addr)
         b.mem = memoryview(b._arr).cast("B")
@@ -185,6 +186,9 @@ class Buffer:
             return
         addr = self.addr
         self._invalidate([self] + [b for b in list(self._subs) if b.addr])
+        self._release(addr)
+
+    def _release(self, addr):
         lib.vfn_dev_buf_free(self.dev._h, addr, self.alloc_len)
 
     def __enter__(self):
@@ -192,6 +196,47 @@ class Buffer:
 
     def __exit__(self, *a):
         self.free()
+
+
+class CmbBuffer(Buffer):
+    """Memory in the controller's Controller Memory Buffer (vfn_nvme_cmb_alloc), from dev.cmb_buffer(size).
+
+    The same interface as Buffer: ``mem`` is a writable memoryview on the CMB
+    itself (the BAR mapping: no copies), ``iova`` the address the controller
+    is given for it (the CMB's bus address + offset: not an IOMMU address,
+    nothing is DMA-mapped), ``sub()``, ``free()`` (gives the piece back to
+    the CMB allocator; the views are released as for a Buffer).  Pass it to
+    ``IoQPair.io()`` or ``QPair.set_prp()`` for commands whose data is in
+    the CMB.  Pieces are 4 KiB aligned and rounded up to 4 KiB.
+
+    Device memory, not RAM: every access crosses the bus uncached (copy a
+    block in or out at once rather than byte by byte; never on a hot path).
+    Freed (views released) when the Device closes.
+    """
+
+    def __init__(self, dev, size):
+        dev.cmb_enable()
+        vaddr, addr = c_void_p(), c_uint64()
+        _check(lib.vfn_nvme_cmb_alloc(dev.ctrl, size, ctypes.byref(vaddr), ctypes.byref(addr)),
+               "CMB buffer of %d bytes" % size)
+        self.dev = dev
+        self.addr, self.alloc_len, self.size = vaddr.value, (size + 4095) & ~4095, size
+        self._parent, self._subs = None, weakref.WeakSet()
+        self._arr = (ctypes.c_char * self.alloc_len).from_address(self.addr)
+        self.mem = memoryview(self._arr).cast("B")[:size]
+        dev._cmb_bufs.add(self)
+
+    @property
+    def iova(self):
+        """The controller address of the memory (vfn_nvme_cmb_translate)."""
+        self._live()
+        addr, left = c_uint64(), ctypes.c_size_t()  # both stored: @len is not optional here
+        _check(lib.vfn_nvme_cmb_translate(self.dev.ctrl, self.addr, ctypes.byref(addr), ctypes.byref(left)),
+               "CMB translate")
+        return addr.value
+
+    def _release(self, addr):
+        lib.vfn_nvme_cmb_free(self.dev.ctrl, addr)
 
 
 class Sim:
@@ -264,12 +309,18 @@ class Device:
         self._id_ctrl = None
         self._qids = set()
         self._pairs = []  # IoQPairs: destroyed before the controller closes
+        self._cmb_bufs = weakref.WeakSet()  # CmbBuffers: freed before the CMB is unmapped
 
     # ---- lifetime
     def close(self):
         if self._h:
             for p in list(self._pairs):
                 p.close()
+            for b in list(getattr(self, "_cmb_bufs", ())):
+                try:
+                    b.free()
+                except BufferError:  # a consumer holds a view: its memory goes away with the mapping anyway
+                    b.addr, b._arr = None, None
             lib.vfn_dev_close(self._h)
             self._h = None
 
@@ -447,16 +498,50 @@ class Device:
     def buffer(self, size):
         return Buffer(self, size)
 
-    def io_qpair(self, qid=None, entries=64, irq=False, timeout_ms=0):
-        return IoQPair(self, qid, entries, irq, timeout_ms)
+    # ---- Controller Memory Buffer (<vfn/cmb.h>, docs/cmb.md)
+    def cmb_info(self):
+        """What CMBLOC and CMBSZ say about the CMB (vfn_nvme_cmb_get_info): a Record with size (bytes), offset
+        (into the BAR), bar, sqs, cqs, lists, rds, wds and msc (the NVMe 1.4 CMBMSC scheme).  On a 1.4
+        controller this sets CMBMSC.CRE (CMBLOC/CMBSZ read 0 without it).  OSError ENOTSUP: no CMB (or the
+        kernel path); EPROTO: a reserved CMBSZ.SZU or CMBLOC.BIR."""
+        self._need_ctrl("CMB")
+        info = CmbInfo()
+        ret = lib.vfn_nvme_cmb_get_info(self.ctrl, ctypes.byref(info))
+        if ret == -_errno.ENOTSUP:
+            raise OSError(_errno.ENOTSUP, "%s has no Controller Memory Buffer (CAP.CMBS = 0, CMBSZ = 0)" % self.uri)
+        _check(ret, "CMB info")
+        return spec.Record((n, getattr(info, n)) for n, _ in info._fields_)
+
+    def cmb_enable(self):
+        """Maps the CMB's BAR and enables it (vfn_nvme_cmb_enable: CMBMSC.CMSE with the bus address on 1.4+);
+        idempotent.  Returns cmb_info().  OSError: ENOTSUP (no CMB, or not a VFIO PCI function: sim: has no CMB
+        BAR), EIO (CMBSTS.CBAI: the controller refused the address)."""
+        info = self.cmb_info()
+        ret = lib.vfn_nvme_cmb_enable(self.ctrl)
+        if ret == -_errno.ENOTSUP:
+            raise OSError(_errno.ENOTSUP, "%s: the CMB cannot be mapped (not a VFIO PCI function)" % self.uri)
+        if ret == -_errno.EIO:
+            raise OSError(_errno.EIO, "%s: CMBSTS.CBAI: the controller refused the CMB address" % self.uri)
+        _check(ret, "CMB enable")
+        return info
+
+    def cmb_buffer(self, size):
+        """A CmbBuffer of @size bytes in the CMB (enabled first if need be).  OSError ENOMEM: no free piece
+        that large; ENOTSUP as cmb_enable()."""
+        return CmbBuffer(self, size)
+
+    def io_qpair(self, qid=None, entries=64, irq=False, timeout_ms=0, sq_cmb=False, lists_cmb=False):
+        """An IoQPair; sq_cmb=True puts its SQ ring in the CMB (needs CMBSZ.SQS), lists_cmb=True its PRP lists
+        and SGL segments (needs CMBSZ.LISTS)."""
+        return IoQPair(self, qid, entries, irq, timeout_ms, sq_cmb=sq_cmb, lists_cmb=lists_cmb)
 
     def queue(self, depth=32):
         return AsyncQueue(self, depth)
 
-    def qpair(self, qid=None, entries=64, vector=-1, irq=False):
+    def qpair(self, qid=None, entries=64, vector=-1, irq=False, sq_cmb=False):
         """A raw QPair; irq=True: its CQ on MSI-X vector @vector (default: the qid) routed to an eventfd
-        (qp.fd, qp.wait())."""
-        return QPair(self, qid, entries, vector, irq=irq)
+        (qp.fd, qp.wait()); sq_cmb=True: its SQ ring in the CMB (qp.sq.iova is then a CMB address)."""
+        return QPair(self, qid, entries, vector, irq=irq, sq_cmb=sq_cmb)
 
     # ---- asynchronous events
     def enable_aer(self):
@@ -539,8 +624,11 @@ class QPair:
     as the inline functions of queue.h do.  VFIO/sim only.
     """
 
-    def __init__(self, dev, qid=None, entries=64, vector=-1, create=True, irq=False):
+    def __init__(self, dev, qid=None, entries=64, vector=-1, create=True, irq=False, sq_cmb=False):
         dev._need_ctrl("raw queues")
+        self.sq_cmb = None
+        if sq_cmb and not dev.cmb_enable().sqs:
+            raise OSError(_errno.ENOTSUP, "%s: an SQ in the CMB: CMBSZ.SQS is 0" % dev.uri)
         self.dev, self.ctrl = dev, dev.ctrl
         if qid is None:  # from the top: vfn_dev's own queues take ids from 1 up
             qid = max(q for q in range(1, dev.nr_io_queues + 1) if q not in dev._qids)
@@ -566,6 +654,16 @@ class QPair:
         if ret < 0:
             lib.vfn_nvme_cq_free(self.ctrl, ctypes.byref(self.cq))
             _check(ret, "SQ alloc")
+        if sq_cmb:  # the ring in the CMB; the host ring set aside and given back to vfn_nvme_sq_free() in free()
+            try:
+                self.sq_cmb = CmbBuffer(dev, entries * 64)
+            except OSError:
+                lib.vfn_nvme_sq_free(self.ctrl, ctypes.byref(self.sq))
+                lib.vfn_nvme_cq_free(self.ctrl, ctypes.byref(self.cq))
+                raise
+            self.sq_cmb.mem[:] = bytes(self.sq_cmb.size)
+            self._host_ring = (self.sq.sqes, self.sq.iova)
+            self.sq.sqes, self.sq.iova = self.sq_cmb.addr, self.sq_cmb.iova
         self.created_cq = self.created_sq = False
         self.next_cid = 0
         dev._qids.add(qid)
@@ -704,6 +802,10 @@ class QPair:
     def free(self):
         if self.ctrl is not None:
             self.delete()
+            if self.sq_cmb is not None:
+                self.sq.sqes, self.sq.iova = self._host_ring
+                self.sq_cmb.free()
+                self.sq_cmb = None
             lib.vfn_nvme_sq_free(self.ctrl, ctypes.byref(self.sq))
             lib.vfn_nvme_cq_free(self.ctrl, ctypes.byref(self.cq))
             if self.fd >= 0:
@@ -726,11 +828,17 @@ class IoQPair:
     (``eventfd``: read it, or select() on it, to see the interrupts).  Has its own command log and
     driver-side error injection (works on any controller).  VFIO/sim only."""
 
-    def __init__(self, dev, qid=None, entries=64, irq=False, timeout_ms=0):
+    def __init__(self, dev, qid=None, entries=64, irq=False, timeout_ms=0, sq_cmb=False, lists_cmb=False):
         dev._need_ctrl("queue pairs")
+        if sq_cmb or lists_cmb:  # the reason in the exception, not only in the library's log
+            info = dev.cmb_enable()
+            if sq_cmb and not info.sqs:
+                raise OSError(_errno.ENOTSUP, "%s: an SQ in the CMB: CMBSZ.SQS is 0" % dev.uri)
+            if lists_cmb and not info.lists:
+                raise OSError(_errno.ENOTSUP, "%s: PRP lists in the CMB: CMBSZ.LISTS is 0" % dev.uri)
         # Default: the highest free qid (vfn_dev's own queues take ids from 1 up) whose vector exists.
         qids = [qid] if qid is not None else [q for q in range(dev.nr_io_queues, 0, -1) if q not in dev._qids]
-        opts = QpairOpts(entries=entries, irq=irq, timeout_ms=timeout_ms)
+        opts = QpairOpts(entries=entries, irq=irq, timeout_ms=timeout_ms, sq_cmb=sq_cmb, lists_cmb=lists_cmb)
         h = c_void_p()
         for qid in qids:
             ret = lib.vfn_nvme_qpair_create(dev.ctrl, qid, ctypes.byref(opts), ctypes.byref(h))
@@ -738,8 +846,17 @@ class IoQPair:
                 break
         _check(ret, "queue pair %d" % qid)
         self.dev, self.qid, self._h = dev, qid, h.value
+        self.sq_cmb, self.lists_cmb = sq_cmb, lists_cmb
         dev._qids.add(qid)
         dev._pairs.append(self)
+
+    @property
+    def sq(self):
+        """The pair's SQ (struct vfn_sq, the first member of struct vfn_nvme_qpair), live: read ``iova`` (a CMB
+        address with sq_cmb=True), ``entries``, ``qid``, ``tail``, ``head``; post through io(), not through it."""
+        if not self._h:
+            raise ValueError("IoQPair used after close()")
+        return SQ.from_address(self._h)
 
     @property
     def eventfd(self):
@@ -853,5 +970,5 @@ class AsyncQueue:
         self.close()
 
 
-__all__ = ["NvmeError", "Device", "Namespace", "Buffer", "QPair", "IoQPair", "AsyncQueue", "Sim", "make_sqe", "status_name",
-           "opcode_name"]
+__all__ = ["NvmeError", "Device", "Namespace", "Buffer", "CmbBuffer", "QPair", "IoQPair", "AsyncQueue", "Sim",
+           "make_sqe", "status_name", "opcode_name"]

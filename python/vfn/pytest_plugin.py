@@ -12,7 +12,7 @@ Fixtures: dev (a fresh vfn.Device per test), ctrl (dev, needing register
           skips unless the device is sim:), device_string.
 Marker:   @pytest.mark.needs("ns_mgmt", "pi", ...) skips a test, saying
           which capability field lacks it, when the controller lacks one
-          (see CAPABILITIES).
+          (see CAPABILITIES; the CMB: "cmb", "cmb_sq", "cmb_data", "cmb_lists").
 Marker:   @pytest.mark.sim_opts("ms=8,pi=1") appends simulator options to
           --device when it is sim:... (a group needing a PI namespace or
           several namespace slots); other devices are used as given.
@@ -57,6 +57,19 @@ def _cmb(d):
     return bool(d.cap.cmbs or d.reg32(spec.REG_CMBSZ)), "no controller memory buffer (CAP.CMBS = 0, CMBSZ = 0)"
 
 
+def _cmb_info(d, fields, what):
+    """The CMB exists and CMBSZ has every one of @fields (sqs, lists, rds, wds) set."""
+    ok, why = _cmb(d)
+    if not ok:
+        return ok, why
+    try:
+        info = d.cmb_info()
+    except OSError as e:
+        return False, "the CMB's registers: %s" % e.strerror
+    missing = [f.upper() for f in fields if not info[f]]
+    return not missing, "CMBSZ.%s is 0 (%s)" % ("/".join(missing), what)
+
+
 def _both(a, b):
     def f(d):
         ok, why = a(d)
@@ -87,6 +100,9 @@ CAPABILITIES = {
     "mdts": lambda d: (d.id_ctrl.mdts != 0, "no transfer size limit (Identify Controller MDTS is 0)"),
     "pi": _pi,
     "cmb": _cmb,
+    "cmb_sq": lambda d: _cmb_info(d, ["sqs"], "I/O submission queues may not be in the CMB"),
+    "cmb_data": lambda d: _cmb_info(d, ["rds", "wds"], "command data may not be in the CMB"),
+    "cmb_lists": lambda d: _cmb_info(d, ["lists"], "PRP lists and SGL segments may not be in the CMB"),
     "nssr": _both(lambda d: _regs(d, "CAP"), lambda d: (bool(d.cap.nssrs), "CAP.NSSRS is 0")),
     "shutdown": lambda d: _regs(d, "CC.SHN"),
 }

@@ -179,3 +179,34 @@ def status_fields(status):
     """The parts of a status field (without the phase tag): sc, sct, crd, more, dnr."""
     return Record(sc=status & 0xFF, sct=(status >> 8) & 7, crd=(status >> 11) & 3, more=bool(status >> 13 & 1),
                   dnr=bool(status >> 14 & 1))
+
+
+# Controller Memory Buffer registers (NVMe Base 1.4, 3.1.12-3.1.15)
+REG_CMBMSC, REG_CMBSTS = 0x50, 0x58
+CMBMSC_CRE, CMBMSC_CMSE = 1 << 0, 1 << 1
+
+
+def cmbloc(val):
+    """CMBLOC (3.1.12): BIR (the BAR), OFST (in CMBSZ.SZU units) and the 1.4 quirk bits."""
+    return _bits(val, [("bir", 2, 0), ("cqmms", 3, 3), ("cqpds", 4, 4), ("cdpmls", 5, 5), ("cdpcils", 6, 6),
+                       ("cdmmms", 7, 7), ("cqda", 8, 8), ("ofst", 31, 12)])
+
+
+def cmbsz(val):
+    """CMBSZ (3.1.13): SQS, CQS, LISTS, RDS, WDS, SZU (4 KiB << 4 * SZU), SZ; ``bytes`` = SZ x the unit."""
+    r = _bits(val, [("sqs", 0, 0), ("cqs", 1, 1), ("lists", 2, 2), ("rds", 3, 3), ("wds", 4, 4), ("szu", 11, 8),
+                    ("sz", 31, 12)])
+    r["bytes"] = r.sz << (12 + 4 * r.szu) if r.szu <= 6 else 0
+    return r
+
+
+def cmbmsc(val):
+    """CMBMSC (3.1.14, 64-bit): CRE, CMSE, CBA (the controller base address, as a byte address)."""
+    r = _bits(val, [("cre", 0, 0), ("cmse", 1, 1)])
+    r["cba"] = val & ~0xFFF & (1 << 64) - 1
+    return r
+
+
+def cmbsts(val):
+    """CMBSTS (3.1.15): CBAI (the controller refused CMBMSC.CBA)."""
+    return _bits(val, [("cbai", 0, 0)])
