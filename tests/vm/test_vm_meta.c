@@ -599,7 +599,7 @@ static void test_dev_other_ns(void **state)
 static uint16_t meta_sgl_short(struct env *e, size_t mlen)
 {
 	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_READ,
-				    .nsid = vfn_cpu_to_le32(1),
+				    .nsid = vfn_cpu_to_le32(e->ns.nsid),
 				    .cdw10 = vfn_cpu_to_le32(72),
 				    .cdw12 = vfn_cpu_to_le32(NLB - 1) };
 	struct vfn_iommu *mmu = vfn_nvme_ctrl_iommu(e->ctrl);
