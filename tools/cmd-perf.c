@@ -499,9 +499,7 @@ static inline int perf_reap(struct perf_queue *q)
 	 * doorbell (vfn_nvme_qpair_reap(); QEMU 7.2 does miss them).
 	 */
 	if (!vfn_cq_peek(&q->qp->cq)) {
-		const struct vfn_nvme_qpair *qp = q->qp;
-
-		if (qp->sq.db_tail == qp->sq.mmio_tail && qp->cq.db_head == qp->cq.mmio_head)
+		if (!vfn_nvme_qpair_shadow_pending(q->qp))
 			return 0;
 		if (!q->job->o.no_latency)
 			q->job->now = perf_clock(q->job);

@@ -279,6 +279,18 @@ static inline bool vfn_nvme_qpair_cq_head_due(const struct vfn_nvme_qpair *qp)
 }
 
 /*
+ * Whether a doorbell value of @qp was written only to its shadow doorbell
+ * (never to the MMIO register).  A controller that misses the shadow update
+ * then waits for ever; vfn_nvme_qpair_reap() notices on its empty reaps and
+ * rings the MMIO doorbell after a stall, so a caller that skips empty reaps
+ * must still make them while this holds.
+ */
+static inline bool vfn_nvme_qpair_shadow_pending(const struct vfn_nvme_qpair *qp)
+{
+	return qp->sq.db_tail != qp->sq.mmio_tail || qp->cq.db_head != qp->cq.mmio_head;
+}
+
+/*
  * Writes the CQ head doorbell of @qp (internal, out of line: called from
  * vfn_nvme_qpair_submit() about once per CQ lap, so the inline path stays
  * short).

@@ -467,7 +467,7 @@ out:
 	/* A pair with interrupts reports the head after every reap. */
 	if (qp->efd >= 0 && qp->cq.unreported)
 		vfn_nvme_qpair_cq_ring(qp);
-	if (vfn_unlikely(!n) && (qp->sq.db_tail != qp->sq.mmio_tail || qp->cq.db_head != qp->cq.mmio_head)) {
+	if (vfn_unlikely(!n) && vfn_nvme_qpair_shadow_pending(qp)) {
 		qpair_idle(qp);
 	} else {
 		qp->idle_reaps = 0;
