@@ -94,6 +94,8 @@ int main(int argc, char **argv)
 
 	/* 3. A queue pair whose SQ ring is in the CMB (the CQ stays in host memory). */
 	ret = vfn_nvme_ns_get_info(ctrl, 1, &ns);
+	if (!ret && !ns.lba_size)
+		ret = -EPROTO; /* never from the library (it checks LBADS); the divisions below rely on it */
 	if (ret)
 		return fail("namespace 1", ret);
 	for (qid = 2; qid < 64; qid++) {
