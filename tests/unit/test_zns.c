@@ -530,6 +530,13 @@ static void test_zrwa_sim(void **state)
 	assert_int_equal(vfn_dev_zone_report_ext(dev, 1, 4 * ZSZE, 0, true, r, sizeof(r), NULL), 0);
 	assert_int_equal(vfn_zone_report_desc(r, sizeof(r), 64, 0, &e)->za, VFN_NVME_ZA_ZDEV);
 	assert_memory_equal(e, ext, sizeof(ext));
+	/* A second extension (the zone is Closed): refused, and the first stays (QEMU 7.2 would store it). */
+	memset(c->buf, 0x11, 64);
+	assert_int_equal(status_of(vfn_dev_zone_set_desc_ext(dev, 1, 4 * ZSZE, c->buf, 64, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_INVALID_TRANSITION);
+	assert_int_equal(vfn_dev_zone_report_ext(dev, 1, 4 * ZSZE, 0, true, r, sizeof(r), NULL), 0);
+	assert_int_equal(vfn_zone_report_desc(r, sizeof(r), 64, 0, &e)->za, VFN_NVME_ZA_ZDEV);
+	assert_memory_equal(e, ext, sizeof(ext));
 	assert_int_equal(vfn_dev_format(dev, &fa, NULL), 0);
 	assert_true(vfn_dev_get_info(dev)->zoned); /* the refresh after the format read the geometry again */
 	assert_int_equal(vfn_dev_get_info(dev)->zrwa_size, 16);
