@@ -114,14 +114,15 @@ static bool dev_ns_is_zoned(struct vfn_dev *dev, uint32_t nsid)
 		free(list);
 		return false;
 	}
+	/* Byte by byte: a CSI descriptor (NIDL 1) leaves the next one at an odd offset. */
 	for (size_t off = 0; off + sizeof(struct vfn_nvme_ns_id_desc) <= VFN_NVME_IDENTIFY_DATA_SIZE;) {
-		const struct vfn_nvme_ns_id_desc *d = (const void *)(list + off);
+		uint8_t nidt = list[off], nidl = list[off + 1];
 
-		if (!d->nidt || !d->nidl)
+		if (!nidt || !nidl)
 			break;
-		if (d->nidt == VFN_NVME_NIDT_CSI && off + sizeof(*d) < VFN_NVME_IDENTIFY_DATA_SIZE)
-			zoned = list[off + sizeof(*d)] == VFN_NVME_CSI_ZNS;
-		off += sizeof(*d) + d->nidl;
+		if (nidt == VFN_NVME_NIDT_CSI && off + sizeof(struct vfn_nvme_ns_id_desc) < VFN_NVME_IDENTIFY_DATA_SIZE)
+			zoned = list[off + sizeof(struct vfn_nvme_ns_id_desc)] == VFN_NVME_CSI_ZNS;
+		off += sizeof(struct vfn_nvme_ns_id_desc) + nidl;
 	}
 	free(list);
 	return zoned;
