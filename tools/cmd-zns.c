@@ -356,6 +356,15 @@ static int zn_send(struct zn_args *a, struct vfn_dev *dev)
 			return zn_fail(a, what, ret, &cqe);
 	}
 	out_init(&o, a->fmt, false, 6);
+	/* The shorthands print nvme-cli's lines. */
+	if (o.fmt == OUT_NORMAL && !strcmp(a->cmdname, "zns set-zone-desc")) {
+		printf("set-zone-desc: Success, zone:%llx nsid:%u\n", (unsigned long long)a->slba, nsid);
+		return CLI_EXIT_OK;
+	}
+	if (o.fmt == OUT_NORMAL && !strcmp(a->cmdname, "zns zrwa-flush-zone")) {
+		printf("zrwa-flush-zone: Success, lba:%llx nsid:%u\n", (unsigned long long)a->slba, nsid);
+		return CLI_EXIT_OK;
+	}
 	if (o.fmt == OUT_NORMAL) {
 		printf("zone-mgmt-send: Success, action:%s zone:%#llx all:%d nsid:%u\n", zsa_name(a->zsa),
 		       (unsigned long long)a->slba, a->all, nsid);
@@ -447,7 +456,7 @@ static const struct zn_cmd zn_cmds[] = {
 	  "Zone Management Send: ZSA 1 close, 2 finish, 3 open (-r: with a ZRWA), 4 reset, 5 offline, 0x10 set "
 	  "zone descriptor extension (-d FILE), 0x11 flush ZRWA up to SLBA; -a all zones." },
 	{ "open-zone", zn_send, VFN_NVME_ZSA_OPEN, "DEVICE -n NSID [-s SLBA | -a] [-r]",
-	  "Open a zone (or all closed); -r (--zrwa) allocates a Zone Random Write Area." },
+	  "Open a zone (or all closed); -r (--zrwaa, --zrwa) allocates a Zone Random Write Area." },
 	{ "close-zone", zn_send, VFN_NVME_ZSA_CLOSE, "DEVICE -n NSID [-s SLBA | -a]", "Close a zone (or all open)." },
 	{ "finish-zone", zn_send, VFN_NVME_ZSA_FINISH, "DEVICE -n NSID [-s SLBA | -a]", "Finish a zone (or all)." },
 	{ "reset-zone", zn_send, VFN_NVME_ZSA_RESET, "DEVICE -n NSID [-s SLBA | -a]", "Reset a zone (or all)." },
@@ -482,6 +491,8 @@ static const struct option zn_longs[] = {
 	{ "data", required_argument, NULL, 'D' },
 	{ "extended", no_argument, NULL, 'e' },
 	{ "zrwa", no_argument, NULL, 'r' },
+	{ "zrwaa", no_argument, NULL, 'r' }, /* nvme-cli's open-zone */
+	{ "zsaso", no_argument, NULL, 'r' }, /* nvme-cli's zone-mgmt-send: the Zone Send Action Specific Option */
 	{ "lba", required_argument, NULL, 'l' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },

@@ -67,7 +67,13 @@ t_eq "report-zones -e: a fresh zone's extension is 64 zero bytes" \
 t_capture "$VFN" zns report-zones "$X" -n 1 -s 64 -d 1 -p -e
 t_match "report-zones -e normal format: an Ext line" '^Ext: 0{128}$' "$T_OUT"
 t_capture "$VFN" zns set-zone-desc "$X" -n 1 -s 64 -d /dev/zero
-t_match "set-zone-desc: success line" '^zone-mgmt-send: Success, action:set-zone-desc zone:0x40 all:0 nsid:1$' "$T_OUT"
+t_match "set-zone-desc: nvme-cli's success line" '^set-zone-desc: Success, zone:40 nsid:1$' "$T_OUT"
+t_capture "$VFN" zns zone-mgmt-send "$X" -n 1 -s 64 -z 0x10 -d /dev/zero
+t_match "zone-mgmt-send -z 0x10: success line" '^zone-mgmt-send: Success, action:set-zone-desc zone:0x40 all:0 nsid:1$' "$T_OUT"
+t_capture "$VFN" zns zone-mgmt-send "$X" -n 1 -s 128 -z 3 --zsaso
+t_eq "zone-mgmt-send -z 3 --zsaso (nvme-cli's name for ZRWAA): status" 0 "$T_RC"
+t_capture "$VFN" zns open-zone "$X" -n 1 -s 128 --zrwaa
+t_eq "open-zone --zrwaa (nvme-cli's name): status" 0 "$T_RC"
 t_capture "$VFN" zns open-zone "$X" -n 1 -s 128 --zrwa
 t_match "open-zone --zrwa: success line" '^zone-mgmt-send: Success, action:open zone:0x80 all:0 nsid:1$' "$T_OUT"
 t_err "report-zones -e without extensions" 1 "has no zone descriptor extensions \\(ZDES 0" \
