@@ -1,10 +1,10 @@
 #!/bin/sh
 # Guest suite for zone descriptor extensions and Zone Random Write Areas
 # (docs/zns.md) against QEMU 7.2's zoned namespace with
-# -device nvme-ns,zoned=true,zoned.zone_size=2M,zoned.max_open=4,
+# -device nvme-ns,zoned=true,zoned.zone_size=2M,zoned.zone_capacity=1M,zoned.max_open=4,
 # zoned.max_active=6,zoned.descr_ext_size=128,zoned.zrwas=32K,zoned.zrwafg=4K,
 # zoned.numzrwa=2 on a 16 MiB image of 512-byte blocks (tests/vm/meson.build):
-# 8 zones of 4096 blocks, 128 extension bytes, a ZRWA of 64 blocks flushed
+# 8 zones of 4096 blocks (2048 writable), 128 extension bytes, a ZRWA of 64 blocks flushed
 # in units of 8, 2 ZRWA resources.  First test_vm_zns (one device session:
 # the library calls), then the CLI.  Over VFIO each vfn command brings the
 # controller up and shuts it down, and QEMU's shutdown closes open zones
@@ -41,7 +41,7 @@ t_eq "id-ns: zrwacap = explicit flush supported" 1 "$(json_field zrwacap "$T_OUT
 t_eq "id-ns: zdes = descr_ext_size 128 / 64" 2 "$(json_field zdes "$T_OUT")"
 t_eq "zns info: zde_size 128 bytes" 128 "$(json_field zde_size "$T_OUT")"
 t_eq "zns info: nr_zrwa = NUMZRWA + 1" $((${VFN_TEST_NUMZRWA_RAW:-1} + 1)) "$(json_field nr_zrwa "$T_OUT")"
-t_eq "zns info: zone capacity = zone size (no zone_capacity given)" $ZSZE "$(json_field zone_capacity "$T_OUT")"
+t_eq "zns info: zone capacity = zoned.zone_capacity 1M / 512" 2048 "$(json_field zone_capacity "$T_OUT")"
 
 # ---- descriptor extensions through the CLI ------------------------------------------
 Z6=$((6 * ZSZE))

@@ -5,13 +5,13 @@
  * guest (over VFIO or the kernel's /dev/ng0n1), or the simulator's on the
  * host.  Both are configured alike (tests/vm/meson.build):
  *
- *   QEMU: 16 MiB, 512-byte blocks, zoned.zone_size=2M, zoned.max_open=4,
+ *   QEMU: 16 MiB, 512-byte blocks, zoned.zone_size=2M, zoned.zone_capacity=1M, zoned.max_open=4,
  *         zoned.max_active=6, zoned.descr_ext_size=128, zoned.zrwas=32K,
  *         zoned.zrwafg=4K, zoned.numzrwa=2
- *   sim:  nsze=32768,lbads=9,zoned=1,zsze=4096,mor=4,mar=6,zdes=2,
+ *   sim:  nsze=32768,lbads=9,zoned=1,zsze=4096,zcap=2048,mor=4,mar=6,zdes=2,
  *         zrwasz=64,zrwafg=8,numzrwa=2
  *
- * so 8 zones of 4096 blocks (capacity 4096), 128 extension bytes, a ZRWA of
+ * so 8 zones of 4096 blocks (capacity 2048), 128 extension bytes, a ZRWA of
  * 64 blocks flushed in units of 8, 2 ZRWA resources.  Each test leaves
  * every zone Empty (reset all) for the next.
  *
@@ -35,6 +35,7 @@
 #include <vfn/vfn.h>
 
 #define ZSZE 4096
+#define ZCAP 2048
 #define NR_ZONES 8
 #define ZDE 128
 #define ZRWASZ 64
@@ -141,7 +142,7 @@ static void test_geometry(void **state)
 	assert_int_equal(info->nsze, NR_ZONES * ZSZE);
 	assert_int_equal(info->lba_size, LBA);
 	assert_int_equal(info->zone_size, ZSZE);
-	assert_int_equal(info->zone_cap, ZSZE);
+	assert_int_equal(info->zone_cap, ZCAP);
 	assert_int_equal(info->nr_zones, NR_ZONES);
 	assert_int_equal(info->max_open_zones, 4);
 	assert_int_equal(info->max_active_zones, 6);
@@ -255,13 +256,15 @@ static void test_zrwa_writes(void **state)
 	/* All inside the ZRWA: nothing flushed, the write pointer stays at the zone start. */
 	assert_int_equal(vfn_le64_to_cpu(zone_desc(c, z).wp), z);
 
-	/* Past the window (write pointer + 2 x ZRWASZ): Zone Invalid Write. */
+	/* Past the window (write pointer + 2 x ZRWASZ): Zone Invalid Write, named so. */
 	assert_int_equal(status_of(write_at(c, z + 2 * ZRWASZ, 1, 0, &cqe), &cqe), VFN_NVME_SC_ZONE_INVALID_WRITE);
+	assert_string_equal(vfn_nvme_status_str(vfn_nvme_cqe_status(&cqe)), "Zone Invalid Write");
 	assert_int_equal(status_of(write_at(c, z + 2 * ZRWASZ - 4, 8, 0, &cqe), &cqe), VFN_NVME_SC_ZONE_INVALID_WRITE);
 	/* Zone Append to a zone with a ZRWA: Invalid Zone Operation Request. */
 	memset(c->buf, 0, LBA);
 	assert_int_equal(status_of(vfn_dev_zone_append(c->dev, 1, z, 1, c->buf, &alba, &cqe), &cqe),
 			 VFN_NVME_SC_ZONE_INVALID_OP);
+	assert_string_equal(vfn_nvme_status_str(vfn_nvme_cqe_status(&cqe)), "Invalid Zone Operation Request");
 
 	/* Flushes: 4 blocks is not a multiple of ZRWAFG 8; 48 is: the write pointer moves to LBA 48. */
 	assert_int_equal(status_of(vfn_dev_zone_flush_zrwa(c->dev, 1, z + 3, &cqe), &cqe), VFN_NVME_SC_INVALID_FIELD);
@@ -303,12 +306,14 @@ static void test_zrwa_resources(void **state)
 	assert_int_equal(vfn_dev_zone_open_zrwa(c->dev, 1, 4 * ZSZE, &cqe), 0);
 	assert_int_equal(status_of(vfn_dev_zone_open_zrwa(c->dev, 1, 5 * ZSZE, &cqe), &cqe),
 			 VFN_NVME_SC_ZONE_ZRWA_UNAVAILABLE);
+	assert_string_equal(vfn_nvme_status_str(vfn_nvme_cqe_status(&cqe)), "ZRWA Resources Unavailable");
 	d = zone_desc(c, 5 * ZSZE);
 	assert_int_equal(vfn_nvme_zone_state(&d), VFN_NVME_ZS_EMPTY);
 	/* Finishing zone 3 releases its ZRWA (and it is Full, the attribute cleared). */
 	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 3 * ZSZE, VFN_NVME_ZSA_FINISH, false, NULL), 0);
 	d = zone_desc(c, 3 * ZSZE);
 	assert_int_equal(vfn_nvme_zone_state(&d), VFN_NVME_ZS_FULL);
+	assert_int_equal(vfn_le64_to_cpu(d.wp), 3 * ZSZE + ZCAP);
 	assert_int_equal(d.za & VFN_NVME_ZA_ZRWAV, 0);
 	assert_int_equal(vfn_dev_zone_open_zrwa(c->dev, 1, 5 * ZSZE, &cqe), 0);
 	d = zone_desc(c, 5 * ZSZE);
