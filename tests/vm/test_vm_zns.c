@@ -313,7 +313,7 @@ static void test_zrwa_resources(void **state)
 	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 3 * ZSZE, VFN_NVME_ZSA_FINISH, false, NULL), 0);
 	d = zone_desc(c, 3 * ZSZE);
 	assert_int_equal(vfn_nvme_zone_state(&d), VFN_NVME_ZS_FULL);
-	assert_int_equal(vfn_le64_to_cpu(d.wp), 3 * ZSZE + ZCAP);
+	/* (The write pointer of a Full zone is not valid: QEMU reports all ones, the sim its capacity end.) */
 	assert_int_equal(d.za & VFN_NVME_ZA_ZRWAV, 0);
 	assert_int_equal(vfn_dev_zone_open_zrwa(c->dev, 1, 5 * ZSZE, &cqe), 0);
 	d = zone_desc(c, 5 * ZSZE);
