@@ -101,9 +101,10 @@ VFN_API int vfn_dev_zone_report_ext(struct vfn_dev *dev, uint32_t nsid, uint64_t
 
 /*
  * Descriptor @i of a report in @buf (@len bytes) whose entries carry
- * @zde_size extension bytes each (0: a plain report), its extension (may
- * be NULL, set only when @zde_size) to *@ext; NULL when entry @i does not
- * fit @len.  Pure (no I/O).
+ * @zde_size extension bytes each (0: a plain report), and its extension
+ * to *@ext (may be NULL; set only when @zde_size, else NULL).  Both point
+ * into @buf (nothing is allocated).  NULL when entry @i does not fit @len
+ * or @buf is NULL.  Pure (no I/O); it does not look at NRZONES.
  */
 VFN_API const struct vfn_nvme_zone_desc *vfn_zone_report_desc(const void *buf, size_t len, uint32_t zde_size,
 							      uint64_t i, const uint8_t **ext);
