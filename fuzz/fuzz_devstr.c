@@ -54,21 +54,22 @@ static void check_same(const struct vfn_sim_opts *a, const struct vfn_sim_opts *
 	       a->mar == b->mar);
 	assert(a->shadow_miss == b->shadow_miss);
 	assert(a->mptr_sgl == b->mptr_sgl);
+	assert(a->zdes == b->zdes && a->zrwasz == b->zrwasz && a->zrwafg == b->zrwafg && a->numzrwa == b->numzrwa);
 }
 
 /* Prints @o as a device string with every option and checks it parses to @o again. */
 static void check_round_trip(const struct vfn_sim_opts *o)
 {
 	struct vfn_sim_opts again;
-	char spec[512];
+	char spec[640];
 	int n = snprintf(spec, sizeof(spec),
 			 "sim:nsze=%llu,lbads=%u,nn=%u,mqes=%u,mdts=%u,sn=%s,nil=%d,ttr_ms=%u,to=%u,never_ready=%d,"
 			 "ms=%u,mset=%d,mpsmax=%u,sgls=%u,rtd3e=%u,shn_ms=%u,pi=%u,pif=%u,pil=%d,zoned=%d,zsze=%llu,"
-			 "zcap=%llu,mor=%u,mar=%u,shadow_miss=%d,mptr_sgl=%d",
+			 "zcap=%llu,mor=%u,mar=%u,shadow_miss=%d,mptr_sgl=%d,zdes=%u,zrwasz=%u,zrwafg=%u,numzrwa=%u",
 			 (unsigned long long)o->nsze, o->lbads, o->nn, o->mqes, o->mdts, o->sn, o->nil, o->ttr_ms,
 			 o->to, o->never_ready, o->ms, o->mset, o->mpsmax, o->sgls, o->rtd3e, o->shn_ms, o->pi, o->pif,
 			 o->pil, o->zoned, (unsigned long long)o->zsze, (unsigned long long)o->zcap, o->mor, o->mar,
-			 o->shadow_miss, o->mptr_sgl);
+			 o->shadow_miss, o->mptr_sgl, o->zdes, o->zrwasz, o->zrwafg, o->numzrwa);
 
 	assert(n > 0 && (size_t)n < sizeof(spec));
 	memset(&again, 0x5a, sizeof(again));
@@ -164,6 +165,14 @@ static void model_item(struct vfn_sim_opts *o, const char *item, size_t len, boo
 		o->shadow_miss = v;
 	else if (key_is(item, klen, "mptr_sgl"))
 		o->mptr_sgl = v;
+	else if (key_is(item, klen, "zdes"))
+		o->zdes = (uint32_t)v;
+	else if (key_is(item, klen, "zrwasz"))
+		o->zrwasz = (uint32_t)v;
+	else if (key_is(item, klen, "zrwafg"))
+		o->zrwafg = (uint32_t)v;
+	else if (key_is(item, klen, "numzrwa"))
+		o->numzrwa = (uint32_t)v;
 	else
 		assert(!"accepted an unknown key");
 }
@@ -199,6 +208,11 @@ static void check_model(const char *spec, const struct vfn_sim_opts *got)
 		o.zcap = o.zsze;
 	if (o.zoned && o.mar && !o.mor)
 		o.mor = o.mar;
+	/* ZRWA: flush unit 1, resources as active zones (else one per zone). */
+	if (o.zoned && o.zrwasz && !o.zrwafg)
+		o.zrwafg = 1;
+	if (o.zoned && o.zrwasz && !o.numzrwa)
+		o.numzrwa = o.mar ? o.mar : (uint32_t)(o.nsze / o.zsze);
 	check_same(got, &o);
 }
 

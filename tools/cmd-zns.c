@@ -4,7 +4,9 @@
  * optioned as nvme-cli's zns plugin: id-ctrl, id-ns, report-zones,
  * zone-mgmt-send, open-zone / close-zone / finish-zone / reset-zone /
  * offline-zone (also zone-open, zone-close, zone-finish, zone-reset,
- * zone-offline) and zone-append.  Everything goes through <vfn/zns.h>;
+ * zone-offline), zone-append, set-zone-desc (a zone descriptor extension;
+ * report-zones -e shows them) and zrwa-flush-zone (open-zone -r allocates
+ * a Zone Random Write Area).  Everything goes through <vfn/zns.h>;
  * zone errors are printed by their specification names.
  */
 #include <errno.h>
@@ -25,9 +27,9 @@ struct zn_args {
 	const char *name, *usage, *dev, *data;
 	char cmdname[32]; /* "zns SUBCOMMAND", for the usage line of errors */
 	enum out_fmt fmt;
-	bool have_nsid, all, partial, have_zsa;
+	bool have_nsid, all, partial, have_zsa, extended, zrwa, have_lba, have_slba;
 	uint32_t nsid, descs, zsa, state, size;
-	uint64_t slba;
+	uint64_t slba, lba;
 };
 
 struct zn_cmd {
@@ -137,6 +139,10 @@ static int zn_id_ns(struct zn_args *a, struct vfn_dev *dev)
 		out_u(&o, "nr_zones", zi.nr_zones);
 		out_u(&o, "max_open", zi.mor);
 		out_u(&o, "max_active", zi.mar);
+		out_u(&o, "zde_size", zi.zde_size);
+		out_u(&o, "zrwa_size", zi.zrwa_size);
+		out_u(&o, "zrwa_fg", zi.zrwa_fg);
+		out_u(&o, "nr_zrwa", zi.nr_zrwa);
 	}
 	out_list_begin(&o, "lbafe");
 	for (unsigned int i = 0; i <= ns.nlbaf && i < 64; i++) {
@@ -156,6 +162,37 @@ static int zn_id_ns(struct zn_args *a, struct vfn_dev *dev)
 	return CLI_EXIT_OK;
 }
 
+/* @len bytes at @p as lowercase hex into @out (2 x @len + 1 bytes). */
+static void zn_hex(char *out, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * len] = '\0';
+}
+
+/* The zone descriptor extension size of namespace @nsid; a usage error when it has none. */
+static int zn_zde_size(struct zn_args *a, struct vfn_dev *dev, uint32_t nsid, uint32_t *zde)
+{
+	const struct vfn_dev_info *info = vfn_dev_get_info(dev);
+	struct vfn_zns_info zi;
+	struct vfn_nvme_cqe cqe;
+	int ret;
+
+	if (info->zoned && info->nsid == nsid) {
+		*zde = info->zde_size;
+	} else {
+		ret = vfn_dev_zns_info(dev, nsid, &zi, &cqe);
+		if (ret)
+			return zn_fail(a, "Identify Namespace (CSI 02h, zoned)", ret, &cqe);
+		*zde = zi.zde_size;
+	}
+	if (!*zde)
+		return errmsg("%s: namespace %u of %s has no zone descriptor extensions (ZDES 0 in its LBA format "
+			      "extension); use report-zones without -e",
+			      a->name, nsid, a->dev);
+	return 0;
+}
+
 static int zn_report(struct zn_args *a, struct vfn_dev *dev)
 {
 	const struct vfn_dev_info *info = vfn_dev_get_info(dev);
@@ -163,15 +200,23 @@ static int zn_report(struct zn_args *a, struct vfn_dev *dev)
 	const struct vfn_nvme_zone_report *h;
 	const struct vfn_nvme_zone_desc *d;
 	uint64_t nr;
-	size_t len, max = info->max_xfer ? info->max_xfer : (1u << 20);
-	uint32_t nsid = 0;
+	size_t len, entry, max = info->max_xfer ? info->max_xfer : (1u << 20);
+	uint32_t nsid = 0, zde = 0;
 	uint8_t *buf;
+	const uint8_t *ext;
+	char hex[2 * 255 * 64 + 1];
 	struct out o;
 	int ret = zn_nsid(a, dev, &nsid);
 
 	if (ret)
 		return ret;
-	len = sizeof(*h) + (size_t)(a->descs ? a->descs : (max - sizeof(*h)) / sizeof(*d)) * sizeof(*d);
+	if (a->extended) {
+		ret = zn_zde_size(a, dev, nsid, &zde);
+		if (ret)
+			return ret;
+	}
+	entry = sizeof(*d) + zde;
+	len = sizeof(*h) + (size_t)(a->descs ? a->descs : (max - sizeof(*h)) / entry) * entry;
 	if (len > max)
 		return errmsg_usage(a->name, a->usage,
 				    "-d %u descriptors need %zu bytes, over the transfer limit of %zu bytes", a->descs,
@@ -179,36 +224,48 @@ static int zn_report(struct zn_args *a, struct vfn_dev *dev)
 	buf = calloc(1, len);
 	if (!buf)
 		return errmsg("report-zones: out of memory for %zu bytes", len);
-	ret = vfn_dev_zone_report(dev, nsid, a->slba, (uint8_t)a->state, a->partial, buf, len, &cqe);
+	if (a->extended)
+		ret = vfn_dev_zone_report_ext(dev, nsid, a->slba, (uint8_t)a->state, a->partial, buf, len, &cqe);
+	else
+		ret = vfn_dev_zone_report(dev, nsid, a->slba, (uint8_t)a->state, a->partial, buf, len, &cqe);
 	if (ret) {
 		free(buf);
-		return zn_fail(a, "Zone Management Receive (Report Zones)", ret, &cqe);
+		return zn_fail(a,
+			       a->extended ? "Zone Management Receive (Extended Report Zones)"
+					   : "Zone Management Receive (Report Zones)",
+			       ret, &cqe);
 	}
 	h = (const void *)buf;
-	d = (const void *)(buf + sizeof(*h));
 	nr = vfn_le64_to_cpu(h->nr_zones);
 	out_init(&o, a->fmt, false, 8);
 	out_begin(&o, NULL);
 	out_u(&o, "nr_zones", nr);
 	out_list_begin(&o, "zone_list");
-	for (uint64_t i = 0; i < nr && i < (len - sizeof(*h)) / sizeof(*d); i++) {
-		unsigned int zs = vfn_nvme_zone_state(&d[i]);
+	for (uint64_t i = 0; i < nr && (d = vfn_zone_report_desc(buf, len, zde, i, &ext)); i++) {
+		unsigned int zs = vfn_nvme_zone_state(d);
 
 		out_item_begin(&o);
 		if (o.fmt == OUT_JSON) {
-			json_u64(&o.json, "slba", vfn_le64_to_cpu(d[i].zslba));
-			json_u64(&o.json, "wp", vfn_le64_to_cpu(d[i].wp));
-			json_u64(&o.json, "cap", vfn_le64_to_cpu(d[i].zcap));
+			json_u64(&o.json, "slba", vfn_le64_to_cpu(d->zslba));
+			json_u64(&o.json, "wp", vfn_le64_to_cpu(d->wp));
+			json_u64(&o.json, "cap", vfn_le64_to_cpu(d->zcap));
 			json_str(&o.json, "state", zn_state(zs));
-			json_str(&o.json, "type",
-				 d[i].zt == VFN_NVME_ZT_SEQ_WRITE_REQUIRED ? "SEQWRITE_REQ" : "UNKNOWN");
-			json_u64(&o.json, "attrs", d[i].za);
+			json_str(&o.json, "type", d->zt == VFN_NVME_ZT_SEQ_WRITE_REQUIRED ? "SEQWRITE_REQ" : "UNKNOWN");
+			json_u64(&o.json, "attrs", d->za);
+			if (ext) {
+				zn_hex(hex, ext, zde);
+				json_str(&o.json, "ext", hex);
+			}
 		} else {
 			printf("SLBA: 0x%-8llx WP: 0x%-8llx Cap: 0x%-8llx State: %-10s Type: %s Attrs: 0x%x\n",
-			       (unsigned long long)vfn_le64_to_cpu(d[i].zslba),
-			       (unsigned long long)vfn_le64_to_cpu(d[i].wp),
-			       (unsigned long long)vfn_le64_to_cpu(d[i].zcap), zn_state(zs),
-			       d[i].zt == VFN_NVME_ZT_SEQ_WRITE_REQUIRED ? "SEQWRITE_REQ" : "UNKNOWN", d[i].za);
+			       (unsigned long long)vfn_le64_to_cpu(d->zslba),
+			       (unsigned long long)vfn_le64_to_cpu(d->wp), (unsigned long long)vfn_le64_to_cpu(d->zcap),
+			       zn_state(zs), d->zt == VFN_NVME_ZT_SEQ_WRITE_REQUIRED ? "SEQWRITE_REQ" : "UNKNOWN",
+			       d->za);
+			if (ext) {
+				zn_hex(hex, ext, zde);
+				printf("Ext: %s\n", hex);
+			}
 		}
 		out_item_end(&o);
 	}
@@ -231,9 +288,32 @@ static const char *zsa_name(uint32_t zsa)
 		return "reset";
 	case VFN_NVME_ZSA_OFFLINE:
 		return "offline";
+	case VFN_NVME_ZSA_SET_ZDE:
+		return "set-zone-desc";
+	case VFN_NVME_ZSA_FLUSH_ZRWA:
+		return "zrwa-flush";
 	default:
 		return "?";
 	}
+}
+
+static int zn_read_data(const char *path, uint8_t *buf, size_t len);
+
+/* Set Zone Descriptor Extension: the data file (or stdin), zero-padded to the namespace's extension size. */
+static int zn_set_zde(struct zn_args *a, struct vfn_dev *dev, uint32_t nsid, struct vfn_nvme_cqe *cqe)
+{
+	uint8_t ext[255 * 64];
+	uint32_t zde = 0;
+	int ret = zn_zde_size(a, dev, nsid, &zde);
+
+	if (ret)
+		return ret;
+	ret = zn_read_data(a->data, ext, zde);
+	if (ret)
+		return errmsg("%s: cannot read %s: %s; give a readable file with -d or data on stdin", a->name,
+			      a->data ? a->data : "stdin", strerror(-ret));
+	ret = vfn_dev_zone_set_desc_ext(dev, nsid, a->slba, ext, zde, cqe);
+	return ret ? zn_fail(a, "Zone Management Send (set-zone-desc)", ret, cqe) : 0;
 }
 
 static int zn_send(struct zn_args *a, struct vfn_dev *dev)
@@ -249,12 +329,42 @@ static int zn_send(struct zn_args *a, struct vfn_dev *dev)
 	if (!a->have_zsa)
 		return errmsg_usage(a->name, a->usage,
 				    "needs a zone send action (-z 1-5: close, finish, open, "
-				    "reset, offline)");
-	ret = vfn_dev_zone_mgmt_send(dev, nsid, a->slba, (uint8_t)a->zsa, a->all, &cqe);
-	snprintf(what, sizeof(what), "Zone Management Send (%s)", zsa_name(a->zsa));
-	if (ret)
-		return zn_fail(a, what, ret, &cqe);
+				    "reset, offline; 0x10 set-zone-desc, 0x11 zrwa-flush)");
+	if (a->all && (a->zsa == VFN_NVME_ZSA_SET_ZDE || a->zsa == VFN_NVME_ZSA_FLUSH_ZRWA || a->zrwa))
+		return errmsg_usage(a->name, a->usage, "-a (all zones) does not go with %s",
+				    a->zrwa ? "-r (ZRWA allocation)" : zsa_name(a->zsa));
+	if (a->zrwa && a->zsa != VFN_NVME_ZSA_OPEN)
+		return errmsg_usage(a->name, a->usage, "-r (ZRWA allocation) goes with the open action only");
+	snprintf(what, sizeof(what), "Zone Management Send (%s%s)", zsa_name(a->zsa), a->zrwa ? " with ZRWA" : "");
+	if (a->zsa == VFN_NVME_ZSA_SET_ZDE) {
+		ret = zn_set_zde(a, dev, nsid, &cqe);
+		if (ret)
+			return ret;
+	} else {
+		if (a->zsa == VFN_NVME_ZSA_FLUSH_ZRWA) {
+			if (!a->have_lba && !a->have_slba)
+				return errmsg_usage(a->name, a->usage, "needs the last LBA to flush (-l LBA)");
+			if (a->have_lba)
+				a->slba = a->lba;
+			ret = vfn_dev_zone_flush_zrwa(dev, nsid, a->slba, &cqe);
+		} else if (a->zrwa) {
+			ret = vfn_dev_zone_open_zrwa(dev, nsid, a->slba, &cqe);
+		} else {
+			ret = vfn_dev_zone_mgmt_send(dev, nsid, a->slba, (uint8_t)a->zsa, a->all, &cqe);
+		}
+		if (ret)
+			return zn_fail(a, what, ret, &cqe);
+	}
 	out_init(&o, a->fmt, false, 6);
+	/* The shorthands print nvme-cli's lines. */
+	if (o.fmt == OUT_NORMAL && !strcmp(a->cmdname, "zns set-zone-desc")) {
+		printf("set-zone-desc: Success, zone:%llx nsid:%u\n", (unsigned long long)a->slba, nsid);
+		return CLI_EXIT_OK;
+	}
+	if (o.fmt == OUT_NORMAL && !strcmp(a->cmdname, "zns zrwa-flush-zone")) {
+		printf("zrwa-flush-zone: Success, lba:%llx nsid:%u\n", (unsigned long long)a->slba, nsid);
+		return CLI_EXIT_OK;
+	}
 	if (o.fmt == OUT_NORMAL) {
 		printf("zone-mgmt-send: Success, action:%s zone:%#llx all:%d nsid:%u\n", zsa_name(a->zsa),
 		       (unsigned long long)a->slba, a->all, nsid);
@@ -339,12 +449,14 @@ static int zn_append(struct zn_args *a, struct vfn_dev *dev)
 static const struct zn_cmd zn_cmds[] = {
 	{ "id-ctrl", zn_id_ctrl, 0, "DEVICE [-o normal|json]", "ZNS Identify Controller (CNS 06h, CSI 02h)." },
 	{ "id-ns", zn_id_ns, 0, "DEVICE -n NSID [-o normal|json]", "ZNS Identify Namespace (CNS 05h, CSI 02h)." },
-	{ "report-zones", zn_report, 0, "DEVICE -n NSID [-s SLBA] [-d DESCS] [-S STATE] [-p] [-o normal|json]",
+	{ "report-zones", zn_report, 0, "DEVICE -n NSID [-s SLBA] [-d DESCS] [-S STATE] [-p] [-e] [-o normal|json]",
 	  "Report Zones: STATE 0 all, 1 empty, 2 implicitly open, 3 explicitly open, 4 closed, 5 full, 6 read only, "
-	  "7 offline; -p partial." },
-	{ "zone-mgmt-send", zn_send, 0, "DEVICE -n NSID -z ZSA [-s SLBA | -a] [-o normal|json]",
-	  "Zone Management Send: ZSA 1 close, 2 finish, 3 open, 4 reset, 5 offline; -a all zones." },
-	{ "open-zone", zn_send, VFN_NVME_ZSA_OPEN, "DEVICE -n NSID [-s SLBA | -a]", "Open a zone (or all closed)." },
+	  "7 offline; -p partial; -e extended (each zone's descriptor extension, hex)." },
+	{ "zone-mgmt-send", zn_send, 0, "DEVICE -n NSID -z ZSA [-s SLBA | -a] [-r] [-d FILE] [-o normal|json]",
+	  "Zone Management Send: ZSA 1 close, 2 finish, 3 open (-r: with a ZRWA), 4 reset, 5 offline, 0x10 set "
+	  "zone descriptor extension (-d FILE), 0x11 flush ZRWA up to SLBA; -a all zones." },
+	{ "open-zone", zn_send, VFN_NVME_ZSA_OPEN, "DEVICE -n NSID [-s SLBA | -a] [-r]",
+	  "Open a zone (or all closed); -r (--zrwaa, --zrwa) allocates a Zone Random Write Area." },
 	{ "close-zone", zn_send, VFN_NVME_ZSA_CLOSE, "DEVICE -n NSID [-s SLBA | -a]", "Close a zone (or all open)." },
 	{ "finish-zone", zn_send, VFN_NVME_ZSA_FINISH, "DEVICE -n NSID [-s SLBA | -a]", "Finish a zone (or all)." },
 	{ "reset-zone", zn_send, VFN_NVME_ZSA_RESET, "DEVICE -n NSID [-s SLBA | -a]", "Reset a zone (or all)." },
@@ -357,6 +469,12 @@ static const struct zn_cmd zn_cmds[] = {
 	{ "zone-append", zn_append, 0, "DEVICE -n NSID -s ZSLBA -z DATA_SIZE [-d FILE] [-o normal|json]",
 	  "Zone Append DATA_SIZE bytes (from FILE or stdin, zero-padded) to the zone at ZSLBA; shows the LBA "
 	  "written." },
+	{ "set-zone-desc", zn_send, VFN_NVME_ZSA_SET_ZDE, "DEVICE -n NSID -s ZSLBA [-d FILE] [-o normal|json]",
+	  "Set Zone Descriptor Extension of the Empty zone at ZSLBA from FILE or stdin (zero-padded to the "
+	  "namespace's extension size); the zone becomes Closed.  report-zones -e shows it." },
+	{ "zrwa-flush-zone", zn_send, VFN_NVME_ZSA_FLUSH_ZRWA, "DEVICE -n NSID -l LBA [-o normal|json]",
+	  "Flush Explicit ZRWA Range: commit a zone's Zone Random Write Area up to and including LBA (the "
+	  "write pointer becomes LBA + 1).  open-zone -r opens a zone with a ZRWA." },
 };
 
 static const struct option zn_longs[] = {
@@ -371,6 +489,11 @@ static const struct option zn_longs[] = {
 	{ "zsa", required_argument, NULL, 'z' },
 	{ "data-size", required_argument, NULL, 'z' },
 	{ "data", required_argument, NULL, 'D' },
+	{ "extended", no_argument, NULL, 'e' },
+	{ "zrwa", no_argument, NULL, 'r' },
+	{ "zrwaa", no_argument, NULL, 'r' }, /* nvme-cli's open-zone */
+	{ "zsaso", no_argument, NULL, 'r' }, /* nvme-cli's zone-mgmt-send: the Zone Send Action Specific Option */
+	{ "lba", required_argument, NULL, 'l' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -428,7 +551,7 @@ int cmd_zns(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while (optind < argc) {
-		c = getopt_long(argc, argv, "+n:o:s:d:S:paz:D:vh", zn_longs, NULL);
+		c = getopt_long(argc, argv, "+n:o:s:d:S:paz:D:erl:vh", zn_longs, NULL);
 		if (c == -1) {
 			if (a.dev)
 				return errmsg_usage(a.name, a.usage, "unexpected argument '%s'", argv[optind]);
@@ -455,10 +578,11 @@ int cmd_zns(int argc, char **argv)
 		case 's':
 			if (zn_num(&a, "-s", UINT64_MAX, &a.slba))
 				return CLI_EXIT_USAGE;
+			a.have_slba = true;
 			break;
 		case 'd':
-			/* report-zones: descriptors; zone-append: the data file (nvme-cli's -d) */
-			if (e->run == zn_append) {
+			/* report-zones: descriptors; zone-append, set-zone-desc: the data file (nvme-cli's -d) */
+			if (e->run != zn_report) {
 				a.data = optarg;
 				break;
 			}
@@ -477,6 +601,17 @@ int cmd_zns(int argc, char **argv)
 		case 'p':
 			a.partial = true;
 			break;
+		case 'e':
+			a.extended = true;
+			break;
+		case 'r':
+			a.zrwa = true;
+			break;
+		case 'l':
+			if (zn_num(&a, "-l", UINT64_MAX, &a.lba))
+				return CLI_EXIT_USAGE;
+			a.have_lba = true;
+			break;
 		case 'a':
 			a.all = true;
 			break;
@@ -486,11 +621,13 @@ int cmd_zns(int argc, char **argv)
 					return CLI_EXIT_USAGE;
 				a.size = (uint32_t)v;
 			} else {
-				if (zn_num(&a, "-z", VFN_NVME_ZSA_OFFLINE, &v))
+				if (zn_num(&a, "-z", VFN_NVME_ZSA_FLUSH_ZRWA, &v))
 					return CLI_EXIT_USAGE;
-				if (!v)
-					return errmsg_usage(a.name, a.usage,
-							    "-z ZSA: 1-5 (close, finish, open, reset, offline)");
+				if (!v || (v > VFN_NVME_ZSA_OFFLINE && v < VFN_NVME_ZSA_SET_ZDE))
+					return errmsg_usage(
+						a.name, a.usage,
+						"-z ZSA: 1-5 (close, finish, open, reset, offline), "
+						"0x10 (set zone descriptor extension) or 0x11 (flush ZRWA)");
 				a.zsa = (uint32_t)v;
 				a.have_zsa = true;
 			}

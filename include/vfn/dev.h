@@ -99,6 +99,23 @@ struct vfn_dev_info {
 	bool io;	     /* I/O commands can be sent (false on /dev/nvmeN) */
 	char iommu[24];	     /* the DMA address space: "iommufd", "type1", "type1 (iommufd
 				compat)" (vfio), "soft" (sim), "" (kernel: the driver's) */
+	/*
+	 * Appended: the zone geometry when namespace nsid is zoned (its CSI
+	 * is 02h), as vfn_dev_zns_info() (<vfn/zns.h>) gives it, read at open
+	 * and by every refresh of the namespace; all 0 otherwise.  On a zoned
+	 * namespace, opening a VFIO / sim handle therefore also sets up the
+	 * queue pair vfn_dev_io() uses (for the one-zone report of zone_cap).
+	 */
+	bool zoned;		   /* the namespace is zoned */
+	uint64_t zone_size;	   /* ZSZE of the LBA format in use, logical blocks */
+	uint64_t zone_cap;	   /* the first zone's capacity, logical blocks (0: unreadable, e.g. /dev/nvmeN) */
+	uint64_t nr_zones;	   /* nsze / zone_size */
+	uint32_t max_open_zones;   /* MOR + 1; 0: no limit */
+	uint32_t max_active_zones; /* MAR + 1; 0: no limit */
+	uint32_t zde_size;	   /* zone descriptor extension bytes (ZDES x 64); 0: none */
+	uint32_t zrwa_size;	   /* Zone Random Write Area size (ZRWASZ), logical blocks; 0: no ZRWA */
+	uint32_t zrwa_fg;	   /* ZRWA flush granularity (ZRWAFG), logical blocks */
+	uint32_t nr_zrwa;	   /* ZRWA resources (NUMZRWA + 1) */
 };
 
 /* Completion of an asynchronous command: @ret 0, -EIO (status in @cqe) or -errno (see vfn_dev_poll()). */

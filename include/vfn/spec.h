@@ -731,9 +731,12 @@ static inline void vfn_nvme_le128_set(uint8_t *p, uint64_t v)
 #define VFN_NVME_ZSA_OPEN 0x03
 #define VFN_NVME_ZSA_RESET 0x04
 #define VFN_NVME_ZSA_OFFLINE 0x05
-#define VFN_NVME_ZSA_SET_ZDE 0x10 /* Set Zone Descriptor Extension */
+#define VFN_NVME_ZSA_SET_ZDE 0x10    /* Set Zone Descriptor Extension */
+#define VFN_NVME_ZSA_FLUSH_ZRWA 0x11 /* Flush Explicit ZRWA Range (SLBA: the last LBA flushed) */
 /* Zone Management Send CDW13 bit 8: Select All (SLBA ignored). */
 #define VFN_NVME_ZSA_SELECT_ALL (1u << 8)
+/* CDW13 bit 9, with Open Zone: Zone Random Write Area Allocation (ZRWAA). */
+#define VFN_NVME_ZSA_ZRWAA (1u << 9)
 
 /* Zone Receive Action (Zone Management Receive CDW13 bits 7:0). */
 #define VFN_NVME_ZRA_REPORT 0x00	  /* Report Zones */
@@ -765,12 +768,15 @@ static inline void vfn_nvme_le128_set(uint8_t *p, uint64_t v)
 #define VFN_NVME_ZS_OFFLINE 0xf
 
 /* Zone Attributes (descriptor ZA). */
-#define VFN_NVME_ZA_ZFC (1u << 0)  /* Zone Finished by Controller */
-#define VFN_NVME_ZA_FZR (1u << 1)  /* Finish Zone Recommended */
-#define VFN_NVME_ZA_RZR (1u << 2)  /* Reset Zone Recommended */
-#define VFN_NVME_ZA_ZDEV (1u << 7) /* Zone Descriptor Extension Valid */
+#define VFN_NVME_ZA_ZFC (1u << 0)   /* Zone Finished by Controller */
+#define VFN_NVME_ZA_FZR (1u << 1)   /* Finish Zone Recommended */
+#define VFN_NVME_ZA_RZR (1u << 2)   /* Reset Zone Recommended */
+#define VFN_NVME_ZA_ZRWAV (1u << 3) /* Zone Random Write Area Valid */
+#define VFN_NVME_ZA_ZDEV (1u << 7)  /* Zone Descriptor Extension Valid */
 
-/* Zone status codes (SCT 1h, SC B8h-BFh). */
+/* Zone status codes (SCT 1h, SC B6h-BFh). */
+#define VFN_NVME_SC_ZONE_INVALID_OP 0x1b6	/* Invalid Zone Operation Request */
+#define VFN_NVME_SC_ZONE_ZRWA_UNAVAILABLE 0x1b7 /* ZRWA Resources Unavailable */
 #define VFN_NVME_SC_ZONE_BOUNDARY_ERROR 0x1b8
 #define VFN_NVME_SC_ZONE_FULL 0x1b9
 #define VFN_NVME_SC_ZONE_READ_ONLY 0x1ba
@@ -781,9 +787,11 @@ static inline void vfn_nvme_le128_set(uint8_t *p, uint64_t v)
 #define VFN_NVME_SC_ZONE_INVALID_TRANSITION 0x1bf
 
 /* ZNS Identify Namespace ZOC / OZCS bits. */
-#define VFN_NVME_ZOC_VZCAP (1u << 0) /* Variable Zone Capacity */
-#define VFN_NVME_ZOC_ZAE (1u << 1)   /* Zone Active Excursions */
-#define VFN_NVME_OZCS_RAZB (1u << 0) /* Read Across Zone Boundaries */
+#define VFN_NVME_ZOC_VZCAP (1u << 0)	       /* Variable Zone Capacity */
+#define VFN_NVME_ZOC_ZAE (1u << 1)	       /* Zone Active Excursions */
+#define VFN_NVME_OZCS_RAZB (1u << 0)	       /* Read Across Zone Boundaries */
+#define VFN_NVME_OZCS_ZRWASUP (1u << 1)	       /* Zone Random Write Areas supported */
+#define VFN_NVME_ZRWACAP_EXPFLUSHSUP (1u << 0) /* ZRWACAP: Flush Explicit ZRWA Range supported */
 
 /* LBA Format Extension of the ZNS Identify Namespace (one per LBA format). */
 struct vfn_nvme_zns_lbafe {
@@ -802,9 +810,9 @@ struct vfn_nvme_id_ns_zns {
 	vfn_le32 frl;  /* Finish Recommended Limit, seconds */
 	vfn_le32 rrl1, rrl2, rrl3;
 	vfn_le32 frl1, frl2, frl3;
-	vfn_le32 numzrwa; /* Number of ZRWA Resources */
-	vfn_le16 zrwafg;  /* ZRWA Flush Granularity */
-	vfn_le16 zrwasz;  /* ZRWA Size */
+	vfn_le32 numzrwa; /* Number of ZRWA Resources, 0's based */
+	vfn_le16 zrwafg;  /* ZRWA Flush Granularity, logical blocks */
+	vfn_le16 zrwasz;  /* ZRWA Size, logical blocks */
 	uint8_t zrwacap;  /* ZRWA Capability */
 	uint8_t rsvd53[2763];
 	struct vfn_nvme_zns_lbafe lbafe[64];

@@ -40,6 +40,12 @@ struct vfn_zns_info {
 	uint16_t ozcs;	   /* Optional Zoned Command Support (VFN_NVME_OZCS_*) */
 	uint8_t zasl;	   /* Zone Append Size Limit (controller; 0: MDTS) */
 	uint32_t lba_size; /* bytes per logical block */
+	/* appended: descriptor extensions and Zone Random Write Areas (ZNS 1.1) */
+	uint32_t zde_size;  /* Zone Descriptor Extension bytes (ZDES x 64 of the format in use); 0: none */
+	uint32_t zrwa_size; /* ZRWA Size (ZRWASZ), logical blocks; 0: no ZRWA (OZCS.ZRWASUP clear) */
+	uint32_t zrwa_fg;   /* ZRWA Flush Granularity (ZRWAFG), logical blocks */
+	uint32_t nr_zrwa;   /* ZRWA resources (NUMZRWA + 1); 0 without ZRWA */
+	uint8_t zrwacap;    /* ZRWA Capability (VFN_NVME_ZRWACAP_*) */
 };
 
 /*
@@ -81,6 +87,64 @@ VFN_API int vfn_dev_zone_report(struct vfn_dev *dev, uint32_t nsid, uint64_t slb
  */
 VFN_API int vfn_dev_zone_append(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, uint32_t nlb, const void *buf,
 				uint64_t *alba, struct vfn_nvme_cqe *cqe);
+
+/*
+ * Extended Report Zones (Zone Management Receive, ZRA 01h): as
+ * vfn_dev_zone_report(), but each zone descriptor is followed by its Zone
+ * Descriptor Extension of vfn_zns_info.zde_size bytes (zeros unless the
+ * descriptor's ZA has VFN_NVME_ZA_ZDEV); walk it with
+ * vfn_zone_report_desc().  A namespace without extensions (ZDES 0) fails
+ * with Invalid Field in Command.
+ */
+VFN_API int vfn_dev_zone_report_ext(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint8_t zrasf, bool partial,
+				    void *buf, size_t len, struct vfn_nvme_cqe *cqe);
+
+/*
+ * Descriptor @i of a report in @buf (@len bytes) whose entries carry
+ * @zde_size extension bytes each (0: a plain report), and its extension
+ * to *@ext (may be NULL; set only when @zde_size, else NULL).  Both point
+ * into @buf (nothing is allocated).  NULL when entry @i does not fit @len
+ * or @buf is NULL.  Pure (no I/O); it does not look at NRZONES.
+ */
+VFN_API const struct vfn_nvme_zone_desc *vfn_zone_report_desc(const void *buf, size_t len, uint32_t zde_size,
+							      uint64_t i, const uint8_t **ext);
+
+/*
+ * Set Zone Descriptor Extension (Zone Management Send, ZSA 10h): the
+ * @len bytes at @ext (exactly vfn_zns_info.zde_size, a multiple of 64)
+ * become the extension of the zone starting at @zslba.  The zone must be
+ * Empty; it becomes Closed (an active zone) with VFN_NVME_ZA_ZDEV set in
+ * its attributes; another state fails with Invalid Zone State Transition,
+ * a namespace without extensions with Invalid Field in Command.  A reset
+ * of the zone clears ZDEV.  -EINVAL without sending for a NULL @ext or a
+ * @len of 0 or not a multiple of 64.
+ */
+VFN_API int vfn_dev_zone_set_desc_ext(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, const void *ext, size_t len,
+				      struct vfn_nvme_cqe *cqe);
+
+/*
+ * Open Zone with a Zone Random Write Area (Zone Management Send, ZSA 03h
+ * with ZRWAA, CDW13 bit 9): the zone at @zslba becomes Explicitly Opened
+ * with VFN_NVME_ZA_ZRWAV set.  Writes may then land anywhere from the write
+ * pointer up to twice the ZRWA size past it, in any order (past ZRWASZ the
+ * controller flushes implicitly, in ZRWAFG units); the write pointer moves
+ * only by flushes (vfn_dev_zone_flush_zrwa()), a finish or a reset.  A
+ * namespace without ZRWA (OZCS.ZRWASUP clear) fails with Invalid Zone
+ * Operation Request, no free ZRWA resource with ZRWA Resources
+ * Unavailable.  Zone Append to such a zone fails with Invalid Zone
+ * Operation Request.
+ */
+VFN_API int vfn_dev_zone_open_zrwa(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, struct vfn_nvme_cqe *cqe);
+
+/*
+ * Flush Explicit ZRWA Range (Zone Management Send, ZSA 11h): commits the
+ * ZRWA of the zone holding @elba up to and including LBA @elba, so its
+ * write pointer becomes @elba + 1.  The blocks flushed (@elba + 1 - write
+ * pointer) must be a multiple of ZRWAFG (else Invalid Field in Command)
+ * and @elba within the ZRWA (else Zone Boundary Error); a zone without a
+ * ZRWA fails with Invalid Field in Command.
+ */
+VFN_API int vfn_dev_zone_flush_zrwa(struct vfn_dev *dev, uint32_t nsid, uint64_t elba, struct vfn_nvme_cqe *cqe);
 
 /* The name of zone state @zs (VFN_NVME_ZS_*): "Empty", "Implicitly Opened", ..., or "Reserved". */
 VFN_API const char *vfn_zone_state_str(unsigned int zs);

@@ -170,3 +170,20 @@ def test_io_qpair_irq_log_inject(dev):
     with dev.io_qpair(entries=8) as polled:
         assert polled.eventfd == -1
     assert not dev._pairs
+
+
+def test_zoned_info():
+    """The zone geometry appended to struct vfn_dev_info reaches Python (DevInfo) with the sim's configuration."""
+    d = vfn.Device("sim:nsze=1024,lbads=9,zoned=1,zsze=64,zcap=48,mor=2,mar=3,zdes=1,zrwasz=16,zrwafg=4,numzrwa=2")
+    try:
+        i = d.info
+        assert i.zoned and i.zone_size == 64 and i.zone_cap == 48 and i.nr_zones == 16
+        assert i.max_open_zones == 2 and i.max_active_zones == 3 and i.zde_size == 64
+        assert i.zrwa_size == 16 and i.zrwa_fg == 4 and i.nr_zrwa == 2
+    finally:
+        d.close()
+    d = vfn.Device("sim:nsze=1024")
+    try:
+        assert not d.info.zoned and d.info.zone_size == 0 and d.info.nr_zrwa == 0
+    finally:
+        d.close()

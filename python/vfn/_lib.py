@@ -58,7 +58,10 @@ class DevInfo(ctypes.Structure):
                 ("nsze", c_uint64), ("ncap", c_uint64), ("lba_size", c_uint32), ("flbas", c_uint8),
                 ("nlbaf", c_uint8), ("ms", c_uint16), ("mset", c_bool), ("pi_type", c_uint8),
                 ("pi_first", c_bool), ("pif", c_uint8), ("block_size", c_uint32), ("max_xfer", c_size_t),
-                ("max_queues", c_uint32), ("max_qd", c_uint32), ("io", c_bool), ("iommu", c_char * 24)]
+                ("max_queues", c_uint32), ("max_qd", c_uint32), ("io", c_bool), ("iommu", c_char * 24),
+                ("zoned", c_bool), ("zone_size", c_uint64), ("zone_cap", c_uint64), ("nr_zones", c_uint64),
+                ("max_open_zones", c_uint32), ("max_active_zones", c_uint32), ("zde_size", c_uint32),
+                ("zrwa_size", c_uint32), ("zrwa_fg", c_uint32), ("nr_zrwa", c_uint32)]
 
 
 class CtrlOpts(ctypes.Structure):

@@ -280,6 +280,19 @@ void vfn_dev_ctrl_qpair_close(struct vfn_dev *dev, struct vfn_nvme_qpair *qp, ui
 
 /* ---- synchronous commands ------------------------------------------------ */
 
+static bool sync_qp_idle(const struct vfn_dev *dev);
+
+void vfn_dev_ctrl_sync_qp_drop(struct vfn_dev *dev)
+{
+	uint16_t qid;
+
+	if (!dev->ctrl || !dev->sync_qp || !sync_qp_idle(dev) || dev->kept)
+		return;
+	qid = dev->sync_qp->sq.qid;
+	vfn_dev_ctrl_qpair_close(dev, dev->sync_qp, qid);
+	dev->sync_qp = NULL;
+}
+
 static int ctrl_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 		      struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
 {

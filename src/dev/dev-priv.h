@@ -147,6 +147,15 @@ int vfn_dev_refresh_ns(struct vfn_dev *dev);
 const struct vfn_dev_info *vfn_dev_ns_geometry(struct vfn_dev *dev, uint32_t nsid);
 /* Forgets the kept geometry of other namespaces (after a format or namespace change). */
 void vfn_dev_forget_other_ns(struct vfn_dev *dev);
+*vfn_dev_zns_info()(dev - zns.c) into @info;
+the zone capacity(a one - zone * report, an I / O command) only @with_report, else left 0. * / struct vfn_zns_info;
+int vfn_dev_zns_geometry(struct vfn_dev *dev, uint32_t nsid, struct vfn_zns_info *info, bool with_report,
+			 struct vfn_nvme_cqe *cqe);
+/*
+ * Tears down the queue pair of vfn_dev_io() (VFIO/sim) if the controller owes
+ * it nothing, giving its queue id back (the next vfn_dev_io() makes a new one).
+ */
+void vfn_dev_ctrl_sync_qp_drop(struct vfn_dev *dev);
 /* Makes @dev an admin-only handle over @ctrl, which it does not own (vfn_dev_from_ctrl()). */
 void vfn_dev_ctrl_borrow(struct vfn_dev *dev, struct vfn_nvme_ctrl *ctrl);
 int vfn_dev_ctrl_qpair_open(struct vfn_dev *dev, uint32_t depth, bool irq, struct vfn_nvme_qpair **qp, uint16_t *qid);

@@ -20,7 +20,8 @@ static uint32_t zns_limit(vfn_le32 v)
 	return x == ZNS_NO_LIMIT ? 0 : x + 1;
 }
 
-int vfn_dev_zns_info(struct vfn_dev *dev, uint32_t nsid, struct vfn_zns_info *info, struct vfn_nvme_cqe *cqe)
+int vfn_dev_zns_geometry(struct vfn_dev *dev, uint32_t nsid, struct vfn_zns_info *info, bool with_report,
+			 struct vfn_nvme_cqe *cqe)
 {
 	struct vfn_identify_args args = { .cns = VFN_NVME_CNS_NS, .nsid = nsid };
 	uint8_t report[sizeof(struct vfn_nvme_zone_report) + sizeof(struct vfn_nvme_zone_desc)];
@@ -67,19 +68,33 @@ int vfn_dev_zns_info(struct vfn_dev *dev, uint32_t nsid, struct vfn_zns_info *in
 		.ozcs = vfn_le16_to_cpu(zns->ozcs),
 		.zasl = ctrl->zasl,
 		.lba_size = 1u << ns->lbaf[lbaf].ds,
+		.zde_size = (uint32_t)zns->lbafe[lbaf].zdes * 64,
 	};
+	if (info->ozcs & VFN_NVME_OZCS_ZRWASUP) {
+		info->zrwa_size = vfn_le16_to_cpu(zns->zrwasz);
+		info->zrwa_fg = vfn_le16_to_cpu(zns->zrwafg);
+		info->nr_zrwa = vfn_le32_to_cpu(zns->numzrwa) + 1;
+		info->zrwacap = zns->zrwacap;
+	}
 	if (!info->zsze) {
 		log_debug("zns: namespace %u reports a zone size of 0: not zoned", nsid);
 		ret = -ENOTSUP;
 		goto out;
 	}
 	info->nr_zones = info->nsze / info->zsze;
+	if (!with_report)
+		goto out;
 	ret = vfn_dev_zone_report(dev, nsid, 0, VFN_NVME_ZRASF_ALL, true, report, sizeof(report), cqe);
 	if (!ret)
 		info->zcap = vfn_le64_to_cpu(d->zcap);
 out:
 	free(ns);
 	return ret;
+}
+
+int vfn_dev_zns_info(struct vfn_dev *dev, uint32_t nsid, struct vfn_zns_info *info, struct vfn_nvme_cqe *cqe)
+{
+	return vfn_dev_zns_geometry(dev, nsid, info, true, cqe);
 }
 
 static struct vfn_nvme_sqe zns_sqe(uint8_t opcode, uint32_t nsid, uint64_t slba)
@@ -105,8 +120,8 @@ int vfn_dev_zone_mgmt_send(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, u
 	return vfn_dev_io(dev, &sqe, NULL, 0, cqe, 0);
 }
 
-int vfn_dev_zone_report(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint8_t zrasf, bool partial, void *buf,
-			size_t len, struct vfn_nvme_cqe *cqe)
+static int zone_recv(struct vfn_dev *dev, uint32_t nsid, uint8_t zra, uint64_t slba, uint8_t zrasf, bool partial,
+		     void *buf, size_t len, struct vfn_nvme_cqe *cqe)
 {
 	struct vfn_nvme_sqe sqe = zns_sqe(VFN_NVME_CMD_ZONE_MGMT_RECV, nsid, slba);
 	size_t max;
@@ -122,9 +137,72 @@ int vfn_dev_zone_report(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint8
 		return -EINVAL;
 	}
 	sqe.cdw12 = vfn_cpu_to_le32((uint32_t)(len / 4 - 1));
-	sqe.cdw13 = vfn_cpu_to_le32(VFN_NVME_ZRA_REPORT | (uint32_t)zrasf << VFN_NVME_ZRASF_SHIFT |
-				    (partial ? VFN_NVME_ZRA_PARTIAL : 0));
+	sqe.cdw13 =
+		vfn_cpu_to_le32(zra | (uint32_t)zrasf << VFN_NVME_ZRASF_SHIFT | (partial ? VFN_NVME_ZRA_PARTIAL : 0));
 	return vfn_dev_io(dev, &sqe, buf, len, cqe, 0);
+}
+
+int vfn_dev_zone_report(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint8_t zrasf, bool partial, void *buf,
+			size_t len, struct vfn_nvme_cqe *cqe)
+{
+	return zone_recv(dev, nsid, VFN_NVME_ZRA_REPORT, slba, zrasf, partial, buf, len, cqe);
+}
+
+int vfn_dev_zone_report_ext(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint8_t zrasf, bool partial, void *buf,
+			    size_t len, struct vfn_nvme_cqe *cqe)
+{
+	return zone_recv(dev, nsid, VFN_NVME_ZRA_EXTENDED_REPORT, slba, zrasf, partial, buf, len, cqe);
+}
+
+const struct vfn_nvme_zone_desc *vfn_zone_report_desc(const void *buf, size_t len, uint32_t zde_size, uint64_t i,
+						      const uint8_t **ext)
+{
+	size_t entry = sizeof(struct vfn_nvme_zone_desc) + zde_size;
+	const uint8_t *p = buf;
+
+	if (ext)
+		*ext = NULL;
+	if (!buf || len < sizeof(struct vfn_nvme_zone_report) ||
+	    i >= (len - sizeof(struct vfn_nvme_zone_report)) / entry)
+		return NULL;
+	p += sizeof(struct vfn_nvme_zone_report) + (size_t)i * entry;
+	if (ext && zde_size)
+		*ext = p + sizeof(struct vfn_nvme_zone_desc);
+	return (const void *)p;
+}
+
+int vfn_dev_zone_set_desc_ext(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, const void *ext, size_t len,
+			      struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = zns_sqe(VFN_NVME_CMD_ZONE_MGMT_SEND, nsid, zslba);
+
+	if (!dev || !ext || !len || len % 64 || len > 255 * 64) {
+		log_debug("zns: set descriptor extension: NULL device/data or %zu bytes (64..16320, 64-byte units)",
+			  len);
+		return -EINVAL;
+	}
+	sqe.cdw13 = vfn_cpu_to_le32(VFN_NVME_ZSA_SET_ZDE);
+	return vfn_dev_io(dev, &sqe, (void *)ext, len, cqe, 0);
+}
+
+int vfn_dev_zone_open_zrwa(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = zns_sqe(VFN_NVME_CMD_ZONE_MGMT_SEND, nsid, zslba);
+
+	if (!dev)
+		return -EINVAL;
+	sqe.cdw13 = vfn_cpu_to_le32(VFN_NVME_ZSA_OPEN | VFN_NVME_ZSA_ZRWAA);
+	return vfn_dev_io(dev, &sqe, NULL, 0, cqe, 0);
+}
+
+int vfn_dev_zone_flush_zrwa(struct vfn_dev *dev, uint32_t nsid, uint64_t elba, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = zns_sqe(VFN_NVME_CMD_ZONE_MGMT_SEND, nsid, elba);
+
+	if (!dev)
+		return -EINVAL;
+	sqe.cdw13 = vfn_cpu_to_le32(VFN_NVME_ZSA_FLUSH_ZRWA);
+	return vfn_dev_io(dev, &sqe, NULL, 0, cqe, 0);
 }
 
 int vfn_dev_zone_append(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, uint32_t nlb, const void *buf,

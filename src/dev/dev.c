@@ -14,8 +14,10 @@
 #include <vfn/pi.h>
 #include <vfn/mgmt.h>
 #include <vfn/sim.h>
+#include <vfn/zns.h>
 
 #include "dev/dev-priv.h"
+#include "nvme/ctrl-priv.h"
 #include "nvme/pi-priv.h"
 #include "support/log.h"
 
@@ -92,6 +94,79 @@ static bool dev_get_nvm(struct vfn_dev *dev, uint32_t nsid, uint8_t *nvm)
 	return true;
 }
 
+/*
+ * True if namespace @nsid's Namespace Identification Descriptor list
+ * (CNS 03h) carries a CSI descriptor of the Zoned Namespace Command Set.
+ * A VFIO / sim controller that did not enable that command set at bring-up
+ * (CC.CSS, the I/O Command Set Profile) is not asked.
+ */
+static bool dev_ns_is_zoned(struct vfn_dev *dev, uint32_t nsid)
+{
+	uint8_t *list;
+	bool zoned = false;
+
+	if (dev->ctrl && !(dev->ctrl->iocs_vector & (1ull << VFN_NVME_CSI_ZNS)))
+		return false;
+	list = calloc(1, VFN_NVME_IDENTIFY_DATA_SIZE);
+	if (!list)
+		return false;
+	if (vfn_dev_identify(dev, VFN_NVME_CNS_NS_DESC_LIST, nsid, list, NULL)) {
+		free(list);
+		return false;
+	}
+	/* Byte by byte: a CSI descriptor (NIDL 1) leaves the next one at an odd offset. */
+	for (size_t off = 0; off + sizeof(struct vfn_nvme_ns_id_desc) <= VFN_NVME_IDENTIFY_DATA_SIZE;) {
+		uint8_t nidt = list[off], nidl = list[off + 1];
+
+		if (!nidt || !nidl)
+			break;
+		if (nidt == VFN_NVME_NIDT_CSI && off + sizeof(struct vfn_nvme_ns_id_desc) < VFN_NVME_IDENTIFY_DATA_SIZE)
+			zoned = list[off + sizeof(struct vfn_nvme_ns_id_desc)] == VFN_NVME_CSI_ZNS;
+		off += sizeof(struct vfn_nvme_ns_id_desc) + nidl;
+	}
+	free(list);
+	return zoned;
+}
+
+/*
+ * The zone geometry of namespace @nsid into dev->info (all 0 when it is not
+ * zoned or its ZNS Identify fails).  The zone capacity needs an I/O command
+ * (a one-zone report), so the handle's limits must be known already.
+ */
+static void dev_decode_zoned(struct vfn_dev *dev, uint32_t nsid)
+{
+	struct vfn_dev_info *info = &dev->info;
+	struct vfn_zns_info zi;
+	bool had_qp;
+	int ret;
+
+	info->zoned = false;
+	info->zone_size = info->zone_cap = info->nr_zones = 0;
+	info->max_open_zones = info->max_active_zones = 0;
+	info->zde_size = info->zrwa_size = info->zrwa_fg = info->nr_zrwa = 0;
+	if (!nsid || !dev_ns_is_zoned(dev, nsid))
+		return;
+	had_qp = dev->sync_qp != NULL;
+	ret = vfn_dev_zns_geometry(dev, nsid, &zi, info->io, NULL);
+	/* The one-zone report needed an I/O queue: a handle just opened keeps none (Set Features that want none). */
+	if (!had_qp)
+		vfn_dev_ctrl_sync_qp_drop(dev);
+	if (ret) {
+		log_info("%s: namespace %u is zoned, but its zone geometry is unreadable", info->name, nsid);
+		return;
+	}
+	info->zoned = true;
+	info->zone_size = zi.zsze;
+	info->zone_cap = zi.zcap;
+	info->nr_zones = zi.nr_zones;
+	info->max_open_zones = zi.mor;
+	info->max_active_zones = zi.mar;
+	info->zde_size = zi.zde_size;
+	info->zrwa_size = zi.zrwa_size;
+	info->zrwa_fg = zi.zrwa_fg;
+	info->nr_zrwa = zi.nr_zrwa;
+}
+
 /* The namespace the geometry is of: the node's, the asked one, or the first active. */
 static int dev_pick_nsid(struct vfn_dev *dev, const struct vfn_dev_opts *opts, uint32_t *nsid)
 {
@@ -139,6 +214,7 @@ int vfn_dev_refresh_ns(struct vfn_dev *dev)
 	dev_decode_ns(&dev->info, id, !ret && dev_get_nvm(dev, dev->info.nsid, nvm) ? nvm : NULL);
 	if (!dev->info.nsze || !dev->info.lba_size)
 		log_info("%s: namespace %u is not active after the change", dev->info.name, dev->info.nsid);
+	dev_decode_zoned(dev, ret ? 0 : dev->info.nsid);
 out:
 	free(id);
 	free(nvm);
@@ -291,6 +367,7 @@ static int dev_open_with(const struct vfn_dev_backend_desc *b, const char *uri, 
 	if (ret)
 		goto close_backend;
 	dev->ops->limits(dev);
+	dev_decode_zoned(dev, dev->info.nsid);
 	log_debug("%s: %s backend, \"%s\", nsid %u: %llu x %u-byte blocks", uri, b->name, dev->info.mn, dev->info.nsid,
 		  (unsigned long long)dev->info.nsze, dev->info.lba_size);
 	*out = dev;

@@ -103,6 +103,8 @@ static const char *const sc_cmd_specific[] = {
 	[0x82] = "Attempted Write to Read Only Range",
 	[0x83] = "Command Size Limit Exceeded",
 	/* Zoned Namespace Command Set */
+	[0xb6] = "Invalid Zone Operation Request",
+	[0xb7] = "ZRWA Resources Unavailable",
 	[0xb8] = "Zone Boundary Error",
 	[0xb9] = "Zone Is Full",
 	[0xba] = "Zone Is Read Only",

@@ -49,6 +49,10 @@ static const struct opt_u64 opt_table[] = {
 	OPT("mar", 0, UINT32_MAX, mar),
 	OPT("shadow_miss", 0, 1, shadow_miss),
 	OPT("mptr_sgl", 0, 1, mptr_sgl),
+	OPT("zdes", 0, 255, zdes),
+	OPT("zrwasz", 0, 0xffff, zrwasz),
+	OPT("zrwafg", 0, 0xffff, zrwafg),
+	OPT("numzrwa", 0, UINT32_MAX, numzrwa),
 };
 
 static void opts_defaults(struct vfn_sim_opts *o)
@@ -146,11 +150,39 @@ static int opt_item(struct vfn_sim_opts *o, const char *item, size_t len, bool *
 	return -EINVAL;
 }
 
+/* Zone Random Write Areas: whole flush units, no more resources than active zones. */
+static int zrwa_check(struct vfn_sim_opts *o)
+{
+	if (!o->zrwasz) {
+		if (o->zrwafg || o->numzrwa) {
+			log_debug("sim: zrwafg and numzrwa need zrwasz (the ZRWA size)");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!o->zrwafg)
+		o->zrwafg = 1;
+	if (!o->numzrwa)
+		o->numzrwa = o->mar ? o->mar : (uint32_t)(o->nsze / o->zsze);
+	if (o->zrwasz % o->zrwafg || 2ull * o->zrwasz > o->zcap || (o->mar && o->numzrwa > o->mar)) {
+		log_debug("sim: zrwasz=%u must be a multiple of zrwafg=%u and at most half of zcap=%llu; numzrwa=%u at "
+			  "most mar=%u",
+			  o->zrwasz, o->zrwafg, (unsigned long long)o->zcap, o->numzrwa, o->mar);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Zone geometry: whole zones, capacity within the size, open limit within the active one. */
 static int zoned_check(struct vfn_sim_opts *o)
 {
-	if (!o->zoned)
+	if (!o->zoned) {
+		if (o->zdes || o->zrwasz || o->zrwafg || o->numzrwa) {
+			log_debug("sim: zdes, zrwasz, zrwafg and numzrwa need zoned=1");
+			return -EINVAL;
+		}
 		return 0;
+	}
 	if (!o->zcap)
 		o->zcap = o->zsze;
 	if (o->nil || o->ms) {
@@ -169,7 +201,7 @@ static int zoned_check(struct vfn_sim_opts *o)
 		log_debug("sim: mor=%u is over mar=%u", o->mor, o->mar);
 		return -EINVAL;
 	}
-	return 0;
+	return zrwa_check(o);
 }
 
 static int opts_check(struct vfn_sim_opts *o, bool to_given)

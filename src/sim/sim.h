@@ -63,6 +63,10 @@ struct vfn_sim_opts {
 	uint32_t mar;	  /* active zones at most (0: no limit) */
 	bool shadow_miss; /* I/O SQ tails in shadow doorbells are missed: fetched up to the MMIO doorbell only */
 	bool mptr_sgl;	  /* Identify SGLS bit 19: MPTR may hold an SGL (PSDT 10b accepted; needs sgls >= 1) */
+	uint32_t zdes;	  /* zone descriptor extension size, 64-byte units (0: none) */
+	uint32_t zrwasz;  /* ZRWA size, logical blocks (0: no Zone Random Write Areas) */
+	uint32_t zrwafg;  /* ZRWA flush granularity, logical blocks (0 in the string: 1) */
+	uint32_t numzrwa; /* ZRWA resources per namespace (0 in the string: mar, else every zone) */
 };
 
 /*
@@ -165,6 +169,7 @@ struct vfn_sim_stats {
 struct vfn_sim_zone {
 	uint64_t wp;   /* write pointer */
 	uint8_t state; /* VFN_NVME_ZS_* */
+	uint8_t za;    /* Zone Attributes: VFN_NVME_ZA_ZDEV, VFN_NVME_ZA_ZRWAV */
 };
 
 /* Controller management state (mgmt.c), thread only. */
@@ -265,6 +270,8 @@ struct vfn_sim {
 	struct vfn_sim_zone *zones;
 	uint64_t nr_zones;
 	uint32_t *zns_open, *zns_active; /* per namespace */
+	uint32_t *zns_zrwa_free;	 /* per namespace: ZRWA resources not allocated */
+	uint8_t *zde;			 /* zdes x 64 bytes per zone, in the order of zones[] (NULL: zdes=0) */
 };
 
 #define VFN_SIM_IRQ_CD (1u << 16) /* Interrupt Vector Configuration: Coalescing Disable */

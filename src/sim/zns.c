@@ -14,7 +14,8 @@
 #include "sim/sim.h"
 #include "support/log.h"
 
-#define ZNS_MAX_ZONES (1u << 20) /* zones over all namespaces */
+#define ZNS_MAX_ZONES (1u << 20)	/* zones over all namespaces */
+#define ZNS_MAX_ZDE_BYTES (64ull << 20) /* descriptor extensions over all zones */
 #define DNR 0x4000
 
 static uint32_t cdw(vfn_le32 v)
@@ -34,12 +35,20 @@ int vfn_sim_zns_alloc(struct vfn_sim *sim)
 	sim->zones = calloc(sim->nr_zones * o->nn, sizeof(*sim->zones));
 	sim->zns_open = calloc(o->nn, sizeof(*sim->zns_open));
 	sim->zns_active = calloc(o->nn, sizeof(*sim->zns_active));
-	if (!sim->zones || !sim->zns_open || !sim->zns_active)
+	sim->zns_zrwa_free = calloc(o->nn, sizeof(*sim->zns_zrwa_free));
+	if (!sim->zones || !sim->zns_open || !sim->zns_active || !sim->zns_zrwa_free)
 		return -ENOMEM;
-	for (uint64_t i = 0; i < sim->nr_zones * o->nn; i++) {
-		sim->zones[i].state = VFN_NVME_ZS_EMPTY;
-		sim->zones[i].wp = (i % sim->nr_zones) * o->zsze;
+	if (o->zdes) {
+		if (sim->nr_zones * o->nn * o->zdes * 64 > ZNS_MAX_ZDE_BYTES) {
+			log_debug("sim: zdes=%u for %llu zones is over %llu bytes of extensions", o->zdes,
+				  (unsigned long long)(sim->nr_zones * o->nn), ZNS_MAX_ZDE_BYTES);
+			return -EINVAL;
+		}
+		sim->zde = calloc(sim->nr_zones * o->nn, (size_t)o->zdes * 64);
+		if (!sim->zde)
+			return -ENOMEM;
 	}
+	vfn_sim_zns_format(sim);
 	return 0;
 }
 
@@ -48,8 +57,11 @@ void vfn_sim_zns_free(struct vfn_sim *sim)
 	free(sim->zones);
 	free(sim->zns_open);
 	free(sim->zns_active);
+	free(sim->zns_zrwa_free);
+	free(sim->zde);
 	sim->zones = NULL;
-	sim->zns_open = sim->zns_active = NULL;
+	sim->zns_open = sim->zns_active = sim->zns_zrwa_free = NULL;
+	sim->zde = NULL;
 }
 
 void vfn_sim_zns_format(struct vfn_sim *sim)
@@ -59,9 +71,14 @@ void vfn_sim_zns_format(struct vfn_sim *sim)
 	for (uint64_t i = 0; i < sim->nr_zones * sim->opts.nn; i++) {
 		sim->zones[i].state = VFN_NVME_ZS_EMPTY;
 		sim->zones[i].wp = (i % sim->nr_zones) * sim->opts.zsze;
+		sim->zones[i].za = 0;
 	}
 	memset(sim->zns_open, 0, sim->opts.nn * sizeof(*sim->zns_open));
 	memset(sim->zns_active, 0, sim->opts.nn * sizeof(*sim->zns_active));
+	for (uint32_t n = 0; n < sim->opts.nn; n++)
+		sim->zns_zrwa_free[n] = sim->opts.zrwasz ? sim->opts.numzrwa : 0;
+	if (sim->zde)
+		memset(sim->zde, 0, sim->nr_zones * sim->opts.nn * sim->opts.zdes * 64);
 }
 
 /* Zone @idx of namespace @nsid. */
@@ -85,12 +102,31 @@ static bool is_active(uint8_t zs)
 	return is_open(zs) || zs == VFN_NVME_ZS_CLOSED;
 }
 
-/* Moves zone @z to @to, keeping the namespace's open and active counts. */
+/* The descriptor extension of zone @z (zdes x 64 bytes). */
+static uint8_t *zone_zde(struct vfn_sim *sim, const struct vfn_sim_zone *z)
+{
+	return sim->zde + (size_t)(z - sim->zones) * sim->opts.zdes * 64;
+}
+
+/*
+ * Moves zone @z to @to, keeping the namespace's open and active counts; a
+ * zone that leaves the active states for Empty, Full or Offline gives its
+ * ZRWA back, and Empty / Offline clear its attributes (extension included).
+ */
 static void zone_set(struct vfn_sim *sim, uint32_t nsid, struct vfn_sim_zone *z, uint8_t to)
 {
 	sim->zns_open[nsid - 1] += (uint32_t)is_open(to) - (uint32_t)is_open(z->state);
 	sim->zns_active[nsid - 1] += (uint32_t)is_active(to) - (uint32_t)is_active(z->state);
 	z->state = to;
+	if (!is_active(to) && (z->za & VFN_NVME_ZA_ZRWAV)) {
+		z->za &= (uint8_t)~VFN_NVME_ZA_ZRWAV;
+		sim->zns_zrwa_free[nsid - 1]++;
+	}
+	if (to == VFN_NVME_ZS_EMPTY || to == VFN_NVME_ZS_OFFLINE) {
+		if ((z->za & VFN_NVME_ZA_ZDEV) && sim->zde)
+			memset(zone_zde(sim, z), 0, (size_t)sim->opts.zdes * 64);
+		z->za = 0;
+	}
 }
 
 /*
@@ -144,7 +180,15 @@ uint16_t vfn_sim_zns_write_begin(struct vfn_sim *sim, uint32_t nsid, uint64_t sl
 	sc = zone_writable(z->state);
 	if (sc)
 		return sc;
-	if (slba != z->wp) {
+	if (z->za & VFN_NVME_ZA_ZRWAV) {
+		/* Anywhere in the ZRWA and the implicit flush region after it, in any order. */
+		if (slba < z->wp || slba + nlb > z->wp + 2ull * sim->opts.zrwasz) {
+			log_debug("sim: write of LBAs %llu+%llu outside zone %llu's ZRWA window %llu..%llu",
+				  (unsigned long long)slba, (unsigned long long)nlb, (unsigned long long)idx,
+				  (unsigned long long)z->wp, (unsigned long long)(z->wp + 2ull * sim->opts.zrwasz - 1));
+			return VFN_NVME_SC_ZONE_INVALID_WRITE;
+		}
+	} else if (slba != z->wp) {
 		log_debug("sim: write at LBA %llu, zone %llu's write pointer is at %llu", (unsigned long long)slba,
 			  (unsigned long long)idx, (unsigned long long)z->wp);
 		return VFN_NVME_SC_ZONE_INVALID_WRITE;
@@ -171,7 +215,18 @@ void vfn_sim_zns_write_end(struct vfn_sim *sim, uint32_t nsid, uint64_t slba, ui
 	uint64_t idx = slba / sim->opts.zsze;
 	struct vfn_sim_zone *z = zone_at(sim, nsid, idx);
 
-	z->wp = slba + nlb;
+	if (z->za & VFN_NVME_ZA_ZRWAV) {
+		/* Past the ZRWA: an implicit flush of whole ZRWAFG units moves the write pointer. */
+		uint64_t end = z->wp + sim->opts.zrwasz, fg = sim->opts.zrwafg;
+
+		if (slba + nlb <= end)
+			return;
+		z->wp += (slba + nlb - end + fg - 1) / fg * fg;
+		if (z->wp > zslba(sim, idx) + sim->opts.zcap)
+			z->wp = zslba(sim, idx) + sim->opts.zcap;
+	} else {
+		z->wp = slba + nlb;
+	}
 	if (z->wp == zslba(sim, idx) + sim->opts.zcap)
 		zone_set(sim, nsid, z, VFN_NVME_ZS_FULL);
 }
@@ -185,8 +240,70 @@ static void zone_zero(struct vfn_sim *sim, uint32_t nsid, uint64_t idx)
 	vfn_sim_ns_zero(sim->ns_data[nsid - 1] + (slba << sim->opts.lbads), len);
 }
 
-/* One Zone Send Action on zone @idx; @all: part of Select All (zones in other states are skipped). */
-static uint16_t zone_action(struct vfn_sim *sim, uint32_t nsid, uint64_t idx, uint8_t zsa, bool all)
+/* Open with ZRWAA: a ZRWA for zone @z, if it has none yet (a free resource, the write pointer on a flush unit). */
+static uint16_t zone_zrwa_check(struct vfn_sim *sim, uint32_t nsid, const struct vfn_sim_zone *z)
+{
+	if (!sim->opts.zrwasz)
+		return VFN_NVME_SC_ZONE_INVALID_OP;
+	if (z->za & VFN_NVME_ZA_ZRWAV)
+		return 0;
+	if (!sim->zns_zrwa_free[nsid - 1] || z->wp % sim->opts.zrwafg)
+		return VFN_NVME_SC_ZONE_ZRWA_UNAVAILABLE;
+	return 0;
+}
+
+/* Set Zone Descriptor Extension: an Empty zone becomes Closed with the extension valid. */
+static uint16_t zone_set_zde(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe, uint32_t nsid, uint64_t idx)
+{
+	struct vfn_sim_zone *z = zone_at(sim, nsid, idx);
+	size_t len = (size_t)sim->opts.zdes * 64;
+	uint16_t sc;
+
+	if (!sim->opts.zdes)
+		return VFN_NVME_SC_INVALID_FIELD;
+	if (z->state != VFN_NVME_ZS_EMPTY)
+		return VFN_NVME_SC_ZONE_INVALID_TRANSITION;
+	sc = zone_resources(sim, nsid, 1, 0);
+	if (sc)
+		return sc;
+	sc = vfn_sim_dma_xfer(sim, sqe, false, zone_zde(sim, z), len, false);
+	if (sc)
+		return sc;
+	zone_set(sim, nsid, z, VFN_NVME_ZS_CLOSED);
+	z->za |= VFN_NVME_ZA_ZDEV;
+	return 0;
+}
+
+/* Flush Explicit ZRWA Range up to LBA @elba: the write pointer moves to @elba + 1. */
+static uint16_t zone_flush_zrwa(struct vfn_sim *sim, uint32_t nsid, uint64_t elba)
+{
+	uint64_t idx = elba / sim->opts.zsze;
+	struct vfn_sim_zone *z;
+	uint64_t nlb;
+
+	if (!sim->opts.zrwasz)
+		return VFN_NVME_SC_ZONE_INVALID_OP;
+	if (idx >= sim->nr_zones)
+		return VFN_NVME_SC_LBA_RANGE;
+	z = zone_at(sim, nsid, idx);
+	if (!(z->za & VFN_NVME_ZA_ZRWAV))
+		return VFN_NVME_SC_INVALID_FIELD;
+	if (elba < z->wp || elba >= z->wp + sim->opts.zrwasz)
+		return VFN_NVME_SC_ZONE_BOUNDARY_ERROR;
+	nlb = elba + 1 - z->wp;
+	if (nlb % sim->opts.zrwafg)
+		return VFN_NVME_SC_INVALID_FIELD;
+	z->wp += nlb;
+	if (z->wp == zslba(sim, idx) + sim->opts.zcap)
+		zone_set(sim, nsid, z, VFN_NVME_ZS_FULL);
+	return 0;
+}
+
+/*
+ * One Zone Send Action on zone @idx; @all: part of Select All (zones in
+ * other states are skipped); @zrwaa: Open allocates a ZRWA.
+ */
+static uint16_t zone_action(struct vfn_sim *sim, uint32_t nsid, uint64_t idx, uint8_t zsa, bool all, bool zrwaa)
 {
 	struct vfn_sim_zone *z = zone_at(sim, nsid, idx);
 	uint8_t zs = z->state;
@@ -196,9 +313,14 @@ static uint16_t zone_action(struct vfn_sim *sim, uint32_t nsid, uint64_t idx, ui
 	case VFN_NVME_ZSA_OPEN:
 		if (all && zs != VFN_NVME_ZS_CLOSED)
 			return 0;
+		if (zrwaa && (zs == VFN_NVME_ZS_EMPTY || is_active(zs))) {
+			sc = zone_zrwa_check(sim, nsid, z);
+			if (sc)
+				return sc;
+		}
 		if (zs == VFN_NVME_ZS_EXP_OPEN)
-			return 0;
-		if (zs == VFN_NVME_ZS_EMPTY)
+			sc = 0;
+		else if (zs == VFN_NVME_ZS_EMPTY)
 			sc = zone_resources(sim, nsid, 1, 1);
 		else if (zs == VFN_NVME_ZS_CLOSED)
 			sc = zone_resources(sim, nsid, 0, 1);
@@ -206,9 +328,14 @@ static uint16_t zone_action(struct vfn_sim *sim, uint32_t nsid, uint64_t idx, ui
 			sc = 0;
 		else
 			return VFN_NVME_SC_ZONE_INVALID_TRANSITION;
-		if (!sc)
-			zone_set(sim, nsid, z, VFN_NVME_ZS_EXP_OPEN);
-		return sc;
+		if (sc)
+			return sc;
+		zone_set(sim, nsid, z, VFN_NVME_ZS_EXP_OPEN);
+		if (zrwaa && !(z->za & VFN_NVME_ZA_ZRWAV)) {
+			z->za |= VFN_NVME_ZA_ZRWAV;
+			sim->zns_zrwa_free[nsid - 1]--;
+		}
+		return 0;
 	case VFN_NVME_ZSA_CLOSE:
 		if (all && !is_open(zs))
 			return 0;
@@ -263,8 +390,13 @@ static uint16_t zone_mgmt_send(struct vfn_sim *sim, const struct vfn_nvme_sqe *s
 	uint64_t slba = cdw(sqe->cdw10) | (uint64_t)cdw(sqe->cdw11) << 32;
 	uint32_t cdw13 = cdw(sqe->cdw13);
 	uint8_t zsa = cdw13 & 0xff;
+	bool zrwaa = zsa == VFN_NVME_ZSA_OPEN && (cdw13 & VFN_NVME_ZSA_ZRWAA);
 	uint16_t sc;
 
+	if ((zsa == VFN_NVME_ZSA_SET_ZDE || zsa == VFN_NVME_ZSA_FLUSH_ZRWA) && (cdw13 & VFN_NVME_ZSA_SELECT_ALL))
+		return VFN_NVME_SC_INVALID_FIELD;
+	if (zsa == VFN_NVME_ZSA_FLUSH_ZRWA) /* SLBA: the last LBA to flush, anywhere in the zone */
+		return zone_flush_zrwa(sim, nsid, slba);
 	if (cdw13 & VFN_NVME_ZSA_SELECT_ALL) {
 		/* Open all closed zones: resources for all of them first, or none opens. */
 		if (zsa == VFN_NVME_ZSA_OPEN) {
@@ -276,7 +408,7 @@ static uint16_t zone_mgmt_send(struct vfn_sim *sim, const struct vfn_nvme_sqe *s
 				return VFN_NVME_SC_ZONE_TOO_MANY_OPEN;
 		}
 		for (uint64_t i = 0; i < sim->nr_zones; i++) {
-			sc = zone_action(sim, nsid, i, zsa, true);
+			sc = zone_action(sim, nsid, i, zsa, true, zrwaa);
 			if (sc)
 				return sc;
 		}
@@ -286,7 +418,9 @@ static uint16_t zone_mgmt_send(struct vfn_sim *sim, const struct vfn_nvme_sqe *s
 		log_debug("sim: Zone Management Send SLBA %llu is not a zone start", (unsigned long long)slba);
 		return slba / sim->opts.zsze >= sim->nr_zones ? VFN_NVME_SC_LBA_RANGE : VFN_NVME_SC_INVALID_FIELD;
 	}
-	return zone_action(sim, nsid, slba / sim->opts.zsze, zsa, false);
+	if (zsa == VFN_NVME_ZSA_SET_ZDE)
+		return zone_set_zde(sim, sqe, nsid, slba / sim->opts.zsze);
+	return zone_action(sim, nsid, slba / sim->opts.zsze, zsa, false, zrwaa);
 }
 
 static bool zone_matches(uint8_t zs, uint8_t zrasf)
@@ -309,17 +443,18 @@ static uint16_t zone_mgmt_recv(struct vfn_sim *sim, const struct vfn_nvme_sqe *s
 	uint8_t zra = cdw13 & 0xff, zrasf = (cdw13 >> VFN_NVME_ZRASF_SHIFT) & 0xff;
 	bool partial = cdw13 & VFN_NVME_ZRA_PARTIAL;
 	struct vfn_nvme_zone_report *hdr = (void *)sim->scratch;
+	size_t ext = zra == VFN_NVME_ZRA_EXTENDED_REPORT ? (size_t)sim->opts.zdes * 64 : 0;
 	uint64_t n = 0, matched = 0;
 
-	if (zra != VFN_NVME_ZRA_REPORT || zrasf > VFN_NVME_ZRASF_OFFLINE || len > vfn_sim_max_xfer(sim) ||
-	    len < sizeof(*hdr)) {
+	if ((zra != VFN_NVME_ZRA_REPORT && (zra != VFN_NVME_ZRA_EXTENDED_REPORT || !ext)) ||
+	    zrasf > VFN_NVME_ZRASF_OFFLINE || len > vfn_sim_max_xfer(sim) || len < sizeof(*hdr)) {
 		log_debug("sim: Zone Management Receive ZRA %u ZRASF %u of %zu bytes not supported", zra, zrasf, len);
 		return VFN_NVME_SC_INVALID_FIELD;
 	}
 	if (slba / sim->opts.zsze >= sim->nr_zones)
 		return VFN_NVME_SC_LBA_RANGE;
 	memset(sim->scratch, 0, len);
-	max = (len - sizeof(*hdr)) / sizeof(struct vfn_nvme_zone_desc);
+	max = (len - sizeof(*hdr)) / (sizeof(struct vfn_nvme_zone_desc) + ext);
 	for (uint64_t i = slba / sim->opts.zsze; i < sim->nr_zones; i++) {
 		struct vfn_sim_zone *z = zone_at(sim, nsid, i);
 		struct vfn_nvme_zone_desc *d;
@@ -329,9 +464,12 @@ static uint16_t zone_mgmt_recv(struct vfn_sim *sim, const struct vfn_nvme_sqe *s
 		matched++;
 		if (n == max)
 			continue;
-		d = (struct vfn_nvme_zone_desc *)(void *)(sim->scratch + sizeof(*hdr)) + n++;
+		d = (void *)(sim->scratch + sizeof(*hdr) + n++ * (sizeof(*d) + ext));
 		d->zt = VFN_NVME_ZT_SEQ_WRITE_REQUIRED;
 		d->zs = (uint8_t)(z->state << VFN_NVME_ZS_SHIFT);
+		d->za = z->za;
+		if (ext && (z->za & VFN_NVME_ZA_ZDEV))
+			memcpy((uint8_t *)d + sizeof(*d), zone_zde(sim, z), ext);
 		d->zcap = vfn_cpu_to_le64(sim->opts.zcap);
 		d->zslba = vfn_cpu_to_le64(zslba(sim, i));
 		d->wp = vfn_cpu_to_le64(z->state == VFN_NVME_ZS_OFFLINE ? UINT64_MAX : z->wp);
@@ -352,6 +490,8 @@ static uint16_t zone_append(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe,
 		return VFN_NVME_SC_LBA_RANGE;
 	if (zs % sim->opts.zsze)
 		return VFN_NVME_SC_INVALID_FIELD;
+	if (zone_at(sim, nsid, zs / sim->opts.zsze)->za & VFN_NVME_ZA_ZRWAV)
+		return VFN_NVME_SC_ZONE_INVALID_OP; /* no Zone Append to a zone with a ZRWA */
 	wp = zone_at(sim, nsid, zs / sim->opts.zsze)->wp;
 	w.opcode = VFN_NVME_CMD_WRITE;
 	w.cdw10 = vfn_cpu_to_le32((uint32_t)wp);
@@ -403,9 +543,17 @@ void vfn_sim_zns_id_ns(const struct vfn_sim *sim, struct vfn_nvme_id_ns_zns *id)
 {
 	const struct vfn_sim_opts *o = &sim->opts;
 
-	id->ozcs = vfn_cpu_to_le16(VFN_NVME_OZCS_RAZB);
+	id->ozcs = vfn_cpu_to_le16(VFN_NVME_OZCS_RAZB | (o->zrwasz ? VFN_NVME_OZCS_ZRWASUP : 0));
 	id->mar = vfn_cpu_to_le32(o->mar ? o->mar - 1 : UINT32_MAX);
 	id->mor = vfn_cpu_to_le32(o->mor ? o->mor - 1 : UINT32_MAX);
-	for (unsigned int i = 0; i < VFN_SIM_NR_LBAF; i++)
+	if (o->zrwasz) {
+		id->numzrwa = vfn_cpu_to_le32(o->numzrwa - 1);
+		id->zrwafg = vfn_cpu_to_le16((uint16_t)o->zrwafg);
+		id->zrwasz = vfn_cpu_to_le16((uint16_t)o->zrwasz);
+		id->zrwacap = VFN_NVME_ZRWACAP_EXPFLUSHSUP;
+	}
+	for (unsigned int i = 0; i < VFN_SIM_NR_LBAF; i++) {
 		id->lbafe[i].zsze = vfn_cpu_to_le64(o->zsze);
+		id->lbafe[i].zdes = (uint8_t)o->zdes;
+	}
 }

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <vfn/nvme.h>
+#include <vfn/spec.h>
 
 #define CRD_M_DNR 0x7800 /* CRD (12:11), M (13), DNR (14) */
 
@@ -43,6 +44,8 @@ static void test_command_specific_status(void **state)
 	assert_string_equal(vfn_nvme_status_str(0x1bd), "Too Many Active Zones");
 	assert_string_equal(vfn_nvme_status_str(0x1be), "Too Many Open Zones");
 	assert_string_equal(vfn_nvme_status_str(0x1bf), "Invalid Zone State Transition");
+	assert_string_equal(vfn_nvme_status_str(VFN_NVME_SC_ZONE_INVALID_OP), "Invalid Zone Operation Request");
+	assert_string_equal(vfn_nvme_status_str(VFN_NVME_SC_ZONE_ZRWA_UNAVAILABLE), "ZRWA Resources Unavailable");
 }
 
 static void test_media_and_path_status(void **state)

@@ -393,6 +393,163 @@ static void test_report(void **state)
 	assert_string_equal(vfn_zone_state_str(VFN_NVME_ZS_EXP_OPEN), "Explicitly Opened");
 }
 
+/* zdes / ZRWA: sim:zoned=1 with zdes=1 (64 bytes), a ZRWA of 16 blocks, flushes of 4, 2 resources. */
+#define SIMX "sim:nsze=1024,lbads=9,zoned=1,zsze=64,zcap=48,mor=2,mar=3,zdes=1,zrwasz=16,zrwafg=4,numzrwa=2"
+
+static int wr(struct vfn_dev *dev, uint64_t slba, uint32_t nlb, void *buf, struct vfn_nvme_cqe *cqe)
+{
+	struct vfn_nvme_sqe sqe = {
+		.opcode = VFN_NVME_CMD_WRITE,
+		.nsid = vfn_cpu_to_le32(1),
+		.cdw10 = vfn_cpu_to_le32((uint32_t)slba),
+		.cdw12 = vfn_cpu_to_le32(nlb - 1),
+	};
+
+	return vfn_dev_io(dev, &sqe, buf, (size_t)nlb * 512, cqe, 0);
+}
+
+/* The plain sim and the zoned one without extensions or ZRWA: the new calls fail as a controller without them. */
+static void test_ext_zrwa_absent(void **state)
+{
+	struct ctx *c = *state;
+	const struct vfn_dev_info *info = vfn_dev_get_info(c->dev);
+	struct vfn_nvme_cqe cqe;
+	struct vfn_dev *plain;
+	uint8_t r[256] = { 0 };
+
+	/* dev info: zoned geometry of SIM, no extension or ZRWA. */
+	assert_true(info->zoned);
+	assert_int_equal(info->zone_size, ZSZE);
+	assert_int_equal(info->zone_cap, ZCAP);
+	assert_int_equal(info->nr_zones, NR_ZONES);
+	assert_int_equal(info->max_open_zones, 2);
+	assert_int_equal(info->max_active_zones, 3);
+	assert_int_equal(info->zde_size, 0);
+	assert_int_equal(info->zrwa_size, 0);
+	assert_int_equal(info->nr_zrwa, 0);
+	assert_int_equal(status_of(vfn_dev_zone_report_ext(c->dev, 1, 0, 0, false, r, sizeof(r), &cqe), &cqe),
+			 VFN_NVME_SC_INVALID_FIELD);
+	assert_int_equal(status_of(vfn_dev_zone_set_desc_ext(c->dev, 1, 0, r, 64, &cqe), &cqe),
+			 VFN_NVME_SC_INVALID_FIELD);
+	assert_int_equal(status_of(vfn_dev_zone_open_zrwa(c->dev, 1, 0, &cqe), &cqe), VFN_NVME_SC_ZONE_INVALID_OP);
+	assert_int_equal(status_of(vfn_dev_zone_flush_zrwa(c->dev, 1, 3, &cqe), &cqe), VFN_NVME_SC_ZONE_INVALID_OP);
+	assert_int_equal(zstate(c, 0, NULL), VFN_NVME_ZS_EMPTY);
+
+	/* A namespace that is not zoned: vfn_dev_info says so, all zone fields 0. */
+	assert_int_equal(vfn_dev_open("sim:nsze=1024", NULL, &plain), 0);
+	info = vfn_dev_get_info(plain);
+	assert_false(info->zoned);
+	assert_int_equal(info->zone_size + info->zone_cap + info->nr_zones, 0);
+	vfn_dev_close(plain);
+
+	/* Options: zdes / ZRWA need zoned=1, whole flush units, a ZRWA of at most half the capacity, numzrwa <= mar. */
+	assert_int_equal(vfn_dev_open("sim:zdes=1", NULL, &plain), -EINVAL);
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,zoned=1,zsze=64,zrwasz=16,zrwafg=5", NULL, &plain), -EINVAL);
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,zoned=1,zsze=64,zcap=30,zrwasz=16", NULL, &plain), -EINVAL);
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,zoned=1,zsze=64,mar=3,zrwasz=16,numzrwa=4", NULL, &plain),
+			 -EINVAL);
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,zoned=1,zsze=64,zrwafg=4", NULL, &plain), -EINVAL);
+}
+
+/* Report walking (pure): plain and extended entries, the end of the buffer. */
+static void test_report_desc(void **state)
+{
+	uint8_t r[64 + 2 * (64 + 128)] = { 0 };
+	const uint8_t *ext = (const uint8_t *)1;
+
+	(void)state;
+	assert_ptr_equal(vfn_zone_report_desc(r, sizeof(r), 128, 0, &ext), r + 64);
+	assert_ptr_equal(ext, r + 128);
+	assert_ptr_equal(vfn_zone_report_desc(r, sizeof(r), 128, 1, &ext), r + 64 + 192);
+	assert_ptr_equal(ext, r + 64 + 192 + 64);
+	assert_null(vfn_zone_report_desc(r, sizeof(r), 128, 2, &ext));
+	assert_null(ext);
+	assert_ptr_equal(vfn_zone_report_desc(r, sizeof(r), 0, 5, &ext), r + 64 + 5 * 64);
+	assert_null(ext);
+	assert_null(vfn_zone_report_desc(r, sizeof(r), 0, 6, NULL));
+	assert_null(vfn_zone_report_desc(r, 63, 0, 0, NULL));
+	assert_null(vfn_zone_report_desc(NULL, sizeof(r), 0, 0, NULL));
+}
+
+/*
+ * The sim's ZRWA beyond what the guest test covers: a closed zone keeps its
+ * ZRWA and a write reopens it implicitly with it; select all is refused for
+ * set-extension and flush; the extension and ZRWA are gone after Format NVM;
+ * a flush to the zone's capacity makes it Full and gives the ZRWA back.
+ */
+static void test_zrwa_sim(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_format_args fa = { .nsid = 1, .lbaf = 0 };
+	struct vfn_nvme_sqe sqe = { .opcode = VFN_NVME_CMD_ZONE_MGMT_SEND, .nsid = vfn_cpu_to_le32(1) };
+	struct vfn_nvme_cqe cqe;
+	struct vfn_dev *dev;
+	uint8_t ext[64], r[64 + 2 * 128];
+	const uint8_t *e;
+	uint64_t wp;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open(SIMX, NULL, &dev), 0);
+	vfn_dev_close(c->dev);
+	c->dev = dev;
+	assert_int_equal(vfn_dev_get_info(dev)->zde_size, 64);
+	assert_int_equal(vfn_dev_get_info(dev)->zrwa_size, 16);
+	assert_int_equal(vfn_dev_get_info(dev)->zrwa_fg, 4);
+	assert_int_equal(vfn_dev_get_info(dev)->nr_zrwa, 2);
+
+	/* Select all with Set Zone Descriptor Extension or Flush: Invalid Field. */
+	sqe.cdw13 = vfn_cpu_to_le32(VFN_NVME_ZSA_SET_ZDE | VFN_NVME_ZSA_SELECT_ALL);
+	assert_int_equal(status_of(vfn_dev_io(dev, &sqe, ext, sizeof(ext), &cqe, 0), &cqe), VFN_NVME_SC_INVALID_FIELD);
+	sqe.cdw13 = vfn_cpu_to_le32(VFN_NVME_ZSA_FLUSH_ZRWA | VFN_NVME_ZSA_SELECT_ALL);
+	assert_int_equal(status_of(vfn_dev_io(dev, &sqe, NULL, 0, &cqe, 0), &cqe), VFN_NVME_SC_INVALID_FIELD);
+
+	/* Open zone 1 with a ZRWA, write inside, close: the ZRWA stays; a write reopens it implicitly. */
+	assert_int_equal(vfn_dev_zone_open_zrwa(dev, 1, ZSZE, &cqe), 0);
+	assert_int_equal(wr(dev, ZSZE + 8, 4, c->buf, &cqe), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(dev, 1, ZSZE, VFN_NVME_ZSA_CLOSE, false, NULL), 0);
+	assert_int_equal(zstate(c, ZSZE, &wp), VFN_NVME_ZS_CLOSED);
+	assert_int_equal(wp, ZSZE);
+	assert_int_equal(wr(dev, ZSZE, 4, c->buf, &cqe), 0);
+	assert_int_equal(zstate(c, ZSZE, &wp), VFN_NVME_ZS_IMP_OPEN);
+	assert_int_equal(wp, ZSZE);
+	/* A flush past the ZRWA (16 blocks from the write pointer): Zone Boundary Error. */
+	assert_int_equal(status_of(vfn_dev_zone_flush_zrwa(dev, 1, ZSZE + 16, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_BOUNDARY_ERROR);
+	/* Walk the write pointer to the capacity (48) by flushes of 12: Full, the ZRWA given back. */
+	for (int i = 1; i <= 4; i++)
+		assert_int_equal(vfn_dev_zone_flush_zrwa(dev, 1, ZSZE + 12 * i - 1, &cqe), 0);
+	assert_int_equal(zstate(c, ZSZE, &wp), VFN_NVME_ZS_FULL);
+	assert_int_equal(wp, ZSZE + ZCAP);
+	assert_int_equal(vfn_dev_zone_open_zrwa(dev, 1, 2 * ZSZE, &cqe), 0);
+	assert_int_equal(vfn_dev_zone_open_zrwa(dev, 1, 3 * ZSZE, &cqe), 0);
+
+	/* An extension on zone 4, then Format NVM: Empty, no ZDEV, zeros; ZRWAs free again. */
+	memset(ext, 0x5a, sizeof(ext));
+	assert_int_equal(vfn_dev_zone_mgmt_send(dev, 1, 2 * ZSZE, VFN_NVME_ZSA_CLOSE, false, NULL), 0);
+	assert_int_equal(vfn_dev_zone_set_desc_ext(dev, 1, 4 * ZSZE, ext, sizeof(ext), &cqe), 0);
+	assert_int_equal(vfn_dev_zone_report_ext(dev, 1, 4 * ZSZE, 0, true, r, sizeof(r), NULL), 0);
+	assert_int_equal(vfn_zone_report_desc(r, sizeof(r), 64, 0, &e)->za, VFN_NVME_ZA_ZDEV);
+	assert_memory_equal(e, ext, sizeof(ext));
+	/* A second extension (the zone is Closed): refused, and the first stays (QEMU 7.2 would store it). */
+	memset(c->buf, 0x11, 64);
+	assert_int_equal(status_of(vfn_dev_zone_set_desc_ext(dev, 1, 4 * ZSZE, c->buf, 64, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_INVALID_TRANSITION);
+	assert_int_equal(vfn_dev_zone_report_ext(dev, 1, 4 * ZSZE, 0, true, r, sizeof(r), NULL), 0);
+	assert_int_equal(vfn_zone_report_desc(r, sizeof(r), 64, 0, &e)->za, VFN_NVME_ZA_ZDEV);
+	assert_memory_equal(e, ext, sizeof(ext));
+	assert_int_equal(vfn_dev_format(dev, &fa, NULL), 0);
+	assert_true(vfn_dev_get_info(dev)->zoned); /* the refresh after the format read the geometry again */
+	assert_int_equal(vfn_dev_get_info(dev)->zrwa_size, 16);
+	assert_int_equal(vfn_dev_zone_report_ext(dev, 1, 4 * ZSZE, 0, true, r, sizeof(r), NULL), 0);
+	assert_int_equal(vfn_zone_report_desc(r, sizeof(r), 64, 0, &e)->za, 0);
+	memset(ext, 0, sizeof(ext));
+	assert_memory_equal(e, ext, sizeof(ext));
+	assert_int_equal(vfn_dev_zone_open_zrwa(dev, 1, 5 * ZSZE, &cqe), 0);
+	assert_int_equal(vfn_dev_zone_open_zrwa(dev, 1, 6 * ZSZE, &cqe), 0);
+	assert_int_equal(status_of(vfn_dev_zone_open_zrwa(dev, 1, 7 * ZSZE, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_ZRWA_UNAVAILABLE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +564,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sanitize, setup, teardown),
 		cmocka_unit_test(test_mor_under_mar),
+		cmocka_unit_test_setup_teardown(test_ext_zrwa_absent, setup, teardown),
+		cmocka_unit_test(test_report_desc),
+		cmocka_unit_test_setup_teardown(test_zrwa_sim, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

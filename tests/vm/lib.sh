@@ -183,9 +183,10 @@ t_run_cmocka() {
 t_err() {
 	_n=$1 _st=$2 _re=$3
 	shift 3
-	_out=$(timeout 30 "$@" 2>/tmp/t_err)
+	_out=$(timeout 30 "$@" 2>"${TMPDIR:-/tmp}/t_err.$$")
 	_rc=$?
-	_err=$(cat /tmp/t_err)
+	_err=$(cat "${TMPDIR:-/tmp}/t_err.$$")
+	rm -f "${TMPDIR:-/tmp}/t_err.$$"
 	t_eq "$_n: exit status $_st" "$_st" "$_rc"
 	t_eq "$_n: nothing on stdout" "" "$_out"
 	t_eq "$_n: one line on stderr" 1 "$(printf '%s\n' "$_err" | wc -l)"
