@@ -147,8 +147,11 @@ int vfn_dev_refresh_ns(struct vfn_dev *dev);
 const struct vfn_dev_info *vfn_dev_ns_geometry(struct vfn_dev *dev, uint32_t nsid);
 /* Forgets the kept geometry of other namespaces (after a format or namespace change). */
 void vfn_dev_forget_other_ns(struct vfn_dev *dev);
-*vfn_dev_zns_info()(dev - zns.c) into @info;
-the zone capacity(a one - zone * report, an I / O command) only @with_report, else left 0. * / struct vfn_zns_info;
+/*
+ * vfn_dev_zns_info() (dev-zns.c) into @info; the zone capacity (a one-zone
+ * report, an I/O command) only @with_report, else left 0.
+ */
+struct vfn_zns_info;
 int vfn_dev_zns_geometry(struct vfn_dev *dev, uint32_t nsid, struct vfn_zns_info *info, bool with_report,
 			 struct vfn_nvme_cqe *cqe);
 /*
