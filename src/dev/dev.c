@@ -426,6 +426,19 @@ int vfn_dev_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf
 		return dev_finish(-EINVAL, &c, cqe);
 	}
 	ret = dev->ops->admin(dev, sqe, buf, len, &c, timeout_ms ? timeout_ms : dev->timeout_ms);
+	/*
+	 * A command that may change namespace formats (Format NVM, Namespace
+	 * Management/Attachment), sent through this passthrough too: the
+	 * geometry Read/Write size their transfers by is read again, as the
+	 * kernel driver revalidates after such a passthrough command (a stale
+	 * 512-byte geometry on a namespace now of 4096-byte blocks has the
+	 * controller move 8x the buffer vfn_dev_rw() checked).  When the
+	 * controller acted, failed or timed out: it may have changed them.
+	 */
+	if ((sqe->opcode == VFN_NVME_ADMIN_FORMAT_NVM || sqe->opcode == VFN_NVME_ADMIN_NS_MGMT ||
+	     sqe->opcode == VFN_NVME_ADMIN_NS_ATTACH) &&
+	    (!ret || ret == -EIO || ret == -ETIMEDOUT))
+		vfn_dev_refresh_ns(dev);
 	return dev_finish(ret, &c, cqe);
 }
 

@@ -614,6 +614,51 @@ static void test_dev_format_refresh(void **state)
 }
 
 /*
+ * A Format NVM sent through the passthrough vfn_dev_admin() changes the
+ * geometry just as vfn_dev_format() does.  Before the fix the handle kept
+ * 512 bytes per block: a one-block read into 512 bytes of a DMA buffer was
+ * sent and the controller wrote 4096 bytes, over the caller's bytes
+ * 512..4095 of the buffer.
+ */
+static void test_dev_admin_format_refresh(void **state)
+{
+	struct vfn_nvme_sqe f = { .opcode = VFN_NVME_ADMIN_FORMAT_NVM, .nsid = vfn_cpu_to_le32(0xffffffff) };
+	const struct vfn_dev_info *info;
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,nsze=1024,nn=2", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 8192, (void **)&buf), 8192);
+	info = vfn_dev_get_info(dev);
+	assert_int_equal(info->lba_size, 512);
+	assert_int_equal(vfn_dev_read(dev, 2, 0, 1, buf), 0); /* namespace 2's geometry kept: 512 */
+	f.cdw10 = vfn_cpu_to_le32(1);			      /* LBA format 1: 4096 bytes */
+	assert_int_equal(vfn_dev_admin(dev, &f, NULL, 0, &c, 0), 0);
+	assert_int_equal(info->lba_size, 4096);
+	assert_int_equal(info->nsze, 128);
+	memset(buf, 0x5a, 8192);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 0, 1, buf, 512, NULL, &c), -EINVAL);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 2, 0, 1, buf, 512, NULL, &c), -EINVAL);
+	for (size_t i = 0; i < 8192; i++)
+		assert_int_equal(buf[i], 0x5a);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 0, 1, buf, 4096, NULL, &c), 0);
+	assert_int_equal(buf[4096], 0x5a);
+	/* A Format the controller refuses (LBA format 5 does not exist) leaves a geometry read again, unchanged. */
+	f.cdw10 = vfn_cpu_to_le32(5);
+	assert_int_equal(vfn_dev_admin(dev, &f, NULL, 0, &c, 0), -EIO);
+	assert_int_equal(info->lba_size, 4096);
+	/* Back to 512 through the passthrough. */
+	f.cdw10 = 0;
+	assert_int_equal(vfn_dev_admin(dev, &f, NULL, 0, &c, 0), 0);
+	assert_int_equal(info->lba_size, 512);
+	assert_int_equal(info->nsze, 1024);
+	vfn_dev_buf_free(dev, buf, 8192);
+	vfn_dev_close(dev);
+}
+
+/*
  * A handle's Read/Write to another namespace go by that namespace's
  * geometry, looked up once and kept (the guest matrix, meta-matrix-*,
  * proves it against QEMU namespaces of different formats: the simulator
@@ -746,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_write_zeroes_pract),
 		cmocka_unit_test(test_async_split_never_fits),
 		cmocka_unit_test(test_dev_format_refresh),
+		cmocka_unit_test(test_dev_admin_format_refresh),
 		cmocka_unit_test(test_dev_other_ns_geometry),
 		cmocka_unit_test(test_dev_submit_meta),
 	};
