@@ -186,8 +186,9 @@ VFN_API int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void
  * info->nsid goes by its own geometry (block size, metadata, PI), read with
  * Identify Namespace at its first use and kept until a format or namespace
  * change through the handle; a namespace that is not active is sent as
- * info->nsid's and the controller answers for it.  The same holds for
- * vfn_dev_rw().
+ * info->nsid's and the controller answers for it; when that Identify
+ * fails otherwise (timeout, another error status) nothing is sent: -EIO.
+ * The same holds for vfn_dev_rw().
  */
 VFN_API int vfn_dev_read(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf);
 VFN_API int vfn_dev_write(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, const void *buf);

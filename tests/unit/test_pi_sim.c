@@ -20,6 +20,7 @@
 #include <vfn/nvme.h>
 #include <vfn/pi.h>
 #include <vfn/rq.h>
+#include <vfn/sim.h>
 
 static struct vfn_nvme_ctrl *open_ok(const char *spec)
 {
@@ -659,6 +660,37 @@ static void test_dev_admin_format_refresh(void **state)
 }
 
 /*
+ * When the Identify Namespace of another namespace fails (here an
+ * injected Internal Error), its block size is unknown: nothing is sent.
+ * Before the fix the handle's own geometry was used (fail open: a
+ * namespace of 4096-byte blocks read into a buffer sized for 512).
+ */
+static void test_dev_other_ns_identify_fails(void **state)
+{
+	struct vfn_sim_fault f = { .action = VFN_SIM_FAULT_STATUS, .sqid = 0, .opcode = VFN_NVME_ADMIN_IDENTIFY };
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,nsze=256,nn=2", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 8192, (void **)&buf), 8192);
+	f.status = vfn_sim_status(0, 0x06, false, true);
+	assert_int_equal(vfn_sim_fault_add(vfn_dev_sim(dev), &f), 0);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 2, 0, 1, buf, 512, NULL, &c), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&c), VFN_NVME_SC_HOST_ABORTED);
+	assert_int_equal(vfn_sim_fault_add(vfn_dev_sim(dev), &f), 0);
+	assert_int_equal(vfn_dev_read(dev, 2, 0, 1, buf), -EIO);
+	/* Identify answering again: namespace 2 is known and read. */
+	assert_int_equal(vfn_dev_read(dev, 2, 0, 1, buf), 0);
+	/* A namespace id the controller does not have: left to the controller (Invalid Namespace). */
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 7, 0, 1, buf, 512, NULL, &c), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&c) & 0x7ff, VFN_NVME_SC_INVALID_NS);
+	vfn_dev_buf_free(dev, buf, 8192);
+	vfn_dev_close(dev);
+}
+
+/*
  * A handle's Read/Write to another namespace go by that namespace's
  * geometry, looked up once and kept (the guest matrix, meta-matrix-*,
  * proves it against QEMU namespaces of different formats: the simulator
@@ -792,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_async_split_never_fits),
 		cmocka_unit_test(test_dev_format_refresh),
 		cmocka_unit_test(test_dev_admin_format_refresh),
+		cmocka_unit_test(test_dev_other_ns_identify_fails),
 		cmocka_unit_test(test_dev_other_ns_geometry),
 		cmocka_unit_test(test_dev_submit_meta),
 	};
