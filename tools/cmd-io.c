@@ -415,15 +415,15 @@ static int io_parse(const struct io_cmd *cmd, int argc, char **argv, struct io_a
 	return io_check(cmd, a, argc - optind, argv + optind);
 }
 
-/* Reads exactly @len bytes from @path ("-": stdin) into @buf; exit status. */
-static int load_file(const char *path, void *buf, size_t len)
+/* Reads exactly @len bytes from @path ("-": stdin), given with option @opt, into @buf; exit status. */
+static int load_file(const char *path, const char *opt, void *buf, size_t len)
 {
 	bool std = !strcmp(path, "-");
 	FILE *f = std ? stdin : fopen(path, "re");
 	size_t got;
 
 	if (!f)
-		return errmsg("cannot open %s: %s; check the path given with -d/-i", path, strerror(errno));
+		return errmsg("cannot open %s: %s; check the path given with %s", path, strerror(errno), opt);
 	got = fread(buf, 1, len, f);
 	if (!std)
 		fclose(f);
@@ -433,15 +433,15 @@ static int load_file(const char *path, void *buf, size_t len)
 	return CLI_EXIT_OK;
 }
 
-/* Writes @len bytes at @buf to @path (NULL or "-": stdout); exit status. */
-static int store_file(const char *path, const void *buf, size_t len)
+/* Writes @len bytes at @buf to @path (NULL or "-": stdout), given with option @opt; exit status. */
+static int store_file(const char *path, const char *opt, const void *buf, size_t len)
 {
 	bool std = !path || !strcmp(path, "-");
 	FILE *f = std ? stdout : fopen(path, "we");
 	bool bad;
 
 	if (!f)
-		return errmsg("cannot create %s: %s; check the path given with -d", path, strerror(errno));
+		return errmsg("cannot create %s: %s; check the path given with %s", path, strerror(errno), opt);
 	bad = fwrite(buf, 1, len, f) != len;
 	if (!std)
 		bad = fclose(f) || bad;
@@ -600,9 +600,9 @@ static int rw_buffers(struct vfn_dev *dev, const struct io_args *a, struct rw_la
 	}
 	if (!wr)
 		return CLI_EXIT_OK;
-	if (load_file(a->file, *buf, l->len))
+	if (load_file(a->file, "-d", *buf, l->len))
 		return CLI_EXIT_ERR;
-	return l->meta_len ? load_file(a->meta_file, *meta, l->meta_len) : CLI_EXIT_OK;
+	return l->meta_len ? load_file(a->meta_file, "-M", *meta, l->meta_len) : CLI_EXIT_OK;
 }
 
 /* read, write, compare and write-zeroes, after parsing; exit status. */
@@ -632,9 +632,9 @@ static int run_rw(const struct io_args *a, uint8_t opcode, const char *what)
 	if (ret)
 		ret = errmsg_admin(a->dev, what, ret, ret == -EIO ? &status : NULL);
 	else if (!wr)
-		ret = store_file(a->file, buf, l.len);
+		ret = store_file(a->file, "-d", buf, l.len);
 	if (!ret && !wr && a->meta_file)
-		ret = store_file(a->meta_file, meta, l.meta_len);
+		ret = store_file(a->meta_file, "-M", meta, l.meta_len);
 free_bufs:
 	if (l.buf_alloc)
 		vfn_dev_buf_free(dev, buf, l.buf_alloc);
@@ -707,7 +707,7 @@ static int passthru_show(const struct io_args *a, int ret, const struct vfn_nvme
 		return errmsg_admin(a->dev, a->name, ret, NULL);
 	fprintf(a->raw ? stderr : stdout, "NVMe command result:%08x\n", vfn_le32_to_cpu(cqe->dw0));
 	if (data_in && a->data_len && a->raw)
-		return store_file(NULL, buf, a->data_len);
+		return store_file(NULL, "-d", buf, a->data_len);
 	if (data_in && a->data_len)
 		hex_dump(buf, a->data_len);
 	return CLI_EXIT_OK;
@@ -750,7 +750,7 @@ static int run_passthru(const struct io_args *a, bool admin)
 		return ret;
 	if (a->data_len && !(buf = calloc(1, a->data_len)))
 		return errmsg("out of memory for %u bytes; lower -l", a->data_len);
-	ret = data_out && a->data_len ? load_file(a->file ? a->file : "-", buf, a->data_len) : CLI_EXIT_OK;
+	ret = data_out && a->data_len ? load_file(a->file ? a->file : "-", "-d/-i", buf, a->data_len) : CLI_EXIT_OK;
 	if (ret)
 		goto free_buf;
 	ret = admin ? cli_dev_open(a->dev, NULL, &dev) : open_for_io(a, 0, &dev);

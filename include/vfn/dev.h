@@ -175,6 +175,11 @@ VFN_API struct vfn_nvme_ctrl *vfn_dev_nvme_ctrl(struct vfn_dev *dev);
  * bounce buffer whose command was sent and not completed is kept until the
  * device cannot reach it any more: freed once the controller owes vfn no
  * completion on that queue, or at vfn_dev_close().
+ *
+ * After Format NVM, Namespace Management or Namespace Attachment (completed,
+ * failed with a status, or timed out) the handle's geometry is read again
+ * (vfn_dev_get_info(); other namespaces' kept geometry is forgotten), so
+ * that vfn_dev_rw() sizes transfers by the format now in use.
  */
 VFN_API int vfn_dev_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len,
 			  struct vfn_nvme_cqe *cqe, uint32_t timeout_ms);
@@ -198,8 +203,9 @@ VFN_API int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void
  * info->nsid goes by its own geometry (block size, metadata, PI), read with
  * Identify Namespace at its first use and kept until a format or namespace
  * change through the handle; a namespace that is not active is sent as
- * info->nsid's and the controller answers for it.  The same holds for
- * vfn_dev_rw().
+ * info->nsid's and the controller answers for it; when that Identify
+ * fails otherwise (timeout, another error status) nothing is sent: -EIO.
+ * The same holds for vfn_dev_rw().
  */
 VFN_API int vfn_dev_read(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf);
 VFN_API int vfn_dev_write(struct vfn_dev *dev, uint32_t nsid, uint64_t slba, uint32_t nlb, const void *buf);

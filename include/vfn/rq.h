@@ -504,7 +504,7 @@ struct vfn_nvme_io_opts {
 	uint32_t timeout_ms; /* per command (synchronous helpers); 0: qp->timeout_ms */
 	bool sgl;	     /* describe the data with SGLs instead of PRPs */
 	/* Metadata and protection information (vfn/pi.h), for namespaces with ns->ms != 0: */
-	void *meta;	   /* separate metadata (ns->mset false): nlb x ns->ms bytes, DMA-mapped,
+	void *meta;	   /* separate metadata (ns->mset false): nlb x ns->ms bytes, DMA-mapped (or CMB),
 			     sent by MPTR (in one mapping, or as an SGL: @meta_sgl); NULL for none */
 	size_t meta_len;   /* bytes at @meta; 0: not checked beyond its mapping */
 	size_t buf_len;	   /* bytes at the data buffer; 0: not checked */

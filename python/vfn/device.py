@@ -109,6 +109,7 @@ class Buffer:
     """
 
     def __init__(self, dev, size):
+        dev._live()
         self.dev = dev
         addr = c_void_p()
         n = lib.vfn_dev_buf_alloc(dev._h, size, ctypes.byref(addr))
@@ -129,6 +130,7 @@ class Buffer:
     @property
     def iova(self):
         self._live()
+        self.dev._live()
         if self.dev.ctrl is None:
             return None
         iova = c_uint64()
@@ -189,7 +191,8 @@ class Buffer:
         self._release(addr)
 
     def _release(self, addr):
-        lib.vfn_dev_buf_free(self.dev._h, addr, self.alloc_len)
+        if self.dev._h:  # after Device.close() the memory stays as vfn_dev_close() left it (not freed)
+            lib.vfn_dev_buf_free(self.dev._h, addr, self.alloc_len)
 
     def __enter__(self):
         return self
@@ -247,6 +250,11 @@ class Sim:
     def __init__(self, dev, handle):
         self.dev, self._h = dev, handle
 
+    def _live(self):
+        if not self._h:
+            raise ValueError("Sim used after its Device was closed")
+        return self._h
+
     def fault(self, action, opcode=-1, sqid=-1, nth=1, repeat=False, delay_ms=0, status=None, sct=0, sc=0,
               dnr=False, more=False):
         """Arms a command fault; action is "delay", "drop", "status", "wrong_cid" or "wrong_phase"
@@ -255,32 +263,32 @@ class Sim:
         if status is None:
             status = (sct & 7) << 8 | sc | more << 13 | dnr << 14
         f = SimFault(action=act, sqid=sqid, opcode=opcode, nth=nth, repeat=repeat, delay_ms=delay_ms, status=status)
-        _check(lib.vfn_sim_fault_add(self._h, ctypes.byref(f)), "sim fault")
+        _check(lib.vfn_sim_fault_add(self._live(), ctypes.byref(f)), "sim fault")
 
     def clear(self):
-        lib.vfn_sim_fault_clear(self._h)
+        lib.vfn_sim_fault_clear(self._live())
 
     @property
     def armed(self):
-        return lib.vfn_sim_fault_armed(self._h)
+        return lib.vfn_sim_fault_armed(self._live())
 
     def fatal(self):
         """Sets CSTS.CFS."""
-        lib.vfn_sim_fault_fatal(self._h)
+        lib.vfn_sim_fault_fatal(self._live())
 
     def never_ready(self, on=True):
-        lib.vfn_sim_fault_never_ready(self._h, on)
+        lib.vfn_sim_fault_never_ready(self._live(), on)
 
     def wedge(self, level):
-        lib.vfn_sim_fault_wedge(self._h, level)
+        lib.vfn_sim_fault_wedge(self._live(), level)
 
     def remove(self):
         """Surprise removal: registers read all-ones."""
-        lib.vfn_sim_fault_remove(self._h)
+        lib.vfn_sim_fault_remove(self._live())
 
     def event(self, type_, info, lid):
         """Raises an asynchronous event (AER DW0 = type | info << 8 | lid << 16)."""
-        _check(lib.vfn_sim_event_raise(self._h, type_, info, lid), "sim event")
+        _check(lib.vfn_sim_event_raise(self._live(), type_, info, lid), "sim event")
 
 
 class Device:
@@ -310,10 +318,13 @@ class Device:
         self._qids = set()
         self._pairs = []  # IoQPairs: destroyed before the controller closes
         self._cmb_bufs = weakref.WeakSet()  # CmbBuffers: freed before the CMB is unmapped
+        self._raw_pairs = weakref.WeakSet()  # QPairs: freed before the controller (their rings are its memory)
 
     # ---- lifetime
     def close(self):
         if self._h:
+            for q in list(getattr(self, "_raw_pairs", ())):
+                q.free()
             for p in list(self._pairs):
                 p.close()
             for b in list(getattr(self, "_cmb_bufs", ())):
@@ -323,6 +334,14 @@ class Device:
                     b.addr, b._arr = None, None
             lib.vfn_dev_close(self._h)
             self._h = None
+            # The controller and the simulator are freed with the handle: nothing may reach them any more.
+            self.ctrl = None
+            if self.sim is not None:
+                self.sim._h = None
+
+    def _live(self):
+        if not self._h:
+            raise ValueError("Device used after close()")
 
     def __enter__(self):
         return self
@@ -338,6 +357,7 @@ class Device:
 
     # ---- registers (VFIO/sim)
     def _need_ctrl(self, what):
+        self._live()
         if self.ctrl is None:
             raise OSError(_errno.ENOTSUP, "%s: not reachable through the kernel driver (use vfio or sim)" % what)
 
@@ -405,6 +425,7 @@ class Device:
         return self._cmd(lib.vfn_dev_io, False, sqe, buf, length, timeout_ms)
 
     def _cmd(self, fn, admin, sqe, buf, length, timeout_ms):
+        self._live()
         cqe = Cqe()
         ret_data = None
         keep = None
@@ -667,10 +688,12 @@ class QPair:
         self.created_cq = self.created_sq = False
         self.next_cid = 0
         dev._qids.add(qid)
+        dev._raw_pairs.add(self)  # freed before the controller is (its rings are the controller's memory)
         if create:
             self.create()
 
     def create(self):
+        self._live()
         cqe = Cqe()
         _check(lib.vfn_nvme_cq_create(self.ctrl, ctypes.byref(self.cq), self.vector, ctypes.byref(cqe)),
                "Create I/O CQ", cqe)
@@ -681,6 +704,7 @@ class QPair:
     def post(self, sqe, cid=None):
         """Copies @sqe to the tail slot (cid: @cid, or the next of a counter when sqe.cid is 0) and advances
         the tail.  No doorbell.  Returns the command id."""
+        self._live()
         if cid is not None:
             sqe.cid = cid
         elif not sqe.cid:
@@ -698,6 +722,7 @@ class QPair:
 
     def ring(self, tail=None):
         """Writes the SQ tail doorbell (the current tail, or any @tail)."""
+        self._live()
         t = self.sq.tail if tail is None else tail
         self.sq.db_tail = t
         self._db_write(self.sq.db, self.sq.shadow_db, t)
@@ -709,6 +734,7 @@ class QPair:
 
     def peek(self):
         """The CQE at the head if its phase tag is current, else None (not consumed)."""
+        self._live()
         addr = self.cq.cqes + self.cq.head * 16
         if ctypes.c_uint16.from_address(addr + 14).value & 1 != self.cq.phase:
             return None
@@ -717,6 +743,7 @@ class QPair:
     def reap(self, n=1, timeout_ms=5000, ring=True):
         """Waits for up to @n CQEs (at least one unless @timeout_ms passes); consumes them and rings the
         CQ head doorbell.  Returns the list (may be shorter than @n on timeout)."""
+        self._live()
         out, deadline = [], time.monotonic() + timeout_ms / 1000.0
         while len(out) < n:
             cqe = self.peek()
@@ -737,6 +764,7 @@ class QPair:
     def wait(self, timeout_ms=5000):
         """Waits for the CQ's interrupt on the eventfd (irq=True) and consumes its count; True if one came.
         Reap after it (a completion may also be there without a new interrupt: peek first when unsure)."""
+        self._live()
         if self.fd < 0:
             raise ValueError("QPair opened without irq=True")
         if not select.select([self.fd], [], [], timeout_ms / 1000.0)[0]:
@@ -748,6 +776,7 @@ class QPair:
         return True
 
     def ring_cq(self, head=None):
+        self._live()
         h = self.cq.head if head is None else head
         self.cq.db_head = h
         self._db_write(self.cq.db, self.cq.shadow_db, h)
@@ -789,6 +818,10 @@ class QPair:
             struct.pack_into("<%dQ" % len(pages), buf._arr, list_off, *pages)
             sqe.prp2 = buf.iova + list_off
         return sqe
+
+    def _live(self):
+        if self.ctrl is None:
+            raise ValueError("QPair used after free() (or after its Device was closed)")
 
     def delete(self):
         cqe = Cqe()
@@ -920,6 +953,7 @@ class AsyncQueue:
     def __init__(self, dev, depth=32):
         self.dev = dev
         h = c_void_p()
+        dev._live()
         _check(lib.vfn_dev_queue_create(dev._h, depth, ctypes.byref(h)), "queue")
         self._h = h.value
         self._pending = {}

@@ -448,10 +448,8 @@ int vfn_dev_format(struct vfn_dev *dev, const struct vfn_format_args *args, stru
 		(uint32_t)args->pi << VFN_NVME_FORMAT_PI_SHIFT | (args->pil ? VFN_NVME_FORMAT_PIL : 0) |
 		(uint32_t)args->ses << VFN_NVME_FORMAT_SES_SHIFT);
 	ret = mgmt_admin(dev, &sqe, NULL, 0, cqe, args->timeout_ms);
-	if (!ret) {
-		mgmt_rescan(dev);
-		vfn_dev_refresh_ns(dev); /* the handle's geometry (block size, metadata, PI) changed */
-	}
+	if (!ret)
+		mgmt_rescan(dev); /* vfn_dev_admin() read the handle's geometry again */
 	return ret;
 }
 
@@ -489,11 +487,8 @@ int vfn_dev_ns_delete(struct vfn_dev *dev, uint32_t nsid, struct vfn_nvme_cqe *c
 	}
 	sqe.cdw10 = vfn_cpu_to_le32(VFN_NVME_NS_MGMT_DELETE);
 	ret = mgmt_admin(dev, &sqe, NULL, 0, cqe, 0);
-	if (!ret) {
-		mgmt_rescan(dev);
-		if (nsid == dev->info.nsid || nsid == 0xffffffff)
-			vfn_dev_refresh_ns(dev); /* the handle's namespace is gone */
-	}
+	if (!ret)
+		mgmt_rescan(dev); /* vfn_dev_admin() read the handle's geometry again (gone: nsze 0) */
 	return ret;
 }
 
@@ -514,11 +509,8 @@ int vfn_dev_ns_attach(struct vfn_dev *dev, uint32_t nsid, bool detach, const uin
 		list.identifier[i] = vfn_cpu_to_le16(cntlids[i]);
 	sqe.cdw10 = vfn_cpu_to_le32(detach ? VFN_NVME_NS_DETACH : VFN_NVME_NS_ATTACH);
 	ret = mgmt_admin(dev, &sqe, &list, sizeof(list), cqe, 0);
-	if (!ret) {
-		mgmt_rescan(dev);
-		if (nsid == dev->info.nsid)
-			vfn_dev_refresh_ns(dev);
-	}
+	if (!ret)
+		mgmt_rescan(dev); /* vfn_dev_admin() read the handle's geometry again */
 	return ret;
 }
 

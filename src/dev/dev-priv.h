@@ -141,8 +141,9 @@ int vfn_dev_refresh_ns(struct vfn_dev *dev);
  * The geometry Read/Write/Compare/Write Zeroes of @nsid go by: dev->info
  * for the handle's own namespace; for another one, its own (Identify
  * Namespace once, kept in dev->other_ns until a namespace change through
- * the handle); dev->info when that namespace is not active (the controller
- * then answers for it).
+ * the handle); dev->info when that namespace is not active or not a valid
+ * id (the controller then answers for it); NULL when its Identify failed
+ * otherwise (timeout, other status, no memory): callers send nothing (-EIO).
  */
 const struct vfn_dev_info *vfn_dev_ns_geometry(struct vfn_dev *dev, uint32_t nsid);
 /* Forgets the kept geometry of other namespaces (after a format or namespace change). */

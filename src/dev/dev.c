@@ -230,8 +230,10 @@ void vfn_dev_forget_other_ns(struct vfn_dev *dev)
 const struct vfn_dev_info *vfn_dev_ns_geometry(struct vfn_dev *dev, uint32_t nsid)
 {
 	const unsigned int nslots = sizeof(dev->other_ns) / sizeof(dev->other_ns[0]);
+	struct vfn_nvme_cqe c = { 0 };
 	struct vfn_dev_info *g;
 	struct vfn_nvme_id_ns *id;
+	uint16_t sc;
 	uint8_t *nvm;
 	int ret;
 
@@ -242,17 +244,27 @@ const struct vfn_dev_info *vfn_dev_ns_geometry(struct vfn_dev *dev, uint32_t nsi
 			return &dev->other_ns[i];
 	id = malloc(sizeof(*id));
 	nvm = malloc(VFN_NVME_IDENTIFY_DATA_SIZE);
-	ret = id && nvm ? vfn_dev_identify(dev, VFN_NVME_CNS_NS, nsid, id, NULL) : -ENOMEM;
+	ret = id && nvm ? vfn_dev_identify(dev, VFN_NVME_CNS_NS, nsid, id, &c) : -ENOMEM;
+	sc = vfn_nvme_cqe_status(&c) & 0x7ff;
 	g = &dev->other_ns[dev->other_next];
-	if (!ret && id->nsze && id->lbaf[vfn_nvme_flbas_index(id->flbas)].ds >= 9) {
+	if (!ret && id->nsze) {
 		*g = dev->info;
 		g->nsid = nsid;
 		dev_decode_ns(g, id, dev_get_nvm(dev, nsid, nvm) ? nvm : NULL);
 		dev->other_next = (dev->other_next + 1) % nslots;
-	} else {
-		log_debug("%s: namespace %u: no geometry (%s); sized as namespace %u", dev->info.name, nsid,
-			  ret ? strerror(-ret) : "not active", dev->info.nsid);
+	} else if (!ret || (ret == -EIO && (sc == VFN_NVME_SC_INVALID_NS || sc == VFN_NVME_SC_INVALID_FIELD))) {
+		/* Not active (zeroed data) or not a namespace id: the controller refuses the I/O itself. */
+		log_debug("%s: namespace %u: not active; sized as namespace %u", dev->info.name, nsid, dev->info.nsid);
 		g = &dev->info;
+	} else {
+		/*
+		 * Unknown (timeout, another error status, no memory): sizing by
+		 * the handle's namespace could have the controller move more
+		 * than the caller's buffer holds, so nothing is sent.
+		 */
+		log_err("%s: namespace %u: Identify Namespace failed (%s, status 0x%x): its block size is unknown",
+			dev->info.name, nsid, strerror(-ret), vfn_nvme_cqe_status(&c));
+		g = NULL;
 	}
 	free(id);
 	free(nvm);
@@ -503,6 +515,19 @@ int vfn_dev_admin(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf
 		return dev_finish(-EINVAL, &c, cqe);
 	}
 	ret = dev->ops->admin(dev, sqe, buf, len, &c, timeout_ms ? timeout_ms : dev->timeout_ms);
+	/*
+	 * A command that may change namespace formats (Format NVM, Namespace
+	 * Management/Attachment), sent through this passthrough too: the
+	 * geometry Read/Write size their transfers by is read again, as the
+	 * kernel driver revalidates after such a passthrough command (a stale
+	 * 512-byte geometry on a namespace now of 4096-byte blocks has the
+	 * controller move 8x the buffer vfn_dev_rw() checked).  When the
+	 * controller acted, failed or timed out: it may have changed them.
+	 */
+	if ((sqe->opcode == VFN_NVME_ADMIN_FORMAT_NVM || sqe->opcode == VFN_NVME_ADMIN_NS_MGMT ||
+	     sqe->opcode == VFN_NVME_ADMIN_NS_ATTACH) &&
+	    (!ret || ret == -EIO || ret == -ETIMEDOUT))
+		vfn_dev_refresh_ns(dev);
 	return dev_finish(ret, &c, cqe);
 }
 
@@ -536,6 +561,8 @@ static int dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t s
 	if (!dev)
 		return -EINVAL;
 	in = vfn_dev_ns_geometry(dev, nsid);
+	if (!in)
+		return -EIO;
 	len = (size_t)nlb * in->lba_size;
 	if (!nlb || nlb > DEV_MAX_NLB || !in->lba_size) {
 		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", in->name, nlb, DEV_MAX_NLB);
@@ -599,7 +626,7 @@ int vfn_dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t slba
 	struct vfn_nvme_cqe c = { 0 };
 	size_t need, meta_len;
 	const struct vfn_dev_info *in = dev ? vfn_dev_ns_geometry(dev, nsid) : NULL;
-	int ret = in ? dev_rw_sizes(in, opcode, nlb, opts, &need, &meta_len) : -EINVAL;
+	int ret = in ? dev_rw_sizes(in, opcode, nlb, opts, &need, &meta_len) : dev ? -EIO : -EINVAL;
 	uint64_t ref = opts ? opts->ref_tag : 0;
 
 	if (!ret && len < need) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <vfn/cmb.h>
 #include <vfn/iommu.h>
 #include <vfn/pi.h>
 #include <vfn/rq.h>
@@ -48,6 +49,17 @@ free_rq:
 }
 
 /*
+ * The device address of metadata at @p: DMA-mapped host memory, or else the
+ * controller's CMB (as vfn_rq_map() / vfn_rq_map_meta() translate).
+ */
+static int io_translate(struct vfn_nvme_qpair *qp, const void *p, uint64_t *iova, size_t *mapped)
+{
+	if (!vfn_iommu_translate(qp->iommu, p, iova, mapped))
+		return 0;
+	return qp->ctrl ? vfn_nvme_cmb_translate(qp->ctrl, p, iova, mapped) : -EFAULT;
+}
+
+/*
  * Whether separate metadata of @len bytes at @meta goes as an SGL under
  * @opts (see vfn_nvme_io_opts meta_sgl): 1 yes, 0 contiguous, or -EINVAL
  * (_FORCE without SGL data, or contiguous across mappings) / -ENOTSUP
@@ -67,7 +79,7 @@ static int io_meta_sgl(struct vfn_nvme_qpair *qp, const void *meta, size_t len, 
 	}
 	if (sgl && (mode == VFN_NVME_META_SGL_FORCE || (mode == VFN_NVME_META_SGL_AUTO && qp->sgl_mptr)))
 		return 1;
-	if (!vfn_iommu_translate(qp->iommu, meta, &iova, &mapped) && mapped >= len)
+	if (!io_translate(qp, meta, &iova, &mapped) && mapped >= len)
 		return 0;
 	log_debug("io: metadata buffer %p: not one DMA mapping of %zu bytes%s", meta, len,
 		  sgl && mode == VFN_NVME_META_SGL_AUTO ? ", and the controller has no metadata SGLs" : "");
@@ -331,7 +343,7 @@ static int io_meta_mapped(struct io_split *s, uint8_t *meta, size_t len)
 		uint64_t iova;
 		size_t mapped;
 
-		if (vfn_iommu_translate(s->qp->iommu, meta + off, &iova, &mapped) || !mapped) {
+		if (io_translate(s->qp, meta + off, &iova, &mapped) || !mapped) {
 			log_debug("io: metadata buffer %p: byte %zu of %zu not DMA-mapped", (void *)meta, off, len);
 			return -EINVAL;
 		}
@@ -385,7 +397,7 @@ static int io_split_meta(struct io_split *s, const struct vfn_nvme_ns_info *ns, 
 	s->meta_size = ns->ms;
 	if (msgl)
 		return io_meta_mapped(s, opts->meta, need);
-	if (vfn_iommu_translate(s->qp->iommu, opts->meta, &s->meta_iova, &mapped) || mapped < need) {
+	if (io_translate(s->qp, opts->meta, &s->meta_iova, &mapped) || mapped < need) {
 		log_debug("io: metadata buffer %p: not one DMA mapping of %zu bytes", opts->meta, need);
 		return -EINVAL;
 	}

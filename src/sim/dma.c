@@ -245,7 +245,7 @@ uint16_t vfn_sim_dma_xfer_meta(struct vfn_sim *sim, const struct vfn_nvme_sqe *s
 		log_debug("sim: PSDT 2 without metadata SGLs (sim option mptr_sgl)");
 		return VFN_NVME_SC_INVALID_FIELD;
 	}
-	if (mptr & 0xf) {
+	if (mptr & 0x7) { /* a qword is 8 bytes (as for PRP lists above), not a descriptor's 16 */
 		log_debug("sim: metadata SGL segment at MPTR 0x%llx is not qword aligned", (unsigned long long)mptr);
 		return VFN_NVME_SC_INVALID_FIELD;
 	}

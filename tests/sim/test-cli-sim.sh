@@ -328,4 +328,11 @@ t_match "pmr write --input of a directory: refused, names the cause" "cannot rea
 # vfn sriov takes a PF's PCI address only: sim: / a node is named as such, not offered back as a fix.
 t_err "sriov sim:" 2 "'sim:' is not a PCI address; .vfn sriov. takes a physical function's" "$VFN" sriov sim:
 
+# A metadata file (-M) that cannot be opened or created is named as -M's, not -d's (rev12).
+t_capture "$VFN" write "sim:lbads=9,ms=8,pi=1" -c 0 -z 512 -d /dev/zero -M /nonexistent/md
+t_eq "write -M missing file: exit status" 1 "$T_RC"
+t_match "write -M missing file: names -M" "cannot open /nonexistent/md: .*; check the path given with -M$" "$T_OUT"
+t_capture "$VFN" read "sim:lbads=9,ms=8,pi=1" -c 0 -z 512 -d /dev/null -M /nonexistent/md
+t_match "read -M uncreatable file: names -M" "cannot create /nonexistent/md: .*; check the path given with -M$" "$T_OUT"
+
 t_done

@@ -20,6 +20,7 @@
 #include <vfn/nvme.h>
 #include <vfn/pi.h>
 #include <vfn/rq.h>
+#include <vfn/sim.h>
 
 static struct vfn_nvme_ctrl *open_ok(const char *spec)
 {
@@ -614,6 +615,82 @@ static void test_dev_format_refresh(void **state)
 }
 
 /*
+ * A Format NVM sent through the passthrough vfn_dev_admin() changes the
+ * geometry just as vfn_dev_format() does.  Before the fix the handle kept
+ * 512 bytes per block: a one-block read into 512 bytes of a DMA buffer was
+ * sent and the controller wrote 4096 bytes, over the caller's bytes
+ * 512..4095 of the buffer.
+ */
+static void test_dev_admin_format_refresh(void **state)
+{
+	struct vfn_nvme_sqe f = { .opcode = VFN_NVME_ADMIN_FORMAT_NVM, .nsid = vfn_cpu_to_le32(0xffffffff) };
+	const struct vfn_dev_info *info;
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,nsze=1024,nn=2", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 8192, (void **)&buf), 8192);
+	info = vfn_dev_get_info(dev);
+	assert_int_equal(info->lba_size, 512);
+	assert_int_equal(vfn_dev_read(dev, 2, 0, 1, buf), 0); /* namespace 2's geometry kept: 512 */
+	f.cdw10 = vfn_cpu_to_le32(1);			      /* LBA format 1: 4096 bytes */
+	assert_int_equal(vfn_dev_admin(dev, &f, NULL, 0, &c, 0), 0);
+	assert_int_equal(info->lba_size, 4096);
+	assert_int_equal(info->nsze, 128);
+	memset(buf, 0x5a, 8192);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 0, 1, buf, 512, NULL, &c), -EINVAL);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 2, 0, 1, buf, 512, NULL, &c), -EINVAL);
+	for (size_t i = 0; i < 8192; i++)
+		assert_int_equal(buf[i], 0x5a);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 1, 0, 1, buf, 4096, NULL, &c), 0);
+	assert_int_equal(buf[4096], 0x5a);
+	/* A Format the controller refuses (LBA format 5 does not exist) leaves a geometry read again, unchanged. */
+	f.cdw10 = vfn_cpu_to_le32(5);
+	assert_int_equal(vfn_dev_admin(dev, &f, NULL, 0, &c, 0), -EIO);
+	assert_int_equal(info->lba_size, 4096);
+	/* Back to 512 through the passthrough. */
+	f.cdw10 = 0;
+	assert_int_equal(vfn_dev_admin(dev, &f, NULL, 0, &c, 0), 0);
+	assert_int_equal(info->lba_size, 512);
+	assert_int_equal(info->nsze, 1024);
+	vfn_dev_buf_free(dev, buf, 8192);
+	vfn_dev_close(dev);
+}
+
+/*
+ * When the Identify Namespace of another namespace fails (here an
+ * injected Internal Error), its block size is unknown: nothing is sent.
+ * Before the fix the handle's own geometry was used (fail open: a
+ * namespace of 4096-byte blocks read into a buffer sized for 512).
+ */
+static void test_dev_other_ns_identify_fails(void **state)
+{
+	struct vfn_sim_fault f = { .action = VFN_SIM_FAULT_STATUS, .sqid = 0, .opcode = VFN_NVME_ADMIN_IDENTIFY };
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:lbads=9,nsze=256,nn=2", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 8192, (void **)&buf), 8192);
+	f.status = vfn_sim_status(0, 0x06, false, true);
+	assert_int_equal(vfn_sim_fault_add(vfn_dev_sim(dev), &f), 0);
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 2, 0, 1, buf, 512, NULL, &c), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&c), VFN_NVME_SC_HOST_ABORTED);
+	assert_int_equal(vfn_sim_fault_add(vfn_dev_sim(dev), &f), 0);
+	assert_int_equal(vfn_dev_read(dev, 2, 0, 1, buf), -EIO);
+	/* Identify answering again: namespace 2 is known and read. */
+	assert_int_equal(vfn_dev_read(dev, 2, 0, 1, buf), 0);
+	/* A namespace id the controller does not have: left to the controller (Invalid Namespace). */
+	assert_int_equal(vfn_dev_rw(dev, VFN_NVME_CMD_READ, 7, 0, 1, buf, 512, NULL, &c), -EIO);
+	assert_int_equal(vfn_nvme_cqe_status(&c) & 0x7ff, VFN_NVME_SC_INVALID_NS);
+	vfn_dev_buf_free(dev, buf, 8192);
+	vfn_dev_close(dev);
+}
+
+/*
  * A handle's Read/Write to another namespace go by that namespace's
  * geometry, looked up once and kept (the guest matrix, meta-matrix-*,
  * proves it against QEMU namespaces of different formats: the simulator
@@ -746,6 +823,8 @@ int main(void)
 		cmocka_unit_test(test_write_zeroes_pract),
 		cmocka_unit_test(test_async_split_never_fits),
 		cmocka_unit_test(test_dev_format_refresh),
+		cmocka_unit_test(test_dev_admin_format_refresh),
+		cmocka_unit_test(test_dev_other_ns_identify_fails),
 		cmocka_unit_test(test_dev_other_ns_geometry),
 		cmocka_unit_test(test_dev_submit_meta),
 	};
