@@ -124,6 +124,29 @@ class CmbInfo(ctypes.Structure):
                 ("lists", c_bool), ("rds", c_bool), ("wds", c_bool), ("msc", c_bool)]
 
 
+class NsInfo(ctypes.Structure):
+    """struct vfn_nvme_ns_info."""
+    _fields_ = [("nsid", c_uint32), ("nsze", c_uint64), ("ncap", c_uint64), ("nuse", c_uint64), ("nlbaf", c_uint8),
+                ("flbas", c_uint8), ("lba_size", c_uint32), ("ms", c_uint16), ("mset", c_bool), ("pi_type", c_uint8),
+                ("pi_first", c_bool), ("pif", c_uint8), ("block_size", c_uint32)]
+
+
+class PiFormat(ctypes.Structure):
+    """struct vfn_pi_format."""
+    _fields_ = [("lba_size", c_uint32), ("ms", c_uint16), ("pi_type", c_uint8), ("pif", c_uint8),
+                ("pi_first", c_bool), ("extended", c_bool)]
+
+
+class PiTags(ctypes.Structure):
+    """struct vfn_pi_tags."""
+    _fields_ = [("ref_tag", c_uint64), ("app_tag", c_uint16), ("app_mask", c_uint16), ("prchk", c_uint8)]
+
+
+class PiError(ctypes.Structure):
+    """struct vfn_pi_error."""
+    _fields_ = [("block", c_uint32), ("status", c_uint16), ("expected", c_uint64), ("found", c_uint64)]
+
+
 DEV_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, POINTER(Cqe))
 AER_CB = ctypes.CFUNCTYPE(None, c_void_p, c_uint32, c_void_p)
 
@@ -200,6 +223,18 @@ _PROTOS = {
     "vfn_nvme_cmb_alloc": (c_int, [c_void_p, c_size_t, POINTER(c_void_p), POINTER(c_uint64)]),
     "vfn_nvme_cmb_free": (None, [c_void_p, c_void_p]),
     "vfn_nvme_cmb_translate": (c_int, [c_void_p, c_void_p, POINTER(c_uint64), POINTER(c_size_t)]),
+    "vfn_nvme_io_sync_meta": (c_int, [c_void_p, POINTER(Sqe), c_void_p, c_size_t, c_void_p, c_size_t,
+                                      POINTER(IoOpts), POINTER(Cqe)]),
+    "vfn_nvme_ns_get_info": (c_int, [c_void_p, c_uint32, POINTER(NsInfo)]),
+    "vfn_nvme_read": (c_int, [c_void_p, POINTER(NsInfo), c_uint64, c_uint64, c_void_p, POINTER(IoOpts),
+                              POINTER(Cqe)]),
+    "vfn_nvme_write": (c_int, [c_void_p, POINTER(NsInfo), c_uint64, c_uint64, c_void_p, POINTER(IoOpts),
+                               POINTER(Cqe)]),
+    "vfn_crc16_t10dif": (c_uint16, [c_uint16, c_void_p, c_size_t]),
+    "vfn_crc64_nvme": (c_uint64, [c_uint64, c_void_p, c_size_t]),
+    "vfn_pi_format_check": (c_int, [POINTER(PiFormat)]),
+    "vfn_pi_generate": (c_int, [POINTER(PiFormat), c_void_p, c_void_p, c_uint32, POINTER(PiTags)]),
+    "vfn_pi_verify": (c_int, [POINTER(PiFormat), c_void_p, c_void_p, c_uint32, POINTER(PiTags), POINTER(PiError)]),
 }
 
 
