@@ -15,7 +15,9 @@ Marker:   @pytest.mark.needs("ns_mgmt", "pi", ...) skips a test, saying
           (see CAPABILITIES; the CMB: "cmb", "cmb_sq", "cmb_data", "cmb_lists").
 Marker:   @pytest.mark.sim_opts("ms=8,pi=1") appends simulator options to
           --device when it is sim:... (a group needing a PI namespace or
-          several namespace slots); other devices are used as given.
+          several namespace slots); other devices are used as given.  An
+          option --device already sets is not appended (--device
+          sim:ms=16,pi=2,pif=2 runs the pi group on that format).
 On failure the admin command log of the test's device is added to the report.
 """
 import collections
@@ -128,9 +130,13 @@ def with_sim_opts(uri, node):
     """@uri with the options of @node's sim_opts markers appended when it is a sim: string."""
     if not uri.startswith("sim:"):
         return uri
+    given = {o.split("=", 1)[0] for o in uri[4:].split(",") if o}
     for mark in node.iter_markers("sim_opts"):
         for extra in mark.args:
-            uri = uri + ("" if uri.endswith((":", ",")) else ",") + extra
+            # an option --device sets already wins (sim:ms=16,pi=2,pif=2 runs the pi group on that format)
+            extra = ",".join(o for o in extra.split(",") if o and o.split("=", 1)[0] not in given)
+            if extra:
+                uri = uri + ("" if uri.endswith((":", ",")) else ",") + extra
     return uri
 
 
