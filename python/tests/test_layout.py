@@ -14,7 +14,8 @@ STRUCTS = {"Sqe": "vfn_nvme_sqe", "Cqe": "vfn_nvme_cqe", "DevInfo": "vfn_dev_inf
            "DevOpts": "vfn_dev_opts", "CtrlInfo": "vfn_nvme_ctrl_info", "CQ": "vfn_cq", "SQ": "vfn_sq",
            "SimFault": "vfn_sim_fault", "QpairOpts": "vfn_nvme_qpair_opts", "IoOpts": "vfn_nvme_io_opts",
            "CmbInfo": "vfn_nvme_cmb_info",
-           "NsInfo": "vfn_nvme_ns_info", "PiFormat": "vfn_pi_format", "PiTags": "vfn_pi_tags", "PiError": "vfn_pi_error"}
+           "NsInfo": "vfn_nvme_ns_info", "PiFormat": "vfn_pi_format", "PiTags": "vfn_pi_tags",
+           "PiError": "vfn_pi_error"}
 C_NAMES = {("Sqe", "prp1"): "dptr.prp1", ("Sqe", "prp2"): "dptr.prp2"}
 
 
