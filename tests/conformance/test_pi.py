@@ -13,6 +13,7 @@ On sim: the group runs with ms=8,pi=1 unless --device sets its own format (sim:m
 meson runs several: the conformance-pi-* tests); in the guest, conformance-pi boots QEMU with namespaces
 of several PI formats.
 """
+import os
 import struct
 
 import pytest
@@ -319,3 +320,20 @@ def test_app_tag_escape(dev, pins, qp):
         assert p.io(qp, True, data, meta, 0) == 0, p
         back, mback = p.bufs()
         assert p.io(qp, False, back, mback, pi.PRACT | p.all_checks(), app=6, mask=0) == 0, p
+
+
+def test_pi_formats(dev, pins):
+    """Base 1.4 5.15.2 (Identify Namespace DPC/DPS) / NVM CS 5.2: each PI namespace's type is one its DPC
+    says is supported, and its tuple placement one DPC allows.  With VFN_TEST_PI_FORMATS set (what the
+    test's controller was configured with: "type:ms:pif:first|last:sep|ext ..." in NSID order), the
+    formats found are exactly those."""
+    found = []
+    for p in pins:
+        idn = dev.identify_ns(p.info.nsid)
+        assert idn.dpc & 1 << (p.type - 1), p  # DPC bits 2:0: types 1, 2, 3 supported
+        assert idn.dpc & (1 << 3 if p.info.pi_first else 1 << 4), p  # DPC bit 3 first, bit 4 last
+        found.append("%d:%d:%d:%s:%s" % (p.type, p.info.ms, p.info.pif, "first" if p.info.pi_first else "last",
+                                          "ext" if p.ext else "sep"))
+    want = os.environ.get("VFN_TEST_PI_FORMATS")
+    if want:
+        assert found == want.split()
