@@ -22,3 +22,6 @@ from . import pi  # noqa: E402
 from .device import META_SGL, io_opts  # noqa: E402
 
 __all__ += ["pi", "io_opts", "META_SGL"]
+from . import sriov, zns  # noqa: E402
+
+__all__ += ["sriov", "zns"]

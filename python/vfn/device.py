@@ -550,6 +550,33 @@ class Device:
         and SGL segments (needs CMBSZ.LISTS)."""
         return IoQPair(self, qid, entries, irq, timeout_ms, sq_cmb=sq_cmb, lists_cmb=lists_cmb)
 
+    # ---- virtualization (vfn.sriov, <vfn/sriov.h>)
+    def primary_ctrl_cap(self):
+        """Identify Primary Controller Capabilities (CNS 14h), decoded: cntlid, crt (vq, vi), vqfrt, vqrfa,
+        vqrfap, vqprt, vqfrsm, vqgran, the same for vi*, and vq_free/vi_free."""
+        from . import sriov
+        return sriov.primary_ctrl_cap(self)
+
+    def secondary_ctrls(self, cntid=0):
+        """Identify Secondary Controller List (CNS 15h) from @cntid: Records scid, pcid, online, vfn, nvq, nvi."""
+        from . import sriov
+        return sriov.secondary_ctrls(self, cntid)
+
+    def virt_mgmt(self, cntlid, rt, act, nr=0):
+        """Virtualization Management: @act ("primary_flex", "offline", "assign", "online" or its number) of
+        @nr resources of type @rt ("vq"/"vi") for controller @cntlid; returns NRM (resources modified)."""
+        from . import sriov
+        return sriov.virt_mgmt(self, cntlid, rt, act, nr)
+
+    def secondary_assign(self, scid, rt, nr):
+        """Assigns @nr flexible resources of type @rt ("vq"/"vi") to offline secondary @scid; returns NRM."""
+        from . import sriov
+        return sriov.secondary_assign(self, scid, rt, nr)
+
+    def secondary_online(self, scid, online=True):
+        from . import sriov
+        return sriov.secondary_online(self, scid, online)
+
     def _nvm_qpair(self):
         """The IoQPair Namespace.read/write use for options vfn_dev_io() has not (made on first use)."""
         qp = getattr(self, "_nvm_qp", None)
@@ -651,6 +678,49 @@ class Namespace:
             return self._qp_rw(True, slba, len(data) // bs, data, meta, dict(kw, fua=fua))
         nlb = len(data) // self.lba_size
         return self._rw(spec.CMD_WRITE, slba, nlb, data, fua)
+
+    # ---- zoned namespaces (vfn.zns, <vfn/zns.h>)
+    def zns_info(self):
+        """The zone geometry: a Record with nsze, zsze, zcap, nr_zones, mor, mar, zoc, ozcs, zasl, lba_size."""
+        from . import zns
+        return zns.info(self)
+
+    def zones(self, slba=0, state="all", partial=False, max_zones=None):
+        """Report Zones: a list of vfn.zns.Zone (zslba, zcap, wp, state, state_name) from the zone holding
+        @slba, of zones in @state ("all", "empty", "implicitly opened", "explicitly opened", "closed", "full",
+        "read only", "offline")."""
+        from . import zns
+        return zns.report(self, slba, state, partial, max_zones)
+
+    def zone(self, zslba):
+        """The Zone holding @zslba."""
+        return self.zones(zslba, max_zones=1)[0]
+
+    def zone_mgmt(self, action, zslba=0, select_all=False):
+        """Zone Management Send @action ("open", "close", "finish", "reset", "offline") on the zone at @zslba,
+        or every zone it applies to with @select_all; NvmeError on a refused transition."""
+        from . import zns
+        return zns.send(self, action, zslba, select_all)
+
+    def zone_open(self, zslba=0, select_all=False):
+        return self.zone_mgmt("open", zslba, select_all)
+
+    def zone_close(self, zslba=0, select_all=False):
+        return self.zone_mgmt("close", zslba, select_all)
+
+    def zone_finish(self, zslba=0, select_all=False):
+        return self.zone_mgmt("finish", zslba, select_all)
+
+    def zone_reset(self, zslba=0, select_all=False):
+        return self.zone_mgmt("reset", zslba, select_all)
+
+    def zone_offline(self, zslba=0, select_all=False):
+        return self.zone_mgmt("offline", zslba, select_all)
+
+    def zone_append(self, zslba, data):
+        """Zone Append of @data (whole blocks) to the zone at @zslba: the LBA its first block went to."""
+        from . import zns
+        return zns.append(self, zslba, data)
 
     def compare(self, slba, data):
         nlb = len(data) // self.lba_size
