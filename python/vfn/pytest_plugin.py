@@ -52,6 +52,18 @@ def _pi(d):
     return False, "no active namespace supports protection information (Identify Namespace DPC = 0)"
 
 
+def _zns(d):
+    """A zoned namespace: one that answers the ZNS Identify Namespace (CNS 05h, CSI 02h) with a zone size."""
+    for nsid in d.ns_list():
+        try:
+            d.namespace(nsid).zns_info()
+            return True, ""
+        except (vfn.NvmeError, OSError):
+            pass
+    return False, ("no zoned namespace: none answers the Zoned Namespace Command Set Identify Namespace (CNS 05h, "
+                   "CSI 02h) with a zone size")
+
+
 def _cmb(d):
     ok, why = _regs(d, "CMBSZ")
     if not ok:
@@ -105,6 +117,7 @@ CAPABILITIES = {
     "cmb_sq": lambda d: _cmb_info(d, ["sqs"], "I/O submission queues may not be in the CMB"),
     "cmb_data": lambda d: _cmb_info(d, ["rds", "wds"], "command data may not be in the CMB"),
     "cmb_lists": lambda d: _cmb_info(d, ["lists"], "PRP lists and SGL segments may not be in the CMB"),
+    "zns": _zns,
     "nssr": _both(lambda d: _regs(d, "CAP"), lambda d: (bool(d.cap.nssrs), "CAP.NSSRS is 0")),
     "shutdown": lambda d: _regs(d, "CC.SHN"),
 }
