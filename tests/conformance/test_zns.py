@@ -8,6 +8,8 @@ Runs on the first zoned namespace (skips naming what is missing: no namespace an
 Namespace); uses and resets its first four zones, nothing else.  On sim: the group runs with
 zoned=1,zsze=64,mor=3,mar=4.
 """
+import os
+
 import pytest
 
 import vfn
@@ -171,3 +173,15 @@ def test_select_all_reset(zns_ns):
     ns.zone_reset(select_all=True)
     assert [(z.state_name, z.wp) for z in ns.zones(max_zones=ZONES)] == [("Empty", zslba(info, k))
                                                                         for k in range(ZONES)]
+
+
+def test_geometry(zns_ns):
+    """ZNS Identify Namespace (ZSZE in the LBA format extension, MOR, MAR: 0's based): with
+    VFN_TEST_ZNS_GEOMETRY set ("zone size in blocks:zones:open at most:active at most", what the test's
+    controller was configured with), the geometry read is exactly that."""
+    ns, info = zns_ns
+    assert info.zcap <= info.zsze and info.nr_zones * info.zsze <= info.nsze
+    want = os.environ.get("VFN_TEST_ZNS_GEOMETRY")
+    if not want:
+        pytest.skip("VFN_TEST_ZNS_GEOMETRY not set: nothing configured to compare with")
+    assert "%d:%d:%d:%d" % (info.zsze, info.nr_zones, info.mor, info.mar) == want
