@@ -64,6 +64,17 @@ def _zns(d):
                    "CSI 02h) with a zone size")
 
 
+def _sriov(d):
+    """A primary controller: Identify Primary Controller Capabilities (CNS 14h) answered."""
+    try:
+        d.primary_ctrl_cap()
+        return True, ""
+    except vfn.NvmeError as e:
+        return False, "not a primary controller: Identify CNS 14h (Primary Controller Capabilities) is %s" % e.name
+    except OSError as e:
+        return False, "Identify CNS 14h: %s" % e
+
+
 def _cmb(d):
     ok, why = _regs(d, "CMBSZ")
     if not ok:
@@ -118,6 +129,7 @@ CAPABILITIES = {
     "cmb_data": lambda d: _cmb_info(d, ["rds", "wds"], "command data may not be in the CMB"),
     "cmb_lists": lambda d: _cmb_info(d, ["lists"], "PRP lists and SGL segments may not be in the CMB"),
     "zns": _zns,
+    "sriov": _sriov,
     "nssr": _both(lambda d: _regs(d, "CAP"), lambda d: (bool(d.cap.nssrs), "CAP.NSSRS is 0")),
     "shutdown": lambda d: _regs(d, "CC.SHN"),
 }
