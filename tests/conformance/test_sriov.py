@@ -24,7 +24,6 @@ def test_primary_caps(dev):
     assert c.cntlid == dev.id_ctrl.cntlid
     assert c.vqrfa <= c.vqfrt and c.virfa <= c.vifrt
     assert c.vqfrsm <= c.vqfrt and c.vifrsm <= c.vifrt
-    assert c.vq == bool(c.vqfrt) and c.vi == bool(c.vifrt)
     want = os.environ.get("VFN_TEST_SRIOV")
     if want:
         vq, vi, _ = (int(x) for x in want.split(":"))
@@ -46,7 +45,10 @@ def test_secondary_list(dev):
 
 
 def offline_secondary(dev):
-    for s in dev.secondary_ctrls():
+    sec = dev.secondary_ctrls()
+    if not sec:
+        pytest.skip("no secondary controller (Identify CNS 15h NUMID = 0)")
+    for s in sec:
         if not s.online:
             return s
     pytest.skip("every secondary controller is online: none to change")
