@@ -13,7 +13,12 @@ SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 STRUCTS = {"Sqe": "vfn_nvme_sqe", "Cqe": "vfn_nvme_cqe", "DevInfo": "vfn_dev_info", "CtrlOpts": "vfn_nvme_ctrl_opts",
            "DevOpts": "vfn_dev_opts", "CtrlInfo": "vfn_nvme_ctrl_info", "CQ": "vfn_cq", "SQ": "vfn_sq",
            "SimFault": "vfn_sim_fault", "QpairOpts": "vfn_nvme_qpair_opts", "IoOpts": "vfn_nvme_io_opts",
-           "CmbInfo": "vfn_nvme_cmb_info"}
+           "CmbInfo": "vfn_nvme_cmb_info",
+           "NsInfo": "vfn_nvme_ns_info", "PiFormat": "vfn_pi_format", "PiTags": "vfn_pi_tags",
+           "PiError": "vfn_pi_error",
+           "ZnsInfo": "vfn_zns_info", "ZoneDesc": "vfn_nvme_zone_desc", "ZoneReport": "vfn_nvme_zone_report",
+           "PrimaryCtrlCap": "vfn_nvme_primary_ctrl_cap", "SecondaryCtrl": "vfn_nvme_secondary_ctrl",
+           "SecondaryCtrlList": "vfn_nvme_secondary_ctrl_list", "VirtMgmtArgs": "vfn_virt_mgmt_args"}
 C_NAMES = {("Sqe", "prp1"): "dptr.prp1", ("Sqe", "prp2"): "dptr.prp2"}
 
 

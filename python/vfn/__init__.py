@@ -18,3 +18,10 @@ from .device import CmbBuffer
 
 __all__ = ["AsyncQueue", "Buffer", "Cqe", "Device", "IoQPair", "Namespace", "NvmeError", "QPair", "Sim", "Sqe", "lib",
            "make_sqe", "opcode_name", "spec", "status_name", "CmbBuffer"]
+from . import pi  # noqa: E402
+from .device import META_SGL, io_opts  # noqa: E402
+
+__all__ += ["pi", "io_opts", "META_SGL"]
+from . import sriov, zns  # noqa: E402
+
+__all__ += ["sriov", "zns"]

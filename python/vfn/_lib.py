@@ -127,6 +127,73 @@ class CmbInfo(ctypes.Structure):
                 ("lists", c_bool), ("rds", c_bool), ("wds", c_bool), ("msc", c_bool)]
 
 
+class NsInfo(ctypes.Structure):
+    """struct vfn_nvme_ns_info."""
+    _fields_ = [("nsid", c_uint32), ("nsze", c_uint64), ("ncap", c_uint64), ("nuse", c_uint64), ("nlbaf", c_uint8),
+                ("flbas", c_uint8), ("lba_size", c_uint32), ("ms", c_uint16), ("mset", c_bool), ("pi_type", c_uint8),
+                ("pi_first", c_bool), ("pif", c_uint8), ("block_size", c_uint32)]
+
+
+class PiFormat(ctypes.Structure):
+    """struct vfn_pi_format."""
+    _fields_ = [("lba_size", c_uint32), ("ms", c_uint16), ("pi_type", c_uint8), ("pif", c_uint8),
+                ("pi_first", c_bool), ("extended", c_bool)]
+
+
+class PiTags(ctypes.Structure):
+    """struct vfn_pi_tags."""
+    _fields_ = [("ref_tag", c_uint64), ("app_tag", c_uint16), ("app_mask", c_uint16), ("prchk", c_uint8)]
+
+
+class PiError(ctypes.Structure):
+    """struct vfn_pi_error."""
+    _fields_ = [("block", c_uint32), ("status", c_uint16), ("expected", c_uint64), ("found", c_uint64)]
+
+
+class ZnsInfo(ctypes.Structure):
+    """struct vfn_zns_info."""
+    _fields_ = [("nsze", c_uint64), ("zsze", c_uint64), ("zcap", c_uint64), ("nr_zones", c_uint64),
+                ("mor", c_uint32), ("mar", c_uint32), ("zoc", c_uint16), ("ozcs", c_uint16), ("zasl", c_uint8),
+                ("lba_size", c_uint32), ("zde_size", c_uint32), ("zrwa_size", c_uint32), ("zrwa_fg", c_uint32),
+                ("nr_zrwa", c_uint32), ("zrwacap", c_uint8)]
+
+
+class ZoneDesc(ctypes.LittleEndianStructure):
+    """struct vfn_nvme_zone_desc (64 bytes, wire format)."""
+    _fields_ = [("zt", c_uint8), ("zs", c_uint8), ("za", c_uint8), ("zai", c_uint8), ("rsvd4", c_uint8 * 4),
+                ("zcap", c_uint64), ("zslba", c_uint64), ("wp", c_uint64), ("rsvd32", c_uint8 * 32)]
+
+
+class ZoneReport(ctypes.LittleEndianStructure):
+    """struct vfn_nvme_zone_report (the 64-byte header of a report)."""
+    _fields_ = [("nr_zones", c_uint64), ("rsvd8", c_uint8 * 56)]
+
+
+class PrimaryCtrlCap(ctypes.LittleEndianStructure):
+    """struct vfn_nvme_primary_ctrl_cap (Identify CNS 14h, 4096 bytes)."""
+    _fields_ = [("cntlid", c_uint16), ("portid", c_uint16), ("crt", c_uint8), ("rsvd5", c_uint8 * 27),
+                ("vqfrt", c_uint32), ("vqrfa", c_uint32), ("vqrfap", c_uint16), ("vqprt", c_uint16),
+                ("vqfrsm", c_uint16), ("vqgran", c_uint16), ("rsvd48", c_uint8 * 16), ("vifrt", c_uint32),
+                ("virfa", c_uint32), ("virfap", c_uint16), ("viprt", c_uint16), ("vifrsm", c_uint16),
+                ("vigran", c_uint16), ("rsvd80", c_uint8 * 4016)]
+
+
+class SecondaryCtrl(ctypes.LittleEndianStructure):
+    """struct vfn_nvme_secondary_ctrl (32 bytes)."""
+    _fields_ = [("scid", c_uint16), ("pcid", c_uint16), ("scs", c_uint8), ("rsvd5", c_uint8 * 3), ("vfn", c_uint16),
+                ("nvq", c_uint16), ("nvi", c_uint16), ("rsvd14", c_uint8 * 18)]
+
+
+class SecondaryCtrlList(ctypes.LittleEndianStructure):
+    """struct vfn_nvme_secondary_ctrl_list (Identify CNS 15h, 4096 bytes)."""
+    _fields_ = [("numid", c_uint8), ("rsvd1", c_uint8 * 31), ("sc_entry", SecondaryCtrl * 127)]
+
+
+class VirtMgmtArgs(ctypes.Structure):
+    """struct vfn_virt_mgmt_args."""
+    _fields_ = [("cntlid", c_uint16), ("rt", c_uint8), ("act", c_uint8), ("nr", c_uint16)]
+
+
 DEV_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, POINTER(Cqe))
 AER_CB = ctypes.CFUNCTYPE(None, c_void_p, c_uint32, c_void_p)
 
@@ -203,6 +270,30 @@ _PROTOS = {
     "vfn_nvme_cmb_alloc": (c_int, [c_void_p, c_size_t, POINTER(c_void_p), POINTER(c_uint64)]),
     "vfn_nvme_cmb_free": (None, [c_void_p, c_void_p]),
     "vfn_nvme_cmb_translate": (c_int, [c_void_p, c_void_p, POINTER(c_uint64), POINTER(c_size_t)]),
+    "vfn_nvme_io_sync_meta": (c_int, [c_void_p, POINTER(Sqe), c_void_p, c_size_t, c_void_p, c_size_t,
+                                      POINTER(IoOpts), POINTER(Cqe)]),
+    "vfn_nvme_ns_get_info": (c_int, [c_void_p, c_uint32, POINTER(NsInfo)]),
+    "vfn_nvme_read": (c_int, [c_void_p, POINTER(NsInfo), c_uint64, c_uint64, c_void_p, POINTER(IoOpts),
+                              POINTER(Cqe)]),
+    "vfn_nvme_write": (c_int, [c_void_p, POINTER(NsInfo), c_uint64, c_uint64, c_void_p, POINTER(IoOpts),
+                               POINTER(Cqe)]),
+    "vfn_crc16_t10dif": (c_uint16, [c_uint16, c_void_p, c_size_t]),
+    "vfn_crc64_nvme": (c_uint64, [c_uint64, c_void_p, c_size_t]),
+    "vfn_pi_format_check": (c_int, [POINTER(PiFormat)]),
+    "vfn_pi_generate": (c_int, [POINTER(PiFormat), c_void_p, c_void_p, c_uint32, POINTER(PiTags)]),
+    "vfn_pi_verify": (c_int, [POINTER(PiFormat), c_void_p, c_void_p, c_uint32, POINTER(PiTags), POINTER(PiError)]),
+    "vfn_dev_zns_info": (c_int, [c_void_p, c_uint32, POINTER(ZnsInfo), POINTER(Cqe)]),
+    "vfn_dev_zone_mgmt_send": (c_int, [c_void_p, c_uint32, c_uint64, c_uint8, c_bool, POINTER(Cqe)]),
+    "vfn_dev_zone_report": (c_int, [c_void_p, c_uint32, c_uint64, c_uint8, c_bool, c_void_p, c_size_t,
+                                    POINTER(Cqe)]),
+    "vfn_dev_zone_append": (c_int, [c_void_p, c_uint32, c_uint64, c_uint32, c_void_p, POINTER(c_uint64),
+                                    POINTER(Cqe)]),
+    "vfn_zone_state_str": (c_char_p, [ctypes.c_uint]),
+    "vfn_dev_primary_ctrl_cap": (c_int, [c_void_p, POINTER(PrimaryCtrlCap), POINTER(Cqe)]),
+    "vfn_dev_secondary_ctrl_list": (c_int, [c_void_p, c_uint16, POINTER(SecondaryCtrlList), POINTER(Cqe)]),
+    "vfn_dev_virt_mgmt": (c_int, [c_void_p, POINTER(VirtMgmtArgs), POINTER(c_uint16), POINTER(Cqe)]),
+    "vfn_dev_secondary_assign": (c_int, [c_void_p, c_uint16, c_uint8, c_uint16, POINTER(c_uint16), POINTER(Cqe)]),
+    "vfn_dev_secondary_online": (c_int, [c_void_p, c_uint16, c_bool, POINTER(Cqe)]),
 }
 
 

@@ -14,6 +14,21 @@ from ._lib import (AER_CB, CQ, DEV_CB, SQ, CtrlOpts, Cqe, DevOpts, IoOpts, Qpair
                    c_uint64,
                    c_void_p, lib)
 from ._lib import CmbInfo
+from ._lib import NsInfo
+
+META_SGL = {"auto": 0, "off": 1, "force": 2}  # vfn_nvme_io_opts.meta_sgl: VFN_NVME_META_SGL_AUTO/OFF/FORCE
+
+
+def io_opts(timeout_ms=0, sgl=False, meta_sgl="auto", prinfo=0, ref_tag=0, app_tag=0, app_mask=0, fua=False):
+    """A struct vfn_nvme_io_opts from keyword arguments.  @meta_sgl: "auto" (metadata as an SGL when @sgl and
+    the controller reports SGLS bit 19, else contiguous), "off" (always contiguous) or "force" (an SGL even
+    without bit 19; needs @sgl), or 0/1/2.  @prinfo: PRACT/PRCHK bits as in CDW12 29:26 (vfn.pi.PRACT ...)."""
+    if isinstance(meta_sgl, str):
+        if meta_sgl.lower() not in META_SGL:
+            raise ValueError("meta_sgl: %r is not one of %s" % (meta_sgl, ", ".join(META_SGL)))
+        meta_sgl = META_SGL[meta_sgl.lower()]
+    return IoOpts(timeout_ms=timeout_ms, sgl=bool(sgl), meta_sgl=meta_sgl, prinfo=prinfo, ref_tag=ref_tag,
+                  app_tag=app_tag, app_mask=app_mask, fua=bool(fua))
 
 
 class NvmeError(Exception):
@@ -556,6 +571,40 @@ class Device:
         and SGL segments (needs CMBSZ.LISTS)."""
         return IoQPair(self, qid, entries, irq, timeout_ms, sq_cmb=sq_cmb, lists_cmb=lists_cmb)
 
+    # ---- virtualization (vfn.sriov, <vfn/sriov.h>)
+    def primary_ctrl_cap(self):
+        """Identify Primary Controller Capabilities (CNS 14h), decoded: cntlid, crt (vq, vi), vqfrt, vqrfa,
+        vqrfap, vqprt, vqfrsm, vqgran, the same for vi*, and vq_free/vi_free."""
+        from . import sriov
+        return sriov.primary_ctrl_cap(self)
+
+    def secondary_ctrls(self, cntid=0):
+        """Identify Secondary Controller List (CNS 15h) from @cntid: Records scid, pcid, online, vfn, nvq, nvi."""
+        from . import sriov
+        return sriov.secondary_ctrls(self, cntid)
+
+    def virt_mgmt(self, cntlid, rt, act, nr=0):
+        """Virtualization Management: @act ("primary_flex", "offline", "assign", "online" or its number) of
+        @nr resources of type @rt ("vq"/"vi") for controller @cntlid; returns NRM (resources modified)."""
+        from . import sriov
+        return sriov.virt_mgmt(self, cntlid, rt, act, nr)
+
+    def secondary_assign(self, scid, rt, nr):
+        """Assigns @nr flexible resources of type @rt ("vq"/"vi") to offline secondary @scid; returns NRM."""
+        from . import sriov
+        return sriov.secondary_assign(self, scid, rt, nr)
+
+    def secondary_online(self, scid, online=True):
+        from . import sriov
+        return sriov.secondary_online(self, scid, online)
+
+    def _nvm_qpair(self):
+        """The IoQPair Namespace.read/write use for options vfn_dev_io() has not (made on first use)."""
+        qp = getattr(self, "_nvm_qp", None)
+        if qp is None or not qp._h:
+            qp = self._nvm_qp = self.io_qpair()
+        return qp
+
     def queue(self, depth=32):
         return AsyncQueue(self, depth)
 
@@ -603,22 +652,96 @@ class Namespace:
         self.id = dev.identify_ns(nsid)
         self.lba_size = self.id.lba_size
         self.nsze = self.id.nsze
+        self._info = None
+
+    @property
+    def info(self):
+        """struct vfn_nvme_ns_info of the namespace (vfn_nvme_ns_get_info, VFIO/sim): ms, mset, pi_type,
+        pi_first, pif, block_size ...; cached."""
+        if self._info is None:
+            self.dev._need_ctrl("namespace geometry")
+            info = NsInfo()
+            _check(lib.vfn_nvme_ns_get_info(self.dev.ctrl, self.nsid, ctypes.byref(info)), "namespace %d" % self.nsid)
+            self._info = info
+        return self._info
 
     def _rw(self, opcode, slba, nlb, buf, fua=False, **kw):
         sqe = make_sqe(opcode, nsid=self.nsid, cdw10=slba & 0xFFFFFFFF, cdw11=slba >> 32,
                        cdw12=((nlb - 1) & 0xFFFF) | fua << 30, **kw)
         return self.dev.io(sqe, buf, nlb * self.lba_size if buf is not None else None)
 
-    def read(self, slba, nlb=1, buf=None, fua=False):
-        """Reads @nlb blocks: into @buf (a Buffer) and returns the Cqe, or returns the bytes."""
+    def _qp_rw(self, write, slba, nlb, data, meta, kw):
+        """Through the device's own IoQPair (vfn_nvme_read/write): the options the vfn_dev path lacks."""
+        qp = self.dev._nvm_qpair()
+        if isinstance(data, Buffer):
+            return (qp.write if write else qp.read)(self, slba, nlb, data, meta, **kw)
+        with self.dev.buffer(max(nlb * self.info.block_size if self.info.mset else nlb * self.lba_size, 1)) as b:
+            if write:
+                b.fill(bytes(data))
+                return qp.write(self, slba, nlb, b, meta, **kw)
+            qp.read(self, slba, nlb, b, meta, **kw)
+            return bytes(b.mem)
+
+    def read(self, slba, nlb=1, buf=None, fua=False, meta=None, **kw):
+        """Reads @nlb blocks: into @buf (a Buffer) and returns the Cqe, or returns the bytes.  With @meta (a
+        Buffer for separate metadata) or io_opts() keywords (sgl=True, meta_sgl="force", prinfo, ref_tag,
+        app_tag, app_mask) it goes through a queue pair of the device with vfn_nvme_read() (VFIO/sim)."""
+        if meta is not None or kw:
+            return self._qp_rw(False, slba, nlb, buf, meta, dict(kw, fua=fua))
         if buf is None:
             return self._rw(spec.CMD_READ, slba, nlb, nlb * self.lba_size, fua)[1]
         return self._rw(spec.CMD_READ, slba, nlb, buf, fua)
 
-    def write(self, slba, data, fua=False):
-        """Writes @data (bytes/Buffer, a whole number of blocks) at @slba."""
+    def write(self, slba, data, fua=False, meta=None, **kw):
+        """Writes @data (bytes/Buffer, a whole number of blocks) at @slba; @meta and keywords as read()."""
+        if meta is not None or kw:
+            bs = self.info.block_size if self.info.mset else self.lba_size
+            return self._qp_rw(True, slba, len(data) // bs, data, meta, dict(kw, fua=fua))
         nlb = len(data) // self.lba_size
         return self._rw(spec.CMD_WRITE, slba, nlb, data, fua)
+
+    # ---- zoned namespaces (vfn.zns, <vfn/zns.h>)
+    def zns_info(self):
+        """The zone geometry: a Record with nsze, zsze, zcap, nr_zones, mor, mar, zoc, ozcs, zasl, lba_size."""
+        from . import zns
+        return zns.info(self)
+
+    def zones(self, slba=0, state="all", partial=False, max_zones=None):
+        """Report Zones: a list of vfn.zns.Zone (zslba, zcap, wp, state, state_name) from the zone holding
+        @slba, of zones in @state ("all", "empty", "implicitly opened", "explicitly opened", "closed", "full",
+        "read only", "offline")."""
+        from . import zns
+        return zns.report(self, slba, state, partial, max_zones)
+
+    def zone(self, zslba):
+        """The Zone holding @zslba."""
+        return self.zones(zslba, max_zones=1)[0]
+
+    def zone_mgmt(self, action, zslba=0, select_all=False):
+        """Zone Management Send @action ("open", "close", "finish", "reset", "offline") on the zone at @zslba,
+        or every zone it applies to with @select_all; NvmeError on a refused transition."""
+        from . import zns
+        return zns.send(self, action, zslba, select_all)
+
+    def zone_open(self, zslba=0, select_all=False):
+        return self.zone_mgmt("open", zslba, select_all)
+
+    def zone_close(self, zslba=0, select_all=False):
+        return self.zone_mgmt("close", zslba, select_all)
+
+    def zone_finish(self, zslba=0, select_all=False):
+        return self.zone_mgmt("finish", zslba, select_all)
+
+    def zone_reset(self, zslba=0, select_all=False):
+        return self.zone_mgmt("reset", zslba, select_all)
+
+    def zone_offline(self, zslba=0, select_all=False):
+        return self.zone_mgmt("offline", zslba, select_all)
+
+    def zone_append(self, zslba, data):
+        """Zone Append of @data (whole blocks) to the zone at @zslba: the LBA its first block went to."""
+        from . import zns
+        return zns.append(self, zslba, data)
 
     def compare(self, slba, data):
         nlb = len(data) // self.lba_size
@@ -897,17 +1020,52 @@ class IoQPair:
         count): read or select() it yourself only around commands you do not wait for through io()."""
         return lib.vfn_nvme_qpair_eventfd(self._h)
 
-    def io(self, sqe, buf=None, length=None, timeout_ms=0):
-        """Sends @sqe with @buf (a Buffer of the device, or None) and waits; returns the Cqe or raises."""
+    def io(self, sqe, buf=None, length=None, timeout_ms=0, sgl=False, meta=None, meta_len=None, meta_sgl="auto"):
+        """Sends @sqe with @buf (a Buffer of the device, or None) and waits; returns the Cqe or raises.
+        @sgl: the data described by an SGL (PSDT 01b/10b) instead of PRPs.  @meta: a Buffer of separate
+        metadata (@meta_len bytes, default its size) that vfn puts in MPTR: contiguous, or as an SGL
+        (@meta_sgl "auto"/"off"/"force", see io_opts()).  OSError EINVAL/ENOTSUP before anything is sent
+        (vfn_nvme_io_sync_meta())."""
         cqe = Cqe()
-        opts = IoOpts(timeout_ms=timeout_ms)
+        opts = io_opts(timeout_ms=timeout_ms, sgl=sgl, meta_sgl=meta_sgl)
         n = (buf.size if length is None else length) if buf is not None else 0
         if buf is not None:
             buf._live()
-        ret = lib.vfn_nvme_io_sync(self._h, ctypes.byref(sqe), buf.addr if buf is not None else None, n,
-                                   ctypes.byref(opts), ctypes.byref(cqe))
+        addr = buf.addr if buf is not None else None
+        if meta is None:
+            ret = lib.vfn_nvme_io_sync(self._h, ctypes.byref(sqe), addr, n, ctypes.byref(opts), ctypes.byref(cqe))
+        else:
+            meta._live()
+            ret = lib.vfn_nvme_io_sync_meta(self._h, ctypes.byref(sqe), addr, n, meta.addr,
+                                            meta.size if meta_len is None else meta_len, ctypes.byref(opts),
+                                            ctypes.byref(cqe))
         _check(ret, opcode_name(False, sqe.opcode), cqe)
         return cqe
+
+    def _rw(self, fn, what, ns, slba, nlb, buf, meta, kw):
+        if not isinstance(ns, Namespace):
+            ns = self.dev.namespace(ns)
+        info = ns.info
+        opts = io_opts(**kw)
+        buf._live()
+        opts.buf_len = buf.size
+        if meta is not None:
+            meta._live()
+            opts.meta, opts.meta_len = meta.addr, meta.size
+        cqe = Cqe()
+        _check(fn(self._h, ctypes.byref(info), slba, nlb, buf.addr, ctypes.byref(opts), ctypes.byref(cqe)), what, cqe)
+        return cqe
+
+    def read(self, ns, slba, nlb, buf, meta=None, **kw):
+        """Reads @nlb blocks of @ns (a Namespace or an NSID) from @slba into @buf (a Buffer: nlb x lba_size,
+        or nlb x (lba_size + ms) on an extended-LBA namespace) with vfn_nvme_read(): split past MDTS, @meta a
+        Buffer of separate metadata (nlb x ms).  Keywords as io_opts(): sgl, meta_sgl, prinfo, ref_tag,
+        app_tag, app_mask, fua, timeout_ms.  Returns the (first failing) Cqe or raises NvmeError/OSError."""
+        return self._rw(lib.vfn_nvme_read, "Read", ns, slba, nlb, buf, meta, kw)
+
+    def write(self, ns, slba, nlb, buf, meta=None, **kw):
+        """Writes @nlb blocks from @buf (and @meta) at @slba of @ns with vfn_nvme_write(); as read()."""
+        return self._rw(lib.vfn_nvme_write, "Write", ns, slba, nlb, buf, meta, kw)
 
     def log_enable(self, entries=256):
         _check(lib.vfn_nvme_qpair_log_enable(self._h, entries), "command log")
@@ -1005,4 +1163,4 @@ class AsyncQueue:
 
 
 __all__ = ["NvmeError", "Device", "Namespace", "Buffer", "CmbBuffer", "QPair", "IoQPair", "AsyncQueue", "Sim",
-           "make_sqe", "status_name", "opcode_name"]
+           "make_sqe", "status_name", "opcode_name", "io_opts", "META_SGL"]

@@ -15,7 +15,9 @@ Marker:   @pytest.mark.needs("ns_mgmt", "pi", ...) skips a test, saying
           (see CAPABILITIES; the CMB: "cmb", "cmb_sq", "cmb_data", "cmb_lists").
 Marker:   @pytest.mark.sim_opts("ms=8,pi=1") appends simulator options to
           --device when it is sim:... (a group needing a PI namespace or
-          several namespace slots); other devices are used as given.
+          several namespace slots); other devices are used as given.  An
+          option --device already sets is not appended (--device
+          sim:ms=16,pi=2,pif=2 runs the pi group on that format).
 On failure the admin command log of the test's device is added to the report.
 """
 import collections
@@ -48,6 +50,29 @@ def _pi(d):
         if d.identify_ns(nsid).dpc & 0x1F:
             return True, ""
     return False, "no active namespace supports protection information (Identify Namespace DPC = 0)"
+
+
+def _zns(d):
+    """A zoned namespace: one that answers the ZNS Identify Namespace (CNS 05h, CSI 02h) with a zone size."""
+    for nsid in d.ns_list():
+        try:
+            d.namespace(nsid).zns_info()
+            return True, ""
+        except (vfn.NvmeError, OSError):
+            pass
+    return False, ("no zoned namespace: none answers the Zoned Namespace Command Set Identify Namespace (CNS 05h, "
+                   "CSI 02h) with a zone size")
+
+
+def _sriov(d):
+    """A primary controller: Identify Primary Controller Capabilities (CNS 14h) answered."""
+    try:
+        d.primary_ctrl_cap()
+        return True, ""
+    except vfn.NvmeError as e:
+        return False, "not a primary controller: Identify CNS 14h (Primary Controller Capabilities) is %s" % e.name
+    except OSError as e:
+        return False, "Identify CNS 14h: %s" % e
 
 
 def _cmb(d):
@@ -103,6 +128,8 @@ CAPABILITIES = {
     "cmb_sq": lambda d: _cmb_info(d, ["sqs"], "I/O submission queues may not be in the CMB"),
     "cmb_data": lambda d: _cmb_info(d, ["rds", "wds"], "command data may not be in the CMB"),
     "cmb_lists": lambda d: _cmb_info(d, ["lists"], "PRP lists and SGL segments may not be in the CMB"),
+    "zns": _zns,
+    "sriov": _sriov,
     "nssr": _both(lambda d: _regs(d, "CAP"), lambda d: (bool(d.cap.nssrs), "CAP.NSSRS is 0")),
     "shutdown": lambda d: _regs(d, "CC.SHN"),
 }
@@ -128,9 +155,13 @@ def with_sim_opts(uri, node):
     """@uri with the options of @node's sim_opts markers appended when it is a sim: string."""
     if not uri.startswith("sim:"):
         return uri
+    given = {o.split("=", 1)[0] for o in uri[4:].split(",") if o}
     for mark in node.iter_markers("sim_opts"):
         for extra in mark.args:
-            uri = uri + ("" if uri.endswith((":", ",")) else ",") + extra
+            # an option --device sets already wins (sim:ms=16,pi=2,pif=2 runs the pi group on that format)
+            extra = ",".join(o for o in extra.split(",") if o and o.split("=", 1)[0] not in given)
+            if extra:
+                uri = uri + ("" if uri.endswith((":", ",")) else ",") + extra
     return uri
 
 

@@ -483,6 +483,7 @@ static uint16_t zone_append(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe,
 {
 	uint64_t zs = cdw(sqe->cdw10) | (uint64_t)cdw(sqe->cdw11) << 32, nlb = (cdw(sqe->cdw12) & 0xffff) + 1ull;
 	struct vfn_nvme_sqe w = *sqe;
+	struct vfn_sim_zone *z;
 	uint64_t wp;
 	uint16_t sc;
 
@@ -490,9 +491,16 @@ static uint16_t zone_append(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe,
 		return VFN_NVME_SC_LBA_RANGE;
 	if (zs % sim->opts.zsze)
 		return VFN_NVME_SC_INVALID_FIELD;
-	if (zone_at(sim, nsid, zs / sim->opts.zsze)->za & VFN_NVME_ZA_ZRWAV)
+	z = zone_at(sim, nsid, zs / sim->opts.zsze);
+	if (z->za & VFN_NVME_ZA_ZRWAV)
 		return VFN_NVME_SC_ZONE_INVALID_OP; /* no Zone Append to a zone with a ZRWA */
-	wp = zone_at(sim, nsid, zs / sim->opts.zsze)->wp;
+	/* The zone's own state first: a Full zone whose capacity is its size
+	 * has its write pointer at the next zone's start, which the write
+	 * below would take for that zone. */
+	sc = zone_writable(z->state);
+	if (sc)
+		return sc;
+	wp = z->wp;
 	w.opcode = VFN_NVME_CMD_WRITE;
 	w.cdw10 = vfn_cpu_to_le32((uint32_t)wp);
 	w.cdw11 = vfn_cpu_to_le32((uint32_t)(wp >> 32));

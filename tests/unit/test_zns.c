@@ -301,6 +301,29 @@ static void test_append(void **state)
 	assert_int_equal(vfn_le32_to_cpu(cqe.dw1), 0);
 }
 
+/*
+ * Zone capacity = zone size: a Full zone's write pointer is the next zone's
+ * start.  Zone Append to it is Zone Is Full, not an append to the next
+ * zone (the sim found the zone by the write pointer).
+ */
+static void test_append_full_zone_zcap_is_zsze(void **state)
+{
+	struct ctx *c = *state;
+	struct vfn_nvme_cqe cqe;
+	uint64_t alba = 99, wp;
+
+	vfn_dev_close(c->dev);
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,lbads=9,zoned=1,zsze=64", NULL, &c->dev), 0);
+	assert_int_equal(vfn_dev_zone_mgmt_send(c->dev, 1, 3 * ZSZE, VFN_NVME_ZSA_FINISH, false, NULL), 0);
+	assert_int_equal(zstate(c, 3 * ZSZE, &wp), VFN_NVME_ZS_FULL);
+	assert_int_equal(wp, 4 * ZSZE);
+	assert_int_equal(status_of(vfn_dev_zone_append(c->dev, 1, 3 * ZSZE, 1, c->buf, &alba, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_FULL);
+	assert_int_equal(alba, 99);
+	assert_int_equal(zstate(c, 4 * ZSZE, &wp), VFN_NVME_ZS_EMPTY);
+	assert_int_equal(wp, 4 * ZSZE);
+}
+
 static void test_transitions(void **state)
 {
 	struct ctx *c = *state;
@@ -567,6 +590,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ext_zrwa_absent, setup, teardown),
 		cmocka_unit_test(test_report_desc),
 		cmocka_unit_test_setup_teardown(test_zrwa_sim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_full_zone_zcap_is_zsze, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
