@@ -108,7 +108,8 @@ class SimFault(ctypes.Structure):
 class QpairOpts(ctypes.Structure):
     """struct vfn_nvme_qpair_opts."""
     _fields_ = [("entries", c_uint32), ("irq", c_bool), ("timeout_ms", c_uint32), ("sq_cmb", c_bool),
-                ("lists_cmb", c_bool), ("vector_set", c_bool), ("vector", c_uint16), ("qprio", c_uint8)]
+                ("lists_cmb", c_bool), ("vector_set", c_bool), ("vector", c_uint16), ("qprio", c_uint8),
+                ("cq_cmb", c_bool)]
 
 
 class IoOpts(ctypes.Structure):

@@ -48,6 +48,8 @@ static const struct opt_u64 opt_table[] = {
 	OPT("mor", 0, UINT32_MAX, mor),
 	OPT("mar", 0, UINT32_MAX, mar),
 	OPT("shadow_miss", 0, 1, shadow_miss),
+	OPT("cmb_mb", 0, 64, cmb_mb),
+	OPT("cmb_cqs", 0, 1, cmb_cqs),
 };
 
 static void opts_defaults(struct vfn_sim_opts *o)
@@ -62,6 +64,7 @@ static void opts_defaults(struct vfn_sim_opts *o)
 		.mpsmax = 4,
 		.sgls = 1,
 		.zsze = 1024,
+		.cmb_cqs = true,
 	};
 }
 

@@ -62,6 +62,8 @@ struct vfn_sim_opts {
 	uint32_t mor;	  /* open zones at most (0: no limit) */
 	uint32_t mar;	  /* active zones at most (0: no limit) */
 	bool shadow_miss; /* I/O SQ tails in shadow doorbells are missed: fetched up to the MMIO doorbell only */
+	uint32_t cmb_mb;  /* a CMB of this many MiB in BAR2 (0: none) */
+	bool cmb_cqs;	  /* CMBSZ.CQS: CQs may be in the CMB (default 1) */
 };
 
 /*
@@ -264,7 +266,12 @@ struct vfn_sim {
 	struct vfn_sim_zone *zones;
 	uint64_t nr_zones;
 	uint32_t *zns_open, *zns_active; /* per namespace */
+	/* The CMB (opts.cmb_mb, BAR2): plain memory the controller reaches at bus address VFN_SIM_CMB_BUS. */
+	uint8_t *cmb;
+	size_t cmb_len;
 };
+
+#define VFN_SIM_CMB_BUS (1ull << 52) /* the CMB's bus address: above every 48-bit IOVA */
 
 #define VFN_SIM_IRQ_CD (1u << 16) /* Interrupt Vector Configuration: Coalescing Disable */
 
