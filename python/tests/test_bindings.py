@@ -170,3 +170,20 @@ def test_io_qpair_irq_log_inject(dev):
     with dev.io_qpair(entries=8) as polled:
         assert polled.eventfd == -1
     assert not dev._pairs
+
+
+def test_reset_kinds(dev):
+    """Device.reset(kind): function and subsystem resets on sim keep data; "bus" is refused (ENOTSUP),
+    the controller untouched."""
+    ns = dev.namespace(1)
+    ns.write(7, b"K" * ns.lba_size)
+    for kind in ("function", "subsystem", "controller"):
+        dev.reset(kind)
+        assert dev.failed == 0 and dev.csts.rdy == 1
+        assert ns.read(7)[:4] == b"KKKK"
+    with pytest.raises(OSError) as e:
+        dev.reset("bus")  # the simulator has no PCI hot reset: refused, nothing stopped
+    assert e.value.errno == errno.ENOTSUP and dev.failed == 0 and dev.csts.rdy == 1
+    assert ns.read(7)[:4] == b"KKKK"
+    with pytest.raises(ValueError):
+        dev.reset("slot")

@@ -190,6 +190,9 @@ _PROTOS = {
     "vfn_log_set_level": (None, [c_int]),
     "vfn_now_ns": (c_uint64, []),
     "vfn_nvme_ctrl_irq_route": (c_int, [c_void_p, c_int, c_int]),
+    "vfn_nvme_ctrl_reset_function": (c_int, [c_void_p]),
+    "vfn_nvme_ctrl_reset_subsystem": (c_int, [c_void_p]),
+    "vfn_nvme_ctrl_reset_bus": (c_int, [c_void_p]),
 }
 
 
