@@ -442,6 +442,73 @@ static void test_cq_cmb_refused_sim(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+/*
+ * CMB peer-to-peer on two simulators (each its own address space): A reads
+ * a block into B's CMB through A's mapping of it, B writes it out from its
+ * CMB by its CMB address, and B's read-back equals what A had written.
+ * Without the mapping (before, and after the unmap) A's read is refused.
+ */
+static void test_cmb_p2p_sim(void **state)
+{
+	struct vfn_nvme_ctrl *a, *b;
+	struct vfn_nvme_qpair *qa, *qb;
+	struct vfn_nvme_ns_info nsa, nsb;
+	struct vfn_nvme_cqe cqe;
+	struct vfn_sim *simb;
+	uint8_t *host, *back, *peer;
+	uint64_t iova, cmb_addr, t;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:sn=P2PA", NULL, &a), 0);
+	assert_int_equal(vfn_nvme_ctrl_open("sim:sn=P2PB,cmb_mb=1", NULL, &b), 0);
+	assert_ptr_not_equal(vfn_nvme_ctrl_iommu(a), vfn_nvme_ctrl_iommu(b));
+	assert_int_equal(vfn_nvme_ns_get_info(a, 1, &nsa), 0);
+	assert_int_equal(vfn_nvme_ns_get_info(b, 1, &nsb), 0);
+	assert_int_equal(vfn_nvme_qpair_create(a, 1, NULL, &qa), 0);
+	assert_int_equal(vfn_nvme_qpair_create(b, 1, NULL, &qb), 0);
+	assert_true(vfn_dma_alloc(vfn_nvme_ctrl_iommu(a), 8192, (void **)&host, &t) > 0);
+	assert_true(vfn_dma_alloc(vfn_nvme_ctrl_iommu(b), 8192, (void **)&back, &t) > 0);
+	for (unsigned int i = 0; i < 8192; i++)
+		host[i] = (uint8_t)(i * 13 + 5);
+	assert_int_equal(vfn_nvme_write(qa, &nsa, 10, 2, host, NULL, &cqe), 0);
+
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, a, &iova), -EINVAL);
+	assert_int_equal(vfn_nvme_cmb_p2p_map(b, a, &iova), -ENOTSUP); /* A has no CMB */
+	assert_int_equal(vfn_nvme_cmb_enable(b), 0);
+	assert_int_equal(vfn_nvme_cmb_alloc(b, 8192, (void **)&peer, &cmb_addr), 0);
+	assert_int_equal(cmb_addr, VFN_SIM_CMB_BUS);
+	memset(peer, 0, 8192);
+	/* Not mapped into A: A cannot name B's CMB. */
+	assert_int_equal(vfn_nvme_read(qa, &nsa, 10, 2, peer, NULL, &cqe), -EFAULT);
+
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, b, &iova), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, b, &t), -EEXIST);
+	assert_int_equal(vfn_iommu_translate(vfn_nvme_ctrl_iommu(a), peer, &t, &len), 0);
+	assert_int_equal(t, iova);
+	assert_int_equal(len, 1 * MiB);
+	assert_int_equal(vfn_nvme_read(qa, &nsa, 10, 2, peer, NULL, &cqe), 0);
+	simb = vfn_sim_from_hw(&b->hw);
+	assert_ptr_equal(peer, simb->cmb);
+	assert_memory_equal(simb->cmb, host, 8192); /* landed in B's CMB */
+	/* B writes from its CMB (by CMB address) to its own namespace; reads back into host memory. */
+	assert_int_equal(vfn_nvme_write(qb, &nsb, 20, 2, peer, NULL, &cqe), 0);
+	memset(back, 0, 8192);
+	assert_int_equal(vfn_nvme_read(qb, &nsb, 20, 2, back, NULL, &cqe), 0);
+	assert_memory_equal(back, host, 8192);
+
+	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), -ENOENT);
+	assert_int_equal(vfn_nvme_read(qa, &nsa, 10, 2, peer, NULL, &cqe), -EFAULT);
+	vfn_nvme_cmb_free(b, peer);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(a), host, 8192);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(b), back, 8192);
+	vfn_nvme_qpair_destroy(qa);
+	vfn_nvme_qpair_destroy(qb);
+	vfn_nvme_ctrl_close(a);
+	vfn_nvme_ctrl_close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_cmb_on_sim),	   cmocka_unit_test(test_cmb_regs_decode),
 		cmocka_unit_test(test_pmr_regs_decode),	   cmocka_unit_test(test_cmb_free_null),
 		cmocka_unit_test(test_cq_in_cmb_sim),	   cmocka_unit_test(test_cq_cmb_refused_sim),
+		cmocka_unit_test(test_cmb_p2p_sim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
