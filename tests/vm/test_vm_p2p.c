@@ -7,6 +7,9 @@
  * another range, and B's read-back equals what A wrote.
  *   VFN_BDF   controller A (bound to vfio-pci)
  *   VFN_BDF2  controller B (bound to vfio-pci; cmb_size_mb; same drive)
+ *   VFN_TEST_P2P_ERRNO  if set: the errno the mapping must fail with (an
+ *             iommufd address space cannot map a VFIO BAR), and A must go on
+ *             working afterwards
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -45,14 +48,14 @@ static void test_p2p(void **state)
 	struct vfn_nvme_cqe cqe;
 	struct vfn_iommu *iob;
 	uint8_t *pat, *back, *peer, copy[512];
-	uint64_t iova, addr, t, nlb;
+	uint64_t iova = 0, addr, t, nlb;
 	int ret;
 
 	(void)state;
 	vfn_log_set_level(VFN_LOG_ERR);
 	assert_int_equal(vfn_nvme_ctrl_open(env_str("VFN_BDF"), NULL, &a), 0);
-	/* B in its own address space: its own I/O on its CMB keeps the CMB address. */
-	assert_int_equal(vfn_iommu_create_backend(VFN_IOMMU_TYPE1, &iob), 0);
+	/* B in its own address space (of the default kind): its own I/O on its CMB keeps the CMB address. */
+	assert_int_equal(vfn_iommu_create_backend(VFN_IOMMU_AUTO, &iob), 0);
 	bopts.iommu = iob;
 	assert_int_equal(vfn_nvme_ctrl_open(env_str("VFN_BDF2"), &bopts, &b), 0);
 	assert_ptr_not_equal(vfn_nvme_ctrl_iommu(a), vfn_nvme_ctrl_iommu(b));
@@ -84,6 +87,14 @@ static void test_p2p(void **state)
 	ret = vfn_nvme_cmb_p2p_map(a, b, &iova);
 	fprintf(stderr, "# p2p map: %d; B's CMB at bus %#llx, iova %#llx for A\n", ret, (unsigned long long)addr,
 		(unsigned long long)iova);
+	if (getenv("VFN_TEST_P2P_ERRNO")) {
+		assert_int_equal(ret, -atoi(getenv("VFN_TEST_P2P_ERRNO")));
+		/* Refused cleanly: A's own I/O goes on. */
+		memset(back, 0, P2P_LEN);
+		assert_int_equal(vfn_nvme_read(qa, &nsa, SLBA_A, nlb, pat, NULL, &cqe), 0);
+		fprintf(stderr, "# refused with errno %d as expected; A still reads\n", -ret);
+		goto out;
+	}
 	assert_int_equal(ret, 0);
 
 	/* A reads its range into B's CMB. */
@@ -103,6 +114,7 @@ static void test_p2p(void **state)
 	fprintf(stderr, "# %d bytes: A -> B's CMB -> B's namespace, read back equal\n", P2P_LEN);
 
 	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), 0);
+out:
 	vfn_nvme_cmb_free(b, peer);
 	vfn_dma_free(vfn_nvme_ctrl_iommu(a), pat, P2P_LEN);
 	vfn_dma_free(vfn_nvme_ctrl_iommu(b), back, P2P_LEN);
