@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vfn reset DEVICE --controller|--function|--subsystem: a controller reset
- * (CC.EN 1 -> 0 -> 1), a function-level reset through VFIO or an NVM
- * Subsystem Reset (NSSR), each with the controller brought up again.
+ * vfn reset DEVICE --controller|--function|--subsystem|--bus: a controller
+ * reset (CC.EN 1 -> 0 -> 1), a function-level reset through VFIO, an NVM
+ * Subsystem Reset (NSSR) or a PCI hot reset (bus or slot, where VFIO allows
+ * it), each with the controller brought up again.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,7 +16,7 @@
 #include "cli.h"
 #include "errmsg.h"
 
-static const char reset_usage[] = "DEVICE [--controller|--function|--subsystem]";
+static const char reset_usage[] = "DEVICE [--controller|--function|--subsystem|--bus]";
 
 static void reset_help(void)
 {
@@ -25,22 +26,31 @@ static void reset_help(void)
 	       "  -f, --function    function-level reset through VFIO (VFIO_DEVICE_RESET);\n"
 	       "                    interrupt vectors are routed again afterwards\n"
 	       "  -s, --subsystem   NVM Subsystem Reset (NSSR); needs CAP.NSSRS (QEMU 7.2 has none)\n"
+	       "  -b, --bus         PCI hot reset (secondary bus or slot) where VFIO allows it;\n"
+	       "                    refused before anything stops otherwise\n"
 	       "  -h, --help        this help\n",
 	       reset_usage);
 }
 
-/* The one-line cause and fix of a failed reset of kind @kind ('c', 'f', 's'). */
+/* The one-line cause and fix of a failed reset of kind @kind ('c', 'f', 's', 'b'). */
 static int reset_error(const char *dev, int kind, int err)
 {
 	if (kind == 's' && err == -EOPNOTSUPP)
 		return errmsg("%s: NVM subsystem reset not supported (CAP.NSSRS is 0): use --controller or --function",
 			      dev);
+	if (kind == 'b' && (err == -ENOTSUP || err == -EBUSY))
+		return errmsg("%s: PCI hot reset not allowed here (%s): the controller is untouched; use --function or "
+			      "--controller",
+			      dev,
+			      err == -EBUSY ? "it would reset a function of another IOMMU group"
+					    : "VFIO offers no bus or slot reset for this function");
 	if (kind == 'f' && err == -ENOTSUP)
 		return errmsg("%s: the device offers no function-level reset (VFIO reports none): use --controller",
 			      dev);
 	return errmsg("%s: %s reset failed: %s; the controller stays failed: try `vfn reset %s --function`", dev,
 		      kind == 'c'   ? "controller"
 		      : kind == 'f' ? "function-level"
+		      : kind == 'b' ? "PCI hot"
 				    : "NVM subsystem",
 		      strerror(-err), dev);
 }
@@ -48,11 +58,9 @@ static int reset_error(const char *dev, int kind, int err)
 int cmd_reset(int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{ "controller", no_argument, NULL, 'c' },
-		{ "function", no_argument, NULL, 'f' },
-		{ "subsystem", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "controller", no_argument, NULL, 'c' }, { "function", no_argument, NULL, 'f' },
+		{ "subsystem", no_argument, NULL, 's' },  { "bus", no_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },	  { NULL, 0, NULL, 0 },
 	};
 	const char *dev = NULL;
 	struct vfn_nvme_ctrl *ctrl;
@@ -62,7 +70,7 @@ int cmd_reset(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	for (;;) {
-		c = getopt_long(argc, argv, "-cfsh", longs, NULL);
+		c = getopt_long(argc, argv, "-cfsbh", longs, NULL);
 		if (c == -1)
 			break;
 		switch (c) {
@@ -74,9 +82,10 @@ int cmd_reset(int argc, char **argv)
 		case 'c':
 		case 'f':
 		case 's':
+		case 'b':
 			if (kind && kind != c)
 				return errmsg_usage("reset", reset_usage,
-						    "one of --controller, --function, --subsystem");
+						    "one of --controller, --function, --subsystem, --bus");
 			kind = c;
 			break;
 		case 'h':
@@ -101,6 +110,7 @@ int cmd_reset(int argc, char **argv)
 	}
 	ret = kind == 'c'   ? vfn_nvme_ctrl_reset(ctrl)
 	      : kind == 'f' ? vfn_nvme_ctrl_reset_function(ctrl)
+	      : kind == 'b' ? vfn_nvme_ctrl_reset_bus(ctrl)
 			    : vfn_nvme_ctrl_reset_subsystem(ctrl);
 	if (ret) {
 		ret = reset_error(dev, kind, ret);
@@ -110,6 +120,7 @@ int cmd_reset(int argc, char **argv)
 	printf("%s: %s reset done, controller ready\n", dev,
 	       kind == 'c'   ? "controller"
 	       : kind == 'f' ? "function-level"
+	       : kind == 'b' ? "PCI hot"
 			     : "NVM subsystem");
 	vfn_dev_close(d);
 	return CLI_EXIT_OK;

@@ -77,6 +77,26 @@ VFN_API void vfn_nvme_cmb_free(struct vfn_nvme_ctrl *ctrl, void *vaddr);
  */
 VFN_API int vfn_nvme_cmb_translate(struct vfn_nvme_ctrl *ctrl, const void *vaddr, uint64_t *addr, size_t *len);
 
+/*
+ * CMB peer-to-peer: maps @peer's CMB (enabled here if it is not) into
+ * @ctrl's DMA address space, so that @ctrl's commands read into and write
+ * from @peer's CMB: a pointer from vfn_nvme_cmb_alloc(@peer, ...) is then a
+ * valid data buffer for @ctrl's I/O (it translates through @ctrl's address
+ * space first), while @peer keeps using it by its CMB address.  *@iova: the
+ * address of the CMB's first byte for @ctrl.  Give @ctrl and @peer
+ * different address spaces (vfn_nvme_ctrl_opts.iommu): in a shared one
+ * @peer's own I/O on its CMB would go through the IOMMU too.  Undo with
+ * vfn_nvme_cmb_p2p_unmap() before closing @peer.
+ * Errors: -EINVAL (NULL, @ctrl == @peer), -ENOTSUP (@peer has no CMB),
+ * -EEXIST (already mapped), or the address space's error for the BAR
+ * mapping, logged with its backend: VFIO type1 maps a VFIO BAR mmap; an
+ * iommufd IOAS (pinning user pages) cannot and answers -EFAULT.
+ */
+VFN_API int vfn_nvme_cmb_p2p_map(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer, uint64_t *iova);
+
+/* Undoes vfn_nvme_cmb_p2p_map(): 0, -EINVAL, or -ENOENT if it was not mapped. */
+VFN_API int vfn_nvme_cmb_p2p_unmap(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer);
+
 /* ---- Persistent Memory Region ------------------------------------------- */
 
 /* What PMRCAP says about the PMR. */

@@ -655,6 +655,16 @@ VFN_API int vfn_nvme_ctrl_reset_function(struct vfn_nvme_ctrl *ctrl);
 VFN_API int vfn_nvme_ctrl_reset_subsystem(struct vfn_nvme_ctrl *ctrl);
 
 /*
+ * vfn_nvme_ctrl_reset_function() with a PCI hot reset (secondary bus or
+ * slot reset, vfn_vfio_hot_reset()) in place of the FLR, where VFIO allows
+ * it.  Refused before touching anything (the controller keeps working):
+ * -ENOTSUP (no bus or slot reset for this function; the simulator), -EBUSY
+ * (it would reach a function of another IOMMU group).  Else as
+ * vfn_nvme_ctrl_reset_function().
+ */
+VFN_API int vfn_nvme_ctrl_reset_bus(struct vfn_nvme_ctrl *ctrl);
+
+/*
  * The Arbitration feature (FID 01h): Arbitration Burst @ab (2^ab commands,
  * 7: no limit) and the low/medium/high priority weights (0's based: @hpw 3
  * means 4 commands per round).  Weights matter only with CC.AMS weighted

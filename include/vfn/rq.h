@@ -165,6 +165,7 @@ struct vfn_nvme_qpair {
 	bool sq_cmb;	     /* the SQ ring is in the CMB (appended) */
 	bool lists_cmb;	     /* list_mem is in the CMB (appended) */
 	bool sgl_mptr;	     /* SGLS bit 19: MPTR may hold an SGL descriptor (PSDT 10b) (appended) */
+	bool cq_cmb;	     /* the CQ ring is in the CMB (appended) */
 };
 
 #define VFN_QP_HOOK_INJECT (1u << 0) /* injection rules armed, or injected completions pending */
@@ -453,6 +454,12 @@ struct vfn_nvme_qpair_opts {
 			    vector share it (one eventfd, one CQ interrupt vector, IV) */
 	uint8_t qprio;	 /* SQ priority at Create I/O SQ (QPRIO): 0 urgent, 1 high, 2 medium,
 			    3 low; used under weighted round robin (ctrl opts ams) */
+	/*
+	 * Appended: put the CQ ring in the CMB (vfn_nvme_cmb_enable() is
+	 * called for it; Create I/O CQ gets its CMB address); -ENOTSUP if
+	 * the controller has no CMB or CMBSZ.CQS is clear (QEMU 7.2).
+	 */
+	bool cq_cmb;
 };
 
 /*

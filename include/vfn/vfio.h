@@ -185,6 +185,19 @@ VFN_API int vfn_vfio_irq_unmask(struct vfn_vfio_dev *dev);
  */
 VFN_API int vfn_vfio_reset(struct vfn_vfio_dev *dev);
 
+/*
+ * PCI hot reset (secondary bus or slot reset: VFIO_DEVICE_PCI_HOT_RESET)
+ * where VFIO allows it: every function the reset reaches must belong to
+ * the caller (through the group path: be in the device's IOMMU group; the
+ * cdev path: the kernel checks the iommufd context).  Returns 0, -ENOTSUP
+ * (no bus or slot reset for this function, e.g. on a root bus), -EBUSY (it
+ * would reach a function in another group), -ENOMEM, or -errno from VFIO.
+ */
+VFN_API int vfn_vfio_hot_reset(struct vfn_vfio_dev *dev);
+
+/* What vfn_vfio_hot_reset() checks first, without resetting: 0 if allowed, else its errors. */
+VFN_API int vfn_vfio_hot_reset_check(struct vfn_vfio_dev *dev);
+
 #ifdef __cplusplus
 }
 #endif

@@ -187,3 +187,18 @@ def test_zoned_info():
         assert not d.info.zoned and d.info.zone_size == 0 and d.info.nr_zrwa == 0
     finally:
         d.close()
+def test_reset_kinds(dev):
+    """Device.reset(kind): function and subsystem resets on sim keep data; "bus" is refused (ENOTSUP),
+    the controller untouched."""
+    ns = dev.namespace(1)
+    ns.write(7, b"K" * ns.lba_size)
+    for kind in ("function", "subsystem", "controller"):
+        dev.reset(kind)
+        assert dev.failed == 0 and dev.csts.rdy == 1
+        assert ns.read(7)[:4] == b"KKKK"
+    with pytest.raises(OSError) as e:
+        dev.reset("bus")  # the simulator has no PCI hot reset: refused, nothing stopped
+    assert e.value.errno == errno.ENOTSUP and dev.failed == 0 and dev.csts.rdy == 1
+    assert ns.read(7)[:4] == b"KKKK"
+    with pytest.raises(ValueError):
+        dev.reset("slot")

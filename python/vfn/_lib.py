@@ -111,7 +111,8 @@ class SimFault(ctypes.Structure):
 class QpairOpts(ctypes.Structure):
     """struct vfn_nvme_qpair_opts."""
     _fields_ = [("entries", c_uint32), ("irq", c_bool), ("timeout_ms", c_uint32), ("sq_cmb", c_bool),
-                ("lists_cmb", c_bool), ("vector_set", c_bool), ("vector", c_uint16), ("qprio", c_uint8)]
+                ("lists_cmb", c_bool), ("vector_set", c_bool), ("vector", c_uint16), ("qprio", c_uint8),
+                ("cq_cmb", c_bool)]
 
 
 class IoOpts(ctypes.Structure):
@@ -294,6 +295,9 @@ _PROTOS = {
     "vfn_dev_virt_mgmt": (c_int, [c_void_p, POINTER(VirtMgmtArgs), POINTER(c_uint16), POINTER(Cqe)]),
     "vfn_dev_secondary_assign": (c_int, [c_void_p, c_uint16, c_uint8, c_uint16, POINTER(c_uint16), POINTER(Cqe)]),
     "vfn_dev_secondary_online": (c_int, [c_void_p, c_uint16, c_bool, POINTER(Cqe)]),
+    "vfn_nvme_ctrl_reset_function": (c_int, [c_void_p]),
+    "vfn_nvme_ctrl_reset_subsystem": (c_int, [c_void_p]),
+    "vfn_nvme_ctrl_reset_bus": (c_int, [c_void_p]),
 }
 
 

@@ -520,10 +520,17 @@ class Device:
         _check(ret, "Abort")
         return True
 
-    def reset(self):
-        """Controller reset and re-initialisation (vfn_nvme_ctrl_reset)."""
+    def reset(self, kind="controller"):
+        """Reset and re-initialisation: kind "controller" (vfn_nvme_ctrl_reset), "function"
+        (function-level reset, vectors routed again), "subsystem" (NSSR; OSError EOPNOTSUPP
+        without CAP.NSSRS) or "bus" (PCI hot reset; OSError ENOTSUP where VFIO has none, the
+        controller untouched).  docs/interrupts-resets.md."""
         self._need_ctrl("reset")
-        _check(lib.vfn_nvme_ctrl_reset(self.ctrl), "reset")
+        fn = {"controller": lib.vfn_nvme_ctrl_reset, "function": lib.vfn_nvme_ctrl_reset_function,
+              "subsystem": lib.vfn_nvme_ctrl_reset_subsystem, "bus": lib.vfn_nvme_ctrl_reset_bus}.get(kind)
+        if fn is None:
+            raise ValueError("reset kind %r: controller, function, subsystem or bus" % (kind,))
+        _check(fn(self.ctrl), kind + " reset")
 
     @property
     def failed(self):

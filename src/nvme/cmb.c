@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <vfn/cmb.h>
+#include <vfn/iommu.h>
 
 #include "nvme/cmb-heap.h"
 #include "nvme/cmb-priv.h"
@@ -217,4 +218,52 @@ int vfn_nvme_cmb_translate(struct vfn_nvme_ctrl *ctrl, const void *vaddr, uint64
 	*addr = cmb->addr + (uint64_t)(p - cmb->vaddr);
 	*len = (size_t)(cmb->size - (uint64_t)(p - cmb->vaddr));
 	return 0;
+}
+
+int vfn_nvme_cmb_p2p_map(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer, uint64_t *iova)
+{
+	struct vfn_nvme_cmb *cmb;
+	uint64_t have;
+	size_t len;
+	int ret;
+
+	if (!ctrl || !peer || ctrl == peer || !iova)
+		return -EINVAL;
+	ret = vfn_nvme_cmb_enable(peer);
+	if (ret) {
+		log_err("%s: peer-to-peer: %s has no usable CMB (%d)", ctrl->hw.name, peer->hw.name, ret);
+		return ret;
+	}
+	cmb = cmb_get(peer);
+	if (!vfn_iommu_translate(ctrl->hw.iommu, cmb->vaddr, &have, &len)) {
+		log_err("%s: peer-to-peer: %s's CMB is mapped already (iova %#llx)", ctrl->hw.name, peer->hw.name,
+			(unsigned long long)have);
+		return -EEXIST;
+	}
+	ret = vfn_iommu_map(ctrl->hw.iommu, cmb->vaddr, (size_t)cmb->size, iova);
+	if (ret) {
+		log_err("%s: peer-to-peer: mapping %s's CMB (BAR%u, %llu bytes) into this controller's %s address "
+			"space failed: %d%s",
+			ctrl->hw.name, peer->hw.name, cmb->info.bar, (unsigned long long)cmb->size,
+			vfn_iommu_backend_name(ctrl->hw.iommu), ret,
+			ret == -EFAULT ? " (the kernel cannot pin a device BAR here: iommufd pins user pages only; "
+					 "use the VFIO type1 container)"
+				       : "");
+		return ret;
+	}
+	log_info("%s: %s's CMB at iova %#llx (%llu bytes)", ctrl->hw.name, peer->hw.name, (unsigned long long)*iova,
+		 (unsigned long long)cmb->size);
+	return 0;
+}
+
+int vfn_nvme_cmb_p2p_unmap(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer)
+{
+	struct vfn_nvme_cmb *cmb;
+
+	if (!ctrl || !peer || ctrl == peer)
+		return -EINVAL;
+	cmb = cmb_get(peer);
+	if (!cmb)
+		return -ENOENT;
+	return vfn_iommu_unmap(ctrl->hw.iommu, cmb->vaddr);
 }

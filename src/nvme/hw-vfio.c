@@ -96,7 +96,13 @@ static void hw_vfio_close(struct vfn_nvme_hw *hw)
 	hw->iommu = NULL;
 }
 
+static int hw_vfio_hot_reset(struct vfn_nvme_hw *hw, bool check_only)
+{
+	return check_only ? vfn_vfio_hot_reset_check(hw_dev(hw)) : vfn_vfio_hot_reset(hw_dev(hw));
+}
+
 static const struct vfn_nvme_hw_ops hw_vfio_ops = {
+	.hot_reset = hw_vfio_hot_reset,
 	.irq_count = hw_vfio_irq_count,
 	.irq_enable = hw_vfio_irq_enable,
 	.irq_disable = hw_vfio_irq_disable,

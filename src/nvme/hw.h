@@ -47,6 +47,8 @@ struct vfn_nvme_hw_ops {
 	int (*irq_set_mode)(struct vfn_nvme_hw *hw, unsigned int index);
 	/* May be NULL: re-arms a level interrupt (INTx) after its eventfd was read. */
 	int (*irq_unmask)(struct vfn_nvme_hw *hw);
+	/* Appended, may be NULL (-ENOTSUP): PCI hot reset (bus or slot) where allowed; @check_only: only whether it is. */
+	int (*hot_reset)(struct vfn_nvme_hw *hw, bool check_only);
 };
 
 struct vfn_nvme_hw {

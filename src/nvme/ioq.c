@@ -76,6 +76,52 @@ int vfn_nvme_cq_alloc(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, uint16_t qi
 	return 0;
 }
 
+/* The CQ ring in the CMB (vfn_nvme_qpair_opts.cq_cmb): no IOMMU mapping, the CMB address. */
+static int ioq_cq_alloc_cmb(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, uint16_t qid, uint32_t entries)
+{
+	struct vfn_nvme_cmb_info info;
+	uint64_t addr;
+	void *mem;
+	int ret;
+
+	ret = ioq_check(ctrl, cq, qid, entries, true);
+	if (ret)
+		return ret;
+	ret = vfn_nvme_cmb_get_info(ctrl, &info);
+	if (ret) {
+		log_err("%s: CQ %u in the CMB: the controller has no usable CMB (%d)", ctrl->hw.name, qid, ret);
+		return ret;
+	}
+	if (!info.cqs) {
+		log_err("%s: CQ %u in the CMB: refused, CMBSZ.CQS=0 (completion queues not supported in the CMB)",
+			ctrl->hw.name, qid);
+		return -ENOTSUP;
+	}
+	ret = vfn_nvme_cmb_enable(ctrl);
+	if (ret) {
+		log_err("%s: CQ %u in the CMB: enabling the CMB failed (%d)", ctrl->hw.name, qid, ret);
+		return ret;
+	}
+	ret = vfn_nvme_cmb_alloc(ctrl, ioq_ring_len(ctrl, entries, sizeof(struct vfn_nvme_cqe)), &mem, &addr);
+	if (ret) {
+		log_err("%s: no room for CQ %u in the CMB: %d", ctrl->hw.name, qid, ret);
+		return ret;
+	}
+	memset(mem, 0, (size_t)entries * sizeof(struct vfn_nvme_cqe));
+	*cq = (struct vfn_cq){
+		.cqes = mem,
+		.iova = addr,
+		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, true),
+		.qid = qid,
+		.entries = (uint16_t)entries,
+		.phase = 1,
+		.vector = -1,
+		.efd = -1,
+	};
+	vfn_nvme_dbbuf_slots(ctrl, qid, true, &cq->shadow_db, &cq->eventidx);
+	return 0;
+}
+
 void vfn_nvme_cq_free(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq)
 {
 	if (!ctrl || !cq || !cq->cqes)
@@ -348,8 +394,18 @@ static void qpair_free_lists(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *
 	qp->list_mem = NULL;
 }
 
+static void qpair_free_cq(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp)
+{
+	if (qp->cq_cmb) {
+		vfn_nvme_cmb_free(ctrl, qp->cq.cqes);
+		qp->cq.cqes = NULL;
+	} else {
+		vfn_nvme_cq_free(ctrl, &qp->cq);
+	}
+}
+
 static int qpair_alloc(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entries, struct vfn_nvme_qpair *qp,
-		       bool sq_cmb, bool lists_cmb)
+		       bool sq_cmb, bool lists_cmb, bool cq_cmb)
 {
 	uint32_t list_len;
 	uint64_t list_iova;
@@ -371,9 +427,13 @@ static int qpair_alloc(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entrie
 	ret = vfn_rq_tracker_init(&qp->rqs, entries - 1, qp->list_mem, list_iova, list_len);
 	if (ret)
 		goto free_list;
-	ret = vfn_nvme_cq_alloc(ctrl, &qp->cq, qid, entries);
+	if (cq_cmb)
+		ret = ioq_cq_alloc_cmb(ctrl, &qp->cq, qid, entries);
+	else
+		ret = vfn_nvme_cq_alloc(ctrl, &qp->cq, qid, entries);
 	if (ret)
 		goto fini_tracker;
+	qp->cq_cmb = cq_cmb;
 	if (sq_cmb)
 		ret = ioq_sq_alloc_cmb(ctrl, &qp->sq, qid, entries, &qp->cq);
 	else
@@ -384,7 +444,7 @@ static int qpair_alloc(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entrie
 	return 0;
 
 free_cq:
-	vfn_nvme_cq_free(ctrl, &qp->cq);
+	qpair_free_cq(ctrl, qp);
 fini_tracker:
 	vfn_rq_tracker_fini(&qp->rqs);
 free_list:
@@ -402,7 +462,7 @@ static void qpair_free(struct vfn_nvme_qpair *qp)
 	} else {
 		vfn_nvme_sq_free(ctrl, &qp->sq);
 	}
-	vfn_nvme_cq_free(ctrl, &qp->cq);
+	qpair_free_cq(ctrl, qp);
 	vfn_rq_tracker_fini(&qp->rqs);
 	qpair_free_lists(ctrl, qp);
 }
@@ -622,7 +682,7 @@ int vfn_nvme_qpair_create(struct vfn_nvme_ctrl *ctrl, uint16_t qid, const struct
 	ret = qpair_link(ctrl, qp, qid);
 	if (ret)
 		goto free_qp;
-	ret = qpair_alloc(ctrl, qid, entries, qp, opts && opts->sq_cmb, opts && opts->lists_cmb);
+	ret = qpair_alloc(ctrl, qid, entries, qp, opts && opts->sq_cmb, opts && opts->lists_cmb, opts && opts->cq_cmb);
 	if (ret)
 		goto unlink;
 	ret = qpair_start(ctrl, qp, opts);
@@ -665,7 +725,9 @@ static void qpair_retire(struct vfn_nvme_qpair *qp)
 	if (!qp->sq_cmb)
 		vfn_nvme_admin_retire(ctrl, qp->sq.sqes,
 				      ioq_ring_len(ctrl, qp->sq.entries, sizeof(struct vfn_nvme_sqe)), -1);
-	vfn_nvme_admin_retire(ctrl, qp->cq.cqes, ioq_ring_len(ctrl, qp->cq.entries, sizeof(struct vfn_nvme_cqe)), -1);
+	if (!qp->cq_cmb)
+		vfn_nvme_admin_retire(ctrl, qp->cq.cqes,
+				      ioq_ring_len(ctrl, qp->cq.entries, sizeof(struct vfn_nvme_cqe)), -1);
 	if (!qp->lists_cmb)
 		vfn_nvme_admin_retire(ctrl, qp->list_mem, qp->list_mem_len, -1);
 	vfn_rq_tracker_fini(&qp->rqs);

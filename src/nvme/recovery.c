@@ -438,6 +438,18 @@ static int ctrl_between_flr(struct vfn_nvme_ctrl *ctrl)
 	return ctrl_irq_reroute(ctrl);
 }
 
+/* The PCI hot reset between quiescing and re-creating (vfn_nvme_ctrl_reset_bus()). */
+static int ctrl_between_hot(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret = ctrl->hw.ops->hot_reset(&ctrl->hw, false);
+
+	if (ret) {
+		log_err("%s: PCI hot reset failed: %d", ctrl->hw.name, ret);
+		return ret;
+	}
+	return ctrl_irq_reroute(ctrl);
+}
+
 /* NSSR between quiescing and re-creating (vfn_nvme_ctrl_reset_subsystem()). */
 static int ctrl_between_nssr(struct vfn_nvme_ctrl *ctrl)
 {
@@ -542,6 +554,29 @@ int vfn_nvme_ctrl_reset_function(struct vfn_nvme_ctrl *ctrl)
 		return -EBUSY;
 	}
 	ret = ctrl_reset_with(ctrl, "function-level reset", ctrl_between_flr);
+	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+int vfn_nvme_ctrl_reset_bus(struct vfn_nvme_ctrl *ctrl)
+{
+	int ret;
+
+	if (!ctrl) {
+		log_debug("ctrl_reset_bus: NULL controller");
+		return -EINVAL;
+	}
+	/* Refused before anything is stopped: the controller stays as it is. */
+	ret = ctrl->hw.ops->hot_reset ? ctrl->hw.ops->hot_reset(&ctrl->hw, true) : -ENOTSUP;
+	if (ret) {
+		log_err("%s: no PCI hot reset here (%d)", ctrl->hw.name, ret);
+		return ret;
+	}
+	if (__atomic_exchange_n(&ctrl->resetting, 1, __ATOMIC_ACQ_REL)) {
+		log_debug("%s: reset refused: a reset is running", ctrl->hw.name);
+		return -EBUSY;
+	}
+	ret = ctrl_reset_with(ctrl, "PCI hot reset", ctrl_between_hot);
 	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
 	return ret;
 }

@@ -12,12 +12,23 @@
 #define SGL_MAX_SEGMENTS 1024		 /* bounds a chain of segments (a loop is an error) */
 #define SGL_MAX_SEGMENT_LEN (65536 * 16) /* descriptors in one segment */
 
+/* An address in the CMB (BAR2) is the controller's own memory: no address space involved. */
+static int sim_addr(struct vfn_sim *sim, uint64_t iova, void **p, size_t *avail)
+{
+	if (sim->cmb && iova >= VFN_SIM_CMB_BUS && iova - VFN_SIM_CMB_BUS < sim->cmb_len) {
+		*p = sim->cmb + (iova - VFN_SIM_CMB_BUS);
+		*avail = sim->cmb_len - (size_t)(iova - VFN_SIM_CMB_BUS);
+		return 0;
+	}
+	return vfn_iommu_iova_to_vaddr(sim->iommu, iova, p, avail);
+}
+
 void *vfn_sim_dma_ptr(struct vfn_sim *sim, uint64_t iova, size_t len)
 {
 	size_t avail;
 	void *p;
 
-	if (vfn_iommu_iova_to_vaddr(sim->iommu, iova, &p, &avail) || avail < len)
+	if (sim_addr(sim, iova, &p, &avail) || avail < len)
 		return NULL;
 	return p;
 }
@@ -37,7 +48,7 @@ static uint16_t xfer_seg(struct xfer *x, uint64_t iova, size_t n)
 		size_t avail, chunk;
 		void *p;
 
-		if (vfn_iommu_iova_to_vaddr(x->sim->iommu, iova, &p, &avail)) {
+		if (sim_addr(x->sim, iova, &p, &avail)) {
 			log_debug("sim: DMA to unmapped iova %#llx", (unsigned long long)iova);
 			return VFN_NVME_SC_DATA_XFER_ERROR;
 		}

@@ -53,6 +53,8 @@ static const struct opt_u64 opt_table[] = {
 	OPT("zrwasz", 0, 0xffff, zrwasz),
 	OPT("zrwafg", 0, 0xffff, zrwafg),
 	OPT("numzrwa", 0, UINT32_MAX, numzrwa),
+	OPT("cmb_mb", 0, 64, cmb_mb),
+	OPT("cmb_cqs", 0, 1, cmb_cqs),
 };
 
 static void opts_defaults(struct vfn_sim_opts *o)
@@ -67,6 +69,7 @@ static void opts_defaults(struct vfn_sim_opts *o)
 		.mpsmax = 4,
 		.sgls = 1,
 		.zsze = 1024,
+		.cmb_cqs = true,
 	};
 }
 

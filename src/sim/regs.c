@@ -38,6 +38,24 @@ static uint64_t sim_cap(const struct vfn_sim *sim)
 	       (uint64_t)sim->opts.mpsmax << 52;
 }
 
+/* CMBLOC: BAR2 at offset 0; CMBSZ: 1 MiB units, SQS, CQS (opts.cmb_cqs), LISTS, RDS, WDS; 0 without a CMB. */
+static uint32_t sim_cmbsz(const struct vfn_sim *sim)
+{
+	if (!sim->opts.cmb_mb)
+		return 0;
+	return sim->opts.cmb_mb << 12 | 2u << 8 /* SZU 1 MiB */ | 1u /* SQS */ | (sim->opts.cmb_cqs ? 2u : 0) |
+	       4u /* LISTS */ | 8u /* RDS */ | 16u /* WDS */;
+}
+
+/* Only with a CMB: without one the registers are left alone (unit tests store test values in them). */
+static void sim_cmb_regs(struct vfn_sim *sim)
+{
+	if (!sim->opts.cmb_mb)
+		return;
+	reg_assert(sim, VFN_NVME_REG_CMBLOC, sim->opts.cmb_mb ? 2u : 0);
+	reg_assert(sim, VFN_NVME_REG_CMBSZ, sim_cmbsz(sim));
+}
+
 static void sim_features_default(struct vfn_sim *sim)
 {
 	memset(&sim->feat, 0, sizeof(sim->feat));
@@ -78,6 +96,7 @@ void vfn_sim_power_on(struct vfn_sim *sim)
 	reg_store(sim, VFN_NVME_REG_CAP, (uint32_t)sim->cap);
 	reg_store(sim, VFN_NVME_REG_CAP + 4, (uint32_t)(sim->cap >> 32));
 	reg_store(sim, VFN_NVME_REG_VS, SIM_VS);
+	sim_cmb_regs(sim);
 }
 
 /* Checks CC and AQA/ASQ/ACQ at CC.EN 0 -> 1 and sets up the admin queue. */
@@ -201,6 +220,7 @@ static bool sim_regs_step(struct vfn_sim *sim)
 	reg_assert(sim, VFN_NVME_REG_CAP + 4, (uint32_t)(sim->cap >> 32));
 	reg_assert(sim, VFN_NVME_REG_VS, SIM_VS);
 	reg_assert(sim, VFN_NVME_REG_CSTS, sim->csts);
+	sim_cmb_regs(sim);
 	return did;
 }
 

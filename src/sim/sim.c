@@ -178,6 +178,8 @@ static void sim_free(struct vfn_sim *sim)
 	vfn_sim_pi_free(sim);
 	vfn_sim_zns_free(sim);
 	free(sim->scratch);
+	if (sim->cmb)
+		vfn_mem_free(sim->cmb, sim->cmb_len);
 	vfn_mem_free(sim->regs, VFN_SIM_REGS_LEN);
 	pthread_mutex_destroy(&sim->lock);
 	free(sim);
@@ -195,7 +197,21 @@ static void sim_close(struct vfn_nvme_hw *hw)
 	hw->iommu = NULL;
 }
 
+/* BAR2 is the CMB (opts.cmb_mb), plain memory at bus address VFN_SIM_CMB_BUS; no other BAR maps. */
+static int sim_map_bar(struct vfn_nvme_hw *hw, unsigned int bar, void **addr, size_t *len, uint64_t *bus)
+{
+	struct vfn_sim *sim = hw_sim(hw);
+
+	if (bar != 2 || !sim->cmb)
+		return -ENOTSUP;
+	*addr = sim->cmb;
+	*len = sim->cmb_len;
+	*bus = VFN_SIM_CMB_BUS;
+	return 0;
+}
+
 static const struct vfn_nvme_hw_ops sim_hw_ops = {
+	.map_bar = sim_map_bar,
 	.irq_count = sim_irq_count,
 	.irq_enable = sim_irq_enable,
 	.irq_disable = sim_irq_disable,
@@ -251,6 +267,15 @@ static int sim_alloc(const struct vfn_sim_opts *opts, struct vfn_sim **out)
 	if (n < 0) {
 		ret = (int)n;
 		goto err_free;
+	}
+	if (opts->cmb_mb) {
+		sim->cmb_len = (size_t)opts->cmb_mb << 20;
+		n = vfn_mem_alloc(sim->cmb_len, (void **)&sim->cmb);
+		if (n < 0) {
+			sim->cmb = NULL;
+			ret = (int)n;
+			goto err_free;
+		}
 	}
 	sim->scratch = malloc(vfn_sim_max_xfer(sim));
 	ret = sim->scratch ? sim_alloc_ns(sim) : -ENOMEM;

@@ -67,6 +67,8 @@ struct vfn_sim_opts {
 	uint32_t zrwasz;  /* ZRWA size, logical blocks (0: no Zone Random Write Areas) */
 	uint32_t zrwafg;  /* ZRWA flush granularity, logical blocks (0 in the string: 1) */
 	uint32_t numzrwa; /* ZRWA resources per namespace (0 in the string: mar, else every zone) */
+	uint32_t cmb_mb;  /* a CMB of this many MiB in BAR2 (0: none) */
+	bool cmb_cqs;	  /* CMBSZ.CQS: CQs may be in the CMB (default 1) */
 };
 
 /*
@@ -272,7 +274,12 @@ struct vfn_sim {
 	uint32_t *zns_open, *zns_active; /* per namespace */
 	uint32_t *zns_zrwa_free;	 /* per namespace: ZRWA resources not allocated */
 	uint8_t *zde;			 /* zdes x 64 bytes per zone, in the order of zones[] (NULL: zdes=0) */
+	/* The CMB (opts.cmb_mb, BAR2): plain memory the controller reaches at bus address VFN_SIM_CMB_BUS. */
+	uint8_t *cmb;
+	size_t cmb_len;
 };
+
+#define VFN_SIM_CMB_BUS (1ull << 52) /* the CMB's bus address: above every 48-bit IOVA */
 
 #define VFN_SIM_IRQ_CD (1u << 16) /* Interrupt Vector Configuration: Coalescing Disable */
 

@@ -584,6 +584,83 @@ int vfn_vfio_irq_unmask(struct vfn_vfio_dev *dev)
 	return 0;
 }
 
+/* VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: the functions a bus/slot reset would reach (free() it), or NULL with *@err. */
+static struct vfio_pci_hot_reset_info *hot_reset_info(struct vfn_vfio_dev *dev, int *err)
+{
+	struct vfio_pci_hot_reset_info probe = { .argsz = sizeof(probe) }, *info;
+	size_t argsz;
+
+	if (!ioctl(dev->fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &probe) || errno != ENOSPC) {
+		log_err("%s: no bus or slot reset offered (VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: errno %d)", dev->bdf,
+			errno);
+		*err = -ENOTSUP;
+		return NULL;
+	}
+	argsz = sizeof(*info) + (size_t)probe.count * sizeof(struct vfio_pci_dependent_device);
+	info = calloc(1, argsz);
+	if (!info) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	info->argsz = (uint32_t)argsz;
+	if (ioctl(dev->fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info)) {
+		*err = -errno;
+		log_err("%s: VFIO_DEVICE_GET_PCI_HOT_RESET_INFO failed: errno %d", dev->bdf, -*err);
+		free(info);
+		return NULL;
+	}
+	return info;
+}
+
+int vfn_vfio_hot_reset_check(struct vfn_vfio_dev *dev)
+{
+	struct vfio_pci_hot_reset_info *info;
+	int ret = 0, num = -1, gfd;
+
+	if (!dev)
+		return -EINVAL;
+	info = hot_reset_info(dev, &ret);
+	if (!info)
+		return ret;
+	gfd = vfn_vfio_group_of(dev, &num);
+	/* Every function the reset reaches must be ours: in our group (the cdev path: the kernel checks). */
+	for (uint32_t i = 0; gfd >= 0 && i < info->count && !ret; i++) {
+		if (info->devices[i].group_id != (uint32_t)num) {
+			log_err("%s: a bus reset would also reset %04x:%02x:%02x.%x (IOMMU group %u, not ours)",
+				dev->bdf, info->devices[i].segment, info->devices[i].bus,
+				(info->devices[i].devfn >> 3) & 0x1f, info->devices[i].devfn & 7,
+				info->devices[i].group_id);
+			ret = -EBUSY;
+		}
+	}
+	free(info);
+	return ret;
+}
+
+int vfn_vfio_hot_reset(struct vfn_vfio_dev *dev)
+{
+	union {
+		struct vfio_pci_hot_reset r;
+		uint8_t raw[sizeof(struct vfio_pci_hot_reset) + sizeof(int32_t)];
+	} u;
+	int ret, num = -1, gfd;
+
+	ret = vfn_vfio_hot_reset_check(dev);
+	if (ret)
+		return ret;
+	gfd = vfn_vfio_group_of(dev, &num);
+	memset(&u, 0, sizeof(u));
+	u.r.argsz = gfd >= 0 ? sizeof(u) : sizeof(u.r);
+	u.r.count = gfd >= 0 ? 1 : 0; /* the cdev path: the device's iommufd context vouches */
+	if (gfd >= 0)
+		memcpy(u.r.group_fds, &(int32_t){ gfd }, sizeof(int32_t));
+	if (ioctl(dev->fd, VFIO_DEVICE_PCI_HOT_RESET, &u.r)) {
+		ret = -errno;
+		log_err("%s: VFIO_DEVICE_PCI_HOT_RESET failed: errno %d", dev->bdf, -ret);
+	}
+	return ret;
+}
+
 int vfn_vfio_reset(struct vfn_vfio_dev *dev)
 {
 	int ret;

@@ -251,6 +251,16 @@ static void group_attach_close(struct vfn_vfio_dev *dev)
 	dev->attach_priv = NULL;
 }
 
+int vfn_vfio_group_of(struct vfn_vfio_dev *dev, int *num)
+{
+	struct vfn_vfio_group *grp = dev->attach_priv;
+
+	if (dev->attach != &vfn_vfio_group_attach_ops || !grp)
+		return -1;
+	*num = grp->num;
+	return grp->fd;
+}
+
 const struct vfn_vfio_attach_ops vfn_vfio_group_attach_ops = {
 	.name = "group",
 	.open = group_attach_open,

@@ -43,6 +43,9 @@ extern const struct vfn_vfio_attach_ops vfn_vfio_group_attach_ops;
 /* VFIO device cdevs + iommufd (cdev.c). */
 extern const struct vfn_vfio_attach_ops vfn_vfio_cdev_attach_ops;
 
+/* group.c: the group fd (and its number in *@num) of a device opened through its group, else -1. */
+int vfn_vfio_group_of(struct vfn_vfio_dev *dev, int *num);
+
 /* BARs are regions 0..5. */
 #define VFN_VFIO_NUM_BARS (VFN_VFIO_REGION_BAR5 + 1)
 

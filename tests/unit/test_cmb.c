@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -17,6 +18,7 @@
 
 #include "nvme/cmb-heap.h"
 #include "nvme/ctrl-priv.h"
+#include "sim/sim.h"
 
 #define MiB (1024ull * 1024)
 
@@ -320,12 +322,201 @@ static void test_pmr_regs_decode(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+/* Writes then reads @n blocks at @slba through @qp from host memory; the data reads back equal. */
+static void cq_cmb_write_read(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_qpair *qp, const struct vfn_nvme_ns_info *ns,
+			      uint64_t slba, uint8_t *w, uint8_t *r, uint8_t seed)
+{
+	struct vfn_nvme_cqe cqe;
+
+	for (size_t i = 0; i < ns->lba_size; i++)
+		w[i] = (uint8_t)(seed + i * 7);
+	memset(r, 0, ns->lba_size);
+	assert_int_equal(vfn_nvme_write(qp, ns, slba, 1, w, NULL, &cqe), 0);
+	assert_int_equal(vfn_nvme_read(qp, ns, slba, 1, r, NULL, &cqe), 0);
+	assert_memory_equal(w, r, ns->lba_size);
+	(void)ctrl;
+}
+
+/*
+ * An I/O CQ in the CMB (CMBSZ.CQS=1, sim option cmb_mb): Create I/O CQ got
+ * the CMB address, the simulator posts its completions into its CMB memory
+ * and the host reaps them from there, 5 laps of a 4-entry CQ (phase flips);
+ * after a controller reset the CQ is re-created in the same place.
+ */
+static void test_cq_in_cmb_sim(void **state)
+{
+	struct vfn_nvme_qpair_opts opts = { .entries = 4, .cq_cmb = true };
+	struct vfn_nvme_ns_info ns;
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_qpair *qp;
+	struct vfn_nvme_cmb_info info;
+	struct vfn_sim *sim;
+	uint8_t *w, *r, *cqes;
+	uint64_t addr, iova;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:cmb_mb=2", NULL, &ctrl), 0);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
+	assert_int_equal(info.size, 2 * MiB);
+	assert_int_equal(info.bar, 2);
+	assert_true(info.cqs && info.sqs);
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_true(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), 2 * ns.lba_size, (void **)&w, &iova) > 0);
+	r = w + ns.lba_size;
+	sim = vfn_sim_from_hw(&ctrl->hw);
+	assert_non_null(sim);
+
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &opts, &qp), 0);
+	assert_true(qp->cq_cmb);
+	cqes = (uint8_t *)qp->cq.cqes;
+	/* The ring is the simulator's CMB memory, at the CMB's bus address. */
+	assert_ptr_equal(cqes, sim->cmb);
+	assert_int_equal(qp->cq.iova, VFN_SIM_CMB_BUS);
+	assert_int_equal(vfn_nvme_cmb_translate(ctrl, cqes, &addr, &len), 0);
+	assert_int_equal(addr, qp->cq.iova);
+	assert_int_equal(vfn_nvme_cmb_translate(ctrl, qp->sq.sqes, &addr, &len), -ENOENT); /* SQ: host memory */
+	for (unsigned int i = 0; i < 10; i++)
+		cq_cmb_write_read(ctrl, qp, &ns, 3 * i, w, r, (uint8_t)(0x40 + i));
+	/* 20 completions on 4 entries: 5 laps, head back at 0, the 6th lap's phase (0). */
+	assert_int_equal(qp->cq.head, 0);
+	assert_int_equal(qp->cq.phase, 0);
+	for (unsigned int i = 0; i < 4; i++) {
+		const struct vfn_nvme_cqe *c = (const struct vfn_nvme_cqe *)(sim->cmb + i * sizeof(*c));
+
+		assert_int_equal(vfn_le16_to_cpu(c->sqid), 1);
+		assert_int_equal(vfn_le16_to_cpu(c->sfp) & 1, 1); /* 5th lap: phase 1 */
+		assert_int_equal(vfn_le16_to_cpu(c->sfp) >> 1, 0);
+	}
+
+	/* Reset: the pair is re-created with its CQ where it was, and I/O goes on. */
+	assert_int_equal(vfn_nvme_ctrl_reset(ctrl), 0);
+	assert_ptr_equal(qp->cq.cqes, cqes);
+	assert_int_equal(qp->cq.iova, VFN_SIM_CMB_BUS);
+	for (unsigned int i = 0; i < 6; i++)
+		cq_cmb_write_read(ctrl, qp, &ns, 100 + i, w, r, (uint8_t)(0x90 + i));
+	assert_int_equal(qp->cq.head, 0); /* 12 completions: 3 laps */
+	assert_int_equal(qp->cq.phase, 0);
+	vfn_nvme_qpair_destroy(qp);
+
+	/* Destroyed: the ring went back to the CMB allocator (the next piece starts at 0 again). */
+	assert_int_equal(vfn_nvme_cmb_alloc(ctrl, 2 * MiB, (void **)&cqes, &addr), 0);
+	assert_int_equal(addr, VFN_SIM_CMB_BUS);
+	vfn_nvme_cmb_free(ctrl, cqes);
+	/* SQ and CQ both in the CMB. */
+	opts.sq_cmb = true;
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 2, &opts, &qp), 0);
+	assert_int_equal(vfn_nvme_cmb_translate(ctrl, qp->sq.sqes, &addr, &len), 0);
+	assert_int_equal(addr, qp->sq.iova);
+	for (unsigned int i = 0; i < 5; i++)
+		cq_cmb_write_read(ctrl, qp, &ns, 200 + i, w, r, (uint8_t)(0xa0 + i));
+	vfn_nvme_qpair_destroy(qp);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), w, 2 * ns.lba_size);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/* cq_cmb is refused with -ENOTSUP where CMBSZ.CQS=0 (cmb_cqs=0, as QEMU 7.2) or without a CMB; sq_cmb still works. */
+static void test_cq_cmb_refused_sim(void **state)
+{
+	struct vfn_nvme_qpair_opts opts = { .entries = 4, .cq_cmb = true };
+	struct vfn_nvme_cmb_info info;
+	struct vfn_nvme_ctrl *ctrl;
+	struct vfn_nvme_qpair *qp = NULL;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:cmb_mb=1,cmb_cqs=0", NULL, &ctrl), 0);
+	assert_int_equal(vfn_nvme_cmb_get_info(ctrl, &info), 0);
+	assert_false(info.cqs);
+	assert_true(info.sqs);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &opts, &qp), -ENOTSUP);
+	assert_null(qp);
+	opts.cq_cmb = false;
+	opts.sq_cmb = true;
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &opts, &qp), 0); /* qid 1 free again */
+	vfn_nvme_qpair_destroy(qp);
+	vfn_nvme_ctrl_close(ctrl);
+
+	opts = (struct vfn_nvme_qpair_opts){ .entries = 4, .cq_cmb = true };
+	assert_int_equal(vfn_nvme_ctrl_open("sim:", NULL, &ctrl), 0);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &opts, &qp), -ENOTSUP);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
+/*
+ * CMB peer-to-peer on two simulators (each its own address space): A reads
+ * a block into B's CMB through A's mapping of it, B writes it out from its
+ * CMB by its CMB address, and B's read-back equals what A had written.
+ * Without the mapping (before, and after the unmap) A's read is refused.
+ */
+static void test_cmb_p2p_sim(void **state)
+{
+	struct vfn_nvme_ctrl *a, *b;
+	struct vfn_nvme_qpair *qa, *qb;
+	struct vfn_nvme_ns_info nsa, nsb;
+	struct vfn_nvme_cqe cqe;
+	struct vfn_sim *simb;
+	uint8_t *host, *back, *peer;
+	uint64_t iova, cmb_addr, t;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:sn=P2PA", NULL, &a), 0);
+	assert_int_equal(vfn_nvme_ctrl_open("sim:sn=P2PB,cmb_mb=1", NULL, &b), 0);
+	assert_ptr_not_equal(vfn_nvme_ctrl_iommu(a), vfn_nvme_ctrl_iommu(b));
+	assert_int_equal(vfn_nvme_ns_get_info(a, 1, &nsa), 0);
+	assert_int_equal(vfn_nvme_ns_get_info(b, 1, &nsb), 0);
+	assert_int_equal(vfn_nvme_qpair_create(a, 1, NULL, &qa), 0);
+	assert_int_equal(vfn_nvme_qpair_create(b, 1, NULL, &qb), 0);
+	assert_true(vfn_dma_alloc(vfn_nvme_ctrl_iommu(a), 8192, (void **)&host, &t) > 0);
+	assert_true(vfn_dma_alloc(vfn_nvme_ctrl_iommu(b), 8192, (void **)&back, &t) > 0);
+	for (unsigned int i = 0; i < 8192; i++)
+		host[i] = (uint8_t)(i * 13 + 5);
+	assert_int_equal(vfn_nvme_write(qa, &nsa, 10, 2, host, NULL, &cqe), 0);
+
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, a, &iova), -EINVAL);
+	assert_int_equal(vfn_nvme_cmb_p2p_map(b, a, &iova), -ENOTSUP); /* A has no CMB */
+	assert_int_equal(vfn_nvme_cmb_enable(b), 0);
+	assert_int_equal(vfn_nvme_cmb_alloc(b, 8192, (void **)&peer, &cmb_addr), 0);
+	assert_int_equal(cmb_addr, VFN_SIM_CMB_BUS);
+	memset(peer, 0, 8192);
+	/* Not mapped into A: A cannot name B's CMB. */
+	assert_int_equal(vfn_nvme_read(qa, &nsa, 10, 2, peer, NULL, &cqe), -EFAULT);
+
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, b, &iova), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, b, &t), -EEXIST);
+	assert_int_equal(vfn_iommu_translate(vfn_nvme_ctrl_iommu(a), peer, &t, &len), 0);
+	assert_int_equal(t, iova);
+	assert_int_equal(len, 1 * MiB);
+	assert_int_equal(vfn_nvme_read(qa, &nsa, 10, 2, peer, NULL, &cqe), 0);
+	simb = vfn_sim_from_hw(&b->hw);
+	assert_ptr_equal(peer, simb->cmb);
+	assert_memory_equal(simb->cmb, host, 8192); /* landed in B's CMB */
+	/* B writes from its CMB (by CMB address) to its own namespace; reads back into host memory. */
+	assert_int_equal(vfn_nvme_write(qb, &nsb, 20, 2, peer, NULL, &cqe), 0);
+	memset(back, 0, 8192);
+	assert_int_equal(vfn_nvme_read(qb, &nsb, 20, 2, back, NULL, &cqe), 0);
+	assert_memory_equal(back, host, 8192);
+
+	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), -ENOENT);
+	assert_int_equal(vfn_nvme_read(qa, &nsa, 10, 2, peer, NULL, &cqe), -EFAULT);
+	vfn_nvme_cmb_free(b, peer);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(a), host, 8192);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(b), back, 8192);
+	vfn_nvme_qpair_destroy(qa);
+	vfn_nvme_qpair_destroy(qb);
+	vfn_nvme_ctrl_close(a);
+	vfn_nvme_ctrl_close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_heap_fit_and_merge), cmocka_unit_test(test_heap_threads),
 		cmocka_unit_test(test_cmb_on_sim),	   cmocka_unit_test(test_cmb_regs_decode),
 		cmocka_unit_test(test_pmr_regs_decode),	   cmocka_unit_test(test_cmb_free_null),
+		cmocka_unit_test(test_cq_in_cmb_sim),	   cmocka_unit_test(test_cq_cmb_refused_sim),
+		cmocka_unit_test(test_cmb_p2p_sim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,5 +16,13 @@ t_err "reset --subsystem refused (CAP.NSSRS 0)" 1 'NVM subsystem reset not suppo
 	vfn reset "$VFN_BDF" --subsystem
 t_err "reset with two kinds" 2 'one of --controller, --function, --subsystem' \
 	vfn reset "$VFN_BDF" --controller --subsystem
+# PCI hot reset: the guest's controller sits on the root bus, which has no
+# bus or slot reset: refused in one line before anything stops, and the
+# controller still answers.
+t_err "reset --bus refused (root bus: no bus or slot reset)" 1 \
+	'PCI hot reset not allowed here \(VFIO offers no bus or slot reset for this function\)' \
+	vfn reset "$VFN_BDF" --bus
+t_ok "id-ctrl after the refused reset --bus" vfn id-ctrl "$VFN_BDF"
+t_ok "reset --controller after the refused reset --bus" vfn reset "$VFN_BDF" --controller
 
 t_done

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -240,6 +241,45 @@ static void test_reset_sq_in_cmb(void **state)
 	vfn_nvme_qpair_destroy(qp);
 }
 
+/*
+ * QEMU 7.2's CMBSZ has CQS clear: a CQ in the CMB is refused with -ENOTSUP
+ * and one log line naming CMBSZ.CQS=0; nothing is left behind (qid 5 is
+ * free again for a pair in host memory).
+ */
+static void test_cq_cmb_refused(void **state)
+{
+	struct env *e = *state;
+	struct vfn_nvme_qpair_opts opts = { .entries = 16, .cq_cmb = true };
+	struct vfn_nvme_qpair *qp = NULL;
+	char line[512] = "", extra[512];
+	FILE *f = tmpfile();
+	int saved = dup(2), ret, lines = 0;
+
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_int_equal(dup2(fileno(f), 2), 2);
+	vfn_log_set_level(VFN_LOG_ERR); /* the default is no log at all */
+	ret = vfn_nvme_qpair_create(e->ctrl, 5, &opts, &qp);
+	vfn_log_set_level(VFN_LOG_NONE);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	rewind(f);
+	while (fgets(lines ? extra : line, sizeof(line), f))
+		lines++;
+	fclose(f);
+	fprintf(stderr, "# cq_cmb on QEMU: %d, %d line(s): %s", ret, lines, line);
+	assert_int_equal(ret, -ENOTSUP);
+	assert_null(qp);
+	assert_int_equal(lines, 1);
+	assert_non_null(strstr(line, "CMBSZ.CQS=0"));
+	opts.cq_cmb = false;
+	assert_int_equal(vfn_nvme_qpair_create(e->ctrl, 5, &opts, &qp), 0);
+	write_read(e, qp, 6000, e->hbuf, e->hbuf2, 4096, 0xc0c0);
+	vfn_nvme_qpair_destroy(qp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_data_in_cmb),
 		cmocka_unit_test(test_reset_sq_in_cmb),
 		cmocka_unit_test(test_lists_in_cmb),
+		cmocka_unit_test(test_cq_cmb_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

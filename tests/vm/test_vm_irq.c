@@ -322,12 +322,48 @@ static void test_resets_keep_irqs(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+/*
+ * PCI hot reset (vfn_nvme_ctrl_reset_bus()): the guest's controller sits on
+ * the root bus (no bus or slot reset), the simulator has none: refused with
+ * -ENOTSUP before anything stops; the controller stays ready and data
+ * written before reads back after, on the same pair.
+ */
+static void test_bus_reset_refused(void **state)
+{
+	struct vfn_nvme_qpair_opts o = { .entries = 8 };
+	struct vfn_nvme_qpair *qp;
+	struct vfn_nvme_ns_info ns;
+	struct vfn_nvme_ctrl *ctrl;
+	uint8_t *buf, *rb;
+	uint64_t iova;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open(getenv("VFN_BDF"), NULL, &ctrl), 0);
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	assert_true(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), 2 * ns.lba_size, (void **)&buf, &iova) > 0);
+	rb = buf + ns.lba_size;
+	memset(buf, 0x5b, ns.lba_size);
+	assert_int_equal(vfn_nvme_write(qp, &ns, 500, 1, buf, NULL, NULL), 0);
+	assert_int_equal(vfn_nvme_ctrl_reset_bus(ctrl), -ENOTSUP);
+	assert_int_equal(vfn_nvme_ctrl_failed(ctrl), 0);
+	assert_int_equal(vfn_nvme_reg_read32(ctrl, VFN_NVME_REG_CSTS) & VFN_NVME_CSTS_RDY, 1);
+	memset(rb, 0, ns.lba_size);
+	assert_int_equal(vfn_nvme_read(qp, &ns, 500, 1, rb, NULL, NULL), 0);
+	assert_memory_equal(rb, buf, ns.lba_size);
+	assert_int_equal(vfn_nvme_ctrl_reset_bus(NULL), -EINVAL);
+	vfn_nvme_qpair_destroy(qp);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), buf, 2 * ns.lba_size);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_more_pairs_than_vectors),
 		cmocka_unit_test(test_intx),
 		cmocka_unit_test(test_resets_keep_irqs),
+		cmocka_unit_test(test_bus_reset_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
