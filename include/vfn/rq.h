@@ -347,6 +347,25 @@ static inline int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, 
 }
 
 /*
+ * Fills @sqe with a Read or Write (@opcode VFN_NVME_CMD_READ/WRITE) of @nlb
+ * (1..65536) logical blocks at @slba of namespace @nsid: every other field
+ * 0 (no FUA, no PI, PRPs), the data pointer to be set by vfn_rq_map_iova()
+ * or vfn_rq_map().  Nothing is checked (hot path): @nlb 0 wraps to 65536.
+ * The command an application builds per I/O on the request API; `vfn perf
+ * --sqe-per-io` counts it with the driver (docs/perf.md, block API cost).
+ */
+static inline void vfn_nvme_rw_sqe(struct vfn_nvme_sqe *sqe, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb)
+{
+	*sqe = (struct vfn_nvme_sqe){
+		.opcode = opcode,
+		.nsid = vfn_cpu_to_le32(nsid),
+		.cdw10 = vfn_cpu_to_le32((uint32_t)slba),
+		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
+		.cdw12 = vfn_cpu_to_le32(nlb - 1),
+	};
+}
+
+/*
  * Consumes up to @max posted completions (0: all), then writes the CQ head
  * doorbell at most once: after every batch with interrupts, lazily when
  * polled (see vfn_nvme_qpair_cq_head_due()).  Each valid one is copied to

@@ -696,6 +696,32 @@ static void test_async_split_all_or_nothing(void **state)
 	assert_int_equal(vfn_nvme_write_async(qp, &ns, 0, 8, m->buf, false, NULL, NULL), -EINVAL);
 }
 
+/* vfn_nvme_rw_sqe(): the fields of a Read/Write, every other byte 0 (a dirty SQE is cleared). */
+static void test_rw_sqe(void **state)
+{
+	struct vfn_nvme_sqe sqe;
+	const uint8_t *b = (const uint8_t *)&sqe;
+
+	(void)state;
+	memset(&sqe, 0xa5, sizeof(sqe));
+	vfn_nvme_rw_sqe(&sqe, VFN_NVME_CMD_WRITE, 7, 0x123456789abull, 16);
+	assert_int_equal(sqe.opcode, 0x01);
+	assert_int_equal(vfn_le32_to_cpu(sqe.nsid), 7);
+	assert_int_equal(vfn_le32_to_cpu(sqe.cdw10), 0x456789ab);
+	assert_int_equal(vfn_le32_to_cpu(sqe.cdw11), 0x123);
+	assert_int_equal(vfn_le32_to_cpu(sqe.cdw12), 15); /* NLB 0's based, no FUA, no PRINFO */
+	assert_int_equal(sqe.flags, 0);
+	assert_int_equal(sqe.cid, 0);
+	assert_true(!sqe.mptr && !sqe.dptr.prp1 && !sqe.dptr.prp2 && !sqe.cdw2 && !sqe.cdw3);
+	assert_true(!sqe.cdw13 && !sqe.cdw14 && !sqe.cdw15);
+	for (size_t i = 0; i < sizeof(sqe); i++)
+		if (i != 0 && (i < 4 || i > 7) && (i < 40 || i > 51))
+			assert_int_equal(b[i], 0);
+	vfn_nvme_rw_sqe(&sqe, VFN_NVME_CMD_READ, 1, 0, 65536);
+	assert_int_equal(sqe.opcode, 0x02);
+	assert_int_equal(vfn_le32_to_cpu(sqe.cdw12), 0xffff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -719,6 +745,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_sgl, map_setup, map_teardown),
 		cmocka_unit_test_setup_teardown(test_async_split, map_setup, map_teardown),
 		cmocka_unit_test_setup_teardown(test_async_split_all_or_nothing, map_setup, map_teardown),
+		cmocka_unit_test(test_rw_sqe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
