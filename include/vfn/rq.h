@@ -356,6 +356,8 @@ static inline int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, 
  */
 static inline void vfn_nvme_rw_sqe(struct vfn_nvme_sqe *sqe, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb)
 {
+#if !defined(__cplusplus)
+	/* As an application writes it in C: the compiler clears and fills in a few wide stores. */
 	*sqe = (struct vfn_nvme_sqe){
 		.opcode = opcode,
 		.nsid = vfn_cpu_to_le32(nsid),
@@ -363,6 +365,14 @@ static inline void vfn_nvme_rw_sqe(struct vfn_nvme_sqe *sqe, uint8_t opcode, uin
 		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
 		.cdw12 = vfn_cpu_to_le32(nlb - 1),
 	};
+#else
+	__builtin_memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = opcode;
+	sqe->nsid = vfn_cpu_to_le32(nsid);
+	sqe->cdw10 = vfn_cpu_to_le32((uint32_t)slba);
+	sqe->cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32));
+	sqe->cdw12 = vfn_cpu_to_le32(nlb - 1);
+#endif
 }
 
 /*
