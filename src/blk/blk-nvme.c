@@ -140,11 +140,10 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 				      &q->qid);
 	if (ret)
 		return ret;
-	nr = q->qp->rqs.nr; /* pieces[] and cbs[] are indexed by command id */
+	nr = q->qp->rqs.nr; /* pieces[] is indexed by command id */
 	q->pieces = calloc(nr, sizeof(*q->pieces));
 	q->plan = calloc(q->depth, sizeof(*q->plan));
-	q->cbs = calloc(nr, sizeof(*q->cbs));
-	if (!q->pieces || !q->plan || !q->cbs) {
+	if (!q->pieces || !q->plan) {
 		ret = -ENOMEM;
 		goto free_arrays;
 	}
@@ -165,7 +164,6 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 free_arrays:
 	free(q->pieces);
 	free(q->plan);
-	free(q->cbs);
 	vfn_dev_ctrl_qpair_close(q->blk->dev, q->qp, q->qid);
 	return ret;
 }
@@ -176,7 +174,6 @@ static void nvme_queue_close(struct vfn_blk_queue *q)
 	bounce_free(q);
 	free(q->pieces);
 	free(q->plan);
-	free(q->cbs);
 }
 
 /* ---- completion ------------------------------------------------------------ */
@@ -200,26 +197,13 @@ static void nvme_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct
 	blk_piece_done(q, p->req, ret, status);
 }
 
-/* The completion of a fast-path request: its callback, no pieces. */
-void blk_nvme_fast_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
-{
-	struct vfn_blk_queue *q = rq->opaque;
-	const struct blk_fast_cb *f = &q->cbs[rq->cid];
-	uint16_t status = vfn_nvme_cqe_status(cqe) & 0x7ff;
-
-	(void)qp;
-	q->inflight--;
-	q->stats.completed++;
-	f->cb(f->arg, vfn_unlikely(rq->err) ? rq->err : status ? -EIO : 0, status);
-}
-
 static int nvme_poll(struct vfn_blk_queue *q, uint32_t max)
 {
-	uint64_t before = q->stats.completed;
+	uint64_t before = blk_completed(q);
 
 	vfn_nvme_qpair_submit(q->qp);
 	vfn_nvme_qpair_reap(q->qp, (int)max);
-	return (int)(q->stats.completed - before);
+	return (int)(blk_completed(q) - before);
 }
 
 static int nvme_flush(struct vfn_blk_queue *q)
