@@ -342,11 +342,12 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 		return -EBUSY;
 	q->polling = true;
 	if (vfn_likely(q->fast)) { /* nvme: the pair directly (nvme_poll) */
-		uint64_t before = blk_completed(q);
+		/* blk_completed() of a fast queue */
+		uint64_t before = q->stats.completed + q->qp->direct_done;
 
 		vfn_nvme_qpair_submit(q->qp);
 		vfn_nvme_qpair_reap(q->qp, (int)max);
-		ret = (int)(blk_completed(q) - before);
+		ret = (int)(q->stats.completed + q->qp->direct_done - before);
 	} else {
 		ret = q->ops->poll(q, max);
 	}

@@ -49,7 +49,10 @@ static inline __attribute__((always_inline)) void vfn_rq_call(struct vfn_nvme_qp
 		vfn_rq_direct_cb cb = (vfn_rq_direct_cb)(void (*)(void))rq->cb; /* stored so, see VFN_RQ_F_DIRECT */
 		void *arg = rq->opaque;
 		uint16_t status = vfn_nvme_cqe_status(cqe) & 0x7ff;
-		int err = vfn_unlikely(rq->err) ? rq->err : status ? -EIO : 0;
+		int err = rq->err;
+
+		if (vfn_unlikely(err | status))
+			err = err ? err : -EIO;
 
 		vfn_rq_release(qp, rq);
 		qp->direct_done++;
