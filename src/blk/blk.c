@@ -461,19 +461,22 @@ static __attribute__((noinline)) int blk_writev_slow(struct vfn_blk_queue *q, co
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,
 		  void *arg)
 {
-	if (vfn_likely(q->fast && iovcnt == 1 && iov && blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg)))
+	if (vfn_unlikely(!q->fast || iovcnt != 1 || !iov))
+		return blk_readv_slow(q, iov, iovcnt, offset, cb, arg);
+	if (vfn_likely(blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg)))
 		return 0;
-	return blk_readv_slow(q, iov, iovcnt, offset, cb, arg);
+	return blk_readv_slow(q, iov, 1, offset, cb, arg); /* iovcnt is 1: one register less to keep */
 }
 
 int vfn_blk_writev(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, uint32_t flags,
 		   vfn_blk_cb cb, void *arg)
 {
 	/* VFN_BLK_FUA is bit 0, the command's FUA bit 30 */
-	if (vfn_likely(q->fast && iovcnt == 1 && iov && !(flags & ~VFN_BLK_FUA) &&
-		       blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg)))
+	if (vfn_unlikely(!q->fast || iovcnt != 1 || !iov || (flags & ~VFN_BLK_FUA)))
+		return blk_writev_slow(q, iov, iovcnt, offset, flags, cb, arg);
+	if (vfn_likely(blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg)))
 		return 0;
-	return blk_writev_slow(q, iov, iovcnt, offset, flags, cb, arg);
+	return blk_writev_slow(q, iov, 1, offset, flags, cb, arg);
 }
 
 int vfn_blk_flush(struct vfn_blk_queue *q, vfn_blk_cb cb, void *arg)
