@@ -49,7 +49,7 @@
 	"DEVICE [-w randread|randwrite|read|write|randrw] [-M PCT] [-s BYTES] [-q QD] [-c QUEUES] [-t SEC]"             \
 	" [--warmup SEC] [-n NSID] [--irq|--poll] [--batch N] [--shadow-doorbells auto|on|off] [--no-shadow-doorbells]" \
 	" [--clock tsc|monotonic]"                                                                                      \
-	" [--cq-head lazy|reap] [--no-latency] [--count-driver] [--map-per-io] [--cmdlog N] [--verify]"                 \
+	" [--cq-head lazy|reap] [--no-latency] [--count-driver] [--map-per-io] [--sqe-per-io] [--cmdlog N] [--verify]"  \
 	" [--cmb sq|data] [--pi]"                                                                                       \
 	" [-o normal|json]"
 #define PERF_DRAIN_NS 10000000000ull /* in-flight commands must complete within 10 s after the run */
@@ -105,6 +105,7 @@ struct perf_opts {
 	bool nsid_given;   /* -n on the command line */
 	bool count_driver; /* callgrind collects only in the driver's calls */
 	bool map_per_io;   /* vfn_rq_map_iova() per command, not once per slot */
+	bool sqe_per_io;   /* --sqe-per-io: the command built in the counted region too (implies map_per_io) */
 	bool verify;	   /* pattern in every write, every read checked */
 	bool cq_head_reap; /* --cq-head reap: CQ head doorbell after every reap that consumed something */
 	bool no_latency;   /* --no-latency: no clock reads per batch, no histogram */
@@ -373,6 +374,39 @@ static int perf_pi_setup(struct perf_job *j)
 	return 0;
 }
 
+/*
+ * --sqe-per-io: posts one I/O for @s as an application on the request API
+ * does per I/O, all of it in the counted region: the command built
+ * (vfn_nvme_rw_sqe()), a request, the data pointer, the post.
+ */
+static inline int perf_post_sqe(struct perf_queue *q, struct perf_slot *s, uint8_t opcode, uint64_t lba, uint64_t now)
+{
+	struct perf_job *j = q->job;
+	struct vfn_nvme_sqe sqe;
+	struct vfn_rq *rq;
+	int ret;
+
+	perf_cg_toggle(j);
+	rq = vfn_rq_alloc(q->qp);
+	if (vfn_unlikely(!rq)) {
+		perf_cg_toggle(j);
+		return -EBUSY;
+	}
+	rq->cb = perf_done;
+	rq->opaque = s;
+	vfn_nvme_rw_sqe(&sqe, opcode, j->o.nsid, lba, j->nlb);
+	ret = vfn_rq_map_iova(q->qp, rq, &sqe, s->iova, j->o.bs);
+	if (!ret)
+		ret = vfn_rq_post(q->qp, rq, &sqe);
+	perf_cg_toggle(j);
+	if (vfn_unlikely(ret)) {
+		vfn_rq_free(q->qp, rq);
+		return ret;
+	}
+	s->t_submit = now;
+	return 0;
+}
+
 /* Posts one I/O for @s (a free request is always there: QD = requests). */
 static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t now)
 {
@@ -388,6 +422,8 @@ static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t 
 	struct vfn_rq *rq;
 	int ret;
 
+	if (vfn_unlikely(j->o.sqe_per_io))
+		return perf_post_sqe(q, s, sqe.opcode, lba, now);
 	if (vfn_unlikely(j->o.verify))
 		perf_verify_prep(s, &sqe, lba);
 	if (j->o.pi)
@@ -829,7 +865,7 @@ static int perf_limits_kernel(struct perf_job *j, struct perf_limits *l)
 	if (j->o.mode != PERF_MODE_AUTO || j->o.shadow != PERF_SHADOW_AUTO || j->o.count_driver || j->o.map_per_io ||
 	    j->o.cmdlog || j->o.cq_head_reap || j->o.cmb)
 		return errmsg(
-			"--irq, --poll, --[no-]shadow-doorbells, --count-driver, --map-per-io, --cmdlog, --cq-head and --cmb are for vfio and sim queues; the kernel"
+			"--irq, --poll, --[no-]shadow-doorbells, --count-driver, --map-per-io, --sqe-per-io, --cmdlog, --cq-head and --cmb are for vfio and sim queues; the kernel"
 			" driver owns the"
 			" queues of %s",
 			j->o.dev);
@@ -903,6 +939,8 @@ static int perf_check_device(struct perf_job *j)
 	if (!j->nr_slots || j->nlb > 65536)
 		return errmsg("namespace %u (%llu blocks) is too small for %u-byte I/O; pick another -s", j->o.nsid,
 			      (unsigned long long)j->ns.nsze, j->o.bs);
+	if (j->o.sqe_per_io && (j->o.verify || j->o.pi))
+		return errmsg("--sqe-per-io builds plain reads and writes; it does not go with --verify or --pi");
 	return j->o.verify ? perf_verify_setup(j) : 0;
 }
 
@@ -1126,7 +1164,8 @@ enum {
 	OPT_CQ_HEAD,
 	OPT_NO_LATENCY,
 	OPT_CMB,
-	OPT_PI
+	OPT_PI,
+	OPT_SQE_PER_IO
 };
 
 static const struct option perf_longopts[] = {
@@ -1152,6 +1191,7 @@ static const struct option perf_longopts[] = {
 	{ "no-latency", no_argument, NULL, OPT_NO_LATENCY },
 	{ "cmb", required_argument, NULL, OPT_CMB },
 	{ "pi", no_argument, NULL, OPT_PI },
+	{ "sqe-per-io", no_argument, NULL, OPT_SQE_PER_IO },
 	{ "output-format", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -1191,6 +1231,9 @@ static void perf_help(void)
 	       "                            only inside the driver's calls (see docs/benchmarks.md)\n"
 	       "      --map-per-io          build each command's data pointer (vfn_rq_map_iova) instead of\n"
 	       "                            once per buffer before the run\n"
+	       "      --sqe-per-io          --map-per-io, and build each command with vfn_nvme_rw_sqe()\n"
+	       "                            inside --count-driver's region (what the block API does per\n"
+	       "                            I/O; not with --verify or --pi)\n"
 	       "      --cmdlog=N            keep each I/O queue's last N commands and completions, and\n"
 	       "                            the admin queue's from bring-up on, and print them decoded\n"
 	       "                            on stderr at the end\n"
@@ -1287,6 +1330,9 @@ static int perf_opt(struct perf_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_MAP_PER_IO:
 		o->map_per_io = true;
+		return 0;
+	case OPT_SQE_PER_IO:
+		o->map_per_io = o->sqe_per_io = true;
 		return 0;
 	case OPT_VERIFY:
 		o->verify = true;

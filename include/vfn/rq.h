@@ -83,6 +83,18 @@ enum vfn_rq_state {
 #define VFN_RQ_F_HELD (1u << 1)	    /* never sent: held back by injection until it times out */
 #define VFN_RQ_F_ABORTED (1u << 2)  /* timed out once: Abort was sent and answered, a second timeout expires it */
 #define VFN_RQ_F_EXPIRED (1u << 3)  /* expired for good: failed with -ETIMEDOUT once the controller is quiesced */
+/*
+ * rq->cb holds a vfn_rq_direct_cb (cast to vfn_rq_cb) and rq->opaque its
+ * argument: the completion releases the request, counts it in
+ * qp->direct_done and then calls cb(opaque, err, status) with status the
+ * CQE's & 0x7ff and err rq->err, else -EIO for a non-zero status, else 0.
+ * For layers (the block API) whose callbacks know no vfn_rq: no wrapper
+ * between the reap and their callback.
+ */
+#define VFN_RQ_F_DIRECT (1u << 4)
+
+/* The callback of a VFN_RQ_F_DIRECT request (the shape of vfn_blk_cb). */
+typedef void (*vfn_rq_direct_cb)(void *arg, int err, uint16_t status);
 
 struct vfn_rq {
 	uint16_t cid;  /* command id: the index in the tracker, fixed */
@@ -158,14 +170,15 @@ struct vfn_nvme_qpair {
 	struct vfn_nvme_qpair *ctrl_next;   /* the controller's list of queue pairs */
 	uint16_t qprio;			    /* for re-creating the SQ on reset */
 	/* The stall check of vfn_nvme_qpair_reap() (appended: the layout above is unchanged). */
-	uint32_t idle_reaps; /* empty reaps in a row with a doorbell value the MMIO register never got */
-	uint64_t stall_ns;   /* when the first of those looked at the clock */
-	int vector;	     /* MSI-X vector the pair's eventfd is routed from, -1 when polled (appended) */
-	uint64_t rerung;     /* MMIO doorbells written after a stall with the value only the shadow had */
-	bool sq_cmb;	     /* the SQ ring is in the CMB (appended) */
-	bool lists_cmb;	     /* list_mem is in the CMB (appended) */
-	bool sgl_mptr;	     /* SGLS bit 19: MPTR may hold an SGL descriptor (PSDT 10b) (appended) */
-	bool cq_cmb;	     /* the CQ ring is in the CMB (appended) */
+	uint32_t idle_reaps;  /* empty reaps in a row with a doorbell value the MMIO register never got */
+	uint64_t stall_ns;    /* when the first of those looked at the clock */
+	int vector;	      /* MSI-X vector the pair's eventfd is routed from, -1 when polled (appended) */
+	uint64_t rerung;      /* MMIO doorbells written after a stall with the value only the shadow had */
+	bool sq_cmb;	      /* the SQ ring is in the CMB (appended) */
+	bool lists_cmb;	      /* list_mem is in the CMB (appended) */
+	bool sgl_mptr;	      /* SGLS bit 19: MPTR may hold an SGL descriptor (PSDT 10b) (appended) */
+	bool cq_cmb;	      /* the CQ ring is in the CMB (appended) */
+	uint64_t direct_done; /* VFN_RQ_F_DIRECT requests completed (appended) */
 };
 
 #define VFN_QP_HOOK_INJECT (1u << 0) /* injection rules armed, or injected completions pending */
@@ -377,6 +390,35 @@ static inline int vfn_rq_map_iova(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, 
 		return 0;
 	}
 	return vfn_rq_map_iova_list(qp, rq, sqe, iova, len);
+}
+
+/*
+ * Fills @sqe with a Read or Write (@opcode VFN_NVME_CMD_READ/WRITE) of @nlb
+ * (1..65536) logical blocks at @slba of namespace @nsid: every other field
+ * 0 (no FUA, no PI, PRPs), the data pointer to be set by vfn_rq_map_iova()
+ * or vfn_rq_map().  Nothing is checked (hot path): @nlb 0 wraps to 65536.
+ * The command an application builds per I/O on the request API; `vfn perf
+ * --sqe-per-io` counts it with the driver (docs/perf.md, block API cost).
+ */
+static inline void vfn_nvme_rw_sqe(struct vfn_nvme_sqe *sqe, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb)
+{
+#if !defined(__cplusplus)
+	/* As an application writes it in C: the compiler clears and fills in a few wide stores. */
+	*sqe = (struct vfn_nvme_sqe){
+		.opcode = opcode,
+		.nsid = vfn_cpu_to_le32(nsid),
+		.cdw10 = vfn_cpu_to_le32((uint32_t)slba),
+		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
+		.cdw12 = vfn_cpu_to_le32(nlb - 1),
+	};
+#else
+	__builtin_memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = opcode;
+	sqe->nsid = vfn_cpu_to_le32(nsid);
+	sqe->cdw10 = vfn_cpu_to_le32((uint32_t)slba);
+	sqe->cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32));
+	sqe->cdw12 = vfn_cpu_to_le32(nlb - 1);
+#endif
 }
 
 /*

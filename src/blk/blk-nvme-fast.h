@@ -4,8 +4,8 @@
  * read or write of one segment, in one mapping the queue translated last,
  * within the max request size, on a pair with no slow-path hooks, becomes
  * one command written straight into the SQ, with no request context
- * (struct blk_req), no planner and no backend call.  Its callback runs
- * from blk_nvme_fast_done() (blk-nvme.c), one level under the reap.
+ * (struct blk_req), no planner and no backend call.  The reap calls its
+ * callback directly (VFN_RQ_F_DIRECT).
  * Anything else returns false and takes the general path, which
  * validates and reports errors.
  */
@@ -13,8 +13,6 @@
 #define VFN_SRC_BLK_BLK_NVME_FAST_H
 
 #include "blk/blk-priv.h"
-
-void blk_nvme_fast_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe);
 
 static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_blk_queue *q, uint8_t opcode,
 								   const struct iovec *iov, uint64_t off,
@@ -34,7 +32,7 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	 * c_va, so the difference is huge).  The error cases are the general
 	 * path's.
 	 */
-	if (vfn_unlikely(((off | len) & q->block_mask) || off + len > q->size || q->inflight >= q->depth ||
+	if (vfn_unlikely(((off | len) & q->block_mask) || off + len > q->size || blk_inflight(q) >= q->depth ||
 			 !qp->rqs.free || qp->hooks || va < q->c_va || va + len - q->c_va > q->c_len ||
 			 q->c_gen != __atomic_load_n(q->map_gen, __ATOMIC_RELAXED)))
 		return false;
@@ -54,7 +52,6 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	if (vfn_unlikely(next == qp->sq.head))
 		return false;
 	rq = qp->rqs.free;
-	q->cbs[rq->cid] = (struct blk_fast_cb){ cb, arg };
 	slba = off >> q->block_shift;
 	sqe = &qp->sq.sqes[tail]; /* the controller reads it only after the tail moves */
 	sqe->opcode = opcode;
@@ -76,12 +73,12 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	qp->rqs.free = rq->next;
 	qp->rqs.nr_free--;
 	rq->state = VFN_RQ_INFLIGHT;
-	rq->flags = 0;
+	rq->flags = VFN_RQ_F_DIRECT; /* the reap calls @cb itself (qp->direct_done counts it) */
 	rq->err = 0;
 	rq->deadline_ns = 0;
-	rq->cb = blk_nvme_fast_done;
-	rq->opaque = q;
-	q->inflight++; /* stats.requests is completed + inflight (vfn_blk_queue_stats) */
+	rq->cb = (vfn_rq_cb)(void (*)(void))cb;
+	rq->opaque = arg;
+	q->fast_posted++; /* in flight: fast_posted - qp->direct_done (blk_inflight) */
 	return true;
 }
 

@@ -109,9 +109,26 @@ static void bounce_free(struct vfn_blk_queue *q)
 	free(q->bounce_free);
 }
 
+/*
+ * Commands the pair holds: at least the depth and one more (a callback may
+ * resubmit before its command's id is free), and, as the controller
+ * allows, twice that and at least 255 (a 256-entry ring, as `vfn perf`
+ * opens): a polled pair writes the CQ head doorbell when the CQEs it has
+ * not reported could exceed the free requests (vfn_nvme_qpair_cq_head_due()),
+ * about once per reap with a ring of depth + 2 entries, about once per
+ * lap with this one.  The queue's own limit stays q->depth.
+ */
+static uint32_t nvme_queue_cmds(uint32_t depth, uint32_t max_qd)
+{
+	uint32_t want = 2 * (depth + 1) > 255 ? 2 * (depth + 1) : 255;
+
+	return want < max_qd ? want : max_qd;
+}
+
 static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_opts *o)
 {
 	const struct vfn_dev_info *info = vfn_dev_get_info(q->blk->dev);
+	uint32_t nr;
 	int ret;
 
 	/* One command more than the depth: a callback may resubmit before its command's id is free. */
@@ -119,19 +136,20 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 		log_debug("blk: queue depth %u beyond the controller's %u - 1", q->depth, info->max_qd);
 		return -EINVAL;
 	}
-	q->pieces = calloc(q->depth + 1, sizeof(*q->pieces));
+	ret = vfn_dev_ctrl_qpair_open(q->blk->dev, nvme_queue_cmds(q->depth, info->max_qd), !o->polled, &q->qp,
+				      &q->qid);
+	if (ret)
+		return ret;
+	nr = q->qp->rqs.nr; /* pieces[] is indexed by command id */
+	q->pieces = calloc(nr, sizeof(*q->pieces));
 	q->plan = calloc(q->depth, sizeof(*q->plan));
-	q->cbs = calloc(q->depth + 1, sizeof(*q->cbs));
-	if (!q->pieces || !q->plan || !q->cbs) {
+	if (!q->pieces || !q->plan) {
 		ret = -ENOMEM;
 		goto free_arrays;
 	}
 	ret = bounce_alloc(q, o->bounce_bufs);
 	if (ret)
 		goto free_arrays;
-	ret = vfn_dev_ctrl_qpair_open(q->blk->dev, q->depth + 1, !o->polled, &q->qp, &q->qid);
-	if (ret)
-		goto free_bounce;
 	q->efd = vfn_nvme_qpair_eventfd(q->qp);
 	/* The fast path's copies (blk-nvme-fast.h): it moves at most 8 KiB, in 4 KiB memory pages. */
 	q->size = q->blk->size;
@@ -143,12 +161,10 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 		  q->qp->max_xfer >= 8192;
 	return 0;
 
-free_bounce:
-	bounce_free(q);
 free_arrays:
 	free(q->pieces);
 	free(q->plan);
-	free(q->cbs);
+	vfn_dev_ctrl_qpair_close(q->blk->dev, q->qp, q->qid);
 	return ret;
 }
 
@@ -158,7 +174,6 @@ static void nvme_queue_close(struct vfn_blk_queue *q)
 	bounce_free(q);
 	free(q->pieces);
 	free(q->plan);
-	free(q->cbs);
 }
 
 /* ---- completion ------------------------------------------------------------ */
@@ -182,26 +197,13 @@ static void nvme_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct
 	blk_piece_done(q, p->req, ret, status);
 }
 
-/* The completion of a fast-path request: its callback, no pieces. */
-void blk_nvme_fast_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
-{
-	struct vfn_blk_queue *q = rq->opaque;
-	const struct blk_fast_cb *f = &q->cbs[rq->cid];
-	uint16_t status = vfn_nvme_cqe_status(cqe) & 0x7ff;
-
-	(void)qp;
-	q->inflight--;
-	q->stats.completed++;
-	f->cb(f->arg, vfn_unlikely(rq->err) ? rq->err : status ? -EIO : 0, status);
-}
-
 static int nvme_poll(struct vfn_blk_queue *q, uint32_t max)
 {
-	uint64_t before = q->stats.completed;
+	uint64_t before = blk_completed(q);
 
 	vfn_nvme_qpair_submit(q->qp);
 	vfn_nvme_qpair_reap(q->qp, (int)max);
-	return (int)(q->stats.completed - before);
+	return (int)(blk_completed(q) - before);
 }
 
 static int nvme_flush(struct vfn_blk_queue *q)

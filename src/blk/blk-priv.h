@@ -148,15 +148,24 @@ struct vfn_blk_queue {
 	uint32_t block_shift;	 /* blk->block_shift */
 	uint32_t nsid;		 /* blk->nsid */
 	const uint32_t *map_gen; /* &blk->map_gen */
-	struct blk_fast_cb *cbs; /* [depth + 1], by cid: a fast request's callback */
+	uint64_t fast_posted;	 /* fast-path requests posted; in flight: fast_posted - qp->direct_done */
 	uint64_t slow_requests;	 /* requests that went through ops->submit (stats.commands counts their pieces) */
 };
 
-/* The callback of a one-command request (no struct blk_req). */
-struct blk_fast_cb {
-	vfn_blk_cb cb;
-	void *arg;
-};
+/*
+ * Requests in flight: those with a context, and the nvme fast path's,
+ * which the reap completes itself (VFN_RQ_F_DIRECT: qp->direct_done).
+ */
+static inline uint32_t blk_inflight(const struct vfn_blk_queue *q)
+{
+	return q->inflight + (q->fast ? (uint32_t)(q->fast_posted - q->qp->direct_done) : 0);
+}
+
+/* Requests completed: those with a context, and the fast path's. */
+static inline uint64_t blk_completed(const struct vfn_blk_queue *q)
+{
+	return q->stats.completed + (q->fast ? q->qp->direct_done : 0);
+}
 
 extern const struct blk_ops vfn_blk_nvme_ops;
 extern const struct blk_ops vfn_blk_uring_ops;

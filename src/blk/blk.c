@@ -288,7 +288,7 @@ void vfn_blk_queue_close(struct vfn_blk_queue *q)
 	deadline = vfn_now_ns() + (q->ops->expire && blk->timeout_ms ? (uint64_t)blk->timeout_ms * 4 + 1000
 								     : (uint64_t)BLK_CLOSE_TIMEOUT_MS) *
 					  1000000;
-	for (uint64_t next = 0, now; q->inflight && (now = vfn_now_ns()) < deadline;) {
+	for (uint64_t next = 0, now; blk_inflight(q) && (now = vfn_now_ns()) < deadline;) {
 		if (q->ops->poll(q, 0) < 0)
 			break;
 		if (q->ops->expire && now >= next) {
@@ -297,8 +297,8 @@ void vfn_blk_queue_close(struct vfn_blk_queue *q)
 				break;
 		}
 	}
-	if (q->inflight)
-		log_err("blk: queue closed with %u requests in flight", q->inflight);
+	if (blk_inflight(q))
+		log_err("blk: queue closed with %u requests in flight", blk_inflight(q));
 	pthread_mutex_lock(&blk->lock);
 	q->ops->queue_close(q);
 	for (struct vfn_blk_queue **pp = &blk->queues; *pp; pp = &(*pp)->next_q) {
@@ -320,15 +320,16 @@ int vfn_blk_queue_fd(const struct vfn_blk_queue *q)
 
 uint32_t vfn_blk_queue_inflight(const struct vfn_blk_queue *q)
 {
-	return q->inflight;
+	return blk_inflight(q);
 }
 
 void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *stats)
 {
 	*stats = q->stats;
+	stats->completed = blk_completed(q);
 	/* A fast-path request (blk-nvme-fast.h) is one command, counted as a request only. */
 	/* Every accepted request is in flight or completed: no counter of its own. */
-	stats->requests = q->stats.completed + q->inflight;
+	stats->requests = stats->completed + blk_inflight(q);
 	stats->commands += stats->requests - q->slow_requests;
 }
 
@@ -341,11 +342,12 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 		return -EBUSY;
 	q->polling = true;
 	if (vfn_likely(q->fast)) { /* nvme: the pair directly (nvme_poll) */
-		uint64_t before = q->stats.completed;
+		/* blk_completed() of a fast queue */
+		uint64_t before = q->stats.completed + q->qp->direct_done;
 
 		vfn_nvme_qpair_submit(q->qp);
 		vfn_nvme_qpair_reap(q->qp, (int)max);
-		ret = (int)(q->stats.completed - before);
+		ret = (int)(q->stats.completed + q->qp->direct_done - before);
 	} else {
 		ret = q->ops->poll(q, max);
 	}
@@ -387,8 +389,8 @@ static inline __attribute__((always_inline)) int blk_queue(struct vfn_blk_queue 
 	struct blk_req *req = q->free;
 	int ret;
 
-	/* Fast-path requests (blk-nvme-fast.h) take no context but count in inflight. */
-	if (vfn_unlikely(!req || q->inflight >= q->depth))
+	/* Fast-path requests (blk-nvme-fast.h) take no context but count in blk_inflight(). */
+	if (vfn_unlikely(!req || blk_inflight(q) >= q->depth))
 		return -EAGAIN;
 	q->free = req->next;
 	req->cb = cb;
@@ -459,19 +461,22 @@ static __attribute__((noinline)) int blk_writev_slow(struct vfn_blk_queue *q, co
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,
 		  void *arg)
 {
-	if (vfn_likely(q->fast && iovcnt == 1 && iov && blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg)))
+	if (vfn_unlikely(!q->fast || iovcnt != 1 || !iov))
+		return blk_readv_slow(q, iov, iovcnt, offset, cb, arg);
+	if (vfn_likely(blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg)))
 		return 0;
-	return blk_readv_slow(q, iov, iovcnt, offset, cb, arg);
+	return blk_readv_slow(q, iov, 1, offset, cb, arg); /* iovcnt is 1: one register less to keep */
 }
 
 int vfn_blk_writev(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, uint32_t flags,
 		   vfn_blk_cb cb, void *arg)
 {
 	/* VFN_BLK_FUA is bit 0, the command's FUA bit 30 */
-	if (vfn_likely(q->fast && iovcnt == 1 && iov && !(flags & ~VFN_BLK_FUA) &&
-		       blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg)))
+	if (vfn_unlikely(!q->fast || iovcnt != 1 || !iov || (flags & ~VFN_BLK_FUA)))
+		return blk_writev_slow(q, iov, iovcnt, offset, flags, cb, arg);
+	if (vfn_likely(blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg)))
 		return 0;
-	return blk_writev_slow(q, iov, iovcnt, offset, flags, cb, arg);
+	return blk_writev_slow(q, iov, 1, offset, flags, cb, arg);
 }
 
 int vfn_blk_flush(struct vfn_blk_queue *q, vfn_blk_cb cb, void *arg)

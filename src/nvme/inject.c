@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvme/rq-priv.h"
 #include "nvme/ctrl-priv.h"
 #include "support/log.h"
 
@@ -157,11 +158,7 @@ int vfn_nvme_inject_deliver(struct vfn_nvme_qpair *qp)
 			vfn_nvme_cmdlog_complete(qp, rq, &c);
 		qp->rqs.stats.completed++;
 		n++;
-		if (rq->cb) {
-			rq->cb(qp, rq, &c);
-			if (rq->state == VFN_RQ_DONE)
-				vfn_rq_release(qp, rq);
-		}
+		vfn_rq_call(qp, rq, &c);
 	}
 	return n;
 }

@@ -85,11 +85,7 @@ static void rq_fail(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, int err)
 	rq->state = VFN_RQ_DONE;
 	if (qp->hooks & VFN_QP_HOOK_LOG)
 		vfn_nvme_cmdlog_complete(qp, rq, &rq->cqe);
-	if (!rq->cb)
-		return;
-	rq->cb(qp, rq, &rq->cqe);
-	if (rq->state == VFN_RQ_DONE)
-		vfn_rq_release(qp, rq);
+	vfn_rq_call(qp, rq, &rq->cqe);
 }
 
 int vfn_nvme_qpair_fail(struct vfn_nvme_qpair *qp, int err)

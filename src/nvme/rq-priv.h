@@ -37,6 +37,36 @@ uint32_t vfn_rq_list_len(size_t page_size, size_t *max_xfer);
  * controller is marked failed and @qp's requests fail, see
  * vfn_nvme_qpair_fail()).
  */
+/*
+ * Calls the callback of DONE request @rq (if any) with completion @cqe:
+ * a VFN_RQ_F_DIRECT one after releasing @rq, any other before releasing it
+ * unless the callback freed it.
+ */
+static inline __attribute__((always_inline)) void vfn_rq_call(struct vfn_nvme_qpair *qp, struct vfn_rq *rq,
+							      const struct vfn_nvme_cqe *cqe)
+{
+	if (rq->flags & VFN_RQ_F_DIRECT) {
+		vfn_rq_direct_cb cb = (vfn_rq_direct_cb)(void (*)(void))rq->cb; /* stored so, see VFN_RQ_F_DIRECT */
+		void *arg = rq->opaque;
+		uint16_t status = vfn_nvme_cqe_status(cqe) & 0x7ff;
+		int err = rq->err;
+
+		if (vfn_unlikely(err | status))
+			err = err ? err : -EIO;
+
+		vfn_rq_release(qp, rq);
+		qp->direct_done++;
+		cb(arg, err, status);
+		return;
+	}
+	if (rq->cb) {
+		rq->cb(qp, rq, cqe);
+		/* Unless the callback freed (and maybe reused) it itself. */
+		if (rq->state == VFN_RQ_DONE)
+			vfn_rq_release(qp, rq);
+	}
+}
+
 int vfn_rq_wait_cond(struct vfn_nvme_qpair *qp, bool (*cond)(const void *arg), const void *arg, uint32_t timeout_ms);
 
 /*

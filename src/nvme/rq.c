@@ -379,12 +379,7 @@ static inline __attribute__((always_inline)) bool rq_complete(struct vfn_nvme_qp
 	rq->state = VFN_RQ_DONE;
 	if (hooked && (qp->hooks & VFN_QP_HOOK_LOG))
 		vfn_nvme_cmdlog_complete(qp, rq, &rq->cqe);
-	if (rq->cb) {
-		rq->cb(qp, rq, &rq->cqe);
-		/* Unless the callback freed (and maybe reused) it itself. */
-		if (rq->state == VFN_RQ_DONE)
-			vfn_rq_release(qp, rq);
-	}
+	vfn_rq_call(qp, rq, &rq->cqe);
 	return qp->rqs.nr_free == qp->rqs.nr;
 }
 

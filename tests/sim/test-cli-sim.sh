@@ -44,6 +44,15 @@ t_eq "perf --map-per-io: exit status" 0 "$T_RC"
 t_match "perf --map-per-io: reports IOPS" '"iops": *[1-9]' "$T_OUT"
 t_match "perf --map-per-io: no errors" '"errors": *0[,}]' "$(printf '%s' "$T_OUT" | tr -d ' \n')"
 
+# --sqe-per-io: each command built with vfn_nvme_rw_sqe() in the counted region: the data written and read back moves without errors; not with --verify.
+t_capture "$VFN" perf sim: -q 4 -t 1 -s 4096 -w randrw --sqe-per-io -o json
+t_eq "perf --sqe-per-io: exit status" 0 "$T_RC"
+t_match "perf --sqe-per-io: reports IOPS" '"iops": *[1-9]' "$T_OUT"
+t_match "perf --sqe-per-io: no errors" '"errors": *0[,}]' "$(printf '%s' "$T_OUT" | tr -d ' \n')"
+t_capture "$VFN" perf sim: -q 4 -t 1 -w randrw --sqe-per-io --verify
+t_eq "perf --sqe-per-io --verify: refused" 1 "$T_RC"
+t_match "perf --sqe-per-io --verify: names the conflict" 'does not go with --verify' "$T_OUT"
+
 # --cq-head: with MMIO doorbells only, "reap" writes the CQ head after every
 # reap (at QD 4 at least once per 4 completions), "lazy" (the default) only
 # when the CQ could fill (256 entries: about once per 250).

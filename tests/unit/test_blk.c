@@ -784,7 +784,7 @@ static void test_fast_path(void **state)
 {
 	struct fixture *f = *state;
 	struct vfn_blk_queue *q = f->q;
-	uint64_t slow, base = 512 * (uint64_t)f->bs;
+	uint64_t slow, direct0, base = 512 * (uint64_t)f->bs;
 	uint8_t *rbuf = f->buf + 65536; /* the same mapping: the queue caches one */
 	struct iovec w = { f->buf, 4096 }, r = { rbuf, 4096 };
 	struct vfn_blk_stats s0, s1;
@@ -806,6 +806,7 @@ static void test_fast_path(void **state)
 	slow = q->slow_requests;
 	memset(rbuf, 0xee, 65536);
 	vfn_blk_queue_stats(q, &s0);
+	direct0 = q->qp->direct_done;
 	/* 4 KiB FUA write: one page, PRP1 only, FUA set, NLB 0's based */
 	assert_int_equal(vfn_blk_writev(q, &w, 1, base, VFN_BLK_FUA, on_done, &d), 0);
 	sqe = last_sqe(q);
@@ -838,6 +839,9 @@ static void test_fast_path(void **state)
 	assert_int_equal(s1.requests - s0.requests, 4);
 	assert_int_equal(s1.commands - s0.commands, 4);
 	assert_int_equal(s1.completed - s0.completed, 4);
+	/* the four completed through the reap's direct call (VFN_RQ_F_DIRECT): nothing in flight */
+	assert_int_equal(q->qp->direct_done - direct0, 4);
+	assert_int_equal(vfn_blk_queue_inflight(q), 0);
 	/* three pages (a PRP list), a buffer not dword-aligned: the general path, same data */
 	w = (struct iovec){ f->buf + 20480 + 2048, 7168 };
 	r = (struct iovec){ rbuf + 20480 + 2048, 7168 };

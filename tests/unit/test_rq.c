@@ -382,6 +382,59 @@ static void test_callback_then_released(void **state)
 	assert_int_equal(vfn_nvme_cqe_status(&a->cqe), VFN_NVME_SC_LBA_RANGE);
 }
 
+/* VFN_RQ_F_DIRECT: the reap releases the request, counts it, then calls cb(arg, err, status). */
+struct direct_rec {
+	struct vfn_nvme_qpair *qp;
+	int calls, err;
+	uint16_t status;
+	uint32_t nr_free; /* when called */
+	uint64_t done;	  /* qp->direct_done when called */
+};
+
+static void direct_cb(void *arg, int err, uint16_t status)
+{
+	struct direct_rec *r = arg;
+
+	r->calls++;
+	r->err = err;
+	r->status = status;
+	r->nr_free = r->qp->rqs.nr_free;
+	r->done = r->qp->direct_done;
+}
+
+static void test_direct_callback(void **state)
+{
+	struct fixture *f = *state;
+	struct vfn_nvme_qpair *qp = &f->qp;
+	struct direct_rec r = { .qp = qp };
+	struct vfn_rq *a = post_one(f);
+	uint32_t nr_free = qp->rqs.nr_free;
+
+	a->flags = VFN_RQ_F_DIRECT;
+	a->cb = (vfn_rq_cb)(void (*)(void))direct_cb;
+	a->opaque = &r;
+	post_cqe(f, a->cid, 1, 1, VFN_NVME_SC_LBA_RANGE);
+	assert_int_equal(vfn_nvme_qpair_reap(qp, 0), 1);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, -EIO);
+	assert_int_equal(r.status, VFN_NVME_SC_LBA_RANGE);
+	assert_int_equal(r.nr_free, nr_free + 1); /* released before the call: a re-post may take it */
+	assert_int_equal(r.done, 1);
+	assert_int_equal(a->state, VFN_RQ_FREE);
+
+	a = post_one(f);
+	a->flags = VFN_RQ_F_DIRECT;
+	a->cb = (vfn_rq_cb)(void (*)(void))direct_cb;
+	a->opaque = &r;
+	post_cqe(f, a->cid, 1, 2, 0);
+	assert_int_equal(vfn_nvme_qpair_reap(qp, 0), 1);
+	assert_int_equal(r.calls, 2);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(qp->direct_done, 2);
+	assert_int_equal(qp->rqs.nr_free, nr_free + 1);
+}
+
 /*
  * Once the last completion owed is delivered (every request free again),
  * the reap stops without looking at the next slot: a stray CQE there is
@@ -696,6 +749,32 @@ static void test_async_split_all_or_nothing(void **state)
 	assert_int_equal(vfn_nvme_write_async(qp, &ns, 0, 8, m->buf, false, NULL, NULL), -EINVAL);
 }
 
+/* vfn_nvme_rw_sqe(): the fields of a Read/Write, every other byte 0 (a dirty SQE is cleared). */
+static void test_rw_sqe(void **state)
+{
+	struct vfn_nvme_sqe sqe;
+	const uint8_t *b = (const uint8_t *)&sqe;
+
+	(void)state;
+	memset(&sqe, 0xa5, sizeof(sqe));
+	vfn_nvme_rw_sqe(&sqe, VFN_NVME_CMD_WRITE, 7, 0x123456789abull, 16);
+	assert_int_equal(sqe.opcode, 0x01);
+	assert_int_equal(vfn_le32_to_cpu(sqe.nsid), 7);
+	assert_int_equal(vfn_le32_to_cpu(sqe.cdw10), 0x456789ab);
+	assert_int_equal(vfn_le32_to_cpu(sqe.cdw11), 0x123);
+	assert_int_equal(vfn_le32_to_cpu(sqe.cdw12), 15); /* NLB 0's based, no FUA, no PRINFO */
+	assert_int_equal(sqe.flags, 0);
+	assert_int_equal(sqe.cid, 0);
+	assert_true(!sqe.mptr && !sqe.dptr.prp1 && !sqe.dptr.prp2 && !sqe.cdw2 && !sqe.cdw3);
+	assert_true(!sqe.cdw13 && !sqe.cdw14 && !sqe.cdw15);
+	for (size_t i = 0; i < sizeof(sqe); i++)
+		if (i != 0 && (i < 4 || i > 7) && (i < 40 || i > 51))
+			assert_int_equal(b[i], 0);
+	vfn_nvme_rw_sqe(&sqe, VFN_NVME_CMD_READ, 1, 0, 65536);
+	assert_int_equal(sqe.opcode, 0x02);
+	assert_int_equal(vfn_le32_to_cpu(sqe.cdw12), 0xffff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -709,6 +788,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stalled_queue_rerings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_queue_not_rerung, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback_then_released, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reap_stops_when_nothing_is_owed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wraparound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_times_out_and_abandons, setup, teardown),
@@ -719,6 +799,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_sgl, map_setup, map_teardown),
 		cmocka_unit_test_setup_teardown(test_async_split, map_setup, map_teardown),
 		cmocka_unit_test_setup_teardown(test_async_split_all_or_nothing, map_setup, map_teardown),
+		cmocka_unit_test(test_rw_sqe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
