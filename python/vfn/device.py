@@ -3,6 +3,7 @@
 import ctypes
 import errno as _errno
 import gc
+import operator
 import os
 import select
 import struct
@@ -17,6 +18,18 @@ from ._lib import CmbInfo
 from ._lib import NsInfo
 
 META_SGL = {"auto": 0, "off": 1, "force": 2}  # vfn_nvme_io_opts.meta_sgl: VFN_NVME_META_SGL_AUTO/OFF/FORCE
+
+
+def _uint(v, bits, what):
+    """@v as an int of 0..2^@bits - 1, or TypeError/ValueError: ctypes truncates an out-of-range int
+    silently (an LBA of 2^64 would reach the controller as LBA 0, a ZSA of 260 as 4, Reset Zone)."""
+    try:
+        v = operator.index(v)
+    except TypeError:
+        raise TypeError("%s: %r is not an integer" % (what, v)) from None
+    if not 0 <= v < 1 << bits:
+        raise ValueError("%s: %d is not in 0..%#x" % (what, v, (1 << bits) - 1))
+    return v
 
 
 def io_opts(timeout_ms=0, sgl=False, meta_sgl="auto", prinfo=0, ref_tag=0, app_tag=0, app_mask=0, fua=False):
@@ -448,16 +461,24 @@ class Device:
             ptr, n = None, 0
         elif isinstance(buf, Buffer):
             buf._live()
-            ptr, n = buf.addr, buf.size if length is None else length
+            ptr, n = buf.addr, buf.size
         elif isinstance(buf, int):
+            if buf < 0:
+                raise ValueError("%s: %d bytes to receive" % (opcode_name(admin, sqe.opcode), buf))
             keep = ctypes.create_string_buffer(buf)
             ptr, n, ret_data = ctypes.addressof(keep), buf, keep
         elif isinstance(buf, bytearray):
             keep = (ctypes.c_char * len(buf)).from_buffer(buf)
-            ptr, n = ctypes.addressof(keep), len(buf) if length is None else length
+            ptr, n = ctypes.addressof(keep), len(buf)
         else:
             keep = ctypes.create_string_buffer(bytes(buf), len(buf))
-            ptr, n = ctypes.addressof(keep), len(buf) if length is None else length
+            ptr, n = ctypes.addressof(keep), len(buf)
+        if length is not None and buf is not None and not isinstance(buf, int):
+            # the library copies @length bytes in and out of the memory given: never more than there is
+            if not 0 <= length <= n:
+                raise ValueError("%s: length %d for a buffer of %d bytes" % (opcode_name(admin, sqe.opcode),
+                                                                            length, n))
+            n = length
         ret = fn(self._h, ctypes.byref(sqe), ptr, n, ctypes.byref(cqe), timeout_ms)
         _check(ret, opcode_name(admin, sqe.opcode), cqe)
         if ret_data is not None:

@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: MIT
+"""Misuse from Python raises a Python exception instead of crashing the interpreter or reaching another
+LBA than the one asked for (rev16's review of the issue 16 bindings).  Each test runs the misuse in a
+child interpreter where a crash would kill the test run: before the fixes these died with SIGSEGV or
+silently acted on LBA 0 / another zone action."""
+import subprocess
+import sys
+import os
+
+import pytest
+
+PY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(code):
+    """Runs @code (with vfn imported) in a child: (returncode, stdout, the last line of stderr)."""
+    r = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); import vfn\n%s" % (PY, code)],
+                       capture_output=True, text=True, timeout=120)
+    err = r.stderr.strip().splitlines()
+    return r.returncode, r.stdout.strip(), err[-1] if err else ""
+
+
+@pytest.mark.parametrize("buf", ["bytearray(16)", "b'x' * 16", "d.buffer(16)"])
+def test_cmd_length_beyond_buffer(buf):
+    """Device.admin(sqe, buf, length=) with @length past @buf: the library copied @length bytes in and out of
+    a 16-byte bytearray/bytes (heap overflow, SIGSEGV)."""
+    rc, out, err = run("d = vfn.Device('sim:')\n"
+                       "try:\n"
+                       "    d.admin(vfn.make_sqe(6, cdw10=1), %s, length=4096)\n"
+                       "except ValueError as e:\n"
+                       "    print('ValueError', e)\n" % buf)
+    assert rc == 0, err
+    assert out == "ValueError Identify: length 4096 for a buffer of 16 bytes"
