@@ -31,3 +31,18 @@ def test_cmd_length_beyond_buffer(buf):
                        "    print('ValueError', e)\n" % buf)
     assert rc == 0, err
     assert out == "ValueError Identify: length 4096 for a buffer of 16 bytes"
+
+
+@pytest.mark.parametrize("op", ["generate", "verify"])
+@pytest.mark.parametrize("nlb", [-1, 1 << 32, "1"])
+def test_pi_nlb_out_of_range(op, nlb):
+    """vfn.pi.Format.generate/verify with a negative @nlb: the buffer check passed (negative need) and C was
+    given 2^32 - 1 blocks (generate: SIGSEGV writing past the bytearrays)."""
+    rc, out, err = run("import vfn.pi\n"
+                       "f = vfn.pi.Format(512, 8, 1)\n"
+                       "try:\n"
+                       "    f.%s(bytearray(512), bytearray(8), %r)\n"
+                       "except (ValueError, TypeError) as e:\n"
+                       "    print(type(e).__name__, e)\n" % (op, nlb))
+    assert rc == 0, err
+    assert out.startswith("TypeError nlb" if nlb == "1" else "ValueError nlb: %d is not in" % nlb)

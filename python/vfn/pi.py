@@ -87,6 +87,8 @@ class Format:
         return 0 if self.c.pi_first else self.c.ms - self.tuple_size
 
     def _bufs(self, data, meta, nlb, write=False):
+        from .device import _uint
+        nlb = _uint(nlb, 32, "nlb")  # a negative count reached C as 2^32 - 1 blocks past the buffers
         c = self.c
         d, kd = _ptr(data, nlb * (c.lba_size + (c.ms if c.extended else 0)), "data", write and c.extended)
         m, km = (None, None) if c.extended else _ptr(meta, nlb * c.ms, "metadata", write)
