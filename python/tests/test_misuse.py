@@ -46,3 +46,37 @@ def test_pi_nlb_out_of_range(op, nlb):
                        "    print(type(e).__name__, e)\n" % (op, nlb))
     assert rc == 0, err
     assert out.startswith("TypeError nlb" if nlb == "1" else "ValueError nlb: %d is not in" % nlb)
+
+
+@pytest.mark.parametrize("call", ["a.poll()", "a.wait()", "a.path", "a.inflight",
+                                  "a.submit(vfn.make_sqe(0), None, lambda r, c: None)"])
+def test_async_queue_after_close(call):
+    """AsyncQueue used after its close(): vfn_dev_poll/wait/queue_path/inflight/submit(NULL): SIGSEGV."""
+    rc, out, err = run("d = vfn.Device('sim:')\n"
+                       "a = d.queue()\n"
+                       "a.close()\n"
+                       "try:\n"
+                       "    %s\n"
+                       "except ValueError as e:\n"
+                       "    print(e)\n" % call)
+    assert rc == 0, err
+    assert out == "AsyncQueue used after close()"
+
+
+@pytest.mark.parametrize("call", ["q.io(vfn.make_sqe(0))", "q.read(1, 0, 1, b)", "q.write(1, 0, 1, b)",
+                                  "q.eventfd", "q.cmdlog()", "q.log_enable()", "q.inject_status(2, 1, 0x81)",
+                                  "q.inject_clear()", "q.sq"])
+@pytest.mark.parametrize("close", ["q.close()", "d.close()"])
+def test_ioqpair_after_close(call, close):
+    """An IoQPair used after its close() or its Device's: ValueError as every other closed object, where
+    it gave a NULL handle to C (OSError EINVAL, or eventfd -1 and an empty log as if it were fine)."""
+    rc, out, err = run("d = vfn.Device('sim:')\n"
+                       "q = d.io_qpair()\n"
+                       "b = d.buffer(4096)\n"
+                       "%s\n"
+                       "try:\n"
+                       "    %s\n"
+                       "except ValueError as e:\n"
+                       "    print(e)\n" % (close, call))
+    assert rc == 0, err
+    assert out.startswith("IoQPair used after close()") or out == "Device used after close()"

@@ -1034,19 +1034,23 @@ class IoQPair:
         dev._qids.add(qid)
         dev._pairs.append(self)
 
+    def _live(self):
+        """The handle, or ValueError after close() (or after its Device was closed)."""
+        if not self._h:
+            raise ValueError("IoQPair used after close() (or after its Device was closed)")
+        return self._h
+
     @property
     def sq(self):
         """The pair's SQ (struct vfn_sq, the first member of struct vfn_nvme_qpair), live: read ``iova`` (a CMB
         address with sq_cmb=True), ``entries``, ``qid``, ``tail``, ``head``; post through io(), not through it."""
-        if not self._h:
-            raise ValueError("IoQPair used after close()")
-        return SQ.from_address(self._h)
+        return SQ.from_address(self._live())
 
     @property
     def eventfd(self):
         """The eventfd of the pair's vector, or -1 when polled.  io() waits on it (and so consumes its
         count): read or select() it yourself only around commands you do not wait for through io()."""
-        return lib.vfn_nvme_qpair_eventfd(self._h)
+        return lib.vfn_nvme_qpair_eventfd(self._live())
 
     def io(self, sqe, buf=None, length=None, timeout_ms=0, sgl=False, meta=None, meta_len=None, meta_sgl="auto"):
         """Sends @sqe with @buf (a Buffer of the device, or None) and waits; returns the Cqe or raises.
@@ -1054,6 +1058,7 @@ class IoQPair:
         metadata (@meta_len bytes, default its size) that vfn puts in MPTR: contiguous, or as an SGL
         (@meta_sgl "auto"/"off"/"force", see io_opts()).  OSError EINVAL/ENOTSUP before anything is sent
         (vfn_nvme_io_sync_meta())."""
+        self._live()
         cqe = Cqe()
         opts = io_opts(timeout_ms=timeout_ms, sgl=sgl, meta_sgl=meta_sgl)
         n = (buf.size if length is None else length) if buf is not None else 0
@@ -1071,6 +1076,7 @@ class IoQPair:
         return cqe
 
     def _rw(self, fn, what, ns, slba, nlb, buf, meta, kw):
+        self._live()
         if not isinstance(ns, Namespace):
             ns = self.dev.namespace(ns)
         info = ns.info
@@ -1096,11 +1102,11 @@ class IoQPair:
         return self._rw(lib.vfn_nvme_write, "Write", ns, slba, nlb, buf, meta, kw)
 
     def log_enable(self, entries=256):
-        _check(lib.vfn_nvme_qpair_log_enable(self._h, entries), "command log")
+        _check(lib.vfn_nvme_qpair_log_enable(self._live(), entries), "command log")
 
     def cmdlog(self):
         """This pair's command log as text ('' when off)."""
-        n = lib.vfn_nvme_qpair_log_snprint(self._h, None, 0)
+        n = lib.vfn_nvme_qpair_log_snprint(self._live(), None, 0)
         if n <= 0:
             return ""
         b = ctypes.create_string_buffer(n + 1)
@@ -1109,10 +1115,10 @@ class IoQPair:
 
     def inject_status(self, opcode, count, status):
         """Driver-side: the next @count commands with @opcode are not sent and complete with @status."""
-        _check(lib.vfn_nvme_inject_status(self._h, opcode, count, status), "inject")
+        _check(lib.vfn_nvme_inject_status(self._live(), opcode, count, status), "inject")
 
     def inject_clear(self):
-        lib.vfn_nvme_inject_clear(self._h)
+        lib.vfn_nvme_inject_clear(self._live())
 
     def close(self):
         if self._h:
@@ -1151,16 +1157,23 @@ class AsyncQueue:
 
         self._cb = DEV_CB(trampoline)
 
+    def _live(self):
+        """The handle, or ValueError after close() (a NULL handle made vfn_dev_poll() & co. SIGSEGV)."""
+        if not self._h:
+            raise ValueError("AsyncQueue used after close()")
+        return self._h
+
     @property
     def path(self):
-        return lib.vfn_dev_queue_path(self._h).decode()
+        return lib.vfn_dev_queue_path(self._live()).decode()
 
     @property
     def inflight(self):
-        return lib.vfn_dev_queue_inflight(self._h)
+        return lib.vfn_dev_queue_inflight(self._live())
 
     def submit(self, sqe, buf, cb):
         """@buf: a Buffer of the device (or None)."""
+        self._live()
         if buf is not None:
             buf._live()
         key = self._next
@@ -1173,10 +1186,10 @@ class AsyncQueue:
             _check(ret, "submit")
 
     def poll(self, max_=0):
-        return _check(lib.vfn_dev_poll(self._h, max_), "poll")
+        return _check(lib.vfn_dev_poll(self._live(), max_), "poll")
 
     def wait(self, max_=0):
-        return _check(lib.vfn_dev_wait(self._h, max_), "wait")
+        return _check(lib.vfn_dev_wait(self._live(), max_), "wait")
 
     def close(self):
         if self._h:
