@@ -80,3 +80,61 @@ def test_ioqpair_after_close(call, close):
                        "    print(e)\n" % (close, call))
     assert rc == 0, err
     assert out.startswith("IoQPair used after close()") or out == "Device used after close()"
+
+
+# Each case: the call, and what the fix raises.  Before: an LBA of 2^64 reached the controller as LBA 0
+# (Namespace.write overwrote block 0, IoQPair.read read it, zone_append appended to zone 0), a ZSA of 260
+# as 4 (Reset Zone), a filter of 256 as 0 (all); 100 bytes written went out as NLB 0xFFFF.
+LBA_CASES = [
+    ("ns.write(2 ** 64, b'B' * ns.lba_size)", "ValueError slba: 18446744073709551616 is not in"),
+    ("ns.read(2 ** 64)", "ValueError slba: 18446744073709551616 is not in"),
+    ("ns.read(-1)", "ValueError slba: -1 is not in"),
+    ("ns.read(0, 0)", "ValueError nlb: 0 blocks is not 1..65536"),
+    ("ns.write(0, b'B' * 100)", "ValueError 100 bytes is not a whole number of 4096-byte blocks"),
+    ("ns.write(0, b'B' * 4196)", "ValueError 4196 bytes is not a whole number of 4096-byte blocks"),
+    ("ns.compare(2 ** 64, b'B' * ns.lba_size)", "ValueError slba: 18446744073709551616 is not in"),
+    ("ns.write_zeroes(2 ** 64, 1)", "ValueError slba: 18446744073709551616 is not in"),
+    ("ns.read(0.5)", "TypeError slba: 0.5 is not an integer"),
+    ("d.io_qpair().read(ns, 2 ** 64, 1, d.buffer(4096))", "ValueError slba: 18446744073709551616 is not in"),
+    ("d.io_qpair().write(ns, -1, 1, d.buffer(4096))", "ValueError slba: -1 is not in"),
+    ("ns.write(2 ** 64, b'B' * ns.lba_size, sgl=True)", "ValueError slba: 18446744073709551616 is not in"),
+]
+ZNS_CASES = [
+    ("ns.zone_append(2 ** 64, b'a' * ns.lba_size)", "ValueError zslba: 18446744073709551616 is not in"),
+    ("ns.zone_mgmt(260)", "ValueError zone send action: 260 is not in 0..0xff"),
+    ("ns.zone_reset(2 ** 64)", "ValueError zslba: 18446744073709551616 is not in"),
+    ("ns.zones(slba=2 ** 64)", "ValueError slba: 18446744073709551616 is not in"),
+    ("ns.zones(state=256)", "ValueError zone state filter: 256 is not in 0..0xff"),
+    ("ns.zones(max_zones=-5)", "ValueError max_zones: -5 is not in"),
+]
+
+
+@pytest.mark.parametrize("call,expect", LBA_CASES + ZNS_CASES)
+def test_out_of_range_raises_and_block_0_untouched(call, expect):
+    zoned = (call, expect) in ZNS_CASES
+    rc, out, err = run("d = vfn.Device('sim:%s')\n"
+                       "ns = d.namespace(1)\n"
+                       "%s\n"
+                       "try:\n"
+                       "    %s\n"
+                       "except (ValueError, TypeError) as e:\n"
+                       "    print(type(e).__name__, e)\n"
+                       "print(ns.read(0)[:4], ns.zones(max_zones=1) if %r else '')\n"
+                       % ("zoned=1" if zoned else "", "ns.write(0, b'A' * ns.lba_size)" if not zoned else "",
+                          call, zoned))
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(expect)
+    if zoned:  # zone 0 still empty
+        assert lines[1] == "b'\\x00\\x00\\x00\\x00' [Zone(zslba=0, zcap=1024, wp=0, state=Empty)]"
+    else:  # block 0 as written
+        assert lines[1] == "b'AAAA'"
+
+
+def test_zone_report_max_zones_0():
+    """zones(max_zones=0) returned one zone (the report buffer's room for one)."""
+    rc, out, err = run("d = vfn.Device('sim:zoned=1')\n"
+                       "ns = d.namespace(1)\n"
+                       "print(len(ns.zones(max_zones=0)), len(ns.zones(max_zones=2)), len(ns.zones(max_zones=10**12)))")
+    assert rc == 0, err
+    assert out == "0 2 8"

@@ -694,6 +694,9 @@ class Namespace:
         return self._info
 
     def _rw(self, opcode, slba, nlb, buf, fua=False, **kw):
+        slba = _uint(slba, 64, "slba")  # 2^64 went out as LBA 0 (cdw11 truncated)
+        if not 1 <= _uint(nlb, 32, "nlb") <= 0x10000:  # 0 went out as NLB 0xFFFF: 65536 blocks
+            raise ValueError("nlb: %d blocks is not 1..65536 (NLB is 16 bits, 0's based)" % nlb)
         sqe = make_sqe(opcode, nsid=self.nsid, cdw10=slba & 0xFFFFFFFF, cdw11=slba >> 32,
                        cdw12=((nlb - 1) & 0xFFFF) | fua << 30, **kw)
         return self.dev.io(sqe, buf, nlb * self.lba_size if buf is not None else None)
@@ -724,9 +727,16 @@ class Namespace:
         """Writes @data (bytes/Buffer, a whole number of blocks) at @slba; @meta and keywords as read()."""
         if meta is not None or kw:
             bs = self.info.block_size if self.info.mset else self.lba_size
-            return self._qp_rw(True, slba, len(data) // bs, data, meta, dict(kw, fua=fua))
-        nlb = len(data) // self.lba_size
-        return self._rw(spec.CMD_WRITE, slba, nlb, data, fua)
+            return self._qp_rw(True, slba, self._blocks(data, bs), data, meta, dict(kw, fua=fua))
+        return self._rw(spec.CMD_WRITE, slba, self._blocks(data, self.lba_size), data, fua)
+
+    @staticmethod
+    def _blocks(data, bs):
+        """Blocks in @data: a whole number of @bs-byte blocks, at least one (ValueError: a short tail was
+        dropped, and less than a block sent NLB 0xFFFF with no data)."""
+        if not len(data) or len(data) % bs:
+            raise ValueError("%d bytes is not a whole number of %d-byte blocks" % (len(data), bs))
+        return len(data) // bs
 
     # ---- zoned namespaces (vfn.zns, <vfn/zns.h>)
     def zns_info(self):
@@ -772,8 +782,7 @@ class Namespace:
         return zns.append(self, zslba, data)
 
     def compare(self, slba, data):
-        nlb = len(data) // self.lba_size
-        return self._rw(spec.CMD_COMPARE, slba, nlb, data)
+        return self._rw(spec.CMD_COMPARE, slba, self._blocks(data, self.lba_size), data)
 
     def write_zeroes(self, slba, nlb):
         return self._rw(spec.CMD_WRITE_ZEROES, slba, nlb, None)
@@ -1080,6 +1089,7 @@ class IoQPair:
         if not isinstance(ns, Namespace):
             ns = self.dev.namespace(ns)
         info = ns.info
+        slba, nlb = _uint(slba, 64, "slba"), _uint(nlb, 64, "nlb")  # ctypes truncates: 2^64 was LBA 0
         opts = io_opts(**kw)
         buf._live()
         opts.buf_len = buf.size
