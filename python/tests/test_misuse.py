@@ -138,3 +138,45 @@ def test_zone_report_max_zones_0():
                        "print(len(ns.zones(max_zones=0)), len(ns.zones(max_zones=2)), len(ns.zones(max_zones=10**12)))")
     assert rc == 0, err
     assert out == "0 2 8"
+
+
+@pytest.mark.parametrize("call,expect", [
+    ("d.virt_mgmt(1, 'vq', 'assign', nr=70000)", "ValueError nr: 70000 is not in 0..0xffff"),
+    ("d.virt_mgmt(65537, 'vq', 'assign', nr=1)", "ValueError cntlid: 65537 is not in 0..0xffff"),
+    ("d.secondary_assign(1, 'vi', -1)", "ValueError nr: -1 is not in 0..0xffff"),
+    ("d.secondary_online(2 ** 16)", "ValueError scid: 65536 is not in 0..0xffff"),
+    ("d.secondary_ctrls(cntid=-1)", "ValueError cntid: -1 is not in 0..0xffff"),
+    ("vfn.io_opts(meta_sgl=256)", "ValueError meta_sgl: 256 is not in"),
+    ("vfn.io_opts(meta_sgl=7)", "ValueError meta_sgl: 7 is not 0 (auto), 1 (off) or 2 (force)"),
+    ("vfn.io_opts(prinfo=256)", "ValueError prinfo: 256 is not in 0..0xff"),
+    ("vfn.io_opts(prinfo=0x10)", "ValueError prinfo: 0x10 is not PRACT/PRCHK bits"),
+    ("vfn.io_opts(app_tag=0x10000)", "ValueError app_tag: 65536 is not in 0..0xffff"),
+    ("vfn.io_opts(ref_tag=-1)", "ValueError ref_tag: -1 is not in"),
+    ("ns.read(0, 1, prinfo=256)", "ValueError prinfo: 256 is not in 0..0xff"),
+])
+def test_truncated_arguments(call, expect):
+    """Integers ctypes would truncate (nr=70000 sent as 4464, meta_sgl=256 as 0 'auto', prinfo=256 as 0, a
+    tag of -1 as all ones) raise before anything is sent."""
+    rc, out, err = run("d = vfn.Device('sim:')\n"
+                       "ns = d.namespace(1)\n"
+                       "try:\n"
+                       "    %s\n"
+                       "except (ValueError, TypeError) as e:\n"
+                       "    print(type(e).__name__, e)\n" % call)
+    assert rc == 0, err
+    assert out.startswith(expect)
+
+
+@pytest.mark.parametrize("call", ["d.primary_ctrl_cap()", "d.secondary_ctrls()", "d.virt_mgmt(1, 'vq', 'assign')",
+                                  "d.secondary_assign(1, 'vq', 1)", "d.secondary_online(1)"])
+def test_sriov_after_close(call):
+    """vfn.sriov on a closed Device: ValueError as the other closed-device guards (was OSError EINVAL from a
+    NULL handle given to C)."""
+    rc, out, err = run("d = vfn.Device('sim:')\n"
+                       "d.close()\n"
+                       "try:\n"
+                       "    %s\n"
+                       "except ValueError as e:\n"
+                       "    print(e)\n" % call)
+    assert rc == 0, err
+    assert out == "Device used after close()"

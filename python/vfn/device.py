@@ -40,8 +40,13 @@ def io_opts(timeout_ms=0, sgl=False, meta_sgl="auto", prinfo=0, ref_tag=0, app_t
         if meta_sgl.lower() not in META_SGL:
             raise ValueError("meta_sgl: %r is not one of %s" % (meta_sgl, ", ".join(META_SGL)))
         meta_sgl = META_SGL[meta_sgl.lower()]
-    return IoOpts(timeout_ms=timeout_ms, sgl=bool(sgl), meta_sgl=meta_sgl, prinfo=prinfo, ref_tag=ref_tag,
-                  app_tag=app_tag, app_mask=app_mask, fua=bool(fua))
+    elif _uint(meta_sgl, 8, "meta_sgl") > 2:  # 256 went out as 0 (auto)
+        raise ValueError("meta_sgl: %d is not 0 (auto), 1 (off) or 2 (force)" % meta_sgl)
+    if _uint(prinfo, 8, "prinfo") > 0xF:
+        raise ValueError("prinfo: %#x is not PRACT/PRCHK bits (0..0xf)" % prinfo)
+    return IoOpts(timeout_ms=_uint(timeout_ms, 32, "timeout_ms"), sgl=bool(sgl), meta_sgl=meta_sgl, prinfo=prinfo,
+                  ref_tag=_uint(ref_tag, 64, "ref_tag"), app_tag=_uint(app_tag, 16, "app_tag"),
+                  app_mask=_uint(app_mask, 16, "app_mask"), fua=bool(fua))
 
 
 class NvmeError(Exception):
