@@ -180,3 +180,40 @@ def test_sriov_after_close(call):
                        "    print(e)\n" % call)
     assert rc == 0, err
     assert out == "Device used after close()"
+
+
+@pytest.mark.parametrize("call,expect", [
+    ("d.io_qpair().io(vfn.make_sqe(2, nsid=1), b'abc')", "TypeError buf: a vfn Buffer (Device.buffer()) or None, not bytes"),
+    ("ns.read(0, 1, meta=bytearray(8))", "TypeError meta: a vfn Buffer (Device.buffer()) or None, not bytearray"),
+    ("d.io_qpair().read(ns, 0, 1, bytearray(4096))", "TypeError buf: a vfn Buffer (Device.buffer()), not bytearray"),
+    ("d.io_qpair().io(vfn.make_sqe(2, nsid=1), d.buffer(4096).sub(0, 512), length=4096)",
+     "ValueError Read: length 4096 for a buffer of 512 bytes"),
+    ("d.io_qpair().io(vfn.make_sqe(2, nsid=1), d.buffer(4096), length=-1)",
+     "ValueError Read: length -1 for a buffer of 4096 bytes"),
+    ("d.io_qpair().io(vfn.make_sqe(2, nsid=1), d.buffer(4096), meta=d.buffer(8), meta_len=64)",
+     "ValueError Read: meta_len 64 for a buffer of 8 bytes"),
+])
+def test_wrong_types_and_lengths(call, expect):
+    """Not a Buffer where one is needed: TypeError naming the argument (was AttributeError '_live'/'size'
+    from inside); io() length= past a sub-buffer DMA'd into its parent's memory."""
+    rc, out, err = run("d = vfn.Device('sim:')\n"
+                       "ns = d.namespace(1)\n"
+                       "try:\n"
+                       "    %s\n"
+                       "except (ValueError, TypeError) as e:\n"
+                       "    print(type(e).__name__, e)\n" % call)
+    assert rc == 0, err
+    assert out == expect
+
+
+def test_read_into_bytearray_with_keywords():
+    """Namespace.read(buf=bytearray, sgl=True) left the bytearray untouched and returned the data; as without
+    keywords, it is filled in place and the Cqe returned."""
+    rc, out, err = run("d = vfn.Device('sim:')\n"
+                       "ns = d.namespace(1)\n"
+                       "ns.write(0, b'Z' * ns.lba_size)\n"
+                       "ba = bytearray(ns.lba_size)\n"
+                       "r = ns.read(0, 1, buf=ba, sgl=True)\n"
+                       "print(type(r).__name__, bytes(ba[:4]))\n")
+    assert rc == 0, err
+    assert out == "Cqe b'ZZZZ'"

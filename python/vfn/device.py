@@ -49,6 +49,13 @@ def io_opts(timeout_ms=0, sgl=False, meta_sgl="auto", prinfo=0, ref_tag=0, app_t
                   app_mask=_uint(app_mask, 16, "app_mask"), fua=bool(fua))
 
 
+def _need_buffer(b, what, optional=False):
+    """TypeError unless @b is a vfn Buffer (or None when @optional): was an AttributeError from inside."""
+    if not isinstance(b, Buffer) and not (optional and b is None):
+        raise TypeError("%s: a vfn Buffer (Device.buffer())%s, not %s" % (what, " or None" if optional else "",
+                                                                          type(b).__name__))
+
+
 class NvmeError(Exception):
     """The controller completed a command with an error status.
 
@@ -715,8 +722,17 @@ class Namespace:
             if write:
                 b.fill(bytes(data))
                 return qp.write(self, slba, nlb, b, meta, **kw)
-            qp.read(self, slba, nlb, b, meta, **kw)
-            return bytes(b.mem)
+            cqe = qp.read(self, slba, nlb, b, meta, **kw)
+            if data is None:
+                return bytes(b.mem)
+            # a bytearray/writable memoryview: filled in place as on the vfn_dev path (it was left untouched
+            # and the data returned instead of the Cqe)
+            mv = memoryview(data).cast("B")
+            if mv.readonly or len(mv) < nlb * self.lba_size:
+                raise TypeError("buf: a Buffer, a writable bytes-like object of at least %d bytes, or None" %
+                                (nlb * self.lba_size))
+            mv[:len(b.mem)] = b.mem[:len(mv)]
+            return cqe
 
     def read(self, slba, nlb=1, buf=None, fua=False, meta=None, **kw):
         """Reads @nlb blocks: into @buf (a Buffer) and returns the Cqe, or returns the bytes.  With @meta (a
@@ -1075,9 +1091,17 @@ class IoQPair:
         self._live()
         cqe = Cqe()
         opts = io_opts(timeout_ms=timeout_ms, sgl=sgl, meta_sgl=meta_sgl)
+        _need_buffer(buf, "buf", True)
+        _need_buffer(meta, "meta", True)
         n = (buf.size if length is None else length) if buf is not None else 0
         if buf is not None:
             buf._live()
+            if not 0 <= n <= buf.size:  # past it: DMA into whatever follows (a sub-buffer's parent)
+                raise ValueError("%s: length %d for a buffer of %d bytes" % (opcode_name(False, sqe.opcode), n,
+                                                                            buf.size))
+        if meta is not None and meta_len is not None and not 0 <= meta_len <= meta.size:
+            raise ValueError("%s: meta_len %d for a buffer of %d bytes" % (opcode_name(False, sqe.opcode),
+                                                                          meta_len, meta.size))
         addr = buf.addr if buf is not None else None
         if meta is None:
             ret = lib.vfn_nvme_io_sync(self._h, ctypes.byref(sqe), addr, n, ctypes.byref(opts), ctypes.byref(cqe))
@@ -1091,6 +1115,8 @@ class IoQPair:
 
     def _rw(self, fn, what, ns, slba, nlb, buf, meta, kw):
         self._live()
+        _need_buffer(buf, "buf")
+        _need_buffer(meta, "meta", True)
         if not isinstance(ns, Namespace):
             ns = self.dev.namespace(ns)
         info = ns.info
