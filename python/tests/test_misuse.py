@@ -217,3 +217,22 @@ def test_read_into_bytearray_with_keywords():
                        "print(type(r).__name__, bytes(ba[:4]))\n")
     assert rc == 0, err
     assert out == "Cqe b'ZZZZ'"
+
+
+@pytest.mark.parametrize("call,expect", [
+    ("vfn.pi.Format(512, 8, 257)", "ValueError pi_type: 257 is not in 0..0xff"),
+    ("vfn.pi.Format(512 + 2 ** 32, 8, 1)", "ValueError lba_size: 4294967808 is not in"),
+    ("vfn.pi.Format(512, 2 ** 16 + 8, 1)", "ValueError ms: 65544 is not in 0..0xffff"),
+    ("print(copy.copy(vfn.pi.Format(512, 8, 1)).tuple_size)", "8"),
+])
+def test_pi_format_arguments(call, expect):
+    """vfn.pi.Format(pi_type=257) was a type 1 format (ctypes truncation); copy.copy(Format) recursed without
+    end through __getattr__."""
+    rc, out, err = run("import copy\n"
+                       "import vfn.pi\n"
+                       "try:\n"
+                       "    %s\n"
+                       "except (ValueError, TypeError, RecursionError) as e:\n"
+                       "    print(type(e).__name__, e)\n" % call)
+    assert rc == 0, err
+    assert out.startswith(expect)
