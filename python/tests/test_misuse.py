@@ -236,3 +236,19 @@ def test_pi_format_arguments(call, expect):
                        "    print(type(e).__name__, e)\n" % call)
     assert rc == 0, err
     assert out.startswith(expect)
+
+
+@pytest.mark.parametrize("make", ["d.io_qpair()", "d.qpair()"])
+def test_queue_ids_exhausted(make):
+    """Every granted queue id taken: the next io_qpair() raised UnboundLocalError, qpair() ValueError
+    'max() arg is an empty sequence'; now OSError EBUSY saying so."""
+    rc, out, err = run("import errno\n"
+                       "d = vfn.Device('sim:')\n"
+                       "n = d.nr_io_queues\n"
+                       "qs = [%s for _ in range(n)]\n"
+                       "try:\n"
+                       "    %s\n"
+                       "except OSError as e:\n"
+                       "    print(n, e.errno == errno.EBUSY, e.strerror)\n" % (make, make))
+    assert rc == 0, err
+    assert out == "64 True no free I/O queue id: the 64 granted are taken"

@@ -833,7 +833,10 @@ class QPair:
             raise OSError(_errno.ENOTSUP, "%s: an SQ in the CMB: CMBSZ.SQS is 0" % dev.uri)
         self.dev, self.ctrl = dev, dev.ctrl
         if qid is None:  # from the top: vfn_dev's own queues take ids from 1 up
-            qid = max(q for q in range(1, dev.nr_io_queues + 1) if q not in dev._qids)
+            free = [q for q in range(1, dev.nr_io_queues + 1) if q not in dev._qids]
+            if not free:  # was ValueError "max() arg is an empty sequence"
+                raise OSError(_errno.EBUSY, "no free I/O queue id: the %d granted are taken" % dev.nr_io_queues)
+            qid = max(free)
         self.fd = -1
         if irq:  # the CQ's vector on an eventfd of ours (vfn_nvme_ctrl_irq_route)
             self.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
@@ -1052,6 +1055,8 @@ class IoQPair:
                 raise OSError(_errno.ENOTSUP, "%s: PRP lists in the CMB: CMBSZ.LISTS is 0" % dev.uri)
         # Default: the highest free qid (vfn_dev's own queues take ids from 1 up) whose vector exists.
         qids = [qid] if qid is not None else [q for q in range(dev.nr_io_queues, 0, -1) if q not in dev._qids]
+        if not qids:  # was UnboundLocalError
+            raise OSError(_errno.EBUSY, "no free I/O queue id: the %d granted are taken" % dev.nr_io_queues)
         opts = QpairOpts(entries=entries, irq=irq, timeout_ms=timeout_ms, sq_cmb=sq_cmb, lists_cmb=lists_cmb)
         h = c_void_p()
         for qid in qids:
