@@ -252,3 +252,21 @@ def test_queue_ids_exhausted(make):
                        "    print(n, e.errno == errno.EBUSY, e.strerror)\n" % (make, make))
     assert rc == 0, err
     assert out == "64 True no free I/O queue id: the 64 granted are taken"
+
+
+def test_zone_append_other_block_size():
+    """Zone Append on a namespace whose blocks are not the device namespace's: vfn_dev_zone_append() takes
+    nlb x the device's lba_size from the data, so 4096 bytes as 8 blocks of 512 made it read 32 KiB from a
+    4 KiB bytes object (a heap over-read; the sim then appended 8 blocks).  Such a namespace is simulated
+    by its lba_size (the sim has one LBA format)."""
+    rc, out, err = run("import errno\n"
+                       "d = vfn.Device('sim:zoned=1')\n"
+                       "ns = d.namespace(1)\n"
+                       "ns.lba_size = 512\n"
+                       "try:\n"
+                       "    print(ns.zone_append(0, bytes(4096)))\n"
+                       "except OSError as e:\n"
+                       "    print(e.errno == errno.ENOTSUP)\n"
+                       "print(d.namespace(1).zone(0).wp)\n")
+    assert rc == 0, err
+    assert out == "True\n0"

@@ -116,6 +116,12 @@ def append(ns, zslba, data):
     ns.dev._live()
     zslba = _uint(zslba, 64, "zslba")
     b = bytes(data)
+    if ns.lba_size != ns.dev.info.lba_size:
+        # vfn_dev_zone_append() sizes the data by the device's namespace (vfn_dev_info.lba_size): with another
+        # block size it would read nlb x that from @data (past its end when larger)
+        raise OSError(errno.ENOTSUP, "Zone Append on namespace %d (%d-byte blocks): vfn_dev_zone_append() sizes "
+                      "data by the device's namespace %d (%d-byte blocks); open the Device with nsid=%d" %
+                      (ns.nsid, ns.lba_size, ns.dev.info.nsid, ns.dev.info.lba_size, ns.nsid))
     if not b or len(b) % ns.lba_size:
         raise OSError(errno.EINVAL, "Zone Append: %d bytes is not a whole number of %d-byte blocks" %
                       (len(b), ns.lba_size))
