@@ -270,3 +270,17 @@ def test_zone_append_other_block_size():
                        "print(d.namespace(1).zone(0).wp)\n")
     assert rc == 0, err
     assert out == "True\n0"
+
+
+@pytest.mark.parametrize("nsid,expect", [(2 ** 32 + 1, "ValueError nsid: 4294967297 is not in"),
+                                         (-1, "ValueError nsid: -1 is not in"),
+                                         ("1", "TypeError nsid: '1' is not an integer")])
+def test_namespace_nsid_out_of_range(nsid, expect):
+    """Device.namespace(2**32 + 1) was namespace 1 (its writes landed there), -1 the broadcast NSID."""
+    rc, out, err = run("d = vfn.Device('sim:')\n"
+                       "try:\n"
+                       "    d.namespace(%r).write(0, bytes(4096))\n"
+                       "except (ValueError, TypeError) as e:\n"
+                       "    print(type(e).__name__, e)\n" % (nsid,))
+    assert rc == 0, err
+    assert out.startswith(expect)

@@ -688,7 +688,8 @@ class Namespace:
     """One namespace of a Device: geometry from Identify Namespace, synchronous I/O."""
 
     def __init__(self, dev, nsid):
-        self.dev, self.nsid = dev, nsid
+        # ctypes truncates: NSID 2^32 + 1 was namespace 1 (its commands too), -1 the broadcast 0xffffffff
+        self.dev, self.nsid = dev, _uint(nsid, 32, "nsid")
         self.id = dev.identify_ns(nsid)
         self.lba_size = self.id.lba_size
         self.nsze = self.id.nsze
