@@ -3,9 +3,9 @@
 LBA than the one asked for (rev16's review of the issue 16 bindings).  Each test runs the misuse in a
 child interpreter where a crash would kill the test run: before the fixes these died with SIGSEGV or
 silently acted on LBA 0 / another zone action."""
+import os
 import subprocess
 import sys
-import os
 
 import pytest
 
@@ -183,7 +183,8 @@ def test_sriov_after_close(call):
 
 
 @pytest.mark.parametrize("call,expect", [
-    ("d.io_qpair().io(vfn.make_sqe(2, nsid=1), b'abc')", "TypeError buf: a vfn Buffer (Device.buffer()) or None, not bytes"),
+    ("d.io_qpair().io(vfn.make_sqe(2, nsid=1), b'abc')",
+     "TypeError buf: a vfn Buffer (Device.buffer()) or None, not bytes"),
     ("ns.read(0, 1, meta=bytearray(8))", "TypeError meta: a vfn Buffer (Device.buffer()) or None, not bytearray"),
     ("d.io_qpair().read(ns, 0, 1, bytearray(4096))", "TypeError buf: a vfn Buffer (Device.buffer()), not bytearray"),
     ("d.io_qpair().io(vfn.make_sqe(2, nsid=1), d.buffer(4096).sub(0, 512), length=4096)",
