@@ -35,6 +35,9 @@ def test_layout(tmp_path):
         for name, _ in cls._fields_:
             lines.append('printf("%%zu\\n", offsetof(struct %s, %s));' % (c, C_NAMES.get((py, name), name)))
             expect.append(getattr(cls, name).offset)
+            # and its size: a uint16_t mirrored as c_uint32 before padding had the same offsets
+            lines.append('printf("%%zu\\n", sizeof(((struct %s *)0)->%s));' % (c, C_NAMES.get((py, name), name)))
+            expect.append(getattr(cls, name).size)
     lines.append("return 0; }")
     (tmp_path / "l.c").write_text("\n".join(lines))
     subprocess.run([cc, "-std=gnu11", "-I", os.path.join(SRC, "include"), "-o", str(tmp_path / "l"),
@@ -55,3 +58,48 @@ def test_qpair_starts_with_its_sq(tmp_path):
     subprocess.run([cc, "-std=gnu11", "-I", os.path.join(SRC, "include"), "-o", str(tmp_path / "q"),
                     str(tmp_path / "q.c")], check=True)
 
+
+
+def _c_fields(tmp_path):
+    """{struct name: [field names]} of every struct <vfn/vfn.h> defines, from clang's AST (None without clang)."""
+    import json
+    if not shutil.which("clang"):
+        return None
+    out = subprocess.run(["clang", "-std=gnu11", "-I", os.path.join(SRC, "include"), "-fsyntax-only", "-Xclang",
+                          "-ast-dump=json", "-x", "c", "-"], input="#include <vfn/vfn.h>\n", capture_output=True,
+                         text=True, check=True).stdout
+    recs, todo = {}, [json.loads(out)]
+    while todo:
+        n = todo.pop()
+        if n.get("kind") == "RecordDecl" and n.get("name") and n.get("completeDefinition"):
+            recs[n["name"]] = [f["name"] for f in n.get("inner", []) if f.get("kind") == "FieldDecl"]
+        todo.extend(n.get("inner", []) or [])
+    return recs
+
+
+def test_fields_are_all_mirrored(tmp_path):
+    """Every field of each mirrored C struct, in order: a member appended into the C struct's tail padding
+    (a bool after ZnsInfo.zrwacap, say) changes neither its size nor any mirrored offset, and the C side
+    would write it past the Python struct."""
+    recs = _c_fields(tmp_path)
+    if recs is None:
+        pytest.skip("no clang to list the C structs' fields")
+    for py, c in STRUCTS.items():
+        names = [C_NAMES.get((py, n), n).split(".")[0] for n, _ in getattr(_lib, py)._fields_]
+        names = [n for i, n in enumerate(names) if not i or n != names[i - 1]]  # Sqe: prp1/prp2 are dptr
+        assert names == recs[c], "%s mirrors struct %s: %s, C has %s" % (py, c, names, recs[c])
+
+
+def test_every_struct_passed_to_c_is_checked():
+    """Each ctypes structure a prototype of _lib takes (by pointer) is in STRUCTS, so test_layout covers it."""
+    seen = set()
+    for name, (res, args) in _lib._PROTOS.items():
+        for t in list(args) + [res]:
+            t = getattr(t, "_type_", t)
+            if isinstance(t, type) and issubclass(t, ctypes.Structure):
+                seen.add(t.__name__)
+    for t in (_lib.DevOpts._fields_):  # DevOpts carries a CtrlOpts pointer
+        tt = getattr(t[1], "_type_", None)
+        if isinstance(tt, type) and issubclass(tt, ctypes.Structure):
+            seen.add(tt.__name__)
+    assert seen - set(STRUCTS) == set()

@@ -3,6 +3,7 @@
 import ctypes
 import errno as _errno
 import gc
+import operator
 import os
 import select
 import struct
@@ -19,6 +20,18 @@ from ._lib import NsInfo
 META_SGL = {"auto": 0, "off": 1, "force": 2}  # vfn_nvme_io_opts.meta_sgl: VFN_NVME_META_SGL_AUTO/OFF/FORCE
 
 
+def _uint(v, bits, what):
+    """@v as an int of 0..2^@bits - 1, or TypeError/ValueError: ctypes truncates an out-of-range int
+    silently (an LBA of 2^64 would reach the controller as LBA 0, a ZSA of 260 as 4, Reset Zone)."""
+    try:
+        v = operator.index(v)
+    except TypeError:
+        raise TypeError("%s: %r is not an integer" % (what, v)) from None
+    if not 0 <= v < 1 << bits:
+        raise ValueError("%s: %d is not in 0..%#x" % (what, v, (1 << bits) - 1))
+    return v
+
+
 def io_opts(timeout_ms=0, sgl=False, meta_sgl="auto", prinfo=0, ref_tag=0, app_tag=0, app_mask=0, fua=False):
     """A struct vfn_nvme_io_opts from keyword arguments.  @meta_sgl: "auto" (metadata as an SGL when @sgl and
     the controller reports SGLS bit 19, else contiguous), "off" (always contiguous) or "force" (an SGL even
@@ -27,8 +40,20 @@ def io_opts(timeout_ms=0, sgl=False, meta_sgl="auto", prinfo=0, ref_tag=0, app_t
         if meta_sgl.lower() not in META_SGL:
             raise ValueError("meta_sgl: %r is not one of %s" % (meta_sgl, ", ".join(META_SGL)))
         meta_sgl = META_SGL[meta_sgl.lower()]
-    return IoOpts(timeout_ms=timeout_ms, sgl=bool(sgl), meta_sgl=meta_sgl, prinfo=prinfo, ref_tag=ref_tag,
-                  app_tag=app_tag, app_mask=app_mask, fua=bool(fua))
+    elif _uint(meta_sgl, 8, "meta_sgl") > 2:  # 256 went out as 0 (auto)
+        raise ValueError("meta_sgl: %d is not 0 (auto), 1 (off) or 2 (force)" % meta_sgl)
+    if _uint(prinfo, 8, "prinfo") > 0xF:
+        raise ValueError("prinfo: %#x is not PRACT/PRCHK bits (0..0xf)" % prinfo)
+    return IoOpts(timeout_ms=_uint(timeout_ms, 32, "timeout_ms"), sgl=bool(sgl), meta_sgl=meta_sgl, prinfo=prinfo,
+                  ref_tag=_uint(ref_tag, 64, "ref_tag"), app_tag=_uint(app_tag, 16, "app_tag"),
+                  app_mask=_uint(app_mask, 16, "app_mask"), fua=bool(fua))
+
+
+def _need_buffer(b, what, optional=False):
+    """TypeError unless @b is a vfn Buffer (or None when @optional): was an AttributeError from inside."""
+    if not isinstance(b, Buffer) and not (optional and b is None):
+        raise TypeError("%s: a vfn Buffer (Device.buffer())%s, not %s" % (what, " or None" if optional else "",
+                                                                          type(b).__name__))
 
 
 class NvmeError(Exception):
@@ -448,16 +473,24 @@ class Device:
             ptr, n = None, 0
         elif isinstance(buf, Buffer):
             buf._live()
-            ptr, n = buf.addr, buf.size if length is None else length
+            ptr, n = buf.addr, buf.size
         elif isinstance(buf, int):
+            if buf < 0:
+                raise ValueError("%s: %d bytes to receive" % (opcode_name(admin, sqe.opcode), buf))
             keep = ctypes.create_string_buffer(buf)
             ptr, n, ret_data = ctypes.addressof(keep), buf, keep
         elif isinstance(buf, bytearray):
             keep = (ctypes.c_char * len(buf)).from_buffer(buf)
-            ptr, n = ctypes.addressof(keep), len(buf) if length is None else length
+            ptr, n = ctypes.addressof(keep), len(buf)
         else:
             keep = ctypes.create_string_buffer(bytes(buf), len(buf))
-            ptr, n = ctypes.addressof(keep), len(buf) if length is None else length
+            ptr, n = ctypes.addressof(keep), len(buf)
+        if length is not None and buf is not None and not isinstance(buf, int):
+            # the library copies @length bytes in and out of the memory given: never more than there is
+            if not 0 <= length <= n:
+                raise ValueError("%s: length %d for a buffer of %d bytes" % (opcode_name(admin, sqe.opcode),
+                                                                            length, n))
+            n = length
         ret = fn(self._h, ctypes.byref(sqe), ptr, n, ctypes.byref(cqe), timeout_ms)
         _check(ret, opcode_name(admin, sqe.opcode), cqe)
         if ret_data is not None:
@@ -655,7 +688,8 @@ class Namespace:
     """One namespace of a Device: geometry from Identify Namespace, synchronous I/O."""
 
     def __init__(self, dev, nsid):
-        self.dev, self.nsid = dev, nsid
+        # ctypes truncates: NSID 2^32 + 1 was namespace 1 (its commands too), -1 the broadcast 0xffffffff
+        self.dev, self.nsid = dev, _uint(nsid, 32, "nsid")
         self.id = dev.identify_ns(nsid)
         self.lba_size = self.id.lba_size
         self.nsze = self.id.nsze
@@ -673,6 +707,9 @@ class Namespace:
         return self._info
 
     def _rw(self, opcode, slba, nlb, buf, fua=False, **kw):
+        slba = _uint(slba, 64, "slba")  # 2^64 went out as LBA 0 (cdw11 truncated)
+        if not 1 <= _uint(nlb, 32, "nlb") <= 0x10000:  # 0 went out as NLB 0xFFFF: 65536 blocks
+            raise ValueError("nlb: %d blocks is not 1..65536 (NLB is 16 bits, 0's based)" % nlb)
         sqe = make_sqe(opcode, nsid=self.nsid, cdw10=slba & 0xFFFFFFFF, cdw11=slba >> 32,
                        cdw12=((nlb - 1) & 0xFFFF) | fua << 30, **kw)
         return self.dev.io(sqe, buf, nlb * self.lba_size if buf is not None else None)
@@ -686,8 +723,17 @@ class Namespace:
             if write:
                 b.fill(bytes(data))
                 return qp.write(self, slba, nlb, b, meta, **kw)
-            qp.read(self, slba, nlb, b, meta, **kw)
-            return bytes(b.mem)
+            cqe = qp.read(self, slba, nlb, b, meta, **kw)
+            if data is None:
+                return bytes(b.mem)
+            # a bytearray/writable memoryview: filled in place as on the vfn_dev path (it was left untouched
+            # and the data returned instead of the Cqe)
+            mv = memoryview(data).cast("B")
+            if mv.readonly or len(mv) < nlb * self.lba_size:
+                raise TypeError("buf: a Buffer, a writable bytes-like object of at least %d bytes, or None" %
+                                (nlb * self.lba_size))
+            mv[:len(b.mem)] = b.mem[:len(mv)]
+            return cqe
 
     def read(self, slba, nlb=1, buf=None, fua=False, meta=None, **kw):
         """Reads @nlb blocks: into @buf (a Buffer) and returns the Cqe, or returns the bytes.  With @meta (a
@@ -703,9 +749,16 @@ class Namespace:
         """Writes @data (bytes/Buffer, a whole number of blocks) at @slba; @meta and keywords as read()."""
         if meta is not None or kw:
             bs = self.info.block_size if self.info.mset else self.lba_size
-            return self._qp_rw(True, slba, len(data) // bs, data, meta, dict(kw, fua=fua))
-        nlb = len(data) // self.lba_size
-        return self._rw(spec.CMD_WRITE, slba, nlb, data, fua)
+            return self._qp_rw(True, slba, self._blocks(data, bs), data, meta, dict(kw, fua=fua))
+        return self._rw(spec.CMD_WRITE, slba, self._blocks(data, self.lba_size), data, fua)
+
+    @staticmethod
+    def _blocks(data, bs):
+        """Blocks in @data: a whole number of @bs-byte blocks, at least one (ValueError: a short tail was
+        dropped, and less than a block sent NLB 0xFFFF with no data)."""
+        if not len(data) or len(data) % bs:
+            raise ValueError("%d bytes is not a whole number of %d-byte blocks" % (len(data), bs))
+        return len(data) // bs
 
     # ---- zoned namespaces (vfn.zns, <vfn/zns.h>)
     def zns_info(self):
@@ -751,8 +804,7 @@ class Namespace:
         return zns.append(self, zslba, data)
 
     def compare(self, slba, data):
-        nlb = len(data) // self.lba_size
-        return self._rw(spec.CMD_COMPARE, slba, nlb, data)
+        return self._rw(spec.CMD_COMPARE, slba, self._blocks(data, self.lba_size), data)
 
     def write_zeroes(self, slba, nlb):
         return self._rw(spec.CMD_WRITE_ZEROES, slba, nlb, None)
@@ -782,7 +834,10 @@ class QPair:
             raise OSError(_errno.ENOTSUP, "%s: an SQ in the CMB: CMBSZ.SQS is 0" % dev.uri)
         self.dev, self.ctrl = dev, dev.ctrl
         if qid is None:  # from the top: vfn_dev's own queues take ids from 1 up
-            qid = max(q for q in range(1, dev.nr_io_queues + 1) if q not in dev._qids)
+            free = [q for q in range(1, dev.nr_io_queues + 1) if q not in dev._qids]
+            if not free:  # was ValueError "max() arg is an empty sequence"
+                raise OSError(_errno.EBUSY, "no free I/O queue id: the %d granted are taken" % dev.nr_io_queues)
+            qid = max(free)
         self.fd = -1
         if irq:  # the CQ's vector on an eventfd of ours (vfn_nvme_ctrl_irq_route)
             self.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
@@ -1001,6 +1056,8 @@ class IoQPair:
                 raise OSError(_errno.ENOTSUP, "%s: PRP lists in the CMB: CMBSZ.LISTS is 0" % dev.uri)
         # Default: the highest free qid (vfn_dev's own queues take ids from 1 up) whose vector exists.
         qids = [qid] if qid is not None else [q for q in range(dev.nr_io_queues, 0, -1) if q not in dev._qids]
+        if not qids:  # was UnboundLocalError
+            raise OSError(_errno.EBUSY, "no free I/O queue id: the %d granted are taken" % dev.nr_io_queues)
         opts = QpairOpts(entries=entries, irq=irq, timeout_ms=timeout_ms, sq_cmb=sq_cmb, lists_cmb=lists_cmb)
         h = c_void_p()
         for qid in qids:
@@ -1013,19 +1070,23 @@ class IoQPair:
         dev._qids.add(qid)
         dev._pairs.append(self)
 
+    def _live(self):
+        """The handle, or ValueError after close() (or after its Device was closed)."""
+        if not self._h:
+            raise ValueError("IoQPair used after close() (or after its Device was closed)")
+        return self._h
+
     @property
     def sq(self):
         """The pair's SQ (struct vfn_sq, the first member of struct vfn_nvme_qpair), live: read ``iova`` (a CMB
         address with sq_cmb=True), ``entries``, ``qid``, ``tail``, ``head``; post through io(), not through it."""
-        if not self._h:
-            raise ValueError("IoQPair used after close()")
-        return SQ.from_address(self._h)
+        return SQ.from_address(self._live())
 
     @property
     def eventfd(self):
         """The eventfd of the pair's vector, or -1 when polled.  io() waits on it (and so consumes its
         count): read or select() it yourself only around commands you do not wait for through io()."""
-        return lib.vfn_nvme_qpair_eventfd(self._h)
+        return lib.vfn_nvme_qpair_eventfd(self._live())
 
     def io(self, sqe, buf=None, length=None, timeout_ms=0, sgl=False, meta=None, meta_len=None, meta_sgl="auto"):
         """Sends @sqe with @buf (a Buffer of the device, or None) and waits; returns the Cqe or raises.
@@ -1033,11 +1094,20 @@ class IoQPair:
         metadata (@meta_len bytes, default its size) that vfn puts in MPTR: contiguous, or as an SGL
         (@meta_sgl "auto"/"off"/"force", see io_opts()).  OSError EINVAL/ENOTSUP before anything is sent
         (vfn_nvme_io_sync_meta())."""
+        self._live()
         cqe = Cqe()
         opts = io_opts(timeout_ms=timeout_ms, sgl=sgl, meta_sgl=meta_sgl)
+        _need_buffer(buf, "buf", True)
+        _need_buffer(meta, "meta", True)
         n = (buf.size if length is None else length) if buf is not None else 0
         if buf is not None:
             buf._live()
+            if not 0 <= n <= buf.size:  # past it: DMA into whatever follows (a sub-buffer's parent)
+                raise ValueError("%s: length %d for a buffer of %d bytes" % (opcode_name(False, sqe.opcode), n,
+                                                                            buf.size))
+        if meta is not None and meta_len is not None and not 0 <= meta_len <= meta.size:
+            raise ValueError("%s: meta_len %d for a buffer of %d bytes" % (opcode_name(False, sqe.opcode),
+                                                                          meta_len, meta.size))
         addr = buf.addr if buf is not None else None
         if meta is None:
             ret = lib.vfn_nvme_io_sync(self._h, ctypes.byref(sqe), addr, n, ctypes.byref(opts), ctypes.byref(cqe))
@@ -1050,9 +1120,13 @@ class IoQPair:
         return cqe
 
     def _rw(self, fn, what, ns, slba, nlb, buf, meta, kw):
+        self._live()
+        _need_buffer(buf, "buf")
+        _need_buffer(meta, "meta", True)
         if not isinstance(ns, Namespace):
             ns = self.dev.namespace(ns)
         info = ns.info
+        slba, nlb = _uint(slba, 64, "slba"), _uint(nlb, 64, "nlb")  # ctypes truncates: 2^64 was LBA 0
         opts = io_opts(**kw)
         buf._live()
         opts.buf_len = buf.size
@@ -1075,11 +1149,11 @@ class IoQPair:
         return self._rw(lib.vfn_nvme_write, "Write", ns, slba, nlb, buf, meta, kw)
 
     def log_enable(self, entries=256):
-        _check(lib.vfn_nvme_qpair_log_enable(self._h, entries), "command log")
+        _check(lib.vfn_nvme_qpair_log_enable(self._live(), entries), "command log")
 
     def cmdlog(self):
         """This pair's command log as text ('' when off)."""
-        n = lib.vfn_nvme_qpair_log_snprint(self._h, None, 0)
+        n = lib.vfn_nvme_qpair_log_snprint(self._live(), None, 0)
         if n <= 0:
             return ""
         b = ctypes.create_string_buffer(n + 1)
@@ -1088,10 +1162,10 @@ class IoQPair:
 
     def inject_status(self, opcode, count, status):
         """Driver-side: the next @count commands with @opcode are not sent and complete with @status."""
-        _check(lib.vfn_nvme_inject_status(self._h, opcode, count, status), "inject")
+        _check(lib.vfn_nvme_inject_status(self._live(), opcode, count, status), "inject")
 
     def inject_clear(self):
-        lib.vfn_nvme_inject_clear(self._h)
+        lib.vfn_nvme_inject_clear(self._live())
 
     def close(self):
         if self._h:
@@ -1130,16 +1204,23 @@ class AsyncQueue:
 
         self._cb = DEV_CB(trampoline)
 
+    def _live(self):
+        """The handle, or ValueError after close() (a NULL handle made vfn_dev_poll() & co. SIGSEGV)."""
+        if not self._h:
+            raise ValueError("AsyncQueue used after close()")
+        return self._h
+
     @property
     def path(self):
-        return lib.vfn_dev_queue_path(self._h).decode()
+        return lib.vfn_dev_queue_path(self._live()).decode()
 
     @property
     def inflight(self):
-        return lib.vfn_dev_queue_inflight(self._h)
+        return lib.vfn_dev_queue_inflight(self._live())
 
     def submit(self, sqe, buf, cb):
         """@buf: a Buffer of the device (or None)."""
+        self._live()
         if buf is not None:
             buf._live()
         key = self._next
@@ -1152,10 +1233,10 @@ class AsyncQueue:
             _check(ret, "submit")
 
     def poll(self, max_=0):
-        return _check(lib.vfn_dev_poll(self._h, max_), "poll")
+        return _check(lib.vfn_dev_poll(self._live(), max_), "poll")
 
     def wait(self, max_=0):
-        return _check(lib.vfn_dev_wait(self._h, max_), "wait")
+        return _check(lib.vfn_dev_wait(self._live(), max_), "wait")
 
     def close(self):
         if self._h:

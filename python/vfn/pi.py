@@ -63,6 +63,9 @@ class Format:
     """How blocks carry metadata and PI (struct vfn_pi_format)."""
 
     def __init__(self, lba_size, ms, pi_type, pif=PIF_16, pi_first=False, extended=False):
+        from .device import _uint  # ctypes truncates: pi_type=257 was type 1, lba_size 2^32 + 512 was 512
+        lba_size, ms = _uint(lba_size, 32, "lba_size"), _uint(ms, 16, "ms")
+        pi_type, pif = _uint(pi_type, 8, "pi_type"), _uint(pif, 8, "pif")
         self.c = PiFormat(lba_size=lba_size, ms=ms, pi_type=pi_type, pif=pif, pi_first=pi_first, extended=extended)
         if lib.vfn_pi_format_check(ctypes.byref(self.c)):
             raise OSError(errno.EINVAL, "PI format %r: not one vfn generates (type 1-3, pif 0 or 2, ms >= the "
@@ -75,6 +78,8 @@ class Format:
         return cls(i.lba_size, i.ms, i.pi_type, i.pif, i.pi_first, i.mset)
 
     def __getattr__(self, name):
+        if name == "c":  # not set yet (copy.copy, pickle): was endless recursion through self.c
+            raise AttributeError(name)
         return getattr(self.c, name)
 
     @property
@@ -87,6 +92,8 @@ class Format:
         return 0 if self.c.pi_first else self.c.ms - self.tuple_size
 
     def _bufs(self, data, meta, nlb, write=False):
+        from .device import _uint
+        nlb = _uint(nlb, 32, "nlb")  # a negative count reached C as 2^32 - 1 blocks past the buffers
         c = self.c
         d, kd = _ptr(data, nlb * (c.lba_size + (c.ms if c.extended else 0)), "data", write and c.extended)
         m, km = (None, None) if c.extended else _ptr(meta, nlb * c.ms, "metadata", write)

@@ -17,8 +17,13 @@ def _check(ret, what, cqe):
     return check(ret, what, cqe)
 
 
+def _uint(v, bits, what):
+    from .device import _uint as uint
+    return uint(v, bits, what)
+
+
 def _rt(rt):
-    return RT[rt.lower()] if isinstance(rt, str) else rt
+    return RT[rt.lower()] if isinstance(rt, str) else _uint(rt, 8, "resource type")
 
 
 def decode_primary_ctrl_cap(c):
@@ -45,12 +50,15 @@ def decode_secondary_list(lst):
 
 
 def primary_ctrl_cap(dev):
+    dev._live()
     c, cqe = PrimaryCtrlCap(), Cqe()
     _check(lib.vfn_dev_primary_ctrl_cap(dev._h, ctypes.byref(c), ctypes.byref(cqe)), "Identify CNS 14h", cqe)
     return decode_primary_ctrl_cap(c)
 
 
 def secondary_ctrls(dev, cntid=0):
+    dev._live()
+    cntid = _uint(cntid, 16, "cntid")
     lst, cqe = SecondaryCtrlList(), Cqe()
     _check(lib.vfn_dev_secondary_ctrl_list(dev._h, cntid, ctypes.byref(lst), ctypes.byref(cqe)), "Identify CNS 15h",
            cqe)
@@ -58,7 +66,10 @@ def secondary_ctrls(dev, cntid=0):
 
 
 def virt_mgmt(dev, cntlid, rt, act, nr=0):
-    args = VirtMgmtArgs(cntlid=cntlid, rt=_rt(rt), act=ACT[act.lower()] if isinstance(act, str) else act, nr=nr)
+    dev._live()  # ctypes truncates: nr=70000 went out as 4464, cntlid 65537 as 1
+    args = VirtMgmtArgs(cntlid=_uint(cntlid, 16, "cntlid"), rt=_rt(rt),
+                        act=ACT[act.lower()] if isinstance(act, str) else _uint(act, 8, "action"),
+                        nr=_uint(nr, 16, "nr"))
     nrm, cqe = c_uint16(), Cqe()
     _check(lib.vfn_dev_virt_mgmt(dev._h, ctypes.byref(args), ctypes.byref(nrm), ctypes.byref(cqe)),
            "Virtualization Management", cqe)
@@ -66,13 +77,17 @@ def virt_mgmt(dev, cntlid, rt, act, nr=0):
 
 
 def secondary_assign(dev, scid, rt, nr):
+    dev._live()
+    scid, rt, nr = _uint(scid, 16, "scid"), _rt(rt), _uint(nr, 16, "nr")
     nrm, cqe = c_uint16(), Cqe()
-    _check(lib.vfn_dev_secondary_assign(dev._h, scid, _rt(rt), nr, ctypes.byref(nrm), ctypes.byref(cqe)),
+    _check(lib.vfn_dev_secondary_assign(dev._h, scid, rt, nr, ctypes.byref(nrm), ctypes.byref(cqe)),
            "Virtualization Management (assign)", cqe)
     return nrm.value
 
 
 def secondary_online(dev, scid, online=True):
+    dev._live()
+    scid = _uint(scid, 16, "scid")
     cqe = Cqe()
     _check(lib.vfn_dev_secondary_online(dev._h, scid, online, ctypes.byref(cqe)),
            "Virtualization Management (%s)" % ("online" if online else "offline"), cqe)

@@ -46,6 +46,11 @@ class Zone:
         return "Zone(zslba=%d, zcap=%d, wp=%d, state=%s)" % (self.zslba, self.zcap, self.wp, self.state_name)
 
 
+def _uint(v, bits, what):
+    from .device import _uint as uint
+    return uint(v, bits, what)
+
+
 def _check(ret, what, cqe):
     from .device import _check as check  # one place raising NvmeError/OSError
     return check(ret, what, cqe)
@@ -55,6 +60,7 @@ def info(ns):
     """The zone geometry of Namespace @ns (vfn_dev_zns_info): a spec.Record with nsze, zsze, zcap, nr_zones,
     mor, mar (0: no limit), zoc, ozcs, zasl, lba_size.  A namespace that is not zoned: NvmeError (its CSI 02h
     Identify fails) or OSError ENOTSUP."""
+    ns.dev._live()
     i, cqe = ZnsInfo(), Cqe()
     _check(lib.vfn_dev_zns_info(ns.dev._h, ns.nsid, ctypes.byref(i), ctypes.byref(cqe)), "ZNS Identify", cqe)
     return spec.Record((n, getattr(i, n)) for n, _ in i._fields_)
@@ -68,9 +74,12 @@ def report(ns, slba=0, state="all", partial=False, max_zones=None):
 
 
 def _report(ns, slba, state, partial, max_zones):
-    zrasf = ZRASF[state.lower()] if isinstance(state, str) else state
+    ns.dev._live()
+    zrasf = ZRASF[state.lower()] if isinstance(state, str) else _uint(state, 8, "zone state filter")
+    slba = _uint(slba, 64, "slba")
     if max_zones is None:
         max_zones = info(ns).nr_zones
+    max_zones = _uint(max_zones, 64, "max_zones")
     mx = ns.dev.info.max_xfer or (1 << 20)
     n = max(1, min(max_zones, (mx - 64) // 64))
     size = 64 + 64 * n
@@ -79,7 +88,7 @@ def _report(ns, slba, state, partial, max_zones):
     _check(lib.vfn_dev_zone_report(ns.dev._h, ns.nsid, slba, zrasf, partial, buf, size, ctypes.byref(cqe)),
            "Report Zones", cqe)
     nr = ZoneReport.from_buffer_copy(buf.raw[:64]).nr_zones
-    got = min(nr, n)
+    got = min(nr, n, max_zones)  # max_zones 0: none (the buffer has room for one all the same)
     return [Zone(ZoneDesc.from_buffer_copy(buf.raw[64 + 64 * k:128 + 64 * k])) for k in range(got)], nr
 
 
@@ -92,7 +101,9 @@ def report_count(ns, slba=0, state="all", partial=False):
 def send(ns, action, zslba=0, select_all=False):
     """Zone Management Send: @action "open", "close", "finish", "reset", "offline" (or its ZSA number) on the
     zone starting at @zslba, or on every zone it applies to with @select_all.  Returns the Cqe."""
-    zsa = ZSA[action.lower()] if isinstance(action, str) else action
+    ns.dev._live()
+    zsa = ZSA[action.lower()] if isinstance(action, str) else _uint(action, 8, "zone send action")
+    zslba = _uint(zslba, 64, "zslba")  # ctypes truncates: 2^64 went out as zone 0, a ZSA of 260 as 4 (reset)
     cqe = Cqe()
     _check(lib.vfn_dev_zone_mgmt_send(ns.dev._h, ns.nsid, zslba, zsa, select_all, ctypes.byref(cqe)),
            "Zone Management Send (%s)" % action, cqe)
@@ -102,7 +113,15 @@ def send(ns, action, zslba=0, select_all=False):
 def append(ns, zslba, data):
     """Zone Append of @data (bytes, a whole number of blocks) to the zone starting at @zslba: returns the LBA
     the controller wrote its first block at.  A full zone: NvmeError named "Zone Is Full"."""
+    ns.dev._live()
+    zslba = _uint(zslba, 64, "zslba")
     b = bytes(data)
+    if ns.lba_size != ns.dev.info.lba_size:
+        # vfn_dev_zone_append() sizes the data by the device's namespace (vfn_dev_info.lba_size): with another
+        # block size it would read nlb x that from @data (past its end when larger)
+        raise OSError(errno.ENOTSUP, "Zone Append on namespace %d (%d-byte blocks): vfn_dev_zone_append() sizes "
+                      "data by the device's namespace %d (%d-byte blocks); open the Device with nsid=%d" %
+                      (ns.nsid, ns.lba_size, ns.dev.info.nsid, ns.dev.info.lba_size, ns.nsid))
     if not b or len(b) % ns.lba_size:
         raise OSError(errno.EINVAL, "Zone Append: %d bytes is not a whole number of %d-byte blocks" %
                       (len(b), ns.lba_size))
