@@ -539,8 +539,14 @@ static void test_zrwa_sim(void **state)
 	assert_int_equal(status_of(vfn_dev_zone_flush_zrwa(dev, 1, ZSZE + 16, &cqe), &cqe),
 			 VFN_NVME_SC_ZONE_BOUNDARY_ERROR);
 	/* Walk the write pointer to the capacity (48) by flushes of 12: Full, the ZRWA given back. */
-	for (int i = 1; i <= 4; i++)
+	for (int i = 1; i <= 3; i++)
 		assert_int_equal(vfn_dev_zone_flush_zrwa(dev, 1, ZSZE + 12 * i - 1, &cqe), 0);
+	/* At 36 the ZRWA window (16) reaches past the capacity (48): a flush to 51 is a Zone Boundary Error. */
+	assert_int_equal(status_of(vfn_dev_zone_flush_zrwa(dev, 1, ZSZE + 51, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_BOUNDARY_ERROR);
+	assert_int_equal(zstate(c, ZSZE, &wp), VFN_NVME_ZS_IMP_OPEN);
+	assert_int_equal(wp, ZSZE + 36);
+	assert_int_equal(vfn_dev_zone_flush_zrwa(dev, 1, ZSZE + 47, &cqe), 0);
 	assert_int_equal(zstate(c, ZSZE, &wp), VFN_NVME_ZS_FULL);
 	assert_int_equal(wp, ZSZE + ZCAP);
 	assert_int_equal(vfn_dev_zone_open_zrwa(dev, 1, 2 * ZSZE, &cqe), 0);
