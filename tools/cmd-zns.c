@@ -216,6 +216,10 @@ static int zn_report(struct zn_args *a, struct vfn_dev *dev)
 			return ret;
 	}
 	entry = sizeof(*d) + zde;
+	if (!a->descs && max < sizeof(*h) + entry)
+		return errmsg("report-zones: one %s descriptor (%zu bytes) does not fit in the transfer limit of "
+			      "%zu bytes",
+			      a->extended ? "extended" : "zone", sizeof(*h) + entry, max);
 	len = sizeof(*h) + (size_t)(a->descs ? a->descs : (max - sizeof(*h)) / entry) * entry;
 	if (len > max)
 		return errmsg_usage(a->name, a->usage,

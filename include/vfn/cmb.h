@@ -86,7 +86,8 @@ VFN_API int vfn_nvme_cmb_translate(struct vfn_nvme_ctrl *ctrl, const void *vaddr
  * address of the CMB's first byte for @ctrl.  Give @ctrl and @peer
  * different address spaces (vfn_nvme_ctrl_opts.iommu): in a shared one
  * @peer's own I/O on its CMB would go through the IOMMU too.  Undo with
- * vfn_nvme_cmb_p2p_unmap() before closing @peer.
+ * vfn_nvme_cmb_p2p_unmap() before closing @peer (closing either controller
+ * unmaps what is left, logging it when @peer goes first).
  * Errors: -EINVAL (NULL, @ctrl == @peer), -ENOTSUP (@peer has no CMB),
  * -EEXIST (already mapped), or the address space's error for the BAR
  * mapping, logged with its backend: VFIO type1 maps a VFIO BAR mmap; an
@@ -94,7 +95,7 @@ VFN_API int vfn_nvme_cmb_translate(struct vfn_nvme_ctrl *ctrl, const void *vaddr
  */
 VFN_API int vfn_nvme_cmb_p2p_map(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer, uint64_t *iova);
 
-/* Undoes vfn_nvme_cmb_p2p_map(): 0, -EINVAL, or -ENOENT if it was not mapped. */
+/* Undoes vfn_nvme_cmb_p2p_map(): 0, -EINVAL, or -ENOENT if it did not map @peer into @ctrl. */
 VFN_API int vfn_nvme_cmb_p2p_unmap(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer);
 
 /* ---- Persistent Memory Region ------------------------------------------- */

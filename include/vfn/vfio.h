@@ -189,7 +189,8 @@ VFN_API int vfn_vfio_reset(struct vfn_vfio_dev *dev);
  * PCI hot reset (secondary bus or slot reset: VFIO_DEVICE_PCI_HOT_RESET)
  * where VFIO allows it: every function the reset reaches must belong to
  * the caller (through the group path: be in the device's IOMMU group; the
- * cdev path: the kernel checks the iommufd context).  Returns 0, -ENOTSUP
+ * cdev path: owned through the iommufd context, as the kernel reports it
+ * in VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED).  Returns 0, -ENOTSUP
  * (no bus or slot reset for this function, e.g. on a root bus), -EBUSY (it
  * would reach a function in another group), -ENOMEM, or -errno from VFIO.
  */

@@ -117,7 +117,9 @@ VFN_API const struct vfn_nvme_zone_desc *vfn_zone_report_desc(const void *buf, s
  * its attributes; another state fails with Invalid Zone State Transition,
  * a namespace without extensions with Invalid Field in Command.  A reset
  * of the zone clears ZDEV.  -EINVAL without sending for a NULL @ext or a
- * @len of 0 or not a multiple of 64.
+ * @len of 0 or not a multiple of 64, or other than the namespace's
+ * extension size (read by Identify: the controller transfers that many
+ * bytes whatever @len says).
  */
 VFN_API int vfn_dev_zone_set_desc_ext(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, const void *ext, size_t len,
 				      struct vfn_nvme_cqe *cqe);

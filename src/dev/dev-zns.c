@@ -175,10 +175,20 @@ int vfn_dev_zone_set_desc_ext(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba
 			      struct vfn_nvme_cqe *cqe)
 {
 	struct vfn_nvme_sqe sqe = zns_sqe(VFN_NVME_CMD_ZONE_MGMT_SEND, nsid, zslba);
+	struct vfn_zns_info zi;
 
 	if (!dev || !ext || !len || len % 64 || len > 255 * 64) {
 		log_debug("zns: set descriptor extension: NULL device/data or %zu bytes (64..16320, 64-byte units)",
 			  len);
+		return -EINVAL;
+	}
+	/*
+	 * The controller transfers ZDES x 64 bytes whatever @len is: a shorter
+	 * buffer would be read past its end (and its PRP2 taken from nothing).
+	 */
+	if (!vfn_dev_zns_geometry(dev, nsid, &zi, false, NULL) && zi.zde_size && len != zi.zde_size) {
+		log_debug("zns: set descriptor extension of %zu bytes, namespace %u's extensions are %u bytes", len,
+			  nsid, zi.zde_size);
 		return -EINVAL;
 	}
 	sqe.cdw13 = vfn_cpu_to_le32(VFN_NVME_ZSA_SET_ZDE);

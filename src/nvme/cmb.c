@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The Controller Memory Buffer: discovery, enabling, mapping, allocation (vfn/cmb.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <vfn/cmb.h>
@@ -162,8 +163,53 @@ void vfn_nvme_cmb_restore(struct vfn_nvme_ctrl *ctrl)
 		vfn_mmio_write32((uint8_t *)ctrl->hw.regs + VFN_NVME_REG_PMRCTL, VFN_NVME_PMRCTL_EN);
 }
 
+/*
+ * The mappings vfn_nvme_cmb_p2p_map() made, so that closing either side
+ * undoes them: a peer closed while still mapped would leave @ctrl's address
+ * space pointing at a BAR (or, on the simulator, memory) that is gone.
+ */
+struct cmb_p2p {
+	struct cmb_p2p *next;
+	struct vfn_nvme_ctrl *ctrl, *peer;
+	void *vaddr; /* the peer's CMB, mapped into ctrl's address space */
+};
+
+static pthread_mutex_t p2p_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cmb_p2p *p2p_list;
+
+/* The link pointing at the mapping of @peer's CMB into @ctrl, or NULL; p2p_lock held. */
+static struct cmb_p2p **p2p_find(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer)
+{
+	for (struct cmb_p2p **pp = &p2p_list; *pp; pp = &(*pp)->next)
+		if ((*pp)->ctrl == ctrl && (*pp)->peer == peer)
+			return pp;
+	return NULL;
+}
+
+/* At close of @ctrl: unmaps every peer-to-peer mapping it is either side of. */
+static void p2p_forget(struct vfn_nvme_ctrl *ctrl)
+{
+	pthread_mutex_lock(&p2p_lock);
+	for (struct cmb_p2p **pp = &p2p_list; *pp;) {
+		struct cmb_p2p *e = *pp;
+
+		if (e->ctrl != ctrl && e->peer != ctrl) {
+			pp = &e->next;
+			continue;
+		}
+		if (e->peer == ctrl)
+			log_err("%s: closed with its CMB still mapped into %s: unmapped", ctrl->hw.name,
+				e->ctrl->hw.name);
+		vfn_iommu_unmap(e->ctrl->hw.iommu, e->vaddr);
+		*pp = e->next;
+		free(e);
+	}
+	pthread_mutex_unlock(&p2p_lock);
+}
+
 void vfn_nvme_cmb_fini(struct vfn_nvme_ctrl *ctrl)
 {
+	p2p_forget(ctrl);
 	if (!ctrl->cmb)
 		return;
 	vfn_cmb_heap_fini(&ctrl->cmb->heap);
@@ -223,6 +269,7 @@ int vfn_nvme_cmb_translate(struct vfn_nvme_ctrl *ctrl, const void *vaddr, uint64
 int vfn_nvme_cmb_p2p_map(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer, uint64_t *iova)
 {
 	struct vfn_nvme_cmb *cmb;
+	struct cmb_p2p *e;
 	uint64_t have;
 	size_t len;
 	int ret;
@@ -235,13 +282,25 @@ int vfn_nvme_cmb_p2p_map(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer,
 		return ret;
 	}
 	cmb = cmb_get(peer);
-	if (!vfn_iommu_translate(ctrl->hw.iommu, cmb->vaddr, &have, &len)) {
-		log_err("%s: peer-to-peer: %s's CMB is mapped already (iova %#llx)", ctrl->hw.name, peer->hw.name,
-			(unsigned long long)have);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	*e = (struct cmb_p2p){ .ctrl = ctrl, .peer = peer, .vaddr = cmb->vaddr };
+	pthread_mutex_lock(&p2p_lock);
+	if (p2p_find(ctrl, peer) || !vfn_iommu_translate(ctrl->hw.iommu, cmb->vaddr, &have, &len)) {
+		pthread_mutex_unlock(&p2p_lock);
+		free(e);
+		log_err("%s: peer-to-peer: %s's CMB is mapped already", ctrl->hw.name, peer->hw.name);
 		return -EEXIST;
 	}
 	ret = vfn_iommu_map(ctrl->hw.iommu, cmb->vaddr, (size_t)cmb->size, iova);
+	if (!ret) {
+		e->next = p2p_list;
+		p2p_list = e;
+	}
+	pthread_mutex_unlock(&p2p_lock);
 	if (ret) {
+		free(e);
 		log_err("%s: peer-to-peer: mapping %s's CMB (BAR%u, %llu bytes) into this controller's %s address "
 			"space failed: %d%s",
 			ctrl->hw.name, peer->hw.name, cmb->info.bar, (unsigned long long)cmb->size,
@@ -258,12 +317,22 @@ int vfn_nvme_cmb_p2p_map(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer,
 
 int vfn_nvme_cmb_p2p_unmap(struct vfn_nvme_ctrl *ctrl, struct vfn_nvme_ctrl *peer)
 {
-	struct vfn_nvme_cmb *cmb;
+	struct cmb_p2p **pp, *e;
+	int ret;
 
 	if (!ctrl || !peer || ctrl == peer)
 		return -EINVAL;
-	cmb = cmb_get(peer);
-	if (!cmb)
+	/* Only what vfn_nvme_cmb_p2p_map() mapped: never a mapping of the CMB the caller made itself. */
+	pthread_mutex_lock(&p2p_lock);
+	pp = p2p_find(ctrl, peer);
+	if (!pp) {
+		pthread_mutex_unlock(&p2p_lock);
 		return -ENOENT;
-	return vfn_iommu_unmap(ctrl->hw.iommu, cmb->vaddr);
+	}
+	e = *pp;
+	ret = vfn_iommu_unmap(ctrl->hw.iommu, e->vaddr);
+	*pp = e->next;
+	pthread_mutex_unlock(&p2p_lock);
+	free(e);
+	return ret;
 }

@@ -288,7 +288,8 @@ static uint16_t zone_flush_zrwa(struct vfn_sim *sim, uint32_t nsid, uint64_t elb
 	z = zone_at(sim, nsid, idx);
 	if (!(z->za & VFN_NVME_ZA_ZRWAV))
 		return VFN_NVME_SC_INVALID_FIELD;
-	if (elba < z->wp || elba >= z->wp + sim->opts.zrwasz)
+	/* The ZRWA ends at the zone's capacity: a flush past it would move the write pointer beyond zcap. */
+	if (elba < z->wp || elba >= z->wp + sim->opts.zrwasz || elba >= zslba(sim, idx) + sim->opts.zcap)
 		return VFN_NVME_SC_ZONE_BOUNDARY_ERROR;
 	nlb = elba + 1 - z->wp;
 	if (nlb % sim->opts.zrwafg)

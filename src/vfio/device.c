@@ -584,6 +584,15 @@ int vfn_vfio_irq_unmask(struct vfn_vfio_dev *dev)
 	return 0;
 }
 
+/* Linux 6.8 UAPI (iommufd cdev path), absent from older headers. */
+#ifndef VFIO_PCI_HOT_RESET_FLAG_DEV_ID
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID (1 << 0)
+#endif
+#ifndef VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED (1 << 1)
+#endif
+#define HOT_RESET_DEVID_NOT_OWNED UINT32_MAX /* VFIO_PCI_DEVID_NOT_OWNED */
+
 /* VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: the functions a bus/slot reset would reach (free() it), or NULL with *@err. */
 static struct vfio_pci_hot_reset_info *hot_reset_info(struct vfn_vfio_dev *dev, int *err)
 {
@@ -623,7 +632,22 @@ int vfn_vfio_hot_reset_check(struct vfn_vfio_dev *dev)
 	if (!info)
 		return ret;
 	gfd = vfn_vfio_group_of(dev, &num);
-	/* Every function the reset reaches must be ours: in our group (the cdev path: the kernel checks). */
+	/*
+	 * The cdev path: the kernel reports devids and whether every function
+	 * reached is owned (bound to our iommufd context or in a group with
+	 * one that is); asked here, so that a refusal comes before the
+	 * controller is stopped rather than from VFIO_DEVICE_PCI_HOT_RESET after.
+	 */
+	if (gfd < 0 && (info->flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID) &&
+	    !(info->flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED)) {
+		for (uint32_t i = 0; i < info->count; i++)
+			if (info->devices[i].group_id == HOT_RESET_DEVID_NOT_OWNED) /* devid: the same field */
+				log_err("%s: a bus reset would also reset %04x:%02x:%02x.%x, not owned here", dev->bdf,
+					info->devices[i].segment, info->devices[i].bus,
+					(info->devices[i].devfn >> 3) & 0x1f, info->devices[i].devfn & 7);
+		ret = -EBUSY;
+	}
+	/* Every function the reset reaches must be ours: in our group. */
 	for (uint32_t i = 0; gfd >= 0 && i < info->count && !ret; i++) {
 		if (info->devices[i].group_id != (uint32_t)num) {
 			log_err("%s: a bus reset would also reset %04x:%02x:%02x.%x (IOMMU group %u, not ours)",

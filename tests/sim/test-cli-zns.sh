@@ -87,6 +87,9 @@ t_err "zrwa-flush-zone of a zone without a ZRWA: error by name" 1 "Invalid Field
 t_err "zrwa-flush-zone without -l" 2 "needs the last LBA to flush" "$VFN" zns zrwa-flush-zone "$X" -n 1
 t_err "open-zone -r -a" 2 "does not go with -r" "$VFN" zns open-zone "$X" -n 1 -a -r
 t_err "close-zone -r" 2 "goes with the open action only" "$VFN" zns close-zone "$X" -n 1 -s 0 -r
+t_err "report-zones -e where one extended descriptor is over the transfer limit: an error, not an empty list" 1 \
+	"one extended descriptor \\(16448 bytes\\) does not fit in the transfer limit of 8192 bytes" \
+	"$VFN" zns report-zones "sim:nsze=1024,lbads=9,zoned=1,zsze=64,zdes=255,mdts=1" -n 1 -e
 t_err "sim: zrwasz without zoned=1" 1 "has a bad option" "$VFN" zns id-ns "sim:zrwasz=16" -n 1
 
 t_done

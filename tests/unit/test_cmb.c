@@ -509,6 +509,57 @@ static void test_cmb_p2p_sim(void **state)
 	vfn_nvme_ctrl_close(b);
 }
 
+/*
+ * CMB peer-to-peer and closing: the peer closed while still mapped into A
+ * takes its mapping out of A's address space (else A's IOMMU keeps pointing
+ * at the freed CMB: a later DMA of A's lands in memory that is gone); the
+ * mapper closed first leaves nothing behind; p2p_unmap removes only what
+ * p2p_map made, never the caller's own mapping of the same memory.
+ */
+static void test_cmb_p2p_close_sim(void **state)
+{
+	struct vfn_nvme_ctrl *a, *b;
+	uint64_t iova, t;
+	uint8_t *peer;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(vfn_nvme_ctrl_open("sim:sn=P2PA", NULL, &a), 0);
+	assert_int_equal(vfn_nvme_ctrl_open("sim:sn=P2PB,cmb_mb=1", NULL, &b), 0);
+	/* Not mapped: -ENOENT, also while the caller maps the CMB itself (that mapping stays). */
+	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), -ENOENT);
+	assert_int_equal(vfn_nvme_cmb_enable(b), 0);
+	assert_int_equal(vfn_nvme_cmb_alloc(b, 4096, (void **)&peer, &t), 0);
+	vfn_nvme_cmb_free(b, peer);
+	assert_int_equal(vfn_iommu_map(vfn_nvme_ctrl_iommu(a), peer, 1 * MiB, &iova), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), -ENOENT);
+	assert_int_equal(vfn_iommu_translate(vfn_nvme_ctrl_iommu(a), peer, &t, &len), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, b, &t), -EEXIST);
+	assert_int_equal(vfn_iommu_unmap(vfn_nvme_ctrl_iommu(a), peer), 0);
+
+	/* Mapped twice: -EEXIST; unmapped, mapped again. */
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, b, &iova), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, b, &t), -EEXIST);
+	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), -ENOENT);
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, b, &iova), 0);
+
+	/* The peer closes first: its CMB leaves A's address space. */
+	vfn_nvme_ctrl_close(b);
+	assert_int_equal(vfn_iommu_translate(vfn_nvme_ctrl_iommu(a), peer, &t, &len), -ENOENT);
+
+	/* The mapper closes first: the peer closes after it without touching A's freed state (ASan). */
+	assert_int_equal(vfn_nvme_ctrl_open("sim:sn=P2PB,cmb_mb=1", NULL, &b), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, b, &iova), 0);
+	vfn_nvme_ctrl_close(a);
+	assert_int_equal(vfn_nvme_ctrl_open("sim:sn=P2PA", NULL, &a), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), -ENOENT); /* a new A (maybe the same address): nothing mapped */
+	assert_int_equal(vfn_nvme_cmb_p2p_map(a, b, &iova), 0);
+	assert_int_equal(vfn_nvme_cmb_p2p_unmap(a, b), 0);
+	vfn_nvme_ctrl_close(b);
+	vfn_nvme_ctrl_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,7 +567,7 @@ int main(void)
 		cmocka_unit_test(test_cmb_on_sim),	   cmocka_unit_test(test_cmb_regs_decode),
 		cmocka_unit_test(test_pmr_regs_decode),	   cmocka_unit_test(test_cmb_free_null),
 		cmocka_unit_test(test_cq_in_cmb_sim),	   cmocka_unit_test(test_cq_cmb_refused_sim),
-		cmocka_unit_test(test_cmb_p2p_sim),
+		cmocka_unit_test(test_cmb_p2p_sim),	   cmocka_unit_test(test_cmb_p2p_close_sim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -539,8 +539,14 @@ static void test_zrwa_sim(void **state)
 	assert_int_equal(status_of(vfn_dev_zone_flush_zrwa(dev, 1, ZSZE + 16, &cqe), &cqe),
 			 VFN_NVME_SC_ZONE_BOUNDARY_ERROR);
 	/* Walk the write pointer to the capacity (48) by flushes of 12: Full, the ZRWA given back. */
-	for (int i = 1; i <= 4; i++)
+	for (int i = 1; i <= 3; i++)
 		assert_int_equal(vfn_dev_zone_flush_zrwa(dev, 1, ZSZE + 12 * i - 1, &cqe), 0);
+	/* At 36 the ZRWA window (16) reaches past the capacity (48): a flush to 51 is a Zone Boundary Error. */
+	assert_int_equal(status_of(vfn_dev_zone_flush_zrwa(dev, 1, ZSZE + 51, &cqe), &cqe),
+			 VFN_NVME_SC_ZONE_BOUNDARY_ERROR);
+	assert_int_equal(zstate(c, ZSZE, &wp), VFN_NVME_ZS_IMP_OPEN);
+	assert_int_equal(wp, ZSZE + 36);
+	assert_int_equal(vfn_dev_zone_flush_zrwa(dev, 1, ZSZE + 47, &cqe), 0);
 	assert_int_equal(zstate(c, ZSZE, &wp), VFN_NVME_ZS_FULL);
 	assert_int_equal(wp, ZSZE + ZCAP);
 	assert_int_equal(vfn_dev_zone_open_zrwa(dev, 1, 2 * ZSZE, &cqe), 0);
@@ -573,6 +579,53 @@ static void test_zrwa_sim(void **state)
 			 VFN_NVME_SC_ZONE_ZRWA_UNAVAILABLE);
 }
 
+/*
+ * Set Zone Descriptor Extension with a buffer of another size than the
+ * namespace's extension (zdes=4: 256 bytes): refused before sending (the
+ * controller would read 256 bytes from a 64-byte buffer); the right size
+ * is stored whole; zdes=255 (the largest, 16320 bytes) round-trips.
+ */
+static void test_zde_size_mismatch(void **state)
+{
+	struct vfn_dev *dev;
+	struct vfn_nvme_cqe cqe;
+	uint8_t *ext, *r;
+	const uint8_t *e;
+	size_t rlen = 64 + 64 + 255 * 64;
+
+	(void)state;
+	ext = malloc(255 * 64);
+	r = malloc(rlen);
+	assert_non_null(ext);
+	assert_non_null(r);
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,lbads=9,zoned=1,zsze=64,zdes=4", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_get_info(dev)->zde_size, 256);
+	memset(ext, 0x3c, 255 * 64);
+	assert_int_equal(vfn_dev_zone_set_desc_ext(dev, 1, 0, ext, 64, &cqe), -EINVAL);
+	assert_int_equal(vfn_dev_zone_set_desc_ext(dev, 1, 0, ext, 320, &cqe), -EINVAL);
+	assert_int_equal(vfn_dev_zone_set_desc_ext(dev, 1, 0, ext, 256, &cqe), 0);
+	assert_int_equal(vfn_dev_zone_report_ext(dev, 1, 0, 0, true, r, 64 + 64 + 256, NULL), 0);
+	assert_int_equal(vfn_zone_report_desc(r, 64 + 64 + 256, 256, 0, &e)->za, VFN_NVME_ZA_ZDEV);
+	assert_memory_equal(e, ext, 256);
+	vfn_dev_close(dev);
+
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,lbads=9,zoned=1,zsze=64,zdes=255", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_get_info(dev)->zde_size, 255 * 64);
+	assert_int_equal(vfn_dev_zone_set_desc_ext(dev, 1, 64, ext, 64, &cqe), -EINVAL);
+	for (size_t i = 0; i < 255 * 64; i++)
+		ext[i] = (uint8_t)(i * 31 + 1);
+	assert_int_equal(vfn_dev_zone_set_desc_ext(dev, 1, 64, ext, 255 * 64, &cqe), 0);
+	assert_int_equal(vfn_dev_zone_report_ext(dev, 1, 64, 0, true, r, rlen, NULL), 0);
+	assert_int_equal(vfn_zone_report_desc(r, rlen, 255 * 64, 0, &e)->za, VFN_NVME_ZA_ZDEV);
+	assert_memory_equal(e, ext, 255 * 64);
+	/* A report buffer too small for one extended descriptor: no descriptor to index. */
+	assert_int_equal(vfn_dev_zone_report_ext(dev, 1, 64, 0, true, r, 128, NULL), 0);
+	assert_null(vfn_zone_report_desc(r, 128, 255 * 64, 0, &e));
+	vfn_dev_close(dev);
+	free(ext);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +643,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ext_zrwa_absent, setup, teardown),
 		cmocka_unit_test(test_report_desc),
 		cmocka_unit_test_setup_teardown(test_zrwa_sim, setup, teardown),
+		cmocka_unit_test(test_zde_size_mismatch),
 		cmocka_unit_test_setup_teardown(test_append_full_zone_zcap_is_zsze, setup, teardown),
 	};
 
