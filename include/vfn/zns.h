@@ -79,11 +79,12 @@ VFN_API int vfn_dev_zone_report(struct vfn_dev *dev, uint32_t nsid, uint64_t slb
 				void *buf, size_t len, struct vfn_nvme_cqe *cqe);
 
 /*
- * Zone Append of @nlb (1..65536) blocks at @buf (@nlb x lba_size bytes) to
- * the zone starting at @zslba; the LBA the controller wrote the first block
- * at (CQE DW1:DW0) to *@alba (may be NULL).  A full zone: -EIO with
- * VFN_NVME_SC_ZONE_FULL in @cqe; beyond the zone's capacity:
- * VFN_NVME_SC_ZONE_BOUNDARY_ERROR.
+ * Zone Append of @nlb (1..65536) blocks at @buf (@nlb x lba_size bytes of
+ * namespace @nsid, which may differ from the handle's) to the zone starting
+ * at @zslba; the LBA the controller wrote the first block at (CQE DW1:DW0)
+ * to *@alba (may be NULL).  A full zone: -EIO with VFN_NVME_SC_ZONE_FULL in
+ * @cqe; beyond the zone's capacity: VFN_NVME_SC_ZONE_BOUNDARY_ERROR.  A
+ * namespace with metadata: -ENOTSUP; its Identify failing: -EIO, nothing sent.
  */
 VFN_API int vfn_dev_zone_append(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, uint32_t nlb, const void *buf,
 				uint64_t *alba, struct vfn_nvme_cqe *cqe);

@@ -228,7 +228,15 @@ int vfn_dev_zone_append(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, uint
 		log_debug("zns: append: NULL device/buffer or %u blocks (1..65536)", nlb);
 		return -EINVAL;
 	}
-	info = vfn_dev_get_info(dev);
+	/* The block size of @nsid, which need not be the handle's namespace. */
+	info = vfn_dev_ns_geometry(dev, nsid);
+	if (!info)
+		return -EIO;
+	if (!info->lba_size || info->ms) {
+		log_debug("zns: append to namespace %u: no such namespace, or metadata (%u bytes a block)", nsid,
+			  info->ms);
+		return info->ms ? -ENOTSUP : -EINVAL;
+	}
 	len = (size_t)nlb * info->lba_size;
 	if (info->max_xfer && len > info->max_xfer) {
 		log_debug("zns: append of %zu bytes over the transfer limit of %zu", len, info->max_xfer);

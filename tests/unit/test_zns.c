@@ -626,11 +626,40 @@ static void test_zde_size_mismatch(void **state)
 	free(r);
 }
 
+/*
+ * Zone Append to a namespace other than the handle's goes by that
+ * namespace's block size, looked up by Identify: when that Identify fails
+ * nothing is sent (before, the handle's block size was used unasked).
+ */
+static void test_append_other_ns(void **state)
+{
+	struct vfn_sim_fault f = { .action = VFN_SIM_FAULT_STATUS, .sqid = 0, .opcode = VFN_NVME_ADMIN_IDENTIFY };
+	struct vfn_dev *dev = NULL;
+	struct vfn_nvme_cqe c;
+	uint64_t alba = 1;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(vfn_dev_open("sim:nsze=1024,lbads=9,zoned=1,zsze=64,nn=2", NULL, &dev), 0);
+	assert_int_equal(vfn_dev_buf_alloc(dev, 4096, (void **)&buf), 4096);
+	memset(buf, 0x6b, 512);
+	f.status = vfn_sim_status(0, 0x06, false, true);
+	assert_int_equal(vfn_sim_fault_add(vfn_dev_sim(dev), &f), 0);
+	assert_int_equal(vfn_dev_zone_append(dev, 2, 64, 1, buf, &alba, &c), -EIO);
+	assert_int_equal(alba, 1);
+	/* Identify answering again: appended at the zone's start. */
+	assert_int_equal(vfn_dev_zone_append(dev, 2, 64, 1, buf, &alba, &c), 0);
+	assert_int_equal(alba, 64);
+	vfn_dev_buf_free(dev, buf, 4096);
+	vfn_dev_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_info, setup, teardown),
 		cmocka_unit_test(test_not_zoned),
+		cmocka_unit_test(test_append_other_ns),
 		cmocka_unit_test_setup_teardown(test_write_pointer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
