@@ -169,6 +169,21 @@ VFN_API int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev);
  */
 VFN_API int vfn_vfio_irq_set_mode(struct vfn_vfio_dev *dev, unsigned int index);
 
+/*
+ * Chooses the interrupt type by what the function has and the kernel
+ * accepts: MSI-X, else MSI, else INTx.  Each type the function offers
+ * (VFIO_DEVICE_GET_IRQ_INFO count > 0) is switched on with all its vectors
+ * unrouted (VFIO_DEVICE_SET_IRQS); a type the kernel refuses there (e.g.
+ * -ENOSPC: no vectors left, -EINVAL: MSI disabled, -ENODEV: no INTx line)
+ * is logged (info) and the next one tried.  The chosen type stays on, every
+ * vector unrouted: vfn_vfio_irq_enable() then routes vectors, and
+ * vfn_vfio_irq_disable() switches it off (the type stays chosen).  Returns
+ * the chosen enum vfn_vfio_irq_index, -EINVAL (NULL), -EBUSY (interrupts
+ * are on: vfn_vfio_irq_disable() first), -ENOTSUP (no type offered), or the
+ * -errno of the last refusal (then the type in use is left as it was).
+ */
+VFN_API int vfn_vfio_irq_auto(struct vfn_vfio_dev *dev);
+
 /* The interrupt type in use (enum vfn_vfio_irq_index), or -EINVAL. */
 VFN_API int vfn_vfio_irq_mode(const struct vfn_vfio_dev *dev);
 

@@ -519,6 +519,16 @@ static int ctrl_irq_mode(struct vfn_nvme_ctrl *ctrl, uint8_t mode)
 		}
 		return 0;
 	}
+	if (mode == VFN_NVME_IRQ_AUTO && ops->irq_auto) {
+		/* The first type the function has and the kernel accepts, MSI-X first. */
+		ret = ops->irq_auto(&ctrl->hw);
+		if (ret < 0)
+			return 0; /* none usable: pairs with interrupts are refused when routed */
+		ctrl->irq_level = ret == 0;
+		if (ret != 2)
+			log_info("%s: no MSI-X: %s interrupts", ctrl->hw.name, irq_mode_names[ret == 1 ? 2 : 3]);
+		return 0;
+	}
 	if (mode == VFN_NVME_IRQ_AUTO) {
 		/* The first type the function has, MSI-X first. */
 		for (unsigned int m = VFN_NVME_IRQ_MSIX; m <= VFN_NVME_IRQ_INTX; m++) {
