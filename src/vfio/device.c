@@ -556,7 +556,8 @@ int vfn_vfio_irq_set_mode(struct vfn_vfio_dev *dev, unsigned int index)
 	if (n < 0)
 		return n;
 	if (!n) {
-		log_debug("%s: no %s interrupt", dev->bdf, irq_index_name(index));
+		log_err("%s: the function has no %s interrupt (VFIO reports 0 vectors); choose another type", dev->bdf,
+			irq_index_name(index));
 		return -ENOTSUP;
 	}
 	dev->irq_index = index;
