@@ -445,6 +445,15 @@ struct vfn_nvme_ctrl_opts {
 #define VFN_NVME_IRQ_MSI 2
 #define VFN_NVME_IRQ_INTX 3
 
+/*
+ * The interrupt type @ctrl uses, as opts.irq_mode asked or AUTO chose
+ * (MSI-X absent or refused by the kernel: MSI, else INTx):
+ * VFN_NVME_IRQ_MSIX, VFN_NVME_IRQ_MSI or VFN_NVME_IRQ_INTX.  -ENOTSUP if
+ * AUTO found none usable (pairs with interrupts are then refused), -EINVAL
+ * for NULL.
+ */
+VFN_API int vfn_nvme_ctrl_irq_mode(const struct vfn_nvme_ctrl *ctrl);
+
 /* What Identify Controller said, decoded once at bring-up. */
 struct vfn_nvme_ctrl_info {
 	uint16_t vid;	/* PCI Vendor ID */

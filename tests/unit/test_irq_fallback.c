@@ -286,12 +286,14 @@ static void irq_write(struct vfn_nvme_qpair *qp, struct vfn_nvme_ns_info *ns, ui
 
 	assert_int_equal(vfn_nvme_write_async(qp, ns, slba, 1, buf, false, done_cb, &done), 0);
 	vfn_nvme_qpair_submit(qp);
-	assert_int_equal(poll(&pfd, 1, 1000), 1);
-	assert_int_equal(read(pfd.fd, &n, sizeof(n)), (ssize_t)sizeof(n));
-	assert_true(n >= 1);
-	vfn_nvme_qpair_irq_ack(qp);
-	for (int i = 0; i < 100000 && !done; i++)
+	/* Sleep on the eventfd, reap after each wake-up (a stale count may come first). */
+	for (int wakes = 0; !done && wakes < 10; wakes++) {
+		assert_int_equal(poll(&pfd, 1, 5000), 1);
+		assert_int_equal(read(pfd.fd, &n, sizeof(n)), (ssize_t)sizeof(n));
+		assert_true(n >= 1);
 		vfn_nvme_qpair_reap(qp, 0);
+		vfn_nvme_qpair_irq_ack(qp);
+	}
 	assert_int_equal(done, 1);
 }
 
@@ -315,6 +317,7 @@ static void fallback_ctrl(bool refuse_msi)
 	fake_reset(MSIX_VECS, ENOSPC, refuse_msi ? EINVAL : 0, 0);
 	open_ctrl(VFN_NVME_IRQ_AUTO, &ctrl);
 	assert_int_equal(vfn_vfio_irq_mode(&fdev), (int)want);
+	assert_int_equal(vfn_nvme_ctrl_irq_mode(ctrl), refuse_msi ? VFN_NVME_IRQ_INTX : VFN_NVME_IRQ_MSI);
 	assert_int_equal(ctrl->irq_level, refuse_msi);
 	/* The probe: MSI-X refused, (MSI refused,) the fallback on, then off until a vector is routed. */
 	assert_int_equal(ncalls, refuse_msi ? 4 : 3);
@@ -350,7 +353,10 @@ static void fallback_ctrl(bool refuse_msi)
 	for (uint64_t i = 0; i < 8; i++)
 		irq_write(qp, &ns, i, buf);
 	/* INTx: each acknowledged interrupt unmasked the line through VFIO; MSI: nothing to unmask. */
-	assert_int_equal(fake_unmasks, refuse_msi ? 8 : 0);
+	if (refuse_msi)
+		assert_true(fake_unmasks >= 8);
+	else
+		assert_int_equal(fake_unmasks, 0);
 	/* Synchronous I/O waits on the fallback interrupt too. */
 	for (uint64_t i = 0; i < 8; i++)
 		assert_int_equal(vfn_nvme_read(qp, &ns, i, 1, buf, NULL, NULL), 0);
@@ -388,12 +394,33 @@ static void test_ctrl_forced_msix_refused(void **state)
 	open_ctrl(VFN_NVME_IRQ_MSIX, &ctrl);
 	assert_int_equal(ncalls, 0);
 	assert_int_equal(vfn_vfio_irq_mode(&fdev), VFN_VFIO_IRQ_MSIX);
+	assert_int_equal(vfn_nvme_ctrl_irq_mode(ctrl), VFN_NVME_IRQ_MSIX);
 	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), -ENOSPC);
 	assert_null(qp);
 	assert_int_equal(ncalls, 1);
 	assert_call(0, VFIO_PCI_MSIX_IRQ_INDEX, 0, MSIX_VECS, -1, ENOSPC);
 	assert_int_equal(fake_on, -1);
 	vfn_nvme_ctrl_close(ctrl);
+}
+
+/* AUTO with every type refused: the controller opens (polled I/O works), no type, pairs with interrupts refused. */
+static void test_ctrl_all_refused(void **state)
+{
+	struct vfn_nvme_qpair_opts o = { .entries = 16, .irq = true, .vector_set = true, .vector = 0 };
+	struct vfn_nvme_qpair *qp = NULL;
+	struct vfn_nvme_ctrl *ctrl;
+
+	(void)state;
+	fake_reset(MSIX_VECS, ENOSPC, EINVAL, ENODEV);
+	open_ctrl(VFN_NVME_IRQ_AUTO, &ctrl);
+	assert_int_equal(vfn_nvme_ctrl_irq_mode(ctrl), -ENOTSUP);
+	assert_int_equal(ncalls, 3);
+	assert_call(2, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, -1, ENODEV);
+	assert_int_not_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	assert_null(qp);
+	assert_int_equal(fake_on, -1);
+	vfn_nvme_ctrl_close(ctrl);
+	assert_int_equal(vfn_nvme_ctrl_irq_mode(NULL), -EINVAL);
 }
 
 int main(void)
@@ -403,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_ctrl_msix_refused_msi),
 		cmocka_unit_test(test_ctrl_msix_msi_refused_intx),
 		cmocka_unit_test(test_ctrl_forced_msix_refused),
+		cmocka_unit_test(test_ctrl_all_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
