@@ -434,7 +434,9 @@ struct vfn_nvme_ctrl_opts {
 
 /*
  * Interrupt types for vfn_nvme_ctrl_opts.irq_mode.  AUTO: MSI-X if the
- * function has it, else MSI, else INTx.  MSI and INTx offer few vectors
+ * function has it and the kernel accepts it, else MSI, else INTx
+ * (vfn_vfio_irq_auto(); vfn_nvme_ctrl_irq_mode() says which).  A forced
+ * type does not fall back.  MSI and INTx offer few vectors
  * (INTx one: vector 0), so I/O pairs then share them (qpair opts
  * vector_set/vector); INTx is level-triggered and masked each time it
  * fires: a caller polling a pair's eventfd itself calls

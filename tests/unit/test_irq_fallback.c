@@ -403,6 +403,22 @@ static void test_ctrl_forced_msix_refused(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+/* AUTO on a function without MSI-X (VFIO count 0): MSI, MSI-X never asked for. */
+static void test_ctrl_msix_absent(void **state)
+{
+	struct vfn_nvme_ctrl *ctrl;
+
+	(void)state;
+	fake_reset(0, 0, 0, 0);
+	open_ctrl(VFN_NVME_IRQ_AUTO, &ctrl);
+	assert_int_equal(vfn_nvme_ctrl_irq_mode(ctrl), VFN_NVME_IRQ_MSI);
+	assert_int_equal(ncalls, 2);
+	assert_call(0, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, -1, 0);
+	assert_int_equal(calls[1].flags, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER);
+	assert_int_equal(fake_on, -1);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 /* AUTO with every type refused: the controller opens (polled I/O works), no type, pairs with interrupts refused. */
 static void test_ctrl_all_refused(void **state)
 {
@@ -431,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_ctrl_msix_msi_refused_intx),
 		cmocka_unit_test(test_ctrl_forced_msix_refused),
 		cmocka_unit_test(test_ctrl_all_refused),
+		cmocka_unit_test(test_ctrl_msix_absent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
