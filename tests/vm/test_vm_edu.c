@@ -11,7 +11,8 @@
  * vfn_vfio_irq_auto() (what VFN_NVME_IRQ_AUTO runs), _set_mode(),
  * _enable(), _unmask(), _disable().
  *
- * Environment: VFN_TEST_EDU_BDF (default 0000:00:04.0), bound to vfio-pci.
+ * Environment: VFN_TEST_EDU_BDF (default 0000:00:04.0), bound to vfio-pci;
+ * VFN_TEST_IOMMU, when set, the backend vfn_vfio_open() must take.
  */
 #include <errno.h>
 #include <poll.h>
@@ -79,6 +80,8 @@ static void log_to_buf(enum vfn_log_level level, const char *msg, void *arg)
 	snprintf(logbuf + len, sizeof(logbuf) - len, "%s\n", msg);
 }
 
+static char openlog[sizeof(logbuf)]; /* what vfn_vfio_open() logged: the path taken */
+
 static int setup(void **state)
 {
 	const char *bdf = getenv("VFN_TEST_EDU_BDF");
@@ -92,6 +95,7 @@ static int setup(void **state)
 	vfn_log_set_level(VFN_LOG_INFO);
 	if (vfn_vfio_open(bdf, NULL, &dev))
 		return -1;
+	snprintf(openlog, sizeof(openlog), "%s", logbuf);
 	if (vfn_vfio_map_bar(dev, 0, &p, &len) || len != 1024 * 1024)
 		return -1;
 	bar = p;
@@ -116,6 +120,10 @@ static void test_identity(void **state)
 	uint16_t vid = 0, did = 0;
 
 	(void)state;
+	fprintf(stderr, "# %s", openlog);
+	/* VFN_TEST_IOMMU: the backend the open must have taken (type1 or iommufd). */
+	if (getenv("VFN_TEST_IOMMU"))
+		assert_non_null(strstr(openlog, getenv("VFN_TEST_IOMMU")));
 	assert_int_equal(vfn_vfio_cfg_read16(dev, 0x00, &vid), 0);
 	assert_int_equal(vfn_vfio_cfg_read16(dev, 0x02, &did), 0);
 	assert_int_equal(vid, 0x1234);
