@@ -475,8 +475,19 @@ static int irq_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int co
 	for (unsigned int i = 0; i < count; i++)
 		fds[i] = efds ? efds[i] : -1;
 
-	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set))
+	ret = ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set);
+	if (ret < 0) {
 		ret = -errno;
+	} else if (ret > 0) {
+		/*
+		 * Switching MSI/MSI-X on, vfio-pci answers with the number of
+		 * vectors it could have had when it cannot get them all, and
+		 * leaves the type off: a refusal.
+		 */
+		log_info("%s: VFIO_DEVICE_SET_IRQS (%s %u+%u): only %d vectors available", dev->bdf,
+			 irq_index_name(dev->irq_index), start, count, ret);
+		ret = -ENOSPC;
+	}
 	free(set);
 	return ret;
 }

@@ -34,8 +34,8 @@
 
 /* The faked kernel: counts per VFIO IRQ index, which types it refuses, what is on. */
 static unsigned int fake_count[3] = { 1, 1, MSIX_VECS }; /* INTx, MSI, MSI-X */
-static int fake_refuse[3];				 /* errno SET_IRQS gives when switching it on */
-static int fake_on = -1;				 /* the index switched on, -1: none */
+static int fake_refuse[3]; /* errno SET_IRQS gives when switching it on; < 0: returns -that (a vector count) */
+static int fake_on = -1;   /* the index switched on, -1: none */
 static unsigned int fake_unmasks;
 
 /* Every VFIO_DEVICE_SET_IRQS seen, and whether it was accepted. */
@@ -84,6 +84,8 @@ static int fake_set_irqs(struct vfio_irq_set *set)
 		err = EINVAL;
 	}
 	c->err = err;
+	if (err < 0) /* vfio-pci: "only this many vectors", the type left off */
+		return -err;
 	if (err) {
 		errno = err;
 		return -1;
@@ -167,6 +169,21 @@ static void test_vfio_auto(void **state)
 	assert_int_equal(vfn_vfio_irq_enable(&fdev, 1, 1, &efd), -EINVAL);
 	assert_int_equal(ncalls, 3);
 	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
+	assert_int_equal(fake_on, -1);
+
+	/* vfio-pci answering "only 8 vectors" (a positive return, MSI-X left off): refused too. */
+	fake_reset(MSIX_VECS, -8, 0, 0);
+	errno = 0;
+	assert_int_equal(vfn_vfio_irq_auto(&fdev), VFN_VFIO_IRQ_MSI);
+	assert_int_equal(ncalls, 2);
+	assert_call(0, VFIO_PCI_MSIX_IRQ_INDEX, 0, MSIX_VECS, -1, -8);
+	assert_call(1, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, -1, 0);
+	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
+	/* The same when routing with MSI-X forced: -ENOSPC, not success. */
+	fake_reset(MSIX_VECS, -8, 0, 0);
+	errno = 0;
+	assert_int_equal(vfn_vfio_irq_enable(&fdev, 0, 1, &efd), -ENOSPC);
+	assert_false(fdev.msix_enabled);
 	assert_int_equal(fake_on, -1);
 
 	/* No MSI-X capability (count 0): MSI without trying MSI-X. */
