@@ -178,7 +178,8 @@ static void test_msi_auto(void **state)
 	{
 		uint64_t n = wait_efd(FIRE_MS);
 
-		n += wait_efd(QUIET_MS);
+		if (n < 2) /* a second message may still be on its way: wait for it before the quiet check below */
+			n += wait_efd(1000);
 		fprintf(stderr, "# MSI: two raises back to back: %llu wake-up(s)\n", (unsigned long long)n);
 		assert_true(n == 1 || n == 2);
 	}
