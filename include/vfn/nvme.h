@@ -434,7 +434,9 @@ struct vfn_nvme_ctrl_opts {
 
 /*
  * Interrupt types for vfn_nvme_ctrl_opts.irq_mode.  AUTO: MSI-X if the
- * function has it, else MSI, else INTx.  MSI and INTx offer few vectors
+ * function has it and the kernel accepts it, else MSI, else INTx
+ * (vfn_vfio_irq_auto(); vfn_nvme_ctrl_irq_mode() says which).  A forced
+ * type does not fall back.  MSI and INTx offer few vectors
  * (INTx one: vector 0), so I/O pairs then share them (qpair opts
  * vector_set/vector); INTx is level-triggered and masked each time it
  * fires: a caller polling a pair's eventfd itself calls
@@ -444,6 +446,15 @@ struct vfn_nvme_ctrl_opts {
 #define VFN_NVME_IRQ_MSIX 1
 #define VFN_NVME_IRQ_MSI 2
 #define VFN_NVME_IRQ_INTX 3
+
+/*
+ * The interrupt type @ctrl uses, as opts.irq_mode asked or AUTO chose
+ * (MSI-X absent or refused by the kernel: MSI, else INTx):
+ * VFN_NVME_IRQ_MSIX, VFN_NVME_IRQ_MSI or VFN_NVME_IRQ_INTX.  -ENOTSUP if
+ * AUTO found none usable (pairs with interrupts are then refused), -EINVAL
+ * for NULL.
+ */
+VFN_API int vfn_nvme_ctrl_irq_mode(const struct vfn_nvme_ctrl *ctrl);
 
 /* What Identify Controller said, decoded once at bring-up. */
 struct vfn_nvme_ctrl_info {

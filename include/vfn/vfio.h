@@ -148,15 +148,18 @@ VFN_API int vfn_vfio_set_bus_master(struct vfn_vfio_dev *dev, bool enable);
 VFN_API int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index);
 
 /*
- * Routes MSI-X vectors @start .. @start+@count-1 to the eventfds in @efds
- * (-1 in an entry leaves that vector unrouted); other vectors keep their
- * routing.  The first call switches MSI-X on for the whole table.  The
- * eventfds stay owned by the caller.  Returns 0, -EINVAL (@count 0, or range
- * beyond vfn_vfio_irq_count()), -ENOMEM, or -errno from VFIO_DEVICE_SET_IRQS.
+ * Routes vectors @start .. @start+@count-1 of the interrupt type in use
+ * (MSI-X unless vfn_vfio_irq_set_mode() or vfn_vfio_irq_auto() chose
+ * another) to the eventfds in @efds (-1 in an entry leaves that vector
+ * unrouted); other vectors keep their routing.  The first call switches the
+ * type on for all its vectors.  The eventfds stay owned by the caller.
+ * Returns 0, -EINVAL (@count 0, or range beyond vfn_vfio_irq_count()),
+ * -ENOMEM, -ENOSPC (the kernel cannot give all the vectors), or -errno from
+ * VFIO_DEVICE_SET_IRQS.
  */
 VFN_API int vfn_vfio_irq_enable(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds);
 
-/* Disables all MSI-X vectors (MSI-X off).  0 if they were not enabled. */
+/* Switches the interrupt type in use off (all its vectors).  0 if it was not on. */
 VFN_API int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev);
 
 /*
@@ -168,6 +171,21 @@ VFN_API int vfn_vfio_irq_disable(struct vfn_vfio_dev *dev);
  * has none of that type), or -errno from VFIO_DEVICE_GET_IRQ_INFO.
  */
 VFN_API int vfn_vfio_irq_set_mode(struct vfn_vfio_dev *dev, unsigned int index);
+
+/*
+ * Chooses the interrupt type by what the function has and the kernel
+ * accepts: MSI-X, else MSI, else INTx.  Each type the function offers
+ * (VFIO_DEVICE_GET_IRQ_INFO count > 0) is switched on with all its vectors
+ * unrouted (VFIO_DEVICE_SET_IRQS); a type the kernel refuses there (e.g.
+ * -ENOSPC: no vectors left, -EINVAL: MSI disabled, -ENODEV: no INTx line)
+ * is logged (info) and the next one tried.  The chosen type stays on, every
+ * vector unrouted: vfn_vfio_irq_enable() then routes vectors, and
+ * vfn_vfio_irq_disable() switches it off (the type stays chosen).  Returns
+ * the chosen enum vfn_vfio_irq_index, -EINVAL (NULL), -EBUSY (interrupts
+ * are on: vfn_vfio_irq_disable() first), -ENOTSUP (no type offered), or the
+ * -errno of the last refusal (then the type in use is left as it was).
+ */
+VFN_API int vfn_vfio_irq_auto(struct vfn_vfio_dev *dev);
 
 /* The interrupt type in use (enum vfn_vfio_irq_index), or -EINVAL. */
 VFN_API int vfn_vfio_irq_mode(const struct vfn_vfio_dev *dev);

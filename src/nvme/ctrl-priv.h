@@ -99,6 +99,7 @@ struct vfn_nvme_ctrl {
 	int admin_efd;		  /* vector 0's eventfd with opts.admin_irq, else -1 */
 	uint64_t admin_irq_wakes; /* admin waits the vector-0 eventfd woke */
 	bool irq_level;		  /* INTx: re-arm (hw irq_unmask) after each eventfd read */
+	uint8_t irq_type;	  /* VFN_NVME_IRQ_MSIX/_MSI/_INTX in use, 0: none usable */
 };
 
 /* Re-arms a level-triggered interrupt (INTx) after its eventfd was read; no-op otherwise. */

@@ -505,6 +505,7 @@ static const char *const irq_mode_names[] = { "auto", "MSI-X", "MSI", "INTx" };
 static int ctrl_irq_mode(struct vfn_nvme_ctrl *ctrl, uint8_t mode)
 {
 	static const unsigned int index[] = { 2, 2, 1, 0 };
+	static const uint8_t of_index[] = { VFN_NVME_IRQ_INTX, VFN_NVME_IRQ_MSI, VFN_NVME_IRQ_MSIX };
 	const struct vfn_nvme_hw_ops *ops = ctrl->hw.ops;
 	int ret;
 
@@ -517,12 +518,25 @@ static int ctrl_irq_mode(struct vfn_nvme_ctrl *ctrl, uint8_t mode)
 			log_err("%s: %s interrupts not offered (MSI-X only)", ctrl->hw.name, irq_mode_names[mode]);
 			return -ENOTSUP;
 		}
+		ctrl->irq_type = VFN_NVME_IRQ_MSIX;
+		return 0;
+	}
+	if (mode == VFN_NVME_IRQ_AUTO && ops->irq_auto) {
+		/* The first type the function has and the kernel accepts, MSI-X first. */
+		ret = ops->irq_auto(&ctrl->hw);
+		if (ret < 0 || ret > 2)
+			return 0; /* none usable: pairs with interrupts are refused when routed */
+		ctrl->irq_type = of_index[ret];
+		ctrl->irq_level = ctrl->irq_type == VFN_NVME_IRQ_INTX;
+		if (ctrl->irq_type != VFN_NVME_IRQ_MSIX)
+			log_info("%s: no MSI-X: %s interrupts", ctrl->hw.name, irq_mode_names[ctrl->irq_type]);
 		return 0;
 	}
 	if (mode == VFN_NVME_IRQ_AUTO) {
 		/* The first type the function has, MSI-X first. */
 		for (unsigned int m = VFN_NVME_IRQ_MSIX; m <= VFN_NVME_IRQ_INTX; m++) {
 			if (!ops->irq_set_mode(&ctrl->hw, index[m])) {
+				ctrl->irq_type = (uint8_t)m;
 				ctrl->irq_level = m == VFN_NVME_IRQ_INTX;
 				if (m != VFN_NVME_IRQ_MSIX)
 					log_info("%s: no MSI-X: %s interrupts", ctrl->hw.name, irq_mode_names[m]);
@@ -536,8 +550,16 @@ static int ctrl_irq_mode(struct vfn_nvme_ctrl *ctrl, uint8_t mode)
 		log_err("%s: cannot use %s interrupts: %d", ctrl->hw.name, irq_mode_names[mode], ret);
 		return ret;
 	}
+	ctrl->irq_type = mode;
 	ctrl->irq_level = mode == VFN_NVME_IRQ_INTX;
 	return 0;
+}
+
+int vfn_nvme_ctrl_irq_mode(const struct vfn_nvme_ctrl *ctrl)
+{
+	if (!ctrl)
+		return -EINVAL;
+	return ctrl->irq_type ? ctrl->irq_type : -ENOTSUP;
 }
 
 /* Gives back vector 0 if the admin queue took it (opts.admin_irq). */

@@ -43,6 +43,17 @@ static int hw_vfio_irq_disable(struct vfn_nvme_hw *hw)
 	return vfn_vfio_irq_disable(hw_dev(hw));
 }
 
+static int hw_vfio_irq_auto(struct vfn_nvme_hw *hw)
+{
+	int index = vfn_vfio_irq_auto(hw_dev(hw)), ret;
+
+	if (index < 0)
+		return index;
+	/* Off again until a vector is routed: a polled controller keeps no kernel vectors. */
+	ret = vfn_vfio_irq_disable(hw_dev(hw));
+	return ret ? ret : index;
+}
+
 static int hw_vfio_reset(struct vfn_nvme_hw *hw)
 {
 	return vfn_vfio_reset(hw_dev(hw));
@@ -101,8 +112,9 @@ static int hw_vfio_hot_reset(struct vfn_nvme_hw *hw, bool check_only)
 	return check_only ? vfn_vfio_hot_reset_check(hw_dev(hw)) : vfn_vfio_hot_reset(hw_dev(hw));
 }
 
-static const struct vfn_nvme_hw_ops hw_vfio_ops = {
+const struct vfn_nvme_hw_ops vfn_nvme_hw_vfio_ops = {
 	.hot_reset = hw_vfio_hot_reset,
+	.irq_auto = hw_vfio_irq_auto,
 	.irq_count = hw_vfio_irq_count,
 	.irq_enable = hw_vfio_irq_enable,
 	.irq_disable = hw_vfio_irq_disable,
@@ -170,7 +182,7 @@ int vfn_nvme_hw_open_vfio(const char *bdf, struct vfn_iommu *iommu, struct vfn_n
 	if (ret)
 		goto err_close;
 
-	hw->ops = &hw_vfio_ops;
+	hw->ops = &vfn_nvme_hw_vfio_ops;
 	hw->priv = dev;
 	hw->iommu = vfn_vfio_iommu(dev);
 	vfn_iommu_get(hw->iommu);

@@ -49,6 +49,13 @@ struct vfn_nvme_hw_ops {
 	int (*irq_unmask)(struct vfn_nvme_hw *hw);
 	/* Appended, may be NULL (-ENOTSUP): PCI hot reset (bus or slot) where allowed; @check_only: only whether it is. */
 	int (*hot_reset)(struct vfn_nvme_hw *hw, bool check_only);
+	/*
+	 * Appended, may be NULL (MSI-X only): chooses the interrupt type irq_*
+	 * use, the first of MSI-X, MSI, INTx the device has and the kernel
+	 * accepts switching on (vfn_vfio_irq_auto()), and leaves interrupts off
+	 * until a vector is routed.  The chosen enum vfn_vfio_irq_index, or -errno.
+	 */
+	int (*irq_auto)(struct vfn_nvme_hw *hw);
 };
 
 struct vfn_nvme_hw {
@@ -67,6 +74,9 @@ struct vfn_nvme_hw {
  * -ENOTSUP if BAR0 cannot be mmapped.  Nothing stays open on failure.
  */
 int vfn_nvme_hw_open_vfio(const char *bdf, struct vfn_iommu *iommu, struct vfn_nvme_hw *hw);
+
+/* The VFIO implementation's operations (hw->priv: the struct vfn_vfio_dev); for unit tests. */
+extern const struct vfn_nvme_hw_ops vfn_nvme_hw_vfio_ops;
 
 /*
  * Opens the simulated controller described by @spec ("sim:" + options, see

@@ -456,7 +456,7 @@ static const char *irq_index_name(unsigned int index)
  * VFIO_DEVICE_SET_IRQS routing vectors @start..@start+@count-1 of the
  * device's interrupt type to @efds; NULL @efds means "unrouted" for all.
  */
-static int msix_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds)
+static int irq_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds)
 {
 	size_t argsz = sizeof(struct vfio_irq_set) + (size_t)count * sizeof(int32_t);
 	struct vfio_irq_set *set;
@@ -475,12 +475,31 @@ static int msix_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int c
 	for (unsigned int i = 0; i < count; i++)
 		fds[i] = efds ? efds[i] : -1;
 
-	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set)) {
+	ret = ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set);
+	if (ret < 0) {
 		ret = -errno;
-		log_err("%s: VFIO_DEVICE_SET_IRQS (%s %u+%u) failed: errno %d", dev->bdf,
-			irq_index_name(dev->irq_index), start, count, -ret);
+	} else if (ret > 0) {
+		/*
+		 * Switching MSI/MSI-X on, vfio-pci answers with the number of
+		 * vectors it could have had when it cannot get them all, and
+		 * leaves the type off: a refusal.
+		 */
+		log_info("%s: VFIO_DEVICE_SET_IRQS (%s %u+%u): only %d vectors available", dev->bdf,
+			 irq_index_name(dev->irq_index), start, count, ret);
+		ret = -ENOSPC;
 	}
 	free(set);
+	return ret;
+}
+
+/* irq_set(), its failure logged. */
+static int msix_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds)
+{
+	int ret = irq_set(dev, start, count, efds);
+
+	if (ret)
+		log_err("%s: VFIO_DEVICE_SET_IRQS (%s %u+%u) failed: errno %d", dev->bdf,
+			irq_index_name(dev->irq_index), start, count, -ret);
 	return ret;
 }
 
@@ -548,12 +567,60 @@ int vfn_vfio_irq_set_mode(struct vfn_vfio_dev *dev, unsigned int index)
 	if (n < 0)
 		return n;
 	if (!n) {
-		log_debug("%s: no %s interrupt", dev->bdf, irq_index_name(index));
+		log_err("%s: the function has no %s interrupt (VFIO reports 0 vectors); choose another type", dev->bdf,
+			irq_index_name(index));
 		return -ENOTSUP;
 	}
 	dev->irq_index = index;
 	dev->msix_count = (unsigned int)n;
 	return 0;
+}
+
+int vfn_vfio_irq_auto(struct vfn_vfio_dev *dev)
+{
+	static const unsigned int order[] = { VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX,
+					      VFIO_PCI_INTX_IRQ_INDEX };
+	unsigned int old_index, old_count;
+	int ret = -ENOTSUP;
+
+	if (!dev) {
+		log_debug("vfio_irq_auto: NULL device");
+		return -EINVAL;
+	}
+	if (dev->msix_enabled) {
+		log_err("%s: %s is on: disable it before choosing the interrupt type again", dev->bdf,
+			irq_index_name(dev->irq_index));
+		return -EBUSY;
+	}
+	old_index = dev->irq_index;
+	old_count = dev->msix_count;
+	for (unsigned int i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int n = vfn_vfio_irq_count(dev, order[i]), r;
+
+		if (n <= 0) {
+			log_debug("%s: no %s interrupt", dev->bdf, irq_index_name(order[i]));
+			if (n < 0)
+				ret = n;
+			continue;
+		}
+		dev->irq_index = order[i];
+		dev->msix_count = (unsigned int)n;
+		/* Switched on with every vector unrouted: what the kernel refuses, it refuses here. */
+		r = irq_set(dev, 0, dev->msix_count, NULL);
+		if (!r) {
+			dev->msix_enabled = true;
+			log_info("%s: %s interrupts, %u vector%s", dev->bdf, irq_index_name(order[i]), dev->msix_count,
+				 dev->msix_count == 1 ? "" : "s");
+			return (int)order[i];
+		}
+		log_info("%s: the kernel refused %s (VFIO_DEVICE_SET_IRQS: errno %d)%s", dev->bdf,
+			 irq_index_name(order[i]), -r, order[i] ? ": trying the next type" : "");
+		ret = r;
+	}
+	dev->irq_index = old_index;
+	dev->msix_count = old_count;
+	log_err("%s: no usable interrupt type (MSI-X, MSI and INTx absent or refused): %d", dev->bdf, ret);
+	return ret;
 }
 
 int vfn_vfio_irq_mode(const struct vfn_vfio_dev *dev)

@@ -357,6 +357,84 @@ static void test_bus_reset_refused(void **state)
 	vfn_nvme_ctrl_close(ctrl);
 }
 
+static char logbuf[8192];
+
+static void log_to_buf(enum vfn_log_level level, const char *msg, void *arg)
+{
+	size_t len = strlen(logbuf);
+
+	(void)level;
+	(void)arg;
+	snprintf(logbuf + len, sizeof(logbuf) - len, "%s\n", msg);
+}
+
+/*
+ * VFN_NVME_IRQ_AUTO: the type it chose (VFN_TEST_AUTO: "msix", the
+ * default, or "intx": a guest kernel booted with pci=nomsi refuses MSI-X
+ * at VFIO_DEVICE_SET_IRQS and QEMU's nvme has no MSI), then admin and I/O
+ * completions by interrupt on vector 0 (which every type has), each write
+ * read back.
+ */
+static void test_auto(void **state)
+{
+	const char *want_s = getenv("VFN_TEST_AUTO");
+	int want = want_s && !strcmp(want_s, "intx") ? VFN_NVME_IRQ_INTX : VFN_NVME_IRQ_MSIX;
+	struct vfn_nvme_ctrl_opts copts = { .admin_irq = true };
+	struct vfn_nvme_qpair_opts dflt = { .entries = 16, .irq = true };
+	struct vfn_nvme_qpair_opts o = { .entries = 16, .irq = true, .vector_set = true, .vector = 0 };
+	enum vfn_log_level level = vfn_log_get_level();
+	struct vfn_nvme_qpair *qp = NULL;
+	struct pair_stat st = { 0 };
+	struct vfn_nvme_ns_info ns;
+	struct vfn_nvme_ctrl *ctrl;
+	unsigned int wakes = 0;
+	uint8_t *buf, *rb;
+	uint64_t iova;
+	size_t len;
+	int ret;
+
+	(void)state;
+	logbuf[0] = '\0';
+	vfn_log_set_fn(log_to_buf, NULL);
+	vfn_log_set_level(VFN_LOG_INFO);
+	ret = vfn_nvme_ctrl_open(getenv("VFN_BDF"), &copts, &ctrl);
+	vfn_log_set_fn(NULL, NULL);
+	vfn_log_set_level(level);
+	if (logbuf[0])
+		fprintf(stderr, "# AUTO: %s", logbuf);
+	assert_int_equal(ret, 0);
+	assert_int_equal(vfn_nvme_ctrl_irq_mode(ctrl), want);
+	if (want == VFN_NVME_IRQ_INTX) {
+		assert_non_null(strstr(logbuf, "the kernel refused MSI-X (VFIO_DEVICE_SET_IRQS: errno 22)"));
+		assert_non_null(strstr(logbuf, "no MSI-X: INTx interrupts"));
+		/* One vector: vector = qid 1 is refused. */
+		assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &dflt, &qp), -ENOTSUP);
+		assert_null(qp);
+	} else {
+		assert_null(strstr(logbuf, "no MSI-X"));
+	}
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	len = ns.lba_size;
+	assert_true(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), len, (void **)&buf, &iova) > 0);
+	assert_true(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), len, (void **)&rb, &iova) > 0);
+	for (unsigned int i = 0; i < 16; i++) {
+		memset(buf, (int)(0x70 + i), len);
+		wakes += irq_write(qp, &ns, 6000 + i, buf, &st);
+		memset(rb, 0, len);
+		assert_int_equal(vfn_nvme_read(qp, &ns, 6000 + i, 1, rb, NULL, NULL), 0);
+		assert_memory_equal(rb, buf, len);
+	}
+	assert_int_equal(st.ok, 16);
+	assert_int_equal(st.bad, 0);
+	fprintf(stderr, "# AUTO chose %s: 16 interrupt-driven writes, %u wake-ups, each read back\n",
+		want == VFN_NVME_IRQ_INTX ? "INTx" : "MSI-X", wakes);
+	vfn_nvme_qpair_destroy(qp);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), buf, len);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), rb, len);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,7 +442,11 @@ int main(void)
 		cmocka_unit_test(test_intx),
 		cmocka_unit_test(test_resets_keep_irqs),
 		cmocka_unit_test(test_bus_reset_refused),
+		cmocka_unit_test(test_auto),
 	};
 
+	/* VFN_TEST_FILTER: run only the tests matching this cmocka pattern (e.g. test_auto). */
+	if (getenv("VFN_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("VFN_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
