@@ -545,6 +545,29 @@ int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, s
 	return dev_finish(ret, &c, cqe);
 }
 
+int vfn_dev_plain_len(struct vfn_dev *dev, uint32_t nsid, uint32_t nlb, size_t *len)
+{
+	const struct vfn_dev_info *in = vfn_dev_ns_geometry(dev, nsid);
+
+	if (!in)
+		return -EIO;
+	*len = (size_t)nlb * in->lba_size;
+	if (!nlb || nlb > DEV_MAX_NLB || !in->lba_size) {
+		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", in->name, nlb, DEV_MAX_NLB);
+		return -EINVAL;
+	}
+	if (in->ms) {
+		log_debug("%s: namespace %u has %u bytes of metadata per block (LBA format %u%s): not supported",
+			  in->name, in->nsid, in->ms, in->flbas, in->mset ? ", extended LBA" : "");
+		return -ENOTSUP;
+	}
+	if (in->max_xfer && *len > in->max_xfer) {
+		log_debug("%s: %zu bytes exceed the %zu-byte transfer limit", in->name, *len, in->max_xfer);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Read or Write: checks @nlb against the limits, then vfn_dev_io(). */
 static int dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf)
 {
@@ -555,28 +578,14 @@ static int dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t s
 		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
 		.cdw12 = vfn_cpu_to_le32(nlb - 1),
 	};
-	const struct vfn_dev_info *in;
 	size_t len;
+	int ret;
 
 	if (!dev)
 		return -EINVAL;
-	in = vfn_dev_ns_geometry(dev, nsid);
-	if (!in)
-		return -EIO;
-	len = (size_t)nlb * in->lba_size;
-	if (!nlb || nlb > DEV_MAX_NLB || !in->lba_size) {
-		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", in->name, nlb, DEV_MAX_NLB);
-		return -EINVAL;
-	}
-	if (in->ms) {
-		log_debug("%s: namespace %u has %u bytes of metadata per block (LBA format %u%s): not supported",
-			  in->name, in->nsid, in->ms, in->flbas, in->mset ? ", extended LBA" : "");
-		return -ENOTSUP;
-	}
-	if (in->max_xfer && len > in->max_xfer) {
-		log_debug("%s: %zu bytes exceed the %zu-byte transfer limit", in->name, len, in->max_xfer);
-		return -EINVAL;
-	}
+	ret = vfn_dev_plain_len(dev, nsid, nlb, &len);
+	if (ret)
+		return ret;
 	return vfn_dev_io(dev, &sqe, buf, len, NULL, 0);
 }
 
