@@ -491,17 +491,23 @@ int vfn_pci_iommu_group(const char *bdf)
 	return ret;
 }
 
+/* True if @name is @prefix followed by one or more decimal digits (and nothing else). */
+static bool prefix_number(const char *name, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	if (strncmp(name, prefix, len) || !name[len])
+		return false;
+	for (name += len; *name; name++)
+		if (!isdigit((unsigned char)*name))
+			return false;
+	return true;
+}
+
 /* scandir() filter: "vfio<N>" entries of a function's vfio-dev directory. */
 static int vfio_dev_entry(const struct dirent *d)
 {
-	const char *p = d->d_name;
-
-	if (strncmp(p, "vfio", 4) || !p[4])
-		return 0;
-	for (p += 4; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return 0;
-	return 1;
+	return prefix_number(d->d_name, "vfio");
 }
 
 /* The device number file of @bdf's vfio<N>: present only with the cdev. */
@@ -780,14 +786,7 @@ int vfn_pci_sriov_set_numvfs(const char *bdf, unsigned int numvfs)
 /* virtfnN entries. */
 static int virtfn_entry(const struct dirent *d)
 {
-	const char *p = d->d_name;
-
-	if (strncmp(p, "virtfn", 6) || !p[6])
-		return 0;
-	for (p += 6; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return 0;
-	return 1;
+	return prefix_number(d->d_name, "virtfn");
 }
 
 static int virtfn_order(const struct dirent **a, const struct dirent **b)
