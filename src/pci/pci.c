@@ -29,6 +29,7 @@
 #include <vfn/sriov.h>
 
 #include "pci/pci-priv.h"
+#include "support/hex.h"
 #include "support/log.h"
 
 /* Room for any attribute we read ("0x010802\n" and the like). */
@@ -164,17 +165,6 @@ static int require_dir(const char *path, int missing)
 	return S_ISDIR(st.st_mode) ? 0 : missing;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parses exactly @ndigits hex digits at @s; false if any is not one. */
 static bool hex_field(const char *s, int ndigits, unsigned int *val)
 {
@@ -182,7 +172,7 @@ static bool hex_field(const char *s, int ndigits, unsigned int *val)
 	int d;
 
 	for (int i = 0; i < ndigits; i++) {
-		d = hex_digit(s[i]);
+		d = vfn_hex_digit(s[i]);
 		if (d < 0)
 			return false;
 		v = v << 4 | (unsigned int)d;
@@ -268,7 +258,7 @@ static bool parse_hex_value(const char *s, uint32_t max, uint32_t *val)
 	if (!*s)
 		return false;
 	for (; *s; s++) {
-		d = hex_digit(*s);
+		d = vfn_hex_digit(*s);
 		if (d < 0 || v > max >> 4)
 			return false;
 		v = v << 4 | (uint32_t)d;
