@@ -20,6 +20,7 @@
 #include "nvme/ctrl-priv.h"
 #include "nvme/pi-priv.h"
 #include "support/log.h"
+#include "support/text.h"
 
 #define DEV_WHY_LEN 160
 #define DEV_NR_BACKENDS 3
@@ -39,15 +40,6 @@ static const struct vfn_dev_backend_desc *const dev_backends[DEV_NR_BACKENDS] = 
 
 /* ---- Identify ----------------------------------------------------------- */
 
-/* Copies the space-padded ASCII field @src (@n bytes) without trailing spaces. */
-static void copy_ascii(char *dst, const char *src, size_t n)
-{
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	while (n && (dst[n - 1] == ' ' || dst[n - 1] == '\0'))
-		dst[--n] = '\0';
-}
-
 /* Identify Controller: VID, SN, MN, FR, CNTLID, VER, NN (MDTS: the backend's to scale). */
 static void dev_decode_ctrl(struct vfn_dev *dev, const struct vfn_nvme_id_ctrl *id)
 {
@@ -55,9 +47,9 @@ static void dev_decode_ctrl(struct vfn_dev *dev, const struct vfn_nvme_id_ctrl *
 
 	dev->mdts = id->mdts;
 	info->vid = vfn_le16_to_cpu(id->vid);
-	copy_ascii(info->sn, id->sn, sizeof(id->sn));
-	copy_ascii(info->mn, id->mn, sizeof(id->mn));
-	copy_ascii(info->fr, id->fr, sizeof(id->fr));
+	vfn_id_string(info->sn, id->sn, sizeof(id->sn));
+	vfn_id_string(info->mn, id->mn, sizeof(id->mn));
+	vfn_id_string(info->fr, id->fr, sizeof(id->fr));
 	info->cntlid = vfn_le16_to_cpu(id->cntlid);
 	info->ver = vfn_le32_to_cpu(id->ver);
 	info->nn = vfn_le32_to_cpu(id->nn);

@@ -29,7 +29,7 @@
 #include <vfn/sriov.h>
 
 #include "pci/pci-priv.h"
-#include "support/hex.h"
+#include "support/text.h"
 #include "support/log.h"
 
 /* Room for any attribute we read ("0x010802\n" and the like). */

@@ -17,7 +17,7 @@
 #include <vfn/sriov.h>
 #include <vfn/vfio.h>
 
-#include "support/hex.h"
+#include "support/text.h"
 #include "support/log.h"
 #include "vfio-priv.h"
 
