@@ -375,17 +375,18 @@ static int perf_pi_setup(struct perf_job *j)
 }
 
 /*
- * The request part of a post, entered in the counted region (the caller
- * toggled it on) and leaving it: a request for @s, its data pointer
- * (premapped at setup or mapped now), the post; the request is freed if
- * mapping or posting fails.
+ * --sqe-per-io: posts one I/O for @s as an application on the request API
+ * does per I/O, all of it in the counted region: the command built
+ * (vfn_nvme_rw_sqe()), a request, the data pointer, the post.
  */
-static inline int perf_rq_post(struct perf_queue *q, struct perf_slot *s, struct vfn_nvme_sqe *sqe, uint64_t now)
+static inline int perf_post_sqe(struct perf_queue *q, struct perf_slot *s, uint8_t opcode, uint64_t lba, uint64_t now)
 {
 	struct perf_job *j = q->job;
+	struct vfn_nvme_sqe sqe;
 	struct vfn_rq *rq;
-	int ret = 0;
+	int ret;
 
+	perf_cg_toggle(j);
 	rq = vfn_rq_alloc(q->qp);
 	if (vfn_unlikely(!rq)) {
 		perf_cg_toggle(j);
@@ -393,14 +394,10 @@ static inline int perf_rq_post(struct perf_queue *q, struct perf_slot *s, struct
 	}
 	rq->cb = perf_done;
 	rq->opaque = s;
-	if (s->premapped) {
-		sqe->flags = s->dptr.flags;
-		sqe->dptr = s->dptr.dptr;
-	} else {
-		ret = vfn_rq_map_iova(q->qp, rq, sqe, s->iova, j->o.bs);
-	}
+	vfn_nvme_rw_sqe(&sqe, opcode, j->o.nsid, lba, j->nlb);
+	ret = vfn_rq_map_iova(q->qp, rq, &sqe, s->iova, j->o.bs);
 	if (!ret)
-		ret = vfn_rq_post(q->qp, rq, sqe);
+		ret = vfn_rq_post(q->qp, rq, &sqe);
 	perf_cg_toggle(j);
 	if (vfn_unlikely(ret)) {
 		vfn_rq_free(q->qp, rq);
@@ -408,22 +405,6 @@ static inline int perf_rq_post(struct perf_queue *q, struct perf_slot *s, struct
 	}
 	s->t_submit = now;
 	return 0;
-}
-
-/*
- * --sqe-per-io: posts one I/O for @s as an application on the request API
- * does per I/O, all of it in the counted region: the command built
- * (vfn_nvme_rw_sqe()), a request, the data pointer, the post (never
- * premapped: --sqe-per-io implies map_per_io).
- */
-static inline int perf_post_sqe(struct perf_queue *q, struct perf_slot *s, uint8_t opcode, uint64_t lba, uint64_t now)
-{
-	struct perf_job *j = q->job;
-	struct vfn_nvme_sqe sqe;
-
-	perf_cg_toggle(j);
-	vfn_nvme_rw_sqe(&sqe, opcode, j->o.nsid, lba, j->nlb);
-	return perf_rq_post(q, s, &sqe, now);
 }
 
 /* Posts one I/O for @s (a free request is always there: QD = requests). */
@@ -438,6 +419,8 @@ static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t 
 		.cdw11 = vfn_cpu_to_le32((uint32_t)(lba >> 32)),
 		.cdw12 = vfn_cpu_to_le32(j->nlb - 1),
 	};
+	struct vfn_rq *rq;
+	int ret;
 
 	if (vfn_unlikely(j->o.sqe_per_io))
 		return perf_post_sqe(q, s, sqe.opcode, lba, now);
@@ -450,7 +433,29 @@ static inline int perf_post(struct perf_queue *q, struct perf_slot *s, uint64_t 
 		return vfn_dev_submit(q->dq, &sqe, s->buf, j->o.bs, perf_kdone, s);
 	}
 	perf_cg_toggle(j);
-	return perf_rq_post(q, s, &sqe, now);
+	rq = vfn_rq_alloc(q->qp);
+	if (vfn_unlikely(!rq)) {
+		perf_cg_toggle(j);
+		return -EBUSY;
+	}
+	rq->cb = perf_done;
+	rq->opaque = s;
+	if (s->premapped) {
+		sqe.flags = s->dptr.flags;
+		sqe.dptr = s->dptr.dptr;
+		ret = 0;
+	} else {
+		ret = vfn_rq_map_iova(q->qp, rq, &sqe, s->iova, j->o.bs);
+	}
+	if (!ret)
+		ret = vfn_rq_post(q->qp, rq, &sqe);
+	perf_cg_toggle(j);
+	if (vfn_unlikely(ret)) {
+		vfn_rq_free(q->qp, rq);
+		return ret;
+	}
+	s->t_submit = now;
+	return 0;
 }
 
 /* Posts every ready slot and rings the SQ doorbell once. */
