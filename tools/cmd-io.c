@@ -233,63 +233,45 @@ struct io_cmd {
 	bool passthru;
 };
 
+/* Help lines that read, write, compare and write-zeroes share. */
+#define IO_HELP_RANGE                                                                          \
+	"  -n, --namespace-id=NSID   namespace (default: the node's, else the first active)\n" \
+	"  -s, --start-block=SLBA    first logical block\n"                                    \
+	"  -c, --block-count=NLB     number of blocks, 0's based (0..65535)\n"
+#define IO_HELP_DATA_IN                                                               \
+	"  -z, --data-size=BYTES     bytes to take from FILE; must hold the blocks\n" \
+	"  -d, --data=FILE           the data (exactly the blocks' size, or -z bytes)\n"
+#define IO_HELP_META_PI                                                                            \
+	"  -y, --metadata-size=BYTES separate metadata bytes; must hold the blocks'\n"             \
+	"  -M, --metadata=FILE       separate metadata (namespace without extended LBAs)\n"        \
+	"  -p, --prinfo=N            PRINFO 0..15: 8 PRACT, 4 check guard, 2 app tag, 1 ref tag\n" \
+	"  -r, --ref-tag=N           initial reference tag (32 bits; 48 with the 64-bit guard)\n"  \
+	"  -a, --app-tag=N           application tag\n"                                            \
+	"  -m, --app-tag-mask=N      application tag mask (1 bits are compared)\n"
+
 static const struct io_cmd io_cmds[] = {
 	{ "read",
 	  "DEVICE [-n NSID] [-s SLBA] -c NLB [-z DATA_SIZE] [-d FILE] [-y SIZE] [-M FILE] [-p N -r N -a N -m N] [-f]",
 	  ":n:s:c:z:d:y:M:p:r:a:m:fvh",
-	  "Read NLB+1 blocks from SLBA to stdout or FILE.\n\n"
-	  "  -n, --namespace-id=NSID   namespace (default: the node's, else the first active)\n"
-	  "  -s, --start-block=SLBA    first logical block\n"
-	  "  -c, --block-count=NLB     number of blocks, 0's based (0..65535)\n"
+	  "Read NLB+1 blocks from SLBA to stdout or FILE.\n\n" IO_HELP_RANGE
 	  "  -z, --data-size=BYTES     buffer size; must hold the blocks\n"
-	  "  -d, --data=FILE           write the data to FILE instead of stdout\n"
-	  "  -y, --metadata-size=BYTES separate metadata bytes; must hold the blocks'\n"
-	  "  -M, --metadata=FILE       separate metadata (namespace without extended LBAs)\n"
-	  "  -p, --prinfo=N            PRINFO 0..15: 8 PRACT, 4 check guard, 2 app tag, 1 ref tag\n"
-	  "  -r, --ref-tag=N           initial reference tag (32 bits; 48 with the 64-bit guard)\n"
-	  "  -a, --app-tag=N           application tag\n"
-	  "  -m, --app-tag-mask=N      application tag mask (1 bits are compared)\n"
+	  "  -d, --data=FILE           write the data to FILE instead of stdout\n" IO_HELP_META_PI
 	  "  -f, --force-unit-access   FUA: to the medium, past any volatile cache\n",
 	  false },
 	{ "write",
 	  "DEVICE [-n NSID] [-s SLBA] -c NLB [-z DATA_SIZE] -d FILE|- [-y SIZE] [-M FILE] [-p N -r N -a N -m N] [-f]",
 	  ":n:s:c:z:d:y:M:p:r:a:m:fvh",
-	  "Write NLB+1 blocks at SLBA from FILE (- for stdin).\n\n"
-	  "  -n, --namespace-id=NSID   namespace (default: the node's, else the first active)\n"
-	  "  -s, --start-block=SLBA    first logical block\n"
-	  "  -c, --block-count=NLB     number of blocks, 0's based (0..65535)\n"
-	  "  -z, --data-size=BYTES     bytes to take from FILE; must hold the blocks\n"
-	  "  -d, --data=FILE           the data (exactly the blocks' size, or -z bytes)\n"
-	  "  -y, --metadata-size=BYTES separate metadata bytes; must hold the blocks'\n"
-	  "  -M, --metadata=FILE       separate metadata (namespace without extended LBAs)\n"
-	  "  -p, --prinfo=N            PRINFO 0..15: 8 PRACT, 4 check guard, 2 app tag, 1 ref tag\n"
-	  "  -r, --ref-tag=N           initial reference tag (32 bits; 48 with the 64-bit guard)\n"
-	  "  -a, --app-tag=N           application tag\n"
-	  "  -m, --app-tag-mask=N      application tag mask (1 bits are compared)\n"
+	  "Write NLB+1 blocks at SLBA from FILE (- for stdin).\n\n" IO_HELP_RANGE IO_HELP_DATA_IN IO_HELP_META_PI
 	  "  -f, --force-unit-access   FUA: to the medium, past any volatile cache\n",
 	  false },
 	{ "compare",
 	  "DEVICE [-n NSID] [-s SLBA] -c NLB [-z DATA_SIZE] -d FILE|- [-y SIZE] [-M FILE] [-p N -r N -a N -m N] [-f]",
 	  ":n:s:c:z:d:y:M:p:r:a:m:fvh",
-	  "Compare NLB+1 blocks at SLBA with FILE (- for stdin): exit 1 on Compare Failure.\n\n"
-	  "  -n, --namespace-id=NSID   namespace (default: the node's, else the first active)\n"
-	  "  -s, --start-block=SLBA    first logical block\n"
-	  "  -c, --block-count=NLB     number of blocks, 0's based (0..65535)\n"
-	  "  -z, --data-size=BYTES     bytes to take from FILE; must hold the blocks\n"
-	  "  -d, --data=FILE           the data (exactly the blocks' size, or -z bytes)\n"
-	  "  -y, --metadata-size=BYTES separate metadata bytes; must hold the blocks'\n"
-	  "  -M, --metadata=FILE       separate metadata (namespace without extended LBAs)\n"
-	  "  -p, --prinfo=N            PRINFO 0..15: 8 PRACT, 4 check guard, 2 app tag, 1 ref tag\n"
-	  "  -r, --ref-tag=N           initial reference tag (32 bits; 48 with the 64-bit guard)\n"
-	  "  -a, --app-tag=N           application tag\n"
-	  "  -m, --app-tag-mask=N      application tag mask (1 bits are compared)\n"
-	  "  -f, --force-unit-access   FUA: from the medium\n",
+	  "Compare NLB+1 blocks at SLBA with FILE (- for stdin): exit 1 on Compare Failure.\n\n" IO_HELP_RANGE
+		  IO_HELP_DATA_IN IO_HELP_META_PI "  -f, --force-unit-access   FUA: from the medium\n",
 	  false },
 	{ "write-zeroes", "DEVICE [-n NSID] [-s SLBA] -c NLB [-p N -r N -a N -m N] [-f]", ":n:s:c:p:r:a:m:fvh",
-	  "Send Write Zeroes over NLB+1 blocks at SLBA.\n\n"
-	  "  -n, --namespace-id=NSID   namespace (default: the node's, else the first active)\n"
-	  "  -s, --start-block=SLBA    first logical block\n"
-	  "  -c, --block-count=NLB     number of blocks, 0's based (0..65535)\n"
+	  "Send Write Zeroes over NLB+1 blocks at SLBA.\n\n" IO_HELP_RANGE
 	  "  -p, --prinfo=N            PRINFO 0..15 (8 PRACT: the controller writes PI for the zeroes)\n"
 	  "  -r, --ref-tag=N           initial reference tag\n"
 	  "  -a, --app-tag=N           application tag\n"

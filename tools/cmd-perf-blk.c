@@ -76,6 +76,7 @@ struct pblk_thread {
 	uint64_t rng, next_off, first_off, span;
 	uint64_t nblocks; /* of o->bs in the span */
 	bool measuring, stopping;
+	bool nvme;		  /* the nvme backend (vfn_blk_backend(), asked once): its idle queue is polled */
 	bool counting;		  /* --count-driver: inside a counted poll */
 	uint64_t uncounted;	  /* --count-driver: completions reaped by the uncounted idle poll */
 	uint32_t queued;	  /* requests queued since the last vfn_blk_queue_submit() */
@@ -202,7 +203,7 @@ static int pblk_pass(struct pblk_thread *t, int epfd)
 	} else if (!vfn_blk_queue_ready(t->q)) {
 		if (t->o->count_driver)
 			sched_yield(); /* under valgrind, let the simulator's thread run */
-		if (vfn_blk_backend(t->blk) != VFN_BLK_NVME)
+		if (!t->nvme)
 			return 0;
 		/*
 		 * An nvme queue is polled anyway, uncounted (the loop is
@@ -295,6 +296,7 @@ static int pblk_thread_init(struct pblk_thread *t, struct vfn_blk *blk, const st
 
 	t->o = o;
 	t->blk = blk;
+	t->nvme = vfn_blk_backend(blk) == VFN_BLK_NVME;
 	t->id = id;
 	t->rng = 0x9e3779b97f4a7c15ull * (uint64_t)(id + 1);
 	/* Sequential workloads: each thread its own stretch of the device. */

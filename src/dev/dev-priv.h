@@ -146,6 +146,14 @@ int vfn_dev_refresh_ns(struct vfn_dev *dev);
  * otherwise (timeout, other status, no memory): callers send nothing (-EIO).
  */
 const struct vfn_dev_info *vfn_dev_ns_geometry(struct vfn_dev *dev, uint32_t nsid);
+/*
+ * The data length of @nlb blocks of @nsid for a command without metadata
+ * (Read, Write, Zone Append), by vfn_dev_ns_geometry(): 0 and *@len, or
+ * -EIO when that namespace's Identify failed (send nothing), -EINVAL for
+ * @nlb outside 1..65536, no namespace or over the transfer limit, -ENOTSUP
+ * for a namespace with metadata.
+ */
+int vfn_dev_plain_len(struct vfn_dev *dev, uint32_t nsid, uint32_t nlb, size_t *len);
 /* Forgets the kept geometry of other namespaces (after a format or namespace change). */
 void vfn_dev_forget_other_ns(struct vfn_dev *dev);
 /*

@@ -220,7 +220,6 @@ int vfn_dev_zone_append(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, uint
 {
 	struct vfn_nvme_sqe sqe = zns_sqe(VFN_NVME_CMD_ZONE_APPEND, nsid, zslba);
 	struct vfn_nvme_cqe local;
-	const struct vfn_dev_info *info;
 	size_t len;
 	int ret;
 
@@ -229,19 +228,9 @@ int vfn_dev_zone_append(struct vfn_dev *dev, uint32_t nsid, uint64_t zslba, uint
 		return -EINVAL;
 	}
 	/* The block size of @nsid, which need not be the handle's namespace. */
-	info = vfn_dev_ns_geometry(dev, nsid);
-	if (!info)
-		return -EIO;
-	if (!info->lba_size || info->ms) {
-		log_debug("zns: append to namespace %u: no such namespace, or metadata (%u bytes a block)", nsid,
-			  info->ms);
-		return info->ms ? -ENOTSUP : -EINVAL;
-	}
-	len = (size_t)nlb * info->lba_size;
-	if (info->max_xfer && len > info->max_xfer) {
-		log_debug("zns: append of %zu bytes over the transfer limit of %zu", len, info->max_xfer);
-		return -EINVAL;
-	}
+	ret = vfn_dev_plain_len(dev, nsid, nlb, &len);
+	if (ret)
+		return ret;
 	sqe.cdw12 = vfn_cpu_to_le32(nlb - 1);
 	ret = vfn_dev_io(dev, &sqe, (void *)buf, len, cqe ? cqe : &local, 0);
 	if (!ret && alba) {

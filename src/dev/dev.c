@@ -20,6 +20,7 @@
 #include "nvme/ctrl-priv.h"
 #include "nvme/pi-priv.h"
 #include "support/log.h"
+#include "support/text.h"
 
 #define DEV_WHY_LEN 160
 #define DEV_NR_BACKENDS 3
@@ -39,15 +40,6 @@ static const struct vfn_dev_backend_desc *const dev_backends[DEV_NR_BACKENDS] = 
 
 /* ---- Identify ----------------------------------------------------------- */
 
-/* Copies the space-padded ASCII field @src (@n bytes) without trailing spaces. */
-static void copy_ascii(char *dst, const char *src, size_t n)
-{
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	while (n && (dst[n - 1] == ' ' || dst[n - 1] == '\0'))
-		dst[--n] = '\0';
-}
-
 /* Identify Controller: VID, SN, MN, FR, CNTLID, VER, NN (MDTS: the backend's to scale). */
 static void dev_decode_ctrl(struct vfn_dev *dev, const struct vfn_nvme_id_ctrl *id)
 {
@@ -55,9 +47,9 @@ static void dev_decode_ctrl(struct vfn_dev *dev, const struct vfn_nvme_id_ctrl *
 
 	dev->mdts = id->mdts;
 	info->vid = vfn_le16_to_cpu(id->vid);
-	copy_ascii(info->sn, id->sn, sizeof(id->sn));
-	copy_ascii(info->mn, id->mn, sizeof(id->mn));
-	copy_ascii(info->fr, id->fr, sizeof(id->fr));
+	vfn_id_string(info->sn, id->sn, sizeof(id->sn));
+	vfn_id_string(info->mn, id->mn, sizeof(id->mn));
+	vfn_id_string(info->fr, id->fr, sizeof(id->fr));
 	info->cntlid = vfn_le16_to_cpu(id->cntlid);
 	info->ver = vfn_le32_to_cpu(id->ver);
 	info->nn = vfn_le32_to_cpu(id->nn);
@@ -545,6 +537,29 @@ int vfn_dev_io(struct vfn_dev *dev, const struct vfn_nvme_sqe *sqe, void *buf, s
 	return dev_finish(ret, &c, cqe);
 }
 
+int vfn_dev_plain_len(struct vfn_dev *dev, uint32_t nsid, uint32_t nlb, size_t *len)
+{
+	const struct vfn_dev_info *in = vfn_dev_ns_geometry(dev, nsid);
+
+	if (!in)
+		return -EIO;
+	*len = (size_t)nlb * in->lba_size;
+	if (!nlb || nlb > DEV_MAX_NLB || !in->lba_size) {
+		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", in->name, nlb, DEV_MAX_NLB);
+		return -EINVAL;
+	}
+	if (in->ms) {
+		log_debug("%s: namespace %u has %u bytes of metadata per block (LBA format %u%s): not supported",
+			  in->name, in->nsid, in->ms, in->flbas, in->mset ? ", extended LBA" : "");
+		return -ENOTSUP;
+	}
+	if (in->max_xfer && *len > in->max_xfer) {
+		log_debug("%s: %zu bytes exceed the %zu-byte transfer limit", in->name, *len, in->max_xfer);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Read or Write: checks @nlb against the limits, then vfn_dev_io(). */
 static int dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf)
 {
@@ -555,28 +570,14 @@ static int dev_rw(struct vfn_dev *dev, uint8_t opcode, uint32_t nsid, uint64_t s
 		.cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32)),
 		.cdw12 = vfn_cpu_to_le32(nlb - 1),
 	};
-	const struct vfn_dev_info *in;
 	size_t len;
+	int ret;
 
 	if (!dev)
 		return -EINVAL;
-	in = vfn_dev_ns_geometry(dev, nsid);
-	if (!in)
-		return -EIO;
-	len = (size_t)nlb * in->lba_size;
-	if (!nlb || nlb > DEV_MAX_NLB || !in->lba_size) {
-		log_debug("%s: %u blocks: out of 1..%u (or no namespace)", in->name, nlb, DEV_MAX_NLB);
-		return -EINVAL;
-	}
-	if (in->ms) {
-		log_debug("%s: namespace %u has %u bytes of metadata per block (LBA format %u%s): not supported",
-			  in->name, in->nsid, in->ms, in->flbas, in->mset ? ", extended LBA" : "");
-		return -ENOTSUP;
-	}
-	if (in->max_xfer && len > in->max_xfer) {
-		log_debug("%s: %zu bytes exceed the %zu-byte transfer limit", in->name, len, in->max_xfer);
-		return -EINVAL;
-	}
+	ret = vfn_dev_plain_len(dev, nsid, nlb, &len);
+	if (ret)
+		return ret;
 	return vfn_dev_io(dev, &sqe, buf, len, NULL, 0);
 }
 

@@ -336,25 +336,11 @@ int vfn_kdev_admin(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *
 	return kdev_passthru(kdev, NVME_IOCTL_ADMIN64_CMD, sqe, buf, len, NULL, 0, cqe, timeout_ms);
 }
 
-int vfn_kdev_io(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
-		uint32_t timeout_ms)
-{
-	if (!kdev || !sqe) {
-		log_debug("vfn_kdev_io: NULL argument");
-		return -EINVAL;
-	}
-	if (kdev->kind == VFN_KDEV_CTRL) {
-		log_err("%s: I/O commands need a namespace node (/dev/ngXnY or /dev/nvmeXnY)", kdev->name);
-		return -ENOTSUP;
-	}
-	return kdev_passthru(kdev, NVME_IOCTL_IO64_CMD, sqe, buf, len, NULL, 0, cqe, timeout_ms);
-}
-
 int vfn_kdev_io_meta(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, void *meta,
 		     size_t meta_len, struct vfn_nvme_cqe *cqe, uint32_t timeout_ms)
 {
 	if (!kdev || !sqe) {
-		log_debug("vfn_kdev_io_meta: NULL argument");
+		log_debug("kdev: I/O command: NULL device or sqe");
 		return -EINVAL;
 	}
 	if (kdev->kind == VFN_KDEV_CTRL) {
@@ -362,4 +348,10 @@ int vfn_kdev_io_meta(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void
 		return -ENOTSUP;
 	}
 	return kdev_passthru(kdev, NVME_IOCTL_IO64_CMD, sqe, buf, len, meta, meta_len, cqe, timeout_ms);
+}
+
+int vfn_kdev_io(struct vfn_kdev *kdev, const struct vfn_nvme_sqe *sqe, void *buf, size_t len, struct vfn_nvme_cqe *cqe,
+		uint32_t timeout_ms)
+{
+	return vfn_kdev_io_meta(kdev, sqe, buf, len, NULL, 0, cqe, timeout_ms);
 }

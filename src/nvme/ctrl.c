@@ -11,6 +11,7 @@
 #include "nvme/cmb-priv.h"
 #include "nvme/ctrl-priv.h"
 #include "support/log.h"
+#include "support/text.h"
 
 #define CTRL_AQ_ENTRIES_DEFAULT 32
 #define CTRL_AQ_ENTRIES_MAX 4096 /* AQA.ASQS/ACQS are 12-bit, 0's based */
@@ -347,15 +348,6 @@ static int ctrl_enable(struct vfn_nvme_ctrl *ctrl)
 	return ctrl_wait_csts(ctrl, VFN_NVME_CSTS_RDY, VFN_NVME_CSTS_RDY, true, ctrl->rdy_timeout_ms, "CSTS.RDY=1");
 }
 
-/* Copies an Identify string field and drops trailing spaces (and NULs). */
-static void id_string(char *dst, const char *src, size_t n)
-{
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	while (n && (dst[n - 1] == ' ' || dst[n - 1] == '\0'))
-		dst[--n] = '\0';
-}
-
 static void ctrl_decode_identify(struct vfn_nvme_ctrl *ctrl, const struct vfn_nvme_id_ctrl *id)
 {
 	struct vfn_nvme_ctrl_info *info = &ctrl->info;
@@ -363,9 +355,9 @@ static void ctrl_decode_identify(struct vfn_nvme_ctrl *ctrl, const struct vfn_nv
 
 	info->vid = vfn_le16_to_cpu(id->vid);
 	info->ssvid = vfn_le16_to_cpu(id->ssvid);
-	id_string(info->sn, id->sn, sizeof(info->sn) - 1);
-	id_string(info->mn, id->mn, sizeof(info->mn) - 1);
-	id_string(info->fr, id->fr, sizeof(info->fr) - 1);
+	vfn_id_string(info->sn, id->sn, sizeof(info->sn) - 1);
+	vfn_id_string(info->mn, id->mn, sizeof(info->mn) - 1);
+	vfn_id_string(info->fr, id->fr, sizeof(info->fr) - 1);
 	info->mdts = id->mdts;
 	info->cntlid = vfn_le16_to_cpu(id->cntlid);
 	info->ver = vfn_le32_to_cpu(id->ver);

@@ -47,6 +47,76 @@ static int ioq_check(struct vfn_nvme_ctrl *ctrl, const void *q, uint16_t qid, ui
 	return 0;
 }
 
+/*
+ * A ring of @entries CQEs (@cq) or SQEs in the CMB (vfn_nvme_qpair_opts.cq_cmb
+ * / sq_cmb), zeroed: no IOMMU mapping, the controller gets the CMB address
+ * *@addr. Where CMBSZ.CQS / CMBSZ.SQS is clear it is refused with -ENOTSUP
+ * before the CMB is enabled.
+ */
+static int ioq_ring_alloc_cmb(struct vfn_nvme_ctrl *ctrl, uint16_t qid, uint32_t entries, bool cq, void **mem,
+			      uint64_t *addr)
+{
+	size_t entry_size = cq ? sizeof(struct vfn_nvme_cqe) : sizeof(struct vfn_nvme_sqe);
+	const char *q = cq ? "CQ" : "SQ";
+	struct vfn_nvme_cmb_info info;
+	int ret;
+
+	ret = vfn_nvme_cmb_get_info(ctrl, &info);
+	if (ret) {
+		log_err("%s: %s %u in the CMB: the controller has no usable CMB (%d)", ctrl->hw.name, q, qid, ret);
+		return ret;
+	}
+	if (!(cq ? info.cqs : info.sqs)) {
+		log_err("%s: %s %u in the CMB: refused, CMBSZ.%s=0 (%s queues not supported in the CMB)", ctrl->hw.name,
+			q, qid, cq ? "CQS" : "SQS", cq ? "completion" : "submission");
+		return -ENOTSUP;
+	}
+	ret = vfn_nvme_cmb_enable(ctrl);
+	if (ret) {
+		log_err("%s: %s %u in the CMB: enabling the CMB failed (%d)", ctrl->hw.name, q, qid, ret);
+		return ret;
+	}
+	ret = vfn_nvme_cmb_alloc(ctrl, ioq_ring_len(ctrl, entries, entry_size), mem, addr);
+	if (ret) {
+		log_err("%s: no room for %s %u in the CMB: %d", ctrl->hw.name, q, qid, ret);
+		return ret;
+	}
+	memset(*mem, 0, (size_t)entries * entry_size);
+	return 0;
+}
+
+/* Fills *@cq for a ring at @mem / @iova (host memory or CMB). */
+static void ioq_cq_init(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, uint16_t qid, uint32_t entries, void *mem,
+			uint64_t iova)
+{
+	*cq = (struct vfn_cq){
+		.cqes = mem,
+		.iova = iova,
+		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, true),
+		.qid = qid,
+		.entries = (uint16_t)entries,
+		.phase = 1,
+		.vector = -1,
+		.efd = -1,
+	};
+	vfn_nvme_dbbuf_slots(ctrl, qid, true, &cq->shadow_db, &cq->eventidx);
+}
+
+/* Fills *@sq for a ring at @mem / @iova (host memory or CMB) completing on @cq. */
+static void ioq_sq_init(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, uint16_t qid, uint32_t entries, void *mem,
+			uint64_t iova, struct vfn_cq *cq)
+{
+	*sq = (struct vfn_sq){
+		.sqes = mem,
+		.iova = iova,
+		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, false),
+		.cq = cq,
+		.qid = qid,
+		.entries = (uint16_t)entries,
+	};
+	vfn_nvme_dbbuf_slots(ctrl, qid, false, &sq->shadow_db, &sq->eventidx);
+}
+
 int vfn_nvme_cq_alloc(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, uint16_t qid, uint32_t entries)
 {
 	uint64_t iova;
@@ -62,63 +132,23 @@ int vfn_nvme_cq_alloc(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, uint16_t qi
 		log_debug("%s: cannot allocate CQ %u: %zd", ctrl->hw.name, qid, len);
 		return (int)len;
 	}
-	*cq = (struct vfn_cq){
-		.cqes = mem,
-		.iova = iova,
-		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, true),
-		.qid = qid,
-		.entries = (uint16_t)entries,
-		.phase = 1,
-		.vector = -1,
-		.efd = -1,
-	};
-	vfn_nvme_dbbuf_slots(ctrl, qid, true, &cq->shadow_db, &cq->eventidx);
+	ioq_cq_init(ctrl, cq, qid, entries, mem, iova);
 	return 0;
 }
 
 /* The CQ ring in the CMB (vfn_nvme_qpair_opts.cq_cmb): no IOMMU mapping, the CMB address. */
 static int ioq_cq_alloc_cmb(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, uint16_t qid, uint32_t entries)
 {
-	struct vfn_nvme_cmb_info info;
 	uint64_t addr;
 	void *mem;
 	int ret;
 
 	ret = ioq_check(ctrl, cq, qid, entries, true);
+	if (!ret)
+		ret = ioq_ring_alloc_cmb(ctrl, qid, entries, true, &mem, &addr);
 	if (ret)
 		return ret;
-	ret = vfn_nvme_cmb_get_info(ctrl, &info);
-	if (ret) {
-		log_err("%s: CQ %u in the CMB: the controller has no usable CMB (%d)", ctrl->hw.name, qid, ret);
-		return ret;
-	}
-	if (!info.cqs) {
-		log_err("%s: CQ %u in the CMB: refused, CMBSZ.CQS=0 (completion queues not supported in the CMB)",
-			ctrl->hw.name, qid);
-		return -ENOTSUP;
-	}
-	ret = vfn_nvme_cmb_enable(ctrl);
-	if (ret) {
-		log_err("%s: CQ %u in the CMB: enabling the CMB failed (%d)", ctrl->hw.name, qid, ret);
-		return ret;
-	}
-	ret = vfn_nvme_cmb_alloc(ctrl, ioq_ring_len(ctrl, entries, sizeof(struct vfn_nvme_cqe)), &mem, &addr);
-	if (ret) {
-		log_err("%s: no room for CQ %u in the CMB: %d", ctrl->hw.name, qid, ret);
-		return ret;
-	}
-	memset(mem, 0, (size_t)entries * sizeof(struct vfn_nvme_cqe));
-	*cq = (struct vfn_cq){
-		.cqes = mem,
-		.iova = addr,
-		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, true),
-		.qid = qid,
-		.entries = (uint16_t)entries,
-		.phase = 1,
-		.vector = -1,
-		.efd = -1,
-	};
-	vfn_nvme_dbbuf_slots(ctrl, qid, true, &cq->shadow_db, &cq->eventidx);
+	ioq_cq_init(ctrl, cq, qid, entries, mem, addr);
 	return 0;
 }
 
@@ -149,15 +179,7 @@ int vfn_nvme_sq_alloc(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, uint16_t qi
 		log_debug("%s: cannot allocate SQ %u: %zd", ctrl->hw.name, qid, len);
 		return (int)len;
 	}
-	*sq = (struct vfn_sq){
-		.sqes = mem,
-		.iova = iova,
-		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, false),
-		.cq = cq,
-		.qid = qid,
-		.entries = (uint16_t)entries,
-	};
-	vfn_nvme_dbbuf_slots(ctrl, qid, false, &sq->shadow_db, &sq->eventidx);
+	ioq_sq_init(ctrl, sq, qid, entries, mem, iova, cq);
 	return 0;
 }
 
@@ -165,40 +187,16 @@ int vfn_nvme_sq_alloc(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, uint16_t qi
 static int ioq_sq_alloc_cmb(struct vfn_nvme_ctrl *ctrl, struct vfn_sq *sq, uint16_t qid, uint32_t entries,
 			    struct vfn_cq *cq)
 {
-	struct vfn_nvme_cmb_info info;
 	uint64_t addr;
 	void *mem;
 	int ret;
 
 	ret = ioq_check(ctrl, sq, qid, entries, false);
+	if (!ret)
+		ret = ioq_ring_alloc_cmb(ctrl, qid, entries, false, &mem, &addr);
 	if (ret)
 		return ret;
-	ret = vfn_nvme_cmb_enable(ctrl);
-	if (!ret)
-		ret = vfn_nvme_cmb_get_info(ctrl, &info);
-	if (ret) {
-		log_err("%s: SQ %u in the CMB: the controller has no usable CMB (%d)", ctrl->hw.name, qid, ret);
-		return ret;
-	}
-	if (!info.sqs) {
-		log_err("%s: SQ %u in the CMB: CMBSZ.SQS is clear", ctrl->hw.name, qid);
-		return -ENOTSUP;
-	}
-	ret = vfn_nvme_cmb_alloc(ctrl, ioq_ring_len(ctrl, entries, sizeof(struct vfn_nvme_sqe)), &mem, &addr);
-	if (ret) {
-		log_err("%s: no room for SQ %u in the CMB: %d", ctrl->hw.name, qid, ret);
-		return ret;
-	}
-	memset(mem, 0, (size_t)entries * sizeof(struct vfn_nvme_sqe));
-	*sq = (struct vfn_sq){
-		.sqes = mem,
-		.iova = addr,
-		.db = vfn_nvme_ctrl_doorbell(ctrl, qid, false),
-		.cq = cq,
-		.qid = qid,
-		.entries = (uint16_t)entries,
-	};
-	vfn_nvme_dbbuf_slots(ctrl, qid, false, &sq->shadow_db, &sq->eventidx);
+	ioq_sq_init(ctrl, sq, qid, entries, mem, addr, cq);
 	return 0;
 }
 

@@ -475,7 +475,7 @@ static int ctrl_between_nssr(struct vfn_nvme_ctrl *ctrl)
 	return ctrl_irq_reroute(ctrl);
 }
 
-static int ctrl_reset_with(struct vfn_nvme_ctrl *ctrl, const char *what, int (*between)(struct vfn_nvme_ctrl *))
+static int ctrl_reset_run(struct vfn_nvme_ctrl *ctrl, const char *what, int (*between)(struct vfn_nvme_ctrl *))
 {
 	int ret;
 
@@ -499,27 +499,32 @@ static int ctrl_reset_with(struct vfn_nvme_ctrl *ctrl, const char *what, int (*b
 	return vfn_nvme_aer_rearm(ctrl);
 }
 
-int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl)
+/* One reset at a time: -EBUSY while another runs (or from one of its callbacks). */
+static int ctrl_reset_with(struct vfn_nvme_ctrl *ctrl, const char *what, int (*between)(struct vfn_nvme_ctrl *))
 {
 	int ret;
 
-	if (!ctrl) {
-		log_debug("ctrl_reset: NULL controller");
-		return -EINVAL;
-	}
 	if (__atomic_exchange_n(&ctrl->resetting, 1, __ATOMIC_ACQ_REL)) {
-		log_debug("%s: reset refused: a reset is running (called from one of its callbacks?)", ctrl->hw.name);
+		log_debug("%s: %s refused: a reset is running (called from one of its callbacks?)", ctrl->hw.name,
+			  what);
 		return -EBUSY;
 	}
-	ret = ctrl_reset_with(ctrl, "controller reset", NULL);
+	ret = ctrl_reset_run(ctrl, what, between);
 	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
 	return ret;
 }
 
+int vfn_nvme_ctrl_reset(struct vfn_nvme_ctrl *ctrl)
+{
+	if (!ctrl) {
+		log_debug("ctrl_reset: NULL controller");
+		return -EINVAL;
+	}
+	return ctrl_reset_with(ctrl, "controller reset", NULL);
+}
+
 int vfn_nvme_ctrl_reset_subsystem(struct vfn_nvme_ctrl *ctrl)
 {
-	int ret;
-
 	if (!ctrl) {
 		log_debug("ctrl_reset_subsystem: NULL controller");
 		return -EINVAL;
@@ -528,30 +533,16 @@ int vfn_nvme_ctrl_reset_subsystem(struct vfn_nvme_ctrl *ctrl)
 		log_err("%s: no NVM subsystem reset (CAP.NSSRS is 0)", ctrl->hw.name);
 		return -EOPNOTSUPP;
 	}
-	if (__atomic_exchange_n(&ctrl->resetting, 1, __ATOMIC_ACQ_REL)) {
-		log_debug("%s: reset refused: a reset is running", ctrl->hw.name);
-		return -EBUSY;
-	}
-	ret = ctrl_reset_with(ctrl, "NVM subsystem reset", ctrl_between_nssr);
-	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
-	return ret;
+	return ctrl_reset_with(ctrl, "NVM subsystem reset", ctrl_between_nssr);
 }
 
 int vfn_nvme_ctrl_reset_function(struct vfn_nvme_ctrl *ctrl)
 {
-	int ret;
-
 	if (!ctrl) {
 		log_debug("ctrl_reset_function: NULL controller");
 		return -EINVAL;
 	}
-	if (__atomic_exchange_n(&ctrl->resetting, 1, __ATOMIC_ACQ_REL)) {
-		log_debug("%s: reset refused: a reset is running", ctrl->hw.name);
-		return -EBUSY;
-	}
-	ret = ctrl_reset_with(ctrl, "function-level reset", ctrl_between_flr);
-	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
-	return ret;
+	return ctrl_reset_with(ctrl, "function-level reset", ctrl_between_flr);
 }
 
 int vfn_nvme_ctrl_reset_bus(struct vfn_nvme_ctrl *ctrl)
@@ -568,13 +559,7 @@ int vfn_nvme_ctrl_reset_bus(struct vfn_nvme_ctrl *ctrl)
 		log_err("%s: no PCI hot reset here (%d)", ctrl->hw.name, ret);
 		return ret;
 	}
-	if (__atomic_exchange_n(&ctrl->resetting, 1, __ATOMIC_ACQ_REL)) {
-		log_debug("%s: reset refused: a reset is running", ctrl->hw.name);
-		return -EBUSY;
-	}
-	ret = ctrl_reset_with(ctrl, "PCI hot reset", ctrl_between_hot);
-	__atomic_store_n(&ctrl->resetting, 0, __ATOMIC_RELEASE);
-	return ret;
+	return ctrl_reset_with(ctrl, "PCI hot reset", ctrl_between_hot);
 }
 
 int vfn_nvme_abort(struct vfn_nvme_ctrl *ctrl, uint16_t sqid, uint16_t cid)

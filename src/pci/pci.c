@@ -29,6 +29,7 @@
 #include <vfn/sriov.h>
 
 #include "pci/pci-priv.h"
+#include "support/text.h"
 #include "support/log.h"
 
 /* Room for any attribute we read ("0x010802\n" and the like). */
@@ -164,17 +165,6 @@ static int require_dir(const char *path, int missing)
 	return S_ISDIR(st.st_mode) ? 0 : missing;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parses exactly @ndigits hex digits at @s; false if any is not one. */
 static bool hex_field(const char *s, int ndigits, unsigned int *val)
 {
@@ -182,7 +172,7 @@ static bool hex_field(const char *s, int ndigits, unsigned int *val)
 	int d;
 
 	for (int i = 0; i < ndigits; i++) {
-		d = hex_digit(s[i]);
+		d = vfn_hex_digit(s[i]);
 		if (d < 0)
 			return false;
 		v = v << 4 | (unsigned int)d;
@@ -268,7 +258,7 @@ static bool parse_hex_value(const char *s, uint32_t max, uint32_t *val)
 	if (!*s)
 		return false;
 	for (; *s; s++) {
-		d = hex_digit(*s);
+		d = vfn_hex_digit(*s);
 		if (d < 0 || v > max >> 4)
 			return false;
 		v = v << 4 | (uint32_t)d;
@@ -491,17 +481,23 @@ int vfn_pci_iommu_group(const char *bdf)
 	return ret;
 }
 
+/* True if @name is @prefix followed by one or more decimal digits (and nothing else). */
+static bool prefix_number(const char *name, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	if (strncmp(name, prefix, len) || !name[len])
+		return false;
+	for (name += len; *name; name++)
+		if (!isdigit((unsigned char)*name))
+			return false;
+	return true;
+}
+
 /* scandir() filter: "vfio<N>" entries of a function's vfio-dev directory. */
 static int vfio_dev_entry(const struct dirent *d)
 {
-	const char *p = d->d_name;
-
-	if (strncmp(p, "vfio", 4) || !p[4])
-		return 0;
-	for (p += 4; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return 0;
-	return 1;
+	return prefix_number(d->d_name, "vfio");
 }
 
 /* The device number file of @bdf's vfio<N>: present only with the cdev. */
@@ -780,14 +776,7 @@ int vfn_pci_sriov_set_numvfs(const char *bdf, unsigned int numvfs)
 /* virtfnN entries. */
 static int virtfn_entry(const struct dirent *d)
 {
-	const char *p = d->d_name;
-
-	if (strncmp(p, "virtfn", 6) || !p[6])
-		return 0;
-	for (p += 6; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return 0;
-	return 1;
+	return prefix_number(d->d_name, "virtfn");
 }
 
 static int virtfn_order(const struct dirent **a, const struct dirent **b)

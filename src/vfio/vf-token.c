@@ -17,23 +17,13 @@
 #include <vfn/sriov.h>
 #include <vfn/vfio.h>
 
+#include "support/text.h"
 #include "support/log.h"
 #include "vfio-priv.h"
 
 static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t token[16];
 static bool token_set;
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int vfn_vf_token_parse(const char *s, uint8_t uuid[16])
 {
@@ -50,8 +40,8 @@ int vfn_vf_token_parse(const char *s, uint8_t uuid[16])
 				return -EINVAL;
 			continue;
 		}
-		hi = hexval(s[i]);
-		lo = hexval(s[i + 1]);
+		hi = vfn_hex_digit(s[i]);
+		lo = vfn_hex_digit(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		out[n++] = (uint8_t)(hi << 4 | lo);

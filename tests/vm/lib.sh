@@ -18,6 +18,9 @@
 #   t_err   NAME STATUS REGEX CMD...   CMD fails cleanly: exit STATUS, no stdout,
 #                                    one stderr line matching REGEX
 #   json_field KEY JSON              a value from flat JSON
+#   t_bind_second NAME               the NVMe controller other than $VFN_BDF
+#                                    into $B2, bound to vfio-pci, its IOMMU
+#                                    group into $B2_GROUP
 #   t_done                           print the plan (1..N); returns 1 if
 #                                    anything failed: end with  t_done
 #
@@ -196,6 +199,27 @@ t_err() {
 # json_field KEY JSON: the value of "KEY" in flat JSON (strings unquoted).
 json_field() {
 	printf '%s\n' "$2" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\"]*\)\"\{0,1\} *$/\1/p" | head -n 1
+}
+
+# t_bind_second NAME: finds the NVMe controller other than $VFN_BDF (the
+# last in sysfs order) into $B2, binds it to vfio-pci with `vfn bind`, and
+# waits up to 5 s for its /dev/vfio/$B2_GROUP.  Two TAP lines: "NAME ($B2)"
+# and "vfn bind $B2"; the caller checks /dev/vfio/$B2_GROUP if it needs it.
+t_bind_second() {
+	B2=
+	for _d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$_d/class")" = 0x010802 ] || continue
+		[ "${_d##*/}" = "$VFN_BDF" ] && continue
+		B2=${_d##*/}
+	done
+	t_ok "$1 ($B2)" test -n "$B2"
+	t_ok "vfn bind $B2" vfn bind "$B2"
+	B2_GROUP=$(basename "$(readlink "/sys/bus/pci/devices/$B2/iommu_group")")
+	_i=0
+	while [ ! -e "/dev/vfio/$B2_GROUP" ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
 }
 
 t_done() {

@@ -5,21 +5,8 @@
 # up again; the controller on the root bus ($VFN_BDF) is refused.  Prints TAP.
 . "$(dirname "$0")/lib.sh"
 
-B2=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/class")" = 0x010802 ] || continue
-	[ "${d##*/}" = "$VFN_BDF" ] && continue
-	B2=${d##*/}
-done
-t_ok "a controller behind the root port ($B2)" test -n "$B2"
-t_ok "vfn bind $B2" vfn bind "$B2"
-g=$(basename "$(readlink "/sys/bus/pci/devices/$B2/iommu_group")")
-i=0
-while [ ! -e "/dev/vfio/$g" ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-t_diag "$B2: IOMMU group $g: $(ls "/sys/kernel/iommu_groups/$g/devices" | tr '\n' ' ')"
+t_bind_second "a controller behind the root port"
+t_diag "$B2: IOMMU group $B2_GROUP: $(ls "/sys/kernel/iommu_groups/$B2_GROUP/devices" | tr '\n' ' ')"
 t_capture env VFN_LOG=err vfn reset "$B2" --bus
 t_eq "reset --bus on the secondary bus: exit status" 0 "$T_RC"
 t_match "reset --bus: done, controller ready" "$B2: PCI hot reset done, controller ready" "$T_OUT"
