@@ -374,6 +374,7 @@ blk_cost_section() {
 				q=$r
 			fi
 			[[ -z $keep ]] || cp "$dir/cd.q$qd" "$keep/$kind.q$qd"
+			[[ -z $keep ]] || cp "$dir/cd.q$qd.json" "$keep/$kind.q$qd.json"
 		done
 		python3 -c '
 import sys

@@ -18,25 +18,37 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 								   const struct iovec *iov, uint64_t off,
 								   uint32_t cdw12_flags, vfn_blk_cb cb, void *arg)
 {
-	struct vfn_nvme_qpair *qp = q->qp;
 	uint64_t len = iov->iov_len, iova, slba, page_left;
-	uintptr_t va = (uintptr_t)iov->iov_base;
+	uintptr_t d = (uintptr_t)iov->iov_base - q->c_va; /* a buffer below c_va: huge */
+	struct vfn_nvme_qpair *qp;
 	struct vfn_nvme_sqe *sqe;
 	struct vfn_rq *rq;
 	uint16_t tail, next;
 
 	/*
 	 * Whole blocks within the device (block_mask has bit 63 too: off + len
-	 * cannot wrap), room for a request and a command, no hooks, and the
-	 * cached mapping holds the buffer (an end that wraps lands below
-	 * c_va, so the difference is huge).  The error cases are the general
-	 * path's.
+	 * cannot wrap), and the cached mapping holds the buffer (c_len is 0 on
+	 * a queue that never translated: io_uring's, where q->qp is NULL;
+	 * len < 2^63 and c_len too, so d + len cannot wrap once d < c_len).
+	 * The error cases are the general path's.
 	 */
-	if (vfn_unlikely(((off | len) & q->block_mask) || off + len > q->size || blk_inflight(q) >= q->depth ||
-			 !qp->rqs.free || qp->hooks || va < q->c_va || va + len - q->c_va > q->c_len ||
+	if (vfn_unlikely(((off | len) & q->block_mask) || off + len > q->size || d >= q->c_len || d + len > q->c_len ||
 			 q->c_gen != __atomic_load_n(q->map_gen, __ATOMIC_RELAXED)))
 		return false;
-	iova = va + q->c_delta;
+	qp = q->qp;
+	/*
+	 * Room for a request: every request in flight holds at least one
+	 * command of the pair, so more than fast_min_free (nr - depth) free
+	 * commands means fewer than depth requests in flight, and at least one
+	 * free command (the general path counts exactly; 0xffff: a queue
+	 * without the fast path).  The SQ then has room too: the pair holds
+	 * entries - 1 commands and each slot from the head the controller
+	 * reported to the tail is a command whose completion was not reaped.
+	 * No hooks.
+	 */
+	if (vfn_unlikely(qp->rqs.nr_free <= q->fast_min_free || qp->hooks))
+		return false;
+	iova = d + q->c_iova;
 	/*
 	 * 1 byte to two memory pages (4 KiB: the fast path needs the pair's
 	 * to be; max_request is at least 8 KiB then), dword-aligned; a PRP
@@ -45,13 +57,13 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	page_left = 4096 - (iova & 4095);
 	if (vfn_unlikely(len - 1 >= page_left + 4096 || (iova & 3)))
 		return false;
+	rq = qp->rqs.free;
+	rq->cb = (vfn_rq_cb)(void (*)(void))cb; /* the reap calls @cb itself (VFN_RQ_F_DIRECT) */
+	rq->opaque = arg;
 	tail = qp->sq.tail;
 	next = (uint16_t)(tail + 1);
 	if (vfn_unlikely(next == qp->sq.entries))
 		next = 0;
-	if (vfn_unlikely(next == qp->sq.head))
-		return false;
-	rq = qp->rqs.free;
 	slba = off >> q->block_shift;
 	sqe = &qp->sq.sqes[tail]; /* the controller reads it only after the tail moves */
 	sqe->opcode = opcode;
@@ -73,11 +85,9 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	qp->rqs.free = rq->next;
 	qp->rqs.nr_free--;
 	rq->state = VFN_RQ_INFLIGHT;
-	rq->flags = VFN_RQ_F_DIRECT; /* the reap calls @cb itself (qp->direct_done counts it) */
+	rq->flags = VFN_RQ_F_DIRECT; /* qp->direct_done counts its completion */
 	rq->err = 0;
 	rq->deadline_ns = 0;
-	rq->cb = (vfn_rq_cb)(void (*)(void))cb;
-	rq->opaque = arg;
 	q->fast_posted++; /* in flight: fast_posted - qp->direct_done (blk_inflight) */
 	return true;
 }

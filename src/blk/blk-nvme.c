@@ -157,8 +157,10 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	q->block_shift = q->blk->block_shift;
 	q->nsid = q->blk->nsid;
 	q->map_gen = &q->blk->map_gen;
+	/* The pair holds entries - 1 commands: its free commands imply SQ room (blk-nvme-fast.h). */
 	q->fast = q->qp->page_size == 4096 && q->qp->rqs.nr >= q->depth + 1 && q->blk->max_request >= 8192 &&
-		  q->qp->max_xfer >= 8192;
+		  q->qp->max_xfer >= 8192 && q->qp->rqs.nr < q->qp->sq.entries;
+	q->fast_min_free = q->fast ? (uint16_t)(q->qp->rqs.nr - q->depth) : 0xffff;
 	return 0;
 
 free_arrays:
@@ -181,20 +183,24 @@ static void nvme_queue_close(struct vfn_blk_queue *q)
 static void nvme_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
 {
 	struct vfn_blk_queue *q = rq->opaque;
-	struct blk_piece *p = &q->pieces[rq->cid];
+	struct blk_piece p = q->pieces[rq->cid];
 	uint16_t status = vfn_nvme_cqe_status(cqe) & 0x7ff;
 	int ret = vfn_unlikely(rq->err) ? rq->err : vfn_nvme_status_to_errno(status);
 
-	(void)qp;
-	if (vfn_unlikely(p->bounce >= 0)) {
-		struct blk_req *req = p->req;
+	/*
+	 * The command is free before the callback (as a fast-path one is):
+	 * the fast path counts free commands for the depth (blk-nvme-fast.h).
+	 */
+	vfn_rq_free(qp, rq);
+	if (vfn_unlikely(p.bounce >= 0)) {
+		struct blk_req *req = p.req;
 
-		if (p->op == BLK_READ && !ret)
-			vfn_blk_iov_copy(req->iov, req->iovcnt, p->off,
-					 q->bounce_mem + (size_t)p->bounce * q->bounce_len, p->len, true);
-		q->bounce_free[q->nr_bounce_free++] = (uint32_t)p->bounce;
+		if (p.op == BLK_READ && !ret)
+			vfn_blk_iov_copy(req->iov, req->iovcnt, p.off, q->bounce_mem + (size_t)p.bounce * q->bounce_len,
+					 p.len, true);
+		q->bounce_free[q->nr_bounce_free++] = (uint32_t)p.bounce;
 	}
-	blk_piece_done(q, p->req, ret, status);
+	blk_piece_done(q, p.req, ret, status);
 }
 
 static int nvme_poll(struct vfn_blk_queue *q, uint32_t max)

@@ -150,6 +150,7 @@ struct vfn_blk_queue {
 	const uint32_t *map_gen; /* &blk->map_gen */
 	uint64_t fast_posted;	 /* fast-path requests posted; in flight: fast_posted - qp->direct_done */
 	uint64_t slow_requests;	 /* requests that went through ops->submit (stats.commands counts their pieces) */
+	uint16_t fast_min_free;	 /* the pair's commands minus the depth; 0xffff: no fast path */
 };
 
 /*

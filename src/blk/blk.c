@@ -333,26 +333,52 @@ void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *st
 	stats->commands += stats->requests - q->slow_requests;
 }
 
-int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
+/* The reap of a fast (nvme) queue: how many requests completed. */
+static inline __attribute__((always_inline)) int blk_nvme_reap(struct vfn_blk_queue *q, struct vfn_nvme_qpair *qp,
+							       uint32_t max)
+{
+	uint64_t before = q->stats.completed + qp->direct_done; /* blk_completed() of a fast queue */
+	int ret;
+
+	q->polling = true;
+	vfn_nvme_qpair_reap(qp, (int)max);
+	ret = (int)(q->stats.completed + qp->direct_done - before);
+	q->polling = false;
+	return ret;
+}
+
+/* Out of line: the poll's own frame stays small (the doorbells rarely wait for it). */
+static __attribute__((noinline)) int blk_nvme_submit_reap(struct vfn_blk_queue *q, uint32_t max)
+{
+	vfn_nvme_qpair_submit(q->qp);
+	return blk_nvme_reap(q, q->qp, max);
+}
+
+/* The poll of a queue without the nvme fast path: its backend's. */
+static __attribute__((noinline)) int blk_poll_slow(struct vfn_blk_queue *q, uint32_t max)
 {
 	int ret;
+
+	q->polling = true;
+	ret = q->ops->poll(q, max);
+	q->polling = false;
+	return ret;
+}
+
+int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
+{
+	struct vfn_nvme_qpair *qp;
 
 	/* A nested reap would consume the CQEs the outer one is walking. */
 	if (vfn_unlikely(q->polling))
 		return -EBUSY;
-	q->polling = true;
-	if (vfn_likely(q->fast)) { /* nvme: the pair directly (nvme_poll) */
-		/* blk_completed() of a fast queue */
-		uint64_t before = q->stats.completed + q->qp->direct_done;
-
-		vfn_nvme_qpair_submit(q->qp);
-		vfn_nvme_qpair_reap(q->qp, (int)max);
-		ret = (int)(q->stats.completed + q->qp->direct_done - before);
-	} else {
-		ret = q->ops->poll(q, max);
-	}
-	q->polling = false;
-	return ret;
+	if (vfn_unlikely(!q->fast))
+		return blk_poll_slow(q, max);
+	/* nvme: the pair directly (nvme_poll); the reap reports the CQ head itself. */
+	qp = q->qp;
+	if (vfn_unlikely(qp->sq.tail != qp->sq.db_tail)) /* something posted: the doorbells first */
+		return blk_nvme_submit_reap(q, max);
+	return blk_nvme_reap(q, qp, max);
 }
 
 int vfn_blk_queue_submit(struct vfn_blk_queue *q)
@@ -455,13 +481,14 @@ static __attribute__((noinline)) int blk_writev_slow(struct vfn_blk_queue *q, co
 }
 
 /*
- * The fast path (blk-nvme-fast.h) needs no callee-saved register: what it
- * does not take tail-calls the general path with the arguments unchanged.
+ * The fast path (blk-nvme-fast.h) refuses anything it does not take (a
+ * queue without it too: its c_len is 0), which tail-calls the general path
+ * with the arguments unchanged.
  */
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,
 		  void *arg)
 {
-	if (vfn_unlikely(!q->fast || iovcnt != 1 || !iov))
+	if (vfn_unlikely(iovcnt != 1 || !iov))
 		return blk_readv_slow(q, iov, iovcnt, offset, cb, arg);
 	if (vfn_likely(blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg)))
 		return 0;
@@ -472,7 +499,7 @@ int vfn_blk_writev(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt,
 		   vfn_blk_cb cb, void *arg)
 {
 	/* VFN_BLK_FUA is bit 0, the command's FUA bit 30 */
-	if (vfn_unlikely(!q->fast || iovcnt != 1 || !iov || (flags & ~VFN_BLK_FUA)))
+	if (vfn_unlikely(iovcnt != 1 || !iov || (flags & ~VFN_BLK_FUA)))
 		return blk_writev_slow(q, iov, iovcnt, offset, flags, cb, arg);
 	if (vfn_likely(blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg)))
 		return 0;
