@@ -20,6 +20,7 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 {
 	uint64_t len = iov->iov_len, iova, slba, page_left;
 	uintptr_t d = (uintptr_t)iov->iov_base - q->c_va; /* a buffer below c_va: huge */
+	size_t c_len = __atomic_load_n(&q->c_len, __ATOMIC_RELAXED);
 	struct vfn_nvme_qpair *qp;
 	struct vfn_nvme_sqe *sqe;
 	struct vfn_rq *rq;
@@ -28,12 +29,12 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	/*
 	 * Whole blocks within the device (block_mask has bit 63 too: off + len
 	 * cannot wrap), and the cached mapping holds the buffer (c_len is 0 on
-	 * a queue that never translated: io_uring's, where q->qp is NULL;
-	 * len < 2^63 and c_len too, so d + len cannot wrap once d < c_len).
+	 * a queue that never translated: io_uring's, where q->qp is NULL; and
+	 * after an unregistration; len < 2^63 and c_len too, so d + len
+	 * cannot wrap once d < c_len).
 	 * The error cases are the general path's.
 	 */
-	if (vfn_unlikely(((off | len) & q->block_mask) || off + len > q->size || d >= q->c_len || d + len > q->c_len ||
-			 q->c_gen != __atomic_load_n(q->map_gen, __ATOMIC_RELAXED)))
+	if (vfn_unlikely(((off | len) & q->block_mask) || off + len > q->size || d >= c_len || d + len > c_len))
 		return false;
 	qp = q->qp;
 	/*

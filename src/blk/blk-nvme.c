@@ -156,7 +156,6 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	q->block_mask = (q->blk->block_size - 1) | (1ull << 63);
 	q->block_shift = q->blk->block_shift;
 	q->nsid = q->blk->nsid;
-	q->map_gen = &q->blk->map_gen;
 	/* The pair holds entries - 1 commands: its free commands imply SQ room (blk-nvme-fast.h). */
 	q->fast = q->qp->page_size == 4096 && q->qp->rqs.nr >= q->depth + 1 && q->blk->max_request >= 8192 &&
 		  q->qp->max_xfer >= 8192 && q->qp->rqs.nr < q->qp->sq.entries;
@@ -576,29 +575,36 @@ static __attribute__((noinline)) int nvme_submit_slow(struct vfn_blk_queue *q, e
 
 /*
  * The device address of @len bytes at @va, when one mapping holds them: the
- * queue remembers the last mapping it translated (until memory is
- * unregistered anywhere on the handle: blk->map_gen), so that I/O from the
- * same buffers skips the lookup.
+ * queue remembers the last mapping it translated, so that I/O from the
+ * same buffers skips the lookup.  An unregistration anywhere on the handle
+ * empties the cache (c_len 0, vfn_blk_mem_unregister()); one racing with
+ * the translation here is caught by blk->map_gen.
  */
 static inline bool nvme_iova(struct vfn_blk_queue *q, const void *va, size_t len, uint64_t *iova)
 {
 	uintptr_t d = (uintptr_t)va - q->c_va;
+	size_t c_len = __atomic_load_n(&q->c_len, __ATOMIC_RELAXED);
 	uint32_t gen;
 	size_t mapped;
 
-	if (vfn_likely(d < q->c_len && len <= q->c_len - d &&
-		       q->c_gen == __atomic_load_n(&q->blk->map_gen, __ATOMIC_RELAXED))) {
+	if (vfn_likely(d < c_len && len <= c_len - d)) {
 		*iova = q->c_iova + d;
 		return true;
 	}
-	gen = __atomic_load_n(&q->blk->map_gen, __ATOMIC_RELAXED);
+	gen = __atomic_load_n(&q->blk->map_gen, __ATOMIC_SEQ_CST);
 	if (vfn_iommu_translate(q->qp->iommu, va, iova, &mapped))
 		return false;
 	q->c_va = (uintptr_t)va;
-	q->c_len = mapped;
 	q->c_iova = *iova;
-	q->c_delta = *iova - (uintptr_t)va;
-	q->c_gen = gen;
+	__atomic_store_n(&q->c_len, mapped, __ATOMIC_SEQ_CST);
+	/*
+	 * An unregistration since the load of gen (it bumps the gen, then
+	 * empties the caches) may have emptied the cache before the store
+	 * above: empty it again.  Seq_cst: either it sees this store (and
+	 * empties it after) or this load sees its bump.
+	 */
+	if (__atomic_load_n(&q->blk->map_gen, __ATOMIC_SEQ_CST) != gen)
+		__atomic_store_n(&q->c_len, 0, __ATOMIC_SEQ_CST);
 	return len <= mapped;
 }
 

@@ -211,7 +211,10 @@ int vfn_blk_mem_unregister(struct vfn_blk *blk, void *buf)
 	for (int i = 0; i < BLK_MAX_REGS; i++) {
 		if (blk->regs[i].vaddr == buf) {
 			blk->ops->mem_unregister(blk, buf, blk->regs[i].len);
-			__atomic_fetch_add(&blk->map_gen, 1, __ATOMIC_RELAXED);
+			/* The queues' translation caches (blk-nvme.c nvme_iova()) go stale. */
+			__atomic_fetch_add(&blk->map_gen, 1, __ATOMIC_SEQ_CST);
+			for (struct vfn_blk_queue *q = blk->queues; q; q = q->next_q)
+				__atomic_store_n(&q->c_len, 0, __ATOMIC_SEQ_CST);
 			blk->regs[i] = (struct blk_region){ NULL, 0 };
 			__atomic_fetch_add(&blk->reg_gen, 1, __ATOMIC_RELEASE);
 			ret = 0;

@@ -862,6 +862,49 @@ static void test_fast_path(void **state)
 	assert_int_equal(vfn_blk_readv(q, &r, 1, 100, on_done, &d), -EINVAL);
 }
 
+/*
+ * nvme: unregistering memory empties every queue's translation cache, so
+ * the fast path no longer takes the old mapping: an I/O from the same
+ * (still allocated) buffer goes to the general path and is bounced, with
+ * its data intact.
+ */
+static void test_fast_unregister(void **state)
+{
+	struct fixture *f = *state;
+	struct vfn_blk_queue *q = f->q;
+	uint64_t slow, off = 1024 * (uint64_t)f->bs;
+	struct vfn_blk_stats s0, s1;
+	void *m;
+	ssize_t len;
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
+		return;
+	len = vfn_blk_mem_alloc(f->blk, 16384, &m);
+	assert_true(len >= 16384);
+	fill(f->buf, 4096, 11);
+	assert_int_equal(do_write(f, &(struct iovec){ f->buf, 4096 }, 1, off, 0), 0);
+	/* the first read translates the new mapping, the second takes the fast path */
+	memset(m, 0, 4096);
+	assert_int_equal(do_read(f, &(struct iovec){ m, 4096 }, 1, off), 0);
+	slow = q->slow_requests;
+	memset(m, 0, 4096);
+	assert_int_equal(do_read(f, &(struct iovec){ m, 4096 }, 1, off), 0);
+	assert_int_equal(q->slow_requests, slow);
+	assert_memory_equal(m, f->buf, 4096);
+	assert_true(__atomic_load_n(&q->c_len, __ATOMIC_RELAXED) >= 4096);
+	assert_int_equal(vfn_blk_mem_unregister(f->blk, m), 0);
+	assert_int_equal(__atomic_load_n(&q->c_len, __ATOMIC_RELAXED), 0);
+	/* not registered any more: the general path bounces it */
+	memset(m, 0, 4096);
+	vfn_blk_queue_stats(q, &s0);
+	assert_int_equal(do_read(f, &(struct iovec){ m, 4096 }, 1, off), 0);
+	vfn_blk_queue_stats(q, &s1);
+	assert_int_equal(q->slow_requests, slow + 1);
+	assert_int_equal(s1.bounced - s0.bounced, 1);
+	assert_memory_equal(m, f->buf, 4096);
+	vfn_mem_free(m, (size_t)len);
+}
+
 #define BLK_TESTS                                                                                                      \
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
@@ -870,7 +913,8 @@ static void test_fast_path(void **state)
 		cmocka_unit_test(test_poll_from_callback), cmocka_unit_test(test_fixed),                               \
 		cmocka_unit_test(test_status), cmocka_unit_test(test_fixed_unregister),                                \
 		cmocka_unit_test(test_uring_huge), cmocka_unit_test(test_uring_split_bytes),                           \
-		cmocka_unit_test(test_many_small_segments), cmocka_unit_test(test_fast_path)
+		cmocka_unit_test(test_many_small_segments), cmocka_unit_test(test_fast_path),                          \
+		cmocka_unit_test(test_fast_unregister)
 
 int main(void)
 {
