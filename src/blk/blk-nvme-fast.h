@@ -18,7 +18,7 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 								   const struct iovec *iov, uint64_t off,
 								   uint32_t cdw12_flags, vfn_blk_cb cb, void *arg)
 {
-	uint64_t len = iov->iov_len, iova, slba, page_left;
+	uint64_t len = iov->iov_len, iova, slba, po, prp2;
 	uintptr_t d = (uintptr_t)iov->iov_base - q->c_va; /* a buffer below c_va: huge */
 	size_t c_len = __atomic_load_n(&q->c_len, __ATOMIC_RELAXED);
 	struct vfn_nvme_qpair *qp;
@@ -55,9 +55,16 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	 * to be; max_request is at least 8 KiB then), dword-aligned; a PRP
 	 * list is the general path's.
 	 */
-	page_left = 4096 - (iova & 4095);
-	if (vfn_unlikely(len - 1 >= page_left + 4096 || (iova & 3)))
+	po = iova & 4095;
+	if (vfn_unlikely(((len - 1) | (po + len - 1)) >= 8192 || (iova & 3))) /* len - 1: len 0 too */
 		return false;
+	prp2 = po + len > 4096 ? iova - po + 4096 : 0; /* the next page when the data crosses into it */
+	/*
+	 * Everything checked: what comes from memory below is loaded anew, so
+	 * no loaded value waits in a register through the checks (fewer
+	 * registers to save).
+	 */
+	__asm__ volatile("" ::: "memory");
 	rq = qp->rqs.free;
 	rq->cb = (vfn_rq_cb)(void (*)(void))cb; /* the reap calls @cb itself (VFN_RQ_F_DIRECT) */
 	rq->opaque = arg;
@@ -75,7 +82,7 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	sqe->cdw3 = 0;
 	sqe->mptr = 0;
 	sqe->dptr.prp1 = vfn_cpu_to_le64(iova);
-	sqe->dptr.prp2 = vfn_cpu_to_le64(len > page_left ? iova + page_left : 0);
+	sqe->dptr.prp2 = vfn_cpu_to_le64(prp2);
 	sqe->cdw10 = vfn_cpu_to_le32((uint32_t)slba);
 	sqe->cdw11 = vfn_cpu_to_le32((uint32_t)(slba >> 32));
 	sqe->cdw12 = vfn_cpu_to_le32(((uint32_t)(len >> q->block_shift) - 1) | cdw12_flags); /* NLB 0's based */
