@@ -21,6 +21,10 @@
 #define BLK_MAX_REGS 64			 /* registered memory ranges */
 #define BLK_CLOSE_TIMEOUT_MS 30000
 
+/* q->polling */
+#define BLK_POLLING 1u	    /* inside vfn_blk_queue_poll(): a callback may not poll again */
+#define BLK_POLL_BACKEND 2u /* polls through q->ops (no nvme fast path) */
+
 enum blk_op {
 	BLK_READ,
 	BLK_WRITE,
@@ -111,7 +115,7 @@ struct vfn_blk_queue {
 	const struct blk_ops *ops;
 	uint32_t depth;
 	uint32_t inflight; /* requests */
-	bool polling;	   /* inside vfn_blk_queue_poll(): a callback may not poll again */
+	uint8_t polling;   /* BLK_POLLING, BLK_POLL_BACKEND (vfn_blk_queue_poll's one test) */
 	struct blk_req *reqs;
 	struct blk_req *free;
 	struct vfn_blk_stats stats;

@@ -262,6 +262,7 @@ int vfn_blk_queue_open(struct vfn_blk *blk, const struct vfn_blk_queue_opts *opt
 	pthread_mutex_lock(&blk->lock);
 	ret = blk->ops->queue_open(q, &o);
 	if (!ret) {
+		q->polling = q->fast ? 0 : BLK_POLL_BACKEND;
 		blk->nr_queues++;
 		q->next_q = blk->queues;
 		blk->queues = q;
@@ -343,10 +344,10 @@ static inline __attribute__((always_inline)) int blk_nvme_reap(struct vfn_blk_qu
 	uint64_t before = q->stats.completed + qp->direct_done; /* blk_completed() of a fast queue */
 	int ret;
 
-	q->polling = true;
+	q->polling = BLK_POLLING;
 	vfn_nvme_qpair_reap(qp, (int)max);
 	ret = (int)(q->stats.completed + qp->direct_done - before);
-	q->polling = false;
+	q->polling = 0;
 	return ret;
 }
 
@@ -357,14 +358,17 @@ static __attribute__((noinline)) int blk_nvme_submit_reap(struct vfn_blk_queue *
 	return blk_nvme_reap(q, q->qp, max);
 }
 
-/* The poll of a queue without the nvme fast path: its backend's. */
+/* The poll of a queue inside a poll (refused), or without the nvme fast path (its backend's). */
 static __attribute__((noinline)) int blk_poll_slow(struct vfn_blk_queue *q, uint32_t max)
 {
 	int ret;
 
-	q->polling = true;
+	/* A nested reap would consume the CQEs the outer one is walking. */
+	if (q->polling & BLK_POLLING)
+		return -EBUSY;
+	q->polling |= BLK_POLLING;
 	ret = q->ops->poll(q, max);
-	q->polling = false;
+	q->polling &= (uint8_t)~BLK_POLLING;
 	return ret;
 }
 
@@ -372,10 +376,8 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 {
 	struct vfn_nvme_qpair *qp;
 
-	/* A nested reap would consume the CQEs the outer one is walking. */
+	/* One test: neither inside a poll nor a queue without the fast path. */
 	if (vfn_unlikely(q->polling))
-		return -EBUSY;
-	if (vfn_unlikely(!q->fast))
 		return blk_poll_slow(q, max);
 	/* nvme: the pair directly (nvme_poll); the reap reports the CQ head itself. */
 	qp = q->qp;
