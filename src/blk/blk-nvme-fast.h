@@ -96,7 +96,6 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	rq->flags = VFN_RQ_F_DIRECT; /* qp->direct_done counts its completion */
 	rq->err = 0;
 	rq->deadline_ns = 0;
-	q->fast_posted++; /* in flight: fast_posted - qp->direct_done (blk_inflight) */
 	return true;
 }
 

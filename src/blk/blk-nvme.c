@@ -191,6 +191,7 @@ static void nvme_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct
 	 * the fast path counts free commands for the depth (blk-nvme-fast.h).
 	 */
 	vfn_rq_free(qp, rq);
+	q->slow_cmds--;
 	if (vfn_unlikely(p.bounce >= 0)) {
 		struct blk_req *req = p.req;
 
@@ -240,6 +241,7 @@ static inline struct vfn_rq *nvme_rq(struct vfn_blk_queue *q, struct blk_req *re
 	rq->cb = nvme_done;
 	rq->opaque = q;
 	q->pieces[rq->cid] = (struct blk_piece){ req, off, len, bounce, (uint8_t)op, q };
+	q->slow_cmds++;
 	return rq;
 }
 
@@ -259,6 +261,7 @@ static int nvme_post(struct vfn_blk_queue *q, struct blk_req *req, struct vfn_rq
 		if (p->bounce >= 0)
 			q->bounce_free[q->nr_bounce_free++] = (uint32_t)p->bounce;
 		vfn_rq_free(q->qp, rq);
+		q->slow_cmds--;
 		if (*posted)
 			req->ret = ret;
 		return ret;
@@ -635,6 +638,7 @@ static int nvme_submit(struct vfn_blk_queue *q, struct blk_req *req, const struc
 		vfn_rq_free(qp, rq);
 		return ret;
 	}
+	q->slow_cmds++;
 	req->pieces = 1;
 	q->stats.commands++;
 	return 0;

@@ -149,18 +149,19 @@ struct vfn_blk_queue {
 	uint64_t max_request;	/* blk->max_request */
 	uint32_t block_shift;	/* blk->block_shift */
 	uint32_t nsid;		/* blk->nsid */
-	uint64_t fast_posted;	/* fast-path requests posted; in flight: fast_posted - qp->direct_done */
+	uint32_t slow_cmds;	/* the pair's commands the general path holds (the fast path's: the rest) */
 	uint64_t slow_requests; /* requests that went through ops->submit (stats.commands counts their pieces) */
 	uint16_t fast_min_free; /* the pair's commands minus the depth; 0xffff: no fast path */
 };
 
 /*
- * Requests in flight: those with a context, and the nvme fast path's,
- * which the reap completes itself (VFN_RQ_F_DIRECT: qp->direct_done).
+ * Requests in flight: those with a context, and the nvme fast path's
+ * (one command each, which the reap completes itself: VFN_RQ_F_DIRECT):
+ * the pair's commands not free and not the general path's.
  */
 static inline uint32_t blk_inflight(const struct vfn_blk_queue *q)
 {
-	return q->inflight + (q->fast ? (uint32_t)(q->fast_posted - q->qp->direct_done) : 0);
+	return q->inflight + (q->fast ? (uint32_t)(q->qp->rqs.nr - q->qp->rqs.nr_free) - q->slow_cmds : 0);
 }
 
 /* Requests completed: those with a context, and the fast path's. */

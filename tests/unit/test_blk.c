@@ -809,6 +809,7 @@ static void test_fast_path(void **state)
 	direct0 = q->qp->direct_done;
 	/* 4 KiB FUA write: one page, PRP1 only, FUA set, NLB 0's based */
 	assert_int_equal(vfn_blk_writev(q, &w, 1, base, VFN_BLK_FUA, on_done, &d), 0);
+	assert_int_equal(vfn_blk_queue_inflight(q), 1); /* its command, not the general path's */
 	sqe = last_sqe(q);
 	assert_int_equal(sqe->opcode, NVME_CMD_WRITE);
 	assert_int_equal(le32toh(sqe->cdw12), (1u << 30) | (4096 / f->bs - 1));
