@@ -386,10 +386,22 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 	return blk_nvme_reap(q, qp, max);
 }
 
+/* vfn_nvme_qpair_submit() when the CQ head is due first (out of line: no frame for it in the caller). */
+static __attribute__((noinline)) int blk_nvme_submit_cq(struct vfn_nvme_qpair *qp)
+{
+	vfn_nvme_qpair_submit(qp);
+	return 0;
+}
+
 int vfn_blk_queue_submit(struct vfn_blk_queue *q)
 {
-	if (vfn_likely(q->fast)) { /* nvme: the doorbell directly (nvme_flush) */
-		vfn_nvme_qpair_submit(q->qp);
+	if (vfn_likely(q->fast)) { /* nvme: vfn_nvme_qpair_submit() directly (nvme_flush) */
+		struct vfn_nvme_qpair *qp = q->qp;
+
+		if (vfn_unlikely(vfn_nvme_qpair_cq_head_due(qp)))
+			return blk_nvme_submit_cq(qp);
+		if (qp->sq.tail != qp->sq.db_tail)
+			vfn_sq_ring(&qp->sq);
 		return 0;
 	}
 	return q->ops->flush(q);
