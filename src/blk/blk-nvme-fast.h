@@ -14,9 +14,9 @@
 
 #include "blk/blk-priv.h"
 
-static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_blk_queue *q, uint8_t opcode,
-								   const struct iovec *iov, uint64_t off,
-								   uint32_t cdw12_flags, vfn_blk_cb cb, void *arg)
+static inline __attribute__((always_inline)) int blk_nvme_fast_rw(struct vfn_blk_queue *q, uint8_t opcode,
+								  const struct iovec *iov, uint64_t off,
+								  uint32_t cdw12_flags, vfn_blk_cb cb, void *arg)
 {
 	uint64_t len = iov->iov_len, iova, slba, po, prp2;
 	uintptr_t d = (uintptr_t)iov->iov_base - q->c_va; /* a buffer below c_va: huge */
@@ -35,7 +35,7 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	 * The error cases are the general path's.
 	 */
 	if (vfn_unlikely(((off | len) & q->block_mask) || off + len > q->size || d >= c_len || d + len > c_len))
-		return false;
+		return 0;
 	qp = q->qp;
 	/*
 	 * Room for a request: every request in flight holds at least one
@@ -48,7 +48,15 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	 * No hooks.
 	 */
 	if (vfn_unlikely(qp->rqs.nr_free <= q->fast_min_free || qp->hooks))
-		return false;
+		return 0;
+	/*
+	 * The free request holds the callback from now on (a free request's
+	 * are unused): a refusal from here on (-1) passes it back from there
+	 * (blk_readv_late()), so no register keeps it through the rest.
+	 */
+	rq = qp->rqs.free;
+	rq->cb = (vfn_rq_cb)(void (*)(void))cb; /* the reap calls @cb itself (VFN_RQ_F_DIRECT) */
+	rq->opaque = arg;
 	iova = d + q->c_iova;
 	/*
 	 * 1 byte to two memory pages (4 KiB: the fast path needs the pair's
@@ -57,7 +65,7 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	 */
 	po = iova & 4095;
 	if (vfn_unlikely(((len - 1) | (po + len - 1)) >= 8192 || (iova & 3))) /* len - 1: len 0 too */
-		return false;
+		return -1;
 	prp2 = po + len > 4096 ? iova - po + 4096 : 0; /* the next page when the data crosses into it */
 	/*
 	 * Everything checked: what comes from memory below is loaded anew, so
@@ -65,9 +73,6 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	 * registers to save).
 	 */
 	__asm__ volatile("" ::: "memory");
-	rq = qp->rqs.free;
-	rq->cb = (vfn_rq_cb)(void (*)(void))cb; /* the reap calls @cb itself (VFN_RQ_F_DIRECT) */
-	rq->opaque = arg;
 	tail = qp->sq.tail;
 	next = (uint16_t)(tail + 1);
 	if (vfn_unlikely(next == qp->sq.entries))
@@ -96,7 +101,7 @@ static inline __attribute__((always_inline)) bool blk_nvme_fast_rw(struct vfn_bl
 	rq->flags = VFN_RQ_F_DIRECT; /* qp->direct_done counts its completion */
 	rq->err = 0;
 	rq->deadline_ns = 0;
-	return true;
+	return 1;
 }
 
 #endif

@@ -498,29 +498,58 @@ static __attribute__((noinline)) int blk_writev_slow(struct vfn_blk_queue *q, co
 }
 
 /*
+ * A read or write the fast path refused after it left the callback in the
+ * pair's free request (blk-nvme-fast.h): the general path with it.  Out
+ * of line, so that the fast path keeps no register for it.
+ */
+static __attribute__((noinline)) int blk_readv_late(struct vfn_blk_queue *q, const struct iovec *iov, uint64_t off)
+{
+	const struct vfn_rq *rq = q->qp->rqs.free;
+
+	return blk_readv_slow(q, iov, 1, off, (vfn_blk_cb)(void (*)(void))rq->cb, rq->opaque);
+}
+
+static __attribute__((noinline)) int blk_writev_late(struct vfn_blk_queue *q, const struct iovec *iov, uint64_t off,
+						     uint32_t flags)
+{
+	const struct vfn_rq *rq = q->qp->rqs.free;
+
+	return blk_writev_slow(q, iov, 1, off, flags, (vfn_blk_cb)(void (*)(void))rq->cb, rq->opaque);
+}
+
+/*
  * The fast path (blk-nvme-fast.h) refuses anything it does not take (a
- * queue without it too: its c_len is 0), which tail-calls the general path
- * with the arguments unchanged.
+ * queue without it too: its c_len is 0), which tail-calls the general path.
  */
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,
 		  void *arg)
 {
+	int ret;
+
 	if (vfn_unlikely(iovcnt != 1 || !iov))
 		return blk_readv_slow(q, iov, iovcnt, offset, cb, arg);
-	if (vfn_likely(blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg)))
+	ret = blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg);
+	if (vfn_likely(ret > 0))
 		return 0;
-	return blk_readv_slow(q, iov, 1, offset, cb, arg); /* iovcnt is 1: one register less to keep */
+	if (!ret)
+		return blk_readv_slow(q, iov, 1, offset, cb, arg); /* iovcnt is 1: one register less to keep */
+	return blk_readv_late(q, iov, offset);
 }
 
 int vfn_blk_writev(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, uint32_t flags,
 		   vfn_blk_cb cb, void *arg)
 {
+	int ret;
+
 	/* VFN_BLK_FUA is bit 0, the command's FUA bit 30 */
 	if (vfn_unlikely(iovcnt != 1 || !iov || (flags & ~VFN_BLK_FUA)))
 		return blk_writev_slow(q, iov, iovcnt, offset, flags, cb, arg);
-	if (vfn_likely(blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg)))
+	ret = blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg);
+	if (vfn_likely(ret > 0))
 		return 0;
-	return blk_writev_slow(q, iov, 1, offset, flags, cb, arg);
+	if (!ret)
+		return blk_writev_slow(q, iov, 1, offset, flags, cb, arg);
+	return blk_writev_late(q, iov, offset, flags);
 }
 
 int vfn_blk_flush(struct vfn_blk_queue *q, vfn_blk_cb cb, void *arg)
