@@ -906,6 +906,33 @@ static void test_fast_unregister(void **state)
 	vfn_mem_free(m, (size_t)len);
 }
 
+/*
+ * nvme: a depth-1 queue whose callback resubmits.  The first read takes the
+ * general path (the mapping is new); its command is free before its
+ * callback runs, so the resubmissions from there take the fast path (its
+ * depth check counts the pair's free commands).
+ */
+static void test_fast_resubmit(void **state)
+{
+	struct fixture *f = *state;
+	struct chain c = { .iov = { f->rbuf + 8192, f->bs }, .left = 4 };
+	uint64_t deadline = vfn_now_ns() + 10000000000ull;
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
+		return;
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 1 }, &c.q), 0);
+	assert_true(c.q->fast);
+	assert_int_equal(vfn_blk_readv(c.q, &c.iov, 1, 0, on_chain, &c), 0);
+	assert_int_equal(c.q->slow_requests, 1);
+	while (c.left > 0 && !c.err && vfn_now_ns() < deadline)
+		assert_true(vfn_blk_queue_poll(c.q, 0) >= 0);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(c.calls, 4);
+	assert_int_equal(c.q->slow_requests, 1); /* the three resubmissions: the fast path */
+	assert_int_equal(vfn_blk_queue_inflight(c.q), 0);
+	vfn_blk_queue_close(c.q);
+}
+
 #define BLK_TESTS                                                                                                      \
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
@@ -915,7 +942,7 @@ static void test_fast_unregister(void **state)
 		cmocka_unit_test(test_status), cmocka_unit_test(test_fixed_unregister),                                \
 		cmocka_unit_test(test_uring_huge), cmocka_unit_test(test_uring_split_bytes),                           \
 		cmocka_unit_test(test_many_small_segments), cmocka_unit_test(test_fast_path),                          \
-		cmocka_unit_test(test_fast_unregister)
+		cmocka_unit_test(test_fast_unregister), cmocka_unit_test(test_fast_resubmit)
 
 int main(void)
 {
