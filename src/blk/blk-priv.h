@@ -152,6 +152,7 @@ struct vfn_blk_queue {
 	uint32_t slow_cmds;	/* the pair's commands the general path holds (the fast path's: the rest) */
 	uint64_t slow_requests; /* requests that went through ops->submit (stats.commands counts their pieces) */
 	uint16_t fast_min_free; /* the pair's commands minus the depth; 0xffff: no fast path */
+	uint64_t poll_before;	/* vfn_blk_queue_poll: blk_completed() before the reap */
 };
 
 /*

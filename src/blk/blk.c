@@ -341,12 +341,13 @@ void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *st
 static inline __attribute__((always_inline)) int blk_nvme_reap(struct vfn_blk_queue *q, struct vfn_nvme_qpair *qp,
 							       uint32_t max)
 {
-	uint64_t before = q->stats.completed + qp->direct_done; /* blk_completed() of a fast queue */
 	int ret;
 
+	/* blk_completed() of a fast queue, kept in q: no register across the reap */
+	q->poll_before = q->stats.completed + qp->direct_done;
 	q->polling = BLK_POLLING;
 	vfn_nvme_qpair_reap(qp, (int)max);
-	ret = (int)(q->stats.completed + qp->direct_done - before);
+	ret = (int)(q->stats.completed + q->qp->direct_done - q->poll_before);
 	q->polling = 0;
 	return ret;
 }
