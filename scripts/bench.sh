@@ -34,6 +34,7 @@ opt_vs_warmup=1
 opt_vs_qds="1 32"
 opt_libvfn_only=0
 opt_cost_only=0
+opt_blk_cost=0
 opt_libvfn_report=
 libvfn_build=${LIBVFN_BUILD:-}
 sim_uri=${VFN_BENCH_SIM:-sim:nil=1}
@@ -71,6 +72,9 @@ Options:
   --libvfn-only     only the libvfn alternation boot (no fio boot, no
                     driver cost section)
   --cost-only       only the driver cost section (no boot)
+  --blk-cost        only the block API's driver cost beside the request
+                    API's with --sqe-per-io (its baseline) at QD1 and QD32,
+                    and the difference (no boot; issue 15, docs/perf.md)
   --libvfn-report FILE
                     print the libvfn alternation report from FILE, the guest
                     output an earlier run kept with --keep-raw (FILE.libvfn),
@@ -79,6 +83,8 @@ Options:
 
 Environment: VFN_BENCH_SIM (default sim:nil=1), VFN_BENCH_PERF_ARGS (extra
 \`vfn perf\` arguments), VFN_CACHE (vm.sh's cache).
+VFN_BENCH_CG_DIR=DIR (--blk-cost): keep the callgrind profiles there
+(blk.qQD, req.qQD; callgrind_annotate --auto=yes FILE for per-line counts).
 LIBVFN_BUILD=DIR: a meson build dir of libvfn (SamsungDS/libvfn, built with
 -Dlibnvme=enabled); one more boot (controller on vfio-pci) alternates its
 examples/perf with \`vfn perf\`, --rounds times at QD1 and QD32, and
@@ -114,6 +120,7 @@ parse_args() {
 		--vs-qd) opt_vs_qds=${2:?}; shift ;;
 		--libvfn-only) opt_libvfn_only=1 ;;
 		--cost-only) opt_cost_only=1 ;;
+		--blk-cost) opt_blk_cost=1 ;;
 		--libvfn-report) opt_libvfn_report=${2:?}; shift ;;
 		-h | --help) usage; exit 0 ;;
 		*) printf '%s: unknown option %s\n' "$PROG" "$1" >&2; usage >&2; exit 2 ;;
@@ -342,6 +349,43 @@ Driver cost on \`$sim_uri\`: the library's own instructions per 4 KiB read, subm
 | 4k randread QD1 | $c1 | $m1 | $t1 | $l1 | $n1 |
 | 4k randread QD32 | $c32 | $m32 | $t32 | $l32 | $n32 |
 EOF
+}
+
+# The block API's driver cost (`vfn perf -j 1`) beside its baseline, the
+# request API with `--sqe-per-io` (the SQE built and the buffer mapped per
+# I/O inside the counted region), at QD1 and QD32: count_run's method for
+# both, the same run length.  Prints a markdown table with the difference
+# (issue 15: at most +20).  VFN_BENCH_CG_DIR keeps the profiles.
+blk_cost_section() {
+	local dir qd r b q kind keep=${VFN_BENCH_CG_DIR:-}
+	command -v valgrind >/dev/null || die "valgrind not installed" 77
+	"$opt_build/tools/vfn" perf --help 2>/dev/null | grep -q -- --sqe-per-io ||
+		die "$opt_build/tools/vfn perf has no --sqe-per-io (build it)" 2
+	dir=$(mktemp -d /tmp/vfn-bench-cg.XXXXXX)
+	[[ -z $keep ]] || mkdir -p "$keep"
+	printf '| QD | block API (-j 1) | request API --sqe-per-io | difference |\n| --- | ---: | ---: | ---: |\n'
+	for qd in 1 32; do
+		for kind in blk req; do
+			if [[ $kind == blk ]]; then
+				r=$(count_run "$dir" "$qd" -j 1) || die "vfn perf -j 1 -q $qd failed: $(tail -n1 "$dir"/*.err | cut -c1-100)"
+				b=$r
+			else
+				r=$(count_run "$dir" "$qd" --sqe-per-io) || die "vfn perf --sqe-per-io -q $qd failed: $(tail -n1 "$dir"/*.err | cut -c1-100)"
+				q=$r
+			fi
+			[[ -z $keep ]] || cp "$dir/cd.q$qd" "$keep/$kind.q$qd"
+			[[ -z $keep ]] || cp "$dir/cd.q$qd.json" "$keep/$kind.q$qd.json"
+		done
+		python3 -c '
+import sys
+b = list(map(int, sys.argv[2].split()))
+q = list(map(int, sys.argv[3].split()))
+x, y = b[0] / b[3], q[0] / q[3]
+print("| %s | %.1f | %.1f | %+.1f |" % (sys.argv[1], x, y, x - y))' "$qd" "$b" "$q"
+	done
+	rm -rf "$dir"
+	printf '\n%s, 4 KiB randread, polled, -t 4, --count-driver under callgrind; driver instructions per I/O (%s).\n' \
+		"$sim_uri" "$(date -u '+%Y-%m-%d %H:%M UTC')"
 }
 
 # ---------------------------------------------------------------------------
@@ -835,6 +879,10 @@ libvfn_print_report() { # RAW LOADLOG CPULOG
 main() {
 	local raw qemu_ver host_load rc=0 mmio_args=() md
 	parse_args "$@"
+	if ((opt_blk_cost)); then
+		blk_cost_section
+		return
+	fi
 	if ((opt_cost_only)); then
 		cost_section
 		return

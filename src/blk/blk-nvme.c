@@ -156,9 +156,10 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	q->block_mask = (q->blk->block_size - 1) | (1ull << 63);
 	q->block_shift = q->blk->block_shift;
 	q->nsid = q->blk->nsid;
-	q->map_gen = &q->blk->map_gen;
+	/* The pair holds entries - 1 commands: its free commands imply SQ room (blk-nvme-fast.h). */
 	q->fast = q->qp->page_size == 4096 && q->qp->rqs.nr >= q->depth + 1 && q->blk->max_request >= 8192 &&
-		  q->qp->max_xfer >= 8192;
+		  q->qp->max_xfer >= 8192 && q->qp->rqs.nr < q->qp->sq.entries;
+	q->fast_min_free = q->fast ? (uint16_t)(q->qp->rqs.nr - q->depth) : 0xffff;
 	return 0;
 
 free_arrays:
@@ -181,20 +182,25 @@ static void nvme_queue_close(struct vfn_blk_queue *q)
 static void nvme_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct vfn_nvme_cqe *cqe)
 {
 	struct vfn_blk_queue *q = rq->opaque;
-	struct blk_piece *p = &q->pieces[rq->cid];
+	struct blk_piece p = q->pieces[rq->cid];
 	uint16_t status = vfn_nvme_cqe_status(cqe) & 0x7ff;
 	int ret = vfn_unlikely(rq->err) ? rq->err : vfn_nvme_status_to_errno(status);
 
-	(void)qp;
-	if (vfn_unlikely(p->bounce >= 0)) {
-		struct blk_req *req = p->req;
+	/*
+	 * The command is free before the callback (as a fast-path one is):
+	 * the fast path counts free commands for the depth (blk-nvme-fast.h).
+	 */
+	vfn_rq_free(qp, rq);
+	q->slow_cmds--;
+	if (vfn_unlikely(p.bounce >= 0)) {
+		struct blk_req *req = p.req;
 
-		if (p->op == BLK_READ && !ret)
-			vfn_blk_iov_copy(req->iov, req->iovcnt, p->off,
-					 q->bounce_mem + (size_t)p->bounce * q->bounce_len, p->len, true);
-		q->bounce_free[q->nr_bounce_free++] = (uint32_t)p->bounce;
+		if (p.op == BLK_READ && !ret)
+			vfn_blk_iov_copy(req->iov, req->iovcnt, p.off, q->bounce_mem + (size_t)p.bounce * q->bounce_len,
+					 p.len, true);
+		q->bounce_free[q->nr_bounce_free++] = (uint32_t)p.bounce;
 	}
-	blk_piece_done(q, p->req, ret, status);
+	blk_piece_done(q, p.req, ret, status);
 }
 
 static int nvme_poll(struct vfn_blk_queue *q, uint32_t max)
@@ -235,6 +241,7 @@ static inline struct vfn_rq *nvme_rq(struct vfn_blk_queue *q, struct blk_req *re
 	rq->cb = nvme_done;
 	rq->opaque = q;
 	q->pieces[rq->cid] = (struct blk_piece){ req, off, len, bounce, (uint8_t)op, q };
+	q->slow_cmds++;
 	return rq;
 }
 
@@ -254,6 +261,7 @@ static int nvme_post(struct vfn_blk_queue *q, struct blk_req *req, struct vfn_rq
 		if (p->bounce >= 0)
 			q->bounce_free[q->nr_bounce_free++] = (uint32_t)p->bounce;
 		vfn_rq_free(q->qp, rq);
+		q->slow_cmds--;
 		if (*posted)
 			req->ret = ret;
 		return ret;
@@ -570,29 +578,36 @@ static __attribute__((noinline)) int nvme_submit_slow(struct vfn_blk_queue *q, e
 
 /*
  * The device address of @len bytes at @va, when one mapping holds them: the
- * queue remembers the last mapping it translated (until memory is
- * unregistered anywhere on the handle: blk->map_gen), so that I/O from the
- * same buffers skips the lookup.
+ * queue remembers the last mapping it translated, so that I/O from the
+ * same buffers skips the lookup.  An unregistration anywhere on the handle
+ * empties the cache (c_len 0, vfn_blk_mem_unregister()); one racing with
+ * the translation here is caught by blk->map_gen.
  */
 static inline bool nvme_iova(struct vfn_blk_queue *q, const void *va, size_t len, uint64_t *iova)
 {
 	uintptr_t d = (uintptr_t)va - q->c_va;
+	size_t c_len = __atomic_load_n(&q->c_len, __ATOMIC_RELAXED);
 	uint32_t gen;
 	size_t mapped;
 
-	if (vfn_likely(d < q->c_len && len <= q->c_len - d &&
-		       q->c_gen == __atomic_load_n(&q->blk->map_gen, __ATOMIC_RELAXED))) {
+	if (vfn_likely(d < c_len && len <= c_len - d)) {
 		*iova = q->c_iova + d;
 		return true;
 	}
-	gen = __atomic_load_n(&q->blk->map_gen, __ATOMIC_RELAXED);
+	gen = __atomic_load_n(&q->blk->map_gen, __ATOMIC_SEQ_CST);
 	if (vfn_iommu_translate(q->qp->iommu, va, iova, &mapped))
 		return false;
 	q->c_va = (uintptr_t)va;
-	q->c_len = mapped;
 	q->c_iova = *iova;
-	q->c_delta = *iova - (uintptr_t)va;
-	q->c_gen = gen;
+	__atomic_store_n(&q->c_len, mapped, __ATOMIC_SEQ_CST);
+	/*
+	 * An unregistration since the load of gen (it bumps the gen, then
+	 * empties the caches) may have emptied the cache before the store
+	 * above: empty it again.  Seq_cst: either it sees this store (and
+	 * empties it after) or this load sees its bump.
+	 */
+	if (__atomic_load_n(&q->blk->map_gen, __ATOMIC_SEQ_CST) != gen)
+		__atomic_store_n(&q->c_len, 0, __ATOMIC_SEQ_CST);
 	return len <= mapped;
 }
 
@@ -623,6 +638,7 @@ static int nvme_submit(struct vfn_blk_queue *q, struct blk_req *req, const struc
 		vfn_rq_free(qp, rq);
 		return ret;
 	}
+	q->slow_cmds++;
 	req->pieces = 1;
 	q->stats.commands++;
 	return 0;

@@ -21,6 +21,10 @@
 #define BLK_MAX_REGS 64			 /* registered memory ranges */
 #define BLK_CLOSE_TIMEOUT_MS 30000
 
+/* q->polling */
+#define BLK_POLLING 1u	    /* inside vfn_blk_queue_poll(): a callback may not poll again */
+#define BLK_POLL_BACKEND 2u /* polls through q->ops (no nvme fast path) */
+
 enum blk_op {
 	BLK_READ,
 	BLK_WRITE,
@@ -91,7 +95,7 @@ struct vfn_blk {
 	uint32_t timeout_ms;  /* nvme: the command timeout (0: none known) */
 	pthread_mutex_t lock; /* queue ids, vectors, the registered memory table */
 	uint32_t nr_queues;
-	uint32_t map_gen; /* bumped (atomic) at every unregistration: queues' translation caches go stale */
+	uint32_t map_gen; /* bumped (atomic) at every unregistration, before the queues' caches are emptied */
 	struct blk_region regs[BLK_MAX_REGS];
 	uint32_t reg_gen; /* bumped (atomic, under lock) at every (un)registration: io_uring tables go stale */
 	struct vfn_blk_queue *queues; /* the open queues (under lock) */
@@ -111,7 +115,7 @@ struct vfn_blk_queue {
 	const struct blk_ops *ops;
 	uint32_t depth;
 	uint32_t inflight; /* requests */
-	bool polling;	   /* inside vfn_blk_queue_poll(): a callback may not poll again */
+	uint8_t polling;   /* BLK_POLLING, BLK_POLL_BACKEND (vfn_blk_queue_poll's one test) */
 	struct blk_req *reqs;
 	struct blk_req *free;
 	struct vfn_blk_stats stats;
@@ -128,10 +132,8 @@ struct vfn_blk_queue {
 	struct blk_piece *pieces; /* [depth], by cid */
 	struct blk_piece *plan;	  /* [depth] scratch for splitting */
 	uintptr_t c_va;		  /* the last mapping translated: from c_va, c_len bytes at c_iova */
-	size_t c_len;
+	size_t c_len;		  /* atomic: 0 (empty) from vfn_blk_mem_unregister() too */
 	uint64_t c_iova;
-	uint32_t c_gen;	  /* blk->map_gen when it was */
-	uint64_t c_delta; /* c_iova - c_va: the IOVA of an address in the mapping */
 	/* io_uring_cmd */
 	struct vfn_dev_queue *dq;
 	struct vfn_nvme_dsm_range *ranges; /* [depth + 1]: a discard piece's range */
@@ -141,24 +143,26 @@ struct vfn_blk_queue {
 	struct blk_uring *ring;
 	int efd;
 	/* nvme fast path (blk_nvme_fast_rw): copies of what is fixed at queue open */
-	bool fast;		 /* an nvme queue: one-command requests skip the planner */
-	uint64_t size;		 /* blk->size */
-	uint64_t block_mask;	 /* blk->block_size - 1 */
-	uint64_t max_request;	 /* blk->max_request */
-	uint32_t block_shift;	 /* blk->block_shift */
-	uint32_t nsid;		 /* blk->nsid */
-	const uint32_t *map_gen; /* &blk->map_gen */
-	uint64_t fast_posted;	 /* fast-path requests posted; in flight: fast_posted - qp->direct_done */
-	uint64_t slow_requests;	 /* requests that went through ops->submit (stats.commands counts their pieces) */
+	bool fast;		/* an nvme queue: one-command requests skip the planner */
+	uint64_t size;		/* blk->size */
+	uint64_t block_mask;	/* blk->block_size - 1 */
+	uint64_t max_request;	/* blk->max_request */
+	uint32_t block_shift;	/* blk->block_shift */
+	uint32_t nsid;		/* blk->nsid */
+	uint32_t slow_cmds;	/* the pair's commands the general path holds (the fast path's: the rest) */
+	uint64_t slow_requests; /* requests that went through ops->submit (stats.commands counts their pieces) */
+	uint16_t fast_min_free; /* the pair's commands minus the depth; 0xffff: no fast path */
+	uint64_t poll_before;	/* vfn_blk_queue_poll: blk_completed() before the reap */
 };
 
 /*
- * Requests in flight: those with a context, and the nvme fast path's,
- * which the reap completes itself (VFN_RQ_F_DIRECT: qp->direct_done).
+ * Requests in flight: those with a context, and the nvme fast path's
+ * (one command each, which the reap completes itself: VFN_RQ_F_DIRECT):
+ * the pair's commands not free and not the general path's.
  */
 static inline uint32_t blk_inflight(const struct vfn_blk_queue *q)
 {
-	return q->inflight + (q->fast ? (uint32_t)(q->fast_posted - q->qp->direct_done) : 0);
+	return q->inflight + (q->fast ? (uint32_t)(q->qp->rqs.nr - q->qp->rqs.nr_free) - q->slow_cmds : 0);
 }
 
 /* Requests completed: those with a context, and the fast path's. */

@@ -211,7 +211,10 @@ int vfn_blk_mem_unregister(struct vfn_blk *blk, void *buf)
 	for (int i = 0; i < BLK_MAX_REGS; i++) {
 		if (blk->regs[i].vaddr == buf) {
 			blk->ops->mem_unregister(blk, buf, blk->regs[i].len);
-			__atomic_fetch_add(&blk->map_gen, 1, __ATOMIC_RELAXED);
+			/* The queues' translation caches (blk-nvme.c nvme_iova()) go stale. */
+			__atomic_fetch_add(&blk->map_gen, 1, __ATOMIC_SEQ_CST);
+			for (struct vfn_blk_queue *q = blk->queues; q; q = q->next_q)
+				__atomic_store_n(&q->c_len, 0, __ATOMIC_SEQ_CST);
 			blk->regs[i] = (struct blk_region){ NULL, 0 };
 			__atomic_fetch_add(&blk->reg_gen, 1, __ATOMIC_RELEASE);
 			ret = 0;
@@ -259,6 +262,7 @@ int vfn_blk_queue_open(struct vfn_blk *blk, const struct vfn_blk_queue_opts *opt
 	pthread_mutex_lock(&blk->lock);
 	ret = blk->ops->queue_open(q, &o);
 	if (!ret) {
+		q->polling = q->fast ? 0 : BLK_POLL_BACKEND;
 		blk->nr_queues++;
 		q->next_q = blk->queues;
 		blk->queues = q;
@@ -333,32 +337,72 @@ void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *st
 	stats->commands += stats->requests - q->slow_requests;
 }
 
-int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
+/* The reap of a fast (nvme) queue: how many requests completed. */
+static inline __attribute__((always_inline)) int blk_nvme_reap(struct vfn_blk_queue *q, struct vfn_nvme_qpair *qp,
+							       uint32_t max)
+{
+	int ret;
+
+	/* blk_completed() of a fast queue, kept in q: no register across the reap */
+	q->poll_before = q->stats.completed + qp->direct_done;
+	q->polling = BLK_POLLING;
+	vfn_nvme_qpair_reap(qp, (int)max);
+	ret = (int)(q->stats.completed + q->qp->direct_done - q->poll_before);
+	q->polling = 0;
+	return ret;
+}
+
+/* Out of line: the poll's own frame stays small (the doorbells rarely wait for it). */
+static __attribute__((noinline)) int blk_nvme_submit_reap(struct vfn_blk_queue *q, uint32_t max)
+{
+	vfn_nvme_qpair_submit(q->qp);
+	return blk_nvme_reap(q, q->qp, max);
+}
+
+/* The poll of a queue inside a poll (refused), or without the nvme fast path (its backend's). */
+static __attribute__((noinline)) int blk_poll_slow(struct vfn_blk_queue *q, uint32_t max)
 {
 	int ret;
 
 	/* A nested reap would consume the CQEs the outer one is walking. */
-	if (vfn_unlikely(q->polling))
+	if (q->polling & BLK_POLLING)
 		return -EBUSY;
-	q->polling = true;
-	if (vfn_likely(q->fast)) { /* nvme: the pair directly (nvme_poll) */
-		/* blk_completed() of a fast queue */
-		uint64_t before = q->stats.completed + q->qp->direct_done;
-
-		vfn_nvme_qpair_submit(q->qp);
-		vfn_nvme_qpair_reap(q->qp, (int)max);
-		ret = (int)(q->stats.completed + q->qp->direct_done - before);
-	} else {
-		ret = q->ops->poll(q, max);
-	}
-	q->polling = false;
+	q->polling |= BLK_POLLING;
+	ret = q->ops->poll(q, max);
+	q->polling &= (uint8_t)~BLK_POLLING;
 	return ret;
+}
+
+int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
+{
+	struct vfn_nvme_qpair *qp;
+
+	/* One test: neither inside a poll nor a queue without the fast path. */
+	if (vfn_unlikely(q->polling))
+		return blk_poll_slow(q, max);
+	/* nvme: the pair directly (nvme_poll); the reap reports the CQ head itself. */
+	qp = q->qp;
+	if (vfn_unlikely(qp->sq.tail != qp->sq.db_tail)) /* something posted: the doorbells first */
+		return blk_nvme_submit_reap(q, max);
+	return blk_nvme_reap(q, qp, max);
+}
+
+/* vfn_nvme_qpair_submit() when the CQ head is due first (out of line: no frame for it in the caller). */
+static __attribute__((noinline)) int blk_nvme_submit_cq(struct vfn_nvme_qpair *qp)
+{
+	vfn_nvme_qpair_submit(qp);
+	return 0;
 }
 
 int vfn_blk_queue_submit(struct vfn_blk_queue *q)
 {
-	if (vfn_likely(q->fast)) { /* nvme: the doorbell directly (nvme_flush) */
-		vfn_nvme_qpair_submit(q->qp);
+	if (vfn_likely(q->fast)) { /* nvme: vfn_nvme_qpair_submit() directly (nvme_flush) */
+		struct vfn_nvme_qpair *qp = q->qp;
+
+		if (vfn_unlikely(vfn_nvme_qpair_cq_head_due(qp)))
+			return blk_nvme_submit_cq(qp);
+		if (qp->sq.tail != qp->sq.db_tail)
+			vfn_sq_ring(&qp->sq);
 		return 0;
 	}
 	return q->ops->flush(q);
@@ -455,28 +499,58 @@ static __attribute__((noinline)) int blk_writev_slow(struct vfn_blk_queue *q, co
 }
 
 /*
- * The fast path (blk-nvme-fast.h) needs no callee-saved register: what it
- * does not take tail-calls the general path with the arguments unchanged.
+ * A read or write the fast path refused after it left the callback in the
+ * pair's free request (blk-nvme-fast.h): the general path with it.  Out
+ * of line, so that the fast path keeps no register for it.
+ */
+static __attribute__((noinline)) int blk_readv_late(struct vfn_blk_queue *q, const struct iovec *iov, uint64_t off)
+{
+	const struct vfn_rq *rq = q->qp->rqs.free;
+
+	return blk_readv_slow(q, iov, 1, off, (vfn_blk_cb)(void (*)(void))rq->cb, rq->opaque);
+}
+
+static __attribute__((noinline)) int blk_writev_late(struct vfn_blk_queue *q, const struct iovec *iov, uint64_t off,
+						     uint32_t flags)
+{
+	const struct vfn_rq *rq = q->qp->rqs.free;
+
+	return blk_writev_slow(q, iov, 1, off, flags, (vfn_blk_cb)(void (*)(void))rq->cb, rq->opaque);
+}
+
+/*
+ * The fast path (blk-nvme-fast.h) refuses anything it does not take (a
+ * queue without it too: its c_len is 0), which tail-calls the general path.
  */
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,
 		  void *arg)
 {
-	if (vfn_unlikely(!q->fast || iovcnt != 1 || !iov))
+	int ret;
+
+	if (vfn_unlikely(iovcnt != 1 || !iov))
 		return blk_readv_slow(q, iov, iovcnt, offset, cb, arg);
-	if (vfn_likely(blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg)))
+	ret = blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg);
+	if (vfn_likely(ret > 0))
 		return 0;
-	return blk_readv_slow(q, iov, 1, offset, cb, arg); /* iovcnt is 1: one register less to keep */
+	if (!ret)
+		return blk_readv_slow(q, iov, 1, offset, cb, arg); /* iovcnt is 1: one register less to keep */
+	return blk_readv_late(q, iov, offset);
 }
 
 int vfn_blk_writev(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, uint32_t flags,
 		   vfn_blk_cb cb, void *arg)
 {
+	int ret;
+
 	/* VFN_BLK_FUA is bit 0, the command's FUA bit 30 */
-	if (vfn_unlikely(!q->fast || iovcnt != 1 || !iov || (flags & ~VFN_BLK_FUA)))
+	if (vfn_unlikely(iovcnt != 1 || !iov || (flags & ~VFN_BLK_FUA)))
 		return blk_writev_slow(q, iov, iovcnt, offset, flags, cb, arg);
-	if (vfn_likely(blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg)))
+	ret = blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg);
+	if (vfn_likely(ret > 0))
 		return 0;
-	return blk_writev_slow(q, iov, 1, offset, flags, cb, arg);
+	if (!ret)
+		return blk_writev_slow(q, iov, 1, offset, flags, cb, arg);
+	return blk_writev_late(q, iov, offset, flags);
 }
 
 int vfn_blk_flush(struct vfn_blk_queue *q, vfn_blk_cb cb, void *arg)

@@ -809,6 +809,7 @@ static void test_fast_path(void **state)
 	direct0 = q->qp->direct_done;
 	/* 4 KiB FUA write: one page, PRP1 only, FUA set, NLB 0's based */
 	assert_int_equal(vfn_blk_writev(q, &w, 1, base, VFN_BLK_FUA, on_done, &d), 0);
+	assert_int_equal(vfn_blk_queue_inflight(q), 1); /* its command, not the general path's */
 	sqe = last_sqe(q);
 	assert_int_equal(sqe->opcode, NVME_CMD_WRITE);
 	assert_int_equal(le32toh(sqe->cdw12), (1u << 30) | (4096 / f->bs - 1));
@@ -862,6 +863,76 @@ static void test_fast_path(void **state)
 	assert_int_equal(vfn_blk_readv(q, &r, 1, 100, on_done, &d), -EINVAL);
 }
 
+/*
+ * nvme: unregistering memory empties every queue's translation cache, so
+ * the fast path no longer takes the old mapping: an I/O from the same
+ * (still allocated) buffer goes to the general path and is bounced, with
+ * its data intact.
+ */
+static void test_fast_unregister(void **state)
+{
+	struct fixture *f = *state;
+	struct vfn_blk_queue *q = f->q;
+	uint64_t slow, off = 1024 * (uint64_t)f->bs;
+	struct vfn_blk_stats s0, s1;
+	void *m;
+	ssize_t len;
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
+		return;
+	len = vfn_blk_mem_alloc(f->blk, 16384, &m);
+	assert_true(len >= 16384);
+	fill(f->buf, 4096, 11);
+	assert_int_equal(do_write(f, &(struct iovec){ f->buf, 4096 }, 1, off, 0), 0);
+	/* the first read translates the new mapping, the second takes the fast path */
+	memset(m, 0, 4096);
+	assert_int_equal(do_read(f, &(struct iovec){ m, 4096 }, 1, off), 0);
+	slow = q->slow_requests;
+	memset(m, 0, 4096);
+	assert_int_equal(do_read(f, &(struct iovec){ m, 4096 }, 1, off), 0);
+	assert_int_equal(q->slow_requests, slow);
+	assert_memory_equal(m, f->buf, 4096);
+	assert_true(__atomic_load_n(&q->c_len, __ATOMIC_RELAXED) >= 4096);
+	assert_int_equal(vfn_blk_mem_unregister(f->blk, m), 0);
+	assert_int_equal(__atomic_load_n(&q->c_len, __ATOMIC_RELAXED), 0);
+	/* not registered any more: the general path bounces it */
+	memset(m, 0, 4096);
+	vfn_blk_queue_stats(q, &s0);
+	assert_int_equal(do_read(f, &(struct iovec){ m, 4096 }, 1, off), 0);
+	vfn_blk_queue_stats(q, &s1);
+	assert_int_equal(q->slow_requests, slow + 1);
+	assert_int_equal(s1.bounced - s0.bounced, 1);
+	assert_memory_equal(m, f->buf, 4096);
+	vfn_mem_free(m, (size_t)len);
+}
+
+/*
+ * nvme: a depth-1 queue whose callback resubmits.  The first read takes the
+ * general path (the mapping is new); its command is free before its
+ * callback runs, so the resubmissions from there take the fast path (its
+ * depth check counts the pair's free commands).
+ */
+static void test_fast_resubmit(void **state)
+{
+	struct fixture *f = *state;
+	struct chain c = { .iov = { f->rbuf + 8192, f->bs }, .left = 4 };
+	uint64_t deadline = vfn_now_ns() + 10000000000ull;
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
+		return;
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 1 }, &c.q), 0);
+	assert_true(c.q->fast);
+	assert_int_equal(vfn_blk_readv(c.q, &c.iov, 1, 0, on_chain, &c), 0);
+	assert_int_equal(c.q->slow_requests, 1);
+	while (c.left > 0 && !c.err && vfn_now_ns() < deadline)
+		assert_true(vfn_blk_queue_poll(c.q, 0) >= 0);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(c.calls, 4);
+	assert_int_equal(c.q->slow_requests, 1); /* the three resubmissions: the fast path */
+	assert_int_equal(vfn_blk_queue_inflight(c.q), 0);
+	vfn_blk_queue_close(c.q);
+}
+
 #define BLK_TESTS                                                                                                      \
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
@@ -870,7 +941,8 @@ static void test_fast_path(void **state)
 		cmocka_unit_test(test_poll_from_callback), cmocka_unit_test(test_fixed),                               \
 		cmocka_unit_test(test_status), cmocka_unit_test(test_fixed_unregister),                                \
 		cmocka_unit_test(test_uring_huge), cmocka_unit_test(test_uring_split_bytes),                           \
-		cmocka_unit_test(test_many_small_segments), cmocka_unit_test(test_fast_path)
+		cmocka_unit_test(test_many_small_segments), cmocka_unit_test(test_fast_path),                          \
+		cmocka_unit_test(test_fast_unregister), cmocka_unit_test(test_fast_resubmit)
 
 int main(void)
 {
