@@ -39,11 +39,12 @@ static int reset_error(const char *dev, int kind, int err)
 		return errmsg("%s: NVM subsystem reset not supported (CAP.NSSRS is 0): use --controller or --function",
 			      dev);
 	if (kind == 'b' && (err == -ENOTSUP || err == -EBUSY))
-		return errmsg("%s: PCI hot reset not allowed here (%s): the controller is untouched; use --function or "
-			      "--controller",
-			      dev,
-			      err == -EBUSY ? "it would reset a function of another IOMMU group"
-					    : "VFIO offers no bus or slot reset for this function");
+		return errmsg("%s: PCI hot reset not allowed here (%s): the controller is untouched; %s", dev,
+			      err == -EBUSY ? "it would also reset a function named above: in another IOMMU group, "
+					      "not owned here, or open through another handle"
+					    : "VFIO offers no bus or slot reset for this function",
+			      err == -EBUSY ? "close or release that function first, or use --function or --controller"
+					    : "use --function or --controller");
 	if (kind == 'f' && err == -ENOTSUP)
 		return errmsg("%s: the device offers no function-level reset (VFIO reports none): use --controller",
 			      dev);
