@@ -760,6 +760,36 @@ static int hot_reset_check_siblings(struct vfn_vfio_dev *dev, const struct vfio_
 	return ret;
 }
 
+/*
+ * Refuses (-EBUSY) when a function the reset reaches, other than @dev's,
+ * is not bound to vfio-pci: vfio-pci refuses the reset then
+ * (VFIO_DEVICE_PCI_HOT_RESET: EINVAL on 6.1, measured), which would come
+ * after the controller was stopped.
+ */
+static int hot_reset_check_drivers(struct vfn_vfio_dev *dev, const struct vfio_pci_hot_reset_info *info)
+{
+	for (uint32_t i = 0; i < info->count; i++) {
+		const struct vfio_pci_dependent_device *d = &info->devices[i];
+		char bdf[VFN_PCI_BDF_LEN], drv[64];
+		int r;
+
+		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", d->segment & 0xffffu, d->bus & 0xffu,
+			 (d->devfn >> 3) & 0x1fu, d->devfn & 7u);
+		if (!strcmp(bdf, dev->bdf))
+			continue;
+		r = vfn_pci_get_driver(bdf, drv, sizeof(drv));
+		if (!r && !strcmp(drv, "vfio-pci"))
+			continue;
+		log_err("%s: a bus reset would also reset %s, %s%s%s; run `vfn bind %s` first", dev->bdf, bdf,
+			r	 ? "whose driver cannot be read"
+			: drv[0] ? "bound to "
+				 : "bound to no driver",
+			!r && drv[0] ? drv : "", !r && drv[0] ? ", not vfio-pci" : "", bdf);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 /* vfn_vfio_hot_reset_check() with the registry lock held. */
 static int hot_reset_check_locked(struct vfn_vfio_dev *dev)
 {
@@ -769,6 +799,11 @@ static int hot_reset_check_locked(struct vfn_vfio_dev *dev)
 	info = hot_reset_info(dev, &ret);
 	if (!info)
 		return ret;
+	ret = hot_reset_check_drivers(dev, info);
+	if (ret) {
+		free(info);
+		return ret;
+	}
 	gfd = vfn_vfio_group_of(dev, &num);
 	/*
 	 * The cdev path: the kernel reports devids and whether every function

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <linux/vfio.h>
@@ -22,6 +23,8 @@
 #include <vfn/vfio.h>
 
 #include "vfio/vfio-priv.h"
+
+#include "fake-sysfs.h"
 
 static uint32_t fake_flags;  /* what GET_PCI_HOT_RESET_INFO reports */
 static unsigned int resets;  /* VFIO_DEVICE_PCI_HOT_RESET calls */
@@ -137,13 +140,51 @@ static void test_second_handle(void **state)
 	vfn_vfio_registry_del(&dev);
 }
 
+/*
+ * The sibling 0000:01:00.1 bound to another driver, or to none: vfio-pci
+ * would refuse VFIO_DEVICE_PCI_HOT_RESET after the controller was stopped,
+ * so the check refuses first (-EBUSY), with no reset ioctl.
+ */
+static void test_sibling_not_vfio(void **state)
+{
+	struct vfn_vfio_dev dev = { .bdf = "0000:01:00.0", .fd = 99 };
+	const char *link = fake_sysfs_at("devices/pci0000:00/0000:01:00.1/driver");
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	assert_int_equal(unlink(link), 0);
+	fake_sysfs_link_driver("0000:01:00.1", "nvme");
+	assert_int_equal(vfn_vfio_hot_reset_check(&dev), -EBUSY);
+	assert_int_equal(vfn_vfio_hot_reset(&dev), -EBUSY);
+	assert_int_equal(unlink(fake_sysfs_at("devices/pci0000:00/0000:01:00.1/driver")), 0); /* unbound */
+	assert_int_equal(vfn_vfio_hot_reset(&dev), -EBUSY);
+	assert_int_equal(resets, 0);
+
+	fake_sysfs_link_driver("0000:01:00.1", "vfio-pci");
+	assert_int_equal(vfn_vfio_hot_reset(&dev), 0);
+	assert_int_equal(resets, 1);
+}
+
+/* Both functions of the faked bus in a fake sysfs, bound to vfio-pci. */
+static int setup(void **state)
+{
+	(void)state;
+	fake_sysfs_create("hot-reset");
+	fake_sysfs_add_func("0000:01:00.0", "vfio-pci", 1);
+	fake_sysfs_add_func("0000:01:00.1", "vfio-pci", 1);
+	fake_sysfs_use();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cdev_not_owned),
 		cmocka_unit_test(test_sibling_open),
 		cmocka_unit_test(test_second_handle),
+		cmocka_unit_test(test_sibling_not_vfio),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, fake_sysfs_teardown);
 }

@@ -5,7 +5,8 @@
 # bound to vfio-pci; tests/vm/test_vm_resetsib.c opens both as controllers:
 # reset-bus on function 0 is refused (-EBUSY, naming 01:00.1) and both
 # still answer Identify; after closing function 1 the reset goes through.
-# Prints TAP.
+# Then, function 1 unbound, `vfn reset --bus` on function 0 is refused in
+# one line naming it and the fix.  Prints TAP.
 . "$(dirname "$0")/lib.sh"
 
 F0=0000:01:00.0
@@ -40,4 +41,14 @@ t_eq "vfn reset --bus $F0 alone: exit status" 0 "$T_RC"
 t_match "vfn reset --bus $F0: done" "$F0: PCI hot reset done, controller ready" "$T_OUT"
 t_capture vfn id-ctrl "$F1" -o json
 t_match "id-ctrl $F1 afterwards: the serial" '"sn" *: *"vfnsib01' "$T_OUT"
+
+# Function 1 bound to no driver: a bus reset would reach a function that is not ours.
+echo "$F1" >"/sys/bus/pci/devices/$F1/driver/unbind"
+t_eq "$F1 unbound" "" "$(readlink "/sys/bus/pci/devices/$F1/driver")"
+# (vfio-pci would refuse VFIO_DEVICE_PCI_HOT_RESET after the controller stopped: refused before.)
+t_err "reset --bus with $F1 unbound" 1 \
+	"$F0: PCI hot reset not allowed here: a bus reset would also reset $F1, bound to no driver; run .vfn bind $F1. first; the controller is untouched" \
+	vfn reset "$F0" --bus
+t_capture vfn id-ctrl "$F0" -o json
+t_match "id-ctrl $F0 after the refusal: the serial" '"sn" *: *"vfnsib00' "$T_OUT"
 t_done
