@@ -32,18 +32,62 @@ static void reset_help(void)
 	       reset_usage);
 }
 
-/* The one-line cause and fix of a failed reset of kind @kind ('c', 'f', 's', 'b'). */
-static int reset_error(const char *dev, int kind, int err)
+/*
+ * The library's first error line while a bus reset is checked (it names
+ * the function in the way and the fix), for the CLI's one line: the
+ * library is silent by default, and with VFN_LOG set it prints its own.
+ */
+struct first_err {
+	char line[256];
+};
+
+static void keep_first_err(enum vfn_log_level level, const char *msg, void *arg)
 {
+	struct first_err *fe = arg;
+
+	if (level == VFN_LOG_ERR && !fe->line[0])
+		snprintf(fe->line, sizeof(fe->line), "%s", msg);
+}
+
+static int reset_bus(struct vfn_nvme_ctrl *ctrl, struct first_err *fe)
+{
+	int ret;
+
+	if (vfn_log_get_level() != VFN_LOG_NONE)
+		return vfn_nvme_ctrl_reset_bus(ctrl);
+	vfn_log_set_fn(keep_first_err, fe);
+	vfn_log_set_level(VFN_LOG_ERR);
+	ret = vfn_nvme_ctrl_reset_bus(ctrl);
+	vfn_log_set_level(VFN_LOG_NONE);
+	vfn_log_set_fn(NULL, NULL);
+	return ret;
+}
+
+/* @line without a leading "BDF: " (the library's lines start with the canonical address). */
+static const char *after_bdf(const char *line)
+{
+	const char *p = strstr(line, ": ");
+
+	return p && p - line < 20 ? p + 2 : line;
+}
+
+/* The one-line cause and fix of a failed reset of kind @kind ('c', 'f', 's', 'b'). */
+static int reset_error(const char *dev, int kind, int err, const struct first_err *fe)
+{
+	if (kind == 'b' && err == -EBUSY && fe->line[0])
+		return errmsg("%s: PCI hot reset not allowed here: %s; the controller is untouched (or use --function "
+			      "or --controller)",
+			      dev, after_bdf(fe->line));
 	if (kind == 's' && err == -EOPNOTSUPP)
 		return errmsg("%s: NVM subsystem reset not supported (CAP.NSSRS is 0): use --controller or --function",
 			      dev);
 	if (kind == 'b' && (err == -ENOTSUP || err == -EBUSY))
-		return errmsg("%s: PCI hot reset not allowed here (%s): the controller is untouched; use --function or "
-			      "--controller",
-			      dev,
-			      err == -EBUSY ? "it would reset a function of another IOMMU group"
-					    : "VFIO offers no bus or slot reset for this function");
+		return errmsg("%s: PCI hot reset not allowed here (%s): the controller is untouched; %s", dev,
+			      err == -EBUSY ? "it would also reset a function in another IOMMU group, not owned "
+					      "here, or open through another handle; VFN_LOG=err names it"
+					    : "VFIO offers no bus or slot reset for this function",
+			      err == -EBUSY ? "close or release that function first, or use --function or --controller"
+					    : "use --function or --controller");
 	if (kind == 'f' && err == -ENOTSUP)
 		return errmsg("%s: the device offers no function-level reset (VFIO reports none): use --controller",
 			      dev);
@@ -64,6 +108,7 @@ int cmd_reset(int argc, char **argv)
 	};
 	const char *dev = NULL;
 	struct vfn_nvme_ctrl *ctrl;
+	struct first_err fe = { .line = "" };
 	struct vfn_dev *d;
 	int kind = 0, c, ret;
 
@@ -110,10 +155,10 @@ int cmd_reset(int argc, char **argv)
 	}
 	ret = kind == 'c'   ? vfn_nvme_ctrl_reset(ctrl)
 	      : kind == 'f' ? vfn_nvme_ctrl_reset_function(ctrl)
-	      : kind == 'b' ? vfn_nvme_ctrl_reset_bus(ctrl)
+	      : kind == 'b' ? reset_bus(ctrl, &fe)
 			    : vfn_nvme_ctrl_reset_subsystem(ctrl);
 	if (ret) {
-		ret = reset_error(dev, kind, ret);
+		ret = reset_error(dev, kind, ret, &fe);
 		vfn_dev_close(d);
 		return ret;
 	}

@@ -670,7 +670,9 @@ VFN_API int vfn_nvme_ctrl_reset_subsystem(struct vfn_nvme_ctrl *ctrl);
  * slot reset, vfn_vfio_hot_reset()) in place of the FLR, where VFIO allows
  * it.  Refused before touching anything (the controller keeps working):
  * -ENOTSUP (no bus or slot reset for this function; the simulator), -EBUSY
- * (it would reach a function of another IOMMU group).  Else as
+ * (it would reach a function of another IOMMU group, or one open in this
+ * process through another handle, e.g. a sibling function open as another
+ * controller: close it first; the log names it).  Else as
  * vfn_nvme_ctrl_reset_function().
  */
 VFN_API int vfn_nvme_ctrl_reset_bus(struct vfn_nvme_ctrl *ctrl);

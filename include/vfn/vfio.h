@@ -208,9 +208,15 @@ VFN_API int vfn_vfio_reset(struct vfn_vfio_dev *dev);
  * where VFIO allows it: every function the reset reaches must belong to
  * the caller (through the group path: be in the device's IOMMU group; the
  * cdev path: owned through the iommufd context, as the kernel reports it
- * in VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED).  Returns 0, -ENOTSUP
- * (no bus or slot reset for this function, e.g. on a root bus), -EBUSY (it
- * would reach a function in another group), -ENOMEM, or -errno from VFIO.
+ * in VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED) and be bound to vfio-pci
+ * (sysfs), and none but @dev's own may be open in this process through
+ * another vfn_vfio_dev (a sibling function of a multifunction device, or a
+ * second handle on this one): its state would be lost under that handle;
+ * close it first.  Returns 0, -ENOTSUP (no bus or slot reset for this
+ * function, e.g. on a root bus), -EBUSY (it would reach a function in
+ * another group, not owned, not on vfio-pci, or open here through another
+ * handle; the log names it), -ENOMEM, or -errno from VFIO.  Nothing is
+ * reset when it refuses.
  */
 VFN_API int vfn_vfio_hot_reset(struct vfn_vfio_dev *dev);
 

@@ -554,9 +554,14 @@ int vfn_nvme_ctrl_reset_bus(struct vfn_nvme_ctrl *ctrl)
 		return -EINVAL;
 	}
 	/* Refused before anything is stopped: the controller stays as it is. */
-	ret = ctrl->hw.ops->hot_reset ? ctrl->hw.ops->hot_reset(&ctrl->hw, true) : -ENOTSUP;
+	if (!ctrl->hw.ops->hot_reset) {
+		log_err("%s: no PCI hot reset here (not a VFIO device)", ctrl->hw.name);
+		return -ENOTSUP;
+	}
+	ret = ctrl->hw.ops->hot_reset(&ctrl->hw, true);
 	if (ret) {
-		log_err("%s: no PCI hot reset here (%d)", ctrl->hw.name, ret);
+		/* The VFIO check logged the cause (and the fix): one line, not two. */
+		log_debug("%s: PCI hot reset refused (%d): the controller is untouched", ctrl->hw.name, ret);
 		return ret;
 	}
 	return ctrl_reset_with(ctrl, "PCI hot reset", ctrl_between_hot);

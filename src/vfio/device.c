@@ -4,6 +4,8 @@
  * whichever attach path (vfio-priv.h) produced it.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -43,6 +45,44 @@ int vfn_vfio_check_driver(const char *bdf)
 		return -EBUSY;
 	}
 	return 0;
+}
+
+/*
+ * The devices open in this process (vfio-priv.h), linked through
+ * open_next.  A PCI hot reset holds the lock from its check to its ioctl,
+ * so that no function it reaches is opened meanwhile.
+ */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vfn_vfio_dev *registry;
+
+void vfn_vfio_registry_add(struct vfn_vfio_dev *dev)
+{
+	pthread_mutex_lock(&registry_lock);
+	dev->open_next = registry;
+	registry = dev;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+void vfn_vfio_registry_del(struct vfn_vfio_dev *dev)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (struct vfn_vfio_dev **pp = &registry; *pp; pp = &(*pp)->open_next) {
+		if (*pp == dev) {
+			*pp = dev->open_next;
+			break;
+		}
+	}
+	dev->open_next = NULL;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* A device open in this process, other than @self, at @bdf (canonical), or NULL; registry lock held. */
+static struct vfn_vfio_dev *registry_find_other(const struct vfn_vfio_dev *self, const char *bdf)
+{
+	for (struct vfn_vfio_dev *d = registry; d; d = d->open_next)
+		if (d != self && !strcmp(d->bdf, bdf))
+			return d;
+	return NULL;
 }
 
 /* Closes the device fd, then lets the attach path release the rest. */
@@ -203,6 +243,7 @@ int vfn_vfio_open(const char *bdf, const struct vfn_vfio_opts *opts, struct vfn_
 
 	log_info("%s: opened through VFIO (%s, %s), %u regions, %u MSI-X vectors", dev->bdf, dev->attach->name,
 		 vfn_iommu_backend_name(dev->iommu), dev->nregions, dev->msix_count);
+	vfn_vfio_registry_add(dev);
 	*out = dev;
 	return 0;
 
@@ -217,6 +258,7 @@ void vfn_vfio_close(struct vfn_vfio_dev *dev)
 {
 	if (!dev)
 		return;
+	vfn_vfio_registry_del(dev);
 	vfn_vfio_irq_disable(dev);
 	for (unsigned int i = 0; i < VFN_VFIO_NUM_BARS; i++)
 		if (dev->bars[i])
@@ -688,16 +730,80 @@ static struct vfio_pci_hot_reset_info *hot_reset_info(struct vfn_vfio_dev *dev, 
 	return info;
 }
 
-int vfn_vfio_hot_reset_check(struct vfn_vfio_dev *dev)
+/*
+ * Refuses (-EBUSY) when a function the reset reaches is open in this
+ * process through another vfn_vfio_dev than @dev: the kernel would allow it
+ * (same group, or same iommufd context) and reset it under that handle's
+ * feet.  Registry lock held.
+ */
+static int hot_reset_check_siblings(struct vfn_vfio_dev *dev, const struct vfio_pci_hot_reset_info *info)
+{
+	int ret = 0;
+
+	for (uint32_t i = 0; i < info->count; i++) {
+		const struct vfio_pci_dependent_device *d = &info->devices[i];
+		char bdf[VFN_PCI_BDF_LEN];
+
+		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", d->segment & 0xffffu, d->bus & 0xffu,
+			 (d->devfn >> 3) & 0x1fu, d->devfn & 7u);
+		if (!registry_find_other(dev, bdf))
+			continue;
+		if (!strcmp(bdf, dev->bdf))
+			log_err("%s: a bus reset would also reset %s through another handle open in this process; "
+				"close it first",
+				dev->bdf, bdf);
+		else
+			log_err("%s: a bus reset would also reset %s, open in this process; close it first", dev->bdf,
+				bdf);
+		ret = -EBUSY;
+	}
+	return ret;
+}
+
+/*
+ * Refuses (-EBUSY) when a function the reset reaches, other than @dev's,
+ * is not bound to vfio-pci: vfio-pci refuses the reset then
+ * (VFIO_DEVICE_PCI_HOT_RESET: EINVAL on 6.1, measured), which would come
+ * after the controller was stopped.
+ */
+static int hot_reset_check_drivers(struct vfn_vfio_dev *dev, const struct vfio_pci_hot_reset_info *info)
+{
+	for (uint32_t i = 0; i < info->count; i++) {
+		const struct vfio_pci_dependent_device *d = &info->devices[i];
+		char bdf[VFN_PCI_BDF_LEN], drv[64];
+		int r;
+
+		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", d->segment & 0xffffu, d->bus & 0xffu,
+			 (d->devfn >> 3) & 0x1fu, d->devfn & 7u);
+		if (!strcmp(bdf, dev->bdf))
+			continue;
+		r = vfn_pci_get_driver(bdf, drv, sizeof(drv));
+		if (!r && !strcmp(drv, "vfio-pci"))
+			continue;
+		log_err("%s: a bus reset would also reset %s, %s%s%s; run `vfn bind %s` first", dev->bdf, bdf,
+			r	 ? "whose driver cannot be read"
+			: drv[0] ? "bound to "
+				 : "bound to no driver",
+			!r && drv[0] ? drv : "", !r && drv[0] ? ", not vfio-pci" : "", bdf);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* vfn_vfio_hot_reset_check() with the registry lock held. */
+static int hot_reset_check_locked(struct vfn_vfio_dev *dev)
 {
 	struct vfio_pci_hot_reset_info *info;
 	int ret = 0, num = -1, gfd;
 
-	if (!dev)
-		return -EINVAL;
 	info = hot_reset_info(dev, &ret);
 	if (!info)
 		return ret;
+	ret = hot_reset_check_drivers(dev, info);
+	if (ret) {
+		free(info);
+		return ret;
+	}
 	gfd = vfn_vfio_group_of(dev, &num);
 	/*
 	 * The cdev path: the kernel reports devids and whether every function
@@ -724,7 +830,21 @@ int vfn_vfio_hot_reset_check(struct vfn_vfio_dev *dev)
 			ret = -EBUSY;
 		}
 	}
+	if (!ret)
+		ret = hot_reset_check_siblings(dev, info);
 	free(info);
+	return ret;
+}
+
+int vfn_vfio_hot_reset_check(struct vfn_vfio_dev *dev)
+{
+	int ret;
+
+	if (!dev)
+		return -EINVAL;
+	pthread_mutex_lock(&registry_lock);
+	ret = hot_reset_check_locked(dev);
+	pthread_mutex_unlock(&registry_lock);
 	return ret;
 }
 
@@ -736,9 +856,15 @@ int vfn_vfio_hot_reset(struct vfn_vfio_dev *dev)
 	} u;
 	int ret, num = -1, gfd;
 
-	ret = vfn_vfio_hot_reset_check(dev);
-	if (ret)
+	if (!dev)
+		return -EINVAL;
+	/* Held to the ioctl: no function the check passed is opened meanwhile. */
+	pthread_mutex_lock(&registry_lock);
+	ret = hot_reset_check_locked(dev);
+	if (ret) {
+		pthread_mutex_unlock(&registry_lock);
 		return ret;
+	}
 	gfd = vfn_vfio_group_of(dev, &num);
 	memset(&u, 0, sizeof(u));
 	u.r.argsz = gfd >= 0 ? sizeof(u) : sizeof(u.r);
@@ -749,6 +875,7 @@ int vfn_vfio_hot_reset(struct vfn_vfio_dev *dev)
 		ret = -errno;
 		log_err("%s: VFIO_DEVICE_PCI_HOT_RESET failed: errno %d", dev->bdf, -ret);
 	}
+	pthread_mutex_unlock(&registry_lock);
 	return ret;
 }
 

@@ -75,7 +75,22 @@ struct vfn_vfio_dev {
 	 * another); msix_count and msix_enabled then describe that type.
 	 */
 	unsigned int irq_index;
+	/*
+	 * Appended: the next device open in this process (the registry of
+	 * device.c that a PCI hot reset consults); registry lock held.
+	 */
+	struct vfn_vfio_dev *open_next;
 };
+
+/*
+ * The process-wide registry of open VFIO devices (device.c): vfn_vfio_open()
+ * adds the device once it is open, vfn_vfio_close() removes it first.  A PCI
+ * hot reset refuses to reach a function registered here other than its
+ * caller.  Thread-safe (a mutex); never touched on the I/O path.  Exposed for
+ * unit tests, which register devices they faked.
+ */
+void vfn_vfio_registry_add(struct vfn_vfio_dev *dev);
+void vfn_vfio_registry_del(struct vfn_vfio_dev *dev);
 
 /*
  * Checks that @bdf exists and is bound to vfio-pci.  Returns 0, -ENODEV

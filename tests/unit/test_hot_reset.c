@@ -5,7 +5,9 @@
  * would reach a function not owned here (FLAG_DEV_ID without
  * FLAG_DEV_ID_OWNED, a devid of VFIO_PCI_DEVID_NOT_OWNED) is refused by the
  * check, before anything is stopped and without VFIO_DEVICE_PCI_HOT_RESET;
- * with every function owned the reset is issued, with no group fds.
+ * with every function owned the reset is issued, with no group fds.  And
+ * the process-wide registry of open devices: a reached function open here
+ * through another handle refuses the reset the same way.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <linux/vfio.h>
@@ -20,6 +23,8 @@
 #include <vfn/vfio.h>
 
 #include "vfio/vfio-priv.h"
+
+#include "fake-sysfs.h"
 
 static uint32_t fake_flags;  /* what GET_PCI_HOT_RESET_INFO reports */
 static unsigned int resets;  /* VFIO_DEVICE_PCI_HOT_RESET calls */
@@ -34,7 +39,7 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	assert_int_equal(fd, 99);
+	assert_int_equal(fd, 99); /* only the device reset, never the sibling's fd */
 	if (req == VFIO_DEVICE_GET_PCI_HOT_RESET_INFO) {
 		struct vfio_pci_hot_reset_info *info = arg;
 		size_t need = sizeof(*info) + 2 * sizeof(info->devices[0]);
@@ -81,11 +86,105 @@ static void test_cdev_not_owned(void **state)
 	assert_int_equal(reset_count, 0);
 }
 
+/*
+ * Both functions owned (the kernel would allow the reset), but the sibling
+ * 0000:01:00.1 is open in this process through another handle: refused
+ * with -EBUSY before VFIO_DEVICE_PCI_HOT_RESET; once it is closed (removed
+ * from the registry) the reset goes through.  A device open elsewhere on
+ * another bus does not stand in the way.
+ */
+static void test_sibling_open(void **state)
+{
+	struct vfn_vfio_dev dev = { .bdf = "0000:01:00.0", .fd = 99 };
+	struct vfn_vfio_dev sib = { .bdf = "0000:01:00.1", .fd = 98 };
+	struct vfn_vfio_dev other = { .bdf = "0000:02:00.0", .fd = 97 };
+
+	(void)state;
+	fake_flags = 1 | 2; /* DEV_ID | DEV_ID_OWNED */
+	resets = 0;
+	vfn_vfio_registry_add(&dev);
+	vfn_vfio_registry_add(&other);
+	vfn_vfio_registry_add(&sib);
+
+	assert_int_equal(vfn_vfio_hot_reset_check(&dev), -EBUSY);
+	assert_int_equal(vfn_vfio_hot_reset(&dev), -EBUSY);
+	assert_int_equal(resets, 0);
+
+	vfn_vfio_registry_del(&sib);
+	assert_null(sib.open_next);
+	assert_int_equal(vfn_vfio_hot_reset_check(&dev), 0);
+	assert_int_equal(vfn_vfio_hot_reset(&dev), 0);
+	assert_int_equal(resets, 1);
+
+	vfn_vfio_registry_del(&other);
+	vfn_vfio_registry_del(&dev);
+	vfn_vfio_registry_del(&dev); /* not registered: no-op */
+}
+
+/* A second handle on the same function (same BDF, another vfn_vfio_dev) is also refused. */
+static void test_second_handle(void **state)
+{
+	struct vfn_vfio_dev dev = { .bdf = "0000:01:00.0", .fd = 99 };
+	struct vfn_vfio_dev twin = { .bdf = "0000:01:00.0", .fd = 96 };
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	vfn_vfio_registry_add(&dev);
+	vfn_vfio_registry_add(&twin);
+	assert_int_equal(vfn_vfio_hot_reset(&dev), -EBUSY);
+	assert_int_equal(resets, 0);
+	vfn_vfio_registry_del(&twin);
+	assert_int_equal(vfn_vfio_hot_reset(&dev), 0);
+	assert_int_equal(resets, 1);
+	vfn_vfio_registry_del(&dev);
+}
+
+/*
+ * The sibling 0000:01:00.1 bound to another driver, or to none: vfio-pci
+ * would refuse VFIO_DEVICE_PCI_HOT_RESET after the controller was stopped,
+ * so the check refuses first (-EBUSY), with no reset ioctl.
+ */
+static void test_sibling_not_vfio(void **state)
+{
+	struct vfn_vfio_dev dev = { .bdf = "0000:01:00.0", .fd = 99 };
+	const char *link = fake_sysfs_at("devices/pci0000:00/0000:01:00.1/driver");
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	assert_int_equal(unlink(link), 0);
+	fake_sysfs_link_driver("0000:01:00.1", "nvme");
+	assert_int_equal(vfn_vfio_hot_reset_check(&dev), -EBUSY);
+	assert_int_equal(vfn_vfio_hot_reset(&dev), -EBUSY);
+	assert_int_equal(unlink(fake_sysfs_at("devices/pci0000:00/0000:01:00.1/driver")), 0); /* unbound */
+	assert_int_equal(vfn_vfio_hot_reset(&dev), -EBUSY);
+	assert_int_equal(resets, 0);
+
+	fake_sysfs_link_driver("0000:01:00.1", "vfio-pci");
+	assert_int_equal(vfn_vfio_hot_reset(&dev), 0);
+	assert_int_equal(resets, 1);
+}
+
+/* Both functions of the faked bus in a fake sysfs, bound to vfio-pci. */
+static int setup(void **state)
+{
+	(void)state;
+	fake_sysfs_create("hot-reset");
+	fake_sysfs_add_func("0000:01:00.0", "vfio-pci", 1);
+	fake_sysfs_add_func("0000:01:00.1", "vfio-pci", 1);
+	fake_sysfs_use();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cdev_not_owned),
+		cmocka_unit_test(test_sibling_open),
+		cmocka_unit_test(test_second_handle),
+		cmocka_unit_test(test_sibling_not_vfio),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, fake_sysfs_teardown);
 }
