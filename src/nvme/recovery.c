@@ -43,15 +43,25 @@ static int fail_rank(int err)
 	}
 }
 
-void vfn_nvme_ctrl_set_failed(struct vfn_nvme_ctrl *ctrl, int err)
+/* Raises @ctrl's failure to @err if that ranks higher; true if it did (*@was: the previous value). */
+static bool ctrl_mark_failed(struct vfn_nvme_ctrl *ctrl, int err, int *was)
 {
 	int cur = __atomic_load_n(&ctrl->failed, __ATOMIC_ACQUIRE);
 
 	do {
 		if (fail_rank(cur) >= fail_rank(err))
-			return;
+			return false;
 	} while (!__atomic_compare_exchange_n(&ctrl->failed, &cur, err, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
-	log_err("%s: controller failed (%d, was %d): outstanding commands fail", ctrl->hw.name, err, cur);
+	*was = cur;
+	return true;
+}
+
+void vfn_nvme_ctrl_set_failed(struct vfn_nvme_ctrl *ctrl, int err)
+{
+	int was;
+
+	if (ctrl_mark_failed(ctrl, err, &was))
+		log_err("%s: controller failed (%d, was %d): outstanding commands fail", ctrl->hw.name, err, was);
 }
 
 int vfn_nvme_ctrl_fail(struct vfn_nvme_ctrl *ctrl, int err)
@@ -348,7 +358,10 @@ static int ctrl_stop(struct vfn_nvme_ctrl *ctrl, int err)
 	pthread_mutex_lock(&ctrl->recovery_lock);
 	ret = vfn_nvme_ctrl_quiesce(ctrl);
 	ctrl->quiesced = true;
-	vfn_nvme_ctrl_set_failed(ctrl, ret == -ENODEV ? -ENODEV : err);
+	if (ret == -ENODEV || err != -ECANCELED)
+		vfn_nvme_ctrl_set_failed(ctrl, ret == -ENODEV ? -ENODEV : err);
+	else if (ctrl_mark_failed(ctrl, err, &(int){ 0 })) /* a reset asked for: no error to report */
+		log_info("%s: stopped for the reset: outstanding commands are cancelled", ctrl->hw.name);
 	pthread_mutex_unlock(&ctrl->recovery_lock);
 	ctrl_fail_qpairs(ctrl, vfn_nvme_ctrl_failed(ctrl));
 	return ret;
