@@ -75,6 +75,12 @@ struct vfn_vfio_dev {
 	 * another); msix_count and msix_enabled then describe that type.
 	 */
 	unsigned int irq_index;
+	/*
+	 * Appended: the vectors of irq_index the kernel gave when switching it
+	 * on gave fewer than VFIO offers (vfn_vfio_irq_count() then says
+	 * this many); 0: all of them.
+	 */
+	unsigned int irq_given;
 };
 
 /*
