@@ -489,9 +489,16 @@ static void test_ctrl_all_refused(void **state)
 	assert_int_equal(vfn_nvme_ctrl_irq_mode(ctrl), -ENOTSUP);
 	assert_int_equal(ncalls, 3);
 	assert_call(2, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, -1, ENODEV);
-	assert_int_not_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	/* Refused as unusable, the kernel not asked again (MSI-X is what the device was left on). */
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), -ENOTSUP);
 	assert_null(qp);
+	assert_int_equal(vfn_nvme_ctrl_irq_route(ctrl, 0, 42), -ENOTSUP);
+	assert_int_equal(ncalls, 3);
 	assert_int_equal(fake_on, -1);
+	/* Polled I/O works. */
+	o.irq = false;
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	vfn_nvme_qpair_destroy(qp);
 	vfn_nvme_ctrl_close(ctrl);
 	assert_int_equal(vfn_nvme_ctrl_irq_mode(NULL), -EINVAL);
 }
