@@ -562,6 +562,69 @@ static void test_ctrl_msi_multi(void **state)
 	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
 }
 
+/*
+ * After AUTO fell back (MSI, or INTx), a controller reset and a
+ * function-level reset keep the pair's interrupt on the same VFIO index:
+ * the FLR's re-routing switches that type off and on again with the pair's
+ * eventfd, never MSI-X; writes still complete by interrupt (INTx: unmasked).
+ */
+static void reset_rearms(bool refuse_msi)
+{
+	struct vfn_nvme_qpair_opts o = { .entries = 16, .irq = true, .vector_set = true, .vector = 0 };
+	uint32_t want = refuse_msi ? VFIO_PCI_INTX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
+	struct vfn_nvme_qpair *qp = NULL;
+	struct vfn_nvme_ns_info ns;
+	struct vfn_nvme_ctrl *ctrl;
+	uint64_t iova, stale;
+	unsigned int n0;
+	uint8_t *buf;
+
+	fake_reset(MSIX_VECS, ENOSPC, refuse_msi ? EINVAL : 0, 0);
+	open_ctrl(VFN_NVME_IRQ_AUTO, &ctrl);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), 4096, (void **)&buf, &iova), 4096);
+	memset(buf, 0x3c, 4096);
+
+	n0 = ncalls;
+	assert_int_equal(vfn_nvme_ctrl_reset(ctrl), 0);
+	for (unsigned int i = n0; i < ncalls; i++)
+		assert_int_equal(calls[i].index, want);
+	assert_int_equal(fake_on, (int)want);
+	n0 = ncalls;
+	assert_int_equal(vfn_nvme_ctrl_reset_function(ctrl), 0);
+	assert_true(ncalls >= n0 + 2);
+	for (unsigned int i = n0; i < ncalls; i++)
+		assert_int_equal(calls[i].index, want);
+	/* Off, then on again with the pair's eventfd on vector 0. */
+	assert_int_equal(calls[n0].flags, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER);
+	assert_call(ncalls - 1, want, 0, 1, vfn_nvme_qpair_eventfd(qp), 0);
+	assert_int_equal(fake_on, (int)want);
+	(void)!read(vfn_nvme_qpair_eventfd(qp), &stale, sizeof(stale));
+	vfn_nvme_qpair_irq_ack(qp);
+	fake_unmasks = 0;
+	for (uint64_t i = 0; i < 4; i++)
+		irq_write(qp, &ns, i, buf);
+	if (refuse_msi)
+		assert_true(fake_unmasks >= 4);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), buf, 4096);
+	vfn_nvme_qpair_destroy(qp);
+	vfn_nvme_ctrl_close(ctrl);
+	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
+}
+
+static void test_ctrl_reset_rearms_msi(void **state)
+{
+	(void)state;
+	reset_rearms(false);
+}
+
+static void test_ctrl_reset_rearms_intx(void **state)
+{
+	(void)state;
+	reset_rearms(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +635,8 @@ int main(void)
 		cmocka_unit_test(test_ctrl_all_refused),
 		cmocka_unit_test(test_ctrl_msix_absent),
 		cmocka_unit_test(test_ctrl_msi_multi),
+		cmocka_unit_test(test_ctrl_reset_rearms_msi),
+		cmocka_unit_test(test_ctrl_reset_rearms_intx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
