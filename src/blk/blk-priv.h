@@ -148,6 +148,7 @@ struct vfn_blk_queue {
 	uint32_t block_shift;	 /* blk->block_shift */
 	uint32_t nsid;		 /* blk->nsid */
 	const uint32_t *map_gen; /* &blk->map_gen */
+	bool irq_rearm;		 /* nvme on INTx with an fd: each poll re-arms the line (VFIO masked it) */
 	uint64_t fast_posted;	 /* fast-path requests posted; in flight: fast_posted - qp->direct_done */
 	uint64_t slow_requests;	 /* requests that went through ops->submit (stats.commands counts their pieces) */
 };

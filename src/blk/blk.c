@@ -351,6 +351,8 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 	} else {
 		ret = q->ops->poll(q, max);
 	}
+	if (vfn_unlikely(q->irq_rearm))
+		vfn_nvme_qpair_irq_ack(q->qp);
 	q->polling = false;
 	return ret;
 }
