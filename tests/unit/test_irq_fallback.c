@@ -607,6 +607,11 @@ static void reset_rearms(bool refuse_msi)
 		irq_write(qp, &ns, i, buf);
 	if (refuse_msi)
 		assert_true(fake_unmasks >= 4);
+	/* The public re-arm for callers reading an eventfd themselves: one VFIO unmask on INTx, none on MSI. */
+	n0 = fake_unmasks;
+	vfn_nvme_ctrl_irq_ack(ctrl);
+	vfn_nvme_ctrl_irq_ack(NULL);
+	assert_int_equal(fake_unmasks, n0 + (refuse_msi ? 1 : 0));
 	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), buf, 4096);
 	vfn_nvme_qpair_destroy(qp);
 	vfn_nvme_ctrl_close(ctrl);
