@@ -438,6 +438,13 @@ class Device:
         return spec.aqa(self.reg32(spec.REG_AQA))
 
     @property
+    def irq_mode(self):
+        """The interrupt type in use (vfn_nvme_ctrl_irq_mode()): "MSI-X", "MSI", "INTx", or None when AUTO
+        found none usable (VFIO/sim)."""
+        self._need_ctrl("interrupts")
+        return {1: "MSI-X", 2: "MSI", 3: "INTx"}.get(lib.vfn_nvme_ctrl_irq_mode(self.ctrl))
+
+    @property
     def nr_io_queues(self):
         """I/O SQs granted by Set Features Number of Queues (VFIO/sim)."""
         self._need_ctrl("queues")
@@ -952,6 +959,8 @@ class QPair:
         self._live()
         if self.fd < 0:
             raise ValueError("QPair opened without irq=True")
+        # INTx: VFIO masked the line when it last fired; re-arm it now that the caller has reaped (no-op on MSI-X/MSI).
+        lib.vfn_nvme_ctrl_irq_ack(self.ctrl)
         if not select.select([self.fd], [], [], timeout_ms / 1000.0)[0]:
             return False
         try:
