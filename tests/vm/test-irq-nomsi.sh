@@ -46,6 +46,13 @@ t_eq "perf -j 2 --irq on INTx (two queues, one vector): exit status" 0 "$T_RC"
 t_eq "perf -j 2 --irq on INTx: no errors" 0 "$(json_field errors "$T_OUT")"
 t_diag "perf -j 2 --irq on INTx, QD 2: $(json_field iops "$T_OUT") IOPS"
 
+# examples/irq_loop on INTx: its pair shares vector 0 and re-arms the line
+# after each reap (without the re-arm: the second wait times out after 5 s).
+t_capture irq_loop "$VFN_BDF"
+t_eq "irq_loop on INTx: exit status" 0 "$T_RC"
+t_match "irq_loop on INTx: the pair on INTx vector 0" "INTx vector 0, eventfd" "$T_OUT"
+t_match "irq_loop on INTx: 32 reads by interrupt, data verified" "32 reads completed via interrupts.*data verified: 32 blocks" "$(printf '%s' "$T_OUT" | tr '\n' ' ')"
+
 # One boot, two processes: a test that fails leaves its controller open.
 export VFN_TEST_AUTO=intx VFN_TEST_MSI=0
 export VFN_TEST_FILTER=test_auto
