@@ -56,6 +56,8 @@ static int wait_irqs(int ep, int efd, struct vfn_nvme_qpair *qp, unsigned int wa
 			return -errno;
 		wakeups++;
 		vfn_nvme_qpair_reap(qp, 0);
+		/* INTx: VFIO masked the line when it fired; re-arm it once reaped (a no-op on MSI-X and MSI). */
+		vfn_nvme_qpair_irq_ack(qp);
 	}
 	return wakeups;
 }
@@ -89,6 +91,11 @@ int main(int argc, char **argv)
 	/* The device handle may own low queue ids: take the first free pair. */
 	for (qid = 2; qid < 64; qid++) {
 		ret = vfn_nvme_qpair_create(ctrl, qid, &qo, &qp);
+		if (ret == -ENOTSUP && !qo.vector_set) {
+			/* No vector qid (MSI or INTx have one): share vector 0, as the admin queue does. */
+			qo.vector_set = true;
+			ret = vfn_nvme_qpair_create(ctrl, qid, &qo, &qp);
+		}
 		if (ret != -EBUSY)
 			break;
 	}
@@ -98,7 +105,11 @@ int main(int argc, char **argv)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev))
 		return fail("epoll", -errno);
-	printf("queue pair %u, MSI-X vector %d, eventfd %d\n", (unsigned int)qid, qp->cq.vector, efd);
+	printf("queue pair %u, %s vector %d, eventfd %d\n", (unsigned int)qid,
+	       vfn_nvme_ctrl_irq_mode(ctrl) == VFN_NVME_IRQ_INTX  ? "INTx"
+	       : vfn_nvme_ctrl_irq_mode(ctrl) == VFN_NVME_IRQ_MSI ? "MSI"
+								  : "MSI-X",
+	       qp->cq.vector, efd);
 
 	len = vfn_dev_buf_alloc(dev, 2 * NR_CMDS * (size_t)ns.lba_size, (void **)&buf);
 	if (len < 0)

@@ -108,8 +108,11 @@ void cli_kernel_node(const struct vfn_pci_func *f, char *out, size_t len)
 	closedir(d);
 }
 
-/* A BDF: the sysfs checks first, so that the error names the cause and its fix. */
-static int open_bdf(const char *dev, const struct vfn_dev_opts *opts, struct vfn_dev **out)
+/*
+ * A BDF: the sysfs checks first, so that the error names the cause and its
+ * fix.  With @raw_enotsup the library's -ENOTSUP comes back unprinted.
+ */
+static int open_bdf(const char *dev, const struct vfn_dev_opts *opts, struct vfn_dev **out, bool raw_enotsup)
 {
 	struct vfn_dev_opts o = opts ? *opts : (struct vfn_dev_opts){ 0 };
 	struct vfn_pci_func f;
@@ -127,6 +130,8 @@ static int open_bdf(const char *dev, const struct vfn_dev_opts *opts, struct vfn
 		return errmsg_no_group(bdf);
 	o.backend = "vfio";
 	ret = vfn_dev_open(bdf, &o, out);
+	if (ret == -ENOTSUP && raw_enotsup)
+		return ret;
 	return ret ? errmsg_open(&f, ret) : 0;
 }
 
@@ -148,6 +153,61 @@ static int cli_vf_token_env(void)
 	return 0;
 }
 
+/* A vfio or sim: controller; with @raw_enotsup the library's -ENOTSUP comes back unprinted. */
+static int open_ctrl(const char *dev, const struct vfn_dev_opts *opts, struct vfn_dev **out, bool raw_enotsup)
+{
+	int ret;
+
+	if (!cli_is_sim(dev))
+		return open_bdf(dev, opts, out, raw_enotsup);
+	ret = vfn_dev_open(dev, opts, out);
+	if (ret == -ENOTSUP && raw_enotsup)
+		return ret;
+	return ret ? errmsg_open_sim(dev, ret) : 0;
+}
+
+static const char *const irq_env_names[] = { "auto", "msix", "msi", "intx" };
+static const char *const irq_type_names[] = { "none", "MSI-X", "MSI", "INTx" };
+
+/*
+ * $VFN_IRQ (auto, msix, msi, intx): the interrupt type a vfio or sim:
+ * controller is opened with (docs/interrupts-resets.md); unset: auto.  A
+ * forced type the controller cannot open with is named in one line, with
+ * what AUTO would choose.
+ */
+static int open_ctrl_irq_env(const char *dev, const struct vfn_dev_opts *opts, struct vfn_dev **out)
+{
+	const char *s = getenv("VFN_IRQ");
+	struct vfn_nvme_ctrl_opts co;
+	struct vfn_dev_opts o;
+	struct vfn_dev *probe;
+	unsigned int m;
+	int ret, got;
+
+	if (!s || !*s)
+		return open_ctrl(dev, opts, out, false);
+	for (m = 0; m < 4 && strcmp(s, irq_env_names[m]); m++)
+		;
+	if (m == 4)
+		return errmsg("VFN_IRQ='%s' is not an interrupt type; use auto, msix, msi or intx, or unset it", s);
+	o = opts ? *opts : (struct vfn_dev_opts){ 0 };
+	co = o.ctrl_opts ? *o.ctrl_opts : (struct vfn_nvme_ctrl_opts){ 0 };
+	co.irq_mode = (uint8_t)m;
+	o.ctrl_opts = &co;
+	ret = open_ctrl(dev, &o, out, m != VFN_NVME_IRQ_AUTO);
+	if (ret != -ENOTSUP)
+		return ret;
+	/* Was it the interrupt type?  Open with AUTO: its errors are the real cause if it fails too. */
+	co.irq_mode = VFN_NVME_IRQ_AUTO;
+	ret = open_ctrl(dev, &o, &probe, false);
+	if (ret)
+		return ret;
+	got = vfn_dev_nvme_ctrl(probe) ? vfn_nvme_ctrl_irq_mode(vfn_dev_nvme_ctrl(probe)) : -ENOTSUP;
+	vfn_dev_close(probe);
+	return errmsg("%s has no %s interrupt (VFN_IRQ=%s); unset VFN_IRQ or use VFN_IRQ=auto (it chooses %s here)",
+		      dev, irq_type_names[m], s, got > 0 && got < 4 ? irq_type_names[got] : "none: polled only");
+}
+
 int cli_dev_open(const char *dev, const struct vfn_dev_opts *opts, struct vfn_dev **out)
 {
 	int ret;
@@ -156,15 +216,11 @@ int cli_dev_open(const char *dev, const struct vfn_dev_opts *opts, struct vfn_de
 	if (ret)
 		return ret;
 
-	if (cli_is_sim(dev)) {
-		ret = vfn_dev_open(dev, opts, out);
-		return ret ? errmsg_open_sim(dev, ret) : 0;
-	}
 	if (cli_is_path(dev)) {
 		ret = vfn_dev_open(dev, opts, out);
 		return ret ? errmsg_open_kernel(dev, ret) : 0;
 	}
-	return open_bdf(dev, opts, out);
+	return open_ctrl_irq_env(dev, opts, out);
 }
 
 /* Enough for any real controller; stops a misbehaving one from eating memory. */

@@ -568,6 +568,9 @@ static void perf_wait_irq(struct perf_job *j, int ms)
 	for (int i = 0; i < n; i++)
 		if (read(ev[i].data.fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 			fprintf(stderr, "vfn: warning: eventfd read failed: %s\n", strerror(errno));
+	/* INTx: VFIO masked the line when it fired; re-arm it (a no-op on MSI and MSI-X). */
+	if (n > 0 && j->ctrl)
+		vfn_nvme_qpair_irq_ack(j->queues[0].qp);
 }
 
 /* One pass over every queue: submit what is ready, reap what completed. */
@@ -753,6 +756,12 @@ static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qi
 		return vfn_dev_queue_create(j->dev, j->o.qd, &q->dq);
 	qo.entries = perf_entries(j);
 	ret = vfn_nvme_qpair_create(j->ctrl, qid, &qo, &q->qp);
+	if (ret == -ENOTSUP && qo.irq) {
+		/* No vector @qid (MSI or INTx: one vector; MSI-X: fewer than queues): share vector 0. */
+		qo.vector_set = true;
+		qo.vector = 0;
+		ret = vfn_nvme_qpair_create(j->ctrl, qid, &qo, &q->qp);
+	}
 	if (!ret && j->o.cmdlog)
 		ret = vfn_nvme_qpair_log_enable(q->qp, j->o.cmdlog);
 	if (!ret && !j->o.map_per_io)
@@ -762,7 +771,8 @@ static int perf_queue_init(struct perf_job *j, struct perf_queue *q, uint16_t qi
 	if (!j->o.irq)
 		return 0;
 	ev.data.fd = vfn_nvme_qpair_eventfd(q->qp);
-	return epoll_ctl(j->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) ? -errno : 0;
+	/* Queues sharing a vector share its eventfd: in the set once. */
+	return epoll_ctl(j->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) && errno != EEXIST ? -errno : 0;
 }
 
 static void perf_queue_fini(struct perf_job *j, struct perf_queue *q)
@@ -1073,6 +1083,15 @@ static void perf_json_num(struct json *js, const char *key, double v)
 	json_digits(js, key, buf);
 }
 
+/* --irq: the interrupt type the controller uses (AUTO may have fallen back to MSI or INTx). */
+static const char *perf_irq_type(const struct perf_job *j)
+{
+	static const char *const names[] = { "none", "MSI-X", "MSI", "INTx" };
+	int t = j->ctrl ? vfn_nvme_ctrl_irq_mode(j->ctrl) : -ENOTSUP;
+
+	return t > 0 && t < 4 ? names[t] : "none";
+}
+
 static void perf_print_json(const struct perf_job *j, const struct perf_result *r)
 {
 	struct json js;
@@ -1087,6 +1106,8 @@ static void perf_print_json(const struct perf_job *j, const struct perf_result *
 	json_str(&js, "backend", vfn_dev_get_info(j->dev)->backend_name);
 	json_str(&js, "iommu", vfn_dev_get_info(j->dev)->iommu);
 	json_str(&js, "mode", j->o.irq ? "irq" : j->ctrl ? "poll" : "kernel");
+	if (j->o.irq)
+		json_str(&js, "irq_type", perf_irq_type(j));
 	if (!j->ctrl)
 		json_str(&js, "path", vfn_dev_queue_path(j->queues[0].dq));
 	perf_json_num(&js, "seconds", r->secs);
@@ -1119,12 +1140,12 @@ static void perf_print_json(const struct perf_job *j, const struct perf_result *
 
 static void perf_print_normal(const struct perf_job *j, const struct perf_result *r)
 {
-	printf("%s: %s, %u-byte I/O, QD %u x %u queue(s), %s, %.1f s measured after %u s warm-up\n", j->o.dev,
+	printf("%s: %s, %u-byte I/O, QD %u x %u queue(s), %s%s%s, %.1f s measured after %u s warm-up\n", j->o.dev,
 	       perf_rw_names[j->o.rw], j->o.bs, j->o.qd, j->o.nr_queues,
-	       j->o.irq	 ? "interrupts"
+	       j->o.irq	 ? "interrupts ("
 	       : j->ctrl ? "polled"
 			 : "kernel",
-	       r->secs, j->o.warmup_s);
+	       j->o.irq ? perf_irq_type(j) : "", j->o.irq ? ")" : "", r->secs, j->o.warmup_s);
 	printf("IOPS        : %.1f\nMB/s        : %.1f\nI/Os        : %llu (submitted %llu, completed %llu, errors "
 	       "%llu)\n",
 	       r->iops, r->mbps, (unsigned long long)j->ios, (unsigned long long)r->submitted,

@@ -153,7 +153,10 @@ VFN_API void vfn_blk_queue_close(struct vfn_blk_queue *q);
 /*
  * A file descriptor that becomes readable when completions may be waiting
  * (for epoll); read it (8 bytes) to reset it, then vfn_blk_queue_poll().
- * -1 for a polled queue.  Owned by @q.
+ * -1 for a polled queue.  Owned by @q.  With fewer interrupt vectors than
+ * queues (MSI or INTx: one) queues share vector 0's fd: poll each of them
+ * after it fires.  On INTx (level, masked by VFIO each time it fires)
+ * vfn_blk_queue_poll() re-arms the line: one ioctl per poll.
  */
 VFN_API int vfn_blk_queue_fd(const struct vfn_blk_queue *q);
 

@@ -451,7 +451,8 @@ struct vfn_nvme_ctrl_opts {
  * The interrupt type @ctrl uses, as opts.irq_mode asked or AUTO chose
  * (MSI-X absent or refused by the kernel: MSI, else INTx):
  * VFN_NVME_IRQ_MSIX, VFN_NVME_IRQ_MSI or VFN_NVME_IRQ_INTX.  -ENOTSUP if
- * AUTO found none usable (pairs with interrupts are then refused), -EINVAL
+ * AUTO found none usable (pairs with interrupts and vfn_nvme_ctrl_irq_route()
+ * are then refused: -ENOTSUP), -EINVAL
  * for NULL.
  */
 VFN_API int vfn_nvme_ctrl_irq_mode(const struct vfn_nvme_ctrl *ctrl);

@@ -325,6 +325,15 @@ VFN_API int vfn_nvme_cq_create(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, in
  */
 VFN_API int vfn_nvme_ctrl_irq_route(struct vfn_nvme_ctrl *ctrl, int vector, int efd);
 
+/*
+ * Re-arms @ctrl's interrupt after its eventfd was read, for a caller that
+ * reads a vfn_nvme_ctrl_irq_route() eventfd itself: on INTx (level, masked
+ * by VFIO each time it fires) it unmasks the line (one ioctl); on MSI-X and
+ * MSI, or with NULL, it does nothing.  Call it after reaping, or the
+ * still-asserted line fires again at once.
+ */
+VFN_API void vfn_nvme_ctrl_irq_ack(struct vfn_nvme_ctrl *ctrl);
+
 /* Delete I/O Completion Queue cq->qid.  Returns as vfn_nvme_cq_create(). */
 VFN_API int vfn_nvme_cq_delete(struct vfn_nvme_ctrl *ctrl, struct vfn_cq *cq, struct vfn_nvme_cqe *cqe);
 

@@ -143,7 +143,9 @@ VFN_API int vfn_vfio_set_bus_master(struct vfn_vfio_dev *dev, bool enable);
 
 /*
  * Returns the number of vectors the device offers for interrupt type @index
- * (VFN_VFIO_IRQ_MSIX, ...), 0 if none, or -errno.
+ * (VFN_VFIO_IRQ_MSIX, ...), 0 if none, or -errno.  For the type in use,
+ * once the kernel gave fewer when switching it on (vfio-pci's "only N
+ * available", e.g. multi-message MSI without interrupt remapping): that N.
  */
 VFN_API int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index);
 
@@ -152,10 +154,11 @@ VFN_API int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index);
  * (MSI-X unless vfn_vfio_irq_set_mode() or vfn_vfio_irq_auto() chose
  * another) to the eventfds in @efds (-1 in an entry leaves that vector
  * unrouted); other vectors keep their routing.  The first call switches the
- * type on for all its vectors.  The eventfds stay owned by the caller.
- * Returns 0, -EINVAL (@count 0, or range beyond vfn_vfio_irq_count()),
- * -ENOMEM, -ENOSPC (the kernel cannot give all the vectors), or -errno from
- * VFIO_DEVICE_SET_IRQS.
+ * type on for all its vectors, or for as many as the kernel says it can
+ * give (then those are the vectors the type has).  The eventfds stay owned
+ * by the caller.  Returns 0, -EINVAL (@count 0, or range beyond
+ * vfn_vfio_irq_count()), -ENOMEM, -ENOSPC (the range is beyond the vectors
+ * the kernel gave), or -errno from VFIO_DEVICE_SET_IRQS.
  */
 VFN_API int vfn_vfio_irq_enable(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds);
 
@@ -178,7 +181,9 @@ VFN_API int vfn_vfio_irq_set_mode(struct vfn_vfio_dev *dev, unsigned int index);
  * (VFIO_DEVICE_GET_IRQ_INFO count > 0) is switched on with all its vectors
  * unrouted (VFIO_DEVICE_SET_IRQS); a type the kernel refuses there (e.g.
  * -ENOSPC: no vectors left, -EINVAL: MSI disabled, -ENODEV: no INTx line)
- * is logged (info) and the next one tried.  The chosen type stays on, every
+ * is logged (info) and the next one tried; vfio-pci's "only N available"
+ * (a positive answer, the type left off) is asked again with N, and the type
+ * is used with N vectors (vfn_vfio_irq_count()).  The chosen type stays on, every
  * vector unrouted: vfn_vfio_irq_enable() then routes vectors, and
  * vfn_vfio_irq_disable() switches it off (the type stays chosen).  Returns
  * the chosen enum vfn_vfio_irq_index, -EINVAL (NULL), -EBUSY (interrupts

@@ -298,6 +298,8 @@ _PROTOS = {
     "vfn_nvme_ctrl_reset_function": (c_int, [c_void_p]),
     "vfn_nvme_ctrl_reset_subsystem": (c_int, [c_void_p]),
     "vfn_nvme_ctrl_reset_bus": (c_int, [c_void_p]),
+    "vfn_nvme_ctrl_irq_mode": (c_int, [c_void_p]),
+    "vfn_nvme_ctrl_irq_ack": (None, [c_void_p]),
 }
 
 

@@ -438,6 +438,13 @@ class Device:
         return spec.aqa(self.reg32(spec.REG_AQA))
 
     @property
+    def irq_mode(self):
+        """The interrupt type in use (vfn_nvme_ctrl_irq_mode()): "MSI-X", "MSI", "INTx", or None when AUTO
+        found none usable (VFIO/sim)."""
+        self._need_ctrl("interrupts")
+        return {1: "MSI-X", 2: "MSI", 3: "INTx"}.get(lib.vfn_nvme_ctrl_irq_mode(self.ctrl))
+
+    @property
     def nr_io_queues(self):
         """I/O SQs granted by Set Features Number of Queues (VFIO/sim)."""
         self._need_ctrl("queues")
@@ -843,7 +850,8 @@ class QPair:
             self.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
             # default: vector = qid (as the library's own pairs, which take low qids), else the highest the
             # function has (ENOTSUP above it)
-            tries = [vector] if vector >= 0 else [qid] + list(range(min(qid, 2048) - 1, 0, -1))
+            # function has (ENOTSUP above it), down to vector 0 (MSI or INTx: the only one; shared with admin)
+            tries = [vector] if vector >= 0 else [qid] + list(range(min(qid, 2048) - 1, -1, -1))
             for v in tries:
                 ret = lib.vfn_nvme_ctrl_irq_route(self.ctrl, v, self.fd)
                 if ret != -_errno.ENOTSUP or v == tries[-1]:
@@ -952,6 +960,8 @@ class QPair:
         self._live()
         if self.fd < 0:
             raise ValueError("QPair opened without irq=True")
+        # INTx: VFIO masked the line when it last fired; re-arm it now that the caller has reaped (no-op on MSI-X/MSI).
+        lib.vfn_nvme_ctrl_irq_ack(self.ctrl)
         if not select.select([self.fd], [], [], timeout_ms / 1000.0)[0]:
             return False
         try:
@@ -1060,10 +1070,18 @@ class IoQPair:
             raise OSError(_errno.EBUSY, "no free I/O queue id: the %d granted are taken" % dev.nr_io_queues)
         opts = QpairOpts(entries=entries, irq=irq, timeout_ms=timeout_ms, sq_cmb=sq_cmb, lists_cmb=lists_cmb)
         h = c_void_p()
+        no_vector = None
         for qid in qids:
             ret = lib.vfn_nvme_qpair_create(dev.ctrl, qid, ctypes.byref(opts), ctypes.byref(h))
+            if ret == -_errno.ENOTSUP and no_vector is None:
+                no_vector = qid
             if ret != -_errno.ENOTSUP or not irq:
                 break
+        if ret < 0 and irq and no_vector is not None:  # its vector was not there (MSI or INTx: one): vector 0
+            opts.vector_set, opts.vector = True, 0
+            ret2 = lib.vfn_nvme_qpair_create(dev.ctrl, no_vector, ctypes.byref(opts), ctypes.byref(h))
+            if ret2 == 0 or ret == -_errno.ENOTSUP:
+                qid, ret = no_vector, ret2
         _check(ret, "queue pair %d" % qid)
         self.dev, self.qid, self._h = dev, qid, h.value
         self.sq_cmb, self.lists_cmb = sq_cmb, lists_cmb

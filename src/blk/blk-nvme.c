@@ -151,6 +151,12 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	if (ret)
 		goto free_arrays;
 	q->efd = vfn_nvme_qpair_eventfd(q->qp);
+	/*
+	 * INTx: VFIO masks the line each time it fires; the caller reads the
+	 * fd and polls, so the poll re-arms it (an ioctl per poll, INTx only).
+	 */
+	q->irq_rearm = q->efd >= 0 && vfn_dev_nvme_ctrl(q->blk->dev) &&
+		       vfn_nvme_ctrl_irq_mode(vfn_dev_nvme_ctrl(q->blk->dev)) == VFN_NVME_IRQ_INTX;
 	/* The fast path's copies (blk-nvme-fast.h): it moves at most 8 KiB, in 4 KiB memory pages. */
 	q->size = q->blk->size;
 	q->block_mask = (q->blk->block_size - 1) | (1ull << 63);

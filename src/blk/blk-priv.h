@@ -144,6 +144,7 @@ struct vfn_blk_queue {
 	int efd;
 	/* nvme fast path (blk_nvme_fast_rw): copies of what is fixed at queue open */
 	bool fast;		/* an nvme queue: one-command requests skip the planner */
+	bool irq_rearm;		/* nvme on INTx with an fd: each poll re-arms the line (VFIO masked it) */
 	uint64_t size;		/* blk->size */
 	uint64_t block_mask;	/* blk->block_size - 1 */
 	uint64_t max_request;	/* blk->max_request */

@@ -255,6 +255,16 @@ static int qpair_get_irq(struct vfn_dev *dev, uint32_t depth, bool irq, struct v
 	if (ret)
 		return ret;
 	ret = vfn_nvme_qpair_create(dev->ctrl, *qid, &qo, qp);
+	if (ret == -ENOTSUP && irq) {
+		/*
+		 * No vector @qid: fewer vectors than queues (MSI or INTx after
+		 * AUTO fell back has one).  Share vector 0, which every type has.
+		 */
+		log_info("%s: queue %u: no interrupt vector %u, sharing vector 0", dev->info.name, *qid, *qid);
+		qo.vector_set = true;
+		qo.vector = 0;
+		ret = vfn_nvme_qpair_create(dev->ctrl, *qid, &qo, qp);
+	}
 	if (ret)
 		dev->qid_used[*qid] = 0;
 	return ret;

@@ -102,8 +102,7 @@ struct vfn_nvme_ctrl {
 	uint8_t irq_type;	  /* VFN_NVME_IRQ_MSIX/_MSI/_INTX in use, 0: none usable */
 };
 
-/* Re-arms a level-triggered interrupt (INTx) after its eventfd was read; no-op otherwise. */
-void vfn_nvme_ctrl_irq_ack(struct vfn_nvme_ctrl *ctrl);
+/* vfn_nvme_ctrl_irq_ack() (vfn/queue.h): re-arms INTx after its eventfd was read. */
 
 struct vfn_nvme_irqvec {
 	int efd;	   /* routed eventfd, -1 while no pair uses the vector */

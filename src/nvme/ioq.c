@@ -465,12 +465,25 @@ static void qpair_free(struct vfn_nvme_qpair *qp)
 	qpair_free_lists(ctrl, qp);
 }
 
+/* -ENOTSUP (logged) when AUTO found no usable interrupt type: the kernel is not asked again. */
+static int ctrl_irq_usable(struct vfn_nvme_ctrl *ctrl)
+{
+	if (ctrl->irq_type)
+		return 0;
+	log_err("%s: no usable interrupt type (MSI-X, MSI and INTx absent or refused at open): use polled queues "
+		"(qpair opts irq off)",
+		ctrl->hw.name);
+	return -ENOTSUP;
+}
+
 int vfn_nvme_irqvec_get(struct vfn_nvme_ctrl *ctrl, unsigned int vector, int *efd)
 {
-	int nvec = ctrl->hw.ops->irq_count(&ctrl->hw);
+	int nvec = ctrl_irq_usable(ctrl);
 	struct vfn_nvme_irqvec *v;
 	int ret = 0;
 
+	if (!nvec)
+		nvec = ctrl->hw.ops->irq_count(&ctrl->hw);
 	if (nvec < 0)
 		return nvec;
 	if (vector >= (unsigned int)nvec) {
@@ -521,7 +534,9 @@ int vfn_nvme_ctrl_irq_route(struct vfn_nvme_ctrl *ctrl, int vector, int efd)
 
 	if (!ctrl || vector < 0)
 		return -EINVAL;
-	nvec = ctrl->hw.ops->irq_count(&ctrl->hw);
+	nvec = ctrl_irq_usable(ctrl);
+	if (!nvec)
+		nvec = ctrl->hw.ops->irq_count(&ctrl->hw);
 	if (nvec < 0)
 		return nvec;
 	if (vector >= nvec) {

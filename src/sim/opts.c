@@ -55,6 +55,7 @@ static const struct opt_u64 opt_table[] = {
 	OPT("numzrwa", 0, UINT32_MAX, numzrwa),
 	OPT("cmb_mb", 0, 64, cmb_mb),
 	OPT("cmb_cqs", 0, 1, cmb_cqs),
+	OPT("vectors", 1, VFN_SIM_NR_VECTORS, vectors),
 };
 
 static void opts_defaults(struct vfn_sim_opts *o)
@@ -70,6 +71,7 @@ static void opts_defaults(struct vfn_sim_opts *o)
 		.sgls = 1,
 		.zsze = 1024,
 		.cmb_cqs = true,
+		.vectors = VFN_SIM_NR_VECTORS,
 	};
 }
 

@@ -44,8 +44,8 @@ uint16_t vfn_sim_create_cq(struct vfn_sim *sim, const struct vfn_nvme_sqe *sqe)
 	sc = create_common(sim, sqe, qsize);
 	if (sc)
 		return sc;
-	if (iv >= VFN_SIM_NR_VECTORS) {
-		log_debug("sim: Create I/O CQ: interrupt vector %u beyond %u", iv, VFN_SIM_NR_VECTORS);
+	if (iv >= sim->opts.vectors) {
+		log_debug("sim: Create I/O CQ: interrupt vector %u beyond %u", iv, sim->opts.vectors);
 		return VFN_NVME_SC_INVALID_VECTOR;
 	}
 	vfn_sim_doorbells_clear(sim, (uint16_t)qid, false);

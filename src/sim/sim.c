@@ -77,7 +77,7 @@ static struct vfn_sim *hw_sim(struct vfn_nvme_hw *hw)
 
 static int sim_irq_count(struct vfn_nvme_hw *hw)
 {
-	return VFN_SIM_NR_VECTORS;
+	return (int)hw_sim(hw)->opts.vectors;
 }
 
 /* Closes the controller's own eventfd duplicates in @fds (-1: none). */
@@ -119,8 +119,8 @@ static int sim_irq_enable(struct vfn_nvme_hw *hw, unsigned int start, unsigned i
 	struct vfn_sim *sim = hw_sim(hw);
 	int fresh[VFN_SIM_NR_VECTORS];
 
-	if (start > VFN_SIM_NR_VECTORS || count > VFN_SIM_NR_VECTORS - start || (count && !efds)) {
-		log_debug("sim: vectors %u+%u beyond %u (or no eventfds)", start, count, VFN_SIM_NR_VECTORS);
+	if (start > sim->opts.vectors || count > sim->opts.vectors - start || (count && !efds)) {
+		log_debug("sim: vectors %u+%u beyond %u (or no eventfds)", start, count, sim->opts.vectors);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < count; i++) {

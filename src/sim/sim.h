@@ -69,6 +69,7 @@ struct vfn_sim_opts {
 	uint32_t numzrwa; /* ZRWA resources per namespace (0 in the string: mar, else every zone) */
 	uint32_t cmb_mb;  /* a CMB of this many MiB in BAR2 (0: none) */
 	bool cmb_cqs;	  /* CMBSZ.CQS: CQs may be in the CMB (default 1) */
+	uint32_t vectors; /* interrupt vectors irq_count offers, 1..VFN_SIM_NR_VECTORS (default all) */
 };
 
 /*

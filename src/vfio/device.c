@@ -477,6 +477,8 @@ int vfn_vfio_irq_count(struct vfn_vfio_dev *dev, unsigned int index)
 		log_err("%s: VFIO_DEVICE_GET_IRQ_INFO %u failed: errno %d", dev->bdf, index, -ret);
 		return ret;
 	}
+	if (index == dev->irq_index && dev->irq_given && dev->irq_given < info.count)
+		return (int)dev->irq_given; /* the kernel gave fewer when switching it on */
 	return info.count > INT32_MAX ? INT32_MAX : (int)info.count;
 }
 
@@ -497,8 +499,11 @@ static const char *irq_index_name(unsigned int index)
 /*
  * VFIO_DEVICE_SET_IRQS routing vectors @start..@start+@count-1 of the
  * device's interrupt type to @efds; NULL @efds means "unrouted" for all.
+ * 0, -errno, or (switching MSI/MSI-X on) the positive number of vectors
+ * vfio-pci could have given when it cannot give them all: then the type
+ * is left off.
  */
-static int irq_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds)
+static int irq_set_raw(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds)
 {
 	size_t argsz = sizeof(struct vfio_irq_set) + (size_t)count * sizeof(int32_t);
 	struct vfio_irq_set *set;
@@ -518,19 +523,52 @@ static int irq_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int co
 		fds[i] = efds ? efds[i] : -1;
 
 	ret = ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set);
-	if (ret < 0) {
+	if (ret < 0)
 		ret = -errno;
-	} else if (ret > 0) {
-		/*
-		 * Switching MSI/MSI-X on, vfio-pci answers with the number of
-		 * vectors it could have had when it cannot get them all, and
-		 * leaves the type off: a refusal.
-		 */
+	free(set);
+	return ret;
+}
+
+/* irq_set_raw(), a positive vector count (the type left off) a refusal: -ENOSPC. */
+static int irq_set(struct vfn_vfio_dev *dev, unsigned int start, unsigned int count, const int *efds)
+{
+	int ret = irq_set_raw(dev, start, count, efds);
+
+	if (ret > 0) {
 		log_info("%s: VFIO_DEVICE_SET_IRQS (%s %u+%u): only %d vectors available", dev->bdf,
 			 irq_index_name(dev->irq_index), start, count, ret);
 		ret = -ENOSPC;
 	}
-	free(set);
+	return ret;
+}
+
+/*
+ * Switches the type in use on, every vector unrouted.  When vfio-pci
+ * cannot give all dev->msix_count vectors it answers with how many it can
+ * (a multi-message MSI function on a host without interrupt remapping: 1)
+ * and leaves the type off; as QEMU's vfio-pci does, ask again with that
+ * many, which then become the vectors the device has.
+ */
+static int irq_switch_on(struct vfn_vfio_dev *dev)
+{
+	unsigned int all = dev->msix_count;
+	int ret = irq_set_raw(dev, 0, dev->msix_count, NULL);
+
+	if (ret > 0 && (unsigned int)ret < dev->msix_count) {
+		log_info("%s: %s: the kernel gives %d of the %u vectors; using %d", dev->bdf,
+			 irq_index_name(dev->irq_index), ret, dev->msix_count, ret);
+		dev->msix_count = (unsigned int)ret;
+		ret = irq_set_raw(dev, 0, dev->msix_count, NULL);
+		if (!ret)
+			dev->irq_given = dev->msix_count;
+	}
+	if (ret > 0) {
+		log_info("%s: VFIO_DEVICE_SET_IRQS (%s 0+%u): only %d vectors available", dev->bdf,
+			 irq_index_name(dev->irq_index), dev->msix_count, ret);
+		ret = -ENOSPC;
+	}
+	if (ret)
+		dev->msix_count = all;
 	return ret;
 }
 
@@ -559,11 +597,19 @@ int vfn_vfio_irq_enable(struct vfn_vfio_dev *dev, unsigned int start, unsigned i
 		return -EINVAL;
 	}
 	if (!dev->msix_enabled) {
-		/* Switch MSI-X on for the whole table, every vector unrouted. */
-		ret = msix_set(dev, 0, dev->msix_count, NULL);
-		if (ret)
+		/* Switch the type on for all its vectors (or as many as the kernel gives), every one unrouted. */
+		ret = irq_switch_on(dev);
+		if (ret) {
+			log_err("%s: switching %s on (VFIO_DEVICE_SET_IRQS) failed: errno %d", dev->bdf,
+				irq_index_name(dev->irq_index), -ret);
 			return ret;
+		}
 		dev->msix_enabled = true;
+		if (start >= dev->msix_count || count > dev->msix_count - start) {
+			log_err("%s: %s vectors %u+%u: the kernel gives only %u", dev->bdf,
+				irq_index_name(dev->irq_index), start, count, dev->msix_count);
+			return -ENOSPC;
+		}
 	}
 	return msix_set(dev, start, count, efds);
 }
@@ -615,6 +661,7 @@ int vfn_vfio_irq_set_mode(struct vfn_vfio_dev *dev, unsigned int index)
 	}
 	dev->irq_index = index;
 	dev->msix_count = (unsigned int)n;
+	dev->irq_given = 0;
 	return 0;
 }
 
@@ -622,7 +669,7 @@ int vfn_vfio_irq_auto(struct vfn_vfio_dev *dev)
 {
 	static const unsigned int order[] = { VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX,
 					      VFIO_PCI_INTX_IRQ_INDEX };
-	unsigned int old_index, old_count;
+	unsigned int old_index, old_count, old_given;
 	int ret = -ENOTSUP;
 
 	if (!dev) {
@@ -636,6 +683,8 @@ int vfn_vfio_irq_auto(struct vfn_vfio_dev *dev)
 	}
 	old_index = dev->irq_index;
 	old_count = dev->msix_count;
+	old_given = dev->irq_given;
+	dev->irq_given = 0; /* each type counted as VFIO offers it, switch-on tells the rest */
 	for (unsigned int i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		int n = vfn_vfio_irq_count(dev, order[i]), r;
 
@@ -648,7 +697,7 @@ int vfn_vfio_irq_auto(struct vfn_vfio_dev *dev)
 		dev->irq_index = order[i];
 		dev->msix_count = (unsigned int)n;
 		/* Switched on with every vector unrouted: what the kernel refuses, it refuses here. */
-		r = irq_set(dev, 0, dev->msix_count, NULL);
+		r = irq_switch_on(dev);
 		if (!r) {
 			dev->msix_enabled = true;
 			log_info("%s: %s interrupts, %u vector%s", dev->bdf, irq_index_name(order[i]), dev->msix_count,
@@ -661,6 +710,7 @@ int vfn_vfio_irq_auto(struct vfn_vfio_dev *dev)
 	}
 	dev->irq_index = old_index;
 	dev->msix_count = old_count;
+	dev->irq_given = old_given;
 	log_err("%s: no usable interrupt type (MSI-X, MSI and INTx absent or refused): %d", dev->bdf, ret);
 	return ret;
 }

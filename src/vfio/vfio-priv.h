@@ -80,6 +80,12 @@ struct vfn_vfio_dev {
 	 * device.c that a PCI hot reset consults); registry lock held.
 	 */
 	struct vfn_vfio_dev *open_next;
+	/*
+	 * Appended: the vectors of irq_index the kernel gave when switching it
+	 * on gave fewer than VFIO offers (vfn_vfio_irq_count() then says
+	 * this many); 0: all of them.
+	 */
+	unsigned int irq_given;
 };
 
 /*

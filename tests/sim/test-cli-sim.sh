@@ -344,4 +344,21 @@ t_match "write -M missing file: names -M" "cannot open /nonexistent/md: .*; chec
 t_capture "$VFN" read "sim:lbads=9,ms=8,pi=1" -c 0 -z 512 -d /dev/null -M /nonexistent/md
 t_match "read -M uncreatable file: names -M" "cannot create /nonexistent/md: .*; check the path given with -M$" "$T_OUT"
 
+# Interrupt type (rev14i): VFN_IRQ chooses it; a forced type the controller lacks is one line naming it and AUTO's choice.
+t_err "VFN_IRQ=msi on sim:" 1 "^vfn: sim: has no MSI interrupt \(VFN_IRQ=msi\); unset VFN_IRQ or use VFN_IRQ=auto \(it chooses MSI-X here\)$" \
+	env VFN_IRQ=msi "$VFN" id-ctrl sim:
+t_err "VFN_IRQ=intx on sim:" 1 "has no INTx interrupt \(VFN_IRQ=intx\)" env VFN_IRQ=intx "$VFN" id-ctrl sim:
+t_err "VFN_IRQ=bogus" 1 "^vfn: VFN_IRQ='bogus' is not an interrupt type; use auto, msix, msi or intx, or unset it$" \
+	env VFN_IRQ=bogus "$VFN" id-ctrl sim:
+t_capture env VFN_IRQ=msix "$VFN" id-ctrl sim: -o json
+t_eq "VFN_IRQ=msix on sim:: exit status" 0 "$T_RC"
+# perf --irq names the type in use; with one vector (sim:vectors=1, as on MSI or INTx) 3 queues share it.
+t_capture "$VFN" perf sim:nil=1,vectors=1 -c 3 -q 4 -t 1 --irq -o json
+t_eq "perf --irq, 3 queues on 1 vector: exit status" 0 "$T_RC"
+t_match "perf --irq, 3 queues on 1 vector: reports IOPS" '"iops": *[1-9]' "$T_OUT"
+t_match "perf --irq, 3 queues on 1 vector: no errors" '"errors": *0[,}]' "$(printf '%s' "$T_OUT" | tr -d ' \n')"
+t_match "perf --irq: names the interrupt type" '"irq_type": *"MSI-X"' "$T_OUT"
+t_capture "$VFN" perf sim:nil=1 -q 4 -t 1 --irq
+t_match "perf --irq (normal output): names the interrupt type" "interrupts \(MSI-X\)" "$T_OUT"
+
 t_done

@@ -933,6 +933,52 @@ static void test_fast_resubmit(void **state)
 	vfn_blk_queue_close(c.q);
 }
 
+/*
+ * A controller with one interrupt vector (sim:vectors=1: what a function
+ * on MSI or INTx offers, e.g. after AUTO fell back): queues with interrupts
+ * (the default) open, all on vector 0, and each one's fd fires for its
+ * completions; the data written through one is read back through another.
+ */
+static void test_one_vector(void **state)
+{
+	struct vfn_blk_queue *q[3] = { 0 };
+	struct vfn_blk *blk;
+	uint8_t *buf;
+	(void)state;
+
+	assert_int_equal(vfn_blk_open("sim:vectors=1", NULL, &blk), 0);
+	assert_true(vfn_blk_mem_alloc(blk, 4096, (void **)&buf) >= 4096);
+	for (unsigned int i = 0; i < 3; i++) {
+		assert_int_equal(vfn_blk_queue_open(blk, &(struct vfn_blk_queue_opts){ .depth = 8 }, &q[i]), 0);
+		assert_true(vfn_blk_queue_fd(q[i]) >= 0);
+	}
+	for (unsigned int i = 0; i < 3; i++) {
+		struct pollfd p = { .fd = vfn_blk_queue_fd(q[i]), .events = POLLIN };
+		struct iovec v = { buf, 4096 };
+		struct done d = { 0 };
+		uint64_t cnt;
+
+		memset(buf, 0x40 + (int)i, 4096);
+		assert_int_equal(vfn_blk_writev(q[i], &v, 1, 4096 * i, 0, on_done, &d), 0);
+		assert_true(vfn_blk_queue_submit(q[i]) >= 0);
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		assert_int_equal(read(p.fd, &cnt, sizeof(cnt)), sizeof(cnt));
+		wait_done(q[i], &d);
+		assert_int_equal(d.ret, 0);
+		memset(buf, 0, 4096);
+		d = (struct done){ 0 };
+		assert_int_equal(vfn_blk_readv(q[(i + 1) % 3], &v, 1, 4096 * i, on_done, &d), 0);
+		wait_done(q[(i + 1) % 3], &d);
+		assert_int_equal(d.ret, 0);
+		assert_int_equal(buf[0], 0x40 + (int)i);
+		assert_int_equal(buf[4095], 0x40 + (int)i);
+	}
+	for (unsigned int i = 0; i < 3; i++)
+		vfn_blk_queue_close(q[i]);
+	vfn_blk_mem_free(blk, buf, 4096);
+	vfn_blk_close(blk);
+}
+
 #define BLK_TESTS                                                                                                      \
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
@@ -947,8 +993,8 @@ static void test_fast_resubmit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = { BLK_TESTS };
-	const struct CMUnitTest other[] = { cmocka_unit_test(test_backend_choice),
-					    cmocka_unit_test(test_close_wedged) };
+	const struct CMUnitTest other[] = { cmocka_unit_test(test_backend_choice), cmocka_unit_test(test_close_wedged),
+					    cmocka_unit_test(test_one_vector) };
 	int ret = 0;
 
 	ret |= cmocka_run_group_tests_name("blk-sim", tests, setup_sim, teardown);

@@ -34,8 +34,9 @@
 
 /* The faked kernel: counts per VFIO IRQ index, which types it refuses, what is on. */
 static unsigned int fake_count[3] = { 1, 1, MSIX_VECS }; /* INTx, MSI, MSI-X */
-static int fake_refuse[3]; /* errno SET_IRQS gives when switching it on; < 0: returns -that (a vector count) */
-static int fake_on = -1;   /* the index switched on, -1: none */
+static int fake_refuse[3];	  /* errno SET_IRQS gives when switching it on; < 0: only -that many vectors */
+static int fake_on = -1;	  /* the index switched on, -1: none */
+static unsigned int fake_granted; /* vectors of fake_on the kernel gave */
 static unsigned int fake_unmasks;
 
 /* Every VFIO_DEVICE_SET_IRQS seen, and whether it was accepted. */
@@ -74,12 +75,19 @@ static int fake_set_irqs(struct vfio_irq_set *set)
 	} else if (set->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
 		if (set->start + set->count > fake_count[set->index])
 			err = EINVAL;
-		else if (fake_on == -1 && fake_refuse[set->index])
+		else if (fake_on == -1 && fake_refuse[set->index] < 0 &&
+			 set->start + set->count > (unsigned int)-fake_refuse[set->index])
+			err = fake_refuse[set->index]; /* vfio-pci: "only this many", the type left off */
+		else if (fake_on == -1 && fake_refuse[set->index] > 0)
 			err = fake_refuse[set->index];
 		else if (fake_on != -1 && fake_on != (int)set->index)
 			err = EINVAL; /* another type is on */
-		else
+		else if (fake_on == (int)set->index && set->start + set->count > fake_granted)
+			err = EINVAL; /* beyond the vectors it gave */
+		else if (fake_on == -1) {
 			fake_on = (int)set->index;
+			fake_granted = set->start + set->count;
+		}
 	} else {
 		err = EINVAL;
 	}
@@ -132,6 +140,8 @@ static void fake_reset(unsigned int msix_count, int refuse_msix, int refuse_msi,
 	fake_refuse[VFIO_PCI_MSI_IRQ_INDEX] = refuse_msi;
 	fake_refuse[VFIO_PCI_INTX_IRQ_INDEX] = refuse_intx;
 	fake_on = -1;
+	fake_granted = 0;
+	fake_count[VFIO_PCI_MSI_IRQ_INDEX] = 1;
 	fake_unmasks = 0;
 	ncalls = 0;
 	memset(calls, 0, sizeof(calls));
@@ -171,20 +181,50 @@ static void test_vfio_auto(void **state)
 	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
 	assert_int_equal(fake_on, -1);
 
-	/* vfio-pci answering "only 8 vectors" (a positive return, MSI-X left off): refused too. */
+	/*
+	 * vfio-pci answering "only 8 vectors" (a positive return, MSI-X left
+	 * off): asked again with 8, as QEMU does, MSI-X is used with those 8.
+	 */
 	fake_reset(MSIX_VECS, -8, 0, 0);
 	errno = 0;
-	assert_int_equal(vfn_vfio_irq_auto(&fdev), VFN_VFIO_IRQ_MSI);
+	assert_int_equal(vfn_vfio_irq_auto(&fdev), VFN_VFIO_IRQ_MSIX);
 	assert_int_equal(ncalls, 2);
 	assert_call(0, VFIO_PCI_MSIX_IRQ_INDEX, 0, MSIX_VECS, -1, -8);
-	assert_call(1, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, -1, 0);
+	assert_call(1, VFIO_PCI_MSIX_IRQ_INDEX, 0, 8, -1, 0);
+	assert_int_equal(vfn_vfio_irq_count(&fdev, VFN_VFIO_IRQ_MSIX), 8);
+	assert_int_equal(vfn_vfio_irq_enable(&fdev, 7, 1, &efd), 0);
+	assert_int_equal(vfn_vfio_irq_enable(&fdev, 8, 1, &efd), -EINVAL);
+	assert_int_equal(ncalls, 3);
 	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
-	/* The same when routing with MSI-X forced: -ENOSPC, not success. */
+	/* The same when routing with MSI-X forced: the 8 the kernel gives, a vector beyond them -ENOSPC. */
 	fake_reset(MSIX_VECS, -8, 0, 0);
-	errno = 0;
-	assert_int_equal(vfn_vfio_irq_enable(&fdev, 0, 1, &efd), -ENOSPC);
-	assert_false(fdev.msix_enabled);
+	assert_int_equal(vfn_vfio_irq_enable(&fdev, 0, 1, &efd), 0);
+	assert_call(1, VFIO_PCI_MSIX_IRQ_INDEX, 0, 8, -1, 0);
+	assert_call(2, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, 42, 0);
+	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
+	fake_reset(MSIX_VECS, -8, 0, 0);
+	assert_int_equal(vfn_vfio_irq_enable(&fdev, 10, 1, &efd), -ENOSPC);
+	assert_int_equal(ncalls, 2); /* switched on with 8, vector 10 never asked for */
+	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
 	assert_int_equal(fake_on, -1);
+
+	/*
+	 * Multi-message MSI on a host without interrupt remapping: MSI-X
+	 * absent, MSI offers 32, the kernel gives 1.  MSI with 1 vector, not INTx.
+	 */
+	fake_reset(0, 0, -1, 0);
+	fake_count[VFIO_PCI_MSI_IRQ_INDEX] = 32;
+	assert_int_equal(vfn_vfio_irq_auto(&fdev), VFN_VFIO_IRQ_MSI);
+	assert_int_equal(ncalls, 2);
+	assert_call(0, VFIO_PCI_MSI_IRQ_INDEX, 0, 32, -1, -1);
+	assert_call(1, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, -1, 0);
+	assert_int_equal(vfn_vfio_irq_count(&fdev, VFN_VFIO_IRQ_MSI), 1);
+	assert_int_equal(vfn_vfio_irq_enable(&fdev, 0, 1, &efd), 0);
+	assert_int_equal(vfn_vfio_irq_enable(&fdev, 1, 1, &efd), -EINVAL);
+	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
+	/* Choosing again counts MSI as VFIO offers it. */
+	assert_int_equal(vfn_vfio_irq_set_mode(&fdev, VFN_VFIO_IRQ_MSI), 0);
+	assert_int_equal(vfn_vfio_irq_count(&fdev, VFN_VFIO_IRQ_MSI), 32);
 
 	/* No MSI-X capability (count 0): MSI without trying MSI-X. */
 	fake_reset(0, 0, 0, 0);
@@ -449,11 +489,145 @@ static void test_ctrl_all_refused(void **state)
 	assert_int_equal(vfn_nvme_ctrl_irq_mode(ctrl), -ENOTSUP);
 	assert_int_equal(ncalls, 3);
 	assert_call(2, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, -1, ENODEV);
-	assert_int_not_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	/* Refused as unusable, the kernel not asked again (MSI-X is what the device was left on). */
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), -ENOTSUP);
 	assert_null(qp);
+	assert_int_equal(vfn_nvme_ctrl_irq_route(ctrl, 0, 42), -ENOTSUP);
+	assert_int_equal(ncalls, 3);
 	assert_int_equal(fake_on, -1);
+	/* Polled I/O works. */
+	o.irq = false;
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	vfn_nvme_qpair_destroy(qp);
 	vfn_nvme_ctrl_close(ctrl);
 	assert_int_equal(vfn_nvme_ctrl_irq_mode(NULL), -EINVAL);
+}
+
+/* An I/O pair on @vector (by default: its qid), its writes completed by interrupt on MSI. */
+static void msi_pair_io(struct vfn_nvme_ctrl *ctrl, uint16_t qid, bool dflt)
+{
+	struct vfn_nvme_qpair_opts o = { .entries = 16, .irq = true, .vector_set = !dflt, .vector = 0 };
+	struct vfn_nvme_qpair *qp = NULL;
+	struct vfn_nvme_ns_info ns;
+	unsigned int n0 = ncalls;
+	uint64_t iova, stale;
+	uint8_t *buf;
+
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, qid, &o, &qp), 0);
+	assert_int_equal(ncalls, n0 + 2);
+	assert_call(n0 + 1, VFIO_PCI_MSI_IRQ_INDEX, dflt ? qid : 0, 1, vfn_nvme_qpair_eventfd(qp), 0);
+	(void)!read(vfn_nvme_qpair_eventfd(qp), &stale, sizeof(stale));
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), 4096, (void **)&buf, &iova), 4096);
+	memset(buf, 0x5a, 4096);
+	for (uint64_t i = 0; i < 4; i++)
+		irq_write(qp, &ns, i, buf);
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), buf, 4096);
+	vfn_nvme_qpair_destroy(qp);
+}
+
+/*
+ * Multi-message MSI (MSI-X absent): the vectors a pair may use are MSI's,
+ * as many as the kernel gives: 4 of 4 (pairs on vectors 1..3, vector 4
+ * refused), then 1 of 32 (a host without interrupt remapping: vfio-pci
+ * answers 1; MSI with vector 0, not INTx).
+ */
+static void test_ctrl_msi_multi(void **state)
+{
+	struct vfn_nvme_qpair_opts dflt = { .entries = 16, .irq = true };
+	struct vfn_nvme_qpair *qp = NULL;
+	struct vfn_nvme_ctrl *ctrl;
+
+	(void)state;
+	fake_reset(0, 0, 0, 0);
+	fake_count[VFIO_PCI_MSI_IRQ_INDEX] = 4;
+	open_ctrl(VFN_NVME_IRQ_AUTO, &ctrl);
+	assert_int_equal(vfn_nvme_ctrl_irq_mode(ctrl), VFN_NVME_IRQ_MSI);
+	assert_call(0, VFIO_PCI_MSI_IRQ_INDEX, 0, 4, -1, 0);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 4, &dflt, &qp), -ENOTSUP);
+	msi_pair_io(ctrl, 3, true);
+	vfn_nvme_ctrl_close(ctrl);
+
+	fake_reset(0, 0, -1, 0);
+	fake_count[VFIO_PCI_MSI_IRQ_INDEX] = 32;
+	open_ctrl(VFN_NVME_IRQ_AUTO, &ctrl);
+	assert_int_equal(vfn_nvme_ctrl_irq_mode(ctrl), VFN_NVME_IRQ_MSI);
+	assert_int_equal(ncalls, 3);
+	assert_call(0, VFIO_PCI_MSI_IRQ_INDEX, 0, 32, -1, -1); /* "only 1" */
+	assert_call(1, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, -1, 0);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &dflt, &qp), -ENOTSUP);
+	assert_null(qp);
+	msi_pair_io(ctrl, 1, false);
+	vfn_nvme_ctrl_close(ctrl);
+	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
+}
+
+/*
+ * After AUTO fell back (MSI, or INTx), a controller reset and a
+ * function-level reset keep the pair's interrupt on the same VFIO index:
+ * the FLR's re-routing switches that type off and on again with the pair's
+ * eventfd, never MSI-X; writes still complete by interrupt (INTx: unmasked).
+ */
+static void reset_rearms(bool refuse_msi)
+{
+	struct vfn_nvme_qpair_opts o = { .entries = 16, .irq = true, .vector_set = true, .vector = 0 };
+	uint32_t want = refuse_msi ? VFIO_PCI_INTX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
+	struct vfn_nvme_qpair *qp = NULL;
+	struct vfn_nvme_ns_info ns;
+	struct vfn_nvme_ctrl *ctrl;
+	uint64_t iova, stale;
+	unsigned int n0;
+	uint8_t *buf;
+
+	fake_reset(MSIX_VECS, ENOSPC, refuse_msi ? EINVAL : 0, 0);
+	open_ctrl(VFN_NVME_IRQ_AUTO, &ctrl);
+	assert_int_equal(vfn_nvme_qpair_create(ctrl, 1, &o, &qp), 0);
+	assert_int_equal(vfn_nvme_ns_get_info(ctrl, 1, &ns), 0);
+	assert_int_equal(vfn_dma_alloc(vfn_nvme_ctrl_iommu(ctrl), 4096, (void **)&buf, &iova), 4096);
+	memset(buf, 0x3c, 4096);
+
+	n0 = ncalls;
+	assert_int_equal(vfn_nvme_ctrl_reset(ctrl), 0);
+	for (unsigned int i = n0; i < ncalls; i++)
+		assert_int_equal(calls[i].index, want);
+	assert_int_equal(fake_on, (int)want);
+	n0 = ncalls;
+	assert_int_equal(vfn_nvme_ctrl_reset_function(ctrl), 0);
+	assert_true(ncalls >= n0 + 2);
+	for (unsigned int i = n0; i < ncalls; i++)
+		assert_int_equal(calls[i].index, want);
+	/* Off, then on again with the pair's eventfd on vector 0. */
+	assert_int_equal(calls[n0].flags, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER);
+	assert_call(ncalls - 1, want, 0, 1, vfn_nvme_qpair_eventfd(qp), 0);
+	assert_int_equal(fake_on, (int)want);
+	(void)!read(vfn_nvme_qpair_eventfd(qp), &stale, sizeof(stale));
+	vfn_nvme_qpair_irq_ack(qp);
+	fake_unmasks = 0;
+	for (uint64_t i = 0; i < 4; i++)
+		irq_write(qp, &ns, i, buf);
+	if (refuse_msi)
+		assert_true(fake_unmasks >= 4);
+	/* The public re-arm for callers reading an eventfd themselves: one VFIO unmask on INTx, none on MSI. */
+	n0 = fake_unmasks;
+	vfn_nvme_ctrl_irq_ack(ctrl);
+	vfn_nvme_ctrl_irq_ack(NULL);
+	assert_int_equal(fake_unmasks, n0 + (refuse_msi ? 1 : 0));
+	vfn_dma_free(vfn_nvme_ctrl_iommu(ctrl), buf, 4096);
+	vfn_nvme_qpair_destroy(qp);
+	vfn_nvme_ctrl_close(ctrl);
+	assert_int_equal(vfn_vfio_irq_disable(&fdev), 0);
+}
+
+static void test_ctrl_reset_rearms_msi(void **state)
+{
+	(void)state;
+	reset_rearms(false);
+}
+
+static void test_ctrl_reset_rearms_intx(void **state)
+{
+	(void)state;
+	reset_rearms(true);
 }
 
 int main(void)
@@ -465,6 +639,9 @@ int main(void)
 		cmocka_unit_test(test_ctrl_forced_msix_refused),
 		cmocka_unit_test(test_ctrl_all_refused),
 		cmocka_unit_test(test_ctrl_msix_absent),
+		cmocka_unit_test(test_ctrl_msi_multi),
+		cmocka_unit_test(test_ctrl_reset_rearms_msi),
+		cmocka_unit_test(test_ctrl_reset_rearms_intx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
