@@ -1249,6 +1249,38 @@ static void test_rv_fatal(void **state)
 	vfn_blk_close(blk);
 }
 
+static void rv_nested_done(void *arg, int ret, uint16_t status)
+{
+	struct rv_ctx *c = arg;
+
+	rv_done(c, ret, status);
+	c->nested = vfn_blk_queue_poll(c->q, 0);
+}
+
+/*
+ * The callbacks that run inside vfn_blk_queue_close() are callbacks too:
+ * polling their own queue from there is refused (-EBUSY) as from a poll.
+ */
+static void test_rv_close_nested_poll(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_ctx c = { 0 };
+	uint8_t *buf;
+
+	(void)state;
+	rv_open("sim:nsze=4096,lbads=9,mdts=1", 8, &blk, &q, &buf, 65536);
+	c.q = q;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(
+			vfn_blk_readv(q, &(struct iovec){ buf + 4096 * (size_t)i, 4096 }, 1, 0, rv_nested_done, &c), 0);
+	vfn_blk_queue_close(q);
+	assert_int_equal(c.calls, 4);
+	assert_int_equal(c.nested, -EBUSY);
+	vfn_blk_mem_free(blk, buf, 65536);
+	vfn_blk_close(blk);
+}
+
 #define BLK_TESTS                                                                                                      \
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
@@ -1268,7 +1300,7 @@ int main(void)
 		cmocka_unit_test(test_rv_depth_mixed), cmocka_unit_test(test_rv_chain_paths),
 		cmocka_unit_test(test_rv_status_fast), cmocka_unit_test(test_rv_lost_drop),
 		cmocka_unit_test(test_rv_lost_cid),    cmocka_unit_test(test_rv_lost_phase),
-		cmocka_unit_test(test_rv_fatal)
+		cmocka_unit_test(test_rv_fatal),       cmocka_unit_test(test_rv_close_nested_poll)
 	};
 	int ret = 0;
 
