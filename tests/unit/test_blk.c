@@ -1281,6 +1281,51 @@ static void test_rv_close_nested_poll(void **state)
 	vfn_blk_close(blk);
 }
 
+/*
+ * Completions held back past the timeout (the simulator delays every read
+ * 3 s, the handle's timeout is 0.5 s) on both paths: the close aborts them
+ * and each callback runs exactly once, with the Abort's status.
+ */
+static void test_rv_delay_abort(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_ctx c = { 0 };
+	uint8_t *buf;
+	uint64_t t0, ms;
+
+	(void)state;
+	rv_open("sim:nsze=4096,lbads=9,mdts=1", 8, &blk, &q, &buf, 65536);
+	c.q = q;
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, rv_done, &c), 0);
+	rv_poll_until(q, &c.calls, 1);
+	c.calls = 0;
+	assert_int_equal(vfn_sim_fault_add(vfn_blk_sim(blk), &(struct vfn_sim_fault){ .action = VFN_SIM_FAULT_DELAY,
+										      .sqid = -1,
+										      .opcode = 0x02,
+										      .repeat = true,
+										      .delay_ms = 3000 }),
+			 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 4096 * (size_t)i, 4096 }, 1, 0, rv_done, &c),
+				 0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 16384, 16384 }, 1, 0, rv_done, &c), 0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 2, 4096 }, 1, 0, rv_done, &c), 0);
+	for (int i = 0; i < 100; i++)
+		assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+	assert_int_equal(c.calls, 0);
+	t0 = vfn_now_ns();
+	vfn_blk_queue_close(q);
+	ms = (vfn_now_ns() - t0) / 1000000;
+	print_message("close with delayed completions: %llu ms, %d callbacks, %d errors, last %d/0x%x\n",
+		      (unsigned long long)ms, c.calls, c.errs, c.last_ret, c.last_status);
+	assert_int_equal(c.calls, 5);
+	assert_int_equal(c.errs, 5);
+	vfn_sim_fault_clear(vfn_blk_sim(blk));
+	vfn_blk_mem_free(blk, buf, 65536);
+	vfn_blk_close(blk);
+}
+
 #define BLK_TESTS                                                                                                      \
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
@@ -1300,7 +1345,8 @@ int main(void)
 		cmocka_unit_test(test_rv_depth_mixed), cmocka_unit_test(test_rv_chain_paths),
 		cmocka_unit_test(test_rv_status_fast), cmocka_unit_test(test_rv_lost_drop),
 		cmocka_unit_test(test_rv_lost_cid),    cmocka_unit_test(test_rv_lost_phase),
-		cmocka_unit_test(test_rv_fatal),       cmocka_unit_test(test_rv_close_nested_poll)
+		cmocka_unit_test(test_rv_fatal),       cmocka_unit_test(test_rv_close_nested_poll),
+		cmocka_unit_test(test_rv_delay_abort)
 	};
 	int ret = 0;
 
