@@ -1326,6 +1326,56 @@ static void test_rv_delay_abort(void **state)
 	vfn_blk_close(blk);
 }
 
+/*
+ * Use after unregistration with the device address reused: a queue cached
+ * buffer A's translation; A is unregistered, buffer B registered (it may
+ * get A's device address), A registered again (elsewhere).  A read into A
+ * must land in A, never in B through the old translation.
+ */
+static void test_rv_iova_reuse(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_ctx c = { 0 };
+	uint8_t *a, *b, *src;
+	size_t len = 16384;
+
+	(void)state;
+	rv_open("sim:nsze=4096,lbads=9", 8, &blk, &q, &src, 65536);
+	c.q = q;
+	assert_int_equal(vfn_mem_alloc(len, (void **)&a), (ssize_t)len);
+	assert_int_equal(vfn_mem_alloc(len, (void **)&b), (ssize_t)len);
+	memset(src, 0x3c, 4096);
+	assert_int_equal(vfn_blk_writev(q, &(struct iovec){ src, 4096 }, 1, 0, 0, rv_done, &c), 0);
+	rv_poll_until(q, &c.calls, 1);
+	assert_int_equal(vfn_blk_mem_register(blk, a, len), 0);
+	for (int i = 0; i < 2; i++) { /* the second one from the cache */
+		memset(a, 0, len);
+		assert_int_equal(vfn_blk_readv(q, &(struct iovec){ a, 4096 }, 1, 0, rv_done, &c), 0);
+		rv_poll_until(q, &c.calls, 2 + i);
+		assert_int_equal(a[4095], 0x3c);
+	}
+	assert_int_equal(vfn_blk_mem_unregister(blk, a), 0);
+	assert_int_equal(vfn_blk_mem_register(blk, b, len), 0);
+	assert_int_equal(vfn_blk_mem_register(blk, a, len), 0);
+	memset(a, 0, len);
+	memset(b, 0xee, len);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ a, 4096 }, 1, 0, rv_done, &c), 0);
+	rv_poll_until(q, &c.calls, 4);
+	assert_int_equal(c.errs, 0);
+	assert_int_equal(a[0], 0x3c);
+	assert_int_equal(a[4095], 0x3c);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(b[i], 0xee);
+	assert_int_equal(vfn_blk_mem_unregister(blk, a), 0);
+	assert_int_equal(vfn_blk_mem_unregister(blk, b), 0);
+	vfn_blk_queue_close(q);
+	vfn_mem_free(a, len);
+	vfn_mem_free(b, len);
+	vfn_blk_mem_free(blk, src, 65536);
+	vfn_blk_close(blk);
+}
+
 #define BLK_TESTS                                                                                                      \
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
@@ -1346,7 +1396,7 @@ int main(void)
 		cmocka_unit_test(test_rv_status_fast), cmocka_unit_test(test_rv_lost_drop),
 		cmocka_unit_test(test_rv_lost_cid),    cmocka_unit_test(test_rv_lost_phase),
 		cmocka_unit_test(test_rv_fatal),       cmocka_unit_test(test_rv_close_nested_poll),
-		cmocka_unit_test(test_rv_delay_abort)
+		cmocka_unit_test(test_rv_delay_abort), cmocka_unit_test(test_rv_iova_reuse)
 	};
 	int ret = 0;
 
