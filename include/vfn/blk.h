@@ -146,7 +146,7 @@ VFN_API int vfn_blk_queue_open(struct vfn_blk *blk, const struct vfn_blk_queue_o
  * after the handle's timeout, then -ETIMEDOUT and a failed controller) so a
  * wedged device costs about twice opts->timeout_ms; on io_uring it waits up
  * to 30 s.  What is still in flight then is logged and its callbacks do not
- * run.
+ * run.  A callback run from here that polls @q gets -EBUSY, as from a poll.
  */
 VFN_API void vfn_blk_queue_close(struct vfn_blk_queue *q);
 

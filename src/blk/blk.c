@@ -293,6 +293,11 @@ void vfn_blk_queue_close(struct vfn_blk_queue *q)
 	deadline = vfn_now_ns() + (q->ops->expire && blk->timeout_ms ? (uint64_t)blk->timeout_ms * 4 + 1000
 								     : (uint64_t)BLK_CLOSE_TIMEOUT_MS) *
 					  1000000;
+	/*
+	 * The callbacks run from here are inside a reap too: one that polls
+	 * @q gets -EBUSY (blk_poll_slow()), as from vfn_blk_queue_poll().
+	 */
+	q->polling |= BLK_POLLING;
 	for (uint64_t next = 0, now; blk_inflight(q) && (now = vfn_now_ns()) < deadline;) {
 		if (q->ops->poll(q, 0) < 0)
 			break;

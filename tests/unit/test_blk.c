@@ -979,6 +979,449 @@ static void test_one_vector(void **state)
 	vfn_blk_close(blk);
 }
 
+/* ---- rev15: hostile tests of the nvme fast path (sim only) ------------------ */
+
+struct rv_ctx {
+	struct vfn_blk_queue *q;
+	int calls, errs, last_ret, nested;
+	uint16_t last_status;
+	uint32_t max_inflight; /* vfn_blk_queue_inflight() seen from the callbacks */
+};
+
+static void rv_done(void *arg, int ret, uint16_t status)
+{
+	struct rv_ctx *c = arg;
+	uint32_t n = vfn_blk_queue_inflight(c->q);
+
+	c->calls++;
+	if (ret)
+		c->errs++;
+	c->last_ret = ret;
+	c->last_status = status;
+	if (n > c->max_inflight)
+		c->max_inflight = n;
+}
+
+/* Opens sim @uri with a 500 ms command timeout, a polled queue of @depth and @len bytes of registered memory. */
+static void rv_open(const char *uri, uint32_t depth, struct vfn_blk **blk, struct vfn_blk_queue **q, uint8_t **buf,
+		    size_t len)
+{
+	assert_int_equal(vfn_blk_open(uri, &(struct vfn_blk_opts){ .timeout_ms = 500 }, blk), 0);
+	assert_int_equal(vfn_blk_queue_open(*blk, &(struct vfn_blk_queue_opts){ .depth = depth, .polled = true }, q),
+			 0);
+	assert_true(vfn_blk_mem_alloc(*blk, len, (void **)buf) >= (ssize_t)len);
+}
+
+static void rv_poll_until(struct vfn_blk_queue *q, const int *calls, int want)
+{
+	uint64_t deadline = vfn_now_ns() + 10000000000ull;
+
+	while (*calls < want && vfn_now_ns() < deadline)
+		assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+	assert_int_equal(*calls, want);
+}
+
+/*
+ * Depth with both paths on one pair: a split request (two commands) and
+ * fast-path requests.  The depth counts requests, not commands: exactly
+ * depth requests are accepted, the next is -EAGAIN, whichever path.
+ */
+static void test_rv_depth_mixed(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_ctx c = { 0 };
+	struct vfn_blk_stats s;
+	uint8_t *buf;
+	int accepted = 0, ret;
+
+	(void)state;
+	rv_open("sim:nsze=4096,lbads=9,mdts=1", 4, &blk, &q, &buf, 65536);
+	c.q = q;
+	assert_true(q->fast);
+	/* translate the mapping once (general path), so the rest can take the fast path */
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, rv_done, &c), 0);
+	rv_poll_until(q, &c.calls, 1);
+	c.calls = 0;
+	/* 16 KiB with MDTS 8 KiB: the general path, two commands */
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 16384 }, 1, 0, rv_done, &c), 0);
+	assert_int_equal(q->slow_cmds, 2);
+	accepted = 1;
+	for (int i = 0; i < 8; i++) {
+		ret = vfn_blk_readv(q, &(struct iovec){ buf + 16384 + 4096 * (size_t)i, 4096 }, 1, 4096 * (uint64_t)i,
+				    rv_done, &c);
+		if (ret) {
+			assert_int_equal(ret, -EAGAIN);
+			break;
+		}
+		accepted++;
+	}
+	assert_int_equal(accepted, 4);
+	assert_int_equal(vfn_blk_queue_inflight(q), 4);
+	/* also the other request kinds, and a write from the fast path's shape */
+	assert_int_equal(vfn_blk_flush(q, rv_done, &c), -EAGAIN);
+	assert_int_equal(vfn_blk_writev(q, &(struct iovec){ buf, 4096 }, 1, 0, 0, rv_done, &c), -EAGAIN);
+	rv_poll_until(q, &c.calls, 4);
+	assert_int_equal(c.errs, 0);
+	assert_true(c.max_inflight <= 3);
+	assert_int_equal(vfn_blk_queue_inflight(q), 0);
+	assert_int_equal(q->slow_cmds, 0);
+	vfn_blk_queue_stats(q, &s);
+	assert_int_equal(s.requests, 5);
+	assert_int_equal(s.completed, 5);
+	vfn_blk_queue_close(q);
+	vfn_blk_mem_free(blk, buf, 65536);
+	vfn_blk_close(blk);
+}
+
+struct rv_chain {
+	struct rv_ctx c;
+	uint8_t *buf;
+	struct iovec iov; /* valid until the callback (the API's rule) */
+	int left;
+	uint32_t depth;
+};
+
+/* Resubmits alternately on the general path (a bounced, unaligned buffer) and the fast path. */
+static void rv_chain_done(void *arg, int ret, uint16_t status)
+{
+	struct rv_chain *ch = arg;
+	int r;
+
+	rv_done(&ch->c, ret, status);
+	if (ret || ch->left <= 0)
+		return;
+	ch->left--;
+	ch->iov = (struct iovec){ ch->left & 1 ? ch->buf + 2 : ch->buf + 8192, 4096 };
+	r = vfn_blk_readv(ch->c.q, &ch->iov, 1, 0, rv_chain_done, ch);
+	if (r)
+		ch->c.nested = r;
+	if (vfn_blk_queue_inflight(ch->c.q) > ch->depth)
+		ch->c.max_inflight = 1000;
+}
+
+/*
+ * A full queue whose callbacks resubmit across the paths (fast ->
+ * general/bounced -> fast ...): never beyond the depth, every request
+ * completes once, the counters come back to 0.
+ */
+static void test_rv_chain_paths(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_chain ch[3] = { 0 };
+	struct vfn_blk_stats s;
+	uint8_t *buf;
+	int total = 0;
+
+	(void)state;
+	rv_open("sim:nsze=4096,lbads=9,mdts=1", 3, &blk, &q, &buf, 65536);
+	for (int i = 0; i < 3; i++) {
+		ch[i] = (struct rv_chain){ .c = { .q = q }, .buf = buf + 16384 * (size_t)i, .left = 20, .depth = 3 };
+		ch[i].iov = (struct iovec){ ch[i].buf + 8192, 4096 };
+		assert_int_equal(vfn_blk_readv(q, &ch[i].iov, 1, 0, rv_chain_done, &ch[i]), 0);
+	}
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, rv_done, &ch[0].c), -EAGAIN);
+	for (uint64_t deadline = vfn_now_ns() + 10000000000ull; vfn_now_ns() < deadline;) {
+		assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+		if (ch[0].c.calls == 21 && ch[1].c.calls == 21 && ch[2].c.calls == 21)
+			break;
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(ch[i].c.calls, 21);
+		assert_int_equal(ch[i].c.errs, 0);
+		assert_int_equal(ch[i].c.nested, 0);
+		assert_true(ch[i].c.max_inflight <= 3);
+		total += ch[i].c.calls;
+	}
+	assert_int_equal(vfn_blk_queue_inflight(q), 0);
+	assert_int_equal(q->slow_cmds, 0);
+	vfn_blk_queue_stats(q, &s);
+	assert_int_equal(s.requests, (uint64_t)total);
+	assert_int_equal(s.completed, (uint64_t)total);
+	assert_true(s.bounced >= 30);
+	vfn_blk_queue_close(q);
+	vfn_blk_mem_free(blk, buf, 65536);
+	vfn_blk_close(blk);
+}
+
+/* An error status on fast-path and general-path reads: -EIO with the status, once each, counters back to 0. */
+static void test_rv_status_fast(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_ctx c = { 0 };
+	uint8_t *buf;
+	uint64_t slow;
+
+	(void)state;
+	rv_open("sim:nsze=4096,lbads=9,mdts=1", 8, &blk, &q, &buf, 65536);
+	c.q = q;
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, rv_done, &c), 0);
+	rv_poll_until(q, &c.calls, 1);
+	c.calls = 0;
+	assert_int_equal(vfn_sim_fault_add(vfn_blk_sim(blk),
+					   &(struct vfn_sim_fault){ .action = VFN_SIM_FAULT_STATUS,
+								    .sqid = -1,
+								    .opcode = 0x02,
+								    .repeat = true,
+								    .status = vfn_sim_status(0, 0x81, false, true) }),
+			 0);
+	slow = q->slow_requests;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 4096 * (size_t)i, 4096 }, 1, 0, rv_done, &c),
+				 0);
+	assert_int_equal(q->slow_requests, slow); /* the fast path */
+	/* and a split one (general path, two commands) */
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 16384, 16384 }, 1, 0, rv_done, &c), 0);
+	assert_int_equal(vfn_blk_queue_inflight(q), 5);
+	rv_poll_until(q, &c.calls, 5);
+	assert_int_equal(c.errs, 5);
+	assert_int_equal(c.last_ret, -EIO);
+	assert_int_equal(c.last_status & 0x7ff, 0x81);
+	assert_int_equal(vfn_blk_queue_inflight(q), 0);
+	assert_int_equal(q->slow_cmds, 0);
+	assert_int_equal(vfn_blk_queue_poll(q, 0), 0);
+	assert_int_equal(c.calls, 5);
+	vfn_sim_fault_clear(vfn_blk_sim(blk));
+	vfn_blk_queue_close(q);
+	vfn_blk_mem_free(blk, buf, 65536);
+	vfn_blk_close(blk);
+}
+
+/*
+ * Completions the driver cannot use (@action: dropped, wrong command id,
+ * wrong phase) with fast-path and general-path requests in flight: the
+ * close's timeout handling completes each exactly once with an error.
+ */
+static void rv_lost(enum vfn_sim_fault_action action)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_ctx c = { 0 };
+	uint8_t *buf;
+	uint64_t t0, ms;
+
+	rv_open("sim:nsze=4096,lbads=9,mdts=1", 8, &blk, &q, &buf, 65536);
+	c.q = q;
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, rv_done, &c), 0);
+	rv_poll_until(q, &c.calls, 1);
+	c.calls = 0;
+	assert_int_equal(vfn_sim_fault_add(vfn_blk_sim(blk),
+					   &(struct vfn_sim_fault){ .action = action, .sqid = -1, .opcode = 0x02 }),
+			 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 4096 * (size_t)i, 4096 }, 1,
+					       4096 * (uint64_t)i, rv_done, &c),
+				 0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 16384, 16384 }, 1, 0, rv_done, &c), 0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 2, 4096 }, 1, 0, rv_done, &c), 0);
+	assert_int_equal(vfn_blk_queue_inflight(q), 5);
+	for (int i = 0; i < 200; i++)
+		assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+	t0 = vfn_now_ns();
+	vfn_blk_queue_close(q);
+	ms = (vfn_now_ns() - t0) / 1000000;
+	print_message("close with a lost completion (action %d): %llu ms, %d callbacks, %d errors\n", (int)action,
+		      (unsigned long long)ms, c.calls, c.errs);
+	assert_true(ms < 5000);
+	assert_int_equal(c.calls, 5);
+	assert_true(c.errs >= 1);
+	vfn_sim_fault_clear(vfn_blk_sim(blk));
+	vfn_blk_mem_free(blk, buf, 65536);
+	vfn_blk_close(blk);
+}
+
+static void test_rv_lost_drop(void **state)
+{
+	(void)state;
+	rv_lost(VFN_SIM_FAULT_DROP);
+}
+
+static void test_rv_lost_cid(void **state)
+{
+	(void)state;
+	rv_lost(VFN_SIM_FAULT_WRONG_CID);
+}
+
+static void test_rv_lost_phase(void **state)
+{
+	(void)state;
+	rv_lost(VFN_SIM_FAULT_WRONG_PHASE);
+}
+
+/*
+ * Controller Fatal Status with fast-path and general-path requests in
+ * flight: the timeout check fails them once each; afterwards both paths
+ * refuse with the failure (never -EAGAIN, never a callback), and the
+ * counters are 0.
+ */
+static void test_rv_fatal(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_ctx c = { 0 };
+	uint8_t *buf;
+	int ret;
+
+	(void)state;
+	rv_open("sim:nsze=4096,lbads=9,mdts=1", 8, &blk, &q, &buf, 65536);
+	c.q = q;
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, rv_done, &c), 0);
+	rv_poll_until(q, &c.calls, 1);
+	c.calls = 0;
+	vfn_sim_fault_fatal(vfn_blk_sim(blk));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 4096 * (size_t)i, 4096 }, 1, 0, rv_done, &c),
+				 0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 16384, 16384 }, 1, 0, rv_done, &c), 0);
+	assert_int_equal(vfn_blk_queue_submit(q), 0);
+	assert_int_equal(vfn_blk_queue_inflight(q), 4);
+	assert_true(q->ops->expire(q) >= 0);
+	assert_int_equal(c.calls, 4);
+	assert_int_equal(c.errs, 4);
+	assert_int_equal(vfn_blk_queue_inflight(q), 0);
+	assert_int_equal(q->slow_cmds, 0);
+	ret = vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, rv_done, &c);
+	assert_true(ret < 0 && ret != -EAGAIN);
+	ret = vfn_blk_readv(q, &(struct iovec){ buf + 16384, 16384 }, 1, 0, rv_done, &c);
+	assert_true(ret < 0 && ret != -EAGAIN);
+	assert_int_equal(vfn_blk_queue_poll(q, 0), 0);
+	assert_int_equal(c.calls, 4);
+	assert_int_equal(vfn_blk_queue_inflight(q), 0);
+	assert_int_equal(q->slow_cmds, 0);
+	vfn_blk_queue_close(q);
+	vfn_blk_mem_free(blk, buf, 65536);
+	vfn_blk_close(blk);
+}
+
+static void rv_nested_done(void *arg, int ret, uint16_t status)
+{
+	struct rv_ctx *c = arg;
+
+	rv_done(c, ret, status);
+	c->nested = vfn_blk_queue_poll(c->q, 0);
+}
+
+/*
+ * The callbacks that run inside vfn_blk_queue_close() are callbacks too:
+ * polling their own queue from there is refused (-EBUSY) as from a poll.
+ */
+static void test_rv_close_nested_poll(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_ctx c = { 0 };
+	uint8_t *buf;
+
+	(void)state;
+	rv_open("sim:nsze=4096,lbads=9,mdts=1", 8, &blk, &q, &buf, 65536);
+	c.q = q;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(
+			vfn_blk_readv(q, &(struct iovec){ buf + 4096 * (size_t)i, 4096 }, 1, 0, rv_nested_done, &c), 0);
+	vfn_blk_queue_close(q);
+	assert_int_equal(c.calls, 4);
+	assert_int_equal(c.nested, -EBUSY);
+	vfn_blk_mem_free(blk, buf, 65536);
+	vfn_blk_close(blk);
+}
+
+/*
+ * Completions held back past the timeout (the simulator delays every read
+ * 3 s, the handle's timeout is 0.5 s) on both paths: the close aborts them
+ * and each callback runs exactly once, with the Abort's status.
+ */
+static void test_rv_delay_abort(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_ctx c = { 0 };
+	uint8_t *buf;
+	uint64_t t0, ms;
+
+	(void)state;
+	rv_open("sim:nsze=4096,lbads=9,mdts=1", 8, &blk, &q, &buf, 65536);
+	c.q = q;
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, rv_done, &c), 0);
+	rv_poll_until(q, &c.calls, 1);
+	c.calls = 0;
+	assert_int_equal(vfn_sim_fault_add(vfn_blk_sim(blk), &(struct vfn_sim_fault){ .action = VFN_SIM_FAULT_DELAY,
+										      .sqid = -1,
+										      .opcode = 0x02,
+										      .repeat = true,
+										      .delay_ms = 3000 }),
+			 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 4096 * (size_t)i, 4096 }, 1, 0, rv_done, &c),
+				 0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 16384, 16384 }, 1, 0, rv_done, &c), 0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf + 2, 4096 }, 1, 0, rv_done, &c), 0);
+	for (int i = 0; i < 100; i++)
+		assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+	assert_int_equal(c.calls, 0);
+	t0 = vfn_now_ns();
+	vfn_blk_queue_close(q);
+	ms = (vfn_now_ns() - t0) / 1000000;
+	print_message("close with delayed completions: %llu ms, %d callbacks, %d errors, last %d/0x%x\n",
+		      (unsigned long long)ms, c.calls, c.errs, c.last_ret, c.last_status);
+	assert_int_equal(c.calls, 5);
+	assert_int_equal(c.errs, 5);
+	vfn_sim_fault_clear(vfn_blk_sim(blk));
+	vfn_blk_mem_free(blk, buf, 65536);
+	vfn_blk_close(blk);
+}
+
+/*
+ * Use after unregistration with the device address reused: a queue cached
+ * buffer A's translation; A is unregistered, buffer B registered (it may
+ * get A's device address), A registered again (elsewhere).  A read into A
+ * must land in A, never in B through the old translation.
+ */
+static void test_rv_iova_reuse(void **state)
+{
+	struct vfn_blk *blk;
+	struct vfn_blk_queue *q;
+	struct rv_ctx c = { 0 };
+	uint8_t *a, *b, *src;
+	size_t len = 16384;
+
+	(void)state;
+	rv_open("sim:nsze=4096,lbads=9", 8, &blk, &q, &src, 65536);
+	c.q = q;
+	assert_int_equal(vfn_mem_alloc(len, (void **)&a), (ssize_t)len);
+	assert_int_equal(vfn_mem_alloc(len, (void **)&b), (ssize_t)len);
+	memset(src, 0x3c, 4096);
+	assert_int_equal(vfn_blk_writev(q, &(struct iovec){ src, 4096 }, 1, 0, 0, rv_done, &c), 0);
+	rv_poll_until(q, &c.calls, 1);
+	assert_int_equal(vfn_blk_mem_register(blk, a, len), 0);
+	for (int i = 0; i < 2; i++) { /* the second one from the cache */
+		memset(a, 0, len);
+		assert_int_equal(vfn_blk_readv(q, &(struct iovec){ a, 4096 }, 1, 0, rv_done, &c), 0);
+		rv_poll_until(q, &c.calls, 2 + i);
+		assert_int_equal(a[4095], 0x3c);
+	}
+	assert_int_equal(vfn_blk_mem_unregister(blk, a), 0);
+	assert_int_equal(vfn_blk_mem_register(blk, b, len), 0);
+	assert_int_equal(vfn_blk_mem_register(blk, a, len), 0);
+	memset(a, 0, len);
+	memset(b, 0xee, len);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ a, 4096 }, 1, 0, rv_done, &c), 0);
+	rv_poll_until(q, &c.calls, 4);
+	assert_int_equal(c.errs, 0);
+	assert_int_equal(a[0], 0x3c);
+	assert_int_equal(a[4095], 0x3c);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(b[i], 0xee);
+	assert_int_equal(vfn_blk_mem_unregister(blk, a), 0);
+	assert_int_equal(vfn_blk_mem_unregister(blk, b), 0);
+	vfn_blk_queue_close(q);
+	vfn_mem_free(a, len);
+	vfn_mem_free(b, len);
+	vfn_blk_mem_free(blk, src, 65536);
+	vfn_blk_close(blk);
+}
+
 #define BLK_TESTS                                                                                                      \
 	cmocka_unit_test(test_geometry), cmocka_unit_test(test_large), cmocka_unit_test(test_iov_pages),               \
 		cmocka_unit_test(test_iov_odd), cmocka_unit_test(test_unregistered), cmocka_unit_test(test_fua_flush), \
@@ -993,8 +1436,15 @@ static void test_one_vector(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = { BLK_TESTS };
-	const struct CMUnitTest other[] = { cmocka_unit_test(test_backend_choice), cmocka_unit_test(test_close_wedged),
-					    cmocka_unit_test(test_one_vector) };
+	const struct CMUnitTest other[] = {
+		cmocka_unit_test(test_backend_choice), cmocka_unit_test(test_close_wedged),
+		cmocka_unit_test(test_rv_depth_mixed), cmocka_unit_test(test_rv_chain_paths),
+		cmocka_unit_test(test_rv_status_fast), cmocka_unit_test(test_rv_lost_drop),
+		cmocka_unit_test(test_rv_lost_cid),    cmocka_unit_test(test_rv_lost_phase),
+		cmocka_unit_test(test_rv_fatal),       cmocka_unit_test(test_rv_close_nested_poll),
+		cmocka_unit_test(test_rv_delay_abort), cmocka_unit_test(test_rv_iova_reuse),
+		cmocka_unit_test(test_one_vector)
+	};
 	int ret = 0;
 
 	ret |= cmocka_run_group_tests_name("blk-sim", tests, setup_sim, teardown);
