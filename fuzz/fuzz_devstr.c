@@ -57,6 +57,7 @@ static void check_same(const struct vfn_sim_opts *a, const struct vfn_sim_opts *
 	assert(a->mptr_sgl == b->mptr_sgl);
 	assert(a->zdes == b->zdes && a->zrwasz == b->zrwasz && a->zrwafg == b->zrwafg && a->numzrwa == b->numzrwa);
 	assert(a->cmb_mb == b->cmb_mb && a->cmb_cqs == b->cmb_cqs);
+	assert(a->vectors == b->vectors);
 }
 
 /* Prints @o as a device string with every option and checks it parses to @o again. */
@@ -68,11 +69,12 @@ static void check_round_trip(const struct vfn_sim_opts *o)
 			 "sim:nsze=%llu,lbads=%u,nn=%u,mqes=%u,mdts=%u,sn=%s,nil=%d,ttr_ms=%u,to=%u,never_ready=%d,"
 			 "ms=%u,mset=%d,mpsmax=%u,sgls=%u,rtd3e=%u,shn_ms=%u,pi=%u,pif=%u,pil=%d,zoned=%d,zsze=%llu,"
 			 "zcap=%llu,mor=%u,mar=%u,shadow_miss=%d,mptr_sgl=%d,zdes=%u,zrwasz=%u,zrwafg=%u,numzrwa=%u,"
-			 "cmb_mb=%u,cmb_cqs=%d",
+			 "cmb_mb=%u,cmb_cqs=%d,vectors=%u",
 			 (unsigned long long)o->nsze, o->lbads, o->nn, o->mqes, o->mdts, o->sn, o->nil, o->ttr_ms,
 			 o->to, o->never_ready, o->ms, o->mset, o->mpsmax, o->sgls, o->rtd3e, o->shn_ms, o->pi, o->pif,
 			 o->pil, o->zoned, (unsigned long long)o->zsze, (unsigned long long)o->zcap, o->mor, o->mar,
-			 o->shadow_miss, o->mptr_sgl, o->zdes, o->zrwasz, o->zrwafg, o->numzrwa, o->cmb_mb, o->cmb_cqs);
+			 o->shadow_miss, o->mptr_sgl, o->zdes, o->zrwasz, o->zrwafg, o->numzrwa, o->cmb_mb, o->cmb_cqs,
+			 o->vectors);
 
 	assert(n > 0 && (size_t)n < sizeof(spec));
 	memset(&again, 0x5a, sizeof(again));
@@ -180,6 +182,8 @@ static void model_item(struct vfn_sim_opts *o, const char *item, size_t len, boo
 		o->cmb_mb = (uint32_t)v;
 	else if (key_is(item, klen, "cmb_cqs"))
 		o->cmb_cqs = v;
+	else if (key_is(item, klen, "vectors"))
+		o->vectors = (uint32_t)v;
 	else
 		assert(!"accepted an unknown key");
 }
@@ -196,7 +200,8 @@ static void check_model(const char *spec, const struct vfn_sim_opts *got)
 				  .mpsmax = 4,
 				  .sgls = 1,
 				  .zsze = 1024,
-				  .cmb_cqs = true };
+				  .cmb_cqs = true,
+				  .vectors = VFN_SIM_NR_VECTORS };
 	const char *p = spec + 4;
 	bool to_given = false;
 

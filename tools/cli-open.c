@@ -180,7 +180,7 @@ static int open_ctrl_irq_env(const char *dev, const struct vfn_dev_opts *opts, s
 	const char *s = getenv("VFN_IRQ");
 	struct vfn_nvme_ctrl_opts co;
 	struct vfn_dev_opts o;
-	struct vfn_dev *probe;
+	struct vfn_dev *probe = NULL;
 	unsigned int m;
 	int ret, got;
 
