@@ -20,8 +20,11 @@
 #include <cmocka.h>
 #include <linux/vfio.h>
 
+#include <vfn/nvme.h>
 #include <vfn/vfio.h>
 
+#include "nvme/ctrl-priv.h"
+#include "nvme/hw.h"
 #include "vfio/vfio-priv.h"
 
 #include "fake-sysfs.h"
@@ -30,6 +33,7 @@ static uint32_t fake_flags;  /* what GET_PCI_HOT_RESET_INFO reports */
 static unsigned int resets;  /* VFIO_DEVICE_PCI_HOT_RESET calls */
 static uint32_t reset_count; /* the group fd count of the last one */
 
+int __real_ioctl(int fd, unsigned long req, ...);
 int __wrap_ioctl(int fd, unsigned long req, ...);
 int __wrap_ioctl(int fd, unsigned long req, ...)
 {
@@ -39,6 +43,8 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (fd < 96 || fd > 99) /* not a faked device: the simulator's */
+		return __real_ioctl(fd, req, arg);
 	assert_int_equal(fd, 99); /* only the device reset, never the sibling's fd */
 	if (req == VFIO_DEVICE_GET_PCI_HOT_RESET_INFO) {
 		struct vfio_pci_hot_reset_info *info = arg;
@@ -166,6 +172,73 @@ static void test_sibling_not_vfio(void **state)
 	assert_int_equal(resets, 1);
 }
 
+/*
+ * The controller layer over the check's window: the simulator's controller
+ * with hw-vfio.c's hot reset on the faked 0000:01:00.0.  The check done
+ * before the quiesce passes; the sibling 0000:01:00.1 is then opened (as
+ * another thread's vfn_vfio_open() would while the controller stops), so
+ * vfn_vfio_hot_reset() refuses after the quiesce: -EBUSY, no reset ioctl,
+ * and the controller works again (re-created as after a controller reset),
+ * not left failed.
+ */
+static struct vfn_vfio_dev race_dev = { .bdf = "0000:01:00.0", .fd = 99 };
+static struct vfn_vfio_dev race_sib = { .bdf = "0000:01:00.1", .fd = 98 };
+static struct vfn_nvme_hw race_hw = { .priv = &race_dev };
+static unsigned int race_checks;
+
+static int t_hot_reset(struct vfn_nvme_hw *hw, bool check_only)
+{
+	int ret;
+
+	(void)hw;
+	ret = vfn_nvme_hw_vfio_ops.hot_reset(&race_hw, check_only);
+	if (check_only && !ret) {
+		race_checks++;
+		vfn_vfio_registry_add(&race_sib);
+	}
+	return ret;
+}
+
+static int t_hot_reset_plain(struct vfn_nvme_hw *hw, bool check_only)
+{
+	(void)hw;
+	return vfn_nvme_hw_vfio_ops.hot_reset(&race_hw, check_only);
+}
+
+static void test_sibling_opened_during_quiesce(void **state)
+{
+	struct vfn_nvme_hw_ops ops;
+	struct vfn_nvme_hw hw;
+	struct vfn_nvme_ctrl *ctrl;
+	static uint8_t id[4096];
+	uint16_t status = 0xffff;
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	race_checks = 0;
+	assert_int_equal(vfn_sim_hw_open("sim:", NULL, &hw), 0);
+	ops = *hw.ops;
+	ops.hot_reset = t_hot_reset;
+	hw.ops = &ops;
+	assert_int_equal(vfn_nvme_ctrl_open_hw(&hw, NULL, &ctrl), 0);
+
+	assert_int_equal(vfn_nvme_ctrl_reset_bus(ctrl), -EBUSY);
+	assert_int_equal(race_checks, 1); /* passed before the quiesce */
+	assert_int_equal(resets, 0);
+	assert_int_equal(vfn_nvme_ctrl_failed(ctrl), 0);
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, &status), 0);
+	assert_int_equal(status, 0);
+
+	/* The sibling closed (and not reopened by the check): the reset goes through. */
+	vfn_vfio_registry_del(&race_sib);
+	ops.hot_reset = t_hot_reset_plain;
+	assert_int_equal(vfn_nvme_ctrl_reset_bus(ctrl), 0);
+	assert_int_equal(resets, 1);
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, &status), 0);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 /* Both functions of the faked bus in a fake sysfs, bound to vfio-pci. */
 static int setup(void **state)
 {
@@ -184,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_sibling_open),
 		cmocka_unit_test(test_second_handle),
 		cmocka_unit_test(test_sibling_not_vfio),
+		cmocka_unit_test(test_sibling_opened_during_quiesce),
 	};
 
 	return cmocka_run_group_tests(tests, setup, fake_sysfs_teardown);
