@@ -173,6 +173,39 @@ static void test_sibling_not_vfio(void **state)
 }
 
 /*
+ * A function in PCI domain 0x10000 (as behind Intel VMD): VFIO reports the
+ * reached functions' segment in 16 bits (0 here), and domain 0 has
+ * functions at the same bus/device/function (bound to vfio-pci, not open).
+ * The sibling 10000:01:00.1 open here, or bound to nvme, is still seen:
+ * -EBUSY, no reset; neither: the reset goes through.
+ */
+static void test_wide_domain(void **state)
+{
+	struct vfn_vfio_dev dev = { .bdf = "10000:01:00.0", .fd = 99 };
+	struct vfn_vfio_dev sib = { .bdf = "10000:01:00.1", .fd = 98 };
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	vfn_vfio_registry_add(&dev);
+	vfn_vfio_registry_add(&sib);
+	assert_int_equal(vfn_vfio_hot_reset(&dev), -EBUSY);
+	assert_int_equal(resets, 0);
+	vfn_vfio_registry_del(&sib);
+
+	assert_int_equal(unlink(fake_sysfs_at("devices/pci0000:00/10000:01:00.1/driver")), 0);
+	fake_sysfs_link_driver("10000:01:00.1", "nvme");
+	assert_int_equal(vfn_vfio_hot_reset_check(&dev), -EBUSY);
+	assert_int_equal(resets, 0);
+	assert_int_equal(unlink(fake_sysfs_at("devices/pci0000:00/10000:01:00.1/driver")), 0);
+	fake_sysfs_link_driver("10000:01:00.1", "vfio-pci");
+
+	assert_int_equal(vfn_vfio_hot_reset(&dev), 0);
+	assert_int_equal(resets, 1);
+	vfn_vfio_registry_del(&dev);
+}
+
+/*
  * The controller layer over the check's window: the simulator's controller
  * with hw-vfio.c's hot reset on the faked 0000:01:00.0.  The check done
  * before the quiesce passes; the sibling 0000:01:00.1 is then opened (as
@@ -246,6 +279,8 @@ static int setup(void **state)
 	fake_sysfs_create("hot-reset");
 	fake_sysfs_add_func("0000:01:00.0", "vfio-pci", 1);
 	fake_sysfs_add_func("0000:01:00.1", "vfio-pci", 1);
+	fake_sysfs_add_func("10000:01:00.0", "vfio-pci", 2);
+	fake_sysfs_add_func("10000:01:00.1", "vfio-pci", 2);
 	fake_sysfs_use();
 	return 0;
 }
@@ -258,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_second_handle),
 		cmocka_unit_test(test_sibling_not_vfio),
 		cmocka_unit_test(test_sibling_opened_during_quiesce),
+		cmocka_unit_test(test_wide_domain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, fake_sysfs_teardown);
