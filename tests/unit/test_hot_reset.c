@@ -10,11 +10,15 @@
  * through another handle refuses the reset the same way.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -29,9 +33,12 @@
 
 #include "fake-sysfs.h"
 
-static uint32_t fake_flags;  /* what GET_PCI_HOT_RESET_INFO reports */
-static unsigned int resets;  /* VFIO_DEVICE_PCI_HOT_RESET calls */
-static uint32_t reset_count; /* the group fd count of the last one */
+static int sib_in;		/* test_reset_vs_open: the sibling is registered (atomic) */
+static bool threaded;		/* test_reset_vs_open: the reset ioctl takes a while and checks sib_in */
+static unsigned int violations; /* reset ioctls issued with the sibling registered */
+static uint32_t fake_flags;	/* what GET_PCI_HOT_RESET_INFO reports */
+static unsigned int resets;	/* VFIO_DEVICE_PCI_HOT_RESET calls */
+static uint32_t reset_count;	/* the group fd count of the last one */
 
 int __real_ioctl(int fd, unsigned long req, ...);
 int __wrap_ioctl(int fd, unsigned long req, ...);
@@ -66,6 +73,15 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		return 0;
 	}
 	if (req == VFIO_DEVICE_PCI_HOT_RESET) {
+		if (threaded) { /* the reset takes time: no sibling may be registered meanwhile */
+			struct timespec ts = { 0, 20000 };
+
+			if (__atomic_load_n(&sib_in, __ATOMIC_SEQ_CST))
+				violations++;
+			nanosleep(&ts, NULL);
+			if (__atomic_load_n(&sib_in, __ATOMIC_SEQ_CST))
+				violations++;
+		}
 		resets++;
 		reset_count = ((struct vfio_pci_hot_reset *)arg)->count;
 		return 0;
@@ -170,6 +186,62 @@ static void test_sibling_not_vfio(void **state)
 	fake_sysfs_link_driver("0000:01:00.1", "vfio-pci");
 	assert_int_equal(vfn_vfio_hot_reset(&dev), 0);
 	assert_int_equal(resets, 1);
+}
+
+/*
+ * The registry lock is held from the check to the reset ioctl: another
+ * thread opening and closing the sibling 0000:01:00.1 in a loop (sib_in
+ * set after vfn_vfio_registry_add() returns, cleared before
+ * vfn_vfio_registry_del()) never has it registered while the ioctl runs;
+ * each reset is either refused (-EBUSY) or issued.  Fails (violations)
+ * when the lock is dropped between the check and the ioctl.  TSan clean.
+ */
+static struct vfn_vfio_dev churn_sib = { .bdf = "0000:01:00.1", .fd = 98 };
+static int churn_stop;
+
+static void *churn(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&churn_stop, __ATOMIC_SEQ_CST)) {
+		vfn_vfio_registry_add(&churn_sib);
+		__atomic_store_n(&sib_in, 1, __ATOMIC_SEQ_CST);
+		sched_yield();
+		__atomic_store_n(&sib_in, 0, __ATOMIC_SEQ_CST);
+		vfn_vfio_registry_del(&churn_sib);
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void test_reset_vs_open(void **state)
+{
+	struct vfn_vfio_dev dev = { .bdf = "0000:01:00.0", .fd = 99 };
+	unsigned int issued = 0, refused = 0;
+	pthread_t t;
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	violations = 0;
+	threaded = true;
+	churn_stop = 0;
+	assert_int_equal(pthread_create(&t, NULL, churn, NULL), 0);
+	for (int i = 0; i < 2000; i++) {
+		int ret = vfn_vfio_hot_reset(&dev);
+
+		assert_true(ret == 0 || ret == -EBUSY);
+		if (ret)
+			refused++;
+		else
+			issued++;
+	}
+	__atomic_store_n(&churn_stop, 1, __ATOMIC_SEQ_CST);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	threaded = false;
+	fprintf(stderr, "# %u resets issued, %u refused\n", issued, refused);
+	assert_int_equal(resets, issued);
+	assert_int_equal(violations, 0);
+	assert_null(churn_sib.open_next);
 }
 
 /*
@@ -294,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_sibling_not_vfio),
 		cmocka_unit_test(test_sibling_opened_during_quiesce),
 		cmocka_unit_test(test_wide_domain),
+		cmocka_unit_test(test_reset_vs_open),
 	};
 
 	return cmocka_run_group_tests(tests, setup, fake_sysfs_teardown);
