@@ -845,6 +845,12 @@ static int hot_reset_check_drivers(struct vfn_vfio_dev *dev, const struct vfio_p
 		r = vfn_pci_get_driver(bdf, drv, sizeof(drv));
 		if (!r && !strcmp(drv, "vfio-pci"))
 			continue;
+		if (r == -ENODEV) { /* `vfn bind` cannot help there */
+			log_err("%s: a bus reset would also reset %s, which VFIO reports and sysfs does not show (is "
+				"/sys the host's?)",
+				dev->bdf, bdf);
+			return -EBUSY;
+		}
 		log_err("%s: a bus reset would also reset %s, %s%s%s; run `vfn bind %s` first", dev->bdf, bdf,
 			r	 ? "whose driver cannot be read"
 			: drv[0] ? "bound to "

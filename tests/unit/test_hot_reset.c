@@ -277,6 +277,40 @@ static void test_wide_domain(void **state)
 	vfn_vfio_registry_del(&dev);
 }
 
+/* The first error line logged (vfn_log_set_fn()). */
+static char first_err[256];
+
+static void keep_err(enum vfn_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level == VFN_LOG_ERR && !first_err[0])
+		snprintf(first_err, sizeof(first_err), "%s", msg);
+}
+
+/*
+ * A reached function that VFIO reports and sysfs lacks (20000:01:00.1 is
+ * not in the fake tree): refused (-EBUSY, no reset) with a line that says
+ * so, not "run `vfn bind`" (which would fail: no such function).
+ */
+static void test_sibling_not_in_sysfs(void **state)
+{
+	struct vfn_vfio_dev dev = { .bdf = "20000:01:00.0", .fd = 99 };
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	first_err[0] = '\0';
+	vfn_log_set_fn(keep_err, NULL);
+	vfn_log_set_level(VFN_LOG_ERR);
+	assert_int_equal(vfn_vfio_hot_reset(&dev), -EBUSY);
+	vfn_log_set_level(VFN_LOG_NONE);
+	vfn_log_set_fn(NULL, NULL);
+	assert_int_equal(resets, 0);
+	fprintf(stderr, "# %s\n", first_err);
+	assert_non_null(strstr(first_err, "20000:01:00.1, which VFIO reports and sysfs does not show"));
+	assert_null(strstr(first_err, "vfn bind"));
+}
+
 /*
  * The controller layer over the check's window: the simulator's controller
  * with hw-vfio.c's hot reset on the faked 0000:01:00.0.  The check done
@@ -367,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_sibling_opened_during_quiesce),
 		cmocka_unit_test(test_wide_domain),
 		cmocka_unit_test(test_reset_vs_open),
+		cmocka_unit_test(test_sibling_not_in_sysfs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, fake_sysfs_teardown);
