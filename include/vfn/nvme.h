@@ -673,7 +673,11 @@ VFN_API int vfn_nvme_ctrl_reset_subsystem(struct vfn_nvme_ctrl *ctrl);
  * -ENOTSUP (no bus or slot reset for this function; the simulator), -EBUSY
  * (it would reach a function of another IOMMU group, or one open in this
  * process through another handle, e.g. a sibling function open as another
- * controller: close it first; the log names it).  Else as
+ * controller: close it first; the log names it).  When such a function
+ * is opened by another thread while the controller stops, VFIO's reset is
+ * refused after the quiesce: nothing is reset, the controller is re-created
+ * as by vfn_nvme_ctrl_reset() (what was in flight completes as it
+ * documents) and -EBUSY is returned, the controller working.  Else as
  * vfn_nvme_ctrl_reset_function().
  */
 VFN_API int vfn_nvme_ctrl_reset_bus(struct vfn_nvme_ctrl *ctrl);

@@ -181,7 +181,10 @@ enum vfn_log_level {
  * Log sink: receives one formatted line (no trailing newline).  The library
  * never prints unless a level above VFN_LOG_NONE is set, either with
  * vfn_log_set_level() or with the environment variable VFN_LOG
- * (err|warn|info|debug) read at load time.
+ * (err|warn|info|debug) read at load time.  It may be called with the
+ * library's internal locks held (e.g. the registry of open VFIO devices
+ * during a PCI hot reset's check, the VFIO group list while a group
+ * opens): it must not call back into vfn, nor fork().
  */
 typedef void (*vfn_log_fn)(enum vfn_log_level level, const char *msg, void *arg);
 

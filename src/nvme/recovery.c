@@ -452,6 +452,18 @@ static int ctrl_between_hot(struct vfn_nvme_ctrl *ctrl)
 {
 	int ret = ctrl->hw.ops->hot_reset(&ctrl->hw, false);
 
+	if (ret == -EBUSY) {
+		/*
+		 * Refused before anything was reset: by vfn_vfio_hot_reset()'s
+		 * own check, which passed before the quiesce (a function it
+		 * reaches was opened or rebound meanwhile, by another thread),
+		 * or by VFIO (contention).  The controller is only stopped:
+		 * ctrl_reset_run() re-creates it and returns -EBUSY.
+		 */
+		log_info("%s: PCI hot reset refused after the quiesce: the controller is re-enabled without it",
+			 ctrl->hw.name);
+		return 1;
+	}
 	if (ret) {
 		log_err("%s: PCI hot reset failed: %d", ctrl->hw.name, ret);
 		return ret;
@@ -490,12 +502,16 @@ static int ctrl_between_nssr(struct vfn_nvme_ctrl *ctrl)
 
 static int ctrl_reset_run(struct vfn_nvme_ctrl *ctrl, const char *what, int (*between)(struct vfn_nvme_ctrl *))
 {
-	int ret;
+	int ret, refused = 0;
 
 	log_info("%s: %s", ctrl->hw.name, what);
 	ret = ctrl_stop(ctrl, -ECANCELED);
 	if (!ret && between)
 		ret = between(ctrl);
+	if (ret > 0) { /* refused before anything was reset: re-created as after a controller reset, -EBUSY */
+		refused = -EBUSY;
+		ret = 0;
+	}
 	if (!ret) {
 		ret = ctrl_recreate(ctrl);
 		if (ret)
@@ -509,7 +525,8 @@ static int ctrl_reset_run(struct vfn_nvme_ctrl *ctrl, const char *what, int (*be
 		return ret;
 	}
 	ctrl_mark_live(ctrl);
-	return vfn_nvme_aer_rearm(ctrl);
+	ret = vfn_nvme_aer_rearm(ctrl);
+	return refused ? refused : ret;
 }
 
 /* One reset at a time: -EBUSY while another runs (or from one of its callbacks). */

@@ -781,6 +781,23 @@ static struct vfio_pci_hot_reset_info *hot_reset_info(struct vfn_vfio_dev *dev, 
 }
 
 /*
+ * The canonical address of function @d that a hot reset of @dev reaches.
+ * VFIO reports only the low 16 bits of its PCI domain (segment is a
+ * __u16: domain 0x10000 and up, e.g. behind Intel VMD, comes as 0); a bus
+ * or slot reset stays within @dev's domain, so the domain is @dev's.
+ */
+static void dep_bdf(const struct vfn_vfio_dev *dev, const struct vfio_pci_dependent_device *d,
+		    char out[VFN_PCI_BDF_LEN])
+{
+	unsigned long dom = strtoul(dev->bdf, NULL, 16);
+
+	if ((dom & 0xffffu) != d->segment) /* not @dev's domain after all: as reported */
+		dom = d->segment;
+	snprintf(out, VFN_PCI_BDF_LEN, "%04lx:%02x:%02x.%x", dom & 0xfffffffful, d->bus & 0xffu,
+		 (d->devfn >> 3) & 0x1fu, d->devfn & 7u);
+}
+
+/*
  * Refuses (-EBUSY) when a function the reset reaches is open in this
  * process through another vfn_vfio_dev than @dev: the kernel would allow it
  * (same group, or same iommufd context) and reset it under that handle's
@@ -794,8 +811,7 @@ static int hot_reset_check_siblings(struct vfn_vfio_dev *dev, const struct vfio_
 		const struct vfio_pci_dependent_device *d = &info->devices[i];
 		char bdf[VFN_PCI_BDF_LEN];
 
-		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", d->segment & 0xffffu, d->bus & 0xffu,
-			 (d->devfn >> 3) & 0x1fu, d->devfn & 7u);
+		dep_bdf(dev, d, bdf);
 		if (!registry_find_other(dev, bdf))
 			continue;
 		if (!strcmp(bdf, dev->bdf))
@@ -823,13 +839,18 @@ static int hot_reset_check_drivers(struct vfn_vfio_dev *dev, const struct vfio_p
 		char bdf[VFN_PCI_BDF_LEN], drv[64];
 		int r;
 
-		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", d->segment & 0xffffu, d->bus & 0xffu,
-			 (d->devfn >> 3) & 0x1fu, d->devfn & 7u);
+		dep_bdf(dev, d, bdf);
 		if (!strcmp(bdf, dev->bdf))
 			continue;
 		r = vfn_pci_get_driver(bdf, drv, sizeof(drv));
 		if (!r && !strcmp(drv, "vfio-pci"))
 			continue;
+		if (r == -ENODEV) { /* `vfn bind` cannot help there */
+			log_err("%s: a bus reset would also reset %s, which VFIO reports and sysfs does not show (is "
+				"/sys the host's?)",
+				dev->bdf, bdf);
+			return -EBUSY;
+		}
 		log_err("%s: a bus reset would also reset %s, %s%s%s; run `vfn bind %s` first", dev->bdf, bdf,
 			r	 ? "whose driver cannot be read"
 			: drv[0] ? "bound to "
@@ -863,19 +884,23 @@ static int hot_reset_check_locked(struct vfn_vfio_dev *dev)
 	 */
 	if (gfd < 0 && (info->flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID) &&
 	    !(info->flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED)) {
-		for (uint32_t i = 0; i < info->count; i++)
-			if (info->devices[i].group_id == HOT_RESET_DEVID_NOT_OWNED) /* devid: the same field */
-				log_err("%s: a bus reset would also reset %04x:%02x:%02x.%x, not owned here", dev->bdf,
-					info->devices[i].segment, info->devices[i].bus,
-					(info->devices[i].devfn >> 3) & 0x1f, info->devices[i].devfn & 7);
+		for (uint32_t i = 0; i < info->count; i++) {
+			char bdf[VFN_PCI_BDF_LEN];
+
+			if (info->devices[i].group_id != HOT_RESET_DEVID_NOT_OWNED) /* devid: the same field */
+				continue;
+			dep_bdf(dev, &info->devices[i], bdf);
+			log_err("%s: a bus reset would also reset %s, not owned here", dev->bdf, bdf);
+		}
 		ret = -EBUSY;
 	}
 	/* Every function the reset reaches must be ours: in our group. */
 	for (uint32_t i = 0; gfd >= 0 && i < info->count && !ret; i++) {
 		if (info->devices[i].group_id != (uint32_t)num) {
-			log_err("%s: a bus reset would also reset %04x:%02x:%02x.%x (IOMMU group %u, not ours)",
-				dev->bdf, info->devices[i].segment, info->devices[i].bus,
-				(info->devices[i].devfn >> 3) & 0x1f, info->devices[i].devfn & 7,
+			char bdf[VFN_PCI_BDF_LEN];
+
+			dep_bdf(dev, &info->devices[i], bdf);
+			log_err("%s: a bus reset would also reset %s (IOMMU group %u, not ours)", dev->bdf, bdf,
 				info->devices[i].group_id);
 			ret = -EBUSY;
 		}

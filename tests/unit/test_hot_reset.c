@@ -10,26 +10,37 @@
  * through another handle refuses the reset the same way.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <linux/vfio.h>
 
+#include <vfn/nvme.h>
 #include <vfn/vfio.h>
 
+#include "nvme/ctrl-priv.h"
+#include "nvme/hw.h"
 #include "vfio/vfio-priv.h"
 
 #include "fake-sysfs.h"
 
-static uint32_t fake_flags;  /* what GET_PCI_HOT_RESET_INFO reports */
-static unsigned int resets;  /* VFIO_DEVICE_PCI_HOT_RESET calls */
-static uint32_t reset_count; /* the group fd count of the last one */
+static int sib_in;		/* test_reset_vs_open: the sibling is registered (atomic) */
+static bool threaded;		/* test_reset_vs_open: the reset ioctl takes a while and checks sib_in */
+static unsigned int violations; /* reset ioctls issued with the sibling registered */
+static uint32_t fake_flags;	/* what GET_PCI_HOT_RESET_INFO reports */
+static unsigned int resets;	/* VFIO_DEVICE_PCI_HOT_RESET calls */
+static uint32_t reset_count;	/* the group fd count of the last one */
 
+int __real_ioctl(int fd, unsigned long req, ...);
 int __wrap_ioctl(int fd, unsigned long req, ...);
 int __wrap_ioctl(int fd, unsigned long req, ...)
 {
@@ -39,6 +50,8 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (fd < 96 || fd > 99) /* not a faked device: the simulator's */
+		return __real_ioctl(fd, req, arg);
 	assert_int_equal(fd, 99); /* only the device reset, never the sibling's fd */
 	if (req == VFIO_DEVICE_GET_PCI_HOT_RESET_INFO) {
 		struct vfio_pci_hot_reset_info *info = arg;
@@ -60,6 +73,15 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		return 0;
 	}
 	if (req == VFIO_DEVICE_PCI_HOT_RESET) {
+		if (threaded) { /* the reset takes time: no sibling may be registered meanwhile */
+			struct timespec ts = { 0, 20000 };
+
+			if (__atomic_load_n(&sib_in, __ATOMIC_SEQ_CST))
+				violations++;
+			nanosleep(&ts, NULL);
+			if (__atomic_load_n(&sib_in, __ATOMIC_SEQ_CST))
+				violations++;
+		}
 		resets++;
 		reset_count = ((struct vfio_pci_hot_reset *)arg)->count;
 		return 0;
@@ -166,6 +188,196 @@ static void test_sibling_not_vfio(void **state)
 	assert_int_equal(resets, 1);
 }
 
+/*
+ * The registry lock is held from the check to the reset ioctl: another
+ * thread opening and closing the sibling 0000:01:00.1 in a loop (sib_in
+ * set after vfn_vfio_registry_add() returns, cleared before
+ * vfn_vfio_registry_del()) never has it registered while the ioctl runs;
+ * each reset is either refused (-EBUSY) or issued.  Fails (violations)
+ * when the lock is dropped between the check and the ioctl.  TSan clean.
+ */
+static struct vfn_vfio_dev churn_sib = { .bdf = "0000:01:00.1", .fd = 98 };
+static int churn_stop;
+
+static void *churn(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&churn_stop, __ATOMIC_SEQ_CST)) {
+		vfn_vfio_registry_add(&churn_sib);
+		__atomic_store_n(&sib_in, 1, __ATOMIC_SEQ_CST);
+		sched_yield();
+		__atomic_store_n(&sib_in, 0, __ATOMIC_SEQ_CST);
+		vfn_vfio_registry_del(&churn_sib);
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void test_reset_vs_open(void **state)
+{
+	struct vfn_vfio_dev dev = { .bdf = "0000:01:00.0", .fd = 99 };
+	unsigned int issued = 0, refused = 0;
+	pthread_t t;
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	violations = 0;
+	threaded = true;
+	churn_stop = 0;
+	assert_int_equal(pthread_create(&t, NULL, churn, NULL), 0);
+	for (int i = 0; i < 2000; i++) {
+		int ret = vfn_vfio_hot_reset(&dev);
+
+		assert_true(ret == 0 || ret == -EBUSY);
+		if (ret)
+			refused++;
+		else
+			issued++;
+	}
+	__atomic_store_n(&churn_stop, 1, __ATOMIC_SEQ_CST);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	threaded = false;
+	fprintf(stderr, "# %u resets issued, %u refused\n", issued, refused);
+	assert_int_equal(resets, issued);
+	assert_int_equal(violations, 0);
+	assert_null(churn_sib.open_next);
+}
+
+/*
+ * A function in PCI domain 0x10000 (as behind Intel VMD): VFIO reports the
+ * reached functions' segment in 16 bits (0 here), and domain 0 has
+ * functions at the same bus/device/function (bound to vfio-pci, not open).
+ * The sibling 10000:01:00.1 open here, or bound to nvme, is still seen:
+ * -EBUSY, no reset; neither: the reset goes through.
+ */
+static void test_wide_domain(void **state)
+{
+	struct vfn_vfio_dev dev = { .bdf = "10000:01:00.0", .fd = 99 };
+	struct vfn_vfio_dev sib = { .bdf = "10000:01:00.1", .fd = 98 };
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	vfn_vfio_registry_add(&dev);
+	vfn_vfio_registry_add(&sib);
+	assert_int_equal(vfn_vfio_hot_reset(&dev), -EBUSY);
+	assert_int_equal(resets, 0);
+	vfn_vfio_registry_del(&sib);
+
+	assert_int_equal(unlink(fake_sysfs_at("devices/pci0000:00/10000:01:00.1/driver")), 0);
+	fake_sysfs_link_driver("10000:01:00.1", "nvme");
+	assert_int_equal(vfn_vfio_hot_reset_check(&dev), -EBUSY);
+	assert_int_equal(resets, 0);
+	assert_int_equal(unlink(fake_sysfs_at("devices/pci0000:00/10000:01:00.1/driver")), 0);
+	fake_sysfs_link_driver("10000:01:00.1", "vfio-pci");
+
+	assert_int_equal(vfn_vfio_hot_reset(&dev), 0);
+	assert_int_equal(resets, 1);
+	vfn_vfio_registry_del(&dev);
+}
+
+/* The first error line logged (vfn_log_set_fn()). */
+static char first_err[256];
+
+static void keep_err(enum vfn_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level == VFN_LOG_ERR && !first_err[0])
+		snprintf(first_err, sizeof(first_err), "%s", msg);
+}
+
+/*
+ * A reached function that VFIO reports and sysfs lacks (20000:01:00.1 is
+ * not in the fake tree): refused (-EBUSY, no reset) with a line that says
+ * so, not "run `vfn bind`" (which would fail: no such function).
+ */
+static void test_sibling_not_in_sysfs(void **state)
+{
+	struct vfn_vfio_dev dev = { .bdf = "20000:01:00.0", .fd = 99 };
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	first_err[0] = '\0';
+	vfn_log_set_fn(keep_err, NULL);
+	vfn_log_set_level(VFN_LOG_ERR);
+	assert_int_equal(vfn_vfio_hot_reset(&dev), -EBUSY);
+	vfn_log_set_level(VFN_LOG_NONE);
+	vfn_log_set_fn(NULL, NULL);
+	assert_int_equal(resets, 0);
+	fprintf(stderr, "# %s\n", first_err);
+	assert_non_null(strstr(first_err, "20000:01:00.1, which VFIO reports and sysfs does not show"));
+	assert_null(strstr(first_err, "vfn bind"));
+}
+
+/*
+ * The controller layer over the check's window: the simulator's controller
+ * with hw-vfio.c's hot reset on the faked 0000:01:00.0.  The check done
+ * before the quiesce passes; the sibling 0000:01:00.1 is then opened (as
+ * another thread's vfn_vfio_open() would while the controller stops), so
+ * vfn_vfio_hot_reset() refuses after the quiesce: -EBUSY, no reset ioctl,
+ * and the controller works again (re-created as after a controller reset),
+ * not left failed.
+ */
+static struct vfn_vfio_dev race_dev = { .bdf = "0000:01:00.0", .fd = 99 };
+static struct vfn_vfio_dev race_sib = { .bdf = "0000:01:00.1", .fd = 98 };
+static struct vfn_nvme_hw race_hw = { .priv = &race_dev };
+static unsigned int race_checks;
+
+static int t_hot_reset(struct vfn_nvme_hw *hw, bool check_only)
+{
+	int ret;
+
+	(void)hw;
+	ret = vfn_nvme_hw_vfio_ops.hot_reset(&race_hw, check_only);
+	if (check_only && !ret) {
+		race_checks++;
+		vfn_vfio_registry_add(&race_sib);
+	}
+	return ret;
+}
+
+static int t_hot_reset_plain(struct vfn_nvme_hw *hw, bool check_only)
+{
+	(void)hw;
+	return vfn_nvme_hw_vfio_ops.hot_reset(&race_hw, check_only);
+}
+
+static void test_sibling_opened_during_quiesce(void **state)
+{
+	struct vfn_nvme_hw_ops ops;
+	struct vfn_nvme_hw hw;
+	struct vfn_nvme_ctrl *ctrl;
+	static uint8_t id[4096];
+	uint16_t status = 0xffff;
+
+	(void)state;
+	fake_flags = 1 | 2;
+	resets = 0;
+	race_checks = 0;
+	assert_int_equal(vfn_sim_hw_open("sim:", NULL, &hw), 0);
+	ops = *hw.ops;
+	ops.hot_reset = t_hot_reset;
+	hw.ops = &ops;
+	assert_int_equal(vfn_nvme_ctrl_open_hw(&hw, NULL, &ctrl), 0);
+
+	assert_int_equal(vfn_nvme_ctrl_reset_bus(ctrl), -EBUSY);
+	assert_int_equal(race_checks, 1); /* passed before the quiesce */
+	assert_int_equal(resets, 0);
+	assert_int_equal(vfn_nvme_ctrl_failed(ctrl), 0);
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, &status), 0);
+	assert_int_equal(status, 0);
+
+	/* The sibling closed (and not reopened by the check): the reset goes through. */
+	vfn_vfio_registry_del(&race_sib);
+	ops.hot_reset = t_hot_reset_plain;
+	assert_int_equal(vfn_nvme_ctrl_reset_bus(ctrl), 0);
+	assert_int_equal(resets, 1);
+	assert_int_equal(vfn_nvme_identify(ctrl, VFN_NVME_CNS_CTRL, 0, id, &status), 0);
+	vfn_nvme_ctrl_close(ctrl);
+}
+
 /* Both functions of the faked bus in a fake sysfs, bound to vfio-pci. */
 static int setup(void **state)
 {
@@ -173,6 +385,8 @@ static int setup(void **state)
 	fake_sysfs_create("hot-reset");
 	fake_sysfs_add_func("0000:01:00.0", "vfio-pci", 1);
 	fake_sysfs_add_func("0000:01:00.1", "vfio-pci", 1);
+	fake_sysfs_add_func("10000:01:00.0", "vfio-pci", 2);
+	fake_sysfs_add_func("10000:01:00.1", "vfio-pci", 2);
 	fake_sysfs_use();
 	return 0;
 }
@@ -184,6 +398,10 @@ int main(void)
 		cmocka_unit_test(test_sibling_open),
 		cmocka_unit_test(test_second_handle),
 		cmocka_unit_test(test_sibling_not_vfio),
+		cmocka_unit_test(test_sibling_opened_during_quiesce),
+		cmocka_unit_test(test_wide_domain),
+		cmocka_unit_test(test_reset_vs_open),
+		cmocka_unit_test(test_sibling_not_in_sysfs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, fake_sysfs_teardown);
