@@ -103,3 +103,17 @@ def test_every_struct_passed_to_c_is_checked():
         if isinstance(tt, type) and issubclass(tt, ctypes.Structure):
             seen.add(tt.__name__)
     assert seen - set(STRUCTS) == set()
+
+
+def test_build_libs_skips_dangling(tmp_path):
+    """A build tree whose libvfn.so is a dangling symlink (after scripts/check.sh, build-fuzz's) is skipped,
+    not a FileNotFoundError; build/ comes first."""
+    (tmp_path / "meson.build").write_text("")
+    for name in ("build", "build-new", "build-fuzz"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "build" / "libvfn.so").write_text("")
+    (tmp_path / "build-new" / "libvfn.so").write_text("")
+    os.symlink("libvfn.so.0", str(tmp_path / "build-fuzz" / "libvfn.so"))
+    got = [os.path.basename(os.path.dirname(p)) for p in _lib._build_libs(str(tmp_path))]
+    assert got == ["build", "build-new"]
+    assert _lib._build_libs(str(tmp_path / "build")) == []  # no meson.build: not a source tree

@@ -303,6 +303,18 @@ _PROTOS = {
 }
 
 
+def _build_libs(src):
+    """libvfn.so of the build trees in source tree @src: build/ first (scripts/check.sh's), then the most
+    recently built.  A dangling symlink (a build tree that made no shared library, e.g. the fuzz build)
+    is skipped."""
+    if not os.path.isfile(os.path.join(src, "meson.build")):
+        return []
+    builds = [p for p in glob.glob(os.path.join(src, "build*", "libvfn.so")) if os.path.exists(p)]
+    builds.sort(key=os.path.getmtime, reverse=True)
+    builds.sort(key=lambda p: os.path.basename(os.path.dirname(p)) != "build")
+    return builds
+
+
 def _candidates():
     """Where libvfn.so may be, in order: $VFN_LIB, a build tree next to this package, the system."""
     env = os.environ.get("VFN_LIB")
@@ -310,12 +322,7 @@ def _candidates():
         yield env
         return
     here = os.path.dirname(os.path.abspath(__file__))
-    src = os.path.dirname(os.path.dirname(here))  # python/vfn -> the source tree
-    if os.path.isfile(os.path.join(src, "meson.build")):
-        builds = sorted(glob.glob(os.path.join(src, "build*", "libvfn.so")), key=os.path.getmtime, reverse=True)
-        # build/ first: scripts/check.sh's; then the most recently built
-        builds.sort(key=lambda p: os.path.basename(os.path.dirname(p)) != "build")
-        yield from builds
+    yield from _build_libs(os.path.dirname(os.path.dirname(here)))  # python/vfn -> the source tree
     found = ctypes.util.find_library("vfn")
     if found:
         yield found
