@@ -155,8 +155,9 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	 * INTx: VFIO masks the line each time it fires; the caller reads the
 	 * fd and polls, so the poll re-arms it (an ioctl per poll, INTx only).
 	 */
-	q->irq_rearm = q->efd >= 0 && vfn_dev_nvme_ctrl(q->blk->dev) &&
-		       vfn_nvme_ctrl_irq_mode(vfn_dev_nvme_ctrl(q->blk->dev)) == VFN_NVME_IRQ_INTX;
+	q->irq_rearm = q->efd >= 0 && vfn_nvme_ctrl_irq_mode(vfn_dev_nvme_ctrl(q->blk->dev)) == VFN_NVME_IRQ_INTX;
+	if (q->irq_rearm) /* polled through nvme_poll, which re-arms: not the fast poll */
+		q->polling = BLK_POLL_BACKEND;
 	/* The fast path's copies (blk-nvme-fast.h): it moves at most 8 KiB, in 4 KiB memory pages. */
 	q->size = q->blk->size;
 	q->block_mask = (q->blk->block_size - 1) | (1ull << 63);
@@ -215,6 +216,8 @@ static int nvme_poll(struct vfn_blk_queue *q, uint32_t max)
 
 	vfn_nvme_qpair_submit(q->qp);
 	vfn_nvme_qpair_reap(q->qp, (int)max);
+	if (vfn_unlikely(q->irq_rearm)) /* INTx: VFIO masked the line when it fired */
+		vfn_nvme_qpair_irq_ack(q->qp);
 	return (int)(blk_completed(q) - before);
 }
 

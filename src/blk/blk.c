@@ -262,8 +262,8 @@ int vfn_blk_queue_open(struct vfn_blk *blk, const struct vfn_blk_queue_opts *opt
 	pthread_mutex_lock(&blk->lock);
 	ret = blk->ops->queue_open(q, &o);
 	if (!ret) {
-		/* INTx queues re-arm the line after each poll: the backend's poll (blk_poll_slow) */
-		q->polling = q->fast && !q->irq_rearm ? 0 : BLK_POLL_BACKEND;
+		if (!q->fast) /* the backend may have chosen its own poll already (nvme on INTx) */
+			q->polling = BLK_POLL_BACKEND;
 		blk->nr_queues++;
 		q->next_q = blk->queues;
 		blk->queues = q;
@@ -365,7 +365,7 @@ static __attribute__((noinline)) int blk_nvme_submit_reap(struct vfn_blk_queue *
 	return blk_nvme_reap(q, q->qp, max);
 }
 
-/* The poll of a queue inside a poll (refused), without the nvme fast path or on INTx (its backend's). */
+/* The poll of a queue inside a poll (refused), or through its backend (no nvme fast path, or INTx). */
 static __attribute__((noinline)) int blk_poll_slow(struct vfn_blk_queue *q, uint32_t max)
 {
 	int ret;
@@ -375,8 +375,6 @@ static __attribute__((noinline)) int blk_poll_slow(struct vfn_blk_queue *q, uint
 		return -EBUSY;
 	q->polling |= BLK_POLLING;
 	ret = q->ops->poll(q, max);
-	if (vfn_unlikely(q->irq_rearm)) /* INTx: VFIO masked the line when it fired */
-		vfn_nvme_qpair_irq_ack(q->qp);
 	q->polling &= (uint8_t)~BLK_POLLING;
 	return ret;
 }
