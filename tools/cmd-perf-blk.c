@@ -5,8 +5,11 @@
  * (nvme), block devices and regular files (io_uring).
  *
  * Each thread opens its own queue, keeps QD requests in flight from its
- * own buffers (vfn_blk_mem_alloc), resubmits from the completion callback
- * and polls (or, with --irq, waits in epoll on the queue's fd).  Per I/O
+ * own buffers (vfn_blk_mem_alloc), polls (or, with --irq, waits in epoll
+ * on the queue's fd) and resubmits what completed after the poll, in one
+ * batch, as vfn perf's request loop does (the same workload shape for
+ * scripts/bench.sh --blk-cost; resubmission from inside a callback is
+ * examples/blk-copy.c's and the unit tests').  Per I/O
  * there is no allocation and, on VFIO/sim, no system call.
  */
 #include <errno.h>
@@ -80,7 +83,7 @@ struct pblk_thread {
 	bool counting;		  /* --count-driver: inside a counted poll */
 	uint64_t uncounted;	  /* --count-driver: completions reaped by the uncounted idle poll */
 	uint32_t queued;	  /* requests queued since the last vfn_blk_queue_submit() */
-	struct pblk_slot **retry; /* [qd]: slots whose submission answered -EAGAIN (queue full): after the next poll */
+	struct pblk_slot **retry; /* [qd]: slots to submit before the next poll: completed, or refused -EAGAIN */
 	uint32_t nr_retry;
 	uint64_t ios, ios_measured, errors;
 	double secs;
@@ -139,7 +142,7 @@ static inline int pblk_submit(struct pblk_slot *s)
 	return ret;
 }
 
-/* Resubmits what found the queue full; those still refused wait for the next poll. */
+/* Resubmits what completed or found the queue full; those refused again wait for the next poll. */
 static int pblk_retry(struct pblk_thread *t)
 {
 	uint32_t n = t->nr_retry;
@@ -166,11 +169,9 @@ static void pblk_done(void *arg, int ret, uint16_t status)
 		t->errors++;
 	if (t->measuring)
 		t->ios_measured++;
-	if (!t->stopping && !ret) {
-		ret = pblk_submit(s);
-		if (ret)
-			t->err = ret;
-	}
+	/* Resubmitted after the poll, in one batch with the others, as vfn perf's request loop does. */
+	if (!t->stopping && !ret)
+		t->retry[t->nr_retry++] = s;
 	if (hole)
 		pblk_cg_toggle(t->o);
 }
@@ -180,8 +181,8 @@ static int pblk_pass(struct pblk_thread *t, int epfd)
 {
 	int ret;
 
-	if (vfn_unlikely(t->nr_retry) && !t->stopping) {
-		ret = pblk_retry(t); /* the last poll freed room */
+	if (t->nr_retry && !t->stopping) {
+		ret = pblk_retry(t); /* what the last poll completed */
 		if (ret)
 			return ret;
 	}
