@@ -163,8 +163,9 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	q->hot.block_shift = q->blk->block_shift;
 	q->hot.nsid = q->blk->nsid;
 	/* The pair holds entries - 1 commands: its free commands imply SQ room (vfn_blk__fast_rw() in <vfn/blk.h>). */
-	q->hot.fast = q->hot.qp->page_size == 4096 && q->hot.qp->rqs.nr >= q->depth + 1 && q->blk->max_request >= 8192 &&
-		  q->hot.qp->max_xfer >= 8192 && q->hot.qp->rqs.nr < q->hot.qp->sq.entries;
+	q->hot.fast = q->hot.qp->page_size == 4096 && q->hot.qp->rqs.nr >= q->depth + 1 &&
+		      q->blk->max_request >= 8192 && q->hot.qp->max_xfer >= 8192 &&
+		      q->hot.qp->rqs.nr < q->hot.qp->sq.entries;
 	q->hot.fast_min_free = q->hot.fast ? (uint16_t)(q->hot.qp->rqs.nr - q->depth) : 0xffff;
 	return 0;
 

@@ -8,9 +8,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include <vfn/blk-inline.h>
 #include <vfn/blk.h>
 #include <vfn/dev.h>
 #include <vfn/rq.h>
@@ -23,7 +25,7 @@
 
 /* q->hot.polling */
 #define BLK_POLLING VFN_BLK__POLLING /* inside vfn_blk_queue_poll(): a callback may not poll again */
-#define BLK_POLL_BACKEND 2u /* polls through q->ops (no nvme fast path) */
+#define BLK_POLL_BACKEND 2u	     /* polls through q->ops (no nvme fast path) */
 
 enum blk_op {
 	BLK_READ,
@@ -110,7 +112,7 @@ struct vfn_blk {
 };
 
 struct vfn_blk_queue {
-	struct vfn_blk_queue_hot hot; /* first: what the inline calls of <vfn/blk.h> read */
+	struct vfn_blk_queue_hot hot; /* first: <vfn/blk-inline.h> casts the queue to it */
 	struct vfn_blk *blk;
 	struct vfn_blk_queue *next_q; /* blk->queues (under blk->lock) */
 	const struct blk_ops *ops;
@@ -143,6 +145,8 @@ struct vfn_blk_queue {
 	uint32_t slow_cmds;	/* the pair's commands the general path holds (the fast path's: the rest) */
 	uint64_t slow_requests; /* requests that went through ops->submit (stats.commands counts their pieces) */
 };
+
+_Static_assert(offsetof(struct vfn_blk_queue, hot) == 0, "<vfn/blk-inline.h> casts a queue to its hot part");
 
 /*
  * Requests in flight: those with a context, and the nvme fast path's

@@ -4,8 +4,6 @@
  * and handed to the backend (blk-nvme.c: vfn's driver on VFIO/sim;
  * blk-uring.c: io_uring on block devices and files).
  */
-/* The library's definitions of the calls <vfn/blk.h> also has inline. */
-#define VFN_BLK_NO_INLINE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +248,7 @@ int vfn_blk_queue_open(struct vfn_blk *blk, const struct vfn_blk_queue_opts *opt
 	q->ops = blk->ops;
 	q->depth = o.depth;
 	q->efd = -1;
+	q->hot.fast_min_free = 0xffff; /* no fast path unless the backend opens one */
 	q->reqs = calloc(o.depth, sizeof(*q->reqs));
 	if (!q->reqs) {
 		free(q);
