@@ -9,10 +9,12 @@ fail=0
 n=0
 for h in "$inc"/vfn/*.h; do
 	name=vfn/$(basename "$h")
-	for lang in c c++; do
+	for lang in c c-inline c++; do
 		n=$((n + 1))
 		if [ "$lang" = c ]; then
 			comp=("$cc" -x c -std=gnu11)
+		elif [ "$lang" = c-inline ]; then
+			comp=("$cc" -x c -std=gnu11 -O2 -DVFN_BLK_INLINE) # <vfn/blk-inline.h> through <vfn/blk.h>
 		else
 			comp=("$cxx" -x c++ -std=c++11)
 		fi

@@ -12,6 +12,8 @@
  * examples/blk-copy.c's and the unit tests').  Per I/O
  * there is no allocation and, on VFIO/sim, no system call.
  */
+/* The block API's hot calls inline (<vfn/blk-inline.h>), as an application after speed builds it. */
+#define VFN_BLK_INLINE
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>

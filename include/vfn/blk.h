@@ -236,4 +236,9 @@ VFN_API void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_s
 }
 #endif
 
+/* Opt-in: the hot calls inline (<vfn/blk-inline.h>, docs/blk.md). */
+#ifdef VFN_BLK_INLINE
+#include <vfn/blk-inline.h>
+#endif
+
 #endif /* VFN_BLK_H */

@@ -14,7 +14,6 @@
 #include <vfn/iommu.h>
 #include <vfn/pci.h>
 
-#include "blk/blk-nvme-fast.h"
 #include "blk/blk-priv.h"
 #include "dev/dev-priv.h"
 #include "support/log.h"
@@ -136,11 +135,11 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 		log_debug("blk: queue depth %u beyond the controller's %u - 1", q->depth, info->max_qd);
 		return -EINVAL;
 	}
-	ret = vfn_dev_ctrl_qpair_open(q->blk->dev, nvme_queue_cmds(q->depth, info->max_qd), !o->polled, &q->qp,
+	ret = vfn_dev_ctrl_qpair_open(q->blk->dev, nvme_queue_cmds(q->depth, info->max_qd), !o->polled, &q->hot.qp,
 				      &q->qid);
 	if (ret)
 		return ret;
-	nr = q->qp->rqs.nr; /* pieces[] is indexed by command id */
+	nr = q->hot.qp->rqs.nr; /* pieces[] is indexed by command id */
 	q->pieces = calloc(nr, sizeof(*q->pieces));
 	q->plan = calloc(q->depth, sizeof(*q->plan));
 	if (!q->pieces || !q->plan) {
@@ -150,35 +149,36 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	ret = bounce_alloc(q, o->bounce_bufs);
 	if (ret)
 		goto free_arrays;
-	q->efd = vfn_nvme_qpair_eventfd(q->qp);
+	q->efd = vfn_nvme_qpair_eventfd(q->hot.qp);
 	/*
 	 * INTx: VFIO masks the line each time it fires; the caller reads the
 	 * fd and polls, so the poll re-arms it (an ioctl per poll, INTx only).
 	 */
 	q->irq_rearm = q->efd >= 0 && vfn_nvme_ctrl_irq_mode(vfn_dev_nvme_ctrl(q->blk->dev)) == VFN_NVME_IRQ_INTX;
 	if (q->irq_rearm) /* polled through nvme_poll, which re-arms: not the fast poll */
-		q->polling = BLK_POLL_BACKEND;
-	/* The fast path's copies (blk-nvme-fast.h): it moves at most 8 KiB, in 4 KiB memory pages. */
-	q->size = q->blk->size;
-	q->block_mask = (q->blk->block_size - 1) | (1ull << 63);
-	q->block_shift = q->blk->block_shift;
-	q->nsid = q->blk->nsid;
-	/* The pair holds entries - 1 commands: its free commands imply SQ room (blk-nvme-fast.h). */
-	q->fast = q->qp->page_size == 4096 && q->qp->rqs.nr >= q->depth + 1 && q->blk->max_request >= 8192 &&
-		  q->qp->max_xfer >= 8192 && q->qp->rqs.nr < q->qp->sq.entries;
-	q->fast_min_free = q->fast ? (uint16_t)(q->qp->rqs.nr - q->depth) : 0xffff;
+		q->hot.polling = BLK_POLL_BACKEND;
+	/* The fast path's copies (vfn_blk__fast_rw() in <vfn/blk.h>): it moves at most 8 KiB, in 4 KiB memory pages. */
+	q->hot.size = q->blk->size;
+	q->hot.block_mask = (q->blk->block_size - 1) | (1ull << 63);
+	q->hot.block_shift = q->blk->block_shift;
+	q->hot.nsid = q->blk->nsid;
+	/* The pair holds entries - 1 commands: its free commands imply SQ room (vfn_blk__fast_rw() in <vfn/blk.h>). */
+	q->hot.fast = q->hot.qp->page_size == 4096 && q->hot.qp->rqs.nr >= q->depth + 1 &&
+		      q->blk->max_request >= 8192 && q->hot.qp->max_xfer >= 8192 &&
+		      q->hot.qp->rqs.nr < q->hot.qp->sq.entries;
+	q->hot.fast_min_free = q->hot.fast ? (uint16_t)(q->hot.qp->rqs.nr - q->depth) : 0xffff;
 	return 0;
 
 free_arrays:
 	free(q->pieces);
 	free(q->plan);
-	vfn_dev_ctrl_qpair_close(q->blk->dev, q->qp, q->qid);
+	vfn_dev_ctrl_qpair_close(q->blk->dev, q->hot.qp, q->qid);
 	return ret;
 }
 
 static void nvme_queue_close(struct vfn_blk_queue *q)
 {
-	vfn_dev_ctrl_qpair_close(q->blk->dev, q->qp, q->qid);
+	vfn_dev_ctrl_qpair_close(q->blk->dev, q->hot.qp, q->qid);
 	bounce_free(q);
 	free(q->pieces);
 	free(q->plan);
@@ -195,7 +195,7 @@ static void nvme_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct
 
 	/*
 	 * The command is free before the callback (as a fast-path one is):
-	 * the fast path counts free commands for the depth (blk-nvme-fast.h).
+	 * the fast path counts free commands for the depth (vfn_blk__fast_rw() in <vfn/blk.h>).
 	 */
 	vfn_rq_free(qp, rq);
 	q->slow_cmds--;
@@ -214,29 +214,29 @@ static int nvme_poll(struct vfn_blk_queue *q, uint32_t max)
 {
 	uint64_t before = blk_completed(q);
 
-	vfn_nvme_qpair_submit(q->qp);
-	vfn_nvme_qpair_reap(q->qp, (int)max);
+	vfn_nvme_qpair_submit(q->hot.qp);
+	vfn_nvme_qpair_reap(q->hot.qp, (int)max);
 	if (vfn_unlikely(q->irq_rearm)) /* INTx: VFIO masked the line when it fired */
-		vfn_nvme_qpair_irq_ack(q->qp);
+		vfn_nvme_qpair_irq_ack(q->hot.qp);
 	return (int)(blk_completed(q) - before);
 }
 
 static int nvme_flush(struct vfn_blk_queue *q)
 {
-	vfn_nvme_qpair_submit(q->qp);
+	vfn_nvme_qpair_submit(q->hot.qp);
 	return 0;
 }
 
 static int nvme_expire(struct vfn_blk_queue *q)
 {
-	int ret = vfn_nvme_qpair_check_timeouts(q->qp, 0);
+	int ret = vfn_nvme_qpair_check_timeouts(q->hot.qp, 0);
 
 	return ret < 0 ? ret : 0;
 }
 
 static bool nvme_ready(const struct vfn_blk_queue *q)
 {
-	return vfn_cq_peek(&q->qp->cq) != NULL;
+	return vfn_cq_peek(&q->hot.qp->cq) != NULL;
 }
 
 /* ---- submission ------------------------------------------------------------ */
@@ -245,7 +245,7 @@ static bool nvme_ready(const struct vfn_blk_queue *q)
 static inline struct vfn_rq *nvme_rq(struct vfn_blk_queue *q, struct blk_req *req, enum blk_op op, uint64_t off,
 				     uint32_t len, int32_t bounce)
 {
-	struct vfn_rq *rq = vfn_rq_alloc(q->qp);
+	struct vfn_rq *rq = vfn_rq_alloc(q->hot.qp);
 
 	rq->cb = nvme_done;
 	rq->opaque = q;
@@ -262,21 +262,21 @@ static inline struct vfn_rq *nvme_rq(struct vfn_blk_queue *q, struct blk_req *re
 static int nvme_post(struct vfn_blk_queue *q, struct blk_req *req, struct vfn_rq *rq, struct vfn_nvme_sqe *sqe,
 		     uint32_t *posted)
 {
-	int ret = vfn_rq_post(q->qp, rq, sqe);
+	int ret = vfn_rq_post(q->hot.qp, rq, sqe);
 
 	if (vfn_unlikely(ret)) {
 		struct blk_piece *p = &q->pieces[rq->cid];
 
 		if (p->bounce >= 0)
 			q->bounce_free[q->nr_bounce_free++] = (uint32_t)p->bounce;
-		vfn_rq_free(q->qp, rq);
+		vfn_rq_free(q->hot.qp, rq);
 		q->slow_cmds--;
 		if (*posted)
 			req->ret = ret;
 		return ret;
 	}
 	(*posted)++;
-	q->stats.commands++;
+	q->hot.stats.commands++;
 	return 0;
 }
 
@@ -290,7 +290,7 @@ static int nvme_posted(struct vfn_blk_queue *q, struct blk_req *req, uint32_t po
 		return req->ret ? req->ret : -EIO;
 	req->pieces = posted;
 	if (n > 1)
-		q->stats.split++;
+		q->hot.stats.split++;
 	return 0;
 }
 
@@ -303,7 +303,7 @@ static int nvme_submit_nodata(struct vfn_blk_queue *q, enum blk_op op, uint64_t 
 
 	if (n > q->depth)
 		return -E2BIG;
-	if (n > q->qp->rqs.nr_free)
+	if (n > q->hot.qp->rqs.nr_free)
 		return -EAGAIN;
 	req->pieces = n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -425,7 +425,7 @@ static int64_t plan_chunk(struct blk_planner *pl, const struct blk_chunk *c)
 /* Splits a read/write into pieces in q->plan. Returns their number or -errno. */
 static int nvme_plan(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint32_t *bounced)
 {
-	struct vfn_iommu *iommu = q->qp->iommu;
+	struct vfn_iommu *iommu = q->hot.qp->iommu;
 	struct blk_planner pl = { .q = q };
 	struct blk_chunk c;
 
@@ -496,7 +496,7 @@ static void nvme_prp_chunks(struct vfn_blk_queue *q, struct vfn_rq *rq, struct v
 			struct blk_chunk c;
 			uint64_t a, end;
 
-			chunk_at(q->qp->iommu, &iov[i], skip, &c);
+			chunk_at(q->hot.qp->iommu, &iov[i], skip, &c);
 			if (c.len > len)
 				c.len = (size_t)len;
 			/* The first entry may start inside a page; every other one is a page. */
@@ -537,8 +537,8 @@ static int nvme_submit_plan(struct vfn_blk_queue *q, enum blk_op op, const struc
 
 			if (op == BLK_WRITE)
 				vfn_blk_iov_copy(iov, iovcnt, p->off, buf, p->len, false);
-			vfn_rq_map_iova(q->qp, rq, &sqe, q->bounce_iova + (uint64_t)b * q->bounce_len, p->len);
-			q->stats.bounced++;
+			vfn_rq_map_iova(q->hot.qp, rq, &sqe, q->bounce_iova + (uint64_t)b * q->bounce_len, p->len);
+			q->hot.stats.bounced++;
 		} else {
 			nvme_prp_chunks(q, rq, &sqe, iov, iovcnt, p->off, p->len);
 		}
@@ -580,7 +580,7 @@ static __attribute__((noinline)) int nvme_submit_slow(struct vfn_blk_queue *q, e
 		n = nvme_plan_bounce(q, len, &bounced);
 	if (n < 0)
 		return n;
-	if ((uint32_t)n > q->qp->rqs.nr_free || bounced > q->nr_bounce_free)
+	if ((uint32_t)n > q->hot.qp->rqs.nr_free || bounced > q->nr_bounce_free)
 		return bounced > q->nr_bounce ? -E2BIG : -EAGAIN;
 	return nvme_submit_plan(q, op, iov, iovcnt, off, flags, req, (uint32_t)n);
 }
@@ -594,21 +594,21 @@ static __attribute__((noinline)) int nvme_submit_slow(struct vfn_blk_queue *q, e
  */
 static inline bool nvme_iova(struct vfn_blk_queue *q, const void *va, size_t len, uint64_t *iova)
 {
-	uintptr_t d = (uintptr_t)va - q->c_va;
-	size_t c_len = __atomic_load_n(&q->c_len, __ATOMIC_RELAXED);
+	uintptr_t d = (uintptr_t)va - q->hot.c_va;
+	size_t c_len = __atomic_load_n(&q->hot.c_len, __ATOMIC_RELAXED);
 	uint32_t gen;
 	size_t mapped;
 
 	if (vfn_likely(d < c_len && len <= c_len - d)) {
-		*iova = q->c_iova + d;
+		*iova = q->hot.c_iova + d;
 		return true;
 	}
 	gen = __atomic_load_n(&q->blk->map_gen, __ATOMIC_SEQ_CST);
-	if (vfn_iommu_translate(q->qp->iommu, va, iova, &mapped))
+	if (vfn_iommu_translate(q->hot.qp->iommu, va, iova, &mapped))
 		return false;
-	q->c_va = (uintptr_t)va;
-	q->c_iova = *iova;
-	__atomic_store_n(&q->c_len, mapped, __ATOMIC_SEQ_CST);
+	q->hot.c_va = (uintptr_t)va;
+	q->hot.c_iova = *iova;
+	__atomic_store_n(&q->hot.c_len, mapped, __ATOMIC_SEQ_CST);
 	/*
 	 * An unregistration since the load of gen (it bumps the gen, then
 	 * empties the caches) may have emptied the cache before the store
@@ -616,7 +616,7 @@ static inline bool nvme_iova(struct vfn_blk_queue *q, const void *va, size_t len
 	 * empties it after) or this load sees its bump.
 	 */
 	if (__atomic_load_n(&q->blk->map_gen, __ATOMIC_SEQ_CST) != gen)
-		__atomic_store_n(&q->c_len, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&q->hot.c_len, 0, __ATOMIC_SEQ_CST);
 	return len <= mapped;
 }
 
@@ -625,7 +625,7 @@ static int nvme_submit(struct vfn_blk_queue *q, struct blk_req *req, const struc
 {
 	enum blk_op op = (enum blk_op)req->op;
 	uint32_t flags = req->flags;
-	struct vfn_nvme_qpair *qp = q->qp;
+	struct vfn_nvme_qpair *qp = q->hot.qp;
 	struct vfn_nvme_sqe sqe;
 	struct vfn_rq *rq;
 	uint64_t iova;
@@ -649,7 +649,7 @@ static int nvme_submit(struct vfn_blk_queue *q, struct blk_req *req, const struc
 	}
 	q->slow_cmds++;
 	req->pieces = 1;
-	q->stats.commands++;
+	q->hot.stats.commands++;
 	return 0;
 }
 

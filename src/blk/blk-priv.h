@@ -8,9 +8,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include <vfn/blk-inline.h>
 #include <vfn/blk.h>
 #include <vfn/dev.h>
 #include <vfn/rq.h>
@@ -21,9 +23,9 @@
 #define BLK_MAX_REGS 64			 /* registered memory ranges */
 #define BLK_CLOSE_TIMEOUT_MS 30000
 
-/* q->polling */
-#define BLK_POLLING 1u	    /* inside vfn_blk_queue_poll(): a callback may not poll again */
-#define BLK_POLL_BACKEND 2u /* polls through q->ops (no nvme fast path) */
+/* q->hot.polling */
+#define BLK_POLLING VFN_BLK__POLLING /* inside vfn_blk_queue_poll(): a callback may not poll again */
+#define BLK_POLL_BACKEND 2u	     /* polls through q->ops (no nvme fast path) */
 
 enum blk_op {
 	BLK_READ,
@@ -110,15 +112,14 @@ struct vfn_blk {
 };
 
 struct vfn_blk_queue {
+	struct vfn_blk_queue_hot hot; /* first: <vfn/blk-inline.h> casts the queue to it */
 	struct vfn_blk *blk;
 	struct vfn_blk_queue *next_q; /* blk->queues (under blk->lock) */
 	const struct blk_ops *ops;
 	uint32_t depth;
 	uint32_t inflight; /* requests */
-	uint8_t polling;   /* BLK_POLLING, BLK_POLL_BACKEND (vfn_blk_queue_poll's one test) */
 	struct blk_req *reqs;
 	struct blk_req *free;
-	struct vfn_blk_stats stats;
 	/* bounce buffers */
 	uint8_t *bounce_mem;
 	uint64_t bounce_iova;
@@ -127,13 +128,9 @@ struct vfn_blk_queue {
 	uint32_t *bounce_free; /* stack of free indexes */
 	uint32_t nr_bounce_free;
 	/* nvme */
-	struct vfn_nvme_qpair *qp;
 	uint16_t qid;
 	struct blk_piece *pieces; /* [depth], by cid */
 	struct blk_piece *plan;	  /* [depth] scratch for splitting */
-	uintptr_t c_va;		  /* the last mapping translated: from c_va, c_len bytes at c_iova */
-	size_t c_len;		  /* atomic: 0 (empty) from vfn_blk_mem_unregister() too */
-	uint64_t c_iova;
 	/* io_uring_cmd */
 	struct vfn_dev_queue *dq;
 	struct vfn_nvme_dsm_range *ranges; /* [depth + 1]: a discard piece's range */
@@ -142,19 +139,14 @@ struct vfn_blk_queue {
 	/* io_uring */
 	struct blk_uring *ring;
 	int efd;
-	/* nvme fast path (blk_nvme_fast_rw): copies of what is fixed at queue open */
-	bool fast;		/* an nvme queue: one-command requests skip the planner */
+	/* nvme fast path (vfn_blk__fast_rw): copies of what is fixed at queue open */
 	bool irq_rearm;		/* nvme on INTx with an fd: each poll re-arms the line (VFIO masked it) */
-	uint64_t size;		/* blk->size */
-	uint64_t block_mask;	/* blk->block_size - 1 */
 	uint64_t max_request;	/* blk->max_request */
-	uint32_t block_shift;	/* blk->block_shift */
-	uint32_t nsid;		/* blk->nsid */
 	uint32_t slow_cmds;	/* the pair's commands the general path holds (the fast path's: the rest) */
 	uint64_t slow_requests; /* requests that went through ops->submit (stats.commands counts their pieces) */
-	uint16_t fast_min_free; /* the pair's commands minus the depth; 0xffff: no fast path */
-	uint64_t poll_before;	/* vfn_blk_queue_poll: blk_completed() before the reap */
 };
+
+_Static_assert(offsetof(struct vfn_blk_queue, hot) == 0, "<vfn/blk-inline.h> casts a queue to its hot part");
 
 /*
  * Requests in flight: those with a context, and the nvme fast path's
@@ -163,13 +155,13 @@ struct vfn_blk_queue {
  */
 static inline uint32_t blk_inflight(const struct vfn_blk_queue *q)
 {
-	return q->inflight + (q->fast ? (uint32_t)(q->qp->rqs.nr - q->qp->rqs.nr_free) - q->slow_cmds : 0);
+	return q->inflight + (q->hot.fast ? (uint32_t)(q->hot.qp->rqs.nr - q->hot.qp->rqs.nr_free) - q->slow_cmds : 0);
 }
 
 /* Requests completed: those with a context, and the fast path's. */
 static inline uint64_t blk_completed(const struct vfn_blk_queue *q)
 {
-	return q->stats.completed + (q->fast ? q->qp->direct_done : 0);
+	return q->hot.stats.completed + (q->hot.fast ? q->hot.qp->direct_done : 0);
 }
 
 extern const struct blk_ops vfn_blk_nvme_ops;
@@ -223,7 +215,7 @@ static inline int blk_piece_done(struct vfn_blk_queue *q, struct blk_req *req, i
 		req->next = q->free;
 		q->free = req;
 		q->inflight--;
-		q->stats.completed++;
+		q->hot.stats.completed++;
 		cb(arg, ret, status);
 	}
 	return 1;

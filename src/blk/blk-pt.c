@@ -158,10 +158,10 @@ static void pt_done(void *arg, int ret, const struct vfn_nvme_cqe *cqe)
 
 static int pt_poll(struct vfn_blk_queue *q, uint32_t max)
 {
-	uint64_t before = q->stats.completed;
+	uint64_t before = q->hot.stats.completed;
 	int ret = vfn_dev_poll(q->dq, max);
 
-	return ret < 0 ? ret : (int)(q->stats.completed - before);
+	return ret < 0 ? ret : (int)(q->hot.stats.completed - before);
 }
 
 static int pt_flush(struct vfn_blk_queue *q)
@@ -187,7 +187,7 @@ static int pt_send(struct vfn_blk_queue *q, struct blk_piece *p, struct vfn_nvme
 		q->piece_free[q->nr_piece_free++] = (uint32_t)(p - q->pieces);
 		return ret;
 	}
-	q->stats.commands++;
+	q->hot.stats.commands++;
 	return 0;
 }
 
@@ -245,7 +245,7 @@ static int pt_submit(struct vfn_blk_queue *q, struct blk_req *req, const struct 
 				     : (uint8_t *)iov->iov_base + done;
 			if (bounce && op == BLK_WRITE)
 				vfn_blk_iov_copy(iov, iovcnt, done, buf, blen, false);
-			q->stats.bounced += bounce;
+			q->hot.stats.bounced += bounce;
 		} else if (op == BLK_FLUSH) {
 			sqe.cdw10 = sqe.cdw11 = sqe.cdw12 = 0;
 		} else if (op == BLK_DISCARD) {
@@ -272,7 +272,7 @@ static int pt_submit(struct vfn_blk_queue *q, struct blk_req *req, const struct 
 		req->ret = ret;
 	}
 	if (n > 1)
-		q->stats.split++;
+		q->hot.stats.split++;
 	return 0;
 }
 

@@ -434,7 +434,7 @@ static int uring_wz_writes(struct vfn_blk_queue *q, struct blk_req *req)
 		sqe->addr = (uint64_t)(uintptr_t)r->zero;
 		sqe->len = (uint32_t)(req->len - done < chunk ? req->len - done : chunk);
 		sqe->user_data = (uint64_t)(uintptr_t)req;
-		q->stats.commands++;
+		q->hot.stats.commands++;
 	}
 	return 0;
 }
@@ -442,7 +442,7 @@ static int uring_wz_writes(struct vfn_blk_queue *q, struct blk_req *req)
 static int uring_poll(struct vfn_blk_queue *q, uint32_t max)
 {
 	struct blk_uring *r = q->ring;
-	uint64_t before = q->stats.completed;
+	uint64_t before = q->hot.stats.completed;
 	uint32_t head, tail, n = 0;
 	int ret = uring_flush(q);
 
@@ -469,7 +469,7 @@ static int uring_poll(struct vfn_blk_queue *q, uint32_t max)
 			continue; /* the file system cannot zero a range: written with zeroes instead */
 		blk_piece_done(q, req, res < 0 ? res : 0, 0);
 	}
-	return (int)(q->stats.completed - before);
+	return (int)(q->hot.stats.completed - before);
 }
 
 /* The fixed buffer slot holding all @len bytes at @p, or -1. */
@@ -642,12 +642,12 @@ static __attribute__((noinline)) int uring_rw_split(struct vfn_blk_queue *q, enu
 		fixed_any |= fixed >= 0;
 		uring_rw_sqe(uring_sqe(r), op, fd, off, flags, piov, cnt, fixed, req);
 		off += len;
-		q->stats.commands++;
+		q->hot.stats.commands++;
 		while (c.i < iovcnt && !iov[c.i].iov_len)
 			c.i++;
 	}
-	q->stats.fixed += fixed_any;
-	q->stats.split += n > 1;
+	q->hot.stats.fixed += fixed_any;
+	q->hot.stats.split += n > 1;
 	return 0;
 }
 
@@ -659,7 +659,7 @@ static int uring_rw(struct vfn_blk_queue *q, enum blk_op op, const struct iovec 
 
 	if (vfn_unlikely(q->blk->fd_buf != fd && !uring_aligned(q->blk, iov, iovcnt))) {
 		fd = q->blk->fd_buf;
-		q->stats.buffered++;
+		q->hot.stats.buffered++;
 	}
 	if (vfn_unlikely(iovcnt > URING_MAX_IOV || len > q->blk->max_request))
 		return uring_rw_split(q, op, iov, iovcnt, off, flags, req, fd);
@@ -667,11 +667,11 @@ static int uring_rw(struct vfn_blk_queue *q, enum blk_op op, const struct iovec 
 		return -EAGAIN;
 	if (iovcnt == 1 && r->table && fd == q->blk->fd) {
 		fixed = uring_fixed(q, iov->iov_base, iov->iov_len);
-		q->stats.fixed += fixed >= 0;
+		q->hot.stats.fixed += fixed >= 0;
 	}
 	req->pieces = 1;
 	uring_rw_sqe(uring_sqe(r), op, fd, off, flags, iov, iovcnt, fixed, req);
-	q->stats.commands++;
+	q->hot.stats.commands++;
 	return 0;
 }
 
@@ -704,7 +704,7 @@ static int uring_submit(struct vfn_blk_queue *q, struct blk_req *req, const stru
 		sqe->len = FALLOC_FL_KEEP_SIZE | (op == BLK_WZ ? FALLOC_FL_ZERO_RANGE : FALLOC_FL_PUNCH_HOLE);
 	}
 	req->pieces = 1;
-	q->stats.commands++;
+	q->hot.stats.commands++;
 	return 0;
 }
 

@@ -11,7 +11,6 @@
 #include <vfn/pci.h>
 #include <vfn/sim.h>
 
-#include "blk/blk-nvme-fast.h"
 #include "blk/blk-priv.h"
 #include "support/log.h"
 
@@ -214,7 +213,7 @@ int vfn_blk_mem_unregister(struct vfn_blk *blk, void *buf)
 			/* The queues' translation caches (blk-nvme.c nvme_iova()) go stale. */
 			__atomic_fetch_add(&blk->map_gen, 1, __ATOMIC_SEQ_CST);
 			for (struct vfn_blk_queue *q = blk->queues; q; q = q->next_q)
-				__atomic_store_n(&q->c_len, 0, __ATOMIC_SEQ_CST);
+				__atomic_store_n(&q->hot.c_len, 0, __ATOMIC_SEQ_CST);
 			blk->regs[i] = (struct blk_region){ NULL, 0 };
 			__atomic_fetch_add(&blk->reg_gen, 1, __ATOMIC_RELEASE);
 			ret = 0;
@@ -249,6 +248,7 @@ int vfn_blk_queue_open(struct vfn_blk *blk, const struct vfn_blk_queue_opts *opt
 	q->ops = blk->ops;
 	q->depth = o.depth;
 	q->efd = -1;
+	q->hot.fast_min_free = 0xffff; /* no fast path unless the backend opens one */
 	q->reqs = calloc(o.depth, sizeof(*q->reqs));
 	if (!q->reqs) {
 		free(q);
@@ -262,8 +262,8 @@ int vfn_blk_queue_open(struct vfn_blk *blk, const struct vfn_blk_queue_opts *opt
 	pthread_mutex_lock(&blk->lock);
 	ret = blk->ops->queue_open(q, &o);
 	if (!ret) {
-		if (!q->fast) /* the backend may have chosen its own poll already (nvme on INTx) */
-			q->polling = BLK_POLL_BACKEND;
+		if (!q->hot.fast) /* the backend may have chosen its own poll already (nvme on INTx) */
+			q->hot.polling = BLK_POLL_BACKEND;
 		blk->nr_queues++;
 		q->next_q = blk->queues;
 		blk->queues = q;
@@ -297,7 +297,7 @@ void vfn_blk_queue_close(struct vfn_blk_queue *q)
 	 * The callbacks run from here are inside a reap too: one that polls
 	 * @q gets -EBUSY (blk_poll_slow()), as from vfn_blk_queue_poll().
 	 */
-	q->polling |= BLK_POLLING;
+	q->hot.polling |= BLK_POLLING;
 	for (uint64_t next = 0, now; blk_inflight(q) && (now = vfn_now_ns()) < deadline;) {
 		if (q->ops->poll(q, 0) < 0)
 			break;
@@ -335,34 +335,19 @@ uint32_t vfn_blk_queue_inflight(const struct vfn_blk_queue *q)
 
 void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *stats)
 {
-	*stats = q->stats;
+	*stats = q->hot.stats;
 	stats->completed = blk_completed(q);
-	/* A fast-path request (blk-nvme-fast.h) is one command, counted as a request only. */
+	/* A fast-path request (vfn_blk__fast_rw() in <vfn/blk.h>) is one command, counted as a request only. */
 	/* Every accepted request is in flight or completed: no counter of its own. */
 	stats->requests = stats->completed + blk_inflight(q);
 	stats->commands += stats->requests - q->slow_requests;
 }
 
-/* The reap of a fast (nvme) queue: how many requests completed. */
-static inline __attribute__((always_inline)) int blk_nvme_reap(struct vfn_blk_queue *q, struct vfn_nvme_qpair *qp,
-							       uint32_t max)
-{
-	int ret;
-
-	/* blk_completed() of a fast queue, kept in q: no register across the reap */
-	q->poll_before = q->stats.completed + qp->direct_done;
-	q->polling = BLK_POLLING;
-	vfn_nvme_qpair_reap(qp, (int)max);
-	ret = (int)(q->stats.completed + q->qp->direct_done - q->poll_before);
-	q->polling = 0;
-	return ret;
-}
-
 /* Out of line: the poll's own frame stays small (the doorbells rarely wait for it). */
 static __attribute__((noinline)) int blk_nvme_submit_reap(struct vfn_blk_queue *q, uint32_t max)
 {
-	vfn_nvme_qpair_submit(q->qp);
-	return blk_nvme_reap(q, q->qp, max);
+	vfn_nvme_qpair_submit(q->hot.qp);
+	return vfn_blk__reap(q, max);
 }
 
 /* The poll of a queue inside a poll (refused), or through its backend (no nvme fast path, or INTx). */
@@ -371,11 +356,11 @@ static __attribute__((noinline)) int blk_poll_slow(struct vfn_blk_queue *q, uint
 	int ret;
 
 	/* A nested reap would consume the CQEs the outer one is walking. */
-	if (q->polling & BLK_POLLING)
+	if (q->hot.polling & BLK_POLLING)
 		return -EBUSY;
-	q->polling |= BLK_POLLING;
+	q->hot.polling |= BLK_POLLING;
 	ret = q->ops->poll(q, max);
-	q->polling &= (uint8_t)~BLK_POLLING;
+	q->hot.polling &= (uint8_t)~BLK_POLLING;
 	return ret;
 }
 
@@ -384,13 +369,13 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 	struct vfn_nvme_qpair *qp;
 
 	/* One test: neither inside a poll nor a queue without the fast path. */
-	if (vfn_unlikely(q->polling))
+	if (vfn_unlikely(q->hot.polling))
 		return blk_poll_slow(q, max);
 	/* nvme: the pair directly (nvme_poll); the reap reports the CQ head itself. */
-	qp = q->qp;
+	qp = q->hot.qp;
 	if (vfn_unlikely(qp->sq.tail != qp->sq.db_tail)) /* something posted: the doorbells first */
 		return blk_nvme_submit_reap(q, max);
-	return blk_nvme_reap(q, qp, max);
+	return vfn_blk__reap(q, max);
 }
 
 /* vfn_nvme_qpair_submit() when the CQ head is due first (out of line: no frame for it in the caller). */
@@ -402,8 +387,8 @@ static __attribute__((noinline)) int blk_nvme_submit_cq(struct vfn_nvme_qpair *q
 
 int vfn_blk_queue_submit(struct vfn_blk_queue *q)
 {
-	if (vfn_likely(q->fast)) { /* nvme: vfn_nvme_qpair_submit() directly (nvme_flush) */
-		struct vfn_nvme_qpair *qp = q->qp;
+	if (vfn_likely(q->hot.fast)) { /* nvme: vfn_nvme_qpair_submit() directly (nvme_flush) */
+		struct vfn_nvme_qpair *qp = q->hot.qp;
 
 		if (vfn_unlikely(vfn_nvme_qpair_cq_head_due(qp)))
 			return blk_nvme_submit_cq(qp);
@@ -439,7 +424,7 @@ static inline __attribute__((always_inline)) int blk_queue(struct vfn_blk_queue 
 	struct blk_req *req = q->free;
 	int ret;
 
-	/* Fast-path requests (blk-nvme-fast.h) take no context but count in blk_inflight(). */
+	/* Fast-path requests (vfn_blk__fast_rw() in <vfn/blk.h>) take no context but count in blk_inflight(). */
 	if (vfn_unlikely(!req || blk_inflight(q) >= q->depth))
 		return -EAGAIN;
 	q->free = req->next;
@@ -506,12 +491,12 @@ static __attribute__((noinline)) int blk_writev_slow(struct vfn_blk_queue *q, co
 
 /*
  * A read or write the fast path refused after it left the callback in the
- * pair's free request (blk-nvme-fast.h): the general path with it.  Out
+ * pair's free request (vfn_blk__fast_rw() in <vfn/blk.h>): the general path with it.  Out
  * of line, so that the fast path keeps no register for it.
  */
 static __attribute__((noinline)) int blk_readv_late(struct vfn_blk_queue *q, const struct iovec *iov, uint64_t off)
 {
-	const struct vfn_rq *rq = q->qp->rqs.free;
+	const struct vfn_rq *rq = q->hot.qp->rqs.free;
 
 	return blk_readv_slow(q, iov, 1, off, (vfn_blk_cb)(void (*)(void))rq->cb, rq->opaque);
 }
@@ -519,13 +504,13 @@ static __attribute__((noinline)) int blk_readv_late(struct vfn_blk_queue *q, con
 static __attribute__((noinline)) int blk_writev_late(struct vfn_blk_queue *q, const struct iovec *iov, uint64_t off,
 						     uint32_t flags)
 {
-	const struct vfn_rq *rq = q->qp->rqs.free;
+	const struct vfn_rq *rq = q->hot.qp->rqs.free;
 
 	return blk_writev_slow(q, iov, 1, off, flags, (vfn_blk_cb)(void (*)(void))rq->cb, rq->opaque);
 }
 
 /*
- * The fast path (blk-nvme-fast.h) refuses anything it does not take (a
+ * The fast path (vfn_blk__fast_rw() in <vfn/blk.h>) refuses anything it does not take (a
  * queue without it too: its c_len is 0), which tail-calls the general path.
  */
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,
@@ -535,7 +520,7 @@ int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, 
 
 	if (vfn_unlikely(iovcnt != 1 || !iov))
 		return blk_readv_slow(q, iov, iovcnt, offset, cb, arg);
-	ret = blk_nvme_fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg);
+	ret = vfn_blk__fast_rw(q, NVME_CMD_READ, iov, offset, 0, cb, arg);
 	if (vfn_likely(ret > 0))
 		return 0;
 	if (!ret)
@@ -551,7 +536,7 @@ int vfn_blk_writev(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt,
 	/* VFN_BLK_FUA is bit 0, the command's FUA bit 30 */
 	if (vfn_unlikely(iovcnt != 1 || !iov || (flags & ~VFN_BLK_FUA)))
 		return blk_writev_slow(q, iov, iovcnt, offset, flags, cb, arg);
-	ret = blk_nvme_fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg);
+	ret = vfn_blk__fast_rw(q, NVME_CMD_WRITE, iov, offset, flags << 30, cb, arg);
 	if (vfn_likely(ret > 0))
 		return 0;
 	if (!ret)

@@ -699,7 +699,7 @@ static void test_status(void **state)
 
 	if (!f->is_sim)
 		skip();
-	assert_int_equal(vfn_nvme_inject_status(f->q->qp, 0x02, 1, 0x0281), 0); /* Unrecovered Read Error */
+	assert_int_equal(vfn_nvme_inject_status(f->q->hot.qp, 0x02, 1, 0x0281), 0); /* Unrecovered Read Error */
 	{
 		struct done d = { 0 };
 
@@ -708,7 +708,7 @@ static void test_status(void **state)
 		assert_int_equal(d.ret, -EIO);
 		assert_int_equal(d.status, 0x0281);
 	}
-	vfn_nvme_inject_clear(f->q->qp);
+	vfn_nvme_inject_clear(f->q->hot.qp);
 }
 
 /*
@@ -769,14 +769,14 @@ static void test_backend_choice(void **state)
 /* The last command posted on @q's pair (nvme backend). */
 static const struct vfn_nvme_sqe *last_sqe(struct vfn_blk_queue *q)
 {
-	struct vfn_sq *sq = &q->qp->sq;
+	struct vfn_sq *sq = &q->hot.qp->sq;
 
 	return &sq->sqes[sq->tail ? sq->tail - 1 : sq->entries - 1];
 }
 
 /*
  * nvme: one segment of registered memory within two pages takes the fast
- * path (blk-nvme-fast.h: no request context, so q->slow_requests stays)
+ * path (vfn_blk__fast_rw() in <vfn/blk.h>: no request context, so q->slow_requests stays)
  * once the queue translated its mapping,
  * with the command's fields right; anything else the general path.
  */
@@ -793,7 +793,7 @@ static void test_fast_path(void **state)
 
 	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
 		return;
-	assert_true(q->fast);
+	assert_true(q->hot.fast);
 	fill(f->buf, 65536, 9);
 	memset(rbuf, 0xee, 65536);
 	/*
@@ -806,7 +806,7 @@ static void test_fast_path(void **state)
 	slow = q->slow_requests;
 	memset(rbuf, 0xee, 65536);
 	vfn_blk_queue_stats(q, &s0);
-	direct0 = q->qp->direct_done;
+	direct0 = q->hot.qp->direct_done;
 	/* 4 KiB FUA write: one page, PRP1 only, FUA set, NLB 0's based */
 	assert_int_equal(vfn_blk_writev(q, &w, 1, base, VFN_BLK_FUA, on_done, &d), 0);
 	assert_int_equal(vfn_blk_queue_inflight(q), 1); /* its command, not the general path's */
@@ -841,7 +841,7 @@ static void test_fast_path(void **state)
 	assert_int_equal(s1.commands - s0.commands, 4);
 	assert_int_equal(s1.completed - s0.completed, 4);
 	/* the four completed through the reap's direct call (VFN_RQ_F_DIRECT): nothing in flight */
-	assert_int_equal(q->qp->direct_done - direct0, 4);
+	assert_int_equal(q->hot.qp->direct_done - direct0, 4);
 	assert_int_equal(vfn_blk_queue_inflight(q), 0);
 	/* three pages (a PRP list), a buffer not dword-aligned: the general path, same data */
 	w = (struct iovec){ f->buf + 20480 + 2048, 7168 };
@@ -892,9 +892,9 @@ static void test_fast_unregister(void **state)
 	assert_int_equal(do_read(f, &(struct iovec){ m, 4096 }, 1, off), 0);
 	assert_int_equal(q->slow_requests, slow);
 	assert_memory_equal(m, f->buf, 4096);
-	assert_true(__atomic_load_n(&q->c_len, __ATOMIC_RELAXED) >= 4096);
+	assert_true(__atomic_load_n(&q->hot.c_len, __ATOMIC_RELAXED) >= 4096);
 	assert_int_equal(vfn_blk_mem_unregister(f->blk, m), 0);
-	assert_int_equal(__atomic_load_n(&q->c_len, __ATOMIC_RELAXED), 0);
+	assert_int_equal(__atomic_load_n(&q->hot.c_len, __ATOMIC_RELAXED), 0);
 	/* not registered any more: the general path bounces it */
 	memset(m, 0, 4096);
 	vfn_blk_queue_stats(q, &s0);
@@ -921,7 +921,7 @@ static void test_fast_resubmit(void **state)
 	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
 		return;
 	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 1 }, &c.q), 0);
-	assert_true(c.q->fast);
+	assert_true(c.q->hot.fast);
 	assert_int_equal(vfn_blk_readv(c.q, &c.iov, 1, 0, on_chain, &c), 0);
 	assert_int_equal(c.q->slow_requests, 1);
 	while (c.left > 0 && !c.err && vfn_now_ns() < deadline)
@@ -1038,7 +1038,7 @@ static void test_rv_depth_mixed(void **state)
 	(void)state;
 	rv_open("sim:nsze=4096,lbads=9,mdts=1", 4, &blk, &q, &buf, 65536);
 	c.q = q;
-	assert_true(q->fast);
+	assert_true(q->hot.fast);
 	/* translate the mapping once (general path), so the rest can take the fast path */
 	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ buf, 4096 }, 1, 0, rv_done, &c), 0);
 	rv_poll_until(q, &c.calls, 1);
