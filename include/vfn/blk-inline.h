@@ -5,13 +5,13 @@
  * vfn_blk_readv(), vfn_blk_writev(), vfn_blk_queue_submit() and
  * vfn_blk_queue_poll() are function-like macros over the always-inline
  * helpers below.  A one-segment read or write on an nvme queue is then
- * written into the SQ, the doorbell rung and the CQ reaped with no library
- * call but the pair's reap (vfn_nvme_qpair_reap()); anything the helpers
- * do not take goes to the library's function of the same name, which
- * behaves as without them.  Each argument is evaluated once (the helpers
- * are functions); the name without a call (&vfn_blk_readv, a function
- * pointer) is the library's function, and so is every call a wrapper,
- * LD_PRELOAD or ltrace sees.  The price: struct vfn_blk_queue_hot, the
+ * written into the SQ, the doorbell rung and its completion reaped with
+ * no call into the library (the reap's checks are the library's own, from
+ * <vfn/rq.h>); anything the helpers do not take goes to the library's
+ * function of the same name, which behaves as without them.  Each
+ * argument is evaluated once (the helpers are functions); the name
+ * without a call (&vfn_blk_readv, a function pointer) is the library's
+ * function, and so is every call a wrapper, LD_PRELOAD or ltrace sees.  The price: struct vfn_blk_queue_hot, the
  * first member of every queue, is compiled into the caller (as struct
  * vfn_nvme_qpair is by the request API's inline calls); the library alone
  * writes it, and a change of its layout changes the library's soname.
@@ -173,22 +173,63 @@ static inline __attribute__((always_inline)) int vfn_blk__queue_submit(struct vf
 {
 	struct vfn_blk_queue_hot *q = (struct vfn_blk_queue_hot *)(void *)queue;
 
-	if (vfn_likely(q->fast) && !vfn_nvme_qpair_cq_head_due(q->qp)) {
-		if (q->qp->sq.tail != q->qp->sq.db_tail)
-			vfn_sq_ring(&q->qp->sq); /* orders the SQEs before the tail itself */
+	if (vfn_likely(q->fast)) {
+		vfn_nvme_qpair_submit(q->qp); /* as the request API rings */
 		return 0;
 	}
 	return (vfn_blk_queue_submit)(queue);
 }
 
+/*
+ * The poll of an nvme queue whose doorbells are rung, on a pair without
+ * hooks: the reap of vfn_nvme_qpair_reap() for the direct completions
+ * (the fast path's) made here, with the same checks (vfn_rq__cqe_rq());
+ * at the first CQE it does not take (a stray one, a general-path request)
+ * the library's poll reaps the rest (if it fails after completions here,
+ * their count is returned and the next poll reports the error).  An
+ * empty CQ goes to the library too: its reap watches for a controller
+ * that missed a shadow doorbell.
+ */
 static inline __attribute__((always_inline)) int vfn_blk__queue_poll(struct vfn_blk_queue *queue, uint32_t max)
 {
 	struct vfn_blk_queue_hot *q = (struct vfn_blk_queue_hot *)(void *)queue;
+	struct vfn_nvme_qpair *qp = q->qp;
+	struct vfn_nvme_cqe *cqe;
+	struct vfn_rq *rq;
+	uint32_t n = 0;
+	int ret;
 
-	/* One test for a poll inside a poll and a queue without the inline poll; then the doorbells. */
-	if (vfn_unlikely(q->polling) || vfn_unlikely(q->qp->sq.tail != q->qp->sq.db_tail))
+	/* One test for a poll inside a poll and a queue without the inline poll (io_uring, INTx). */
+	if (vfn_unlikely(q->polling) || vfn_unlikely(qp->sq.tail != qp->sq.db_tail || qp->hooks) ||
+	    !(cqe = vfn_cq_peek(&qp->cq)))
 		return (vfn_blk_queue_poll)(queue, max);
-	return vfn_blk__reap(queue, max);
+	q->polling = VFN_BLK__POLLING;
+	for (;;) {
+		rq = vfn_rq__cqe_rq(qp, cqe);
+		if (vfn_unlikely(!rq || !(rq->flags & VFN_RQ_F_DIRECT))) {
+			q->polling = 0;
+			ret = (vfn_blk_queue_poll)(queue, max ? max - n : 0);
+			return ret < 0 ? (n ? (int)n : ret) : (int)n + ret;
+		}
+		vfn_rq__consume(qp, rq, cqe);
+		vfn_rq__call_direct(qp, rq, &rq->cqe);
+		n++;
+		/* As the library's reap: the last completion owed ends it, with no look at the next slot. */
+		if (qp->rqs.nr_free == qp->rqs.nr || (max && n == max) || !(cqe = vfn_cq_peek(&qp->cq)))
+			break;
+	}
+	/*
+	 * The CQ head: after every reap with interrupts, as the library's
+	 * reap.  Polled, when due; every SQ doorbell of a block queue is rung
+	 * by vfn_nvme_qpair_submit(), which checks that first, and nothing
+	 * can fill the CQ before the next one (callbacks only post).
+	 */
+	if (qp->efd >= 0 && qp->cq.unreported)
+		vfn_nvme_qpair_cq_ring(qp);
+	qp->idle_reaps = 0;
+	qp->stall_ns = 0;
+	q->polling = 0;
+	return (int)n;
 }
 
 #if defined(VFN_BLK_INLINE)
