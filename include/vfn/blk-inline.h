@@ -11,10 +11,14 @@
  * function of the same name, which behaves as without them.  Each
  * argument is evaluated once (the helpers are functions); the name
  * without a call (&vfn_blk_readv, a function pointer) is the library's
- * function, and so is every call a wrapper, LD_PRELOAD or ltrace sees.  The price: struct vfn_blk_queue_hot, the
- * first member of every queue, is compiled into the caller (as struct
- * vfn_nvme_qpair is by the request API's inline calls); the library alone
- * writes it, and a change of its layout changes the library's soname.
+ * function, and so is every call a wrapper, LD_PRELOAD or ltrace sees.
+ * The price: library code is compiled into the caller (the fast path, the
+ * doorbell, the reap of direct completions with its CQE checks and its
+ * stall-watch fields), so a library fix there reaches the caller when it
+ * is rebuilt, as with the request API's inline calls; and the layouts it
+ * uses (struct vfn_blk_queue_hot, the first member of every queue, and
+ * those of <vfn/rq.h> and <vfn/queue.h>) are the ABI: a change of them
+ * changes the library's soname.
  */
 #ifndef VFN_BLK_INLINE_H
 #define VFN_BLK_INLINE_H
@@ -23,10 +27,11 @@
 #include <vfn/rq.h>
 
 /*
- * What the inline calls read of a queue: its first member, written by the
- * library only (the caller reads and writes none of it).  Public for the
- * same reason struct vfn_nvme_qpair is: a one-segment read or write on an
- * nvme queue, the doorbell and the poll need no call into the library.
+ * What the inline calls read of a queue: its first member, read and
+ * written by the library's code only (here and in the library; the
+ * caller's own code touches none of it).  Public for the same reason
+ * struct vfn_nvme_qpair is: a one-segment read or write on an nvme queue,
+ * the doorbell and the poll need no call into the library.
  */
 struct vfn_blk_queue_hot {
 	struct vfn_nvme_qpair *qp; /* the nvme backend's pair; NULL on io_uring */
@@ -182,13 +187,13 @@ static inline __attribute__((always_inline)) int vfn_blk__queue_submit(struct vf
 
 /*
  * The poll of an nvme queue whose doorbells are rung, on a pair without
- * hooks: the reap of vfn_nvme_qpair_reap() for the direct completions
- * (the fast path's) made here, with the same checks (vfn_rq__cqe_rq());
- * at the first CQE it does not take (a stray one, a general-path request)
- * the library's poll reaps the rest (if it fails after completions here,
- * their count is returned and the next poll reports the error).  An
- * empty CQ goes to the library too: its reap watches for a controller
- * that missed a shadow doorbell.
+ * hooks: the reap of vfn_nvme_qpair_reap() made here for the direct
+ * completions (the fast path's), with its per-CQE steps (<vfn/rq.h>) and
+ * its CQ head policy.  The first CQE it does not take (a stray one, a
+ * general-path request) and what follows go to the library's poll, within
+ * what is left of @max; so does an empty CQ while a doorbell value sits
+ * only in a shadow doorbell (the library's reap watches for a controller
+ * that missed it).
  */
 static inline __attribute__((always_inline)) int vfn_blk__queue_poll(struct vfn_blk_queue *queue, uint32_t max)
 {
@@ -200,31 +205,37 @@ static inline __attribute__((always_inline)) int vfn_blk__queue_poll(struct vfn_
 	int ret;
 
 	/* One test for a poll inside a poll and a queue without the inline poll (io_uring, INTx). */
-	if (vfn_unlikely(q->polling) || vfn_unlikely(qp->sq.tail != qp->sq.db_tail || qp->hooks) ||
-	    !(cqe = vfn_cq_peek(&qp->cq)))
+	if (vfn_unlikely(q->polling) || vfn_unlikely(qp->sq.tail != qp->sq.db_tail || qp->hooks))
 		return (vfn_blk_queue_poll)(queue, max);
+	cqe = vfn_cq_peek(&qp->cq);
+	if (!cqe) {
+		if (vfn_nvme_qpair_shadow_pending(qp))
+			return (vfn_blk_queue_poll)(queue, max);
+		qp->idle_reaps = 0; /* as the library's reap: no stall to watch */
+		qp->stall_ns = 0;
+		return 0;
+	}
 	q->polling = VFN_BLK__POLLING;
 	for (;;) {
 		rq = vfn_rq__cqe_rq(qp, cqe);
 		if (vfn_unlikely(!rq || !(rq->flags & VFN_RQ_F_DIRECT))) {
-			q->polling = 0;
+			q->polling = 0; /* not inside a poll: the library's poll does not fail */
 			ret = (vfn_blk_queue_poll)(queue, max ? max - n : 0);
-			return ret < 0 ? (n ? (int)n : ret) : (int)n + ret;
+			return ret < 0 ? ret : (int)n + ret;
 		}
 		vfn_rq__consume(qp, rq, cqe);
 		vfn_rq__call_direct(qp, rq, &rq->cqe);
 		n++;
-		/* As the library's reap: the last completion owed ends it, with no look at the next slot. */
-		if (qp->rqs.nr_free == qp->rqs.nr || (max && n == max) || !(cqe = vfn_cq_peek(&qp->cq)))
+		/* The last completion owed ends it, with no look at the next slot (nor can the head be due). */
+		if (qp->rqs.nr_free == qp->rqs.nr)
 			break;
+		if ((max && n == max) || !(cqe = vfn_cq_peek(&qp->cq))) {
+			if (qp->efd < 0 && vfn_nvme_qpair_cq_head_due(qp)) /* polled: the CQ head when due */
+				vfn_nvme_qpair_cq_ring(qp);
+			break;
+		}
 	}
-	/*
-	 * The CQ head: after every reap with interrupts, as the library's
-	 * reap.  Polled, when due; every SQ doorbell of a block queue is rung
-	 * by vfn_nvme_qpair_submit(), which checks that first, and nothing
-	 * can fill the CQ before the next one (callbacks only post).
-	 */
-	if (qp->efd >= 0 && qp->cq.unreported)
+	if (qp->efd >= 0 && qp->cq.unreported) /* with interrupts: the CQ head after every reap */
 		vfn_nvme_qpair_cq_ring(qp);
 	qp->idle_reaps = 0;
 	qp->stall_ns = 0;

@@ -949,58 +949,156 @@ static unsigned int cq_posted(const struct vfn_cq *cq)
 	return n;
 }
 
+#ifdef VFN_BLK_INLINE
 /*
- * nvme: a poll returns the number of callbacks it ran and runs at most
- * @max, however its completions mix the fast path's (direct) and the
- * general path's: eight reads of one command each, 1 and 6 on the general
- * path (two segments), all completed before the first poll.  With interrupts (this
- * queue's), every poll that reaped leaves the CQ head doorbell written.
+ * The library's vfn_blk_queue_poll, counted: the blk_inline test links with
+ * -Wl,--wrap=vfn_blk_queue_poll, so the inline poll's fallbacks come here.
  */
-static void test_poll_count(void **state)
+int __real_vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max);
+int __wrap_vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max);
+static unsigned int lib_polls;
+
+int __wrap_vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 {
-	struct fixture *f = *state;
-	struct vfn_blk_queue *q = f->q;
-	struct done d[8] = { 0 };
+	lib_polls++;
+	return __real_vfn_blk_queue_poll(q, max);
+}
+#endif
+
+/*
+ * Polls @q once with @max: it returns @want, the number of callbacks of
+ * @d[@nd] it ran (*@calls so far), and leaves the CQ head as the pair's
+ * policy says (written with interrupts, not due when polled).  Inline, it
+ * called the library's poll @lib times.
+ */
+static void poll_expect(struct vfn_blk_queue *q, const struct done *d, int nd, int *calls, uint32_t max, int want,
+			unsigned int lib)
+{
+#ifdef VFN_BLK_INLINE
+	unsigned int before = lib_polls;
+#endif
+	int ret = vfn_blk_queue_poll(q, max), now = 0;
+
+	for (int i = 0; i < nd; i++)
+		now += d[i].calls;
+	assert_int_equal(ret, want);
+	assert_int_equal(now - *calls, ret);
+	*calls = now;
+	if (vfn_blk_queue_fd(q) >= 0)
+		assert_int_equal(q->hot.qp->cq.unreported, 0);
+	else
+		assert_false(vfn_nvme_qpair_cq_head_due(q->hot.qp));
+#ifdef VFN_BLK_INLINE
+	assert_int_equal(lib_polls - before, lib);
+#else
+	(void)lib;
+#endif
+}
+
+/*
+ * nvme, on @q (with interrupts or polled): a poll returns the number of
+ * callbacks it ran and takes at most @max completions, however they mix
+ * the fast path's (direct) and the general path's.  Nine reads, all
+ * completed before the first poll: 1 and 6 on the general path (two
+ * segments, one command), 8 split (12 KiB, beyond MDTS: two commands), the
+ * others direct.  Inline, the direct ones are reaped without the library,
+ * which gets the rest from the first general-path completion on.
+ */
+static void poll_count_on(struct fixture *f, struct vfn_blk_queue *q)
+{
+	struct done d[9] = { 0 }, warm = { 0 };
 	uint64_t deadline = vfn_now_ns() + 10000000000ull;
-	const int want[][2] = { { 2, 2 }, { 2, 2 }, { 0, 4 } }; /* max, returned */
+	struct vfn_nvme_qpair *qp = q->hot.qp;
 	int calls = 0;
 
-	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
-		return;
-	assert_true(vfn_blk_queue_fd(q) >= 0);
-	assert_int_equal(do_read(f, &(struct iovec){ f->buf, 4096 }, 1, 0), 0); /* the mapping cached */
-	for (int i = 0; i < 8; i++) {
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ f->buf, 4096 }, 1, 0, on_done, &warm), 0);
+	wait_done(q, &warm); /* the mapping cached */
+	for (int i = 0; i < 9; i++) {
+		uint8_t *p = f->buf + 16384 * (size_t)i;
 		/* two segments PRPs express: one command */
-		struct iovec iov[2] = { { f->buf + 8192 * (size_t)i + 2048, 2048 },
-					{ f->buf + 8192 * (size_t)i + 4096, 2048 } };
+		struct iovec iov[2] = { { p + 2048, 2048 }, { p + 4096, 2048 } };
+		struct iovec one = { p, i == 8 ? 12288 : 4096 };
 
 		if (i == 1 || i == 6)
-			assert_int_equal(vfn_blk_readv(q, iov, 2, 8192 * (uint64_t)i, on_done, &d[i]), 0);
+			assert_int_equal(vfn_blk_readv(q, iov, 2, 16384 * (uint64_t)i, on_done, &d[i]), 0);
 		else
-			assert_int_equal(vfn_blk_readv(q, &(struct iovec){ iov[0].iov_base, 4096 }, 1,
-						       8192 * (uint64_t)i, on_done, &d[i]),
-					 0);
+			assert_int_equal(vfn_blk_readv(q, &one, 1, 16384 * (uint64_t)i, on_done, &d[i]), 0);
 	}
-	assert_int_equal(q->hot.qp->rqs.nr - q->hot.qp->rqs.nr_free, 8); /* one command each */
+	assert_int_equal(qp->rqs.nr - qp->rqs.nr_free, 10);
 	assert_int_equal(vfn_blk_queue_submit(q), 0);
-	while (cq_posted(&q->hot.qp->cq) < 8 && vfn_now_ns() < deadline)
+	while (cq_posted(&qp->cq) < 10 && vfn_now_ns() < deadline)
 		usleep(1000);
-	assert_int_equal(cq_posted(&q->hot.qp->cq), 8);
-	for (unsigned int p = 0; p < 3; p++) {
-		int ret = vfn_blk_queue_poll(q, (uint32_t)want[p][0]), now = 0;
-
-		for (int i = 0; i < 8; i++)
-			now += d[i].calls;
-		assert_int_equal(ret, want[p][1]);
-		assert_int_equal(now - calls, ret);
-		calls = now;
-		assert_int_equal(q->hot.qp->cq.unreported, 0);
-	}
-	for (int i = 0; i < 8; i++) {
+	assert_int_equal(cq_posted(&qp->cq), 10);
+	poll_expect(q, d, 9, &calls, 2, 2, 1); /* 0 direct; 1 in the library */
+	poll_expect(q, d, 9, &calls, 2, 2, 0); /* 2, 3: direct */
+	poll_expect(q, d, 9, &calls, 0, 5, 1); /* 4 direct; 5..8 in the library */
+	for (int i = 0; i < 9; i++) {
 		assert_int_equal(d[i].calls, 1);
 		assert_int_equal(d[i].ret, 0);
 	}
 	assert_int_equal(vfn_blk_queue_inflight(q), 0);
+	/* Empty: the library only while a doorbell value is in the shadow alone (it watches for a stall)... */
+	poll_expect(q, d, 9, &calls, 0, 0, vfn_nvme_qpair_shadow_pending(qp));
+	/* ... not once the MMIO registers are taken to hold them (as after the stall watch rang them). */
+	qp->sq.mmio_tail = qp->sq.db_tail;
+	qp->cq.mmio_head = qp->cq.db_head;
+	poll_expect(q, d, 9, &calls, 0, 0, 0);
+}
+
+static void test_poll_count(void **state)
+{
+	struct fixture *f = *state;
+	struct vfn_blk_queue *q;
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
+		return;
+	assert_true(vfn_blk_queue_fd(f->q) >= 0);
+	poll_count_on(f, f->q);
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 32, .polled = true }, &q),
+			 0);
+	assert_int_equal(vfn_blk_queue_fd(q), -1);
+	poll_count_on(f, q);
+	vfn_blk_queue_close(q);
+}
+
+/*
+ * nvme, polled: 32 callbacks that resubmit, 2048 reads.  Each completion
+ * a callback replaces leaves the CQEs to report as high, so the poll must
+ * write the CQ head when it becomes due (vfn_nvme_qpair_cq_head_due()),
+ * not leave that to the next submit.
+ */
+static void test_poll_resubmit_due(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t deadline = vfn_now_ns() + 20000000000ull;
+	struct vfn_blk_queue *q;
+	struct chain c[32];
+	struct done warm = { 0 };
+	int left = 32;
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
+		return;
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 32, .polled = true }, &q),
+			 0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ f->rbuf, 4096 }, 1, 0, on_done, &warm), 0);
+	wait_done(q, &warm); /* the mapping cached: the resubmissions take the fast path */
+	for (int i = 0; i < 32; i++) {
+		c[i] = (struct chain){ .q = q, .iov = { f->rbuf + 4096 * (size_t)i, 4096 }, .left = 64 };
+		assert_int_equal(vfn_blk_readv(q, &c[i].iov, 1, 0, on_chain, &c[i]), 0);
+	}
+	while (left && vfn_now_ns() < deadline) {
+		assert_int_equal(vfn_blk_queue_submit(q), 0);
+		assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+		assert_false(vfn_nvme_qpair_cq_head_due(q->hot.qp));
+		left = 0;
+		for (int i = 0; i < 32; i++) {
+			assert_int_equal(c[i].err, 0);
+			left += c[i].left > 0;
+		}
+	}
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(c[i].calls, 64);
+	vfn_blk_queue_close(q);
 }
 
 /*
@@ -1502,7 +1600,7 @@ static void test_rv_iova_reuse(void **state)
 		cmocka_unit_test(test_uring_huge), cmocka_unit_test(test_uring_split_bytes),                           \
 		cmocka_unit_test(test_many_small_segments), cmocka_unit_test(test_fast_path),                          \
 		cmocka_unit_test(test_fast_unregister), cmocka_unit_test(test_fast_resubmit),                          \
-		cmocka_unit_test(test_poll_count)
+		cmocka_unit_test(test_poll_count), cmocka_unit_test(test_poll_resubmit_due)
 
 int main(void)
 {
