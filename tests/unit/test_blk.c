@@ -1009,6 +1009,7 @@ static void poll_count_on(struct fixture *f, struct vfn_blk_queue *q)
 	struct done d[9] = { 0 }, warm = { 0 };
 	uint64_t deadline = vfn_now_ns() + 10000000000ull;
 	struct vfn_nvme_qpair *qp = q->hot.qp;
+	uint16_t mmio_tail, mmio_head;
 	int calls = 0;
 
 	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ f->buf, 4096 }, 1, 0, on_done, &warm), 0);
@@ -1040,9 +1041,13 @@ static void poll_count_on(struct fixture *f, struct vfn_blk_queue *q)
 	/* Empty: the library only while a doorbell value is in the shadow alone (it watches for a stall)... */
 	poll_expect(q, d, 9, &calls, 0, 0, vfn_nvme_qpair_shadow_pending(qp));
 	/* ... not once the MMIO registers are taken to hold them (as after the stall watch rang them). */
+	mmio_tail = qp->sq.mmio_tail;
+	mmio_head = qp->cq.mmio_head;
 	qp->sq.mmio_tail = qp->sq.db_tail;
 	qp->cq.mmio_head = qp->cq.db_head;
 	poll_expect(q, d, 9, &calls, 0, 0, 0);
+	qp->sq.mmio_tail = mmio_tail; /* the truth again, for the stall watch */
+	qp->cq.mmio_head = mmio_head;
 }
 
 static void test_poll_count(void **state)
