@@ -209,9 +209,15 @@ static inline __attribute__((always_inline)) int vfn_blk__queue_poll(struct vfn_
 		return (vfn_blk_queue_poll)(queue, max);
 	cqe = vfn_cq_peek(&qp->cq);
 	if (!cqe) {
+		/*
+		 * What the library's reap does here, with no CQ head to write:
+		 * every reap and submit of a block queue leaves it reported
+		 * with interrupts and not due when polled, and they are the
+		 * only consumers of its CQ.
+		 */
 		if (vfn_nvme_qpair_shadow_pending(qp))
 			return (vfn_blk_queue_poll)(queue, max);
-		qp->idle_reaps = 0; /* as the library's reap: no stall to watch */
+		qp->idle_reaps = 0; /* no stall to watch */
 		qp->stall_ns = 0;
 		return 0;
 	}

@@ -968,15 +968,16 @@ int __wrap_vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 /*
  * Polls @q once with @max: it returns the number of callbacks of @d[@nd]
  * it ran (*@calls so far), @want if not -1, consumes at most @max CQEs (0:
- * any), and leaves the CQ head as the pair's policy says (written with
- * interrupts, not due when polled).  Inline, it called the library's poll
+ * any), and leaves the CQ head as the pair's policy says: written with
+ * interrupts; polled, written only when due, which these few CQEs never
+ * make it.  Inline, it called the library's poll
  * @lib times (if not -1).
  */
 static void poll_expect(struct vfn_blk_queue *q, const struct done *d, int nd, int *calls, uint32_t max, int want,
 			int lib)
 {
 	struct vfn_cq *cq = &q->hot.qp->cq;
-	unsigned int head = cq->head, phase = cq->phase, consumed;
+	unsigned int head = cq->head, phase = cq->phase, db_head = cq->db_head, consumed;
 #ifdef VFN_BLK_INLINE
 	unsigned int before = lib_polls;
 #endif
@@ -993,8 +994,8 @@ static void poll_expect(struct vfn_blk_queue *q, const struct done *d, int nd, i
 		assert_true(consumed <= max);
 	if (vfn_blk_queue_fd(q) >= 0)
 		assert_int_equal(cq->unreported, 0);
-	else
-		assert_false(vfn_nvme_qpair_cq_head_due(q->hot.qp));
+	else /* a few CQEs on a pair of 255 commands: never due, so never written */
+		assert_int_equal(cq->db_head, db_head);
 #ifdef VFN_BLK_INLINE
 	if (lib >= 0)
 		assert_int_equal(lib_polls - before, (unsigned int)lib);
@@ -1081,7 +1082,11 @@ static void poll_count_on(struct fixture *f, struct vfn_blk_queue *q)
 	mmio_head = qp->cq.mmio_head;
 	qp->sq.mmio_tail = qp->sq.db_tail;
 	qp->cq.mmio_head = qp->cq.db_head;
+	qp->idle_reaps = 5; /* and the stall watch is reset, as by the library's empty reap */
+	qp->stall_ns = 1;
 	poll_expect(q, d, 9, &calls, 0, 0, 0);
+	assert_int_equal(qp->idle_reaps, 0);
+	assert_int_equal(qp->stall_ns, 0);
 	qp->sq.mmio_tail = mmio_tail; /* the truth again, for the stall watch */
 	qp->cq.mmio_head = mmio_head;
 }
