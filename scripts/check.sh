@@ -10,6 +10,7 @@
 #   fuzz  each libFuzzer target for a bounded time, then the corpus replay
 #                                                (scripts/fuzz.sh, clang)
 #   memcheck  valgrind memcheck runs (the CLI on sim:, the reset storm)  (gcc)
+#   tsan  the block API's multi-threaded test      (clang, ThreadSanitizer)
 # Ends with one line "check: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,6 +93,18 @@ if [ "$full" = 1 ]; then
 	if command -v valgrind >/dev/null; then
 		run_suites build -- memcheck
 	fi
+	# ThreadSanitizer (clang; gcc refuses the fences): the block API from
+	# 4 threads on 2 devices (suite tsan).  Only that test is built: a
+	# shared library under TSan would need the runtime linked into it.
+	echo "== build-tsan: -Db_sanitize=thread (tsan)"
+	if [ -f build-tsan/build.ninja ]; then
+		CC=clang meson setup --reconfigure build-tsan -Db_sanitize=thread -Db_lundef=false >/dev/null
+	else
+		CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >/dev/null
+	fi
+	ninja -C build-tsan tests/unit/test_blk_mt >/dev/null
+	meson test -C build-tsan --no-rebuild --print-errorlogs --suite tsan || true
+	count build-tsan/meson-logs/testlog.json
 	echo "== lint"
 	rc=0
 	out=$(scripts/lint.sh 2>&1) || rc=$?

@@ -5,16 +5,20 @@
  * vfn_blk_readv(), vfn_blk_writev(), vfn_blk_queue_submit() and
  * vfn_blk_queue_poll() are function-like macros over the always-inline
  * helpers below.  A one-segment read or write on an nvme queue is then
- * written into the SQ, the doorbell rung and the CQ reaped with no library
- * call but the pair's reap (vfn_nvme_qpair_reap()); anything the helpers
- * do not take goes to the library's function of the same name, which
- * behaves as without them.  Each argument is evaluated once (the helpers
- * are functions); the name without a call (&vfn_blk_readv, a function
- * pointer) is the library's function, and so is every call a wrapper,
- * LD_PRELOAD or ltrace sees.  The price: struct vfn_blk_queue_hot, the
- * first member of every queue, is compiled into the caller (as struct
- * vfn_nvme_qpair is by the request API's inline calls); the library alone
- * writes it, and a change of its layout changes the library's soname.
+ * written into the SQ, the doorbell rung and its completion reaped with
+ * no call into the library (the reap's checks are the library's own, from
+ * <vfn/rq.h>); anything the helpers do not take goes to the library's
+ * function of the same name, which behaves as without them.  Each
+ * argument is evaluated once (the helpers are functions); the name
+ * without a call (&vfn_blk_readv, a function pointer) is the library's
+ * function, and so is every call a wrapper, LD_PRELOAD or ltrace sees.
+ * The price: library code is compiled into the caller (the fast path, the
+ * doorbell, the reap of direct completions with its CQE checks and its
+ * stall-watch fields), so a library fix there reaches the caller when it
+ * is rebuilt, as with the request API's inline calls; and the layouts it
+ * uses (struct vfn_blk_queue_hot, the first member of every queue, and
+ * those of <vfn/rq.h> and <vfn/queue.h>) are the ABI: a change of them
+ * changes the library's soname.
  */
 #ifndef VFN_BLK_INLINE_H
 #define VFN_BLK_INLINE_H
@@ -23,10 +27,11 @@
 #include <vfn/rq.h>
 
 /*
- * What the inline calls read of a queue: its first member, written by the
- * library only (the caller reads and writes none of it).  Public for the
- * same reason struct vfn_nvme_qpair is: a one-segment read or write on an
- * nvme queue, the doorbell and the poll need no call into the library.
+ * What the inline calls read of a queue: its first member, read and
+ * written by the library's code only (here and in the library; the
+ * caller's own code touches none of it).  Public for the same reason
+ * struct vfn_nvme_qpair is: a one-segment read or write on an nvme queue,
+ * the doorbell and the poll need no call into the library.
  */
 struct vfn_blk_queue_hot {
 	struct vfn_nvme_qpair *qp; /* the nvme backend's pair; NULL on io_uring */
@@ -173,22 +178,75 @@ static inline __attribute__((always_inline)) int vfn_blk__queue_submit(struct vf
 {
 	struct vfn_blk_queue_hot *q = (struct vfn_blk_queue_hot *)(void *)queue;
 
-	if (vfn_likely(q->fast) && !vfn_nvme_qpair_cq_head_due(q->qp)) {
-		if (q->qp->sq.tail != q->qp->sq.db_tail)
-			vfn_sq_ring(&q->qp->sq); /* orders the SQEs before the tail itself */
+	if (vfn_likely(q->fast)) {
+		vfn_nvme_qpair_submit(q->qp); /* as the request API rings */
 		return 0;
 	}
 	return (vfn_blk_queue_submit)(queue);
 }
 
+/*
+ * The poll of an nvme queue whose doorbells are rung, on a pair without
+ * hooks: the reap of vfn_nvme_qpair_reap() made here for the direct
+ * completions (the fast path's), with its per-CQE steps (<vfn/rq.h>) and
+ * its CQ head policy.  The first CQE it does not take (a stray one, a
+ * general-path request) and what follows go to the library's poll, within
+ * what is left of @max; so does an empty CQ while a doorbell value sits
+ * only in a shadow doorbell (the library's reap watches for a controller
+ * that missed it).
+ */
 static inline __attribute__((always_inline)) int vfn_blk__queue_poll(struct vfn_blk_queue *queue, uint32_t max)
 {
 	struct vfn_blk_queue_hot *q = (struct vfn_blk_queue_hot *)(void *)queue;
+	struct vfn_nvme_qpair *qp = q->qp;
+	struct vfn_nvme_cqe *cqe;
+	struct vfn_rq *rq;
+	uint32_t n = 0;
+	int ret;
 
-	/* One test for a poll inside a poll and a queue without the inline poll; then the doorbells. */
-	if (vfn_unlikely(q->polling) || vfn_unlikely(q->qp->sq.tail != q->qp->sq.db_tail))
+	/* One test for a poll inside a poll and a queue without the inline poll (io_uring, INTx). */
+	if (vfn_unlikely(q->polling) || vfn_unlikely(qp->sq.tail != qp->sq.db_tail || qp->hooks))
 		return (vfn_blk_queue_poll)(queue, max);
-	return vfn_blk__reap(queue, max);
+	cqe = vfn_cq_peek(&qp->cq);
+	if (!cqe) {
+		/*
+		 * What the library's reap does here, with no CQ head to write:
+		 * every reap and submit of a block queue leaves it reported
+		 * with interrupts and not due when polled, and they are the
+		 * only consumers of its CQ.
+		 */
+		if (vfn_nvme_qpair_shadow_pending(qp))
+			return (vfn_blk_queue_poll)(queue, max);
+		qp->idle_reaps = 0; /* no stall to watch */
+		qp->stall_ns = 0;
+		return 0;
+	}
+	q->polling = VFN_BLK__POLLING;
+	for (;;) {
+		rq = vfn_rq__cqe_rq(qp, cqe);
+		if (vfn_unlikely(!rq || !(rq->flags & VFN_RQ_F_DIRECT))) {
+			q->polling = 0; /* not inside a poll: the library's poll does not fail */
+			ret = (vfn_blk_queue_poll)(queue, max ? max - n : 0);
+			return ret < 0 ? ret : (int)n + ret;
+		}
+		vfn_rq__consume(qp, rq, cqe);
+		vfn_rq__call_direct(qp, rq, &rq->cqe);
+		n++;
+		/* The last completion owed ends it, with no look at the next slot (nor can the head be due). */
+		if (qp->rqs.nr_free == qp->rqs.nr)
+			break;
+		if ((max && n == max) || !(cqe = vfn_cq_peek(&qp->cq))) {
+			if (qp->efd < 0 && vfn_nvme_qpair_cq_head_due(qp)) /* polled: the CQ head when due */
+				vfn_nvme_qpair_cq_ring(qp);
+			break;
+		}
+	}
+	if (qp->efd >= 0 && qp->cq.unreported) /* with interrupts: the CQ head after every reap */
+		vfn_nvme_qpair_cq_ring(qp);
+	qp->idle_reaps = 0;
+	qp->stall_ns = 0;
+	q->polling = 0;
+	return (int)n;
 }
 
 #if defined(VFN_BLK_INLINE)

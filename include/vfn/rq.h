@@ -422,6 +422,60 @@ static inline void vfn_nvme_rw_sqe(struct vfn_nvme_sqe *sqe, uint8_t opcode, uin
 }
 
 /*
+ * Completion, one CQE (internal: the reap of vfn_nvme_qpair_reap() and the
+ * inline poll of <vfn/blk-inline.h> are made of these, so both trust and
+ * consume a CQE the same way).
+ */
+
+/*
+ * The request of @qp in flight that @cqe, read after its phase tag,
+ * completes: @qp's SQ, a command id of the tracker, a request in flight.
+ * NULL for anything else, the reap's to count and drop.
+ */
+static inline __attribute__((always_inline)) struct vfn_rq *vfn_rq__cqe_rq(struct vfn_nvme_qpair *qp,
+									   const struct vfn_nvme_cqe *cqe)
+{
+	uint16_t cid = vfn_le16_to_cpu(cqe->cid);
+
+	if (vfn_unlikely(vfn_le16_to_cpu(cqe->sqid) != qp->sq.qid || cid >= qp->rqs.nr ||
+			 qp->rqs.rqs[cid].state != VFN_RQ_INFLIGHT))
+		return NULL;
+	return &qp->rqs.rqs[cid];
+}
+
+/*
+ * Consumes @cqe at the CQ head for its request @rq (vfn_rq__cqe_rq()):
+ * copies it to @rq, which becomes DONE, pops it, takes the SQ head it
+ * reports and counts it.
+ */
+static inline __attribute__((always_inline)) void vfn_rq__consume(struct vfn_nvme_qpair *qp, struct vfn_rq *rq,
+								  const struct vfn_nvme_cqe *cqe)
+{
+	rq->cqe = *cqe;
+	vfn_cq_pop(&qp->cq); /* the slot stays ours until the head doorbell says otherwise */
+	if (vfn_likely(vfn_le16_to_cpu(rq->cqe.sqhd) < qp->sq.entries))
+		qp->sq.head = vfn_le16_to_cpu(rq->cqe.sqhd);
+	qp->rqs.stats.completed++;
+	rq->state = VFN_RQ_DONE;
+}
+
+/* Completes DONE VFN_RQ_F_DIRECT request @rq with @cqe as that flag describes. */
+static inline __attribute__((always_inline)) void vfn_rq__call_direct(struct vfn_nvme_qpair *qp, struct vfn_rq *rq,
+								      const struct vfn_nvme_cqe *cqe)
+{
+	vfn_rq_direct_cb cb = (vfn_rq_direct_cb)(void (*)(void))rq->cb; /* stored so, see VFN_RQ_F_DIRECT */
+	void *arg = rq->opaque;
+	uint16_t status = vfn_nvme_cqe_status(cqe) & 0x7ff;
+	int err = rq->err;
+
+	if (vfn_unlikely(err | status))
+		err = err ? err : -EIO;
+	vfn_rq_release(qp, rq);
+	qp->direct_done++;
+	cb(arg, err, status);
+}
+
+/*
  * Consumes up to @max posted completions (0: all), then writes the CQ head
  * doorbell at most once: after every batch with interrupts, lazily when
  * polled (see vfn_nvme_qpair_cq_head_due()).  Each valid one is copied to

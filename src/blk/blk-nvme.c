@@ -157,12 +157,12 @@ static int nvme_queue_open(struct vfn_blk_queue *q, const struct vfn_blk_queue_o
 	q->irq_rearm = q->efd >= 0 && vfn_nvme_ctrl_irq_mode(vfn_dev_nvme_ctrl(q->blk->dev)) == VFN_NVME_IRQ_INTX;
 	if (q->irq_rearm) /* polled through nvme_poll, which re-arms: not the fast poll */
 		q->hot.polling = BLK_POLL_BACKEND;
-	/* The fast path's copies (vfn_blk__fast_rw() in <vfn/blk.h>): it moves at most 8 KiB, in 4 KiB memory pages. */
+	/* The fast path's copies (vfn_blk__fast_rw() in <vfn/blk-inline.h>): it moves at most 8 KiB, in 4 KiB memory pages. */
 	q->hot.size = q->blk->size;
 	q->hot.block_mask = (q->blk->block_size - 1) | (1ull << 63);
 	q->hot.block_shift = q->blk->block_shift;
 	q->hot.nsid = q->blk->nsid;
-	/* The pair holds entries - 1 commands: its free commands imply SQ room (vfn_blk__fast_rw() in <vfn/blk.h>). */
+	/* The pair holds entries - 1 commands: its free commands imply SQ room (vfn_blk__fast_rw() in <vfn/blk-inline.h>). */
 	q->hot.fast = q->hot.qp->page_size == 4096 && q->hot.qp->rqs.nr >= q->depth + 1 &&
 		      q->blk->max_request >= 8192 && q->hot.qp->max_xfer >= 8192 &&
 		      q->hot.qp->rqs.nr < q->hot.qp->sq.entries;
@@ -195,7 +195,7 @@ static void nvme_done(struct vfn_nvme_qpair *qp, struct vfn_rq *rq, const struct
 
 	/*
 	 * The command is free before the callback (as a fast-path one is):
-	 * the fast path counts free commands for the depth (vfn_blk__fast_rw() in <vfn/blk.h>).
+	 * the fast path counts free commands for the depth (vfn_blk__fast_rw() in <vfn/blk-inline.h>).
 	 */
 	vfn_rq_free(qp, rq);
 	q->slow_cmds--;

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <vfn/blk-inline.h>
-#include <vfn/blk.h>
 #include <vfn/dev.h>
 #include <vfn/rq.h>
 

@@ -337,7 +337,7 @@ void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *st
 {
 	*stats = q->hot.stats;
 	stats->completed = blk_completed(q);
-	/* A fast-path request (vfn_blk__fast_rw() in <vfn/blk.h>) is one command, counted as a request only. */
+	/* A fast-path request (vfn_blk__fast_rw() in <vfn/blk-inline.h>) is one command, counted as a request only. */
 	/* Every accepted request is in flight or completed: no counter of its own. */
 	stats->requests = stats->completed + blk_inflight(q);
 	stats->commands += stats->requests - q->slow_requests;
@@ -378,22 +378,10 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 	return vfn_blk__reap(q, max);
 }
 
-/* vfn_nvme_qpair_submit() when the CQ head is due first (out of line: no frame for it in the caller). */
-static __attribute__((noinline)) int blk_nvme_submit_cq(struct vfn_nvme_qpair *qp)
-{
-	vfn_nvme_qpair_submit(qp);
-	return 0;
-}
-
 int vfn_blk_queue_submit(struct vfn_blk_queue *q)
 {
 	if (vfn_likely(q->hot.fast)) { /* nvme: vfn_nvme_qpair_submit() directly (nvme_flush) */
-		struct vfn_nvme_qpair *qp = q->hot.qp;
-
-		if (vfn_unlikely(vfn_nvme_qpair_cq_head_due(qp)))
-			return blk_nvme_submit_cq(qp);
-		if (qp->sq.tail != qp->sq.db_tail)
-			vfn_sq_ring(&qp->sq);
+		vfn_nvme_qpair_submit(q->hot.qp);
 		return 0;
 	}
 	return q->ops->flush(q);
@@ -424,7 +412,7 @@ static inline __attribute__((always_inline)) int blk_queue(struct vfn_blk_queue 
 	struct blk_req *req = q->free;
 	int ret;
 
-	/* Fast-path requests (vfn_blk__fast_rw() in <vfn/blk.h>) take no context but count in blk_inflight(). */
+	/* Fast-path requests (vfn_blk__fast_rw() in <vfn/blk-inline.h>) take no context but count in blk_inflight(). */
 	if (vfn_unlikely(!req || blk_inflight(q) >= q->depth))
 		return -EAGAIN;
 	q->free = req->next;
@@ -491,7 +479,7 @@ static __attribute__((noinline)) int blk_writev_slow(struct vfn_blk_queue *q, co
 
 /*
  * A read or write the fast path refused after it left the callback in the
- * pair's free request (vfn_blk__fast_rw() in <vfn/blk.h>): the general path with it.  Out
+ * pair's free request (vfn_blk__fast_rw() in <vfn/blk-inline.h>): the general path with it.  Out
  * of line, so that the fast path keeps no register for it.
  */
 static __attribute__((noinline)) int blk_readv_late(struct vfn_blk_queue *q, const struct iovec *iov, uint64_t off)
@@ -510,7 +498,7 @@ static __attribute__((noinline)) int blk_writev_late(struct vfn_blk_queue *q, co
 }
 
 /*
- * The fast path (vfn_blk__fast_rw() in <vfn/blk.h>) refuses anything it does not take (a
+ * The fast path (vfn_blk__fast_rw() in <vfn/blk-inline.h>) refuses anything it does not take (a
  * queue without it too: its c_len is 0), which tail-calls the general path.
  */
 int vfn_blk_readv(struct vfn_blk_queue *q, const struct iovec *iov, int iovcnt, uint64_t offset, vfn_blk_cb cb,

@@ -46,17 +46,7 @@ static inline __attribute__((always_inline)) void vfn_rq_call(struct vfn_nvme_qp
 							      const struct vfn_nvme_cqe *cqe)
 {
 	if (rq->flags & VFN_RQ_F_DIRECT) {
-		vfn_rq_direct_cb cb = (vfn_rq_direct_cb)(void (*)(void))rq->cb; /* stored so, see VFN_RQ_F_DIRECT */
-		void *arg = rq->opaque;
-		uint16_t status = vfn_nvme_cqe_status(cqe) & 0x7ff;
-		int err = rq->err;
-
-		if (vfn_unlikely(err | status))
-			err = err ? err : -EIO;
-
-		vfn_rq_release(qp, rq);
-		qp->direct_done++;
-		cb(arg, err, status);
+		vfn_rq__call_direct(qp, rq, cqe);
 		return;
 	}
 	if (rq->cb) {

@@ -357,11 +357,9 @@ static __attribute__((noinline, cold)) void rq_complete_odd(struct vfn_nvme_qpai
 static inline __attribute__((always_inline)) bool rq_complete(struct vfn_nvme_qpair *qp, const struct vfn_nvme_cqe *cqe,
 							      bool hooked)
 {
-	uint16_t cid = vfn_le16_to_cpu(cqe->cid);
-	struct vfn_rq *rq;
+	struct vfn_rq *rq = vfn_rq__cqe_rq(qp, cqe);
 
-	if (vfn_unlikely(vfn_le16_to_cpu(cqe->sqid) != qp->sq.qid || cid >= qp->rqs.nr ||
-			 qp->rqs.rqs[cid].state != VFN_RQ_INFLIGHT)) {
+	if (vfn_unlikely(!rq)) {
 		/*
 		 * The slot stays ours after the pop until the head doorbell is
 		 * written, which rq_complete_odd() does only after reading it.
@@ -370,13 +368,7 @@ static inline __attribute__((always_inline)) bool rq_complete(struct vfn_nvme_qp
 		rq_complete_odd(qp, cqe);
 		return false;
 	}
-	rq = &qp->rqs.rqs[cid];
-	rq->cqe = *cqe;
-	vfn_cq_pop(&qp->cq);
-	if (vfn_likely(vfn_le16_to_cpu(rq->cqe.sqhd) < qp->sq.entries))
-		qp->sq.head = vfn_le16_to_cpu(rq->cqe.sqhd);
-	qp->rqs.stats.completed++;
-	rq->state = VFN_RQ_DONE;
+	vfn_rq__consume(qp, rq, cqe);
 	if (hooked && (qp->hooks & VFN_QP_HOOK_LOG))
 		vfn_nvme_cmdlog_complete(qp, rq, &rq->cqe);
 	vfn_rq_call(qp, rq, &rq->cqe);

@@ -776,7 +776,7 @@ static const struct vfn_nvme_sqe *last_sqe(struct vfn_blk_queue *q)
 
 /*
  * nvme: one segment of registered memory within two pages takes the fast
- * path (vfn_blk__fast_rw() in <vfn/blk.h>: no request context, so q->slow_requests stays)
+ * path (vfn_blk__fast_rw() in <vfn/blk-inline.h>: no request context, so q->slow_requests stays)
  * once the queue translated its mapping,
  * with the command's fields right; anything else the general path.
  */
@@ -931,6 +931,220 @@ static void test_fast_resubmit(void **state)
 	assert_int_equal(c.q->slow_requests, 1); /* the three resubmissions: the fast path */
 	assert_int_equal(vfn_blk_queue_inflight(c.q), 0);
 	vfn_blk_queue_close(c.q);
+}
+
+/* CQEs the controller posted and the driver has not consumed yet (the phase tags from the head). */
+static unsigned int cq_posted(const struct vfn_cq *cq)
+{
+	unsigned int n = 0;
+	uint16_t head = cq->head, phase = cq->phase;
+
+	while (n < cq->entries && (le16toh(__atomic_load_n(&cq->cqes[head].sfp, __ATOMIC_ACQUIRE)) & 1) == phase) {
+		n++;
+		if (++head == cq->entries) {
+			head = 0;
+			phase ^= 1;
+		}
+	}
+	return n;
+}
+
+#ifdef VFN_BLK_INLINE
+/*
+ * The library's vfn_blk_queue_poll, counted: the blk_inline test links with
+ * -Wl,--wrap=vfn_blk_queue_poll, so the inline poll's fallbacks come here.
+ */
+int __real_vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max);
+int __wrap_vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max);
+static unsigned int lib_polls;
+
+int __wrap_vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
+{
+	lib_polls++;
+	return __real_vfn_blk_queue_poll(q, max);
+}
+#endif
+
+/*
+ * Polls @q once with @max: it returns the number of callbacks of @d[@nd]
+ * it ran (*@calls so far), @want if not -1, consumes at most @max CQEs (0:
+ * any), and leaves the CQ head as the pair's policy says: written with
+ * interrupts; polled, written only when due, which these few CQEs never
+ * make it.  Inline, it called the library's poll
+ * @lib times (if not -1).
+ */
+static void poll_expect(struct vfn_blk_queue *q, const struct done *d, int nd, int *calls, uint32_t max, int want,
+			int lib)
+{
+	struct vfn_cq *cq = &q->hot.qp->cq;
+	unsigned int head = cq->head, phase = cq->phase, db_head = cq->db_head, consumed;
+#ifdef VFN_BLK_INLINE
+	unsigned int before = lib_polls;
+#endif
+	int ret = vfn_blk_queue_poll(q, max), now = 0;
+
+	for (int i = 0; i < nd; i++)
+		now += d[i].calls;
+	assert_int_equal(now - *calls, ret);
+	*calls = now;
+	if (want >= 0)
+		assert_int_equal(ret, want);
+	consumed = (cq->head + (cq->phase == phase ? 0u : cq->entries) - head) % (2u * cq->entries);
+	if (max)
+		assert_true(consumed <= max);
+	if (vfn_blk_queue_fd(q) >= 0)
+		assert_int_equal(cq->unreported, 0);
+	else /* a few CQEs on a pair of 255 commands: never due, so never written */
+		assert_int_equal(cq->db_head, db_head);
+#ifdef VFN_BLK_INLINE
+	if (lib >= 0)
+		assert_int_equal(lib_polls - before, (unsigned int)lib);
+#else
+	(void)lib;
+#endif
+}
+
+/* Waits until the controller posted @n CQEs on @q's pair. */
+static void wait_posted(struct vfn_blk_queue *q, unsigned int n)
+{
+	uint64_t deadline = vfn_now_ns() + 10000000000ull;
+
+	while (cq_posted(&q->hot.qp->cq) < n && vfn_now_ns() < deadline)
+		usleep(1000);
+	assert_int_equal(cq_posted(&q->hot.qp->cq), n);
+}
+
+/*
+ * nvme, on @q (with interrupts or polled): a poll returns the number of
+ * callbacks it ran and takes at most @max completions, however they mix
+ * the fast path's (direct) and the general path's.  Inline, direct
+ * completions are reaped without the library: four of them, one poll, no
+ * call into it.  Then nine reads, all completed before the first poll: 1
+ * and 6 on the general path (two segments, one command), 8 split (4 KiB
+ * beyond the largest request: two commands), the others direct.  On sim:
+ * (completions in order) the library's poll gets exactly the general
+ * path's and what follows them; a real controller may complete in any
+ * order.
+ */
+static void poll_count_on(struct fixture *f, struct vfn_blk_queue *q)
+{
+	struct done d[9] = { 0 }, warm = { 0 };
+	struct vfn_nvme_qpair *qp = q->hot.qp;
+	size_t big = vfn_blk_max_request(f->blk) + 4096; /* two commands */
+	uint16_t mmio_tail, mmio_head;
+	int calls = 0;
+
+	assert_true(16384 * 8 + big <= f->buf_len);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ f->buf, 4096 }, 1, 0, on_done, &warm), 0);
+	wait_done(q, &warm); /* the mapping cached */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(vfn_blk_readv(q, &(struct iovec){ f->buf + 4096 * (size_t)i, 4096 }, 1,
+					       4096 * (uint64_t)i, on_done, &d[i]),
+				 0);
+	assert_int_equal(vfn_blk_queue_submit(q), 0);
+	wait_posted(q, 4);
+	poll_expect(q, d, 4, &calls, 0, 4, 0);
+	memset(d, 0, sizeof(d));
+	calls = 0;
+	for (int i = 0; i < 9; i++) {
+		uint8_t *p = f->buf + 16384 * (size_t)i;
+		/* two segments PRPs express: one command */
+		struct iovec iov[2] = { { p + 2048, 2048 }, { p + 4096, 2048 } };
+		struct iovec one = { p, i == 8 ? big : 4096 };
+
+		if (i == 1 || i == 6)
+			assert_int_equal(vfn_blk_readv(q, iov, 2, 16384 * (uint64_t)i, on_done, &d[i]), 0);
+		else
+			assert_int_equal(vfn_blk_readv(q, &one, 1, 16384 * (uint64_t)i, on_done, &d[i]), 0);
+	}
+	assert_int_equal(qp->rqs.nr - qp->rqs.nr_free, 10);
+	assert_int_equal(vfn_blk_queue_submit(q), 0);
+	wait_posted(q, 10);
+	if (f->is_sim) {
+		poll_expect(q, d, 9, &calls, 2, 2, 1); /* 0 direct; 1 in the library */
+		poll_expect(q, d, 9, &calls, 2, 2, 0); /* 2, 3: direct */
+		poll_expect(q, d, 9, &calls, 0, 5, 1); /* 4 direct; 5..8 in the library */
+	} else {
+		poll_expect(q, d, 9, &calls, 2, -1, -1);
+		poll_expect(q, d, 9, &calls, 3, -1, -1);
+		poll_expect(q, d, 9, &calls, 0, -1, -1);
+	}
+	assert_int_equal(calls, 9);
+	for (int i = 0; i < 9; i++) {
+		assert_int_equal(d[i].calls, 1);
+		assert_int_equal(d[i].ret, 0);
+	}
+	assert_int_equal(vfn_blk_queue_inflight(q), 0);
+	/* Empty: the library only while a doorbell value is in the shadow alone (it watches for a stall)... */
+	poll_expect(q, d, 9, &calls, 0, 0, vfn_nvme_qpair_shadow_pending(qp));
+	/* ... not once the MMIO registers are taken to hold them (as after the stall watch rang them). */
+	mmio_tail = qp->sq.mmio_tail;
+	mmio_head = qp->cq.mmio_head;
+	qp->sq.mmio_tail = qp->sq.db_tail;
+	qp->cq.mmio_head = qp->cq.db_head;
+	qp->idle_reaps = 5; /* and the stall watch is reset, as by the library's empty reap */
+	qp->stall_ns = 1;
+	poll_expect(q, d, 9, &calls, 0, 0, 0);
+	assert_int_equal(qp->idle_reaps, 0);
+	assert_int_equal(qp->stall_ns, 0);
+	qp->sq.mmio_tail = mmio_tail; /* the truth again, for the stall watch */
+	qp->cq.mmio_head = mmio_head;
+}
+
+static void test_poll_count(void **state)
+{
+	struct fixture *f = *state;
+	struct vfn_blk_queue *q;
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
+		return;
+	assert_true(vfn_blk_queue_fd(f->q) >= 0);
+	poll_count_on(f, f->q);
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 32, .polled = true }, &q),
+			 0);
+	assert_int_equal(vfn_blk_queue_fd(q), -1);
+	poll_count_on(f, q);
+	vfn_blk_queue_close(q);
+}
+
+/*
+ * nvme, polled: 32 callbacks that resubmit, 2048 reads.  Each completion
+ * a callback replaces leaves the CQEs to report as high, so the poll must
+ * write the CQ head when it becomes due (vfn_nvme_qpair_cq_head_due()),
+ * not leave that to the next submit.
+ */
+static void test_poll_resubmit_due(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t deadline = vfn_now_ns() + 20000000000ull;
+	struct vfn_blk_queue *q;
+	struct chain c[32];
+	struct done warm = { 0 };
+	int left = 32;
+
+	if (vfn_blk_backend(f->blk) != VFN_BLK_NVME)
+		return;
+	assert_int_equal(vfn_blk_queue_open(f->blk, &(struct vfn_blk_queue_opts){ .depth = 32, .polled = true }, &q),
+			 0);
+	assert_int_equal(vfn_blk_readv(q, &(struct iovec){ f->rbuf, 4096 }, 1, 0, on_done, &warm), 0);
+	wait_done(q, &warm); /* the mapping cached: the resubmissions take the fast path */
+	for (int i = 0; i < 32; i++) {
+		c[i] = (struct chain){ .q = q, .iov = { f->rbuf + 4096 * (size_t)i, 4096 }, .left = 64 };
+		assert_int_equal(vfn_blk_readv(q, &c[i].iov, 1, 0, on_chain, &c[i]), 0);
+	}
+	while (left && vfn_now_ns() < deadline) {
+		assert_int_equal(vfn_blk_queue_submit(q), 0);
+		assert_true(vfn_blk_queue_poll(q, 0) >= 0);
+		assert_false(vfn_nvme_qpair_cq_head_due(q->hot.qp));
+		left = 0;
+		for (int i = 0; i < 32; i++) {
+			assert_int_equal(c[i].err, 0);
+			left += c[i].left > 0;
+		}
+	}
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(c[i].calls, 64);
+	vfn_blk_queue_close(q);
 }
 
 /*
@@ -1431,7 +1645,8 @@ static void test_rv_iova_reuse(void **state)
 		cmocka_unit_test(test_status), cmocka_unit_test(test_fixed_unregister),                                \
 		cmocka_unit_test(test_uring_huge), cmocka_unit_test(test_uring_split_bytes),                           \
 		cmocka_unit_test(test_many_small_segments), cmocka_unit_test(test_fast_path),                          \
-		cmocka_unit_test(test_fast_unregister), cmocka_unit_test(test_fast_resubmit)
+		cmocka_unit_test(test_fast_unregister), cmocka_unit_test(test_fast_resubmit),                          \
+		cmocka_unit_test(test_poll_count), cmocka_unit_test(test_poll_resubmit_due)
 
 int main(void)
 {
