@@ -45,7 +45,6 @@ struct vfn_blk_queue_hot {
 	uint16_t fast_min_free; /* the pair's commands minus the depth; 0xffff: no fast path */
 	uint8_t polling;	/* 1: inside a poll; 2: polled through the backend (both: the library's poll) */
 	bool fast;		/* an nvme queue: the inline doorbell */
-	uint64_t poll_before;	/* the poll: requests completed before the reap */
 	struct vfn_blk_stats stats;
 };
 
@@ -135,24 +134,6 @@ static inline __attribute__((always_inline)) int vfn_blk__fast_rw(struct vfn_blk
 	rq->err = 0;
 	rq->deadline_ns = 0;
 	return 1;
-}
-
-/*
- * The reap of an nvme queue's pair: how many requests completed (those of
- * the library's general path and the direct ones).
- */
-static inline __attribute__((always_inline)) int vfn_blk__reap(struct vfn_blk_queue *queue, uint32_t max)
-{
-	struct vfn_blk_queue_hot *q = (struct vfn_blk_queue_hot *)(void *)queue;
-	int ret;
-
-	/* kept in q: no register across the reap */
-	q->poll_before = q->stats.completed + q->qp->direct_done;
-	q->polling = VFN_BLK__POLLING;
-	vfn_nvme_qpair_reap(q->qp, (int)max);
-	ret = (int)(q->stats.completed + q->qp->direct_done - q->poll_before);
-	q->polling = 0;
-	return ret;
 }
 
 static inline __attribute__((always_inline)) int vfn_blk__readv(struct vfn_blk_queue *q, const struct iovec *iov,

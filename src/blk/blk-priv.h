@@ -138,11 +138,12 @@ struct vfn_blk_queue {
 	/* io_uring */
 	struct blk_uring *ring;
 	int efd;
-	/* nvme fast path (vfn_blk__fast_rw): copies of what is fixed at queue open */
+	/* nvme */
 	bool irq_rearm;		/* nvme on INTx with an fd: each poll re-arms the line (VFIO masked it) */
 	uint64_t max_request;	/* blk->max_request */
 	uint32_t slow_cmds;	/* the pair's commands the general path holds (the fast path's: the rest) */
 	uint64_t slow_requests; /* requests that went through ops->submit (stats.commands counts their pieces) */
+	uint64_t poll_before;	/* blk_reap(): requests completed before the reap */
 };
 
 _Static_assert(offsetof(struct vfn_blk_queue, hot) == 0, "<vfn/blk-inline.h> casts a queue to its hot part");

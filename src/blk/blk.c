@@ -343,11 +343,30 @@ void vfn_blk_queue_stats(const struct vfn_blk_queue *q, struct vfn_blk_stats *st
 	stats->commands += stats->requests - q->slow_requests;
 }
 
+/*
+ * The reap of an nvme queue's pair: how many requests completed (those of
+ * the general path and the direct ones).  The inline poll of
+ * <vfn/blk-inline.h> reaps direct completions itself and comes here for
+ * the rest.
+ */
+static inline __attribute__((always_inline)) int blk_reap(struct vfn_blk_queue *q, uint32_t max)
+{
+	int ret;
+
+	/* kept in q: no register across the reap */
+	q->poll_before = q->hot.stats.completed + q->hot.qp->direct_done;
+	q->hot.polling = BLK_POLLING;
+	vfn_nvme_qpair_reap(q->hot.qp, (int)max);
+	ret = (int)(q->hot.stats.completed + q->hot.qp->direct_done - q->poll_before);
+	q->hot.polling = 0;
+	return ret;
+}
+
 /* Out of line: the poll's own frame stays small (the doorbells rarely wait for it). */
 static __attribute__((noinline)) int blk_nvme_submit_reap(struct vfn_blk_queue *q, uint32_t max)
 {
 	vfn_nvme_qpair_submit(q->hot.qp);
-	return vfn_blk__reap(q, max);
+	return blk_reap(q, max);
 }
 
 /* The poll of a queue inside a poll (refused), or through its backend (no nvme fast path, or INTx). */
@@ -375,7 +394,7 @@ int vfn_blk_queue_poll(struct vfn_blk_queue *q, uint32_t max)
 	qp = q->hot.qp;
 	if (vfn_unlikely(qp->sq.tail != qp->sq.db_tail)) /* something posted: the doorbells first */
 		return blk_nvme_submit_reap(q, max);
-	return vfn_blk__reap(q, max);
+	return blk_reap(q, max);
 }
 
 int vfn_blk_queue_submit(struct vfn_blk_queue *q)
